@@ -1,0 +1,258 @@
+/*
+** hebb.h -- public C API of the hebb tensor core (libhebb).
+**
+** The block between the FFI-BEGIN and FFI-END marker lines is plain C that
+** LuaJIT's ffi.cdef accepts verbatim: no macros, no static inline, integer
+** constants as enums, floating constants as functions.  tests/ffi checks it.
+**
+** Conventions
+**  - Functions that make a tensor return it (caller owns one reference) or
+**    NULL on failure; functions that compute into a tensor take
+**    'hebb_tensor **out': when *out is NULL a new tensor is made and stored
+**    there, otherwise the result is written into *out (which must have the
+**    result's shape).  Both return a hebb_status (0 = HEBB_OK).
+**  - On failure hebb_last_status()/hebb_last_error() describe the problem for
+**    the calling thread.  The core never prints, aborts or exits.
+**  - Dimensions and indices are 0-based here; the Lua layer maps its 1-based
+**    indices onto these.
+**  - A tensor is owned by one interpreter thread: reference counts are not
+**    atomic.  Worker threads only ever touch element data.
+*/
+#ifndef HEBB_H
+#define HEBB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* FFI-BEGIN */
+
+typedef enum hebb_dtype {
+  HEBB_F64 = 0,
+  HEBB_F32 = 1,
+  HEBB_I64 = 2,
+  HEBB_BOOL = 3,
+  HEBB_C128 = 4,   /* reserved: complex dtypes come with a later release */
+  HEBB_C64 = 5,
+  HEBB_NDTYPES = 6
+} hebb_dtype;
+
+enum { HEBB_MAXDIM = 16 };
+
+typedef enum hebb_status {
+  HEBB_OK = 0,
+  HEBB_ERR_ARG = 1,          /* bad argument value */
+  HEBB_ERR_SHAPE = 2,        /* shapes do not fit */
+  HEBB_ERR_DTYPE = 3,        /* dtype not supported by the operation */
+  HEBB_ERR_INDEX = 4,        /* index out of range */
+  HEBB_ERR_NOMEM = 5,        /* allocation failed */
+  HEBB_ERR_INTERRUPTED = 6,  /* hebb_interrupt() was called */
+  HEBB_ERR_UNSUPPORTED = 7,  /* not implemented for these arguments */
+  HEBB_ERR_IO = 8            /* file or format error */
+} hebb_status;
+
+/* tensor flags */
+enum {
+  HEBB_TF_WEAK = 1   /* a wrapped scalar: takes part in broadcasting but
+                        does not promote the dtype of the other operand */
+};
+
+typedef struct hebb_storage hebb_storage;
+
+/* A tensor is a strided view of a reference-counted storage.  The element
+   at index (i0, i1, ...) lives at data + (offset + sum ik*stride[k]) *
+   itemsize.  Fields are public for reading; change them only through the
+   API. */
+typedef struct hebb_tensor {
+  int32_t dtype;              /* hebb_dtype */
+  int32_t ndim;               /* 0 .. HEBB_MAXDIM */
+  int32_t flags;              /* HEBB_TF_* */
+  int32_t refcount;
+  int64_t offset;             /* in elements, from data */
+  char *data;                 /* base address of the storage's memory */
+  hebb_storage *storage;      /* NULL for a borrowed (wrapped) buffer */
+  void *autograd;             /* reserved for the autograd tape */
+  int64_t shape[16];
+  int64_t stride[16];         /* in elements; may be 0 (broadcast) or < 0 */
+} hebb_tensor;
+
+typedef struct hebb_alloc_stats {
+  int64_t bytes_in_use;       /* held by live storages */
+  int64_t bytes_cached;       /* freed blocks kept for reuse */
+  int64_t bytes_peak;         /* high-water mark of bytes_in_use */
+  int64_t n_alloc;            /* allocation requests */
+  int64_t n_reused;           /* requests served from the cache */
+} hebb_alloc_stats;
+
+/* generator state: Philox-4x32-10, a counter-based generator.  A draw is a
+   pure function of (key, counter), so results never depend on threading or
+   on how draws are chunked. */
+typedef struct hebb_rng {
+  uint64_t seed;
+  uint64_t stream;
+  uint64_t counter;           /* index of the next 128-bit block */
+} hebb_rng;
+
+/* elementwise unary operations */
+typedef enum hebb_unop {
+  HEBB_NEG = 0, HEBB_ABS, HEBB_SIGN, HEBB_EXP, HEBB_LOG, HEBB_LOG1P,
+  HEBB_EXPM1, HEBB_SQRT, HEBB_SIN, HEBB_COS, HEBB_TAN, HEBB_TANH,
+  HEBB_SINH, HEBB_COSH, HEBB_ASIN, HEBB_ACOS, HEBB_ATAN, HEBB_SIGMOID,
+  HEBB_RELU, HEBB_SOFTPLUS, HEBB_FLOOR, HEBB_CEIL, HEBB_ROUND,
+  HEBB_LOGICAL_NOT, HEBB_RECIPROCAL, HEBB_SQUARE,
+  HEBB_NUNOPS
+} hebb_unop;
+
+/* elementwise binary operations; comparisons give bool */
+typedef enum hebb_binop {
+  HEBB_ADD = 0, HEBB_SUB, HEBB_MUL, HEBB_DIV, HEBB_IDIV, HEBB_MOD,
+  HEBB_POW, HEBB_MIN, HEBB_MAX, HEBB_ATAN2,
+  HEBB_EQ, HEBB_NE, HEBB_LT, HEBB_LE, HEBB_GT, HEBB_GE,
+  HEBB_AND, HEBB_OR, HEBB_XOR,
+  HEBB_NBINOPS
+} hebb_binop;
+
+/* reductions */
+typedef enum hebb_redop {
+  HEBB_SUM = 0, HEBB_PROD, HEBB_MEAN, HEBB_RMIN, HEBB_RMAX,
+  HEBB_ARGMIN, HEBB_ARGMAX, HEBB_VAR, HEBB_STD, HEBB_NORM1, HEBB_NORM2,
+  HEBB_NORMINF, HEBB_LOGSUMEXP, HEBB_ANY, HEBB_ALL,
+  HEBB_NREDOPS
+} hebb_redop;
+
+/* --- library, errors, threads ------------------------------------------ */
+const char *hebb_version(void);
+int hebb_last_status(void);
+const char *hebb_last_error(void);
+void hebb_clear_error(void);
+
+void hebb_set_num_threads(int n);
+int hebb_get_num_threads(void);
+void hebb_interrupt(void);            /* async-signal-safe */
+void hebb_clear_interrupt(void);
+bool hebb_interrupt_pending(void);
+
+void hebb_alloc_get_stats(hebb_alloc_stats *st);
+void hebb_alloc_trim(void);           /* return cached blocks to the OS */
+
+size_t hebb_sizeof_tensor(void);
+size_t hebb_sizeof_alloc_stats(void);
+size_t hebb_sizeof_rng(void);
+int hebb_dtype_size(int dtype);
+const char *hebb_dtype_name(int dtype);
+int hebb_dtype_from_name(const char *name);   /* -1 if unknown */
+int hebb_promote(int a, int b);
+
+/* --- lifetime and inspection ------------------------------------------- */
+hebb_tensor *hebb_empty(int dtype, int ndim, const int64_t *shape);
+hebb_tensor *hebb_zeros(int dtype, int ndim, const int64_t *shape);
+hebb_tensor *hebb_full(int dtype, int ndim, const int64_t *shape, double value);
+hebb_tensor *hebb_from_buffer(int dtype, int ndim, const int64_t *shape,
+                              const void *src);   /* copies src */
+void hebb_retain(hebb_tensor *t);
+void hebb_release(hebb_tensor *t);
+int64_t hebb_numel(const hebb_tensor *t);
+bool hebb_is_contiguous(const hebb_tensor *t);
+void *hebb_data_ptr(const hebb_tensor *t);        /* first element */
+uint64_t hebb_version_counter(const hebb_tensor *t);
+void hebb_bump_version(hebb_tensor *t);
+bool hebb_same_storage(const hebb_tensor *a, const hebb_tensor *b);
+int hebb_get(const hebb_tensor *t, const int64_t *index, double *value);
+int hebb_get_i64(const hebb_tensor *t, const int64_t *index, int64_t *value);
+int hebb_set(hebb_tensor *t, const int64_t *index, double value);
+int hebb_set_i64(hebb_tensor *t, const int64_t *index, int64_t value);
+
+/* --- views (never copy) ------------------------------------------------ */
+hebb_tensor *hebb_view(hebb_tensor *t, int ndim, const int64_t *shape);
+hebb_tensor *hebb_reshape(hebb_tensor *t, int ndim, const int64_t *shape);
+hebb_tensor *hebb_as_strided(hebb_tensor *t, int ndim, const int64_t *shape,
+                             const int64_t *stride, int64_t offset);
+hebb_tensor *hebb_narrow(hebb_tensor *t, int dim, int64_t start, int64_t length);
+hebb_tensor *hebb_slice(hebb_tensor *t, int dim, int64_t start, int64_t stop,
+                        int64_t step);
+hebb_tensor *hebb_select(hebb_tensor *t, int dim, int64_t index);
+hebb_tensor *hebb_transpose(hebb_tensor *t, int dim0, int dim1);
+hebb_tensor *hebb_permute(hebb_tensor *t, const int *dims);
+hebb_tensor *hebb_expand(hebb_tensor *t, int ndim, const int64_t *shape);
+hebb_tensor *hebb_squeeze(hebb_tensor *t, int dim);       /* dim -1: all */
+hebb_tensor *hebb_unsqueeze(hebb_tensor *t, int dim);
+hebb_tensor *hebb_flatten(hebb_tensor *t, int start_dim, int end_dim);
+hebb_tensor *hebb_diagonal(hebb_tensor *t, int64_t offset, int dim1, int dim2);
+
+/* --- copies and conversion --------------------------------------------- */
+int hebb_copy(hebb_tensor *dst, const hebb_tensor *src);  /* broadcasts, converts */
+int hebb_fill(hebb_tensor *t, double value);
+int hebb_fill_i64(hebb_tensor *t, int64_t value);
+hebb_tensor *hebb_clone(const hebb_tensor *t);
+hebb_tensor *hebb_contiguous(hebb_tensor *t);   /* t itself (retained) if already */
+hebb_tensor *hebb_astype(const hebb_tensor *t, int dtype);
+
+/* --- creation ---------------------------------------------------------- */
+hebb_tensor *hebb_arange(int dtype, double start, double step, int64_t n);
+hebb_tensor *hebb_linspace(int dtype, double start, double stop, int64_t n);
+hebb_tensor *hebb_eye(int dtype, int64_t n, int64_t m);
+
+/* --- elementwise ------------------------------------------------------- */
+int hebb_unary(int op, const hebb_tensor *a, hebb_tensor **out);
+int hebb_binary(int op, const hebb_tensor *a, const hebb_tensor *b,
+                hebb_tensor **out);
+int hebb_clamp(const hebb_tensor *a, double lo, double hi, hebb_tensor **out);
+int hebb_where(const hebb_tensor *cond, const hebb_tensor *a,
+               const hebb_tensor *b, hebb_tensor **out);
+int hebb_addcmul(const hebb_tensor *c, const hebb_tensor *a,
+                 const hebb_tensor *b, hebb_tensor **out);   /* c + a*b */
+
+/* --- reductions -------------------------------------------------------- */
+/* dims: ndims entries (0-based, distinct); ndims == 0 reduces everything.
+   correction is used by VAR/STD only.  Every reduction splits its work into
+   blocks of a fixed size and combines them in a fixed order, so results are
+   the same bits at any thread count. */
+int hebb_reduce(int op, const hebb_tensor *a, int ndims, const int *dims,
+                bool keepdim, int64_t correction, hebb_tensor **out);
+/* ARGMIN/ARGMAX along one dim (dim -1: over the flattened tensor); the
+   result is i64 counting from 'base' */
+int hebb_argreduce(int op, const hebb_tensor *a, int dim, bool keepdim,
+                   int64_t base, hebb_tensor **out);
+int hebb_cumsum(const hebb_tensor *a, int dim, hebb_tensor **out);
+int hebb_cumprod(const hebb_tensor *a, int dim, hebb_tensor **out);
+int hebb_sum_all(const hebb_tensor *a, double *result);
+
+/* --- indexing ---------------------------------------------------------- */
+/* index tensors are i64 and count from 'base' (0 in C, 1 from Lua) */
+int hebb_index_select(const hebb_tensor *a, int dim, const hebb_tensor *index,
+                      int64_t base, hebb_tensor **out);
+int hebb_gather(const hebb_tensor *a, int dim, const hebb_tensor *index,
+                int64_t base, hebb_tensor **out);
+int hebb_scatter(hebb_tensor *a, int dim, const hebb_tensor *index,
+                 int64_t base, const hebb_tensor *src, bool accumulate);
+int hebb_masked_fill(hebb_tensor *a, const hebb_tensor *mask, double value);
+int hebb_masked_select(const hebb_tensor *a, const hebb_tensor *mask,
+                       hebb_tensor **out);
+hebb_tensor *hebb_cat(int n, hebb_tensor *const *ts, int dim);
+hebb_tensor *hebb_stack(int n, hebb_tensor *const *ts, int dim);
+
+/* --- linear algebra ---------------------------------------------------- */
+int hebb_matmul(const hebb_tensor *a, const hebb_tensor *b, hebb_tensor **out);
+int hebb_dot(const hebb_tensor *a, const hebb_tensor *b, hebb_tensor **out);
+int hebb_outer(const hebb_tensor *a, const hebb_tensor *b, hebb_tensor **out);
+
+/* --- randomness -------------------------------------------------------- */
+void hebb_rng_init(hebb_rng *g, uint64_t seed, uint64_t stream);
+hebb_rng *hebb_default_rng(void);
+int hebb_rand_uniform(hebb_rng *g, hebb_tensor *t, double lo, double hi);
+int hebb_rand_normal(hebb_rng *g, hebb_tensor *t, double mean, double std);
+int hebb_rand_int(hebb_rng *g, hebb_tensor *t, int64_t lo, int64_t hi);  /* [lo, hi) */
+int hebb_rand_bernoulli(hebb_rng *g, hebb_tensor *t, double p);
+int hebb_rand_permutation(hebb_rng *g, hebb_tensor *t, int64_t base); /* 1-d i64 */
+
+/* FFI-END */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

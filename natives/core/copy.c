@@ -1,0 +1,118 @@
+/*
+** copy.c -- copies with broadcasting and dtype conversion, fill, clone,
+** contiguous, astype.
+*/
+#include <string.h>
+
+#include "core.h"
+
+/* One inner loop per (destination, source) dtype pair. */
+#define CONVERT_LOOP(NAME, TD, TS, EXPR)                                      \
+  static void NAME(int64_t n, char **p, const int64_t *s, void *ud) {         \
+    char *d = p[0];                                                           \
+    const char *a = p[1];                                                     \
+    int64_t i;                                                                \
+    (void)ud;                                                                 \
+    if (s[0] == sizeof(TD) && s[1] == sizeof(TS)) {                           \
+      TD *restrict dd = (TD *)d;                                              \
+      const TS *restrict aa = (const TS *)a;                                  \
+      for (i = 0; i < n; i++) { TS x = aa[i]; dd[i] = (EXPR); }               \
+    } else {                                                                  \
+      for (i = 0; i < n; i++, d += s[0], a += s[1]) {                         \
+        TS x = *(const TS *)a; *(TD *)d = (EXPR);                             \
+      }                                                                       \
+    }                                                                         \
+  }
+
+CONVERT_LOOP(cv_f64_f64, double, double, x)
+CONVERT_LOOP(cv_f64_f32, double, float, (double)x)
+CONVERT_LOOP(cv_f64_i64, double, int64_t, (double)x)
+CONVERT_LOOP(cv_f64_bool, double, bool, (double)x)
+CONVERT_LOOP(cv_f32_f64, float, double, (float)x)
+CONVERT_LOOP(cv_f32_f32, float, float, x)
+CONVERT_LOOP(cv_f32_i64, float, int64_t, (float)x)
+CONVERT_LOOP(cv_f32_bool, float, bool, (float)x)
+CONVERT_LOOP(cv_i64_f64, int64_t, double, hebb_f2i(x))
+CONVERT_LOOP(cv_i64_f32, int64_t, float, hebb_f2i(x))
+CONVERT_LOOP(cv_i64_i64, int64_t, int64_t, x)
+CONVERT_LOOP(cv_i64_bool, int64_t, bool, (int64_t)x)
+CONVERT_LOOP(cv_bool_f64, bool, double, x != 0)
+CONVERT_LOOP(cv_bool_f32, bool, float, x != 0)
+CONVERT_LOOP(cv_bool_i64, bool, int64_t, x != 0)
+CONVERT_LOOP(cv_bool_bool, bool, bool, x)
+
+/* [destination][source], in hebb_dtype order */
+static const hebb_inner_fn convert[4][4] = {
+  {cv_f64_f64, cv_f64_f32, cv_f64_i64, cv_f64_bool},
+  {cv_f32_f64, cv_f32_f32, cv_f32_i64, cv_f32_bool},
+  {cv_i64_f64, cv_i64_f32, cv_i64_i64, cv_i64_bool},
+  {cv_bool_f64, cv_bool_f32, cv_bool_i64, cv_bool_bool},
+};
+
+/* Copies src into dst elementwise; shapes must already agree. */
+int hebb_convert_into(hebb_tensor *dst, const hebb_tensor *src) {
+  hebb_loop lp;
+  hebb_tensor *ops[2] = {dst, (hebb_tensor *)src};
+  hebb_loop_init(&lp, 2, ops, dst->ndim, dst->shape);
+  return hebb_loop_run(&lp, convert[dst->dtype][src->dtype], NULL, 1);
+}
+
+int hebb_copy(hebb_tensor *dst, const hebb_tensor *src) {
+  int nd;
+  int64_t shape[HEBB_MAXDIM];
+  if (hebb_check_dtype(dst->dtype, "copy") || hebb_check_dtype(src->dtype, "copy"))
+    return hebb_last_status();
+  if (hebb_broadcast_shape(dst->ndim, dst->shape, src->ndim, src->shape,
+                           &nd, shape, "copy"))
+    return hebb_last_status();
+  if (nd != dst->ndim || memcmp(shape, dst->shape, (size_t)nd * 8) != 0) {
+    char b1[HEBB_SHAPEBUF], b2[HEBB_SHAPEBUF];
+    return hebb_fail(HEBB_ERR_SHAPE, "copy: source of shape %s does not fit "
+                     "destination of shape %s",
+                     hebb_shape_str(src->ndim, src->shape, b1, sizeof b1),
+                     hebb_shape_str(dst->ndim, dst->shape, b2, sizeof b2));
+  }
+  hebb_bump_version(dst);
+  return hebb_convert_into(dst, src);
+}
+
+int hebb_fill(hebb_tensor *t, double value) {
+  hebb_tensor v;
+  memset(&v, 0, sizeof v);
+  v.dtype = HEBB_F64;
+  v.data = (char *)&value;
+  v.refcount = 1;
+  if (t->dtype == HEBB_I64 && (value != value || value >= 9.3e18 || value <= -9.3e18))
+    return hebb_fail(HEBB_ERR_ARG, "fill: %g does not fit in i64", value);
+  return hebb_copy(t, &v);
+}
+
+int hebb_fill_i64(hebb_tensor *t, int64_t value) {
+  hebb_tensor v;
+  memset(&v, 0, sizeof v);
+  v.dtype = HEBB_I64;
+  v.data = (char *)&value;
+  v.refcount = 1;
+  return hebb_copy(t, &v);
+}
+
+hebb_tensor *hebb_astype(const hebb_tensor *t, int dtype) {
+  hebb_tensor *r = hebb_empty(dtype, t->ndim, t->shape);
+  if (r && hebb_convert_into(r, t) != HEBB_OK) {
+    hebb_release(r);
+    return NULL;
+  }
+  return r;
+}
+
+hebb_tensor *hebb_clone(const hebb_tensor *t) {
+  return hebb_astype(t, t->dtype);
+}
+
+hebb_tensor *hebb_contiguous(hebb_tensor *t) {
+  if (hebb_is_contiguous(t)) {
+    hebb_retain(t);
+    return t;
+  }
+  return hebb_clone(t);
+}

@@ -1,0 +1,301 @@
+/*
+** tensor.c -- tensor headers, storages, reference counting, dtypes.
+*/
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+/* --- dtypes ------------------------------------------------------------ */
+
+static const struct { const char *name; int size; } dtypes[HEBB_NDTYPES] = {
+  {"f64", 8}, {"f32", 4}, {"i64", 8}, {"bool", 1}, {"c128", 16}, {"c64", 8}
+};
+
+int hebb_dtype_size(int dtype) {
+  return (dtype >= 0 && dtype < HEBB_NDTYPES) ? dtypes[dtype].size : 0;
+}
+
+const char *hebb_dtype_name(int dtype) {
+  return (dtype >= 0 && dtype < HEBB_NDTYPES) ? dtypes[dtype].name : "?";
+}
+
+int hebb_dtype_from_name(const char *name) {
+  int i;
+  for (i = 0; i < HEBB_NDTYPES; i++)
+    if (strcmp(name, dtypes[i].name) == 0) return i;
+  return -1;
+}
+
+/* Complex dtypes have names and sizes already, so the enum and the tables
+   need no change when their kernels arrive; until then they are refused. */
+int hebb_check_dtype(int dtype, const char *who) {
+  if (dtype < 0 || dtype >= HEBB_NDTYPES)
+    return hebb_fail(HEBB_ERR_DTYPE, "%s: invalid dtype %d", who, dtype);
+  if (dtype == HEBB_C128 || dtype == HEBB_C64)
+    return hebb_fail(HEBB_ERR_DTYPE, "%s: dtype %s is not supported yet",
+                     who, dtypes[dtype].name);
+  return HEBB_OK;
+}
+
+/* Promotion: bool < i64 < f32 < f64.  An integer meeting a float takes the
+   float's type (as torch does: f32 + i64 is f32). */
+int hebb_promote(int a, int b) {
+  static const int rank[HEBB_NDTYPES] = {3, 2, 1, 0, 5, 4};
+  return rank[a] >= rank[b] ? a : b;
+}
+
+/* --- headers and storage ----------------------------------------------- */
+
+size_t hebb_sizeof_tensor(void) { return sizeof(hebb_tensor); }
+
+hebb_tensor *hebb_tensor_alloc_header(void) {
+  hebb_tensor *t = malloc(sizeof(hebb_tensor));
+  if (!t) return hebb_fail_null(HEBB_ERR_NOMEM, "out of memory (tensor header)");
+  memset(t, 0, offsetof(hebb_tensor, shape));
+  t->refcount = 1;
+  return t;
+}
+
+int64_t hebb_shape_numel(int ndim, const int64_t *shape) {
+  int64_t n = 1;
+  int i;
+  for (i = 0; i < ndim; i++) n *= shape[i];
+  return n;
+}
+
+void hebb_set_contiguous_strides(hebb_tensor *t) {
+  int64_t s = 1;
+  int i;
+  for (i = t->ndim - 1; i >= 0; i--) {
+    t->stride[i] = s;
+    s *= t->shape[i];
+  }
+}
+
+static int check_shape(int ndim, const int64_t *shape, int64_t *numel) {
+  int64_t n = 1;
+  int i;
+  if (ndim < 0 || ndim > HEBB_MAXDIM)
+    return hebb_fail(HEBB_ERR_SHAPE, "tensor: %d dimensions (at most %d)",
+                     ndim, HEBB_MAXDIM);
+  for (i = 0; i < ndim; i++) {
+    if (shape[i] < 0)
+      return hebb_fail(HEBB_ERR_SHAPE, "tensor: negative size %lld in dim %d",
+                       (long long)shape[i], i + 1);
+    if (shape[i] > 0 && n > INT64_MAX / 16 / shape[i])
+      return hebb_fail(HEBB_ERR_NOMEM, "tensor: too many elements");
+    n *= shape[i];
+  }
+  *numel = n;
+  return HEBB_OK;
+}
+
+hebb_tensor *hebb_empty(int dtype, int ndim, const int64_t *shape) {
+  int64_t numel = 0;
+  hebb_storage *s;
+  hebb_tensor *t;
+  if (hebb_check_dtype(dtype, "tensor") || check_shape(ndim, shape, &numel))
+    return NULL;
+  s = malloc(sizeof(*s));
+  t = hebb_tensor_alloc_header();
+  if (!s || !t) goto nomem;
+  s->refcount = 1;
+  s->version = 0;
+  s->device = 0;
+  s->nbytes = numel * hebb_dtype_size(dtype);
+  s->data = hebb_alloc_bytes((size_t)s->nbytes);
+  if (!s->data) goto nomem;
+  t->dtype = dtype;
+  t->ndim = ndim;
+  t->storage = s;
+  t->data = s->data;
+  if (ndim > 0) memcpy(t->shape, shape, (size_t)ndim * sizeof(int64_t));
+  hebb_set_contiguous_strides(t);
+  return t;
+nomem:
+  free(s);
+  free(t);
+  return hebb_fail_null(HEBB_ERR_NOMEM, "out of memory (%lld elements of %s)",
+                        (long long)numel, hebb_dtype_name(dtype));
+}
+
+hebb_tensor *hebb_zeros(int dtype, int ndim, const int64_t *shape) {
+  hebb_tensor *t = hebb_empty(dtype, ndim, shape);
+  if (t) memset(t->data, 0, (size_t)t->storage->nbytes);
+  return t;
+}
+
+hebb_tensor *hebb_full(int dtype, int ndim, const int64_t *shape,
+                       double value) {
+  hebb_tensor *t = hebb_empty(dtype, ndim, shape);
+  if (t && hebb_fill(t, value) != HEBB_OK) {
+    hebb_release(t);
+    return NULL;
+  }
+  return t;
+}
+
+hebb_tensor *hebb_from_buffer(int dtype, int ndim, const int64_t *shape,
+                              const void *src) {
+  hebb_tensor *t = hebb_empty(dtype, ndim, shape);
+  if (t && t->storage->nbytes > 0)
+    memcpy(t->data, src, (size_t)t->storage->nbytes);
+  return t;
+}
+
+hebb_tensor *hebb_new_like_shape(int dtype, const hebb_tensor *src) {
+  return hebb_empty(dtype, src->ndim, src->shape);
+}
+
+void hebb_retain(hebb_tensor *t) {
+  if (t) t->refcount++;
+}
+
+static void storage_release(hebb_storage *s) {
+  if (s && --s->refcount == 0) {
+    hebb_free_bytes(s->data, (size_t)s->nbytes);
+    free(s);
+  }
+}
+
+void hebb_release(hebb_tensor *t) {
+  if (t && --t->refcount == 0) {
+    storage_release(t->storage);
+    free(t);
+  }
+}
+
+/* A new header showing the same elements as 'base' (shares its storage). */
+hebb_tensor *hebb_view_of(hebb_tensor *base) {
+  hebb_tensor *t = hebb_tensor_alloc_header();
+  if (!t) return NULL;
+  memcpy(t, base, sizeof(*t));
+  t->refcount = 1;
+  t->flags = 0;
+  t->autograd = NULL;
+  if (t->storage) t->storage->refcount++;
+  return t;
+}
+
+/* --- inspection -------------------------------------------------------- */
+
+int64_t hebb_numel(const hebb_tensor *t) {
+  return hebb_shape_numel(t->ndim, t->shape);
+}
+
+bool hebb_is_contiguous(const hebb_tensor *t) {
+  int64_t s = 1;
+  int i;
+  for (i = t->ndim - 1; i >= 0; i--) {
+    if (t->shape[i] != 1 && t->stride[i] != s) return false;
+    s *= t->shape[i];
+  }
+  return true;
+}
+
+void *hebb_data_ptr(const hebb_tensor *t) { return hebb_first(t); }
+
+uint64_t hebb_version_counter(const hebb_tensor *t) {
+  return t->storage ? t->storage->version : 0;
+}
+
+void hebb_bump_version(hebb_tensor *t) {
+  if (t->storage) t->storage->version++;
+}
+
+bool hebb_same_storage(const hebb_tensor *a, const hebb_tensor *b) {
+  return a->storage && a->storage == b->storage;
+}
+
+int hebb_check_dim(const hebb_tensor *t, int dim, const char *who) {
+  if (dim < 0 || dim >= t->ndim)
+    return hebb_fail(HEBB_ERR_INDEX, "%s: dimension %d out of range for a "
+                     "%d-dimensional tensor", who, dim + 1, t->ndim);
+  return HEBB_OK;
+}
+
+static int locate(const hebb_tensor *t, const int64_t *index, char **p) {
+  int64_t off = t->offset;
+  int i;
+  for (i = 0; i < t->ndim; i++) {
+    if (index[i] < 0 || index[i] >= t->shape[i])
+      return hebb_fail(HEBB_ERR_INDEX, "index %lld out of range for dim %d of "
+                       "size %lld", (long long)index[i] + 1, i + 1,
+                       (long long)t->shape[i]);
+    off += index[i] * t->stride[i];
+  }
+  *p = t->data + off * hebb_dtype_size(t->dtype);
+  return HEBB_OK;
+}
+
+int hebb_get(const hebb_tensor *t, const int64_t *index, double *value) {
+  char *p = NULL;
+  if (locate(t, index, &p)) return hebb_last_status();
+  switch (t->dtype) {
+    case HEBB_F64: *value = *(double *)p; break;
+    case HEBB_F32: *value = *(float *)p; break;
+    case HEBB_I64: *value = (double)*(int64_t *)p; break;
+    case HEBB_BOOL: *value = *(bool *)p; break;
+    default: return hebb_check_dtype(t->dtype, "get");
+  }
+  return HEBB_OK;
+}
+
+int hebb_get_i64(const hebb_tensor *t, const int64_t *index, int64_t *value) {
+  double d;
+  char *p = NULL;
+  if (t->dtype != HEBB_I64) {
+    int st = hebb_get(t, index, &d);
+    *value = (int64_t)d;
+    return st;
+  }
+  if (locate(t, index, &p)) return hebb_last_status();
+  *value = *(int64_t *)p;
+  return HEBB_OK;
+}
+
+int hebb_set(hebb_tensor *t, const int64_t *index, double value) {
+  char *p = NULL;
+  if (locate(t, index, &p)) return hebb_last_status();
+  switch (t->dtype) {
+    case HEBB_F64: *(double *)p = value; break;
+    case HEBB_F32: *(float *)p = (float)value; break;
+    case HEBB_I64: *(int64_t *)p = (int64_t)value; break;
+    case HEBB_BOOL: *(bool *)p = value != 0; break;
+    default: return hebb_check_dtype(t->dtype, "set");
+  }
+  hebb_bump_version(t);
+  return HEBB_OK;
+}
+
+int hebb_set_i64(hebb_tensor *t, const int64_t *index, int64_t value) {
+  char *p = NULL;
+  if (t->dtype != HEBB_I64) return hebb_set(t, index, (double)value);
+  if (locate(t, index, &p)) return hebb_last_status();
+  *(int64_t *)p = value;
+  hebb_bump_version(t);
+  return HEBB_OK;
+}
+
+/* Makes *out ready to receive a result of the given dtype and shape: a new
+   tensor when *out is NULL, otherwise a check that it fits. */
+int hebb_prepare_out(hebb_tensor **out, int dtype, int ndim,
+                     const int64_t *shape, const char *who) {
+  char b1[HEBB_SHAPEBUF], b2[HEBB_SHAPEBUF];
+  hebb_tensor *o = *out;
+  if (!o) {
+    *out = hebb_empty(dtype, ndim, shape);
+    return *out ? HEBB_OK : hebb_last_status();
+  }
+  if (o->ndim != ndim || memcmp(o->shape, shape, (size_t)ndim * 8) != 0)
+    return hebb_fail(HEBB_ERR_SHAPE, "%s: out has shape %s, result has %s", who,
+                     hebb_shape_str(o->ndim, o->shape, b1, sizeof b1),
+                     hebb_shape_str(ndim, shape, b2, sizeof b2));
+  if (o->dtype != dtype)
+    return hebb_fail(HEBB_ERR_DTYPE, "%s: out has dtype %s, result is %s", who,
+                     hebb_dtype_name(o->dtype), hebb_dtype_name(dtype));
+  hebb_bump_version(o);
+  return HEBB_OK;
+}

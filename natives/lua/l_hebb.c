@@ -1,0 +1,191 @@
+/*
+** l_hebb.c -- the umbrella module `hebb`: module plumbing shared by every
+** binding (registration, docstrings, embedded Lua sources, preload) and
+** process-wide settings (threads, allocator statistics).
+*/
+#include <string.h>
+
+#include "lualib.h"
+
+#include "lhebb.h"
+
+static const char DOCS_KEY[] = "hebb.docs";
+
+/* --- docstrings -------------------------------------------------------- */
+
+/* registry["hebb.docs"]: a table with weak keys, value -> docstring */
+static void push_docs(lua_State *L) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, DOCS_KEY) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, DOCS_KEY);
+  }
+}
+
+void hebbL_setdoc(lua_State *L, int idx, const char *doc) {
+  idx = lua_absindex(L, idx);
+  push_docs(L);
+  lua_pushvalue(L, idx);
+  lua_pushstring(L, doc);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+static int l_doc(lua_State *L) {
+  luaL_checkany(L, 1);
+  if (lua_gettop(L) >= 2) {   /* hebb.doc(value, text) sets a docstring */
+    hebbL_setdoc(L, 1, luaL_checkstring(L, 2));
+    return 0;
+  }
+  push_docs(L);
+  lua_pushvalue(L, 1);
+  lua_rawget(L, -2);
+  return 1;
+}
+
+void hebbL_register(lua_State *L, const hebb_lreg *l, int module, int methods,
+                    int mt) {
+  for (; l->name; l++) {
+    lua_pushvalue(L, mt);
+    lua_pushcclosure(L, l->func, 1);
+    if (l->doc) hebbL_setdoc(L, -1, l->doc);
+    if (l->where & HEBB_FN) {
+      lua_pushvalue(L, -1);
+      lua_setfield(L, module, l->name);
+    }
+    if (l->where & HEBB_METHOD) {
+      lua_pushvalue(L, -1);
+      lua_setfield(L, methods, l->name);
+    }
+    if (l->where & HEBB_META) {
+      lua_pushvalue(L, -1);
+      lua_setfield(L, mt, l->name);
+    }
+    lua_pop(L, 1);
+  }
+}
+
+/* --- embedded Lua sources ---------------------------------------------- */
+
+static const hebb_embedded *find_embedded(const char *modname) {
+  const hebb_embedded *e;
+  for (e = hebb_embedded_sources; e->modname; e++)
+    if (strcmp(e->modname, modname) == 0) return e;
+  return NULL;
+}
+
+/* Runs the embedded source of 'modname' with the nargs values on top of the
+   stack as its arguments; leaves its one result (or nothing if there is no
+   such source: returns 0 then). */
+int hebbL_run_embedded(lua_State *L, const char *modname, int nargs) {
+  const hebb_embedded *e = find_embedded(modname);
+  if (!e) {
+    lua_pop(L, nargs);
+    return 0;
+  }
+  if (luaL_loadbufferx(L, e->src, e->len, e->chunkname, "t") != LUA_OK)
+    return lua_error(L);
+  lua_insert(L, -(nargs + 1));
+  lua_call(L, nargs, 1);
+  return 1;
+}
+
+static int embedded_loader(lua_State *L) {
+  return hebbL_run_embedded(L, luaL_checkstring(L, 1), 0);
+}
+
+/* package.preload entries for every hebb module, so `require` finds them
+   whatever package.path says (in the hebb executable and in hebb.so). */
+void hebb_preload(lua_State *L) {
+  const hebb_embedded *e;
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_pushcfunction(L, luaopen_hebb);
+  lua_setfield(L, -2, "hebb");
+  lua_pushcfunction(L, luaopen_hebb_tensor);
+  lua_setfield(L, -2, "hebb.tensor");
+  for (e = hebb_embedded_sources; e->modname; e++) {
+    if (lua_getfield(L, -1, e->modname) == LUA_TNIL) {
+      lua_pushcfunction(L, embedded_loader);
+      lua_setfield(L, -3, e->modname);
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}
+
+/* --- process-wide settings --------------------------------------------- */
+
+static int l_threads(lua_State *L) {
+  if (!lua_isnoneornil(L, 1)) {
+    lua_Integer n = luaL_checkinteger(L, 1);
+    luaL_argcheck(L, n >= 1 && n <= 1024, 1, "thread count must be 1..1024");
+    hebb_set_num_threads((int)n);
+  }
+  lua_pushinteger(L, hebb_get_num_threads());
+  return 1;
+}
+
+static int l_alloc_stats(lua_State *L) {
+  hebb_alloc_stats st;
+  hebb_alloc_get_stats(&st);
+  lua_createtable(L, 0, 5);
+  lua_pushinteger(L, st.bytes_in_use);
+  lua_setfield(L, -2, "bytes_in_use");
+  lua_pushinteger(L, st.bytes_cached);
+  lua_setfield(L, -2, "bytes_cached");
+  lua_pushinteger(L, st.bytes_peak);
+  lua_setfield(L, -2, "bytes_peak");
+  lua_pushinteger(L, st.n_alloc);
+  lua_setfield(L, -2, "n_alloc");
+  lua_pushinteger(L, st.n_reused);
+  lua_setfield(L, -2, "n_reused");
+  return 1;
+}
+
+static int l_alloc_trim(lua_State *L) {
+  (void)L;
+  hebb_alloc_trim();
+  return 0;
+}
+
+static const hebb_lreg hebb_funcs[] = {
+  {"doc", l_doc, HEBB_FN,
+   "hebb.doc(value [, text])\n\nThe docstring of a function or module (what "
+   "the REPL's ?name shows), or nil.  With text, sets it."},
+  {"threads", l_threads, HEBB_FN,
+   "hebb.threads([n])\n\nSets (with n) and returns the number of worker "
+   "threads, shared by hebb's loops and OpenBLAS.  Results do not depend on "
+   "it."},
+  {"alloc_stats", l_alloc_stats, HEBB_FN,
+   "hebb.alloc_stats()\n\nA table of the tensor allocator's counters: "
+   "bytes_in_use, bytes_cached, bytes_peak, n_alloc, n_reused."},
+  {"alloc_trim", l_alloc_trim, HEBB_FN,
+   "hebb.alloc_trim()\n\nReturns the blocks the allocator keeps for reuse to "
+   "the operating system."},
+  {NULL, NULL, 0, NULL}
+};
+
+int luaopen_hebb(lua_State *L) {
+  int top;
+  hebb_preload(L);
+  lua_newtable(L);
+  top = lua_gettop(L);
+  luaL_getmetatable(L, HEBB_TENSOR_MT);   /* upvalue for the functions */
+  hebbL_register(L, hebb_funcs, top, top, top + 1);
+  lua_pop(L, 1);
+  lua_pushstring(L, hebb_version());
+  lua_setfield(L, top, "version");
+  luaL_requiref(L, "hebb.tensor", luaopen_hebb_tensor, 0);
+  lua_setfield(L, top, "tensor");
+  hebbL_setdoc(L, top, "hebb\n\nThe umbrella module: hebb.tensor, hebb.doc, "
+               "hebb.threads, hebb.alloc_stats, hebb.version.");
+  lua_pushvalue(L, top);
+  if (hebbL_run_embedded(L, "hebb", 1)) return 1;   /* init.lua extends it */
+  lua_settop(L, top);
+  return 1;
+}

@@ -1,0 +1,98 @@
+/*
+** lhebb.h -- shared helpers of hebb's Lua 5.4 bindings.
+** A binding checks its arguments first (luaL_check* may longjmp), pushes the
+** userdata box for its result before the core allocates anything, calls the
+** core (which returns a status), and raises the core's message only after
+** it has released what it holds.
+*/
+#ifndef LHEBB_H
+#define LHEBB_H
+
+#include "lua.h"
+#include "lauxlib.h"
+
+#include "hebb.h"
+
+#define HEBB_TENSOR_MT "hebb.Tensor"
+
+/* where a registered function goes */
+enum { HEBB_FN = 1, HEBB_METHOD = 2, HEBB_BOTH = 3, HEBB_META = 4 };
+
+/* A registration entry: every function gets the tensor metatable as its
+   first upvalue (a cheaper type check than a registry lookup by name), and
+   its docstring goes to the doc registry that the REPL's `?` reads. */
+typedef struct hebb_lreg {
+  const char *name;
+  lua_CFunction func;
+  int where;
+  const char *doc;   /* "signature\n\ndescription" */
+} hebb_lreg;
+
+/* embedded Lua sources (generated from stdlib/ by tools/embed.c) */
+typedef struct hebb_embedded {
+  const char *modname;
+  const char *chunkname;
+  const char *src;
+  size_t len;
+} hebb_embedded;
+extern const hebb_embedded hebb_embedded_sources[];
+
+/* --- l_hebb.c: module plumbing --- */
+void hebb_preload(lua_State *L);
+int luaopen_hebb(lua_State *L);
+int luaopen_hebb_tensor(lua_State *L);
+/* registers l[] into the tables at stack indices 'module' and 'methods'
+   (absolute); the tensor metatable must be at 'mt' */
+void hebbL_register(lua_State *L, const hebb_lreg *l, int module, int methods,
+                    int mt);
+void hebbL_setdoc(lua_State *L, int idx, const char *doc);
+int hebbL_run_embedded(lua_State *L, const char *modname, int nargs);
+
+/* --- l_tensor.c: the tensor userdata --- */
+hebb_tensor *hebbL_test(lua_State *L, int idx);    /* NULL if not a tensor */
+hebb_tensor *hebbL_check(lua_State *L, int idx);   /* errors if not/freed */
+hebb_tensor **hebbL_newbox(lua_State *L);          /* pushes an empty box */
+/* Stores t (a new reference, or NULL after a failed core call) into the box
+   on top of the stack; raises the core's error if t is NULL. */
+void hebbL_fill_box(lua_State *L, hebb_tensor *t);
+void hebbL_push(lua_State *L, hebb_tensor *t);     /* box + fill */
+int hebbL_raise(lua_State *L);                     /* the core's last error */
+void hebbL_check_status(lua_State *L, int status);
+void hebbL_account(lua_State *L, const hebb_tensor *t);   /* tell the GC */
+
+/* A tensor, or a Lua number wrapped as a 0-d "weak" tensor in *scratch
+   (whose data lives in *num); raises an error naming 'arg' otherwise. */
+typedef union hebb_num { double f; int64_t i; bool b; } hebb_num;
+hebb_tensor *hebbL_operand(lua_State *L, int idx, hebb_tensor *scratch,
+                           hebb_num *num);
+/* 1-based (negative from the end) dimension number -> 0-based */
+int hebbL_checkdim(lua_State *L, int idx, int ndim);
+int hebbL_optdim(lua_State *L, int idx, int ndim, int def);
+/* a dtype name at idx (string), or the 'dtype' field of an options table */
+int hebbL_checkdtype(lua_State *L, int idx);
+int hebbL_optdtype(lua_State *L, int idx, int def);   /* idx: options table */
+/* a shape given as integers from idx on, or as one table at idx; returns
+   ndim and sets *next to the index of the first argument after it */
+int hebbL_checkshape(lua_State *L, int idx, int64_t *shape, int *next);
+/* The result slot of a core call that computes into 'hebb_tensor **out':
+   when the options table at 'opts' (0: none) has out = o, sets *res = o and
+   pushes o; otherwise sets *res = NULL and pushes an empty box, returned so
+   that hebbL_finish can fill it.  The result stays on top of the stack. */
+hebb_tensor **hebbL_result_slot(lua_State *L, int opts, hebb_tensor **res);
+void hebbL_finish(lua_State *L, hebb_tensor **box, hebb_tensor *res,
+                  int status);
+
+/* --- openers of the binding files, called by luaopen_hebb_tensor --- */
+void hebbL_open_tensor(lua_State *L, int module, int methods, int mt);
+void hebbL_open_view(lua_State *L, int module, int methods, int mt);
+void hebbL_open_arith(lua_State *L, int module, int methods, int mt);
+void hebbL_open_reduce(lua_State *L, int module, int methods, int mt);
+void hebbL_open_index(lua_State *L, int module, int methods, int mt);
+void hebbL_open_linalg(lua_State *L, int module, int methods, int mt);
+void hebbL_open_random(lua_State *L, int module, int methods, int mt);
+
+/* --- l_view.c: t[k] and t[k] = v (k an integer or an index table) --- */
+int hebbL_index_get(lua_State *L, hebb_tensor *t, int key);
+int hebbL_index_set(lua_State *L, hebb_tensor *t, int key, int val);
+
+#endif

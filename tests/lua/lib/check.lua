@@ -1,0 +1,86 @@
+-- check.lua -- the small test harness of hebb's Lua suites.
+-- Each check prints "PASS suite/name" or "FAIL suite/name: why"; tests/run.sh
+-- counts those lines over all suites.  check.done() exits non-zero on failure.
+local check = {}
+local suite = (arg and arg[0] or "?"):match("([^/]+)%.lua$") or "?"
+local passed, failed = 0, 0
+
+local function fmt(v)
+  if type(v) == "string" then return string.format("%q", v) end
+  return tostring(v)
+end
+
+-- check.test(name, fn): runs fn; any error (or failed assertion) fails it.
+function check.test(name, fn)
+  local ok, err = xpcall(fn, debug.traceback)
+  if ok then
+    passed = passed + 1
+    print("PASS " .. suite .. "/" .. name)
+  else
+    failed = failed + 1
+    print("FAIL " .. suite .. "/" .. name .. ": " .. tostring(err):gsub("\n", "\n    "))
+  end
+end
+
+function check.eq(got, want, what)
+  if got ~= want then
+    error(string.format("%s: got %s, want %s", what or "value", fmt(got), fmt(want)), 2)
+  end
+end
+
+function check.truthy(v, what)
+  if not v then error((what or "condition") .. " is false", 2) end
+end
+
+-- |got - want| <= tol (absolute), with NaN equal to NaN
+function check.near(got, want, tol, what)
+  tol = tol or 0
+  local same_nan = got ~= got and want ~= want
+  if not same_nan and not (math.abs(got - want) <= tol) then
+    error(string.format("%s: got %.17g, want %.17g (tol %g)", what or "value", got, want, tol), 2)
+  end
+end
+
+-- recursive comparison of nested tables of numbers/booleans
+local function deep(got, want, tol, path)
+  if type(want) == "table" then
+    if type(got) ~= "table" then return path .. ": not a table" end
+    if #got ~= #want then return string.format("%s: length %d, want %d", path, #got, #want) end
+    for i = 1, #want do
+      local e = deep(got[i], want[i], tol, path .. "[" .. i .. "]")
+      if e then return e end
+    end
+    return nil
+  end
+  if type(want) == "number" and type(got) == "number" then
+    if want ~= want and got ~= got then return nil end
+    if math.abs(got - want) <= tol then return nil end
+    if want == got then return nil end  -- infinities
+  elseif got == want then return nil end
+  return string.format("%s: got %s, want %s", path, fmt(got), fmt(want))
+end
+
+-- compares a tensor (or table) with a nested table, elementwise within tol
+function check.same(got, want, tol, what)
+  if type(got) == "userdata" then got = got:totable() end
+  if type(want) == "userdata" then want = want:totable() end
+  local e = deep(got, want, tol or 0, what or "tensor")
+  if e then error(e, 2) end
+end
+
+-- fn must raise an error whose message contains the plain text 'needle'
+function check.raises(fn, needle, what)
+  local ok, err = pcall(fn)
+  if ok then error((what or "call") .. " did not raise (expected: " .. needle .. ")", 2) end
+  err = tostring(err)
+  if not err:find(needle, 1, true) then
+    error(string.format("%s raised %q, expected it to contain %q", what or "call", err, needle), 2)
+  end
+end
+
+function check.done()
+  io.stdout:flush()
+  os.exit(failed == 0 and 0 or 1)
+end
+
+return check
