@@ -29,7 +29,7 @@ DEPS_OK  := $(BUILD)/.deps-build
 NATIVE_MODS := hebb,hebb.tensor
 modname = $(patsubst %.init,%,hebb.$(basename $(notdir $(1))))
 
-.PHONY: all deps test bench demo install clean help check-warnings
+.PHONY: all deps test bench demo install clean help docs soak
 
 all: $(BUILD)/hebb $(BUILD)/libhebb.so $(BUILD)/libhebb.a $(BUILD)/hebb.so hebb
 
@@ -39,6 +39,7 @@ help:
 	@echo "make demo     build, then run examples/ising_demo.lua"
 	@echo "make bench    benchmarks against numpy/torch/hand-written C (ratios)"
 	@echo "make install  PREFIX=... installs binary, library, header, module, .pc"
+	@echo "make docs     regenerate docs/api/*.md from the docstrings"
 	@echo "make soak     long-running leak/fuzz checks (not part of make test)"
 
 $(DEPS_OK): tools/deps.sh
@@ -78,9 +79,11 @@ $(BUILD)/libhebb.so: $(CORE_OBJ) $(BUILD)/libhebb.map
 $(BUILD)/libhebb.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-# The module for stock lua5.4: the interpreter provides the Lua API.
+# The module for stock lua5.4: the interpreter provides the Lua API.  It is
+# never unloaded (-z nodelete): lua_close dlcloses C modules, and unmapping
+# code that OpenMP worker threads still sit in crashes at exit.
 $(BUILD)/hebb.so: $(LUA_OBJ) $(CORE_OBJ)
-	$(CC) -shared -o $@ $^ $(CORE_LDLIBS)
+	$(CC) -shared -Wl,-z,nodelete -o $@ $^ $(CORE_LDLIBS)
 
 $(BUILD)/hebb: $(VM_OBJ) $(LUA_OBJ) $(CORE_OBJ)
 	$(CC) -o $@ $^ -Wl,-E -llua5.4 -lreadline $(CORE_LDLIBS)
@@ -91,6 +94,14 @@ hebb: $(BUILD)/hebb
 test: all
 	@sh tools/deps.sh test
 	@sh tests/run.sh
+
+# the API reference pages, rendered from the docstrings (tests/docs checks
+# that the committed pages are current)
+API_MODULES := hebb hebb.tensor
+docs: all
+	@mkdir -p docs/api
+	@for m in $(API_MODULES); do \
+	  $(BUILD)/hebb tools/gendocs.lua $$m > docs/api/$$m.md || exit 1; done
 
 demo: all
 	./hebb examples/ising_demo.lua

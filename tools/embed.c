@@ -23,10 +23,10 @@ static int emit(FILE *out, int k, const char *file) {
 
 static int is_native(const char *list, const char *mod, size_t len) {
   const char *p = list;
-  while ((p = strstr(p, mod)) != NULL) {
-    if ((p == list || p[-1] == ',') && (p[len] == ',' || p[len] == '\0'))
-      return 1;
-    p += len;
+  while (*p) {
+    size_t n = strcspn(p, ",");
+    if (n == len && strncmp(p, mod, len) == 0) return 1;
+    p += n + (p[n] == ',');
   }
   return 0;
 }

@@ -17,6 +17,11 @@
       TD *restrict dd = (TD *)d;                                              \
       const TS *restrict aa = (const TS *)a;                                  \
       for (i = 0; i < n; i++) { TS x = aa[i]; dd[i] = (EXPR); }               \
+    } else if (s[0] == sizeof(TD) && s[1] == 0) {   /* fill */                \
+      TD *restrict dd = (TD *)d;                                              \
+      TS x = *(const TS *)a;                                                  \
+      TD y = (EXPR);                                                          \
+      for (i = 0; i < n; i++) dd[i] = y;                                      \
     } else {                                                                  \
       for (i = 0; i < n; i++, d += s[0], a += s[1]) {                         \
         TS x = *(const TS *)a; *(TD *)d = (EXPR);                             \
@@ -57,15 +62,19 @@ int hebb_convert_into(hebb_tensor *dst, const hebb_tensor *src) {
   return hebb_loop_run(&lp, convert[dst->dtype][src->dtype], NULL, 1);
 }
 
+/* Whether src broadcasts to exactly dst's shape. */
+static int fits(const hebb_tensor *dst, const hebb_tensor *src) {
+  int lead = dst->ndim - src->ndim, i;
+  if (lead < 0) return 0;
+  for (i = 0; i < src->ndim; i++)
+    if (src->shape[i] != 1 && src->shape[i] != dst->shape[lead + i]) return 0;
+  return 1;
+}
+
 int hebb_copy(hebb_tensor *dst, const hebb_tensor *src) {
-  int nd;
-  int64_t shape[HEBB_MAXDIM];
   if (hebb_check_dtype(dst->dtype, "copy") || hebb_check_dtype(src->dtype, "copy"))
     return hebb_last_status();
-  if (hebb_broadcast_shape(dst->ndim, dst->shape, src->ndim, src->shape,
-                           &nd, shape, "copy"))
-    return hebb_last_status();
-  if (nd != dst->ndim || memcmp(shape, dst->shape, (size_t)nd * 8) != 0) {
+  if (!fits(dst, src)) {
     char b1[HEBB_SHAPEBUF], b2[HEBB_SHAPEBUF];
     return hebb_fail(HEBB_ERR_SHAPE, "copy: source of shape %s does not fit "
                      "destination of shape %s",

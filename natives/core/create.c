@@ -44,7 +44,7 @@ hebb_tensor *hebb_linspace(int dtype, double a, double b, int64_t n) {
   if (!t) return NULL;
   h = n > 1 ? (b - a) / (double)(n - 1) : 0;
   for (i = 0; i < n; i++)
-    put(t, i, i < n / 2 ? a + (double)i * h : b - (double)(n - 1 - i) * h);
+    put(t, i, 2 * i < n ? a + (double)i * h : b - (double)(n - 1 - i) * h);
   return t;
 }
 

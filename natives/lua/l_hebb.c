@@ -36,7 +36,7 @@ void hebbL_setdoc(lua_State *L, int idx, const char *doc) {
   lua_pop(L, 1);
 }
 
-static int l_doc(lua_State *L) {
+int hebbL_doc(lua_State *L) {
   luaL_checkany(L, 1);
   if (lua_gettop(L) >= 2) {   /* hebb.doc(value, text) sets a docstring */
     hebbL_setdoc(L, 1, luaL_checkstring(L, 2));
@@ -154,7 +154,7 @@ static int l_alloc_trim(lua_State *L) {
 }
 
 static const hebb_lreg hebb_funcs[] = {
-  {"doc", l_doc, HEBB_FN,
+  {"doc", hebbL_doc, HEBB_FN,
    "hebb.doc(value [, text])\n\nThe docstring of a function or module (what "
    "the REPL's ?name shows), or nil.  With text, sets it."},
   {"threads", l_threads, HEBB_FN,

@@ -221,7 +221,20 @@ int hebbL_checkshape(lua_State *L, int idx, int64_t *shape, int *next) {
 
 static int make_filled(lua_State *L, int kind) {
   int64_t shape[HEBB_MAXDIM];
-  int next, ndim = hebbL_checkshape(L, 1, shape, &next), dtype;
+  int next, ndim, dtype;
+  if (kind == 2 && lua_type(L, 1) == LUA_TNUMBER) {
+    /* full(d1, ..., dn, value): the last of the leading numbers is the value */
+    int n = 0;
+    while (lua_type(L, n + 1) == LUA_TNUMBER) n++;
+    if (n < 2) return luaL_error(L, "full: expected a shape and a value");
+    lua_pushvalue(L, n);
+    lua_pushnil(L);
+    lua_replace(L, n);   /* hide the value from the shape parser */
+    ndim = hebbL_checkshape(L, 1, shape, &next);
+    lua_replace(L, n);   /* put it back */
+    next = n;
+  }
+  else ndim = hebbL_checkshape(L, 1, shape, &next);
   double v = kind == 1 ? 1.0 : 0.0;
   lua_Integer iv = kind == 1;
   int isint = 1;
@@ -446,6 +459,49 @@ static void push_nested(lua_State *L, const hebb_tensor *t, int depth,
   }
 }
 
+/* the 1-based indices at args 2.. as a 0-based index vector */
+static void checkindex(lua_State *L, const hebb_tensor *t, int nargs,
+                       int64_t *idx, const char *who) {
+  int i;
+  if (nargs != t->ndim)
+    luaL_error(L, "%s: %d indices given for a %d-dimensional tensor", who,
+               nargs, t->ndim);
+  for (i = 0; i < nargs; i++) {
+    lua_Integer k = luaL_checkinteger(L, i + 2);
+    if (k < 0) k += t->shape[i] + 1;
+    if (k < 1 || k > t->shape[i])
+      luaL_error(L, "%s: index %d out of range for dim %d of size %d", who,
+                 (int)luaL_checkinteger(L, i + 2), i + 1, (int)t->shape[i]);
+    idx[i] = k - 1;
+  }
+}
+
+static int l_get(lua_State *L) {
+  hebb_tensor *t = hebbL_check(L, 1);
+  int64_t idx[HEBB_MAXDIM], off = 0;
+  int i;
+  checkindex(L, t, lua_gettop(L) - 1, idx, "get");
+  for (i = 0; i < t->ndim; i++) off += idx[i] * t->stride[i];
+  push_elem(L, t, hebb_first(t) + off * hebb_dtype_size(t->dtype));
+  return 1;
+}
+
+static int l_set(lua_State *L) {
+  hebb_tensor *t = hebbL_check(L, 1);
+  int64_t idx[HEBB_MAXDIM];
+  int n = lua_gettop(L), isint;
+  lua_Integer iv;
+  if (n < 2) return luaL_error(L, "set: missing value");
+  checkindex(L, t, n - 2, idx, "set");
+  iv = lua_tointegerx(L, n, &isint);
+  if (lua_type(L, n) == LUA_TBOOLEAN) iv = lua_toboolean(L, n), isint = 1;
+  else luaL_checknumber(L, n);
+  hebbL_check_status(L, isint ? hebb_set_i64(t, idx, iv) :
+                        hebb_set(t, idx, lua_tonumber(L, n)));
+  lua_settop(L, 1);
+  return 1;
+}
+
 static int l_totable(lua_State *L) {
   hebb_tensor *t = hebbL_check(L, 1);
   push_nested(L, t, 0, hebb_first(t));
@@ -657,6 +713,12 @@ static const hebb_lreg tensor_funcs[] = {
   {"item", l_item, HEBB_BOTH,
    "t:item()\n\nThe value of a one-element tensor as a Lua number (integer "
    "for i64, boolean for bool)."},
+  {"get", l_get, HEBB_BOTH,
+   "t:get(i, j, ...)\n\nThe element at the given 1-based indices (one per "
+   "dimension; negative counts from the end) as a Lua value."},
+  {"set", l_set, HEBB_BOTH,
+   "t:set(i, j, ..., value)\n\nSets the element at the given indices; "
+   "returns t."},
   {"totable", l_totable, HEBB_BOTH,
    "t:totable()\n\nThe elements as nested Lua tables (a number for 0-d)."},
   {"is_contiguous", l_is_contiguous, HEBB_BOTH,
@@ -749,11 +811,13 @@ int luaopen_hebb_tensor(lua_State *L) {
                "default, f32, i64, bool) with NumPy broadcasting, 1-based "
                "indices, views that never copy, reductions, matmul and a "
                "counter-based random generator.  See docs/tensor.md.");
-  /* stdlib/hebb/tensor.lua extends the module: printing, Lua-level helpers */
+  /* stdlib/hebb/tensor.lua extends the module (printing, Lua-level
+     helpers); it gets the module, methods, metatable and hebb.doc */
   lua_pushvalue(L, module);
   lua_pushvalue(L, methods);
   lua_pushvalue(L, mt);
-  if (hebbL_run_embedded(L, "hebb.tensor", 3)) return 1;
+  lua_pushcfunction(L, hebbL_doc);
+  if (hebbL_run_embedded(L, "hebb.tensor", 4)) return 1;
   lua_settop(L, module);
   return 1;
 }

@@ -1,0 +1,145 @@
+-- hebb.tensor, Lua side: extends the C module with printing and helpers.
+-- Receives the module table, the methods table, the metatable and hebb.doc
+-- (it cannot require "hebb", which requires this module).
+local T, _, mt, doc = ...
+
+-- Printing ---------------------------------------------------------------
+
+local print_opts = { threshold = 1000, edgeitems = 3, linewidth = 100, precision = 4 }
+
+-- the indices shown along a dimension of size n (0 stands for "..."); outer
+-- dims of a summarized tensor show one block at each end, so a big 3-d or
+-- 4-d tensor still fits on a screen
+local function shown(n, summarize, outer)
+  local e = outer and 1 or print_opts.edgeitems
+  local idx = {}
+  if summarize and n > 2 * e then
+    for i = 1, e do idx[#idx + 1] = i end
+    idx[#idx + 1] = 0
+    for i = n - e + 1, n do idx[#idx + 1] = i end
+  else
+    for i = 1, n do idx[i] = i end
+  end
+  return idx
+end
+
+-- visits the shown elements in order, calling f(value)
+local function each_shown(t, summarize, f)
+  local shape, nd, index = t.shape, t.ndim, {}
+  local function walk(d)
+    if d > nd then f(t:get(table.unpack(index, 1, nd))); return end
+    for _, i in ipairs(shown(shape[d], summarize, d < nd - 1)) do
+      if i > 0 then index[d] = i; walk(d + 1) end
+    end
+  end
+  walk(1)
+end
+
+-- one number format for all shown elements, so columns line up
+local function formatter(t, summarize)
+  local dtype = t.dtype
+  if dtype == "bool" then
+    return function(v) return v and "true" or "false" end
+  end
+  if dtype == "i64" then return function(v) return string.format("%d", v) end end
+  local maxabs, minabs, integral = 0, math.huge, true
+  each_shown(t, summarize, function(v)
+    if v ~= v or v == math.huge or v == -math.huge then return end
+    local a = math.abs(v)
+    if a > maxabs then maxabs = a end
+    if a > 0 and a < minabs then minabs = a end
+    if v ~= math.floor(v) then integral = false end
+  end)
+  local p = print_opts.precision
+  local fmt
+  if integral and maxabs < 1e9 then fmt = "%.0f."
+  elseif maxabs >= 1e6 or (minabs < 1e-3 and minabs > 0) then fmt = "%." .. p .. "e"
+  else fmt = "%." .. p .. "f" end
+  return function(v)
+    if v ~= v then return "nan" end
+    if v == math.huge then return "inf" end
+    if v == -math.huge then return "-inf" end
+    return string.format(fmt, v)
+  end
+end
+
+local function render(t)
+  local nd = t.ndim
+  local summarize = t:numel() > print_opts.threshold
+  local fmt = formatter(t, summarize)
+  local cells, width = {}, 0
+  each_shown(t, summarize, function(v)
+    local s = fmt(v)
+    cells[#cells + 1] = s
+    if #s > width then width = #s end
+  end)
+  local shape, k, out = t.shape, 0, {}
+  local function row_width(n) return n * (width + 2) end
+  -- summarize the last dim when a row would be too wide
+  local last_summary = summarize or row_width(shape[nd]) > print_opts.linewidth
+  if last_summary and not summarize then
+    -- recompute with the last dimension cut to its edges
+    cells, k = {}, 0
+    local index = {}
+    local function walk(d)
+      if d > nd then cells[#cells + 1] = fmt(t:get(table.unpack(index, 1, nd))); return end
+      for _, i in ipairs(shown(shape[d], d == nd)) do
+        if i > 0 then index[d] = i; walk(d + 1) end
+      end
+    end
+    walk(1)
+  end
+  local function block(d, indent)
+    local idx = shown(shape[d], summarize or (last_summary and d == nd), d < nd - 1)
+    if d == nd then
+      local parts = {}
+      for _, i in ipairs(idx) do
+        if i == 0 then parts[#parts + 1] = string.rep(" ", width - 3) .. "..."
+        else k = k + 1; parts[#parts + 1] = string.rep(" ", width - #cells[k]) .. cells[k] end
+      end
+      return "[" .. table.concat(parts, ", ") .. "]"
+    end
+    local rows = {}
+    for _, i in ipairs(idx) do
+      if i == 0 then rows[#rows + 1] = "..."
+      else rows[#rows + 1] = block(d + 1, indent .. " ") end
+    end
+    local sep = ",\n" .. string.rep("\n", nd - d - 1) .. indent .. " "
+    return "[" .. table.concat(rows, sep) .. "]"
+  end
+  out[1] = shape[1] == 0 and "[]" or block(1, "")
+  return table.concat(out)
+end
+
+local function has_zero(shape)
+  for _, n in ipairs(shape) do if n == 0 then return true end end
+  return false
+end
+
+local raw_tostring = mt.__tostring
+local function tensor_tostring(t)
+  if not T.is_tensor(t) then return raw_tostring(t) end
+  local shape = t.shape
+  local tag = string.format("[%s tensor of shape {%s}]", t.dtype, table.concat(shape, ","))
+  if t.ndim == 0 then
+    return formatter(t, false)(t:item()) .. "  " .. tag
+  end
+  if has_zero(shape) then return "[]  " .. tag end
+  return render(t) .. "\n" .. tag
+end
+mt.__tostring = tensor_tostring
+
+function T.set_printoptions(opts)
+  for k, v in pairs(opts) do
+    if print_opts[k] == nil then error("set_printoptions: unknown option '" .. tostring(k) .. "'", 2) end
+    if type(v) ~= "number" or v < 0 then error("set_printoptions: " .. k .. " must be a non-negative number", 2) end
+    print_opts[k] = v
+  end
+end
+doc(T.set_printoptions, [[T.set_printoptions{threshold=, edgeitems=, linewidth=, precision=}
+
+How tensors print: above `threshold` elements (1000) only `edgeitems` (3)
+rows/columns at each end are shown; rows wider than `linewidth` (100) are cut
+the same way; floats get `precision` (4) digits.]])
+
+return T
