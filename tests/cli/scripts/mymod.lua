@@ -1,0 +1,3 @@
+-- a module for -l tests (found through LUA_PATH)
+print("loading mymod", ...)
+return { name = "mymod" }

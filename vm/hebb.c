@@ -1,0 +1,432 @@
+/*
+** hebb.c -- main of the hebb executable.
+** The command line is that of lua5.4 (same options, arg table, LUA_INIT,
+** exit codes and error messages) plus a few hebb options; hebb's modules
+** are preloaded, so scripts `require "hebb"` without any search path.
+*/
+#if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lua.h"
+#include "lauxlib.h"
+#include "lualib.h"
+
+#include "hebb.h"
+#include "lhebb.h"
+#include "vm.h"
+
+#define HEBB_PROGNAME   "hebb"
+#define HEBB_MAXTHREADS 1024
+
+/* environment variables read before anything runs */
+#define INIT_VAR         "LUA_INIT"
+#define INIT_VAR_VERSION INIT_VAR LUA_VERSUFFIX
+#define THREADS_VAR      "HEBB_THREADS"
+
+const char *vm_progname = HEBB_PROGNAME;
+
+
+/* what the options ask for */
+enum {
+  OPT_ERROR = 1,     /* a bad option: print the usage and fail */
+  OPT_INTERACT = 2,  /* -i */
+  OPT_VERSION = 4,   /* -v (and -i) */
+  OPT_NOENV = 8,     /* -E */
+  OPT_EXEC = 16,     /* -e */
+  OPT_HELP = 32      /* -h, --help */
+};
+
+typedef struct Options {
+  int flags;
+  int script;           /* argv index of the script; argc when none */
+  int bad;              /* argv index of the bad option (OPT_ERROR) */
+  const char *threads;  /* the value given to --threads, or NULL */
+} Options;
+
+
+/*
+** {======================================================
+** Options
+** =======================================================
+*/
+
+static void usage_text (FILE *f) {
+  fprintf(f,
+    "usage: %s [options] [script [args]]\n"
+    "Available options are:\n"
+    "  -e stat   execute string 'stat'\n"
+    "  -i        enter interactive mode after executing 'script'\n"
+    "  -l mod    require library 'mod' into global 'mod'\n"
+    "  -l g=mod  require library 'mod' into global 'g'\n"
+    "  -v        show version information\n"
+    "  -E        ignore environment variables\n"
+    "  -W        turn warnings on\n"
+    "  --        stop handling options\n"
+    "  -         stop handling options and execute stdin\n"
+    "hebb options:\n"
+    "  -h, --help   show this help\n"
+    "  --threads N  run tensor kernels on N threads (1..%d; default:\n"
+    "               $" THREADS_VAR ", else the core's choice)\n"
+    "Environment: " INIT_VAR_VERSION " or " INIT_VAR ", LUA_PATH, LUA_CPATH, "
+    THREADS_VAR " (ignored\n"
+    "  with -E); HEBB_HISTORY: the REPL's history file "
+    "(default ~/.hebb_history).\n"
+    "Without a script, and with a terminal on stdin, hebb starts its REPL.\n",
+    vm_progname, HEBB_MAXTHREADS);
+}
+
+
+/* the complaint about argv[bad], then the usage; like lua5.4 */
+static void print_usage (const char *badoption) {
+  fprintf(stderr, "%s: ", vm_progname);
+  if (strcmp(badoption, "-e") == 0 || strcmp(badoption, "-l") == 0 ||
+      strcmp(badoption, "--threads") == 0)
+    fprintf(stderr, "'%s' needs argument\n", badoption);
+  else
+    fprintf(stderr, "unrecognized option '%s'\n", badoption);
+  usage_text(stderr);
+  fflush(stderr);
+}
+
+
+void vm_print_version (void) {
+  printf("%s\nhebb %s\n", LUA_COPYRIGHT, hebb_version());
+  fflush(stdout);
+}
+
+
+/* an option made of one letter must have nothing after it */
+static int single (const char *opt) {
+  return opt[2] == '\0';
+}
+
+
+/*
+** Reads the options, which end at the first argument that is not one
+** (the script), at "--" or at "-".  Like lua5.4, -e and -l take their
+** argument glued or as the next word, which must not start with '-'.
+** --threads takes any next word (a bad one gets a clear message later).
+*/
+static void collect_options (int argc, char **argv, Options *o) {
+  int i;
+  o->flags = 0;
+  o->bad = 0;
+  o->threads = NULL;
+  for (i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    o->bad = i;
+    if (a[0] != '-')  /* the script */
+      break;
+    switch (a[1]) {
+      case '\0':  /* "-": the script is stdin */
+        o->script = i;
+        return;
+      case '-':
+        if (a[2] == '\0') {  /* "--": the script is the next word */
+          o->script = i + 1;
+          return;
+        }
+        if (strcmp(a, "--help") == 0)
+          o->flags |= OPT_HELP;
+        else if (strncmp(a, "--threads=", 10) == 0)
+          o->threads = a + 10;
+        else if (strcmp(a, "--threads") == 0 && i + 1 < argc)
+          o->threads = argv[++i];
+        else
+          goto error;
+        break;
+      case 'h':
+        if (!single(a)) goto error;
+        o->flags |= OPT_HELP;
+        break;
+      case 'E':
+        if (!single(a)) goto error;
+        o->flags |= OPT_NOENV;
+        break;
+      case 'W':
+        if (!single(a)) goto error;
+        break;
+      case 'i':  /* -i implies -v */
+        o->flags |= OPT_INTERACT;
+        /* FALLTHROUGH */
+      case 'v':
+        if (!single(a)) goto error;
+        o->flags |= OPT_VERSION;
+        break;
+      case 'e':
+        o->flags |= OPT_EXEC;  /* -e and -l both take an argument */
+        /* FALLTHROUGH */
+      case 'l':
+        if (single(a)) {
+          i++;
+          if (i >= argc || argv[i][0] == '-')
+            goto error;
+        }
+        break;
+      default:
+        goto error;
+    }
+  }
+  o->script = i;
+  return;
+error:
+  o->flags = OPT_ERROR;
+  o->script = argc;
+}
+
+
+/* a positive thread count, or 0 after complaining about it */
+static int thread_count (const char *s, const char *what) {
+  char *end;
+  long n;
+  errno = 0;
+  n = strtol(s, &end, 10);
+  if (s[0] >= '0' && s[0] <= '9' && *end == '\0' && errno == 0 &&
+      n >= 1 && n <= HEBB_MAXTHREADS)
+    return (int)n;
+  fprintf(stderr, "%s: bad value for %s: '%s' (expected an integer from "
+                  "1 to %d)\n", vm_progname, what, s, HEBB_MAXTHREADS);
+  fflush(stderr);
+  return 0;
+}
+
+
+/* --threads wins over HEBB_THREADS; -E hides the variable */
+static int set_threads (const Options *o) {
+  const char *env = (o->flags & OPT_NOENV) ? NULL : getenv(THREADS_VAR);
+  int n;
+  if (o->threads != NULL)
+    n = thread_count(o->threads, "--threads");
+  else if (env != NULL && env[0] != '\0')
+    n = thread_count(env, THREADS_VAR);
+  else
+    return 1;  /* leave the core's default */
+  if (n == 0)
+    return 0;
+  hebb_set_num_threads(n);
+  return 1;
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Running chunks
+** =======================================================
+*/
+
+static int dochunk (lua_State *L, int status) {
+  if (status == LUA_OK)
+    status = vm_docall(L, 0, 0);
+  return vm_report(L, status);
+}
+
+
+static int dofile (lua_State *L, const char *name) {
+  return dochunk(L, luaL_loadfile(L, name));
+}
+
+
+static int dostring (lua_State *L, const char *s, const char *name) {
+  return dochunk(L, luaL_loadbuffer(L, s, strlen(s), name));
+}
+
+
+/* -l mod, -l g=mod: global 'g' (or 'mod') = require("mod") */
+static int dolibrary (lua_State *L, const char *spec) {
+  const char *eq = strchr(spec, '=');
+  const char *modname = (eq != NULL) ? eq + 1 : spec;
+  int status;
+  lua_getglobal(L, "require");
+  lua_pushstring(L, modname);
+  status = vm_docall(L, 1, 1);
+  if (status == LUA_OK) {
+    if (eq != NULL)
+      lua_pushlstring(L, spec, (size_t)(eq - spec));
+    else
+      lua_pushstring(L, spec);
+    lua_insert(L, -2);
+    lua_setglobal(L, lua_tostring(L, -2));
+    lua_pop(L, 1);  /* the name */
+  }
+  return vm_report(L, status);
+}
+
+
+/*
+** arg[0] is the script, arg[1..] its arguments, arg[-1..] the interpreter
+** and options; without a script everything counts from argv[0] = arg[0].
+*/
+static void create_arg_table (lua_State *L, char **argv, int argc,
+                              int script) {
+  int i;
+  if (script == argc)
+    script = 0;
+  lua_createtable(L, argc - script - 1, script + 1);
+  for (i = 0; i < argc; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i - script);
+  }
+  lua_setglobal(L, "arg");
+}
+
+
+/* pushes arg[1..n] as the script's varargs; returns n */
+static int push_args (lua_State *L) {
+  int i, n;
+  if (lua_getglobal(L, "arg") != LUA_TTABLE)
+    luaL_error(L, "'arg' is not a table");
+  n = (int)luaL_len(L, -1);
+  luaL_checkstack(L, n + 3, "too many arguments to script");
+  for (i = 1; i <= n; i++)
+    lua_rawgeti(L, -i, i);
+  lua_remove(L, -i);  /* the table */
+  return n;
+}
+
+
+/* "-" is stdin, unless it came after "--" (then it is a file name) */
+static int run_script (lua_State *L, char **argv) {
+  const char *fname = argv[0];
+  int status;
+  if (strcmp(fname, "-") == 0 && strcmp(argv[-1], "--") != 0)
+    fname = NULL;
+  status = luaL_loadfile(L, fname);
+  if (status == LUA_OK) {
+    int n = push_args(L);
+    status = vm_docall(L, n, LUA_MULTRET);
+  }
+  return vm_report(L, status);
+}
+
+
+/* LUA_INIT_5_4, else LUA_INIT: a chunk, or @file */
+static int run_init (lua_State *L) {
+  const char *name = "=" INIT_VAR_VERSION;
+  const char *init = getenv(name + 1);
+  if (init == NULL) {
+    name = "=" INIT_VAR;
+    init = getenv(name + 1);
+  }
+  if (init == NULL)
+    return LUA_OK;
+  if (init[0] == '@')
+    return dofile(L, init + 1);
+  return dostring(L, init, name);
+}
+
+
+/* -e, -l and -W, in the order given; 0 when one of them failed */
+static int run_options (lua_State *L, char **argv, int n) {
+  int i;
+  for (i = 1; i < n; i++) {
+    const char *a = argv[i];
+    int status = LUA_OK;
+    switch (a[1]) {
+      case 'e':
+      case 'l': {
+        const char *extra = (a[2] != '\0') ? a + 2 : argv[++i];
+        status = (a[1] == 'e') ? dostring(L, extra, "=(command line)")
+                               : dolibrary(L, extra);
+        break;
+      }
+      case 'W':
+        lua_warning(L, "@on", 0);
+        break;
+      case '-':  /* --threads N: skip N */
+        if (strcmp(a, "--threads") == 0)
+          i++;
+        break;
+    }
+    if (status != LUA_OK)
+      return 0;
+  }
+  return 1;
+}
+
+/* }====================================================== */
+
+
+/* everything after the state exists runs protected, so that even a memory
+   error while setting up is reported like any other */
+static int pmain (lua_State *L) {
+  int argc = (int)lua_tointeger(L, 1);
+  char **argv = (char **)lua_touserdata(L, 2);
+  Options o;
+  luaL_checkversion(L);
+  collect_options(argc, argv, &o);
+  if (o.flags & OPT_ERROR) {
+    print_usage(argv[o.bad]);
+    return 0;
+  }
+  if (o.flags & OPT_HELP) {
+    usage_text(stdout);
+    fflush(stdout);
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  if (!set_threads(&o))
+    return 0;
+  if (o.flags & OPT_VERSION)
+    vm_print_version();
+  if (o.flags & OPT_NOENV) {  /* tell the package library */
+    lua_pushboolean(L, 1);
+    lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
+  }
+  luaL_openlibs(L);
+  hebb_preload(L);
+  create_arg_table(L, argv, argc, o.script);
+  /* lua5.4 runs scripts with a generational collector; so do we, so that
+     collectgarbage() answers the same */
+  lua_gc(L, LUA_GCRESTART);
+  lua_gc(L, LUA_GCGEN, 0, 0);
+  if (!(o.flags & OPT_NOENV) && run_init(L) != LUA_OK)
+    return 0;
+  if (!run_options(L, argv, o.script))
+    return 0;
+  if (o.script < argc && run_script(L, argv + o.script) != LUA_OK)
+    return 0;
+  if (o.flags & OPT_INTERACT)
+    vm_repl(L);
+  else if (o.script == argc && !(o.flags & (OPT_EXEC | OPT_VERSION))) {
+    if (isatty(0)) {
+      vm_print_version();
+      vm_repl(L);
+    }
+    else  /* piped stdin is a script; lua5.4 exits with 0 even when it
+             fails, and so must we */
+      dofile(L, NULL);
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+
+int main (int argc, char **argv) {
+  lua_State *L;
+  int status, ok;
+  if (argv[0] != NULL && argv[0][0] != '\0')
+    vm_progname = argv[0];
+  L = luaL_newstate();
+  if (L == NULL) {
+    vm_message(vm_progname, "cannot create state: not enough memory");
+    return EXIT_FAILURE;
+  }
+  lua_gc(L, LUA_GCSTOP);  /* no collections while building the state */
+  lua_pushcfunction(L, pmain);
+  lua_pushinteger(L, argc);
+  lua_pushlightuserdata(L, argv);
+  status = lua_pcall(L, 2, 1, 0);
+  ok = lua_toboolean(L, -1);
+  vm_report(L, status);
+  lua_close(L);
+  return (ok && status == LUA_OK) ? EXIT_SUCCESS : EXIT_FAILURE;
+}
