@@ -11,18 +11,19 @@ status=0
 
 run_suite() {  # name, command...
   name=$1; shift
+  log="$OUT/$(echo "$name" | tr / _).log"
   start=$(date +%s)
-  "$@" > "$OUT/$name.log" 2>&1
+  "$@" > "$log" 2>&1
   rc=$?
-  p=$(grep -c '^PASS ' "$OUT/$name.log")
-  f=$(grep -c '^FAIL ' "$OUT/$name.log")
+  p=$(grep -c '^PASS ' "$log")
+  f=$(grep -c '^FAIL ' "$log")
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-    echo "FAIL $name: exited with status $rc" >> "$OUT/$name.log"; f=1
+    echo "FAIL $name: exited with status $rc" >> "$log"; f=1
   fi
   [ "$f" -ne 0 ] && status=1
   printf '%-28s %4d passed, %d failed  (%ds)\n' "$name" "$p" "$f" $(($(date +%s) - start))
-  grep -A5 '^FAIL ' "$OUT/$name.log" | sed 's/^/    /'
-  cat "$OUT/$name.log" >> "$OUT/all.log"
+  grep -A5 '^FAIL ' "$log" | sed 's/^/    /'
+  cat "$log" >> "$OUT/all.log"
 }
 
 # C unit tests of the core (no Lua involved)
@@ -35,8 +36,8 @@ for src in tests/core/test_*.c; do
        -o "$OUT/$t" 2> "$OUT/$t.cc"; then
     run_suite "core/$t" "$OUT/$t"
   else
-    echo "FAIL core/$t: does not compile" > "$OUT/$t.log"; cat "$OUT/$t.cc" >> "$OUT/$t.log"
-    run_suite "core/$t" cat "$OUT/$t.log"
+    echo "FAIL core/$t: does not compile" > "$OUT/$t.err"; cat "$OUT/$t.cc" >> "$OUT/$t.err"
+    run_suite "core/$t" cat "$OUT/$t.err"
   fi
 done
 

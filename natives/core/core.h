@@ -104,7 +104,73 @@ int hebb_parallel_for(int64_t n, int64_t cost, hebb_range_fn fn, void *ud);
 int hebb_check_interrupt(void);   /* status, with message */
 int hebb_in_parallel(void);
 
+/* --- view.c --- */
+/* fails (naming 'who') when t repeats elements through a zero stride, so
+   an in-place write would land on several positions at once */
+int hebb_check_writable(const hebb_tensor *t, const char *who);
+
+/* --- random.c --- */
+/* one Philox-4x32-10 block (Random123's word order), for the known-answer
+   tests */
+void hebb_philox4x32(const uint32_t ctr[4], const uint32_t key[2],
+                     uint32_t out[4]);
+
 /* --- copy.c --- */
 int hebb_convert_into(hebb_tensor *dst, const hebb_tensor *src);
+
+/* --- reduce.c: helpers shared by reduce.c, argreduce.c and scan.c --- */
+/* Drops size-1 dims and merges neighbours that are contiguous with each
+   other in every one of the nsets stride lists; returns the new count. */
+int hebb_merge_dims(int n, int64_t *shape, int nsets, int64_t *const *strides);
+/* A position in a row-major index space with byte strides. */
+typedef struct hebb_odo {
+  int n;
+  const int64_t *shape, *stride;
+  int64_t idx[HEBB_MAXDIM];
+  int64_t off;   /* bytes */
+} hebb_odo;
+void hebb_odo_seek(hebb_odo *d, int n, const int64_t *shape,
+                   const int64_t *stride, int64_t flat);
+/* moves k places along the last dim (k <= what is left of it) and carries */
+void hebb_odo_step(hebb_odo *d, int64_t k);
+/* result dtype of a reduction (hebb_redop) of a tensor of 'dtype' */
+int hebb_reduce_dtype(int op, int dtype);
+/* The full reduction of a as one value: *ival for i64 and bool results
+   (ARGMIN/ARGMAX: the 0-based flat index), *fval for float results (an f32
+   result is rounded to f32, as the tensor would hold it). */
+int hebb_reduce_value(int op, const hebb_tensor *a, int64_t correction,
+                      double *fval, int64_t *ival);
+/* --- argreduce.c --- */
+/* min/max along dim with their indices (either output may be NULL: not
+   wanted); op is HEBB_ARGMIN or HEBB_ARGMAX */
+int hebb_minmax_dim(int op, const hebb_tensor *a, int dim, bool keepdim,
+                    int64_t base, hebb_tensor **values, hebb_tensor **indices);
+
+/* --- ewise.c: shared by the elementwise kernels --- */
+/* the common dtype of n operands, weak (HEBB_TF_WEAK) ones not widening */
+int hebb_weak_promote(int n, const hebb_tensor *const *ts);
+/* result dtypes of hebb_binary / hebb_unary (binary.c, unary.c); bindings
+   use them to refuse in-place results that do not fit the receiver */
+int hebb_binop_dtype(int op, const hebb_tensor *a, const hebb_tensor *b);
+int hebb_unop_dtype(int op, int dtype);
+/* An input seen in the dtype a kernel computes in: t itself, a converted
+   single element held in 'one', or a converted temporary 'tmp'. */
+typedef struct hebb_cast {
+  hebb_tensor *t;
+  hebb_tensor *tmp;
+  union { double f64; float f32; int64_t i64; bool b; } val;
+  hebb_tensor one;
+} hebb_cast;
+int hebb_cast_init(hebb_cast *c, const hebb_tensor *t, int dtype);
+void hebb_cast_free(hebb_cast *c);
+/* Runs fn over ops (ops[0] the output, shapes already broadcast); flat
+   operands skip the loop set-up, tiny work goes straight to fn. */
+int hebb_ewise_run(int nops, hebb_tensor *const *ops, int ndim,
+                   const int64_t *shape, hebb_inner_fn fn, void *ud,
+                   int64_t cost);
+/* hebb_prepare_out that also refuses an out with repeated elements */
+int hebb_ewise_out(hebb_tensor **out, int dtype, int ndim,
+                   const int64_t *shape, const char *who);
+int hebb_ewise_end(hebb_tensor **out, int made, int status);
 
 #endif

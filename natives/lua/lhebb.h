@@ -95,5 +95,8 @@ void hebbL_open_random(lua_State *L, int module, int methods, int mt);
 /* --- l_view.c: t[k] and t[k] = v (k an integer or an index table) --- */
 int hebbL_index_get(lua_State *L, hebb_tensor *t, int key);
 int hebbL_index_set(lua_State *L, hebb_tensor *t, int key, int val);
+/* a 1-based position for a NEW dimension of a tensor that has ndim
+   (1..ndim+1, negative from the end: -1 appends) -> 0-based */
+int hebbL_checknewdim(lua_State *L, int idx, int ndim, const char *who);
 
 #endif
