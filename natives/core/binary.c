@@ -1,0 +1,358 @@
+/*
+** binary.c -- elementwise operations of two operands with NumPy
+** broadcasting: arithmetic with Lua's semantics, minimum/maximum, atan2,
+** comparisons and logical operations.
+**
+** Both inputs are first seen in one compute dtype (ewise.c); a kernel then
+** exists per (operation, compute dtype) and writes the compute dtype, or
+** bool for comparisons and logical operations.  Every kernel has branches
+** for the layouts the flat fast path produces (both contiguous, one a
+** broadcast scalar), which are plain loops the compiler vectorizes, and a
+** strided fallback.
+*/
+#include <math.h>
+#include <stdatomic.h>
+
+#include "core.h"
+
+/* --- element operations ------------------------------------------------ */
+
+/* Integers wrap around on overflow, as in Lua: the arithmetic is done on
+   unsigned values, where wrapping is defined. */
+static inline int64_t wrap_add(int64_t a, int64_t b) {
+  return (int64_t)((uint64_t)a + (uint64_t)b);
+}
+
+static inline int64_t wrap_sub(int64_t a, int64_t b) {
+  return (int64_t)((uint64_t)a - (uint64_t)b);
+}
+
+static inline int64_t wrap_mul(int64_t a, int64_t b) {
+  return (int64_t)((uint64_t)a * (uint64_t)b);
+}
+
+/* Floor division and floor modulo of integers, as Lua's // and %.  A zero
+   divisor was refused before the loop; it still gives 0 here so that no
+   input can ever trap.  b == -1 is apart because INT64_MIN / -1 traps. */
+static inline int64_t int_idiv(int64_t a, int64_t b) {
+  int64_t q;
+  if (b == 0) return 0;
+  if (b == -1) return wrap_sub(0, a);
+  q = a / b;
+  if ((a % b != 0) && ((a ^ b) < 0)) q -= 1;   /* truncated -> floor */
+  return q;
+}
+
+static inline int64_t int_mod(int64_t a, int64_t b) {
+  int64_t r;
+  if (b == 0 || b == -1) return 0;
+  r = a % b;
+  if (r != 0 && (r ^ b) < 0) r += b;   /* take the divisor's sign */
+  return r;
+}
+
+/* Lua's float %: fmod truncates, so a remainder whose sign differs from
+   the divisor's is moved by one divisor (which also gives Lua's
+   -5 % inf == inf). */
+static inline double flt_mod(double a, double b) {
+  double m = fmod(a, b);
+  if (m > 0 ? b < 0 : (m < 0 && b > 0)) m += b;
+  return m;
+}
+
+static inline float flt_modf(float a, float b) {
+  float m = fmodf(a, b);
+  if (m > 0 ? b < 0 : (m < 0 && b > 0)) m += b;
+  return m;
+}
+
+/* x^2 is the most common power; a*a is exact and much cheaper. */
+static inline double flt_pow(double a, double b) {
+  return b == 2 ? a * a : pow(a, b);
+}
+
+static inline float flt_powf(float a, float b) {
+  return b == 2 ? a * a : powf(a, b);
+}
+
+/* minimum/maximum propagate NaN from either side. */
+#define MINIMUM(a, b) (((a) < (b) || (a) != (a)) ? (a) : (b))
+#define MAXIMUM(a, b) (((a) > (b) || (a) != (a)) ? (a) : (b))
+
+/* --- kernels ----------------------------------------------------------- */
+
+#define BINARY(NAME, TO, TI, EXPR)                                          \
+  static void NAME(int64_t n, char **p, const int64_t *s, void *ud) {       \
+    TO *o = (TO *)p[0];                                                     \
+    const TI *x = (const TI *)p[1], *y = (const TI *)p[2];                  \
+    int64_t i;                                                              \
+    (void)ud;                                                               \
+    if (s[0] == sizeof(TO) && s[1] == sizeof(TI) && s[2] == sizeof(TI))     \
+      for (i = 0; i < n; i++) { TI a = x[i], b = y[i]; o[i] = (EXPR); }     \
+    else if (s[0] == sizeof(TO) && s[1] == sizeof(TI) && s[2] == 0) {       \
+      TI b = *y;                                                            \
+      for (i = 0; i < n; i++) { TI a = x[i]; o[i] = (EXPR); }               \
+    }                                                                       \
+    else if (s[0] == sizeof(TO) && s[1] == 0 && s[2] == sizeof(TI)) {       \
+      TI a = *x;                                                            \
+      for (i = 0; i < n; i++) { TI b = y[i]; o[i] = (EXPR); }               \
+    }                                                                       \
+    else {                                                                  \
+      char *po = p[0];                                                      \
+      const char *pa = p[1], *pb = p[2];                                    \
+      for (i = 0; i < n; i++, po += s[0], pa += s[1], pb += s[2]) {         \
+        TI a = *(const TI *)pa, b = *(const TI *)pb;                        \
+        *(TO *)po = (EXPR);                                                 \
+      }                                                                     \
+    }                                                                       \
+  }
+
+BINARY(add_f64, double, double, a + b)
+BINARY(sub_f64, double, double, a - b)
+BINARY(mul_f64, double, double, a * b)
+BINARY(div_f64, double, double, a / b)
+BINARY(idiv_f64, double, double, floor(a / b))
+BINARY(mod_f64, double, double, flt_mod(a, b))
+BINARY(pow_f64, double, double, flt_pow(a, b))
+BINARY(min_f64, double, double, MINIMUM(a, b))
+BINARY(max_f64, double, double, MAXIMUM(a, b))
+BINARY(atan2_f64, double, double, atan2(a, b))
+BINARY(eq_f64, bool, double, a == b)
+BINARY(ne_f64, bool, double, a != b)
+BINARY(lt_f64, bool, double, a < b)
+BINARY(le_f64, bool, double, a <= b)
+BINARY(gt_f64, bool, double, a > b)
+BINARY(ge_f64, bool, double, a >= b)
+
+BINARY(add_f32, float, float, a + b)
+BINARY(sub_f32, float, float, a - b)
+BINARY(mul_f32, float, float, a * b)
+BINARY(div_f32, float, float, a / b)
+BINARY(idiv_f32, float, float, floorf(a / b))
+BINARY(mod_f32, float, float, flt_modf(a, b))
+BINARY(pow_f32, float, float, flt_powf(a, b))
+BINARY(min_f32, float, float, MINIMUM(a, b))
+BINARY(max_f32, float, float, MAXIMUM(a, b))
+BINARY(atan2_f32, float, float, atan2f(a, b))
+BINARY(eq_f32, bool, float, a == b)
+BINARY(ne_f32, bool, float, a != b)
+BINARY(lt_f32, bool, float, a < b)
+BINARY(le_f32, bool, float, a <= b)
+BINARY(gt_f32, bool, float, a > b)
+BINARY(ge_f32, bool, float, a >= b)
+
+BINARY(add_i64, int64_t, int64_t, wrap_add(a, b))
+BINARY(sub_i64, int64_t, int64_t, wrap_sub(a, b))
+BINARY(mul_i64, int64_t, int64_t, wrap_mul(a, b))
+BINARY(idiv_i64, int64_t, int64_t, int_idiv(a, b))
+BINARY(mod_i64, int64_t, int64_t, int_mod(a, b))
+BINARY(min_i64, int64_t, int64_t, a < b ? a : b)
+BINARY(max_i64, int64_t, int64_t, a > b ? a : b)
+BINARY(eq_i64, bool, int64_t, a == b)
+BINARY(ne_i64, bool, int64_t, a != b)
+BINARY(lt_i64, bool, int64_t, a < b)
+BINARY(le_i64, bool, int64_t, a <= b)
+BINARY(gt_i64, bool, int64_t, a > b)
+BINARY(ge_i64, bool, int64_t, a >= b)
+
+/* bools are 0 or 1, so bitwise operations are the logical ones */
+BINARY(and_bool, bool, bool, a & b)
+BINARY(or_bool, bool, bool, a | b)
+BINARY(xor_bool, bool, bool, a ^ b)
+BINARY(eq_bool, bool, bool, a == b)
+BINARY(ne_bool, bool, bool, a != b)
+BINARY(lt_bool, bool, bool, a < b)
+BINARY(le_bool, bool, bool, a <= b)
+BINARY(gt_bool, bool, bool, a > b)
+BINARY(ge_bool, bool, bool, a >= b)
+
+/* --- tables ------------------------------------------------------------ */
+
+static const char *const names[HEBB_NBINOPS] = {
+  "add", "sub", "mul", "div", "idiv", "mod", "pow", "minimum", "maximum",
+  "atan2", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
+  "logical_xor"
+};
+
+/* [op][compute dtype: f64, f32, i64, bool]; NULL where the dtype rules
+   never compute in that dtype (e.g. bools add as i64, i64 / i64 is f64) */
+static const hebb_inner_fn kernels[HEBB_NBINOPS][4] = {
+  {add_f64, add_f32, add_i64, NULL},
+  {sub_f64, sub_f32, sub_i64, NULL},
+  {mul_f64, mul_f32, mul_i64, NULL},
+  {div_f64, div_f32, NULL, NULL},
+  {idiv_f64, idiv_f32, idiv_i64, NULL},
+  {mod_f64, mod_f32, mod_i64, NULL},
+  {pow_f64, pow_f32, NULL, NULL},
+  {min_f64, min_f32, min_i64, and_bool},
+  {max_f64, max_f32, max_i64, or_bool},
+  {atan2_f64, atan2_f32, NULL, NULL},
+  {eq_f64, eq_f32, eq_i64, eq_bool},
+  {ne_f64, ne_f32, ne_i64, ne_bool},
+  {lt_f64, lt_f32, lt_i64, lt_bool},
+  {le_f64, le_f32, le_i64, le_bool},
+  {gt_f64, gt_f32, gt_i64, gt_bool},
+  {ge_f64, ge_f32, ge_i64, ge_bool},
+  {NULL, NULL, NULL, and_bool},
+  {NULL, NULL, NULL, or_bool},
+  {NULL, NULL, NULL, xor_bool},
+};
+
+/* work per element relative to an addition, for the parallel decision */
+static const int64_t costs[HEBB_NBINOPS] = {
+  1, 1, 1, 2, 4, 8, 20, 1, 1, 20, 1, 1, 1, 1, 1, 1, 1, 1, 1
+};
+
+/* --- dtype rules ------------------------------------------------------- */
+
+static int is_float(int dtype) {
+  return dtype == HEBB_F64 || dtype == HEBB_F32;
+}
+
+/* The dtype an operation computes in, from the operands' common dtype p:
+   / ^ atan2 give floats (Lua's / and ^), arithmetic on bools is done in
+   i64, logical operations look at truth values. */
+static int compute_dtype(int op, int p) {
+  switch (op) {
+    case HEBB_DIV: case HEBB_POW: case HEBB_ATAN2:
+      return is_float(p) ? p : HEBB_F64;
+    case HEBB_AND: case HEBB_OR: case HEBB_XOR:
+      return HEBB_BOOL;
+    case HEBB_ADD: case HEBB_SUB: case HEBB_MUL: case HEBB_IDIV: case HEBB_MOD:
+      return p == HEBB_BOOL ? HEBB_I64 : p;
+    default:   /* minimum, maximum, comparisons */
+      return p;
+  }
+}
+
+int hebb_binop_dtype(int op, const hebb_tensor *a, const hebb_tensor *b) {
+  const hebb_tensor *ab[2] = {a, b};
+  if (op < 0 || op >= HEBB_NBINOPS) return -1;
+  if (op >= HEBB_EQ) return HEBB_BOOL;
+  return compute_dtype(op, hebb_weak_promote(2, ab));
+}
+
+/* --- integer division by zero ------------------------------------------ */
+
+typedef struct zero_scan {
+  int isbool;
+  atomic_int found;
+} zero_scan;
+
+static void find_zero(int64_t n, char **p, const int64_t *s, void *ud) {
+  zero_scan *z = ud;
+  const char *q = p[0];
+  int64_t i;
+  for (i = 0; i < n; i++, q += s[0])
+    if (z->isbool ? !*(const bool *)q : *(const int64_t *)q == 0) {
+      atomic_store_explicit(&z->found, 1, memory_order_relaxed);
+      return;
+    }
+}
+
+/* Lua raises an error for integer // and % by zero; so does hebb, before
+   any element is written. */
+static int check_divisor(int op, const hebb_tensor *b) {
+  hebb_loop lp;
+  hebb_tensor *ops[1] = {(hebb_tensor *)b};
+  zero_scan z;
+  int st;
+  z.isbool = b->dtype == HEBB_BOOL;
+  atomic_init(&z.found, 0);
+  hebb_loop_init(&lp, 1, ops, b->ndim, b->shape);
+  st = hebb_loop_run(&lp, find_zero, &z, 1);
+  if (st != HEBB_OK) return st;
+  if (atomic_load(&z.found))
+    return op == HEBB_IDIV
+      ? hebb_fail(HEBB_ERR_ARG, "idiv: attempt to divide by zero")
+      : hebb_fail(HEBB_ERR_ARG, "mod: attempt to perform 'n%%%%0'");
+  return HEBB_OK;
+}
+
+/* --- the path of tiny tensors ------------------------------------------ */
+
+static int same_shape(const hebb_tensor *a, const hebb_tensor *b) {
+  int i;
+  if (a->ndim != b->ndim) return 0;
+  for (i = 0; i < a->ndim; i++)
+    if (a->shape[i] != b->shape[i]) return 0;
+  return 1;
+}
+
+/* The path of tiny tensors, where fixed costs dominate (a + b on one
+   element): contiguous operands of one shape, or one of them 0-d (a Lua
+   number), into a new or contiguous result need no broadcasting, no loop
+   set-up and no temporaries.  Returns -1 when it does not apply. */
+static int binary_small(int op, int ct, int rt, const hebb_tensor *a,
+                        const hebb_tensor *b, hebb_tensor **out) {
+  const hebb_tensor *big = a->ndim == 0 ? b : a;
+  hebb_cast ca, cb;
+  int64_t n, s[3], isz;
+  char *p[3];
+  if ((a->ndim != 0 && b->ndim != 0 && !same_shape(a, b)) ||
+      (a->dtype != ct && a->ndim > 0) || (b->dtype != ct && b->ndim > 0) ||
+      !hebb_is_contiguous(a) || !hebb_is_contiguous(b) ||
+      (ct == HEBB_I64 && (op == HEBB_IDIV || op == HEBB_MOD)))
+    return -1;
+  n = hebb_numel(big);
+  if (n * costs[op] >= HEBB_PAR_GRAIN) return -1;
+  if (!*out) {
+    *out = hebb_empty(rt, big->ndim, big->shape);
+    if (!*out) return hebb_last_status();
+  }
+  else if ((*out)->dtype != rt || !same_shape(*out, big) ||
+           !hebb_is_contiguous(*out))
+    return -1;   /* the general path explains or copes */
+  else hebb_bump_version(*out);
+  hebb_cast_init(&ca, a, ct);   /* 0-d or same dtype: cannot fail */
+  hebb_cast_init(&cb, b, ct);
+  isz = hebb_dtype_size(ct);
+  p[0] = hebb_first(*out);
+  p[1] = hebb_first(ca.t);
+  p[2] = hebb_first(cb.t);
+  s[0] = hebb_dtype_size(rt);
+  s[1] = a->ndim == big->ndim ? isz : 0;
+  s[2] = b->ndim == big->ndim ? isz : 0;
+  if (n > 0) kernels[op][ct](n, p, s, NULL);
+  return HEBB_OK;
+}
+
+/* --- entry point ------------------------------------------------------- */
+
+int hebb_binary(int op, const hebb_tensor *a, const hebb_tensor *b,
+                hebb_tensor **out) {
+  const hebb_tensor *ab[2] = {a, b};
+  const char *who;
+  int ct, rt, nd, made = *out == NULL, st;
+  int64_t shape[HEBB_MAXDIM];
+  hebb_cast ca, cb;
+  if (op < 0 || op >= HEBB_NBINOPS)
+    return hebb_fail(HEBB_ERR_ARG, "binary: invalid operation %d", op);
+  who = names[op];
+  if (hebb_check_dtype(a->dtype, who) || hebb_check_dtype(b->dtype, who))
+    return hebb_last_status();
+  ct = compute_dtype(op, a->dtype == b->dtype ? a->dtype
+                                              : hebb_weak_promote(2, ab));
+  rt = op >= HEBB_EQ ? HEBB_BOOL : ct;
+  st = binary_small(op, ct, rt, a, b, out);
+  if (st >= 0) return st;
+  if (hebb_broadcast_shape(a->ndim, a->shape, b->ndim, b->shape, &nd, shape,
+                           who))
+    return hebb_last_status();
+  if ((op == HEBB_IDIV || op == HEBB_MOD) && ct == HEBB_I64 &&
+      hebb_shape_numel(nd, shape) > 0 && check_divisor(op, b))
+    return hebb_last_status();
+  if (hebb_cast_init(&ca, a, ct)) return hebb_last_status();
+  if (hebb_cast_init(&cb, b, ct)) {
+    hebb_cast_free(&ca);
+    return hebb_last_status();
+  }
+  st = hebb_ewise_out(out, rt, nd, shape, who);
+  if (st == HEBB_OK) {
+    hebb_tensor *ops[3] = {*out, ca.t, cb.t};
+    st = hebb_ewise_run(3, ops, nd, shape, kernels[op][ct], NULL, costs[op]);
+  }
+  hebb_cast_free(&ca);
+  hebb_cast_free(&cb);
+  return hebb_ewise_end(out, made, st);
+}
