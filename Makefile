@@ -68,13 +68,14 @@ $(BUILD)/obj/gen/stdlib.o: $(BUILD)/gen/stdlib.c natives/lua/lhebb.h
 $(BUILD)/libhebb.map: include/hebb.h
 	@mkdir -p $(BUILD)
 	@{ echo "{ global:"; \
-	   sed -n '/FFI-BEGIN/,/FFI-END/p' $< | tr -s ' \n' ' ' | \
+	   sed -n '/^\/\* FFI-BEGIN \*\//,/^\/\* FFI-END \*\//p' $< | tr -s ' \n' ' ' | \
 	   grep -o '[a-z_0-9]*hebb_[a-z_0-9]*(' | tr -d '(' | sort -u | sed 's/$$/;/'; \
 	   echo "local: *; };"; } > $@
 
 $(BUILD)/libhebb.so: $(CORE_OBJ) $(BUILD)/libhebb.map
-	$(CC) -shared -o $@ $(CORE_OBJ) -Wl,--version-script=$(BUILD)/libhebb.map \
-	  -Wl,-soname,libhebb.so.0 $(CORE_LDLIBS)
+	$(CC) -shared -o $@.0 $(CORE_OBJ) -Wl,--version-script=$(BUILD)/libhebb.map \
+	  -Wl,-soname,libhebb.so.0 -Wl,--no-undefined $(CORE_LDLIBS)
+	ln -sf libhebb.so.0 $@
 
 $(BUILD)/libhebb.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -86,7 +87,7 @@ $(BUILD)/hebb.so: $(LUA_OBJ) $(CORE_OBJ)
 	$(CC) -shared -Wl,-z,nodelete -o $@ $^ $(CORE_LDLIBS)
 
 $(BUILD)/hebb: $(VM_OBJ) $(LUA_OBJ) $(CORE_OBJ)
-	$(CC) -o $@ $^ -Wl,-E -llua5.4 -lreadline $(CORE_LDLIBS)
+	$(CC) -o $@ $^ -Wl,-E /usr/lib/x86_64-linux-gnu/liblua5.4.a -ldl -lreadline $(CORE_LDLIBS)
 
 hebb: $(BUILD)/hebb
 	ln -sf $(BUILD)/hebb hebb
@@ -118,7 +119,7 @@ install: all
 	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/lua/5.4 \
 	  $(DESTDIR)$(PREFIX)/share/lua/5.4/hebb $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 755 $(BUILD)/hebb $(DESTDIR)$(PREFIX)/bin/hebb
-	install -m 644 $(BUILD)/libhebb.so $(DESTDIR)$(PREFIX)/lib/libhebb.so.0
+	install -m 644 $(BUILD)/libhebb.so.0 $(DESTDIR)$(PREFIX)/lib/libhebb.so.0
 	ln -sf libhebb.so.0 $(DESTDIR)$(PREFIX)/lib/libhebb.so
 	install -m 644 $(BUILD)/libhebb.a $(DESTDIR)$(PREFIX)/lib/libhebb.a
 	install -m 644 include/hebb.h $(DESTDIR)$(PREFIX)/include/hebb.h

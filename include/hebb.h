@@ -94,7 +94,9 @@ typedef struct hebb_alloc_stats {
 typedef struct hebb_rng {
   uint64_t seed;
   uint64_t stream;
-  uint64_t counter;           /* index of the next 128-bit block */
+  uint64_t counter;           /* position of the next 64-bit word: element
+                                 i of a draw uses word counter + i, then the
+                                 counter advances by the element count */
 } hebb_rng;
 
 /* elementwise unary operations */
@@ -220,6 +222,12 @@ int hebb_argreduce(int op, const hebb_tensor *a, int dim, bool keepdim,
 int hebb_cumsum(const hebb_tensor *a, int dim, hebb_tensor **out);
 int hebb_cumprod(const hebb_tensor *a, int dim, hebb_tensor **out);
 int hebb_sum_all(const hebb_tensor *a, double *result);
+/* whether |a - b| <= atol + rtol*|b| everywhere (a and b broadcast; NaNs
+   are close to each other only with equal_nan) / whether a and b have the
+   same shape and equal elements */
+int hebb_allclose(const hebb_tensor *a, const hebb_tensor *b, double rtol,
+                  double atol, bool equal_nan, bool *result);
+int hebb_equal(const hebb_tensor *a, const hebb_tensor *b, bool *result);
 
 /* --- indexing ---------------------------------------------------------- */
 /* index tensors are i64 and count from 'base' (0 in C, 1 from Lua) */
@@ -248,6 +256,9 @@ int hebb_rand_normal(hebb_rng *g, hebb_tensor *t, double mean, double std);
 int hebb_rand_int(hebb_rng *g, hebb_tensor *t, int64_t lo, int64_t hi);  /* [lo, hi) */
 int hebb_rand_bernoulli(hebb_rng *g, hebb_tensor *t, double p);
 int hebb_rand_permutation(hebb_rng *g, hebb_tensor *t, int64_t base); /* 1-d i64 */
+/* element i is true with probability p[i] (p broadcast to t's shape) */
+int hebb_rand_bernoulli_tensor(hebb_rng *g, hebb_tensor *t,
+                               const hebb_tensor *p);
 
 /* FFI-END */
 

@@ -48,10 +48,29 @@ int hebb_promote(int a, int b) {
 
 /* --- headers and storage ----------------------------------------------- */
 
+/* Tensor headers and storage records are recycled through small per-thread
+   free lists: a 1-element `a + b` is dominated by bookkeeping, and glibc's
+   per-thread cache overflows when the Lua collector frees hundreds of
+   tensors at once. */
+#define RECYCLE 512
+
+typedef struct recycler { void *item[RECYCLE]; int n; } recycler;
+static _Thread_local recycler headers, storages;
+
+static void *take(recycler *r, size_t size) {
+  return r->n > 0 ? r->item[--r->n] : malloc(size);
+}
+
+static void give(recycler *r, void *p) {
+  if (!p) return;
+  if (r->n < RECYCLE) r->item[r->n++] = p;
+  else free(p);
+}
+
 size_t hebb_sizeof_tensor(void) { return sizeof(hebb_tensor); }
 
 hebb_tensor *hebb_tensor_alloc_header(void) {
-  hebb_tensor *t = malloc(sizeof(hebb_tensor));
+  hebb_tensor *t = take(&headers, sizeof(hebb_tensor));
   if (!t) return hebb_fail_null(HEBB_ERR_NOMEM, "out of memory (tensor header)");
   memset(t, 0, offsetof(hebb_tensor, shape));
   t->refcount = 1;
@@ -98,7 +117,7 @@ hebb_tensor *hebb_empty(int dtype, int ndim, const int64_t *shape) {
   hebb_tensor *t;
   if (hebb_check_dtype(dtype, "tensor") || check_shape(ndim, shape, &numel))
     return NULL;
-  s = malloc(sizeof(*s));
+  s = take(&storages, sizeof(*s));
   t = hebb_tensor_alloc_header();
   if (!s || !t) goto nomem;
   s->refcount = 1;
@@ -115,8 +134,8 @@ hebb_tensor *hebb_empty(int dtype, int ndim, const int64_t *shape) {
   hebb_set_contiguous_strides(t);
   return t;
 nomem:
-  free(s);
-  free(t);
+  give(&storages, s);
+  give(&headers, t);
   return hebb_fail_null(HEBB_ERR_NOMEM, "out of memory (%lld elements of %s)",
                         (long long)numel, hebb_dtype_name(dtype));
 }
@@ -156,14 +175,14 @@ void hebb_retain(hebb_tensor *t) {
 static void storage_release(hebb_storage *s) {
   if (s && --s->refcount == 0) {
     hebb_free_bytes(s->data, (size_t)s->nbytes);
-    free(s);
+    give(&storages, s);
   }
 }
 
 void hebb_release(hebb_tensor *t) {
   if (t && --t->refcount == 0) {
     storage_release(t->storage);
-    free(t);
+    give(&headers, t);
   }
 }
 

@@ -1,5 +1,64 @@
-/* l_linalg.c -- placeholder while being written */
+/*
+** l_linalg.c -- matrix products of `hebb.tensor`: matmul (NumPy rules,
+** batched with broadcasting), mm, dot and outer.  The kernels are in
+** natives/core/matmul.c.
+*/
+#include "core.h"
 #include "lhebb.h"
+
+/* The options table at idx (0 if absent). */
+static int checkopts(lua_State *L, int idx) {
+  int tp = lua_type(L, idx);
+  if (tp == LUA_TNONE || tp == LUA_TNIL) return 0;
+  luaL_argexpected(L, tp == LUA_TTABLE, idx, "options table");
+  return idx;
+}
+
+typedef int (*product_fn)(const hebb_tensor *a, const hebb_tensor *b,
+                          hebb_tensor **out);
+
+static int product(lua_State *L, product_fn fn) {
+  hebb_tensor *a = hebbL_check(L, 1), *b = hebbL_check(L, 2), *res, **box;
+  box = hebbL_result_slot(L, checkopts(L, 3), &res);
+  hebbL_finish(L, box, res, fn(a, b, &res));
+  return 1;
+}
+
+static int l_matmul(lua_State *L) { return product(L, hebb_matmul); }
+static int l_dot(lua_State *L) { return product(L, hebb_dot); }
+static int l_outer(lua_State *L) { return product(L, hebb_outer); }
+
+static int l_mm(lua_State *L) {
+  hebb_tensor *a = hebbL_check(L, 1), *b = hebbL_check(L, 2);
+  if (a->ndim != 2 || b->ndim != 2)
+    return luaL_error(L, "mm: expects two 2-d tensors (got %d-d and %d-d); "
+                      "matmul handles vectors and batches", a->ndim, b->ndim);
+  return product(L, hebb_matmul);
+}
+
+static const hebb_lreg linalg_funcs[] = {
+  {"matmul", l_matmul, HEBB_BOTH,
+   "T.matmul(a, b [, {out=}])  or  a:matmul(b)\n\nThe matrix product, with "
+   "NumPy's rules: two 1-d tensors give their dot product (a 0-d tensor); a "
+   "1-d left operand is a row vector and a 1-d right operand a column "
+   "vector (that dimension is dropped from the result); leading dimensions "
+   "are batches and broadcast, so {2,1,3,4} @ {5,4,2} is {2,5,3,2}.  "
+   "f64/f32 use OpenBLAS (transposed views are passed without copying); "
+   "i64 and bool give exact i64 results (wrapping like Lua integers).  "
+   "Mixed dtypes are promoted."},
+  {"mm", l_mm, HEBB_BOTH,
+   "T.mm(a, b [, {out=}])\n\nThe product of two matrices (2-d tensors only); "
+   "see T.matmul for vectors and batches."},
+  {"dot", l_dot, HEBB_BOTH,
+   "T.dot(a, b [, {out=}])\n\nThe dot product sum_i a[i]*b[i] of two 1-d "
+   "tensors of equal length, as a 0-d tensor (use :item() for the number).  "
+   "Summed in fixed blocks, so the bits do not depend on the thread count."},
+  {"outer", l_outer, HEBB_BOTH,
+   "T.outer(a, b [, {out=}])\n\nThe outer product of two 1-d tensors: the "
+   "matrix r[i][j] = a[i]*b[j] of shape {#a, #b}."},
+  {NULL, NULL, 0, NULL}
+};
+
 void hebbL_open_linalg(lua_State *L, int module, int methods, int mt) {
-  (void)L; (void)module; (void)methods; (void)mt;
+  hebbL_register(L, linalg_funcs, module, methods, mt);
 }

@@ -1,0 +1,575 @@
+/*
+** matmul.c -- matrix products with NumPy's matmul rules: 1-d . 1-d is a dot
+** product (0-d result), a 1-d operand is a row (left) or column (right)
+** vector whose dimension is dropped from the result, and leading (batch)
+** dimensions broadcast.  f64/f32 go to OpenBLAS's gemm; a matrix that is
+** row- or column-major strided (a transposed view, say) is handed over with
+** a transpose flag instead of being copied.  i64 (and bool, which counts
+** as i64 in arithmetic) uses a plain loop: exact, wrapping like Lua's
+** integers.
+**
+** Results never depend on the thread count.  OpenBLAS's own threaded gemm
+** gives different bits at different thread counts (it splits the matrix
+** by thread), so hebb cuts C into tiles whose sizes depend only on the
+** shapes, computes each tile with a single-threaded gemm, and spreads the
+** tiles over its threads.  Dot products are summed in fixed blocks of
+** HEBB_RED_BLOCK elements whose partial sums are combined in order.
+*/
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "core.h"
+
+/* Tiles of C are at most TILE x TILE; a product of at least SPLIT_WORK
+   multiply-adds is cut into at least MIN_TILES tiles (these machines have
+   two cores) so that threads have work to share.  Tiles this big cost
+   OpenBLAS little extra packing: 1024^2 f32 measured within 1% of one
+   direct cblas_sgemm (512-wide tiles cost 5%). */
+#define TILE 1024
+#define MIN_TILE 64
+#define MIN_TILES 2
+#define SPLIT_WORK ((int64_t)1 << 25)
+
+/* --- dtypes ------------------------------------------------------------ */
+
+/* matmul's result dtype: the promoted one, with bool counting as i64 */
+static int result_dtype(int da, int db) {
+  int d = hebb_promote(da, db);
+  return d == HEBB_BOOL ? HEBB_I64 : d;
+}
+
+static int check_operands(const hebb_tensor *a, const hebb_tensor *b,
+                          const char *who) {
+  if (hebb_check_dtype(a->dtype, who) || hebb_check_dtype(b->dtype, who))
+    return hebb_last_status();
+  return HEBB_OK;
+}
+
+/* The tensor a kernel writes: *out itself when it is contiguous and shares
+   no memory with the inputs, otherwise a temporary copied over at the end
+   (finish_result). */
+static hebb_tensor *result_buffer(hebb_tensor *out, const hebb_tensor *a,
+                                  const hebb_tensor *b) {
+  if (hebb_is_contiguous(out) && !hebb_same_storage(out, a) &&
+      !hebb_same_storage(out, b)) {
+    hebb_retain(out);
+    return out;
+  }
+  return hebb_empty(out->dtype, out->ndim, out->shape);
+}
+
+static int finish_result(hebb_tensor *out, hebb_tensor *res, int st) {
+  if (st == HEBB_OK && res != out) st = hebb_convert_into(out, res);
+  hebb_release(res);
+  return st;
+}
+
+/* hebb_prepare_out, and a given out must not repeat elements */
+static int prepare(hebb_tensor **out, int dtype, int ndim,
+                   const int64_t *shape, const char *who) {
+  if (*out && hebb_check_writable(*out, who)) return hebb_last_status();
+  return hebb_prepare_out(out, dtype, ndim, shape, who);
+}
+
+static int end_call(hebb_tensor **out, int made, int st) {
+  if (st != HEBB_OK && made) {
+    hebb_release(*out);
+    *out = NULL;
+  }
+  return st;
+}
+
+/* --- dot products ------------------------------------------------------ */
+
+/* one block's partial sum: f for f64 and f32 (kept in double), i for i64 */
+typedef union partial { double f; uint64_t i; } partial;
+
+typedef struct dot_job {
+  int dtype;
+  int64_t n;
+  const char *x, *y;        /* first elements */
+  int64_t incx, incy;       /* in elements, >= 1 */
+  partial *part;            /* one per block */
+} dot_job;
+
+static void dot_blocks(int64_t lo, int64_t hi, void *ud) {
+  const dot_job *j = ud;
+  int64_t blk;
+  for (blk = lo; blk < hi; blk++) {
+    int64_t s = blk * HEBB_RED_BLOCK, len = j->n - s, i;
+    if (len > HEBB_RED_BLOCK) len = HEBB_RED_BLOCK;
+    switch (j->dtype) {
+      case HEBB_F64:
+        j->part[blk].f = cblas_ddot((int)len, (const double *)j->x + s * j->incx,
+                                  (int)j->incx,
+                                  (const double *)j->y + s * j->incy,
+                                  (int)j->incy);
+        break;
+      case HEBB_F32:
+        j->part[blk].f = cblas_sdot((int)len, (const float *)j->x + s * j->incx,
+                                  (int)j->incx,
+                                  (const float *)j->y + s * j->incy,
+                                  (int)j->incy);
+        break;
+      default: {
+        const int64_t *x = (const int64_t *)j->x + s * j->incx;
+        const int64_t *y = (const int64_t *)j->y + s * j->incy;
+        uint64_t acc = 0;   /* unsigned: wraps like Lua's integers */
+        for (i = 0; i < len; i++)
+          acc += (uint64_t)x[i * j->incx] * (uint64_t)y[i * j->incy];
+        j->part[blk].i = acc;
+      }
+    }
+  }
+}
+
+/* x . y for two 1-d tensors of dtype 'dtype' and equal length; the result
+   goes to the element of the 0-d res. */
+static int dot_kernel(int dtype, const hebb_tensor *x, const hebb_tensor *y,
+                      hebb_tensor *res) {
+  dot_job j;
+  int64_t nblk, b;
+  partial stackpart[64];
+  double sum = 0;
+  uint64_t isum = 0;
+  int st;
+  j.dtype = dtype;
+  j.n = x->shape[0];
+  j.x = hebb_first(x);
+  j.y = hebb_first(y);
+  j.incx = j.n > 1 ? x->stride[0] : 1;
+  j.incy = j.n > 1 ? y->stride[0] : 1;
+  nblk = (j.n + HEBB_RED_BLOCK - 1) / HEBB_RED_BLOCK;
+  j.part = nblk <= 64 ? stackpart : malloc((size_t)nblk * sizeof(partial));
+  if (!j.part) return hebb_fail(HEBB_ERR_NOMEM, "dot: out of memory");
+  st = hebb_parallel_for(nblk, HEBB_RED_BLOCK, dot_blocks, &j);
+  for (b = 0; st == HEBB_OK && b < nblk; b++) {
+    if (dtype == HEBB_I64) isum += j.part[b].i;
+    else sum += j.part[b].f;
+  }
+  if (j.part != stackpart) free(j.part);
+  if (st != HEBB_OK) return st;
+  switch (dtype) {
+    case HEBB_F64: *(double *)hebb_first(res) = sum; break;
+    case HEBB_F32: *(float *)hebb_first(res) = (float)sum; break;
+    default: *(int64_t *)hebb_first(res) = (int64_t)isum; break;
+  }
+  return HEBB_OK;
+}
+
+/* BLAS takes strides in 1 .. INT_MAX; anything else is copied first. */
+static int blas_vector(const hebb_tensor *v) {
+  return v->shape[0] <= 1 || (v->stride[0] >= 1 && v->stride[0] <= INT_MAX);
+}
+
+/* dot of two 1-d operands already checked, into the 0-d *out */
+static int dot_into(const hebb_tensor *a, const hebb_tensor *b, int rd,
+                    hebb_tensor **out, const char *who) {
+  hebb_cast ca, cb;
+  hebb_tensor *x = NULL, *y = NULL;
+  int64_t none = 0;
+  int made = *out == NULL, st = prepare(out, rd, 0, &none, who);
+  if (st != HEBB_OK) return st;
+  ca.tmp = cb.tmp = NULL;
+  st = hebb_cast_init(&ca, a, rd);
+  if (st == HEBB_OK) st = hebb_cast_init(&cb, b, rd);
+  if (st == HEBB_OK) {
+    x = blas_vector(ca.t) ? (hebb_retain(ca.t), ca.t) : hebb_contiguous(ca.t);
+    y = blas_vector(cb.t) ? (hebb_retain(cb.t), cb.t) : hebb_contiguous(cb.t);
+    if (!x || !y) st = hebb_last_status();
+  }
+  /* the inputs are read in full before the one result element is written,
+     so *out may be one of them */
+  if (st == HEBB_OK) st = dot_kernel(rd, x, y, *out);
+  hebb_release(x);
+  hebb_release(y);
+  hebb_cast_free(&ca);
+  hebb_cast_free(&cb);
+  return end_call(out, made, st);
+}
+
+/* --- matmul plans ------------------------------------------------------ */
+
+typedef struct operand {
+  char *base;                   /* first element */
+  int64_t rs, cs;               /* row and column strides (elements) */
+  int64_t bstride[HEBB_MAXDIM]; /* batch strides, 0 where broadcast */
+  int trans;                    /* BLAS form: 0 row-major, 1 column-major */
+  int64_t ld;
+} operand;
+
+typedef struct plan {
+  int dtype, isize;
+  int nbd;                      /* batch dimensions */
+  int64_t bshape[HEBB_MAXDIM];
+  int64_t nbatch, m, n, k;
+  operand a, b;
+  char *c;                      /* contiguous result, nbatch x m x n */
+  /* BLAS tiling: 'items' gemms of rows x n (rows = m, or nbatch*m when
+     the batch folds into one tall gemm), each cut into tr x tc tiles of
+     at most rm x rn */
+  int64_t items, rows, tr, tc, rm, rn;
+} plan;
+
+/* Whether a rows x cols matrix with these strides can go to BLAS as is,
+   and how: row-major (NoTrans, ld = row stride) or column-major (Trans,
+   ld = column stride).  A size-1 dimension's stride does not matter. */
+static int blas_form(int64_t rows, int64_t cols, int64_t rs, int64_t cs,
+                     int *trans, int64_t *ld) {
+  int64_t minr = rows > 1 ? rows : 1, minc = cols > 1 ? cols : 1;
+  if ((cols <= 1 || cs == 1) && (rows <= 1 || (rs >= minc && rs <= INT_MAX))) {
+    *trans = 0;
+    *ld = rows <= 1 ? minc : rs;
+    return 1;
+  }
+  if ((rows <= 1 || rs == 1) && (cols <= 1 || (cs >= minr && cs <= INT_MAX))) {
+    *trans = 1;
+    *ld = cols <= 1 ? minr : cs;
+    return 1;
+  }
+  return 0;
+}
+
+/* The row and column strides of t's matrix part; a 1-d tensor is a row
+   when it is the left operand and a column when it is the right one. */
+static void matrix_strides(const hebb_tensor *t, int left, int64_t *rs,
+                           int64_t *cs) {
+  int nd = t->ndim;
+  if (nd == 1) {
+    *rs = left ? 0 : t->stride[0];
+    *cs = left ? t->stride[0] : 0;
+  } else {
+    *rs = t->stride[nd - 2];
+    *cs = t->stride[nd - 1];
+  }
+}
+
+/* Fills op from t (already in the compute dtype): its matrix strides and
+   its batch strides aligned to the plan's nbd batch dimensions. */
+static void set_operand(operand *op, const hebb_tensor *t, int left, int nbd) {
+  int tb = t->ndim > 2 ? t->ndim - 2 : 0, i;
+  op->base = hebb_first(t);
+  matrix_strides(t, left, &op->rs, &op->cs);
+  for (i = 0; i < nbd; i++) {
+    int k = i - (nbd - tb);
+    op->bstride[i] = (k < 0 || t->shape[k] == 1) ? 0 : t->stride[k];
+  }
+}
+
+/* element offsets of batch item 'item' in the two operands */
+static void item_offsets(const plan *p, int64_t item, int64_t *oa,
+                         int64_t *ob) {
+  int d;
+  *oa = *ob = 0;
+  for (d = p->nbd - 1; d >= 0; d--) {
+    int64_t i = item % p->bshape[d];
+    item /= p->bshape[d];
+    *oa += i * p->a.bstride[d];
+    *ob += i * p->b.bstride[d];
+  }
+}
+
+/* C[r0:r0+mr, c0:c0+nc] of item 'item' */
+static void gemm_tile(const plan *p, int64_t item, int64_t r0, int64_t mr,
+                      int64_t c0, int64_t nc) {
+  enum CBLAS_TRANSPOSE ta = p->a.trans ? CblasTrans : CblasNoTrans;
+  enum CBLAS_TRANSPOSE tb = p->b.trans ? CblasTrans : CblasNoTrans;
+  int64_t oa = 0, ob = 0, isz = p->isize;
+  const char *A, *B;
+  char *C;
+  if (p->items > 1) item_offsets(p, item, &oa, &ob);
+  /* row r0 of op(A), column c0 of op(B), in either storage order */
+  A = p->a.base + (oa + r0 * (p->a.trans ? 1 : p->a.ld)) * isz;
+  B = p->b.base + (ob + c0 * (p->b.trans ? p->b.ld : 1)) * isz;
+  C = p->c + ((item * p->rows + r0) * p->n + c0) * isz;
+  if (p->dtype == HEBB_F64)
+    cblas_dgemm(CblasRowMajor, ta, tb, (int)mr, (int)nc, (int)p->k, 1.0,
+                (const double *)A, (int)p->a.ld, (const double *)B,
+                (int)p->b.ld, 0.0, (double *)C, (int)p->n);
+  else
+    cblas_sgemm(CblasRowMajor, ta, tb, (int)mr, (int)nc, (int)p->k, 1.0f,
+                (const float *)A, (int)p->a.ld, (const float *)B,
+                (int)p->b.ld, 0.0f, (float *)C, (int)p->n);
+}
+
+/* Tiles [lo, hi), numbered item by item, row-major within an item.  Each
+   runs single-threaded in OpenBLAS: inside a parallel region OpenBLAS
+   does not start threads, and outside one either hebb (and so OpenBLAS)
+   has one thread or the work is far below OpenBLAS's threading
+   threshold. */
+static void gemm_tiles(int64_t lo, int64_t hi, void *ud) {
+  const plan *p = ud;
+  int64_t u, per = p->tr * p->tc;
+  for (u = lo; u < hi; u++) {
+    int64_t ti = u % per / p->tc, tj = u % p->tc;
+    int64_t r0 = ti * p->rm, c0 = tj * p->rn;
+    int64_t mr = p->rows - r0 < p->rm ? p->rows - r0 : p->rm;
+    int64_t nc = p->n - c0 < p->rn ? p->n - c0 : p->rn;
+    gemm_tile(p, u / per, r0, mr, c0, nc);
+  }
+}
+
+/* Chooses the tiles from the shapes alone, never from the thread count,
+   so the same gemm calls (and bits) happen at any thread count.  Splits
+   go to the longer side of the tiles, rows first on a tie (a row split
+   repacks only B). */
+static void set_tiles(plan *p, int fold) {
+  int64_t work = p->nbatch * p->m * p->n * p->k;
+  p->items = fold ? 1 : p->nbatch;
+  p->rows = fold ? p->nbatch * p->m : p->m;
+  p->tr = (p->rows + TILE - 1) / TILE;
+  p->tc = (p->n + TILE - 1) / TILE;
+  while (work >= SPLIT_WORK && p->items * p->tr * p->tc < MIN_TILES) {
+    int64_t hr = p->rows / p->tr, hc = p->n / p->tc;
+    if (hr >= hc && hr >= 2 * MIN_TILE) p->tr *= 2;
+    else if (hc >= 2 * MIN_TILE) p->tc *= 2;
+    else break;
+  }
+  p->rm = (p->rows + p->tr - 1) / p->tr;
+  p->rn = (p->n + p->tc - 1) / p->tc;
+}
+
+/* i64: rows [lo, hi) of the nbatch*m result rows, C[i,:] = sum_q A[i,q]
+   B[q,:], in wrapping unsigned arithmetic */
+static void int_rows(int64_t lo, int64_t hi, void *ud) {
+  const plan *p = ud;
+  int64_t r, q, j, n = p->n, bcs = p->b.cs;
+  for (r = lo; r < hi; r++) {
+    int64_t t = r / p->m, i = r % p->m, oa, ob;
+    const int64_t *A, *B;
+    uint64_t *restrict C = (uint64_t *)p->c + r * n;
+    item_offsets(p, t, &oa, &ob);
+    A = (const int64_t *)p->a.base + oa + i * p->a.rs;
+    B = (const int64_t *)p->b.base + ob;
+    for (j = 0; j < n; j++) C[j] = 0;
+    for (q = 0; q < p->k; q++) {
+      uint64_t x = (uint64_t)A[q * p->a.cs];
+      const int64_t *row = B + q * p->b.rs;
+      if (bcs == 1)
+        for (j = 0; j < n; j++) C[j] += x * (uint64_t)row[j];
+      else
+        for (j = 0; j < n; j++) C[j] += x * (uint64_t)row[j * bcs];
+    }
+  }
+}
+
+/* Runs the plan into its result buffer. */
+static int run_plan(plan *p, int fold) {
+  if (p->nbatch * p->m * p->n == 0) return HEBB_OK;
+  if (p->k == 0) {   /* empty sums */
+    memset(p->c, 0, (size_t)(p->nbatch * p->m * p->n * p->isize));
+    return HEBB_OK;
+  }
+  if (p->dtype == HEBB_I64)
+    return hebb_parallel_for(p->nbatch * p->m, p->n * p->k, int_rows, p);
+  set_tiles(p, fold);
+  return hebb_parallel_for(p->items * p->tr * p->tc, p->rm * p->rn * p->k,
+                           gemm_tiles, p);
+}
+
+/* Gives BLAS operand t as is when its matrix part allows, otherwise as a
+   contiguous copy (*hold keeps whichever is used alive). */
+static int blas_operand(hebb_tensor *t, int left, int64_t rows, int64_t cols,
+                        hebb_tensor **hold) {
+  int trans;
+  int64_t rs, cs, ld;
+  matrix_strides(t, left, &rs, &cs);
+  if (blas_form(rows, cols, rs, cs, &trans, &ld)) {
+    hebb_retain(t);
+    *hold = t;
+  }
+  else *hold = hebb_clone(t);
+  return *hold ? HEBB_OK : hebb_last_status();
+}
+
+static int matmul_shapes(const hebb_tensor *a, const hebb_tensor *b,
+                         plan *p, int *ndim, int64_t *shape) {
+  char b1[HEBB_SHAPEBUF], b2[HEBB_SHAPEBUF];
+  int na = a->ndim > 2 ? a->ndim - 2 : 0, nb = b->ndim > 2 ? b->ndim - 2 : 0;
+  int i, nd;
+  int64_t ak = a->shape[a->ndim - 1];
+  int64_t bk = b->shape[b->ndim == 1 ? 0 : b->ndim - 2];
+  if (ak != bk)
+    return hebb_fail(HEBB_ERR_SHAPE, "matmul: shapes %s and %s do not align "
+                     "(%lld \xe2\x89\xa0 %lld)",
+                     hebb_shape_str(a->ndim, a->shape, b1, sizeof b1),
+                     hebb_shape_str(b->ndim, b->shape, b2, sizeof b2),
+                     (long long)ak, (long long)bk);
+  p->nbd = na > nb ? na : nb;
+  for (i = 0; i < p->nbd; i++) {
+    int64_t x = i < p->nbd - na ? 1 : a->shape[i - (p->nbd - na)];
+    int64_t y = i < p->nbd - nb ? 1 : b->shape[i - (p->nbd - nb)];
+    if (x != y && x != 1 && y != 1)
+      return hebb_fail(HEBB_ERR_SHAPE, "matmul: batch dimensions of shapes %s "
+                       "and %s do not broadcast (%lld vs %lld)",
+                       hebb_shape_str(a->ndim, a->shape, b1, sizeof b1),
+                       hebb_shape_str(b->ndim, b->shape, b2, sizeof b2),
+                       (long long)x, (long long)y);
+    p->bshape[i] = x == 1 ? y : x;
+  }
+  p->nbatch = hebb_shape_numel(p->nbd, p->bshape);
+  p->m = a->ndim == 1 ? 1 : a->shape[a->ndim - 2];
+  p->k = ak;
+  p->n = b->ndim == 1 ? 1 : b->shape[b->ndim - 1];
+  if (p->m > INT_MAX || p->n > INT_MAX || p->k > INT_MAX)
+    return hebb_fail(HEBB_ERR_UNSUPPORTED, "matmul: dimensions beyond %d are "
+                     "not supported (m %lld, n %lld, k %lld)", INT_MAX,
+                     (long long)p->m, (long long)p->n, (long long)p->k);
+  nd = p->nbd;
+  memcpy(shape, p->bshape, (size_t)nd * sizeof(int64_t));
+  if (a->ndim > 1) shape[nd++] = p->m;
+  if (b->ndim > 1) shape[nd++] = p->n;
+  *ndim = nd;
+  return HEBB_OK;
+}
+
+int hebb_matmul(const hebb_tensor *a, const hebb_tensor *b,
+                hebb_tensor **out) {
+  hebb_cast ca, cb;
+  hebb_tensor *ta = NULL, *tb = NULL, *res = NULL;
+  int64_t shape[HEBB_MAXDIM];
+  int ndim = 0, rd, made = *out == NULL, st, fold = 0;
+  plan p;
+  if (check_operands(a, b, "matmul")) return hebb_last_status();
+  if (a->ndim == 0 || b->ndim == 0)
+    return hebb_fail(HEBB_ERR_SHAPE, "matmul: operand %d is 0-dimensional "
+                     "(use * to multiply by a scalar)", a->ndim == 0 ? 1 : 2);
+  rd = result_dtype(a->dtype, b->dtype);
+  if (matmul_shapes(a, b, &p, &ndim, shape)) return hebb_last_status();
+  if (a->ndim == 1 && b->ndim == 1) return dot_into(a, b, rd, out, "matmul");
+  st = prepare(out, rd, ndim, shape, "matmul");
+  if (st != HEBB_OK) return st;
+  ca.tmp = cb.tmp = NULL;
+  st = hebb_cast_init(&ca, a, rd);
+  if (st == HEBB_OK) st = hebb_cast_init(&cb, b, rd);
+  if (st == HEBB_OK && rd != HEBB_I64) {
+    st = blas_operand(ca.t, 1, p.m, p.k, &ta);
+    if (st == HEBB_OK) st = blas_operand(cb.t, 0, p.k, p.n, &tb);
+  }
+  else if (st == HEBB_OK) {
+    hebb_retain(ca.t);
+    hebb_retain(cb.t);
+    ta = ca.t;
+    tb = cb.t;
+  }
+  if (st == HEBB_OK) {
+    res = result_buffer(*out, a, b);
+    if (!res) st = hebb_last_status();
+  }
+  if (st == HEBB_OK) {
+    p.dtype = rd;
+    p.isize = hebb_dtype_size(rd);
+    set_operand(&p.a, ta, 1, p.nbd);
+    set_operand(&p.b, tb, 0, p.nbd);
+    if (rd != HEBB_I64) {
+      blas_form(p.m, p.k, p.a.rs, p.a.cs, &p.a.trans, &p.a.ld);
+      blas_form(p.k, p.n, p.b.rs, p.b.cs, &p.b.trans, &p.b.ld);
+      /* (batch..., m, k) contiguous times one matrix: one gemm */
+      fold = tb->ndim <= 2 && ta->ndim > 2 && hebb_is_contiguous(ta) &&
+             p.a.trans == 0 && p.nbatch * p.m <= INT_MAX;
+    }
+    p.c = hebb_first(res);
+    st = finish_result(*out, res, run_plan(&p, fold));
+  }
+  hebb_release(ta);
+  hebb_release(tb);
+  hebb_cast_free(&ca);
+  hebb_cast_free(&cb);
+  return end_call(out, made, st);
+}
+
+/* --- dot and outer ----------------------------------------------------- */
+
+static int check_vectors(const hebb_tensor *a, const hebb_tensor *b,
+                         const char *who) {
+  char b1[HEBB_SHAPEBUF], b2[HEBB_SHAPEBUF];
+  if (check_operands(a, b, who)) return hebb_last_status();
+  if (a->ndim != 1 || b->ndim != 1)
+    return hebb_fail(HEBB_ERR_SHAPE, "%s: expects two 1-d tensors (got "
+                     "shapes %s and %s)", who,
+                     hebb_shape_str(a->ndim, a->shape, b1, sizeof b1),
+                     hebb_shape_str(b->ndim, b->shape, b2, sizeof b2));
+  return HEBB_OK;
+}
+
+int hebb_dot(const hebb_tensor *a, const hebb_tensor *b, hebb_tensor **out) {
+  if (check_vectors(a, b, "dot")) return hebb_last_status();
+  if (a->shape[0] != b->shape[0])
+    return hebb_fail(HEBB_ERR_SHAPE, "dot: lengths %lld and %lld differ",
+                     (long long)a->shape[0], (long long)b->shape[0]);
+  return dot_into(a, b, result_dtype(a->dtype, b->dtype), out, "dot");
+}
+
+typedef struct outer_job {
+  int dtype;
+  int64_t n, sa, sb;        /* length of b; strides in elements */
+  const char *a, *b;
+  char *c;
+} outer_job;
+
+static void outer_rows(int64_t lo, int64_t hi, void *ud) {
+  const outer_job *o = ud;
+  int64_t i, j, n = o->n, sb = o->sb;
+  for (i = lo; i < hi; i++) {
+    switch (o->dtype) {
+      case HEBB_F64: {
+        double x = ((const double *)o->a)[i * o->sa];
+        const double *y = (const double *)o->b;
+        double *restrict c = (double *)o->c + i * n;
+        for (j = 0; j < n; j++) c[j] = x * y[j * sb];
+        break;
+      }
+      case HEBB_F32: {
+        float x = ((const float *)o->a)[i * o->sa];
+        const float *y = (const float *)o->b;
+        float *restrict c = (float *)o->c + i * n;
+        for (j = 0; j < n; j++) c[j] = x * y[j * sb];
+        break;
+      }
+      default: {
+        uint64_t x = (uint64_t)((const int64_t *)o->a)[i * o->sa];
+        const int64_t *y = (const int64_t *)o->b;
+        uint64_t *restrict c = (uint64_t *)o->c + i * n;
+        for (j = 0; j < n; j++) c[j] = x * (uint64_t)y[j * sb];
+      }
+    }
+  }
+}
+
+int hebb_outer(const hebb_tensor *a, const hebb_tensor *b, hebb_tensor **out) {
+  hebb_cast ca, cb;
+  hebb_tensor *res = NULL;
+  int64_t shape[2];
+  int rd, made = *out == NULL, st;
+  outer_job o;
+  if (check_vectors(a, b, "outer")) return hebb_last_status();
+  rd = result_dtype(a->dtype, b->dtype);
+  shape[0] = a->shape[0];
+  shape[1] = b->shape[0];
+  st = prepare(out, rd, 2, shape, "outer");
+  if (st != HEBB_OK) return st;
+  ca.tmp = cb.tmp = NULL;
+  st = hebb_cast_init(&ca, a, rd);
+  if (st == HEBB_OK) st = hebb_cast_init(&cb, b, rd);
+  if (st == HEBB_OK) {
+    res = result_buffer(*out, a, b);
+    if (!res) st = hebb_last_status();
+  }
+  if (st == HEBB_OK) {
+    o.dtype = rd;
+    o.n = shape[1];
+    o.a = hebb_first(ca.t);
+    o.b = hebb_first(cb.t);
+    o.sa = ca.t->stride[0];
+    o.sb = cb.t->stride[0];
+    o.c = hebb_first(res);
+    st = finish_result(*out, res,
+                       hebb_parallel_for(shape[0], shape[1], outer_rows, &o));
+  }
+  hebb_cast_free(&ca);
+  hebb_cast_free(&cb);
+  return end_call(out, made, st);
+}

@@ -1,0 +1,53 @@
+#!/bin/sh
+# tests/module/run.sh -- build/hebb.so as a module of the stock lua5.4
+# interpreter: `require "hebb"` and `require "hebb.tensor"` in either order
+# (each case a fresh process), tensor math, docstrings, and a clean exit
+# after OpenMP threads have run.
+# Prints "PASS name" or "FAIL name: why"; exits 1 if any failed.
+cd "$(dirname "$0")/../.." || exit 2
+LUA=${LUA:-lua5.4}
+here=tests/module
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failed=0
+fail() { echo "FAIL module/$1: $2"; failed=1; }
+
+if ! command -v "$LUA" >/dev/null; then
+  fail lua "$LUA not found (apt-get install lua5.4)"
+  exit 1
+fi
+if [ ! -f build/hebb.so ]; then
+  fail build "build/hebb.so is missing (run make)"
+  exit 1
+fi
+
+# case NAME FIRST SECOND: requires FIRST then SECOND, then runs the checks;
+# the script prints its own PASS/FAIL lines, this function the exit status
+case_run() {
+  name=$1
+  if LUA_PATH="" "$LUA" -e 'package.cpath = "build/?.so;" .. package.cpath' \
+       "$here/check.lua" "$2" "$3" > "$tmp/$name.out" 2> "$tmp/$name.err"; then
+    sed "s|^PASS |PASS module/$name/|; s|^FAIL |FAIL module/$name/|" "$tmp/$name.out"
+  else
+    sed "s|^PASS |PASS module/$name/|; s|^FAIL |FAIL module/$name/|" "$tmp/$name.out"
+    fail "$name" "exited with an error: $(head -3 "$tmp/$name.err")"
+  fi
+  grep -q '^FAIL' "$tmp/$name.out" && failed=1
+  [ -s "$tmp/$name.err" ] && fail "$name-stderr" "$(head -3 "$tmp/$name.err")"
+}
+
+case_run umbrella_first hebb hebb.tensor
+case_run tensor_first hebb.tensor hebb
+case_run tensor_only hebb.tensor -
+case_run umbrella_only hebb -
+
+# hebb.tensor comes from build/hebb.so through Lua's all-in-one loader
+# (the root name "hebb" finds the file, luaopen_hebb_tensor opens it)
+out=$(LUA_PATH="" "$LUA" -e 'package.cpath = "build/?.so;" .. package.cpath
+  io.write(package.searchpath("hebb", package.cpath) or "none", " ",
+           package.searchpath("hebb.tensor", package.cpath) or "none")' 2>&1)
+case $out in
+  "build/hebb.so none") echo "PASS module/searchpath" ;;
+  *) fail searchpath "$out" ;;
+esac
+exit $failed
