@@ -21,9 +21,13 @@
 #define HEBB_PRINTF(f, a)
 #endif
 
-/* Work below this many elements stays on the calling thread: a fork/join
-   costs 3-30 us here, about what 10-100k simple element operations cost. */
-#define HEBB_PAR_GRAIN 32768
+/* Work below this many element-operations (an addition counts 1, exp 16)
+   stays on the calling thread.  A fork/join costs 3 us (workers spinning)
+   to 30 us (asleep) here, and far more when another process holds the
+   other core; measured on the Ising demo (64x64 lattices), a grain of 32k
+   made 2 threads slower than 1.  At 256k a parallel region carries at
+   least ~80 us of work. */
+#define HEBB_PAR_GRAIN 262144
 
 /* Reductions add up blocks of this many elements and combine the block
    results in order, so the grouping (and the bits) never depend on threads. */

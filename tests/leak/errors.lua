@@ -1,0 +1,74 @@
+-- errors.lua -- exercises the error paths of every tensor binding (and some
+-- normal ones) so that tests/leak/run.sh can check under valgrind that a
+-- raised error leaks nothing and touches no freed or uninitialized memory.
+local T = require "hebb.tensor"
+local hebb = require "hebb"
+local n = 0
+local function fails(f, ...)
+  local ok = pcall(f, ...)
+  assert(not ok, "expected an error")
+  n = n + 1
+end
+
+local a, b = T.ones(2, 3), T.ones(4, 5)
+local i64 = T.tensor{1, 2, 3}
+local freed = T.ones(2); freed:free()
+
+-- creation and conversion
+fails(T.tensor, {{1, 2}, {3}})
+fails(T.tensor, {1, "x"})
+fails(T.zeros, -1)
+fails(T.zeros, 2, {dtype = "nope"})
+fails(T.full, {2}, "x")
+fails(T.arange, 1, 5, 0)
+fails(function() return a:astype("c128") end)
+fails(function() return freed + 1 end)
+fails(function() a:copy_(b) end)
+fails(function() a:item() end)
+-- arithmetic
+fails(function() return a + b end)
+fails(function() return a * "x" end)
+fails(function() return i64 // 0 end)
+fails(function() return i64 % 0 end)
+fails(function() i64:add_(0.5) end)
+fails(function() T.add(a, a, {out = b}) end)
+fails(function() T.where(a:gt(0), a, b) end)
+-- reductions
+fails(function() return a:sum(3) end)
+fails(function() return a:sum({1, 1}) end)
+fails(function() return T.zeros(0):max() end)
+fails(function() return a:norm(3.5) end)
+-- views and indexing
+fails(function() return a:view(4, 2) end)
+fails(function() return a:narrow(1, 2, 5) end)
+fails(function() return a[3] end)
+fails(function() return a[{1, {1, 9}}] end)
+fails(function() a[{5}] = 1 end)
+fails(function() return a:permute(1, 1) end)
+fails(function() return a:expand(4, 4) end)
+fails(function() return T.cat({a, b}, 1) end)
+fails(function() return T.stack({a, b}) end)
+fails(function() return a:index_select(1, T.tensor{3}) end)
+fails(function() return a:gather(1, T.tensor{{9, 1, 1}}) end)
+fails(function() a:scatter_(1, T.tensor{{9, 1, 1}}, 0) end)
+fails(function() a:masked_fill_(T.tensor{true, false, true, false}, 0) end)
+-- linear algebra
+fails(function() return T.matmul(a, b) end)
+fails(function() return T.matmul(T.ones(2, 1, 3, 4), T.ones(3, 5, 2)) end)
+fails(function() return T.dot(T.ones(3), T.ones(4)) end)
+-- random
+fails(function() return T.randint(5, 1, 3) end)
+fails(function() return T.rand(-1) end)
+fails(function() T.Generator(1):set_state({}) end)
+
+-- normal work in between, so leaks of successful paths show too
+for _ = 1, 20 do
+  local x = T.randn(17, 5)
+  local y = (x:t():matmul(x) + 1):exp():sum(1)
+  local z = T.cat({x, x}, 1)[{{2, 30, 3}, {}}]:contiguous()
+  local v, i = z:max(2)
+  local _ = y:mean() + v:sum() + i:sum() + z:std()
+end
+collectgarbage()
+hebb.alloc_trim()
+print(n .. " errors raised")

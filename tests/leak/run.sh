@@ -1,0 +1,19 @@
+#!/bin/sh
+# tests/leak: valgrind runs errors.lua (every binding's error paths plus some
+# normal work) through the hebb executable; any definite leak or memory error
+# fails the suite.
+HEBB=${HEBB:-build/hebb}
+if ! command -v valgrind >/dev/null; then
+  echo "FAIL leak/valgrind: valgrind not installed (apt-get install valgrind)"; exit 1
+fi
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+# one thread: valgrind serializes threads anyway, and OpenMP's pool only
+# adds "possibly lost" thread stacks
+if HEBB_THREADS=1 valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite \
+     --error-exitcode=3 "$HEBB" tests/leak/errors.lua > "$log" 2>&1; then
+  echo "PASS leak/errors_under_valgrind ($(grep 'errors raised' "$log"))"
+else
+  echo "FAIL leak/errors_under_valgrind:"; sed 's/^/    /' "$log" | head -40
+  exit 1
+fi
