@@ -242,6 +242,15 @@ check repl-interrupt-loop 'interrupted!' 5
 line '1000 + 12'
 check repl-after-interrupt '^1012$'
 
+# Ctrl-C inside one long C kernel (3e8 normal draws, seconds of work):
+# the kernel polls the interrupt flag and the call raises "interrupted"
+line 'big = nil; big = T.randn(300000000)'
+sleep 0.5
+keys C-c
+check repl-interrupt-kernel ': interrupted$' 2
+line 'print(big == nil, 1000 + 15)'
+check repl-after-kernel-interrupt '^true +1015$'
+
 line 'function unfinished()'
 wait_for '^>> ?$'
 keys C-c
