@@ -114,17 +114,20 @@ bench: all
 soak: all
 	@sh tests/soak.sh
 
+# The Lua sources of stdlib/ are built into the binaries; they are installed
+# only for reading, away from package.path (as hebb/tensor.lua on the path
+# they would shadow the C module).
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
 	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/lua/5.4 \
-	  $(DESTDIR)$(PREFIX)/share/lua/5.4/hebb $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	  $(DESTDIR)$(PREFIX)/share/hebb/stdlib $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 755 $(BUILD)/hebb $(DESTDIR)$(PREFIX)/bin/hebb
 	install -m 644 $(BUILD)/libhebb.so.0 $(DESTDIR)$(PREFIX)/lib/libhebb.so.0
 	ln -sf libhebb.so.0 $(DESTDIR)$(PREFIX)/lib/libhebb.so
 	install -m 644 $(BUILD)/libhebb.a $(DESTDIR)$(PREFIX)/lib/libhebb.a
 	install -m 644 include/hebb.h $(DESTDIR)$(PREFIX)/include/hebb.h
 	install -m 644 $(BUILD)/hebb.so $(DESTDIR)$(PREFIX)/lib/lua/5.4/hebb.so
-	install -m 644 $(STDLIB) $(DESTDIR)$(PREFIX)/share/lua/5.4/hebb/
+	install -m 644 $(STDLIB) $(DESTDIR)$(PREFIX)/share/hebb/stdlib/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@BLAS_LIB@|$(BLAS_LIB)|' \
 	  tools/hebb.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hebb.pc
 
