@@ -221,6 +221,8 @@ int hebb_argreduce(int op, const hebb_tensor *a, int dim, bool keepdim,
                    int64_t base, hebb_tensor **out);
 int hebb_cumsum(const hebb_tensor *a, int dim, hebb_tensor **out);
 int hebb_cumprod(const hebb_tensor *a, int dim, hebb_tensor **out);
+/* the full sum as a double: what hebb_reduce(HEBB_SUM) would hold (an f32
+   sum rounded to f32, an i64 sum exact and then converted) */
 int hebb_sum_all(const hebb_tensor *a, double *result);
 /* whether |a - b| <= atol + rtol*|b| everywhere (a and b broadcast; NaNs
    are close to each other only with equal_nan) / whether a and b have the

@@ -1,0 +1,125 @@
+/*
+** allclose.c -- whole-tensor comparisons that answer with one boolean:
+** allclose (within tolerances, with broadcasting) and equal (same shape and
+** the same values).  Elements are compared in place, whatever the dtypes,
+** without building an elementwise result; a run stops early once some
+** thread has found a difference.
+*/
+#include <math.h>
+#include <stdatomic.h>
+
+#include "core.h"
+
+typedef struct cmp {
+  double rtol, atol;
+  bool equal_nan;
+  atomic_int differ;
+} cmp;
+
+/* numpy's isclose: infinities are close only to themselves */
+static inline bool close(double x, double y, const cmp *c) {
+  if (x == y) return true;
+  if (x != x || y != y) return c->equal_nan && x != x && y != y;
+  if (isinf(x) || isinf(y)) return false;
+  return fabs(x - y) <= c->atol + c->rtol * fabs(y);
+}
+
+/* TC: the type both sides are compared in */
+#define CMP_KERNELS(NAME, TA, TB, TC)                                         \
+  static void NAME##_close(int64_t n, char **p, const int64_t *s, void *ud) { \
+    cmp *c = ud;                                                              \
+    const char *a = p[0], *b = p[1];                                          \
+    int64_t i;                                                                \
+    if (atomic_load_explicit(&c->differ, memory_order_relaxed)) return;       \
+    for (i = 0; i < n; i++, a += s[0], b += s[1])                             \
+      if (!close((double)*(const TA *)a, (double)*(const TB *)b, c)) {        \
+        atomic_store_explicit(&c->differ, 1, memory_order_relaxed);           \
+        return;                                                               \
+      }                                                                       \
+  }                                                                           \
+  static void NAME##_equal(int64_t n, char **p, const int64_t *s, void *ud) { \
+    cmp *c = ud;                                                              \
+    const char *a = p[0], *b = p[1];                                          \
+    int64_t i;                                                                \
+    if (atomic_load_explicit(&c->differ, memory_order_relaxed)) return;       \
+    for (i = 0; i < n; i++, a += s[0], b += s[1])                             \
+      if (!((TC)*(const TA *)a == (TC)*(const TB *)b)) {                      \
+        atomic_store_explicit(&c->differ, 1, memory_order_relaxed);           \
+        return;                                                               \
+      }                                                                       \
+  }
+
+CMP_KERNELS(dd, double, double, double)
+CMP_KERNELS(df, double, float, double)
+CMP_KERNELS(di, double, int64_t, double)
+CMP_KERNELS(db, double, bool, double)
+CMP_KERNELS(fd, float, double, double)
+CMP_KERNELS(ff, float, float, double)
+CMP_KERNELS(fi, float, int64_t, double)
+CMP_KERNELS(fb, float, bool, double)
+CMP_KERNELS(id, int64_t, double, double)
+CMP_KERNELS(if, int64_t, float, double)
+CMP_KERNELS(ii, int64_t, int64_t, int64_t)
+CMP_KERNELS(ib, int64_t, bool, int64_t)
+CMP_KERNELS(bd, bool, double, double)
+CMP_KERNELS(bf, bool, float, double)
+CMP_KERNELS(bi, bool, int64_t, int64_t)
+CMP_KERNELS(bb, bool, bool, int64_t)
+
+/* [a's dtype][b's dtype][equal] */
+static const hebb_inner_fn kernels[4][4][2] = {
+  {{dd_close, dd_equal}, {df_close, df_equal}, {di_close, di_equal},
+   {db_close, db_equal}},
+  {{fd_close, fd_equal}, {ff_close, ff_equal}, {fi_close, fi_equal},
+   {fb_close, fb_equal}},
+  {{id_close, id_equal}, {if_close, if_equal}, {ii_close, ii_equal},
+   {ib_close, ib_equal}},
+  {{bd_close, bd_equal}, {bf_close, bf_equal}, {bi_close, bi_equal},
+   {bb_close, bb_equal}},
+};
+
+static int compare(const hebb_tensor *a, const hebb_tensor *b, int ndim,
+                   const int64_t *shape, int equal, cmp *c, bool *result) {
+  hebb_loop lp;
+  hebb_tensor *ops[2] = {(hebb_tensor *)a, (hebb_tensor *)b};
+  int st;
+  atomic_init(&c->differ, 0);
+  hebb_loop_init(&lp, 2, ops, ndim, shape);
+  st = hebb_loop_run(&lp, kernels[a->dtype][b->dtype][equal], c, 2);
+  *result = st == HEBB_OK && !atomic_load(&c->differ);
+  return st;
+}
+
+int hebb_allclose(const hebb_tensor *a, const hebb_tensor *b, double rtol,
+                  double atol, bool equal_nan, bool *result) {
+  int64_t shape[HEBB_MAXDIM];
+  int ndim;
+  cmp c;
+  *result = false;
+  if (hebb_check_dtype(a->dtype, "allclose") ||
+      hebb_check_dtype(b->dtype, "allclose"))
+    return hebb_last_status();
+  if (!(rtol >= 0) || !(atol >= 0))
+    return hebb_fail(HEBB_ERR_ARG, "allclose: tolerances must be >= 0 (rtol "
+                     "%g, atol %g)", rtol, atol);
+  if (hebb_broadcast_shape(a->ndim, a->shape, b->ndim, b->shape, &ndim, shape,
+                           "allclose"))
+    return hebb_last_status();
+  c.rtol = rtol;
+  c.atol = atol;
+  c.equal_nan = equal_nan;
+  return compare(a, b, ndim, shape, 0, &c, result);
+}
+
+int hebb_equal(const hebb_tensor *a, const hebb_tensor *b, bool *result) {
+  cmp c;
+  int i;
+  *result = false;
+  if (hebb_check_dtype(a->dtype, "equal") ||
+      hebb_check_dtype(b->dtype, "equal"))
+    return hebb_last_status();
+  if (a->ndim != b->ndim) return HEBB_OK;
+  for (i = 0; i < a->ndim; i++)
+    if (a->shape[i] != b->shape[i]) return HEBB_OK;
+  return compare(a, b, a->ndim, a->shape, 1, &c, result);
+}
