@@ -162,27 +162,23 @@ static int l_clamp_(lua_State *L) {
   return 1;
 }
 
-static int l_where(lua_State *L) {
-  hebb_tensor sc, sa, sb, *c, *a, *b, *res, **box;
-  hebb_num nc, na, nb;
-  c = hebbL_operand(L, 1, &sc, &nc);
-  a = hebbL_operand(L, 2, &sa, &na);
-  b = hebbL_operand(L, 3, &sb, &nb);
+/* where(cond, a, b) and addcmul(c, a, b): three operands, one result */
+typedef int (*ternary_fn)(const hebb_tensor *, const hebb_tensor *,
+                          const hebb_tensor *, hebb_tensor **);
+
+static int ternary(lua_State *L, ternary_fn fn) {
+  hebb_tensor s1, s2, s3, *x, *y, *z, *res, **box;
+  hebb_num n1, n2, n3;
+  x = hebbL_operand(L, 1, &s1, &n1);
+  y = hebbL_operand(L, 2, &s2, &n2);
+  z = hebbL_operand(L, 3, &s3, &n3);
   box = hebbL_result_slot(L, checkopts(L, 4), &res);
-  hebbL_finish(L, box, res, hebb_where(c, a, b, &res));
+  hebbL_finish(L, box, res, fn(x, y, z, &res));
   return 1;
 }
 
-static int l_addcmul(lua_State *L) {
-  hebb_tensor sc, sa, sb, *c, *a, *b, *res, **box;
-  hebb_num nc, na, nb;
-  c = hebbL_operand(L, 1, &sc, &nc);
-  a = hebbL_operand(L, 2, &sa, &na);
-  b = hebbL_operand(L, 3, &sb, &nb);
-  box = hebbL_result_slot(L, checkopts(L, 4), &res);
-  hebbL_finish(L, box, res, hebb_addcmul(c, a, b, &res));
-  return 1;
-}
+static int l_where(lua_State *L) { return ternary(L, hebb_where); }
+static int l_addcmul(lua_State *L) { return ternary(L, hebb_addcmul); }
 
 /* --- registration ------------------------------------------------------ */
 

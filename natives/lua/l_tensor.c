@@ -219,9 +219,25 @@ int hebbL_checkshape(lua_State *L, int idx, int64_t *shape, int *next) {
 
 /* --- creation ---------------------------------------------------------- */
 
+/* kind: 0 zeros, 1 ones, 2 full (integer iv when isint, else v), 3 empty */
+static int push_filled(lua_State *L, int dtype, int ndim, const int64_t *shape,
+                       int kind, int isint, lua_Integer iv, double v) {
+  hebb_tensor *t;
+  hebbL_newbox(L);
+  hebbL_fill_box(L, kind == 0 ? hebb_zeros(dtype, ndim, shape) :
+                    hebb_empty(dtype, ndim, shape));
+  t = *(hebb_tensor **)lua_touserdata(L, -1);
+  if (kind == 1 || kind == 2)
+    hebbL_check_status(L, isint && dtype == HEBB_I64 ? hebb_fill_i64(t, iv) :
+                          hebb_fill(t, v));
+  return 1;
+}
+
 static int make_filled(lua_State *L, int kind) {
   int64_t shape[HEBB_MAXDIM];
-  int next, ndim, dtype;
+  int next, ndim, dtype, isint = 1;
+  double v = kind == 1 ? 1.0 : 0.0;
+  lua_Integer iv = kind == 1;
   if (kind == 2 && lua_type(L, 1) == LUA_TNUMBER) {
     /* full(d1, ..., dn, value): the last of the leading numbers is the value */
     int n = 0;
@@ -235,9 +251,6 @@ static int make_filled(lua_State *L, int kind) {
     next = n;
   }
   else ndim = hebbL_checkshape(L, 1, shape, &next);
-  double v = kind == 1 ? 1.0 : 0.0;
-  lua_Integer iv = kind == 1;
-  int isint = 1;
   if (kind == 2) {   /* full(shape, value [, opts]) */
     luaL_checknumber(L, next);
     iv = lua_tointegerx(L, next, &isint);
@@ -245,15 +258,7 @@ static int make_filled(lua_State *L, int kind) {
     next++;
   }
   dtype = hebbL_optdtype(L, next, HEBB_F64);
-  hebbL_newbox(L);
-  hebbL_fill_box(L, kind == 3 ? hebb_empty(dtype, ndim, shape) :
-                    hebb_zeros(dtype, ndim, shape));
-  if (kind == 1 || kind == 2) {
-    hebb_tensor *t = *(hebb_tensor **)lua_touserdata(L, -1);
-    hebbL_check_status(L, isint && dtype == HEBB_I64 ? hebb_fill_i64(t, iv) :
-                          hebb_fill(t, v));
-  }
-  return 1;
+  return push_filled(L, dtype, ndim, shape, kind, isint, iv, v);
 }
 
 static int l_zeros(lua_State *L) { return make_filled(L, 0); }
@@ -266,19 +271,12 @@ static int make_like(lua_State *L, int kind) {
   int opt = kind == 2 ? 3 : 2, dtype, isint = 1;
   double v = kind == 1 ? 1.0 : 0.0;
   lua_Integer iv = kind == 1;
-  hebb_tensor *t;
   if (kind == 2) {
     v = luaL_checknumber(L, 2);
     iv = lua_tointegerx(L, 2, &isint);
   }
   dtype = hebbL_optdtype(L, opt, a->dtype);
-  hebbL_newbox(L);
-  hebbL_fill_box(L, hebb_empty(dtype, a->ndim, a->shape));
-  t = *(hebb_tensor **)lua_touserdata(L, -1);
-  if (kind < 3)
-    hebbL_check_status(L, isint && dtype == HEBB_I64 ? hebb_fill_i64(t, iv) :
-                          hebb_fill(t, v));
-  return 1;
+  return push_filled(L, dtype, a->ndim, a->shape, kind, isint, iv, v);
 }
 
 static int l_zeros_like(lua_State *L) { return make_like(L, 0); }
