@@ -4,17 +4,16 @@ PREFIX ?= /usr/local
 BUILD  ?= build
 CC     ?= gcc
 
-BLAS_INC := /usr/include/x86_64-linux-gnu/openblas-openmp
 BLAS_LIB := /usr/lib/x86_64-linux-gnu/openblas-openmp
 LUA_INC  := /usr/include/lua5.4
 
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -O3 -g -Wall -Wextra -fPIC -fopenmp \
                -fno-math-errno -Iinclude -Inatives/core -Inatives/lua \
-               -I$(BLAS_INC) -I$(LUA_INC)
+               -I$(LUA_INC) -DHEBB_BLAS_LIB='"$(BLAS_LIB)/libopenblas.so.0"'
 CFLAGS ?=
 ALL_CFLAGS := $(CFLAGS_BASE) $(CFLAGS)
-BLAS_LDLIBS := -L$(BLAS_LIB) -Wl,-rpath,$(BLAS_LIB) -lopenblas
-CORE_LDLIBS := $(BLAS_LDLIBS) -fopenmp -lm -lpthread
+# OpenBLAS is not linked: blas.c opens it on first use (start-up time)
+CORE_LDLIBS := -fopenmp -ldl -lm -lpthread
 
 CORE_SRC := $(sort $(wildcard natives/core/*.c))
 LUA_SRC  := $(sort $(wildcard natives/lua/*.c))
@@ -128,7 +127,7 @@ install: all
 	install -m 644 include/hebb.h $(DESTDIR)$(PREFIX)/include/hebb.h
 	install -m 644 $(BUILD)/hebb.so $(DESTDIR)$(PREFIX)/lib/lua/5.4/hebb.so
 	install -m 644 $(STDLIB) $(DESTDIR)$(PREFIX)/share/hebb/stdlib/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@BLAS_LIB@|$(BLAS_LIB)|' \
+	sed -e 's|@PREFIX@|$(PREFIX)|' \
 	  tools/hebb.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hebb.pc
 
 clean:

@@ -119,6 +119,31 @@ int hebb_check_writable(const hebb_tensor *t, const char *who);
 void hebb_philox4x32(const uint32_t ctr[4], const uint32_t key[2],
                      uint32_t out[4]);
 
+/* --- blas.c: OpenBLAS's CBLAS entry points, loaded on first use (the
+   enum arguments take CBLAS's values: row-major 101, no-trans 111, trans
+   112) --- */
+typedef void (*hebb_dgemm_fn)(int order, int ta, int tb, int m, int n, int k,
+                              double alpha, const double *a, int lda,
+                              const double *b, int ldb, double beta,
+                              double *c, int ldc);
+typedef void (*hebb_sgemm_fn)(int order, int ta, int tb, int m, int n, int k,
+                              float alpha, const float *a, int lda,
+                              const float *b, int ldb, float beta, float *c,
+                              int ldc);
+typedef double (*hebb_ddot_fn)(int n, const double *x, int incx,
+                               const double *y, int incy);
+typedef float (*hebb_sdot_fn)(int n, const float *x, int incx,
+                              const float *y, int incy);
+typedef struct hebb_blas_api {
+  hebb_dgemm_fn dgemm;
+  hebb_sgemm_fn sgemm;
+  hebb_ddot_fn ddot;
+  hebb_sdot_fn sdot;
+} hebb_blas_api;
+enum { HEBB_BLAS_ROWMAJOR = 101, HEBB_BLAS_NOTRANS = 111, HEBB_BLAS_TRANS = 112 };
+/* the loaded library, or NULL with an error naming 'who' */
+const hebb_blas_api *hebb_blas(const char *who);
+
 /* --- copy.c --- */
 int hebb_convert_into(hebb_tensor *dst, const hebb_tensor *src);
 

@@ -19,8 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
-
 #include "core.h"
 
 /* Tiles of C are at most TILE x TILE; a product of at least SPLIT_WORK
@@ -93,6 +91,7 @@ typedef struct dot_job {
   const char *x, *y;        /* first elements */
   int64_t incx, incy;       /* in elements, >= 1 */
   partial *part;            /* one per block */
+  const hebb_blas_api *blas;
 } dot_job;
 
 static void dot_blocks(int64_t lo, int64_t hi, void *ud) {
@@ -103,13 +102,13 @@ static void dot_blocks(int64_t lo, int64_t hi, void *ud) {
     if (len > HEBB_RED_BLOCK) len = HEBB_RED_BLOCK;
     switch (j->dtype) {
       case HEBB_F64:
-        j->part[blk].f = cblas_ddot((int)len, (const double *)j->x + s * j->incx,
+        j->part[blk].f = j->blas->ddot((int)len, (const double *)j->x + s * j->incx,
                                   (int)j->incx,
                                   (const double *)j->y + s * j->incy,
                                   (int)j->incy);
         break;
       case HEBB_F32:
-        j->part[blk].f = cblas_sdot((int)len, (const float *)j->x + s * j->incx,
+        j->part[blk].f = j->blas->sdot((int)len, (const float *)j->x + s * j->incx,
                                   (int)j->incx,
                                   (const float *)j->y + s * j->incy,
                                   (int)j->incy);
@@ -137,6 +136,9 @@ static int dot_kernel(int dtype, const hebb_tensor *x, const hebb_tensor *y,
   uint64_t isum = 0;
   int st;
   j.dtype = dtype;
+  j.blas = NULL;
+  if (dtype != HEBB_I64 && !(j.blas = hebb_blas("dot")))
+    return hebb_last_status();
   j.n = x->shape[0];
   j.x = hebb_first(x);
   j.y = hebb_first(y);
@@ -212,6 +214,7 @@ typedef struct plan {
      the batch folds into one tall gemm), each cut into tr x tc tiles of
      at most rm x rn */
   int64_t items, rows, tr, tc, rm, rn;
+  const hebb_blas_api *blas;
 } plan;
 
 /* Whether a rows x cols matrix with these strides can go to BLAS as is,
@@ -275,8 +278,8 @@ static void item_offsets(const plan *p, int64_t item, int64_t *oa,
 /* C[r0:r0+mr, c0:c0+nc] of item 'item' */
 static void gemm_tile(const plan *p, int64_t item, int64_t r0, int64_t mr,
                       int64_t c0, int64_t nc) {
-  enum CBLAS_TRANSPOSE ta = p->a.trans ? CblasTrans : CblasNoTrans;
-  enum CBLAS_TRANSPOSE tb = p->b.trans ? CblasTrans : CblasNoTrans;
+  int ta = p->a.trans ? HEBB_BLAS_TRANS : HEBB_BLAS_NOTRANS;
+  int tb = p->b.trans ? HEBB_BLAS_TRANS : HEBB_BLAS_NOTRANS;
   int64_t oa = 0, ob = 0, isz = p->isize;
   const char *A, *B;
   char *C;
@@ -286,11 +289,11 @@ static void gemm_tile(const plan *p, int64_t item, int64_t r0, int64_t mr,
   B = p->b.base + (ob + c0 * (p->b.trans ? p->b.ld : 1)) * isz;
   C = p->c + ((item * p->rows + r0) * p->n + c0) * isz;
   if (p->dtype == HEBB_F64)
-    cblas_dgemm(CblasRowMajor, ta, tb, (int)mr, (int)nc, (int)p->k, 1.0,
+    p->blas->dgemm(HEBB_BLAS_ROWMAJOR, ta, tb, (int)mr, (int)nc, (int)p->k, 1.0,
                 (const double *)A, (int)p->a.ld, (const double *)B,
                 (int)p->b.ld, 0.0, (double *)C, (int)p->n);
   else
-    cblas_sgemm(CblasRowMajor, ta, tb, (int)mr, (int)nc, (int)p->k, 1.0f,
+    p->blas->sgemm(HEBB_BLAS_ROWMAJOR, ta, tb, (int)mr, (int)nc, (int)p->k, 1.0f,
                 (const float *)A, (int)p->a.ld, (const float *)B,
                 (int)p->b.ld, 0.0f, (float *)C, (int)p->n);
 }
@@ -365,6 +368,7 @@ static int run_plan(plan *p, int fold) {
   }
   if (p->dtype == HEBB_I64)
     return hebb_parallel_for(p->nbatch * p->m, p->n * p->k, int_rows, p);
+  if (!(p->blas = hebb_blas("matmul"))) return hebb_last_status();
   set_tiles(p, fold);
   return hebb_parallel_for(p->items * p->tr * p->tc, p->rm * p->rn * p->k,
                            gemm_tiles, p);

@@ -1,9 +1,11 @@
 /*
 ** parallel.c -- the process's one thread policy, and interrupts.
-** hebb's parallel loops use OpenMP, and hebb links the OpenMP build of
-** OpenBLAS, so both share one pool of worker threads: two pools on two
-** cores oversubscribed them and made an MLP step 1.2-8x slower here.  Small
-** work never enters a parallel region.  Long loops are cut into slices, and
+** hebb's parallel loops use OpenMP, and hebb loads the OpenMP build of
+** OpenBLAS, single-threaded, and parallelizes products over tiles itself:
+** one pool of worker threads for everything (two pools on two cores
+** oversubscribed them and made an MLP step 1.2-8x slower here), and the
+** same bits at any thread count.  Small work never enters a parallel
+** region.  Long loops are cut into slices, and
 ** the interrupt flag is polled between slices so Ctrl-C stops a kernel.
 */
 #include <signal.h>
@@ -13,9 +15,6 @@
 #include <omp.h>
 
 #include "core.h"
-
-/* from OpenBLAS */
-extern void openblas_set_num_threads(int n);
 
 /* A slice is about this much work (in element-operations) between two
    polls of the interrupt flag: ~1 ms. */
@@ -36,8 +35,7 @@ static int threads(void) {
 void hebb_set_num_threads(int n) {
   if (n < 1) n = 1;
   nthreads = n;
-  omp_set_num_threads(n);
-  openblas_set_num_threads(n);
+  omp_set_num_threads(n);   /* OpenBLAS runs single-threaded: see blas.c */
 }
 
 int hebb_get_num_threads(void) { return threads(); }
