@@ -85,6 +85,7 @@ void hebbL_finish(lua_State *L, hebb_tensor **box, hebb_tensor *res,
 
 /* --- openers of the binding files, called by luaopen_hebb_tensor --- */
 void hebbL_open_tensor(lua_State *L, int module, int methods, int mt);
+void hebbL_open_create(lua_State *L, int module, int methods, int mt);
 void hebbL_open_view(lua_State *L, int module, int methods, int mt);
 void hebbL_open_arith(lua_State *L, int module, int methods, int mt);
 void hebbL_open_reduce(lua_State *L, int module, int methods, int mt);
