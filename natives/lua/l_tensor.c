@@ -1,8 +1,9 @@
 /*
 ** l_tensor.c -- the tensor userdata of `hebb.tensor`: boxing, lifetime,
-** metatable, creation, inspection and conversion.  Other binding files add
-** views, arithmetic, reductions, indexing, linear algebra and randomness to
-** the same module and methods tables (see luaopen_hebb_tensor at the end).
+** metatable, argument helpers, inspection and conversion.  Other binding
+** files add creation, views, arithmetic, reductions, indexing, linear
+** algebra and randomness to the same module and methods tables (see
+** luaopen_hebb_tensor at the end).
 */
 #include <string.h>
 
