@@ -101,13 +101,21 @@ static int embedded_loader(lua_State *L) {
 
 /* package.preload entries for every hebb module, so `require` finds them
    whatever package.path says (in the hebb executable and in hebb.so). */
+/* the modules with a C opener (one line per module) */
+static const luaL_Reg natives[] = {
+  {"hebb", luaopen_hebb},
+  {"hebb.tensor", luaopen_hebb_tensor},
+  {NULL, NULL}
+};
+
 void hebb_preload(lua_State *L) {
   const hebb_embedded *e;
+  const luaL_Reg *n;
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-  lua_pushcfunction(L, luaopen_hebb);
-  lua_setfield(L, -2, "hebb");
-  lua_pushcfunction(L, luaopen_hebb_tensor);
-  lua_setfield(L, -2, "hebb.tensor");
+  for (n = natives; n->name; n++) {
+    lua_pushcfunction(L, n->func);
+    lua_setfield(L, -2, n->name);
+  }
   for (e = hebb_embedded_sources; e->modname; e++) {
     if (lua_getfield(L, -1, e->modname) == LUA_TNIL) {
       lua_pushcfunction(L, embedded_loader);

@@ -37,7 +37,8 @@ for f in "$TMP"/*.c; do
   fi
 done
 
-for m in hebb hebb.tensor; do
+for page in docs/api/*.md; do
+  m=$(basename "$page" .md)
   if "$HEBB" tools/gendocs.lua $m > "$TMP/$m.md" 2>&1 && cmp -s "$TMP/$m.md" "docs/api/$m.md"; then
     echo "PASS docs/api_current_$m"
   else
