@@ -36,8 +36,8 @@ typedef enum hebb_dtype {
   HEBB_F32 = 1,
   HEBB_I64 = 2,
   HEBB_BOOL = 3,
-  HEBB_C128 = 4,   /* reserved: complex dtypes come with a later release */
-  HEBB_C64 = 5,
+  HEBB_C128 = 4,   /* double _Complex (C99) */
+  HEBB_C64 = 5,    /* float _Complex */
   HEBB_NDTYPES = 6
 } hebb_dtype;
 
@@ -208,6 +208,19 @@ int hebb_where(const hebb_tensor *cond, const hebb_tensor *a,
 int hebb_addcmul(const hebb_tensor *c, const hebb_tensor *a,
                  const hebb_tensor *b, hebb_tensor **out);   /* c + a*b */
 
+/* --- complex numbers -------------------------------------------------- */
+/* parts of a complex tensor: real, imag, abs and angle give the real dtype
+   of the same width (c128 -> f64, c64 -> f32), conj the input's dtype; a
+   real input is seen as complex with imaginary part 0 */
+typedef enum hebb_cpart {
+  HEBB_REAL = 0, HEBB_IMAG, HEBB_CONJ, HEBB_CABS, HEBB_ANGLE,
+  HEBB_NCPARTS
+} hebb_cpart;
+/* re + i*im (broadcast; real inputs): c64 when both are f32, else c128 */
+int hebb_complex(const hebb_tensor *re, const hebb_tensor *im,
+                 hebb_tensor **out);
+int hebb_complex_part(int part, const hebb_tensor *a, hebb_tensor **out);
+
 /* --- reductions -------------------------------------------------------- */
 /* dims: ndims entries (0-based, distinct); ndims == 0 reduces everything.
    correction is used by VAR/STD only.  Every reduction splits its work into
@@ -249,6 +262,36 @@ hebb_tensor *hebb_stack(int n, hebb_tensor *const *ts, int dim);
 int hebb_matmul(const hebb_tensor *a, const hebb_tensor *b, hebb_tensor **out);
 int hebb_dot(const hebb_tensor *a, const hebb_tensor *b, hebb_tensor **out);
 int hebb_outer(const hebb_tensor *a, const hebb_tensor *b, hebb_tensor **out);
+/* dense linear algebra (LAPACK; hebb.linalg), f64 and f32 (other real
+   dtypes compute in f64), batched over the leading dimensions: a tensor of
+   shape {..., m, n} is a batch of m x n matrices.  Inputs are never
+   modified.  Several results: each out follows the convention above, and a
+   NULL out pointer (where allowed) means "not wanted". */
+int hebb_linalg_solve(const hebb_tensor *a, const hebb_tensor *b,
+                      hebb_tensor **out);
+int hebb_linalg_lstsq(const hebb_tensor *a, const hebb_tensor *b,
+                      double rcond, hebb_tensor **out);  /* rcond < 0: default */
+int hebb_linalg_inv(const hebb_tensor *a, hebb_tensor **out);
+int hebb_linalg_det(const hebb_tensor *a, hebb_tensor **out);
+int hebb_linalg_slogdet(const hebb_tensor *a, hebb_tensor **sign,
+                        hebb_tensor **logabsdet);
+int hebb_linalg_cholesky(const hebb_tensor *a, hebb_tensor **out);
+int hebb_linalg_qr(const hebb_tensor *a, hebb_tensor **q, hebb_tensor **r);
+int hebb_linalg_eigh(const hebb_tensor *a, hebb_tensor **w,
+                     hebb_tensor **v);                  /* v may be NULL */
+int hebb_linalg_svd(const hebb_tensor *a, bool full, hebb_tensor **u,
+                    hebb_tensor **s, hebb_tensor **vh); /* u, vh may be NULL */
+int hebb_linalg_svd_rank(const hebb_tensor *a, int64_t rank, hebb_tensor **u,
+                         hebb_tensor **s, hebb_tensor **vh,
+                         hebb_tensor **discarded);
+int hebb_linalg_expm(const hebb_tensor *a, hebb_tensor **out);
+int hebb_linalg_matrix_power(const hebb_tensor *a, int64_t n,
+                             hebb_tensor **out);
+int hebb_linalg_powm_psd(const hebb_tensor *a, double p, hebb_tensor **out);
+int hebb_linalg_pinv(const hebb_tensor *a, double rcond, hebb_tensor **out);
+/* ord: "fro", "nuc", "1", "-1", "2", "-2", "inf", "-inf" */
+int hebb_linalg_norm(const hebb_tensor *a, const char *ord, hebb_tensor **out);
+int hebb_linalg_cond(const hebb_tensor *a, hebb_tensor **out);
 
 /* --- randomness -------------------------------------------------------- */
 void hebb_rng_init(hebb_rng *g, uint64_t seed, uint64_t stream);
@@ -261,6 +304,48 @@ int hebb_rand_permutation(hebb_rng *g, hebb_tensor *t, int64_t base); /* 1-d i64
 /* element i is true with probability p[i] (p broadcast to t's shape) */
 int hebb_rand_bernoulli_tensor(hebb_rng *g, hebb_tensor *t,
                                const hebb_tensor *p);
+
+/* --- sparse matrices (hebb.sparse) ------------------------------------ */
+/* A sparse f64 matrix in compressed sparse row form (row pointers, int64
+   column indices sorted within each row, values); reference counted like
+   tensors, immutable once made.  Indices count from 'base' (0 in C, 1 from
+   Lua); duplicate (row, col) entries are summed. */
+typedef struct hebb_sparse hebb_sparse;
+hebb_sparse *hebb_sparse_from_coo(int64_t nrows, int64_t ncols, int64_t nnz,
+                                  const int64_t *rows, const int64_t *cols,
+                                  const double *vals, int64_t base);
+/* entries with |a_ij| > tol (tol < 0 keeps every entry) */
+hebb_sparse *hebb_sparse_from_dense(const hebb_tensor *a, double tol);
+/* the adjacency of the hypercubic lattice of shape dims[0..ndim-1] (site
+   index row-major: the last coordinate runs fastest): neighbours +-e_i,
+   and with next_nearest also +-e_i +-e_j; periodic wraps around, and a
+   bond reached twice (a periodic side of length 2) counts twice */
+hebb_sparse *hebb_sparse_lattice(int ndim, const int64_t *dims, bool periodic,
+                                 bool next_nearest);
+hebb_tensor *hebb_sparse_to_dense(const hebb_sparse *s);
+void hebb_sparse_retain(hebb_sparse *s);
+void hebb_sparse_release(hebb_sparse *s);
+int64_t hebb_sparse_nrows(const hebb_sparse *s);
+int64_t hebb_sparse_ncols(const hebb_sparse *s);
+int64_t hebb_sparse_nnz(const hebb_sparse *s);
+const int64_t *hebb_sparse_rowptr(const hebb_sparse *s);   /* nrows + 1 */
+const int64_t *hebb_sparse_colind(const hebb_sparse *s);   /* nnz, 0-based */
+const double *hebb_sparse_values(const hebb_sparse *s);    /* nnz */
+/* s x for a 1-d x (length ncols) or a 2-d x (ncols x k); f64 result,
+   parallel over rows, the same bits at any thread count */
+int hebb_sparse_matmul(const hebb_sparse *s, const hebb_tensor *x,
+                       hebb_tensor **out);
+hebb_sparse *hebb_sparse_transpose(const hebb_sparse *s);
+hebb_sparse *hebb_sparse_add(const hebb_sparse *a, const hebb_sparse *b,
+                             double alpha, double beta);   /* alpha a + beta b */
+hebb_sparse *hebb_sparse_scale(const hebb_sparse *s, double alpha);
+int hebb_sparse_diagonal(const hebb_sparse *s, hebb_tensor **out);
+/* k extreme eigenpairs of a symmetric s by Lanczos with full
+   reorthogonalization and locking: w (k, ascending), v (n x k, columns),
+   both new tensors (NULL on failure) */
+int hebb_sparse_eigsh(const hebb_sparse *s, int64_t k, bool largest,
+                      double tol, int64_t maxiter, int64_t ncv, uint64_t seed,
+                      hebb_tensor **w, hebb_tensor **v);
 
 /* FFI-END */
 

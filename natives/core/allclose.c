@@ -3,8 +3,10 @@
 ** allclose (within tolerances, with broadcasting) and equal (same shape and
 ** the same values).  Elements are compared in place, whatever the dtypes,
 ** without building an elementwise result; a run stops early once some
-** thread has found a difference.
+** thread has found a difference.  Complex operands are compared as c128,
+** by the modulus of the difference (numpy's rule for complex isclose).
 */
+#include <complex.h>
 #include <math.h>
 #include <stdatomic.h>
 
@@ -66,6 +68,47 @@ CMP_KERNELS(bf, bool, float, double)
 CMP_KERNELS(bi, bool, int64_t, int64_t)
 CMP_KERNELS(bb, bool, bool, int64_t)
 
+static inline bool cnan(double _Complex z) {
+  return isnan(creal(z)) || isnan(cimag(z));
+}
+
+static inline bool cinf(double _Complex z) {
+  return isinf(creal(z)) || isinf(cimag(z));
+}
+
+static inline bool cclose(double _Complex x, double _Complex y,
+                          const cmp *c) {
+  if (x == y) return true;
+  if (cnan(x) || cnan(y)) return c->equal_nan && cnan(x) && cnan(y);
+  if (cinf(x) || cinf(y)) return false;
+  return cabs(x - y) <= c->atol + c->rtol * cabs(y);
+}
+
+/* both operands c128 */
+static void cc_close(int64_t n, char **p, const int64_t *s, void *ud) {
+  cmp *c = ud;
+  const char *a = p[0], *b = p[1];
+  int64_t i;
+  if (atomic_load_explicit(&c->differ, memory_order_relaxed)) return;
+  for (i = 0; i < n; i++, a += s[0], b += s[1])
+    if (!cclose(*(const double _Complex *)a, *(const double _Complex *)b, c)) {
+      atomic_store_explicit(&c->differ, 1, memory_order_relaxed);
+      return;
+    }
+}
+
+static void cc_equal(int64_t n, char **p, const int64_t *s, void *ud) {
+  cmp *c = ud;
+  const char *a = p[0], *b = p[1];
+  int64_t i;
+  if (atomic_load_explicit(&c->differ, memory_order_relaxed)) return;
+  for (i = 0; i < n; i++, a += s[0], b += s[1])
+    if (!(*(const double _Complex *)a == *(const double _Complex *)b)) {
+      atomic_store_explicit(&c->differ, 1, memory_order_relaxed);
+      return;
+    }
+}
+
 /* [a's dtype][b's dtype][equal] */
 static const hebb_inner_fn kernels[4][4][2] = {
   {{dd_close, dd_equal}, {df_close, df_equal}, {di_close, di_equal},
@@ -78,14 +121,31 @@ static const hebb_inner_fn kernels[4][4][2] = {
    {bb_close, bb_equal}},
 };
 
+/* with a complex operand, both are seen as c128 (every value converts
+   exactly, but i64 beyond 2^53 -- as when compared with an f64) */
 static int compare(const hebb_tensor *a, const hebb_tensor *b, int ndim,
                    const int64_t *shape, int equal, cmp *c, bool *result) {
   hebb_loop lp;
-  hebb_tensor *ops[2] = {(hebb_tensor *)a, (hebb_tensor *)b};
-  int st;
+  hebb_cast ca, cb;
+  hebb_inner_fn fn = NULL;
+  int st = HEBB_OK;
+  ca.tmp = cb.tmp = NULL;
+  ca.t = (hebb_tensor *)a;
+  cb.t = (hebb_tensor *)b;
+  if (hebb_is_complex(a->dtype) || hebb_is_complex(b->dtype)) {
+    st = hebb_cast_init(&ca, a, HEBB_C128);
+    if (st == HEBB_OK) st = hebb_cast_init(&cb, b, HEBB_C128);
+    fn = equal ? cc_equal : cc_close;
+  }
+  else fn = kernels[a->dtype][b->dtype][equal];
   atomic_init(&c->differ, 0);
-  hebb_loop_init(&lp, 2, ops, ndim, shape);
-  st = hebb_loop_run(&lp, kernels[a->dtype][b->dtype][equal], c, 2);
+  if (st == HEBB_OK) {
+    hebb_tensor *ops[2] = {ca.t, cb.t};
+    hebb_loop_init(&lp, 2, ops, ndim, shape);
+    st = hebb_loop_run(&lp, fn, c, 2);
+  }
+  hebb_cast_free(&ca);
+  hebb_cast_free(&cb);
   *result = st == HEBB_OK && !atomic_load(&c->differ);
   return st;
 }
@@ -96,8 +156,8 @@ int hebb_allclose(const hebb_tensor *a, const hebb_tensor *b, double rtol,
   int ndim;
   cmp c;
   *result = false;
-  if (hebb_check_dtype(a->dtype, "allclose") ||
-      hebb_check_dtype(b->dtype, "allclose"))
+  if (hebb_check_dtype_any(a->dtype, "allclose") ||
+      hebb_check_dtype_any(b->dtype, "allclose"))
     return hebb_last_status();
   if (!(rtol >= 0) || !(atol >= 0))
     return hebb_fail(HEBB_ERR_ARG, "allclose: tolerances must be >= 0 (rtol "
@@ -115,8 +175,8 @@ int hebb_equal(const hebb_tensor *a, const hebb_tensor *b, bool *result) {
   cmp c;
   int i;
   *result = false;
-  if (hebb_check_dtype(a->dtype, "equal") ||
-      hebb_check_dtype(b->dtype, "equal"))
+  if (hebb_check_dtype_any(a->dtype, "equal") ||
+      hebb_check_dtype_any(b->dtype, "equal"))
     return hebb_last_status();
   if (a->ndim != b->ndim) return HEBB_OK;
   for (i = 0; i < a->ndim; i++)

@@ -1,7 +1,9 @@
 /*
 ** binary.c -- elementwise operations of two operands with NumPy
 ** broadcasting: arithmetic with Lua's semantics, minimum/maximum, atan2,
-** comparisons and logical operations.
+** comparisons and logical operations.  Complex tensors (c128, c64) have
+** + - * / ^ and eq/ne; the operations that need an order (comparisons,
+** min/max, //, %, atan2) and logical ones are refused for them.
 **
 ** Both inputs are first seen in one compute dtype (ewise.c); a kernel then
 ** exists per (operation, compute dtype) and writes the compute dtype, or
@@ -10,6 +12,7 @@
 ** broadcast scalar), which are plain loops the compiler vectorizes, and a
 ** strided fallback.
 */
+#include <complex.h>
 #include <math.h>
 #include <stdatomic.h>
 
@@ -73,6 +76,29 @@ static inline double flt_pow(double a, double b) {
 
 static inline float flt_powf(float a, float b) {
   return b == 2 ? a * a : powf(a, b);
+}
+
+typedef double _Complex c128;
+typedef float _Complex c64;
+
+/* The schoolbook product, as numpy computes it: it vectorizes, where C's
+   a * b calls a library routine per element to repair inf/NaN cases. */
+static inline c128 cmul(c128 a, c128 b) {
+  return CMPLX(creal(a) * creal(b) - cimag(a) * cimag(b),
+               creal(a) * cimag(b) + cimag(a) * creal(b));
+}
+
+static inline c64 cmulf(c64 a, c64 b) {
+  return CMPLXF(crealf(a) * crealf(b) - cimagf(a) * cimagf(b),
+                crealf(a) * cimagf(b) + cimagf(a) * crealf(b));
+}
+
+static inline c128 c_pow(c128 a, c128 b) {
+  return b == 2 ? cmul(a, a) : cpow(a, b);
+}
+
+static inline c64 c_powf(c64 a, c64 b) {
+  return b == 2 ? cmulf(a, a) : cpowf(a, b);
 }
 
 /* minimum/maximum propagate NaN from either side. */
@@ -166,6 +192,23 @@ BINARY(le_bool, bool, bool, a <= b)
 BINARY(gt_bool, bool, bool, a > b)
 BINARY(ge_bool, bool, bool, a >= b)
 
+/* division goes through C's a / b, which scales to avoid overflow */
+BINARY(add_c128, c128, c128, a + b)
+BINARY(sub_c128, c128, c128, a - b)
+BINARY(mul_c128, c128, c128, cmul(a, b))
+BINARY(div_c128, c128, c128, a / b)
+BINARY(pow_c128, c128, c128, c_pow(a, b))
+BINARY(eq_c128, bool, c128, a == b)
+BINARY(ne_c128, bool, c128, a != b)
+
+BINARY(add_c64, c64, c64, a + b)
+BINARY(sub_c64, c64, c64, a - b)
+BINARY(mul_c64, c64, c64, cmulf(a, b))
+BINARY(div_c64, c64, c64, a / b)
+BINARY(pow_c64, c64, c64, c_powf(a, b))
+BINARY(eq_c64, bool, c64, a == b)
+BINARY(ne_c64, bool, c64, a != b)
+
 /* --- tables ------------------------------------------------------------ */
 
 static const char *const names[HEBB_NBINOPS] = {
@@ -174,28 +217,29 @@ static const char *const names[HEBB_NBINOPS] = {
   "logical_xor"
 };
 
-/* [op][compute dtype: f64, f32, i64, bool]; NULL where the dtype rules
-   never compute in that dtype (e.g. bools add as i64, i64 / i64 is f64) */
-static const hebb_inner_fn kernels[HEBB_NBINOPS][4] = {
-  {add_f64, add_f32, add_i64, NULL},
-  {sub_f64, sub_f32, sub_i64, NULL},
-  {mul_f64, mul_f32, mul_i64, NULL},
-  {div_f64, div_f32, NULL, NULL},
-  {idiv_f64, idiv_f32, idiv_i64, NULL},
-  {mod_f64, mod_f32, mod_i64, NULL},
-  {pow_f64, pow_f32, NULL, NULL},
-  {min_f64, min_f32, min_i64, and_bool},
-  {max_f64, max_f32, max_i64, or_bool},
-  {atan2_f64, atan2_f32, NULL, NULL},
-  {eq_f64, eq_f32, eq_i64, eq_bool},
-  {ne_f64, ne_f32, ne_i64, ne_bool},
-  {lt_f64, lt_f32, lt_i64, lt_bool},
-  {le_f64, le_f32, le_i64, le_bool},
-  {gt_f64, gt_f32, gt_i64, gt_bool},
-  {ge_f64, ge_f32, ge_i64, ge_bool},
-  {NULL, NULL, NULL, and_bool},
-  {NULL, NULL, NULL, or_bool},
-  {NULL, NULL, NULL, xor_bool},
+/* [op][compute dtype: f64, f32, i64, bool, c128, c64]; NULL where the
+   dtype rules never compute in that dtype (e.g. bools add as i64, i64 / i64
+   is f64) or the operation is not defined (an order on complex numbers) */
+static const hebb_inner_fn kernels[HEBB_NBINOPS][HEBB_NDTYPES] = {
+  {add_f64, add_f32, add_i64, NULL, add_c128, add_c64},
+  {sub_f64, sub_f32, sub_i64, NULL, sub_c128, sub_c64},
+  {mul_f64, mul_f32, mul_i64, NULL, mul_c128, mul_c64},
+  {div_f64, div_f32, NULL, NULL, div_c128, div_c64},
+  {idiv_f64, idiv_f32, idiv_i64, NULL, NULL, NULL},
+  {mod_f64, mod_f32, mod_i64, NULL, NULL, NULL},
+  {pow_f64, pow_f32, NULL, NULL, pow_c128, pow_c64},
+  {min_f64, min_f32, min_i64, and_bool, NULL, NULL},
+  {max_f64, max_f32, max_i64, or_bool, NULL, NULL},
+  {atan2_f64, atan2_f32, NULL, NULL, NULL, NULL},
+  {eq_f64, eq_f32, eq_i64, eq_bool, eq_c128, eq_c64},
+  {ne_f64, ne_f32, ne_i64, ne_bool, ne_c128, ne_c64},
+  {lt_f64, lt_f32, lt_i64, lt_bool, NULL, NULL},
+  {le_f64, le_f32, le_i64, le_bool, NULL, NULL},
+  {gt_f64, gt_f32, gt_i64, gt_bool, NULL, NULL},
+  {ge_f64, ge_f32, ge_i64, ge_bool, NULL, NULL},
+  {NULL, NULL, NULL, and_bool, NULL, NULL},
+  {NULL, NULL, NULL, or_bool, NULL, NULL},
+  {NULL, NULL, NULL, xor_bool, NULL, NULL},
 };
 
 /* work per element relative to an addition, for the parallel decision */
@@ -206,12 +250,12 @@ static const int64_t costs[HEBB_NBINOPS] = {
 /* --- dtype rules ------------------------------------------------------- */
 
 static int is_float(int dtype) {
-  return dtype == HEBB_F64 || dtype == HEBB_F32;
+  return dtype == HEBB_F64 || dtype == HEBB_F32 || hebb_is_complex(dtype);
 }
 
 /* The dtype an operation computes in, from the operands' common dtype p:
-   / ^ atan2 give floats (Lua's / and ^), arithmetic on bools is done in
-   i64, logical operations look at truth values. */
+   / ^ atan2 give floats or complex (Lua's / and ^), arithmetic on bools is
+   done in i64, logical operations look at truth values. */
 static int compute_dtype(int op, int p) {
   switch (op) {
     case HEBB_DIV: case HEBB_POW: case HEBB_ATAN2:
@@ -329,10 +373,16 @@ int hebb_binary(int op, const hebb_tensor *a, const hebb_tensor *b,
   if (op < 0 || op >= HEBB_NBINOPS)
     return hebb_fail(HEBB_ERR_ARG, "binary: invalid operation %d", op);
   who = names[op];
-  if (hebb_check_dtype(a->dtype, who) || hebb_check_dtype(b->dtype, who))
+  if (hebb_check_dtype_any(a->dtype, who) ||
+      hebb_check_dtype_any(b->dtype, who))
     return hebb_last_status();
   ct = compute_dtype(op, a->dtype == b->dtype ? a->dtype
                                               : hebb_weak_promote(2, ab));
+  if ((hebb_is_complex(a->dtype) || hebb_is_complex(b->dtype)) &&
+      (!hebb_is_complex(ct) || !kernels[op][ct]))
+    return hebb_fail(HEBB_ERR_DTYPE, "%s: not defined for complex numbers "
+                     "(dtype %s)", who, hebb_dtype_name(
+                       hebb_is_complex(a->dtype) ? a->dtype : b->dtype));
   rt = op >= HEBB_EQ ? HEBB_BOOL : ct;
   st = binary_small(op, ct, rt, a, b, out);
   if (st >= 0) return st;

@@ -30,6 +30,21 @@ static void *sym(void *h, const char *name) {
   return f;
 }
 
+/* the s and d versions of the LAPACK routines linalg*.c calls */
+static void load_lapack(void *h) {
+  static const char prefix[2] = {'s', 'd'};
+  char name[16];
+  int p;
+  for (p = 0; p < 2; p++) {
+#define LAPACK(r) snprintf(name, sizeof name, "%c" #r "_", prefix[p]); \
+    api.r[p] = (hebb_##r##_fn)sym(h, name)
+    LAPACK(getrf); LAPACK(getri); LAPACK(getrs); LAPACK(potrf);
+    LAPACK(geqrf); LAPACK(orgqr); LAPACK(syevd); LAPACK(gesdd);
+    LAPACK(gelsd);
+#undef LAPACK
+  }
+}
+
 static void load(void) {
   void (*set_threads)(int);
   void *h = dlopen(HEBB_BLAS_LIB, RTLD_NOW | RTLD_LOCAL);
@@ -41,6 +56,11 @@ static void load(void) {
   api.sgemm = (hebb_sgemm_fn)sym(h, "cblas_sgemm");
   api.ddot = (hebb_ddot_fn)sym(h, "cblas_ddot");
   api.sdot = (hebb_sdot_fn)sym(h, "cblas_sdot");
+  api.zgemm = (hebb_zgemm_fn)sym(h, "cblas_zgemm");
+  api.cgemm = (hebb_zgemm_fn)sym(h, "cblas_cgemm");
+  api.zdotu = (hebb_zdotu_fn)sym(h, "cblas_zdotu_sub");
+  api.cdotu = (hebb_zdotu_fn)sym(h, "cblas_cdotu_sub");
+  load_lapack(h);
   set_threads = (void (*)(int))sym(h, "openblas_set_num_threads");
   if (load_error[0]) return;
   set_threads(1);
@@ -48,6 +68,7 @@ static void load(void) {
 }
 
 const hebb_blas_api *hebb_blas(const char *who) {
+  hebb_get_num_threads();   /* settles the OpenMP setting BLAS reads */
   pthread_once(&once, load);
   if (!loaded)
     return hebb_fail_null(HEBB_ERR_UNSUPPORTED, "%s: cannot load OpenBLAS "

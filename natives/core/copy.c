@@ -1,6 +1,8 @@
 /*
 ** copy.c -- copies with broadcasting and dtype conversion, fill, clone,
-** contiguous, astype.
+** contiguous, astype.  Real values convert to complex ones (imaginary part
+** 0); complex to real is refused, since it would silently drop the
+** imaginary part (real(), imag() and abs() say which number is wanted).
 */
 #include <string.h>
 
@@ -46,18 +48,49 @@ CONVERT_LOOP(cv_bool_f32, bool, float, x != 0)
 CONVERT_LOOP(cv_bool_i64, bool, int64_t, x != 0)
 CONVERT_LOOP(cv_bool_bool, bool, bool, x)
 
-/* [destination][source], in hebb_dtype order */
-static const hebb_inner_fn convert[4][4] = {
-  {cv_f64_f64, cv_f64_f32, cv_f64_i64, cv_f64_bool},
-  {cv_f32_f64, cv_f32_f32, cv_f32_i64, cv_f32_bool},
-  {cv_i64_f64, cv_i64_f32, cv_i64_i64, cv_i64_bool},
-  {cv_bool_f64, cv_bool_f32, cv_bool_i64, cv_bool_bool},
+typedef double _Complex c128;
+typedef float _Complex c64;
+CONVERT_LOOP(cv_c128_f64, c128, double, x)
+CONVERT_LOOP(cv_c128_f32, c128, float, (double)x)
+CONVERT_LOOP(cv_c128_i64, c128, int64_t, (double)x)
+CONVERT_LOOP(cv_c128_bool, c128, bool, (double)x)
+CONVERT_LOOP(cv_c128_c128, c128, c128, x)
+CONVERT_LOOP(cv_c128_c64, c128, c64, (c128)x)
+CONVERT_LOOP(cv_c64_f64, c64, double, (float)x)
+CONVERT_LOOP(cv_c64_f32, c64, float, x)
+CONVERT_LOOP(cv_c64_i64, c64, int64_t, (float)x)
+CONVERT_LOOP(cv_c64_bool, c64, bool, (float)x)
+CONVERT_LOOP(cv_c64_c128, c64, c128, (c64)x)
+CONVERT_LOOP(cv_c64_c64, c64, c64, x)
+
+/* [destination][source], in hebb_dtype order; NULL: complex to real,
+   refused before any loop runs */
+static const hebb_inner_fn convert[HEBB_NDTYPES][HEBB_NDTYPES] = {
+  {cv_f64_f64, cv_f64_f32, cv_f64_i64, cv_f64_bool, NULL, NULL},
+  {cv_f32_f64, cv_f32_f32, cv_f32_i64, cv_f32_bool, NULL, NULL},
+  {cv_i64_f64, cv_i64_f32, cv_i64_i64, cv_i64_bool, NULL, NULL},
+  {cv_bool_f64, cv_bool_f32, cv_bool_i64, cv_bool_bool, NULL, NULL},
+  {cv_c128_f64, cv_c128_f32, cv_c128_i64, cv_c128_bool, cv_c128_c128,
+   cv_c128_c64},
+  {cv_c64_f64, cv_c64_f32, cv_c64_i64, cv_c64_bool, cv_c64_c128, cv_c64_c64},
 };
+
+/* Whether src's elements can be converted to dtype; fails naming 'who'. */
+static int check_convert(int dtype, int src, const char *who) {
+  if (hebb_check_dtype_any(dtype, who) || hebb_check_dtype_any(src, who))
+    return hebb_last_status();
+  if (!convert[dtype][src])
+    return hebb_fail(HEBB_ERR_DTYPE, "%s: cannot convert %s to %s without "
+                     "dropping the imaginary part; use real() or abs()", who,
+                     hebb_dtype_name(src), hebb_dtype_name(dtype));
+  return HEBB_OK;
+}
 
 /* Copies src into dst elementwise; shapes must already agree. */
 int hebb_convert_into(hebb_tensor *dst, const hebb_tensor *src) {
   hebb_loop lp;
   hebb_tensor *ops[2] = {dst, (hebb_tensor *)src};
+  if (check_convert(dst->dtype, src->dtype, "copy")) return hebb_last_status();
   hebb_loop_init(&lp, 2, ops, dst->ndim, dst->shape);
   return hebb_loop_run(&lp, convert[dst->dtype][src->dtype], NULL, 1);
 }
@@ -72,8 +105,7 @@ static int fits(const hebb_tensor *dst, const hebb_tensor *src) {
 }
 
 int hebb_copy(hebb_tensor *dst, const hebb_tensor *src) {
-  if (hebb_check_dtype(dst->dtype, "copy") || hebb_check_dtype(src->dtype, "copy"))
-    return hebb_last_status();
+  if (check_convert(dst->dtype, src->dtype, "copy")) return hebb_last_status();
   if (!fits(dst, src)) {
     char b1[HEBB_SHAPEBUF], b2[HEBB_SHAPEBUF];
     return hebb_fail(HEBB_ERR_SHAPE, "copy: source of shape %s does not fit "
@@ -106,7 +138,9 @@ int hebb_fill_i64(hebb_tensor *t, int64_t value) {
 }
 
 hebb_tensor *hebb_astype(const hebb_tensor *t, int dtype) {
-  hebb_tensor *r = hebb_empty(dtype, t->ndim, t->shape);
+  hebb_tensor *r;
+  if (check_convert(dtype, t->dtype, "astype")) return NULL;
+  r = hebb_empty(dtype, t->ndim, t->shape);
   if (r && hebb_convert_into(r, t) != HEBB_OK) {
     hebb_release(r);
     return NULL;

@@ -55,7 +55,13 @@ struct hebb_storage {
 hebb_tensor *hebb_tensor_alloc_header(void);
 hebb_tensor *hebb_view_of(hebb_tensor *base);   /* new header, same view */
 void hebb_set_contiguous_strides(hebb_tensor *t);
+/* hebb_check_dtype refuses complex dtypes ("not supported yet"): the
+   check of real-only operations; hebb_check_dtype_any accepts them */
 int hebb_check_dtype(int dtype, const char *who);
+int hebb_check_dtype_any(int dtype, const char *who);
+static inline int hebb_is_complex(int dtype) {
+  return dtype == HEBB_C128 || dtype == HEBB_C64;
+}
 int hebb_check_dim(const hebb_tensor *t, int dim, const char *who);
 int64_t hebb_shape_numel(int ndim, const int64_t *shape);
 hebb_tensor *hebb_new_like_shape(int dtype, const hebb_tensor *shape_src);
@@ -134,11 +140,67 @@ typedef double (*hebb_ddot_fn)(int n, const double *x, int incx,
                                const double *y, int incy);
 typedef float (*hebb_sdot_fn)(int n, const float *x, int incx,
                               const float *y, int incy);
+/* complex gemm and unconjugated dot (z: c128, c: c64): alpha, beta and
+   the dot's result go by pointer, matrices as (re, im) pairs */
+typedef void (*hebb_zgemm_fn)(int order, int ta, int tb, int m, int n, int k,
+                              const void *alpha, const void *a, int lda,
+                              const void *b, int ldb, const void *beta,
+                              void *c, int ldc);
+typedef void (*hebb_zdotu_fn)(int n, const void *x, int incx, const void *y,
+                              int incy, void *result);
+/* LAPACK's Fortran entry points (linalg*.c): every argument by reference,
+   and a character argument adds a hidden length (size_t) at the end, as
+   gfortran passes it.  The s and d routines share one type: their real
+   arrays and scalars are void * (float or double, by the dtype). */
+typedef void (*hebb_getrf_fn)(const int *m, const int *n, void *a,
+                              const int *lda, int *ipiv, int *info);
+typedef void (*hebb_getri_fn)(const int *n, void *a, const int *lda,
+                              const int *ipiv, void *work, const int *lwork,
+                              int *info);
+typedef void (*hebb_getrs_fn)(const char *trans, const int *n,
+                              const int *nrhs, const void *a, const int *lda,
+                              const int *ipiv, void *b, const int *ldb,
+                              int *info, size_t ltrans);
+typedef void (*hebb_potrf_fn)(const char *uplo, const int *n, void *a,
+                              const int *lda, int *info, size_t luplo);
+typedef void (*hebb_geqrf_fn)(const int *m, const int *n, void *a,
+                              const int *lda, void *tau, void *work,
+                              const int *lwork, int *info);
+typedef void (*hebb_orgqr_fn)(const int *m, const int *n, const int *k,
+                              void *a, const int *lda, const void *tau,
+                              void *work, const int *lwork, int *info);
+typedef void (*hebb_syevd_fn)(const char *jobz, const char *uplo,
+                              const int *n, void *a, const int *lda, void *w,
+                              void *work, const int *lwork, int *iwork,
+                              const int *liwork, int *info, size_t ljobz,
+                              size_t luplo);
+typedef void (*hebb_gesdd_fn)(const char *jobz, const int *m, const int *n,
+                              void *a, const int *lda, void *s, void *u,
+                              const int *ldu, void *vt, const int *ldvt,
+                              void *work, const int *lwork, int *iwork,
+                              int *info, size_t ljobz);
+typedef void (*hebb_gelsd_fn)(const int *m, const int *n, const int *nrhs,
+                              void *a, const int *lda, void *b,
+                              const int *ldb, void *s, const void *rcond,
+                              int *rank, void *work, const int *lwork,
+                              int *iwork, int *info);
 typedef struct hebb_blas_api {
   hebb_dgemm_fn dgemm;
   hebb_sgemm_fn sgemm;
   hebb_ddot_fn ddot;
   hebb_sdot_fn sdot;
+  hebb_zgemm_fn zgemm, cgemm;   /* same type: pointers carry the width */
+  hebb_zdotu_fn zdotu, cdotu;
+  /* LAPACK: [0] single (s...), [1] double (d...) precision */
+  hebb_getrf_fn getrf[2];
+  hebb_getri_fn getri[2];
+  hebb_getrs_fn getrs[2];
+  hebb_potrf_fn potrf[2];
+  hebb_geqrf_fn geqrf[2];
+  hebb_orgqr_fn orgqr[2];
+  hebb_syevd_fn syevd[2];
+  hebb_gesdd_fn gesdd[2];
+  hebb_gelsd_fn gelsd[2];
 } hebb_blas_api;
 enum { HEBB_BLAS_ROWMAJOR = 101, HEBB_BLAS_NOTRANS = 111, HEBB_BLAS_TRANS = 112 };
 /* the loaded library, or NULL with an error naming 'who' */
@@ -169,6 +231,10 @@ int hebb_reduce_dtype(int op, int dtype);
    result is rounded to f32, as the tensor would hold it). */
 int hebb_reduce_value(int op, const hebb_tensor *a, int64_t correction,
                       double *fval, int64_t *ival);
+/* --- complex.c --- */
+/* hebb_reduce of a complex tensor (sum, mean, norms; others refused) */
+int hebb_reduce_complex(int op, const hebb_tensor *a, int ndims,
+                        const int *dims, bool keepdim, hebb_tensor **out);
 /* --- argreduce.c --- */
 /* min/max along dim with their indices (either output may be NULL: not
    wanted); op is HEBB_ARGMIN or HEBB_ARGMAX */
@@ -187,7 +253,10 @@ int hebb_unop_dtype(int op, int dtype);
 typedef struct hebb_cast {
   hebb_tensor *t;
   hebb_tensor *tmp;
-  union { double f64; float f32; int64_t i64; bool b; } val;
+  union {
+    double f64; float f32; int64_t i64; bool b;
+    double _Complex c128; float _Complex c64;
+  } val;
   hebb_tensor one;
 } hebb_cast;
 int hebb_cast_init(hebb_cast *c, const hebb_tensor *t, int dtype);
@@ -201,5 +270,16 @@ int hebb_ewise_run(int nops, hebb_tensor *const *ops, int ndim,
 int hebb_ewise_out(hebb_tensor **out, int dtype, int ndim,
                    const int64_t *shape, const char *who);
 int hebb_ewise_end(hebb_tensor **out, int made, int status);
+
+/* --- sparse.c: the CSR matrix behind hebb_sparse --- */
+struct hebb_sparse {
+  int64_t refcount;
+  int64_t nrows, ncols, nnz;
+  int64_t *rowptr;   /* nrows + 1 */
+  int64_t *col;      /* nnz, 0-based, increasing within a row */
+  double *val;       /* nnz */
+};
+/* y = s x for contiguous f64 x (ncols) and y (nrows); no checks */
+int hebb_sparse_spmv(const hebb_sparse *s, const double *x, double *y);
 
 #endif

@@ -10,6 +10,8 @@ static void put(hebb_tensor *t, int64_t i, double v) {
     case HEBB_F64: ((double *)t->data)[i] = v; break;
     case HEBB_F32: ((float *)t->data)[i] = (float)v; break;
     case HEBB_I64: ((int64_t *)t->data)[i] = hebb_f2i(v); break;
+    case HEBB_C128: ((double _Complex *)t->data)[i] = v; break;
+    case HEBB_C64: ((float _Complex *)t->data)[i] = (float)v; break;
     default: ((bool *)t->data)[i] = v != 0; break;
   }
 }

@@ -12,16 +12,18 @@
 
 #include "core.h"
 
-/* bool < integer < float */
+/* bool < integer < float < complex */
 static int kind(int dtype) {
+  if (hebb_is_complex(dtype)) return 3;
   return dtype == HEBB_BOOL ? 0 : dtype == HEBB_I64 ? 1 : 2;
 }
 
 /* The common dtype of n operands.  Weak operands (Lua numbers) never widen
    the strong ones within their kind: f32 + 1.5 stays f32 and i64 + 2 stays
    i64; a weak operand of a higher kind gives that kind's default dtype
-   (i64 + 0.5 is f64, bool + 1 is i64).  Without strong operands the weak
-   ones promote normally. */
+   (i64 + 0.5 is f64, bool + 1 is i64); a weak complex operand (T.I) meeting
+   floats gives the complex dtype of their width (f32 * T.I is c64).
+   Without strong operands the weak ones promote normally. */
 int hebb_weak_promote(int n, const hebb_tensor *const *ts) {
   int strong = -1, weak = -1, i;
   for (i = 0; i < n; i++) {
@@ -33,27 +35,35 @@ int hebb_weak_promote(int n, const hebb_tensor *const *ts) {
   }
   if (strong < 0) return weak;
   if (weak < 0 || kind(weak) <= kind(strong)) return strong;
+  if (kind(weak) == 3) return strong == HEBB_F32 ? HEBB_C64 : HEBB_C128;
   return kind(weak) == 2 ? HEBB_F64 : HEBB_I64;
 }
 
 /* --- inputs converted to the compute dtype ----------------------------- */
 
 /* Reads the element at p of dtype 'from' and writes it at q as dtype 'to',
-   with the conversions of hebb_astype. */
+   with the conversions of hebb_astype (never complex to real: compute
+   dtypes are at least as wide as their inputs). */
 static void convert_one(int to, void *q, int from, const char *p) {
   double f = 0;
+  double _Complex z = 0;
   int64_t i = 0;
   int isint = from == HEBB_I64 || from == HEBB_BOOL;
   switch (from) {
     case HEBB_F64: f = *(const double *)p; break;
     case HEBB_F32: f = *(const float *)p; break;
     case HEBB_I64: i = *(const int64_t *)p; break;
+    case HEBB_C128: z = *(const double _Complex *)p; break;
+    case HEBB_C64: z = *(const float _Complex *)p; break;
     default: i = *(const bool *)p; break;
   }
+  if (!hebb_is_complex(from)) z = isint ? (double)i : f;
   switch (to) {
     case HEBB_F64: *(double *)q = isint ? (double)i : f; break;
     case HEBB_F32: *(float *)q = isint ? (float)i : (float)f; break;
     case HEBB_I64: *(int64_t *)q = isint ? i : hebb_f2i(f); break;
+    case HEBB_C128: *(double _Complex *)q = z; break;
+    case HEBB_C64: *(float _Complex *)q = (float _Complex)z; break;
     default: *(bool *)q = isint ? i != 0 : f != 0; break;
   }
 }

@@ -145,9 +145,17 @@ static int check_out(const hebb_tensor *out, const hebb_tensor *a,
     }                                                                         \
   }
 
+/* a c128 element, copied as 16 bytes */
+typedef struct bits16 { uint64_t w[2]; } bits16;
+
 TAKE(take1, uint8_t)
 TAKE(take4, uint32_t)
 TAKE(take8, uint64_t)
+TAKE(take16, bits16)
+
+static hebb_inner_fn take_kernel(int64_t isz) {
+  return isz == 1 ? take1 : isz == 4 ? take4 : isz == 8 ? take8 : take16;
+}
 
 /* Fills out (whose shape ix and src share) from src through ix. */
 static int take(hebb_tensor *out, hebb_tensor *ix, hebb_tensor *src,
@@ -157,8 +165,7 @@ static int take(hebb_tensor *out, hebb_tensor *ix, hebb_tensor *src,
   along al = {stride * isz, base};
   hebb_loop lp;
   hebb_loop_init(&lp, 3, ops, out->ndim, out->shape);
-  return hebb_loop_run(&lp, isz == 1 ? take1 : isz == 4 ? take4 : take8, &al,
-                       2);
+  return hebb_loop_run(&lp, take_kernel(isz), &al, 2);
 }
 
 int hebb_index_select(const hebb_tensor *a, int dim, const hebb_tensor *index,
@@ -167,7 +174,7 @@ int hebb_index_select(const hebb_tensor *a, int dim, const hebb_tensor *index,
   int64_t shape[HEBB_MAXDIM];
   hebb_tensor ix, src;
   int d;
-  if (hebb_check_dtype(a->dtype, "index_select") ||
+  if (hebb_check_dtype_any(a->dtype, "index_select") ||
       hebb_check_dim(a, dim, "index_select"))
     return hebb_last_status();
   if (index->ndim > 1)
@@ -198,7 +205,8 @@ int hebb_index_select(const hebb_tensor *a, int dim, const hebb_tensor *index,
 int hebb_gather(const hebb_tensor *a, int dim, const hebb_tensor *index,
                 int64_t base, hebb_tensor **out) {
   hebb_tensor src;
-  if (hebb_check_dtype(a->dtype, "gather") || hebb_check_dim(a, dim, "gather") ||
+  if (hebb_check_dtype_any(a->dtype, "gather") ||
+      hebb_check_dim(a, dim, "gather") ||
       check_index_shape(a, dim, index, "gather") ||
       check_out(*out, a, index, "gather") ||
       check_indices(index, a->shape[dim], dim, base, "gather") ||
@@ -227,17 +235,22 @@ int hebb_gather(const hebb_tensor *a, int dim, const hebb_tensor *index,
 PUT(put1, uint8_t, *d = x)
 PUT(put4, uint32_t, *d = x)
 PUT(put8, uint64_t, *d = x)
+PUT(put16, bits16, *d = x)
 PUT(add_f64, double, *d += x)
 PUT(add_f32, float, *d += x)
 PUT(add_i64, uint64_t, *d += x)   /* unsigned: wraps around as Lua does */
 PUT(add_bool, bool, *d = *d || x)
+PUT(add_c128, double _Complex, *d += x)
+PUT(add_c64, float _Complex, *d += x)
 
 static hebb_inner_fn put_kernel(int dtype, bool accumulate) {
   if (!accumulate) {
     int isz = hebb_dtype_size(dtype);
-    return isz == 1 ? put1 : isz == 4 ? put4 : put8;
+    return isz == 1 ? put1 : isz == 4 ? put4 : isz == 8 ? put8 : put16;
   }
   switch (dtype) {
+    case HEBB_C128: return add_c128;
+    case HEBB_C64: return add_c64;
     case HEBB_F64: return add_f64;
     case HEBB_F32: return add_f32;
     case HEBB_I64: return add_i64;
@@ -267,7 +280,8 @@ int hebb_scatter(hebb_tensor *a, int dim, const hebb_tensor *index,
   hebb_tensor sv, dst, *conv = NULL, *ixc = NULL, *ops[3];
   hebb_loop lp;
   along al;
-  if (hebb_check_dtype(a->dtype, who) || hebb_check_dtype(src->dtype, who) ||
+  if (hebb_check_dtype_any(a->dtype, who) ||
+      hebb_check_dtype_any(src->dtype, who) ||
       hebb_check_dim(a, dim, who) || hebb_check_writable(a, who) ||
       check_index_shape(a, dim, index, who))
     return hebb_last_status();
@@ -396,6 +410,7 @@ typedef struct cursor {
 PICK(pick1, uint8_t)
 PICK(pick4, uint32_t)
 PICK(pick8, uint64_t)
+PICK(pick16, bits16)
 
 int hebb_masked_select(const hebb_tensor *a, const hebb_tensor *mask,
                        hebb_tensor **out) {
@@ -404,7 +419,7 @@ int hebb_masked_select(const hebb_tensor *a, const hebb_tensor *mask,
   hebb_loop lp;
   cursor c;
   int nd;
-  if (hebb_check_dtype(a->dtype, "masked_select") ||
+  if (hebb_check_dtype_any(a->dtype, "masked_select") ||
       check_mask(mask, "masked_select") ||
       check_out(*out, a, mask, "masked_select") ||
       hebb_broadcast_shape(a->ndim, a->shape, mask->ndim, mask->shape, &nd,
@@ -419,6 +434,7 @@ int hebb_masked_select(const hebb_tensor *a, const hebb_tensor *mask,
   c.at = hebb_first(*out);
   c.step = (*out)->stride[0] * isz;
   hebb_loop_init(&lp, 2, ops, nd, shape);
-  loop_serial(&lp, isz == 1 ? pick1 : isz == 4 ? pick4 : pick8, &c);
+  loop_serial(&lp, isz == 1 ? pick1 : isz == 4 ? pick4 :
+                   isz == 8 ? pick8 : pick16, &c);
   return HEBB_OK;
 }

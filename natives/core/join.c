@@ -16,7 +16,7 @@ static int common_dtype(int n, hebb_tensor *const *ts, const char *who,
   if (n < 1) return hebb_fail(HEBB_ERR_ARG, "%s: no tensors to join", who);
   *dtype = ts[0]->dtype;
   for (i = 0; i < n; i++) {
-    if (hebb_check_dtype(ts[i]->dtype, who)) return hebb_last_status();
+    if (hebb_check_dtype_any(ts[i]->dtype, who)) return hebb_last_status();
     *dtype = hebb_promote(*dtype, ts[i]->dtype);
   }
   return HEBB_OK;

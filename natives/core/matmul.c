@@ -2,7 +2,9 @@
 ** matmul.c -- matrix products with NumPy's matmul rules: 1-d . 1-d is a dot
 ** product (0-d result), a 1-d operand is a row (left) or column (right)
 ** vector whose dimension is dropped from the result, and leading (batch)
-** dimensions broadcast.  f64/f32 go to OpenBLAS's gemm; a matrix that is
+** dimensions broadcast.  f64/f32/c128/c64 go to OpenBLAS's gemm (dgemm,
+** sgemm, zgemm, cgemm; dot uses the unconjugated zdotu/cdotu, as numpy's
+** dot does -- T.vdot conjugates); a matrix that is
 ** row- or column-major strided (a transposed view, say) is handed over with
 ** a transpose flag instead of being copied.  i64 (and bool, which counts
 ** as i64 in arithmetic) uses a plain loop: exact, wrapping like Lua's
@@ -41,7 +43,8 @@ static int result_dtype(int da, int db) {
 
 static int check_operands(const hebb_tensor *a, const hebb_tensor *b,
                           const char *who) {
-  if (hebb_check_dtype(a->dtype, who) || hebb_check_dtype(b->dtype, who))
+  if (hebb_check_dtype_any(a->dtype, who) ||
+      hebb_check_dtype_any(b->dtype, who))
     return hebb_last_status();
   return HEBB_OK;
 }
@@ -82,8 +85,9 @@ static int end_call(hebb_tensor **out, int made, int st) {
 
 /* --- dot products ------------------------------------------------------ */
 
-/* one block's partial sum: f for f64 and f32 (kept in double), i for i64 */
-typedef union partial { double f; uint64_t i; } partial;
+/* one block's partial sum: f for f64 and f32 (kept in double), i for i64,
+   z for c128 and c64 (kept in double _Complex) */
+typedef union partial { double f; uint64_t i; double _Complex z; } partial;
 
 typedef struct dot_job {
   int dtype;
@@ -113,6 +117,21 @@ static void dot_blocks(int64_t lo, int64_t hi, void *ud) {
                                   (const float *)j->y + s * j->incy,
                                   (int)j->incy);
         break;
+      case HEBB_C128:
+        j->blas->zdotu((int)len, (const double _Complex *)j->x + s * j->incx,
+                       (int)j->incx,
+                       (const double _Complex *)j->y + s * j->incy,
+                       (int)j->incy, &j->part[blk].z);
+        break;
+      case HEBB_C64: {
+        float _Complex r;
+        j->blas->cdotu((int)len, (const float _Complex *)j->x + s * j->incx,
+                       (int)j->incx,
+                       (const float _Complex *)j->y + s * j->incy,
+                       (int)j->incy, &r);
+        j->part[blk].z = r;
+        break;
+      }
       default: {
         const int64_t *x = (const int64_t *)j->x + s * j->incx;
         const int64_t *y = (const int64_t *)j->y + s * j->incy;
@@ -133,6 +152,7 @@ static int dot_kernel(int dtype, const hebb_tensor *x, const hebb_tensor *y,
   int64_t nblk, b;
   partial stackpart[64];
   double sum = 0;
+  double _Complex zsum = 0;
   uint64_t isum = 0;
   int st;
   j.dtype = dtype;
@@ -150,6 +170,7 @@ static int dot_kernel(int dtype, const hebb_tensor *x, const hebb_tensor *y,
   st = hebb_parallel_for(nblk, HEBB_RED_BLOCK, dot_blocks, &j);
   for (b = 0; st == HEBB_OK && b < nblk; b++) {
     if (dtype == HEBB_I64) isum += j.part[b].i;
+    else if (hebb_is_complex(dtype)) zsum += j.part[b].z;
     else sum += j.part[b].f;
   }
   if (j.part != stackpart) free(j.part);
@@ -157,6 +178,9 @@ static int dot_kernel(int dtype, const hebb_tensor *x, const hebb_tensor *y,
   switch (dtype) {
     case HEBB_F64: *(double *)hebb_first(res) = sum; break;
     case HEBB_F32: *(float *)hebb_first(res) = (float)sum; break;
+    case HEBB_C128: *(double _Complex *)hebb_first(res) = zsum; break;
+    case HEBB_C64: *(float _Complex *)hebb_first(res) = (float _Complex)zsum;
+      break;
     default: *(int64_t *)hebb_first(res) = (int64_t)isum; break;
   }
   return HEBB_OK;
@@ -288,7 +312,17 @@ static void gemm_tile(const plan *p, int64_t item, int64_t r0, int64_t mr,
   A = p->a.base + (oa + r0 * (p->a.trans ? 1 : p->a.ld)) * isz;
   B = p->b.base + (ob + c0 * (p->b.trans ? p->b.ld : 1)) * isz;
   C = p->c + ((item * p->rows + r0) * p->n + c0) * isz;
-  if (p->dtype == HEBB_F64)
+  if (hebb_is_complex(p->dtype)) {
+    static const double _Complex zone = 1, zzero = 0;
+    static const float _Complex cone = 1, czero = 0;
+    int z = p->dtype == HEBB_C128;
+    (z ? p->blas->zgemm : p->blas->cgemm)(
+      HEBB_BLAS_ROWMAJOR, ta, tb, (int)mr, (int)nc, (int)p->k,
+      z ? (const void *)&zone : (const void *)&cone, A, (int)p->a.ld, B,
+      (int)p->b.ld, z ? (const void *)&zzero : (const void *)&czero, C,
+      (int)p->n);
+  }
+  else if (p->dtype == HEBB_F64)
     p->blas->dgemm(HEBB_BLAS_ROWMAJOR, ta, tb, (int)mr, (int)nc, (int)p->k, 1.0,
                 (const double *)A, (int)p->a.ld, (const double *)B,
                 (int)p->b.ld, 0.0, (double *)C, (int)p->n);
@@ -530,6 +564,20 @@ static void outer_rows(int64_t lo, int64_t hi, void *ud) {
         float x = ((const float *)o->a)[i * o->sa];
         const float *y = (const float *)o->b;
         float *restrict c = (float *)o->c + i * n;
+        for (j = 0; j < n; j++) c[j] = x * y[j * sb];
+        break;
+      }
+      case HEBB_C128: {
+        double _Complex x = ((const double _Complex *)o->a)[i * o->sa];
+        const double _Complex *y = (const double _Complex *)o->b;
+        double _Complex *restrict c = (double _Complex *)o->c + i * n;
+        for (j = 0; j < n; j++) c[j] = x * y[j * sb];
+        break;
+      }
+      case HEBB_C64: {
+        float _Complex x = ((const float _Complex *)o->a)[i * o->sa];
+        const float _Complex *y = (const float _Complex *)o->b;
+        float _Complex *restrict c = (float _Complex *)o->c + i * n;
         for (j = 0; j < n; j++) c[j] = x * y[j * sb];
         break;
       }

@@ -35,7 +35,13 @@ static int threads(void) {
 void hebb_set_num_threads(int n) {
   if (n < 1) n = 1;
   nthreads = n;
-  omp_set_num_threads(n);   /* OpenBLAS runs single-threaded: see blas.c */
+  /* hebb's parallel regions name their thread count; the OpenMP setting
+     itself stays 1, because OpenMP OpenBLAS sizes its threading by
+     omp_get_max_threads() (ignoring openblas_set_num_threads) and a
+     threaded BLAS call sums in another order: eigh results came out 4e-14
+     apart at 1 and 2 threads.  So BLAS/LAPACK always run single-threaded
+     and products parallelize over hebb's tiles and batches. */
+  omp_set_num_threads(1);
 }
 
 int hebb_get_num_threads(void) { return threads(); }

@@ -402,13 +402,52 @@ int hebb_rand_uniform(hebb_rng *g, hebb_tensor *t, double lo, double hi) {
   return run_draw(g, t, &d, K_UNIFORM);
 }
 
+/* A complex tensor seen as a real one with a last dimension of 2 (re, im):
+   the same memory, strides doubled, as numpy's .view(float64) would be. */
+static void real_view(const hebb_tensor *t, hebb_tensor *v) {
+  int i;
+  *v = *t;
+  v->dtype = t->dtype == HEBB_C64 ? HEBB_F32 : HEBB_F64;
+  v->ndim = t->ndim + 1;
+  v->offset = 2 * t->offset;
+  for (i = 0; i < t->ndim; i++) v->stride[i] = 2 * t->stride[i];
+  v->shape[t->ndim] = 2;
+  v->stride[t->ndim] = 1;
+}
+
+/* Standard complex normal, scaled: real and imaginary parts independent
+   N(0, std^2/2), so E|z - mean|^2 = std^2; mean is a real number added to
+   the real parts.  Element k's parts are words 2k and 2k+1 of the draw,
+   which consumes 2n words. */
+static int complex_normal(hebb_rng *g, hebb_tensor *t, double mean,
+                          double std) {
+  hebb_tensor v, re;
+  int st;
+  if (hebb_check_writable(t, "normal")) return hebb_last_status();
+  real_view(t, &v);
+  st = hebb_rand_normal(g, &v, 0, std * sqrt(0.5));
+  if (st == HEBB_OK && mean != 0) {
+    hebb_tensor m, *out = &re;
+    memset(&m, 0, sizeof m);   /* mean as a weak 0-d f64 */
+    m.dtype = HEBB_F64;
+    m.flags = HEBB_TF_WEAK;
+    m.refcount = 1;
+    m.data = (char *)&mean;
+    re = v;   /* the real parts: index 0 of the last dimension */
+    re.ndim = t->ndim;
+    st = hebb_binary(HEBB_ADD, &re, &m, &out);
+  }
+  return st;
+}
+
 int hebb_rand_normal(hebb_rng *g, hebb_tensor *t, double mean, double std) {
   draw d;
   memset(&d, 0, sizeof d);
-  if (check_rng_target(g, t, K_NORMAL, "normal")) return hebb_last_status();
   if (!isfinite(mean) || !isfinite(std) || std < 0)
     return hebb_fail(HEBB_ERR_ARG, "normal: need a finite mean and a finite "
                      "std >= 0 (got mean %g, std %g)", mean, std);
+  if (g && hebb_is_complex(t->dtype)) return complex_normal(g, t, mean, std);
+  if (check_rng_target(g, t, K_NORMAL, "normal")) return hebb_last_status();
   d.a = mean;
   d.b = std;
   return run_draw(g, t, &d, K_NORMAL);

@@ -686,8 +686,11 @@ int hebb_reduce_dtype(int op, int dtype) {
     case HEBB_RMIN: case HEBB_RMAX: return dtype;
     case HEBB_ARGMIN: case HEBB_ARGMAX: return HEBB_I64;
     case HEBB_ANY: case HEBB_ALL: return HEBB_BOOL;
-    default: return dtype == HEBB_F32 ? HEBB_F32 : HEBB_F64;
+    case HEBB_MEAN: if (hebb_is_complex(dtype)) return dtype; break;
+    default: break;
   }
+  /* norms of complex numbers are real, of the same width */
+  return dtype == HEBB_F32 || dtype == HEBB_C64 ? HEBB_F32 : HEBB_F64;
 }
 
 /* the result of reducing zero elements */
@@ -812,6 +815,10 @@ int hebb_reduce(int op, const hebb_tensor *a, int ndims, const int *dims,
   int64_t shape[HEBB_MAXDIM], m = 1, n = 1;
   int i, nd = 0, dtype, st;
   hebb_tensor *o, *tmp = NULL;
+  if (hebb_is_complex(a->dtype) &&   /* the others are refused below */
+      (op == HEBB_SUM || op == HEBB_MEAN || op == HEBB_PROD ||
+       op == HEBB_NORM1 || op == HEBB_NORM2 || op == HEBB_NORMINF))
+    return hebb_reduce_complex(op, a, ndims, dims, keepdim, out);
   if (check_args(op, a, ndims, dims, correction, red))
     return hebb_last_status();
   if (op == HEBB_ARGMIN || op == HEBB_ARGMAX)
@@ -846,6 +853,14 @@ int hebb_reduce_value(int op, const hebb_tensor *a, int64_t correction,
   bool red[HEBB_MAXDIM];
   union { double f; float s; int64_t i; bool b; } r;
   int dtype, st;
+  if (hebb_is_complex(a->dtype) &&
+      (op == HEBB_NORM1 || op == HEBB_NORM2 || op == HEBB_NORMINF)) {
+    hebb_tensor *mag = NULL;   /* the norms of complex numbers are real */
+    st = hebb_complex_part(HEBB_CABS, a, &mag);
+    if (st == HEBB_OK) st = hebb_reduce_value(op, mag, correction, fval, ival);
+    hebb_release(mag);
+    return st;
+  }
   if (check_args(op, a, 0, NULL, correction, red)) return hebb_last_status();
   *fval = 0;
   *ival = 0;

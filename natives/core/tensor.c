@@ -28,21 +28,33 @@ int hebb_dtype_from_name(const char *name) {
   return -1;
 }
 
-/* Complex dtypes have names and sizes already, so the enum and the tables
-   need no change when their kernels arrive; until then they are refused. */
-int hebb_check_dtype(int dtype, const char *who) {
+int hebb_check_dtype_any(int dtype, const char *who) {
   if (dtype < 0 || dtype >= HEBB_NDTYPES)
     return hebb_fail(HEBB_ERR_DTYPE, "%s: invalid dtype %d", who, dtype);
-  if (dtype == HEBB_C128 || dtype == HEBB_C64)
+  return HEBB_OK;
+}
+
+/* The check of operations written for real numbers only: complex tensors
+   are refused by name, so an operation that has no complex kernel yet
+   fails cleanly instead of misreading the elements. */
+int hebb_check_dtype(int dtype, const char *who) {
+  if (hebb_check_dtype_any(dtype, who)) return hebb_last_status();
+  if (hebb_is_complex(dtype))
     return hebb_fail(HEBB_ERR_DTYPE, "%s: dtype %s is not supported yet",
                      who, dtypes[dtype].name);
   return HEBB_OK;
 }
 
-/* Promotion: bool < i64 < f32 < f64.  An integer meeting a float takes the
-   float's type (as torch does: f32 + i64 is f32). */
+/* Promotion: bool < i64 < f32 < f64, and complex above all real dtypes.
+   An integer meeting a float takes the float's type (as torch does: f32 +
+   i64 is f32); a real meeting a complex dtype gives a complex dtype wide
+   enough for both ("category, then width", as torch: f64 with c64 is c128,
+   f32 or i64 with c64 is c64). */
 int hebb_promote(int a, int b) {
   static const int rank[HEBB_NDTYPES] = {3, 2, 1, 0, 5, 4};
+  if (hebb_is_complex(a) || hebb_is_complex(b))
+    return (a == HEBB_F64 || a == HEBB_C128 || b == HEBB_F64 ||
+            b == HEBB_C128) ? HEBB_C128 : HEBB_C64;
   return rank[a] >= rank[b] ? a : b;
 }
 
@@ -115,7 +127,7 @@ hebb_tensor *hebb_empty(int dtype, int ndim, const int64_t *shape) {
   int64_t numel = 0;
   hebb_storage *s;
   hebb_tensor *t;
-  if (hebb_check_dtype(dtype, "tensor") || check_shape(ndim, shape, &numel))
+  if (hebb_check_dtype_any(dtype, "tensor") || check_shape(ndim, shape, &numel))
     return NULL;
   s = take(&storages, sizeof(*s));
   t = hebb_tensor_alloc_header();
@@ -283,6 +295,8 @@ int hebb_set(hebb_tensor *t, const int64_t *index, double value) {
     case HEBB_F32: *(float *)p = (float)value; break;
     case HEBB_I64: *(int64_t *)p = (int64_t)value; break;
     case HEBB_BOOL: *(bool *)p = value != 0; break;
+    case HEBB_C128: *(double _Complex *)p = value; break;
+    case HEBB_C64: *(float _Complex *)p = (float)value; break;
     default: return hebb_check_dtype(t->dtype, "set");
   }
   hebb_bump_version(t);

@@ -97,6 +97,10 @@ int hebb_clamp(const hebb_tensor *a, double lo, double hi, hebb_tensor **out) {
     }                                                                       \
   }
 
+/* a c128 element, copied as 16 bytes */
+typedef struct bits16 { uint64_t w[2]; } bits16;
+
+WHERE(where_16, bits16)
 WHERE(where_8, uint64_t)
 WHERE(where_4, uint32_t)
 WHERE(where_1, uint8_t)
@@ -147,12 +151,13 @@ int hebb_where(const hebb_tensor *cond, const hebb_tensor *a,
   const hebb_tensor *ab[2] = {a, b};
   int rt;
   hebb_inner_fn fn;
-  if (hebb_check_dtype(cond->dtype, "where") ||
-      hebb_check_dtype(a->dtype, "where") ||
-      hebb_check_dtype(b->dtype, "where"))
+  if (hebb_check_dtype(cond->dtype, "where") ||   /* truth of complex: no */
+      hebb_check_dtype_any(a->dtype, "where") ||
+      hebb_check_dtype_any(b->dtype, "where"))
     return hebb_last_status();
   rt = hebb_weak_promote(2, ab);
   switch (hebb_dtype_size(rt)) {
+    case 16: fn = where_16; break;
     case 8: fn = where_8; break;
     case 4: fn = where_4; break;
     default: fn = where_1; break;

@@ -7,8 +7,12 @@
 ** relu, square, floor, ceil, round) keep integer dtypes, like Lua's math.abs
 ** on an integer; every other function computes in f64 for i64/bool inputs
 ** (sqrt of an i64 tensor is f64) and in the input's own precision for
-** floats.  Arithmetic on bools is done in i64.
+** floats.  Arithmetic on bools is done in i64.  Complex tensors have the
+** functions that are analytic (neg, exp, log, sqrt, the trigonometric and
+** hyperbolic ones, reciprocal, square; principal branches as in C99) and
+** abs (real result, complex.c); the others are refused for them.
 */
+#include <complex.h>
 #include <math.h>
 
 #include "core.h"
@@ -59,6 +63,20 @@ static inline int64_t wrap_abs(int64_t x) {
 
 static inline int64_t wrap_square(int64_t x) {
   return (int64_t)((uint64_t)x * (uint64_t)x);
+}
+
+typedef double _Complex c128;
+typedef float _Complex c64;
+
+/* z*z as the schoolbook product (see binary.c) */
+static inline c128 csquare(c128 z) {
+  return CMPLX(creal(z) * creal(z) - cimag(z) * cimag(z),
+               2 * creal(z) * cimag(z));
+}
+
+static inline c64 csquaref(c64 z) {
+  return CMPLXF(crealf(z) * crealf(z) - cimagf(z) * cimagf(z),
+                2 * crealf(z) * cimagf(z));
 }
 
 /* --- kernels ----------------------------------------------------------- */
@@ -142,6 +160,38 @@ UNARY(same_i64, int64_t, int64_t, x)   /* floor, ceil, round of integers */
 
 UNARY(not_bool, bool, bool, !x)
 
+UNARY(neg_c128, c128, c128, -x)
+UNARY(exp_c128, c128, c128, cexp(x))
+UNARY(log_c128, c128, c128, clog(x))
+UNARY(sqrt_c128, c128, c128, csqrt(x))
+UNARY(sin_c128, c128, c128, csin(x))
+UNARY(cos_c128, c128, c128, ccos(x))
+UNARY(tan_c128, c128, c128, ctan(x))
+UNARY(tanh_c128, c128, c128, ctanh(x))
+UNARY(sinh_c128, c128, c128, csinh(x))
+UNARY(cosh_c128, c128, c128, ccosh(x))
+UNARY(asin_c128, c128, c128, casin(x))
+UNARY(acos_c128, c128, c128, cacos(x))
+UNARY(atan_c128, c128, c128, catan(x))
+UNARY(reciprocal_c128, c128, c128, 1 / x)
+UNARY(square_c128, c128, c128, csquare(x))
+
+UNARY(neg_c64, c64, c64, -x)
+UNARY(exp_c64, c64, c64, cexpf(x))
+UNARY(log_c64, c64, c64, clogf(x))
+UNARY(sqrt_c64, c64, c64, csqrtf(x))
+UNARY(sin_c64, c64, c64, csinf(x))
+UNARY(cos_c64, c64, c64, ccosf(x))
+UNARY(tan_c64, c64, c64, ctanf(x))
+UNARY(tanh_c64, c64, c64, ctanhf(x))
+UNARY(sinh_c64, c64, c64, csinhf(x))
+UNARY(cosh_c64, c64, c64, ccoshf(x))
+UNARY(asin_c64, c64, c64, casinf(x))
+UNARY(acos_c64, c64, c64, cacosf(x))
+UNARY(atan_c64, c64, c64, catanf(x))
+UNARY(reciprocal_c64, c64, c64, 1 / x)
+UNARY(square_c64, c64, c64, csquaref(x))
+
 /* --- tables ------------------------------------------------------------ */
 
 static const char *const names[HEBB_NUNOPS] = {
@@ -150,34 +200,36 @@ static const char *const names[HEBB_NUNOPS] = {
   "softplus", "floor", "ceil", "round", "logical_not", "reciprocal", "square"
 };
 
-/* [op][compute dtype: f64, f32, i64, bool] */
-static const hebb_inner_fn kernels[HEBB_NUNOPS][4] = {
-  {neg_f64, neg_f32, neg_i64, NULL},
-  {abs_f64, abs_f32, abs_i64, NULL},
-  {sign_f64, sign_f32, sign_i64, NULL},
-  {exp_f64, exp_f32, NULL, NULL},
-  {log_f64, log_f32, NULL, NULL},
-  {log1p_f64, log1p_f32, NULL, NULL},
-  {expm1_f64, expm1_f32, NULL, NULL},
-  {sqrt_f64, sqrt_f32, NULL, NULL},
-  {sin_f64, sin_f32, NULL, NULL},
-  {cos_f64, cos_f32, NULL, NULL},
-  {tan_f64, tan_f32, NULL, NULL},
-  {tanh_f64, tanh_f32, NULL, NULL},
-  {sinh_f64, sinh_f32, NULL, NULL},
-  {cosh_f64, cosh_f32, NULL, NULL},
-  {asin_f64, asin_f32, NULL, NULL},
-  {acos_f64, acos_f32, NULL, NULL},
-  {atan_f64, atan_f32, NULL, NULL},
-  {sigmoid_f64, sigmoid_f32, NULL, NULL},
-  {relu_f64, relu_f32, relu_i64, NULL},
-  {softplus_f64, softplus_f32, NULL, NULL},
-  {floor_f64, floor_f32, same_i64, NULL},
-  {ceil_f64, ceil_f32, same_i64, NULL},
-  {round_f64, round_f32, same_i64, NULL},
-  {NULL, NULL, NULL, not_bool},
-  {reciprocal_f64, reciprocal_f32, NULL, NULL},
-  {square_f64, square_f32, square_i64, NULL},
+/* [op][compute dtype: f64, f32, i64, bool, c128, c64]; abs of complex is
+   complex.c's (its result is real) */
+static const hebb_inner_fn kernels[HEBB_NUNOPS][HEBB_NDTYPES] = {
+  {neg_f64, neg_f32, neg_i64, NULL, neg_c128, neg_c64},
+  {abs_f64, abs_f32, abs_i64, NULL, NULL, NULL},
+  {sign_f64, sign_f32, sign_i64, NULL, NULL, NULL},
+  {exp_f64, exp_f32, NULL, NULL, exp_c128, exp_c64},
+  {log_f64, log_f32, NULL, NULL, log_c128, log_c64},
+  {log1p_f64, log1p_f32, NULL, NULL, NULL, NULL},
+  {expm1_f64, expm1_f32, NULL, NULL, NULL, NULL},
+  {sqrt_f64, sqrt_f32, NULL, NULL, sqrt_c128, sqrt_c64},
+  {sin_f64, sin_f32, NULL, NULL, sin_c128, sin_c64},
+  {cos_f64, cos_f32, NULL, NULL, cos_c128, cos_c64},
+  {tan_f64, tan_f32, NULL, NULL, tan_c128, tan_c64},
+  {tanh_f64, tanh_f32, NULL, NULL, tanh_c128, tanh_c64},
+  {sinh_f64, sinh_f32, NULL, NULL, sinh_c128, sinh_c64},
+  {cosh_f64, cosh_f32, NULL, NULL, cosh_c128, cosh_c64},
+  {asin_f64, asin_f32, NULL, NULL, asin_c128, asin_c64},
+  {acos_f64, acos_f32, NULL, NULL, acos_c128, acos_c64},
+  {atan_f64, atan_f32, NULL, NULL, atan_c128, atan_c64},
+  {sigmoid_f64, sigmoid_f32, NULL, NULL, NULL, NULL},
+  {relu_f64, relu_f32, relu_i64, NULL, NULL, NULL},
+  {softplus_f64, softplus_f32, NULL, NULL, NULL, NULL},
+  {floor_f64, floor_f32, same_i64, NULL, NULL, NULL},
+  {ceil_f64, ceil_f32, same_i64, NULL, NULL, NULL},
+  {round_f64, round_f32, same_i64, NULL, NULL, NULL},
+  {NULL, NULL, NULL, not_bool, NULL, NULL},
+  {reciprocal_f64, reciprocal_f32, NULL, NULL, reciprocal_c128,
+   reciprocal_c64},
+  {square_f64, square_f32, square_i64, NULL, square_c128, square_c64},
 };
 
 /* work per element relative to an addition: the library functions cost
@@ -203,6 +255,9 @@ static int keeps_integers(int op) {
 int hebb_unop_dtype(int op, int dtype) {
   if (op < 0 || op >= HEBB_NUNOPS) return -1;
   if (op == HEBB_LOGICAL_NOT) return HEBB_BOOL;
+  if (op == HEBB_ABS && hebb_is_complex(dtype))
+    return dtype == HEBB_C64 ? HEBB_F32 : HEBB_F64;
+  if (hebb_is_complex(dtype)) return dtype;
   if (dtype == HEBB_F64 || dtype == HEBB_F32) return dtype;
   return keeps_integers(op) ? HEBB_I64 : HEBB_F64;
 }
@@ -216,8 +271,12 @@ int hebb_unary(int op, const hebb_tensor *a, hebb_tensor **out) {
   if (op < 0 || op >= HEBB_NUNOPS)
     return hebb_fail(HEBB_ERR_ARG, "unary: invalid operation %d", op);
   who = names[op];
-  if (hebb_check_dtype(a->dtype, who)) return hebb_last_status();
+  if (op == HEBB_ABS && hebb_is_complex(a->dtype))   /* |z| is real */
+    return hebb_complex_part(HEBB_CABS, a, out);
+  if (hebb_check_dtype_any(a->dtype, who)) return hebb_last_status();
   ct = hebb_unop_dtype(op, a->dtype);
+  if (hebb_is_complex(a->dtype) && (!hebb_is_complex(ct) || !kernels[op][ct]))
+    return hebb_check_dtype(a->dtype, who);   /* "not supported yet" */
   if (hebb_cast_init(&ca, a, ct)) return hebb_last_status();
   st = hebb_ewise_out(out, ct, a->ndim, a->shape, who);
   if (st == HEBB_OK) {

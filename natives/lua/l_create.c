@@ -129,6 +129,8 @@ static void write_values(lua_State *L, int idx, int depth, hebb_tensor *t,
       case HEBB_F64: *(double *)p = lua_tonumber(L, idx); break;
       case HEBB_F32: *(float *)p = (float)lua_tonumber(L, idx); break;
       case HEBB_BOOL: *(bool *)p = lua_toboolean(L, idx); break;
+      case HEBB_C128: *(double _Complex *)p = lua_tonumber(L, idx); break;
+      case HEBB_C64: *(float _Complex *)p = (float)lua_tonumber(L, idx); break;
       default:
         if (lua_isinteger(L, idx)) *(int64_t *)p = lua_tointeger(L, idx);
         else if (lua_type(L, idx) == LUA_TBOOLEAN)
@@ -175,10 +177,11 @@ static int l_arange(lua_State *L) {
   int both = lua_type(L, 2) == LUA_TNUMBER;
   double start = both ? luaL_checknumber(L, 1) : 1;
   double stop = luaL_checknumber(L, both ? 2 : 1);
-  double step = both ? luaL_optnumber(L, 3, 1) : 1;
+  int hasstep = both && lua_type(L, 3) == LUA_TNUMBER;
+  double step = hasstep ? lua_tonumber(L, 3) : 1;
   int allint = lua_isinteger(L, 1) && (!both || lua_isinteger(L, 2)) &&
-               (!both || lua_isnoneornil(L, 3) || lua_isinteger(L, 3));
-  int opt = both ? (lua_type(L, 3) == LUA_TNUMBER ? 4 : 3) : 2;
+               (!hasstep || lua_isinteger(L, 3));
+  int opt = hasstep ? 4 : both ? 3 : 2;
   int dtype = hebbL_optdtype(L, opt, allint ? HEBB_I64 : HEBB_F64);
   double span, count;
   if (step == 0 || step != step) luaL_error(L, "arange: step must be non-zero");
@@ -216,7 +219,9 @@ static const hebb_lreg create_funcs[] = {
   {"tensor", l_tensor_new, HEBB_FN,
    "T.tensor(values [, dtype|{dtype=}])\n\nA tensor from a number or a nested "
    "table of numbers or booleans.  The dtype is inferred: all integers give "
-   "i64, any float gives f64, booleans give bool."},
+   "i64, any float gives f64, booleans give bool.  dtype c128/c64 stores "
+   "the numbers as real parts (build complex values with T.complex or "
+   "T.I)."},
   {"zeros", l_zeros, HEBB_FN,
    "T.zeros(d1, d2, ... [, opts]) or T.zeros{d1, d2, ...}\n\nA tensor of "
    "zeros (f64 unless opts.dtype / a dtype string says otherwise)."},

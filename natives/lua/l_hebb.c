@@ -105,6 +105,8 @@ static int embedded_loader(lua_State *L) {
 static const luaL_Reg natives[] = {
   {"hebb", luaopen_hebb},
   {"hebb.tensor", luaopen_hebb_tensor},
+  {"hebb.linalg", luaopen_hebb_linalg},
+  {"hebb.sparse", luaopen_hebb_sparse},
   {NULL, NULL}
 };
 

@@ -52,7 +52,8 @@ static const hebb_lreg linalg_funcs[] = {
   {"dot", l_dot, HEBB_BOTH,
    "T.dot(a, b [, {out=}])\n\nThe dot product sum_i a[i]*b[i] of two 1-d "
    "tensors of equal length, as a 0-d tensor (use :item() for the number).  "
-   "Summed in fixed blocks, so the bits do not depend on the thread count."},
+   "Summed in fixed blocks, so the bits do not depend on the thread count.  "
+   "Complex a is not conjugated (as numpy's dot); T.vdot conjugates."},
   {"outer", l_outer, HEBB_BOTH,
    "T.outer(a, b [, {out=}])\n\nThe outer product of two 1-d tensors: the "
    "matrix r[i][j] = a[i]*b[j] of shape {#a, #b}."},

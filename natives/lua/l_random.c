@@ -44,8 +44,10 @@ static hebb_rng *optgen(lua_State *L, int idx) {
   return g;
 }
 
+/* complex dtypes pass: the core draws complex normals and refuses complex
+   uniforms by name */
 static void check_float(lua_State *L, const char *who, int dtype) {
-  if (dtype != HEBB_F64 && dtype != HEBB_F32)
+  if (dtype != HEBB_F64 && dtype != HEBB_F32 && !hebb_is_complex(dtype))
     luaL_error(L, "%s: dtype %s is not supported (f64 or f32)", who,
                hebb_dtype_name(dtype));
 }
@@ -163,7 +165,9 @@ static int l_randperm(lua_State *L) { return draw_perm(L, 1, NULL); }
 static int draw_like(lua_State *L, int normal) {
   const char *who = normal ? "randn_like" : "rand_like";
   hebb_tensor *a = hebbL_check(L, 1), *t;
-  int def = a->dtype == HEBB_F32 ? HEBB_F32 : HEBB_F64, dtype;
+  int def = a->dtype == HEBB_F32 || hebb_is_complex(a->dtype) ? a->dtype
+                                                              : HEBB_F64;
+  int dtype;
   hebb_rng *g;
   dtype = hebbL_optdtype(L, 2, def);
   check_float(L, who, dtype);
@@ -328,7 +332,9 @@ static const hebb_lreg random_funcs[] = {
    "seed 0 in every run (see T.manual_seed)."},
   {"randn", l_randn, HEBB_FN,
    "T.randn(shape... [, opts])\n\nStandard normal random numbers (mean 0, "
-   "variance 1; Box-Muller).  " SHAPE_OPTS},
+   "variance 1; Box-Muller).  With dtype c128/c64, standard complex normal "
+   "numbers: real and imaginary parts independent N(0, 1/2), so E|z|^2 = 1; "
+   "element k uses the generator's words 2k and 2k+1.  " SHAPE_OPTS},
   {"randint", l_randint, HEBB_FN,
    "T.randint(lo, hi, shape... [, opts])  or  T.randint(hi, {shape...})\n\n"
    "Uniform random integers from lo to hi INCLUSIVE, like math.random(lo, "
@@ -348,14 +354,16 @@ static const hebb_lreg random_funcs[] = {
    "dtype when that is f32 or f64 (otherwise f64)."},
   {"randn_like", l_randn_like, HEBB_BOTH,
    "T.randn_like(t [, opts])\n\nStandard normal numbers of t's shape, in t's "
-   "dtype when that is f32 or f64 (otherwise f64)."},
+   "dtype when that is f32, f64, c128 or c64 (otherwise f64)."},
   {"uniform_", l_uniform_, HEBB_METHOD,
    "t:uniform_([lo [, hi]] [, opts])\n\nFills t (f64 or f32) in place with "
    "uniform numbers in [lo, hi) (default [0, 1)); returns t.  opts: "
    "{generator=}."},
   {"normal_", l_normal_, HEBB_METHOD,
    "t:normal_([mean [, std]] [, opts])\n\nFills t (f64 or f32) in place with "
-   "normal numbers (default mean 0, std 1); returns t.  opts: {generator=}."},
+   "normal numbers (default mean 0, std 1); returns t.  A complex t gets "
+   "mean + complex normal numbers with E|z - mean|^2 = std^2 (each part "
+   "std/sqrt(2)).  opts: {generator=}."},
   {"bernoulli_", l_bernoulli_, HEBB_METHOD,
    "t:bernoulli_(p [, opts])\n\nFills t in place with 1/true with "
    "probability p (a number, or a tensor broadcasting to t), 0/false "

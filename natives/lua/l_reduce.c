@@ -129,8 +129,10 @@ static int push_value(lua_State *L, int op, const rargs *r) {
   return 1;
 }
 
-static int wants_value(lua_State *L, const rargs *r) {
-  return !r->given && !r->keepdim && !has_out(L, r->opts);
+/* a complex result stays a (0-d) tensor: Lua has no complex number */
+static int wants_value(lua_State *L, int op, const rargs *r) {
+  return !r->given && !r->keepdim && !has_out(L, r->opts) &&
+         !hebb_is_complex(hebb_reduce_dtype(op, r->t->dtype));
 }
 
 static int reduce_tensor(lua_State *L, int op, const rargs *r) {
@@ -145,7 +147,7 @@ static int reduce_tensor(lua_State *L, int op, const rargs *r) {
 static int reduce_at(lua_State *L, int op, const char *who, int first) {
   rargs r;
   parse(L, first, who, &r);
-  if (wants_value(L, &r)) return push_value(L, op, &r);
+  if (wants_value(L, op, &r)) return push_value(L, op, &r);
   return reduce_tensor(L, op, &r);
 }
 
@@ -198,7 +200,7 @@ static int minmax(lua_State *L, int ismax) {
   rargs r;
   int op = ismax ? HEBB_RMAX : HEBB_RMIN, st;
   parse(L, 2, who, &r);
-  if (wants_value(L, &r)) return push_value(L, op, &r);
+  if (wants_value(L, op, &r)) return push_value(L, op, &r);
   if (!r.single) return reduce_tensor(L, op, &r);
   vbox = hebbL_result_slot(L, r.opts, &vals);
   ibox = hebbL_newbox(L);
@@ -229,7 +231,7 @@ static int argext(lua_State *L, int ismax) {
   parse(L, 2, who, &r);
   if (r.given && !r.single)
     return luaL_error(L, "%s: expected one dimension, got a table", who);
-  if (wants_value(L, &r)) return push_value(L, op, &r);
+  if (wants_value(L, op, &r)) return push_value(L, op, &r);
   box = hebbL_result_slot(L, r.opts, &res);
   st = hebb_argreduce(op, r.t, r.given ? r.dims[0] : -1, r.keepdim, 1, &res);
   hebbL_finish(L, box, res, st);
@@ -374,7 +376,8 @@ static const hebb_lreg reduce_funcs[] = {
    "T.allclose(a, b [, rtol=1e-5 [, atol=1e-8]]) or T.allclose(a, b, "
    "{rtol=, atol=, equal_nan=false})\n\nWhether |a - b| <= atol + rtol*|b| "
    "for every element (a and b broadcast; either may be a number).  "
-   "Infinities are close only to themselves; NaNs only with equal_nan."},
+   "Infinities are close only to themselves; NaNs only with equal_nan.  "
+   "Complex values compare by the modulus |a - b|."},
   {"equal", l_equal, HEBB_BOTH,
    "T.equal(a, b)\n\nWhether a and b have the same shape and equal elements "
    "(dtypes may differ; NaN is not equal to NaN)."},

@@ -158,9 +158,8 @@ static int dtype_named(lua_State *L, int idx) {
   const char *name = lua_tostring(L, idx);
   int d = hebb_dtype_from_name(name);
   if (d < 0)
-    luaL_error(L, "unknown dtype '%s' (expected f64, f32, i64 or bool)", name);
-  if (d == HEBB_C128 || d == HEBB_C64)
-    luaL_error(L, "dtype %s is not supported yet", name);
+    luaL_error(L, "unknown dtype '%s' (expected f64, f32, i64, bool, c128 "
+               "or c64)", name);
   return d;
 }
 
@@ -224,13 +223,28 @@ static int l_numel(lua_State *L) {
   return 1;
 }
 
-static void push_elem(lua_State *L, const hebb_tensor *t, const char *p) {
+/* Pushes the element at p: one Lua value, or for a complex element its
+   real and imaginary parts (two numbers; one {re, im} table when 'pair').
+   Returns the number of values pushed. */
+static int push_elem(lua_State *L, const hebb_tensor *t, const char *p,
+                     int pair) {
+  double re, im;
   switch (t->dtype) {
-    case HEBB_F64: lua_pushnumber(L, *(const double *)p); break;
-    case HEBB_F32: lua_pushnumber(L, *(const float *)p); break;
-    case HEBB_I64: lua_pushinteger(L, *(const int64_t *)p); break;
-    default: lua_pushboolean(L, *(const bool *)p); break;
+    case HEBB_F64: lua_pushnumber(L, *(const double *)p); return 1;
+    case HEBB_F32: lua_pushnumber(L, *(const float *)p); return 1;
+    case HEBB_I64: lua_pushinteger(L, *(const int64_t *)p); return 1;
+    case HEBB_BOOL: lua_pushboolean(L, *(const bool *)p); return 1;
+    case HEBB_C128: re = ((const double *)p)[0]; im = ((const double *)p)[1];
+      break;
+    default: re = ((const float *)p)[0]; im = ((const float *)p)[1]; break;
   }
+  if (pair) lua_createtable(L, 2, 0);
+  lua_pushnumber(L, re);
+  lua_pushnumber(L, im);
+  if (!pair) return 2;
+  lua_rawseti(L, -3, 2);
+  lua_rawseti(L, -2, 1);
+  return 1;
 }
 
 static int l_item(lua_State *L) {
@@ -238,14 +252,13 @@ static int l_item(lua_State *L) {
   int64_t n = hebb_numel(t);
   if (n != 1)
     return luaL_error(L, "item: tensor has %d elements, expected 1", (int)n);
-  push_elem(L, t, hebb_first(t));
-  return 1;
+  return push_elem(L, t, hebb_first(t), 0);
 }
 
 static void push_nested(lua_State *L, const hebb_tensor *t, int depth,
                         const char *p) {
   int64_t i, isz = hebb_dtype_size(t->dtype);
-  if (depth == t->ndim) { push_elem(L, t, p); return; }
+  if (depth == t->ndim) { push_elem(L, t, p, 1); return; }
   luaL_checkstack(L, 4, "tensor too deep");
   lua_createtable(L, (int)t->shape[depth], 0);
   for (i = 0; i < t->shape[depth]; i++) {
@@ -277,8 +290,7 @@ static int l_get(lua_State *L) {
   int i;
   checkindex(L, t, lua_gettop(L) - 1, idx, "get");
   for (i = 0; i < t->ndim; i++) off += idx[i] * t->stride[i];
-  push_elem(L, t, hebb_first(t) + off * hebb_dtype_size(t->dtype));
-  return 1;
+  return push_elem(L, t, hebb_first(t) + off * hebb_dtype_size(t->dtype), 0);
 }
 
 static int l_set(lua_State *L) {
@@ -476,15 +488,18 @@ static const hebb_lreg tensor_funcs[] = {
    "t:numel()\n\nThe number of elements."},
   {"item", l_item, HEBB_BOTH,
    "t:item()\n\nThe value of a one-element tensor as a Lua number (integer "
-   "for i64, boolean for bool)."},
+   "for i64, boolean for bool); for c128/c64 two numbers, the real and "
+   "imaginary parts (`local re, im = z:item()`)."},
   {"get", l_get, HEBB_BOTH,
    "t:get(i, j, ...)\n\nThe element at the given 1-based indices (one per "
-   "dimension; negative counts from the end) as a Lua value."},
+   "dimension; negative counts from the end) as a Lua value (two numbers, "
+   "re and im, for a complex tensor)."},
   {"set", l_set, HEBB_BOTH,
    "t:set(i, j, ..., value)\n\nSets the element at the given indices; "
    "returns t."},
   {"totable", l_totable, HEBB_BOTH,
-   "t:totable()\n\nThe elements as nested Lua tables (a number for 0-d)."},
+   "t:totable()\n\nThe elements as nested Lua tables (a number for 0-d); "
+   "a complex element becomes a pair {re, im}."},
   {"is_contiguous", l_is_contiguous, HEBB_BOTH,
    "t:is_contiguous()\n\nWhether the elements are laid out densely in "
    "row-major order."},
@@ -503,8 +518,10 @@ static const hebb_lreg tensor_funcs[] = {
    "t:contiguous()\n\nt itself if contiguous, otherwise a contiguous copy."},
   {"astype", l_astype, HEBB_BOTH,
    "t:astype(dtype)\n\nA copy converted to dtype ('f64', 'f32', 'i64', "
-   "'bool'); t itself if it already has that dtype.  Floats convert to i64 "
-   "by truncation toward zero (NaN gives 0, out-of-range values saturate)."},
+   "'bool', 'c128', 'c64'); t itself if it already has that dtype.  Floats "
+   "convert to i64 by truncation toward zero (NaN gives 0, out-of-range "
+   "values saturate).  Complex to real is an error (use real(), imag() or "
+   "abs())."},
   {"to", l_astype, HEBB_BOTH,
    "t:to(dtype)\n\nSame as t:astype(dtype)."},
   {"fill_", l_fill_, HEBB_BOTH,
@@ -572,6 +589,7 @@ int luaopen_hebb_tensor(lua_State *L) {
   hebbL_open_index(L, module, methods, mt);
   hebbL_open_linalg(L, module, methods, mt);
   hebbL_open_random(L, module, methods, mt);
+  hebbL_open_complex(L, module, methods, mt);
   hebbL_setdoc(L, module, "hebb.tensor\n\nN-dimensional arrays (f64 by "
                "default, f32, i64, bool) with NumPy broadcasting, 1-based "
                "indices, views that never copy, reductions, matmul and a "

@@ -428,7 +428,7 @@ int hebbL_index_get(lua_State *L, hebb_tensor *t, int key) {
     default:
       return luaL_error(L, "invalid index of type %s", luaL_typename(L, key));
   }
-  if (s.scalar) {
+  if (s.scalar && !hebb_is_complex(t->dtype)) {   /* complex: a 0-d view */
     push_value(L, t->dtype, t->data + s.offset * hebb_dtype_size(t->dtype));
     return 1;
   }
@@ -467,6 +467,8 @@ static void store(lua_State *L, hebb_tensor *t, int64_t offset, int val) {
       }
       *(int64_t *)p = iv;
       break;
+    case HEBB_C128: *(double _Complex *)p = x; break;
+    case HEBB_C64: *(float _Complex *)p = (float)x; break;
     default: *(bool *)p = x != 0; break;
   }
   hebb_bump_version(t);

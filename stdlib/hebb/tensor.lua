@@ -43,23 +43,34 @@ local function formatter(t, summarize)
   end
   if dtype == "i64" then return function(v) return string.format("%d", v) end end
   local maxabs, minabs, integral = 0, math.huge, true
-  each_shown(t, summarize, function(v)
+  local function see(v)
     if v ~= v or v == math.huge or v == -math.huge then return end
     local a = math.abs(v)
     if a > maxabs then maxabs = a end
     if a > 0 and a < minabs then minabs = a end
     if v ~= math.floor(v) then integral = false end
-  end)
+  end
+  -- complex elements come as two numbers (re, im): both parts share one format
+  each_shown(t, summarize, function(v, im) see(v); if im then see(im) end end)
   local p = print_opts.precision
   local fmt
   if integral and maxabs < 1e9 then fmt = "%.0f."
   elseif maxabs >= 1e6 or (minabs < 1e-3 and minabs > 0) then fmt = "%." .. p .. "e"
   else fmt = "%." .. p .. "f" end
-  return function(v)
+  local function real(v)
     if v ~= v then return "nan" end
     if v == math.huge then return "inf" end
     if v == -math.huge then return "-inf" end
     return string.format(fmt, v)
+  end
+  if dtype ~= "c128" and dtype ~= "c64" then return real end
+  -- re+imi with the real parts right-aligned, so the signs line up
+  local rewidth = 0
+  each_shown(t, summarize, function(v) rewidth = math.max(rewidth, #real(v)) end)
+  return function(re, im)
+    local sign = (im < 0 or (im == 0 and 1 / im < 0)) and "-" or "+"
+    local r = real(re)
+    return string.rep(" ", rewidth - #r) .. r .. sign .. real(math.abs(im)) .. "i"
   end
 end
 
@@ -68,8 +79,8 @@ local function render(t)
   local summarize = t:numel() > print_opts.threshold
   local fmt = formatter(t, summarize)
   local cells, width = {}, 0
-  each_shown(t, summarize, function(v)
-    local s = fmt(v)
+  each_shown(t, summarize, function(v, im)
+    local s = fmt(v, im)
     cells[#cells + 1] = s
     if #s > width then width = #s end
   end)
@@ -128,6 +139,26 @@ local function tensor_tostring(t)
   return render(t) .. "\n" .. tag
 end
 mt.__tostring = tensor_tostring
+
+-- Complex numbers ----------------------------------------------------------
+
+doc(T.I, [[T.I
+
+The imaginary unit i as a 0-d c128 tensor: `3 + 4 * T.I`, `(T.I * k * x):exp()`.
+Like a Lua number it is weak: `x * T.I` is c64 for an f32 x, c128 for f64.
+It is one shared tensor: never modify it in place.]])
+
+function T.vdot(a, b)
+  if not (T.is_tensor(a) and T.is_tensor(b)) then error("vdot: expects two tensors", 2) end
+  if a.dtype == "c128" or a.dtype == "c64" then a = a:conj() end
+  return T.dot(a, b)
+end
+doc(T.vdot, [[T.vdot(a, b)
+
+The inner product sum(conj(a[i]) * b[i]) of two 1-d tensors: the first
+argument is conjugated, so T.vdot(psi, psi) is the squared norm <psi|psi>
+(T.dot does not conjugate, like numpy's dot).  A 0-d tensor, as T.dot
+gives.]])
 
 function T.set_printoptions(opts)
   for k, v in pairs(opts) do

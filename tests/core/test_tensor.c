@@ -24,8 +24,9 @@ int main(void) {
         strstr(hebb_last_error(), "negative size -1 in dim 1"));
   CHECK("bad_dtype", hebb_empty(42, 1, shape) == NULL &&
         hebb_last_status() == HEBB_ERR_DTYPE);
-  CHECK("complex_refused", hebb_empty(HEBB_C128, 1, shape) == NULL &&
-        strstr(hebb_last_error(), "c128 is not supported yet"));
+  CHECK("complex_refused_by_real_ops",
+        hebb_check_dtype(HEBB_C128, "floor") == HEBB_ERR_DTYPE &&
+        strstr(hebb_last_error(), "floor: dtype c128 is not supported yet"));
   CHECK("too_many_dims", hebb_empty(HEBB_F64, 17, shape) == NULL);
   u = hebb_view_of(t);
   CHECK("view_shares", hebb_same_storage(t, u) && u->refcount == 1);

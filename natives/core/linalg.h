@@ -1,0 +1,125 @@
+/*
+** linalg.h -- internal to linalg*.c: a batch of matrices handed to LAPACK
+** one matrix at a time, spread over hebb's threads.
+**
+** LAPACK is column-major and hebb row-major.  A row-major buffer read as
+** column-major holds the transpose, so each routine either works on the
+** transpose knowingly (inv(A^T) = inv(A)^T, a symmetric matrix is its own
+** transpose, the SVD of A^T is the SVD of A with U and V swapped) or gets
+** a transposed copy (la_load with trans).
+*/
+#ifndef HEBB_LINALG_H
+#define HEBB_LINALG_H
+
+#include "core.h"
+
+#define LA_MAXOPS 5
+
+/* what happened to one matrix: LAPACK's info, or an op's own condition */
+typedef struct la_res {
+  int info;       /* 0: fine */
+  int what;       /* which routine/condition, op-specific (0: LAPACK) */
+  double val;     /* an offending value, for messages */
+} la_res;
+
+typedef struct la_job la_job;
+/* computes matrix k; 'work' is this thread's workspace (wbytes) */
+typedef void (*la_kernel)(const la_job *j, int64_t k, void *work,
+                          la_res *r);
+
+struct la_job {
+  const char *who;
+  const hebb_blas_api *B;
+  int dtype;               /* HEBB_F64 or HEBB_F32 */
+  int p;                   /* index of the LAPACK tables: 1 d, 0 s */
+  int m, n, k;             /* sizes, op-specific */
+  int lwork, liwork;       /* from a workspace query */
+  int64_t count;           /* matrices in the batch */
+  int64_t cost;            /* flops per matrix */
+  size_t wbytes;
+  char *x[LA_MAXOPS];      /* operand k of matrix i at x + i*step */
+  int64_t step[LA_MAXOPS]; /* bytes */
+  char opt;                /* op-specific (jobz, ...) */
+  double param;            /* op-specific (power, rcond, ...) */
+  int64_t iparam;          /* op-specific (integer power) */
+  la_kernel fn;
+  la_res *res;             /* one per matrix, set by la_run */
+  int64_t bad;             /* the first matrix with res.info != 0, or -1 */
+};
+
+/* the compute dtype (f32 stays f32, other real dtypes become f64) */
+int la_dtype(const hebb_tensor *a, const char *who, int *dtype);
+/* a is a (batch of) matrices, square if asked; sets rows and columns */
+int la_matrices(const hebb_tensor *a, int square, const char *who, int *m,
+                int *n);
+/* A contiguous copy of the matrices of a in dtype, broadcast to the batch
+   shape (nb dims); with trans each matrix is stored transposed. */
+hebb_tensor *la_load(const hebb_tensor *a, int dtype, int nb,
+                     const int64_t *bshape, int trans);
+/* a new tensor: batch shape + up to two more dims (-1: absent) */
+hebb_tensor *la_new(int dtype, int nb, const int64_t *bshape, int64_t r,
+                    int64_t c);
+/* checks a (a batch of matrices, square if asked; sets dt, m, n) and sets
+   up j for its batch */
+int la_batch(const hebb_tensor *a, int square, const char *who, int *dt,
+             int *m, int *n, la_job *j);
+/* sets up j for a batch of 'count' matrices of dtype */
+int la_begin(la_job *j, const char *who, int dtype, int64_t count);
+/* operand slot i: the tensor t, one matrix of it per batch element */
+void la_operand(la_job *j, int i, hebb_tensor *t);
+/* runs j->fn over the batch; j->bad is the first failure (or -1) */
+int la_run(la_job *j);
+void la_end(la_job *j);
+/* "matrix" or "matrix 3 of the batch", for messages about j->bad */
+const char *la_which(const la_job *j, char *buf, size_t size);
+/* "dgetrf" or "sgetrf" */
+const char *la_name(const la_job *j, const char *routine, char *buf);
+/* moves the results into the caller's out slots (hebb.h convention); on
+   failure releases everything and leaves the made outs NULL */
+int la_deliver(int n, hebb_tensor ***outs, hebb_tensor **res,
+               const char *who);
+/* the error of a singular matrix j->bad, from getrf's info */
+int la_singular(const la_job *j);
+/* the error of a routine that failed to converge on matrix j->bad */
+int la_not_converged(const la_job *j, const char *routine);
+/* releases n tensors (NULLs skipped) and returns st */
+int la_drop(int st, int n, hebb_tensor **ts);
+
+/* a leading dimension: LAPACK wants at least 1 even for empty matrices */
+static inline int la_ld(int n) { return n > 1 ? n : 1; }
+
+/* matrix i of operand slot s */
+static inline void *la_mat(const la_job *j, int s, int64_t i) {
+  return j->x[s] + i * j->step[s];
+}
+
+/* element access in the compute dtype */
+static inline double la_get(int dtype, const void *p, int64_t i) {
+  return dtype == HEBB_F64 ? ((const double *)p)[i] : ((const float *)p)[i];
+}
+static inline void la_put(int dtype, void *p, int64_t i, double v) {
+  if (dtype == HEBB_F64) ((double *)p)[i] = v;
+  else ((float *)p)[i] = (float)v;
+}
+
+double la_eps(int dtype);
+/* a workspace size LAPACK returned in *q (a float or double) */
+int la_lwork(int dtype, const void *q);
+/* dst (rows x cols, row-major) from the column-major src with leading
+   dimension ld */
+void la_cm_to_rm(int dtype, const void *src, int ld, int rows, int cols,
+                 void *dst);
+void la_identity(int dtype, void *a, int n);
+/* row-major C = op(A) op(B) (alpha 1, beta 0), ta/tb 1 for transposed */
+void la_gemm(const la_job *j, int ta, int tb, int m, int n, int k,
+             const void *a, int lda, const void *b, int ldb, void *c,
+             int ldc);
+/* the singular values of a row-major m x n matrix in 'a' (destroyed) into
+   s (min(m,n), descending); with u and vh (not NULL) also the reduced
+   factors, row-major; work holds j->lwork reals then 8 min(m,n) ints */
+int la_gesdd(const la_job *j, char jobz, int m, int n, void *a, void *s,
+             void *u, void *vh, void *work);
+/* the workspace query of la_gesdd: sets j->lwork and returns its bytes */
+size_t la_gesdd_query(la_job *j, char jobz, int m, int n);
+
+#endif

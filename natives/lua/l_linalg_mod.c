@@ -1,0 +1,295 @@
+/*
+** l_linalg_mod.c -- the module `hebb.linalg`: dense linear algebra over
+** LAPACK (OpenBLAS).  The kernels are in natives/core/linalg*.c; every
+** function works on batches (a tensor {..., m, n} is a stack of m x n
+** matrices) in f64 or f32.
+*/
+#include <math.h>
+#include <string.h>
+
+#include "lhebb.h"
+
+/* Pushes n empty result boxes (before the core allocates anything), so a
+   raised error cannot leak a result. */
+static void boxes(lua_State *L, int n, hebb_tensor ***box, hebb_tensor **r) {
+  int i;
+  for (i = 0; i < n; i++) {
+    box[i] = hebbL_newbox(L);
+    r[i] = NULL;
+  }
+}
+
+/* Fills the boxes with a core call's results (or raises its error). */
+static int results(lua_State *L, int n, hebb_tensor ***box, hebb_tensor **r,
+                   int status) {
+  int i;
+  if (status != HEBB_OK) return hebbL_raise(L);
+  for (i = 0; i < n; i++) {
+    *box[i] = r[i];
+    hebbL_account(L, r[i]);
+  }
+  return n;
+}
+
+typedef int (*unary_fn)(const hebb_tensor *a, hebb_tensor **out);
+
+static int unary(lua_State *L, unary_fn fn) {
+  hebb_tensor *a = hebbL_check(L, 1), **box[1], *r[1];
+  boxes(L, 1, box, r);
+  return results(L, 1, box, r, fn(a, &r[0]));
+}
+
+static int l_inv(lua_State *L) { return unary(L, hebb_linalg_inv); }
+static int l_det(lua_State *L) { return unary(L, hebb_linalg_det); }
+static int l_cholesky(lua_State *L) { return unary(L, hebb_linalg_cholesky); }
+static int l_expm(lua_State *L) { return unary(L, hebb_linalg_expm); }
+static int l_cond(lua_State *L) { return unary(L, hebb_linalg_cond); }
+
+static int l_solve(lua_State *L) {
+  hebb_tensor *a = hebbL_check(L, 1), *b = hebbL_check(L, 2), **box[1], *r[1];
+  boxes(L, 1, box, r);
+  return results(L, 1, box, r, hebb_linalg_solve(a, b, &r[0]));
+}
+
+/* an optional non-negative number at idx (-1 when absent: the default) */
+static double optcut(lua_State *L, int idx, const char *what) {
+  double v;
+  if (lua_isnoneornil(L, idx)) return -1;
+  v = luaL_checknumber(L, idx);
+  luaL_argcheck(L, v >= 0, idx, what);
+  return v;
+}
+
+static int l_lstsq(lua_State *L) {
+  hebb_tensor *a = hebbL_check(L, 1), *b = hebbL_check(L, 2), **box[1], *r[1];
+  double rcond = optcut(L, 3, "rcond must be >= 0");
+  boxes(L, 1, box, r);
+  return results(L, 1, box, r, hebb_linalg_lstsq(a, b, rcond, &r[0]));
+}
+
+static int l_pinv(lua_State *L) {
+  hebb_tensor *a = hebbL_check(L, 1), **box[1], *r[1];
+  double rcond = optcut(L, 2, "rcond must be >= 0");
+  boxes(L, 1, box, r);
+  return results(L, 1, box, r, hebb_linalg_pinv(a, rcond, &r[0]));
+}
+
+static int l_slogdet(lua_State *L) {
+  hebb_tensor *a = hebbL_check(L, 1), **box[2], *r[2];
+  boxes(L, 2, box, r);
+  return results(L, 2, box, r, hebb_linalg_slogdet(a, &r[0], &r[1]));
+}
+
+static int l_qr(lua_State *L) {
+  hebb_tensor *a = hebbL_check(L, 1), **box[2], *r[2];
+  boxes(L, 2, box, r);
+  return results(L, 2, box, r, hebb_linalg_qr(a, &r[0], &r[1]));
+}
+
+static int l_eigh(lua_State *L) {
+  hebb_tensor *a = hebbL_check(L, 1), **box[2], *r[2];
+  boxes(L, 2, box, r);
+  return results(L, 2, box, r, hebb_linalg_eigh(a, &r[0], &r[1]));
+}
+
+static int l_eigvalsh(lua_State *L) {
+  hebb_tensor *a = hebbL_check(L, 1), **box[1], *r[1];
+  boxes(L, 1, box, r);
+  return results(L, 1, box, r, hebb_linalg_eigh(a, &r[0], NULL));
+}
+
+static int l_svdvals(lua_State *L) {
+  hebb_tensor *a = hebbL_check(L, 1), **box[1], *r[1];
+  boxes(L, 1, box, r);
+  return results(L, 1, box, r, hebb_linalg_svd(a, false, NULL, &r[0], NULL));
+}
+
+static int l_svd(lua_State *L) {
+  hebb_tensor *a = hebbL_check(L, 1), **box[4], *r[4];
+  int full = 0, hasrank = 0, isint;
+  lua_Integer rank = 0;
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    full = lua_getfield(L, 2, "full") != LUA_TNIL && lua_toboolean(L, -1);
+    if (lua_getfield(L, 2, "rank") != LUA_TNIL) {
+      rank = lua_tointegerx(L, -1, &isint);
+      if (!isint) return luaL_error(L, "linalg.svd: option 'rank' must be an "
+                                    "integer");
+      hasrank = 1;
+    }
+    lua_pop(L, 2);
+    if (full && hasrank)
+      return luaL_error(L, "linalg.svd: options 'full' and 'rank' exclude each "
+                        "other");
+  }
+  if (hasrank) {
+    boxes(L, 4, box, r);
+    return results(L, 4, box, r, hebb_linalg_svd_rank(a, rank, &r[0], &r[1],
+                                                      &r[2], &r[3]));
+  }
+  boxes(L, 3, box, r);
+  return results(L, 3, box, r, hebb_linalg_svd(a, full, &r[0], &r[1], &r[2]));
+}
+
+static int l_matrix_power(lua_State *L) {
+  hebb_tensor *a = hebbL_check(L, 1), **box[1], *r[1];
+  int isint;
+  lua_Integer n = lua_tointegerx(L, 2, &isint);
+  if (!isint) luaL_typeerror(L, 2, "integer");
+  boxes(L, 1, box, r);
+  return results(L, 1, box, r, hebb_linalg_matrix_power(a, n, &r[0]));
+}
+
+static int l_powm_psd(lua_State *L) {
+  hebb_tensor *a = hebbL_check(L, 1), **box[1], *r[1];
+  double p = luaL_checknumber(L, 2);
+  boxes(L, 1, box, r);
+  return results(L, 1, box, r, hebb_linalg_powm_psd(a, p, &r[0]));
+}
+
+static int l_sqrtm_psd(lua_State *L) {
+  hebb_tensor *a = hebbL_check(L, 1), **box[1], *r[1];
+  boxes(L, 1, box, r);
+  return results(L, 1, box, r, hebb_linalg_powm_psd(a, 0.5, &r[0]));
+}
+
+/* ord as the core's name: a string, or 1, 2, -1, -2, +-math.huge */
+static const char *checkord(lua_State *L, int idx) {
+  lua_Number v;
+  if (lua_isnoneornil(L, idx)) return "fro";
+  if (lua_type(L, idx) == LUA_TSTRING) return lua_tostring(L, idx);
+  v = luaL_checknumber(L, idx);
+  if (v == HUGE_VAL) return "inf";
+  if (v == -HUGE_VAL) return "-inf";
+  if (v == 1) return "1";
+  if (v == -1) return "-1";
+  if (v == 2) return "2";
+  if (v == -2) return "-2";
+  luaL_argerror(L, idx, "order must be 'fro', 'nuc', 1, -1, 2, -2, math.huge "
+                "or -math.huge");
+  return NULL;
+}
+
+static int l_norm(lua_State *L) {
+  hebb_tensor *a = hebbL_check(L, 1), **box[1], *r[1];
+  const char *ord = checkord(L, 2);
+  boxes(L, 1, box, r);
+  return results(L, 1, box, r, hebb_linalg_norm(a, ord, &r[0]));
+}
+
+static const hebb_lreg linalg_funcs[] = {
+  {"solve", l_solve, HEBB_FN,
+   "linalg.solve(A, B)\n\nThe solution X of A X = B for square A ({..., n, "
+   "n}), by LU factorization with partial pivoting (LAPACK getrf/getrs).  B "
+   "is {..., n, k}, or a vector {n} (then X is a vector); batch dimensions "
+   "broadcast.  A singular A raises an error naming getrf's info: U(i,i) "
+   "is the first exactly-zero pivot."},
+  {"lstsq", l_lstsq, HEBB_FN,
+   "linalg.lstsq(A, B [, rcond])\n\nThe least-squares solution X minimizing "
+   "|A X - B| for any m x n A (the minimum-norm one when A is rank "
+   "deficient), by SVD (gelsd).  Singular values below rcond * s_max count "
+   "as zero; the default rcond is machine epsilon * max(m, n).  B is {..., "
+   "m, k} or a vector {m}; X is {..., n, k} or {n}."},
+  {"inv", l_inv, HEBB_FN,
+   "linalg.inv(A)\n\nThe inverse of square matrices (getrf/getri).  A "
+   "singular matrix raises an error; to solve a system, linalg.solve is "
+   "faster and more accurate than multiplying by the inverse."},
+  {"det", l_det, HEBB_FN,
+   "linalg.det(A)\n\nThe determinant of square matrices (the batch shape; "
+   "0-d for one matrix), the product of the LU pivots.  For large matrices, "
+   "whose determinant over- or underflows, use linalg.slogdet."},
+  {"slogdet", l_slogdet, HEBB_FN,
+   "linalg.slogdet(A)  ->  sign, logabsdet\n\nThe sign (1, -1, or 0 for a "
+   "singular matrix) and the natural logarithm of |det A| (-inf if "
+   "singular), so det A = sign * exp(logabsdet) without overflow: a "
+   "partition function's log Z from a Gaussian integral, say."},
+  {"cholesky", l_cholesky, HEBB_FN,
+   "linalg.cholesky(A)\n\nThe lower-triangular L with A = L L^T for "
+   "symmetric positive definite A (potrf).  Only the lower triangle of A is "
+   "read.  A matrix that is not positive definite raises an error naming "
+   "the order of the first leading minor that is not positive."},
+  {"qr", l_qr, HEBB_FN,
+   "linalg.qr(A)  ->  Q, R\n\nThe reduced QR factorization A = Q R of an m x "
+   "n matrix: Q is m x k with orthonormal columns, R is k x n upper "
+   "triangular, k = min(m, n) (geqrf/orgqr).  The signs follow LAPACK (R's "
+   "diagonal may be negative)."},
+  {"eigh", l_eigh, HEBB_FN,
+   "linalg.eigh(A)  ->  w, V\n\nEigenvalues (ascending) and orthonormal "
+   "eigenvectors of real symmetric matrices: A V = V diag(w), eigenvector i "
+   "is the column V[{{}, i}] (syevd, divide and conquer).  Only the lower "
+   "triangle of A is read.  Each eigenvector's sign is arbitrary."},
+  {"eigvalsh", l_eigvalsh, HEBB_FN,
+   "linalg.eigvalsh(A)\n\nThe eigenvalues (ascending) of real symmetric "
+   "matrices, without the eigenvectors (faster than linalg.eigh)."},
+  {"svd", l_svd, HEBB_FN,
+   "linalg.svd(A [, {full=true}])  ->  U, S, Vh\n"
+   "linalg.svd(A, {rank=chi})  ->  U, S, Vh, discarded\n\nThe singular "
+   "value decomposition A = U diag(S) Vh of m x n matrices (gesdd), S "
+   "descending.  Reduced by default (k = min(m, n): U is m x k, Vh is k x "
+   "n); with full=true U is m x m and Vh n x n.  With rank=chi only the chi "
+   "largest singular values are kept (U m x chi, S chi, Vh chi x n: the "
+   "best rank-chi approximation, as in tensor RG and DMRG) and discarded is "
+   "the discarded weight, the sum of the squares of the dropped singular "
+   "values = |A - U diag(S) Vh|_F^2, absolute (divide by |A|_F^2 = "
+   "linalg.norm(A)^2 for the relative weight); a chi above min(m, n) keeps "
+   "everything."},
+  {"svdvals", l_svdvals, HEBB_FN,
+   "linalg.svdvals(A)\n\nThe singular values (descending) only."},
+  {"expm", l_expm, HEBB_FN,
+   "linalg.expm(A)\n\nThe matrix exponential e^A of square matrices, by "
+   "scaling and squaring with a Pade approximant of degree 3 to 13 "
+   "(Higham 2005), accurate to about double precision; f32 input is "
+   "computed in f64 and rounded.  expm of t*[[0,-1],[1,0]] is a rotation by "
+   "the angle t."},
+  {"matrix_power", l_matrix_power, HEBB_FN,
+   "linalg.matrix_power(A, n)\n\nA^n for an integer n, by repeated squaring "
+   "(about 2 log2|n| products); n = 0 gives the identity and a negative n "
+   "the power of the inverse (an error if A is singular)."},
+  {"powm_psd", l_powm_psd, HEBB_FN,
+   "linalg.powm_psd(A, a)\n\nA^a for a symmetric positive semidefinite A "
+   "and any real a, as V diag(w^a) V^T from linalg.eigh (so the result is "
+   "symmetric): the metric (M^2)^a of covariant gradient descent.  "
+   "Eigenvalues within rounding of zero (|w| <= n * eps * max|w|) count "
+   "as 0, so a rank-deficient A is fine for a >= 0; clearly negative ones "
+   "raise an error, and so does a zero eigenvalue with a < 0."},
+  {"sqrtm_psd", l_sqrtm_psd, HEBB_FN,
+   "linalg.sqrtm_psd(A)\n\nThe symmetric positive semidefinite square root "
+   "of a symmetric positive semidefinite A: linalg.powm_psd(A, 0.5)."},
+  {"pinv", l_pinv, HEBB_FN,
+   "linalg.pinv(A [, rcond])\n\nThe Moore-Penrose pseudo-inverse (n x m for "
+   "m x n A) through the SVD; singular values below rcond * s_max count as "
+   "zero (default rcond: machine epsilon * max(m, n))."},
+  {"norm", l_norm, HEBB_FN,
+   "linalg.norm(A [, ord])\n\nMatrix norms over the last two dimensions: "
+   "'fro' (default; sqrt of the sum of squares), 'nuc' (sum of singular "
+   "values), 2 (largest singular value), -2 (smallest), 1 (largest "
+   "absolute column sum), -1 (smallest), math.huge or 'inf' (largest "
+   "absolute row sum), -math.huge or '-inf' (smallest).  For vector norms "
+   "use t:norm()."},
+  {"cond", l_cond, HEBB_FN,
+   "linalg.cond(A)\n\nThe 2-norm condition number s_max / s_min (about "
+   "1/eps or more for a numerically singular matrix, inf when s_min is "
+   "exactly 0): its log10 is roughly how many digits a linear solve with A "
+   "can lose."},
+  {NULL, NULL, 0, NULL}
+};
+
+int luaopen_hebb_linalg(lua_State *L) {
+  int module;
+  luaL_requiref(L, "hebb.tensor", luaopen_hebb_tensor, 0);  /* metatable */
+  lua_pop(L, 1);
+  lua_newtable(L);
+  module = lua_gettop(L);
+  luaL_getmetatable(L, HEBB_TENSOR_MT);
+  hebbL_register(L, linalg_funcs, module, module, module + 1);
+  lua_pop(L, 1);
+  hebbL_setdoc(L, module, "hebb.linalg\n\nDense linear algebra over LAPACK "
+               "(OpenBLAS): solve, lstsq, inv, det, slogdet, cholesky, qr, "
+               "eigh, svd (also truncated to a rank), expm, matrix_power, "
+               "powm_psd, pinv, norm, cond.  Every function takes batches "
+               "(a tensor {..., m, n} is a stack of m x n matrices) in f64 "
+               "or f32 (other real dtypes compute in f64); inputs are never "
+               "modified.  Results are the same at any thread count.  See "
+               "docs/linalg.md.");
+  return 1;
+}
