@@ -12,7 +12,7 @@
 
 /* The GC is told about tensor memory in batches of at least this many
    bytes, so tiny tensors do not pay a lua_gc call each. */
-#define GC_REPORT_BYTES (256 * 1024)
+#define GC_REPORT_BYTES (32 * 1024)
 
 /* --- the box ----------------------------------------------------------- */
 

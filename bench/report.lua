@@ -1,0 +1,175 @@
+-- report.lua -- turns the "key value" lines that bench/run.sh collected
+-- into the benchmark table (Markdown), printed and written to a file.
+-- usage: build/hebb bench/report.lua RESULTS OUT.md
+-- Plain Lua (runs under lua5.4 too).  Exits 1 if a result is missing, that
+-- is if a benchmark failed to run; an unmet goal is reported, not failed.
+local results_file, md_file = arg[1], arg[2]
+
+-- Each side ran several rounds: a time keeps its best (smallest) value; a
+-- text keeps its first value, unless a later round reports a problem ("NO").
+local R = {}
+for line in io.lines(results_file) do
+  local k, v = line:match("^(%S+)%s+(.-)%s*$")
+  if k then
+    local old, x = R[k], tonumber(v)
+    if old == nil then R[k] = v
+    elseif x and tonumber(old) then R[k] = tostring(math.min(x, tonumber(old)))
+    elseif v:match("^NO") then R[k] = v end
+  end
+end
+
+local missing, seen = {}, {}
+local function num(key)
+  local v = tonumber(R[key])
+  if not v and not seen[key] then
+    seen[key] = true
+    missing[#missing + 1] = key
+  end
+  return v
+end
+
+local T = math.tointeger(tonumber(R["hebb.threads"])) or 2
+local n = tonumber(R["env.n"]) or 1e7
+local N = (string.format("%.3g", n):gsub("e%+0*", "e"))
+
+local units = { ns = 1e9, ms = 1e3 }
+local function fmt(v, unit)
+  if not v then return "—" end
+  local x = v * units[unit]
+  return string.format(x < 10 and "%.2f %s" or x < 100 and "%.1f %s" or "%.0f %s",
+                       x, unit)
+end
+
+-- One row per comparison.  ref is the time the goal is measured against.
+local function row(name, threads, unit, goal, hebb, ref, ref_label, np, tc)
+  return { name = name, threads = threads, unit = unit, goal = goal,
+           hebb = hebb, ref = ref, ref_label = ref_label, np = np, tc = tc }
+end
+
+local rows = {
+  row("1. dispatch `c = a + b`, 1-element f64, per op", "1 (tiny ops stay serial)", "ns", 0.5,
+      "hebb.dispatch", "numpy.dispatch", "numpy", "numpy.dispatch", "torch.dispatch"),
+}
+local function memory_rows(t)
+  local c = "c.native." .. t .. "t"
+  local h = "hebb." .. t .. "t"
+  local tl = t == T and t .. " (hebb default)" or tostring(t)
+  rows[#rows + 1] = row("2. `T.mul(a,b,{out=o}); o:add_(c)`, " .. N .. " f32", tl, "ms", 1.25,
+      h .. ".fma_mul_add", c .. ".fma_f32", "hand C", "numpy.fma_mul_add", "torch.fma_mul_add")
+  rows[#rows + 1] = row("2. `T.addcmul(c,a,b,{out=o})`, " .. N .. " f32", tl, "ms", 1.25,
+      h .. ".fma_addcmul", c .. ".fma_f32", "hand C", "numpy.fma_mul_add", "torch.fma_addcmul")
+  rows[#rows + 1] = row("3. `t:sum()`, " .. N .. " f64", tl, "ms", 1.25,
+      h .. ".sum_f64", c .. ".sum_f64", "hand C", "numpy.sum_f64", "torch.sum_f64")
+  rows[#rows + 1] = row("3. `t:sum()`, " .. N .. " f32", tl, "ms", 1.25,
+      h .. ".sum_f32", c .. ".sum_f32", "hand C", "numpy.sum_f32", "torch.sum_f32")
+end
+memory_rows(1)
+if T ~= 1 then memory_rows(T) end
+rows[#rows + 1] = row("4. `T.matmul`, 1024² f32", T .. " (hebb default)", "ms", 1.05,
+    "hebb.sgemm", "c.sgemm", "cblas_sgemm", "numpy.sgemm", "torch.sgemm")
+rows[#rows + 1] = row("5. start-up `hebb -e ''`", "—", "ms", 4,
+    "startup.hebb", "startup.lua", "lua5.4", nil, nil)
+
+local out = {}
+local function say(s) out[#out + 1] = s end
+
+local function env(key) return R["env." .. key] or "?" end
+say("# hebb benchmarks")
+say("")
+say(string.format("Run %s on %s, %s cores (load average before the run: %s); " ..
+                  "hebb threads %d (default).", env("date"), env("cpu"), env("cores"),
+                  env("load"), T))
+say(string.format("Environment: OPENBLAS_CORETYPE=%s, HEBB_THREADS=%s, OMP_NUM_THREADS=%s, " ..
+                  "OPENBLAS_NUM_THREADS=%s.", env("OPENBLAS_CORETYPE"), env("HEBB_THREADS"),
+                  env("OMP_NUM_THREADS"), env("OPENBLAS_NUM_THREADS")))
+say(string.format("numpy %s (single-threaded loops; BLAS %s at %s threads); torch %s, " ..
+                  "torch.get_num_threads() = %s.", R["numpy.version"] or "?", env("numpy_blas"),
+                  R["numpy.blas_threads"] or "?", R["torch.version"] or "?",
+                  R["torch.threads"] or "?"))
+say(string.format("Hand C (bench/cref.c, run in hebb's process, rep by rep in turn with " ..
+                  "hebb): %s, %s; cblas_sgemm: hebb's OpenBLAS (OpenMP build, core %s) at " ..
+                  "%s thread(s).", env("cc"), R["c.native.flags"] or "?", R["c.sgemm_core"] or "?",
+                  R["c.sgemm_threads"] or "?"))
+say("Times: best of " .. env("rounds") .. " rounds × " .. env("reps") ..
+    " warm repetitions (dispatch: 5 loops of " .. env("loop") .. " per round; start-up: " ..
+    env("startup_method") .. ").")
+local load1 = tonumber((env("load"):match("^%S+")))
+if load1 and load1 > 0.5 then
+  say("")
+  say(string.format("**Warning: the machine was busy (load average %.2f before the run); " ..
+                    "other processes share its 2 cores and memory bandwidth, so the times " ..
+                    "and ratios below are unreliable.  Rerun on a quiet machine.**", load1))
+end
+say("")
+say("| benchmark | threads | hebb | reference | numpy | torch | hebb / reference |")
+say("|---|---|---|---|---|---|---|")
+local met = 0
+for _, r in ipairs(rows) do
+  local h, ref = num(r.hebb), num(r.ref)
+  local np = r.np and num(r.np)
+  local tc = r.tc and num(r.tc)
+  local ratio
+  if h and ref then
+    local x = h / ref
+    if x <= r.goal then met = met + 1 end
+    ratio = string.format("%.2fx (goal <= %gx) %s", x, r.goal, x <= r.goal and "MET" or "NOT MET")
+  else
+    ratio = "FAILED (no result)"
+  end
+  say(string.format("| %s | %s | %s | %s: %s | %s | %s | %s |", r.name, r.threads,
+                    fmt(h, r.unit), r.ref_label, fmt(ref, r.unit),
+                    r.np and fmt(np, r.unit) or "—", r.tc and fmt(tc, r.unit) or "—", ratio))
+end
+say("")
+say(string.format("Goals met: %d of %d.", met, #rows))
+say("")
+
+-- context: the compiler-flag comparison, bandwidths, GEMM rate, determinism
+local function opt(key) return tonumber(R[key]) end
+local notes = {}
+for _, t in ipairs(T ~= 1 and {1, T} or {1}) do
+  local parts = {}
+  for _, k in ipairs({"fma_f32", "sum_f64", "sum_f32"}) do
+    local o3, nat = opt("c.O3." .. t .. "t." .. k), opt("c.native." .. t .. "t." .. k)
+    if o3 and nat then
+      parts[#parts + 1] = string.format("%s %s vs %s", k, fmt(o3, "ms"), fmt(nat, "ms"))
+    end
+  end
+  if #parts > 0 then
+    notes[#notes + 1] = string.format("hand C at %d thread(s), -O3 vs -O3 -march=native: %s " ..
+                                      "(the table uses -march=native).", t, table.concat(parts, "; "))
+  end
+end
+local cf = opt("c.native.1t.fma_f32")
+local cs = opt("c.native.1t.sum_f64")
+if cf and cs then
+  notes[#notes + 1] = string.format("hand C, 1 thread: a*b+c moves %.1f GB/s (16 B/element), " ..
+                                    "sum f64 reads %.1f GB/s.", 16 * n / cf / 1e9, 8 * n / cs / 1e9)
+end
+local hs, cg = opt("hebb.sgemm"), opt("c.sgemm")
+if hs and cg then
+  notes[#notes + 1] = string.format("matmul rate: hebb %.0f GFLOP/s, cblas_sgemm %.0f GFLOP/s " ..
+                                    "(2·1024³ flops).", 2 * 1024 ^ 3 / hs / 1e9, 2 * 1024 ^ 3 / cg / 1e9)
+end
+if R["hebb.sum_same_bits"] then
+  notes[#notes + 1] = "hebb sums give the same bits at 1 and " .. T .. " threads: " ..
+                      R["hebb.sum_same_bits"] .. "."
+end
+for _, n in ipairs(notes) do say("- " .. n) end
+for _, k in ipairs(missing) do say("- MISSING result: " .. k) end
+local errors = {}
+for k, v in pairs(R) do
+  if k:match("%.error$") then errors[#errors + 1] = "- ERROR " .. k .. ": " .. v end
+end
+table.sort(errors)
+for _, e in ipairs(errors) do say(e) end
+
+local text = table.concat(out, "\n") .. "\n"
+io.write(text)
+local f = assert(io.open(md_file, "w"))
+f:write(text)
+f:close()
+if #missing > 0 then
+  io.stderr:write("bench: ", #missing, " result(s) missing: a benchmark failed to run\n")
+  os.exit(1)
+end

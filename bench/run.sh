@@ -1,0 +1,112 @@
+#!/bin/sh
+# run.sh -- `make bench`: hebb against hand-written C, numpy and torch.
+# Compiles the C references, runs each side BENCH_ROUNDS times, prints the
+# table and writes it to build/bench.md (docs/performance.md explains the
+# method).
+# Exits 0 when every benchmark ran, whether or not its goal was met (this is
+# a report, not a test); non-zero when one failed to run.
+# Knobs (environment): HEBB (the executable, default build/hebb), BENCH_N
+# (elements, 1e7), BENCH_REPS (20), BENCH_LOOP (dispatch loop, 1e6),
+# BENCH_ROUNDS (2).
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+HEBB=${HEBB:-build/hebb}
+CC=${CC:-gcc}
+PY=/usr/bin/python3                     # Debian's numpy/torch load only here
+BLAS_INC=/usr/include/x86_64-linux-gnu/openblas-openmp
+BLAS_LIB=/usr/lib/x86_64-linux-gnu/openblas-openmp
+N=${BENCH_N:-10000000}
+REPS=${BENCH_REPS:-20}
+LOOP=${BENCH_LOOP:-1000000}
+ROUNDS=${BENCH_ROUNDS:-2}
+MM=1024
+B=build/bench
+RES=$B/results.txt
+mkdir -p $B
+: > $RES
+fail=0
+
+# step NAME CMD...: appends CMD's "key value" lines to the results; on
+# failure shows its stderr and marks the run failed
+step() {
+  name=$1; shift
+  echo "bench: $name" >&2
+  if ! "$@" >> $RES 2> $B/$name.err; then
+    echo "bench: $name FAILED:" >&2
+    cat $B/$name.err >&2
+    fail=1
+  fi
+}
+
+put() { echo "$1 $2" >> $RES; }
+
+# --- the C references, compiled here -------------------------------------
+# bench/cref.c is a Lua module that bench/hebb.lua loads, so the C loops run
+# in hebb's process rep by rep with hebb's own; built with and without
+# -march=native.
+cref() {
+  $CC $1 -DBENCH_FLAGS="\"$1\"" -shared -fPIC -fopenmp -Wall -Wextra \
+    -I$BLAS_INC -I/usr/include/lua5.4 bench/cref.c -o $B/cref-$2.so \
+    -L$BLAS_LIB -Wl,-rpath,$BLAS_LIB -lopenblas
+}
+cref "-O3 -march=native" native && cref "-O3" O3 ||
+  { echo "bench: cannot compile bench/cref.c" >&2; exit 1; }
+export LUA_CPATH="$B/?.so;;"
+
+$HEBB -e 'require "hebb"' || { echo "bench: $HEBB does not run" >&2; exit 1; }
+
+# --- what the table header reports --------------------------------------
+put env.date "$(date -u '+%Y-%m-%d %H:%M UTC')"
+put env.cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+put env.cores "$(nproc)"
+put env.load "$(cut -d" " -f1-3 /proc/loadavg)"
+put env.OPENBLAS_CORETYPE "${OPENBLAS_CORETYPE:-unset}"
+put env.HEBB_THREADS "${HEBB_THREADS:-unset}"
+put env.OMP_NUM_THREADS "${OMP_NUM_THREADS:-unset}"
+put env.OPENBLAS_NUM_THREADS "${OPENBLAS_NUM_THREADS:-unset}"
+put env.numpy_blas "$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3)"
+put env.cc "$($CC --version | head -1)"
+put env.n "$N"
+put env.reps "$REPS"
+put env.loop "$LOOP"
+put env.rounds "$ROUNDS"
+
+# --- the runs -------------------------------------------------------------
+# Every side runs ROUNDS times, in turn, and the report keeps the best of
+# each: the machine is shared, and numpy/torch run in their own process.
+r=1
+while [ $r -le "$ROUNDS" ]; do
+  step hebb $HEBB bench/hebb.lua $N $REPS $LOOP $MM
+  step numpy_torch $PY bench/ref.py $N $REPS $LOOP $MM
+  r=$((r + 1))
+done
+
+# start-up: hyperfine if present, else 200 runs timed here
+if command -v hyperfine > /dev/null 2>&1; then
+  put env.startup_method "median of hyperfine -N --warmup 20 --runs 200"
+  if hyperfine -N --warmup 20 --runs 200 --export-csv $B/startup.csv \
+       "$HEBB -e ''" "lua5.4 -e ''" > $B/startup.log 2>&1; then
+    awk -F, 'NR == 2 { print "startup.hebb", $4 } NR == 3 { print "startup.lua", $4 }' \
+      $B/startup.csv >> $RES
+  else
+    echo "bench: start-up FAILED:" >&2; cat $B/startup.log >&2; fail=1
+  fi
+else
+  put env.startup_method "mean of 200 runs timed by the script"
+  for prog in "$HEBB" lua5.4; do
+    t0=$(date +%s%N)
+    i=0
+    while [ $i -lt 200 ]; do
+      $prog -e '' || { echo "bench: $prog -e '' FAILED" >&2; fail=1; break; }
+      i=$((i + 1))
+    done
+    t1=$(date +%s%N)
+    key=startup.hebb; [ "$prog" = lua5.4 ] && key=startup.lua
+    put $key "$(awk "BEGIN { print ($t1 - $t0) / 200 / 1e9 }")"
+  done
+fi
+
+# --- the table --------------------------------------------------------------
+$HEBB bench/report.lua $RES build/bench.md || fail=1
+exit $fail
