@@ -4,7 +4,7 @@
 # Installs what is missing with apt-get when run as root; otherwise stops
 # with the exact command to run.
 set -e
-build="gcc make pkg-config liblua5.4-dev libopenblas-openmp-dev libreadline-dev"
+build="gcc make pkg-config liblua5.4-dev libopenblas-openmp-dev libfftw3-dev libreadline-dev"
 test_="lua5.4 luajit tmux valgrind"
 bench="python3-numpy python3-torch hyperfine"
 case "$1" in
