@@ -292,6 +292,18 @@ int hebb_linalg_pinv(const hebb_tensor *a, double rcond, hebb_tensor **out);
 /* ord: "fro", "nuc", "1", "-1", "2", "-2", "inf", "-inf" */
 int hebb_linalg_norm(const hebb_tensor *a, const char *ord, hebb_tensor **out);
 int hebb_linalg_cond(const hebb_tensor *a, hebb_tensor **out);
+/* contractions (contract.c): einsum subscripts ("ij,jk->ik"; implicit
+   output: the indices seen once, in ASCII order); tensordot over the 0-based
+   dims da[k] of a and db[k] of b; ncon with labels[k] holding ops[k]->ndim
+   labels (positive: contracted, negative: open, -1 first in the result),
+   contracted in ascending label order, or greedily (smallest intermediate
+   first) */
+int hebb_einsum(const char *subscripts, int n, hebb_tensor *const *ops,
+                hebb_tensor **out);
+int hebb_tensordot(const hebb_tensor *a, const hebb_tensor *b, int nd,
+                   const int *da, const int *db, hebb_tensor **out);
+int hebb_ncon(int n, hebb_tensor *const *ops, const int64_t *const *labels,
+              bool greedy, hebb_tensor **out);
 
 /* --- randomness -------------------------------------------------------- */
 void hebb_rng_init(hebb_rng *g, uint64_t seed, uint64_t stream);
@@ -346,6 +358,25 @@ int hebb_sparse_diagonal(const hebb_sparse *s, hebb_tensor **out);
 int hebb_sparse_eigsh(const hebb_sparse *s, int64_t k, bool largest,
                       double tol, int64_t maxiter, int64_t ncv, uint64_t seed,
                       hebb_tensor **w, hebb_tensor **v);
+
+/* --- discrete Fourier transforms (hebb.fft, FFTW3) --------------------- */
+/* X_k = sum_j x_j e^{-2 pi i jk/n} along dim (0-based); the inverse has
+   e^{+...} and divides by n (numpy's "backward" norm).  Real inputs become
+   complex (f32 -> c64, others -> c128).  rfft: real input, the n/2+1
+   non-negative frequencies; irfft: n real outputs (n < 0: 2(m-1) for m
+   input entries).  Results are the same bits at any thread count. */
+int hebb_fft(const hebb_tensor *a, int dim, bool inverse, hebb_tensor **out);
+int hebb_rfft(const hebb_tensor *a, int dim, hebb_tensor **out);
+int hebb_irfft(const hebb_tensor *a, int64_t n, int dim, hebb_tensor **out);
+/* over dims[0..ndims-1] (ndims 0: every dimension) */
+int hebb_fftn(const hebb_tensor *a, int ndims, const int *dims, bool inverse,
+              hebb_tensor **out);
+/* the zero frequency to the centre (inverse: back); ndims 0: all dims */
+int hebb_fftshift(const hebb_tensor *a, int ndims, const int *dims,
+                  bool inverse, hebb_tensor **out);
+/* sample frequencies of an n-point transform with spacing d (f64, numpy's
+   order); half: those of rfft */
+hebb_tensor *hebb_fftfreq(int64_t n, double d, bool half);
 
 /* FFI-END */
 

@@ -107,6 +107,7 @@ static const luaL_Reg natives[] = {
   {"hebb.tensor", luaopen_hebb_tensor},
   {"hebb.linalg", luaopen_hebb_linalg},
   {"hebb.sparse", luaopen_hebb_sparse},
+  {"hebb.fft", luaopen_hebb_fft},
   {NULL, NULL}
 };
 

@@ -43,6 +43,7 @@ int luaopen_hebb(lua_State *L);
 int luaopen_hebb_tensor(lua_State *L);
 int luaopen_hebb_linalg(lua_State *L);
 int luaopen_hebb_sparse(lua_State *L);
+int luaopen_hebb_fft(lua_State *L);
 /* registers l[] into the tables at stack indices 'module' and 'methods'
    (absolute); the tensor metatable must be at 'mt' */
 void hebbL_register(lua_State *L, const hebb_lreg *l, int module, int methods,
@@ -95,6 +96,7 @@ void hebbL_open_index(lua_State *L, int module, int methods, int mt);
 void hebbL_open_linalg(lua_State *L, int module, int methods, int mt);
 void hebbL_open_random(lua_State *L, int module, int methods, int mt);
 void hebbL_open_complex(lua_State *L, int module, int methods, int mt);
+void hebbL_open_contract(lua_State *L, int module, int methods, int mt);
 
 /* --- l_view.c: t[k] and t[k] = v (k an integer or an index table) --- */
 int hebbL_index_get(lua_State *L, hebb_tensor *t, int key);
