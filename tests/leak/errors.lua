@@ -60,6 +60,18 @@ fails(function() return T.dot(T.ones(3), T.ones(4)) end)
 fails(function() return T.randint(5, 1, 3) end)
 fails(function() return T.rand(-1) end)
 fails(function() T.Generator(1):set_state({}) end)
+-- contractions
+fails(function() return T.einsum("ij,jk->ik", a, a) end)
+fails(function() return T.ncon({a, a}, {{1, 2}, {1, 1, 3}}) end)
+-- linear algebra, FFT, sparse
+local la, fft, sparse = require "hebb.linalg", require "hebb.fft", require "hebb.sparse"
+fails(function() return la.inv(T.zeros(3, 3)) end)
+fails(function() return la.cholesky(-T.eye(3)) end)
+fails(function() return la.solve(T.eye(3), T.ones(4)) end)
+fails(function() return fft.fft(a, 3) end)
+fails(function() return fft.rfft(T.ones(4, {dtype = "c128"})) end)
+fails(function() return sparse.csr({1, 5}, {1, 1}, {1.0, 2.0}, {3, 3}) end)
+fails(function() return sparse.eye(3):matmul(T.ones(4)) end)
 
 -- normal work in between, so leaks of successful paths show too
 for _ = 1, 20 do
@@ -68,6 +80,11 @@ for _ = 1, 20 do
   local z = T.cat({x, x}, 1)[{{2, 30, 3}, {}}]:contiguous()
   local v, i = z:max(2)
   local _ = y:mean() + v:sum() + i:sum() + z:std()
+  local u, sv = la.svd(x)
+  local f = fft.ifft(fft.fft(x:t():contiguous()))
+  local L = sparse.eye(17) * 2
+  local _ = u:sum() + sv:sum() + f:abs():sum() + L:matmul(x):sum()
+  local _ = T.einsum("ij,kj->ik", x, x):sum()
 end
 collectgarbage()
 hebb.alloc_trim()
