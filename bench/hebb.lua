@@ -124,6 +124,75 @@ local function matmul(t)
   out("c.sgemm_core", native.blas_core())
 end
 
+-- 5. 512 x 512 f64 svd and eigh (LAPACK gesdd and syevd, which hebb runs
+-- single-threaded; the goal is against numpy at one BLAS thread, ref.py;
+-- the same LAPACK calls from C, in this process, are shown beside it)
+local function linalg()
+  local la = require "hebb.linalg"
+  local A = T.randn(512, 512)
+  local S = A + A:t()
+  local U, s, Vh = la.svd(A)
+  assert((T.matmul(U * s, Vh) - A):abs():max() < 1e-10,
+         "svd: U diag(s) Vh is not A")
+  local w, V = la.eigh(S)
+  assert((T.matmul(S, V) - V * w):abs():max() < 1e-10,
+         "eigh: S V is not V diag(w)")
+  out("hebb.linalg_threads", 1)
+  native.lapack_setup(512, A:reshape(512 * 512):totable())
+  interleaved(math.max(3, REPS // 4), {
+    {"hebb.svd512", timed(function() la.svd(A) end)},
+    {"c.dgesdd512", function() return native.dgesdd() end},
+    {"hebb.eigh512", timed(function() la.eigh(S) end)},
+    {"c.dsyevd512", function() return native.dsyevd() end},
+  })
+end
+
+-- 6. spmv on the 256 x 256 periodic lattice Laplacian into a preallocated
+-- y, against the plain CSR loop (cref.c) over the same triplets and x, at
+-- 1 thread and at hebb's default
+local function spmv(default)
+  local L = require("hebb.graph").lattice{dims = {256, 256}, periodic = true}
+                                    :laplacian()
+  local n = 256 * 256
+  local x, y = T.rand(n), T.zeros(n)
+  local r, c, v = L:triplets()
+  native.spmv_setup(r:totable(), c:totable(), v:totable(), x:totable(), n)
+  out("spmv.nnz", L:nnz())
+  for _, t in ipairs(default == 1 and {1} or {1, default}) do
+    hebb.threads(t)
+    L:matmul(x, {out = y})
+    native.spmv(t)
+    for _, i in ipairs({1, 257, n // 2 + 3, n}) do
+      assert(close(y:get(i), native.spmv_y(i)), "spmv differs from the C loop")
+    end
+    interleaved(REPS * 5, {
+      {"hebb." .. t .. "t.spmv", timed(function() L:matmul(x, {out = y}) end)},
+      {"c.native." .. t .. "t.spmv", function() return native.spmv(t) end},
+    })
+  end
+  hebb.threads(default)
+end
+
+-- 7. a 2^20-point complex FFT at hebb's default threads; "not available"
+-- (not a failure) while hebb.fft cannot be loaded
+local function fft()
+  local ok, F = pcall(require, "hebb.fft")
+  if not ok then
+    out("hebb.fft_available", "no")
+    return
+  end
+  out("hebb.fft_available", "yes")
+  local n = 1 << 20
+  local z = T.complex(T.randn(n), T.randn(n))
+  local Z = F.fft(z)
+  -- Parseval: sum |Z|^2 = n sum |z|^2
+  local ez, eZ = (z:abs() ^ 2):sum(), (Z:abs() ^ 2):sum()
+  assert(math.abs(eZ - n * ez) <= 1e-9 * n * ez, "fft: Parseval fails")
+  interleaved(math.max(3, REPS // 2), {
+    {"hebb.fft", timed(function() F.fft(z) end)},
+  })
+end
+
 -- each section runs even when another fails (an API may be missing); any
 -- failure makes the exit status non-zero
 local failed = false
@@ -162,4 +231,7 @@ section("elementwise and sums", function()
   end
 end)
 section("matmul", matmul, default)
+section("linalg", linalg)
+section("spmv", spmv, default)
+section("fft", fft)
 if failed then os.exit(1) end

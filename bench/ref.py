@@ -1,8 +1,12 @@
 """ref.py -- the numpy and torch side of `make bench`.
 
-usage: /usr/bin/python3 bench/ref.py N REPS DISPATCH_LOOP MATMUL_N
+usage: /usr/bin/python3 bench/ref.py N REPS DISPATCH_LOOP MATMUL_N [linalg]
 
-Debian's numpy and torch load only under /usr/bin/python3.  Prints one
+Debian's numpy and torch load only under /usr/bin/python3.  With the last
+argument "linalg" only numpy's svd and eigh run, and their keys start with
+"numpy1t." instead of "numpy.": bench/run.sh runs that pass with
+OPENBLAS_NUM_THREADS=1 (threadpoolctl is not in Debian's python3 here), so
+that numpy's LAPACK runs at one thread, as hebb's does.  Prints one
 "key value" line per measurement (times in seconds, the best of REPS after
 a warm-up), the same protocol as bench/hebb.lua.  Both libraries run with
 their own default thread counts, which are printed too.  Exits non-zero if
@@ -13,6 +17,7 @@ import time
 import timeit
 
 N, REPS, LOOP, MM = (int(x) for x in sys.argv[1:5])
+LINALG_ONLY = sys.argv[5:6] == ["linalg"]
 
 
 def out(key, value):
@@ -36,15 +41,40 @@ def dispatch(a, b, loop):
     return min(timer.repeat(repeat=5, number=loop)) / loop
 
 
+def blas_threads(prefix):
+    """numpy's BLAS is Debian's libblas.so.3; ask it when it is OpenBLAS"""
+    try:
+        import ctypes
+        blas = ctypes.CDLL("libblas.so.3")
+        out(prefix + ".blas_threads", blas.openblas_get_num_threads())
+    except (OSError, AttributeError):
+        out(prefix + ".blas_threads", "?")
+
+
+def bench_linalg(prefix):
+    """512 x 512 f64 svd (gesdd) and eigh (syevd), as bench/hebb.lua"""
+    import numpy as np
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((512, 512))
+    s = a + a.T
+    reps = max(3, REPS // 4)
+    out(prefix + ".svd512", best(reps, lambda: np.linalg.svd(a)))
+    out(prefix + ".eigh512", best(reps, lambda: np.linalg.eigh(s)))
+
+
+def bench_fft():
+    """a 2^20-point complex128 FFT (pocketfft, one thread)"""
+    import numpy as np
+    rng = np.random.default_rng(3)
+    n = 1 << 20
+    z = rng.standard_normal(n) + 1j * rng.standard_normal(n)
+    out("numpy.fft", best(max(3, REPS // 2), lambda: np.fft.fft(z)))
+
+
 def bench_numpy():
     import numpy as np
     out("numpy.version", np.__version__)
-    try:  # numpy's BLAS is Debian's libblas.so.3; ask it when it is OpenBLAS
-        import ctypes
-        blas = ctypes.CDLL("libblas.so.3")
-        out("numpy.blas_threads", blas.openblas_get_num_threads())
-    except (OSError, AttributeError):
-        out("numpy.blas_threads", "?")
+    blas_threads("numpy")
     a1, b1 = np.ones(1), np.ones(1)
     out("numpy.dispatch", dispatch(a1, b1, LOOP))
     rng = np.random.default_rng(1)
@@ -64,6 +94,13 @@ def bench_numpy():
     mo = np.zeros((MM, MM), dtype=np.float32)
     out("numpy.sgemm", best(max(3, REPS // 2),
                             lambda: np.matmul(ma, mb, out=mo)))
+    bench_linalg("numpy")
+    bench_fft()
+
+
+def bench_numpy_1t():
+    blas_threads("numpy1t")
+    bench_linalg("numpy1t")
 
 
 def bench_torch():
@@ -97,7 +134,10 @@ def bench_torch():
 
 
 status = 0
-for name, run in (("numpy", bench_numpy), ("torch", bench_torch)):
+runs = (("numpy", bench_numpy), ("torch", bench_torch))
+if LINALG_ONLY:
+    runs = (("numpy1t", bench_numpy_1t),)
+for name, run in runs:
     try:
         run()
     except Exception as e:  # report, go on with the other library

@@ -79,6 +79,9 @@ r=1
 while [ $r -le "$ROUNDS" ]; do
   step hebb $HEBB bench/hebb.lua $N $REPS $LOOP $MM
   step numpy_torch $PY bench/ref.py $N $REPS $LOOP $MM
+  # numpy's svd and eigh again with its OpenBLAS at one thread, as hebb's
+  # LAPACK runs; the variable is set for this python process only
+  step numpy_1t env OPENBLAS_NUM_THREADS=1 $PY bench/ref.py $N $REPS $LOOP $MM linalg
   r=$((r + 1))
 done
 
