@@ -157,19 +157,10 @@ static const hebb_lreg fft_funcs[] = {
 };
 
 int luaopen_hebb_fft(lua_State *L) {
-  int module;
-  luaL_requiref(L, "hebb.tensor", luaopen_hebb_tensor, 0);  /* metatable */
-  lua_pop(L, 1);
-  lua_newtable(L);
-  module = lua_gettop(L);
-  luaL_getmetatable(L, HEBB_TENSOR_MT);
-  hebbL_register(L, fft_funcs, module, module, module + 1);
-  lua_pop(L, 1);
-  hebbL_setdoc(L, module, "hebb.fft\n\nDiscrete Fourier transforms over "
-               "FFTW3: fft, ifft, rfft, irfft along any dimension, fftn, "
-               "ifftn, fftfreq, rfftfreq, fftshift, ifftshift.  numpy's "
-               "conventions (forward unnormalized, inverse divided by n); "
-               "results are the same bits at any thread count.  See "
-               "docs/fft.md.");
-  return 1;
+  return hebbL_newmodule(L, fft_funcs,
+    "hebb.fft\n\nDiscrete Fourier transforms over FFTW3: fft, ifft, "
+    "rfft, irfft along any dimension, fftn, ifftn, fftfreq, rfftfreq, "
+    "fftshift, ifftshift.  numpy's conventions (forward unnormalized, "
+    "inverse divided by n); results are the same bits at any thread "
+    "count.  See docs/fft.md.");
 }

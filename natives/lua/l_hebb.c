@@ -70,6 +70,22 @@ void hebbL_register(lua_State *L, const hebb_lreg *l, int module, int methods,
   }
 }
 
+/* A module of functions over tensors (hebb.linalg, hebb.fft, ...): loads
+   hebb.tensor for the metatable its functions take as upvalue, registers
+   l and documents the module.  Leaves the module table on the stack. */
+int hebbL_newmodule(lua_State *L, const hebb_lreg *l, const char *doc) {
+  int module;
+  luaL_requiref(L, "hebb.tensor", luaopen_hebb_tensor, 0);
+  lua_pop(L, 1);
+  lua_newtable(L);
+  module = lua_gettop(L);
+  luaL_getmetatable(L, HEBB_TENSOR_MT);
+  hebbL_register(L, l, module, module, module + 1);
+  lua_pop(L, 1);
+  hebbL_setdoc(L, module, doc);
+  return 1;
+}
+
 /* --- embedded Lua sources ---------------------------------------------- */
 
 static const hebb_embedded *find_embedded(const char *modname) {

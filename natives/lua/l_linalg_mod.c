@@ -275,21 +275,12 @@ static const hebb_lreg linalg_funcs[] = {
 };
 
 int luaopen_hebb_linalg(lua_State *L) {
-  int module;
-  luaL_requiref(L, "hebb.tensor", luaopen_hebb_tensor, 0);  /* metatable */
-  lua_pop(L, 1);
-  lua_newtable(L);
-  module = lua_gettop(L);
-  luaL_getmetatable(L, HEBB_TENSOR_MT);
-  hebbL_register(L, linalg_funcs, module, module, module + 1);
-  lua_pop(L, 1);
-  hebbL_setdoc(L, module, "hebb.linalg\n\nDense linear algebra over LAPACK "
-               "(OpenBLAS): solve, lstsq, inv, det, slogdet, cholesky, qr, "
-               "eigh, svd (also truncated to a rank), expm, matrix_power, "
-               "powm_psd, pinv, norm, cond.  Every function takes batches "
-               "(a tensor {..., m, n} is a stack of m x n matrices) in f64 "
-               "or f32 (other real dtypes compute in f64); inputs are never "
-               "modified.  Results are the same at any thread count.  See "
-               "docs/linalg.md.");
-  return 1;
+  return hebbL_newmodule(L, linalg_funcs,
+    "hebb.linalg\n\nDense linear algebra over LAPACK (OpenBLAS): "
+    "solve, lstsq, inv, det, slogdet, cholesky, qr, eigh, svd (also "
+    "truncated to a rank), expm, matrix_power, powm_psd, pinv, norm, "
+    "cond.  Every function takes batches (a tensor {..., m, n} is a "
+    "stack of m x n matrices) in f64 or f32 (other real dtypes compute "
+    "in f64); inputs are never modified.  Results are the same at any "
+    "thread count.  See docs/linalg.md.");
 }

@@ -50,6 +50,7 @@ void hebbL_register(lua_State *L, const hebb_lreg *l, int module, int methods,
                     int mt);
 void hebbL_setdoc(lua_State *L, int idx, const char *doc);
 int hebbL_doc(lua_State *L);   /* hebb.doc(value [, text]) */
+int hebbL_newmodule(lua_State *L, const hebb_lreg *l, const char *doc);
 int hebbL_run_embedded(lua_State *L, const char *modname, int nargs);
 
 /* --- l_tensor.c: the tensor userdata --- */
