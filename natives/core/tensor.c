@@ -123,20 +123,37 @@ static int check_shape(int ndim, const int64_t *shape, int64_t *numel) {
   return HEBB_OK;
 }
 
+/* A storage record carries room for INLINE_BYTES of elements: a tensor of
+   up to 4 doubles needs no block from the allocator (a 1-element `a + b`
+   is dominated by such bookkeeping).  Bigger storage comes from alloc.c,
+   64-byte aligned. */
+#define INLINE_BYTES 32
+
+typedef struct storage_block {
+  hebb_storage s;
+  double inline_data[INLINE_BYTES / sizeof(double)];
+} storage_block;
+
+static char *storage_data(hebb_storage *s) {
+  storage_block *b = (storage_block *)s;
+  return s->nbytes <= INLINE_BYTES ? (char *)b->inline_data :
+         hebb_alloc_bytes((size_t)s->nbytes);
+}
+
 hebb_tensor *hebb_empty(int dtype, int ndim, const int64_t *shape) {
   int64_t numel = 0;
   hebb_storage *s;
   hebb_tensor *t;
   if (hebb_check_dtype_any(dtype, "tensor") || check_shape(ndim, shape, &numel))
     return NULL;
-  s = take(&storages, sizeof(*s));
+  s = take(&storages, sizeof(storage_block));
   t = hebb_tensor_alloc_header();
   if (!s || !t) goto nomem;
   s->refcount = 1;
   s->version = 0;
   s->device = 0;
   s->nbytes = numel * hebb_dtype_size(dtype);
-  s->data = hebb_alloc_bytes((size_t)s->nbytes);
+  s->data = storage_data(s);
   if (!s->data) goto nomem;
   t->dtype = dtype;
   t->ndim = ndim;
@@ -186,7 +203,7 @@ void hebb_retain(hebb_tensor *t) {
 
 static void storage_release(hebb_storage *s) {
   if (s && --s->refcount == 0) {
-    hebb_free_bytes(s->data, (size_t)s->nbytes);
+    if (s->nbytes > INLINE_BYTES) hebb_free_bytes(s->data, (size_t)s->nbytes);
     give(&storages, s);
   }
 }
