@@ -279,6 +279,9 @@ int hebb_linalg_cholesky(const hebb_tensor *a, hebb_tensor **out);
 int hebb_linalg_qr(const hebb_tensor *a, hebb_tensor **q, hebb_tensor **r);
 int hebb_linalg_eigh(const hebb_tensor *a, hebb_tensor **w,
                      hebb_tensor **v);                  /* v may be NULL */
+/* general square matrices: complex eigenvalues w (LAPACK's order) and, when
+   v is not NULL, the unit-norm right eigenvectors as columns (geev) */
+int hebb_linalg_eig(const hebb_tensor *a, hebb_tensor **w, hebb_tensor **v);
 int hebb_linalg_svd(const hebb_tensor *a, bool full, hebb_tensor **u,
                     hebb_tensor **s, hebb_tensor **vh); /* u, vh may be NULL */
 int hebb_linalg_svd_rank(const hebb_tensor *a, int64_t rank, hebb_tensor **u,

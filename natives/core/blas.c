@@ -43,6 +43,10 @@ static void load_lapack(void *h) {
     LAPACK(gelsd);
 #undef LAPACK
   }
+  api.heevd[0] = (hebb_heevd_fn)sym(h, "cheevd_");
+  api.heevd[1] = (hebb_heevd_fn)sym(h, "zheevd_");
+  api.geev[0] = (hebb_geev_fn)sym(h, "cgeev_");
+  api.geev[1] = (hebb_geev_fn)sym(h, "zgeev_");
 }
 
 static void load(void) {

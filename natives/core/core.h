@@ -174,6 +174,20 @@ typedef void (*hebb_syevd_fn)(const char *jobz, const char *uplo,
                               void *work, const int *lwork, int *iwork,
                               const int *liwork, int *info, size_t ljobz,
                               size_t luplo);
+/* cheevd_/zheevd_: the complex Hermitian eigensolver */
+typedef void (*hebb_heevd_fn)(const char *jobz, const char *uplo,
+                              const int *n, void *a, const int *lda, void *w,
+                              void *work, const int *lwork, void *rwork,
+                              const int *lrwork, int *iwork,
+                              const int *liwork, int *info, size_t ljobz,
+                              size_t luplo);
+/* cgeev_/zgeev_: eigenvalues and vectors of a general complex matrix */
+typedef void (*hebb_geev_fn)(const char *jobvl, const char *jobvr,
+                             const int *n, void *a, const int *lda, void *w,
+                             void *vl, const int *ldvl, void *vr,
+                             const int *ldvr, void *work, const int *lwork,
+                             void *rwork, int *info, size_t ljobvl,
+                             size_t ljobvr);
 typedef void (*hebb_gesdd_fn)(const char *jobz, const int *m, const int *n,
                               void *a, const int *lda, void *s, void *u,
                               const int *ldu, void *vt, const int *ldvt,
@@ -201,6 +215,8 @@ typedef struct hebb_blas_api {
   hebb_syevd_fn syevd[2];
   hebb_gesdd_fn gesdd[2];
   hebb_gelsd_fn gelsd[2];
+  hebb_heevd_fn heevd[2];   /* [0] cheevd, [1] zheevd */
+  hebb_geev_fn geev[2];     /* [0] cgeev, [1] zgeev */
 } hebb_blas_api;
 enum { HEBB_BLAS_ROWMAJOR = 101, HEBB_BLAS_NOTRANS = 111, HEBB_BLAS_TRANS = 112 };
 /* the loaded library, or NULL with an error naming 'who' */

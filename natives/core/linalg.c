@@ -150,7 +150,8 @@ const char *la_which(const la_job *j, char *buf, size_t size) {
 }
 
 const char *la_name(const la_job *j, const char *routine, char *buf) {
-  snprintf(buf, 16, "%c%s", j->p ? 'd' : 's', routine);
+  snprintf(buf, 16, "%c%s", j->cplx ? (j->p ? 'z' : 'c') :
+                              (j->p ? 'd' : 's'), routine);
   return buf;
 }
 

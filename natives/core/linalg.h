@@ -34,6 +34,9 @@ struct la_job {
   int p;                   /* index of the LAPACK tables: 1 d, 0 s */
   int m, n, k;             /* sizes, op-specific */
   int lwork, liwork;       /* from a workspace query */
+  int lrwork;              /* real workspace of complex routines */
+  int cplx;                /* 1: complex routines (c, z), dtype their real
+                              part */
   int64_t count;           /* matrices in the batch */
   int64_t cost;            /* flops per matrix */
   size_t wbytes;
@@ -72,7 +75,7 @@ int la_run(la_job *j);
 void la_end(la_job *j);
 /* "matrix" or "matrix 3 of the batch", for messages about j->bad */
 const char *la_which(const la_job *j, char *buf, size_t size);
-/* "dgetrf" or "sgetrf" */
+/* "dgetrf" or "sgetrf" ("zheevd" or "cheevd" for complex jobs) */
 const char *la_name(const la_job *j, const char *routine, char *buf);
 /* moves the results into the caller's out slots (hebb.h convention); on
    failure releases everything and leaves the made outs NULL */

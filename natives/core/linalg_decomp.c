@@ -1,7 +1,9 @@
 /*
 ** linalg_decomp.c -- factorizations: cholesky (potrf), qr (geqrf/orgqr),
-** eigh (syevd) and svd (gesdd), the last also truncated to a rank.
+** eigh (syevd; heevd for complex), eig (geev) and svd (gesdd), the last
+** also truncated to a rank.
 */
+#include <complex.h>
 #include <string.h>
 
 #include "linalg.h"
@@ -155,6 +157,90 @@ static void eigh_query(la_job *j) {
               (size_t)j->liwork * sizeof(int);
 }
 
+/* dst (n x n, row-major) from the column-major src, conjugated if asked;
+   p: 1 double, 0 float complex */
+static void cm_to_rm_c(int p, const void *src, int n, void *dst, int cj) {
+  int i, c;
+  if (p) {
+    const double _Complex *z = src;
+    double _Complex *d = dst;
+    for (i = 0; i < n; i++)
+      for (c = 0; c < n; c++) {
+        double _Complex x = z[i + (int64_t)c * n];
+        d[(int64_t)i * n + c] = cj ? conj(x) : x;
+      }
+  }
+  else {
+    const float _Complex *z = src;
+    float _Complex *d = dst;
+    for (i = 0; i < n; i++)
+      for (c = 0; c < n; c++) {
+        float _Complex x = z[i + (int64_t)c * n];
+        d[(int64_t)i * n + c] = cj ? conjf(x) : x;
+      }
+  }
+}
+
+/* Complex Hermitian A: the row-major buffer read column-major is
+   A^T = conj(A), also Hermitian, with the same eigenvalues and the
+   conjugate eigenvectors; 'U' reads A's lower triangle as for syevd.  The
+   workspace holds lwork complex, lrwork real and liwork int entries. */
+static void k_heevd(const la_job *j, int64_t k, void *work, la_res *r) {
+  int n = j->n, lda = la_ld(n), info = 0;
+  char jobz = j->opt;
+  size_t rs = (size_t)hebb_dtype_size(j->dtype);
+  char *rwork = (char *)work + (size_t)j->lwork * 2 * rs;
+  int *iwork = (int *)(rwork + (size_t)j->lrwork * rs);
+  void *a = la_mat(j, 0, k);
+  j->B->heevd[j->p](&jobz, "U", &n, a, &lda, la_mat(j, 1, k), work,
+                    &j->lwork, rwork, &j->lrwork, iwork, &j->liwork, &info,
+                    1, 1);
+  r->info = info;
+  if (info == 0 && jobz == 'V') cm_to_rm_c(j->p, a, n, la_mat(j, 2, k), 1);
+}
+
+static void heevd_query(la_job *j) {
+  int n = j->n, lda = la_ld(n), info = 0, mone = -1, iq = 1;
+  char jobz = j->opt;
+  double q[2] = {0, 0}, rq = 0, dummy[4] = {0, 0, 0, 0};
+  size_t rs = (size_t)hebb_dtype_size(j->dtype);
+  j->B->heevd[j->p](&jobz, "U", &n, dummy, &lda, dummy, q, &mone, &rq,
+                    &mone, &iq, &mone, &info, 1, 1);
+  j->lwork = la_lwork(j->dtype, q);
+  j->lrwork = la_lwork(j->dtype, &rq);
+  j->liwork = iq > 1 ? iq : 1;
+  j->wbytes = (size_t)j->lwork * 2 * rs + (size_t)j->lrwork * rs +
+              (size_t)j->liwork * sizeof(int);
+}
+
+static int eigh_complex(const hebb_tensor *a, hebb_tensor ***outs) {
+  const char *who = "linalg.eigh";
+  hebb_tensor *t[3] = {NULL, NULL, NULL};
+  int dt = a->dtype == HEBB_C64 ? HEBB_F32 : HEBB_F64, n, nb = a->ndim - 2;
+  int st, vecs = outs[1] != NULL;
+  la_job j;
+  if ((st = la_matrices(a, 1, who, &n, &n)) ||
+      (st = la_begin(&j, who, dt, hebb_shape_numel(nb, a->shape))))
+    return st;
+  j.cplx = 1;
+  j.n = n;
+  j.opt = vecs ? 'V' : 'N';
+  j.cost = (int64_t)(vecs ? 36 : 16) * n * n * n / 3 + 1;
+  j.fn = k_heevd;
+  heevd_query(&j);
+  t[0] = la_load(a, a->dtype, nb, a->shape, 0);
+  t[1] = t[0] ? la_new(dt, nb, a->shape, n, -1) : NULL;
+  t[2] = t[1] && vecs ? la_new(a->dtype, nb, a->shape, n, n) : NULL;
+  if (!t[1] || (vecs && !t[2])) return la_drop(hebb_last_status(), 3, t);
+  la_operand(&j, 0, t[0]);
+  la_operand(&j, 1, t[1]);
+  if (vecs) la_operand(&j, 2, t[2]);
+  st = run(&j, la_not_converged, "heevd");
+  la_drop(0, 1, &t[0]);
+  if (st != HEBB_OK) return la_drop(st, 3, t);
+  return la_deliver(vecs ? 2 : 1, outs, t + 1, who);
+}
+
 int hebb_linalg_eigh(const hebb_tensor *a, hebb_tensor **w, hebb_tensor **v) {
   const char *who = "linalg.eigh";
   hebb_tensor *t[3] = {NULL, NULL, NULL}, **outs[2];
@@ -162,6 +248,7 @@ int hebb_linalg_eigh(const hebb_tensor *a, hebb_tensor **w, hebb_tensor **v) {
   la_job j;
   outs[0] = w;
   outs[1] = v;
+  if (hebb_is_complex(a->dtype)) return eigh_complex(a, outs);
   if ((st = la_batch(a, 1, who, &dt, &n, &n, &j))) return st;
   j.n = n;
   j.opt = v ? 'V' : 'N';
@@ -176,6 +263,68 @@ int hebb_linalg_eigh(const hebb_tensor *a, hebb_tensor **w, hebb_tensor **v) {
   la_operand(&j, 1, t[1]);
   if (v) la_operand(&j, 2, t[2]);
   st = run(&j, la_not_converged, "syevd");
+  la_drop(0, 1, &t[0]);
+  if (st != HEBB_OK) return la_drop(st, 3, t);
+  return la_deliver(v ? 2 : 1, outs, t + 1, who);
+}
+
+/* --- eig --------------------------------------------------------------- */
+
+/* A is loaded transposed, so LAPACK sees A itself; its column-major right
+   eigenvectors go through the workspace: lwork complex, then n*n complex
+   (VR), then 2n real entries (rwork). */
+static void k_geev(const la_job *j, int64_t k, void *work, la_res *r) {
+  int n = j->n, lda = la_ld(n), info = 0, one = 1;
+  char jobvr = j->opt;
+  size_t cs = 2 * (size_t)hebb_dtype_size(j->dtype);
+  char *vr = (char *)work + (size_t)j->lwork * cs;
+  char *rwork = vr + (size_t)n * n * cs;
+  j->B->geev[j->p]("N", &jobvr, &n, la_mat(j, 0, k), &lda, la_mat(j, 1, k),
+                   NULL, &one, vr, &lda, work, &j->lwork, rwork, &info, 1, 1);
+  r->info = info;
+  if (info == 0 && jobvr == 'V') cm_to_rm_c(j->p, vr, n, la_mat(j, 2, k), 0);
+}
+
+static void geev_query(la_job *j) {
+  int n = j->n, lda = la_ld(n), info = 0, mone = -1, one = 1;
+  char jobvr = j->opt;
+  double q[2] = {0, 0}, dummy[4] = {0, 0, 0, 0};
+  size_t cs = 2 * (size_t)hebb_dtype_size(j->dtype);
+  j->B->geev[j->p]("N", &jobvr, &n, dummy, &lda, dummy, NULL, &one, dummy,
+                   &lda, q, &mone, dummy, &info, 1, 1);
+  j->lwork = la_lwork(j->dtype, q);
+  j->wbytes = (size_t)j->lwork * cs + (size_t)n * n * cs +
+              (size_t)(2 * n + 1) * (cs / 2);
+}
+
+int hebb_linalg_eig(const hebb_tensor *a, hebb_tensor **w, hebb_tensor **v) {
+  const char *who = "linalg.eig";
+  hebb_tensor *t[3] = {NULL, NULL, NULL}, **outs[2];
+  int dt = HEBB_F64, cdt, n, nb = a->ndim - 2, st;
+  la_job j;
+  outs[0] = w;
+  outs[1] = v;
+  if (hebb_is_complex(a->dtype))
+    dt = a->dtype == HEBB_C64 ? HEBB_F32 : HEBB_F64;
+  else if ((st = la_dtype(a, who, &dt))) return st;
+  cdt = dt == HEBB_F32 ? HEBB_C64 : HEBB_C128;
+  if ((st = la_matrices(a, 1, who, &n, &n)) ||
+      (st = la_begin(&j, who, dt, hebb_shape_numel(nb, a->shape))))
+    return st;
+  j.cplx = 1;
+  j.n = n;
+  j.opt = v ? 'V' : 'N';
+  j.cost = (int64_t)(v ? 100 : 40) * n * n * n / 3 + 1;
+  j.fn = k_geev;
+  geev_query(&j);
+  t[0] = la_load(a, cdt, nb, a->shape, 1);
+  t[1] = t[0] ? la_new(cdt, nb, a->shape, n, -1) : NULL;
+  t[2] = t[1] && v ? la_new(cdt, nb, a->shape, n, n) : NULL;
+  if (!t[1] || (v && !t[2])) return la_drop(hebb_last_status(), 3, t);
+  la_operand(&j, 0, t[0]);
+  la_operand(&j, 1, t[1]);
+  if (v) la_operand(&j, 2, t[2]);
+  st = run(&j, la_not_converged, "geev");
   la_drop(0, 1, &t[0]);
   if (st != HEBB_OK) return la_drop(st, 3, t);
   return la_deliver(v ? 2 : 1, outs, t + 1, who);

@@ -92,6 +92,18 @@ static int l_eigh(lua_State *L) {
   return results(L, 2, box, r, hebb_linalg_eigh(a, &r[0], &r[1]));
 }
 
+static int l_eig(lua_State *L) {
+  hebb_tensor *a = hebbL_check(L, 1), **box[2], *r[2];
+  boxes(L, 2, box, r);
+  return results(L, 2, box, r, hebb_linalg_eig(a, &r[0], &r[1]));
+}
+
+static int l_eigvals(lua_State *L) {
+  hebb_tensor *a = hebbL_check(L, 1), **box[1], *r[1];
+  boxes(L, 1, box, r);
+  return results(L, 1, box, r, hebb_linalg_eig(a, &r[0], NULL));
+}
+
 static int l_eigvalsh(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), **box[1], *r[1];
   boxes(L, 1, box, r);
@@ -215,12 +227,25 @@ static const hebb_lreg linalg_funcs[] = {
    "diagonal may be negative)."},
   {"eigh", l_eigh, HEBB_FN,
    "linalg.eigh(A)  ->  w, V\n\nEigenvalues (ascending) and orthonormal "
-   "eigenvectors of real symmetric matrices: A V = V diag(w), eigenvector i "
-   "is the column V[{{}, i}] (syevd, divide and conquer).  Only the lower "
-   "triangle of A is read.  Each eigenvector's sign is arbitrary."},
+   "eigenvectors of real symmetric or complex Hermitian matrices: A V = V "
+   "diag(w), eigenvector i is the column V[{{}, i}] (syevd; heevd for c128 "
+   "and c64, divide and conquer).  w is real (f64, f32 for f32 and c64 "
+   "input), V has A's dtype.  Only the lower triangle of A is read.  Each "
+   "eigenvector's sign (complex: phase) is arbitrary."},
   {"eigvalsh", l_eigvalsh, HEBB_FN,
-   "linalg.eigvalsh(A)\n\nThe eigenvalues (ascending) of real symmetric "
-   "matrices, without the eigenvectors (faster than linalg.eigh)."},
+   "linalg.eigvalsh(A)\n\nThe eigenvalues (ascending, real) of real "
+   "symmetric or complex Hermitian matrices, without the eigenvectors "
+   "(faster than linalg.eigh)."},
+  {"eig", l_eig, HEBB_FN,
+   "linalg.eig(A)  ->  w, V\n\nEigenvalues and right eigenvectors of general "
+   "(non-symmetric) square matrices: A V = V diag(w), eigenvector i is the "
+   "column V[{{}, i}], each of unit norm (geev).  w and V are complex (c128; "
+   "c64 for f32 and c64 input) and in LAPACK's order, not sorted.  For "
+   "symmetric or Hermitian matrices linalg.eigh is faster and gives real "
+   "w and orthonormal V."},
+  {"eigvals", l_eigvals, HEBB_FN,
+   "linalg.eigvals(A)\n\nThe (complex) eigenvalues of general square "
+   "matrices, without the eigenvectors (faster than linalg.eig)."},
   {"svd", l_svd, HEBB_FN,
    "linalg.svd(A [, {full=true}])  ->  U, S, Vh\n"
    "linalg.svd(A, {rank=chi})  ->  U, S, Vh, discarded\n\nThe singular "
@@ -277,10 +302,11 @@ static const hebb_lreg linalg_funcs[] = {
 int luaopen_hebb_linalg(lua_State *L) {
   return hebbL_newmodule(L, linalg_funcs,
     "hebb.linalg\n\nDense linear algebra over LAPACK (OpenBLAS): "
-    "solve, lstsq, inv, det, slogdet, cholesky, qr, eigh, svd (also "
+    "solve, lstsq, inv, det, slogdet, cholesky, qr, eigh, eig, svd (also "
     "truncated to a rank), expm, matrix_power, powm_psd, pinv, norm, "
     "cond.  Every function takes batches (a tensor {..., m, n} is a "
     "stack of m x n matrices) in f64 or f32 (other real dtypes compute "
-    "in f64); inputs are never modified.  Results are the same at any "
+    "in f64; eigh, eigvalsh, eig and eigvals also take c128 and c64); "
+    "inputs are never modified.  Results are the same at any "
     "thread count.  See docs/linalg.md.");
 }

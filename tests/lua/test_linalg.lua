@@ -193,6 +193,117 @@ check.test("eigh_laplacian_2d", function()
   check.same(linalg.eigvalsh(H), sorted(want), 1e-12)
 end)
 
+-- complex Hermitian matrices (zheevd/cheevd): real ascending eigenvalues
+local function herm(n, batch, dtype)
+  local X = batch and T.randn(batch, n, n, {dtype = dtype or "c128"})
+                   or T.randn(n, n, {dtype = dtype or "c128"})
+  return X + mT(X):conj()
+end
+local function mH(a) return mT(a):conj() end
+
+check.test("eigh_complex_2x2", function()
+  -- [[a, b], [conj b, d]]: (a+d)/2 -+ sqrt(((a-d)/2)^2 + |b|^2) = 2.5 -+ 1.5
+  local A = T.complex(T.tensor({{2, 1}, {1, 3}}), T.tensor({{0, -1}, {1, 0}}))
+  local w, V = linalg.eigh(A)
+  check.eq(w.dtype, "f64"); check.eq(V.dtype, "c128")
+  check.same(w, {1, 4}, 1e-14)
+  near(T.matmul(A, V), V * w, 1e-14, "A V = V diag(w)")
+  near(T.matmul(mH(V), V), T.eye(2), 1e-15, "V^H V = I")
+  check.same(linalg.eigvalsh(A), {1, 4}, 1e-14)
+  -- only the lower triangle is read (the upper one is its conjugate)
+  local lower = A:clone(); lower:set(1, 2, 99)
+  check.same(linalg.eigvalsh(lower), {1, 4}, 1e-14)
+end)
+
+check.test("eigh_complex_random", function()
+  local H = herm(12)
+  local w, V = linalg.eigh(H)
+  near(T.matmul(H, V), V * w, 1e-12, "A V = V diag(w)")
+  near(T.matmul(mH(V), V), T.eye(12), 1e-13, "V^H V = I")
+  local t = w:totable()
+  for i = 2, 12 do check.truthy(t[i - 1] <= t[i], "ascending") end
+  near(linalg.eigvalsh(H), w, 1e-12, "eigvalsh = eigh's w")
+  -- the transpose (a strided view) is conj(H): same eigenvalues
+  near(linalg.eigvalsh(mT(H)), w, 1e-12, "strided input")
+  -- a real symmetric matrix as c128 agrees with dsyevd
+  near(linalg.eigvalsh(T.complex(A3, T.zeros(3, 3))), linalg.eigvalsh(A3), 1e-14, "real")
+  -- batches, and the same bits at 1 and 2 threads
+  local B = herm(6, 5)
+  local wb, Vb = linalg.eigh(B)
+  check.eq(wb.shape[1], 5); check.eq(Vb.shape[3], 6)
+  near(T.matmul(B, Vb), Vb * wb:unsqueeze(-2), 1e-12, "batched")
+  near(wb[3], linalg.eigvalsh(B[3]), 1e-12, "batch element 3")
+  hebb.threads(1); local w1 = linalg.eigvalsh(B)
+  hebb.threads(2); local w2 = linalg.eigvalsh(B)
+  check.truthy(T.equal(w1, w2), "1 and 2 threads")
+  -- c64: cheevd, f32 eigenvalues
+  local H32 = herm(8, nil, "c64")
+  local w32, V32 = linalg.eigh(H32)
+  check.eq(w32.dtype, "f32"); check.eq(V32.dtype, "c64")
+  near(T.matmul(H32, V32), V32 * w32, 1e-4, "c64 eigen-equation")
+  -- empty
+  local we = linalg.eigvalsh(T.zeros(0, 0, {dtype = "c128"}))
+  check.eq(we.shape[1], 0)
+end)
+
+-- general matrices (zgeev/cgeev): complex eigenvalues in LAPACK's order
+local function sorted_eigs(w)   -- {re, im} pairs sorted by re, then im
+  local t = {}
+  for i = 1, w.shape[1] do
+    local re, im = w:get(i)
+    t[i] = {re, im}
+  end
+  table.sort(t, function(a, b)
+    if math.abs(a[1] - b[1]) > 1e-9 then return a[1] < b[1] end
+    return a[2] < b[2]
+  end)
+  return t
+end
+local function colnorms(V) return (V:abs() ^ 2):sum(-2):sqrt() end
+
+check.test("eig_exact", function()
+  -- the rotation generator: +-i
+  local R = T.tensor({{0, -1}, {1, 0}})
+  local w, V = linalg.eig(R)
+  check.eq(w.dtype, "c128"); check.eq(V.dtype, "c128")
+  check.same(sorted_eigs(w), {{0, -1}, {0, 1}}, 1e-15)
+  near(T.matmul(R, V), V * w, 1e-15, "A V = V diag(w)")
+  -- triangular: the diagonal; the companion matrix of (x-1)(x-2)(x-3)
+  check.same(sorted_eigs(linalg.eigvals(T.tensor({{2, 1}, {0, 3}}))), {{2, 0}, {3, 0}}, 1e-15)
+  local C = T.tensor({{6, -11, 6}, {1, 0, 0}, {0, 1, 0}})
+  check.same(sorted_eigs(linalg.eigvals(C)), {{1, 0}, {2, 0}, {3, 0}}, 1e-12)
+  -- a complex input: diag(1+2i, -i) plus a nilpotent part
+  local Z = T.complex(T.tensor({{1, 5}, {0, 0}}), T.tensor({{2, 0}, {0, -1}}))
+  check.same(sorted_eigs(linalg.eigvals(Z)), {{0, -1}, {1, 2}}, 1e-14)
+end)
+
+check.test("eig_random", function()
+  local B = T.randn(7, 7)
+  local w, V = linalg.eig(B)
+  near(T.matmul(B, V), V * w, 1e-13, "A V = V diag(w)")
+  near(colnorms(V), T.ones(7), 1e-14, "unit columns")
+  near(linalg.eigvals(B), w, 1e-13, "eigvals = eig's w")
+  -- the transpose, a strided view
+  local wt, Vt = linalg.eig(mT(B))
+  near(T.matmul(mT(B), Vt), Vt * wt, 1e-13, "strided input")
+  -- integer input computes in c128, f32 and c64 in c64
+  check.eq(linalg.eigvals(T.tensor({{1, 2}, {3, 4}}, {dtype = "i64"})).dtype, "c128")
+  local F = T.randn(5, 5, {dtype = "f32"})
+  local wf, Vf = linalg.eig(F)
+  check.eq(wf.dtype, "c64")
+  near(T.matmul(F, Vf), Vf * wf, 1e-4, "f32")
+  -- batches, and the same bits at 1 and 2 threads
+  local Bb = T.randn(4, 6, 6, {dtype = "c128"})
+  local wb, Vb = linalg.eig(Bb)
+  near(T.matmul(Bb, Vb), Vb * wb:unsqueeze(-2), 1e-12, "batched")
+  hebb.threads(1); local w1 = linalg.eigvals(Bb)
+  hebb.threads(2); local w2 = linalg.eigvals(Bb)
+  check.truthy(T.equal(w1, w2), "1 and 2 threads")
+  check.eq(linalg.eigvals(T.zeros(0, 0)).shape[1], 0)
+  check.raises(function() linalg.eig(M32) end,
+    "linalg.eig: expects square matrices, got shape {3,2}")
+end)
+
 check.test("svd_identities", function()
   for _, shape in ipairs({{7, 4}, {4, 7}, {5, 5}}) do
     local A = T.randn(shape[1], shape[2])
@@ -433,6 +544,10 @@ check.test("errors", function()
   check.raises(function() linalg.matrix_power(A3, 1.5) end, "integer expected")
   check.raises(function() linalg.eigh(T.full({3, 3}, 0 / 0)) end,
     "linalg.eigh: dsyevd did not converge (info=")
+  check.raises(function() linalg.eigvalsh(T.full({3, 3}, 0 / 0) * T.I) end,
+    "linalg.eigh: zheevd")
+  check.raises(function() linalg.eigh(T.zeros(2, 3, {dtype = "c128"})) end,
+    "linalg.eigh: expects square matrices, got shape {2,3}")
   check.raises(function() linalg.svd(T.full({3, 3}, 0 / 0)) end,
     "linalg.svd: dgesdd rejected its input (info=-4")
   check.raises(function() linalg.inv(T.complex(T.eye(2), T.eye(2))) end,
