@@ -28,7 +28,7 @@ DEPS_OK  := $(BUILD)/.deps-build
 NATIVE_MODS := hebb,hebb.tensor
 modname = $(patsubst %.init,%,hebb.$(basename $(notdir $(1))))
 
-.PHONY: all deps test bench demo install clean help docs soak
+.PHONY: all deps test bench demo install clean help docs
 
 all: $(BUILD)/hebb $(BUILD)/libhebb.so $(BUILD)/libhebb.a $(BUILD)/hebb.so hebb
 
@@ -39,7 +39,6 @@ help:
 	@echo "make bench    benchmarks against numpy/torch/hand-written C (ratios)"
 	@echo "make install  PREFIX=... installs binary, library, header, module, .pc"
 	@echo "make docs     regenerate docs/api/*.md from the docstrings"
-	@echo "make soak     long-running leak/fuzz checks (not part of make test)"
 
 $(DEPS_OK): tools/deps.sh
 	@mkdir -p $(BUILD)
@@ -109,9 +108,6 @@ demo: all
 bench: all
 	@sh tools/deps.sh bench
 	@sh bench/run.sh
-
-soak: all
-	@sh tests/soak.sh
 
 # The Lua sources of stdlib/ are built into the binaries; they are installed
 # only for reading, away from package.path (as hebb/tensor.lua on the path

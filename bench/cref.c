@@ -70,7 +70,7 @@
 static int64_t n, m;
 static float *fa, *fb, *fc, *fo, *x32, *ma, *mb, *mc;
 static double *x64;
-static volatile double sink;
+static volatile double sink;   /* the sums land here so they are not dropped */
 static int64_t sp_n, *sp_ptr, *sp_col;   /* the CSR matrix of spmv */
 static double *sp_val, *sp_x, *sp_y;
 static int la_n, la_lwork_svd, la_lwork_eig, la_liwork_eig;
@@ -86,7 +86,7 @@ void dgesdd_(const char *jobz, const int *m, const int *n, double *a,
 void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a,
              const int *lda, double *w, double *work, const int *lwork,
              int *iwork, const int *liwork, int *info, size_t ljobz,
-             size_t luplo);   /* the sums land here so they are not dropped */
+             size_t luplo);
 
 static double now(void) {
   struct timespec ts;
@@ -190,56 +190,50 @@ static int l_setup(lua_State *L) {
   return 0;
 }
 
-static int l_fma(lua_State *L) {
-  int t = checkthreads(L);
-  double t0 = now();
-  if (t == 1) fma_range(fo, fa, fb, fc, n);
+/* the loop a C programmer writes with OpenMP: range(lo, hi) over [0, len)
+   in t even parts (on the calling thread when t is 1); returns the time it
+   took, and keeps the sum of what the parts return in sink */
+typedef double (*Range)(int64_t lo, int64_t hi);
+
+static int timed_split(lua_State *L, int t, int64_t len, Range range) {
+  double part[MAXT] = {0}, s = 0, t0 = now();
+  if (t == 1) s = range(0, len);
   else {
     #pragma omp parallel num_threads(t)
     {
       int id = omp_get_thread_num(), k = omp_get_num_threads();
-      int64_t lo = n * id / k, hi = n * (id + 1) / k;
-      fma_range(fo + lo, fa + lo, fb + lo, fc + lo, hi - lo);
+      part[id] = range(len * id / k, len * (id + 1) / k);
     }
+    for (int i = 0; i < t; i++) s += part[i];
   }
+  sink = s;
   lua_pushnumber(L, now() - t0);
   return 1;
+}
+
+static double fma_part(int64_t lo, int64_t hi) {
+  fma_range(fo + lo, fa + lo, fb + lo, fc + lo, hi - lo);
+  return 0;
+}
+
+static double sum_f64_part(int64_t lo, int64_t hi) {
+  return sum_f64_range(x64 + lo, hi - lo);
+}
+
+static double sum_f32_part(int64_t lo, int64_t hi) {
+  return sum_f32_range(x32 + lo, hi - lo);
+}
+
+static int l_fma(lua_State *L) {
+  return timed_split(L, checkthreads(L), n, fma_part);
 }
 
 static int l_sum_f64(lua_State *L) {
-  int t = checkthreads(L);
-  double part[MAXT] = {0}, s = 0, t0 = now();
-  if (t == 1) s = sum_f64_range(x64, n);
-  else {
-    #pragma omp parallel num_threads(t)
-    {
-      int id = omp_get_thread_num(), k = omp_get_num_threads();
-      int64_t lo = n * id / k, hi = n * (id + 1) / k;
-      part[id] = sum_f64_range(x64 + lo, hi - lo);
-    }
-    for (int i = 0; i < t; i++) s += part[i];
-  }
-  sink = s;
-  lua_pushnumber(L, now() - t0);
-  return 1;
+  return timed_split(L, checkthreads(L), n, sum_f64_part);
 }
 
 static int l_sum_f32(lua_State *L) {
-  int t = checkthreads(L);
-  double part[MAXT] = {0}, s = 0, t0 = now();
-  if (t == 1) s = sum_f32_range(x32, n);
-  else {
-    #pragma omp parallel num_threads(t)
-    {
-      int id = omp_get_thread_num(), k = omp_get_num_threads();
-      int64_t lo = n * id / k, hi = n * (id + 1) / k;
-      part[id] = sum_f32_range(x32 + lo, hi - lo);
-    }
-    for (int i = 0; i < t; i++) s += part[i];
-  }
-  sink = s;
-  lua_pushnumber(L, now() - t0);
-  return 1;
+  return timed_split(L, checkthreads(L), n, sum_f32_part);
 }
 
 /* hebb opens the same libopenblas.so.0 (one instance per process) and runs
@@ -321,23 +315,16 @@ static int l_spmv_setup(lua_State *L) {
   return 0;
 }
 
+static double spmv_part(int64_t lo, int64_t hi) {
+  spmv_range(sp_y, sp_ptr, sp_col, sp_val, sp_x, lo, hi);
+  return 0;
+}
+
 static int l_spmv(lua_State *L) {
   lua_Integer t = luaL_checkinteger(L, 1);
-  double t0;
   luaL_argcheck(L, t >= 1 && t <= MAXT, 1, "threads must be 1..64");
   if (!sp_ptr) return luaL_error(L, "cref: call cref.spmv_setup first");
-  t0 = now();
-  if (t == 1) spmv_range(sp_y, sp_ptr, sp_col, sp_val, sp_x, 0, sp_n);
-  else {
-    #pragma omp parallel num_threads((int)t)
-    {
-      int id = omp_get_thread_num(), k = omp_get_num_threads();
-      spmv_range(sp_y, sp_ptr, sp_col, sp_val, sp_x, sp_n * id / k,
-                 sp_n * (id + 1) / k);
-    }
-  }
-  lua_pushnumber(L, now() - t0);
-  return 1;
+  return timed_split(L, (int)t, sp_n, spmv_part);
 }
 
 static int l_spmv_y(lua_State *L) {

@@ -6,20 +6,19 @@ local modname = assert(arg[1], "usage: gendocs.lua MODULE")
 local M = require(modname)
 
 local entries, seen = {}, {}
-local function add(kind, name, f)
+local function add(name, f)
   local d = hebb.doc(f)
   if type(f) ~= "function" or not d or name:sub(1, 1) == "_" then return end
   local sig, body = d:match("^([^\n]*)\n?\n?(.*)$")
-  local key = sig
-  if seen[key] then return end   -- function and method share one entry
-  seen[key] = true
-  entries[#entries + 1] = { name = name, sig = sig, body = body, kind = kind }
+  if seen[sig] then return end   -- function and method share one entry
+  seen[sig] = true
+  entries[#entries + 1] = { name = name, sig = sig, body = body }
 end
 
-for name, f in pairs(M) do add("function", name, f) end
+for name, f in pairs(M) do add(name, f) end
 local ok, mt = pcall(function() return getmetatable(M.zeros(1)) end)
 if ok and mt and mt.__methods then
-  for name, f in pairs(mt.__methods) do add("method", name, f) end
+  for name, f in pairs(mt.__methods) do add(name, f) end
 end
 table.sort(entries, function(a, b) return a.name < b.name end)
 

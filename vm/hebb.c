@@ -96,7 +96,7 @@ static void print_usage (const char *badoption) {
 }
 
 
-void vm_print_version (void) {
+static void print_version (void) {
   printf("%s\nhebb %s\n", LUA_COPYRIGHT, hebb_version());
   fflush(stdout);
 }
@@ -376,7 +376,7 @@ static int pmain (lua_State *L) {
   if (!set_threads(&o))
     return 0;
   if (o.flags & OPT_VERSION)
-    vm_print_version();
+    print_version();
   if (o.flags & OPT_NOENV) {  /* tell the package library */
     lua_pushboolean(L, 1);
     lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
@@ -398,7 +398,7 @@ static int pmain (lua_State *L) {
     vm_repl(L);
   else if (o.script == argc && !(o.flags & (OPT_EXEC | OPT_VERSION))) {
     if (isatty(0)) {
-      vm_print_version();
+      print_version();
       vm_repl(L);
     }
     else  /* piped stdin is a script; lua5.4 exits with 0 even when it

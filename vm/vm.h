@@ -21,8 +21,6 @@
    inside the REPL (whose errors carry no program name) */
 extern const char *vm_progname;
 
-void vm_print_version(void);
-
 /* --- call.c --- */
 
 /* writes "progname: msg" (or just msg when pname is NULL) to stderr */

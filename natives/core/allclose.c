@@ -26,30 +26,28 @@ static inline bool close(double x, double y, const cmp *c) {
   return fabs(x - y) <= c->atol + c->rtol * fabs(y);
 }
 
+/* NAME sets c->differ at the first pair (x, y) for which SAME is false,
+   and stops early once some thread has */
+#define CMP_KERNEL(NAME, TA, TB, SAME)                                        \
+  static void NAME(int64_t n, char **p, const int64_t *s, void *ud) {         \
+    cmp *c = ud;                                                              \
+    const char *a = p[0], *b = p[1];                                          \
+    int64_t i;                                                                \
+    if (atomic_load_explicit(&c->differ, memory_order_relaxed)) return;       \
+    for (i = 0; i < n; i++, a += s[0], b += s[1]) {                           \
+      TA x = *(const TA *)a;                                                  \
+      TB y = *(const TB *)b;                                                  \
+      if (!(SAME)) {                                                          \
+        atomic_store_explicit(&c->differ, 1, memory_order_relaxed);           \
+        return;                                                               \
+      }                                                                       \
+    }                                                                         \
+  }
+
 /* TC: the type both sides are compared in */
 #define CMP_KERNELS(NAME, TA, TB, TC)                                         \
-  static void NAME##_close(int64_t n, char **p, const int64_t *s, void *ud) { \
-    cmp *c = ud;                                                              \
-    const char *a = p[0], *b = p[1];                                          \
-    int64_t i;                                                                \
-    if (atomic_load_explicit(&c->differ, memory_order_relaxed)) return;       \
-    for (i = 0; i < n; i++, a += s[0], b += s[1])                             \
-      if (!close((double)*(const TA *)a, (double)*(const TB *)b, c)) {        \
-        atomic_store_explicit(&c->differ, 1, memory_order_relaxed);           \
-        return;                                                               \
-      }                                                                       \
-  }                                                                           \
-  static void NAME##_equal(int64_t n, char **p, const int64_t *s, void *ud) { \
-    cmp *c = ud;                                                              \
-    const char *a = p[0], *b = p[1];                                          \
-    int64_t i;                                                                \
-    if (atomic_load_explicit(&c->differ, memory_order_relaxed)) return;       \
-    for (i = 0; i < n; i++, a += s[0], b += s[1])                             \
-      if (!((TC)*(const TA *)a == (TC)*(const TB *)b)) {                      \
-        atomic_store_explicit(&c->differ, 1, memory_order_relaxed);           \
-        return;                                                               \
-      }                                                                       \
-  }
+  CMP_KERNEL(NAME##_close, TA, TB, close((double)x, (double)y, c))            \
+  CMP_KERNEL(NAME##_equal, TA, TB, (TC)x == (TC)y)
 
 CMP_KERNELS(dd, double, double, double)
 CMP_KERNELS(df, double, float, double)
@@ -85,29 +83,8 @@ static inline bool cclose(double _Complex x, double _Complex y,
 }
 
 /* both operands c128 */
-static void cc_close(int64_t n, char **p, const int64_t *s, void *ud) {
-  cmp *c = ud;
-  const char *a = p[0], *b = p[1];
-  int64_t i;
-  if (atomic_load_explicit(&c->differ, memory_order_relaxed)) return;
-  for (i = 0; i < n; i++, a += s[0], b += s[1])
-    if (!cclose(*(const double _Complex *)a, *(const double _Complex *)b, c)) {
-      atomic_store_explicit(&c->differ, 1, memory_order_relaxed);
-      return;
-    }
-}
-
-static void cc_equal(int64_t n, char **p, const int64_t *s, void *ud) {
-  cmp *c = ud;
-  const char *a = p[0], *b = p[1];
-  int64_t i;
-  if (atomic_load_explicit(&c->differ, memory_order_relaxed)) return;
-  for (i = 0; i < n; i++, a += s[0], b += s[1])
-    if (!(*(const double _Complex *)a == *(const double _Complex *)b)) {
-      atomic_store_explicit(&c->differ, 1, memory_order_relaxed);
-      return;
-    }
-}
+CMP_KERNEL(cc_close, double _Complex, double _Complex, cclose(x, y, c))
+CMP_KERNEL(cc_equal, double _Complex, double _Complex, x == y)
 
 /* [a's dtype][b's dtype][equal] */
 static const hebb_inner_fn kernels[4][4][2] = {

@@ -8,7 +8,6 @@
 */
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 
 #include "core.h"

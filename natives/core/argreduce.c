@@ -84,11 +84,8 @@ static const row_fn rows[2][4] = {
 };
 
 typedef struct argjob {
-  int nk, nr;
-  int64_t kshape[HEBB_MAXDIM], kstride[HEBB_MAXDIM];
-  int64_t rshape[HEBB_MAXDIM], rstride[HEBB_MAXDIM];
-  int64_t m, n, nb;
-  const char *base;
+  hebb_redplan pl;     /* kept and reduced spaces in logical order (the
+                          flat index of a full scan is the logical one) */
   scan_fn scan;
   row_fn row;
   int isfloat, ismax;
@@ -121,26 +118,27 @@ static void put(const argjob *jb, int64_t o, best b, int64_t k) {
 /* units are (result o, block b of ARGBLOCK elements), o-major */
 static void scan_units(int64_t lo, int64_t hi, void *ud) {
   const argjob *jb = ud;
-  int last = jb->nr - 1;
-  int64_t o = lo / jb->nb, b = lo % jb->nb, u;
+  const hebb_redplan *pl = &jb->pl;
+  int last = pl->nr - 1;
+  int64_t o = lo / pl->nb, b = lo % pl->nb, u;
   hebb_odo ko, ro;
-  hebb_odo_seek(&ko, jb->nk, jb->kshape, jb->kstride, o);
+  hebb_odo_seek(&ko, pl->nk, pl->kshape, pl->kstride, o);
   for (u = lo; u < hi; u++) {
-    int64_t i = b * ARGBLOCK, e = i + ARGBLOCK < jb->n ? i + ARGBLOCK : jb->n;
+    int64_t i = b * ARGBLOCK, e = i + ARGBLOCK < pl->n ? i + ARGBLOCK : pl->n;
     best bv;
     int64_t k = -1;
     bv.i = 0;
-    hebb_odo_seek(&ro, jb->nr, jb->rshape, jb->rstride, i);
+    hebb_odo_seek(&ro, pl->nr, pl->rshape, pl->rstride, i);
     while (i < e) {
-      int64_t run = jb->rshape[last] - ro.idx[last];
+      int64_t run = pl->rshape[last] - ro.idx[last];
       if (run > e - i) run = e - i;
-      jb->scan(jb->base + ko.off + ro.off, jb->rstride[last], run, i, &bv, &k);
+      jb->scan(pl->base + ko.off + ro.off, pl->rstride[last], run, i, &bv, &k);
       i += run;
       if (i < e) hebb_odo_step(&ro, run);
     }
     jb->pb[u] = bv;
     jb->pk[u] = k;
-    if (++b == jb->nb && u + 1 < hi) {
+    if (++b == pl->nb && u + 1 < hi) {
       b = 0;
       o++;
       hebb_odo_step(&ko, 1);
@@ -150,14 +148,15 @@ static void scan_units(int64_t lo, int64_t hi, void *ud) {
 
 static void merge_units(int64_t lo, int64_t hi, void *ud) {
   const argjob *jb = ud;
+  const hebb_redplan *pl = &jb->pl;
   int64_t o, b;
   for (o = lo; o < hi; o++) {
-    best cur = jb->pb[o * jb->nb];
-    int64_t k = jb->pk[o * jb->nb];
-    for (b = 1; b < jb->nb; b++)
-      if (beats(jb, jb->pb[o * jb->nb + b], cur)) {
-        cur = jb->pb[o * jb->nb + b];
-        k = jb->pk[o * jb->nb + b];
+    best cur = jb->pb[o * pl->nb];
+    int64_t k = jb->pk[o * pl->nb];
+    for (b = 1; b < pl->nb; b++)
+      if (beats(jb, jb->pb[o * pl->nb + b], cur)) {
+        cur = jb->pb[o * pl->nb + b];
+        k = jb->pk[o * pl->nb + b];
       }
     put(jb, o, cur, k);
   }
@@ -167,8 +166,10 @@ static void merge_units(int64_t lo, int64_t hi, void *ud) {
    row, each row updating COLW running bests (one reduced dim only) */
 static void col_units(int64_t lo, int64_t hi, void *ud) {
   const argjob *jb = ud;
-  int kl = jb->nk - 1;
-  int64_t inner = jb->kshape[kl], ntiles = (inner + COLW - 1) / COLW, u, r, c;
+  const hebb_redplan *pl = &jb->pl;
+  int kl = pl->nk - 1;
+  int64_t inner = pl->kshape[kl], ntiles = (inner + COLW - 1) / COLW;
+  int64_t u, r, c;
   double bf[COLW];
   int64_t bi[COLW], kv[COLW];
   void *bv = jb->isfloat ? (void *)bf : (void *)bi;
@@ -177,10 +178,10 @@ static void col_units(int64_t lo, int64_t hi, void *ud) {
     int64_t w = inner - c0 < COLW ? inner - c0 : COLW;
     const char *p;
     hebb_odo ko;
-    hebb_odo_seek(&ko, kl, jb->kshape, jb->kstride, q);
-    p = jb->base + ko.off + c0 * jb->kstride[kl];
-    for (r = 0; r < jb->n; r++, p += jb->rstride[0])
-      jb->row(p, jb->kstride[kl], w, r, bv, kv);
+    hebb_odo_seek(&ko, kl, pl->kshape, pl->kstride, q);
+    p = pl->base + ko.off + c0 * pl->kstride[kl];
+    for (r = 0; r < pl->n; r++, p += pl->rstride[0])
+      jb->row(p, pl->kstride[kl], w, r, bv, kv);
     for (c = 0; c < w; c++) {
       best b;
       if (jb->isfloat) b.f = bf[c];
@@ -190,48 +191,22 @@ static void col_units(int64_t lo, int64_t hi, void *ud) {
   }
 }
 
-static int64_t iabs64(int64_t x) { return x < 0 ? -x : x; }
-
-/* kept and reduced index spaces, both in logical order (the flat index of
-   a full scan is the logical one) */
-static void make_plan(argjob *jb, const hebb_tensor *a, int dim) {
-  int64_t isz = hebb_dtype_size(a->dtype);
-  int64_t *ks = jb->kstride, *rs = jb->rstride;
-  int i;
-  jb->nk = jb->nr = 0;
-  for (i = 0; i < a->ndim; i++) {
-    if (dim < 0 || i == dim) {
-      jb->rshape[jb->nr] = a->shape[i];
-      rs[jb->nr++] = a->stride[i] * isz;
-    } else {
-      jb->kshape[jb->nk] = a->shape[i];
-      ks[jb->nk++] = a->stride[i] * isz;
-    }
-  }
-  jb->m = hebb_shape_numel(jb->nk, jb->kshape);
-  jb->n = hebb_shape_numel(jb->nr, jb->rshape);
-  jb->nk = hebb_merge_dims(jb->nk, jb->kshape, 1, &ks);
-  jb->nr = hebb_merge_dims(jb->nr, jb->rshape, 1, &rs);
-  if (jb->nk == 0) { jb->nk = 1; jb->kshape[0] = 1; ks[0] = 0; }
-  if (jb->nr == 0) { jb->nr = 1; jb->rshape[0] = 1; rs[0] = 0; }
-  jb->nb = (jb->n + ARGBLOCK - 1) / ARGBLOCK;
-  jb->base = hebb_first(a);
-}
-
 static int run(argjob *jb) {
-  int64_t inner = jb->kshape[jb->nk - 1], nparts = jb->m * jb->nb;
+  const hebb_redplan *pl = &jb->pl;
+  int64_t inner = pl->kshape[pl->nk - 1], nparts = pl->m * pl->nb;
   int st;
-  if (jb->nr == 1 && inner >= 2 &&
-      iabs64(jb->kstride[jb->nk - 1]) < iabs64(jb->rstride[0]))
-    return hebb_parallel_for(jb->m / inner * ((inner + COLW - 1) / COLW),
-                             jb->n * (inner < COLW ? inner : COLW), col_units,
+  if (pl->nr == 1 && inner >= 2 &&
+      hebb_iabs64(pl->kstride[pl->nk - 1]) < hebb_iabs64(pl->rstride[0]))
+    return hebb_parallel_for(pl->m / inner * ((inner + COLW - 1) / COLW),
+                             pl->n * (inner < COLW ? inner : COLW), col_units,
                              jb);
   jb->pb = hebb_alloc_bytes((size_t)nparts * sizeof(best));
   jb->pk = hebb_alloc_bytes((size_t)nparts * sizeof(int64_t));
   if (!jb->pb || !jb->pk) st = hebb_fail(HEBB_ERR_NOMEM, "argreduce: out of "
                                          "memory");
-  else st = hebb_parallel_for(nparts, jb->n / jb->nb + 8, scan_units, jb);
-  if (st == HEBB_OK) st = hebb_parallel_for(jb->m, jb->nb + 4, merge_units, jb);
+  else st = hebb_parallel_for(nparts, pl->n / pl->nb + 8, scan_units, jb);
+  if (st == HEBB_OK)
+    st = hebb_parallel_for(pl->m, pl->nb + 4, merge_units, jb);
   if (jb->pb) hebb_free_bytes(jb->pb, (size_t)nparts * sizeof(best));
   if (jb->pk) hebb_free_bytes(jb->pk, (size_t)nparts * sizeof(int64_t));
   return st;
@@ -263,6 +238,7 @@ int hebb_minmax_dim(int op, const hebb_tensor *a, int dim, bool keepdim,
   const char *who = values ? (ismax ? "max" : "min") :
                              (ismax ? "argmax" : "argmin");
   hebb_tensor *tv = NULL, *ti = NULL;
+  bool red[HEBB_MAXDIM];
   argjob jb;
   if (op != HEBB_ARGMIN && op != HEBB_ARGMAX)
     return hebb_fail(HEBB_ERR_ARG, "argreduce: operation must be HEBB_ARGMIN "
@@ -293,7 +269,8 @@ int hebb_minmax_dim(int op, const hebb_tensor *a, int dim, bool keepdim,
     return st;
   }
   if (m == 0) return HEBB_OK;
-  make_plan(&jb, a, dim);
+  for (i = 0; i < a->ndim; i++) red[i] = dim < 0 || i == dim;
+  hebb_redplan_make(&jb.pl, a, red, false, ARGBLOCK);
   jb.scan = scans[ismax][a->dtype];
   jb.row = rows[ismax][a->dtype];
   jb.isfloat = a->dtype == HEBB_F64 || a->dtype == HEBB_F32;

@@ -133,39 +133,39 @@ static inline c64 c_powf(c64 a, c64 b) {
     }                                                                       \
   }
 
-BINARY(add_f64, double, double, a + b)
-BINARY(sub_f64, double, double, a - b)
-BINARY(mul_f64, double, double, a * b)
-BINARY(div_f64, double, double, a / b)
-BINARY(idiv_f64, double, double, floor(a / b))
-BINARY(mod_f64, double, double, flt_mod(a, b))
-BINARY(pow_f64, double, double, flt_pow(a, b))
-BINARY(min_f64, double, double, MINIMUM(a, b))
-BINARY(max_f64, double, double, MAXIMUM(a, b))
-BINARY(atan2_f64, double, double, atan2(a, b))
-BINARY(eq_f64, bool, double, a == b)
-BINARY(ne_f64, bool, double, a != b)
-BINARY(lt_f64, bool, double, a < b)
-BINARY(le_f64, bool, double, a <= b)
-BINARY(gt_f64, bool, double, a > b)
-BINARY(ge_f64, bool, double, a >= b)
 
-BINARY(add_f32, float, float, a + b)
-BINARY(sub_f32, float, float, a - b)
-BINARY(mul_f32, float, float, a * b)
-BINARY(div_f32, float, float, a / b)
-BINARY(idiv_f32, float, float, floorf(a / b))
-BINARY(mod_f32, float, float, flt_modf(a, b))
-BINARY(pow_f32, float, float, flt_powf(a, b))
-BINARY(min_f32, float, float, MINIMUM(a, b))
-BINARY(max_f32, float, float, MAXIMUM(a, b))
-BINARY(atan2_f32, float, float, atan2f(a, b))
-BINARY(eq_f32, bool, float, a == b)
-BINARY(ne_f32, bool, float, a != b)
-BINARY(lt_f32, bool, float, a < b)
-BINARY(le_f32, bool, float, a <= b)
-BINARY(gt_f32, bool, float, a > b)
-BINARY(ge_f32, bool, float, a >= b)
+/* The comparisons of one dtype S (type T): all six, or only == and ~= for
+   complex numbers, which have no order.  COMPARISONS does not reuse
+   EQUALITY: S would be macro-expanded on the way (bool -> _Bool). */
+#define EQUALITY(S, T)                                                      \
+  BINARY(eq_##S, bool, T, a == b)                                           \
+  BINARY(ne_##S, bool, T, a != b)
+
+#define COMPARISONS(S, T)                                                   \
+  BINARY(eq_##S, bool, T, a == b)                                           \
+  BINARY(ne_##S, bool, T, a != b)                                           \
+  BINARY(lt_##S, bool, T, a < b)                                            \
+  BINARY(le_##S, bool, T, a <= b)                                           \
+  BINARY(gt_##S, bool, T, a > b)                                            \
+  BINARY(ge_##S, bool, T, a >= b)
+
+/* Every kernel of a real float dtype S (type T); FLOOR, MOD, POW and ATAN2
+   are its precision's versions of those functions. */
+#define FLOATS(S, T, FLOOR, MOD, POW, ATAN2)                                \
+  BINARY(add_##S, T, T, a + b)                                              \
+  BINARY(sub_##S, T, T, a - b)                                              \
+  BINARY(mul_##S, T, T, a * b)                                              \
+  BINARY(div_##S, T, T, a / b)                                              \
+  BINARY(idiv_##S, T, T, FLOOR(a / b))                                      \
+  BINARY(mod_##S, T, T, MOD(a, b))                                          \
+  BINARY(pow_##S, T, T, POW(a, b))                                          \
+  BINARY(min_##S, T, T, MINIMUM(a, b))                                      \
+  BINARY(max_##S, T, T, MAXIMUM(a, b))                                      \
+  BINARY(atan2_##S, T, T, ATAN2(a, b))                                      \
+  COMPARISONS(S, T)
+
+FLOATS(f64, double, floor, flt_mod, flt_pow, atan2)
+FLOATS(f32, float, floorf, flt_modf, flt_powf, atan2f)
 
 BINARY(add_i64, int64_t, int64_t, wrap_add(a, b))
 BINARY(sub_i64, int64_t, int64_t, wrap_sub(a, b))
@@ -174,23 +174,13 @@ BINARY(idiv_i64, int64_t, int64_t, int_idiv(a, b))
 BINARY(mod_i64, int64_t, int64_t, int_mod(a, b))
 BINARY(min_i64, int64_t, int64_t, a < b ? a : b)
 BINARY(max_i64, int64_t, int64_t, a > b ? a : b)
-BINARY(eq_i64, bool, int64_t, a == b)
-BINARY(ne_i64, bool, int64_t, a != b)
-BINARY(lt_i64, bool, int64_t, a < b)
-BINARY(le_i64, bool, int64_t, a <= b)
-BINARY(gt_i64, bool, int64_t, a > b)
-BINARY(ge_i64, bool, int64_t, a >= b)
+COMPARISONS(i64, int64_t)
 
 /* bools are 0 or 1, so bitwise operations are the logical ones */
 BINARY(and_bool, bool, bool, a & b)
 BINARY(or_bool, bool, bool, a | b)
 BINARY(xor_bool, bool, bool, a ^ b)
-BINARY(eq_bool, bool, bool, a == b)
-BINARY(ne_bool, bool, bool, a != b)
-BINARY(lt_bool, bool, bool, a < b)
-BINARY(le_bool, bool, bool, a <= b)
-BINARY(gt_bool, bool, bool, a > b)
-BINARY(ge_bool, bool, bool, a >= b)
+COMPARISONS(bool, bool)
 
 /* division goes through C's a / b, which scales to avoid overflow */
 BINARY(add_c128, c128, c128, a + b)
@@ -198,16 +188,14 @@ BINARY(sub_c128, c128, c128, a - b)
 BINARY(mul_c128, c128, c128, cmul(a, b))
 BINARY(div_c128, c128, c128, a / b)
 BINARY(pow_c128, c128, c128, c_pow(a, b))
-BINARY(eq_c128, bool, c128, a == b)
-BINARY(ne_c128, bool, c128, a != b)
+EQUALITY(c128, c128)
 
 BINARY(add_c64, c64, c64, a + b)
 BINARY(sub_c64, c64, c64, a - b)
 BINARY(mul_c64, c64, c64, cmulf(a, b))
 BINARY(div_c64, c64, c64, a / b)
 BINARY(pow_c64, c64, c64, c_powf(a, b))
-BINARY(eq_c64, bool, c64, a == b)
-BINARY(ne_c64, bool, c64, a != b)
+EQUALITY(c64, c64)
 
 /* --- tables ------------------------------------------------------------ */
 

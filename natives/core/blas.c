@@ -6,6 +6,7 @@
 ** So the library is opened with dlopen the first time a product needs it.
 ** hebb runs OpenBLAS single-threaded and parallelizes over tiles itself
 ** (matmul.c), so products give the same bits at any thread count.
+** hebb_dl_open/hebb_dl_sym, the loading itself, serve fft.c too.
 */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -19,54 +20,60 @@
 
 static hebb_blas_api api;
 static const hebb_blas_api *loaded;
-static char load_error[400];
+static hebb_dynlib lib = {HEBB_BLAS_LIB, NULL, ""};
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-static void *sym(void *h, const char *name) {
-  void *f = dlsym(h, name);
-  if (!f && !load_error[0])
-    snprintf(load_error, sizeof load_error, "symbol %s missing in %s", name,
-             HEBB_BLAS_LIB);
+bool hebb_dl_open(hebb_dynlib *d) {
+  d->handle = dlopen(d->name, RTLD_NOW | RTLD_LOCAL);
+  if (!d->handle) snprintf(d->error, sizeof d->error, "%s", dlerror());
+  return d->handle != NULL;
+}
+
+void *hebb_dl_sym(hebb_dynlib *d, const char *prefix, const char *name) {
+  char full[64];
+  void *f;
+  snprintf(full, sizeof full, "%s%s", prefix, name);
+  f = dlsym(d->handle, full);
+  if (!f && !d->error[0])
+    snprintf(d->error, sizeof d->error, "symbol %s missing in %s", full,
+             d->name);
   return f;
 }
 
+static void *sym(const char *name) { return hebb_dl_sym(&lib, "", name); }
+
 /* the s and d versions of the LAPACK routines linalg*.c calls */
-static void load_lapack(void *h) {
-  static const char prefix[2] = {'s', 'd'};
-  char name[16];
+static void load_lapack(void) {
+  static const char *const prefix[2] = {"s", "d"};
   int p;
   for (p = 0; p < 2; p++) {
-#define LAPACK(r) snprintf(name, sizeof name, "%c" #r "_", prefix[p]); \
-    api.r[p] = (hebb_##r##_fn)sym(h, name)
+#define LAPACK(r) api.r[p] = (hebb_##r##_fn)hebb_dl_sym(&lib, prefix[p], \
+                                                       #r "_")
     LAPACK(getrf); LAPACK(getri); LAPACK(getrs); LAPACK(potrf);
     LAPACK(geqrf); LAPACK(orgqr); LAPACK(syevd); LAPACK(gesdd);
     LAPACK(gelsd);
 #undef LAPACK
   }
-  api.heevd[0] = (hebb_heevd_fn)sym(h, "cheevd_");
-  api.heevd[1] = (hebb_heevd_fn)sym(h, "zheevd_");
-  api.geev[0] = (hebb_geev_fn)sym(h, "cgeev_");
-  api.geev[1] = (hebb_geev_fn)sym(h, "zgeev_");
+  api.heevd[0] = (hebb_heevd_fn)sym("cheevd_");
+  api.heevd[1] = (hebb_heevd_fn)sym("zheevd_");
+  api.geev[0] = (hebb_geev_fn)sym("cgeev_");
+  api.geev[1] = (hebb_geev_fn)sym("zgeev_");
 }
 
 static void load(void) {
   void (*set_threads)(int);
-  void *h = dlopen(HEBB_BLAS_LIB, RTLD_NOW | RTLD_LOCAL);
-  if (!h) {
-    snprintf(load_error, sizeof load_error, "%s", dlerror());
-    return;
-  }
-  api.dgemm = (hebb_dgemm_fn)sym(h, "cblas_dgemm");
-  api.sgemm = (hebb_sgemm_fn)sym(h, "cblas_sgemm");
-  api.ddot = (hebb_ddot_fn)sym(h, "cblas_ddot");
-  api.sdot = (hebb_sdot_fn)sym(h, "cblas_sdot");
-  api.zgemm = (hebb_zgemm_fn)sym(h, "cblas_zgemm");
-  api.cgemm = (hebb_zgemm_fn)sym(h, "cblas_cgemm");
-  api.zdotu = (hebb_zdotu_fn)sym(h, "cblas_zdotu_sub");
-  api.cdotu = (hebb_zdotu_fn)sym(h, "cblas_cdotu_sub");
-  load_lapack(h);
-  set_threads = (void (*)(int))sym(h, "openblas_set_num_threads");
-  if (load_error[0]) return;
+  if (!hebb_dl_open(&lib)) return;
+  api.dgemm = (hebb_dgemm_fn)sym("cblas_dgemm");
+  api.sgemm = (hebb_sgemm_fn)sym("cblas_sgemm");
+  api.ddot = (hebb_ddot_fn)sym("cblas_ddot");
+  api.sdot = (hebb_sdot_fn)sym("cblas_sdot");
+  api.zgemm = (hebb_zgemm_fn)sym("cblas_zgemm");
+  api.cgemm = (hebb_zgemm_fn)sym("cblas_cgemm");
+  api.zdotu = (hebb_zdotu_fn)sym("cblas_zdotu_sub");
+  api.cdotu = (hebb_zdotu_fn)sym("cblas_cdotu_sub");
+  load_lapack();
+  set_threads = (void (*)(int))sym("openblas_set_num_threads");
+  if (lib.error[0]) return;
   set_threads(1);
   loaded = &api;
 }
@@ -77,6 +84,6 @@ const hebb_blas_api *hebb_blas(const char *who) {
   if (!loaded)
     return hebb_fail_null(HEBB_ERR_UNSUPPORTED, "%s: cannot load OpenBLAS "
                           "(%s); install libopenblas-openmp-dev", who,
-                          load_error);
+                          lib.error);
   return loaded;
 }

@@ -86,13 +86,18 @@ static int check_convert(int dtype, int src, const char *who) {
   return HEBB_OK;
 }
 
-/* Copies src into dst elementwise; shapes must already agree. */
-int hebb_convert_into(hebb_tensor *dst, const hebb_tensor *src) {
+/* The conversion loop, once check_convert has passed. */
+static int convert_run(hebb_tensor *dst, const hebb_tensor *src) {
   hebb_loop lp;
   hebb_tensor *ops[2] = {dst, (hebb_tensor *)src};
-  if (check_convert(dst->dtype, src->dtype, "copy")) return hebb_last_status();
   hebb_loop_init(&lp, 2, ops, dst->ndim, dst->shape);
   return hebb_loop_run(&lp, convert[dst->dtype][src->dtype], NULL, 1);
+}
+
+/* Copies src into dst elementwise; shapes must already agree. */
+int hebb_convert_into(hebb_tensor *dst, const hebb_tensor *src) {
+  if (check_convert(dst->dtype, src->dtype, "copy")) return hebb_last_status();
+  return convert_run(dst, src);
 }
 
 /* Whether src broadcasts to exactly dst's shape. */
@@ -114,34 +119,35 @@ int hebb_copy(hebb_tensor *dst, const hebb_tensor *src) {
                      hebb_shape_str(dst->ndim, dst->shape, b2, sizeof b2));
   }
   hebb_bump_version(dst);
-  return hebb_convert_into(dst, src);
+  return convert_run(dst, src);
+}
+
+/* Copies one value of 'dtype' at v into every element of t, as a 0-d
+   tensor on the stack that broadcasts. */
+static int fill_with(hebb_tensor *t, int dtype, void *v) {
+  hebb_tensor s;
+  memset(&s, 0, sizeof s);
+  s.dtype = dtype;
+  s.data = v;
+  s.refcount = 1;
+  return hebb_copy(t, &s);
 }
 
 int hebb_fill(hebb_tensor *t, double value) {
-  hebb_tensor v;
-  memset(&v, 0, sizeof v);
-  v.dtype = HEBB_F64;
-  v.data = (char *)&value;
-  v.refcount = 1;
   if (t->dtype == HEBB_I64 && (value != value || value >= 9.3e18 || value <= -9.3e18))
     return hebb_fail(HEBB_ERR_ARG, "fill: %g does not fit in i64", value);
-  return hebb_copy(t, &v);
+  return fill_with(t, HEBB_F64, &value);
 }
 
 int hebb_fill_i64(hebb_tensor *t, int64_t value) {
-  hebb_tensor v;
-  memset(&v, 0, sizeof v);
-  v.dtype = HEBB_I64;
-  v.data = (char *)&value;
-  v.refcount = 1;
-  return hebb_copy(t, &v);
+  return fill_with(t, HEBB_I64, &value);
 }
 
 hebb_tensor *hebb_astype(const hebb_tensor *t, int dtype) {
   hebb_tensor *r;
   if (check_convert(dtype, t->dtype, "astype")) return NULL;
   r = hebb_empty(dtype, t->ndim, t->shape);
-  if (r && hebb_convert_into(r, t) != HEBB_OK) {
+  if (r && convert_run(r, t) != HEBB_OK) {
     hebb_release(r);
     return NULL;
   }

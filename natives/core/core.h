@@ -52,7 +52,6 @@ struct hebb_storage {
   int32_t device;     /* 0 = CPU through alloc.c; seam for other backends */
   char *data;
 };
-hebb_tensor *hebb_tensor_alloc_header(void);
 hebb_tensor *hebb_view_of(hebb_tensor *base);   /* new header, same view */
 void hebb_set_contiguous_strides(hebb_tensor *t);
 /* hebb_check_dtype refuses complex dtypes ("not supported yet"): the
@@ -64,7 +63,6 @@ static inline int hebb_is_complex(int dtype) {
 }
 int hebb_check_dim(const hebb_tensor *t, int dim, const char *who);
 int64_t hebb_shape_numel(int ndim, const int64_t *shape);
-hebb_tensor *hebb_new_like_shape(int dtype, const hebb_tensor *shape_src);
 int hebb_prepare_out(hebb_tensor **out, int dtype, int ndim,
                      const int64_t *shape, const char *who);
 
@@ -84,9 +82,6 @@ static inline int64_t hebb_f2i(double x) {
 /* --- iter.c: broadcasting and strided loops --- */
 int hebb_broadcast_shape(int na, const int64_t *sa, int nb, const int64_t *sb,
                          int *nout, int64_t *sout, const char *who);
-/* byte strides of t seen through a broadcast to ndim dimensions (t's shape
-   aligned to the right; its size-1 and missing dims get stride 0) */
-void hebb_broadcast_strides(const hebb_tensor *t, int ndim, int64_t *bstride);
 
 #define HEBB_MAXOPS 4
 /* A loop over up to HEBB_MAXOPS operands sharing one shape.  The innermost
@@ -112,7 +107,6 @@ typedef void (*hebb_range_fn)(int64_t lo, int64_t hi, void *ud);
    enough.  Returns HEBB_ERR_INTERRUPTED if an interrupt arrived. */
 int hebb_parallel_for(int64_t n, int64_t cost, hebb_range_fn fn, void *ud);
 int hebb_check_interrupt(void);   /* status, with message */
-int hebb_in_parallel(void);
 
 /* --- view.c --- */
 /* fails (naming 'who') when t repeats elements through a zero stride, so
@@ -221,6 +215,17 @@ typedef struct hebb_blas_api {
 enum { HEBB_BLAS_ROWMAJOR = 101, HEBB_BLAS_NOTRANS = 111, HEBB_BLAS_TRANS = 112 };
 /* the loaded library, or NULL with an error naming 'who' */
 const hebb_blas_api *hebb_blas(const char *who);
+/* A shared library opened with dlopen on first use (OpenBLAS here, FFTW in
+   fft.c); error keeps the first failure, so a load succeeded iff it is
+   still empty after all the symbols were looked up. */
+typedef struct hebb_dynlib {
+  const char *name;   /* the soname to open */
+  void *handle;
+  char error[400];
+} hebb_dynlib;
+bool hebb_dl_open(hebb_dynlib *d);
+/* the symbol prefix..name of d, or NULL (noted in d->error) */
+void *hebb_dl_sym(hebb_dynlib *d, const char *prefix, const char *name);
 
 /* --- copy.c --- */
 int hebb_convert_into(hebb_tensor *dst, const hebb_tensor *src);
@@ -229,6 +234,22 @@ int hebb_convert_into(hebb_tensor *dst, const hebb_tensor *src);
 /* Drops size-1 dims and merges neighbours that are contiguous with each
    other in every one of the nsets stride lists; returns the new count. */
 int hebb_merge_dims(int n, int64_t *shape, int nsets, int64_t *const *strides);
+static inline int64_t hebb_iabs64(int64_t x) { return x < 0 ? -x : x; }
+/* A reduction of a seen as m results ("kept" index space) of n elements
+   each ("reduced" index space), both with byte strides from base, merged
+   and at least 1-d; nb blocks of `block` elements per result (at least 1). */
+typedef struct hebb_redplan {
+  int nk, nr;
+  int64_t kshape[HEBB_MAXDIM], kstride[HEBB_MAXDIM];
+  int64_t rshape[HEBB_MAXDIM], rstride[HEBB_MAXDIM];
+  int64_t m, n, nb;
+  const char *base;
+} hebb_redplan;
+/* red[i]: whether dim i is reduced.  sorted orders the reduced dims by
+   decreasing |stride| (stable) for memory order; otherwise they keep the
+   logical order, whose flat index callers may report. */
+void hebb_redplan_make(hebb_redplan *pl, const hebb_tensor *a,
+                       const bool *red, bool sorted, int64_t block);
 /* A position in a row-major index space with byte strides. */
 typedef struct hebb_odo {
   int n;

@@ -13,10 +13,8 @@
 ** code whatever the thread count, and results are identical bits at 1 and
 ** at N threads.
 */
-#include <dlfcn.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "core.h"
@@ -49,40 +47,29 @@ typedef struct fft_lib {
 } fft_lib;
 
 /* precision: [0] double (libfftw3), [1] single (libfftw3f) */
-static const char *const libname[2] = {"libfftw3.so.3", "libfftw3f.so.3"};
 static const char *const prefix[2] = {"fftw_", "fftwf_"};
+static hebb_dynlib dl[2] = {{"libfftw3.so.3", NULL, ""},
+                            {"libfftw3f.so.3", NULL, ""}};
 static fft_lib lib[2];
 static const fft_lib *loaded[2];
-static char load_error[2][300];
 static pthread_once_t once[2] = {PTHREAD_ONCE_INIT, PTHREAD_ONCE_INIT};
 
-static void *sym(void *h, int p, const char *name) {
-  char full[64];
-  void *f;
-  snprintf(full, sizeof full, "%s%s", prefix[p], name);
-  f = dlsym(h, full);
-  if (!f && !load_error[p][0])
-    snprintf(load_error[p], sizeof load_error[p], "symbol %s missing in %s",
-             full, libname[p]);
-  return f;
+static void *sym(int p, const char *name) {
+  return hebb_dl_sym(&dl[p], prefix[p], name);
 }
 
 static void load(int p) {
   fft_lib *l = &lib[p];
-  void *h = dlopen(libname[p], RTLD_NOW | RTLD_LOCAL);
-  if (!h) {
-    snprintf(load_error[p], sizeof load_error[p], "%s", dlerror());
-    return;
-  }
-  l->plan_dft = (plan_dft_fn)sym(h, p, "plan_many_dft");
-  l->plan_r2c = (plan_real_fn)sym(h, p, "plan_many_dft_r2c");
-  l->plan_c2r = (plan_real_fn)sym(h, p, "plan_many_dft_c2r");
-  l->exec_dft = (execute_fn)sym(h, p, "execute_dft");
-  l->exec_r2c = (execute_fn)sym(h, p, "execute_dft_r2c");
-  l->exec_c2r = (execute_fn)sym(h, p, "execute_dft_c2r");
-  l->destroy = (destroy_fn)sym(h, p, "destroy_plan");
-  l->align = (align_fn)sym(h, p, "alignment_of");
-  if (!load_error[p][0]) loaded[p] = l;
+  if (!hebb_dl_open(&dl[p])) return;
+  l->plan_dft = (plan_dft_fn)sym(p, "plan_many_dft");
+  l->plan_r2c = (plan_real_fn)sym(p, "plan_many_dft_r2c");
+  l->plan_c2r = (plan_real_fn)sym(p, "plan_many_dft_c2r");
+  l->exec_dft = (execute_fn)sym(p, "execute_dft");
+  l->exec_r2c = (execute_fn)sym(p, "execute_dft_r2c");
+  l->exec_c2r = (execute_fn)sym(p, "execute_dft_c2r");
+  l->destroy = (destroy_fn)sym(p, "destroy_plan");
+  l->align = (align_fn)sym(p, "alignment_of");
+  if (!dl[p].error[0]) loaded[p] = l;
 }
 
 static void load_double(void) { load(0); }
@@ -92,7 +79,7 @@ static const fft_lib *fft_lib_get(int p, const char *who) {
   pthread_once(&once[p], p ? load_single : load_double);
   if (!loaded[p])
     return hebb_fail_null(HEBB_ERR_UNSUPPORTED, "%s: cannot load FFTW (%s); "
-                          "install libfftw3-dev", who, load_error[p]);
+                          "install libfftw3-dev", who, dl[p].error);
   return loaded[p];
 }
 

@@ -28,8 +28,10 @@ int hebb_broadcast_shape(int na, const int64_t *sa, int nb, const int64_t *sb,
   return HEBB_OK;
 }
 
-void hebb_broadcast_strides(const hebb_tensor *t, int ndim,
-                            int64_t *bstride) {
+/* byte strides of t seen through a broadcast to ndim dimensions (t's shape
+   aligned to the right; its size-1 and missing dims get stride 0) */
+static void broadcast_strides(const hebb_tensor *t, int ndim,
+                              int64_t *bstride) {
   int64_t isz = hebb_dtype_size(t->dtype);
   int lead = ndim - t->ndim, i;
   for (i = 0; i < ndim; i++) {
@@ -67,7 +69,7 @@ void hebb_loop_init(hebb_loop *lp, int nops, hebb_tensor *const *ops,
   lp->ndim = ndim;
   memcpy(lp->shape, shape, (size_t)ndim * sizeof(int64_t));
   for (k = 0; k < nops; k++) {
-    hebb_broadcast_strides(ops[k], ndim, lp->stride[k]);
+    broadcast_strides(ops[k], ndim, lp->stride[k]);
     lp->base[k] = hebb_first(ops[k]);
   }
   coalesce(lp);

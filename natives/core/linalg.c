@@ -76,9 +76,14 @@ hebb_tensor *la_load(const hebb_tensor *a, int dtype, int nb,
 
 int la_batch(const hebb_tensor *a, int square, const char *who, int *dt,
              int *m, int *n, la_job *j) {
+  int st;
   if (la_dtype(a, who, dt) || la_matrices(a, square, who, m, n))
     return hebb_last_status();
-  return la_begin(j, who, *dt, hebb_shape_numel(a->ndim - 2, a->shape));
+  if ((st = la_begin(j, who, *dt, hebb_shape_numel(a->ndim - 2, a->shape))))
+    return st;
+  j->m = *m;
+  j->n = *n;
+  return HEBB_OK;
 }
 
 int la_begin(la_job *j, const char *who, int dtype, int64_t count) {

@@ -63,7 +63,7 @@ hebb_tensor *la_load(const hebb_tensor *a, int dtype, int nb,
 hebb_tensor *la_new(int dtype, int nb, const int64_t *bshape, int64_t r,
                     int64_t c);
 /* checks a (a batch of matrices, square if asked; sets dt, m, n) and sets
-   up j for its batch */
+   up j for its batch, with j->m and j->n its rows and columns */
 int la_batch(const hebb_tensor *a, int square, const char *who, int *dt,
              int *m, int *n, la_job *j);
 /* sets up j for a batch of 'count' matrices of dtype */

@@ -51,7 +51,6 @@ int hebb_linalg_cholesky(const hebb_tensor *a, hebb_tensor **out) {
   if ((st = la_batch(a, 1, who, &dt, &n, &n, &j))) return st;
   if (!(t = la_load(a, dt, a->ndim - 2, a->shape, 0)))
     return hebb_last_status();
-  j.n = n;
   j.cost = (int64_t)n * n * n / 3 + 1;
   j.fn = k_chol;
   la_operand(&j, 0, t);
@@ -108,8 +107,6 @@ int hebb_linalg_qr(const hebb_tensor *a, hebb_tensor **q, hebb_tensor **r) {
   outs[1] = r;
   if ((st = la_batch(a, 0, who, &dt, &m, &n, &j))) return st;
   kk = m < n ? m : n;
-  j.m = m;
-  j.n = n;
   j.k = kk;
   j.cost = (int64_t)4 * m * n * kk + 1;
   j.fn = k_qr;
@@ -250,7 +247,6 @@ int hebb_linalg_eigh(const hebb_tensor *a, hebb_tensor **w, hebb_tensor **v) {
   outs[1] = v;
   if (hebb_is_complex(a->dtype)) return eigh_complex(a, outs);
   if ((st = la_batch(a, 1, who, &dt, &n, &n, &j))) return st;
-  j.n = n;
   j.opt = v ? 'V' : 'N';
   j.cost = (int64_t)(v ? 9 : 4) * n * n * n / 3 + 1;
   j.fn = k_eigh;
@@ -355,8 +351,6 @@ static int svd_into(const hebb_tensor *a, char jobz, hebb_tensor **t,
   la_job j;
   if ((st = la_batch(a, 0, who, &dt, &m, &n, &j))) return st;
   kk = m < n ? m : n;
-  j.m = m;
-  j.n = n;
   j.opt = jobz;
   j.cost = (int64_t)(jobz == 'N' ? 4 : 14) * m * n * kk + 1;
   j.wbytes = la_gesdd_query(&j, jobz, m, n);

@@ -176,7 +176,6 @@ int hebb_linalg_expm(const hebb_tensor *a, hebb_tensor **out) {
   if ((st = la_batch(a, 1, who, &dt, &n, &n, &j))) return st;
   j.dtype = HEBB_F64;   /* computed in double whatever the input */
   j.p = 1;
-  j.n = n;
   j.cost = (int64_t)12 * n * n * n + 1;
   j.wbytes = ((size_t)7 * n * n + 1) * sizeof(double) +
              (size_t)(n + 1) * sizeof(int);
@@ -237,7 +236,6 @@ int hebb_linalg_matrix_power(const hebb_tensor *a, int64_t power,
   j.B->getri[j.p](&n, &dummy, &lda, &ipiv, &q, &mone, &info);
   j.lwork = la_lwork(dt, &q);
   while (e >> bits) bits++;
-  j.n = n;
   j.iparam = power;
   j.cost = (int64_t)2 * (bits + 2) * n * n * n + 1;
   j.wbytes = ((size_t)3 * n * n + (size_t)j.lwork) *
@@ -323,7 +321,6 @@ int hebb_linalg_powm_psd(const hebb_tensor *a, double p, hebb_tensor **out) {
                   &info, 1, 1);
   j.lwork = la_lwork(dt, &q);
   j.liwork = iq > 1 ? iq : 1;
-  j.n = n;
   j.param = p;
   j.cost = (int64_t)5 * n * n * n + 1;
   j.wbytes = (size_t)(n + 1 + j.lwork) * (size_t)hebb_dtype_size(dt) +
@@ -371,8 +368,6 @@ int hebb_linalg_pinv(const hebb_tensor *a, double rcond, hebb_tensor **out) {
   la_job j;
   if ((st = la_batch(a, 0, who, &dt, &m, &n, &j))) return st;
   kk = m < n ? m : n;
-  j.m = m;
-  j.n = n;
   j.param = rcond >= 0 ? rcond : la_eps(dt) * (m > n ? m : n);
   j.cost = (int64_t)16 * m * n * kk + 1;
   j.wbytes = la_gesdd_query(&j, 'S', m, n) +
@@ -454,8 +449,6 @@ static int norm_common(const hebb_tensor *a, char opt, const char *who,
   la_job j;
   if ((st = la_batch(a, 0, who, &dt, &m, &n, &j))) return st;
   kk = m < n ? m : n;
-  j.m = m;
-  j.n = n;
   j.opt = opt;
   j.cost = (int64_t)4 * m * n * kk + 1;
   j.wbytes = (size_t)(kk + 1) * (size_t)hebb_dtype_size(dt) +

@@ -219,7 +219,6 @@ int hebb_linalg_inv(const hebb_tensor *a, hebb_tensor **out) {
   lda = la_ld(n);
   j.B->getri[j.p](&n, &dummy, &lda, &ipiv, &q, &mone, &info);
   j.lwork = la_lwork(dt, &q);
-  j.n = n;
   j.cost = (int64_t)2 * n * n * n + 1;
   j.wbytes = (size_t)j.lwork * (size_t)hebb_dtype_size(dt) +
              (size_t)(n + 1) * sizeof(int);
@@ -266,7 +265,6 @@ static int det_common(const hebb_tensor *a, const char *who, char opt,
   int dt = HEBB_F64, n, nb = a->ndim - 2, nout = opt == 'd' ? 1 : 2, st, i;
   la_job j;
   if ((st = la_batch(a, 1, who, &dt, &n, &n, &j))) return st;
-  j.n = n;
   j.opt = opt;
   j.cost = (int64_t)n * n * n + 1;
   j.wbytes = (size_t)(n + 1) * sizeof(int);

@@ -100,45 +100,29 @@ typedef struct dot_job {
 
 static void dot_blocks(int64_t lo, int64_t hi, void *ud) {
   const dot_job *j = ud;
-  int64_t blk;
+  int64_t isz = hebb_dtype_size(j->dtype), blk;
+  int ix = (int)j->incx, iy = (int)j->incy;
   for (blk = lo; blk < hi; blk++) {
     int64_t s = blk * HEBB_RED_BLOCK, len = j->n - s, i;
+    const void *x = j->x + s * j->incx * isz, *y = j->y + s * j->incy * isz;
+    partial *r = &j->part[blk];
     if (len > HEBB_RED_BLOCK) len = HEBB_RED_BLOCK;
     switch (j->dtype) {
-      case HEBB_F64:
-        j->part[blk].f = j->blas->ddot((int)len, (const double *)j->x + s * j->incx,
-                                  (int)j->incx,
-                                  (const double *)j->y + s * j->incy,
-                                  (int)j->incy);
-        break;
-      case HEBB_F32:
-        j->part[blk].f = j->blas->sdot((int)len, (const float *)j->x + s * j->incx,
-                                  (int)j->incx,
-                                  (const float *)j->y + s * j->incy,
-                                  (int)j->incy);
-        break;
-      case HEBB_C128:
-        j->blas->zdotu((int)len, (const double _Complex *)j->x + s * j->incx,
-                       (int)j->incx,
-                       (const double _Complex *)j->y + s * j->incy,
-                       (int)j->incy, &j->part[blk].z);
-        break;
+      case HEBB_F64: r->f = j->blas->ddot((int)len, x, ix, y, iy); break;
+      case HEBB_F32: r->f = j->blas->sdot((int)len, x, ix, y, iy); break;
+      case HEBB_C128: j->blas->zdotu((int)len, x, ix, y, iy, &r->z); break;
       case HEBB_C64: {
-        float _Complex r;
-        j->blas->cdotu((int)len, (const float _Complex *)j->x + s * j->incx,
-                       (int)j->incx,
-                       (const float _Complex *)j->y + s * j->incy,
-                       (int)j->incy, &r);
-        j->part[blk].z = r;
+        float _Complex z;
+        j->blas->cdotu((int)len, x, ix, y, iy, &z);
+        r->z = z;
         break;
       }
       default: {
-        const int64_t *x = (const int64_t *)j->x + s * j->incx;
-        const int64_t *y = (const int64_t *)j->y + s * j->incy;
+        const int64_t *xi = x, *yi = y;
         uint64_t acc = 0;   /* unsigned: wraps like Lua's integers */
         for (i = 0; i < len; i++)
-          acc += (uint64_t)x[i * j->incx] * (uint64_t)y[i * j->incy];
-        j->part[blk].i = acc;
+          acc += (uint64_t)xi[i * j->incx] * (uint64_t)yi[i * j->incy];
+        r->i = acc;
       }
     }
   }

@@ -56,8 +56,6 @@ int hebb_check_interrupt(void) {
   return HEBB_OK;
 }
 
-int hebb_in_parallel(void) { return omp_in_parallel(); }
-
 /* Runs [lo, hi) in slices, stopping early on an interrupt. */
 static void run_slices(int64_t lo, int64_t hi, int64_t slice, hebb_range_fn fn,
                        void *ud) {

@@ -381,36 +381,28 @@ static uint64_t identity(int kop, int intacc) {
 
 /* --- plans ------------------------------------------------------------- */
 
-/* A reduction seen as m results ("kept" index space) of n elements each
-   ("reduced" index space), both with byte strides from base. */
-typedef struct plan {
-  int nk, nr;
-  int64_t kshape[HEBB_MAXDIM], kstride[HEBB_MAXDIM];
-  int64_t rshape[HEBB_MAXDIM], rstride[HEBB_MAXDIM];
-  int64_t m, n, nb;   /* results, elements per result, blocks per result */
-  const char *base;
-} plan;
+typedef hebb_redplan plan;   /* see core.h */
 
-static int64_t iabs64(int64_t x) { return x < 0 ? -x : x; }
-
-static void make_plan(plan *pl, const hebb_tensor *a, const bool *red) {
+void hebb_redplan_make(hebb_redplan *pl, const hebb_tensor *a,
+                       const bool *red, bool sorted, int64_t block) {
   int64_t isz = hebb_dtype_size(a->dtype);
   int64_t *ks = pl->kstride, *rs = pl->rstride;
   int i, j;
   pl->nk = pl->nr = 0;
   for (i = 0; i < a->ndim; i++) {
-    if (red[i]) {   /* insertion by decreasing |stride|, stable */
-      for (j = pl->nr; j > 0 && iabs64(rs[j - 1]) < iabs64(a->stride[i] * isz);
-           j--) {
+    int64_t st = a->stride[i] * isz;
+    if (red[i]) {   /* insertion by decreasing |stride| when sorted */
+      for (j = pl->nr;
+           sorted && j > 0 && hebb_iabs64(rs[j - 1]) < hebb_iabs64(st); j--) {
         pl->rshape[j] = pl->rshape[j - 1];
         rs[j] = rs[j - 1];
       }
       pl->rshape[j] = a->shape[i];
-      rs[j] = a->stride[i] * isz;
+      rs[j] = st;
       pl->nr++;
     } else {
       pl->kshape[pl->nk] = a->shape[i];
-      ks[pl->nk++] = a->stride[i] * isz;
+      ks[pl->nk++] = st;
     }
   }
   pl->m = hebb_shape_numel(pl->nk, pl->kshape);
@@ -419,16 +411,13 @@ static void make_plan(plan *pl, const hebb_tensor *a, const bool *red) {
   pl->nr = hebb_merge_dims(pl->nr, pl->rshape, 1, &rs);
   if (pl->nk == 0) { pl->nk = 1; pl->kshape[0] = 1; ks[0] = 0; }
   if (pl->nr == 0) { pl->nr = 1; pl->rshape[0] = 1; rs[0] = 0; }
-  pl->nb = pl->n > 0 ? (pl->n + BLOCK - 1) / BLOCK : 1;
+  pl->nb = pl->n > 0 ? (pl->n + block - 1) / block : 1;
   pl->base = hebb_first(a);
 }
 
-/* Down-the-column is the better walk when the results sit closer together
-   in memory than the elements of one result, or when each result has so
-   few elements that per-result overhead would dominate. */
 static int column_walk(const plan *pl) {
-  int64_t ks = iabs64(pl->kstride[pl->nk - 1]);
-  int64_t rs = iabs64(pl->rstride[pl->nr - 1]);
+  int64_t ks = hebb_iabs64(pl->kstride[pl->nk - 1]);
+  int64_t rs = hebb_iabs64(pl->rstride[pl->nr - 1]);
   if (pl->kshape[pl->nk - 1] < 2) return 0;
   return ks < rs || (pl->n < LANES && ks <= 64 * 8);
 }
@@ -803,7 +792,7 @@ static int reduce_into(int op, const hebb_tensor *a, const bool *red,
   hebb_tensor *in = kernel_input(op, a);
   int st;
   if (!in) return hebb_last_status();
-  make_plan(&pl, in, red);
+  hebb_redplan_make(&pl, in, red, true, BLOCK);
   st = compute(op, &pl, in->dtype, correction, dst, dst_dtype);
   hebb_release(in);
   return st;

@@ -123,8 +123,6 @@ static void col_units(int64_t lo, int64_t hi, void *ud) {
   }
 }
 
-static int64_t iabs64(int64_t x) { return x < 0 ? -x : x; }
-
 static int scan(int prod, const hebb_tensor *a, int dim, hebb_tensor **out) {
   const char *who = prod ? "cumprod" : "cumsum";
   int dtype, i;
@@ -166,7 +164,7 @@ static int scan(int prod, const hebb_tensor *a, int dim, hebb_tensor **out) {
   jb.line = lines[prod][a->dtype];
   jb.cols = colss[prod][a->dtype];
   inner = jb.kshape[jb.nk - 1];
-  if (inner >= 2 && iabs64(jb.kin[jb.nk - 1]) < iabs64(jb.rs))
+  if (inner >= 2 && hebb_iabs64(jb.kin[jb.nk - 1]) < hebb_iabs64(jb.rs))
     return hebb_parallel_for(m / inner * ((inner + COLW - 1) / COLW),
                              jb.n * (inner < COLW ? inner : COLW), col_units,
                              &jb);

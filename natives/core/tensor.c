@@ -1,7 +1,6 @@
 /*
 ** tensor.c -- tensor headers, storages, reference counting, dtypes.
 */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,7 +80,7 @@ static void give(recycler *r, void *p) {
 
 size_t hebb_sizeof_tensor(void) { return sizeof(hebb_tensor); }
 
-hebb_tensor *hebb_tensor_alloc_header(void) {
+static hebb_tensor *alloc_header(void) {
   hebb_tensor *t = take(&headers, sizeof(hebb_tensor));
   if (!t) return hebb_fail_null(HEBB_ERR_NOMEM, "out of memory (tensor header)");
   memset(t, 0, offsetof(hebb_tensor, shape));
@@ -147,7 +146,7 @@ hebb_tensor *hebb_empty(int dtype, int ndim, const int64_t *shape) {
   if (hebb_check_dtype_any(dtype, "tensor") || check_shape(ndim, shape, &numel))
     return NULL;
   s = take(&storages, sizeof(storage_block));
-  t = hebb_tensor_alloc_header();
+  t = alloc_header();
   if (!s || !t) goto nomem;
   s->refcount = 1;
   s->version = 0;
@@ -193,10 +192,6 @@ hebb_tensor *hebb_from_buffer(int dtype, int ndim, const int64_t *shape,
   return t;
 }
 
-hebb_tensor *hebb_new_like_shape(int dtype, const hebb_tensor *src) {
-  return hebb_empty(dtype, src->ndim, src->shape);
-}
-
 void hebb_retain(hebb_tensor *t) {
   if (t) t->refcount++;
 }
@@ -217,7 +212,7 @@ void hebb_release(hebb_tensor *t) {
 
 /* A new header showing the same elements as 'base' (shares its storage). */
 hebb_tensor *hebb_view_of(hebb_tensor *base) {
-  hebb_tensor *t = hebb_tensor_alloc_header();
+  hebb_tensor *t = alloc_header();
   if (!t) return NULL;
   memcpy(t, base, sizeof(*t));
   t->refcount = 1;

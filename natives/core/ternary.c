@@ -121,20 +121,19 @@ static int broadcast3(const hebb_tensor *a, const hebb_tensor *b,
 static int run3(const char *who, hebb_inner_fn fn, int64_t cost, int rt,
                 const hebb_tensor *x, int dx, const hebb_tensor *y, int dy,
                 const hebb_tensor *z, int dz, hebb_tensor **out) {
+  const hebb_tensor *in[3] = {x, y, z};
+  const int dt[3] = {dx, dy, dz};
   hebb_cast c[3];
   int nd, made = *out == NULL, st, k;
   int64_t shape[HEBB_MAXDIM];
   if (broadcast3(x, y, z, &nd, shape, who)) return hebb_last_status();
-  st = hebb_cast_init(&c[0], x, dx);
-  if (st == HEBB_OK) {
-    st = hebb_cast_init(&c[1], y, dy);
-    if (st == HEBB_OK) {
-      st = hebb_cast_init(&c[2], z, dz);
-      if (st != HEBB_OK) hebb_cast_free(&c[1]);
+  for (k = 0; k < 3; k++) {
+    st = hebb_cast_init(&c[k], in[k], dt[k]);
+    if (st != HEBB_OK) {   /* free the ones already made */
+      while (k-- > 0) hebb_cast_free(&c[k]);
+      return st;
     }
-    if (st != HEBB_OK) hebb_cast_free(&c[0]);
   }
-  if (st != HEBB_OK) return st;
   st = hebb_ewise_out(out, rt, nd, shape, who);
   if (st == HEBB_OK) {
     hebb_tensor *ops[4] = {*out, c[0].t, c[1].t, c[2].t};

@@ -9,15 +9,6 @@
 #include "core.h"
 #include "lhebb.h"
 
-/* The options table at idx (0 if absent); anything else is a mistake
-   worth reporting, such as a third tensor passed to a binary function. */
-static int checkopts(lua_State *L, int idx) {
-  int tp = lua_type(L, idx);
-  if (tp == LUA_TNONE || tp == LUA_TNIL) return 0;
-  luaL_argexpected(L, tp == LUA_TTABLE, idx, "options table");
-  return idx;
-}
-
 /* In-place results keep the receiver's dtype: refusing a wider result is
    better than silently truncating it. */
 static void check_fits(lua_State *L, const char *name, int rt,
@@ -34,8 +25,8 @@ static int binary(lua_State *L, int op) {
   hebb_num na, nb;
   a = hebbL_operand(L, 1, &sa, &na);
   b = hebbL_operand(L, 2, &sb, &nb);
-  box = hebbL_result_slot(L, checkopts(L, 3), &res);
-  hebbL_finish(L, box, res, hebb_binary(op, a, b, &res));
+  box = hebbL_result_slot(L, hebbL_checkopts(L, 3), &res);
+  hebbL_finish(L, box, &res, hebb_binary(op, a, b, &res));
   return 1;
 }
 
@@ -53,8 +44,8 @@ static int unary(lua_State *L, int op) {
   hebb_tensor sa, *a, *res, **box;
   hebb_num na;
   a = hebbL_operand(L, 1, &sa, &na);
-  box = hebbL_result_slot(L, checkopts(L, 2), &res);
-  hebbL_finish(L, box, res, hebb_unary(op, a, &res));
+  box = hebbL_result_slot(L, hebbL_checkopts(L, 2), &res);
+  hebbL_finish(L, box, &res, hebb_unary(op, a, &res));
   return 1;
 }
 
@@ -146,8 +137,8 @@ static int l_clamp(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), *res, **box;
   double lo, hi;
   checkbounds(L, &lo, &hi);
-  box = hebbL_result_slot(L, checkopts(L, 4), &res);
-  hebbL_finish(L, box, res, hebb_clamp(a, lo, hi, &res));
+  box = hebbL_result_slot(L, hebbL_checkopts(L, 4), &res);
+  hebbL_finish(L, box, &res, hebb_clamp(a, lo, hi, &res));
   return 1;
 }
 
@@ -172,8 +163,8 @@ static int ternary(lua_State *L, ternary_fn fn) {
   x = hebbL_operand(L, 1, &s1, &n1);
   y = hebbL_operand(L, 2, &s2, &n2);
   z = hebbL_operand(L, 3, &s3, &n3);
-  box = hebbL_result_slot(L, checkopts(L, 4), &res);
-  hebbL_finish(L, box, res, fn(x, y, z, &res));
+  box = hebbL_result_slot(L, hebbL_checkopts(L, 4), &res);
+  hebbL_finish(L, box, &res, fn(x, y, z, &res));
   return 1;
 }
 

@@ -6,20 +6,13 @@
 #include "core.h"
 #include "lhebb.h"
 
-static int checkopts(lua_State *L, int idx) {
-  int tp = lua_type(L, idx);
-  if (tp == LUA_TNONE || tp == LUA_TNIL) return 0;
-  luaL_argexpected(L, tp == LUA_TTABLE, idx, "options table");
-  return idx;
-}
-
 static int l_complex(lua_State *L) {
   hebb_tensor sa, sb, *re, *im, *res, **box;
   hebb_num na, nb;
   re = hebbL_operand(L, 1, &sa, &na);
   im = hebbL_operand(L, 2, &sb, &nb);
-  box = hebbL_result_slot(L, checkopts(L, 3), &res);
-  hebbL_finish(L, box, res, hebb_complex(re, im, &res));
+  box = hebbL_result_slot(L, hebbL_checkopts(L, 3), &res);
+  hebbL_finish(L, box, &res, hebb_complex(re, im, &res));
   return 1;
 }
 
@@ -27,8 +20,8 @@ static int part(lua_State *L, int which) {
   hebb_tensor sa, *a, *res, **box;
   hebb_num na;
   a = hebbL_operand(L, 1, &sa, &na);
-  box = hebbL_result_slot(L, checkopts(L, 2), &res);
-  hebbL_finish(L, box, res, hebb_complex_part(which, a, &res));
+  box = hebbL_result_slot(L, hebbL_checkopts(L, 2), &res);
+  hebbL_finish(L, box, &res, hebb_complex_part(which, a, &res));
   return 1;
 }
 

@@ -9,14 +9,6 @@
 
 #define MAXOPS 64   /* as contract.c */
 
-/* The options table at idx (0 if absent). */
-static int checkopts(lua_State *L, int idx) {
-  int tp = lua_type(L, idx);
-  if (tp == LUA_TNONE || tp == LUA_TNIL) return 0;
-  luaL_argexpected(L, tp == LUA_TTABLE, idx, "options table");
-  return idx;
-}
-
 /* T.einsum(subscripts, t1, t2, ... [, opts]) */
 static int l_einsum(lua_State *L) {
   const char *subs = luaL_checkstring(L, 1);
@@ -29,7 +21,7 @@ static int l_einsum(lua_State *L) {
   for (i = 2; i <= top; i++) ops[n++] = hebbL_check(L, i);
   if (n == 0) return luaL_error(L, "einsum: no operands");
   box = hebbL_result_slot(L, opts, &res);
-  hebbL_finish(L, box, res, hebb_einsum(subs, n, ops, &res));
+  hebbL_finish(L, box, &res, hebb_einsum(subs, n, ops, &res));
   return 1;
 }
 
@@ -92,9 +84,9 @@ static int l_tensordot(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), *b = hebbL_check(L, 2), *res, **box;
   int da[HEBB_MAXDIM], db[HEBB_MAXDIM], nd, opts;
   nd = tensordot_dims(L, 3, a, b, da, db);
-  opts = checkopts(L, 4);
+  opts = hebbL_checkopts(L, 4);
   box = hebbL_result_slot(L, opts, &res);
-  hebbL_finish(L, box, res, hebb_tensordot(a, b, nd, da, db, &res));
+  hebbL_finish(L, box, &res, hebb_tensordot(a, b, nd, da, db, &res));
   return 1;
 }
 
@@ -140,7 +132,7 @@ static int l_ncon(lua_State *L) {
   bool greedy;
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checktype(L, 2, LUA_TTABLE);
-  opts = checkopts(L, 3);
+  opts = hebbL_checkopts(L, 3);
   n = (int)luaL_len(L, 1);
   if (n < 1 || n > MAXOPS)
     return luaL_error(L, "ncon: %d tensors (1 to %d allowed)", n, MAXOPS);
@@ -160,7 +152,7 @@ static int l_ncon(lua_State *L) {
   }
   greedy = ncon_greedy(L, opts);
   box = hebbL_result_slot(L, opts, &res);
-  hebbL_finish(L, box, res, hebb_ncon(n, ops, labp, greedy, &res));
+  hebbL_finish(L, box, &res, hebb_ncon(n, ops, labp, greedy, &res));
   return 1;
 }
 

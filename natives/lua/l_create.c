@@ -4,7 +4,6 @@
 ** in natives/core/create.c and tensor.c).
 */
 #include <math.h>
-#include <string.h>
 
 #include "core.h"
 #include "lhebb.h"

@@ -6,11 +6,10 @@
 
 static int c2c(lua_State *L, bool inverse) {
   hebb_tensor *a = hebbL_check(L, 1), **box, *r = NULL;
-  int dim = hebbL_optdim(L, 2, a->ndim, a->ndim - 1);
+  int dim = hebbL_optdim(L, 2, a->ndim, a->ndim - 1), st;
   box = hebbL_newbox(L);
-  hebbL_check_status(L, hebb_fft(a, dim, inverse, &r));
-  *box = r;
-  hebbL_account(L, r);
+  st = hebb_fft(a, dim, inverse, &r);
+  hebbL_finish(L, box, &r, st);
   return 1;
 }
 
@@ -19,25 +18,23 @@ static int l_ifft(lua_State *L) { return c2c(L, true); }
 
 static int l_rfft(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), **box, *r = NULL;
-  int dim = hebbL_optdim(L, 2, a->ndim, a->ndim - 1);
+  int dim = hebbL_optdim(L, 2, a->ndim, a->ndim - 1), st;
   box = hebbL_newbox(L);
-  hebbL_check_status(L, hebb_rfft(a, dim, &r));
-  *box = r;
-  hebbL_account(L, r);
+  st = hebb_rfft(a, dim, &r);
+  hebbL_finish(L, box, &r, st);
   return 1;
 }
 
 static int l_irfft(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), **box, *r = NULL;
   lua_Integer n = luaL_optinteger(L, 2, -1);
-  int dim = hebbL_optdim(L, 3, a->ndim, a->ndim - 1);
+  int dim = hebbL_optdim(L, 3, a->ndim, a->ndim - 1), st;
   if (!lua_isnoneornil(L, 2) && n < 1)   /* the core reads n < 0 as absent */
     return luaL_error(L, "irfft: n = %d output points; n must be >= 1",
                       (int)n);
   box = hebbL_newbox(L);
-  hebbL_check_status(L, hebb_irfft(a, (int64_t)n, dim, &r));
-  *box = r;
-  hebbL_account(L, r);
+  st = hebb_irfft(a, (int64_t)n, dim, &r);
+  hebbL_finish(L, box, &r, st);
   return 1;
 }
 
@@ -70,11 +67,10 @@ static int optdims(lua_State *L, int idx, int ndim, int *dims) {
 
 static int nd(lua_State *L, bool inverse) {
   hebb_tensor *a = hebbL_check(L, 1), **box, *r = NULL;
-  int dims[HEBB_MAXDIM], n = optdims(L, 2, a->ndim, dims);
+  int dims[HEBB_MAXDIM], n = optdims(L, 2, a->ndim, dims), st;
   box = hebbL_newbox(L);
-  hebbL_check_status(L, hebb_fftn(a, n, dims, inverse, &r));
-  *box = r;
-  hebbL_account(L, r);
+  st = hebb_fftn(a, n, dims, inverse, &r);
+  hebbL_finish(L, box, &r, st);
   return 1;
 }
 
@@ -83,11 +79,10 @@ static int l_ifftn(lua_State *L) { return nd(L, true); }
 
 static int shift(lua_State *L, bool inverse) {
   hebb_tensor *a = hebbL_check(L, 1), **box, *r = NULL;
-  int dims[HEBB_MAXDIM], n = optdims(L, 2, a->ndim, dims);
+  int dims[HEBB_MAXDIM], n = optdims(L, 2, a->ndim, dims), st;
   box = hebbL_newbox(L);
-  hebbL_check_status(L, hebb_fftshift(a, n, dims, inverse, &r));
-  *box = r;
-  hebbL_account(L, r);
+  st = hebb_fftshift(a, n, dims, inverse, &r);
+  hebbL_finish(L, box, &r, st);
   return 1;
 }
 

@@ -50,21 +50,17 @@ int hebbL_doc(lua_State *L) {
 
 void hebbL_register(lua_State *L, const hebb_lreg *l, int module, int methods,
                     int mt) {
+  /* the table each 'where' bit (HEBB_FN, HEBB_METHOD, HEBB_META) names */
+  const int dest[3] = {module, methods, mt};
+  int k;
   for (; l->name; l++) {
     lua_pushvalue(L, mt);
     lua_pushcclosure(L, l->func, 1);
     if (l->doc) hebbL_setdoc(L, -1, l->doc);
-    if (l->where & HEBB_FN) {
+    for (k = 0; k < 3; k++) {
+      if (!(l->where & (1 << k))) continue;
       lua_pushvalue(L, -1);
-      lua_setfield(L, module, l->name);
-    }
-    if (l->where & HEBB_METHOD) {
-      lua_pushvalue(L, -1);
-      lua_setfield(L, methods, l->name);
-    }
-    if (l->where & HEBB_META) {
-      lua_pushvalue(L, -1);
-      lua_setfield(L, mt, l->name);
+      lua_setfield(L, dest[k], l->name);
     }
     lua_pop(L, 1);
   }
@@ -115,8 +111,6 @@ static int embedded_loader(lua_State *L) {
   return hebbL_run_embedded(L, luaL_checkstring(L, 1), 0);
 }
 
-/* package.preload entries for every hebb module, so `require` finds them
-   whatever package.path says (in the hebb executable and in hebb.so). */
 /* the modules with a C opener (one line per module) */
 static const luaL_Reg natives[] = {
   {"hebb", luaopen_hebb},
@@ -127,6 +121,8 @@ static const luaL_Reg natives[] = {
   {NULL, NULL}
 };
 
+/* package.preload entries for every hebb module, so `require` finds them
+   whatever package.path says (in the hebb executable and in hebb.so). */
 void hebb_preload(lua_State *L) {
   const hebb_embedded *e;
   const luaL_Reg *n;

@@ -40,30 +40,28 @@ static double checkfill(lua_State *L, int idx) {
 
 /* --- reading through indices -------------------------------------------- */
 
-static int l_index_select(lua_State *L) {
+typedef int (*pick_fn)(const hebb_tensor *a, int dim, const hebb_tensor *ix,
+                       int64_t base, hebb_tensor **out);
+
+/* t:index_select / t:gather (dim, idx [, {out=}]): same arguments, and
+   1-based indices */
+static int pick(lua_State *L, pick_fn fn) {
   hebb_tensor *a = hebbL_check(L, 1), *ix, *res;
   int dim = hebbL_checkdim(L, 2, a->ndim);
   hebb_tensor **box;
   ix = checkindex(L, 3);
   box = hebbL_result_slot(L, 4, &res);
-  hebbL_finish(L, box, res, hebb_index_select(a, dim, ix, 1, &res));
+  hebbL_finish(L, box, &res, fn(a, dim, ix, 1, &res));
   return 1;
 }
 
-static int l_gather(lua_State *L) {
-  hebb_tensor *a = hebbL_check(L, 1), *ix, *res;
-  int dim = hebbL_checkdim(L, 2, a->ndim);
-  hebb_tensor **box;
-  ix = checkindex(L, 3);
-  box = hebbL_result_slot(L, 4, &res);
-  hebbL_finish(L, box, res, hebb_gather(a, dim, ix, 1, &res));
-  return 1;
-}
+static int l_index_select(lua_State *L) { return pick(L, hebb_index_select); }
+static int l_gather(lua_State *L) { return pick(L, hebb_gather); }
 
 static int l_masked_select(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), *mask = hebbL_check(L, 2), *res;
   hebb_tensor **box = hebbL_result_slot(L, 3, &res);
-  hebbL_finish(L, box, res, hebb_masked_select(a, mask, &res));
+  hebbL_finish(L, box, &res, hebb_masked_select(a, mask, &res));
   return 1;
 }
 
@@ -91,12 +89,11 @@ static int l_masked_fill_(lua_State *L) {
 }
 
 static int l_masked_fill(lua_State *L) {
-  hebb_tensor *a = hebbL_check(L, 1), *mask = hebbL_check(L, 2), *c;
+  hebb_tensor *a = hebbL_check(L, 1), *mask = hebbL_check(L, 2), **box;
   double v = checkfill(L, 3);
-  hebbL_newbox(L);
+  box = hebbL_newbox(L);
   hebbL_fill_box(L, hebb_clone(a));
-  c = *(hebb_tensor **)lua_touserdata(L, -1);
-  hebbL_check_status(L, hebb_masked_fill(c, mask, v));
+  hebbL_check_status(L, hebb_masked_fill(*box, mask, v));
   return 1;
 }
 

@@ -6,8 +6,8 @@
 #include "core.h"
 #include "lhebb.h"
 
-/* The options table at idx (0 if absent). */
-static int checkopts(lua_State *L, int idx) {
+/* shared with the other bindings (lhebb.h) */
+int hebbL_checkopts(lua_State *L, int idx) {
   int tp = lua_type(L, idx);
   if (tp == LUA_TNONE || tp == LUA_TNIL) return 0;
   luaL_argexpected(L, tp == LUA_TTABLE, idx, "options table");
@@ -19,8 +19,8 @@ typedef int (*product_fn)(const hebb_tensor *a, const hebb_tensor *b,
 
 static int product(lua_State *L, product_fn fn) {
   hebb_tensor *a = hebbL_check(L, 1), *b = hebbL_check(L, 2), *res, **box;
-  box = hebbL_result_slot(L, checkopts(L, 3), &res);
-  hebbL_finish(L, box, res, fn(a, b, &res));
+  box = hebbL_result_slot(L, hebbL_checkopts(L, 3), &res);
+  hebbL_finish(L, box, &res, fn(a, b, &res));
   return 1;
 }
 

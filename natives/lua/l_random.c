@@ -52,6 +52,15 @@ static void check_float(lua_State *L, const char *who, int dtype) {
                hebb_dtype_name(dtype));
 }
 
+/* Pushes a new uninitialized tensor (its box first, so a failed Lua
+   allocation cannot leak it) and returns it. */
+static hebb_tensor *push_empty(lua_State *L, int dtype, int ndim,
+                               const int64_t *shape) {
+  hebb_tensor **box = hebbL_newbox(L);
+  hebbL_fill_box(L, hebb_empty(dtype, ndim, shape));
+  return *box;
+}
+
 /* Pushes a new tensor of the shape given from idx on (integers or one
    table); the options (a table or a dtype name) follow the shape.  Sets
    *g from the options unless the caller already has one. */
@@ -65,9 +74,13 @@ static hebb_tensor *new_target(lua_State *L, int idx, int defdtype,
   dtype = hebbL_optdtype(L, next, defdtype);
   if (isfloat) check_float(L, who, dtype);
   if (!*g) *g = optgen(L, next);
-  hebbL_newbox(L);
-  hebbL_fill_box(L, hebb_empty(dtype, ndim, shape));
-  return *(hebb_tensor **)lua_touserdata(L, -1);
+  return push_empty(L, dtype, ndim, shape);
+}
+
+/* fills t with normal (mean a, std b) or uniform (a to b) draws */
+static int fill_real(hebb_rng *g, hebb_tensor *t, int normal, double a,
+                     double b) {
+  return normal ? hebb_rand_normal(g, t, a, b) : hebb_rand_uniform(g, t, a, b);
 }
 
 /* --- draws into new tensors (g NULL: the options' generator) ----------- */
@@ -75,8 +88,7 @@ static hebb_tensor *new_target(lua_State *L, int idx, int defdtype,
 static int draw_float(lua_State *L, int first, hebb_rng *g, int normal) {
   const char *who = normal ? "randn" : "rand";
   hebb_tensor *t = new_target(L, first, HEBB_F64, who, 1, &g);
-  hebbL_check_status(L, normal ? hebb_rand_normal(g, t, 0, 1) :
-                                 hebb_rand_uniform(g, t, 0, 1));
+  hebbL_check_status(L, fill_real(g, t, normal, 0, 1));
   return 1;
 }
 
@@ -135,9 +147,7 @@ static int draw_bernoulli(lua_State *L, int first, hebb_rng *g) {
                      "shape, options table or dtype");
     dtype = hebbL_optdtype(L, first + 1, HEBB_BOOL);
     if (!g) g = optgen(L, first + 1);
-    hebbL_newbox(L);
-    hebbL_fill_box(L, hebb_empty(dtype, p->ndim, p->shape));
-    t = *(hebb_tensor **)lua_touserdata(L, -1);
+    t = push_empty(L, dtype, p->ndim, p->shape);
   }
   hebbL_check_status(L, hebb_rand_bernoulli_tensor(g, t, p));
   return 1;
@@ -148,9 +158,7 @@ static int draw_perm(lua_State *L, int first, hebb_rng *g) {
   hebb_tensor *t;
   luaL_argcheck(L, n >= 0, first, "length must be >= 0");
   if (!g) g = optgen(L, first + 1);
-  hebbL_newbox(L);
-  hebbL_fill_box(L, hebb_empty(HEBB_I64, 1, &n));
-  t = *(hebb_tensor **)lua_touserdata(L, -1);
+  t = push_empty(L, HEBB_I64, 1, &n);
   hebbL_check_status(L, hebb_rand_permutation(g, t, 1));
   return 1;
 }
@@ -172,11 +180,8 @@ static int draw_like(lua_State *L, int normal) {
   dtype = hebbL_optdtype(L, 2, def);
   check_float(L, who, dtype);
   g = optgen(L, 2);
-  hebbL_newbox(L);
-  hebbL_fill_box(L, hebb_empty(dtype, a->ndim, a->shape));
-  t = *(hebb_tensor **)lua_touserdata(L, -1);
-  hebbL_check_status(L, normal ? hebb_rand_normal(g, t, 0, 1) :
-                                 hebb_rand_uniform(g, t, 0, 1));
+  t = push_empty(L, dtype, a->ndim, a->shape);
+  hebbL_check_status(L, fill_real(g, t, normal, 0, 1));
   return 1;
 }
 
@@ -192,8 +197,7 @@ static int fill_(lua_State *L, int normal) {
   double a = opts > 2 ? luaL_optnumber(L, 2, 0) : 0;
   double b = opts > 3 ? luaL_optnumber(L, 3, 1) : 1;
   hebb_rng *g = optgen(L, opts);
-  hebbL_check_status(L, normal ? hebb_rand_normal(g, t, a, b) :
-                                 hebb_rand_uniform(g, t, a, b));
+  hebbL_check_status(L, fill_real(g, t, normal, a, b));
   lua_settop(L, 1);
   return 1;
 }

@@ -140,7 +140,7 @@ static int reduce_tensor(lua_State *L, int op, const rargs *r) {
   hebb_tensor **box = hebbL_result_slot(L, r->opts, &res);
   int st = hebb_reduce(op, r->t, r->ndims, r->dims, r->keepdim,
                        r->correction, &res);
-  hebbL_finish(L, box, res, st);
+  hebbL_finish(L, box, &res, st);
   return 1;
 }
 
@@ -234,7 +234,7 @@ static int argext(lua_State *L, int ismax) {
   if (wants_value(L, op, &r)) return push_value(L, op, &r);
   box = hebbL_result_slot(L, r.opts, &res);
   st = hebb_argreduce(op, r.t, r.given ? r.dims[0] : -1, r.keepdim, 1, &res);
-  hebbL_finish(L, box, res, st);
+  hebbL_finish(L, box, &res, st);
   return 1;
 }
 
@@ -258,7 +258,7 @@ static int scan(lua_State *L, int prod) {
                       luaL_typename(L, opts));
   box = hebbL_result_slot(L, lua_type(L, opts) == LUA_TTABLE ? opts : 0, &res);
   st = prod ? hebb_cumprod(t, dim, &res) : hebb_cumsum(t, dim, &res);
-  hebbL_finish(L, box, res, st);
+  hebbL_finish(L, box, &res, st);
   return 1;
 }
 

@@ -226,7 +226,8 @@ static int s_nnz(lua_State *L) {
 static int s_diagonal(lua_State *L) {
   hebb_sparse *s = check_sparse(L, 1);
   hebb_tensor *res, **box = hebbL_result_slot(L, 2, &res);
-  hebbL_finish(L, box, res, hebb_sparse_diagonal(s, &res));
+  int st = hebb_sparse_diagonal(s, &res);   /* before reading res */
+  hebbL_finish(L, box, &res, st);
   return 1;
 }
 
@@ -303,7 +304,8 @@ static int s_matmul(lua_State *L) {
   hebb_sparse *s = check_sparse(L, 1);
   hebb_tensor *x = hebbL_check(L, 2), *res;
   hebb_tensor **box = hebbL_result_slot(L, 3, &res);
-  hebbL_finish(L, box, res, hebb_sparse_matmul(s, x, &res));
+  int st = hebb_sparse_matmul(s, x, &res);   /* before reading res */
+  hebbL_finish(L, box, &res, st);
   return 1;
 }
 

@@ -94,8 +94,9 @@ hebb_tensor **hebbL_result_slot(lua_State *L, int opts, hebb_tensor **res) {
   return hebbL_newbox(L);
 }
 
-void hebbL_finish(lua_State *L, hebb_tensor **box, hebb_tensor *res,
+void hebbL_finish(lua_State *L, hebb_tensor **box, hebb_tensor *const *resp,
                   int status) {
+  hebb_tensor *res = *resp;   /* read here: the core call has set it */
   if (box) {
     *box = status == HEBB_OK ? res : NULL;
     if (status != HEBB_OK && res) hebb_release(res);

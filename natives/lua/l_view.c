@@ -415,7 +415,7 @@ static int get_by_tensor(lua_State *L, hebb_tensor *t, int key) {
   hebb_tensor *k = keytensor(L, key), *res = NULL, **box = hebbL_newbox(L);
   int st = k->dtype == HEBB_BOOL ? hebb_masked_select(t, k, &res) :
                                    hebb_index_select(t, 0, k, 1, &res);
-  hebbL_finish(L, box, res, st);
+  hebbL_finish(L, box, &res, st);
   return 1;
 }
 

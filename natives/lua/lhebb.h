@@ -76,15 +76,20 @@ int hebbL_optdim(lua_State *L, int idx, int ndim, int def);
 /* a dtype name at idx (string), or the 'dtype' field of an options table */
 int hebbL_checkdtype(lua_State *L, int idx);
 int hebbL_optdtype(lua_State *L, int idx, int def);   /* idx: options table */
+/* the options table at idx (0 if absent or nil); errors on another type */
+int hebbL_checkopts(lua_State *L, int idx);
 /* a shape given as integers from idx on, or as one table at idx; returns
    ndim and sets *next to the index of the first argument after it */
 int hebbL_checkshape(lua_State *L, int idx, int64_t *shape, int *next);
 /* The result slot of a core call that computes into 'hebb_tensor **out':
    when the options table at 'opts' (0: none) has out = o, sets *res = o and
    pushes o; otherwise sets *res = NULL and pushes an empty box, returned so
-   that hebbL_finish can fill it.  The result stays on top of the stack. */
+   that hebbL_finish can fill it.  The result stays on top of the stack.
+   hebbL_finish takes the address of res, so it may be called as
+   hebbL_finish(L, box, &res, core(..., &res)) whatever the order in which
+   C evaluates the arguments. */
 hebb_tensor **hebbL_result_slot(lua_State *L, int opts, hebb_tensor **res);
-void hebbL_finish(lua_State *L, hebb_tensor **box, hebb_tensor *res,
+void hebbL_finish(lua_State *L, hebb_tensor **box, hebb_tensor *const *res,
                   int status);
 
 /* --- openers of the binding files, called by luaopen_hebb_tensor --- */

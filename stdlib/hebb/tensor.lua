@@ -84,29 +84,20 @@ local function render(t)
     cells[#cells + 1] = s
     if #s > width then width = #s end
   end)
-  local shape, k, out = t.shape, 0, {}
-  local function row_width(n) return n * (width + 2) end
-  -- summarize the last dim when a row would be too wide
-  local last_summary = summarize or row_width(shape[nd]) > print_opts.linewidth
-  if last_summary and not summarize then
-    -- recompute with the last dimension cut to its edges
-    cells, k = {}, 0
-    local index = {}
-    local function walk(d)
-      if d > nd then cells[#cells + 1] = fmt(t:get(table.unpack(index, 1, nd))); return end
-      for _, i in ipairs(shown(shape[d], d == nd)) do
-        if i > 0 then index[d] = i; walk(d + 1) end
-      end
-    end
-    walk(1)
-  end
+  local shape, k = t.shape, 0
+  -- summarize the last dim when a row would be too wide; the cells (and
+  -- width) stay those of the whole row, of which only the edges are shown
+  local last_summary = summarize or shape[nd] * (width + 2) > print_opts.linewidth
   local function block(d, indent)
     local idx = shown(shape[d], summarize or (last_summary and d == nd), d < nd - 1)
     if d == nd then
-      local parts = {}
+      local row, parts = {}, {}
+      for _, i in ipairs(shown(shape[d], summarize)) do
+        if i > 0 then k = k + 1; row[i] = cells[k] end
+      end
       for _, i in ipairs(idx) do
-        if i == 0 then parts[#parts + 1] = string.rep(" ", width - 3) .. "..."
-        else k = k + 1; parts[#parts + 1] = string.rep(" ", width - #cells[k]) .. cells[k] end
+        local s = i == 0 and "..." or row[i]
+        parts[#parts + 1] = string.rep(" ", width - #s) .. s
       end
       return "[" .. table.concat(parts, ", ") .. "]"
     end
@@ -118,8 +109,7 @@ local function render(t)
     local sep = ",\n" .. string.rep("\n", nd - d - 1) .. indent .. " "
     return "[" .. table.concat(rows, sep) .. "]"
   end
-  out[1] = shape[1] == 0 and "[]" or block(1, "")
-  return table.concat(out)
+  return shape[1] == 0 and "[]" or block(1, "")
 end
 
 local function has_zero(shape)

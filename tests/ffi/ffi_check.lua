@@ -3,15 +3,9 @@
 -- usage: luajit ffi_check.lua CDEF_FILE LIBRARY REFERENCE_FILE
 local ffi = require "ffi"
 local cdef_file, libpath, ref_file = arg[1], arg[2], arg[3]
-local failed = 0
-
-local function check(name, ok, why)
-  if ok then print("PASS ffi/" .. name)
-  else
-    failed = failed + 1
-    print("FAIL ffi/" .. name .. ": " .. tostring(why))
-  end
-end
+local C = require "check"   -- tests/lua/lib, on LUA_PATH (run.sh)
+C.suite = "ffi"
+local check = C.ok
 
 local function slurp(path)
   local f = assert(io.open(path, "rb"))
@@ -110,4 +104,4 @@ local st2 = ffi.new("hebb_alloc_stats")
 lib.hebb_alloc_get_stats(st2)
 check("alloc_stats", st2.bytes_in_use > 0 and st2.n_alloc > 0)
 
-os.exit(failed == 0 and 0 or 1)
+C.done()

@@ -49,7 +49,8 @@ else
   fail reference "$(head -3 "$tmp/ref.err")"
 fi
 if command -v luajit > /dev/null; then
-  luajit "$here/ffi_check.lua" "$tmp/cdef.h" "$LIB" "$tmp/ref" || failed=1
+  LUA_PATH="tests/lua/lib/?.lua;;" luajit "$here/ffi_check.lua" "$tmp/cdef.h" "$LIB" "$tmp/ref" ||
+    failed=1
 else
   fail luajit "luajit not found (apt-get install luajit)"
 fi

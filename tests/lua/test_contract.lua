@@ -11,18 +11,7 @@ local TOL = 1e-12
 T.manual_seed(4)
 
 -- r[i][k] = sum_j a[i][j] b[j][k] on nested tables
-local function mm(A, B)
-  local r = {}
-  for i = 1, #A do
-    r[i] = {}
-    for k = 1, #B[1] do
-      local s = 0
-      for j = 1, #B do s = s + A[i][j] * B[j][k] end
-      r[i][k] = s
-    end
-  end
-  return r
-end
+local mm = check.mm
 
 test("matrix_product", function()
   local a, b = T.randn(3, 4), T.randn(4, 5)

@@ -8,19 +8,7 @@ local hebb = require "hebb"
 local test, eq, same, raises, near = check.test, check.eq, check.same, check.raises, check.near
 
 -- the product by definition, on nested tables (2-d only)
-local function naive(a, b)
-  local A, B = a:totable(), b:totable()
-  local r = {}
-  for i = 1, #A do
-    r[i] = {}
-    for j = 1, #B[1] do
-      local s = 0
-      for k = 1, #B do s = s + A[i][k] * B[k][j] end
-      r[i][j] = s
-    end
-  end
-  return r
-end
+local naive = check.mm
 
 -- max |x - y| over two nested tables
 local function maxdiff(x, y)

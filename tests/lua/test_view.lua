@@ -6,12 +6,7 @@ local T = require "hebb.tensor"
 local hebb = require "hebb"
 local test, eq, same, raises, truthy = check.test, check.eq, check.same, check.raises, check.truthy
 
--- 1..n (i64) as a tensor of the given shape
-local function seq(...)
-  local shape, n = {...}, 1
-  for _, s in ipairs(shape) do n = n * s end
-  return T.arange(1, n):view(shape)
-end
+local function seq(...) return check.seq(T, ...) end
 
 test("view_shares_and_writes_through", function()
   local a = seq(3, 4)

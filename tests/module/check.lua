@@ -1,14 +1,10 @@
 -- check.lua -- run by tests/module/run.sh under the stock lua5.4: requires
 -- the two modules named in arg[1] and arg[2] ("-" for none) in that order,
--- then uses them.  Prints "PASS name" or "FAIL name: why" per check.
-local failed = 0
-local function check(name, ok, why)
-  if ok then print("PASS " .. name)
-  else
-    failed = failed + 1
-    print("FAIL " .. name .. ": " .. tostring(why))
-  end
-end
+-- then uses them.  Prints "PASS module/CASE/name" or "FAIL module/CASE/name:
+-- why" per check, CASE being arg[3].
+local C = require "check"   -- tests/lua/lib, on LUA_PATH (run.sh)
+C.suite = "module/" .. arg[3]
+local check = C.ok
 
 local mods = {}
 for i = 1, 2 do
@@ -52,4 +48,4 @@ hebb.threads(2)
 local big = T.randn(2000000)
 check("threads", big:numel() == 2000000 and hebb.threads() == 2)
 check("gc", pcall(collectgarbage))
-os.exit(failed == 0 and 0 or 1, true)
+C.done(true)

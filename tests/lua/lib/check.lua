@@ -1,8 +1,10 @@
 -- check.lua -- the small test harness of hebb's Lua suites.
 -- Each check prints "PASS suite/name" or "FAIL suite/name: why"; tests/run.sh
 -- counts those lines over all suites.  check.done() exits non-zero on failure.
+-- Plain Lua 5.1 as well: the LuaJIT FFI suite (tests/ffi) uses it too.
 local check = {}
-local suite = (arg and arg[0] or "?"):match("([^/]+)%.lua$") or "?"
+-- the prefix of the names; a script may set another
+check.suite = (arg and arg[0] or "?"):match("([^/]+)%.lua$") or "?"
 local passed, failed = 0, 0
 
 local function fmt(v)
@@ -10,16 +12,21 @@ local function fmt(v)
   return tostring(v)
 end
 
+-- check.ok(name, ok, why): one check from a condition; why tells a failure
+function check.ok(name, ok, why)
+  if ok then
+    passed = passed + 1
+    print("PASS " .. check.suite .. "/" .. name)
+  else
+    failed = failed + 1
+    print("FAIL " .. check.suite .. "/" .. name .. ": " .. tostring(why):gsub("\n", "\n    "))
+  end
+end
+
 -- check.test(name, fn): runs fn; any error (or failed assertion) fails it.
 function check.test(name, fn)
   local ok, err = xpcall(fn, debug.traceback)
-  if ok then
-    passed = passed + 1
-    print("PASS " .. suite .. "/" .. name)
-  else
-    failed = failed + 1
-    print("FAIL " .. suite .. "/" .. name .. ": " .. tostring(err):gsub("\n", "\n    "))
-  end
+  check.ok(name, ok, err)
 end
 
 function check.eq(got, want, what)
@@ -78,9 +85,34 @@ function check.raises(fn, needle, what)
   end
 end
 
-function check.done()
+-- 1..n (i64) as a tensor of the given shape; T is the hebb.tensor module
+function check.seq(T, ...)
+  local shape, n = {...}, 1
+  for _, s in ipairs(shape) do n = n * s end
+  return T.arange(1, n):view(shape)
+end
+
+-- the matrix product r[i][k] = sum_j a[i][j] b[j][k], summed left to right,
+-- of two 2-d tensors or nested tables: the reference for matmul-like tests
+function check.mm(a, b)
+  if type(a) == "userdata" then a = a:totable() end
+  if type(b) == "userdata" then b = b:totable() end
+  local r = {}
+  for i = 1, #a do
+    r[i] = {}
+    for k = 1, #b[1] do
+      local s = 0
+      for j = 1, #b do s = s + a[i][j] * b[j][k] end
+      r[i][k] = s
+    end
+  end
+  return r
+end
+
+-- close: as os.exit's, closes the Lua state first
+function check.done(close)
   io.stdout:flush()
-  os.exit(failed == 0 and 0 or 1)
+  os.exit(failed == 0 and 0 or 1, close)
 end
 
 return check
