@@ -47,7 +47,7 @@ $(DEPS_OK): tools/deps.sh
 
 deps: $(DEPS_OK)
 
-$(BUILD)/obj/%.o: %.c include/hebb.h natives/core/core.h $(wildcard natives/lua/*.h) $(wildcard vm/*.h) | $(DEPS_OK)
+$(BUILD)/obj/%.o: %.c include/hebb.h $(wildcard natives/core/*.h) $(wildcard natives/lua/*.h) $(wildcard vm/*.h) | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -96,7 +96,7 @@ test: all
 
 # the API reference pages, rendered from the docstrings (tests/docs checks
 # that the committed pages are current)
-API_MODULES := hebb hebb.tensor hebb.linalg hebb.sparse hebb.graph hebb.fft
+API_MODULES := hebb hebb.tensor hebb.linalg hebb.sparse hebb.graph hebb.fft hebb.autograd hebb.nn hebb.optim hebb.data hebb.metrics
 docs: all
 	@mkdir -p docs/api
 	@for m in $(API_MODULES); do \

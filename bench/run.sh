@@ -7,7 +7,7 @@
 # a report, not a test); non-zero when one failed to run.
 # Knobs (environment): HEBB (the executable, default build/hebb), BENCH_N
 # (elements, 1e7), BENCH_REPS (20), BENCH_LOOP (dispatch loop, 1e6),
-# BENCH_ROUNDS (2).
+# BENCH_ROUNDS (2), BENCH_MLP_REPS (MLP step blocks, 20).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
@@ -20,6 +20,7 @@ N=${BENCH_N:-10000000}
 REPS=${BENCH_REPS:-20}
 LOOP=${BENCH_LOOP:-1000000}
 ROUNDS=${BENCH_ROUNDS:-2}
+MLP_REPS=${BENCH_MLP_REPS:-20}
 MM=1024
 B=build/bench
 RES=$B/results.txt
@@ -52,6 +53,16 @@ cref() {
 }
 cref "-O3 -march=native" native && cref "-O3" O3 ||
   { echo "bench: cannot compile bench/cref.c" >&2; exit 1; }
+# bench/mlp_step.c: the hand-written MLP training step, a module that
+# bench/mlp_hebb.lua loads the same way; built again as mlp_clock, a clock
+# without OpenBLAS for the fresh-process run
+$CC -O3 -march=native -fno-math-errno \
+  -DBENCH_FLAGS="\"-O3 -march=native -fno-math-errno\"" -shared -fPIC -fopenmp \
+  -Wall -Wextra -I$BLAS_INC -I/usr/include/lua5.4 bench/mlp_step.c -o $B/mlp_step.so \
+  -L$BLAS_LIB -Wl,-rpath,$BLAS_LIB -lopenblas -lm &&
+  $CC -O2 -DMLP_CLOCK_ONLY -shared -fPIC -Wall -Wextra -I/usr/include/lua5.4 \
+    bench/mlp_step.c -o $B/mlp_clock.so ||
+  { echo "bench: cannot compile bench/mlp_step.c" >&2; exit 1; }
 export LUA_CPATH="$B/?.so;;"
 
 $HEBB -e 'require "hebb"' || { echo "bench: $HEBB does not run" >&2; exit 1; }
@@ -82,6 +93,12 @@ while [ $r -le "$ROUNDS" ]; do
   # numpy's svd and eigh again with its OpenBLAS at one thread, as hebb's
   # LAPACK runs; the variable is set for this python process only
   step numpy_1t env OPENBLAS_NUM_THREADS=1 $PY bench/ref.py $N $REPS $LOOP $MM linalg
+  # the MLP training step: hebb with the hand C step in its process, then
+  # each side again in a fresh process, as a user runs it
+  step mlp_hebb $HEBB bench/mlp_hebb.lua warm $MLP_REPS
+  step mlp_hebb_fresh $HEBB bench/mlp_hebb.lua fresh
+  step mlp_torch $PY bench/mlp_torch.py warm $MLP_REPS
+  step mlp_torch_fresh $PY bench/mlp_torch.py fresh
   r=$((r + 1))
 done
 
@@ -112,4 +129,5 @@ fi
 
 # --- the table --------------------------------------------------------------
 $HEBB bench/report.lua $RES build/bench.md || fail=1
+$HEBB bench/mlp_hebb.lua report $RES build/bench.md || fail=1
 exit $fail

@@ -57,8 +57,9 @@ typedef enum hebb_status {
 
 /* tensor flags */
 enum {
-  HEBB_TF_WEAK = 1   /* a wrapped scalar: takes part in broadcasting but
-                        does not promote the dtype of the other operand */
+  HEBB_TF_WEAK = 1,    /* a wrapped scalar: takes part in broadcasting but
+                          does not promote the dtype of the other operand */
+  HEBB_TF_TRACKED = 2  /* autograd records operations on it (Lua layer) */
 };
 
 typedef struct hebb_storage hebb_storage;
@@ -262,8 +263,8 @@ hebb_tensor *hebb_stack(int n, hebb_tensor *const *ts, int dim);
 int hebb_matmul(const hebb_tensor *a, const hebb_tensor *b, hebb_tensor **out);
 int hebb_dot(const hebb_tensor *a, const hebb_tensor *b, hebb_tensor **out);
 int hebb_outer(const hebb_tensor *a, const hebb_tensor *b, hebb_tensor **out);
-/* dense linear algebra (LAPACK; hebb.linalg), f64 and f32 (other real
-   dtypes compute in f64), batched over the leading dimensions: a tensor of
+/* dense linear algebra (LAPACK; hebb.linalg), f64, f32, c128 and c64
+   (integer and bool inputs compute in f64), batched over the leading dimensions: a tensor of
    shape {..., m, n} is a batch of m x n matrices.  Inputs are never
    modified.  Several results: each out follows the convention above, and a
    NULL out pointer (where allowed) means "not wanted". */
@@ -321,15 +322,21 @@ int hebb_rand_bernoulli_tensor(hebb_rng *g, hebb_tensor *t,
                                const hebb_tensor *p);
 
 /* --- sparse matrices (hebb.sparse) ------------------------------------ */
-/* A sparse f64 matrix in compressed sparse row form (row pointers, int64
-   column indices sorted within each row, values); reference counted like
-   tensors, immutable once made.  Indices count from 'base' (0 in C, 1 from
-   Lua); duplicate (row, col) entries are summed. */
+/* A sparse f64 or c128 matrix in compressed sparse row form (row pointers,
+   int64 column indices sorted within each row, values); reference counted
+   like tensors, immutable once made.  Indices count from 'base' (0 in C, 1
+   from Lua); duplicate (row, col) entries are summed. */
 typedef struct hebb_sparse hebb_sparse;
 hebb_sparse *hebb_sparse_from_coo(int64_t nrows, int64_t ncols, int64_t nnz,
                                   const int64_t *rows, const int64_t *cols,
                                   const double *vals, int64_t base);
-/* entries with |a_ij| > tol (tol < 0 keeps every entry) */
+/* the same for dtype HEBB_F64 or HEBB_C128 (vals: nnz (re, im) pairs) */
+hebb_sparse *hebb_sparse_from_coo_as(int dtype, int64_t nrows, int64_t ncols,
+                                     int64_t nnz, const int64_t *rows,
+                                     const int64_t *cols, const double *vals,
+                                     int64_t base);
+/* entries with |a_ij| > tol (tol < 0 keeps every entry); a complex a gives
+   a c128 matrix, any other dtype an f64 one */
 hebb_sparse *hebb_sparse_from_dense(const hebb_tensor *a, double tol);
 /* the adjacency of the hypercubic lattice of shape dims[0..ndim-1] (site
    index row-major: the last coordinate runs fastest): neighbours +-e_i,
@@ -345,19 +352,28 @@ int64_t hebb_sparse_ncols(const hebb_sparse *s);
 int64_t hebb_sparse_nnz(const hebb_sparse *s);
 const int64_t *hebb_sparse_rowptr(const hebb_sparse *s);   /* nrows + 1 */
 const int64_t *hebb_sparse_colind(const hebb_sparse *s);   /* nnz, 0-based */
-const double *hebb_sparse_values(const hebb_sparse *s);    /* nnz */
-/* s x for a 1-d x (length ncols) or a 2-d x (ncols x k); f64 result,
-   parallel over rows, the same bits at any thread count */
+const double *hebb_sparse_values(const hebb_sparse *s);    /* nnz (c128: pairs) */
+int hebb_sparse_dtype(const hebb_sparse *s);               /* F64 or C128 */
+/* s x for a 1-d x (length ncols) or a 2-d x (ncols x k); f64 result when s
+   and x are real, else c128; parallel over rows, the same bits at any
+   thread count */
 int hebb_sparse_matmul(const hebb_sparse *s, const hebb_tensor *x,
                        hebb_tensor **out);
 hebb_sparse *hebb_sparse_transpose(const hebb_sparse *s);
 hebb_sparse *hebb_sparse_add(const hebb_sparse *a, const hebb_sparse *b,
                              double alpha, double beta);   /* alpha a + beta b */
 hebb_sparse *hebb_sparse_scale(const hebb_sparse *s, double alpha);
+/* (re + i im) s, always c128 */
+hebb_sparse *hebb_sparse_zscale(const hebb_sparse *s, double re, double im);
+/* the complex conjugate (an f64 s: s itself, one more reference) */
+hebb_sparse *hebb_sparse_conj(const hebb_sparse *s);
+/* s converted to dtype (F64 from C128 only when every imaginary part is 0) */
+hebb_sparse *hebb_sparse_astype(const hebb_sparse *s, int dtype);
 int hebb_sparse_diagonal(const hebb_sparse *s, hebb_tensor **out);
-/* k extreme eigenpairs of a symmetric s by Lanczos with full
-   reorthogonalization and locking: w (k, ascending), v (n x k, columns),
-   both new tensors (NULL on failure) */
+/* k extreme eigenpairs of a symmetric (f64) or Hermitian (c128) s by
+   Lanczos with full reorthogonalization and locking: w (f64, k,
+   ascending), v (n x k, columns, s's dtype), both new tensors (NULL on
+   failure) */
 int hebb_sparse_eigsh(const hebb_sparse *s, int64_t k, bool largest,
                       double tol, int64_t maxiter, int64_t ncv, uint64_t seed,
                       hebb_tensor **w, hebb_tensor **v);

@@ -8,18 +8,34 @@ local M = require(modname)
 local entries, seen = {}, {}
 local function add(name, f)
   local d = hebb.doc(f)
-  if type(f) ~= "function" or not d or name:sub(1, 1) == "_" then return end
+  if (type(f) ~= "function" and type(f) ~= "table") or not d
+      or name:sub(1, 1) == "_" then return end
   local sig, body = d:match("^([^\n]*)\n?\n?(.*)$")
   if seen[sig] then return end   -- function and method share one entry
   seen[sig] = true
   entries[#entries + 1] = { name = name, sig = sig, body = body }
 end
 
-for name, f in pairs(M) do add(name, f) end
+-- functions, and documented tables (classes such as nn.Linear) with their
+-- documented functions (methods)
+-- (candidates sorted by name first: a value found under two names is
+-- listed under the same one on every run)
+local found = {}
+local function candidate(name, f) found[#found + 1] = { name = name, f = f } end
+for name, f in pairs(M) do
+  if type(name) == "string" then candidate(name, f) end
+  if type(f) == "table" and f ~= M and hebb.doc(f) then
+    for k, g in pairs(f) do
+      if type(k) == "string" and type(g) == "function" then candidate(name .. "." .. k, g) end
+    end
+  end
+end
 local ok, mt = pcall(function() return getmetatable(M.zeros(1)) end)
 if ok and mt and mt.__methods then
-  for name, f in pairs(mt.__methods) do add(name, f) end
+  for name, f in pairs(mt.__methods) do candidate(name, f) end
 end
+table.sort(found, function(a, b) return a.name < b.name end)
+for _, c in ipairs(found) do add(c.name, c.f) end
 table.sort(entries, function(a, b) return a.name < b.name end)
 
 local out = {}

@@ -42,22 +42,31 @@ void *hebb_dl_sym(hebb_dynlib *d, const char *prefix, const char *name) {
 
 static void *sym(const char *name) { return hebb_dl_sym(&lib, "", name); }
 
-/* the s and d versions of the LAPACK routines linalg*.c calls */
+/* the LAPACK routines linalg*.c calls: s and d, and c and z for those
+   whose complex version takes the same arguments */
 static void load_lapack(void) {
-  static const char *const prefix[2] = {"s", "d"};
+  static const char *const prefix[4] = {"s", "d", "c", "z"};
   int p;
-  for (p = 0; p < 2; p++) {
-#define LAPACK(r) api.r[p] = (hebb_##r##_fn)hebb_dl_sym(&lib, prefix[p], \
-                                                       #r "_")
-    LAPACK(getrf); LAPACK(getri); LAPACK(getrs); LAPACK(potrf);
-    LAPACK(geqrf); LAPACK(orgqr); LAPACK(syevd); LAPACK(gesdd);
-    LAPACK(gelsd);
+  for (p = 0; p < 4; p++) {
+#define LAPACK(r, name) \
+    api.r[p] = (hebb_##r##_fn)hebb_dl_sym(&lib, prefix[p], name)
+    LAPACK(getrf, "getrf_"); LAPACK(getri, "getri_"); LAPACK(getrs, "getrs_");
+    LAPACK(potrf, "potrf_"); LAPACK(geqrf, "geqrf_");
+    LAPACK(orgqr, p < 2 ? "orgqr_" : "ungqr_");
+    if (p < 2) {
+      LAPACK(syevd, "syevd_"); LAPACK(gesdd, "gesdd_");
+      LAPACK(gelsd, "gelsd_");
+    }
 #undef LAPACK
   }
   api.heevd[0] = (hebb_heevd_fn)sym("cheevd_");
   api.heevd[1] = (hebb_heevd_fn)sym("zheevd_");
   api.geev[0] = (hebb_geev_fn)sym("cgeev_");
   api.geev[1] = (hebb_geev_fn)sym("zgeev_");
+  api.zgesdd[0] = (hebb_zgesdd_fn)sym("cgesdd_");
+  api.zgesdd[1] = (hebb_zgesdd_fn)sym("zgesdd_");
+  api.zgelsd[0] = (hebb_zgelsd_fn)sym("cgelsd_");
+  api.zgelsd[1] = (hebb_zgelsd_fn)sym("zgelsd_");
 }
 
 static void load(void) {

@@ -192,6 +192,18 @@ typedef void (*hebb_gelsd_fn)(const int *m, const int *n, const int *nrhs,
                               const int *ldb, void *s, const void *rcond,
                               int *rank, void *work, const int *lwork,
                               int *iwork, int *info);
+/* cgesdd_/zgesdd_ and cgelsd_/zgelsd_: as the real ones plus a real
+   workspace (rwork) */
+typedef void (*hebb_zgesdd_fn)(const char *jobz, const int *m, const int *n,
+                               void *a, const int *lda, void *s, void *u,
+                               const int *ldu, void *vt, const int *ldvt,
+                               void *work, const int *lwork, void *rwork,
+                               int *iwork, int *info, size_t ljobz);
+typedef void (*hebb_zgelsd_fn)(const int *m, const int *n, const int *nrhs,
+                               void *a, const int *lda, void *b,
+                               const int *ldb, void *s, const void *rcond,
+                               int *rank, void *work, const int *lwork,
+                               void *rwork, int *iwork, int *info);
 typedef struct hebb_blas_api {
   hebb_dgemm_fn dgemm;
   hebb_sgemm_fn sgemm;
@@ -199,20 +211,25 @@ typedef struct hebb_blas_api {
   hebb_sdot_fn sdot;
   hebb_zgemm_fn zgemm, cgemm;   /* same type: pointers carry the width */
   hebb_zdotu_fn zdotu, cdotu;
-  /* LAPACK: [0] single (s...), [1] double (d...) precision */
-  hebb_getrf_fn getrf[2];
-  hebb_getri_fn getri[2];
-  hebb_getrs_fn getrs[2];
-  hebb_potrf_fn potrf[2];
-  hebb_geqrf_fn geqrf[2];
-  hebb_orgqr_fn orgqr[2];
+  /* LAPACK: [0] single (s...), [1] double (d...) precision; the routines
+     with the same arguments for complex matrices also [2] c..., [3] z...
+     (orgqr: cungqr, zungqr) */
+  hebb_getrf_fn getrf[4];
+  hebb_getri_fn getri[4];
+  hebb_getrs_fn getrs[4];
+  hebb_potrf_fn potrf[4];
+  hebb_geqrf_fn geqrf[4];
+  hebb_orgqr_fn orgqr[4];
   hebb_syevd_fn syevd[2];
   hebb_gesdd_fn gesdd[2];
   hebb_gelsd_fn gelsd[2];
   hebb_heevd_fn heevd[2];   /* [0] cheevd, [1] zheevd */
   hebb_geev_fn geev[2];     /* [0] cgeev, [1] zgeev */
+  hebb_zgesdd_fn zgesdd[2]; /* [0] cgesdd, [1] zgesdd */
+  hebb_zgelsd_fn zgelsd[2]; /* [0] cgelsd, [1] zgelsd */
 } hebb_blas_api;
-enum { HEBB_BLAS_ROWMAJOR = 101, HEBB_BLAS_NOTRANS = 111, HEBB_BLAS_TRANS = 112 };
+enum { HEBB_BLAS_ROWMAJOR = 101, HEBB_BLAS_NOTRANS = 111, HEBB_BLAS_TRANS = 112,
+       HEBB_BLAS_CONJTRANS = 113 };
 /* the loaded library, or NULL with an error naming 'who' */
 const hebb_blas_api *hebb_blas(const char *who);
 /* A shared library opened with dlopen on first use (OpenBLAS here, FFTW in
@@ -314,9 +331,11 @@ struct hebb_sparse {
   int64_t nrows, ncols, nnz;
   int64_t *rowptr;   /* nrows + 1 */
   int64_t *col;      /* nnz, 0-based, increasing within a row */
-  double *val;       /* nnz */
+  double *val;       /* nnz (f64), or nnz (re, im) pairs (c128) */
+  int dtype;         /* HEBB_F64 or HEBB_C128 */
 };
-/* y = s x for contiguous f64 x (ncols) and y (nrows); no checks */
+/* y = s x for contiguous x (ncols) and y (nrows) of s's dtype (c128:
+   (re, im) pairs); no checks */
 int hebb_sparse_spmv(const hebb_sparse *s, const double *x, double *y);
 
 #endif

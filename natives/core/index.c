@@ -168,6 +168,24 @@ static int take(hebb_tensor *out, hebb_tensor *ix, hebb_tensor *src,
   return hebb_loop_run(&lp, take_kernel(isz), &al, 2);
 }
 
+/* Rows of a contiguous tensor picked along dim 1 (a mini-batch): one memcpy
+   per row.  The indices were checked already. */
+static int copy_rows(const hebb_tensor *a, const hebb_tensor *index,
+                     int64_t base, hebb_tensor *out) {
+  int64_t n = index->ndim ? index->shape[0] : 1, i;
+  int64_t stride = index->ndim ? index->stride[0] : 0;
+  size_t row = (size_t)(hebb_numel(a) / (a->shape[0] ? a->shape[0] : 1)) *
+               (size_t)hebb_dtype_size(a->dtype);
+  const int64_t *ix = (const int64_t *)hebb_first(index);
+  const char *src = hebb_first(a);
+  char *dst = hebb_first(out);
+  for (i = 0; i < n; i++)
+    memcpy(dst + (size_t)i * row, src + (size_t)(ix[i * stride] - base) * row,
+           row);
+  hebb_bump_version(out);
+  return HEBB_OK;
+}
+
 int hebb_index_select(const hebb_tensor *a, int dim, const hebb_tensor *index,
                       int64_t base, hebb_tensor **out) {
   char b1[HEBB_SHAPEBUF];
@@ -188,6 +206,8 @@ int hebb_index_select(const hebb_tensor *a, int dim, const hebb_tensor *index,
   shape[dim] = index->ndim ? index->shape[0] : 1;
   if (hebb_prepare_out(out, a->dtype, a->ndim, shape, "index_select"))
     return hebb_last_status();
+  if (dim == 0 && hebb_is_contiguous(a) && hebb_is_contiguous(*out))
+    return copy_rows(a, index, base, *out);
   /* the indices seen with the result's shape, varying only along dim */
   ix = *index;
   ix.ndim = a->ndim;

@@ -1,5 +1,6 @@
 /*
-** lanczos.c -- a few extreme eigenpairs of a sparse symmetric matrix.
+** lanczos.c -- a few extreme eigenpairs of a sparse symmetric (f64) or
+** Hermitian (c128) matrix.
 **
 ** Lanczos with full reorthogonalization (every new vector is orthogonalized
 ** against the whole basis, repeatedly when needed: no ghost eigenvalues,
@@ -12,6 +13,13 @@
 ** the rest.  A run whose extreme Ritz pair has not converged restarts from
 ** that Ritz vector.  The small projected problem is solved by cyclic
 ** Jacobi rotations.
+**
+** A Hermitian matrix needs complex vectors but keeps the projected matrix
+** real (alpha = q^H A q and beta = |w| are real), so the complex case
+** differs only where two vectors meet: a vector of n complex numbers is
+** stored as 2n doubles, and norms, real parts of dot products and real
+** combinations are the real routines over 2n doubles.  Only the
+** projections (complex coefficients b^H w) need complex arithmetic.
 **
 ** Start vectors come from a Philox generator seeded by the caller, and the
 ** dot products are plain ordered sums, so the result depends only on the
@@ -39,25 +47,44 @@ static void axpy(int64_t n, double a, const double *restrict x,
   for (i = 0; i < n; i++) y[i] += a * x[i];
 }
 
+/* w -= (x^H w) x for complex vectors of length n (pairs) */
+static void zproject(int64_t n, const double *restrict x, double *restrict w) {
+  double re = 0, im = 0;
+  int64_t i;
+  for (i = 0; i < n; i++) {   /* conj(x_i) w_i */
+    re += x[2 * i] * w[2 * i] + x[2 * i + 1] * w[2 * i + 1];
+    im += x[2 * i] * w[2 * i + 1] - x[2 * i + 1] * w[2 * i];
+  }
+  for (i = 0; i < n; i++) {
+    w[2 * i] -= re * x[2 * i] - im * x[2 * i + 1];
+    w[2 * i + 1] -= re * x[2 * i + 1] + im * x[2 * i];
+  }
+}
+
 /* one pass of classical Gram-Schmidt: removes from w its components along
-   the nb vectors of b */
-static void project_out(int64_t n, int64_t nb, const double *b, double *w) {
+   the nb vectors of b (n numbers each; wd = 2: complex) */
+static void project_out(int64_t n, int wd, int64_t nb, const double *b,
+                        double *w) {
   int64_t j;
-  for (j = 0; j < nb; j++) axpy(n, -dot(n, b + j * n, w), b + j * n, w);
+  for (j = 0; j < nb; j++) {
+    const double *x = b + j * n * wd;
+    if (wd == 2) zproject(n, x, w);
+    else axpy(n, -dot(n, x, w), x, w);
+  }
 }
 
 /* Orthogonalizes w against the nb vectors of b and the ny vectors of y and
    returns its norm.  A pass is repeated while it removes much of w (the
    criterion of Daniel, Gragg, Kaufman and Stewart): when w is nearly in
    their span, one pass leaves rounding errors as large as what remains. */
-static double orthogonalize(int64_t n, int64_t nb, const double *b,
+static double orthogonalize(int64_t n, int wd, int64_t nb, const double *b,
                             int64_t ny, const double *y, double *w) {
-  double before = sqrt(dot(n, w, w)), after = before;
+  double before = sqrt(dot(n * wd, w, w)), after = before;
   int pass;
   for (pass = 0; pass < 5; pass++) {
-    project_out(n, ny, y, w);
-    project_out(n, nb, b, w);
-    after = sqrt(dot(n, w, w));
+    project_out(n, wd, ny, y, w);
+    project_out(n, wd, nb, b, w);
+    after = sqrt(dot(n * wd, w, w));
     if (after > 0.7 * before) break;
     before = after;
   }
@@ -113,11 +140,13 @@ static void jacobi(int64_t m, double *a, double *v) {
 typedef struct lanczos {
   const hebb_sparse *s;
   int64_t n, m;         /* size, basis vectors per run */
+  int64_t len;          /* doubles per vector: n, or 2n when complex */
+  int wd;               /* 1, or 2 when complex */
   double *q;            /* m + 1 basis vectors */
   double *y;            /* locked vectors */
   double *t, *v;        /* projected matrix and its eigenvectors */
-  double *w, *ritz;     /* work vectors of length n */
-  hebb_tensor *noise;   /* n random numbers */
+  double *w, *ritz;     /* work vectors */
+  hebb_tensor *noise;   /* len random numbers */
   hebb_rng g;
 } lanczos;
 
@@ -125,25 +154,25 @@ typedef struct lanczos {
 static int random_start(lanczos *lz) {
   int status = hebb_rand_normal(&lz->g, lz->noise, 0, 1);
   if (!status)
-    memcpy(lz->ritz, hebb_first(lz->noise), (size_t)lz->n * sizeof(double));
+    memcpy(lz->ritz, hebb_first(lz->noise), (size_t)lz->len * sizeof(double));
   return status;
 }
 
 /* One Lanczos run from lz->ritz, orthogonal to the nlocked vectors of
    lz->y; fills lz->t with the projected matrix and returns its size. */
 static int64_t run(lanczos *lz, int64_t nlocked, int64_t m, int *status) {
-  int64_t n = lz->n, j, mm = m;
+  int64_t n = lz->n, len = lz->len, j, mm = m;
   double nrm, est = 0;   /* a running estimate of the matrix's norm */
-  memcpy(lz->q, lz->ritz, (size_t)n * sizeof(double));
-  nrm = orthogonalize(n, 0, NULL, nlocked, lz->y, lz->q);
-  for (j = 0; j < n; j++) lz->q[j] /= nrm;
+  memcpy(lz->q, lz->ritz, (size_t)len * sizeof(double));
+  nrm = orthogonalize(n, lz->wd, 0, NULL, nlocked, lz->y, lz->q);
+  for (j = 0; j < len; j++) lz->q[j] /= nrm;
   memset(lz->t, 0, (size_t)(m * m) * sizeof(double));
   for (j = 0; j < m; j++) {
-    double *qj = lz->q + j * n, *w = lz->q + (j + 1) * n, alpha, beta;
+    double *qj = lz->q + j * len, *w = lz->q + (j + 1) * len, alpha, beta;
     int64_t i;
     if ((*status = hebb_sparse_spmv(lz->s, qj, w)) != HEBB_OK) return 0;
-    alpha = dot(n, qj, w);
-    beta = orthogonalize(n, j + 1, lz->q, nlocked, lz->y, w);
+    alpha = dot(len, qj, w);   /* real: q^H A q for a Hermitian A */
+    beta = orthogonalize(n, lz->wd, j + 1, lz->q, nlocked, lz->y, w);
     lz->t[j * m + j] = alpha;
     if (fabs(alpha) + beta > est) est = fabs(alpha) + beta;
     if (j + 1 == m) break;
@@ -151,7 +180,7 @@ static int64_t run(lanczos *lz, int64_t nlocked, int64_t m, int *status) {
       mm = j + 1;
       break;
     }
-    for (i = 0; i < n; i++) w[i] /= beta;
+    for (i = 0; i < len; i++) w[i] /= beta;
     lz->t[j * m + j + 1] = lz->t[(j + 1) * m + j] = beta;
   }
   /* compact t to mm x mm when the run ended early */
@@ -170,23 +199,23 @@ static double extreme_ritz(lanczos *lz, int64_t mm, bool largest) {
     double e = lz->t[i * mm + i], b = lz->t[best * mm + best];
     if (largest ? e > b : e < b) best = i;
   }
-  memset(lz->ritz, 0, (size_t)lz->n * sizeof(double));
+  memset(lz->ritz, 0, (size_t)lz->len * sizeof(double));
   for (i = 0; i < mm; i++)
-    axpy(lz->n, lz->v[i * mm + best], lz->q + i * lz->n, lz->ritz);
-  nrm = sqrt(dot(lz->n, lz->ritz, lz->ritz));
-  for (i = 0; i < lz->n; i++) lz->ritz[i] /= nrm;
+    axpy(lz->len, lz->v[i * mm + best], lz->q + i * lz->len, lz->ritz);
+  nrm = sqrt(dot(lz->len, lz->ritz, lz->ritz));
+  for (i = 0; i < lz->len; i++) lz->ritz[i] /= nrm;
   return lz->t[best * mm + best];
 }
 
 static double residual(lanczos *lz, double theta, int *status) {
   *status = hebb_sparse_spmv(lz->s, lz->ritz, lz->w);
-  axpy(lz->n, -theta, lz->ritz, lz->w);
-  return sqrt(dot(lz->n, lz->w, lz->w));
+  axpy(lz->len, -theta, lz->ritz, lz->w);
+  return sqrt(dot(lz->len, lz->w, lz->w));
 }
 
 static int solve(lanczos *lz, int64_t k, bool largest, double tol,
                  int64_t maxiter, double *theta) {
-  int64_t nlocked = 0, iters = 0, n = lz->n;
+  int64_t nlocked = 0, iters = 0, n = lz->n, len = lz->len;
   double scale = 0;
   int status = random_start(lz);
   while (!status && nlocked < k) {
@@ -199,7 +228,7 @@ static int solve(lanczos *lz, int64_t k, bool largest, double tol,
     r = residual(lz, th, &status);
     if (status) break;
     if (r <= tol * (scale > 1 ? scale : 1)) {
-      memcpy(lz->y + nlocked * n, lz->ritz, (size_t)n * sizeof(double));
+      memcpy(lz->y + nlocked * len, lz->ritz, (size_t)len * sizeof(double));
       theta[nlocked++] = th;
       status = random_start(lz);
     }
@@ -226,24 +255,47 @@ static int check_args(const hebb_sparse *s, int64_t k, double tol,
   return HEBB_OK;
 }
 
-/* Lanczos silently returns nonsense for a non-symmetric matrix, so s - s^T
-   is checked to vanish (to 1e-12 of the largest entry). */
+/* |value p| of s */
+static double magnitude(const hebb_sparse *s, int64_t p) {
+  if (s->dtype == HEBB_C128) return hypot(s->val[2 * p], s->val[2 * p + 1]);
+  return fabs(s->val[p]);
+}
+
+/* s^T, or s^H when s is complex */
+static hebb_sparse *adjoint(const hebb_sparse *s) {
+  hebb_sparse *t = hebb_sparse_transpose(s), *h;
+  if (!t || s->dtype != HEBB_C128) return t;
+  h = hebb_sparse_conj(t);
+  hebb_sparse_release(t);
+  return h;
+}
+
+/* Lanczos silently returns nonsense for a non-symmetric (non-Hermitian)
+   matrix, so s - s^H is checked to vanish (to 1e-12 of the largest
+   entry). */
 static int check_symmetric(const hebb_sparse *s) {
-  hebb_sparse *t = hebb_sparse_transpose(s), *d;
+  hebb_sparse *t = adjoint(s), *d;
   int64_t i, p;
   double big = 0;
+  bool cx = s->dtype == HEBB_C128;
   if (!t) return hebb_last_status();
   d = hebb_sparse_add(s, t, 1, -1);
   hebb_sparse_release(t);
   if (!d) return hebb_last_status();
   for (p = 0; p < s->nnz; p++)
-    if (fabs(s->val[p]) > big) big = fabs(s->val[p]);
+    if (magnitude(s, p) > big) big = magnitude(s, p);
   for (i = 0; i < d->nrows; i++)
     for (p = d->rowptr[i]; p < d->rowptr[i + 1]; p++)
-      if (fabs(d->val[p]) > 1e-12 * big) {
+      if (magnitude(d, p) > 1e-12 * big) {
         int64_t j = d->col[p];
-        double diff = d->val[p];
+        double diff = cx ? magnitude(d, p) : d->val[p];
         hebb_sparse_release(d);
+        if (cx)
+          return hebb_fail(HEBB_ERR_ARG, "sparse.eigsh: c128 matrix is not "
+                           "Hermitian (entry (%lld, %lld) and the conjugate "
+                           "of (%lld, %lld) differ by %g)", (long long)i + 1,
+                           (long long)j + 1, (long long)j + 1,
+                           (long long)i + 1, diff);
         return hebb_fail(HEBB_ERR_ARG, "sparse.eigsh: matrix is not "
                          "symmetric (entries (%lld, %lld) and (%lld, %lld) "
                          "differ by %g)", (long long)i + 1, (long long)j + 1,
@@ -265,8 +317,12 @@ static void emit(const lanczos *lz, int64_t k, const double *theta,
       ord[j - 1] = o;
     }
   for (i = 0; i < k; i++) {
+    const double *y = lz->y + ord[i] * lz->len;
+    int t;
     w[i] = theta[ord[i]];
-    for (j = 0; j < lz->n; j++) v[j * k + i] = lz->y[ord[i] * lz->n + j];
+    for (j = 0; j < lz->n; j++)
+      for (t = 0; t < lz->wd; t++)
+        v[(j * k + i) * lz->wd + t] = y[j * lz->wd + t];
   }
 }
 
@@ -274,9 +330,9 @@ int hebb_sparse_eigsh(const hebb_sparse *s, int64_t k, bool largest,
                       double tol, int64_t maxiter, int64_t ncv, uint64_t seed,
                       hebb_tensor **w, hebb_tensor **v) {
   lanczos lz;
-  int64_t n = s->nrows, m, vshape[2];
+  int64_t n = s->nrows, m, vshape[2], len;
   double *theta;
-  int status;
+  int status, wd = s->dtype == HEBB_C128 ? 2 : 1;
   *w = *v = NULL;
   if (check_args(s, k, tol, maxiter) || check_symmetric(s))
     return hebb_last_status();
@@ -286,19 +342,21 @@ int hebb_sparse_eigsh(const hebb_sparse *s, int64_t k, bool largest,
   lz.s = s;
   lz.n = n;
   lz.m = m;
+  lz.wd = wd;
+  lz.len = len = n * wd;
   hebb_rng_init(&lz.g, seed, 0);
-  lz.q = malloc((size_t)((m + 1) * n) * sizeof(double));
-  lz.y = malloc((size_t)(k * n) * sizeof(double));
+  lz.q = malloc((size_t)((m + 1) * len) * sizeof(double));
+  lz.y = malloc((size_t)(k * len) * sizeof(double));
   lz.t = malloc((size_t)(m * m) * sizeof(double));
   lz.v = malloc((size_t)(m * m) * sizeof(double));
-  lz.w = malloc((size_t)n * sizeof(double));
-  lz.ritz = malloc((size_t)n * sizeof(double));
+  lz.w = malloc((size_t)len * sizeof(double));
+  lz.ritz = malloc((size_t)len * sizeof(double));
   theta = malloc((size_t)k * sizeof(double));
-  lz.noise = hebb_empty(HEBB_F64, 1, &n);
+  lz.noise = hebb_empty(HEBB_F64, 1, &len);
   vshape[0] = n;
   vshape[1] = k;
   *w = hebb_empty(HEBB_F64, 1, &k);
-  *v = hebb_empty(HEBB_F64, 2, vshape);
+  *v = hebb_empty(s->dtype, 2, vshape);
   if (!lz.q || !lz.y || !lz.t || !lz.v || !lz.w || !lz.ritz || !theta ||
       !lz.noise || !*w || !*v)
     status = hebb_fail(HEBB_ERR_NOMEM, "sparse.eigsh: out of memory (n = "

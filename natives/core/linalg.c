@@ -21,8 +21,20 @@
 enum { LA_NOMEM = -1 };   /* la_res.what: no workspace */
 
 int la_dtype(const hebb_tensor *a, const char *who, int *dtype) {
-  if (hebb_check_dtype(a->dtype, who)) return hebb_last_status();
-  *dtype = a->dtype == HEBB_F32 ? HEBB_F32 : HEBB_F64;
+  if (hebb_check_dtype_any(a->dtype, who)) return hebb_last_status();
+  *dtype = a->dtype == HEBB_F32 || hebb_is_complex(a->dtype) ? a->dtype :
+           HEBB_F64;
+  return HEBB_OK;
+}
+
+int la_pair_dtype(const hebb_tensor *a, const hebb_tensor *b,
+                  const char *who, int *dtype) {
+  int da, db, dbl, cplx;
+  if (la_dtype(a, who, &da) || la_dtype(b, who, &db))
+    return hebb_last_status();
+  dbl = la_real(da) == HEBB_F64 || la_real(db) == HEBB_F64;
+  cplx = hebb_is_complex(da) || hebb_is_complex(db);
+  *dtype = cplx ? (dbl ? HEBB_C128 : HEBB_C64) : (dbl ? HEBB_F64 : HEBB_F32);
   return HEBB_OK;
 }
 
@@ -58,11 +70,35 @@ hebb_tensor *la_new(int dtype, int nb, const int64_t *bshape, int64_t r,
   return hebb_empty(dtype, nd, shape);
 }
 
-hebb_tensor *la_load(const hebb_tensor *a, int dtype, int nb,
-                     const int64_t *bshape, int trans) {
+/* OpenBLAS 0.3.21's zgemv_n/cgemv_n kernels (Haswell), which zgesdd and
+   zgelsd reach through zlarf, read a few elements past the end of a
+   matrix (valgrind shows it; OpenBLAS issue 4013): harmless unless the
+   buffer ends at an unmapped page, which 16 elements of slack after the
+   matrices rule out (4 were not enough; 16 leave valgrind silent for
+   every shape up to 64 x 64 tried).  padded() makes a contiguous tensor
+   (batch + {r, c}) whose storage extends 'pad' elements beyond its end. */
+static hebb_tensor *padded(int dtype, int nb, const int64_t *bshape,
+                           int64_t r, int64_t c, int64_t pad) {
+  int64_t shape[HEBB_MAXDIM], n;
+  hebb_tensor *flat, *part, *t;
+  if (pad == 0) return la_new(dtype, nb, bshape, r, c);
+  memcpy(shape, bshape, (size_t)nb * sizeof *shape);
+  shape[nb] = r;
+  shape[nb + 1] = c;
+  n = hebb_shape_numel(nb + 2, shape) + pad;
+  if (!(flat = hebb_empty(dtype, 1, &n))) return NULL;
+  part = hebb_narrow(flat, 0, 0, n - pad);
+  t = part ? hebb_view(part, nb + 2, shape) : NULL;
+  hebb_release(part);
+  hebb_release(flat);
+  return t;
+}
+
+static hebb_tensor *load(const hebb_tensor *a, int dtype, int nb,
+                         const int64_t *bshape, int trans, int64_t pad) {
   int64_t r = a->shape[a->ndim - 2], c = a->shape[a->ndim - 1];
-  hebb_tensor *w = trans ? la_new(dtype, nb, bshape, c, r) :
-                           la_new(dtype, nb, bshape, r, c);
+  hebb_tensor *w = trans ? padded(dtype, nb, bshape, c, r, pad) :
+                           padded(dtype, nb, bshape, r, c, pad);
   hebb_tensor *v;
   int st;
   if (!w) return NULL;
@@ -72,6 +108,21 @@ hebb_tensor *la_load(const hebb_tensor *a, int dtype, int nb,
   if (v != w) hebb_release(v);
   if (st != HEBB_OK) return la_drop(st, 1, &w), NULL;
   return w;
+}
+
+hebb_tensor *la_load(const hebb_tensor *a, int dtype, int nb,
+                     const int64_t *bshape, int trans) {
+  return load(a, dtype, nb, bshape, trans, 0);
+}
+
+hebb_tensor *la_load_scratch(const hebb_tensor *a, int dtype, int nb,
+                             const int64_t *bshape, int trans) {
+  return load(a, dtype, nb, bshape, trans, hebb_is_complex(dtype) ? 16 : 0);
+}
+
+hebb_tensor *la_new_padded(int dtype, int nb, const int64_t *bshape,
+                           int64_t r, int64_t c) {
+  return padded(dtype, nb, bshape, r, c, hebb_is_complex(dtype) ? 16 : 0);
 }
 
 int la_batch(const hebb_tensor *a, int square, const char *who, int *dt,
@@ -89,8 +140,9 @@ int la_batch(const hebb_tensor *a, int square, const char *who, int *dt,
 int la_begin(la_job *j, const char *who, int dtype, int64_t count) {
   memset(j, 0, sizeof *j);
   j->who = who;
-  j->dtype = dtype;
-  j->p = dtype == HEBB_F64;
+  j->cplx = hebb_is_complex(dtype);
+  j->dtype = la_real(dtype);
+  j->p = j->dtype == HEBB_F64;
   j->count = count;
   j->bad = -1;
   j->B = hebb_blas(who);
@@ -216,7 +268,7 @@ int la_deliver(int n, hebb_tensor ***outs, hebb_tensor **res,
 /* --- numbers --------------------------------------------------------- */
 
 double la_eps(int dtype) {
-  return dtype == HEBB_F64 ? DBL_EPSILON : FLT_EPSILON;
+  return la_real(dtype) == HEBB_F64 ? DBL_EPSILON : FLT_EPSILON;
 }
 
 int la_lwork(int dtype, const void *q) {
@@ -229,7 +281,21 @@ int la_lwork(int dtype, const void *q) {
 void la_cm_to_rm(int dtype, const void *src, int ld, int rows, int cols,
                  void *dst) {
   int r, c;
-  if (dtype == HEBB_F64) {
+  if (dtype == HEBB_C128) {
+    const double _Complex *s = src;
+    double _Complex *d = dst;
+    for (r = 0; r < rows; r++)
+      for (c = 0; c < cols; c++)
+        d[(int64_t)r * cols + c] = s[r + (int64_t)c * ld];
+  }
+  else if (dtype == HEBB_C64) {
+    const float _Complex *s = src;
+    float _Complex *d = dst;
+    for (r = 0; r < rows; r++)
+      for (c = 0; c < cols; c++)
+        d[(int64_t)r * cols + c] = s[r + (int64_t)c * ld];
+  }
+  else if (dtype == HEBB_F64) {
     const double *s = src;
     double *d = dst;
     for (r = 0; r < rows; r++)
@@ -246,17 +312,31 @@ void la_cm_to_rm(int dtype, const void *src, int ld, int rows, int cols,
 }
 
 void la_identity(int dtype, void *a, int n) {
-  int i;
+  int i, ne = hebb_is_complex(dtype) ? 2 : 1;
   memset(a, 0, (size_t)n * n * (size_t)hebb_dtype_size(dtype));
-  for (i = 0; i < n; i++) la_put(dtype, a, (int64_t)i * n + i, 1.0);
+  for (i = 0; i < n; i++)   /* the real part of a complex element */
+    la_put(la_real(dtype), a, ((int64_t)i * n + i) * ne, 1.0);
 }
 
 void la_gemm(const la_job *j, int ta, int tb, int m, int n, int k,
              const void *a, int lda, const void *b, int ldb, void *c,
              int ldc) {
-  int oa = ta ? HEBB_BLAS_TRANS : HEBB_BLAS_NOTRANS;
-  int ob = tb ? HEBB_BLAS_TRANS : HEBB_BLAS_NOTRANS;
-  if (j->dtype == HEBB_F64)
+  static const int op[2][3] = {
+    {HEBB_BLAS_NOTRANS, HEBB_BLAS_TRANS, HEBB_BLAS_TRANS},
+    {HEBB_BLAS_NOTRANS, HEBB_BLAS_TRANS, HEBB_BLAS_CONJTRANS}
+  };
+  int oa = op[j->cplx][ta], ob = op[j->cplx][tb];
+  if (j->cplx) {
+    static const double one[2] = {1, 0}, zero[2] = {0, 0};
+    static const float onef[2] = {1, 0}, zerof[2] = {0, 0};
+    if (j->p)
+      j->B->zgemm(HEBB_BLAS_ROWMAJOR, oa, ob, m, n, k, one, a, lda, b, ldb,
+                  zero, c, ldc);
+    else
+      j->B->cgemm(HEBB_BLAS_ROWMAJOR, oa, ob, m, n, k, onef, a, lda, b, ldb,
+                  zerof, c, ldc);
+  }
+  else if (j->dtype == HEBB_F64)
     j->B->dgemm(HEBB_BLAS_ROWMAJOR, oa, ob, m, n, k, 1.0, a, lda, b, ldb, 0.0,
                 c, ldc);
   else
@@ -267,28 +347,52 @@ void la_gemm(const la_job *j, int ta, int tb, int m, int n, int k,
 /* --- the SVD, shared by svd, pinv, norm and cond ----------------------- */
 
 /* A row-major m x n matrix is the column-major n x m matrix A^T, whose SVD
-   A^T = U' S V'^T gives A = V' S U'^T: LAPACK's column-major U' (n x k) is
-   our row-major Vh, and its V'^T (k x m) is our row-major U. */
+   A^T = U' S V'^H gives A = conj(V') S U'^T: LAPACK's column-major U' (n x
+   k) is our row-major Vh = U'^T, and its V'^H (k x m) is our row-major U =
+   (V'^H)^T = conj(V').  (For real matrices conj does nothing: U and V are
+   swapped.)  So the factors need no conjugation in either case. */
 int la_gesdd(const la_job *j, char jobz, int m, int n, void *a, void *s,
              void *u, void *vh, void *work) {
   int k = m < n ? m : n, info = 0;
   int lda = la_ld(n), ldu = lda, ldvt = la_ld(jobz == 'A' ? m : k);
-  char dummy[16];
-  int *iwork = (int *)((char *)work + (size_t)j->lwork *
+  char dummy[32];
+  char *rwork = (char *)work + (size_t)j->lwork * la_esize(j);
+  int *iwork = (int *)(rwork + (size_t)j->lrwork *
                        (size_t)hebb_dtype_size(j->dtype));
   if (jobz == 'N') u = vh = dummy, ldu = ldvt = 1;
-  j->B->gesdd[j->p](&jobz, &n, &m, a, &lda, s, vh, &ldu, u, &ldvt, work,
-                    &j->lwork, iwork, &info, 1);
+  if (j->cplx)
+    j->B->zgesdd[j->p](&jobz, &n, &m, a, &lda, s, vh, &ldu, u, &ldvt, work,
+                       &j->lwork, rwork, iwork, &info, 1);
+  else
+    j->B->gesdd[j->p](&jobz, &n, &m, a, &lda, s, vh, &ldu, u, &ldvt, work,
+                      &j->lwork, iwork, &info, 1);
   return info;
+}
+
+/* zgesdd does not report the size of its real workspace: LAPACK 3.7's
+   documented minimum, for an mn = min(m, n), mx = max(m, n) matrix */
+static int zgesdd_lrwork(char jobz, int m, int n) {
+  int64_t mn = m < n ? m : n, mx = m < n ? n : m, a, b;
+  if (jobz == 'N') return (int)(7 * mn + 1);
+  a = 5 * mn * mn + 5 * mn;
+  b = 2 * mx * mn + 2 * mn * mn + mn;
+  return (int)((a > b ? a : b) + 1);
 }
 
 size_t la_gesdd_query(la_job *j, char jobz, int m, int n) {
   int k = m < n ? m : n, lda = la_ld(n), ldu = lda, info = 0, mone = -1;
   int ldvt = la_ld(jobz == 'A' ? m : k), iw;
-  double q = 0, dummy[2];
-  j->B->gesdd[j->p](&jobz, &n, &m, dummy, &lda, dummy, dummy, &ldu, dummy,
-                    &ldvt, &q, &mone, &iw, &info, 1);
-  j->lwork = la_lwork(j->dtype, &q);
-  return (size_t)j->lwork * (size_t)hebb_dtype_size(j->dtype) +
+  double q[2] = {0, 0}, dummy[4] = {0, 0, 0, 0};
+  if (j->cplx) {
+    j->B->zgesdd[j->p](&jobz, &n, &m, dummy, &lda, dummy, dummy, &ldu, dummy,
+                       &ldvt, q, &mone, dummy, &iw, &info, 1);
+    j->lrwork = zgesdd_lrwork(jobz, m, n);
+  }
+  else
+    j->B->gesdd[j->p](&jobz, &n, &m, dummy, &lda, dummy, dummy, &ldu, dummy,
+                      &ldvt, q, &mone, &iw, &info, 1);
+  j->lwork = la_lwork(j->dtype, q);
+  return (size_t)j->lwork * la_esize(j) +
+         (size_t)j->lrwork * (size_t)hebb_dtype_size(j->dtype) +
          8 * (size_t)(k > 0 ? k : 1) * sizeof(int);
 }

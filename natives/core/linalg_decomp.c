@@ -1,7 +1,9 @@
 /*
 ** linalg_decomp.c -- factorizations: cholesky (potrf), qr (geqrf/orgqr),
 ** eigh (syevd; heevd for complex), eig (geev) and svd (gesdd), the last
-** also truncated to a rank.
+** also truncated to a rank.  cholesky, qr and svd take complex matrices
+** through the same code (the c and z routines, see each for why no
+** conjugation is needed).
 */
 #include <complex.h>
 #include <string.h>
@@ -21,13 +23,15 @@ static int run(la_job *j, int (*fail)(const la_job *j, const char *r),
 
 /* The row-major buffer read column-major is A^T = A; potrf's upper factor
    U (A = U^T U) read back row-major is L = U^T.  The other triangle still
-   holds A and is cleared. */
+   holds A and is cleared.  A complex Hermitian A is seen as A^T = conj(A)
+   = U^H U, so A = U^T conj(U) = L L^H with the same L = U^T: again the
+   buffer as it is.  'U' reads the lower triangle of the row-major A. */
 static void k_chol(const la_job *j, int64_t k, void *work, la_res *r) {
   int n = j->n, lda = la_ld(n), info = 0, i;
-  size_t es = (size_t)hebb_dtype_size(j->dtype);
+  size_t es = la_esize(j);
   char *a = la_mat(j, 0, k);
   (void)work;
-  j->B->potrf[j->p]("U", &n, a, &lda, &info, 1);
+  j->B->potrf[la_ix(j)]("U", &n, a, &lda, &info, 1);
   for (i = 0; i + 1 < n; i++)
     memset(a + ((size_t)i * n + i + 1) * es, 0, (size_t)(n - i - 1) * es);
   r->info = info;
@@ -51,7 +55,7 @@ int hebb_linalg_cholesky(const hebb_tensor *a, hebb_tensor **out) {
   if ((st = la_batch(a, 1, who, &dt, &n, &n, &j))) return st;
   if (!(t = la_load(a, dt, a->ndim - 2, a->shape, 0)))
     return hebb_last_status();
-  j.cost = (int64_t)n * n * n / 3 + 1;
+  j.cost = (int64_t)n * n * n / 3 * (j.cplx ? 4 : 1) + 1;
   j.fn = k_chol;
   la_operand(&j, 0, t);
   if ((st = run(&j, not_posdef, "potrf"))) return la_drop(st, 1, &t);
@@ -61,34 +65,37 @@ int hebb_linalg_cholesky(const hebb_tensor *a, hebb_tensor **out) {
 /* --- qr ---------------------------------------------------------------- */
 
 /* slot 0: A column-major (m x n, lda m); slot 1: Q (m x k); slot 2: R
-   (k x n), k = min(m, n) */
+   (k x n), k = min(m, n).  A is loaded transposed, so LAPACK factors A
+   itself, complex or not (orgqr is ungqr for complex: Q^H Q = I). */
 static void k_qr(const la_job *j, int64_t k, void *work, la_res *r) {
   int m = j->m, n = j->n, kk = j->k, lda = la_ld(m), info = 0, row, col;
-  size_t es = (size_t)hebb_dtype_size(j->dtype);
+  size_t es = la_esize(j);
   char *a = la_mat(j, 0, k), *tau = work, *w = tau + (size_t)(kk + 1) * es;
-  void *rr = la_mat(j, 2, k);
+  char *rr = la_mat(j, 2, k);
   if (kk == 0) return;
-  j->B->geqrf[j->p](&m, &n, a, &lda, tau, w, &j->lwork, &info);
+  j->B->geqrf[la_ix(j)](&m, &n, a, &lda, tau, w, &j->lwork, &info);
   for (row = 0; row < kk; row++)
-    for (col = 0; col < n; col++)
-      la_put(j->dtype, rr, (int64_t)row * n + col,
-             col >= row ? la_get(j->dtype, a, row + (int64_t)col * m) : 0.0);
+    for (col = 0; col < n; col++) {
+      int64_t e = (int64_t)row * n + col;
+      if (col >= row) la_copy_el(es, rr, e, a, row + (int64_t)col * m);
+      else memset(rr + (size_t)e * es, 0, es);
+    }
   if (info == 0)
-    j->B->orgqr[j->p](&m, &kk, &kk, a, &lda, tau, w, &j->lwork, &info);
-  la_cm_to_rm(j->dtype, a, m, m, kk, la_mat(j, 1, k));
+    j->B->orgqr[la_ix(j)](&m, &kk, &kk, a, &lda, tau, w, &j->lwork, &info);
+  la_cm_to_rm(la_tdtype(j), a, m, m, kk, la_mat(j, 1, k));
   r->info = info;
 }
 
 static void qr_query(la_job *j) {
   int m = j->m, n = j->n, kk = j->k, lda = la_ld(m), info = 0, mone = -1;
   int l1, l2;
-  double q = 0, dummy[2] = {0, 0};
-  j->B->geqrf[j->p](&m, &n, dummy, &lda, dummy, &q, &mone, &info);
-  l1 = la_lwork(j->dtype, &q);
-  j->B->orgqr[j->p](&m, &kk, &kk, dummy, &lda, dummy, &q, &mone, &info);
-  l2 = la_lwork(j->dtype, &q);
+  double q[2] = {0, 0}, dummy[4] = {0, 0, 0, 0};
+  j->B->geqrf[la_ix(j)](&m, &n, dummy, &lda, dummy, q, &mone, &info);
+  l1 = la_lwork(j->dtype, q);
+  j->B->orgqr[la_ix(j)](&m, &kk, &kk, dummy, &lda, dummy, q, &mone, &info);
+  l2 = la_lwork(j->dtype, q);
   j->lwork = l1 > l2 ? l1 : l2;
-  j->wbytes = (size_t)(kk + 1 + j->lwork) * (size_t)hebb_dtype_size(j->dtype);
+  j->wbytes = (size_t)(kk + 1 + j->lwork) * la_esize(j);
 }
 
 static int qr_failed(const la_job *j, const char *routine) {
@@ -108,7 +115,7 @@ int hebb_linalg_qr(const hebb_tensor *a, hebb_tensor **q, hebb_tensor **r) {
   if ((st = la_batch(a, 0, who, &dt, &m, &n, &j))) return st;
   kk = m < n ? m : n;
   j.k = kk;
-  j.cost = (int64_t)4 * m * n * kk + 1;
+  j.cost = (int64_t)4 * m * n * kk * (j.cplx ? 4 : 1) + 1;
   j.fn = k_qr;
   qr_query(&j);
   t[0] = la_load(a, dt, nb, a->shape, 1);
@@ -328,15 +335,15 @@ int hebb_linalg_eig(const hebb_tensor *a, hebb_tensor **w, hebb_tensor **v) {
 
 /* --- svd --------------------------------------------------------------- */
 
-/* slot 0: A row-major (destroyed); 1: U; 2: S; 3: Vh */
+/* slot 0: A row-major (destroyed); 1: U; 2: S (real); 3: Vh */
 static void k_svd(const la_job *j, int64_t k, void *work, la_res *r) {
   int m = j->m, n = j->n;
   void *u = j->opt == 'N' ? NULL : la_mat(j, 1, k);
   void *vh = j->opt == 'N' ? NULL : la_mat(j, 3, k);
   if (m == 0 || n == 0) {   /* LAPACK leaves the factors alone then */
     if (j->opt == 'A') {
-      la_identity(j->dtype, u, m);
-      la_identity(j->dtype, vh, n);
+      la_identity(la_tdtype(j), u, m);
+      la_identity(la_tdtype(j), vh, n);
     }
     return;
   }
@@ -352,14 +359,16 @@ static int svd_into(const hebb_tensor *a, char jobz, hebb_tensor **t,
   if ((st = la_batch(a, 0, who, &dt, &m, &n, &j))) return st;
   kk = m < n ? m : n;
   j.opt = jobz;
-  j.cost = (int64_t)(jobz == 'N' ? 4 : 14) * m * n * kk + 1;
+  j.cost = (int64_t)(jobz == 'N' ? 4 : 14) * m * n * kk * (j.cplx ? 4 : 1)
+           + 1;
   j.wbytes = la_gesdd_query(&j, jobz, m, n);
   j.fn = k_svd;
-  t[0] = la_load(a, dt, nb, a->shape, 0);
-  t[2] = t[0] ? la_new(dt, nb, a->shape, kk, -1) : NULL;
+  t[0] = la_load_scratch(a, dt, nb, a->shape, 0);
+  t[2] = t[0] ? la_new(j.dtype, nb, a->shape, kk, -1) : NULL;
   if (t[2] && jobz != 'N') {
-    t[1] = la_new(dt, nb, a->shape, m, jobz == 'A' ? m : kk);
-    t[3] = t[1] ? la_new(dt, nb, a->shape, jobz == 'A' ? n : kk, n) : NULL;
+    t[1] = la_new_padded(dt, nb, a->shape, m, jobz == 'A' ? m : kk);
+    t[3] = t[1] ? la_new_padded(dt, nb, a->shape, jobz == 'A' ? n : kk, n)
+                : NULL;
   }
   if (!t[2] || (jobz != 'N' && !t[3])) return la_drop(hebb_last_status(), 4, t);
   for (st = 0; st < 4; st++)

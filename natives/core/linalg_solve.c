@@ -4,22 +4,15 @@
 **
 ** getrf on a row-major buffer factors A^T (see linalg.h), which is all
 ** these need: det(A^T) = det(A), inv(A^T) read back row-major is inv(A),
-** and getrs with 'T' solves A X = B from the factors of A^T.
+** and getrs with 'T' solves A X = B from the factors of A^T.  All of it
+** holds for complex matrices too, A^T being the plain transpose there (and
+** 'T' in zgetrs the plain transpose, not 'C').
 */
+#include <complex.h>
 #include <math.h>
 #include <string.h>
 
 #include "linalg.h"
-
-/* the compute dtype of two operands */
-static int pair_dtype(const hebb_tensor *a, const hebb_tensor *b,
-                      const char *who, int *dt) {
-  int da, db;
-  if (la_dtype(a, who, &da) || la_dtype(b, who, &db))
-    return hebb_last_status();
-  *dt = da == HEBB_F64 || db == HEBB_F64 ? HEBB_F64 : HEBB_F32;
-  return HEBB_OK;
-}
 
 /* B as a batch of matrices (a 1-d B is one column) checked against A's m
    rows; the batch shape broadcast from both */
@@ -65,10 +58,10 @@ static int give_x(hebb_tensor **out, hebb_tensor *x, int vec,
 static void k_solve(const la_job *j, int64_t k, void *work, la_res *r) {
   int n = j->n, lda = la_ld(n), nrhs = j->k, info = 0;
   void *a = la_mat(j, 0, k);
-  j->B->getrf[j->p](&n, &n, a, &lda, work, &info);
+  j->B->getrf[la_ix(j)](&n, &n, a, &lda, work, &info);
   if (info == 0)
-    j->B->getrs[j->p]("T", &n, &nrhs, a, &lda, work, la_mat(j, 1, k), &lda,
-                      &info, 1);
+    j->B->getrs[la_ix(j)]("T", &n, &nrhs, a, &lda, work, la_mat(j, 1, k),
+                          &lda, &info, 1);
   r->info = info;
 }
 
@@ -79,7 +72,7 @@ int hebb_linalg_solve(const hebb_tensor *a, const hebb_tensor *b,
   int64_t bshape[HEBB_MAXDIM];
   int dt = HEBB_F64, n, nrhs, nb, st;
   la_job j;
-  if (pair_dtype(a, b, who, &dt) || la_matrices(a, 1, who, &n, &n) ||
+  if (la_pair_dtype(a, b, who, &dt) || la_matrices(a, 1, who, &n, &n) ||
       rhs(a, b, n, who, &bm, &nrhs, &nb, bshape))
     return hebb_last_status();
   if ((st = la_begin(&j, who, dt, hebb_shape_numel(nb, bshape))))
@@ -109,17 +102,25 @@ int hebb_linalg_solve(const hebb_tensor *a, const hebb_tensor *b,
 
 /* --- lstsq ------------------------------------------------------------- */
 
+/* the workspace: min(m, n) singular values (real), lwork elements, lrwork
+   reals (complex jobs), liwork ints */
 static void k_lstsq(const la_job *j, int64_t k, void *work, la_res *r) {
   int m = j->m, n = j->n, nrhs = j->k, lda = la_ld(m);
   int ldb = la_ld(m > n ? m : n);
   int mn = m < n ? m : n, rank, info = 0;
-  size_t es = (size_t)hebb_dtype_size(j->dtype);
-  char *s = work, *w = s + (size_t)(mn > 0 ? mn : 1) * es;
-  int *iwork = (int *)(w + (size_t)j->lwork * es);
+  size_t rs = (size_t)hebb_dtype_size(j->dtype);
+  char *s = work, *w = s + (size_t)(mn + 1) * rs;
+  char *rw = w + (size_t)j->lwork * la_esize(j);
+  int *iwork = (int *)(rw + (size_t)j->lrwork * rs);
   float rf = (float)j->param;
   const void *rcond = j->p ? (const void *)&j->param : (const void *)&rf;
-  j->B->gelsd[j->p](&m, &n, &nrhs, la_mat(j, 0, k), &lda, la_mat(j, 1, k),
-                    &ldb, s, rcond, &rank, w, &j->lwork, iwork, &info);
+  if (j->cplx)
+    j->B->zgelsd[j->p](&m, &n, &nrhs, la_mat(j, 0, k), &lda,
+                       la_mat(j, 1, k), &ldb, s, rcond, &rank, w, &j->lwork,
+                       rw, iwork, &info);
+  else
+    j->B->gelsd[j->p](&m, &n, &nrhs, la_mat(j, 0, k), &lda, la_mat(j, 1, k),
+                      &ldb, s, rcond, &rank, w, &j->lwork, iwork, &info);
   r->info = info;
 }
 
@@ -147,15 +148,22 @@ static void lstsq_query(la_job *j) {
   int m = j->m, n = j->n, nrhs = j->k, lda = la_ld(m);
   int ldb = la_ld(m > n ? m : n);
   int rank, info = 0, mone = -1, iw[2] = {1, 1}, mn = m < n ? m : n;
-  double q = 0, dummy[2] = {0, 0};
+  double q[2] = {0, 0}, rq[2] = {0, 0}, dummy[4] = {0, 0, 0, 0};
   float rf = 0;
-  j->B->gelsd[j->p](&m, &n, &nrhs, dummy, &lda, dummy, &ldb, dummy,
-                    j->p ? (const void *)&j->param : (const void *)&rf,
-                    &rank, &q, &mone, iw, &info);
-  j->lwork = la_lwork(j->dtype, &q);
+  const void *rcond = j->p ? (const void *)&j->param : (const void *)&rf;
+  size_t rs = (size_t)hebb_dtype_size(j->dtype);
+  if (j->cplx) {   /* the query reports all three sizes */
+    j->B->zgelsd[j->p](&m, &n, &nrhs, dummy, &lda, dummy, &ldb, dummy, rcond,
+                       &rank, q, &mone, rq, iw, &info);
+    j->lrwork = la_lwork(j->dtype, rq);
+  }
+  else
+    j->B->gelsd[j->p](&m, &n, &nrhs, dummy, &lda, dummy, &ldb, dummy, rcond,
+                      &rank, q, &mone, iw, &info);
+  j->lwork = la_lwork(j->dtype, q);
   j->liwork = iw[0] > 1 ? iw[0] : 1;
-  j->wbytes = (size_t)(mn + 1 + j->lwork) * (size_t)hebb_dtype_size(j->dtype)
-              + (size_t)j->liwork * sizeof(int);
+  j->wbytes = (size_t)(mn + 1) * rs + (size_t)j->lwork * la_esize(j) +
+              (size_t)j->lrwork * rs + (size_t)j->liwork * sizeof(int);
 }
 
 int hebb_linalg_lstsq(const hebb_tensor *a, const hebb_tensor *b,
@@ -165,7 +173,7 @@ int hebb_linalg_lstsq(const hebb_tensor *a, const hebb_tensor *b,
   int64_t bshape[HEBB_MAXDIM];
   int dt = HEBB_F64, m, n, nrhs, nb, st;
   la_job j;
-  if (pair_dtype(a, b, who, &dt) || la_matrices(a, 0, who, &m, &n) ||
+  if (la_pair_dtype(a, b, who, &dt) || la_matrices(a, 0, who, &m, &n) ||
       rhs(a, b, m, who, &bm, &nrhs, &nb, bshape))
     return hebb_last_status();
   if ((st = la_begin(&j, who, dt, hebb_shape_numel(nb, bshape))))
@@ -174,10 +182,10 @@ int hebb_linalg_lstsq(const hebb_tensor *a, const hebb_tensor *b,
   j.n = n;
   j.k = nrhs;
   j.param = rcond >= 0 ? rcond : la_eps(dt) * (m > n ? m : n);
-  j.cost = (int64_t)m * n * ((m < n ? m : n) + nrhs) + 1;
+  j.cost = (int64_t)m * n * ((m < n ? m : n) + nrhs) * (j.cplx ? 4 : 1) + 1;
   j.fn = k_lstsq;
   lstsq_query(&j);
-  t[0] = la_load(a, dt, nb, bshape, 1);
+  t[0] = la_load_scratch(a, dt, nb, bshape, 1);
   t[1] = t[0] ? load_rhs(bm, dt, nb, bshape, nrhs, m, n) : NULL;
   la_drop(0, 1, &bm);
   if (!t[1]) return la_drop(hebb_last_status(), 2, t);
@@ -200,12 +208,11 @@ int hebb_linalg_lstsq(const hebb_tensor *a, const hebb_tensor *b,
 
 static void k_inv(const la_job *j, int64_t k, void *work, la_res *r) {
   int n = j->n, lda = la_ld(n), info = 0;
-  int *ipiv = (int *)((char *)work + (size_t)j->lwork *
-                      (size_t)hebb_dtype_size(j->dtype));
+  int *ipiv = (int *)((char *)work + (size_t)j->lwork * la_esize(j));
   void *a = la_mat(j, 0, k);
-  j->B->getrf[j->p](&n, &n, a, &lda, ipiv, &info);
+  j->B->getrf[la_ix(j)](&n, &n, a, &lda, ipiv, &info);
   if (info == 0)
-    j->B->getri[j->p](&n, a, &lda, ipiv, work, &j->lwork, &info);
+    j->B->getri[la_ix(j)](&n, a, &lda, ipiv, work, &j->lwork, &info);
   r->info = info;
 }
 
@@ -213,15 +220,14 @@ int hebb_linalg_inv(const hebb_tensor *a, hebb_tensor **out) {
   const char *who = "linalg.inv";
   hebb_tensor *t = NULL, **outs[1] = {out};
   int dt = HEBB_F64, n, lda, info = 0, mone = -1, ipiv = 0, st;
-  double q = 0, dummy = 0;
+  double q[2] = {0, 0}, dummy[2] = {0, 0};
   la_job j;
   if ((st = la_batch(a, 1, who, &dt, &n, &n, &j))) return st;
   lda = la_ld(n);
-  j.B->getri[j.p](&n, &dummy, &lda, &ipiv, &q, &mone, &info);
-  j.lwork = la_lwork(dt, &q);
-  j.cost = (int64_t)2 * n * n * n + 1;
-  j.wbytes = (size_t)j.lwork * (size_t)hebb_dtype_size(dt) +
-             (size_t)(n + 1) * sizeof(int);
+  j.B->getri[la_ix(&j)](&n, dummy, &lda, &ipiv, q, &mone, &info);
+  j.lwork = la_lwork(j.dtype, q);
+  j.cost = (int64_t)2 * n * n * n * (j.cplx ? 4 : 1) + 1;
+  j.wbytes = (size_t)j.lwork * la_esize(&j) + (size_t)(n + 1) * sizeof(int);
   j.fn = k_inv;
   if (!(t = la_load(a, dt, a->ndim - 2, a->shape, 0)))
     return hebb_last_status();
@@ -242,7 +248,7 @@ static void k_det(const la_job *j, int64_t k, void *work, la_res *r) {
   int n = j->n, lda = la_ld(n), info = 0, i, *ipiv = work;
   void *a = la_mat(j, 0, k);
   double sign = 1, logabs = 0, prod = 1;
-  j->B->getrf[j->p](&n, &n, a, &lda, ipiv, &info);
+  j->B->getrf[la_ix(j)](&n, &n, a, &lda, ipiv, &info);
   for (i = 0; i < n; i++) {
     double d = la_get(j->dtype, a, (int64_t)i * n + i);
     if (ipiv[i] != i + 1) sign = -sign, prod = -prod;
@@ -259,6 +265,34 @@ static void k_det(const la_job *j, int64_t k, void *work, la_res *r) {
   r->info = info < 0 ? info : 0;
 }
 
+/* The same for complex matrices: the sign is the phase det / |det|, a
+   complex number of modulus 1 (0 if singular), as in numpy; each pivot
+   contributes its phase d / |d| and log |d|. */
+static void k_detz(const la_job *j, int64_t k, void *work, la_res *r) {
+  int n = j->n, lda = la_ld(n), info = 0, i, *ipiv = work;
+  void *a = la_mat(j, 0, k);
+  double _Complex sign = 1, prod = 1;
+  double logabs = 0;
+  j->B->getrf[la_ix(j)](&n, &n, a, &lda, ipiv, &info);
+  for (i = 0; i < n; i++) {
+    double _Complex d = la_getz(j->dtype, a, (int64_t)i * n + i);
+    double ad = cabs(d);
+    if (ipiv[i] != i + 1) sign = -sign, prod = -prod;
+    prod *= d;
+    sign *= d / ad;
+    logabs += log(ad);
+  }
+  if (info > 0) sign = 0, logabs = -HUGE_VAL, prod = 0;   /* singular */
+  if (j->opt == 'd') la_putz(j->dtype, la_mat(j, 1, k), 0, prod);
+  else {
+    /* renormalized: n rounded phases drift off the unit circle by n eps */
+    if (info == 0) sign /= cabs(sign);
+    la_putz(j->dtype, la_mat(j, 1, k), 0, sign);
+    la_put(j->dtype, la_mat(j, 2, k), 0, logabs);
+  }
+  r->info = info < 0 ? info : 0;
+}
+
 static int det_common(const hebb_tensor *a, const char *who, char opt,
                       hebb_tensor **out1, hebb_tensor **out2) {
   hebb_tensor *t[3] = {NULL, NULL, NULL}, **outs[2] = {out1, out2};
@@ -266,12 +300,12 @@ static int det_common(const hebb_tensor *a, const char *who, char opt,
   la_job j;
   if ((st = la_batch(a, 1, who, &dt, &n, &n, &j))) return st;
   j.opt = opt;
-  j.cost = (int64_t)n * n * n + 1;
+  j.cost = (int64_t)n * n * n * (j.cplx ? 4 : 1) + 1;
   j.wbytes = (size_t)(n + 1) * sizeof(int);
-  j.fn = k_det;
-  for (i = 0; i < nout + 1; i++) {
+  j.fn = j.cplx ? k_detz : k_det;
+  for (i = 0; i < nout + 1; i++) {   /* slogdet's logabsdet is real */
     t[i] = i == 0 ? la_load(a, dt, nb, a->shape, 0) :
-                    la_new(dt, nb, a->shape, -1, -1);
+                    la_new(i == 2 ? j.dtype : dt, nb, a->shape, -1, -1);
     if (!t[i]) return la_drop(hebb_last_status(), 3, t);
     la_operand(&j, i, t[i]);
   }

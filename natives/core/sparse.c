@@ -1,18 +1,26 @@
 /*
-** sparse.c -- sparse f64 matrices in compressed sparse row (CSR) form:
-** construction from triplets (duplicates summed), from dense tensors and
-** as the adjacency of a hypercubic lattice, conversion back, products with
-** vectors and matrices, transpose, linear combinations and the diagonal.
+** sparse.c -- sparse f64 and c128 matrices in compressed sparse row (CSR)
+** form: construction from triplets (duplicates summed), from dense tensors
+** and as the adjacency of a hypercubic lattice, conversion back, products
+** with vectors and matrices, transpose and conjugate, linear combinations
+** and the diagonal.
 **
 ** A matrix is immutable once built, so it can be shared by reference
 ** counting like a tensor storage.  Column indices are int64 and sorted
 ** within each row; the product loop reads them in order, so every row of
 ** s x is a fixed sum and the bits never depend on the thread count.
+** Complex values are stored as (re, im) pairs of doubles, C99's layout of
+** double _Complex, and multiplied out by hand: the compiler's complex
+** product checks for infinities on every call.
 */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core.h"
+
+/* doubles per stored value */
+static int width(int dtype) { return dtype == HEBB_C128 ? 2 : 1; }
 
 /* --- lifetime ---------------------------------------------------------- */
 
@@ -21,23 +29,34 @@ static void *xmalloc(int64_t n, size_t size) {
 }
 
 /* a matrix with room for nnz entries and a zeroed row pointer */
-static hebb_sparse *new_sparse(int64_t nrows, int64_t ncols, int64_t nnz,
-                               const char *who) {
+static hebb_sparse *new_sparse(int dtype, int64_t nrows, int64_t ncols,
+                               int64_t nnz, const char *who) {
   hebb_sparse *s = malloc(sizeof *s);
   if (s) {
     s->refcount = 1;
+    s->dtype = dtype;
     s->nrows = nrows;
     s->ncols = ncols;
     s->nnz = nnz;
     s->rowptr = calloc((size_t)nrows + 1, sizeof(int64_t));
     s->col = xmalloc(nnz, sizeof(int64_t));
-    s->val = xmalloc(nnz, sizeof(double));
+    s->val = xmalloc(nnz, (size_t)width(dtype) * sizeof(double));
     if (s->rowptr && s->col && s->val) return s;
     hebb_sparse_release(s);
   }
   return hebb_fail_null(HEBB_ERR_NOMEM, "%s: out of memory for a %lld x %lld "
                         "matrix with %lld entries", who, (long long)nrows,
                         (long long)ncols, (long long)nnz);
+}
+
+/* a matrix with the pattern (row pointers and columns) of s */
+static hebb_sparse *same_pattern(const hebb_sparse *s, int dtype,
+                                 const char *who) {
+  hebb_sparse *r = new_sparse(dtype, s->nrows, s->ncols, s->nnz, who);
+  if (!r) return NULL;
+  memcpy(r->rowptr, s->rowptr, (size_t)(s->nrows + 1) * sizeof(int64_t));
+  memcpy(r->col, s->col, (size_t)s->nnz * sizeof(int64_t));
+  return r;
 }
 
 void hebb_sparse_retain(hebb_sparse *s) { s->refcount++; }
@@ -56,6 +75,7 @@ int64_t hebb_sparse_nnz(const hebb_sparse *s) { return s->nnz; }
 const int64_t *hebb_sparse_rowptr(const hebb_sparse *s) { return s->rowptr; }
 const int64_t *hebb_sparse_colind(const hebb_sparse *s) { return s->col; }
 const double *hebb_sparse_values(const hebb_sparse *s) { return s->val; }
+int hebb_sparse_dtype(const hebb_sparse *s) { return s->dtype; }
 
 /* --- construction ------------------------------------------------------ */
 
@@ -80,14 +100,16 @@ static int check_index(int64_t i, int64_t n, int64_t base, int64_t k,
    arrays to the new count. */
 static void merge_duplicates(hebb_sparse *s) {
   int64_t i, p, w = 0, start = 0;
+  int t, wd = width(s->dtype);
   for (i = 0; i < s->nrows; i++) {
     int64_t end = s->rowptr[i + 1];
     for (p = start; p < end; p++) {
       if (w > s->rowptr[i] && s->col[w - 1] == s->col[p])
-        s->val[w - 1] += s->val[p];
+        for (t = 0; t < wd; t++) s->val[(w - 1) * wd + t] += s->val[p * wd + t];
       else {
         s->col[w] = s->col[p];
-        s->val[w++] = s->val[p];
+        for (t = 0; t < wd; t++) s->val[w * wd + t] = s->val[p * wd + t];
+        w++;
       }
     }
     start = end;
@@ -96,12 +118,23 @@ static void merge_duplicates(hebb_sparse *s) {
   s->nnz = w;
 }
 
-hebb_sparse *hebb_sparse_from_coo(int64_t nrows, int64_t ncols, int64_t nnz,
-                                  const int64_t *rows, const int64_t *cols,
-                                  const double *vals, int64_t base) {
+static int check_sparse_dtype(int dtype, const char *who) {
+  if (dtype != HEBB_F64 && dtype != HEBB_C128)
+    return hebb_fail(HEBB_ERR_DTYPE, "%s: sparse matrices are f64 or c128, "
+                     "not %s", who, hebb_dtype_name(dtype));
+  return HEBB_OK;
+}
+
+hebb_sparse *hebb_sparse_from_coo_as(int dtype, int64_t nrows, int64_t ncols,
+                                     int64_t nnz, const int64_t *rows,
+                                     const int64_t *cols, const double *vals,
+                                     int64_t base) {
   hebb_sparse *s;
   int64_t *bycol, *next, k, c;
-  if (check_dims(nrows, ncols, "sparse.csr")) return NULL;
+  int t, wd = width(dtype);
+  if (check_sparse_dtype(dtype, "sparse.csr") ||
+      check_dims(nrows, ncols, "sparse.csr"))
+    return NULL;
   if (nnz < 0)
     return hebb_fail_null(HEBB_ERR_ARG, "sparse.csr: negative entry count "
                           "%lld", (long long)nnz);
@@ -109,7 +142,7 @@ hebb_sparse *hebb_sparse_from_coo(int64_t nrows, int64_t ncols, int64_t nnz,
     if (check_index(rows[k], nrows, base, k, "row") ||
         check_index(cols[k], ncols, base, k, "column"))
       return NULL;
-  s = new_sparse(nrows, ncols, nnz, "sparse.csr");
+  s = new_sparse(dtype, nrows, ncols, nnz, "sparse.csr");
   if (!s) return NULL;
   /* two stable counting sorts (by column, then by row) order the entries
      by (row, column) in linear time */
@@ -130,7 +163,7 @@ hebb_sparse *hebb_sparse_from_coo(int64_t nrows, int64_t ncols, int64_t nnz,
   for (c = 0; c < nnz; c++) {
     int64_t e = bycol[c], p = next[rows[e] - base]++;
     s->col[p] = cols[e] - base;
-    s->val[p] = vals[e];
+    for (t = 0; t < wd; t++) s->val[p * wd + t] = vals[e * wd + t];
   }
   free(bycol);
   free(next);
@@ -138,14 +171,28 @@ hebb_sparse *hebb_sparse_from_coo(int64_t nrows, int64_t ncols, int64_t nnz,
   return s;
 }
 
-/* a itself when it is contiguous f64, else a converted copy */
-static hebb_tensor *as_f64(const hebb_tensor *a, const char *who) {
-  if (hebb_check_dtype(a->dtype, who)) return NULL;
-  if (a->dtype == HEBB_F64 && hebb_is_contiguous(a)) {
+hebb_sparse *hebb_sparse_from_coo(int64_t nrows, int64_t ncols, int64_t nnz,
+                                  const int64_t *rows, const int64_t *cols,
+                                  const double *vals, int64_t base) {
+  return hebb_sparse_from_coo_as(HEBB_F64, nrows, ncols, nnz, rows, cols,
+                                 vals, base);
+}
+
+/* a itself when it is contiguous of the given dtype, else a converted copy */
+static hebb_tensor *as_dtype(const hebb_tensor *a, int dtype,
+                             const char *who) {
+  if (hebb_check_dtype_any(a->dtype, who)) return NULL;
+  if (a->dtype == dtype && hebb_is_contiguous(a)) {
     hebb_retain((hebb_tensor *)a);
     return (hebb_tensor *)a;
   }
-  return hebb_astype(a, HEBB_F64);
+  return hebb_astype(a, dtype);
+}
+
+/* |x| > tol for the value at x (wd doubles); tol < 0 keeps zeros too */
+static bool above(const double *x, int wd, double tol) {
+  if (wd == 1) return x[0] > tol || -x[0] > tol;
+  return hypot(x[0], x[1]) > tol;
 }
 
 hebb_sparse *hebb_sparse_from_dense(const hebb_tensor *a, double tol) {
@@ -153,24 +200,27 @@ hebb_sparse *hebb_sparse_from_dense(const hebb_tensor *a, double tol) {
   hebb_sparse *s;
   const double *x;
   int64_t i, j, m, n, nnz = 0;
+  int dtype = hebb_is_complex(a->dtype) ? HEBB_C128 : HEBB_F64;
+  int t, wd = width(dtype);
   if (a->ndim != 2)
     return hebb_fail_null(HEBB_ERR_SHAPE, "sparse.from_dense: expected a "
                           "2-d tensor, got %d dimensions", a->ndim);
-  d = as_f64(a, "sparse.from_dense");
+  d = as_dtype(a, dtype, "sparse.from_dense");
   if (!d) return NULL;
   m = a->shape[0];
   n = a->shape[1];
   x = (const double *)hebb_first(d);
-  for (i = 0; i < m * n; i++) nnz += (x[i] > tol || -x[i] > tol);
-  s = new_sparse(m, n, nnz, "sparse.from_dense");
+  for (i = 0; i < m * n; i++) nnz += above(x + i * wd, wd, tol);
+  s = new_sparse(dtype, m, n, nnz, "sparse.from_dense");
   if (s) {
     int64_t p = 0;
     for (i = 0; i < m; i++) {
       for (j = 0; j < n; j++) {
-        double v = x[i * n + j];
-        if (v > tol || -v > tol) {
+        const double *v = x + (i * n + j) * wd;
+        if (above(v, wd, tol)) {
           s->col[p] = j;
-          s->val[p++] = v;
+          for (t = 0; t < wd; t++) s->val[p * wd + t] = v[t];
+          p++;
         }
       }
       s->rowptr[i + 1] = p;
@@ -182,13 +232,15 @@ hebb_sparse *hebb_sparse_from_dense(const hebb_tensor *a, double tol) {
 
 hebb_tensor *hebb_sparse_to_dense(const hebb_sparse *s) {
   int64_t shape[2] = {s->nrows, s->ncols}, i, p;
-  hebb_tensor *t = hebb_zeros(HEBB_F64, 2, shape);
+  hebb_tensor *t = hebb_zeros(s->dtype, 2, shape);
+  int k, wd = width(s->dtype);
   double *y;
   if (!t) return NULL;
   y = (double *)hebb_first(t);
   for (i = 0; i < s->nrows; i++)
     for (p = s->rowptr[i]; p < s->rowptr[i + 1]; p++)
-      y[i * s->ncols + s->col[p]] += s->val[p];
+      for (k = 0; k < wd; k++)
+        y[(i * s->ncols + s->col[p]) * wd + k] += s->val[p * wd + k];
   return t;
 }
 
@@ -283,7 +335,7 @@ typedef struct spmm_job {
   const hebb_sparse *s;
   const double *x;
   double *y;
-  int64_t k;   /* columns of x and y; 0 for a vector */
+  int64_t k;   /* columns of x and y (in doubles for spmm_rows); 0: vector */
 } spmm_job;
 
 static void spmv_rows(int64_t lo, int64_t hi, void *ud) {
@@ -299,6 +351,8 @@ static void spmv_rows(int64_t lo, int64_t hi, void *ud) {
   }
 }
 
+/* a real s times k columns of doubles: also a real s times a complex x,
+   whose (re, im) pairs are then 2 columns per complex column */
 static void spmm_rows(int64_t lo, int64_t hi, void *ud) {
   const spmm_job *j = ud;
   const int64_t *restrict rp = j->s->rowptr, *restrict ci = j->s->col;
@@ -315,15 +369,73 @@ static void spmm_rows(int64_t lo, int64_t hi, void *ud) {
   }
 }
 
+/* real s, complex vector x: two sums per row */
+static void dzspmv_rows(int64_t lo, int64_t hi, void *ud) {
+  const spmm_job *j = ud;
+  const int64_t *restrict rp = j->s->rowptr, *restrict ci = j->s->col;
+  const double *restrict v = j->s->val, *restrict x = j->x;
+  double *restrict y = j->y;
+  int64_t i, p;
+  for (i = lo; i < hi; i++) {
+    double re = 0, im = 0;
+    for (p = rp[i]; p < rp[i + 1]; p++) {
+      re += v[p] * x[2 * ci[p]];
+      im += v[p] * x[2 * ci[p] + 1];
+    }
+    y[2 * i] = re;
+    y[2 * i + 1] = im;
+  }
+}
+
+/* complex s, complex x: pairs throughout */
+static void zspmv_rows(int64_t lo, int64_t hi, void *ud) {
+  const spmm_job *j = ud;
+  const int64_t *restrict rp = j->s->rowptr, *restrict ci = j->s->col;
+  const double *restrict v = j->s->val, *restrict x = j->x;
+  double *restrict y = j->y;
+  int64_t i, p;
+  for (i = lo; i < hi; i++) {
+    double re = 0, im = 0;
+    for (p = rp[i]; p < rp[i + 1]; p++) {
+      double a = v[2 * p], b = v[2 * p + 1];
+      double c = x[2 * ci[p]], d = x[2 * ci[p] + 1];
+      re += a * c - b * d;
+      im += a * d + b * c;
+    }
+    y[2 * i] = re;
+    y[2 * i + 1] = im;
+  }
+}
+
+static void zspmm_rows(int64_t lo, int64_t hi, void *ud) {
+  const spmm_job *j = ud;
+  const int64_t *restrict rp = j->s->rowptr, *restrict ci = j->s->col;
+  const double *restrict v = j->s->val;
+  int64_t i, p, c, k = j->k;
+  for (i = lo; i < hi; i++) {
+    double *restrict y = j->y + 2 * i * k;
+    for (c = 0; c < 2 * k; c++) y[c] = 0;
+    for (p = rp[i]; p < rp[i + 1]; p++) {
+      const double *restrict x = j->x + 2 * ci[p] * k;
+      double a = v[2 * p], b = v[2 * p + 1];
+      for (c = 0; c < k; c++) {
+        y[2 * c] += a * x[2 * c] - b * x[2 * c + 1];
+        y[2 * c + 1] += a * x[2 * c + 1] + b * x[2 * c];
+      }
+    }
+  }
+}
+
 /* cost of one row in element-operations, for the parallel grain */
 static int64_t row_cost(const hebb_sparse *s, int64_t k) {
   int64_t per = s->nrows > 0 ? s->nnz / s->nrows : 0;
-  return 2 * (per + 1) * (k > 0 ? k : 1);
+  return 2 * (per + 1) * (k > 0 ? k : 1) * width(s->dtype);
 }
 
 int hebb_sparse_spmv(const hebb_sparse *s, const double *x, double *y) {
   spmm_job j = {s, x, y, 0};
-  return hebb_parallel_for(s->nrows, row_cost(s, 0), spmv_rows, &j);
+  return hebb_parallel_for(s->nrows, row_cost(s, 0),
+                           s->dtype == HEBB_C128 ? zspmv_rows : spmv_rows, &j);
 }
 
 static int check_operand(const hebb_sparse *s, const hebb_tensor *x) {
@@ -338,33 +450,50 @@ static int check_operand(const hebb_sparse *s, const hebb_tensor *x) {
                      (long long)s->nrows, (long long)s->ncols,
                      hebb_shape_str(x->ndim, x->shape, b, sizeof b),
                      (long long)s->ncols, (long long)x->shape[0]);
-  return hebb_check_dtype(x->dtype, "sparse.matmul");
+  return hebb_check_dtype_any(x->dtype, "sparse.matmul");
+}
+
+/* Picks the kernel: real s with real x (k columns), real s with complex x
+   (a vector, or 2k columns of doubles), complex s with complex x. */
+static void plan_product(spmm_job *j, bool cx, hebb_range_fn *fn) {
+  bool cs = j->s->dtype == HEBB_C128;
+  if (cs) *fn = j->k ? zspmm_rows : zspmv_rows;
+  else if (cx && !j->k) *fn = dzspmv_rows;
+  else if (cx) {
+    j->k *= 2;
+    *fn = spmm_rows;
+  }
+  else *fn = j->k ? spmm_rows : spmv_rows;
 }
 
 int hebb_sparse_matmul(const hebb_sparse *s, const hebb_tensor *x,
                        hebb_tensor **out) {
   int64_t shape[2];
-  int made = *out == NULL, status;
-  hebb_tensor *xf;
+  int made = *out == NULL, status, rdtype;
+  bool cx;
+  hebb_tensor *xc;
+  hebb_range_fn fn;
   spmm_job j;
   if (check_operand(s, x)) return hebb_last_status();
+  cx = hebb_is_complex(x->dtype) || s->dtype == HEBB_C128;
+  rdtype = cx ? HEBB_C128 : HEBB_F64;
   shape[0] = s->nrows;
   shape[1] = x->ndim == 2 ? x->shape[1] : 0;
   if (!made && (!hebb_is_contiguous(*out) || hebb_same_storage(*out, x)))
     return hebb_fail(HEBB_ERR_ARG, "sparse.matmul: out must be contiguous and "
                      "must not share memory with x");
-  status = hebb_prepare_out(out, HEBB_F64, x->ndim, shape, "sparse.matmul");
+  status = hebb_prepare_out(out, rdtype, x->ndim, shape, "sparse.matmul");
   if (status) return status;
-  xf = as_f64(x, "sparse.matmul");
-  if (!xf) status = hebb_last_status();
+  xc = as_dtype(x, rdtype, "sparse.matmul");
+  if (!xc) status = hebb_last_status();
   else {
     j.s = s;
-    j.x = (const double *)hebb_first(xf);
+    j.x = (const double *)hebb_first(xc);
     j.y = (double *)hebb_first(*out);
     j.k = x->ndim == 2 ? x->shape[1] : 0;
-    status = hebb_parallel_for(s->nrows, row_cost(s, j.k),
-                               j.k ? spmm_rows : spmv_rows, &j);
-    hebb_release(xf);
+    plan_product(&j, cx, &fn);
+    status = hebb_parallel_for(s->nrows, row_cost(s, j.k), fn, &j);
+    hebb_release(xc);
   }
   if (status && made) {
     hebb_release(*out);
@@ -373,11 +502,13 @@ int hebb_sparse_matmul(const hebb_sparse *s, const hebb_tensor *x,
   return status;
 }
 
-/* --- transpose, linear combinations, diagonal --------------------------- */
+/* --- transpose, conjugate, linear combinations, diagonal ---------------- */
 
 hebb_sparse *hebb_sparse_transpose(const hebb_sparse *s) {
-  hebb_sparse *t = new_sparse(s->ncols, s->nrows, s->nnz, "sparse.t");
+  hebb_sparse *t = new_sparse(s->dtype, s->ncols, s->nrows, s->nnz,
+                              "sparse.t");
   int64_t *next, i, p;
+  int k, wd = width(s->dtype);
   if (!t) return NULL;
   next = xmalloc(s->ncols, sizeof(int64_t));
   if (!next) {
@@ -392,37 +523,85 @@ hebb_sparse *hebb_sparse_transpose(const hebb_sparse *s) {
     for (p = s->rowptr[i]; p < s->rowptr[i + 1]; p++) {
       int64_t q = next[s->col[p]]++;
       t->col[q] = i;
-      t->val[q] = s->val[p];
+      for (k = 0; k < wd; k++) t->val[q * wd + k] = s->val[p * wd + k];
     }
   free(next);
   return t;
 }
 
-/* Merges row i of a and b (sorted columns) into r at position w (r NULL:
-   only counts); returns the new position. */
+hebb_sparse *hebb_sparse_conj(const hebb_sparse *s) {
+  hebb_sparse *r;
+  int64_t p;
+  if (s->dtype != HEBB_C128) {
+    hebb_sparse_retain((hebb_sparse *)s);
+    return (hebb_sparse *)s;
+  }
+  r = same_pattern(s, HEBB_C128, "sparse.conj");
+  if (!r) return NULL;
+  for (p = 0; p < s->nnz; p++) {
+    r->val[2 * p] = s->val[2 * p];
+    r->val[2 * p + 1] = -s->val[2 * p + 1];
+  }
+  return r;
+}
+
+hebb_sparse *hebb_sparse_astype(const hebb_sparse *s, int dtype) {
+  hebb_sparse *r;
+  int64_t p;
+  if (check_sparse_dtype(dtype, "sparse.astype")) return NULL;
+  if (dtype == s->dtype) {
+    hebb_sparse_retain((hebb_sparse *)s);
+    return (hebb_sparse *)s;
+  }
+  if (dtype == HEBB_F64)
+    for (p = 0; p < s->nnz; p++)
+      if (s->val[2 * p + 1] != 0)
+        return hebb_fail_null(HEBB_ERR_DTYPE, "sparse.astype: cannot convert "
+                              "c128 to f64: entry %lld has imaginary part %g",
+                              (long long)p + 1, s->val[2 * p + 1]);
+  r = same_pattern(s, dtype, "sparse.astype");
+  if (!r) return NULL;
+  for (p = 0; p < s->nnz; p++) {
+    if (dtype == HEBB_F64) r->val[p] = s->val[2 * p];
+    else {
+      r->val[2 * p] = s->val[p];
+      r->val[2 * p + 1] = 0;
+    }
+  }
+  return r;
+}
+
+/* Merges row i of a and b (sorted columns, the same dtype) into r at
+   position w (r NULL: only counts); returns the new position. */
 static int64_t merge_row(const hebb_sparse *a, const hebb_sparse *b,
                          double alpha, double beta, int64_t i, hebb_sparse *r,
                          int64_t w) {
   int64_t p = a->rowptr[i], pe = a->rowptr[i + 1];
   int64_t q = b->rowptr[i], qe = b->rowptr[i + 1];
+  int k, wd = width(a->dtype);
   while (p < pe || q < qe) {
     int64_t c;
-    double v;
+    double v[2];
     if (q >= qe || (p < pe && a->col[p] < b->col[q])) {
       c = a->col[p];
-      v = alpha * a->val[p++];
+      for (k = 0; k < wd; k++) v[k] = alpha * a->val[p * wd + k];
+      p++;
     }
     else if (p >= pe || b->col[q] < a->col[p]) {
       c = b->col[q];
-      v = beta * b->val[q++];
+      for (k = 0; k < wd; k++) v[k] = beta * b->val[q * wd + k];
+      q++;
     }
     else {
       c = a->col[p];
-      v = alpha * a->val[p++] + beta * b->val[q++];
+      for (k = 0; k < wd; k++)
+        v[k] = alpha * a->val[p * wd + k] + beta * b->val[q * wd + k];
+      p++;
+      q++;
     }
     if (r) {
       r->col[w] = c;
-      r->val[w] = v;
+      for (k = 0; k < wd; k++) r->val[w * wd + k] = v[k];
     }
     w++;
   }
@@ -438,8 +617,17 @@ hebb_sparse *hebb_sparse_add(const hebb_sparse *a, const hebb_sparse *b,
                           "and (%lld, %lld) differ", (long long)a->nrows,
                           (long long)a->ncols, (long long)b->nrows,
                           (long long)b->ncols);
+  if (a->dtype != b->dtype) {   /* f64 + c128: the real one promoted */
+    bool ra = a->dtype == HEBB_F64;
+    hebb_sparse *c = hebb_sparse_astype(ra ? a : b, HEBB_C128);
+    if (!c) return NULL;
+    r = ra ? hebb_sparse_add(c, b, alpha, beta)
+           : hebb_sparse_add(a, c, alpha, beta);
+    hebb_sparse_release(c);
+    return r;
+  }
   for (i = 0; i < a->nrows; i++) n = merge_row(a, b, alpha, beta, i, NULL, n);
-  r = new_sparse(a->nrows, a->ncols, n, "sparse.add");
+  r = new_sparse(a->dtype, a->nrows, a->ncols, n, "sparse.add");
   if (!r) return NULL;
   for (i = 0, n = 0; i < a->nrows; i++) {
     n = merge_row(a, b, alpha, beta, i, r, n);
@@ -449,26 +637,39 @@ hebb_sparse *hebb_sparse_add(const hebb_sparse *a, const hebb_sparse *b,
 }
 
 hebb_sparse *hebb_sparse_scale(const hebb_sparse *s, double alpha) {
-  hebb_sparse *r = new_sparse(s->nrows, s->ncols, s->nnz, "sparse.scale");
+  hebb_sparse *r = same_pattern(s, s->dtype, "sparse.scale");
   int64_t p;
   if (!r) return NULL;
-  memcpy(r->rowptr, s->rowptr, (size_t)(s->nrows + 1) * sizeof(int64_t));
-  memcpy(r->col, s->col, (size_t)s->nnz * sizeof(int64_t));
-  for (p = 0; p < s->nnz; p++) r->val[p] = alpha * s->val[p];
+  for (p = 0; p < s->nnz * width(s->dtype); p++) r->val[p] = alpha * s->val[p];
+  return r;
+}
+
+hebb_sparse *hebb_sparse_zscale(const hebb_sparse *s, double re, double im) {
+  hebb_sparse *r = same_pattern(s, HEBB_C128, "sparse.scale");
+  int64_t p;
+  if (!r) return NULL;
+  for (p = 0; p < s->nnz; p++) {
+    double a = s->dtype == HEBB_C128 ? s->val[2 * p] : s->val[p];
+    double b = s->dtype == HEBB_C128 ? s->val[2 * p + 1] : 0;
+    r->val[2 * p] = re * a - im * b;
+    r->val[2 * p + 1] = re * b + im * a;
+  }
   return r;
 }
 
 int hebb_sparse_diagonal(const hebb_sparse *s, hebb_tensor **out) {
   int64_t n = s->nrows < s->ncols ? s->nrows : s->ncols, i, p;
+  int k, wd = width(s->dtype);
   double *d;
-  int status = hebb_prepare_out(out, HEBB_F64, 1, &n, "sparse.diagonal");
+  int status = hebb_prepare_out(out, s->dtype, 1, &n, "sparse.diagonal");
   if (status) return status;
   d = (double *)hebb_first(*out);
   for (i = 0; i < n; i++) {
-    double v = 0;
+    double v[2] = {0, 0};
     for (p = s->rowptr[i]; p < s->rowptr[i + 1] && s->col[p] <= i; p++)
-      if (s->col[p] == i) v = s->val[p];
-    d[i * (*out)->stride[0]] = v;
+      if (s->col[p] == i)
+        for (k = 0; k < wd; k++) v[k] = s->val[p * wd + k];
+    for (k = 0; k < wd; k++) d[i * (*out)->stride[0] * wd + k] = v[k];
   }
   return HEBB_OK;
 }

@@ -54,7 +54,7 @@ static const hebb_lreg complex_funcs[] = {
    does not widen what it meets: x * T.I is c64 for an f32 x.  Built here
    by hand, since hebbL_newbox needs the metatable as an upvalue. */
 static void push_unit(lua_State *L, int mt) {
-  hebb_tensor **box = lua_newuserdatauv(L, sizeof(hebb_tensor *), 0);
+  hebb_tensor **box = lua_newuserdatauv(L, sizeof(hebb_tensor *), 1);
   *box = NULL;
   lua_pushvalue(L, mt);
   lua_setmetatable(L, -2);

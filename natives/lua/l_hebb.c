@@ -3,6 +3,7 @@
 ** binding (registration, docstrings, embedded Lua sources, preload) and
 ** process-wide settings (threads, allocator statistics).
 */
+#include <stdio.h>
 #include <string.h>
 
 #include "lualib.h"
@@ -48,14 +49,29 @@ int hebbL_doc(lua_State *L) {
   return 1;
 }
 
-void hebbL_register(lua_State *L, const hebb_lreg *l, int module, int methods,
-                    int mt) {
+/* The closure of one entry: the tensor metatable as upvalue 1 (a cheaper
+   type check than a registry lookup by name), and unless the entry is
+   HEBB_RAW, autograd's recording hook in front of it, knowing the entry and
+   the op's name (prefix + name, as the backward rules are keyed). */
+static void push_entry(lua_State *L, const hebb_lreg *l, const char *prefix,
+                       int mt) {
+  lua_pushvalue(L, mt);
+  if (l->where & HEBB_RAW) {
+    lua_pushcclosure(L, l->func, 1);
+    return;
+  }
+  lua_pushlightuserdata(L, (void *)l);
+  lua_pushfstring(L, "%s%s", prefix ? prefix : "", l->name);
+  lua_pushcclosure(L, hebbL_trampoline, 3);
+}
+
+void hebbL_register_as(lua_State *L, const hebb_lreg *l, const char *prefix,
+                       int module, int methods, int mt) {
   /* the table each 'where' bit (HEBB_FN, HEBB_METHOD, HEBB_META) names */
   const int dest[3] = {module, methods, mt};
   int k;
   for (; l->name; l++) {
-    lua_pushvalue(L, mt);
-    lua_pushcclosure(L, l->func, 1);
+    push_entry(L, l, prefix, mt);
     if (l->doc) hebbL_setdoc(L, -1, l->doc);
     for (k = 0; k < 3; k++) {
       if (!(l->where & (1 << k))) continue;
@@ -66,17 +82,33 @@ void hebbL_register(lua_State *L, const hebb_lreg *l, int module, int methods,
   }
 }
 
+void hebbL_register(lua_State *L, const hebb_lreg *l, int module, int methods,
+                    int mt) {
+  hebbL_register_as(L, l, NULL, module, methods, mt);
+}
+
+/* "linalg." for the opener of "hebb.linalg": require and luaL_requiref
+   pass the module name as the opener's first argument.  Backward rules of
+   module functions are keyed by it, so linalg.norm is not tensor's norm. */
+static void module_prefix(lua_State *L, char *buf, size_t size) {
+  const char *name = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : "";
+  if (strncmp(name, "hebb.", 5) == 0) name += 5;
+  snprintf(buf, size, "%s.", name);
+}
+
 /* A module of functions over tensors (hebb.linalg, hebb.fft, ...): loads
    hebb.tensor for the metatable its functions take as upvalue, registers
    l and documents the module.  Leaves the module table on the stack. */
 int hebbL_newmodule(lua_State *L, const hebb_lreg *l, const char *doc) {
   int module;
+  char prefix[64];
+  module_prefix(L, prefix, sizeof prefix);
   luaL_requiref(L, "hebb.tensor", luaopen_hebb_tensor, 0);
   lua_pop(L, 1);
   lua_newtable(L);
   module = lua_gettop(L);
   luaL_getmetatable(L, HEBB_TENSOR_MT);
-  hebbL_register(L, l, module, module, module + 1);
+  hebbL_register_as(L, l, prefix, module, module, module + 1);
   lua_pop(L, 1);
   hebbL_setdoc(L, module, doc);
   return 1;
@@ -118,6 +150,9 @@ static const luaL_Reg natives[] = {
   {"hebb.linalg", luaopen_hebb_linalg},
   {"hebb.sparse", luaopen_hebb_sparse},
   {"hebb.fft", luaopen_hebb_fft},
+  {"hebb._autograd", luaopen_hebb__autograd},
+  {"hebb._data", luaopen_hebb__data},
+  {"hebb._optim", luaopen_hebb__optim},
   {NULL, NULL}
 };
 

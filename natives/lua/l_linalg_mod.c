@@ -2,7 +2,7 @@
 ** l_linalg_mod.c -- the module `hebb.linalg`: dense linear algebra over
 ** LAPACK (OpenBLAS).  The kernels are in natives/core/linalg*.c; every
 ** function works on batches (a tensor {..., m, n} is a stack of m x n
-** matrices) in f64 or f32.
+** matrices) in f64, f32, c128 or c64.
 */
 #include <math.h>
 #include <string.h>
@@ -195,36 +195,48 @@ static const hebb_lreg linalg_funcs[] = {
    "n}), by LU factorization with partial pivoting (LAPACK getrf/getrs).  B "
    "is {..., n, k}, or a vector {n} (then X is a vector); batch dimensions "
    "broadcast.  A singular A raises an error naming getrf's info: U(i,i) "
-   "is the first exactly-zero pivot."},
+   "is the first exactly-zero pivot.  Complex A or B (zgetrf/cgetrf) give "
+   "a complex X; mixed operands compute in the joint dtype: complex if "
+   "either is, double precision if either is (f64 with c64 gives c128, "
+   "integers count as f64)."},
   {"lstsq", l_lstsq, HEBB_FN,
    "linalg.lstsq(A, B [, rcond])\n\nThe least-squares solution X minimizing "
    "|A X - B| for any m x n A (the minimum-norm one when A is rank "
    "deficient), by SVD (gelsd).  Singular values below rcond * s_max count "
    "as zero; the default rcond is machine epsilon * max(m, n).  B is {..., "
-   "m, k} or a vector {m}; X is {..., n, k} or {n}."},
+   "m, k} or a vector {m}; X is {..., n, k} or {n}.  Complex matrices "
+   "(zgelsd/cgelsd) minimize the same norm: A^H (A X - B) = 0; dtypes "
+   "combine as in linalg.solve."},
   {"inv", l_inv, HEBB_FN,
    "linalg.inv(A)\n\nThe inverse of square matrices (getrf/getri).  A "
    "singular matrix raises an error; to solve a system, linalg.solve is "
-   "faster and more accurate than multiplying by the inverse."},
+   "faster and more accurate than multiplying by the inverse.  Real or "
+   "complex."},
   {"det", l_det, HEBB_FN,
    "linalg.det(A)\n\nThe determinant of square matrices (the batch shape; "
-   "0-d for one matrix), the product of the LU pivots.  For large matrices, "
-   "whose determinant over- or underflows, use linalg.slogdet."},
+   "0-d for one matrix), the product of the LU pivots (complex for complex "
+   "A).  For large matrices, whose determinant over- or underflows, use "
+   "linalg.slogdet."},
   {"slogdet", l_slogdet, HEBB_FN,
    "linalg.slogdet(A)  ->  sign, logabsdet\n\nThe sign (1, -1, or 0 for a "
    "singular matrix) and the natural logarithm of |det A| (-inf if "
    "singular), so det A = sign * exp(logabsdet) without overflow: a "
-   "partition function's log Z from a Gaussian integral, say."},
+   "partition function's log Z from a Gaussian integral, say.  For "
+   "complex A (as in numpy) the sign is the phase det A / |det A|, a "
+   "complex number of modulus 1 in A's dtype (0 if singular), and "
+   "logabsdet is real (f64; f32 for c64)."},
   {"cholesky", l_cholesky, HEBB_FN,
    "linalg.cholesky(A)\n\nThe lower-triangular L with A = L L^T for "
-   "symmetric positive definite A (potrf).  Only the lower triangle of A is "
-   "read.  A matrix that is not positive definite raises an error naming "
-   "the order of the first leading minor that is not positive."},
+   "symmetric positive definite A (potrf), or A = L L^H for complex "
+   "Hermitian positive definite A (zpotrf/cpotrf; L's diagonal is real and "
+   "positive).  Only the lower triangle of A is read.  A matrix that is not "
+   "positive definite raises an error naming the order of the first "
+   "leading minor that is not positive."},
   {"qr", l_qr, HEBB_FN,
    "linalg.qr(A)  ->  Q, R\n\nThe reduced QR factorization A = Q R of an m x "
    "n matrix: Q is m x k with orthonormal columns, R is k x n upper "
    "triangular, k = min(m, n) (geqrf/orgqr).  The signs follow LAPACK (R's "
-   "diagonal may be negative)."},
+   "diagonal may be negative).  Complex A (geqrf/ungqr): Q^H Q = I."},
   {"eigh", l_eigh, HEBB_FN,
    "linalg.eigh(A)  ->  w, V\n\nEigenvalues (ascending) and orthonormal "
    "eigenvectors of real symmetric or complex Hermitian matrices: A V = V "
@@ -257,45 +269,54 @@ static const hebb_lreg linalg_funcs[] = {
    "the discarded weight, the sum of the squares of the dropped singular "
    "values = |A - U diag(S) Vh|_F^2, absolute (divide by |A|_F^2 = "
    "linalg.norm(A)^2 for the relative weight); a chi above min(m, n) keeps "
-   "everything."},
+   "everything.  Complex A (zgesdd/cgesdd): U and Vh are complex with "
+   "orthonormal columns and rows, Vh = V^H, and S (like the discarded "
+   "weight) is real: f64, f32 for f32 and c64."},
   {"svdvals", l_svdvals, HEBB_FN,
-   "linalg.svdvals(A)\n\nThe singular values (descending) only."},
+   "linalg.svdvals(A)\n\nThe singular values (descending, real) only."},
   {"expm", l_expm, HEBB_FN,
    "linalg.expm(A)\n\nThe matrix exponential e^A of square matrices, by "
    "scaling and squaring with a Pade approximant of degree 3 to 13 "
    "(Higham 2005), accurate to about double precision; f32 input is "
-   "computed in f64 and rounded.  expm of t*[[0,-1],[1,0]] is a rotation by "
-   "the angle t."},
+   "computed in f64 and c64 in c128, then rounded.  expm of t*[[0,-1],[1,0]] "
+   "is a rotation by the angle t; for Hermitian H, expm(H * (-t * T.I)) is "
+   "the unitary evolution e^(-iHt)."},
   {"matrix_power", l_matrix_power, HEBB_FN,
    "linalg.matrix_power(A, n)\n\nA^n for an integer n, by repeated squaring "
    "(about 2 log2|n| products); n = 0 gives the identity and a negative n "
-   "the power of the inverse (an error if A is singular)."},
+   "the power of the inverse (an error if A is singular).  Real or "
+   "complex."},
   {"powm_psd", l_powm_psd, HEBB_FN,
    "linalg.powm_psd(A, a)\n\nA^a for a symmetric positive semidefinite A "
    "and any real a, as V diag(w^a) V^T from linalg.eigh (so the result is "
    "symmetric): the metric (M^2)^a of covariant gradient descent.  "
    "Eigenvalues within rounding of zero (|w| <= n * eps * max|w|) count "
    "as 0, so a rank-deficient A is fine for a >= 0; clearly negative ones "
-   "raise an error, and so does a zero eigenvalue with a < 0."},
+   "raise an error, and so does a zero eigenvalue with a < 0.  A complex "
+   "Hermitian positive semidefinite A gives the Hermitian V diag(w^a) V^H "
+   "(heevd)."},
   {"sqrtm_psd", l_sqrtm_psd, HEBB_FN,
    "linalg.sqrtm_psd(A)\n\nThe symmetric positive semidefinite square root "
-   "of a symmetric positive semidefinite A: linalg.powm_psd(A, 0.5)."},
+   "of a symmetric positive semidefinite A: linalg.powm_psd(A, 0.5) (for "
+   "complex Hermitian A, the Hermitian square root)."},
   {"pinv", l_pinv, HEBB_FN,
    "linalg.pinv(A [, rcond])\n\nThe Moore-Penrose pseudo-inverse (n x m for "
-   "m x n A) through the SVD; singular values below rcond * s_max count as "
-   "zero (default rcond: machine epsilon * max(m, n))."},
+   "m x n A) through the SVD, V diag(1/s) U^H; singular values below rcond "
+   "* s_max count as zero (default rcond: machine epsilon * max(m, n)).  "
+   "Real or complex."},
   {"norm", l_norm, HEBB_FN,
    "linalg.norm(A [, ord])\n\nMatrix norms over the last two dimensions: "
    "'fro' (default; sqrt of the sum of squares), 'nuc' (sum of singular "
    "values), 2 (largest singular value), -2 (smallest), 1 (largest "
    "absolute column sum), -1 (smallest), math.huge or 'inf' (largest "
-   "absolute row sum), -math.huge or '-inf' (smallest).  For vector norms "
-   "use t:norm()."},
+   "absolute row sum), -math.huge or '-inf' (smallest).  Of a complex "
+   "matrix the norms use |a_ij| and are real (f64; f32 for f32 and c64).  "
+   "For vector norms use t:norm()."},
   {"cond", l_cond, HEBB_FN,
    "linalg.cond(A)\n\nThe 2-norm condition number s_max / s_min (about "
    "1/eps or more for a numerically singular matrix, inf when s_min is "
    "exactly 0): its log10 is roughly how many digits a linear solve with A "
-   "can lose."},
+   "can lose.  Real for complex A too."},
   {NULL, NULL, 0, NULL}
 };
 
@@ -305,8 +326,8 @@ int luaopen_hebb_linalg(lua_State *L) {
     "solve, lstsq, inv, det, slogdet, cholesky, qr, eigh, eig, svd (also "
     "truncated to a rank), expm, matrix_power, powm_psd, pinv, norm, "
     "cond.  Every function takes batches (a tensor {..., m, n} is a "
-    "stack of m x n matrices) in f64 or f32 (other real dtypes compute "
-    "in f64; eigh, eigvalsh, eig and eigvals also take c128 and c64); "
-    "inputs are never modified.  Results are the same at any "
-    "thread count.  See docs/linalg.md.");
+    "stack of m x n matrices) in f64, f32, c128 or c64 (LAPACK's d, s, z "
+    "and c routines; other real dtypes compute in f64); inputs are never "
+    "modified.  Results are the same at any thread count.  See "
+    "docs/linalg.md.");
 }

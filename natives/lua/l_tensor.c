@@ -38,7 +38,7 @@ hebb_tensor *hebbL_check(lua_State *L, int idx) {
 }
 
 hebb_tensor **hebbL_newbox(lua_State *L) {
-  hebb_tensor **box = lua_newuserdatauv(L, sizeof(hebb_tensor *), 0);
+  hebb_tensor **box = lua_newuserdatauv(L, sizeof(hebb_tensor *), 1);
   *box = NULL;
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_setmetatable(L, -2);
@@ -421,6 +421,7 @@ static hebb_tensor **checkbox(lua_State *L, int idx) {
 static int l_free(lua_State *L) {
   hebb_tensor **box = checkbox(L, 1);
   if (*box) {
+    hebbL_untrack_last(*box);
     hebb_release(*box);
     *box = NULL;
   }
@@ -441,11 +442,19 @@ static int l_prop_ndim(lua_State *L) {
   return 1;
 }
 
+static int l_getindex(lua_State *L) {
+  return hebbL_index_get(L, hebbL_check(L, 1), 2);
+}
+
+static int l_setindex(lua_State *L) {
+  return hebbL_index_set(L, hebbL_check(L, 1), 2, 3);
+}
+
 /* __index: methods first (upvalue 2), then property getters (upvalue 3),
-   then element/slice access for integer and table keys. */
+   then element/slice access for integer and table keys, which autograd
+   records as "getindex". */
 static int l_index(lua_State *L) {
-  int tp = lua_type(L, 2);
-  if (tp == LUA_TSTRING) {
+  if (lua_type(L, 2) == LUA_TSTRING) {
     lua_pushvalue(L, 2);
     if (lua_rawget(L, lua_upvalueindex(2)) != LUA_TNIL) return 1;
     lua_pushvalue(L, 2);
@@ -454,15 +463,31 @@ static int l_index(lua_State *L) {
     lua_call(L, 1, 1);
     return 1;
   }
-  return hebbL_index_get(L, hebbL_check(L, 1), 2);
+  if (hebbL_recording) return hebbL_record_call(L, "getindex", l_getindex);
+  return l_getindex(L);
 }
 
+/* __newindex: a string key goes to a property setter (mt.__setters, which
+   hebb.autograd fills: t.grad = g); other keys assign elements, recorded
+   as the in-place op "setindex_". */
 static int l_newindex(lua_State *L) {
   hebb_tensor *t = hebbL_check(L, 1);
-  if (lua_type(L, 2) == LUA_TSTRING)
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    if (lua_getfield(L, lua_upvalueindex(1), "__setters") == LUA_TTABLE) {
+      lua_pushvalue(L, 2);
+      if (lua_rawget(L, -2) == LUA_TFUNCTION) {
+        lua_pushvalue(L, 1);
+        lua_pushvalue(L, 3);
+        lua_call(L, 2, 0);
+        return 0;
+      }
+    }
     return luaL_error(L, "cannot set field '%s' of a tensor",
                       lua_tostring(L, 2));
-  return hebbL_index_set(L, t, 2, 3);
+  }
+  (void)t;
+  if (hebbL_recording) return hebbL_record_call(L, "setindex_", l_setindex);
+  return l_setindex(L);
 }
 
 static int l_len(lua_State *L) {
@@ -530,14 +555,14 @@ static const hebb_lreg tensor_funcs[] = {
   {"copy_", l_copy_, HEBB_BOTH,
    "t:copy_(src)\n\nCopies src (a tensor broadcastable to t's shape, or a "
    "number) into t, converting dtype; returns t."},
-  {"free", l_free, HEBB_BOTH,
+  {"free", l_free, HEBB_BOTH | HEBB_RAW,
    "t:free()\n\nReleases t's memory now; using t afterwards is an error.  "
    "`local t <close> = ...` does this at the end of the scope."},
-  {"__gc", l_free, HEBB_META, NULL},
-  {"__close", l_free, HEBB_META, NULL},
-  {"__newindex", l_newindex, HEBB_META, NULL},
-  {"__len", l_len, HEBB_META, NULL},
-  {"__tostring", l_tostring_raw, HEBB_META, NULL},
+  {"__gc", l_free, HEBB_META | HEBB_RAW, NULL},
+  {"__close", l_free, HEBB_META | HEBB_RAW, NULL},
+  {"__newindex", l_newindex, HEBB_META | HEBB_RAW, NULL},
+  {"__len", l_len, HEBB_META | HEBB_RAW, NULL},
+  {"__tostring", l_tostring_raw, HEBB_META | HEBB_RAW, NULL},
   {NULL, NULL, 0, NULL}
 };
 

@@ -16,7 +16,8 @@
 #define HEBB_TENSOR_MT "hebb.Tensor"
 
 /* where a registered function goes */
-enum { HEBB_FN = 1, HEBB_METHOD = 2, HEBB_BOTH = 3, HEBB_META = 4 };
+enum { HEBB_FN = 1, HEBB_METHOD = 2, HEBB_BOTH = 3, HEBB_META = 4,
+       HEBB_RAW = 8 /* bypasses autograd's hook (lifetime, the hook's own) */ };
 
 /* A registration entry: every function gets the tensor metatable as its
    first upvalue (a cheaper type check than a registry lookup by name), and
@@ -44,10 +45,16 @@ int luaopen_hebb_tensor(lua_State *L);
 int luaopen_hebb_linalg(lua_State *L);
 int luaopen_hebb_sparse(lua_State *L);
 int luaopen_hebb_fft(lua_State *L);
+int luaopen_hebb__autograd(lua_State *L);
+int luaopen_hebb__data(lua_State *L);
+int luaopen_hebb__optim(lua_State *L);
 /* registers l[] into the tables at stack indices 'module' and 'methods'
    (absolute); the tensor metatable must be at 'mt' */
 void hebbL_register(lua_State *L, const hebb_lreg *l, int module, int methods,
                     int mt);
+/* the same with the ops named prefix..name for autograd's rules */
+void hebbL_register_as(lua_State *L, const hebb_lreg *l, const char *prefix,
+                       int module, int methods, int mt);
 void hebbL_setdoc(lua_State *L, int idx, const char *doc);
 int hebbL_doc(lua_State *L);   /* hebb.doc(value [, text]) */
 int hebbL_newmodule(lua_State *L, const hebb_lreg *l, const char *doc);
@@ -103,6 +110,15 @@ void hebbL_open_linalg(lua_State *L, int module, int methods, int mt);
 void hebbL_open_random(lua_State *L, int module, int methods, int mt);
 void hebbL_open_complex(lua_State *L, int module, int methods, int mt);
 void hebbL_open_contract(lua_State *L, int module, int methods, int mt);
+
+/* --- l_autograd.c: autograd's recording hook --- */
+extern int hebbL_recording;   /* grad mode on and a tracked tensor alive */
+int hebbL_trampoline(lua_State *L);
+/* calls raw (its upvalue 1: the tensor metatable) through the recorder when
+   an argument is tracked */
+int hebbL_record_call(lua_State *L, const char *name, lua_CFunction raw);
+/* clears the tracked flag of a header that loses its last reference */
+void hebbL_untrack_last(hebb_tensor *t);
 
 /* --- l_view.c: t[k] and t[k] = v (k an integer or an index table) --- */
 int hebbL_index_get(lua_State *L, hebb_tensor *t, int key);

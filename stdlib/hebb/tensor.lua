@@ -1,7 +1,7 @@
 -- hebb.tensor, Lua side: extends the C module with printing and helpers.
 -- Receives the module table, the methods table, the metatable and hebb.doc
 -- (it cannot require "hebb", which requires this module).
-local T, _, mt, doc = ...
+local T, methods, mt, doc = ...
 
 -- Printing ---------------------------------------------------------------
 
@@ -162,5 +162,19 @@ doc(T.set_printoptions, [[T.set_printoptions{threshold=, edgeitems=, linewidth=,
 How tensors print: above `threshold` elements (1000) only `edgeitems` (3)
 rows/columns at each end are shown; rows wider than `linewidth` (100) are cut
 the same way; floats get `precision` (4) digits.]])
+
+-- Autograd's tensor methods: the first call loads hebb.autograd, which puts
+-- the real ones in their place.
+for name, sig in pairs({ requires_grad_ = "x:requires_grad_([flag=true])",
+    backward = "y:backward([gradient] [, opts])", detach = "x:detach()",
+    retain_grad = "y:retain_grad()" }) do
+  methods[name] = function(...)
+    require "hebb.autograd"
+    return methods[name](...)
+  end
+  doc(methods[name], sig .. "\n\nAutomatic differentiation: the first call loads "
+    .. "hebb.autograd, whose `?autograd." .. name .. "` has the details "
+    .. "(docs/autograd.md).")
+end
 
 return T

@@ -86,6 +86,25 @@ for _ = 1, 20 do
   local _ = u:sum() + sv:sum() + f:abs():sum() + L:matmul(x):sum()
   local _ = T.einsum("ij,kj->ik", x, x):sum()
 end
+-- autograd: recorded work, backward, grad of grad, and its errors
+local A = require "hebb.autograd"
+for _ = 1, 5 do
+  local w = T.randn(5, 3):requires_grad_()
+  local x = T.randn(4, 5)
+  local h = x:matmul(w):tanh() * 1
+  h:mul_(2)
+  local loss = (h * h):mean() + h[{2, {1, 2}}]:sum()
+  loss:backward({retain_graph = true})
+  local g = A.grad(function(q) return (q ^ 3):sum() end, w)
+  local _ = A.hvp(function(q) return (q:sin() * q):sum() end, w, g) + A.laplacian(
+    function(q) return (q ^ 4):sum() end, T.randn(3))
+  fails(function() w:add_(1) end)
+  fails(function() loss:backward(T.ones(2)) end)
+  A.no_grad(function() h:add_(1) end)
+  fails(function() loss:backward() end)
+  fails(function() A.grad(loss, T.ones(2)) end)
+  fails(function() T.ones(3, {dtype = "i64"}):requires_grad_() end)
+end
 collectgarbage()
 hebb.alloc_trim()
 print(n .. " errors raised")

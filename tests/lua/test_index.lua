@@ -11,6 +11,21 @@ local function seq(...) return check.seq(T, ...) end
 
 -- t[k] -----------------------------------------------------------------
 
+test("index_select_rows_fast_path", function()
+  -- contiguous source along dim 1 (whole rows copied) against element reads
+  local a = seq(5, 3, 2):astype("f32")
+  local idx = T.tensor({5, 1, 1, 3})
+  local r = a:index_select(1, idx)
+  for i, k in ipairs({5, 1, 1, 3}) do
+    for j = 1, 3 do for l = 1, 2 do eq(r:get(i, j, l), a:get(k, j, l)) end end
+  end
+  local o = T.zeros(3, 4, 2, {dtype = "f32"}):transpose(1, 2)   -- not contiguous
+  a:index_select(1, idx, {out = o})
+  eq(T.equal(o, r), true, "into a strided out")
+  eq(a:index_select(1, T.tensor({}, "i64")):size(1), 0)
+  raises(function() a:index_select(1, T.tensor({6})) end, "index_select")
+end)
+
 test("integer_keys", function()
   local v = T.tensor{10, 20, 30, 40}
   eq(v[1], 10); eq(v[4], 40); eq(v[-1], 40); eq(v[-4], 10)

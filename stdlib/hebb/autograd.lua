@@ -1,0 +1,751 @@
+-- hebb.autograd: define-by-run reverse-mode differentiation.
+--
+-- Every registered tensor function passes through a C hook
+-- (natives/lua/l_autograd.c).  While grad mode is on and a tensor that
+-- requires grad is alive, a call with such a tensor among its arguments is
+-- handed to `record` below, which adds a node to the tape: the op's name,
+-- its arguments, the versions of the ones its rule reads, and edges to the
+-- records of its tracked inputs.  Backward rules (hebb.autograd_rules) are
+-- tensor expressions, so with create_graph they are recorded in turn and
+-- can be differentiated again.  docs/autograd.md explains the design.
+local T = require "hebb.tensor"
+local C = require "hebb._autograd"
+local hebb = require "hebb"
+
+local M = {}
+local mt = getmetatable(T.zeros(0))
+local methods = mt.__methods
+local is_tensor = T.is_tensor
+local pack, unpack = table.pack, table.unpack
+
+local floating = { f64 = true, f32 = true, c128 = true, c64 = true }
+
+local function shape_str(t)
+  return "{" .. table.concat(t.shape, ", ") .. "}"
+end
+
+-- A tensor's record (kept in its box by C.track, read by record_of) is
+-- {leaf = true, grad = ...} for a leaf and {node = n, slot = k} (its
+-- position among n's outputs) for a computed tensor.  An in-place op gives
+-- the tensor a new record, so the edges of earlier nodes keep pointing at
+-- the value they saw.
+local record_of = C.record
+
+local rules = {}
+M.rules = rules
+
+-- Rules ------------------------------------------------------------------
+
+local no_rule_mt = {}
+--- autograd.defrule(name, fn [, opts])
+-- Registers the backward rule of the op registered as `name` (a module
+-- function's name carries its module: "linalg.solve").  fn(g, args, out)
+-- returns one gradient per positional argument (nil where there is none);
+-- g is the gradient of the result; with opts.multi, fn(gs, args, outs) gets
+-- a table of output gradients (nil for outputs that received none) and all
+-- outputs.  opts.saves lists the argument positions whose values fn reads
+-- (0: the output), so that changing one in place before backward is caught;
+-- opts.scalar makes a Lua-number result of a tracked call a 0-d tensor.
+-- A fourth argument `need` has need[i] set for the arguments that take a
+-- gradient, so a rule can skip the work for the others.
+-- fn must use tensor ops, so that it can be differentiated again.
+function M.defrule(name, fn, opts)
+  opts = opts or {}
+  rules[name] = { fn = fn, saves = opts.saves, multi = opts.multi,
+                  scalar = opts.scalar, name = name }
+end
+
+--- autograd.nondiff(name, ...)
+-- Declares ops whose results carry no gradient (comparisons, argmax,
+-- floor, random fills...): their results are not tracked.
+function M.nondiff(...)
+  for _, name in ipairs({ ... }) do rules[name] = false end
+end
+
+local function missing_rule(name)
+  return setmetatable({ name = name, fn = function()
+    error(string.format("autograd: no derivative for '%s'", name), 0)
+  end }, no_rule_mt)
+end
+
+local function rule_of(name, inplace)
+  local r = rules[name]
+  if r == nil and inplace and name:sub(-1) == "_" then r = rules[name:sub(1, -2)] end
+  if r == nil then r = missing_rule(name) end
+  return r
+end
+
+-- Recording ----------------------------------------------------------------
+
+-- gives t the record rec if t is a floating-point tensor
+local track = C.track
+
+local function leaf_inplace_error(name)
+  error(string.format("autograd: '%s' would modify in place a leaf tensor "
+    .. "that requires grad; do it inside autograd.no_grad", name), 3)
+end
+
+-- the records of the tracked tensors among args[1..n]; a list argument
+-- (cat, stack) gets a list of records
+local function input_records(args, n)
+  local inputs, any = {}, false
+  for i = 1, n do
+    local v = args[i]
+    local tv = type(v)
+    if tv == "userdata" then
+      local r = record_of(v)
+      if r then inputs[i] = r; any = true end
+    elseif tv == "table" then
+      local list
+      for j = 1, #v do
+        local r = record_of(v[j])
+        if r then list = list or { list = true }; list[j] = r; any = true end
+      end
+      inputs[i] = list
+    end
+  end
+  return inputs, any
+end
+
+local function first_float_dtype(args, n)
+  for i = 1, n do
+    local v = args[i]
+    if record_of(v) then return v.dtype end
+    if type(v) == "table" then
+      for j = 1, #v do if record_of(v[j]) then return v[j].dtype end end
+    end
+  end
+end
+
+-- the tensors among results: one slot per tensor, a list result expanded
+local function collect_outputs(res, from, to)
+  local outs = {}
+  for i = from, to do
+    local v = res[i]
+    if is_tensor(v) then outs[#outs + 1] = v
+    elseif type(v) == "table" then
+      for j = 1, #v do outs[#outs + 1] = v[j] end
+    end
+  end
+  return outs
+end
+
+-- makes output k of node the computed value of tensor o
+local function mark_output(node, o, k)
+  local old = record_of(o)
+  if old and old.leaf then leaf_inplace_error(node.name) end
+  track(o, { node = node, slot = k })
+end
+
+-- the node of a call: its rule, arguments (args[1..n]) and the records of
+-- its tracked inputs (node.inputs[i]); versions of the values the rule reads
+local function new_node(name, rule, args, n, inputs, out1)
+  local node = { name = rule.name or name, rule = rule, args = args, n = n,
+                 inputs = inputs }
+  local saves = rule.saves
+  if saves then
+    local versions = {}
+    for _, p in ipairs(saves) do
+      local v = p == 0 and out1 or args[p]
+      if is_tensor(v) then versions[p] = C.version(v) end
+    end
+    node.versions = versions
+  end
+  return node
+end
+
+-- adds the node of a call with several (or list) outputs
+local function attach(name, rule, args, n, inputs, outs)
+  local node = new_node(name, rule, args, n, inputs, outs[1])
+  node.out = outs
+  for k, o in ipairs(outs) do mark_output(node, o, k) end
+  local vs = node.versions
+  if vs and vs[0] then vs[0] = C.version(outs[1]) end
+end
+
+-- a tracked call left a Lua number where its rule wants a 0-d tensor
+local function scalars_to_tensors(a, n, na)
+  for i = n + 2, na do
+    if type(a[i]) == "number" then
+      a[i] = T.full({}, a[i], { dtype = first_float_dtype(a, n) })
+    end
+  end
+end
+
+-- an in-place op on arg 1 recorded without a rule (a random fill, say):
+-- the tensor now holds a constant
+local function overwritten(name, t)
+  local r = record_of(t)
+  if not r then return end
+  if r.leaf then leaf_inplace_error(name) end
+  C.untrack(t)
+end
+
+-- Called by the C hook: recorder(name, n, arg1..argn, old, res1..resk).
+-- The argument table becomes the node's args (results cleared from it).
+local function record(name, n, ...)
+  local na = select("#", ...)
+  local a = { ... }
+  local old, target = a[n + 1], a[1]
+  local rule = rules[name]
+  if rule == nil then rule = rule_of(name, old ~= nil) end
+  if rule == false then
+    if old ~= nil then overwritten(name, target) end
+    return unpack(a, n + 2, na)
+  end
+  if old ~= nil then            -- in place: arg 1 held the old value
+    local prev = record_of(target)
+    if prev and prev.leaf then leaf_inplace_error(name) end
+    if prev then track(old, prev) end
+    a[1] = old
+  end
+  local inputs, any = input_records(a, n)
+  if not any then return unpack(a, n + 2, na) end
+  if rule.scalar then scalars_to_tensors(a, n, na) end
+  local o = a[n + 2]
+  if na == n + 2 and is_tensor(o) and not rule.multi then   -- the usual case
+    a[n + 1], a[n + 2], a.n = nil, nil, n    -- a becomes the node's args
+    local node = new_node(name, rule, a, n, inputs, o)
+    local vs = node.versions
+    if vs and vs[0] then node.out = { o } end
+    mark_output(node, o, 1)
+    if vs and vs[0] then vs[0] = C.version(o) end
+    return o
+  end
+  local args = { n = n }
+  for i = 1, n do args[i] = a[i] end
+  local outs = collect_outputs(a, n + 2, na)
+  if old ~= nil and #outs == 0 then outs[1] = target end   -- t[k] = v
+  attach(name, rule, args, n, inputs, outs)
+  return unpack(a, n + 2, na)
+end
+C.set_recorder(record)
+
+-- Grad mode ------------------------------------------------------------------
+
+-- calls fn(...) in the given grad mode, restoring the mode even on error
+local function with_mode(enabled, fn, ...)
+  local prev = C.set_enabled(enabled)
+  local res = pack(pcall(fn, ...))
+  C.set_enabled(prev)
+  if not res[1] then error(res[2], 0) end
+  return unpack(res, 2, res.n)
+end
+
+--- autograd.no_grad(fn, ...)
+-- Calls fn(...) with recording off and returns its results.
+function M.no_grad(fn, ...) return with_mode(false, fn, ...) end
+
+--- autograd.enable_grad(fn, ...)
+-- Calls fn(...) with recording on (inside a no_grad scope, say).
+function M.enable_grad(fn, ...) return with_mode(true, fn, ...) end
+
+--- autograd.is_grad_enabled()
+-- Whether operations are being recorded.
+M.is_grad_enabled = C.is_enabled
+
+--- autograd.set_grad_enabled(flag)
+-- Turns recording on or off; returns the previous setting.
+M.set_grad_enabled = C.set_enabled
+
+-- Tensor methods and properties -------------------------------------------
+
+local function check_floating(t, what)
+  if not floating[t.dtype] then
+    error(string.format("%s: only floating-point tensors can require grad "
+      .. "(got %s)", what, t.dtype), 3)
+  end
+end
+
+function methods.requires_grad_(t, flag)
+  if not is_tensor(t) then error("requires_grad_: expected a tensor", 2) end
+  if flag == nil or flag then
+    check_floating(t, "requires_grad_")
+    local r = record_of(t)
+    if r and not r.leaf then
+      error("requires_grad_: only leaf tensors can be made to require grad; "
+        .. "this one is computed (use x:detach():requires_grad_())", 2)
+    end
+    if not r then track(t, { leaf = true }) end
+  else
+    local r = record_of(t)
+    if r and not r.leaf then
+      error("requires_grad_(false): a computed tensor cannot stop requiring "
+        .. "grad; use x:detach()", 2)
+    end
+    C.untrack(t)
+  end
+  return t
+end
+
+function methods.detach(t)
+  return C.alias(t)
+end
+
+function methods.retain_grad(t)
+  local r = record_of(t)
+  if not r then error("retain_grad: the tensor does not require grad", 2) end
+  r.retain = true
+  return t
+end
+
+local getters, setters = mt.__getters, mt.__setters or {}
+mt.__setters = setters
+for _, name in ipairs({ "grad", "requires_grad", "is_leaf", "grad_fn" }) do
+  local props = mt.__properties
+  props[#props + 1] = name
+end
+getters.grad = function(t) local r = record_of(t); return r and r.grad end
+getters.requires_grad = function(t) return record_of(t) ~= nil end
+getters.is_leaf = function(t) local r = record_of(t); return r == nil or r.leaf == true end
+getters.grad_fn = function(t) local r = record_of(t); return r and r.node and r.node.name end
+setters.grad = function(t, g)
+  local r = record_of(t)
+  if g ~= nil then
+    if not is_tensor(g) then error("x.grad must be a tensor or nil", 2) end
+    if not C.same_shape(g, t) then
+      error(string.format("x.grad: gradient of shape %s for a tensor of shape %s",
+        shape_str(g), shape_str(t)), 2)
+    end
+  end
+  if not r then
+    if g == nil then return end
+    error("x.grad: the tensor does not require grad (call x:requires_grad_())", 2)
+  end
+  r.grad = g
+end
+
+-- Backward -----------------------------------------------------------------
+
+local function add(a, b)
+  if a == nil then return b end
+  return a + b
+end
+
+-- calls f(child, ...) for every input edge of nd that leads to a node
+local function each_child(nd, f, x, y)
+  for _, r in pairs(nd.inputs) do
+    if r.list then
+      for _, q in pairs(r) do
+        if type(q) == "table" and q.node then f(q.node, x, y) end
+      end
+    elseif r.node then f(r.node, x, y) end
+  end
+end
+
+local function count_use(child, uses, stack)
+  local u = uses[child]
+  uses[child] = (u or 0) + 1
+  if u == nil then stack[#stack + 1] = child end
+end
+
+-- how many edges of the graph below the start nodes lead to each node
+local function consumer_counts(starts)
+  local uses, stack = {}, {}
+  for _, nd in ipairs(starts) do
+    if uses[nd] == nil then uses[nd] = 0; stack[#stack + 1] = nd end
+  end
+  while #stack > 0 do
+    local nd = stack[#stack]
+    stack[#stack] = nil
+    each_child(nd, count_use, uses, stack)
+  end
+  return uses
+end
+
+local function release_use(child, uses, ready)
+  local u = uses[child] - 1
+  uses[child] = u
+  if u == 0 then ready[#ready + 1] = child end
+end
+
+local function check_versions(nd)
+  local vs = nd.versions
+  if not vs then return end
+  for p, v in pairs(vs) do
+    local t = p == 0 and nd.out[1] or nd.args[p]
+    local now = C.version(t)
+    if now ~= v then
+      error(string.format("autograd: a tensor that '%s' saved for backward "
+        .. "(%s) was modified in place afterwards (version %d, saved at %d)",
+        nd.name, p == 0 and "its output" or "argument " .. p, now, v), 0)
+    end
+  end
+end
+
+local function conform(g, like, nd, pos)
+  if not is_tensor(g) then
+    error(string.format("autograd: backward of '%s' gave a %s for argument %s",
+      nd.name, type(g), pos), 0)
+  end
+  if not C.same_shape(g, like) then
+    error(string.format("autograd: backward of '%s' gave a gradient of shape %s "
+      .. "for argument %s of shape %s", nd.name, shape_str(g), pos,
+      shape_str(like)), 0)
+  end
+  if g.dtype ~= like.dtype and not (floating[like.dtype] and
+      (like.dtype == "c128" or like.dtype == "c64")) then
+    g = g:astype(like.dtype)
+  end
+  return g
+end
+
+-- the gradients a node's rule gives for its arguments
+local function run_rule(nd, gout)
+  local rule = nd.rule
+  if nd.freed then
+    error(string.format("autograd: backward through '%s' a second time: its "
+      .. "saved values were freed (pass {retain_graph = true} to the first "
+      .. "backward)", nd.name), 0)
+  end
+  check_versions(nd)
+  if rule.multi then return pack(rule.fn(gout, nd.args, nd.out, nd.inputs)) end
+  return pack(rule.fn(gout[1], nd.args, nd.out and nd.out[1], nd.inputs))
+end
+
+-- Runs backward from roots (records) seeded with grads.  With targets (a
+-- set of records), returns their gradients instead of filling leaves.
+local function engine(roots, seeds, opts, targets)
+  local pending, captured = {}, {}
+  local handed = {}
+  local function deliver(rec, g)
+    if targets and targets[rec] then captured[rec] = add(captured[rec], g) end
+    if rec.leaf then
+      if targets then return end
+      local cur = rec.grad
+      if cur == nil then
+        local key = C.dense_storage(g)
+        if opts.create_graph then rec.grad = g
+        elseif key and not handed[key] then rec.grad = g; handed[key] = true
+        else rec.grad = g:clone(); handed[C.dense_storage(rec.grad)] = true end
+      elseif opts.create_graph or record_of(cur) then
+        rec.grad = cur + g
+      else
+        cur:add_(g)
+      end
+      return
+    end
+    if rec.retain and not targets then rec.grad = add(rec.grad, g) end
+    local slots = pending[rec.node]
+    if not slots then slots = {}; pending[rec.node] = slots end
+    slots[rec.slot] = add(slots[rec.slot], g)
+  end
+  local starts = {}
+  for _, g in ipairs(seeds) do   -- the caller's: never kept as a .grad
+    local key = C.dense_storage(g)
+    if key then handed[key] = true end
+  end
+  for i, r in ipairs(roots) do
+    deliver(r, seeds[i])
+    if r.node then starts[#starts + 1] = r.node end
+  end
+  -- a node runs once every node that uses it has run (Kahn's order)
+  local uses = consumer_counts(starts)
+  local ready, queued = {}, {}
+  for _, nd in ipairs(starts) do
+    if uses[nd] == 0 and not queued[nd] then
+      queued[nd] = true
+      ready[#ready + 1] = nd
+    end
+  end
+  while #ready > 0 do
+    local nd = ready[#ready]
+    ready[#ready] = nil
+    local gout = pending[nd]
+    if gout then
+      pending[nd] = nil
+      local grads = run_rule(nd, gout)
+      for pos, r in pairs(nd.inputs) do
+        local g = grads[pos]
+        if g ~= nil then
+          if r.list then
+            for j, q in pairs(r) do
+              if type(q) == "table" and g[j] ~= nil then
+                deliver(q, conform(g[j], nd.args[pos][j], nd, pos .. "[" .. j .. "]"))
+              end
+            end
+          else
+            deliver(r, conform(g, nd.args[pos], nd, pos))
+          end
+        end
+      end
+      if not opts.retain_graph then
+        nd.args, nd.out, nd.freed = nil, nil, true
+      end
+    end
+    each_child(nd, release_use, uses, ready)
+  end
+  return captured
+end
+
+local function seed_for(y, g, who)
+  local r = record_of(y)
+  if not r then
+    error(who .. ": the tensor does not require grad (nothing it was "
+      .. "computed from requires grad)", 3)
+  end
+  if g == nil then
+    if y:numel() ~= 1 then
+      error(string.format("%s: a gradient is needed for a result of shape %s "
+        .. "(only one-element results get 1 by default)", who,
+        shape_str(y)), 3)
+    end
+    g = T.ones_like(y)
+  elseif not (is_tensor(g) and C.same_shape(g, y)) then
+    error(string.format("%s: the gradient must be a tensor of shape %s", who,
+      shape_str(y)), 3)
+  end
+  return r, g
+end
+
+local function backward_opts(opts)
+  opts = opts or {}
+  local create = opts.create_graph and true or false
+  local retain = opts.retain_graph
+  if retain == nil then retain = create end
+  return { create_graph = create, retain_graph = retain,
+           allow_unused = opts.allow_unused }
+end
+
+function methods.backward(y, g, opts)
+  if type(g) == "table" and not is_tensor(g) then g, opts = nil, g end
+  local r
+  r, g = seed_for(y, g, "backward")
+  opts = backward_opts(opts)
+  with_mode(opts.create_graph, engine, { r }, { g }, opts)
+end
+
+-- torch-style grad(outputs, inputs [, opts]): lists or single tensors
+local function grad_of(outputs, inputs, opts)
+  local single = is_tensor(inputs)
+  if single then inputs = { inputs } end
+  if is_tensor(outputs) then outputs = { outputs } end
+  local gouts = opts and opts.grad_outputs or {}
+  if is_tensor(gouts) then gouts = { gouts } end
+  opts = backward_opts(opts)
+  local roots, seeds, targets = {}, {}, {}
+  for i, y in ipairs(outputs) do
+    roots[i], seeds[i] = seed_for(y, gouts[i], "autograd.grad")
+  end
+  for i, x in ipairs(inputs) do
+    local r = record_of(x)
+    if not r then
+      error(string.format("autograd.grad: input %d does not require grad", i), 2)
+    end
+    targets[r] = true
+  end
+  local captured = with_mode(opts.create_graph, engine, roots, seeds, opts,
+                             targets)
+  local res = {}
+  for i, x in ipairs(inputs) do
+    local g = captured[record_of(x)]
+    if g == nil and not opts.allow_unused then
+      error(string.format("autograd.grad: input %d was not used to compute "
+        .. "the outputs (pass {allow_unused = true} to get nil)", i), 2)
+    end
+    res[i] = g
+  end
+  if single then return res[1] end
+  return res
+end
+
+-- evaluates f at inputs made leaves (or kept, if an outer derivative is
+-- being taken through them); returns the value, the leaves, whether the
+-- graph must be kept for an outer derivative
+local function prepare(f, inputs)
+  local single = is_tensor(inputs)
+  local xs = single and { inputs } or inputs
+  local leaves, outer = {}, false
+  for i, x in ipairs(xs) do
+    if not is_tensor(x) then
+      error(string.format("autograd: input %d is a %s, not a tensor", i, type(x)), 3)
+    end
+    if record_of(x) and C.is_enabled() then leaves[i] = x; outer = true
+    else
+      check_floating(x, "autograd")
+      leaves[i] = C.alias(x)
+      track(leaves[i], { leaf = true })
+    end
+  end
+  local y = with_mode(true, f, unpack(leaves))
+  if not is_tensor(y) and type(y) ~= "number" then
+    error("autograd: f must return a tensor (got " .. type(y) .. ")", 3)
+  end
+  return y, leaves, outer, single
+end
+
+local function zeros_for_unused(gs, leaves)
+  for i, x in ipairs(leaves) do
+    if gs[i] == nil then gs[i] = T.zeros_like(x) end
+  end
+  return gs
+end
+
+--- autograd.grad(f, inputs [, opts])  or  autograd.grad(outputs, inputs [, opts])
+-- With a function f: the gradient of f(x1, x2, ...) (a one-element tensor)
+-- at inputs (a tensor, or a list of them: then a list of gradients).  Inputs
+-- that do not reach the result get zeros.  Inside another derivative the
+-- result stays differentiable (grad of grad).  With tensors: torch's form,
+-- the gradients of outputs with respect to inputs, opts {grad_outputs=,
+-- create_graph=, retain_graph=, allow_unused=}.
+function M.grad(f, inputs, opts)
+  if type(f) ~= "function" then return grad_of(f, inputs, opts) end
+  local y, leaves, outer, single = prepare(f, inputs)
+  local gs = {}
+  if record_of(y) then    -- else y does not depend on the inputs (or is a number)
+    gs = grad_of(y, leaves, { create_graph = outer or (opts and opts.create_graph),
+                              allow_unused = true })
+  end
+  gs = zeros_for_unused(gs, leaves)
+  if single then return gs[1] end
+  return gs
+end
+
+--- autograd.value_and_grad(f)
+-- A function g(x1, ...) returning f's value (a Lua number for a 0-d
+-- result, else the tensor) and its gradient with respect to the tensor
+-- arguments (one gradient, or a list when f takes several).
+function M.value_and_grad(f)
+  return function(...)
+    local xs = pack(...)
+    local inputs = xs.n == 1 and xs[1] or { ... }
+    local y, leaves, outer, single = prepare(f, inputs)
+    local gs = record_of(y) and grad_of(y, leaves,
+      { create_graph = outer, allow_unused = true }) or {}
+    gs = zeros_for_unused(gs, leaves)
+    local value = y
+    if is_tensor(y) and not outer then
+      value = y:numel() == 1 and y:item() or C.alias(y)
+    end
+    if single then return value, gs[1] end
+    return value, gs
+  end
+end
+
+-- Custom functions -----------------------------------------------------------
+
+--- autograd.Function{forward = function(ctx, ...) ... end, backward = function(ctx, g) ... end}
+-- A differentiable function written in Lua: forward computes the result(s)
+-- (without recording), saving what backward needs with
+-- ctx:save_for_backward(...) (read back as ctx.saved[i]) or ctx fields;
+-- backward(ctx, g1, g2, ...) returns one gradient per argument of forward.
+function M.Function(def)
+  if type(def) ~= "table" or type(def.forward) ~= "function"
+      or type(def.backward) ~= "function" then
+    error("autograd.Function: expected {forward = fn, backward = fn}", 2)
+  end
+  local name = def.name or "custom"
+  return function(...)
+    local args = pack(...)
+    local ctx = { saved = {} }
+    function ctx.save_for_backward(self, ...) self.saved = pack(...) end
+    local res = pack(M.no_grad(def.forward, ctx, ...))
+    if not C.is_enabled() then return unpack(res, 1, res.n) end
+    local inputs, any = input_records(args, args.n)
+    if not any then return unpack(res, 1, res.n) end
+    local saved_versions = {}
+    for i = 1, ctx.saved.n or 0 do
+      local v = ctx.saved[i]
+      if is_tensor(v) then saved_versions[i] = C.version(v) end
+    end
+    local rule = { name = name, multi = true, fn = function(gs)
+      for i, v in pairs(saved_versions) do
+        if C.version(ctx.saved[i]) ~= v then
+          error(string.format("autograd: tensor %d saved by '%s' was modified "
+            .. "in place before backward", i, name), 0)
+        end
+      end
+      return def.backward(ctx, unpack(gs, 1, res.n))
+    end }
+    attach(name, rule, args, args.n, inputs, collect_outputs(res, 1, res.n))
+    return unpack(res, 1, res.n)
+  end
+end
+
+-- Helpers for rules ------------------------------------------------------------
+
+--- autograd.unbroadcast(g, arg)
+-- g summed down to the shape of arg (the operand of a broadcasting op):
+-- nil when arg is not a tensor.
+function M.unbroadcast(g, arg)
+  if not is_tensor(arg) then return nil end
+  if C.same_shape(g, arg) then return g end
+  local gs, as = g.shape, arg.shape
+  local lead = #gs - #as
+  local dims = {}
+  for d = 1, #gs do
+    if d <= lead or (as[d - lead] == 1 and gs[d] ~= 1) then dims[#dims + 1] = d end
+  end
+  local s = g
+  if #dims > 0 then s = g:sum(dims, { keepdim = true }) end
+  return s:reshape(as)
+end
+
+require("hebb.autograd_rules")(M, T)
+require("hebb.autograd_tools")(M, T)
+require("hebb.autograd_sparse")(M, T)
+require("hebb.autograd_linalg")(M, T)
+require("hebb.autograd_contract")(M, T)
+require("hebb.autograd_fft")(M, T)
+require("hebb.autograd_complex")(M, T)
+
+for name, f in pairs({ requires_grad_ = methods.requires_grad_,
+                       detach = methods.detach, backward = methods.backward,
+                       retain_grad = methods.retain_grad }) do
+  M[name] = f
+end
+
+local docs = {
+  defrule = "autograd.defrule(name, fn [, opts])\n\nRegisters the backward "
+    .. "rule of the op registered as name (module functions carry their module: "
+    .. "'linalg.solve').  fn(g, args, out) returns one gradient per positional "
+    .. "argument (nil where there is none).  opts.saves lists the argument "
+    .. "positions whose values fn reads (0 = the output), opts.multi gives fn "
+    .. "(gs, args, outs) for several outputs, opts.scalar turns a Lua-number "
+    .. "result of a tracked call into a 0-d tensor.  Write fn with tensor ops "
+    .. "so that it can be differentiated again.",
+  nondiff = "autograd.nondiff(name, ...)\n\nDeclares ops whose results carry "
+    .. "no gradient (comparisons, argmax, rounding, random fills).",
+  no_grad = "autograd.no_grad(fn, ...)\n\nCalls fn(...) without recording "
+    .. "operations and returns its results.",
+  enable_grad = "autograd.enable_grad(fn, ...)\n\nCalls fn(...) with recording "
+    .. "on and returns its results.",
+  is_grad_enabled = "autograd.is_grad_enabled()\n\nWhether operations are "
+    .. "recorded.",
+  set_grad_enabled = "autograd.set_grad_enabled(flag)\n\nTurns recording on or "
+    .. "off; returns the previous setting.",
+  grad = "autograd.grad(f, inputs [, opts])  or  autograd.grad(outputs, inputs "
+    .. "[, opts])\n\nWith a function: the gradient of f(x1, ...) (a one-element "
+    .. "tensor) at inputs (a tensor or a list; a list gives a list).  Inputs "
+    .. "that do not reach the result get zeros; inside another derivative the "
+    .. "result stays differentiable.  With tensors (torch's form): gradients of "
+    .. "outputs with respect to inputs; opts {grad_outputs=, create_graph=, "
+    .. "retain_graph=, allow_unused=}.",
+  value_and_grad = "autograd.value_and_grad(f)\n\nA function returning f's "
+    .. "value (a Lua number for a one-element result) and its gradient with "
+    .. "respect to the tensor arguments.",
+  Function = "autograd.Function{forward = fn(ctx, ...), backward = fn(ctx, g, "
+    .. "...) [, name =]}\n\nA differentiable function written in Lua: forward "
+    .. "runs without recording and may call ctx:save_for_backward(...) (read "
+    .. "as ctx.saved[i]); backward returns one gradient per forward argument.",
+  unbroadcast = "autograd.unbroadcast(g, arg)\n\ng summed to the shape of arg, "
+    .. "the operand of a broadcasting op (nil if arg is a number).",
+  requires_grad_ = "x:requires_grad_([flag=true])\n\nMakes x a leaf whose "
+    .. "gradient backward accumulates in x.grad (false: stop).  Returns x.  "
+    .. "Properties: x.requires_grad, x.grad (assignable), x.is_leaf, x.grad_fn.",
+  detach = "x:detach()\n\nThe same elements, not recorded: no gradient flows "
+    .. "through it.",
+  backward = "y:backward([gradient] [, {retain_graph=, create_graph=}])\n\n"
+    .. "Accumulates dy/dx into x.grad for every leaf x that y depends on.  "
+    .. "gradient (dL/dy, y's shape) is needed unless y has one element.  "
+    .. "create_graph records the backward pass itself (higher derivatives).",
+  retain_grad = "y:retain_grad()\n\nKeeps the gradient of a computed tensor in "
+    .. "y.grad at the next backward.",
+}
+for k, text in pairs(docs) do hebb.doc(M[k], text) end
+hebb.doc(M, "hebb.autograd\n\nReverse-mode automatic differentiation, "
+  .. "define by run: operations on tensors that require grad are recorded and "
+  .. "y:backward() or autograd.grad(f, x) walks them back.  Higher derivatives "
+  .. "(hvp, laplacian), gradcheck and custom functions.  See docs/autograd.md.")
+
+return M

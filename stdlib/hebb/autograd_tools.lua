@@ -1,0 +1,251 @@
+-- hebb.autograd_tools: what is built on the tape: finite-difference checks
+-- (gradcheck, gradgradcheck), Hessian-vector products, the Laplacian (exact
+-- or Hutchinson's estimate) and Jacobians.
+return function(A, T)
+  local hebb = require "hebb"
+  local is_tensor = T.is_tensor
+  local unpack = table.unpack
+
+  local function as_list(inputs)
+    if is_tensor(inputs) then return { inputs }, true end
+    return inputs, false
+  end
+
+  local function leaf(x)
+    return x:detach():requires_grad_()
+  end
+
+  -- 1-based multi-index of flat position j (1-based) in shape
+  local function multi_index(shape, j)
+    local idx, r = {}, j - 1
+    for d = #shape, 1, -1 do
+      idx[d] = r % shape[d] + 1
+      r = r // shape[d]
+    end
+    return "[" .. table.concat(idx, ",") .. "]"
+  end
+
+  -- f's result contracted with fixed random weights: one number per call,
+  -- and a random projection of the Jacobian is checked (an error in any
+  -- entry shows with probability 1)
+  -- A complex result is contracted with complex weights and its real part
+  -- taken: L = Re sum(f * w), a real function of the real and imaginary
+  -- parts of every entry.
+  local complex = { c128 = true, c64 = true }
+  local function projector(f, xs, seed)
+    local y = A.no_grad(f, unpack(xs))
+    if type(y) == "number" then return f end   -- a full reduction
+    if not is_tensor(y) then error("gradcheck: f must return a tensor", 3) end
+    local gen = T.Generator(seed)
+    local w = gen:randn(y.shape, { dtype = y.dtype })
+    if complex[y.dtype] then
+      return function(...) return T.real((f(...) * w):sum()) end
+    end
+    return function(...) return (f(...) * w):sum() end
+  end
+
+  local function number(v)
+    if is_tensor(v) then return v:item() end
+    return v
+  end
+
+  -- central differences of s with respect to the entries of part (a flat
+  -- copy of input i, or of its real or imaginary part); make(part) gives
+  -- the input to pass
+  local function differences(s, xs, i, eps, part, make)
+    local args = { unpack(xs) }
+    local n = part:numel()
+    local out = T.zeros(n)
+    for j = 1, n do
+      local v = part[j]
+      part[j] = v + eps
+      args[i] = make(part)
+      local up = number(A.no_grad(s, unpack(args)))
+      part[j] = v - eps
+      args[i] = make(part)
+      local down = number(A.no_grad(s, unpack(args)))
+      part[j] = v
+      out[j] = (up - down) / (2 * eps)
+    end
+    return out
+  end
+
+  -- the numeric gradient of s with respect to input i, as one or (complex
+  -- input: dL/dx and dL/dy) two flat real tensors
+  local function numeric_grad(s, xs, i, eps)
+    local x = xs[i]
+    local shape = x.shape
+    if not complex[x.dtype] then
+      return differences(s, xs, i, eps, x:clone():reshape(-1),
+                         function(p) return p:reshape(shape) end)
+    end
+    local re, im = T.real(x):reshape(-1), T.imag(x):reshape(-1)
+    local dre = differences(s, xs, i, eps, re, function(p)
+      return T.complex(p, im):reshape(shape) end)
+    local dim = differences(s, xs, i, eps, im, function(p)
+      return T.complex(re, p):reshape(shape) end)
+    return dre, dim
+  end
+
+  local function compare(ana, num, i, x, part, atol, rtol)
+    for j = 1, x:numel() do
+      local a, n = ana[j], num[j]
+      if math.abs(a - n) > atol + rtol * math.abs(n) or a ~= a then
+        error(string.format("gradcheck: d/d(input %d)%s%s: analytic %.10g, "
+          .. "numeric %.10g", i, multi_index(x.shape, j), part, a, n), 3)
+      end
+    end
+  end
+
+  --- autograd.gradcheck(f, inputs [, {eps=1e-6, atol=1e-5, rtol=1e-3, seed=0}])
+  function A.gradcheck(f, inputs, opts)
+    opts = opts or {}
+    local eps, atol, rtol = opts.eps or 1e-6, opts.atol or 1e-5, opts.rtol or 1e-3
+    local xs = as_list(inputs)
+    for i, x in ipairs(xs) do
+      if not is_tensor(x) or (x.dtype ~= "f64" and x.dtype ~= "c128") then
+        error(string.format("gradcheck: input %d must be an f64 tensor (or "
+          .. "c128: finite differences in lower precision are too coarse), got %s",
+          i, is_tensor(x) and x.dtype or type(x)), 2)
+      end
+    end
+    local s = projector(f, xs, opts.seed or 0)
+    local analytic = A.grad(s, xs)
+    for i, x in ipairs(xs) do
+      local num, num_im = numeric_grad(s, xs, i, eps)
+      local ana = analytic[i]:reshape(-1)
+      if num_im then      -- grad = dL/dx + i dL/dy
+        compare(T.real(ana), num, i, x, " (real part)", atol, rtol)
+        compare(T.imag(ana), num_im, i, x, " (imaginary part)", atol, rtol)
+      else
+        compare(ana, num, i, x, "", atol, rtol)
+      end
+    end
+    return true
+  end
+
+  --- autograd.gradgradcheck(f, inputs [, opts])
+  function A.gradgradcheck(f, inputs, opts)
+    local xs = as_list(inputs)
+    local s = projector(f, xs, (opts and opts.seed or 0) + 1)
+    local gen = T.Generator((opts and opts.seed or 0) + 2)
+    local vs = {}
+    for i, x in ipairs(xs) do vs[i] = gen:randn(x.shape, { dtype = x.dtype }) end
+    -- <grad, v>, the real inner product (Re sum(g conj v) when complex)
+    local function dot(g, v)
+      if complex[g.dtype] or complex[v.dtype] then
+        return T.real((g * T.conj(v)):sum())
+      end
+      return (g * v):sum()
+    end
+    local function gv(...)
+      local gs = A.grad(s, { ... })
+      local total = dot(gs[1], vs[1])
+      for i = 2, #gs do total = total + dot(gs[i], vs[i]) end
+      return total
+    end
+    local ok, err = pcall(A.gradcheck, gv, xs, opts)
+    if not ok then error((tostring(err):gsub("^gradcheck", "gradgradcheck")), 2) end
+    return true
+  end
+
+  --- autograd.hvp(f, x, v)
+  function A.hvp(f, x, v)
+    if not (is_tensor(v) and v:numel() == x:numel()) then
+      error("hvp: v must be a tensor shaped like x", 2)
+    end
+    local xl = leaf(x)
+    local g = A.grad(function(z) return f(z) end, xl)
+    local hv = A.grad((g * v:reshape(x.shape)):sum(), xl, { allow_unused = true })
+    if hv == nil then return T.zeros_like(x) end
+    return hv:detach()
+  end
+
+  -- v^T H v for each probe v given by next_probe(k)
+  local function quadratic_forms(f, x, nprobe, probe)
+    local xl = leaf(x)
+    local g = A.grad(function(z) return f(z) end, xl)
+    local vals = {}
+    for k = 1, nprobe do
+      local v, pick = probe(k)
+      local hv = A.grad((g * v):sum(), xl, { retain_graph = true, allow_unused = true })
+      vals[k] = hv and pick(hv) or 0
+    end
+    return vals
+  end
+
+  --- autograd.laplacian(f, x [, {method=, samples=64, seed=0}])
+  function A.laplacian(f, x, opts)
+    opts = opts or {}
+    local n = x:numel()
+    local method = opts.method or (n <= 256 and "exact" or "hutchinson")
+    if method == "exact" then
+      local vals = quadratic_forms(f, x, n, function(k)
+        local e = T.zeros(n, { dtype = x.dtype })
+        e[k] = 1
+        return e:reshape(x.shape), function(hv) return hv:reshape(-1)[k] end
+      end)
+      local total = 0
+      for _, v in ipairs(vals) do total = total + v end
+      return total, 0
+    elseif method ~= "hutchinson" then
+      error("laplacian: method must be 'exact' or 'hutchinson', got "
+        .. tostring(method), 2)
+    end
+    local m = opts.samples or 64
+    if m < 2 then error("laplacian: need at least 2 samples, got " .. m, 2) end
+    local gen = T.Generator(opts.seed or 0)
+    local vals = quadratic_forms(f, x, m, function()
+      local v = gen:bernoulli(0.5, x.shape):astype(x.dtype) * 2 - 1
+      return v, function(hv) return (hv * v):sum() end
+    end)
+    local mean, sq = 0, 0
+    for _, v in ipairs(vals) do mean = mean + v end
+    mean = mean / m
+    for _, v in ipairs(vals) do sq = sq + (v - mean) ^ 2 end
+    return mean, math.sqrt(sq / (m - 1) / m)
+  end
+
+  --- autograd.jacobian(f, x)
+  function A.jacobian(f, x)
+    local xl = leaf(x)
+    local y = A.enable_grad(f, xl)
+    if not is_tensor(y) then error("jacobian: f must return a tensor", 2) end
+    local m, n = y:numel(), x:numel()
+    local J = T.zeros(m, n, { dtype = x.dtype })
+    for i = 1, m do
+      local e = T.zeros(m, { dtype = y.dtype })
+      e[i] = 1
+      local gi = A.grad(y, xl, { grad_outputs = e:reshape(y.shape),
+                                retain_graph = true, allow_unused = true })
+      if gi then J[i] = gi:reshape(-1) end
+    end
+    local shape = y.shape
+    for _, s in ipairs(x.shape) do shape[#shape + 1] = s end
+    return J:reshape(shape)
+  end
+
+  local docs = {
+    gradcheck = "autograd.gradcheck(f, inputs [, {eps=1e-6, atol=1e-5, "
+      .. "rtol=1e-3, seed=0}])\n\nCompares the gradient of sum(f(inputs) * w) "
+      .. "(w fixed random weights: a random projection of the Jacobian; for a "
+      .. "complex result, complex w and the real part) with central finite "
+      .. "differences, element by element, in f64.  Inputs are f64 or c128; "
+      .. "for a complex input the real and imaginary parts are perturbed "
+      .. "separately and the gradient must be dL/dx + i dL/dy (the conjugate "
+      .. "Wirtinger convention).  Returns true or raises naming the input, "
+      .. "the element and both values.",
+    gradgradcheck = "autograd.gradgradcheck(f, inputs [, opts])\n\ngradcheck "
+      .. "of the gradient itself (a random projection of it, Re <grad, v> "
+      .. "for complex inputs): checks second derivatives.",
+    hvp = "autograd.hvp(f, x, v)\n\nThe Hessian of the scalar f at x applied "
+      .. "to v (shaped like x), by differentiating the gradient once more.",
+    laplacian = "autograd.laplacian(f, x [, {method=, samples=64, seed=0}])"
+      .. "\n\nThe trace of f's Hessian at x and its standard error: 'exact' "
+      .. "(one backward pass per element; the default up to 256 elements) or "
+      .. "'hutchinson' (mean of v^T H v over Rademacher vectors v).",
+    jacobian = "autograd.jacobian(f, x)\n\nThe Jacobian of f at x, shaped "
+      .. "f(x).shape .. x.shape (one backward pass per output element).",
+  }
+  for k, text in pairs(docs) do hebb.doc(A[k], text) end
+end

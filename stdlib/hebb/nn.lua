@@ -1,0 +1,681 @@
+-- nn.lua -- the module `hebb.nn`: networks as trees of modules.
+--
+-- A module is a Lua table whose metatable is its class.  Its trainable
+-- tensors (parameters), non-trainable state (buffers) and child modules
+-- live as ordinary fields, so `self.weight` is one table read; what makes
+-- them parameters is the registry kept beside them (`_kind[name]` and the
+-- registration order `_order`).  Assigning a module, or a tensor made by
+-- nn.Parameter, to a NEW field registers it
+-- (the class's __newindex sees only new fields); assigning to an existing
+-- field replaces the value under the same name, which is how weights are
+-- shared (`m2.weight = m1.weight`): the walks below deduplicate by identity.
+--
+-- A parametrized tensor (nn.parametrize, in nn_parametrize.lua) is not a
+-- field at all: the class's __index finds it in `self.parametrizations` and
+-- computes it from its free parameter on every read.
+--
+-- The layers, convolutions, parametrizations and losses are in
+-- hebb.nn_layers, hebb.nn_conv, hebb.nn_parametrize and hebb.nn_loss; this
+-- file requires them and re-exports their names, so `nn.Linear` etc.
+local T = require "hebb.tensor"
+local doc = require("hebb").doc
+
+local M = {}
+-- the parts require "hebb.nn" while this file is still loading: give them
+-- this table (with Module already in it by then) instead of a second load
+package.loaded["hebb.nn"] = M
+
+local has_autograd, autograd = pcall(require, "hebb.autograd")
+if not has_autograd then autograd = nil end
+
+local fmt = string.format
+
+local function is_tensor(v) return T.is_tensor(v) end
+
+local function shape_str(t)
+  return "{" .. table.concat(t.shape, ",") .. "}"
+end
+M._shape_str = shape_str
+
+-- runs f(...) with gradient recording off (a plain call before autograd)
+local function no_grad(f, ...)
+  if autograd then return autograd.no_grad(f, ...) end
+  return f(...)
+end
+M._no_grad = no_grad
+
+-- t:detach() once autograd exists; t itself before
+local function detach(t)
+  if t.detach then return t:detach() end
+  return t
+end
+M._detach = detach
+
+-- --- parameters -------------------------------------------------------------
+
+-- tensors made by nn.Parameter, so that assigning one registers it even
+-- when autograd is not loaded (weak: the marks die with the tensors)
+local marked = setmetatable({}, { __mode = "k" })
+
+function M.Parameter(t, requires_grad)
+  if not is_tensor(t) then
+    error("nn.Parameter: expected a tensor, got " .. type(t), 2)
+  end
+  if t.dtype ~= "f64" and t.dtype ~= "f32" and t.dtype ~= "c128" and t.dtype ~= "c64" then
+    error("nn.Parameter: a parameter must be a float tensor, got dtype " .. t.dtype, 2)
+  end
+  if t.grad_fn then t = detach(t) end
+  if t.requires_grad_ then t:requires_grad_(requires_grad ~= false) end
+  marked[t] = true
+  return t
+end
+
+-- only tensors marked by nn.Parameter: a leaf that merely requires grad
+-- (an input cached in a field, say) must not become a parameter silently
+local function is_param(v)
+  return marked[v] == true
+end
+
+local function is_module(v)
+  return type(v) == "table" and rawget(v, "_kind") ~= nil
+end
+M.is_module = is_module
+
+-- --- classes ----------------------------------------------------------------
+
+local Module = {}
+M.Module = Module
+M.classes = { Module = Module }    -- every class by name (the last defined wins)
+
+-- the parametrization list for name k, if k is parametrized
+local function parametrized(self, k)
+  local pd = rawget(self, "parametrizations")
+  if pd == nil then return nil end
+  local pl = rawget(pd, k)
+  if type(pl) == "table" and rawget(pl, "_plist") then return pl end
+  return nil
+end
+
+local function register(self, k, v, kind)
+  local kinds = rawget(self, "_kind")
+  if kinds[k] == nil then
+    local order = rawget(self, "_order")
+    order[#order + 1] = k
+  end
+  kinds[k] = kind
+  rawset(self, k, v)
+end
+
+local function newindex(self, k, v)
+  local pl = parametrized(self, k)
+  if pl then pl:set(v); return end
+  if is_module(v) then register(self, k, v, "module")
+  elseif is_param(v) then register(self, k, v, "param")
+  else rawset(self, k, v) end
+end
+
+local function call(self, ...) return self:forward(...) end
+
+local repr
+
+local function make_class(name, parent)
+  local cls = { __name = name, super = parent }
+  cls.__index = function(self, k)
+    local pl = parametrized(self, k)
+    if pl then return pl:value() end
+    return cls[k]
+  end
+  cls.__newindex = newindex
+  cls.__call = call
+  cls.__tostring = function(self) return repr(self) end
+  setmetatable(cls, {
+    __index = parent,
+    __call = function(c, ...) return c:new(...) end,
+    __tostring = function(c) return "nn." .. rawget(c, "__name") .. " (a module class)" end,
+  })
+  M.classes[name] = cls
+  return cls
+end
+
+-- the root class: Module itself is a class like the others
+Module.__name = "Module"
+Module.__index = function(self, k)
+  local pl = parametrized(self, k)
+  if pl then return pl:value() end
+  return Module[k]
+end
+Module.__newindex = newindex
+Module.__call = call
+Module.__tostring = function(self) return repr(self) end
+setmetatable(Module, {
+  __call = function(c, ...) return c:new(...) end,
+  __tostring = function() return "nn.Module (the base module class)" end,
+})
+
+function Module.extend(parent, name)
+  if type(parent) ~= "table" or rawget(parent, "__newindex") ~= newindex then
+    error("nn.Module.extend: call it on a module class, as nn.Module:extend(\"Name\")", 2)
+  end
+  if type(name) ~= "string" or not name:match("^[%a_][%w_]*$") then
+    error("nn.Module:extend: the class name must be an identifier, got " .. tostring(name), 2)
+  end
+  return make_class(name, parent)
+end
+
+function Module.new(cls, ...)
+  if rawget(cls, "__newindex") ~= newindex then
+    error("nn.Module.new: call it on a module class, as nn.Linear(...) or Class:new(...)", 2)
+  end
+  local self = setmetatable({ _kind = {}, _order = {}, _nopersist = {}, training = true }, cls)
+  self:__init(...)
+  return self
+end
+
+function Module:__init() end
+
+function Module:forward()
+  error("nn." .. self.__name .. ": forward is not defined (give the class a forward method)", 2)
+end
+
+-- the class chain of self contains cls
+function M.isinstance(v, cls)
+  if not is_module(v) then return false end
+  local c = getmetatable(v)
+  while c do
+    if c == cls then return true end
+    c = rawget(c, "super")
+  end
+  return false
+end
+
+-- --- registration -------------------------------------------------------------
+
+local function check_name(self, what, name)
+  if type(name) ~= "string" and math.type(name) ~= "integer" then
+    error(fmt("nn.%s:%s: the name must be a string or an integer, got %s",
+              self.__name, what, type(name)), 3)
+  end
+  if type(name) == "string" and name:find(".", 1, true) then
+    error(fmt("nn.%s:%s: the name %q must not contain '.'", self.__name, what, name), 3)
+  end
+  if parametrized(self, name) then
+    error(fmt("nn.%s:%s: %q is parametrized (remove the parametrization first)",
+              self.__name, what, name), 3)
+  end
+end
+
+function Module:register_parameter(name, t)
+  check_name(self, "register_parameter", name)
+  if t ~= nil and not is_tensor(t) then
+    error(fmt("nn.%s:register_parameter: %q must be a tensor or nil, got %s",
+              self.__name, tostring(name), type(t)), 2)
+  end
+  if t ~= nil and not is_param(t) then t = M.Parameter(t) end
+  register(self, name, t, "param")
+  return t
+end
+
+function Module:register_buffer(name, t, persistent)
+  check_name(self, "register_buffer", name)
+  if t ~= nil and not is_tensor(t) then
+    error(fmt("nn.%s:register_buffer: %q must be a tensor or nil, got %s",
+              self.__name, tostring(name), type(t)), 2)
+  end
+  register(self, name, t, "buffer")
+  rawget(self, "_nopersist")[name] = (persistent == false) or nil
+  return t
+end
+
+function Module:add_module(name, m)
+  check_name(self, "add_module", name)
+  if m ~= nil and not is_module(m) then
+    error(fmt("nn.%s:add_module: %q must be a module, got %s",
+              self.__name, tostring(name), type(m)), 2)
+  end
+  register(self, name, m, "module")
+  return m
+end
+
+-- --- walks ----------------------------------------------------------------
+
+-- calls visit(module, prefix) for self and every descendant, each module
+-- once (a module shared in two places is visited at its first place)
+local function walk(self, prefix, seen, visit)
+  if seen then
+    if seen[self] then return end
+    seen[self] = true
+  end
+  visit(self, prefix)
+  local kinds = rawget(self, "_kind")
+  for _, k in ipairs(rawget(self, "_order")) do
+    if kinds[k] == "module" then
+      local m = rawget(self, k)
+      if m ~= nil then walk(m, prefix .. tostring(k) .. ".", seen, visit) end
+    end
+  end
+end
+
+-- {name, value} of the entries of one kind, recursively, each value once
+local function named(self, kind, recurse, dedup)
+  local out, seen_t = {}, {}
+  local function visit(m, prefix)
+    local kinds = rawget(m, "_kind")
+    for _, k in ipairs(rawget(m, "_order")) do
+      local v = rawget(m, k)
+      if kinds[k] == kind and v ~= nil and not (dedup and seen_t[v]) then
+        seen_t[v] = true
+        out[#out + 1] = { prefix .. tostring(k), v }
+      end
+    end
+  end
+  if recurse == false then visit(self, "") else walk(self, "", dedup and {} or nil, visit) end
+  return out
+end
+
+function Module:named_parameters(opts)
+  return named(self, "param", not (opts and opts.recurse == false), true)
+end
+
+function Module:parameters(opts)
+  local out = {}
+  for i, p in ipairs(self:named_parameters(opts)) do out[i] = p[2] end
+  return out
+end
+
+function Module:named_buffers(opts)
+  return named(self, "buffer", not (opts and opts.recurse == false), true)
+end
+
+function Module:buffers(opts)
+  local out = {}
+  for i, p in ipairs(self:named_buffers(opts)) do out[i] = p[2] end
+  return out
+end
+
+function Module:named_children()
+  local out = {}
+  local kinds = rawget(self, "_kind")
+  for _, k in ipairs(rawget(self, "_order")) do
+    local m = rawget(self, k)
+    if kinds[k] == "module" and m ~= nil then out[#out + 1] = { tostring(k), m } end
+  end
+  return out
+end
+
+function Module:children()
+  local out = {}
+  for i, c in ipairs(self:named_children()) do out[i] = c[2] end
+  return out
+end
+
+function Module:named_modules()
+  local out = {}
+  walk(self, "", {}, function(m, prefix)
+    out[#out + 1] = { prefix:sub(1, -2), m }
+  end)
+  return out
+end
+
+function Module:modules()
+  local out = {}
+  for i, c in ipairs(self:named_modules()) do out[i] = c[2] end
+  return out
+end
+
+function Module:apply(fn)
+  for _, m in ipairs(self:modules()) do fn(m) end
+  return self
+end
+
+function Module:num_parameters()
+  local n = 0
+  for _, p in ipairs(self:parameters()) do n = n + p:numel() end
+  return n
+end
+
+-- --- training helpers --------------------------------------------------------
+
+function Module:zero_grad(set_to_none)
+  for _, p in ipairs(self:parameters()) do
+    if set_to_none == false then
+      local g = p.grad
+      if g then no_grad(function() g:fill_(0) end) end
+    else
+      p.grad = nil
+    end
+  end
+  return self
+end
+
+function Module:train(mode)
+  if mode == nil then mode = true end
+  for _, m in ipairs(self:modules()) do rawset(m, "training", mode and true or false) end
+  return self
+end
+
+function Module:eval() return self:train(false) end
+
+-- converts every parameter and buffer to dtype (new tensors; parameters stay
+-- parameters, shared tensors stay shared)
+function Module:to(dtype)
+  local done = {}
+  local function conv(v, param)
+    if v.dtype == dtype then return v end
+    if done[v] then return done[v] end
+    local w = no_grad(function() return detach(v):astype(dtype) end)
+    if param then w = M.Parameter(w) end
+    done[v] = w
+    return w
+  end
+  walk(self, "", {}, function(m)
+    local kinds = rawget(m, "_kind")
+    for _, k in ipairs(rawget(m, "_order")) do
+      local v = rawget(m, k)
+      if v ~= nil and (kinds[k] == "param" or kinds[k] == "buffer")
+         and v.dtype ~= "i64" and v.dtype ~= "bool" then
+        rawset(m, k, conv(v, kinds[k] == "param"))
+      end
+    end
+  end)
+  return self
+end
+
+-- --- state ------------------------------------------------------------------
+
+-- every parameter and persistent buffer under its dotted name (a tensor
+-- shared by two names appears under both, so loading restores each)
+local function state_entries(self)
+  local out = {}
+  walk(self, "", nil, function(m, prefix)
+    local kinds, nop = rawget(m, "_kind"), rawget(m, "_nopersist")
+    for _, k in ipairs(rawget(m, "_order")) do
+      local v = rawget(m, k)
+      if v ~= nil and (kinds[k] == "param" or (kinds[k] == "buffer" and not nop[k])) then
+        out[#out + 1] = { prefix .. tostring(k), v }
+      end
+    end
+  end)
+  return out
+end
+
+function Module:state_dict()
+  local sd = {}
+  for _, e in ipairs(state_entries(self)) do
+    sd[e[1]] = no_grad(function() return detach(e[2]):clone() end)
+  end
+  return sd
+end
+
+function Module:load_state_dict(sd, opts)
+  if type(sd) ~= "table" then
+    error("nn." .. self.__name .. ":load_state_dict: expected a table name -> tensor, got " .. type(sd), 2)
+  end
+  local strict = not (opts and opts.strict == false)
+  local entries, have, missing, bad = state_entries(self), {}, {}, {}
+  for _, e in ipairs(entries) do
+    local name, v = e[1], e[2]
+    have[name] = true
+    local s = sd[name]
+    if s == nil then
+      missing[#missing + 1] = name
+    elseif not is_tensor(s) then
+      bad[#bad + 1] = fmt("%s is a %s, not a tensor", name, type(s))
+    elseif shape_str(s) ~= shape_str(v) then
+      bad[#bad + 1] = fmt("%s has shape %s in the state_dict but %s in the module",
+                          name, shape_str(s), shape_str(v))
+    end
+  end
+  local unexpected = {}
+  for k in pairs(sd) do
+    if not have[k] then unexpected[#unexpected + 1] = tostring(k) end
+  end
+  table.sort(unexpected)
+  local problems = {}
+  if #bad > 0 then problems[#problems + 1] = table.concat(bad, "; ") end
+  if strict and #missing > 0 then
+    problems[#problems + 1] = "missing keys: " .. table.concat(missing, ", ")
+  end
+  if strict and #unexpected > 0 then
+    problems[#problems + 1] = "unexpected keys: " .. table.concat(unexpected, ", ")
+  end
+  if #problems > 0 then
+    error("nn." .. self.__name .. ":load_state_dict: " .. table.concat(problems, "; "), 2)
+  end
+  no_grad(function()
+    for _, e in ipairs(entries) do
+      local s = sd[e[1]]
+      if s ~= nil then e[2]:copy_(s) end
+    end
+  end)
+  return { missing = missing, unexpected = unexpected }
+end
+
+-- --- printing -------------------------------------------------------------------
+
+function Module:extra_repr() return "" end
+
+repr = function(self)
+  local head = self.__name .. "(" .. self:extra_repr()
+  local kids = self:named_children()
+  if #kids == 0 then return head .. ")" end
+  local lines = { head }
+  for _, c in ipairs(kids) do
+    local sub = tostring(c[2]):gsub("\n", "\n  ")
+    lines[#lines + 1] = "  (" .. c[1] .. "): " .. sub
+  end
+  lines[#lines + 1] = ")"
+  return table.concat(lines, "\n")
+end
+
+-- --- containers -----------------------------------------------------------------
+
+local Sequential = Module:extend("Sequential")
+M.Sequential = Sequential
+
+function Sequential:__init(...)
+  local mods = { ... }
+  if #mods == 1 and type(mods[1]) == "table" and not is_module(mods[1]) then mods = mods[1] end
+  for i, m in ipairs(mods) do
+    if not is_module(m) then
+      error(fmt("nn.Sequential: argument %d is a %s, not a module", i, type(m)), 4)
+    end
+    self:add_module(i, m)
+  end
+end
+
+function Sequential:add(m)
+  if not is_module(m) then error("nn.Sequential:add: expected a module, got " .. type(m), 2) end
+  self:add_module(#self + 1, m)
+  return self
+end
+
+function Sequential:forward(x)
+  for i = 1, #self do x = self[i](x) end
+  return x
+end
+
+local ModuleList = Module:extend("ModuleList")
+M.ModuleList = ModuleList
+
+function ModuleList:__init(mods)
+  for i, m in ipairs(mods or {}) do
+    if not is_module(m) then
+      error(fmt("nn.ModuleList: element %d is a %s, not a module", i, type(m)), 4)
+    end
+    self:add_module(i, m)
+  end
+end
+
+function ModuleList:add(m)
+  if not is_module(m) then error("nn.ModuleList:add: expected a module, got " .. type(m), 2) end
+  self:add_module(#self + 1, m)
+  return self
+end
+
+function ModuleList:forward()
+  error("nn.ModuleList: a list of modules has no forward; call its elements", 2)
+end
+
+local ModuleDict = Module:extend("ModuleDict")
+M.ModuleDict = ModuleDict
+
+function ModuleDict:__init(mods)
+  if mods then
+    local keys = {}
+    for k in pairs(mods) do keys[#keys + 1] = k end
+    table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+    for _, k in ipairs(keys) do self:add_module(k, mods[k]) end
+  end
+end
+
+function ModuleDict:forward()
+  error("nn.ModuleDict: a table of modules has no forward; call its elements", 2)
+end
+
+local Residual = Module:extend("Residual")
+M.Residual = Residual
+
+function Residual:__init(fn)
+  if not is_module(fn) then
+    error("nn.Residual: expected a module, got " .. type(fn), 4)
+  end
+  self.fn = fn
+end
+
+function Residual:forward(x, ...) return x + self.fn(x, ...) end
+
+-- --- the parts ------------------------------------------------------------------------
+
+for _, part in ipairs { "nn_layers", "nn_conv", "nn_parametrize", "nn_loss" } do
+  local P = require("hebb." .. part)
+  for k, v in pairs(P) do
+    if M[k] == nil then M[k] = v end
+  end
+end
+
+-- --- docstrings ----------------------------------------------------------------------
+
+doc(M, "hebb.nn\n\nNetworks as trees of modules: nn.Module (parameters, "
+  .. "buffers, submodules, state_dict, train/eval), layers (Linear, Bilinear, "
+  .. "Conv1d/2d/3d with periodic padding, activations, LayerNorm, Dropout, "
+  .. "RNNCell, NeuronNetwork), constrained parametrizations (antisymmetric, "
+  .. "symmetric, orthogonal, positive_definite, masked, tied weights) and "
+  .. "losses.  See docs/nn.md.")
+
+doc(M.Parameter, "nn.Parameter(t [, requires_grad=true])\n\nMarks the float "
+  .. "tensor t as a parameter (it requires grad; a non-leaf is detached "
+  .. "first) and returns it: assigned to a new field of a module "
+  .. "(`self.w = nn.Parameter(T.randn(3, 3))`) it is registered, so "
+  .. "m:parameters() lists it.")
+
+doc(M.is_module, "nn.is_module(v)\n\nWhether v is a module instance.")
+
+doc(M.isinstance, "nn.isinstance(v, cls)\n\nWhether v is a module of class "
+  .. "cls or of a class extended from it (nn.isinstance(m, nn.Module) for any "
+  .. "module).")
+
+doc(Module, "nn.Module\n\nThe base class.  nn.Module:extend(\"Name\") makes a "
+  .. "class; give it __init(self, ...) and forward(self, ...); Name(...) "
+  .. "makes an instance and m(x) calls m:forward(x).  In __init, assigning a "
+  .. "module or an nn.Parameter to a new field registers it; buffers "
+  .. "(non-trainable state saved in state_dict) with self:register_buffer.  "
+  .. "Methods: parameters, named_parameters, buffers, named_buffers, children, "
+  .. "named_children, modules, named_modules, apply, zero_grad, train, eval, "
+  .. "to, state_dict, load_state_dict, num_parameters, extra_repr.")
+
+doc(Module.extend, "nn.Module:extend(name)  or  Class:extend(name)\n\nA new "
+  .. "module class derived from the receiver (methods are looked up through "
+  .. "the chain; Class.super is the parent).  Registered as nn.classes[name].")
+
+doc(Module.new, "Class:new(...)  or  Class(...)\n\nA new instance: the "
+  .. "registries are set up, then self:__init(...) runs.")
+
+doc(Module.register_parameter, "m:register_parameter(name, t)\n\nRegisters "
+  .. "the tensor t (made a parameter with nn.Parameter unless it already "
+  .. "requires grad) as m[name]; returns it.  name: a string without '.', or "
+  .. "an integer.")
+
+doc(Module.register_buffer, "m:register_buffer(name, t [, persistent=true])"
+  .. "\n\nRegisters t as a buffer m[name]: state that is not trained (a "
+  .. "running mean, a neuron state).  Persistent buffers are in state_dict.")
+
+doc(Module.add_module, "m:add_module(name, child)\n\nRegisters child as "
+  .. "m[name] (the same as assigning it to a new field).")
+
+doc(Module.named_parameters, "m:named_parameters([{recurse=true}])\n\nA list "
+  .. "of {name, tensor}: m's own parameters in registration order, then each "
+  .. "child's under the prefix 'child.' (dotted names, e.g. '1.weight' in a "
+  .. "Sequential).  A tensor shared by several modules (tied weights) appears "
+  .. "once, under its first name.")
+
+doc(Module.parameters, "m:parameters([{recurse=true}])\n\nThe parameter "
+  .. "tensors, in the order of m:named_parameters(): what an optimizer takes.")
+
+doc(Module.named_buffers, "m:named_buffers([{recurse=true}])\n\nA list of "
+  .. "{name, tensor} of the buffers, like named_parameters.")
+
+doc(Module.buffers, "m:buffers([{recurse=true}])\n\nThe buffer tensors.")
+
+doc(Module.named_children, "m:named_children()\n\nA list of {name, module} "
+  .. "of the direct children.")
+
+doc(Module.children, "m:children()\n\nThe direct child modules.")
+
+doc(Module.named_modules, "m:named_modules()\n\nA list of {name, module} of m "
+  .. "(name '') and all its descendants, each module once.")
+
+doc(Module.modules, "m:modules()\n\nm and all its descendants, each once.")
+
+doc(Module.apply, "m:apply(fn)\n\nCalls fn(module) for m and every "
+  .. "descendant (parents first); returns m.")
+
+doc(Module.num_parameters, "m:num_parameters()\n\nThe number of trainable "
+  .. "numbers (elements of the distinct parameters).")
+
+doc(Module.zero_grad, "m:zero_grad([set_to_none=true])\n\nForgets the "
+  .. "accumulated gradients: p.grad = nil for every parameter (or fills them "
+  .. "with zeros when set_to_none is false).  Returns m.")
+
+doc(Module.train, "m:train([mode=true])\n\nSets m.training = mode in m and "
+  .. "every descendant (Dropout is active only in training mode); returns m.")
+
+doc(Module.eval, "m:eval()\n\nm:train(false): evaluation mode.")
+
+doc(Module.to, "m:to(dtype)\n\nConverts every float parameter and buffer to "
+  .. "dtype ('f32', 'f64'): new tensors, still parameters; a tensor shared "
+  .. "between modules stays shared.  Returns m.")
+
+doc(Module.state_dict, "m:state_dict()\n\nA table dotted name -> copy of "
+  .. "every parameter and persistent buffer (a parametrized weight is stored "
+  .. "through its free parameter, 'parametrizations.weight.original').")
+
+doc(Module.load_state_dict, "m:load_state_dict(sd [, {strict=true}])\n\n"
+  .. "Copies the values of sd into m's parameters and buffers (converting "
+  .. "dtype).  Nothing is copied when a shape differs, or (strict) when a key "
+  .. "is missing or unexpected: the error lists them all.  Returns "
+  .. "{missing=, unexpected=}.")
+
+doc(Module.extra_repr, "m:extra_repr()\n\nThe text between the parentheses "
+  .. "when m prints (override it in a class); '' by default.")
+
+doc(Sequential, "nn.Sequential(m1, m2, ...)  or  nn.Sequential{m1, m2, ...}"
+  .. "\n\nCalls its modules in order, each on the previous one's result.  "
+  .. "seq[i] is the i-th module, #seq their number; parameters are named "
+  .. "'1.weight', '2.bias', ... (1-based).  seq:add(m) appends.")
+
+doc(Sequential.add, "seq:add(m)\n\nAppends the module m (registered as "
+  .. "seq[#seq + 1]); returns seq.")
+doc(ModuleList.add, "list:add(m)\n\nAppends the module m; returns the list.")
+doc(M.classes, "nn.classes\n\nEvery module class by name (nn.classes.Linear), "
+  .. "including the ones made with nn.Module:extend.")
+
+doc(ModuleList, "nn.ModuleList({m1, m2, ...})\n\nA list of modules whose "
+  .. "parameters are registered (names '1.…'); no forward.  l:add(m) appends.")
+
+doc(ModuleDict, "nn.ModuleDict({name = m, ...})\n\nModules under string "
+  .. "names (registered in sorted order); no forward.")
+
+doc(Residual, "nn.Residual(f)\n\nThe skip connection x + f(x); f is a module "
+  .. "(its parameters are named 'fn.…').")
+
+return M

@@ -1,0 +1,528 @@
+-- nn_layers.lua -- the module `hebb.nn_layers` (re-exported by hebb.nn):
+-- Linear, Bilinear, activations, LayerNorm, Dropout, RNNCell and the
+-- recurrent neuron network x <- f(W x + b) of Vanchurin's model.
+--
+-- Every forward is written with tensor operations, so autograd records it
+-- without any rule of its own.
+local T = require "hebb.tensor"
+local nn = require "hebb.nn"
+local doc = require("hebb").doc
+-- loaded first by a user: hebb.nn loaded this file already, while we waited
+if package.loaded["hebb.nn_layers"] then return package.loaded["hebb.nn_layers"] end
+
+local L = {}
+local fmt = string.format
+local Module = nn.Module
+local shape_str = nn._shape_str
+
+local function check_count(v, what)
+  if math.type(v) ~= "integer" or v < 1 then
+    error(fmt("%s must be a positive integer, got %s", what, tostring(v)), 4)
+  end
+  return v
+end
+
+local function check_dtype(d, what)
+  d = d or "f64"
+  if d ~= "f64" and d ~= "f32" then
+    error(fmt("%s: dtype must be \"f64\" or \"f32\", got %s", what, tostring(d)), 4)
+  end
+  return d
+end
+L._check_dtype = check_dtype
+L._check_count = check_count
+
+-- a parameter of the given shape, uniform in [-bound, bound) (torch's
+-- default initialisation of linear and recurrent layers), drawn from hebb's
+-- default generator (T.manual_seed makes it repeat)
+local function uniform(shape, bound, dtype)
+  return nn.Parameter(T.empty(shape, { dtype = dtype }):uniform_(-bound, bound))
+end
+L._uniform = uniform
+
+-- the last dimension of x must be n
+local function check_features(x, n, what)
+  if not T.is_tensor(x) then
+    error(fmt("%s: expected a tensor input, got %s", what, type(x)), 3)
+  end
+  if x.ndim == 0 or x.shape[x.ndim] ~= n then
+    error(fmt("%s: the input's last dimension must be %d, got shape %s",
+              what, n, shape_str(x)), 3)
+  end
+end
+
+-- constraint = "name" or {"name", opt = ...}: the parametrization of weight
+local function constrain(self, spec, what)
+  if spec == nil then return nil end
+  local name, opts = spec, nil
+  if type(spec) == "table" then name, opts = spec[1], spec end
+  if type(name) ~= "string" then
+    error(what .. ": constraint must be a name or {name, options...}, got " .. type(spec), 4)
+  end
+  nn.parametrize(self, "weight", name, opts)
+  return name
+end
+
+-- --- Linear ---------------------------------------------------------------------
+
+local Linear = Module:extend("Linear")
+L.Linear = Linear
+
+function Linear:__init(n_in, n_out, opts)
+  opts = opts or {}
+  check_count(n_in, "nn.Linear: in_features")
+  check_count(n_out, "nn.Linear: out_features")
+  local dtype = check_dtype(opts.dtype, "nn.Linear")
+  self.in_features, self.out_features = n_in, n_out
+  local bound = 1 / math.sqrt(n_in)
+  self.weight = uniform({ n_out, n_in }, bound, dtype)
+  if opts.bias == false then
+    self:register_parameter("bias", nil)
+  else
+    self.bias = uniform({ n_out }, bound, dtype)
+  end
+  self.constraint = constrain(self, opts.constraint, "nn.Linear")
+end
+
+function Linear:forward(x)
+  check_features(x, self.in_features, "nn.Linear")
+  local y = x:matmul(self.weight:t())
+  local b = self.bias
+  if b then y = y + b end
+  return y
+end
+
+function Linear:extra_repr()
+  return fmt("in_features=%d, out_features=%d, bias=%s%s", self.in_features,
+             self.out_features, tostring(self.bias ~= nil),
+             self.constraint and (", constraint=" .. self.constraint) or "")
+end
+
+-- --- Bilinear ---------------------------------------------------------------------
+
+local Bilinear = Module:extend("Bilinear")
+L.Bilinear = Bilinear
+
+function Bilinear:__init(n1, n2, n_out, opts)
+  opts = opts or {}
+  check_count(n1, "nn.Bilinear: in1_features")
+  check_count(n2, "nn.Bilinear: in2_features")
+  check_count(n_out, "nn.Bilinear: out_features")
+  local dtype = check_dtype(opts.dtype, "nn.Bilinear")
+  self.in1_features, self.in2_features, self.out_features = n1, n2, n_out
+  local bound = 1 / math.sqrt(n1)
+  self.weight = uniform({ n_out, n1, n2 }, bound, dtype)
+  if opts.bias == false then
+    self:register_parameter("bias", nil)
+  else
+    self.bias = uniform({ n_out }, bound, dtype)
+  end
+end
+
+-- y[k] = x1^T W[k] x2 + b[k]: one product x1 (.., n1) by W seen as
+-- (n1, out*n2), then the n2 sum against x2
+function Bilinear:forward(x1, x2)
+  local n1, n2, k = self.in1_features, self.in2_features, self.out_features
+  check_features(x1, n1, "nn.Bilinear (first input)")
+  check_features(x2, n2, "nn.Bilinear (second input)")
+  if x1.ndim ~= x2.ndim or (x1.ndim == 2 and x1.shape[1] ~= x2.shape[1]) then
+    error(fmt("nn.Bilinear: the inputs' batch shapes differ: %s and %s",
+              shape_str(x1), shape_str(x2)), 2)
+  end
+  local W = self.weight:permute(2, 1, 3):reshape(n1, k * n2)
+  local shape = {}
+  for d = 1, x1.ndim - 1 do shape[d] = x1.shape[d] end
+  shape[#shape + 1], shape[#shape + 2] = k, n2
+  local y = (x1:matmul(W):reshape(shape) * x2:unsqueeze(-2)):sum(-1)
+  local b = self.bias
+  if b then y = y + b end
+  return y
+end
+
+function Bilinear:extra_repr()
+  return fmt("in1_features=%d, in2_features=%d, out_features=%d, bias=%s",
+             self.in1_features, self.in2_features, self.out_features,
+             tostring(self.bias ~= nil))
+end
+
+-- --- activations -------------------------------------------------------------------
+
+local SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+
+-- the tanh form 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (no erf op)
+function L.gelu(x)
+  return 0.5 * x * (1 + T.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
+end
+
+function L.identity(x) return x end
+L.tanh, L.relu, L.sigmoid, L.softplus, L.sin = T.tanh, T.relu, T.sigmoid, T.softplus, T.sin
+
+-- shifted by the (constant) row maximum first, so exp never overflows and
+-- x - m loses no bits to a large common offset
+local function shifted(x, dim)
+  local m = nn._detach(x):max(dim, { keepdim = true })
+  return x - m
+end
+
+function L.log_softmax(x, dim)
+  dim = dim or -1
+  local z = shifted(x, dim)
+  return z - z:exp():sum(dim, { keepdim = true }):log()
+end
+
+function L.softmax(x, dim)
+  dim = dim or -1
+  local e = shifted(x, dim):exp()
+  return e / e:sum(dim, { keepdim = true })
+end
+
+local activations = {
+  tanh = L.tanh, relu = L.relu, sigmoid = L.sigmoid, softplus = L.softplus,
+  gelu = L.gelu, sin = L.sin, identity = L.identity,
+}
+
+function L.activation(spec)
+  if type(spec) == "function" or nn.is_module(spec) then return spec end
+  local f = activations[spec]
+  if f then return f end
+  local names = {}
+  for k in pairs(activations) do names[#names + 1] = k end
+  table.sort(names)
+  error(fmt("nn.activation: unknown activation %s (known: %s, or a function or module)",
+            tostring(spec), table.concat(names, ", ")), 2)
+end
+
+local act_classes = {
+  { "Tanh", "tanh", "tanh(x)" }, { "ReLU", "relu", "max(x, 0)" },
+  { "Sigmoid", "sigmoid", "1 / (1 + exp(-x))" },
+  { "Softplus", "softplus", "log(1 + exp(x)), without overflow" },
+  { "GELU", "gelu", "0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), the tanh form" },
+  { "Sin", "sin", "sin(x) (periodic activations, SIREN-style)" },
+  { "Identity", "identity", "x itself" },
+}
+for _, a in ipairs(act_classes) do
+  local cls = Module:extend(a[1])
+  local f = activations[a[2]]
+  cls.forward = function(_, x) return f(x) end
+  L[a[1]] = cls
+  doc(cls, "nn." .. a[1] .. "()\n\nThe activation " .. a[3] .. " as a module "
+    .. "(function form: nn." .. a[2] .. ").")
+end
+
+local Softmax = Module:extend("Softmax")
+L.Softmax = Softmax
+function Softmax:__init(dim) self.dim = dim or -1 end
+function Softmax:forward(x) return L.softmax(x, self.dim) end
+function Softmax:extra_repr() return "dim=" .. self.dim end
+
+local LogSoftmax = Module:extend("LogSoftmax")
+L.LogSoftmax = LogSoftmax
+function LogSoftmax:__init(dim) self.dim = dim or -1 end
+function LogSoftmax:forward(x) return L.log_softmax(x, self.dim) end
+LogSoftmax.extra_repr = Softmax.extra_repr
+
+local Flatten = Module:extend("Flatten")
+L.Flatten = Flatten
+function Flatten:__init(first, last) self.first, self.last = first or 2, last or -1 end
+function Flatten:forward(x) return x:flatten(self.first, self.last) end
+function Flatten:extra_repr() return fmt("start=%d, end=%d", self.first, self.last) end
+
+-- --- LayerNorm -----------------------------------------------------------------------
+
+local LayerNorm = Module:extend("LayerNorm")
+L.LayerNorm = LayerNorm
+
+function LayerNorm:__init(shape, opts)
+  opts = opts or {}
+  if math.type(shape) == "integer" then shape = { shape } end
+  if type(shape) ~= "table" or #shape == 0 then
+    error("nn.LayerNorm: expected the normalized shape (an integer or a table), got "
+          .. tostring(shape), 3)
+  end
+  for k, s in ipairs(shape) do check_count(s, "nn.LayerNorm: normalized_shape[" .. k .. "]") end
+  local dtype = check_dtype(opts.dtype, "nn.LayerNorm")
+  self.normalized_shape = shape
+  self.eps = opts.eps or 1e-5
+  self.dims = {}
+  for k = 1, #shape do self.dims[k] = k - #shape - 1 end
+  if opts.affine ~= false then
+    self.weight = nn.Parameter(T.ones(shape, { dtype = dtype }))
+    self.bias = nn.Parameter(T.zeros(shape, { dtype = dtype }))
+  end
+end
+
+function LayerNorm:forward(x)
+  local shape, nd = self.normalized_shape, x.ndim
+  local ok = nd >= #shape
+  for k = 1, #shape do
+    ok = ok and x.shape[nd - #shape + k] == shape[k]
+  end
+  if not ok then
+    error(fmt("nn.LayerNorm: the input's trailing dimensions must be {%s}, got shape %s",
+              table.concat(shape, ","), shape_str(x)), 2)
+  end
+  local keep = { keepdim = true }
+  local xc = x - x:mean(self.dims, keep)
+  local y = xc / ((xc * xc):mean(self.dims, keep) + self.eps):sqrt()
+  local w = self.weight
+  if w then y = y * w + self.bias end
+  return y
+end
+
+function LayerNorm:extra_repr()
+  return fmt("{%s}, eps=%g, affine=%s", table.concat(self.normalized_shape, ","),
+             self.eps, tostring(self.weight ~= nil))
+end
+
+-- --- Dropout -----------------------------------------------------------------------------
+
+local Dropout = Module:extend("Dropout")
+L.Dropout = Dropout
+
+function Dropout:__init(p)
+  p = p or 0.5
+  if type(p) ~= "number" or p < 0 or p > 1 then
+    error("nn.Dropout: p must be a probability in [0, 1], got " .. tostring(p), 3)
+  end
+  self.p = p
+end
+
+-- each element kept with probability 1 - p and scaled by 1/(1 - p), so the
+-- expected output is x; the identity in evaluation mode
+function Dropout:forward(x)
+  local p = self.p
+  if not self.training or p == 0 then return x end
+  if p == 1 then return x * 0 end
+  local mask = T.bernoulli(1 - p, x.shape, { dtype = x.dtype })
+  return x * mask:mul_(1 / (1 - p))
+end
+
+function Dropout:extra_repr() return fmt("p=%g", self.p) end
+
+-- --- RNNCell --------------------------------------------------------------------------------
+
+local RNNCell = Module:extend("RNNCell")
+L.RNNCell = RNNCell
+
+function RNNCell:__init(n_in, n_hidden, opts)
+  opts = opts or {}
+  check_count(n_in, "nn.RNNCell: input_size")
+  check_count(n_hidden, "nn.RNNCell: hidden_size")
+  local dtype = check_dtype(opts.dtype, "nn.RNNCell")
+  self.input_size, self.hidden_size = n_in, n_hidden
+  self.nonlinearity = opts.nonlinearity or "tanh"
+  self.act = L.activation(self.nonlinearity)
+  local bound = 1 / math.sqrt(n_hidden)
+  self.weight_ih = uniform({ n_hidden, n_in }, bound, dtype)
+  self.weight_hh = uniform({ n_hidden, n_hidden }, bound, dtype)
+  if opts.bias ~= false then
+    self.bias_ih = uniform({ n_hidden }, bound, dtype)
+    self.bias_hh = uniform({ n_hidden }, bound, dtype)
+  end
+end
+
+-- h' = f(W_ih x + b_ih + W_hh h + b_hh); h defaults to zeros
+function RNNCell:forward(x, h)
+  check_features(x, self.input_size, "nn.RNNCell")
+  local z = x:matmul(self.weight_ih:t())
+  if self.bias_ih then z = z + self.bias_ih end
+  if h ~= nil then
+    check_features(h, self.hidden_size, "nn.RNNCell (hidden state)")
+    z = z + h:matmul(self.weight_hh:t())
+  end
+  if self.bias_hh then z = z + self.bias_hh end
+  return self.act(z)
+end
+
+function RNNCell:extra_repr()
+  return fmt("%d, %d, nonlinearity=%s, bias=%s", self.input_size, self.hidden_size,
+             tostring(self.nonlinearity), tostring(self.bias_ih ~= nil))
+end
+
+-- --- the neuron network ------------------------------------------------------------------------
+
+local NeuronNetwork = Module:extend("NeuronNetwork")
+L.NeuronNetwork = NeuronNetwork
+
+-- a list of neuron numbers (table or i64 tensor) checked against 1..n
+local function neuron_list(v, n, what)
+  if T.is_tensor(v) then v = v:totable() end
+  if type(v) ~= "table" or #v == 0 then
+    error(fmt("nn.NeuronNetwork: %s must be a non-empty list of neuron numbers, got %s",
+              what, tostring(v)), 4)
+  end
+  local seen = {}
+  for k, i in ipairs(v) do
+    if math.type(i) ~= "integer" or i < 1 or i > n then
+      error(fmt("nn.NeuronNetwork: %s[%d] = %s is not a neuron number in 1..%d",
+                what, k, tostring(i), n), 4)
+    end
+    if seen[i] then
+      error(fmt("nn.NeuronNetwork: %s lists neuron %d twice", what, i), 4)
+    end
+    seen[i] = true
+  end
+  return v
+end
+
+function NeuronNetwork:__init(n, opts)
+  opts = opts or {}
+  check_count(n, "nn.NeuronNetwork: n")
+  local dtype = check_dtype(opts.dtype, "nn.NeuronNetwork")
+  self.n = n
+  self.activation = opts.activation or "tanh"
+  self.act = L.activation(self.activation)
+  self.steps = opts.steps or 1
+  check_count(self.steps, "nn.NeuronNetwork: steps")
+  local bound = opts.init_scale or 1 / math.sqrt(n)
+  self.weight = uniform({ n, n }, bound, dtype)
+  if opts.bias ~= false then self.bias = uniform({ n }, bound, dtype) end
+  self:register_buffer("state", T.zeros({ n }, { dtype = dtype }))
+  if opts.input then
+    local inp = neuron_list(opts.input, n, "input")
+    self.input = inp
+    -- x <- x * keep + u P: the input neurons take the input's values
+    local P = T.zeros({ #inp, n }, { dtype = dtype })
+    local keep = T.ones({ n }, { dtype = dtype })
+    for k, i in ipairs(inp) do P:set(k, i, 1); keep:set(i, 0) end
+    self:register_buffer("input_placement", P, false)
+    self:register_buffer("input_keep", keep, false)
+  end
+  if opts.output then
+    self.output = neuron_list(opts.output, n, "output")
+    self:register_buffer("output_index", T.tensor(self.output, "i64"), false)
+  end
+  self.constraint = constrain(self, opts.constraint, "nn.NeuronNetwork")
+end
+
+-- the state as a (batch of) vector(s); with a batch of inputs a single state
+-- is repeated for every row
+local function start_state(self, u)
+  local x = self.state
+  if u ~= nil and u.ndim == 2 and x.ndim == 1 then
+    x = x:unsqueeze(1):expand(u.shape[1], self.n)
+  end
+  return x
+end
+
+-- k updates x <- f(x W^T + b), input neurons set to u before each one; the
+-- graph through the steps is kept in the result, the buffer holds it detached
+function NeuronNetwork:step(k, u)
+  k = k or 1
+  if math.type(k) ~= "integer" or k < 0 then
+    error("nn.NeuronNetwork:step: k must be an integer >= 0, got " .. tostring(k), 2)
+  end
+  if u ~= nil then
+    if not self.input then
+      error("nn.NeuronNetwork:step: an input was given but the network has no input neurons "
+            .. "(create it with {input = {...}})", 2)
+    end
+    check_features(u, #self.input, "nn.NeuronNetwork:step (input)")
+    if u.ndim > 2 then
+      error("nn.NeuronNetwork:step: the input must be 1-d or (batch, inputs), got shape "
+            .. shape_str(u), 2)
+    end
+  end
+  local W, b, act = self.weight, self.bias, self.act
+  local Wt = W:t()
+  local x = start_state(self, u)
+  if u ~= nil and u.ndim == 2 and x.shape[1] ~= u.shape[1] then
+    error(string.format("nn.NeuronNetwork:step: the state holds a batch of %d, the input %d "
+                        .. "(call reset_state() to start a new batch)", x.shape[1], u.shape[1]), 2)
+  end
+  local uP = u ~= nil and u:matmul(self.input_placement) or nil
+  local keep = self.input_keep
+  for _ = 1, k do
+    if uP then x = x * keep + uP end
+    local z = x:matmul(Wt)
+    if b then z = z + b end
+    x = act(z)
+  end
+  rawset(self, "state", nn._detach(x))
+  return x
+end
+
+-- runs `steps` updates (opts.steps at creation, or k) from the current state
+-- with the input clamped, and returns the output neurons' states
+function NeuronNetwork:forward(u, k)
+  local x = self:step(k or self.steps, u)
+  if self.output then x = x:index_select(x.ndim, self.output_index) end
+  return x
+end
+
+function NeuronNetwork:reset_state(x)
+  local s
+  if x == nil then
+    s = T.zeros({ self.n }, { dtype = self.weight.dtype })
+  else
+    check_features(x, self.n, "nn.NeuronNetwork:reset_state")
+    s = nn._detach(x):astype(self.weight.dtype):clone()
+  end
+  rawset(self, "state", s)
+  return self
+end
+
+function NeuronNetwork:extra_repr()
+  local act = type(self.activation) == "string" and self.activation or "custom"
+  local s = fmt("n=%d, activation=%s, steps=%d", self.n, act, self.steps)
+  if self.input then s = s .. ", inputs=" .. #self.input end
+  if self.output then s = s .. ", outputs=" .. #self.output end
+  if self.constraint then s = s .. ", constraint=" .. self.constraint end
+  return s
+end
+
+-- --- docstrings ---------------------------------------------------------------------------------------
+
+doc(NeuronNetwork.step, "net:step([k=1] [, u])\n\nk updates x <- f(x W^T + b) of "
+  .. "the state (input neurons set to u before each); returns the new state, "
+  .. "which keeps the graph through the k updates; net.state holds it detached.")
+doc(NeuronNetwork.reset_state, "net:reset_state([x])\n\nThe state becomes zeros "
+  .. "(n), or a copy of x ((n) or a batch (B, n)); returns net.")
+doc(Linear, "nn.Linear(in, out [, {bias=true, dtype=\"f64\", constraint=name}])"
+  .. "\n\ny = x W^T + b for x of shape (..., in): weight (out, in), bias (out), "
+  .. "both uniform in [-1/sqrt(in), 1/sqrt(in)) from hebb's generator "
+  .. "(T.manual_seed).  constraint: a parametrization of the weight, "
+  .. "\"antisymmetric\", \"symmetric\", \"orthogonal\", \"positive_definite\" or "
+  .. "{\"masked\", mask = M} (see nn.parametrize).")
+
+doc(Bilinear, "nn.Bilinear(in1, in2, out [, {bias=true, dtype=}])\n\n"
+  .. "y[k] = x1^T W[k] x2 + b[k] for inputs (..., in1) and (..., in2): weight "
+  .. "(out, in1, in2), bias (out), uniform in +-1/sqrt(in1).  Call as m(x1, x2).")
+
+doc(L.gelu, "nn.gelu(x)\n\nGELU in its tanh form, 0.5 x (1 + tanh(sqrt(2/pi) "
+  .. "(x + 0.044715 x^3))) (within 1e-3 of x Phi(x)).")
+doc(L.identity, "nn.identity(x)\n\nx itself.")
+doc(L.log_softmax, "nn.log_softmax(x [, dim=-1])\n\nx - logsumexp(x, dim): "
+  .. "log-probabilities, stable for any x.")
+doc(L.softmax, "nn.softmax(x [, dim=-1])\n\nexp(log_softmax(x, dim)): "
+  .. "probabilities summing to 1 along dim, without overflow.")
+doc(L.activation, "nn.activation(spec)\n\nThe activation function named spec "
+  .. "(\"tanh\", \"relu\", \"sigmoid\", \"softplus\", \"gelu\", \"sin\", "
+  .. "\"identity\"); a function or module is returned as it is.")
+doc(Softmax, "nn.Softmax([dim=-1])\n\nnn.softmax as a module.")
+doc(LogSoftmax, "nn.LogSoftmax([dim=-1])\n\nnn.log_softmax as a module.")
+doc(Flatten, "nn.Flatten([start=2 [, end=-1]])\n\nx:flatten(start, end): "
+  .. "merges the dimensions after the batch one by default.")
+doc(LayerNorm, "nn.LayerNorm(shape [, {eps=1e-5, affine=true, dtype=}])\n\n"
+  .. "Normalizes over the trailing dimensions given by shape (an integer or a "
+  .. "table): (x - mean) / sqrt(var + eps) with the population variance, then "
+  .. "* weight + bias (ones and zeros of that shape) when affine.")
+doc(Dropout, "nn.Dropout([p=0.5])\n\nIn training mode each element is zeroed "
+  .. "with probability p and the others scaled by 1/(1-p) (a bernoulli mask "
+  .. "from hebb's generator); in evaluation mode (m:eval()) the identity.")
+doc(RNNCell, "nn.RNNCell(input_size, hidden_size [, {bias=true, "
+  .. "nonlinearity=\"tanh\", dtype=}])\n\nOne step of the Elman network: "
+  .. "h' = f(x W_ih^T + b_ih + h W_hh^T + b_hh); m(x [, h]) with h = 0 when "
+  .. "omitted.  Weights uniform in +-1/sqrt(hidden_size).")
+doc(NeuronNetwork, "nn.NeuronNetwork(n [, {activation=\"tanh\", bias=true, "
+  .. "input=list, output=list, steps=1, constraint=name, init_scale=, dtype=}])"
+  .. "\n\nVanchurin's neuron network: n neurons whose states x (a buffer, "
+  .. "m.state, not trained) evolve by x <- f(W x + b) with trainable W (n, n) "
+  .. "and b (n).  m:step([k=1] [, u]) makes k updates (input neurons set to u "
+  .. "before each), m(u [, k]) runs `steps` updates and returns the output "
+  .. "neurons' states, m:reset_state([x]) restarts.  The state carries over "
+  .. "between calls (stored detached: gradients flow within one call).  A "
+  .. "batch of inputs (B, #input) runs B copies of the state.  constraint "
+  .. "parametrizes W (e.g. \"antisymmetric\").")
+
+return L
