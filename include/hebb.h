@@ -263,6 +263,10 @@ hebb_tensor *hebb_stack(int n, hebb_tensor *const *ts, int dim);
 int hebb_matmul(const hebb_tensor *a, const hebb_tensor *b, hebb_tensor **out);
 int hebb_dot(const hebb_tensor *a, const hebb_tensor *b, hebb_tensor **out);
 int hebb_outer(const hebb_tensor *a, const hebb_tensor *b, hebb_tensor **out);
+/* x W^T + b over the last dimension of x (b may be NULL): a dense layer in
+   one gemm that adds to the bias */
+int hebb_linear(const hebb_tensor *x, const hebb_tensor *w,
+                const hebb_tensor *b, hebb_tensor **out);
 /* dense linear algebra (LAPACK; hebb.linalg), f64, f32, c128 and c64
    (integer and bool inputs compute in f64), batched over the leading dimensions: a tensor of
    shape {..., m, n} is a batch of m x n matrices.  Inputs are never

@@ -225,6 +225,7 @@ typedef struct plan {
      the batch folds into one tall gemm), each cut into tr x tc tiles of
      at most rm x rn */
   int64_t items, rows, tr, tc, rm, rn;
+  int accumulate;               /* C += A B (hebb_linear's bias) */
   const hebb_blas_api *blas;
 } plan;
 
@@ -303,20 +304,21 @@ static void gemm_tile(const plan *p, int64_t item, int64_t r0, int64_t mr,
     static const double _Complex zone = 1, zzero = 0;
     static const float _Complex cone = 1, czero = 0;
     int z = p->dtype == HEBB_C128;
+    const void *beta = p->accumulate ? (z ? (const void *)&zone : &cone)
+                                     : (z ? (const void *)&zzero : &czero);
     (z ? p->blas->zgemm : p->blas->cgemm)(
       HEBB_BLAS_ROWMAJOR, ta, tb, (int)mr, (int)nc, (int)p->k,
       z ? (const void *)&zone : (const void *)&cone, A, (int)p->a.ld, B,
-      (int)p->b.ld, z ? (const void *)&zzero : (const void *)&czero, C,
-      (int)p->n);
+      (int)p->b.ld, beta, C, (int)p->n);
   }
   else if (p->dtype == HEBB_F64)
     p->blas->dgemm(HEBB_BLAS_ROWMAJOR, ta, tb, (int)mr, (int)nc, (int)p->k, 1.0,
                 (const double *)A, (int)p->a.ld, (const double *)B,
-                (int)p->b.ld, 0.0, (double *)C, (int)p->n);
+                (int)p->b.ld, p->accumulate, (double *)C, (int)p->n);
   else
     p->blas->sgemm(HEBB_BLAS_ROWMAJOR, ta, tb, (int)mr, (int)nc, (int)p->k, 1.0f,
                 (const float *)A, (int)p->a.ld, (const float *)B,
-                (int)p->b.ld, 0.0f, (float *)C, (int)p->n);
+                (int)p->b.ld, (float)p->accumulate, (float *)C, (int)p->n);
 }
 
 /* Tiles [lo, hi), numbered item by item, row-major within an item.  Each
@@ -451,8 +453,10 @@ static int matmul_shapes(const hebb_tensor *a, const hebb_tensor *b,
   return HEBB_OK;
 }
 
-int hebb_matmul(const hebb_tensor *a, const hebb_tensor *b,
-                hebb_tensor **out) {
+/* a @ b into *out; with accumulate (floating dtypes only) *out is given
+   and the product is added to what it holds */
+static int matmul_into(const hebb_tensor *a, const hebb_tensor *b,
+                       int accumulate, hebb_tensor **out) {
   hebb_cast ca, cb;
   hebb_tensor *ta = NULL, *tb = NULL, *res = NULL;
   int64_t shape[HEBB_MAXDIM];
@@ -483,8 +487,10 @@ int hebb_matmul(const hebb_tensor *a, const hebb_tensor *b,
   if (st == HEBB_OK) {
     res = result_buffer(*out, a, b);
     if (!res) st = hebb_last_status();
+    else if (accumulate && res != *out) st = hebb_copy(res, *out);
   }
   if (st == HEBB_OK) {
+    p.accumulate = accumulate;
     p.dtype = rd;
     p.isize = hebb_dtype_size(rd);
     set_operand(&p.a, ta, 1, p.nbd);
@@ -503,6 +509,66 @@ int hebb_matmul(const hebb_tensor *a, const hebb_tensor *b,
   hebb_release(tb);
   hebb_cast_free(&ca);
   hebb_cast_free(&cb);
+  return end_call(out, made, st);
+}
+
+int hebb_matmul(const hebb_tensor *a, const hebb_tensor *b,
+                hebb_tensor **out) {
+  return matmul_into(a, b, 0, out);
+}
+
+/* --- linear: x W^T + b ------------------------------------------------- */
+
+static int check_linear(const hebb_tensor *x, const hebb_tensor *w,
+                        const hebb_tensor *b) {
+  char b1[HEBB_SHAPEBUF], b2[HEBB_SHAPEBUF];
+  if (check_operands(x, w, "linear")) return hebb_last_status();
+  if (w->ndim != 2 || x->ndim < 1 || x->shape[x->ndim - 1] != w->shape[1])
+    return hebb_fail(HEBB_ERR_SHAPE, "linear: input of shape %s does not fit "
+                     "a weight of shape %s (expected {out, in} with in the "
+                     "input's last size)",
+                     hebb_shape_str(x->ndim, x->shape, b1, sizeof b1),
+                     hebb_shape_str(w->ndim, w->shape, b2, sizeof b2));
+  if (b && (b->ndim != 1 || b->shape[0] != w->shape[0]))
+    return hebb_fail(HEBB_ERR_SHAPE, "linear: bias of shape %s for %lld "
+                     "outputs (expected {%lld})",
+                     hebb_shape_str(b->ndim, b->shape, b1, sizeof b1),
+                     (long long)w->shape[0], (long long)w->shape[0]);
+  if (b && hebb_is_complex(b->dtype) && !hebb_is_complex(result_dtype(
+        x->dtype, w->dtype)))
+    return hebb_fail(HEBB_ERR_DTYPE, "linear: a %s bias for %s and %s "
+                     "operands", hebb_dtype_name(b->dtype),
+                     hebb_dtype_name(x->dtype), hebb_dtype_name(w->dtype));
+  return HEBB_OK;
+}
+
+/* The result starts as the bias, broadcast over the rows, and the gemm
+   adds x W^T to it (beta = 1): no separate pass over the result for the
+   bias, and no zeroing pass inside BLAS. */
+int hebb_linear(const hebb_tensor *x, const hebb_tensor *w,
+                const hebb_tensor *b, hebb_tensor **out) {
+  int64_t shape[HEBB_MAXDIM];
+  hebb_tensor *wt;
+  int made = *out == NULL, st, rd;
+  if (check_linear(x, w, b)) return hebb_last_status();
+  wt = hebb_transpose((hebb_tensor *)w, 0, 1);
+  if (!wt) return hebb_last_status();
+  rd = result_dtype(x->dtype, w->dtype);
+  /* i64 has no gemm to accumulate in, and an out sharing memory with an
+     operand must not be filled with the bias first */
+  if (!b || rd == HEBB_I64 || (*out && (hebb_same_storage(*out, x) ||
+                                        hebb_same_storage(*out, w)))) {
+    st = hebb_matmul(x, wt, out);
+    if (st == HEBB_OK && b) st = hebb_binary(HEBB_ADD, *out, b, out);
+    hebb_release(wt);
+    return st == HEBB_OK ? st : end_call(out, made, st);
+  }
+  memcpy(shape, x->shape, sizeof shape);
+  shape[x->ndim - 1] = w->shape[0];
+  st = prepare(out, rd, x->ndim, shape, "linear");
+  if (st == HEBB_OK) st = hebb_copy(*out, b);
+  if (st == HEBB_OK) st = matmul_into(x, wt, 1, out);
+  hebb_release(wt);
   return end_call(out, made, st);
 }
 

@@ -1,6 +1,6 @@
 /*
 ** l_linalg.c -- matrix products of `hebb.tensor`: matmul (NumPy rules,
-** batched with broadcasting), mm, dot and outer.  The kernels are in
+** batched with broadcasting), mm, dot, outer and linear (x W^T + b).  The kernels are in
 ** natives/core/matmul.c.
 */
 #include "core.h"
@@ -28,6 +28,18 @@ static int l_matmul(lua_State *L) { return product(L, hebb_matmul); }
 static int l_dot(lua_State *L) { return product(L, hebb_dot); }
 static int l_outer(lua_State *L) { return product(L, hebb_outer); }
 
+/* T.linear(x, W [, b] [, opts]) */
+static int l_linear(lua_State *L) {
+  hebb_tensor *x = hebbL_check(L, 1), *w = hebbL_check(L, 2), *b = NULL;
+  hebb_tensor *res, **box;
+  int opts = 3;
+  if (hebbL_test(L, 3)) b = hebbL_check(L, 3), opts = 4;
+  else if (lua_isnil(L, 3) && !lua_isnone(L, 4)) opts = 4;
+  box = hebbL_result_slot(L, hebbL_checkopts(L, opts), &res);
+  hebbL_finish(L, box, &res, hebb_linear(x, w, b, &res));
+  return 1;
+}
+
 static int l_mm(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), *b = hebbL_check(L, 2);
   if (a->ndim != 2 || b->ndim != 2)
@@ -37,6 +49,11 @@ static int l_mm(lua_State *L) {
 }
 
 static const hebb_lreg linalg_funcs[] = {
+  {"linear", l_linear, HEBB_FN,
+   "T.linear(x, W [, b] [, {out=}])\n\nx W^T + b over the last dimension of "
+   "x: x is {..., in}, W {out, in}, b (optional) {out}; the result is "
+   "{..., out}.  One gemm that adds to the bias already in the result "
+   "(no pass for the bias, none for zeroing), as nn.Linear uses it."},
   {"matmul", l_matmul, HEBB_BOTH,
    "T.matmul(a, b [, {out=}])  or  a:matmul(b)\n\nThe matrix product, with "
    "NumPy's rules: two 1-d tensors give their dot product (a 0-d tensor); a "

@@ -309,6 +309,16 @@ return function(A, T)
     return gx, gy
   end, { saves = { 1, 2 } })
   A.rules.mm = A.rules.matmul
+  -- y = x W^T + b: gx = g W, gW = g^T x over all leading dims of x, gb = sum g
+  def("linear", function(g, a, _, need)
+    local x, w, b = a[1], a[2], a[3]
+    local nout, nin = w:size(1), w:size(2)
+    local g2 = g:reshape(-1, nout)
+    local gx = need[1] and g:matmul(cj(w)) or nil
+    local gw = need[2] and g2:t():matmul(cj(x:reshape(-1, nin))) or nil
+    local gb = is_tensor(b) and need[3] and g2:sum(1) or nil
+    return gx, gw, gb
+  end, { saves = { 1, 2 } })
   def("outer", function(g, a)
     return unb(g:matmul(cj(a[2])), a[1]), unb(g:t():matmul(cj(a[1])), a[2])
   end, { saves = { 1, 2 } })

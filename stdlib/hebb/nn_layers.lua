@@ -86,10 +86,7 @@ end
 
 function Linear:forward(x)
   check_features(x, self.in_features, "nn.Linear")
-  local y = x:matmul(self.weight:t())
-  local b = self.bias
-  if b then y = y + b end
-  return y
+  return T.linear(x, self.weight, self.bias)
 end
 
 function Linear:extra_repr()

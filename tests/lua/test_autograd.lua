@@ -223,6 +223,8 @@ local cases = {
   matmul_vec = function() return function(a, b) return a:matmul(b) end, { rn(3), rn(3, 2) } end,
   matmul_mat_vec = function() return function(a, b) return a:matmul(b) end, { rn(2, 3), rn(3) } end,
   matmul_dot = function() return function(a, b) return a:matmul(b) end, { rn(3), rn(3) } end,
+  linear = function() return function(x, w, b) return T.linear(x, w, b) end, { rn(2, 3, 4), rn(5, 4), rn(5) } end,
+  linear_no_bias = function() return function(x, w) return T.linear(x, w) end, { rn(4), rn(2, 4) } end,
   mm = function() return function(a, b) return T.mm(a, b) end, { rn(2, 3), rn(3, 2) } end,
   outer = function() return function(a, b) return T.outer(a, b) end, { rn(2), rn(3) } end,
   reshape = function() return function(a) return a:reshape(3, 2) * T.arange(1, 2) end, { rn(2, 3) } end,
@@ -297,7 +299,7 @@ end
 
 -- second derivatives of a representative set
 for _, name in ipairs({ "mul", "div", "pow_tensor", "exp", "log", "tanh", "sigmoid",
-    "softplus", "matmul_batched", "sum_dim", "logsumexp", "var", "narrow", "select",
+    "softplus", "matmul_batched", "linear", "sum_dim", "logsumexp", "var", "narrow", "select",
     "getindex_slice", "index_select", "cat", "norm2", "max_dim", "setindex" }) do
   test("gradgradcheck_" .. name, function()
     local f, inputs = cases[name]()

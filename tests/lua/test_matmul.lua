@@ -262,4 +262,29 @@ test("docstrings", function()
   end
 end)
 
+test("linear_is_x_Wt_plus_b", function()
+  T.manual_seed(5)
+  local x, W, b = T.randn(3, 7, 5), T.randn(4, 5), T.randn(4)
+  local want = x:matmul(W:t()) + b
+  near((T.linear(x, W, b) - want):abs():max(), 0, 1e-13)
+  near((T.linear(x, W) - x:matmul(W:t())):abs():max(), 0, 1e-13)
+  local xf, Wf, bf = x:astype("f32"), W:astype("f32"), b:astype("f32")
+  local yf = T.linear(xf, Wf, bf)
+  eq(yf.dtype, "f32")
+  near((yf:astype("f64") - want):abs():max(), 0, 1e-4)
+  -- into a strided out, and into an out that is the input itself
+  local o = T.zeros(4, 7, 3):permute(3, 2, 1)
+  T.linear(x, W, b, {out = o})
+  near((o - want):abs():max(), 0, 1e-13)
+  local sq = T.randn(6, 4)
+  local W4 = T.randn(4, 4)
+  local want_sq = sq:matmul(W4:t()) + b
+  T.linear(sq, W4, b, {out = sq})
+  near((sq - want_sq):abs():max(), 0, 1e-13)
+  eq(T.equal(T.linear(T.tensor({1, 2, 3}), T.tensor({{1, 1, 1}}), T.tensor({5})), T.tensor({11})), true)
+  raises(function() T.linear(x, T.randn(4, 3), b) end, "input of shape {3,7,5} does not fit a weight of shape {4,3}")
+  raises(function() T.linear(x, W, T.randn(5)) end, "bias of shape {5} for 4 outputs")
+  raises(function() T.linear(x, W:reshape(20), b) end, "does not fit a weight of shape {20}")
+end)
+
 check.done()
