@@ -267,6 +267,14 @@ int hebb_outer(const hebb_tensor *a, const hebb_tensor *b, hebb_tensor **out);
    one gemm that adds to the bias */
 int hebb_linear(const hebb_tensor *x, const hebb_tensor *w,
                 const hebb_tensor *b, hebb_tensor **out);
+/* softmax cross-entropy of logits z {N, C} (f64/f32) against class labels
+   {N} (i64, base..base+C-1): per row log(sum_j e^z_j) - z_label, and its
+   gradient g_i (softmax(z_i) - onehot(label_i)) for row gradients g {N} */
+int hebb_cross_entropy(const hebb_tensor *z, const hebb_tensor *labels,
+                       int64_t base, hebb_tensor **out);
+int hebb_cross_entropy_grad(const hebb_tensor *z, const hebb_tensor *labels,
+                            int64_t base, const hebb_tensor *g,
+                            hebb_tensor **out);
 /* dense linear algebra (LAPACK; hebb.linalg), f64, f32, c128 and c64
    (integer and bool inputs compute in f64), batched over the leading dimensions: a tensor of
    shape {..., m, n} is a batch of m x n matrices.  Inputs are never

@@ -195,6 +195,21 @@ static int l_same_shape(lua_State *L) {
   return 1;
 }
 
+/* How a gradient g fits the value like it is for: 0 as it is, 1 after
+   conversion to like's dtype (a real value's gradient stays real; a
+   complex value may get a real one), 2 shapes differ, 3 g is no tensor.
+   One call where backward would otherwise read two shapes and dtypes. */
+static int l_fit(lua_State *L) {
+  hebb_tensor *g = hebbL_test(L, 1), *like = hebbL_check(L, 2);
+  int kind;
+  if (!g) kind = 3;
+  else if (g->ndim != like->ndim || memcmp(g->shape, like->shape,
+           (size_t)g->ndim * sizeof(int64_t)) != 0) kind = 2;
+  else kind = g->dtype != like->dtype && !hebb_is_complex(like->dtype);
+  lua_pushinteger(L, kind);
+  return 1;
+}
+
 /* The storage of t as a light userdata when t is contiguous and spans all
    of it, else nil.  Backward may then keep t itself as a leaf's gradient
    (no copy) unless that storage went to another leaf already: the tensors
@@ -226,6 +241,7 @@ static const hebb_lreg autograd_funcs[] = {
   {"alias", l_alias, HEBB_FN | HEBB_RAW, NULL},
   {"same_shape", l_same_shape, HEBB_FN | HEBB_RAW, NULL},
   {"dense_storage", l_dense_storage, HEBB_FN | HEBB_RAW, NULL},
+  {"fit", l_fit, HEBB_FN | HEBB_RAW, NULL},
   {"live", l_live, HEBB_FN | HEBB_RAW, NULL},
   {NULL, NULL, 0, NULL}
 };

@@ -374,20 +374,16 @@ local function check_versions(nd)
 end
 
 local function conform(g, like, nd, pos)
-  if not is_tensor(g) then
+  local kind = C.fit(g, like)
+  if kind == 0 then return g end
+  if kind == 1 then return g:astype(like.dtype) end
+  if kind == 3 then
     error(string.format("autograd: backward of '%s' gave a %s for argument %s",
       nd.name, type(g), pos), 0)
   end
-  if not C.same_shape(g, like) then
-    error(string.format("autograd: backward of '%s' gave a gradient of shape %s "
-      .. "for argument %s of shape %s", nd.name, shape_str(g), pos,
-      shape_str(like)), 0)
-  end
-  if g.dtype ~= like.dtype and not (floating[like.dtype] and
-      (like.dtype == "c128" or like.dtype == "c64")) then
-    g = g:astype(like.dtype)
-  end
-  return g
+  error(string.format("autograd: backward of '%s' gave a gradient of shape %s "
+    .. "for argument %s of shape %s", nd.name, shape_str(g), pos,
+    shape_str(like)), 0)
 end
 
 -- the gradients a node's rule gives for its arguments
@@ -399,8 +395,8 @@ local function run_rule(nd, gout)
       .. "backward)", nd.name), 0)
   end
   check_versions(nd)
-  if rule.multi then return pack(rule.fn(gout, nd.args, nd.out, nd.inputs)) end
-  return pack(rule.fn(gout[1], nd.args, nd.out and nd.out[1], nd.inputs))
+  if rule.multi then return { rule.fn(gout, nd.args, nd.out, nd.inputs) } end
+  return { rule.fn(gout[1], nd.args, nd.out and nd.out[1], nd.inputs) }
 end
 
 -- Runs backward from roots (records) seeded with grads.  With targets (a

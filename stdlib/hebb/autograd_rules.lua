@@ -309,6 +309,15 @@ return function(A, T)
     return gx, gy
   end, { saves = { 1, 2 } })
   A.rules.mm = A.rules.matmul
+  -- softmax cross-entropy per row: g (softmax(z) - onehot); recording the
+  -- backward pass (create_graph) takes the differentiable form
+  def("cross_entropy", function(g, a)
+    local z, y = a[1], a[2]
+    if not A.is_grad_enabled() then return T._cross_entropy_grad(z, y, g) end
+    local p = T.exp(z - z:logsumexp(2, { keepdim = true }))
+    local onehot = T.zeros_like(z):scatter_(2, y:reshape(-1, 1), 1.0)
+    return (p - onehot) * g:unsqueeze(2)
+  end, { saves = { 1 } })
   -- y = x W^T + b: gx = g W, gW = g^T x over all leading dims of x, gb = sum g
   def("linear", function(g, a, _, need)
     local x, w, b = a[1], a[2], a[3]

@@ -287,4 +287,22 @@ test("linear_is_x_Wt_plus_b", function()
   raises(function() T.linear(x, W:reshape(20), b) end, "does not fit a weight of shape {20}")
 end)
 
+test("cross_entropy_rows", function()
+  local z = T.tensor({{1.0, 2.0, 3.0}, {1000.0, -1000.0, 0.0}})
+  local l = T.cross_entropy(z, T.tensor({3, 2}))
+  near(l[1], math.log(math.exp(1) + math.exp(2) + math.exp(3)) - 3, 1e-14)
+  near(l[2], 2000, 1e-9)               -- finite: shifted by the row maximum
+  local lf = T.cross_entropy(z:astype("f32"), T.tensor({1, 1}))
+  eq(lf.dtype, "f32")
+  near(lf[1], math.log(math.exp(1) + math.exp(2) + math.exp(3)) - 1, 1e-6)
+  local zt = T.randn(3, 5):t()       -- strided rows
+  near((T.cross_entropy(zt, T.tensor({1, 2, 3, 1, 2})) -
+        (zt:logsumexp(2) - zt:gather(2, T.tensor({{1}, {2}, {3}, {1}, {2}})):view(5))):abs():max(), 0, 1e-14)
+  raises(function() T.cross_entropy(z, T.tensor({1, 4})) end, "label 4 at position 2 is outside 1..3")
+  raises(function() T.cross_entropy(z, T.tensor({1, 0})) end, "label 0 at position 2 is outside 1..3")
+  raises(function() T.cross_entropy(z, T.tensor({1.0, 2.0})) end, "labels must be an i64 tensor, got f64")
+  raises(function() T.cross_entropy(z, T.tensor({1})) end, "logits {N, C} and labels {N} expected, got {2,3} and {1}")
+  raises(function() T.cross_entropy(z:astype("i64"), T.tensor({1, 1})) end, "logits must be f64 or f32, got i64")
+end)
+
 check.done()

@@ -1,0 +1,131 @@
+/*
+** xent.c -- softmax cross-entropy from logits, fused: per row
+** log(sum_j exp(z_j)) - z_label, and its gradient
+** g * (softmax(z) - onehot(label)).  One pass over each row instead of the
+** five tensor operations (logsumexp, gather, subtract and their backward)
+** a classifier's loss would otherwise record.  The log-normalizer is taken
+** with the row's maximum subtracted, so logits of any size stay finite.
+*/
+#include <math.h>
+#include <string.h>
+
+#include "core.h"
+
+typedef struct xent {
+  const hebb_tensor *z, *labels, *g;
+  hebb_tensor *out;
+  int64_t base;
+} xent;
+
+static int check_args(const hebb_tensor *z, const hebb_tensor *labels,
+                      int64_t base, const char *who) {
+  char b1[HEBB_SHAPEBUF], b2[HEBB_SHAPEBUF];
+  int64_t i, n, c;
+  if (z->dtype != HEBB_F64 && z->dtype != HEBB_F32)
+    return hebb_fail(HEBB_ERR_DTYPE, "%s: logits must be f64 or f32, got %s",
+                     who, hebb_dtype_name(z->dtype));
+  if (labels->dtype != HEBB_I64)
+    return hebb_fail(HEBB_ERR_DTYPE, "%s: labels must be an i64 tensor, got %s",
+                     who, hebb_dtype_name(labels->dtype));
+  if (z->ndim != 2 || labels->ndim != 1 || labels->shape[0] != z->shape[0])
+    return hebb_fail(HEBB_ERR_SHAPE, "%s: logits {N, C} and labels {N} "
+                     "expected, got %s and %s", who,
+                     hebb_shape_str(z->ndim, z->shape, b1, sizeof b1),
+                     hebb_shape_str(labels->ndim, labels->shape, b2, sizeof b2));
+  n = z->shape[0];
+  c = z->shape[1];
+  for (i = 0; i < n; i++) {
+    int64_t k = ((const int64_t *)hebb_first(labels))[i * labels->stride[0]];
+    if (k < base || k >= base + c)
+      return hebb_fail(HEBB_ERR_INDEX, "%s: label %lld at position %lld is "
+                       "outside %lld..%lld", who, (long long)k,
+                       (long long)(i + base), (long long)base,
+                       (long long)(base + c - 1));
+  }
+  return HEBB_OK;
+}
+
+static int64_t label(const xent *x, int64_t i) {
+  const hebb_tensor *l = x->labels;
+  return ((const int64_t *)hebb_first(l))[i * l->stride[0]] - x->base;
+}
+
+/* The row kernels in the logits' own precision (expf for f32, which is
+   what makes the fused loss cheaper than its five-op form).  lognorm:
+   log(sum_j exp(z_j)) of row z (c elements, stride s), shifted by the row's
+   maximum. */
+#define XENT_KERNELS(SUF, T, EXP, LOG)                                        \
+static T lognorm_##SUF(const T *z, int64_t c, int64_t s) {                    \
+  T m = -(T)HUGE_VAL, sum = 0;                                                \
+  int64_t j;                                                                  \
+  for (j = 0; j < c; j++) if (z[j * s] > m) m = z[j * s];                     \
+  if (isinf(m)) return m;                                                     \
+  for (j = 0; j < c; j++) sum += EXP(z[j * s] - m);                           \
+  return m + LOG(sum);                                                        \
+}                                                                             \
+                                                                              \
+static void loss_##SUF(int64_t lo, int64_t hi, void *ud) {                    \
+  const xent *x = ud;                                                         \
+  const T *z = (const T *)hebb_first(x->z);                                   \
+  T *out = (T *)hebb_first(x->out);                                           \
+  int64_t i, rs = x->z->stride[0], cs = x->z->stride[1];                      \
+  for (i = lo; i < hi; i++)                                                   \
+    out[i] = lognorm_##SUF(z + i * rs, x->z->shape[1], cs) -                  \
+             z[i * rs + label(x, i) * cs];                                    \
+}                                                                             \
+                                                                              \
+static void grad_##SUF(int64_t lo, int64_t hi, void *ud) {                    \
+  const xent *x = ud;                                                         \
+  const T *z = (const T *)hebb_first(x->z);                                   \
+  const T *g = (const T *)hebb_first(x->g);                                   \
+  T *out = (T *)hebb_first(x->out);                                           \
+  int64_t i, j, c = x->z->shape[1];                                           \
+  int64_t rs = x->z->stride[0], cs = x->z->stride[1], gs = x->g->stride[0];   \
+  for (i = lo; i < hi; i++) {                                                 \
+    const T *row = z + i * rs;                                                \
+    T lz = lognorm_##SUF(row, c, cs), gi = g[i * gs];                         \
+    T *o = out + i * c;                                                       \
+    for (j = 0; j < c; j++) o[j] = gi * EXP(row[j * cs] - lz);                \
+    o[label(x, i)] -= gi;                                                     \
+  }                                                                           \
+}
+
+XENT_KERNELS(f64, double, exp, log)
+XENT_KERNELS(f32, float, expf, logf)
+
+int hebb_cross_entropy(const hebb_tensor *z, const hebb_tensor *labels,
+                       int64_t base, hebb_tensor **out) {
+  xent x;
+  int64_t n = z->ndim > 0 ? z->shape[0] : 0;
+  if (check_args(z, labels, base, "cross_entropy") ||
+      hebb_prepare_out(out, z->dtype, 1, &n, "cross_entropy"))
+    return hebb_last_status();
+  if (!hebb_is_contiguous(*out))
+    return hebb_fail(HEBB_ERR_ARG, "cross_entropy: out must be contiguous");
+  x.z = z, x.labels = labels, x.g = NULL, x.out = *out, x.base = base;
+  hebb_bump_version(*out);
+  return hebb_parallel_for(n, 40 * z->shape[1],
+                           z->dtype == HEBB_F64 ? loss_f64 : loss_f32, &x);
+}
+
+int hebb_cross_entropy_grad(const hebb_tensor *z, const hebb_tensor *labels,
+                            int64_t base, const hebb_tensor *g,
+                            hebb_tensor **out) {
+  char b1[HEBB_SHAPEBUF];
+  xent x;
+  if (check_args(z, labels, base, "cross_entropy_grad")) return hebb_last_status();
+  if (g->ndim != 1 || g->shape[0] != z->shape[0] || g->dtype != z->dtype)
+    return hebb_fail(HEBB_ERR_SHAPE, "cross_entropy_grad: gradient {%lld} %s "
+                     "expected, got %s %s", (long long)z->shape[0],
+                     hebb_dtype_name(z->dtype),
+                     hebb_shape_str(g->ndim, g->shape, b1, sizeof b1),
+                     hebb_dtype_name(g->dtype));
+  if (hebb_prepare_out(out, z->dtype, 2, z->shape, "cross_entropy_grad"))
+    return hebb_last_status();
+  if (!hebb_is_contiguous(*out))
+    return hebb_fail(HEBB_ERR_ARG, "cross_entropy_grad: out must be contiguous");
+  x.z = z, x.labels = labels, x.g = g, x.out = *out, x.base = base;
+  hebb_bump_version(*out);
+  return hebb_parallel_for(z->shape[0], 40 * z->shape[1],
+                           z->dtype == HEBB_F64 ? grad_f64 : grad_f32, &x);
+}
