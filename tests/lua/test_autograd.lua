@@ -457,6 +457,26 @@ test("nondifferentiable_results_are_untracked", function()
   eq(T.zeros_like(x).requires_grad, false)
 end)
 
+test("gradients_do_not_depend_on_thread_count", function()
+  local hebb = require "hebb"
+  local gen = T.Generator(4)
+  local x, w = gen:randn({ 512, 300 }), gen:randn({ 300, 600 })   -- 92 M multiply-adds
+  local function grads()
+    local xl, wl = x:clone():requires_grad_(), w:clone():requires_grad_()
+    local y = (xl:matmul(wl)):tanh()
+    ;(y * y):sum():backward()
+    return xl.grad, wl.grad
+  end
+  local before = hebb.threads()
+  hebb.threads(1)
+  local a1, b1 = grads()
+  hebb.threads(2)
+  local a2, b2 = grads()
+  hebb.threads(before)
+  eq(T.equal(a1, a2), true, "d/dx at 1 and 2 threads")
+  eq(T.equal(b1, b2), true, "d/dw at 1 and 2 threads")
+end)
+
 test("tracking_is_freed_with_tensors", function()
   local C = require "hebb._autograd"
   collectgarbage(); collectgarbage()

@@ -42,6 +42,16 @@ check("doc_module", type(hebb.doc(T)) == "string" and hebb.doc(hebb):find("^hebb
 hebb.doc(check, "check(name, ok)\n\nmine")
 check("doc_set", hebb.doc(check) == "check(name, ok)\n\nmine")
 
+-- the learning modules (pure Lua over the C hook) work under stock lua5.4
+local autograd, nn = require "hebb.autograd", require "hebb.nn"
+local w = T.tensor({1.0, 2.0}):requires_grad_()
+;(w * w):sum():backward()
+check("autograd_backward", T.equal(w.grad, T.tensor({2.0, 4.0})))
+check("autograd_grad_of_grad", autograd.grad(function(x)
+  return autograd.grad(function(u) return (u ^ 3):sum() end, x):sum()
+end, T.tensor({1.0})):item() == 6)
+check("nn_linear", nn.Linear(3, 2)(T.ones(4, 3)).shape[1] == 4)
+
 -- OpenMP worker threads run, then the interpreter closes (the module must
 -- stay mapped: lua_close unloads C modules)
 hebb.threads(2)
