@@ -212,6 +212,16 @@ elif screen | sed -n '/^> ?T\.zeros$/,/^> print("doc-done")$/p' | grep -v '^>' |
 else
   fail repl-doc-text "?T.zeros printed nothing about zeros"
 fi
+# autograd at the prompt: a tracked sum auto-prints as a 0-d tensor, a
+# failed backward leaves the REPL usable, .grad reads back
+line 'gx = T.tensor({1.5, 2.5}):requires_grad_(); gy = (gx * gx):sum()'
+line 'gy:item()'
+check repl-autograd-value '^8\.5$'
+line 'T.ones(3):backward()'
+check repl-autograd-error 'does not require grad'
+line 'gy:backward()'
+line 'gx.grad:sum()'
+check repl-autograd-grad '^8\.0$'
 line ':time on'
 check repl-time-on '^timing is on$'
 line '1000 + 11'
