@@ -181,6 +181,14 @@ local function overwritten(name, t)
   C.untrack(t)
 end
 
+-- whether the result o is one of the arguments themselves
+local function returns_argument(a, n, o)
+  for i = 1, n do
+    if rawequal(a[i], o) then return true end
+  end
+  return false
+end
+
 -- Called by the C hook: recorder(name, n, arg1..argn, old, res1..resk).
 -- The argument table becomes the node's args (results cleared from it).
 local function record(name, n, ...)
@@ -203,6 +211,9 @@ local function record(name, n, ...)
   if not any then return unpack(a, n + 2, na) end
   if rule.scalar then scalars_to_tensors(a, n, na) end
   local o = a[n + 2]
+  if old == nil and na == n + 2 and returns_argument(a, n, o) then
+    return o          -- x:contiguous() of a contiguous x is x: nothing new
+  end
   if na == n + 2 and is_tensor(o) and not rule.multi then   -- the usual case
     a[n + 1], a[n + 2], a.n = nil, nil, n    -- a becomes the node's args
     local node = new_node(name, rule, a, n, inputs, o)

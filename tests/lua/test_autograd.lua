@@ -449,6 +449,17 @@ test("backward_errors", function()
   truthy(tostring(err):find("no derivative for 'cumsum'", 1, true), err)
 end)
 
+test("ops_returning_their_argument", function()
+  -- contiguous() of a contiguous tensor and astype() to its own dtype
+  -- return the tensor itself: nothing is recorded, a leaf stays a leaf
+  local w = T.tensor({ 1.0, 2.0 }):requires_grad_()
+  local c, d = w:contiguous(), w:astype("f64")
+  eq(rawequal(c, w) and rawequal(d, w), true)
+  eq(w.is_leaf, true)
+  ;(c * d):sum():backward()
+  eq(maxdiff(w.grad, T.tensor({ 2.0, 4.0 })), 0)
+end)
+
 test("nondifferentiable_results_are_untracked", function()
   local x = rn(4):requires_grad_()
   eq(T.gt(x, 0).requires_grad, false)
