@@ -172,12 +172,33 @@ local function scalars_to_tensors(a, n, na)
   end
 end
 
+-- ops whose result may share memory with their first argument
+local view_ops = { view = true, reshape = true, flatten = true, squeeze = true,
+  unsqueeze = true, narrow = true, select = true, transpose = true, t = true,
+  permute = true, expand = true, expand_as = true, diagonal = true,
+  split = true, chunk = true, getindex = true, contiguous = true }
+
+-- An in-place write into a view of a tracked tensor would change the base
+-- behind autograd's back (its record would not see the write): refused.
+local function check_not_view(name, t, r)
+  local nd = r.node
+  if not (nd and view_ops[nd.name] and nd.args) then return end
+  local base = nd.args[1]
+  if T.is_tensor(base) and T.shares_storage(t, base) then
+    error(string.format("autograd: '%s' would write in place into a view "
+      .. "('%s') of a tensor that requires grad, which autograd cannot "
+      .. "follow; clone() the view first, or write inside autograd.no_grad",
+      name, nd.name), 3)
+  end
+end
+
 -- an in-place op on arg 1 recorded without a rule (a random fill, say):
 -- the tensor now holds a constant
 local function overwritten(name, t)
   local r = record_of(t)
   if not r then return end
   if r.leaf then leaf_inplace_error(name) end
+  check_not_view(name, t, r)
   C.untrack(t)
 end
 
@@ -204,6 +225,7 @@ local function record(name, n, ...)
   if old ~= nil then            -- in place: arg 1 held the old value
     local prev = record_of(target)
     if prev and prev.leaf then leaf_inplace_error(name) end
+    if prev then check_not_view(name, target, prev) end
     if prev then track(old, prev) end
     a[1] = old
   end

@@ -407,6 +407,19 @@ test("inplace_on_leaf_is_an_error", function()
   A.no_grad(function() x:add_(1) end)   -- fine: an update
 end)
 
+test("inplace_through_a_view_is_refused", function()
+  local m = rn(3, 3):requires_grad_()
+  raises(function() m:t():add_(1) end, "'add_' would write in place into a view ('t')")
+  raises(function() m[1]:fill_(0) end, "'fill_' would write in place into a view ('getindex')")
+  local h = m * 2
+  raises(function() h:narrow(1, 1, 2):mul_(3) end, "into a view ('narrow')")
+  local c = h:narrow(1, 1, 2):clone()
+  c:mul_(3)                                  -- a copy is fine
+  c:sum():backward()
+  eq(maxdiff(m.grad, T.tensor({ { 6.0, 6, 6 }, { 6, 6, 6 }, { 0, 0, 0 } })), 0)
+  A.no_grad(function() m:t():add_(1) end)    -- an update, as optimizers do
+end)
+
 test("inplace_on_computed_tensor_is_recorded", function()
   local x = T.tensor({ 0.5, 1.0 }):requires_grad_()
   local h = x * 1
