@@ -9,6 +9,12 @@ if "$HEBB" examples/ising_demo.lua 32 2000 --check > "$out" 2>&1; then
 else
   echo "FAIL examples/ising_demo_matches_onsager:"; sed 's/^/    /' "$out"; exit 1
 fi
+# learning dynamics: Adam = covariant GD (L1), Langevin relaxation (L3)
+if "$HEBB" examples/learning_dynamics.lua --check > "$out" 2>&1; then
+  echo "PASS examples/learning_dynamics_L1_L3"
+else
+  echo "FAIL examples/learning_dynamics_L1_L3:"; sed 's/^/    /' "$out"; exit 1
+fi
 # Fashion-MNIST MLP 784-256-10 with Adam: >= 87% test accuracy in 5 epochs.
 # One thread: the bits are the same at any thread count (0.8868 either
 # way), and with another process on the second core a 2-thread run took

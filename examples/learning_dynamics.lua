@@ -1,0 +1,137 @@
+-- %% [markdown]
+-- # Learning dynamics as physics: Adam is covariant gradient descent
+--
+-- Guskov and Vanchurin (arXiv:2504.05279) write learning as motion in the
+-- space of trainable variables, dq = −γ g⁻¹ F, with a metric g built from
+-- exponential averages of the gradient.  Three experiments:
+--
+-- 1. Adam is the diagonal case: with τ₁ = 9, τ₂ = 999 (β = τ/(1+τ)) the
+--    covariant step reproduces optim.Adam step for step on Rosenbrock
+--    (REFERENCE_VALUES L1: ≤ 1e-12 over 5000 steps).
+-- 2. The metric sets the dynamics: gradient descent, Adam's diagonal metric
+--    and the full metric (M²)^½ on a rotated, ill-conditioned bowl.
+-- 3. Noise is temperature: Langevin descent on H = ½hq² relaxes at the
+--    rate −ln(1 − γh) to the stationary variance T/(h(1 − γh/2))
+--    (REFERENCE_VALUES L3), read off by hebb.metrics.
+--
+-- usage: hebb examples/learning_dynamics.lua [--check]
+-- With --check the script exits with status 1 if L1 or L3 is not met.
+
+-- %%
+local T = require "hebb.tensor"
+local optim = require "hebb.optim"
+local metrics = require "hebb.metrics"
+
+local check = false
+for _, a in ipairs(arg or {}) do if a == "--check" then check = true end end
+local failures = 0
+local function verdict(ok, what)
+  print(string.format("  %s: %s", what, ok and "ok" or "FAILED"))
+  if not ok then failures = failures + 1 end
+end
+
+-- an optimizer's trajectory: minimizes f(q) from q0 for n steps; the
+-- gradients come from autograd (the closure runs backward)
+local function trajectory(make_opt, f, q0, n)
+  local q = T.tensor(q0):requires_grad_()
+  local opt = make_opt(q)
+  local path = {}
+  for k = 1, n do
+    opt:step(function()
+      opt:zero_grad()
+      local loss = f(q)
+      loss:backward()
+      return loss
+    end)
+    path[k] = q:detach():clone()
+  end
+  return path, q
+end
+
+-- %% [markdown]
+-- ## 1. Adam is the diagonal special case (L1)
+
+-- %%
+local function rosenbrock(q)
+  local x, y = q[1], q[2]
+  return (1 - x) ^ 2 + 100 * (y - x * x) ^ 2
+end
+local adam = trajectory(function(q)
+  return optim.Adam({ q }, { lr = 0.01, betas = { 0.9, 0.999 }, eps = 1e-8 })
+end, rosenbrock, { -1.5, 2.0 }, 5000)
+local cgd = trajectory(function(q)
+  return optim.CovariantGD({ q }, { lr = 0.01, tau1 = 9, tau2 = 999, eps = 1e-8,
+                                    metric = "diag" })
+end, rosenbrock, { -1.5, 2.0 }, 5000)
+local dist = 0
+for k = 1, #adam do dist = math.max(dist, (adam[k] - cgd[k]):abs():max()) end
+print(string.format("1. Rosenbrock, 5000 steps: Adam ends at (%.6f, %.6f); "
+  .. "largest distance between the Adam and CGD trajectories %.2e",
+  adam[#adam][1], adam[#adam][2], dist))
+verdict(dist <= 1e-12, "L1 (<= 1e-12)")
+
+-- %% [markdown]
+-- ## 2. The metric sets the dynamics
+-- The bowl E = ½ qᵀHq with eigenvalues 100 and 1 along axes rotated by
+-- 45°, from q = (1, 0), which has components along both.  Gradient descent
+-- needs lr < 2/100 for the stiff direction and then crawls along the soft
+-- one (its error there shrinks by 1 − lr per step).  Adam's metric is
+-- diagonal in the coordinates q₁, q₂, which here are not the bowl's axes,
+-- so it cannot undo the conditioning.  The full metric (M²)^½ is built
+-- from the whole gradient covariance and is the same in any rotated frame.
+
+-- %%
+local c, s = math.cos(math.pi / 4), math.sin(math.pi / 4)
+local R = T.tensor({ { c, -s }, { s, c } })
+local H = R:matmul(T.tensor({ { 100.0, 0 }, { 0, 1.0 } })):matmul(R:t())
+local function bowl(q) return 0.5 * (q * H:matmul(q)):sum() end
+print("2. rotated bowl, eigenvalues 100 and 1, from (1, 0), 300 steps:")
+for _, case in ipairs({
+  { "gradient descent, lr 0.0099", function(q) return optim.SGD({ q }, { lr = 0.0099 }) end },
+  { "Adam (diag), lr 0.02", function(q) return optim.Adam({ q }, { lr = 0.02 }) end },
+  { "CGD full (M2)^1/2, lr 0.02", function(q)
+    return optim.CovariantGD({ q }, { lr = 0.02, metric = "full", power = 0.5 }) end },
+}) do
+  local path = trajectory(case[2], bowl, { 1.0, 0.0 }, 300)
+  local first = "never"
+  for k, p in ipairs(path) do
+    if bowl(p) < 1e-6 then first = tostring(k); break end
+  end
+  print(string.format("  %-30s E after 10 steps %.2e, after 300 %.2e; "
+    .. "E < 1e-6 from step %s", case[1], bowl(path[10]), bowl(path[300]), first))
+end
+
+-- %% [markdown]
+-- ## 3. Noise is temperature (L3)
+-- 10⁴ replicas of q in one tensor, H = ½hq² with h = 2, γ = 0.1, T = 0.05:
+-- SGLD's update q ← q − γhq + √(2γT) ξ is exactly L3's map.
+
+-- %%
+local h, gamma, temp, steps = 2.0, 0.1, 0.05, 400
+local q = T.ones(10000):requires_grad_()
+local lang = optim.Langevin({ q }, { lr = gamma, temperature = temp, seed = 1 })
+local mean_q, var_q = {}, {}
+for k = 1, steps do
+  lang:step(function()
+    lang:zero_grad()
+    local e = (q * q):sum() * (h / 2)
+    e:backward()
+    return e
+  end)
+  local d = q:detach()
+  mean_q[k] = d:mean()
+  var_q[k] = d:var()
+end
+local fit = metrics.learning(mean_q)
+local tail = 0
+for k = steps - 199, steps do tail = tail + var_q[k] end
+tail = tail / 200
+local rate_exact = -math.log(1 - gamma * h)
+local var_exact = temp / (h * (1 - gamma * h / 2))
+print(string.format("3. Langevin: decay rate of <q> %.4f ± %.4f (exact %.4f); "
+  .. "stationary variance %.6f (exact %.6f)", fit.rate, fit.rate_err,
+  rate_exact, tail, var_exact))
+verdict(math.abs(fit.rate / rate_exact - 1) < 0.02 and
+        math.abs(tail / var_exact - 1) < 0.02, "L3 (2%)")
+
+if check and failures > 0 then os.exit(1) end
