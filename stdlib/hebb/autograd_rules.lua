@@ -6,6 +6,12 @@
 return function(A, T)
   local def = A.defrule
   local is_tensor = T.is_tensor
+  -- {1, ..., x.ndim}: the dims of a full reduction
+  local function all_dims(x)
+    local d = {}
+    for i = 1, x.ndim do d[i] = i end
+    return d
+  end
   -- Complex tensors (hebb.autograd_complex): a gradient is dL/dx + i dL/dy
   -- and for holomorphic f, grad_z = g * conj(f'(z)) (PyTorch's convention),
   -- hence the cj below; cj of a real tensor or a number is itself.
@@ -206,11 +212,11 @@ return function(A, T)
     return 1
   end
   reduction("var", 2, function(g, x, _, dims, a)
-    local m = x:mean(dims or A.all_dims(x), { keepdim = true })
+    local m = x:mean(dims or all_dims(x), { keepdim = true })
     return g * 2 * (x - m) / (count(x, dims) - correction(a))
   end, { 1 })
   reduction("std", 2, function(g, x, y, dims, a)
-    local m = x:mean(dims or A.all_dims(x), { keepdim = true })
+    local m = x:mean(dims or all_dims(x), { keepdim = true })
     return g * (x - m) / ((count(x, dims) - correction(a)) * y)
   end, { 1, 0 })
   -- t:norm([p] [, dims] [, opts]): dims at position 3 when p is given
@@ -224,7 +230,7 @@ return function(A, T)
     if p == 1 then return g * T.sign(x) end
     if p == math.huge then
       local hit = T.eq(T.abs(x), out)
-      local n = hit:astype(x.dtype):sum(dims or A.all_dims(x), { keepdim = true })
+      local n = hit:astype(x.dtype):sum(dims or all_dims(x), { keepdim = true })
       return T.where(hit, g * T.sign(x), 0.0) / n
     end
     error("autograd: no derivative for norm with p = " .. tostring(p), 0)
@@ -247,7 +253,7 @@ return function(A, T)
       local dims, kd = red_dims(a, 2, x.ndim)
       local y = restore(outs[1], x, dims, kd)
       local hit = T.eq(x, y)
-      local n = hit:astype(x.dtype):sum(dims or A.all_dims(x), { keepdim = true })
+      local n = hit:astype(x.dtype):sum(dims or all_dims(x), { keepdim = true })
       return T.where(hit, restore(g, x, dims, kd), 0.0) / n
     end, { multi = true, saves = { 1 }, scalar = true })
   end
@@ -267,11 +273,6 @@ return function(A, T)
     return unb(g * cj(a[2]), a[1]), unb(g * cj(a[1]), a[2])
   end,
       { saves = { 1, 2 }, scalar = true })
-  A.all_dims = function(x)
-    local d = {}
-    for i = 1, x.ndim do d[i] = i end
-    return d
-  end
 
   -- Products -----------------------------------------------------------------
   local function bshape(s1, s2)   -- broadcast of two batch shapes
@@ -410,7 +411,6 @@ return function(A, T)
     if type(v) == "number" then return T.full({}, v, { dtype = g.dtype }) end
     return v
   end
-  A.at = at
   -- the index of index_select, shaped to scatter along dim into x
   local function spread(idx, dim, g)
     local shape = {}

@@ -345,6 +345,23 @@ test("every_op_has_a_rule", function()
   eq(table.concat(missing, " "), "", "ops without a rule")
 end)
 
+-- the learning modules document every public function (the REPL's ?name)
+test("docstrings", function()
+  local hebb = require "hebb"
+  local missing = {}
+  for _, m in ipairs({ "hebb.autograd", "hebb.nn", "hebb.optim", "hebb.data", "hebb.metrics" }) do
+    for k, v in pairs(require(m)) do
+      local mt = type(v) == "table" and getmetatable(v)
+      local callable = type(v) == "function" or (mt and mt.__call)
+      if callable and type(k) == "string" and k:sub(1, 1) ~= "_" and not hebb.doc(v) then
+        missing[#missing + 1] = m .. "." .. k
+      end
+    end
+  end
+  table.sort(missing)
+  eq(table.concat(missing, " "), "", "functions without docstring")
+end)
+
 -- random compositions: chains of unary ops, broadcasts and reductions
 test("gradcheck_random_compositions", function()
   local gen = T.Generator(11)
