@@ -36,7 +36,6 @@ M.rules = rules
 
 -- Rules ------------------------------------------------------------------
 
-local no_rule_mt = {}
 --- autograd.defrule(name, fn [, opts])
 -- Registers the backward rule of the op registered as `name` (a module
 -- function's name carries its module: "linalg.solve").  fn(g, args, out)
@@ -62,10 +61,12 @@ function M.nondiff(...)
   for _, name in ipairs({ ... }) do rules[name] = false end
 end
 
+-- an op without a rule records as usual and fails only at backward, so
+-- code that never differentiates through it is not affected
 local function missing_rule(name)
-  return setmetatable({ name = name, fn = function()
+  return { name = name, fn = function()
     error(string.format("autograd: no derivative for '%s'", name), 0)
-  end }, no_rule_mt)
+  end }
 end
 
 local function rule_of(name, inplace)
@@ -225,8 +226,10 @@ local function record(name, n, ...)
   if old ~= nil then            -- in place: arg 1 held the old value
     local prev = record_of(target)
     if prev and prev.leaf then leaf_inplace_error(name) end
-    if prev then check_not_view(name, target, prev) end
-    if prev then track(old, prev) end
+    if prev then
+      check_not_view(name, target, prev)
+      track(old, prev)         -- the copy carries the value's old record
+    end
     a[1] = old
   end
   local inputs, any = input_records(a, n)
