@@ -366,6 +366,40 @@ static int l_clone(lua_State *L) {
   return 1;
 }
 
+/* t:tobytes(): the elements, row-major, as a Lua string (native byte
+   order); a non-contiguous t is copied first */
+static int l_tobytes(lua_State *L) {
+  hebb_tensor *t = hebbL_check(L, 1);
+  hebb_tensor *c = hebb_contiguous(t);
+  if (!c) return hebbL_raise(L);
+  lua_pushlstring(L, hebb_first(c), (size_t)(hebb_numel(c) *
+                  hebb_dtype_size(c->dtype)));
+  hebb_release(c);
+  return 1;
+}
+
+/* T.frombytes(s, dtype, shape...): a new tensor holding the bytes of s */
+static int l_frombytes(lua_State *L) {
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
+  int dtype = hebbL_checkdtype(L, 2), next, ndim, i;
+  int64_t shape[HEBB_MAXDIM], n = 1;
+  hebb_tensor **box;
+  ndim = hebbL_checkshape(L, 3, shape, &next);
+  for (i = 0; i < ndim; i++) n *= shape[i];
+  if ((size_t)(n * hebb_dtype_size(dtype)) != len)
+    return luaL_error(L, "frombytes: %d bytes for %I %s elements (%I bytes "
+                      "expected)", (int)len, (lua_Integer)n,
+                      hebb_dtype_name(dtype),
+                      (lua_Integer)(n * hebb_dtype_size(dtype)));
+  box = hebbL_newbox(L);
+  *box = hebb_empty(dtype, ndim, shape);
+  if (!*box) return hebbL_raise(L);
+  if (len) memcpy(hebb_first(*box), s, len);
+  hebbL_account(L, *box);
+  return 1;
+}
+
 static int l_contiguous(lua_State *L) {
   hebb_tensor *t = hebbL_check(L, 1);
   if (hebb_is_contiguous(t)) { lua_settop(L, 1); return 1; }
@@ -540,6 +574,13 @@ static const hebb_lreg tensor_funcs[] = {
    "T.is_tensor(v)\n\nWhether v is a tensor."},
   {"clone", l_clone, HEBB_BOTH,
    "t:clone()\n\nA contiguous copy with its own memory."},
+  {"tobytes", l_tobytes, HEBB_BOTH,
+   "t:tobytes()\n\nThe elements in row-major order as a Lua string of raw "
+   "bytes (this machine's byte order); T.frombytes reads them back."},
+  {"frombytes", l_frombytes, HEBB_FN,
+   "T.frombytes(s, dtype, shape...)\n\nA new tensor of dtype and shape "
+   "holding the raw bytes of the string s (as t:tobytes() gives them); "
+   "their number must fit exactly."},
   {"contiguous", l_contiguous, HEBB_BOTH,
    "t:contiguous()\n\nt itself if contiguous, otherwise a contiguous copy."},
   {"astype", l_astype, HEBB_BOTH,

@@ -40,7 +40,7 @@ return function(A, T)
     "full_like", "empty_like", "rand_like", "randn_like", "bernoulli",
     "uniform_", "normal_", "bernoulli_", "fill_", "zeros", "ones", "full",
     "empty", "arange", "linspace", "eye", "randperm", "randint", "rand",
-    "randn", "equal", "allclose", "tensor")
+    "randn", "equal", "allclose", "tensor", "frombytes")
 
   -- Arithmetic -----------------------------------------------------------
   same("add", function(g, a) return unb(g, a[1]), unb(g, a[2]) end)("__add")

@@ -316,7 +316,7 @@ end
 test("every_op_has_a_rule", function()
   local utilities = {}   -- return Lua values or act on non-tensors only
   for name in ([[Generator backward detach free get get_rng_state is_contiguous
-      is_tensor item manual_seed numel requires_grad_ retain_grad set_printoptions
+      is_tensor item manual_seed numel requires_grad_ tobytes retain_grad set_printoptions
       set_rng_state shares_storage size stride totable fft.fftfreq fft.rfftfreq
       sparse.H sparse.astype sparse.conj sparse.diagonal sparse.eigsh sparse.eye
       sparse.free sparse.lattice sparse.nnz sparse.scale sparse.share
