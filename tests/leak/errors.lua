@@ -86,6 +86,11 @@ for _ = 1, 20 do
   local _ = u:sum() + sv:sum() + f:abs():sum() + L:matmul(x):sum()
   local _ = T.einsum("ij,kj->ik", x, x):sum()
 end
+-- raw bytes
+fails(function() return T.frombytes("abc", "f64", 1) end)
+fails(function() return T.frombytes("", "nope", 0) end)
+local _ = T.frombytes(T.randn(5, 3):t():tobytes(), "f64", 3, 5):sum()
+
 -- autograd: recorded work, backward, grad of grad, and its errors
 local A = require "hebb.autograd"
 for _ = 1, 5 do
