@@ -160,8 +160,6 @@ local function attach(name, rule, args, n, inputs, outs)
   local node = new_node(name, rule, args, n, inputs, outs[1])
   node.out = outs
   for k, o in ipairs(outs) do mark_output(node, o, k) end
-  local vs = node.versions
-  if vs and vs[0] then vs[0] = C.version(outs[1]) end
 end
 
 -- a tracked call left a Lua number where its rule wants a 0-d tensor
@@ -243,9 +241,8 @@ local function record(name, n, ...)
     a[n + 1], a[n + 2], a.n = nil, nil, n    -- a becomes the node's args
     local node = new_node(name, rule, a, n, inputs, o)
     local vs = node.versions
-    if vs and vs[0] then node.out = { o } end
+    if vs and vs[0] then node.out = { o } end    -- the rule reads it
     mark_output(node, o, 1)
-    if vs and vs[0] then vs[0] = C.version(o) end
     return o
   end
   local args = { n = n }
@@ -412,7 +409,10 @@ end
 local function conform(g, like, nd, pos)
   local kind = C.fit(g, like)
   if kind == 0 then return g end
-  if kind == 1 then return g:astype(like.dtype) end
+  if kind == 1 then    -- a real value's gradient is real (and its dtype)
+    if g.dtype == "c128" or g.dtype == "c64" then g = T.real(g) end
+    return g.dtype == like.dtype and g or g:astype(like.dtype)
+  end
   if kind == 3 then
     error(string.format("autograd: backward of '%s' gave a %s for argument %s",
       nd.name, type(g), pos), 0)
@@ -695,6 +695,15 @@ function M.Function(def)
 end
 
 -- Helpers for rules ------------------------------------------------------------
+
+-- for rules: conj(x) of a complex tensor, x itself otherwise (a real
+-- tensor or a number): grad_z = g * conj(f'(z)) for holomorphic f
+function M._cj(x)
+  if is_tensor(x) and (x.dtype == "c128" or x.dtype == "c64") then
+    return T.conj(x)
+  end
+  return x
+end
 
 --- autograd.unbroadcast(g, arg)
 -- g summed down to the shape of arg (the operand of a broadcasting op):

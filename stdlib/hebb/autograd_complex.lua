@@ -6,25 +6,16 @@
 -- derivative dL/d(conj z)), so gradient descent z -= lr * grad works as for
 -- two real numbers.  A holomorphic f passes grad_z = g * conj(f'(z)); in
 -- general grad_z = conj(g) * df/d(conj z) + g * conj(df/dz).  A real input
--- of an op with a complex result gets the real part of that (e.g.
--- T.real(...)): hebb.autograd_rules takes care of it for the elementwise
--- and product rules.
+-- of an op with a complex result gets the real part of that: the engine
+-- (autograd.lua, conform) takes it for every rule.
 return function(A, T)
   local def = A.defrule
   local is_tensor = T.is_tensor
   local complex = { c128 = true, c64 = true }
 
-  -- g summed to x's shape, its real part when x is real (nil: x a number)
-  local function fit(g, x)
-    if not is_tensor(x) then return nil end
-    g = A.unbroadcast(g, x)
-    if complex[g.dtype] and not complex[x.dtype] then return T.real(g) end
-    return g
-  end
-  local function cj(x)
-    if complex[x.dtype] then return T.conj(x) end
-    return x
-  end
+  -- g summed to x's shape (nil: x a number); the engine makes a real
+  -- operand's gradient real
+  local fit, cj = A.unbroadcast, A._cj
 
   -- z = re + i im: dL/dre = Re g, dL/dim = Im g
   def("complex", function(g, a)

@@ -10,13 +10,9 @@
 return function(A, T)
   local def = A.defrule
   local is_tensor = T.is_tensor
-  local complex = { c128 = true, c64 = true }
   local LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
-  local function cj(x)
-    if complex[x.dtype] then return T.conj(x) end
-    return x
-  end
+  local cj = A._cj
 
   -- a supply of letters that none of `used` (a set) holds
   local function fresh_letters(used)
@@ -97,7 +93,6 @@ return function(A, T)
         if #out == 0 then r = r * g end
       end
       r = r:reshape(shape):expand(x.shape)
-      if complex[r.dtype] and not complex[x.dtype] then r = T.real(r) end
       grads[k] = r
     end
     return grads

@@ -13,12 +13,7 @@
 return function(A, T)
   local F = require "hebb.fft"
   local def = A.defrule
-  local complex = { c128 = true, c64 = true }
 
-  local function fit(g, x)
-    if complex[g.dtype] and not complex[x.dtype] then return T.real(g) end
-    return g
-  end
   local function pos_dim(d, x)
     if d == nil then return x.ndim end
     return d < 0 and x.ndim + 1 + d or d
@@ -44,20 +39,20 @@ return function(A, T)
   def("fft.fft", function(g, a)
     local x = a[1]
     local d = pos_dim(a[2], x)
-    return fit(F.ifft(g, d) * x.shape[d], x)
+    return F.ifft(g, d) * x.shape[d]
   end)
   def("fft.ifft", function(g, a)
     local x = a[1]
     local d = pos_dim(a[2], x)
-    return fit(F.fft(g, d) / x.shape[d], x)
+    return F.fft(g, d) / x.shape[d]
   end)
   def("fft.fftn", function(g, a)
     local x = a[1]
-    return fit(F.ifftn(g, a[2]) * total(x, a[2]), x)
+    return F.ifftn(g, a[2]) * total(x, a[2])
   end)
   def("fft.ifftn", function(g, a)
     local x = a[1]
-    return fit(F.fftn(g, a[2]) / total(x, a[2]), x)
+    return F.fftn(g, a[2]) / total(x, a[2])
   end)
   def("fft.rfft", function(g, a)
     local x = a[1]
@@ -78,7 +73,7 @@ return function(A, T)
     for i = 1, X.ndim do shape[i] = 1 end
     shape[d] = h
     local gX = F.rfft(g, d) * (w:reshape(shape) / n)
-    return fit(resize(gX, d, X.shape[d]), X)
+    return resize(gX, d, X.shape[d])
   end)
   def("fft.fftshift", function(g, a) return F.ifftshift(g, a[2]) end)
   def("fft.ifftshift", function(g, a) return F.fftshift(g, a[2]) end)

@@ -17,11 +17,6 @@ return function(A, T)
     if complex[x.dtype] then x = T.conj(x) end
     return x
   end
-  -- a gradient for x: its real part when x is real
-  local function fit(g, x)
-    if complex[g.dtype] and not complex[x.dtype] then return T.real(g) end
-    return g
-  end
   local function eye(n, like) return T.eye(n, { dtype = like.dtype }) end
   -- v {..., n} -> the diagonal matrices {..., n, n}
   local function diag_embed(v)
@@ -51,9 +46,9 @@ return function(A, T)
     local g2 = vec and g:unsqueeze(-1) or g
     local gB = L.solve(H(Am), g2)
     local gA = -gB:matmul(H(x2))
-    gB = unb(fit(gB, B2), B2)
+    gB = unb(gB, B2)
     if vec then gB = gB:reshape(B.shape) end
-    return fit(unb(gA, Am), Am), gB
+    return unb(gA, Am), gB
   end, { saves = { 1, 0 } })
 
   -- Y = A^-1: gA = -Y^H G Y^H
@@ -66,7 +61,7 @@ return function(A, T)
   def("linalg.det", function(g, a, d)
     local Am = a[1]
     local c = complex[d.dtype] and T.conj(d) or d
-    return fit(lift(g * c) * H(L.inv(Am)), Am)
+    return lift(g * c) * H(L.inv(Am))
   end, { saves = { 1, 0 }, scalar = true })
 
   -- sign, log|det A|: d log|det A| = Re tr(A^-1 dA) gives g A^-H; the sign
@@ -195,7 +190,7 @@ return function(A, T)
       local D = diag_embed(gw):astype(V.dtype)
       inner = inner and inner + D or D
     end
-    return fit(L.solve(H(V), inner:matmul(H(V))), Am)
+    return L.solve(H(V), inner:matmul(H(V)))
   end
   def("linalg.eig", function(gs, a, outs)
     if gs[1] == nil and gs[2] == nil then return nil end

@@ -14,18 +14,9 @@ return function(A, T)
   end
   -- Complex tensors (hebb.autograd_complex): a gradient is dL/dx + i dL/dy
   -- and for holomorphic f, grad_z = g * conj(f'(z)) (PyTorch's convention),
-  -- hence the cj below; cj of a real tensor or a number is itself.
+  -- hence cj; a real operand's gradient is made real by the engine.
   local complex = { c128 = true, c64 = true }
-  local function cj(x)
-    if is_tensor(x) and complex[x.dtype] then return T.conj(x) end
-    return x
-  end
-  -- g summed to the shape of operand x; its real part when x is real
-  local function unb(g, x)
-    local r = A.unbroadcast(g, x)
-    if r and complex[r.dtype] and not complex[x.dtype] then r = T.real(r) end
-    return r
-  end
+  local cj, unb = A._cj, A.unbroadcast
 
   local function same(name, f, opts)
     def(name, f, opts)
@@ -148,7 +139,7 @@ return function(A, T)
   unary("reciprocal", function(g, _, y) return -g * y * y end, { 0 })
   def("clone", function(g) return g end)
   def("contiguous", function(g) return g end)
-  def("astype", function(g, a) return unb(g, a[1]):astype(a[1].dtype) end)
+  def("astype", function(g) return g end)   -- the engine converts it back
   A.rules.to = A.rules.astype
   def("copy_", function(g, a) return nil, unb(g, a[2]) end)
 

@@ -19,24 +19,18 @@ return function(A, T)
   local is_tensor = T.is_tensor
   local complex = { c128 = true, c64 = true }
 
-  -- g, made real when x is real (nil: x not a tensor)
-  local function fit(g, x)
-    if not is_tensor(x) then return nil end
-    if complex[g.dtype] and not complex[x.dtype] then return T.real(g) end
-    return g
-  end
 
   -- per-entry gradient of a values tensor: one number per (r_k, c_k)
   -- entry, summed to one number when vals was a single 0-d value
   local function fold(ge, vals)
     if vals.ndim == 0 then ge = ge:sum(1) end
-    return fit(ge, vals)
+    return ge
   end
 
   A.defrule("sparse.matmul", function(g, a, _, need)
     local S, x, vals = a[1], a[2], a[4]
     local gx, gv
-    if need == nil or need[2] then gx = fit(S:H():matmul(g), x) end
+    if (need == nil or need[2]) and is_tensor(x) then gx = S:H():matmul(g) end
     if vals ~= nil and (need == nil or need[4]) then
       local rows, cols = S:source()
       local xc = x:index_select(1, cols)
