@@ -49,23 +49,11 @@
 ** cref.flags            the compiler flags it was built with (BENCH_FLAGS)
 */
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <time.h>
 
-#include <cblas.h>
-#include <omp.h>
-
-#include "lua.h"
-#include "lauxlib.h"
-
-#ifndef BENCH_FLAGS
-#define BENCH_FLAGS "?"
-#endif
+#define BENCH_MODULE "cref"
+#include "bench.h"
 
 #define NACC 16
-#define MAXT 64
 
 static int64_t n, m;
 static float *fa, *fb, *fc, *fo, *x32, *ma, *mb, *mc;
@@ -87,22 +75,6 @@ void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a,
              const int *lda, double *w, double *work, const int *lwork,
              int *iwork, const int *liwork, int *info, size_t ljobz,
              size_t luplo);
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* 2 MiB aligned, advised for huge pages, every page faulted in */
-static void *big_alloc(lua_State *L, size_t nbytes) {
-  void *p = NULL;
-  if (posix_memalign(&p, (size_t)2 << 20, nbytes) != 0)
-    luaL_error(L, "cref: out of memory (%d MiB)", (int)(nbytes >> 20));
-  madvise(p, nbytes, MADV_HUGEPAGE);
-  memset(p, 0, nbytes);
-  return p;
-}
 
 /* values in [0, 1) from a 64-bit LCG: no denormals, no special values */
 static void fill(float *x, int64_t k, uint64_t seed) {
@@ -161,11 +133,6 @@ static int checkthreads(lua_State *L) {
   luaL_argcheck(L, t >= 1 && t <= MAXT, 1, "threads must be 1..64");
   if (!fa) luaL_error(L, "cref: call cref.setup(n, m) first");
   return (int)t;
-}
-
-static int l_now(lua_State *L) {
-  lua_pushnumber(L, now());
-  return 1;
 }
 
 static int l_setup(lua_State *L) {
@@ -240,19 +207,17 @@ static int l_sum_f32(lua_State *L) {
    it single-threaded, tiling products over its own threads; the reference
    is OpenBLAS's own threading at t threads.  In the OpenMP build setting
    OpenBLAS's count also sets the caller's OpenMP default, so both are put
-   back afterwards. */
+   back afterwards (threads_restore). */
 static int l_sgemm(lua_State *L) {
-  int t = checkthreads(L), prev = openblas_get_num_threads();
-  int icv = omp_get_max_threads(), used;
+  int t = checkthreads(L), used;
+  Threads prev = threads_set(t);
   double t0, dt;
-  openblas_set_num_threads(t);
   used = openblas_get_num_threads();
   t0 = now();
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)m,
               (int)m, 1.0f, ma, (int)m, mb, (int)m, 0.0f, mc, (int)m);
   dt = now() - t0;
-  openblas_set_num_threads(prev);
-  omp_set_num_threads(icv);
+  threads_restore(prev);
   lua_pushnumber(L, dt);
   lua_pushinteger(L, used);
   return 2;
@@ -371,11 +336,11 @@ static int l_lapack_setup(lua_State *L) {
 /* one LAPACK pass at one OpenBLAS thread, the count put back after (see
    l_sgemm) */
 static int lapack_pass(lua_State *L, int svd) {
-  int prev = openblas_get_num_threads(), icv = omp_get_max_threads(), info;
-  int n = la_n;
+  int info, n = la_n;
+  Threads prev;
   double t0, dt;
   if (!la_a) return luaL_error(L, "cref: call cref.lapack_setup first");
-  openblas_set_num_threads(1);
+  prev = threads_set(1);
   t0 = now();
   memcpy(la_in, svd ? la_a : la_s, (size_t)n * n * sizeof *la_in);
   if (svd)
@@ -385,8 +350,7 @@ static int lapack_pass(lua_State *L, int svd) {
     dsyevd_("V", "U", &n, la_in, &n, la_w, la_work, &la_lwork_eig, la_iwork,
             &la_liwork_eig, &info, 1, 1);
   dt = now() - t0;
-  openblas_set_num_threads(prev);
-  omp_set_num_threads(icv);
+  threads_restore(prev);
   if (info != 0) return luaL_error(L, "cref: LAPACK info %d", info);
   lua_pushnumber(L, dt);
   return 1;

@@ -47,32 +47,12 @@ end
 -- --- the report ----------------------------------------------------------
 
 local function report(results_file, md_file)
-  -- as bench/report.lua: a number keeps its best (smallest) value over the
-  -- rounds, a text its first
-  local R = {}
-  for line in io.lines(results_file) do
-    local k, v = line:match("^(%S+)%s+(.-)%s*$")
-    if k and (k:match("^hebb%.mlp") or k:match("^c%.mlp") or k:match("^torch%.mlp")) then
-      local old, x = R[k], tonumber(v)
-      if old == nil then R[k] = v
-      elseif x and tonumber(old) then R[k] = tostring(math.min(x, tonumber(old))) end
-    end
-  end
-  local missing, seen = {}, {}
-  local function num(key)
-    local v = tonumber(R[key])
-    if not v and not seen[key] then
-      seen[key] = true
-      missing[#missing + 1] = key
-    end
-    return v
-  end
-  local function fmt(v, unit)
-    if not v then return "—" end
-    local x = unit == "s" and v or v * 1e3
-    unit = unit or "ms"
-    return string.format(x < 10 and "%.2f %s" or x < 100 and "%.1f %s" or "%.0f %s", x, unit)
-  end
+  -- bench/report.lua's reading of the results (best of the rounds)
+  package.path = "bench/?.lua;" .. package.path
+  local rep = require "report"
+  local R = rep.read(results_file)
+  local num, missing = rep.tracker(R)
+  local function fmt(v, unit) return rep.fmt(v, unit or "ms") end
   local function ratio(h, r, goal)
     if not (h and r) then return "—" end
     local x = h / r

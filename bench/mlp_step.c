@@ -52,24 +52,14 @@
 */
 #include <math.h>
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <time.h>
 
-#include "lua.h"
-#include "lauxlib.h"
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int l_now(lua_State *L) {
-  lua_pushnumber(L, now());
-  return 1;
-}
+#ifdef MLP_CLOCK_ONLY
+#define BENCH_CLOCK_ONLY
+#define BENCH_MODULE "mlp_clock"
+#else
+#define BENCH_MODULE "mlp_step"
+#endif
+#include "bench.h"
 
 #ifdef MLP_CLOCK_ONLY
 
@@ -83,18 +73,10 @@ int luaopen_mlp_clock(lua_State *L) {
 
 #else
 
-#include <cblas.h>
-#include <omp.h>
-
-#ifndef BENCH_FLAGS
-#define BENCH_FLAGS "?"
-#endif
-
 #define D 784       /* inputs */
 #define H 256       /* hidden units */
 #define C 10        /* classes */
 #define B 64        /* batch */
-#define MAXT 64
 
 /* offsets of the four parameters in the one buffer, torch's order */
 #define OFF_W1 0
@@ -113,16 +95,6 @@ static float *ex;                          /* the epoch's samples, n x D */
 static int32_t *ey;
 static int64_t en;
 static int64_t nstep;                      /* Adam's step count */
-
-/* 2 MiB aligned, advised for huge pages, every page faulted in */
-static void *big_alloc(lua_State *L, size_t nbytes) {
-  void *p = NULL;
-  if (posix_memalign(&p, (size_t)2 << 20, nbytes) != 0)
-    luaL_error(L, "mlp_step: out of memory (%d MiB)", (int)(nbytes >> 20));
-  madvise(p, nbytes, MADV_HUGEPAGE);
-  memset(p, 0, nbytes);
-  return p;
-}
 
 /* --- the shared generator (see the header) ------------------------------- */
 
@@ -251,22 +223,6 @@ static int checkthreads(lua_State *L) {
   luaL_argcheck(L, t >= 1 && t <= MAXT, 1, "threads must be 1..64");
   if (!param) luaL_error(L, "mlp_step: call mlp.setup() first");
   return (int)t;
-}
-
-/* OpenBLAS at t threads for a timed block, the previous counts put back
-   after it (in the OpenMP build setting OpenBLAS's count also sets the
-   caller's OpenMP default; see bench/cref.c) */
-typedef struct { int blas, icv; } Threads;
-
-static Threads threads_set(int t) {
-  Threads prev = { openblas_get_num_threads(), omp_get_max_threads() };
-  openblas_set_num_threads(t);
-  return prev;
-}
-
-static void threads_restore(Threads prev) {
-  openblas_set_num_threads(prev.blas);
-  omp_set_num_threads(prev.icv);
 }
 
 static int l_setup(lua_State *L) {

@@ -3,42 +3,58 @@
 -- usage: build/hebb bench/report.lua RESULTS OUT.md
 -- Plain Lua (runs under lua5.4 too).  Exits 1 if a result is missing, that
 -- is if a benchmark failed to run; an unmet goal is reported, not failed.
-local results_file, md_file = arg[1], arg[2]
+-- bench/mlp_hebb.lua reads the same results with the helpers below:
+-- `require "report"` (bench/ on package.path) returns them and stops there.
+local M = {}
 
 -- Each side ran several rounds: a time keeps its best (smallest) value; a
 -- text keeps its first value, unless a later round reports a problem ("NO").
-local R = {}
-for line in io.lines(results_file) do
-  local k, v = line:match("^(%S+)%s+(.-)%s*$")
-  if k then
-    local old, x = R[k], tonumber(v)
-    if old == nil then R[k] = v
-    elseif x and tonumber(old) then R[k] = tostring(math.min(x, tonumber(old)))
-    elseif v:match("^NO") then R[k] = v end
+function M.read(results_file)
+  local R = {}
+  for line in io.lines(results_file) do
+    local k, v = line:match("^(%S+)%s+(.-)%s*$")
+    if k then
+      local old, x = R[k], tonumber(v)
+      if old == nil then R[k] = v
+      elseif x and tonumber(old) then R[k] = tostring(math.min(x, tonumber(old)))
+      elseif v:match("^NO") then R[k] = v end
+    end
   end
+  return R
 end
 
-local missing, seen = {}, {}
-local function num(key)
-  local v = tonumber(R[key])
-  if not v and not seen[key] then
-    seen[key] = true
-    missing[#missing + 1] = key
+-- num(key): R[key] as a number; the keys without one are listed in missing
+function M.tracker(R)
+  local missing, seen = {}, {}
+  local function num(key)
+    local v = tonumber(R[key])
+    if not v and not seen[key] then
+      seen[key] = true
+      missing[#missing + 1] = key
+    end
+    return v
   end
-  return v
+  return num, missing
 end
 
-local T = math.tointeger(tonumber(R["hebb.threads"])) or 2
-local n = tonumber(R["env.n"]) or 1e7
-local N = (string.format("%.3g", n):gsub("e%+0*", "e"))
-
-local units = { ns = 1e9, ms = 1e3 }
-local function fmt(v, unit)
+local units = { ns = 1e9, ms = 1e3, s = 1 }
+function M.fmt(v, unit)
   if not v then return "—" end
   local x = v * units[unit]
   return string.format(x < 10 and "%.2f %s" or x < 100 and "%.1f %s" or "%.0f %s",
                        x, unit)
 end
+
+if ... == "report" then return M end
+
+local results_file, md_file = arg[1], arg[2]
+local R = M.read(results_file)
+local num, missing = M.tracker(R)
+local fmt = M.fmt
+
+local T = math.tointeger(tonumber(R["hebb.threads"])) or 2
+local n = tonumber(R["env.n"]) or 1e7
+local N = (string.format("%.3g", n):gsub("e%+0*", "e"))
 
 -- One row per comparison.  ref is the time the goal is measured against.
 local function row(name, threads, unit, goal, hebb, ref, ref_label, np, tc)

@@ -334,6 +334,10 @@ struct hebb_sparse {
   double *val;       /* nnz (f64), or nnz (re, im) pairs (c128) */
   int dtype;         /* HEBB_F64 or HEBB_C128 */
 };
+/* doubles per stored value: 2 for c128 (re, im), 1 for f64 */
+static inline int hebb_sparse_width(int dtype) {
+  return dtype == HEBB_C128 ? 2 : 1;
+}
 /* y = s x for contiguous x (ncols) and y (nrows) of s's dtype (c128:
    (re, im) pairs); no checks */
 int hebb_sparse_spmv(const hebb_sparse *s, const double *x, double *y);

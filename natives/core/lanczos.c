@@ -282,8 +282,7 @@ static int check_symmetric(const hebb_sparse *s) {
   d = hebb_sparse_add(s, t, 1, -1);
   hebb_sparse_release(t);
   if (!d) return hebb_last_status();
-  for (p = 0; p < s->nnz; p++)
-    if (magnitude(s, p) > big) big = magnitude(s, p);
+  for (p = 0; p < s->nnz; p++) big = fmax(big, magnitude(s, p));
   for (i = 0; i < d->nrows; i++)
     for (p = d->rowptr[i]; p < d->rowptr[i + 1]; p++)
       if (magnitude(d, p) > 1e-12 * big) {

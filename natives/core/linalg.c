@@ -182,7 +182,8 @@ int la_run(la_job *j) {
     return hebb_fail(HEBB_ERR_NOMEM, "%s: out of memory", j->who);
   /* LAPACK runs single-threaded (see hebb_set_num_threads in parallel.c);
      batches spread over hebb's threads */
-  st = hebb_parallel_for(j->count, j->cost > 0 ? j->cost : 1, run_range, j);
+  st = hebb_parallel_for(j->count, (j->cost > 0 ? j->cost : 1) *
+                         (j->cplx ? 4 : 1), run_range, j);
   if (st != HEBB_OK) return st;
   for (k = 0; k < j->count; k++)
     if (j->res[k].info != 0) {

@@ -47,7 +47,8 @@ struct la_job {
   int cplx;                /* 1: complex routines (c, z), dtype their real
                               part */
   int64_t count;           /* matrices in the batch */
-  int64_t cost;            /* flops per matrix */
+  int64_t cost;            /* flops per matrix, in elements of the job's
+                              dtype (la_run counts a complex one as 4) */
   size_t wbytes;
   char *x[LA_MAXOPS];      /* operand k of matrix i at x + i*step */
   int64_t step[LA_MAXOPS]; /* bytes */

@@ -5,7 +5,6 @@
 ** through the same code (the c and z routines, see each for why no
 ** conjugation is needed).
 */
-#include <complex.h>
 #include <string.h>
 
 #include "linalg.h"
@@ -55,7 +54,7 @@ int hebb_linalg_cholesky(const hebb_tensor *a, hebb_tensor **out) {
   if ((st = la_batch(a, 1, who, &dt, &n, &n, &j))) return st;
   if (!(t = la_load(a, dt, a->ndim - 2, a->shape, 0)))
     return hebb_last_status();
-  j.cost = (int64_t)n * n * n / 3 * (j.cplx ? 4 : 1) + 1;
+  j.cost = (int64_t)n * n * n / 3 + 1;
   j.fn = k_chol;
   la_operand(&j, 0, t);
   if ((st = run(&j, not_posdef, "potrf"))) return la_drop(st, 1, &t);
@@ -115,7 +114,7 @@ int hebb_linalg_qr(const hebb_tensor *a, hebb_tensor **q, hebb_tensor **r) {
   if ((st = la_batch(a, 0, who, &dt, &m, &n, &j))) return st;
   kk = m < n ? m : n;
   j.k = kk;
-  j.cost = (int64_t)4 * m * n * kk * (j.cplx ? 4 : 1) + 1;
+  j.cost = (int64_t)4 * m * n * kk + 1;
   j.fn = k_qr;
   qr_query(&j);
   t[0] = la_load(a, dt, nb, a->shape, 1);
@@ -161,28 +160,14 @@ static void eigh_query(la_job *j) {
               (size_t)j->liwork * sizeof(int);
 }
 
-/* dst (n x n, row-major) from the column-major src, conjugated if asked;
-   p: 1 double, 0 float complex */
-static void cm_to_rm_c(int p, const void *src, int n, void *dst, int cj) {
-  int i, c;
-  if (p) {
-    const double _Complex *z = src;
-    double _Complex *d = dst;
-    for (i = 0; i < n; i++)
-      for (c = 0; c < n; c++) {
-        double _Complex x = z[i + (int64_t)c * n];
-        d[(int64_t)i * n + c] = cj ? conj(x) : x;
-      }
-  }
-  else {
-    const float _Complex *z = src;
-    float _Complex *d = dst;
-    for (i = 0; i < n; i++)
-      for (c = 0; c < n; c++) {
-        float _Complex x = z[i + (int64_t)c * n];
-        d[(int64_t)i * n + c] = cj ? conjf(x) : x;
-      }
-  }
+/* negates the imaginary parts of the n complex elements at a (dtype: the
+   real part's) */
+static void conj_inplace(int dtype, void *a, int64_t n) {
+  int64_t i;
+  if (dtype == HEBB_F64)
+    for (i = 0; i < n; i++) ((double *)a)[2 * i + 1] *= -1;
+  else
+    for (i = 0; i < n; i++) ((float *)a)[2 * i + 1] *= -1;
 }
 
 /* Complex Hermitian A: the row-major buffer read column-major is
@@ -200,7 +185,10 @@ static void k_heevd(const la_job *j, int64_t k, void *work, la_res *r) {
                     &j->lwork, rwork, &j->lrwork, iwork, &j->liwork, &info,
                     1, 1);
   r->info = info;
-  if (info == 0 && jobz == 'V') cm_to_rm_c(j->p, a, n, la_mat(j, 2, k), 1);
+  if (info == 0 && jobz == 'V') {
+    la_cm_to_rm(la_tdtype(j), a, n, n, n, la_mat(j, 2, k));
+    conj_inplace(j->dtype, la_mat(j, 2, k), (int64_t)n * n);
+  }
 }
 
 static void heevd_query(la_job *j) {
@@ -217,34 +205,6 @@ static void heevd_query(la_job *j) {
               (size_t)j->liwork * sizeof(int);
 }
 
-static int eigh_complex(const hebb_tensor *a, hebb_tensor ***outs) {
-  const char *who = "linalg.eigh";
-  hebb_tensor *t[3] = {NULL, NULL, NULL};
-  int dt = a->dtype == HEBB_C64 ? HEBB_F32 : HEBB_F64, n, nb = a->ndim - 2;
-  int st, vecs = outs[1] != NULL;
-  la_job j;
-  if ((st = la_matrices(a, 1, who, &n, &n)) ||
-      (st = la_begin(&j, who, dt, hebb_shape_numel(nb, a->shape))))
-    return st;
-  j.cplx = 1;
-  j.n = n;
-  j.opt = vecs ? 'V' : 'N';
-  j.cost = (int64_t)(vecs ? 36 : 16) * n * n * n / 3 + 1;
-  j.fn = k_heevd;
-  heevd_query(&j);
-  t[0] = la_load(a, a->dtype, nb, a->shape, 0);
-  t[1] = t[0] ? la_new(dt, nb, a->shape, n, -1) : NULL;
-  t[2] = t[1] && vecs ? la_new(a->dtype, nb, a->shape, n, n) : NULL;
-  if (!t[1] || (vecs && !t[2])) return la_drop(hebb_last_status(), 3, t);
-  la_operand(&j, 0, t[0]);
-  la_operand(&j, 1, t[1]);
-  if (vecs) la_operand(&j, 2, t[2]);
-  st = run(&j, la_not_converged, "heevd");
-  la_drop(0, 1, &t[0]);
-  if (st != HEBB_OK) return la_drop(st, 3, t);
-  return la_deliver(vecs ? 2 : 1, outs, t + 1, who);
-}
-
 int hebb_linalg_eigh(const hebb_tensor *a, hebb_tensor **w, hebb_tensor **v) {
   const char *who = "linalg.eigh";
   hebb_tensor *t[3] = {NULL, NULL, NULL}, **outs[2];
@@ -252,20 +212,21 @@ int hebb_linalg_eigh(const hebb_tensor *a, hebb_tensor **w, hebb_tensor **v) {
   la_job j;
   outs[0] = w;
   outs[1] = v;
-  if (hebb_is_complex(a->dtype)) return eigh_complex(a, outs);
   if ((st = la_batch(a, 1, who, &dt, &n, &n, &j))) return st;
   j.opt = v ? 'V' : 'N';
   j.cost = (int64_t)(v ? 9 : 4) * n * n * n / 3 + 1;
-  j.fn = k_eigh;
-  eigh_query(&j);
+  j.fn = j.cplx ? k_heevd : k_eigh;
+  if (j.cplx) heevd_query(&j);
+  else eigh_query(&j);
   t[0] = la_load(a, dt, nb, a->shape, 0);
-  t[1] = t[0] ? la_new(dt, nb, a->shape, n, -1) : NULL;
+  /* the eigenvalues are real (j.dtype is dt's real part) */
+  t[1] = t[0] ? la_new(j.dtype, nb, a->shape, n, -1) : NULL;
   t[2] = t[1] && v ? la_new(dt, nb, a->shape, n, n) : NULL;
   if (!t[1] || (v && !t[2])) return la_drop(hebb_last_status(), 3, t);
   la_operand(&j, 0, t[0]);
   la_operand(&j, 1, t[1]);
   if (v) la_operand(&j, 2, t[2]);
-  st = run(&j, la_not_converged, "syevd");
+  st = run(&j, la_not_converged, j.cplx ? "heevd" : "syevd");
   la_drop(0, 1, &t[0]);
   if (st != HEBB_OK) return la_drop(st, 3, t);
   return la_deliver(v ? 2 : 1, outs, t + 1, who);
@@ -285,7 +246,8 @@ static void k_geev(const la_job *j, int64_t k, void *work, la_res *r) {
   j->B->geev[j->p]("N", &jobvr, &n, la_mat(j, 0, k), &lda, la_mat(j, 1, k),
                    NULL, &one, vr, &lda, work, &j->lwork, rwork, &info, 1, 1);
   r->info = info;
-  if (info == 0 && jobvr == 'V') cm_to_rm_c(j->p, vr, n, la_mat(j, 2, k), 0);
+  if (info == 0 && jobvr == 'V')
+    la_cm_to_rm(la_tdtype(j), vr, n, n, n, la_mat(j, 2, k));
 }
 
 static void geev_query(la_job *j) {
@@ -307,17 +269,15 @@ int hebb_linalg_eig(const hebb_tensor *a, hebb_tensor **w, hebb_tensor **v) {
   la_job j;
   outs[0] = w;
   outs[1] = v;
-  if (hebb_is_complex(a->dtype))
-    dt = a->dtype == HEBB_C64 ? HEBB_F32 : HEBB_F64;
-  else if ((st = la_dtype(a, who, &dt))) return st;
+  if ((st = la_dtype(a, who, &dt))) return st;
+  dt = la_real(dt);
   cdt = dt == HEBB_F32 ? HEBB_C64 : HEBB_C128;
   if ((st = la_matrices(a, 1, who, &n, &n)) ||
-      (st = la_begin(&j, who, dt, hebb_shape_numel(nb, a->shape))))
+      (st = la_begin(&j, who, cdt, hebb_shape_numel(nb, a->shape))))
     return st;
-  j.cplx = 1;
   j.n = n;
   j.opt = v ? 'V' : 'N';
-  j.cost = (int64_t)(v ? 100 : 40) * n * n * n / 3 + 1;
+  j.cost = (int64_t)(v ? 25 : 10) * n * n * n / 3 + 1;
   j.fn = k_geev;
   geev_query(&j);
   t[0] = la_load(a, cdt, nb, a->shape, 1);
@@ -359,8 +319,7 @@ static int svd_into(const hebb_tensor *a, char jobz, hebb_tensor **t,
   if ((st = la_batch(a, 0, who, &dt, &m, &n, &j))) return st;
   kk = m < n ? m : n;
   j.opt = jobz;
-  j.cost = (int64_t)(jobz == 'N' ? 4 : 14) * m * n * kk * (j.cplx ? 4 : 1)
-           + 1;
+  j.cost = (int64_t)(jobz == 'N' ? 4 : 14) * m * n * kk + 1;
   j.wbytes = la_gesdd_query(&j, jobz, m, n);
   j.fn = k_svd;
   t[0] = la_load_scratch(a, dt, nb, a->shape, 0);

@@ -190,7 +190,7 @@ int hebb_linalg_expm(const hebb_tensor *a, hebb_tensor **out) {
   if ((st = la_batch(a, 1, who, &dt, &n, &n, &j))) return st;
   j.dtype = HEBB_F64;   /* computed in double whatever the input */
   j.p = 1;
-  j.cost = (int64_t)12 * n * n * n * (j.cplx ? 4 : 1) + 1;
+  j.cost = (int64_t)12 * n * n * n + 1;
   j.wbytes = ((size_t)7 * n * n * la_ne(&j) + 1) * sizeof(double) +
              (size_t)(n + 1) * sizeof(int);
   j.fn = k_expm;
@@ -251,7 +251,7 @@ int hebb_linalg_matrix_power(const hebb_tensor *a, int64_t power,
   j.lwork = la_lwork(j.dtype, q);
   while (e >> bits) bits++;
   j.iparam = power;
-  j.cost = (int64_t)2 * (bits + 2) * n * n * n * (j.cplx ? 4 : 1) + 1;
+  j.cost = (int64_t)2 * (bits + 2) * n * n * n + 1;
   j.wbytes = ((size_t)3 * n * n + (size_t)j.lwork) * la_esize(&j) +
              (size_t)(n + 1) * sizeof(int);
   j.fn = k_power;
@@ -361,7 +361,7 @@ int hebb_linalg_powm_psd(const hebb_tensor *a, double p, hebb_tensor **out) {
   j.lwork = la_lwork(j.dtype, q);
   j.liwork = iq > 1 ? iq : 1;
   j.param = p;
-  j.cost = (int64_t)5 * n * n * n * (j.cplx ? 4 : 1) + 1;
+  j.cost = (int64_t)5 * n * n * n + 1;
   rs = (size_t)hebb_dtype_size(j.dtype);
   j.wbytes = (size_t)(n + 1) * rs + (size_t)j.lwork * la_esize(&j) +
              (size_t)j.lrwork * rs + (size_t)j.liwork * sizeof(int);
@@ -410,7 +410,7 @@ int hebb_linalg_pinv(const hebb_tensor *a, double rcond, hebb_tensor **out) {
   if ((st = la_batch(a, 0, who, &dt, &m, &n, &j))) return st;
   kk = m < n ? m : n;
   j.param = rcond >= 0 ? rcond : la_eps(dt) * (m > n ? m : n);
-  j.cost = (int64_t)16 * m * n * kk * (j.cplx ? 4 : 1) + 1;
+  j.cost = (int64_t)16 * m * n * kk + 1;
   j.wbytes = la_gesdd_query(&j, 'S', m, n) +
              (size_t)kk * (size_t)hebb_dtype_size(j.dtype) +
              (size_t)kk * (size_t)(m + n) * la_esize(&j);
@@ -500,7 +500,7 @@ static int norm_common(const hebb_tensor *a, char opt, const char *who,
   if ((st = la_batch(a, 0, who, &dt, &m, &n, &j))) return st;
   kk = m < n ? m : n;
   j.opt = opt;
-  j.cost = (int64_t)4 * m * n * kk * (j.cplx ? 4 : 1) + 1;
+  j.cost = (int64_t)4 * m * n * kk + 1;
   j.wbytes = (size_t)(kk + 1) * (size_t)hebb_dtype_size(j.dtype) +
              (strchr("n2mc", opt) ? la_gesdd_query(&j, 'N', m, n) : 0);
   j.fn = k_norm;   /* the norm of a complex matrix is real */

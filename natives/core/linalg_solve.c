@@ -182,7 +182,7 @@ int hebb_linalg_lstsq(const hebb_tensor *a, const hebb_tensor *b,
   j.n = n;
   j.k = nrhs;
   j.param = rcond >= 0 ? rcond : la_eps(dt) * (m > n ? m : n);
-  j.cost = (int64_t)m * n * ((m < n ? m : n) + nrhs) * (j.cplx ? 4 : 1) + 1;
+  j.cost = (int64_t)m * n * ((m < n ? m : n) + nrhs) + 1;
   j.fn = k_lstsq;
   lstsq_query(&j);
   t[0] = la_load_scratch(a, dt, nb, bshape, 1);
@@ -226,7 +226,7 @@ int hebb_linalg_inv(const hebb_tensor *a, hebb_tensor **out) {
   lda = la_ld(n);
   j.B->getri[la_ix(&j)](&n, dummy, &lda, &ipiv, q, &mone, &info);
   j.lwork = la_lwork(j.dtype, q);
-  j.cost = (int64_t)2 * n * n * n * (j.cplx ? 4 : 1) + 1;
+  j.cost = (int64_t)2 * n * n * n + 1;
   j.wbytes = (size_t)j.lwork * la_esize(&j) + (size_t)(n + 1) * sizeof(int);
   j.fn = k_inv;
   if (!(t = la_load(a, dt, a->ndim - 2, a->shape, 0)))
@@ -300,7 +300,7 @@ static int det_common(const hebb_tensor *a, const char *who, char opt,
   la_job j;
   if ((st = la_batch(a, 1, who, &dt, &n, &n, &j))) return st;
   j.opt = opt;
-  j.cost = (int64_t)n * n * n * (j.cplx ? 4 : 1) + 1;
+  j.cost = (int64_t)n * n * n + 1;
   j.wbytes = (size_t)(n + 1) * sizeof(int);
   j.fn = j.cplx ? k_detz : k_det;
   for (i = 0; i < nout + 1; i++) {   /* slogdet's logabsdet is real */

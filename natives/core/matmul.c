@@ -561,7 +561,7 @@ int hebb_linear(const hebb_tensor *x, const hebb_tensor *w,
     st = hebb_matmul(x, wt, out);
     if (st == HEBB_OK && b) st = hebb_binary(HEBB_ADD, *out, b, out);
     hebb_release(wt);
-    return st == HEBB_OK ? st : end_call(out, made, st);
+    return end_call(out, made, st);
   }
   memcpy(shape, x->shape, sizeof shape);
   shape[x->ndim - 1] = w->shape[0];

@@ -20,7 +20,6 @@
 #include "core.h"
 
 /* doubles per stored value */
-static int width(int dtype) { return dtype == HEBB_C128 ? 2 : 1; }
 
 /* --- lifetime ---------------------------------------------------------- */
 
@@ -40,7 +39,7 @@ static hebb_sparse *new_sparse(int dtype, int64_t nrows, int64_t ncols,
     s->nnz = nnz;
     s->rowptr = calloc((size_t)nrows + 1, sizeof(int64_t));
     s->col = xmalloc(nnz, sizeof(int64_t));
-    s->val = xmalloc(nnz, (size_t)width(dtype) * sizeof(double));
+    s->val = xmalloc(nnz, (size_t)hebb_sparse_width(dtype) * sizeof(double));
     if (s->rowptr && s->col && s->val) return s;
     hebb_sparse_release(s);
   }
@@ -100,7 +99,7 @@ static int check_index(int64_t i, int64_t n, int64_t base, int64_t k,
    arrays to the new count. */
 static void merge_duplicates(hebb_sparse *s) {
   int64_t i, p, w = 0, start = 0;
-  int t, wd = width(s->dtype);
+  int t, wd = hebb_sparse_width(s->dtype);
   for (i = 0; i < s->nrows; i++) {
     int64_t end = s->rowptr[i + 1];
     for (p = start; p < end; p++) {
@@ -131,7 +130,7 @@ hebb_sparse *hebb_sparse_from_coo_as(int dtype, int64_t nrows, int64_t ncols,
                                      int64_t base) {
   hebb_sparse *s;
   int64_t *bycol, *next, k, c;
-  int t, wd = width(dtype);
+  int t, wd = hebb_sparse_width(dtype);
   if (check_sparse_dtype(dtype, "sparse.csr") ||
       check_dims(nrows, ncols, "sparse.csr"))
     return NULL;
@@ -201,7 +200,7 @@ hebb_sparse *hebb_sparse_from_dense(const hebb_tensor *a, double tol) {
   const double *x;
   int64_t i, j, m, n, nnz = 0;
   int dtype = hebb_is_complex(a->dtype) ? HEBB_C128 : HEBB_F64;
-  int t, wd = width(dtype);
+  int t, wd = hebb_sparse_width(dtype);
   if (a->ndim != 2)
     return hebb_fail_null(HEBB_ERR_SHAPE, "sparse.from_dense: expected a "
                           "2-d tensor, got %d dimensions", a->ndim);
@@ -233,7 +232,7 @@ hebb_sparse *hebb_sparse_from_dense(const hebb_tensor *a, double tol) {
 hebb_tensor *hebb_sparse_to_dense(const hebb_sparse *s) {
   int64_t shape[2] = {s->nrows, s->ncols}, i, p;
   hebb_tensor *t = hebb_zeros(s->dtype, 2, shape);
-  int k, wd = width(s->dtype);
+  int k, wd = hebb_sparse_width(s->dtype);
   double *y;
   if (!t) return NULL;
   y = (double *)hebb_first(t);
@@ -429,7 +428,7 @@ static void zspmm_rows(int64_t lo, int64_t hi, void *ud) {
 /* cost of one row in element-operations, for the parallel grain */
 static int64_t row_cost(const hebb_sparse *s, int64_t k) {
   int64_t per = s->nrows > 0 ? s->nnz / s->nrows : 0;
-  return 2 * (per + 1) * (k > 0 ? k : 1) * width(s->dtype);
+  return 2 * (per + 1) * (k > 0 ? k : 1) * hebb_sparse_width(s->dtype);
 }
 
 int hebb_sparse_spmv(const hebb_sparse *s, const double *x, double *y) {
@@ -508,7 +507,7 @@ hebb_sparse *hebb_sparse_transpose(const hebb_sparse *s) {
   hebb_sparse *t = new_sparse(s->dtype, s->ncols, s->nrows, s->nnz,
                               "sparse.t");
   int64_t *next, i, p;
-  int k, wd = width(s->dtype);
+  int k, wd = hebb_sparse_width(s->dtype);
   if (!t) return NULL;
   next = xmalloc(s->ncols, sizeof(int64_t));
   if (!next) {
@@ -578,7 +577,7 @@ static int64_t merge_row(const hebb_sparse *a, const hebb_sparse *b,
                          int64_t w) {
   int64_t p = a->rowptr[i], pe = a->rowptr[i + 1];
   int64_t q = b->rowptr[i], qe = b->rowptr[i + 1];
-  int k, wd = width(a->dtype);
+  int k, wd = hebb_sparse_width(a->dtype);
   while (p < pe || q < qe) {
     int64_t c;
     double v[2];
@@ -640,7 +639,7 @@ hebb_sparse *hebb_sparse_scale(const hebb_sparse *s, double alpha) {
   hebb_sparse *r = same_pattern(s, s->dtype, "sparse.scale");
   int64_t p;
   if (!r) return NULL;
-  for (p = 0; p < s->nnz * width(s->dtype); p++) r->val[p] = alpha * s->val[p];
+  for (p = 0; p < s->nnz * hebb_sparse_width(s->dtype); p++) r->val[p] = alpha * s->val[p];
   return r;
 }
 
@@ -659,7 +658,7 @@ hebb_sparse *hebb_sparse_zscale(const hebb_sparse *s, double re, double im) {
 
 int hebb_sparse_diagonal(const hebb_sparse *s, hebb_tensor **out) {
   int64_t n = s->nrows < s->ncols ? s->nrows : s->ncols, i, p;
-  int k, wd = width(s->dtype);
+  int k, wd = hebb_sparse_width(s->dtype);
   double *d;
   int status = hebb_prepare_out(out, s->dtype, 1, &n, "sparse.diagonal");
   if (status) return status;

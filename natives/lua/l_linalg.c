@@ -7,14 +7,6 @@
 #include "core.h"
 #include "lhebb.h"
 
-/* shared with the other bindings (lhebb.h) */
-int hebbL_checkopts(lua_State *L, int idx) {
-  int tp = lua_type(L, idx);
-  if (tp == LUA_TNONE || tp == LUA_TNIL) return 0;
-  luaL_argexpected(L, tp == LUA_TTABLE, idx, "options table");
-  return idx;
-}
-
 typedef int (*product_fn)(const hebb_tensor *a, const hebb_tensor *b,
                           hebb_tensor **out);
 
@@ -34,7 +26,7 @@ static int l_linear(lua_State *L) {
   hebb_tensor *x = hebbL_check(L, 1), *w = hebbL_check(L, 2), *b = NULL;
   hebb_tensor *res, **box;
   int opts = 3;
-  if (hebbL_test(L, 3)) b = hebbL_check(L, 3), opts = 4;
+  if ((b = hebbL_test(L, 3)) != NULL) opts = 4;
   else if (lua_isnil(L, 3) && !lua_isnone(L, 4)) opts = 4;
   box = hebbL_result_slot(L, hebbL_checkopts(L, opts), &res);
   hebbL_finish(L, box, &res, hebb_linear(x, w, b, &res));

@@ -40,7 +40,6 @@ static hebb_sparse **new_box(lua_State *L) {
   return box;
 }
 
-static int width(int dtype) { return dtype == HEBB_C128 ? 2 : 1; }
 
 /* Stores s into the box on top of the stack, or raises the core's error;
    big matrices are reported to the collector as debt, as tensors are. */
@@ -49,7 +48,7 @@ static int fill_box(lua_State *L, hebb_sparse *s) {
   int64_t kb;
   *box = s;
   if (!s) return hebbL_raise(L);
-  kb = (s->nnz * (8 + 8 * width(s->dtype)) + s->nrows * 8) >> 10;
+  kb = (s->nnz * (8 + 8 * hebb_sparse_width(s->dtype)) + s->nrows * 8) >> 10;
   if (kb >= 256) lua_gc(L, LUA_GCSTEP, kb > (1 << 30) ? (1 << 30) : (int)kb);
   return 1;
 }
@@ -107,7 +106,7 @@ static int tensor_scalar(lua_State *L, hebb_tensor *t, double *v) {
   int dtype = hebb_is_complex(t->dtype) ? HEBB_C128 : HEBB_F64;
   hebb_tensor *c = hebb_astype(t, dtype);
   if (!c) hebbL_raise(L);
-  memcpy(v, hebb_first(c), (size_t)width(dtype) * sizeof(double));
+  memcpy(v, hebb_first(c), (size_t)hebb_sparse_width(dtype) * sizeof(double));
   hebb_release(c);
   return dtype;
 }
@@ -154,7 +153,7 @@ static const double *check_values(lua_State *L, int idx, int64_t nnz,
       luaL_error(L, "sparse.csr: a complex value (imaginary part %f) for an "
                  "f64 matrix", v[1]);
     if (want >= 0) dt = want;
-    wd = width(dt);
+    wd = hebb_sparse_width(dt);
     buf = lua_newuserdatauv(L, (size_t)(nnz > 0 ? nnz : 1) * 8 * wd, 0);
     for (i = 0; i < nnz; i++) {
       buf[i * wd] = v[0];
@@ -165,7 +164,7 @@ static const double *check_values(lua_State *L, int idx, int64_t nnz,
   }
   if (lua_type(L, idx) == LUA_TTABLE) {
     int64_t len = (int64_t)lua_rawlen(L, idx);
-    int wd = width(*dtype = want >= 0 ? want : HEBB_F64);
+    int wd = hebb_sparse_width(*dtype = want >= 0 ? want : HEBB_F64);
     double *buf = lua_newuserdatauv(L, (size_t)(len > 0 ? len : 1) * 8 * wd,
                                     0);
     if (len != nnz)

@@ -107,6 +107,13 @@ void hebbL_finish(lua_State *L, hebb_tensor **box, hebb_tensor *const *resp,
 
 /* --- argument helpers -------------------------------------------------- */
 
+int hebbL_checkopts(lua_State *L, int idx) {
+  int tp = lua_type(L, idx);
+  if (tp == LUA_TNONE || tp == LUA_TNIL) return 0;
+  luaL_argexpected(L, tp == LUA_TTABLE, idx, "options table");
+  return idx;
+}
+
 static void wrap_scalar(hebb_tensor *s, int dtype, void *data) {
   memset(s, 0, offsetof(hebb_tensor, shape));
   s->dtype = dtype;

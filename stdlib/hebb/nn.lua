@@ -83,9 +83,7 @@ M.is_module = is_module
 
 -- --- classes ----------------------------------------------------------------
 
-local Module = {}
-M.Module = Module
-M.classes = { Module = Module }    -- every class by name (the last defined wins)
+M.classes = {}    -- every class by name (the last defined wins)
 
 -- the parametrization list for name k, if k is parametrized
 local function parametrized(self, k)
@@ -95,6 +93,7 @@ local function parametrized(self, k)
   if type(pl) == "table" and rawget(pl, "_plist") then return pl end
   return nil
 end
+M._parametrized = parametrized
 
 local function register(self, k, v, kind)
   local kinds = rawget(self, "_kind")
@@ -138,19 +137,9 @@ local function make_class(name, parent)
 end
 
 -- the root class: Module itself is a class like the others
-Module.__name = "Module"
-Module.__index = function(self, k)
-  local pl = parametrized(self, k)
-  if pl then return pl:value() end
-  return Module[k]
-end
-Module.__newindex = newindex
-Module.__call = call
-Module.__tostring = function(self) return repr(self) end
-setmetatable(Module, {
-  __call = function(c, ...) return c:new(...) end,
-  __tostring = function() return "nn.Module (the base module class)" end,
-})
+local Module = make_class("Module")
+M.Module = Module
+getmetatable(Module).__tostring = function() return "nn.Module (the base module class)" end
 
 function Module.extend(parent, name)
   if type(parent) ~= "table" or rawget(parent, "__newindex") ~= newindex then
@@ -256,40 +245,43 @@ local function walk(self, prefix, seen, visit)
 end
 
 -- {name, value} of the entries of one kind, recursively, each value once
-local function named(self, kind, recurse, dedup)
+local function named(self, kind, recurse)
   local out, seen_t = {}, {}
   local function visit(m, prefix)
     local kinds = rawget(m, "_kind")
     for _, k in ipairs(rawget(m, "_order")) do
       local v = rawget(m, k)
-      if kinds[k] == kind and v ~= nil and not (dedup and seen_t[v]) then
+      if kinds[k] == kind and v ~= nil and not seen_t[v] then
         seen_t[v] = true
         out[#out + 1] = { prefix .. tostring(k), v }
       end
     end
   end
-  if recurse == false then visit(self, "") else walk(self, "", dedup and {} or nil, visit) end
+  if recurse then walk(self, "", {}, visit) else visit(self, "") end
+  return out
+end
+
+-- the second elements of a list of {name, value}
+local function values(pairs_list)
+  local out = {}
+  for i, p in ipairs(pairs_list) do out[i] = p[2] end
   return out
 end
 
 function Module:named_parameters(opts)
-  return named(self, "param", not (opts and opts.recurse == false), true)
+  return named(self, "param", not (opts and opts.recurse == false))
 end
 
 function Module:parameters(opts)
-  local out = {}
-  for i, p in ipairs(self:named_parameters(opts)) do out[i] = p[2] end
-  return out
+  return values(self:named_parameters(opts))
 end
 
 function Module:named_buffers(opts)
-  return named(self, "buffer", not (opts and opts.recurse == false), true)
+  return named(self, "buffer", not (opts and opts.recurse == false))
 end
 
 function Module:buffers(opts)
-  local out = {}
-  for i, p in ipairs(self:named_buffers(opts)) do out[i] = p[2] end
-  return out
+  return values(self:named_buffers(opts))
 end
 
 function Module:named_children()
@@ -303,9 +295,7 @@ function Module:named_children()
 end
 
 function Module:children()
-  local out = {}
-  for i, c in ipairs(self:named_children()) do out[i] = c[2] end
-  return out
+  return values(self:named_children())
 end
 
 function Module:named_modules()
@@ -317,9 +307,7 @@ function Module:named_modules()
 end
 
 function Module:modules()
-  local out = {}
-  for i, c in ipairs(self:named_modules()) do out[i] = c[2] end
-  return out
+  return values(self:named_modules())
 end
 
 function Module:apply(fn)
@@ -477,7 +465,7 @@ function Sequential:__init(...)
   if #mods == 1 and type(mods[1]) == "table" and not is_module(mods[1]) then mods = mods[1] end
   for i, m in ipairs(mods) do
     if not is_module(m) then
-      error(fmt("nn.Sequential: argument %d is a %s, not a module", i, type(m)), 4)
+      error(fmt("nn.Sequential: argument %d is a %s, not a module", i, type(m)), 3)
     end
     self:add_module(i, m)
   end
@@ -500,7 +488,7 @@ M.ModuleList = ModuleList
 function ModuleList:__init(mods)
   for i, m in ipairs(mods or {}) do
     if not is_module(m) then
-      error(fmt("nn.ModuleList: element %d is a %s, not a module", i, type(m)), 4)
+      error(fmt("nn.ModuleList: element %d is a %s, not a module", i, type(m)), 3)
     end
     self:add_module(i, m)
   end
@@ -537,7 +525,7 @@ M.Residual = Residual
 
 function Residual:__init(fn)
   if not is_module(fn) then
-    error("nn.Residual: expected a module, got " .. type(fn), 4)
+    error("nn.Residual: expected a module, got " .. type(fn), 3)
   end
   self.fn = fn
 end

@@ -162,18 +162,14 @@ function ConvNd:__init(d, cin, cout, k, opts)
   opts = opts or {}
   local what = "nn.Conv" .. d .. "d"
   self.what = what
-  if math.type(cin) ~= "integer" or cin < 1 then
-    error(fmt("%s: in_channels must be a positive integer, got %s", what, tostring(cin)), 4)
-  end
-  if math.type(cout) ~= "integer" or cout < 1 then
-    error(fmt("%s: out_channels must be a positive integer, got %s", what, tostring(cout)), 4)
-  end
+  nn._check_count(cin, what .. ": in_channels")
+  nn._check_count(cout, what .. ": out_channels")
   self.d, self.in_channels, self.out_channels = d, cin, cout
   self.kernel_size = tuple(k, d, what .. ": kernel_size", 1)
   self.padding = opts.padding or "periodic"
   if not modes[self.padding] then
     error(fmt("%s: padding must be \"periodic\", \"zeros\" or \"none\", got %s", what,
-              tostring(self.padding)), 4)
+              tostring(self.padding)), 3)
   end
   self.stride = tuple(opts.stride or 1, d, what .. ": stride", 1)
   self.dilation = tuple(opts.dilation or 1, d, what .. ": dilation", 1)
@@ -218,7 +214,8 @@ doc(ConvNd, "nn.ConvNd(d, in_channels, out_channels, kernel_size [, opts])\n\n"
 
 for d = 1, 3 do
   local cls = ConvNd:extend("Conv" .. d .. "d")
-  function cls:__init(cin, cout, k, opts) ConvNd.__init(self, d, cin, cout, k, opts) end
+  -- a tail call: ConvNd.__init's errors point at the caller from both classes
+  function cls:__init(cin, cout, k, opts) return ConvNd.__init(self, d, cin, cout, k, opts) end
   C["Conv" .. d .. "d"] = cls
   local cache = bounded_cache()
   local fname = "conv" .. d .. "d"

@@ -62,7 +62,7 @@ function PList:set(W)
     end
     A = no_grad(f.right_inverse, f, A)
   end
-  if nn._shape_str(A) ~= shape_str(self.original) then
+  if shape_str(A) ~= shape_str(self.original) then
     error(fmt("nn.parametrize: the assigned value gives shape %s, the parameter has %s",
               shape_str(A), shape_str(self.original)), 3)
   end
@@ -201,11 +201,11 @@ local function mask_tensor(mask, W)
   end
   if not T.is_tensor(mask) then
     error("nn.parametrize: masked needs {mask = tensor, graph or sparse matrix}, got "
-          .. type(mask), 5)
+          .. type(mask), 4)
   end
   if shape_str(mask) ~= shape_str(W) then
     error(fmt("nn.parametrize: the mask has shape %s, the weight %s", shape_str(mask),
-              shape_str(W)), 5)
+              shape_str(W)), 4)
   end
   return mask:ne(0):astype(W.dtype)
 end
@@ -232,13 +232,8 @@ function FunctionP:forward(A) return self.fn(A) end
 
 -- --- registration -----------------------------------------------------------------------------------
 
-local function plist_of(m, name)
-  local pd = rawget(m, "parametrizations")
-  if pd == nil then return nil end
-  local pl = rawget(pd, name)
-  if type(pl) == "table" and rawget(pl, "_plist") then return pl end
-  return nil
-end
+-- the ParametrizationList of m[name], or nil
+local plist_of = nn._parametrized
 
 -- removes the registry entry name of module m (the value too)
 local function unregister(m, name)

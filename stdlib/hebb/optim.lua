@@ -169,11 +169,13 @@ local function class(name, parent)
   return c
 end
 
-local function new(cls, params, opts, spec)
+-- (the constructors call it without a tail call: its errors are raised at
+-- level 4, the constructor's caller)
+local function new(cls, params, opts)
   local who = "optim." .. cls.__name
   local self = setmetatable({}, cls)
   self.params = check_params(who, params)
-  read_options(who, opts, spec, self)
+  read_options(who, opts, cls._spec, self)
   self.state = {}
   self._who = who
   self._names = {}
@@ -207,7 +209,9 @@ local function gradients(self, given)
   return grads
 end
 
-local function apply(self, grads)
+-- every parameter with a gradient, one _update each (a class may replace
+-- the whole update: _apply)
+function Optimizer:_apply(grads)
   for i, p in ipairs(self.params) do
     local g = grads[i]
     if g then self:_update(i, p, g) end
@@ -218,12 +222,12 @@ function Optimizer:step(closure)
   local loss, given
   if closure then loss, given = call_closure(closure) end
   local grads = gradients(self, given)
-  no_grad(apply, self, grads)
+  no_grad(self._apply, self, grads)
   return loss
 end
 
 function Optimizer:update(grads)
-  no_grad(apply, self, gradients(self, grads))
+  no_grad(self._apply, self, gradients(self, grads))
   return self
 end
 
@@ -287,7 +291,7 @@ SGD._spec = {
 }
 
 function M.SGD(params, opts)
-  local self = new(SGD, params, opts, SGD._spec)
+  local self = new(SGD, params, opts)
   if self.nesterov and (self.momentum <= 0 or self.dampening ~= 0) then
     error(string.format("optim.SGD: nesterov needs momentum > 0 and dampening = 0 (momentum = %g, dampening = %g)",
       self.momentum, self.dampening), 2)
@@ -322,9 +326,12 @@ AdamW._spec = {
   { "weight_decay", 1e-2, "nonneg" }, { "amsgrad", false, "bool" },
 }
 
-function M.Adam(params, opts) return new(Adam, params, opts, Adam._spec) end
+function M.Adam(params, opts)
+  local self = new(Adam, params, opts)
+  return self
+end
 function M.AdamW(params, opts)
-  local self = new(AdamW, params, opts, AdamW._spec)
+  local self = new(AdamW, params, opts)
   self._decoupled = true
   return self
 end
@@ -352,7 +359,10 @@ RMSProp._spec = {
   { "lr", 1e-2, "nonneg" }, { "alpha", 0.99, "unit" }, { "eps", 1e-8, "nonneg" },
   { "weight_decay", 0, "nonneg" }, { "momentum", 0, "nonneg" }, { "centered", false, "bool" },
 }
-function M.RMSProp(params, opts) return new(RMSProp, params, opts, RMSProp._spec) end
+function M.RMSProp(params, opts)
+  local self = new(RMSProp, params, opts)
+  return self
+end
 
 function RMSProp:_update(i, p, g)
   local hp, st = self._hp, self.state[i]
@@ -378,7 +388,10 @@ Adagrad._spec = {
   { "lr", 1e-2, "nonneg" }, { "lr_decay", 0, "nonneg" }, { "weight_decay", 0, "nonneg" },
   { "initial_accumulator_value", 0, "nonneg" }, { "eps", 1e-10, "nonneg" },
 }
-function M.Adagrad(params, opts) return new(Adagrad, params, opts, Adagrad._spec) end
+function M.Adagrad(params, opts)
+  local self = new(Adagrad, params, opts)
+  return self
+end
 
 function Adagrad:_update(i, p, g)
   local hp, st = self._hp, self.state[i]
@@ -402,7 +415,7 @@ CovariantGD._spec = {
 }
 
 function M.CovariantGD(params, opts)
-  local self = new(CovariantGD, params, opts, CovariantGD._spec)
+  local self = new(CovariantGD, params, opts)
   local m = self.metric
   if type(m) ~= "function" and m ~= "identity" and m ~= "diag" and m ~= "full" then
     error(string.format("optim.CovariantGD: unknown metric %s (identity, diag, full or a function)",
@@ -462,12 +475,13 @@ local function flatten(list)
   return T.cat(parts)
 end
 
--- moves each parameter by -dq (a flat vector)
-local function unflatten_sub(params, dq)
+-- p:method(piece) for each parameter p and its piece of the flat vector x
+-- ("sub_": move by -x; "copy_": set to x)
+local function unflatten(params, x, method)
   local off = 1
   for _, p in ipairs(params) do
     local n = p:numel()
-    p:sub_(dq:narrow(1, off, n):view(p:size()))
+    p[method](p, x:narrow(1, off, n):view(p:size()))
     off = off + n
   end
 end
@@ -536,25 +550,14 @@ local function apply_flat(self, grads)
     end
     dq = dq:reshape(-1) * self.lr
   end
-  unflatten_sub(self.params, dq)
+  unflatten(self.params, dq, "sub_")
 end
 
-function CovariantGD:step(closure)
+function CovariantGD:_apply(grads)
   if self.metric == "diag" or self.metric == "identity" then
-    return Optimizer.step(self, closure)
+    return Optimizer._apply(self, grads)
   end
-  local loss, given
-  if closure then loss, given = call_closure(closure) end
-  no_grad(apply_flat, self, gradients(self, given))
-  return loss
-end
-
-function CovariantGD:update(grads)
-  if self.metric == "diag" or self.metric == "identity" then
-    return Optimizer.update(self, grads)
-  end
-  no_grad(apply_flat, self, gradients(self, grads))
-  return self
+  return apply_flat(self, grads)
 end
 
 -- --- Langevin dynamics (SGLD) ------------------------------------------
@@ -565,7 +568,7 @@ Langevin._spec = {
 }
 
 function M.Langevin(params, opts)
-  local self = new(Langevin, params, opts, Langevin._spec)
+  local self = new(Langevin, params, opts)
   if self.seed ~= nil then
     if math.type(self.seed) ~= "integer" then
       error(string.format("optim.Langevin: seed = %s must be an integer", fmtv(self.seed)), 2)
@@ -608,7 +611,8 @@ Hamiltonian._spec = {
 }
 
 function M.Hamiltonian(params, opts)
-  return new(Hamiltonian, params, opts, Hamiltonian._spec)
+  local self = new(Hamiltonian, params, opts)
+  return self
 end
 
 -- the momenta (live state tensors, zero at the start; fill them to start
@@ -685,7 +689,7 @@ LBFGS._spec = {
 }
 
 function M.LBFGS(params, opts)
-  local self = new(LBFGS, params, opts, LBFGS._spec)
+  local self = new(LBFGS, params, opts)
   if self.line_search ~= "strong_wolfe" and self.line_search ~= "none" then
     error(string.format("optim.LBFGS: unknown line_search %s (strong_wolfe or none)",
       fmtv(self.line_search)), 2)
@@ -705,15 +709,7 @@ local function dot(a, b) return T.dot(a, b):item() end
 local function maxabs(a) return a:abs():max() end
 
 -- sets the parameters to the flat vector x
-local function copy_flat(self, x)
-  local off = 1
-  for _, p in ipairs(self.params) do
-    local n = p:numel()
-    p:copy_(x:narrow(1, off, n):view(p:size()))
-    off = off + n
-  end
-end
-local function set_flat(self, x) no_grad(copy_flat, self, x) end
+local function set_flat(self, x) no_grad(unflatten, self.params, x, "copy_") end
 
 -- the closure's loss (a number) and the flat gradient (a new tensor)
 local function evaluate(self, closure)
@@ -911,6 +907,7 @@ end
 local Schedule = {}
 Schedule.__index = Schedule
 
+-- (called without a tail call, like new)
 local function schedule(name, opt, opts, spec, fn)
   local who = "optim." .. name
   if type(opt) ~= "table" or type(opt.lr) ~= "number" then
@@ -944,20 +941,23 @@ function Schedule:load_state_dict(sd)
 end
 
 function M.StepLR(opt, opts)
-  return schedule("StepLR", opt, opts, { { "step_size", nil, "int!" }, { "gamma", 0.1, "nonneg" } },
+  local s = schedule("StepLR", opt, opts, { { "step_size", nil, "int!" }, { "gamma", 0.1, "nonneg" } },
     function(s, e) return s.base_lr * s.gamma ^ (e // s.step_size) end)
+  return s
 end
 
 function M.ExponentialLR(opt, opts)
-  return schedule("ExponentialLR", opt, opts, { { "gamma", nil, "nonneg!" } },
+  local s = schedule("ExponentialLR", opt, opts, { { "gamma", nil, "nonneg!" } },
     function(s, e) return s.base_lr * s.gamma ^ e end)
+  return s
 end
 
 function M.CosineAnnealingLR(opt, opts)
-  return schedule("CosineAnnealingLR", opt, opts, { { "T_max", nil, "int!" }, { "eta_min", 0, "nonneg" } },
+  local s = schedule("CosineAnnealingLR", opt, opts, { { "T_max", nil, "int!" }, { "eta_min", 0, "nonneg" } },
     function(s, e)
       return s.eta_min + (s.base_lr - s.eta_min) * (1 + cos(pi * e / s.T_max)) / 2
     end)
+  return s
 end
 
 -- --- the functional API (torch7's optim.sgd(opfunc, x, config, state)) --
