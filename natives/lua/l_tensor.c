@@ -646,9 +646,22 @@ void hebbL_open_tensor(lua_State *L, int module, int methods, int mt) {
   lua_setfield(L, mt, "__name");
 }
 
+/* Tensor memory is reported to the collector as debt (hebbL_account), and
+   Lua 5.4's generational mode cannot use that: a result is alive in a
+   register or on the C stack during the step its own debt triggers, so it
+   survives two minor collections, becomes old, and waits for a major
+   collection that Lua's own (tiny) heap never triggers.  `local t = a + b`
+   in a loop kept every result (2 GB for 5000 temporaries of 1 MB, 9 MB in
+   incremental mode).  So a state that loads tensors collects
+   incrementally; docs/design.md ("Memory") says more. */
+static void use_incremental_gc(lua_State *L) {
+  lua_gc(L, LUA_GCINC, 0, 0, 0);
+}
+
 int luaopen_hebb_tensor(lua_State *L) {
   int module, methods, mt;
   hebb_preload(L);
+  use_incremental_gc(L);
   lua_newtable(L);
   module = lua_gettop(L);
   lua_newtable(L);
