@@ -1,0 +1,96 @@
+-- hebb._error: errors raised by hebb's Lua library point at the user's line.
+--
+-- error(msg, 2) names the caller of the function that raises, which is
+-- often another hebb function (nn.Sequential calling nn.Linear's forward);
+-- counting levels by hand breaks whenever a call moves.  raise() walks the
+-- stack instead and blames the first Lua frame that is not part of hebb's
+-- embedded library (chunks named "@stdlib/hebb/...").
+local getinfo, error, fmt = debug.getinfo, error, string.format
+
+local M = {}
+
+local function is_library(info)
+  return info.what == "C" or info.source:sub(1, 13) == "@stdlib/hebb/"
+end
+
+-- the level, as error() counts from raise's caller's caller, of the first
+-- frame outside the library; 0 (no position) when there is none
+local function user_level()
+  local level = 3        -- 1 is user_level, 2 raise/argerror, 3 their caller
+  while true do
+    local info = getinfo(level, "S")
+    if not info then return 0 end
+    if not is_library(info) then return level - 1 end
+    level = level + 1
+  end
+end
+
+-- raise(msg): error(msg) positioned at the user's code
+function M.raise(msg, ...)
+  if select("#", ...) > 0 then msg = fmt(msg, ...) end
+  error(msg, user_level())
+end
+
+-- the printable form of a value in a message: strings quoted, tensors by
+-- dtype and shape, other values by type
+function M.show(v)
+  local tv = type(v)
+  if tv == "string" then return fmt("%q", v) end
+  if tv == "number" or tv == "boolean" or tv == "nil" then return tostring(v) end
+  local mt = getmetatable(v)
+  if tv == "userdata" and type(mt) == "table" and mt.__name == "hebb.Tensor" then
+    local ok, s = pcall(function() return fmt("%s tensor of shape {%s}", v.dtype,
+                                              table.concat(v.shape, ", ")) end)
+    if ok then return s end
+  end
+  return "a " .. tv
+end
+
+-- Levenshtein distance, for "did you mean" (names are short)
+local function distance(a, b)
+  local prev, cur = {}, {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    cur[0] = i
+    for j = 1, #b do
+      local cost = a:byte(i) == b:byte(j) and 0 or 1
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev, cur = cur, prev
+  end
+  return prev[#b]
+end
+
+-- the known name closest to name, if it is close enough to be a typo
+function M.suggest(name, known)
+  if type(name) ~= "string" then return nil end
+  local best, bestd
+  for k in pairs(known) do
+    if type(k) == "string" then
+      local d = distance(name:lower(), k:lower())
+      if not bestd or d < bestd or (d == bestd and k < best) then best, bestd = k, d end
+    end
+  end
+  if best and (bestd <= 2 or (bestd <= 3 and #name >= 7)) then return best end
+  return nil
+end
+
+-- checkopts(who, opts, known): opts is nil or a table whose keys are all in
+-- the set known ({name = true, ...}); raises "who: unknown option 'x' (did
+-- you mean 'y'?)" otherwise.  Returns opts or an empty table.
+function M.checkopts(who, opts, known)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then
+    M.raise("%s: options must be a table, got %s", who, M.show(opts))
+  end
+  for k in pairs(opts) do
+    if not known[k] then
+      local near = M.suggest(k, known)
+      M.raise("%s: unknown option %s%s", who, M.show(k),
+              near and fmt(" (did you mean '%s'?)", near) or "")
+    end
+  end
+  return opts
+end
+
+return M
