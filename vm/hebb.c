@@ -3,6 +3,9 @@
 ** The command line is that of lua5.4 (same options, arg table, LUA_INIT,
 ** exit codes and error messages) plus a few hebb options; hebb's modules
 ** are preloaded, so scripts `require "hebb"` without any search path.
+**
+** Follows lua.c, the stand-alone interpreter of Lua 5.4:
+** Copyright (C) 1994-2022 Lua.org, PUC-Rio.  See LICENSE for the notice.
 */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
