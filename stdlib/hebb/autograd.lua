@@ -345,7 +345,7 @@ setters.grad = function(t, g)
     if g == nil then return end
     error("x.grad: the tensor does not require grad (call x:requires_grad_())", 2)
   end
-  r.grad = g
+  r.grad, r.owned = g, nil
 end
 
 -- Backward -----------------------------------------------------------------
@@ -437,27 +437,45 @@ end
 
 -- Runs backward from roots (records) seeded with grads.  With targets (a
 -- set of records), returns their gradients instead of filling leaves.
+--
+-- A gradient a rule returns may travel along several edges at once: add
+-- hands the same g to both operands, and t() or permute() hand a view of
+-- it on, so in W * (x + x:t()) x's first gradient and the one that comes
+-- back through t() share memory.  A kept gradient (x.grad, or a retained
+-- one) is therefore taken by reference only while no other kept gradient
+-- holds that storage (handed), and the engine adds in place only into a
+-- .grad it allocated itself (rec.owned); the first accumulation into a
+-- gradient taken by reference allocates.
 local function engine(roots, seeds, opts, targets)
   local pending, captured = {}, {}
   local handed = {}
+  local function keep(g)   -- g, or a copy if another kept gradient has it
+    local key = C.dense_storage(g)
+    if key and not handed[key] then handed[key] = true; return g, nil end
+    local c = g:clone()
+    handed[C.dense_storage(c)] = true
+    return c, c
+  end
+  local function accumulate(rec, g)
+    local cur = rec.grad
+    if cur == nil then
+      if opts.create_graph then rec.grad = g
+      else rec.grad, rec.owned = keep(g) end
+    elseif opts.create_graph or record_of(cur)
+        or not rawequal(rec.owned, cur) then
+      rec.grad = cur + g
+      rec.owned = not opts.create_graph and rec.grad or nil
+    else
+      cur:add_(g)
+    end
+  end
   local function deliver(rec, g)
     if targets and targets[rec] then captured[rec] = add(captured[rec], g) end
     if rec.leaf then
-      if targets then return end
-      local cur = rec.grad
-      if cur == nil then
-        local key = C.dense_storage(g)
-        if opts.create_graph then rec.grad = g
-        elseif key and not handed[key] then rec.grad = g; handed[key] = true
-        else rec.grad = g:clone(); handed[C.dense_storage(rec.grad)] = true end
-      elseif opts.create_graph or record_of(cur) then
-        rec.grad = cur + g
-      else
-        cur:add_(g)
-      end
+      if not targets then accumulate(rec, g) end
       return
     end
-    if rec.retain and not targets then rec.grad = add(rec.grad, g) end
+    if rec.retain and not targets then accumulate(rec, g) end
     local slots = pending[rec.node]
     if not slots then slots = {}; pending[rec.node] = slots end
     slots[rec.slot] = add(slots[rec.slot], g)
