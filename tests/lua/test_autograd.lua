@@ -311,6 +311,63 @@ for _, name in ipairs({ "mul", "div", "pow_tensor", "exp", "log", "tanh", "sigmo
   end)
 end
 
+-- prod and cumprod at zeros: the rules never divide by x
+test("prod_and_cumprod_with_zeros", function()
+  local x = T.tensor { 1.0, 0.0, 2.0 }
+  check.same(A.grad(function(z) return z:prod() end, x), { 0, 2, 0 }, 0, "prod")
+  check.same(A.grad(function(z) return z:cumprod(1):sum() end, x), { 1, 3, 0 }, 0,
+             "cumprod")
+  local m = T.tensor { { 1.0, 0, 2, 3 }, { 0, 0, 1, 2 }, { 2, 0.5, 4, 1 } }
+  check.same(A.grad(function(z) return z:prod(2):sum() end, m),
+             { { 0, 6, 0, 0 }, { 0, 0, 0, 0 }, { 2, 8, 1, 4 } }, 0, "prod(2)")
+  local xt = x:clone():requires_grad_()
+  xt:prod():backward()
+  check.same(xt.grad, { 0, 2, 0 }, 0, "prod backward")
+  -- y / x lost the gradient where the product underflows
+  local tiny = T.tensor { 1e-200, 1e-200, 5.0 }
+  check.same(A.grad(function(z) return z:prod() end, tiny), { 5e-200, 5e-200, 0 }, 0,
+             "underflow")
+end)
+
+-- every entry of prod's and cumprod's gradients against the sum over
+-- products of the other factors, on random tensors with random zeros;
+-- second derivatives (gradgradcheck) at zeros too
+test("prod_and_cumprod_zeros_random", function()
+  local gen = T.Generator(5)
+  for trial = 1, 12 do
+    local x = gen:randn(3, 5) * gen:bernoulli(0.6, { 3, 5 }):astype("f64")
+    local dim = trial % 2 + 1
+    local gp = A.grad(function(z) return z:prod(dim):sum() end, x)
+    local gc_ = A.grad(function(z) return z:cumprod(dim):sum() end, x)
+    for i = 1, 3 do
+      for j = 1, 5 do
+        local p, c = 1, 0
+        local n, at = x:size(dim), dim == 1 and i or j
+        for k = 1, n do
+          local v = dim == 1 and x[k][j] or x[i][k]
+          if k ~= at then p = p * v end
+          if k >= at then        -- d(cumprod_k)/dx_at for k >= at
+            local q = 1
+            for l = 1, k do
+              if l ~= at then q = q * (dim == 1 and x[l][j] or x[i][l]) end
+            end
+            c = c + q
+          end
+        end
+        near(gp[i][j], p, 1e-12, "prod trial " .. trial)
+        near(gc_[i][j], c, 1e-12, "cumprod trial " .. trial)
+      end
+    end
+    truthy(A.gradgradcheck(function(z) return z:prod(dim) end, { x }))
+    truthy(A.gradgradcheck(function(z) return z:cumprod(dim) end, { x }))
+  end
+  local x = gen:randn(2, 3, 4) * gen:bernoulli(0.7, { 2, 3, 4 }):astype("f64")
+  truthy(gc(function(z) return z:prod({ 1, 3 }) end, { x }))
+  truthy(A.gradgradcheck(function(z) return z:prod({ 3, 1 }, { keepdim = true }) end, { x }))
+  truthy(A.gradgradcheck(function(z) return z:prod() end, { x }))
+  truthy(A.gradgradcheck(function(z) return z:cumprod(-1) end, { x }))
+end)
+
 -- every registered function of the tensor modules has a backward rule, is
 -- declared non-differentiable, or returns no floating tensor at all
 test("every_op_has_a_rule", function()
