@@ -530,6 +530,11 @@ end
 
 local function seed_for(y, g, who)
   local r = record_of(y)
+  if type(y) == "number" then
+    error(who .. ": the output is a Lua number, not a tensor that requires "
+      .. "grad (a full reduction of tensors that do not require grad gives a "
+      .. "number; call x:requires_grad_() on the inputs before computing it)", 3)
+  end
   if not r then
     error(who .. ": the tensor does not require grad (nothing it was "
       .. "computed from requires grad)", 3)
@@ -565,17 +570,28 @@ function methods.backward(y, g, opts)
   with_mode(opts.create_graph, engine, { r }, { g }, opts)
 end
 
--- torch-style grad(outputs, inputs [, opts]): lists or single tensors
+-- a tensor or a Lua number: one output; else a list of them
+local function as_outputs(v)
+  if is_tensor(v) or type(v) == "number" then return { v } end
+  return v
+end
+
+-- torch-style grad(outputs, inputs [, opts]): lists or single tensors.  An
+-- output that depends on no tracked tensor (a Lua number from a full
+-- reduction, an untracked tensor) is a constant: with allow_unused it gives
+-- nil gradients, so a derivative that is identically zero is no error.
 local function grad_of(outputs, inputs, opts)
   local single = is_tensor(inputs)
   if single then inputs = { inputs } end
-  if is_tensor(outputs) then outputs = { outputs } end
+  outputs = as_outputs(outputs)
   local gouts = opts and opts.grad_outputs or {}
   if is_tensor(gouts) then gouts = { gouts } end
   opts = backward_opts(opts)
   local roots, seeds, targets = {}, {}, {}
   for i, y in ipairs(outputs) do
-    roots[i], seeds[i] = seed_for(y, gouts[i], "autograd.grad")
+    if record_of(y) or not opts.allow_unused then
+      roots[#roots + 1], seeds[#seeds + 1] = seed_for(y, gouts[i], "autograd.grad")
+    end
   end
   for i, x in ipairs(inputs) do
     local r = record_of(x)
@@ -584,8 +600,10 @@ local function grad_of(outputs, inputs, opts)
     end
     targets[r] = true
   end
-  local captured = with_mode(opts.create_graph, engine, roots, seeds, opts,
-                             targets)
+  local captured = {}
+  if #roots > 0 then
+    captured = with_mode(opts.create_graph, engine, roots, seeds, opts, targets)
+  end
   local res = {}
   for i, x in ipairs(inputs) do
     local g = captured[record_of(x)]

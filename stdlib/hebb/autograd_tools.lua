@@ -149,27 +149,41 @@ return function(A, T)
     return true
   end
 
+  -- dy/dxl for the leaf xl, zeros where y does not depend on it (a
+  -- constant, a Lua number): a Hessian of a linear f is zero, not an error
+  local function grad_at(y, xl, create, retain)
+    local g = A.grad(y, xl, { create_graph = create, retain_graph = retain,
+                              allow_unused = true })
+    return g or T.zeros_like(xl)
+  end
+
+  -- the leaf xl and f's gradient there, recorded for a second derivative
+  -- (the tools run with recording on, whatever the caller's grad mode)
+  local function first_grad(f, x)
+    local xl = leaf(x)
+    return xl, grad_at(f(xl), xl, true)
+  end
+
+  local function hvp(f, x, v)
+    local xl, g = first_grad(f, x)
+    return grad_at((g * v:reshape(x.shape)):sum(), xl):detach()
+  end
+
   --- autograd.hvp(f, x, v)
   function A.hvp(f, x, v)
     if not (is_tensor(v) and v:numel() == x:numel()) then
       error("hvp: v must be a tensor shaped like x", 2)
     end
-    local xl = leaf(x)
-    local g = A.grad(function(z) return f(z) end, xl)
-    local hv = A.grad((g * v:reshape(x.shape)):sum(), xl, { allow_unused = true })
-    if hv == nil then return T.zeros_like(x) end
-    return hv:detach()
+    return A.enable_grad(hvp, f, x, v)
   end
 
   -- v^T H v for each probe v given by next_probe(k)
   local function quadratic_forms(f, x, nprobe, probe)
-    local xl = leaf(x)
-    local g = A.grad(function(z) return f(z) end, xl)
+    local xl, g = first_grad(f, x)
     local vals = {}
     for k = 1, nprobe do
       local v, pick = probe(k)
-      local hv = A.grad((g * v):sum(), xl, { retain_graph = true, allow_unused = true })
-      vals[k] = hv and pick(hv) or 0
+      vals[k] = pick(grad_at((g * v):sum(), xl, false, true))
     end
     return vals
   end
@@ -180,7 +194,7 @@ return function(A, T)
     local n = x:numel()
     local method = opts.method or (n <= 256 and "exact" or "hutchinson")
     if method == "exact" then
-      local vals = quadratic_forms(f, x, n, function(k)
+      local vals = A.enable_grad(quadratic_forms, f, x, n, function(k)
         local e = T.zeros(n, { dtype = x.dtype })
         e[k] = 1
         return e:reshape(x.shape), function(hv) return hv:reshape(-1)[k] end
@@ -195,7 +209,7 @@ return function(A, T)
     local m = opts.samples or 64
     if m < 2 then error("laplacian: need at least 2 samples, got " .. m, 2) end
     local gen = T.Generator(opts.seed or 0)
-    local vals = quadratic_forms(f, x, m, function()
+    local vals = A.enable_grad(quadratic_forms, f, x, m, function()
       local v = gen:bernoulli(0.5, x.shape):astype(x.dtype) * 2 - 1
       return v, function(hv) return (hv * v):sum() end
     end)
@@ -218,7 +232,7 @@ return function(A, T)
       e[i] = 1
       local gi = A.grad(y, xl, { grad_outputs = e:reshape(y.shape),
                                 retain_graph = true, allow_unused = true })
-      if gi then J[i] = gi:reshape(-1) end
+      if gi then J[i] = gi:reshape(-1) end   -- nil: y does not depend on x
     end
     local shape = y.shape
     for _, s in ipairs(x.shape) do shape[#shape + 1] = s end

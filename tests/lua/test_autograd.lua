@@ -158,6 +158,43 @@ test("jacobian", function()
   eq(J:get(1, 2), 0)
 end)
 
+-- a derivative that is identically zero (f linear, constant, a Lua
+-- number) gives zeros, not "attempt to index a number value"
+test("zero_hessians_and_constant_functions", function()
+  local x, v = T.tensor { 1.0, 2.0 }, T.ones(2)
+  local fs = {
+    linear = function(z) return (z * 2):sum() end,
+    constant = function() return T.tensor(3.0) end,
+    number = function() return 3 end,
+    detached = function(z) return (z:detach() ^ 2):sum() end,
+  }
+  for name, f in pairs(fs) do
+    check.same(A.hvp(f, x, v), { 0, 0 }, 0, "hvp " .. name)
+    eq(A.laplacian(f, x), 0, "laplacian " .. name)
+    eq(A.laplacian(f, x, { method = "hutchinson", samples = 4 }), 0, "hutchinson " .. name)
+  end
+  check.same(A.jacobian(function() return T.ones(3) end, x), { { 0, 0 }, { 0, 0 }, { 0, 0 } }, 0,
+             "jacobian of a constant")
+  check.same(A.jacobian(function(z) return z:detach() * 2 end, x), { { 0, 0 }, { 0, 0 } }, 0,
+             "jacobian of a detached result")
+  truthy(A.gradgradcheck(function(z) return z * 2 end, { x }))
+  truthy(A.gradgradcheck(function() return T.ones(2) end, { x }))
+  -- torch's form: a constant output reaches no input
+  local xl = x:clone():requires_grad_()
+  eq(A.grad(3, xl, { allow_unused = true }), nil)
+  eq(A.grad(T.ones(2):sum() * 1.0, xl, { allow_unused = true }), nil)
+  raises(function() A.grad(3, xl) end, "autograd.grad: the output is a Lua number")
+end)
+
+-- the tools record what they differentiate even inside no_grad
+test("tools_inside_no_grad", function()
+  local f = function(z) return (z ^ 3):sum() end
+  local x = T.tensor { 1.0, 2.0 }
+  check.same(A.no_grad(A.hvp, f, x, T.ones(2)), { 6, 12 }, 1e-12)
+  near(A.no_grad(A.laplacian, f, x), 18, 1e-12)
+  check.same(A.no_grad(A.jacobian, function(z) return z ^ 3 end, x), { { 3, 0 }, { 0, 12 } }, 1e-12)
+end)
+
 -- gradcheck over the ops --------------------------------------------------
 
 local gc = A.gradcheck
