@@ -108,6 +108,9 @@ local function input_records(args, n)
   return inputs, any
 end
 
+-- a Lua number is real: the result of a complex-to-real reduction (norm)
+local real_of = { c128 = "f64", c64 = "f32" }
+
 local function first_float_dtype(args, n)
   for i = 1, n do
     local v = args[i]
@@ -119,13 +122,16 @@ local function first_float_dtype(args, n)
 end
 
 -- the tensors among results: one slot per tensor, a list result expanded
+-- (a table of numbers, x:size() or x:totable(), holds none)
 local function collect_outputs(res, from, to)
   local outs = {}
   for i = from, to do
     local v = res[i]
     if is_tensor(v) then outs[#outs + 1] = v
     elseif type(v) == "table" then
-      for j = 1, #v do outs[#outs + 1] = v[j] end
+      for j = 1, #v do
+        if is_tensor(v[j]) then outs[#outs + 1] = v[j] end
+      end
     end
   end
   return outs
@@ -166,7 +172,8 @@ end
 local function scalars_to_tensors(a, n, na)
   for i = n + 2, na do
     if type(a[i]) == "number" then
-      a[i] = T.full({}, a[i], { dtype = first_float_dtype(a, n) })
+      local dt = first_float_dtype(a, n)
+      a[i] = T.full({}, a[i], { dtype = real_of[dt] or dt })
     end
   end
 end
@@ -249,6 +256,7 @@ local function record(name, n, ...)
   for i = 1, n do args[i] = a[i] end
   local outs = collect_outputs(a, n + 2, na)
   if old ~= nil and #outs == 0 then outs[1] = target end   -- t[k] = v
+  if #outs == 0 then return unpack(a, n + 2, na) end       -- no tensor made
   attach(name, rule, args, n, inputs, outs)
   return unpack(a, n + 2, na)
 end

@@ -129,12 +129,13 @@ return function(A, T)
   unary("softplus", function(g, x) return g * T.sigmoid(x) end, { 1 })
   -- sign(relu(x)) is the 0/1 mask: two plain f32/f64 passes, no select
   unary("relu", function(g, _, y) return g * T.sign(y) end, { 0 })
-  def("abs", function(g, a)
-    local x = a[1]
-    if not complex[x.dtype] then return g * T.sign(x) end
-    local r = T.abs(x)                  -- d|z| = Re(conj(z/|z|) dz)
-    return g * x / T.where(T.eq(r, 0), 1.0, r)
-  end, { saves = { 1 } })
+  -- d|x|/dx: sign(x), z/|z| for complex (d|z| = Re(conj(z/|z|) dz)); 0 at 0
+  local function unit(x)
+    if not complex[x.dtype] then return T.sign(x) end
+    local r = T.abs(x)
+    return x / T.where(T.eq(r, 0), 1.0, r)
+  end
+  def("abs", function(g, a) return g * unit(a[1]) end, { saves = { 1 } })
   unary("square", function(g, x) return 2 * g * x end, { 1 })
   unary("reciprocal", function(g, _, y) return -g * y * y end, { 0 })
   def("clone", function(g) return g end)
@@ -272,12 +273,14 @@ return function(A, T)
     if p == "inf" then p = math.huge end
     local dims, keep = red_dims(a, k, x.ndim)
     g, out = restore(g, x, dims, keep), restore(out, x, dims, keep)
-    if p == 2 then return g * x / out end
-    if p == 1 then return g * T.sign(x) end
+    -- x / |x|_2 (0 where the norm is 0, as |x| at 0); the result is real
+    -- for complex x, so this is the complex gradient x/|x| g as well
+    if p == 2 then return g * x / T.where(T.eq(out, 0), 1.0, out) end
+    if p == 1 then return g * unit(x) end
     if p == math.huge then
       local hit = T.eq(T.abs(x), out)
-      local n = hit:astype(x.dtype):sum(dims or all_dims(x), { keepdim = true })
-      return T.where(hit, g * T.sign(x), 0.0) / n
+      local n = hit:astype(out.dtype):sum(dims or all_dims(x), { keepdim = true })
+      return T.where(hit, g * unit(x), 0.0) / n
     end
     error("autograd: no derivative for norm with p = " .. tostring(p), 0)
   end, { saves = { 1, 0 }, scalar = true })

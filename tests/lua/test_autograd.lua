@@ -195,6 +195,14 @@ test("tools_inside_no_grad", function()
   check.same(A.no_grad(A.jacobian, function(z) return z ^ 3 end, x), { { 3, 0 }, { 0, 12 } }, 1e-12)
 end)
 
+-- functions that return tables of numbers make no tensor to record
+test("tables_of_numbers_from_tracked_tensors", function()
+  local x = T.tensor { { 1.0, 2 }, { 3, 4 } }:requires_grad_()
+  check.same(x:size(), { 2, 2 }, 0, "size")
+  check.same(x:stride(), { 2, 1 }, 0, "stride")
+  check.same(x:totable(), { { 1, 2 }, { 3, 4 } }, 0, "totable")
+end)
+
 -- gradcheck over the ops --------------------------------------------------
 
 local gc = A.gradcheck
