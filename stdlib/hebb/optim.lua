@@ -486,6 +486,35 @@ local function unflatten(params, x, method)
   end
 end
 
+-- G^-1 F for the full metric G = M^a + eps I, through M = V diag(w) V^T.
+-- An eigenvalue below n2 w_max (n2 = 1/(1 + tau2), the weight one fresh
+-- gradient gets in the average) is a direction the gradients have carried
+-- less weight along, over the whole memory, than one gradient of the
+-- largest size would: the average cannot resolve it, and raw it let
+-- 1/sqrt(w) amplify the force there ~1e5-fold on a 10-d quadratic (the
+-- energy stalled near 1e-8 while Adam reached 1e-20).  So w is floored
+-- there; the step along the leading direction is unchanged.  V^T F and a
+-- scaling, instead of forming G and an LU solve, keep each direction exact.
+local function full_step(M, F, a, eps, n2)
+  if a == 0 then return F / (1 + eps) end
+  local w, V = require("hebb.linalg").eigh((M + M:t()) * 0.5)
+  w = T.clamp(w, math.max(w:max(), 0) * n2)
+  if a ~= 1 then w = w ^ a end
+  return V:matmul(V:t():matmul(F) / (w + eps))
+end
+
+-- the n x n moment of the full metric.  "covariance" averages the outer
+-- product of the fluctuation g - M1 about the running (uncorrected) mean,
+-- AdaBelief's form: positive semidefinite, and F lies in its range (g_t
+-- enters d_t = g_t - M1_t with weight tau1/(1+tau1) > 0).  M2hat - F F^T
+-- was exactly 0 at step 1 (both corrected to the one gradient), so the
+-- first step was F / eps (energy 3e20), and F stayed outside its range.
+local function full_moment(self, st, g, n2, o2)
+  local d = g
+  if self.moment == "covariance" then d = g - st.m1 end
+  st.m2 = T.outer(d, d) * n2 + st.m2 * o2
+end
+
 local function apply_flat(self, grads)
   for i in ipairs(self.params) do
     if not grads[i] then
@@ -510,24 +539,8 @@ local function apply_flat(self, grads)
   local F = st.m1 / bc1
   local dq
   if self.metric == "full" then
-    st.m2 = T.outer(g, g) * n2 + st.m2 * o2
-    local Mt = st.m2 / bc2
-    if self.moment == "covariance" then Mt = Mt - T.outer(F, F) end
-    local a, G = self.power
-    if a == 0 then
-      G = T.eye(n, { dtype = g.dtype })
-    elseif a == 1 and self.moment == "second" then
-      G = Mt
-    else
-      -- V diag(max(w, 0)^a) V^T: the covariance of two averages with
-      -- different taus can have small negative eigenvalues; they count as 0
-      local w, V = linalg.eigh((Mt + Mt:t()) * 0.5)
-      w = T.clamp(w, 0)
-      if a ~= 1 then w = w ^ a end
-      G = T.matmul(V * w, V:t())
-    end
-    G = G + T.eye(n, { dtype = g.dtype }) * self.eps
-    dq = linalg.solve(G, F) * self.lr
+    full_moment(self, st, g, n2, o2)
+    dq = full_step(st.m2 / bc2, F, self.power, self.eps, n2) * self.lr
   else
     st.m2 = g * g * n2 + st.m2 * o2
     local info = { step = st.step, grad = g, m1 = st.m1, m2 = st.m2, force = F,
@@ -1038,8 +1051,9 @@ doc(M.CovariantGD, "optim.CovariantGD(params [, {lr=1e-3, tau1=9, tau2=999, eps=
   .. "(M2, tau2), force F = M1/(1-beta1^t), beta = tau/(1+tau).  metric: \"identity\" (G = 1), "
   .. "\"diag\" (G = (M2/(1-beta2^t))^power + eps elementwise: power 1/2 is Adam with "
   .. "betas = tau/(1+tau)), \"full\" (all parameters as one vector of n elements, G = M^power + "
-  .. "eps I with M the n x n second moment or, moment = \"covariance\", M2 - M1 M1^T; power 0 "
-  .. "gives the identity; for small models), or a function(state) returning an n x n matrix, "
+  .. "eps I with M the n x n second moment or, moment = \"covariance\", the average of d d^T, "
+  .. "d = g - M1 (bias-corrected by 1-beta2^t), its eigenvalues floored at w_max/(1+tau2); "
+  .. "power 0 gives the identity; for small models), or a function(state) returning an n x n matrix, "
   .. "a vector (diagonal metric) or a function F -> G^-1 F; state has step, grad, m1, m2 (the "
   .. "diagonal second moment), m2hat, force, bc1, bc2, n, params." .. common)
 doc(M.Langevin, "optim.Langevin(params, {lr [, temperature=0] [, seed]})\n\nStochastic gradient "
