@@ -8,6 +8,7 @@
 -- records of its tracked inputs.  Backward rules (hebb.autograd_rules) are
 -- tensor expressions, so with create_graph they are recorded in turn and
 -- can be differentiated again.  docs/autograd.md explains the design.
+local E = require "hebb._error"
 local T = require "hebb.tensor"
 local C = require "hebb._autograd"
 local hebb = require "hebb"
@@ -65,7 +66,7 @@ end
 -- code that never differentiates through it is not affected
 local function missing_rule(name)
   return { name = name, fn = function()
-    error(string.format("autograd: no derivative for '%s'", name), 0)
+    E.raise("autograd: no derivative for '%s'", name)
   end }
 end
 
@@ -82,8 +83,8 @@ end
 local track = C.track
 
 local function leaf_inplace_error(name)
-  error(string.format("autograd: '%s' would modify in place a leaf tensor "
-    .. "that requires grad; do it inside autograd.no_grad", name), 3)
+  E.raise("autograd: '%s' would modify in place a leaf tensor "
+    .. "that requires grad; do it inside autograd.no_grad", name)
 end
 
 -- the records of the tracked tensors among args[1..n]; a list argument
@@ -191,10 +192,10 @@ local function check_not_view(name, t, r)
   if not (nd and view_ops[nd.name] and nd.args) then return end
   local base = nd.args[1]
   if T.is_tensor(base) and T.shares_storage(t, base) then
-    error(string.format("autograd: '%s' would write in place into a view "
+    E.raise("autograd: '%s' would write in place into a view "
       .. "('%s') of a tensor that requires grad, which autograd cannot "
       .. "follow; clone() the view first, or write inside autograd.no_grad",
-      name, nd.name), 3)
+      name, nd.name)
   end
 end
 
@@ -293,26 +294,26 @@ M.set_grad_enabled = C.set_enabled
 
 local function check_floating(t, what)
   if not floating[t.dtype] then
-    error(string.format("%s: only floating-point tensors can require grad "
-      .. "(got %s)", what, t.dtype), 3)
+    E.raise("%s: only floating-point tensors can require grad "
+      .. "(got %s)", what, t.dtype)
   end
 end
 
 function methods.requires_grad_(t, flag)
-  if not is_tensor(t) then error("requires_grad_: expected a tensor", 2) end
+  if not is_tensor(t) then E.raise("requires_grad_: expected a tensor") end
   if flag == nil or flag then
     check_floating(t, "requires_grad_")
     local r = record_of(t)
     if r and not r.leaf then
-      error("requires_grad_: only leaf tensors can be made to require grad; "
-        .. "this one is computed (use x:detach():requires_grad_())", 2)
+      E.raise("requires_grad_: only leaf tensors can be made to require grad; "
+        .. "this one is computed (use x:detach():requires_grad_())")
     end
     if not r then track(t, { leaf = true }) end
   else
     local r = record_of(t)
     if r and not r.leaf then
-      error("requires_grad_(false): a computed tensor cannot stop requiring "
-        .. "grad; use x:detach()", 2)
+      E.raise("requires_grad_(false): a computed tensor cannot stop requiring "
+        .. "grad; use x:detach()")
     end
     C.untrack(t)
   end
@@ -325,7 +326,7 @@ end
 
 function methods.retain_grad(t)
   local r = record_of(t)
-  if not r then error("retain_grad: the tensor does not require grad", 2) end
+  if not r then E.raise("retain_grad: the tensor does not require grad") end
   r.retain = true
   return t
 end
@@ -343,15 +344,15 @@ getters.grad_fn = function(t) local r = record_of(t); return r and r.node and r.
 setters.grad = function(t, g)
   local r = record_of(t)
   if g ~= nil then
-    if not is_tensor(g) then error("x.grad must be a tensor or nil", 2) end
+    if not is_tensor(g) then E.raise("x.grad must be a tensor or nil") end
     if not C.same_shape(g, t) then
-      error(string.format("x.grad: gradient of shape %s for a tensor of shape %s",
-        shape_str(g), shape_str(t)), 2)
+      E.raise("x.grad: gradient of shape %s for a tensor of shape %s",
+        shape_str(g), shape_str(t))
     end
   end
   if not r then
     if g == nil then return end
-    error("x.grad: the tensor does not require grad (call x:requires_grad_())", 2)
+    E.raise("x.grad: the tensor does not require grad (call x:requires_grad_())")
   end
   r.grad, r.owned = g, nil
 end
@@ -407,9 +408,9 @@ local function check_versions(nd)
     local t = p == 0 and nd.out[1] or nd.args[p]
     local now = C.version(t)
     if now ~= v then
-      error(string.format("autograd: a tensor that '%s' saved for backward "
+      E.raise("autograd: a tensor that '%s' saved for backward "
         .. "(%s) was modified in place afterwards (version %d, saved at %d)",
-        nd.name, p == 0 and "its output" or "argument " .. p, now, v), 0)
+        nd.name, p == 0 and "its output" or "argument " .. p, now, v)
     end
   end
 end
@@ -422,21 +423,21 @@ local function conform(g, like, nd, pos)
     return g.dtype == like.dtype and g or g:astype(like.dtype)
   end
   if kind == 3 then
-    error(string.format("autograd: backward of '%s' gave a %s for argument %s",
-      nd.name, type(g), pos), 0)
+    E.raise("autograd: backward of '%s' gave a %s for argument %s",
+      nd.name, type(g), pos)
   end
-  error(string.format("autograd: backward of '%s' gave a gradient of shape %s "
+  E.raise("autograd: backward of '%s' gave a gradient of shape %s "
     .. "for argument %s of shape %s", nd.name, shape_str(g), pos,
-    shape_str(like)), 0)
+    shape_str(like))
 end
 
 -- the gradients a node's rule gives for its arguments
 local function run_rule(nd, gout)
   local rule = nd.rule
   if nd.freed then
-    error(string.format("autograd: backward through '%s' a second time: its "
+    E.raise("autograd: backward through '%s' a second time: its "
       .. "saved values were freed (pass {retain_graph = true} to the first "
-      .. "backward)", nd.name), 0)
+      .. "backward)", nd.name)
   end
   check_versions(nd)
   if rule.multi then return { rule.fn(gout, nd.args, nd.out, nd.inputs) } end
@@ -539,24 +540,24 @@ end
 local function seed_for(y, g, who)
   local r = record_of(y)
   if type(y) == "number" then
-    error(who .. ": the output is a Lua number, not a tensor that requires "
+    E.raise(who .. ": the output is a Lua number, not a tensor that requires "
       .. "grad (a full reduction of tensors that do not require grad gives a "
-      .. "number; call x:requires_grad_() on the inputs before computing it)", 3)
+      .. "number; call x:requires_grad_() on the inputs before computing it)")
   end
   if not r then
-    error(who .. ": the tensor does not require grad (nothing it was "
-      .. "computed from requires grad)", 3)
+    E.raise(who .. ": the tensor does not require grad (nothing it was "
+      .. "computed from requires grad)")
   end
   if g == nil then
     if y:numel() ~= 1 then
-      error(string.format("%s: a gradient is needed for a result of shape %s "
+      E.raise("%s: a gradient is needed for a result of shape %s "
         .. "(only one-element results get 1 by default)", who,
-        shape_str(y)), 3)
+        shape_str(y))
     end
     g = T.ones_like(y)
   elseif not (is_tensor(g) and C.same_shape(g, y)) then
-    error(string.format("%s: the gradient must be a tensor of shape %s", who,
-      shape_str(y)), 3)
+    E.raise("%s: the gradient must be a tensor of shape %s", who,
+      shape_str(y))
   end
   return r, g
 end
@@ -604,7 +605,7 @@ local function grad_of(outputs, inputs, opts)
   for i, x in ipairs(inputs) do
     local r = record_of(x)
     if not r then
-      error(string.format("autograd.grad: input %d does not require grad", i), 2)
+      E.raise("autograd.grad: input %d does not require grad", i)
     end
     targets[r] = true
   end
@@ -616,8 +617,8 @@ local function grad_of(outputs, inputs, opts)
   for i, x in ipairs(inputs) do
     local g = captured[record_of(x)]
     if g == nil and not opts.allow_unused then
-      error(string.format("autograd.grad: input %d was not used to compute "
-        .. "the outputs (pass {allow_unused = true} to get nil)", i), 2)
+      E.raise("autograd.grad: input %d was not used to compute "
+        .. "the outputs (pass {allow_unused = true} to get nil)", i)
     end
     res[i] = g
   end
@@ -634,7 +635,7 @@ local function prepare(f, inputs)
   local leaves, outer = {}, false
   for i, x in ipairs(xs) do
     if not is_tensor(x) then
-      error(string.format("autograd: input %d is a %s, not a tensor", i, type(x)), 3)
+      E.raise("autograd: input %d is a %s, not a tensor", i, type(x))
     end
     if record_of(x) and C.is_enabled() then leaves[i] = x; outer = true
     else
@@ -645,7 +646,7 @@ local function prepare(f, inputs)
   end
   local y = with_mode(true, f, unpack(leaves))
   if not is_tensor(y) and type(y) ~= "number" then
-    error("autograd: f must return a tensor (got " .. type(y) .. ")", 3)
+    E.raise("autograd: f must return a tensor (got " .. type(y) .. ")")
   end
   return y, leaves, outer, single
 end
@@ -708,7 +709,7 @@ end
 function M.Function(def)
   if type(def) ~= "table" or type(def.forward) ~= "function"
       or type(def.backward) ~= "function" then
-    error("autograd.Function: expected {forward = fn, backward = fn}", 2)
+    E.raise("autograd.Function: expected {forward = fn, backward = fn}")
   end
   local name = def.name or "custom"
   return function(...)
@@ -727,8 +728,8 @@ function M.Function(def)
     local rule = { name = name, multi = true, fn = function(gs)
       for i, v in pairs(saved_versions) do
         if C.version(ctx.saved[i]) ~= v then
-          error(string.format("autograd: tensor %d saved by '%s' was modified "
-            .. "in place before backward", i, name), 0)
+          E.raise("autograd: tensor %d saved by '%s' was modified "
+            .. "in place before backward", i, name)
         end
       end
       return def.backward(ctx, unpack(gs, 1, res.n))

@@ -3,6 +3,8 @@
 -- its own operations are recorded and can be differentiated again.
 -- Rules get (g, args, out): args are the call's positional arguments (an
 -- in-place op's first argument holds the value before the op).
+local E = require "hebb._error"
+
 return function(A, T)
   local def = A.defrule
   local is_tensor = T.is_tensor
@@ -282,7 +284,7 @@ return function(A, T)
       local n = hit:astype(out.dtype):sum(dims or all_dims(x), { keepdim = true })
       return T.where(hit, g * unit(x), 0.0) / n
     end
-    error("autograd: no derivative for norm with p = " .. tostring(p), 0)
+    E.raise("autograd: no derivative for norm with p = " .. tostring(p))
   end, { saves = { 1, 0 }, scalar = true })
   -- min/max: over one dim values and indices (multi), else values only
   local function extreme(name)

@@ -1,6 +1,8 @@
 -- hebb.autograd_tools: what is built on the tape: finite-difference checks
 -- (gradcheck, gradgradcheck), Hessian-vector products, the Laplacian (exact
 -- or Hutchinson's estimate) and Jacobians.
+local E = require "hebb._error"
+
 return function(A, T)
   local hebb = require "hebb"
   local is_tensor = T.is_tensor
@@ -35,7 +37,7 @@ return function(A, T)
   local function projector(f, xs, seed)
     local y = A.no_grad(f, unpack(xs))
     if type(y) == "number" then return f end   -- a full reduction
-    if not is_tensor(y) then error("gradcheck: f must return a tensor", 3) end
+    if not is_tensor(y) then E.raise("gradcheck: f must return a tensor") end
     local gen = T.Generator(seed)
     local w = gen:randn(y.shape, { dtype = y.dtype })
     if complex[y.dtype] then
@@ -91,8 +93,8 @@ return function(A, T)
     for j = 1, x:numel() do
       local a, n = ana[j], num[j]
       if math.abs(a - n) > atol + rtol * math.abs(n) or a ~= a then
-        error(string.format("gradcheck: d/d(input %d)%s%s: analytic %.10g, "
-          .. "numeric %.10g", i, multi_index(x.shape, j), part, a, n), 3)
+        E.raise("gradcheck: d/d(input %d)%s%s: analytic %.10g, "
+          .. "numeric %.10g", i, multi_index(x.shape, j), part, a, n)
       end
     end
   end
@@ -104,9 +106,9 @@ return function(A, T)
     local xs = as_list(inputs)
     for i, x in ipairs(xs) do
       if not is_tensor(x) or (x.dtype ~= "f64" and x.dtype ~= "c128") then
-        error(string.format("gradcheck: input %d must be an f64 tensor (or "
+        E.raise("gradcheck: input %d must be an f64 tensor (or "
           .. "c128: finite differences in lower precision are too coarse), got %s",
-          i, is_tensor(x) and x.dtype or type(x)), 2)
+          i, is_tensor(x) and x.dtype or type(x))
       end
     end
     local s = projector(f, xs, opts.seed or 0)
@@ -145,7 +147,8 @@ return function(A, T)
       return total
     end
     local ok, err = pcall(A.gradcheck, gv, xs, opts)
-    if not ok then error((tostring(err):gsub("^gradcheck", "gradgradcheck")), 2) end
+    -- the message is positioned at the user's line already
+    if not ok then error((tostring(err):gsub("gradcheck: ", "gradgradcheck: ", 1)), 0) end
     return true
   end
 
@@ -172,7 +175,7 @@ return function(A, T)
   --- autograd.hvp(f, x, v)
   function A.hvp(f, x, v)
     if not (is_tensor(v) and v:numel() == x:numel()) then
-      error("hvp: v must be a tensor shaped like x", 2)
+      E.raise("hvp: v must be a tensor shaped like x")
     end
     return A.enable_grad(hvp, f, x, v)
   end
@@ -203,11 +206,11 @@ return function(A, T)
       for _, v in ipairs(vals) do total = total + v end
       return total, 0
     elseif method ~= "hutchinson" then
-      error("laplacian: method must be 'exact' or 'hutchinson', got "
-        .. tostring(method), 2)
+      E.raise("laplacian: method must be 'exact' or 'hutchinson', got "
+        .. tostring(method))
     end
     local m = opts.samples or 64
-    if m < 2 then error("laplacian: need at least 2 samples, got " .. m, 2) end
+    if m < 2 then E.raise("laplacian: need at least 2 samples, got " .. m) end
     local gen = T.Generator(opts.seed or 0)
     local vals = A.enable_grad(quadratic_forms, f, x, m, function()
       local v = gen:bernoulli(0.5, x.shape):astype(x.dtype) * 2 - 1
@@ -224,7 +227,7 @@ return function(A, T)
   function A.jacobian(f, x)
     local xl = leaf(x)
     local y = A.enable_grad(f, xl)
-    if not is_tensor(y) then error("jacobian: f must return a tensor", 2) end
+    if not is_tensor(y) then E.raise("jacobian: f must return a tensor") end
     local m, n = y:numel(), x:numel()
     local J = T.zeros(m, n, { dtype = x.dtype })
     for i = 1, m do

@@ -8,6 +8,7 @@
 -- (both neighbours the same site) come out with the right spectrum.
 -- Lattices are built in C (sparse.lattice); the other builders are plain
 -- Lua, run once per experiment.
+local E = require "hebb._error"
 local T = require "hebb.tensor"
 local sparse = require "hebb.sparse"
 local doc = require("hebb").doc
@@ -66,8 +67,8 @@ end
 
 local function check_int(v, what, lo)
   if math.type(v) ~= "integer" or v < lo then
-    error(string.format("%s must be an integer >= %d, got %s", what, lo,
-                        tostring(v)), 3)
+    E.raise("%s must be an integer >= %d, got %s", what, lo,
+                        tostring(v))
   end
   return v
 end
@@ -88,7 +89,7 @@ end
 
 function M.lattice(opts)
   if type(opts) ~= "table" or type(opts.dims) ~= "table" or #opts.dims == 0 then
-    error("graph.lattice: expected {dims = {L1, L2, ...}}", 2)
+    E.raise("graph.lattice: expected {dims = {L1, L2, ...}}")
   end
   local n = 1
   for k, L in ipairs(opts.dims) do
@@ -97,8 +98,8 @@ function M.lattice(opts)
   end
   local kind = opts.neighbors or "nearest"
   if kind ~= "nearest" and kind ~= "next-nearest" then
-    error("graph.lattice: neighbors must be \"nearest\" or \"next-nearest\", got "
-          .. tostring(kind), 2)
+    E.raise("graph.lattice: neighbors must be \"nearest\" or \"next-nearest\", got "
+          .. tostring(kind))
   end
   local periodic = opts.periodic ~= false
   local A = sparse.lattice(opts.dims, { periodic = periodic, neighbors = kind })
@@ -141,16 +142,16 @@ function M.random_regular(n, d, opts)
   check_int(n, "graph.random_regular: n", 1)
   check_int(d, "graph.random_regular: d", 0)
   if d >= n or (n * d) % 2 ~= 0 then
-    error(string.format("graph.random_regular: no simple %d-regular graph on %d "
-                        .. "vertices (need d < n and n*d even)", d, n), 2)
+    E.raise("graph.random_regular: no simple %d-regular graph on %d "
+                        .. "vertices (need d < n and n*d even)", d, n)
   end
   local u01 = uniforms(opts and opts.seed)
   for _ = 1, 1000 do
     local r, c, w = pair_stubs(n, d, u01)
     if r then return new_graph(n, r, c, w) end
   end
-  error(string.format("graph.random_regular: no pairing found for n = %d, d = %d "
-                      .. "after 1000 attempts", n, d), 2)
+  E.raise("graph.random_regular: no pairing found for n = %d, d = %d "
+                      .. "after 1000 attempts", n, d)
 end
 
 -- --- small-world graphs -------------------------------------------------------------
@@ -159,11 +160,11 @@ function M.small_world(n, k, p, opts)
   check_int(n, "graph.small_world: n", 1)
   check_int(k, "graph.small_world: k", 0)
   if k % 2 ~= 0 or k >= n then
-    error(string.format("graph.small_world: k must be even and < n, got k = %d, "
-                        .. "n = %d", k, n), 2)
+    E.raise("graph.small_world: k must be even and < n, got k = %d, "
+                        .. "n = %d", k, n)
   end
   if type(p) ~= "number" or p < 0 or p > 1 then
-    error("graph.small_world: p must be a probability, got " .. tostring(p), 2)
+    E.raise("graph.small_world: p must be a probability, got " .. tostring(p))
   end
   local u01 = uniforms(opts and opts.seed)
   local adj, deg, src, dst = {}, {}, {}, {}
@@ -204,8 +205,8 @@ function M.from_edges(n, edges, weights)
     local i, j = ij[1], ij[2]
     for _, v in ipairs { i, j } do
       if math.type(v) ~= "integer" or v < 1 or v > n then
-        error(string.format("graph.from_edges: edge %d has vertex %s outside "
-                            .. "1..%d", e, tostring(v), n), 2)
+        E.raise("graph.from_edges: edge %d has vertex %s outside "
+                            .. "1..%d", e, tostring(v), n)
       end
     end
     local x = weights and weights[e] or 1
@@ -239,7 +240,7 @@ end
 
 function M.hypergraph(edges, opts)
   if type(edges) ~= "table" then
-    error("graph.hypergraph: expected a list of hyperedges (lists of vertices)", 2)
+    E.raise("graph.hypergraph: expected a list of hyperedges (lists of vertices)")
   end
   local n = opts and opts.n or 0
   if not (opts and opts.n) then
@@ -254,12 +255,12 @@ function M.hypergraph(edges, opts)
     local seen = {}
     for _, v in ipairs(he) do
       if math.type(v) ~= "integer" or v < 1 or v > n then
-        error(string.format("graph.hypergraph: hyperedge %d has vertex %s "
-                            .. "outside 1..%d", e, tostring(v), n), 2)
+        E.raise("graph.hypergraph: hyperedge %d has vertex %s "
+                            .. "outside 1..%d", e, tostring(v), n)
       end
       if seen[v] then
-        error(string.format("graph.hypergraph: hyperedge %d lists vertex %d "
-                            .. "twice", e, v), 2)
+        E.raise("graph.hypergraph: hyperedge %d lists vertex %d "
+                            .. "twice", e, v)
       end
       seen[v] = true
     end

@@ -4,6 +4,7 @@
 --
 -- Every forward is written with tensor operations, so autograd records it
 -- without any rule of its own.
+local E = require "hebb._error"
 local T = require "hebb.tensor"
 local nn = require "hebb.nn"
 local doc = require("hebb").doc
@@ -17,7 +18,7 @@ local shape_str = nn._shape_str
 
 local function check_count(v, what)
   if math.type(v) ~= "integer" or v < 1 then
-    error(fmt("%s must be a positive integer, got %s", what, tostring(v)), 4)
+    E.raise("%s must be a positive integer, got %s", what, tostring(v))
   end
   return v
 end
@@ -25,7 +26,7 @@ end
 local function check_dtype(d, what)
   d = d or "f64"
   if d ~= "f64" and d ~= "f32" then
-    error(fmt("%s: dtype must be \"f64\" or \"f32\", got %s", what, tostring(d)), 4)
+    E.raise("%s: dtype must be \"f64\" or \"f32\", got %s", what, tostring(d))
   end
   return d
 end
@@ -43,11 +44,11 @@ L._uniform = uniform
 -- the last dimension of x must be n
 local function check_features(x, n, what)
   if not T.is_tensor(x) then
-    error(fmt("%s: expected a tensor input, got %s", what, type(x)), 3)
+    E.raise("%s: expected a tensor input, got %s", what, type(x))
   end
   if x.ndim == 0 or x.shape[x.ndim] ~= n then
-    error(fmt("%s: the input's last dimension must be %d, got shape %s",
-              what, n, shape_str(x)), 3)
+    E.raise("%s: the input's last dimension must be %d, got shape %s",
+              what, n, shape_str(x))
   end
 end
 
@@ -57,7 +58,7 @@ local function constrain(self, spec, what)
   local name, opts = spec, nil
   if type(spec) == "table" then name, opts = spec[1], spec end
   if type(name) ~= "string" then
-    error(what .. ": constraint must be a name or {name, options...}, got " .. type(spec), 4)
+    E.raise(what .. ": constraint must be a name or {name, options...}, got " .. type(spec))
   end
   nn.parametrize(self, "weight", name, opts)
   return name
@@ -123,8 +124,8 @@ function Bilinear:forward(x1, x2)
   check_features(x1, n1, "nn.Bilinear (first input)")
   check_features(x2, n2, "nn.Bilinear (second input)")
   if x1.ndim ~= x2.ndim or (x1.ndim == 2 and x1.shape[1] ~= x2.shape[1]) then
-    error(fmt("nn.Bilinear: the inputs' batch shapes differ: %s and %s",
-              shape_str(x1), shape_str(x2)), 2)
+    E.raise("nn.Bilinear: the inputs' batch shapes differ: %s and %s",
+              shape_str(x1), shape_str(x2))
   end
   local W = self.weight:permute(2, 1, 3):reshape(n1, k * n2)
   local shape = {}
@@ -185,8 +186,8 @@ function L.activation(spec)
   local names = {}
   for k in pairs(activations) do names[#names + 1] = k end
   table.sort(names)
-  error(fmt("nn.activation: unknown activation %s (known: %s, or a function or module)",
-            tostring(spec), table.concat(names, ", ")), 2)
+  E.raise("nn.activation: unknown activation %s (known: %s, or a function or module)",
+            tostring(spec), table.concat(names, ", "))
 end
 
 local act_classes = {
@@ -233,8 +234,8 @@ function LayerNorm:__init(shape, opts)
   opts = opts or {}
   if math.type(shape) == "integer" then shape = { shape } end
   if type(shape) ~= "table" or #shape == 0 then
-    error("nn.LayerNorm: expected the normalized shape (an integer or a table), got "
-          .. tostring(shape), 3)
+    E.raise("nn.LayerNorm: expected the normalized shape (an integer or a table), got "
+          .. tostring(shape))
   end
   for k, s in ipairs(shape) do check_count(s, "nn.LayerNorm: normalized_shape[" .. k .. "]") end
   local dtype = check_dtype(opts.dtype, "nn.LayerNorm")
@@ -255,8 +256,8 @@ function LayerNorm:forward(x)
     ok = ok and x.shape[nd - #shape + k] == shape[k]
   end
   if not ok then
-    error(fmt("nn.LayerNorm: the input's trailing dimensions must be {%s}, got shape %s",
-              table.concat(shape, ","), shape_str(x)), 2)
+    E.raise("nn.LayerNorm: the input's trailing dimensions must be {%s}, got shape %s",
+              table.concat(shape, ","), shape_str(x))
   end
   local keep = { keepdim = true }
   local xc = x - x:mean(self.dims, keep)
@@ -279,7 +280,7 @@ L.Dropout = Dropout
 function Dropout:__init(p)
   p = p or 0.5
   if type(p) ~= "number" or p < 0 or p > 1 then
-    error("nn.Dropout: p must be a probability in [0, 1], got " .. tostring(p), 3)
+    E.raise("nn.Dropout: p must be a probability in [0, 1], got " .. tostring(p))
   end
   self.p = p
 end
@@ -345,17 +346,17 @@ L.NeuronNetwork = NeuronNetwork
 local function neuron_list(v, n, what)
   if T.is_tensor(v) then v = v:totable() end
   if type(v) ~= "table" or #v == 0 then
-    error(fmt("nn.NeuronNetwork: %s must be a non-empty list of neuron numbers, got %s",
-              what, tostring(v)), 4)
+    E.raise("nn.NeuronNetwork: %s must be a non-empty list of neuron numbers, got %s",
+              what, tostring(v))
   end
   local seen = {}
   for k, i in ipairs(v) do
     if math.type(i) ~= "integer" or i < 1 or i > n then
-      error(fmt("nn.NeuronNetwork: %s[%d] = %s is not a neuron number in 1..%d",
-                what, k, tostring(i), n), 4)
+      E.raise("nn.NeuronNetwork: %s[%d] = %s is not a neuron number in 1..%d",
+                what, k, tostring(i), n)
     end
     if seen[i] then
-      error(fmt("nn.NeuronNetwork: %s lists neuron %d twice", what, i), 4)
+      E.raise("nn.NeuronNetwork: %s lists neuron %d twice", what, i)
     end
     seen[i] = true
   end
@@ -407,25 +408,25 @@ end
 function NeuronNetwork:step(k, u)
   k = k or 1
   if math.type(k) ~= "integer" or k < 0 then
-    error("nn.NeuronNetwork:step: k must be an integer >= 0, got " .. tostring(k), 2)
+    E.raise("nn.NeuronNetwork:step: k must be an integer >= 0, got " .. tostring(k))
   end
   if u ~= nil then
     if not self.input then
-      error("nn.NeuronNetwork:step: an input was given but the network has no input neurons "
-            .. "(create it with {input = {...}})", 2)
+      E.raise("nn.NeuronNetwork:step: an input was given but the network has no input neurons "
+            .. "(create it with {input = {...}})")
     end
     check_features(u, #self.input, "nn.NeuronNetwork:step (input)")
     if u.ndim > 2 then
-      error("nn.NeuronNetwork:step: the input must be 1-d or (batch, inputs), got shape "
-            .. shape_str(u), 2)
+      E.raise("nn.NeuronNetwork:step: the input must be 1-d or (batch, inputs), got shape "
+            .. shape_str(u))
     end
   end
   local W, b, act = self.weight, self.bias, self.act
   local Wt = W:t()
   local x = start_state(self, u)
   if u ~= nil and u.ndim == 2 and x.shape[1] ~= u.shape[1] then
-    error(string.format("nn.NeuronNetwork:step: the state holds a batch of %d, the input %d "
-                        .. "(call reset_state() to start a new batch)", x.shape[1], u.shape[1]), 2)
+    E.raise("nn.NeuronNetwork:step: the state holds a batch of %d, the input %d "
+                        .. "(call reset_state() to start a new batch)", x.shape[1], u.shape[1])
   end
   local uP = u ~= nil and u:matmul(self.input_placement) or nil
   local keep = self.input_keep

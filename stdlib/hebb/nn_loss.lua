@@ -6,6 +6,7 @@
 -- by the row maximum) minus the label's logit, the
 -- logistic loss uses softplus, logs of probabilities are clamped at -100
 -- as torch does.  A custom loss is just a Lua function of tensors.
+local E = require "hebb._error"
 local T = require "hebb.tensor"
 local nn = require "hebb.nn"
 local doc = require("hebb").doc
@@ -25,14 +26,14 @@ local function reduce(l, opts, what, default)
     local n = l.ndim >= 2 and l.shape[1] or 1
     return l:sum() / n
   end
-  error(fmt("%s: reduction must be %s, got %s", what,
+  E.raise("%s: reduction must be %s, got %s", what,
             default == "batchmean" and "\"batchmean\", \"mean\", \"sum\" or \"none\""
-            or "\"mean\", \"sum\" or \"none\"", tostring(r)), 3)
+            or "\"mean\", \"sum\" or \"none\"", tostring(r))
 end
 
 local function check_tensor(x, what, arg)
   if not T.is_tensor(x) then
-    error(fmt("%s: %s must be a tensor, got %s", what, arg, type(x)), 3)
+    E.raise("%s: %s must be a tensor, got %s", what, arg, type(x))
   end
 end
 
@@ -42,8 +43,8 @@ local function check_pair(pred, target, what)
   if type(target) == "number" then return end
   check_tensor(target, what, "the target")
   if shape_str(pred) ~= shape_str(target) then
-    error(fmt("%s: the prediction has shape %s, the target %s (they must agree)", what,
-              shape_str(pred), shape_str(target)), 3)
+    E.raise("%s: the prediction has shape %s, the target %s (they must agree)", what,
+              shape_str(pred), shape_str(target))
   end
 end
 
@@ -53,23 +54,23 @@ local function check_labels(x, labels, what, no_range)
   check_tensor(x, what, "the scores")
   check_tensor(labels, what, "the labels")
   if x.ndim ~= 2 then
-    error(fmt("%s: the scores must have shape (N, C), got %s", what, shape_str(x)), 3)
+    E.raise("%s: the scores must have shape (N, C), got %s", what, shape_str(x))
   end
   if labels.dtype ~= "i64" then
-    error(fmt("%s: the labels must be an i64 tensor of class numbers, got dtype %s", what,
-              labels.dtype), 3)
+    E.raise("%s: the labels must be an i64 tensor of class numbers, got dtype %s", what,
+              labels.dtype)
   end
   local N, C = x.shape[1], x.shape[2]
   if labels.ndim ~= 1 or labels.shape[1] ~= N then
-    error(fmt("%s: the labels must have shape {%d} (one per row of the scores), got %s",
-              what, N, shape_str(labels)), 3)
+    E.raise("%s: the labels must have shape {%d} (one per row of the scores), got %s",
+              what, N, shape_str(labels))
   end
   if N == 0 or no_range then return end
   local lo, hi = labels:min(), labels:max()
   if lo < 1 or hi > C then
     local bad = lo < 1 and lo or hi
     local pos = labels:eq(bad):astype("i64"):argmax()
-    error(fmt("%s: label %d at position %d is outside 1..%d", what, bad, pos, C), 3)
+    E.raise("%s: label %d at position %d is outside 1..%d", what, bad, pos, C)
   end
 end
 
@@ -109,8 +110,8 @@ function Ls.bce_loss(p, target, opts)
   if pd:numel() > 0 then
     local lo, hi = pd:min(), pd:max()
     if not (lo >= 0 and hi <= 1) then
-      error(fmt("nn.bce_loss: the probabilities must lie in [0, 1], got values from %g to %g "
-                .. "(use nn.bce_with_logits for scores)", lo, hi), 2)
+      E.raise("nn.bce_loss: the probabilities must lie in [0, 1], got values from %g to %g "
+                .. "(use nn.bce_with_logits for scores)", lo, hi)
     end
   end
   local l = -(target * clamped_log(p) + (1 - target) * clamped_log(1 - p))
@@ -144,7 +145,7 @@ function Ls.huber_loss(pred, target, delta, opts)
   delta = delta or 1.0
   check_pair(pred, target, "nn.huber_loss")
   if type(delta) ~= "number" or not (delta > 0) then
-    error("nn.huber_loss: delta must be a positive number, got " .. tostring(delta), 2)
+    E.raise("nn.huber_loss: delta must be a positive number, got " .. tostring(delta))
   end
   local a = (pred - target):abs()
   local q = T.clamp(a, nil, delta)

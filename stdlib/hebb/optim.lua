@@ -12,6 +12,7 @@
 -- step: `loss, grads = closure()` where grads is a tensor (one parameter)
 -- or a list of tensors, for objectives whose gradient is written by hand.
 -- Updates run inside autograd.no_grad when hebb.autograd is available.
+local E = require "hebb._error"
 local T = require "hebb.tensor"
 local C = require "hebb._optim"
 local doc = require("hebb").doc
@@ -75,7 +76,7 @@ local aliases = {
 -- are errors, so a typo does not pass silently.
 local function read_options(who, opts, spec, out)
   if opts ~= nil and type(opts) ~= "table" then
-    error(who .. ": options must be a table, got " .. type(opts), 4)
+    E.raise(who .. ": options must be a table, got " .. type(opts))
   end
   opts = opts or {}
   local known = {}
@@ -83,7 +84,7 @@ local function read_options(who, opts, spec, out)
   for k in pairs(opts) do
     local key = aliases[k] or k
     if not known[key] then
-      error(string.format("%s: unknown option %s", who, fmtv(k)), 4)
+      E.raise("%s: unknown option %s", who, fmtv(k))
     end
   end
   for _, s in ipairs(spec) do
@@ -97,33 +98,33 @@ local function read_options(who, opts, spec, out)
     local required = kind:sub(-1) == "!"
     if required then kind = kind:sub(1, -2) end
     if v == nil then
-      if required then error(string.format("%s: option %s is required", who, key), 4) end
+      if required then E.raise("%s: option %s is required", who, key) end
       v = default
     end
     if v ~= nil then
       if kind == "bool" then
         if type(v) ~= "boolean" then
-          error(string.format("%s: %s = %s must be true or false", who, key, fmtv(v)), 4)
+          E.raise("%s: %s = %s must be true or false", who, key, fmtv(v))
         end
       elseif kind == "betas" then
         if type(v) ~= "table" or type(v[1]) ~= "number" or type(v[2]) ~= "number"
             or not (v[1] >= 0 and v[1] < 1 and v[2] >= 0 and v[2] < 1) then
-          error(string.format("%s: %s = %s must be a table {b1, b2} with 0 <= b < 1",
-            who, key, type(v) == "table" and ("{" .. fmtv(v[1]) .. ", " .. fmtv(v[2]) .. "}") or fmtv(v)), 4)
+          E.raise("%s: %s = %s must be a table {b1, b2} with 0 <= b < 1",
+            who, key, type(v) == "table" and ("{" .. fmtv(v[1]) .. ", " .. fmtv(v[2]) .. "}") or fmtv(v))
         end
         v = { v[1], v[2] }
       elseif kind ~= "any" then
         if type(v) ~= "number" or v ~= v then
-          error(string.format("%s: %s = %s must be a number", who, key, fmtv(v)), 4)
+          E.raise("%s: %s = %s must be a number", who, key, fmtv(v))
         end
         if kind == "nonneg" and v < 0 then
-          error(string.format("%s: %s = %s must be >= 0", who, key, fmtv(v)), 4)
+          E.raise("%s: %s = %s must be >= 0", who, key, fmtv(v))
         elseif kind == "pos" and not (v > 0) then
-          error(string.format("%s: %s = %s must be > 0", who, key, fmtv(v)), 4)
+          E.raise("%s: %s = %s must be > 0", who, key, fmtv(v))
         elseif kind == "unit" and not (v >= 0 and v < 1) then
-          error(string.format("%s: %s = %s must be in [0, 1)", who, key, fmtv(v)), 4)
+          E.raise("%s: %s = %s must be in [0, 1)", who, key, fmtv(v))
         elseif kind == "int" and (v < 1 or v ~= floor(v)) then
-          error(string.format("%s: %s = %s must be an integer >= 1", who, key, fmtv(v)), 4)
+          E.raise("%s: %s = %s must be an integer >= 1", who, key, fmtv(v))
         end
       end
     end
@@ -136,21 +137,21 @@ end
 local function check_params(who, params)
   if is_tensor(params) then params = { params } end
   if type(params) ~= "table" then
-    error(string.format("%s: params must be a list of tensors, got %s", who, type(params)), 4)
+    E.raise("%s: params must be a list of tensors, got %s", who, type(params))
   end
   local list = {}
   for i = 1, #params do
     local p = params[i]
     if not is_tensor(p) then
-      error(string.format("%s: params[%d] is a %s, not a tensor", who, i, type(p)), 4)
+      E.raise("%s: params[%d] is a %s, not a tensor", who, i, type(p))
     end
     if p.dtype ~= "f64" and p.dtype ~= "f32" then
-      error(string.format("%s: params[%d] has dtype %s; parameters must be f64 or f32",
-        who, i, p.dtype), 4)
+      E.raise("%s: params[%d] has dtype %s; parameters must be f64 or f32",
+        who, i, p.dtype)
     end
     list[i] = p
   end
-  if #list == 0 then error(who .. ": params is an empty list", 4) end
+  if #list == 0 then E.raise(who .. ": params is an empty list") end
   return list
 end
 
@@ -190,8 +191,8 @@ local function gradients(self, given)
   if given ~= nil then
     if is_tensor(given) then given = { given } end
     if type(given) ~= "table" then
-      error(string.format("%s: the closure's second result must be a tensor or a list of tensors, got %s",
-        self._who, type(given)), 3)
+      E.raise("%s: the closure's second result must be a tensor or a list of tensors, got %s",
+        self._who, type(given))
     end
   end
   for i, p in ipairs(self.params) do
@@ -199,8 +200,8 @@ local function gradients(self, given)
     if given then g = given[i] else g = p.grad end
     if g ~= nil then
       if not is_tensor(g) then
-        error(string.format("%s: the gradient of params[%d] is a %s, not a tensor",
-          self._who, i, type(g)), 3)
+        E.raise("%s: the gradient of params[%d] is a %s, not a tensor",
+          self._who, i, type(g))
       end
       if not g:is_contiguous() then g = g:contiguous() end
       grads[i] = g
@@ -257,20 +258,20 @@ end
 
 function Optimizer:load_state_dict(sd)
   if type(sd) ~= "table" or sd.name ~= self.__name then
-    error(string.format("%s:load_state_dict: expected a state of optim.%s, got %s", self._who,
-      self.__name, type(sd) == "table" and ("one of optim." .. tostring(sd.name)) or type(sd)), 2)
+    E.raise("%s:load_state_dict: expected a state of optim.%s, got %s", self._who,
+      self.__name, type(sd) == "table" and ("one of optim." .. tostring(sd.name)) or type(sd))
   end
   for k, st in pairs(sd.state) do
     if type(k) == "number" then
       local p = self.params[k]
       if not p then
-        error(string.format("%s:load_state_dict: the state has params[%d], the optimizer %d parameters",
-          self._who, k, #self.params), 2)
+        E.raise("%s:load_state_dict: the state has params[%d], the optimizer %d parameters",
+          self._who, k, #self.params)
       end
       for name, v in pairs(st) do
         if is_tensor(v) and v.dtype ~= p.dtype then
-          error(string.format("%s:load_state_dict: state %s of params[%d] has dtype %s, the parameter %s",
-            self._who, name, k, v.dtype, p.dtype), 2)
+          E.raise("%s:load_state_dict: state %s of params[%d] has dtype %s, the parameter %s",
+            self._who, name, k, v.dtype, p.dtype)
         end
       end
     end
@@ -293,8 +294,8 @@ SGD._spec = {
 function M.SGD(params, opts)
   local self = new(SGD, params, opts)
   if self.nesterov and (self.momentum <= 0 or self.dampening ~= 0) then
-    error(string.format("optim.SGD: nesterov needs momentum > 0 and dampening = 0 (momentum = %g, dampening = %g)",
-      self.momentum, self.dampening), 2)
+    E.raise("optim.SGD: nesterov needs momentum > 0 and dampening = 0 (momentum = %g, dampening = %g)",
+      self.momentum, self.dampening)
   end
   return self
 end
@@ -418,22 +419,22 @@ function M.CovariantGD(params, opts)
   local self = new(CovariantGD, params, opts)
   local m = self.metric
   if type(m) ~= "function" and m ~= "identity" and m ~= "diag" and m ~= "full" then
-    error(string.format("optim.CovariantGD: unknown metric %s (identity, diag, full or a function)",
-      fmtv(m)), 2)
+    E.raise("optim.CovariantGD: unknown metric %s (identity, diag, full or a function)",
+      fmtv(m))
   end
   if self.moment ~= "second" and self.moment ~= "covariance" then
-    error(string.format("optim.CovariantGD: unknown moment %s (second or covariance)", fmtv(self.moment)), 2)
+    E.raise("optim.CovariantGD: unknown moment %s (second or covariance)", fmtv(self.moment))
   end
   if self.moment == "covariance" and m ~= "full" then
-    error(string.format("optim.CovariantGD: moment = \"covariance\" needs metric = \"full\" (metric = %s)",
-      fmtv(m)), 2)
+    E.raise("optim.CovariantGD: moment = \"covariance\" needs metric = \"full\" (metric = %s)",
+      fmtv(m))
   end
   if m == "full" or type(m) == "function" then
     local dt = self.params[1].dtype
     for i, p in ipairs(self.params) do
       if p.dtype ~= dt then
-        error(string.format("optim.CovariantGD: metric %s flattens all parameters into one vector: "
-          .. "params[%d] is %s, params[1] %s", fmtv(m), i, p.dtype, dt), 2)
+        E.raise("optim.CovariantGD: metric %s flattens all parameters into one vector: "
+          .. "params[%d] is %s, params[1] %s", fmtv(m), i, p.dtype, dt)
       end
     end
   end
@@ -518,8 +519,8 @@ end
 local function apply_flat(self, grads)
   for i in ipairs(self.params) do
     if not grads[i] then
-      error(string.format("%s: metric %s needs the gradient of every parameter; params[%d] has none",
-        self._who, fmtv(self.metric), i), 3)
+      E.raise("%s: metric %s needs the gradient of every parameter; params[%d] has none",
+        self._who, fmtv(self.metric), i)
     end
   end
   local linalg = require "hebb.linalg"
@@ -553,13 +554,13 @@ local function apply_flat(self, grads)
     elseif is_tensor(r) and r:numel() == n then
       dq = F / r:reshape(-1)
     else
-      error(string.format("%s: the metric function must return an %d x %d matrix, a vector of %d "
+      E.raise("%s: the metric function must return an %d x %d matrix, a vector of %d "
         .. "elements or a function applying the inverse metric; got %s", self._who, n, n, n,
-        is_tensor(r) and ("a tensor of shape {" .. table.concat(r:size(), ",") .. "}") or type(r)), 3)
+        is_tensor(r) and ("a tensor of shape {" .. table.concat(r:size(), ",") .. "}") or type(r))
     end
     if not is_tensor(dq) or dq:numel() ~= n then
-      error(string.format("%s: the inverse metric applied to the force must give %d elements, got %s",
-        self._who, n, is_tensor(dq) and tostring(dq:numel()) or type(dq)), 3)
+      E.raise("%s: the inverse metric applied to the force must give %d elements, got %s",
+        self._who, n, is_tensor(dq) and tostring(dq:numel()) or type(dq))
     end
     dq = dq:reshape(-1) * self.lr
   end
@@ -584,7 +585,7 @@ function M.Langevin(params, opts)
   local self = new(Langevin, params, opts)
   if self.seed ~= nil then
     if math.type(self.seed) ~= "integer" then
-      error(string.format("optim.Langevin: seed = %s must be an integer", fmtv(self.seed)), 2)
+      E.raise("optim.Langevin: seed = %s must be an integer", fmtv(self.seed))
     end
     self._gen = T.Generator(self.seed)
     self._ropts = { generator = self._gen }
@@ -653,7 +654,7 @@ local function kick(self, grads, alpha, beta)
   for i in ipairs(self.params) do
     local g = grads[i]
     if not g then
-      error(string.format("%s: params[%d] has no gradient", self._who, i), 4)
+      E.raise("%s: params[%d] has no gradient", self._who, i)
     end
     hp.name = self._names[i]
     C.axpby(mom[i], g, hp)
@@ -671,7 +672,7 @@ end
 
 function Hamiltonian:step(closure)
   if type(closure) ~= "function" then
-    error(self._who .. ":step needs a closure that computes the loss and its gradient at the current point", 2)
+    E.raise(self._who .. ":step needs a closure that computes the loss and its gradient at the current point")
   end
   local h = self.lr
   local damp = exp(-self.friction * h / 2)
@@ -689,7 +690,7 @@ function Hamiltonian:step(closure)
 end
 
 function Hamiltonian:update()
-  error(self._who .. ": the leapfrog needs the gradient at the new point; use step(closure)", 2)
+  E.raise(self._who .. ": the leapfrog needs the gradient at the new point; use step(closure)")
 end
 
 -- --- L-BFGS -------------------------------------------------------------
@@ -704,15 +705,15 @@ LBFGS._spec = {
 function M.LBFGS(params, opts)
   local self = new(LBFGS, params, opts)
   if self.line_search ~= "strong_wolfe" and self.line_search ~= "none" then
-    error(string.format("optim.LBFGS: unknown line_search %s (strong_wolfe or none)",
-      fmtv(self.line_search)), 2)
+    E.raise("optim.LBFGS: unknown line_search %s (strong_wolfe or none)",
+      fmtv(self.line_search))
   end
   self.max_eval = self.max_eval or floor(self.max_iter * 5 / 4)
   local dt = self.params[1].dtype
   for i, p in ipairs(self.params) do
     if p.dtype ~= dt then
-      error(string.format("optim.LBFGS: all parameters must share a dtype: params[%d] is %s, params[1] %s",
-        i, p.dtype, dt), 2)
+      E.raise("optim.LBFGS: all parameters must share a dtype: params[%d] is %s, params[1] %s",
+        i, p.dtype, dt)
     end
   end
   return self
@@ -828,7 +829,7 @@ end
 -- one call: up to max_iter L-BFGS iterations (torch's LBFGS.step)
 function LBFGS:step(closure)
   if type(closure) ~= "function" then
-    error(self._who .. ":step needs a closure that computes the loss and its gradient", 2)
+    E.raise(self._who .. ":step needs a closure that computes the loss and its gradient")
   end
   local st = self.state
   st.func_evals = st.func_evals or 0
@@ -912,7 +913,7 @@ function LBFGS:step(closure)
 end
 
 function LBFGS:update()
-  error(self._who .. ": L-BFGS evaluates the objective several times per step; use step(closure)", 2)
+  E.raise(self._who .. ": L-BFGS evaluates the objective several times per step; use step(closure)")
 end
 
 -- --- learning-rate schedules -------------------------------------------
@@ -924,7 +925,7 @@ Schedule.__index = Schedule
 local function schedule(name, opt, opts, spec, fn)
   local who = "optim." .. name
   if type(opt) ~= "table" or type(opt.lr) ~= "number" then
-    error(who .. ": the first argument must be an optimizer (a table with a number lr)", 3)
+    E.raise(who .. ": the first argument must be an optimizer (a table with a number lr)")
   end
   local self = setmetatable({ optimizer = opt, base_lr = opt.lr, last_epoch = 0, _fn = fn,
                               _name = name }, Schedule)
@@ -979,10 +980,10 @@ local function functional(name, ctor)
   return function(opfunc, x, config, state)
     local who = "optim." .. name
     if type(opfunc) ~= "function" then
-      error(string.format("%s: opfunc must be a function x -> f, df/dx, got %s", who, type(opfunc)), 2)
+      E.raise("%s: opfunc must be a function x -> f, df/dx, got %s", who, type(opfunc))
     end
     if not is_tensor(x) then
-      error(string.format("%s: x must be a tensor, got %s", who, type(x)), 2)
+      E.raise("%s: x must be a tensor, got %s", who, type(x))
     end
     config = config or {}
     state = state or config

@@ -2,6 +2,7 @@
 -- Receives the module table, the methods table, the metatable and hebb.doc
 -- (it cannot require "hebb", which requires this module).
 local T, methods, mt, doc = ...
+local E = require "hebb._error"
 
 -- Printing ---------------------------------------------------------------
 
@@ -139,7 +140,7 @@ Like a Lua number it is weak: `x * T.I` is c64 for an f32 x, c128 for f64.
 It is one shared tensor: never modify it in place.]])
 
 function T.vdot(a, b)
-  if not (T.is_tensor(a) and T.is_tensor(b)) then error("vdot: expects two tensors", 2) end
+  if not (T.is_tensor(a) and T.is_tensor(b)) then E.raise("vdot: expects two tensors") end
   if a.dtype == "c128" or a.dtype == "c64" then a = a:conj() end
   return T.dot(a, b)
 end
@@ -152,8 +153,8 @@ gives.]])
 
 function T.set_printoptions(opts)
   for k, v in pairs(opts) do
-    if print_opts[k] == nil then error("set_printoptions: unknown option '" .. tostring(k) .. "'", 2) end
-    if type(v) ~= "number" or v < 0 then error("set_printoptions: " .. k .. " must be a non-negative number", 2) end
+    if print_opts[k] == nil then E.raise("set_printoptions: unknown option '" .. tostring(k) .. "'") end
+    if type(v) ~= "number" or v < 0 then E.raise("set_printoptions: " .. k .. " must be a non-negative number") end
     print_opts[k] = v
   end
 end
