@@ -49,8 +49,18 @@ M.rules = rules
 -- A fourth argument `need` has need[i] set for the arguments that take a
 -- gradient, so a rule can skip the work for the others.
 -- fn must use tensor ops, so that it can be differentiated again.
+local rule_opts = { saves = true, multi = true, scalar = true }
+
 function M.defrule(name, fn, opts)
-  opts = opts or {}
+  E.check("autograd.defrule", "name", name, "string")
+  E.check("autograd.defrule", "fn", fn, "function")
+  opts = E.checkopts("autograd.defrule", opts, rule_opts)
+  if opts.saves ~= nil then
+    E.check("autograd.defrule", "opts.saves", opts.saves, "table")
+    for i, p in ipairs(opts.saves) do
+      E.int("autograd.defrule", "opts.saves[" .. i .. "]", p, 0)
+    end
+  end
   rules[name] = { fn = fn, saves = opts.saves, multi = opts.multi,
                   scalar = opts.scalar, name = name }
 end
@@ -59,7 +69,11 @@ end
 -- Declares ops whose results carry no gradient (comparisons, argmax,
 -- floor, random fills...): their results are not tracked.
 function M.nondiff(...)
-  for _, name in ipairs({ ... }) do rules[name] = false end
+  local names = pack(...)
+  for i = 1, names.n do
+    E.check("autograd.nondiff", "argument " .. i, names[i], "string")
+  end
+  for i = 1, names.n do rules[names[i]] = false end
 end
 
 -- an op without a rule records as usual and fails only at backward, so
@@ -276,11 +290,17 @@ end
 
 --- autograd.no_grad(fn, ...)
 -- Calls fn(...) with recording off and returns its results.
-function M.no_grad(fn, ...) return with_mode(false, fn, ...) end
+function M.no_grad(fn, ...)
+  E.check("autograd.no_grad", "fn", fn, "function")
+  return with_mode(false, fn, ...)
+end
 
 --- autograd.enable_grad(fn, ...)
 -- Calls fn(...) with recording on (inside a no_grad scope, say).
-function M.enable_grad(fn, ...) return with_mode(true, fn, ...) end
+function M.enable_grad(fn, ...)
+  E.check("autograd.enable_grad", "fn", fn, "function")
+  return with_mode(true, fn, ...)
+end
 
 --- autograd.is_grad_enabled()
 -- Whether operations are being recorded.
@@ -288,7 +308,9 @@ M.is_grad_enabled = C.is_enabled
 
 --- autograd.set_grad_enabled(flag)
 -- Turns recording on or off; returns the previous setting.
-M.set_grad_enabled = C.set_enabled
+function M.set_grad_enabled(flag)
+  return C.set_enabled(E.check("autograd.set_grad_enabled", "flag", flag, "boolean"))
+end
 
 -- Tensor methods and properties -------------------------------------------
 
@@ -300,7 +322,8 @@ local function check_floating(t, what)
 end
 
 function methods.requires_grad_(t, flag)
-  if not is_tensor(t) then E.raise("requires_grad_: expected a tensor") end
+  E.check("requires_grad_", "the receiver", t, "tensor")
+  E.check("requires_grad_", "flag", flag, "boolean", true)
   if flag == nil or flag then
     check_floating(t, "requires_grad_")
     local r = record_of(t)
@@ -344,7 +367,7 @@ getters.grad_fn = function(t) local r = record_of(t); return r and r.node and r.
 setters.grad = function(t, g)
   local r = record_of(t)
   if g ~= nil then
-    if not is_tensor(g) then E.raise("x.grad must be a tensor or nil") end
+    if not is_tensor(g) then E.raise("x.grad must be a tensor or nil, got %s", E.show(g)) end
     if not C.same_shape(g, t) then
       E.raise("x.grad: gradient of shape %s for a tensor of shape %s",
         shape_str(g), shape_str(t))
@@ -556,11 +579,15 @@ local function seed_for(y, g, who)
     end
     g = T.ones_like(y)
   elseif not (is_tensor(g) and C.same_shape(g, y)) then
-    E.raise("%s: the gradient must be a tensor of shape %s", who,
-      shape_str(y))
+    E.raise("%s: the gradient must be a tensor of shape %s, got %s", who,
+      shape_str(y), E.show(g))
   end
   return r, g
 end
+
+local backward_keys = { create_graph = true, retain_graph = true }
+local grad_keys = { create_graph = true, retain_graph = true, allow_unused = true,
+                    grad_outputs = true }
 
 local function backward_opts(opts)
   opts = opts or {}
@@ -572,7 +599,9 @@ local function backward_opts(opts)
 end
 
 function methods.backward(y, g, opts)
+  E.check("backward", "the receiver", y, "tensor")
   if type(g) == "table" and not is_tensor(g) then g, opts = nil, g end
+  E.checkopts("backward", opts, backward_keys)
   local r
   r, g = seed_for(y, g, "backward")
   opts = backward_opts(opts)
@@ -589,10 +618,27 @@ end
 -- output that depends on no tracked tensor (a Lua number from a full
 -- reduction, an untracked tensor) is a constant: with allow_unused it gives
 -- nil gradients, so a derivative that is identically zero is no error.
+-- inputs: a tensor or a non-empty list of them; returns the list and
+-- whether it was one tensor
+local function input_list(who, inputs)
+  if is_tensor(inputs) then return { inputs }, true end
+  if type(inputs) ~= "table" or #inputs == 0 then
+    E.raise("%s: inputs must be a tensor or a non-empty list of tensors, got %s",
+            who, type(inputs) == "table" and "an empty table" or E.show(inputs))
+  end
+  for i = 1, #inputs do E.check(who, "inputs[" .. i .. "]", inputs[i], "tensor") end
+  return inputs, false
+end
+
 local function grad_of(outputs, inputs, opts)
-  local single = is_tensor(inputs)
-  if single then inputs = { inputs } end
   outputs = as_outputs(outputs)
+  if type(outputs) ~= "table" or #outputs == 0 then
+    E.raise("autograd.grad: the first argument must be a function, a tensor or a "
+      .. "non-empty list of tensors, got %s", E.show(outputs))
+  end
+  E.checkopts("autograd.grad", opts, grad_keys)
+  local single
+  inputs, single = input_list("autograd.grad", inputs)
   local gouts = opts and opts.grad_outputs or {}
   if is_tensor(gouts) then gouts = { gouts } end
   opts = backward_opts(opts)
@@ -629,24 +675,23 @@ end
 -- evaluates f at inputs made leaves (or kept, if an outer derivative is
 -- being taken through them); returns the value, the leaves, whether the
 -- graph must be kept for an outer derivative
-local function prepare(f, inputs)
-  local single = is_tensor(inputs)
-  local xs = single and { inputs } or inputs
+local function prepare(who, f, inputs)
+  local xs, single = input_list(who, inputs)
   local leaves, outer = {}, false
   for i, x in ipairs(xs) do
-    if not is_tensor(x) then
-      E.raise("autograd: input %d is a %s, not a tensor", i, type(x))
-    end
     if record_of(x) and C.is_enabled() then leaves[i] = x; outer = true
     else
-      check_floating(x, "autograd")
+      if not floating[x.dtype] then
+        E.raise("%s: input %d has dtype %s; only floating-point tensors can be "
+          .. "differentiated", who, i, x.dtype)
+      end
       leaves[i] = C.alias(x)
       track(leaves[i], { leaf = true })
     end
   end
   local y = with_mode(true, f, unpack(leaves))
   if not is_tensor(y) and type(y) ~= "number" then
-    E.raise("autograd: f must return a tensor (got " .. type(y) .. ")")
+    E.raise("%s: f must return a tensor or a number, got %s", who, E.show(y))
   end
   return y, leaves, outer, single
 end
@@ -667,7 +712,8 @@ end
 -- create_graph=, retain_graph=, allow_unused=}.
 function M.grad(f, inputs, opts)
   if type(f) ~= "function" then return grad_of(f, inputs, opts) end
-  local y, leaves, outer, single = prepare(f, inputs)
+  E.checkopts("autograd.grad", opts, { create_graph = true })
+  local y, leaves, outer, single = prepare("autograd.grad", f, inputs)
   local gs = {}
   if record_of(y) then    -- else y does not depend on the inputs (or is a number)
     gs = grad_of(y, leaves, { create_graph = outer or (opts and opts.create_graph),
@@ -683,10 +729,11 @@ end
 -- result, else the tensor) and its gradient with respect to the tensor
 -- arguments (one gradient, or a list when f takes several).
 function M.value_and_grad(f)
+  E.check("autograd.value_and_grad", "f", f, "function")
   return function(...)
     local xs = pack(...)
     local inputs = xs.n == 1 and xs[1] or { ... }
-    local y, leaves, outer, single = prepare(f, inputs)
+    local y, leaves, outer, single = prepare("autograd.value_and_grad", f, inputs)
     local gs = record_of(y) and grad_of(y, leaves,
       { create_graph = outer, allow_unused = true }) or {}
     gs = zeros_for_unused(gs, leaves)
@@ -706,12 +753,16 @@ end
 -- (without recording), saving what backward needs with
 -- ctx:save_for_backward(...) (read back as ctx.saved[i]) or ctx fields;
 -- backward(ctx, g1, g2, ...) returns one gradient per argument of forward.
+local function_keys = { forward = true, backward = true, name = true }
+
 function M.Function(def)
-  if type(def) ~= "table" or type(def.forward) ~= "function"
-      or type(def.backward) ~= "function" then
-    E.raise("autograd.Function: expected {forward = fn, backward = fn}")
+  if type(def) ~= "table" then
+    E.raise("autograd.Function: expected {forward = fn, backward = fn}, got %s", E.show(def))
   end
-  local name = def.name or "custom"
+  E.checkopts("autograd.Function", def, function_keys)
+  E.check("autograd.Function", "forward", def.forward, "function")
+  E.check("autograd.Function", "backward", def.backward, "function")
+  local name = E.check("autograd.Function", "name", def.name, "string", true) or "custom"
   return function(...)
     local args = pack(...)
     local ctx = { saved = {} }
@@ -754,6 +805,7 @@ end
 -- g summed down to the shape of arg (the operand of a broadcasting op):
 -- nil when arg is not a tensor.
 function M.unbroadcast(g, arg)
+  E.check("autograd.unbroadcast", "g", g, "tensor")
   if not is_tensor(arg) then return nil end
   if C.same_shape(g, arg) then return g end
   local gs, as = g.shape, arg.shape

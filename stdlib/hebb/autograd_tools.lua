@@ -5,12 +5,37 @@ local E = require "hebb._error"
 
 return function(A, T)
   local hebb = require "hebb"
+  local complex = { c128 = true, c64 = true }
   local is_tensor = T.is_tensor
   local unpack = table.unpack
 
-  local function as_list(inputs)
+  local function as_list(who, inputs)
     if is_tensor(inputs) then return { inputs }, true end
+    if type(inputs) ~= "table" or #inputs == 0 then
+      E.raise("%s: inputs must be a tensor or a non-empty list of tensors, got %s",
+              who, type(inputs) == "table" and "an empty table" or E.show(inputs))
+    end
     return inputs, false
+  end
+
+  local check_keys = { eps = true, atol = true, rtol = true, seed = true }
+
+  -- the options of gradcheck and gradgradcheck, with their defaults
+  local function check_opts(who, opts)
+    opts = E.checkopts(who, opts, check_keys)
+    return { eps = E.num(who, "eps", opts.eps or 1e-6, 0, true),
+             atol = E.num(who, "atol", opts.atol or 1e-5, 0),
+             rtol = E.num(who, "rtol", opts.rtol or 1e-3, 0),
+             seed = E.int(who, "seed", opts.seed or 0) }
+  end
+
+  -- f a function and x a floating-point tensor: the arguments of the tools
+  local function point(who, f, x)
+    E.check(who, "f", f, "function")
+    E.check(who, "x", x, "tensor")
+    if not complex[x.dtype] and x.dtype ~= "f64" and x.dtype ~= "f32" then
+      E.raise("%s: x must be a floating-point tensor, got dtype %s", who, x.dtype)
+    end
   end
 
   local function leaf(x)
@@ -33,11 +58,12 @@ return function(A, T)
   -- A complex result is contracted with complex weights and its real part
   -- taken: L = Re sum(f * w), a real function of the real and imaginary
   -- parts of every entry.
-  local complex = { c128 = true, c64 = true }
   local function projector(f, xs, seed)
     local y = A.no_grad(f, unpack(xs))
     if type(y) == "number" then return f end   -- a full reduction
-    if not is_tensor(y) then E.raise("gradcheck: f must return a tensor") end
+    if not is_tensor(y) then
+      E.raise("autograd.gradcheck: f must return a tensor or a number, got %s", E.show(y))
+    end
     local gen = T.Generator(seed)
     local w = gen:randn(y.shape, { dtype = y.dtype })
     if complex[y.dtype] then
@@ -93,7 +119,7 @@ return function(A, T)
     for j = 1, x:numel() do
       local a, n = ana[j], num[j]
       if math.abs(a - n) > atol + rtol * math.abs(n) or a ~= a then
-        E.raise("gradcheck: d/d(input %d)%s%s: analytic %.10g, "
+        E.raise("autograd.gradcheck: d/d(input %d)%s%s: analytic %.10g, "
           .. "numeric %.10g", i, multi_index(x.shape, j), part, a, n)
       end
     end
@@ -101,17 +127,19 @@ return function(A, T)
 
   --- autograd.gradcheck(f, inputs [, {eps=1e-6, atol=1e-5, rtol=1e-3, seed=0}])
   function A.gradcheck(f, inputs, opts)
-    opts = opts or {}
-    local eps, atol, rtol = opts.eps or 1e-6, opts.atol or 1e-5, opts.rtol or 1e-3
-    local xs = as_list(inputs)
+    local who = "autograd.gradcheck"
+    E.check(who, "f", f, "function")
+    local xs = as_list(who, inputs)
+    opts = check_opts(who, opts)
+    local eps, atol, rtol = opts.eps, opts.atol, opts.rtol
     for i, x in ipairs(xs) do
       if not is_tensor(x) or (x.dtype ~= "f64" and x.dtype ~= "c128") then
-        E.raise("gradcheck: input %d must be an f64 tensor (or "
-          .. "c128: finite differences in lower precision are too coarse), got %s",
-          i, is_tensor(x) and x.dtype or type(x))
+        E.raise("%s: input %d must be an f64 tensor (or c128: finite differences "
+          .. "in lower precision are too coarse), got %s", who, i,
+          is_tensor(x) and x.dtype or E.show(x))
       end
     end
-    local s = projector(f, xs, opts.seed or 0)
+    local s = projector(f, xs, opts.seed)
     local analytic = A.grad(s, xs)
     for i, x in ipairs(xs) do
       local num, num_im = numeric_grad(s, xs, i, eps)
@@ -128,9 +156,13 @@ return function(A, T)
 
   --- autograd.gradgradcheck(f, inputs [, opts])
   function A.gradgradcheck(f, inputs, opts)
-    local xs = as_list(inputs)
-    local s = projector(f, xs, (opts and opts.seed or 0) + 1)
-    local gen = T.Generator((opts and opts.seed or 0) + 2)
+    local who = "autograd.gradgradcheck"
+    E.check(who, "f", f, "function")
+    local xs = as_list(who, inputs)
+    local seed = check_opts(who, opts).seed
+    for i = 1, #xs do E.check(who, "inputs[" .. i .. "]", xs[i], "tensor") end
+    local s = projector(f, xs, seed + 1)
+    local gen = T.Generator(seed + 2)
     local vs = {}
     for i, x in ipairs(xs) do vs[i] = gen:randn(x.shape, { dtype = x.dtype }) end
     -- <grad, v>, the real inner product (Re sum(g conj v) when complex)
@@ -148,7 +180,9 @@ return function(A, T)
     end
     local ok, err = pcall(A.gradcheck, gv, xs, opts)
     -- the message is positioned at the user's line already
-    if not ok then error((tostring(err):gsub("gradcheck: ", "gradgradcheck: ", 1)), 0) end
+    if not ok then
+      error((tostring(err):gsub("autograd.gradcheck: ", who .. ": ", 1)), 0)
+    end
     return true
   end
 
@@ -174,8 +208,10 @@ return function(A, T)
 
   --- autograd.hvp(f, x, v)
   function A.hvp(f, x, v)
+    point("autograd.hvp", f, x)
     if not (is_tensor(v) and v:numel() == x:numel()) then
-      E.raise("hvp: v must be a tensor shaped like x")
+      E.raise("autograd.hvp: v must be a tensor of %d elements (shaped like x), got %s",
+              x:numel(), E.show(v))
     end
     return A.enable_grad(hvp, f, x, v)
   end
@@ -192,8 +228,12 @@ return function(A, T)
   end
 
   --- autograd.laplacian(f, x [, {method=, samples=64, seed=0}])
+  local laplacian_keys = { method = true, samples = true, seed = true }
+
   function A.laplacian(f, x, opts)
-    opts = opts or {}
+    local who = "autograd.laplacian"
+    point(who, f, x)
+    opts = E.checkopts(who, opts, laplacian_keys)
     local n = x:numel()
     local method = opts.method or (n <= 256 and "exact" or "hutchinson")
     if method == "exact" then
@@ -206,12 +246,10 @@ return function(A, T)
       for _, v in ipairs(vals) do total = total + v end
       return total, 0
     elseif method ~= "hutchinson" then
-      E.raise("laplacian: method must be 'exact' or 'hutchinson', got "
-        .. tostring(method))
+      E.raise("%s: method must be \"exact\" or \"hutchinson\", got %s", who, E.show(method))
     end
-    local m = opts.samples or 64
-    if m < 2 then E.raise("laplacian: need at least 2 samples, got " .. m) end
-    local gen = T.Generator(opts.seed or 0)
+    local m = E.int(who, "samples", opts.samples or 64, 2)
+    local gen = T.Generator(E.int(who, "seed", opts.seed or 0))
     local vals = A.enable_grad(quadratic_forms, f, x, m, function()
       local v = gen:bernoulli(0.5, x.shape):astype(x.dtype) * 2 - 1
       return v, function(hv) return (hv * v):sum() end
@@ -225,9 +263,12 @@ return function(A, T)
 
   --- autograd.jacobian(f, x)
   function A.jacobian(f, x)
+    point("autograd.jacobian", f, x)
     local xl = leaf(x)
     local y = A.enable_grad(f, xl)
-    if not is_tensor(y) then E.raise("jacobian: f must return a tensor") end
+    if not is_tensor(y) then
+      E.raise("autograd.jacobian: f must return a tensor, got %s", E.show(y))
+    end
     local m, n = y:numel(), x:numel()
     local J = T.zeros(m, n, { dtype = x.dtype })
     for i = 1, m do

@@ -164,6 +164,27 @@ How tensors print: above `threshold` elements (1000) only `edgeitems` (3)
 rows/columns at each end are shown; rows wider than `linewidth` (100) are cut
 the same way; floats get `precision` (4) digits.]])
 
+-- Lua numbers ---------------------------------------------------------------
+
+-- A full reduction gives a Lua number for an untracked tensor and a 0-d
+-- tensor for one that requires grad.  So that code need not care, a number
+-- answers :item() with itself, and :backward() with what to do instead of
+-- "attempt to index a number value".  Other keys raise as before.
+local number_methods = {
+  item = function(n) return n end,
+  backward = function()
+    E.raise("backward: this is a Lua number, not a tensor: a full reduction "
+      .. "of tensors that do not require grad gives a number.  Call "
+      .. "x:requires_grad_() on the inputs before computing it, or use "
+      .. "autograd.grad(f, x)")
+  end,
+}
+debug.setmetatable(0, { __index = function(_, k)
+  local f = number_methods[k]
+  if f then return f end
+  error(string.format("attempt to index a number value (field '%s')", tostring(k)), 2)
+end })
+
 -- Autograd's tensor methods: the first call loads hebb.autograd, which puts
 -- the real ones in their place.
 for name, sig in pairs({ requires_grad_ = "x:requires_grad_([flag=true])",
