@@ -18,7 +18,7 @@ local C = require "hebb._optim"
 local doc = require("hebb").doc
 
 local M = {}
-local sqrt, exp, cos, pi, floor = math.sqrt, math.exp, math.cos, math.pi, math.floor
+local sqrt, exp, cos, pi, floor, huge = math.sqrt, math.exp, math.cos, math.pi, math.floor, math.huge
 local is_tensor = T.is_tensor
 
 -- --- autograd, looked up on first use -----------------------------------
@@ -56,10 +56,7 @@ local function tonum(f)
   return f
 end
 
-local function fmtv(v)
-  if type(v) == "string" then return string.format("%q", v) end
-  return tostring(v)
-end
+local fmtv = E.show
 
 -- --- options ------------------------------------------------------------
 
@@ -70,23 +67,28 @@ local aliases = {
   tolFun = "tolerance_grad", tolX = "tolerance_change",
 }
 
--- Reads opts against spec, a list of {key, default, kind}: kinds "nonneg",
--- "pos", "unit" ([0, 1)), "bool", "betas", "int" (>= 1), "any".  A default
--- of nil with kind ending in "!" makes the option required.  Unknown keys
--- are errors, so a typo does not pass silently.
+-- the check of a number option of kind "nonneg", "pos", "unit" ([0, 1)),
+-- "int" (>= 1) or "count" (>= 0): what it must be, or nil when v passes
+local function number_problem(kind, v)
+  if type(v) ~= "number" or v ~= v or v == huge or v == -huge then return "a finite number" end
+  if kind == "nonneg" and v < 0 then return ">= 0" end
+  if kind == "pos" and not (v > 0) then return "> 0" end
+  if kind == "unit" and not (v >= 0 and v < 1) then return "in [0, 1)" end
+  if kind == "int" and not (math.tointeger(v) and v >= 1) then return "an integer >= 1" end
+  if kind == "count" and not (math.tointeger(v) and v >= 0) then return "an integer >= 0" end
+end
+
+-- Reads opts against spec, a list of {key, default, kind}: kinds as above,
+-- "bool", "betas", "any".  A default of nil with kind ending in "!" makes
+-- the option required.  Unknown keys are errors with the closest known
+-- name, so a typo does not pass silently.
 local function read_options(who, opts, spec, out)
-  if opts ~= nil and type(opts) ~= "table" then
-    E.raise(who .. ": options must be a table, got " .. type(opts))
-  end
-  opts = opts or {}
   local known = {}
-  for _, s in ipairs(spec) do known[s[1]] = s end
-  for k in pairs(opts) do
-    local key = aliases[k] or k
-    if not known[key] then
-      E.raise("%s: unknown option %s", who, fmtv(k))
-    end
+  for _, s in ipairs(spec) do known[s[1]] = true end
+  for a, k in pairs(aliases) do
+    if known[k] then known[a] = true end
   end
+  opts = E.checkopts(who, opts, known)
   for _, s in ipairs(spec) do
     local key, default, kind = s[1], s[2], s[3]
     local v = opts[key]
@@ -114,18 +116,9 @@ local function read_options(who, opts, spec, out)
         end
         v = { v[1], v[2] }
       elseif kind ~= "any" then
-        if type(v) ~= "number" or v ~= v then
-          E.raise("%s: %s = %s must be a number", who, key, fmtv(v))
-        end
-        if kind == "nonneg" and v < 0 then
-          E.raise("%s: %s = %s must be >= 0", who, key, fmtv(v))
-        elseif kind == "pos" and not (v > 0) then
-          E.raise("%s: %s = %s must be > 0", who, key, fmtv(v))
-        elseif kind == "unit" and not (v >= 0 and v < 1) then
-          E.raise("%s: %s = %s must be in [0, 1)", who, key, fmtv(v))
-        elseif kind == "int" and (v < 1 or v ~= floor(v)) then
-          E.raise("%s: %s = %s must be an integer >= 1", who, key, fmtv(v))
-        end
+        local want = number_problem(kind, v)
+        if want then E.raise("%s: %s = %s must be %s", who, key, fmtv(v), want) end
+        if kind == "int" or kind == "count" then v = math.tointeger(v) end
       end
     end
     out[key] = v
@@ -137,13 +130,17 @@ end
 local function check_params(who, params)
   if is_tensor(params) then params = { params } end
   if type(params) ~= "table" then
-    E.raise("%s: params must be a list of tensors, got %s", who, type(params))
+    E.raise("%s: params must be a tensor or a list of tensors, got %s", who, fmtv(params))
+  end
+  if #params == 0 and next(params) ~= nil then
+    E.raise("%s: the first argument is the list of parameters, got a table of options "
+      .. "(write %s(params, {...}))", who, who)
   end
   local list = {}
   for i = 1, #params do
     local p = params[i]
     if not is_tensor(p) then
-      E.raise("%s: params[%d] is a %s, not a tensor", who, i, type(p))
+      E.raise("%s: params[%d] must be a tensor, got %s", who, i, fmtv(p))
     end
     if p.dtype ~= "f64" and p.dtype ~= "f32" then
       E.raise("%s: params[%d] has dtype %s; parameters must be f64 or f32",
@@ -192,7 +189,7 @@ local function gradients(self, given)
     if is_tensor(given) then given = { given } end
     if type(given) ~= "table" then
       E.raise("%s: the closure's second result must be a tensor or a list of tensors, got %s",
-        self._who, type(given))
+        self._who, fmtv(given))
     end
   end
   for i, p in ipairs(self.params) do
@@ -200,8 +197,8 @@ local function gradients(self, given)
     if given then g = given[i] else g = p.grad end
     if g ~= nil then
       if not is_tensor(g) then
-        E.raise("%s: the gradient of params[%d] is a %s, not a tensor",
-          self._who, i, type(g))
+        E.raise("%s: the gradient of params[%d] must be a tensor, got %s",
+          self._who, i, fmtv(g))
       end
       if not g:is_contiguous() then g = g:contiguous() end
       grads[i] = g
@@ -220,6 +217,7 @@ function Optimizer:_apply(grads)
 end
 
 function Optimizer:step(closure)
+  E.check(self._who .. ":step", "closure", closure, "function", true)
   local loss, given
   if closure then loss, given = call_closure(closure) end
   local grads = gradients(self, given)
@@ -259,7 +257,7 @@ end
 function Optimizer:load_state_dict(sd)
   if type(sd) ~= "table" or sd.name ~= self.__name then
     E.raise("%s:load_state_dict: expected a state of optim.%s, got %s", self._who,
-      self.__name, type(sd) == "table" and ("one of optim." .. tostring(sd.name)) or type(sd))
+      self.__name, type(sd) == "table" and ("one of optim." .. tostring(sd.name)) or fmtv(sd))
   end
   for k, st in pairs(sd.state) do
     if type(k) == "number" then
@@ -925,11 +923,12 @@ Schedule.__index = Schedule
 local function schedule(name, opt, opts, spec, fn)
   local who = "optim." .. name
   if type(opt) ~= "table" or type(opt.lr) ~= "number" then
-    E.raise(who .. ": the first argument must be an optimizer (a table with a number lr)")
+    E.raise("%s: the first argument must be an optimizer (a table with a number lr), got %s",
+            who, fmtv(opt))
   end
   local self = setmetatable({ optimizer = opt, base_lr = opt.lr, last_epoch = 0, _fn = fn,
                               _name = name }, Schedule)
-  spec[#spec + 1] = { "warmup", 0, "nonneg" }
+  spec[#spec + 1] = { "warmup", 0, "count" }
   read_options(who, opts, spec, self)
   opt.lr = self:get_lr()
   return self
@@ -949,6 +948,10 @@ end
 
 function Schedule:state_dict() return { last_epoch = self.last_epoch, base_lr = self.base_lr } end
 function Schedule:load_state_dict(sd)
+  local who = "optim." .. self._name .. ":load_state_dict"
+  E.check(who, "the state", sd, "table")
+  E.int(who, "last_epoch", sd.last_epoch, 0)
+  E.num(who, "base_lr", sd.base_lr, 0)
   self.last_epoch, self.base_lr = sd.last_epoch, sd.base_lr
   self.optimizer.lr = self:get_lr()
   return self
@@ -980,11 +983,11 @@ local function functional(name, ctor)
   return function(opfunc, x, config, state)
     local who = "optim." .. name
     if type(opfunc) ~= "function" then
-      E.raise("%s: opfunc must be a function x -> f, df/dx, got %s", who, type(opfunc))
+      E.raise("%s: opfunc must be a function x -> f, df/dx, got %s", who, fmtv(opfunc))
     end
-    if not is_tensor(x) then
-      E.raise("%s: x must be a tensor, got %s", who, type(x))
-    end
+    E.check(who, "x", x, "tensor")
+    E.check(who, "config", config, "table", true)
+    E.check(who, "state", state, "table", true)
     config = config or {}
     state = state or config
     local opt = state._optim

@@ -91,4 +91,57 @@ rows("autograd", {
   { function() local y = T.ones(2):requires_grad_(); y:add_(1) end, "autograd: 'add_' would modify in place a leaf tensor that requires grad; do it inside autograd.no_grad" },
 })
 
+local optim = require "hebb.optim"
+local adam = optim.Adam({ x })
+local inf = math.huge
+
+rows("optim", {
+  { function() optim.Adam({ x }, { beta = { 0.9, 0.99 } }) end, "optim.Adam: unknown option \"beta\" (did you mean 'betas'?)" },
+  { function() optim.Adam { beta = 0.9 } end, "optim.Adam: the first argument is the list of parameters, got a table of options (write optim.Adam(params, {...}))" },
+  { function() optim.Adam({ x }, { lr = nan }) end, "optim.Adam: lr = nan must be a finite number" },
+  { function() optim.Adam({ x }, { lr = inf }) end, "optim.Adam: lr = inf must be a finite number" },
+  { function() optim.Adam({ x }, { lr = "0.1" }) end, "optim.Adam: lr = \"0.1\" must be a finite number" },
+  { function() optim.Adam({ x }, { eps = -1 }) end, "optim.Adam: eps = -1 must be >= 0" },
+  { function() optim.Adam({ x }, 0.1) end, "optim.Adam: options must be a table, got 0.1" },
+  { function() optim.Adam(nil) end, "optim.Adam: params must be a tensor or a list of tensors, got nil" },
+  { function() optim.Adam({}) end, "optim.Adam: params is an empty list" },
+  { function() optim.Adam({ x, "w" }) end, "optim.Adam: params[2] must be a tensor, got \"w\"" },
+  { function() optim.Adam({ i64 }) end, "optim.Adam: params[1] has dtype i64; parameters must be f64 or f32" },
+  { function() optim.Adam({ x }, { betas = 0.9 }) end, "optim.Adam: betas = 0.9 must be a table {b1, b2} with 0 <= b < 1" },
+  { function() optim.Adam({ x }, { amsgrad = 1 }) end, "optim.Adam: amsgrad = 1 must be true or false" },
+  { function() optim.AdamW({ x }, { weight_decay = -1 }) end, "optim.AdamW: weight_decay = -1 must be >= 0" },
+  { function() optim.SGD({ x }, { lr = 0.1, momentun = 0.9 }) end, "optim.SGD: unknown option \"momentun\" (did you mean 'momentum'?)" },
+  { function() optim.SGD({ x }, {}) end, "optim.SGD: option lr is required" },
+  { function() optim.RMSProp({ x }, { alpha = -0.5 }) end, "optim.RMSProp: alpha = -0.5 must be in [0, 1)" },
+  { function() optim.Adagrad({ x }, { lr_decay = nan }) end, "optim.Adagrad: lr_decay = nan must be a finite number" },
+  { function() optim.CovariantGD({ x }, { tau1 = -1 }) end, "optim.CovariantGD: tau1 = -1 must be >= 0" },
+  { function() optim.CovariantGD({ x }, { power = "half" }) end, "optim.CovariantGD: power = \"half\" must be a finite number" },
+  { function() optim.CovariantGD({ x }, { metric = 3 }) end, "optim.CovariantGD: unknown metric 3 (identity, diag, full or a function)" },
+  { function() optim.CovariantGD({ x }, { metric = "full", moment = "third" }) end, "optim.CovariantGD: unknown moment \"third\" (second or covariance)" },
+  { function() optim.Langevin({ x }, { lr = 0.1, temperature = -1 }) end, "optim.Langevin: temperature = -1 must be >= 0" },
+  { function() optim.Langevin({ x }, { lr = 0.1, temprature = 1 }) end, "optim.Langevin: unknown option \"temprature\" (did you mean 'temperature'?)" },
+  { function() optim.Langevin({ x }, { lr = 0.1, seed = 1.5 }) end, "optim.Langevin: seed = 1.5 must be an integer" },
+  { function() optim.Hamiltonian({ x }, { lr = 0.1, mass = 0 }) end, "optim.Hamiltonian: mass = 0 must be > 0" },
+  { function() optim.Hamiltonian({ x }, { lr = 0.1 }):step() end, "optim.Hamiltonian:step needs a closure that computes the loss and its gradient at the current point" },
+  { function() optim.LBFGS({ x }, { history_size = 1e300 }) end, "optim.LBFGS: history_size = 1e+300 must be an integer >= 1" },
+  { function() optim.LBFGS({ x }, { max_iter = 2.5 }) end, "optim.LBFGS: max_iter = 2.5 must be an integer >= 1" },
+  { function() optim.LBFGS({ x }, { max_eval = -3 }) end, "optim.LBFGS: max_eval = -3 must be an integer >= 1" },
+  { function() optim.LBFGS({ x }, { line_search = "armijo" }) end, "optim.LBFGS: unknown line_search \"armijo\" (strong_wolfe or none)" },
+  { function() adam:step(5) end, "optim.Adam:step: closure must be a function, got 5" },
+  { function() adam:update(5) end, "optim.Adam: the closure's second result must be a tensor or a list of tensors, got 5" },
+  { function() adam:update({ "g" }) end, "optim.Adam: the gradient of params[1] must be a tensor, got \"g\"" },
+  { function() adam:load_state_dict(5) end, "optim.Adam:load_state_dict: expected a state of optim.Adam, got 5" },
+  { function() adam:load_state_dict({ name = "SGD" }) end, "optim.Adam:load_state_dict: expected a state of optim.Adam, got one of optim.SGD" },
+  { function() optim.StepLR(adam, { step_size = 0 }) end, "optim.StepLR: step_size = 0 must be an integer >= 1" },
+  { function() optim.StepLR(adam, { step_size = 2, gama = 0.5 }) end, "optim.StepLR: unknown option \"gama\" (did you mean 'gamma'?)" },
+  { function() optim.StepLR(adam, { step_size = 2, warmup = -1 }) end, "optim.StepLR: warmup = -1 must be an integer >= 0" },
+  { function() optim.StepLR(5, { step_size = 2 }) end, "optim.StepLR: the first argument must be an optimizer (a table with a number lr), got 5" },
+  { function() optim.ExponentialLR(adam, {}) end, "optim.ExponentialLR: option gamma is required" },
+  { function() optim.CosineAnnealingLR(adam, { T_max = nan }) end, "optim.CosineAnnealingLR: T_max = nan must be a finite number" },
+  { function() optim.StepLR(adam, { step_size = 2 }):load_state_dict(3) end, "optim.StepLR:load_state_dict: the state must be a table, got 3" },
+  { function() optim.sgd(function() return 0, x end, 3) end, "optim.sgd: x must be a tensor, got 3" },
+  { function() optim.sgd(function() return 0, x end, x, 5) end, "optim.sgd: config must be a table, got 5" },
+  { function() optim.lbfgs(nil, x) end, "optim.lbfgs: opfunc must be a function x -> f, df/dx, got nil" },
+})
+
 check.done()

@@ -744,8 +744,8 @@ test("errors", function()
     "unknown metric \"riemann\" (identity, diag, full or a function)")
   raises(function() optim.CovariantGD({ x }, { moment = "covariance" }) end,
     "moment = \"covariance\" needs metric = \"full\"")
-  raises(function() optim.Adam({ x, "w" }) end, "params[2] is a string, not a tensor")
-  raises(function() optim.Adam(42) end, "params must be a list of tensors, got number")
+  raises(function() optim.Adam({ x, "w" }) end, "optim.Adam: params[2] must be a tensor, got \"w\"")
+  raises(function() optim.Adam(42) end, "optim.Adam: params must be a tensor or a list of tensors, got 42")
   raises(function() optim.Adam({}) end, "params is an empty list")
   raises(function() optim.Adam({ T.tensor({ 1, 2 }) }) end,
     "params[1] has dtype i64; parameters must be f64 or f32")
@@ -767,7 +767,7 @@ test("errors", function()
     raises(function() opt:step(function() return 0, T.zeros(2, { dtype = "f32" }) end) end,
       "gradient dtype f32 does not match parameter dtype f64")
     raises(function() opt:step(function() return 0, { "g" } end) end,
-      "the gradient of params[1] is a string, not a tensor")
+      "the gradient of params[1] must be a tensor, got \"g\"")
   end
   check.truthy(T.equal(x, T.tensor({ 1.0, 2.0 })), "failed steps left x unchanged")
   raises(function() optim.SGD({ x }, { lr = 1 }):step(function() return 0, x end) end,
