@@ -28,13 +28,12 @@ local function read(path, opts)
 end
 
 function M.read_idx(path, opts)
-  if type(path) ~= "string" then
-    E.raise("data.read_idx: path must be a string, got %s", type(path))
-  end
+  E.check("data.read_idx", "path", path, "string")
   if opts ~= nil and type(opts) ~= "table" and type(opts) ~= "string" then
     E.raise("data.read_idx: options must be a table or a dtype name, got %s",
-              type(opts))
+            E.show(opts))
   end
+  if type(opts) == "table" then E.checkopts("data.read_idx", opts, { dtype = true }) end
   return read(path, opts)
 end
 
@@ -49,14 +48,19 @@ local function readable(path)
   return f ~= nil
 end
 
+local fashion_keys = { dtype = true, flat = true, dir = true }
+
 function M.fashion_mnist(split, opts)
-  opts = opts or {}
+  local who = "data.fashion_mnist"
+  opts = E.checkopts(who, opts, fashion_keys)
   local prefix = FASHION_PREFIX[split]
   if not prefix then
-    E.raise("data.fashion_mnist: split must be \"train\" or \"test\", got %s",
-              tostring(split))
+    E.raise("%s: split must be \"train\" or \"test\", got %s", who, E.show(split))
   end
-  local dir = opts.dir or os.getenv("HEBB_FASHION_MNIST") or FASHION_DIR
+  E.check(who, "dtype", opts.dtype, "string", true)
+  E.check(who, "flat", opts.flat, "boolean", true)
+  local dir = E.check(who, "dir", opts.dir, "string", true)
+    or os.getenv("HEBB_FASHION_MNIST") or FASHION_DIR
   local images = dir .. "/" .. prefix .. "-images-idx3-ubyte.gz"
   local labels = dir .. "/" .. prefix .. "-labels-idx1-ubyte.gz"
   for _, p in ipairs { images, labels } do
@@ -87,15 +91,16 @@ Dataset.__index = Dataset
 
 -- the tensors of a Dataset(...) call: a list, or the arguments themselves
 local function tensor_list(who, ...)
-  local ts = select("#", ...) == 1 and not is_tensor((...)) and (...) or { ... }
+  local ts = ...
+  if select("#", ...) ~= 1 or is_tensor(ts) then ts = { ... } end
   if type(ts) ~= "table" or #ts == 0 then
     E.raise("%s: expected tensors (or a list of them), got %s", who,
-              type(ts) == "table" and "an empty list" or type(ts))
+            type(ts) == "table" and "an empty list" or E.show(ts))
   end
   local n
   for i, t in ipairs(ts) do
     if not is_tensor(t) then
-      E.raise("%s: element %d is a %s, not a tensor", who, i, type(t))
+      E.raise("%s: element %d must be a tensor, got %s", who, i, E.show(t))
     end
     if t.ndim == 0 then
       E.raise("%s: tensor %d is 0-d; samples run along dimension 1", who, i)
@@ -119,8 +124,9 @@ function Dataset:__len() return self.n end
 -- sample i (1-based, negative from the end) of every tensor, as views
 function Dataset:get(i)
   local n = self.n
-  if math.type(i) ~= "integer" or i == 0 or i > n or i < -n then
-    E.raise("Dataset:get: index %s out of range 1..%d", tostring(i), n)
+  i = E.int("Dataset:get", "index", i)
+  if i == 0 or i > n or i < -n then
+    E.raise("Dataset:get: index %s out of range 1..%d (or -%d..-1)", E.show(i), n, n)
   end
   if i < 0 then i = n + 1 + i end
   local out = {}
@@ -141,25 +147,11 @@ end
 local DataLoader = {}
 DataLoader.__index = DataLoader
 
-local function opt_int(opts, key, def, lo)
-  local v = opts[key]
-  if v == nil then return def end
-  if math.type(v) ~= "integer" and not (type(v) == "number" and v == math.floor(v)) then
-    E.raise("data.DataLoader: option %s must be an integer, got %s", key,
-              tostring(v))
-  end
-  v = math.tointeger(v)
-  if lo and v < lo then
-    E.raise("data.DataLoader: option %s must be >= %d, got %d", key, lo, v)
-  end
-  return v
-end
+local loader_keys = { batch_size = true, shuffle = true, seed = true, drop_last = true }
 
 function M.DataLoader(dataset, opts)
-  opts = opts or {}
-  if type(opts) ~= "table" then
-    E.raise("data.DataLoader: options must be a table, got %s", type(opts))
-  end
+  local who = "data.DataLoader"
+  opts = E.checkopts(who, opts, loader_keys)
   local ts, n
   if getmetatable(dataset) == Dataset then
     ts, n = dataset.tensors, dataset.n
@@ -169,10 +161,10 @@ function M.DataLoader(dataset, opts)
   local self = setmetatable({
     tensors = ts,
     n = n,
-    batch_size = opt_int(opts, "batch_size", 64, 1),
-    seed = opt_int(opts, "seed", 0),
-    shuffle = opts.shuffle ~= false,
-    drop_last = opts.drop_last == true,
+    batch_size = E.int(who, "batch_size", opts.batch_size or 64, 1),
+    seed = E.int(who, "seed", opts.seed or 0),
+    shuffle = E.check(who, "shuffle", opts.shuffle, "boolean", true) ~= false,
+    drop_last = E.check(who, "drop_last", opts.drop_last, "boolean", true) == true,
     epoch = 0,   -- epochs started so far
   }, DataLoader)
   return self
@@ -186,14 +178,12 @@ end
 
 -- the permutation of epoch e (i64, 1-based): the same for the same (seed, e)
 function DataLoader:permutation(e)
+  E.int("DataLoader:permutation", "epoch", e, 1)
   return T.Generator(self.seed, e):randperm(self.n)
 end
 
 function DataLoader:batches(epoch)
-  if epoch ~= nil and math.type(epoch) ~= "integer" then
-    E.raise("DataLoader:batches: epoch must be an integer, got %s",
-              tostring(epoch))
-  end
+  if epoch ~= nil then epoch = E.int("DataLoader:batches", "epoch", epoch, 1) end
   if epoch == nil then
     self.epoch = self.epoch + 1
     epoch = self.epoch

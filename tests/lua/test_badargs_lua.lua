@@ -144,4 +144,36 @@ rows("optim", {
   { function() optim.lbfgs(nil, x) end, "optim.lbfgs: opfunc must be a function x -> f, df/dx, got nil" },
 })
 
+local data = require "hebb.data"
+local X6 = T.zeros(6, 2)
+local ds = data.Dataset(X6)
+local loader = data.DataLoader({ X6 })
+
+rows("data", {
+  { function() loader:batches(-1) end, "DataLoader:batches: epoch must be an integer >= 1, got -1" },
+  { function() loader:batches(0) end, "DataLoader:batches: epoch must be an integer >= 1, got 0" },
+  { function() loader:batches(nan) end, "DataLoader:batches: epoch must be an integer >= 1, got nan" },
+  { function() loader:permutation(nil) end, "DataLoader:permutation: epoch must be an integer >= 1, got nil" },
+  { function() data.DataLoader({ X6 }, { batch_size = -1 }) end, "data.DataLoader: batch_size must be an integer >= 1, got -1" },
+  { function() data.DataLoader({ X6 }, { batch_size = 1e300 }) end, "data.DataLoader: batch_size must be an integer >= 1, got 1e+300" },
+  { function() data.DataLoader({ X6 }, { batchsize = 4 }) end, "data.DataLoader: unknown option \"batchsize\" (did you mean 'batch_size'?)" },
+  { function() data.DataLoader({ X6 }, { shuffle = "yes" }) end, "data.DataLoader: shuffle must be true or false, got \"yes\"" },
+  { function() data.DataLoader({ X6 }, { seed = 0.5 }) end, "data.DataLoader: seed must be an integer, got 0.5" },
+  { function() data.DataLoader(nil) end, "data.DataLoader: expected tensors (or a list of them), got nil" },
+  { function() data.DataLoader(5) end, "data.DataLoader: expected tensors (or a list of them), got 5" },
+  { function() data.Dataset() end, "data.Dataset: expected tensors (or a list of them), got an empty list" },
+  { function() data.Dataset(X6, 3) end, "data.Dataset: element 2 must be a tensor, got 3" },
+  { function() data.Dataset(X6, T.zeros(5)) end, "data.Dataset: tensors must share their first dimension: tensor 1 has 6 samples, tensor 2 has 5" },
+  { function() data.Dataset(T.tensor(1.0)) end, "data.Dataset: tensor 1 is 0-d; samples run along dimension 1" },
+  { function() ds:get(0) end, "Dataset:get: index 0 out of range 1..6 (or -6..-1)" },
+  { function() ds:get(7) end, "Dataset:get: index 7 out of range 1..6 (or -6..-1)" },
+  { function() ds:get("a") end, "Dataset:get: index must be an integer, got \"a\"" },
+  { function() data.read_idx(nil) end, "data.read_idx: path must be a string, got nil" },
+  { function() data.read_idx("x.idx", { dtyp = "f32" }) end, "data.read_idx: unknown option \"dtyp\" (did you mean 'dtype'?)" },
+  { function() data.read_idx("x.idx", 5) end, "data.read_idx: options must be a table or a dtype name, got 5" },
+  { function() data.fashion_mnist("train", { flatt = false }) end, "data.fashion_mnist: unknown option \"flatt\" (did you mean 'flat'?)" },
+  { function() data.fashion_mnist("train", { dir = 5 }) end, "data.fashion_mnist: dir must be a string, got 5" },
+  { function() data.fashion_mnist(nil) end, "data.fashion_mnist: split must be \"train\" or \"test\", got nil" },
+})
+
 check.done()
