@@ -140,13 +140,15 @@ function M.int(who, what, v, lo, hi)
   M.raise("%s: %s must be an integer%s, got %s", who, what, bounds(lo, hi), M.show(v))
 end
 
--- num(who, what, v [, lo [, strict]]): a number, not NaN, >= lo (> lo when
--- strict); infinite values pass only when lo allows them
+-- num(who, what, v [, lo [, strict]]): a finite number >= lo (> lo when
+-- strict)
 function M.num(who, what, v, lo, strict)
-  if type(v) == "number" and v == v and (lo == nil or v > lo or (not strict and v == lo)) then
+  if type(v) == "number" and v == v and v ~= math.huge and v ~= -math.huge
+      and (lo == nil or v > lo or (not strict and v == lo)) then
     return v
   end
-  local want = lo == nil and "a number" or fmt("a number %s %s", strict and ">" or ">=", lo)
+  local want = lo == nil and "a finite number"
+    or fmt("a finite number %s %s", strict and ">" or ">=", lo)
   M.raise("%s: %s must be %s, got %s", who, what, want, M.show(v))
 end
 

@@ -57,9 +57,9 @@ rows("autograd", {
   { function() A.gradcheck(3, x) end, "autograd.gradcheck: f must be a function, got 3" },
   { function() A.gradcheck(f, {}) end, "autograd.gradcheck: inputs must be a tensor or a non-empty list of tensors, got an empty table" },
   { function() A.gradcheck(f, x, { esp = 1 }) end, "autograd.gradcheck: unknown option \"esp\" (did you mean 'eps'?)" },
-  { function() A.gradcheck(f, x, { eps = 0 }) end, "autograd.gradcheck: eps must be a number > 0, got 0" },
-  { function() A.gradcheck(f, x, { eps = nan }) end, "autograd.gradcheck: eps must be a number > 0, got nan" },
-  { function() A.gradcheck(f, x, { atol = -1 }) end, "autograd.gradcheck: atol must be a number >= 0, got -1" },
+  { function() A.gradcheck(f, x, { eps = 0 }) end, "autograd.gradcheck: eps must be a finite number > 0, got 0" },
+  { function() A.gradcheck(f, x, { eps = nan }) end, "autograd.gradcheck: eps must be a finite number > 0, got nan" },
+  { function() A.gradcheck(f, x, { atol = -1 }) end, "autograd.gradcheck: atol must be a finite number >= 0, got -1" },
   { function() A.gradcheck(f, x, { seed = 1.5 }) end, "autograd.gradcheck: seed must be an integer, got 1.5" },
   { function() A.gradcheck(f, T.ones(2, { dtype = "f32" })) end, "autograd.gradcheck: input 1 must be an f64 tensor (or c128: finite differences in lower precision are too coarse), got f32" },
   { function() A.gradcheck(function() return "s" end, x) end, "autograd.gradcheck: f must return a tensor or a number, got \"s\"" },
@@ -174,6 +174,44 @@ rows("data", {
   { function() data.fashion_mnist("train", { flatt = false }) end, "data.fashion_mnist: unknown option \"flatt\" (did you mean 'flat'?)" },
   { function() data.fashion_mnist("train", { dir = 5 }) end, "data.fashion_mnist: dir must be a string, got 5" },
   { function() data.fashion_mnist(nil) end, "data.fashion_mnist: split must be \"train\" or \"test\", got nil" },
+})
+
+local metrics = require "hebb.metrics"
+local trace = {}
+for i = 1, 30 do trace[i] = math.exp(-i / 5) + 0.01 * math.sin(i) end
+local progress = metrics.progress { tty = false }
+local c128 = T.zeros(10, { dtype = "c128" })
+
+rows("metrics", {
+  { function() metrics.learning(trace, { strat = 2 }) end, "metrics.learning: unknown option \"strat\" (did you mean 'start'?)" },
+  { function() metrics.learning(trace, { dt = nan }) end, "metrics.learning: dt must be a finite number > 0, got nan" },
+  { function() metrics.learning(trace, { dt = inf }) end, "metrics.learning: dt must be a finite number > 0, got inf" },
+  { function() metrics.learning(trace, { window = 0 }) end, "metrics.learning: window must be a finite number > 0, got 0" },
+  { function() metrics.learning(trace, { rate_min = -1 }) end, "metrics.learning: rate_min must be a finite number > 0, got -1" },
+  { function() metrics.learning(trace, { unit = 5 }) end, "metrics.learning: unit must be a string, got 5" },
+  { function() metrics.learning(trace, { start = 1e300 }) end, "metrics.learning: start must be an integer >= 1, got 1e+300" },
+  { function() metrics.learning(trace, { start = 25 }) end, "metrics.learning: needs at least 8 points from start = 25, got 6" },
+  { function() metrics.learning(nil) end, "metrics.learning: the trace must be a list of numbers or a 1-d tensor, got nil" },
+  { function() metrics.learning(T.zeros(30, { dtype = "c128" })) end, "metrics.learning: the trace must be real, got dtype c128" },
+  { function() metrics.learning({ 1, 2, "x", 4, 5, 6, 7, 8 }) end, "metrics.learning: trace entry 3 is a string, not a number" },
+  { function() metrics.report({}) end, "metrics.report: expected the result of metrics.learning, got a table" },
+  { function() metrics.ensemble_entropy(T.randn(10), { bins = 0, method = "histogram" }) end, "metrics.ensemble_entropy: bins must be an integer >= 1, got 0" },
+  { function() metrics.ensemble_entropy(T.randn(10), { bins = 1e300, method = "histogram" }) end, "metrics.ensemble_entropy: bins must be an integer >= 1, got 1e+300" },
+  { function() metrics.ensemble_entropy(T.randn(10), { range = 3, method = "histogram" }) end, "metrics.ensemble_entropy: range must be a table {lo, hi} of two numbers, got 3" },
+  { function() metrics.ensemble_entropy(T.randn(10), { methd = "histogram" }) end, "metrics.ensemble_entropy: unknown option \"methd\" (did you mean 'method'?)" },
+  { function() metrics.ensemble_entropy(T.randn(10), { bias_correction = 0 }) end, "metrics.ensemble_entropy: bias_correction must be true or false, got 0" },
+  { function() metrics.ensemble_entropy(c128) end, "metrics.ensemble_entropy: samples must be real, got dtype c128" },
+  { function() metrics.ensemble_entropy(nil) end, "metrics.ensemble_entropy: samples must be a tensor or a list, got nil" },
+  { function() metrics.ensemble_entropy(T.randn(10), { method = "knn" }) end, "metrics.ensemble_entropy: method must be \"gaussian\" or \"histogram\", got \"knn\"" },
+  { function() metrics.progress { totl = 5 } end, "metrics.progress: unknown option \"totl\" (did you mean 'total'?)" },
+  { function() metrics.progress { total = 1e300 } end, "metrics.progress: total must be an integer >= 1, got 1e+300" },
+  { function() metrics.progress { interval = -1 } end, "metrics.progress: interval must be a finite number >= 0, got -1" },
+  { function() metrics.progress { tty = 1 } end, "metrics.progress: tty must be true or false, got 1" },
+  { function() metrics.progress { label = 3 } end, "metrics.progress: label must be a string, got 3" },
+  { function() metrics.progress(5) end, "metrics.progress: options must be a table, got 5" },
+  { function() progress:update("x") end, "Progress:update: i must be an integer >= 0, got \"x\"" },
+  { function() progress:update(1, "x") end, "Progress:update: loss must be a number or a one-element tensor, got \"x\"" },
+  { function() progress:update(-1) end, "Progress:update: i must be an integer >= 0, got -1" },
 })
 
 check.done()
