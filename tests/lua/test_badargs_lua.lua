@@ -214,4 +214,37 @@ rows("metrics", {
   { function() progress:update(-1) end, "Progress:update: i must be an integer >= 0, got -1" },
 })
 
+local graph = require "hebb.graph"
+
+rows("graph", {
+  { function() graph.lattice() end, "graph.lattice: expected {dims = {L1, L2, ...}}, got nil" },
+  { function() graph.lattice { dims = {} } end, "graph.lattice: dims must be a non-empty list of side lengths, got an empty table" },
+  { function() graph.lattice { dims = { 4, 0 } } end, "graph.lattice: dims[2] must be an integer >= 1, got 0" },
+  { function() graph.lattice { dims = { 4, 2.5 } } end, "graph.lattice: dims[2] must be an integer >= 1, got 2.5" },
+  { function() graph.lattice { dims = { 1 << 31, 1 << 31, 1 << 31 } } end, "graph.lattice: dims {2147483648, 2147483648, 2147483648} make more than 2^63 sites" },
+  { function() graph.lattice { dims = { 4 }, neighbours = "nearest" } end, "graph.lattice: unknown option \"neighbours\" (did you mean 'neighbors'?)" },
+  { function() graph.lattice { dims = { 4 }, neighbors = "far" } end, "graph.lattice: neighbors must be \"nearest\" or \"next-nearest\", got \"far\"" },
+  { function() graph.lattice { dims = { 4 }, periodic = "no" } end, "graph.lattice: periodic must be true or false, got \"no\"" },
+  { function() graph.random_regular(0, 3) end, "graph.random_regular: n must be an integer in 1..2147483647, got 0" },
+  { function() graph.random_regular(1e18, 3) end, "graph.random_regular: n must be an integer in 1..2147483647, got 1e+18" },
+  { function() graph.random_regular(10, -1) end, "graph.random_regular: d must be an integer >= 0, got -1" },
+  { function() graph.random_regular(5, 3) end, "graph.random_regular: no simple 3-regular graph on 5 vertices (need d < n and n*d even)" },
+  { function() graph.random_regular(10, 2, { sed = 1 }) end, "graph.random_regular: unknown option \"sed\" (did you mean 'seed'?)" },
+  { function() graph.random_regular(10, 2, { seed = 0.5 }) end, "graph.random_regular: seed must be an integer, got 0.5" },
+  { function() graph.small_world(10, 3, 0.1) end, "graph.small_world: k must be even and < n, got k = 3, n = 10" },
+  { function() graph.small_world(10, 2, 1.5) end, "graph.small_world: p must be a probability in [0, 1], got 1.5" },
+  { function() graph.small_world(10, 2, nan) end, "graph.small_world: p must be a probability in [0, 1], got nan" },
+  { function() graph.small_world(nil, 2, 0.1) end, "graph.small_world: n must be an integer in 1..2147483647, got nil" },
+  { function() graph.from_edges(3, { { 1, 4 } }) end, "graph.from_edges: edge 1 has vertex 4 outside 1..3" },
+  { function() graph.from_edges(3, 5) end, "graph.from_edges: edges must be a table, got 5" },
+  { function() graph.from_edges(3, { 5 }) end, "graph.from_edges: edges[1] must be a table, got 5" },
+  { function() graph.from_edges(-1, {}) end, "graph.from_edges: n must be an integer >= 0, got -1" },
+  { function() graph.from_edges(3, { { 1, 2 } }, { "w" }) end, "graph.from_edges: weights[1] must be a finite number, got \"w\"" },
+  { function() graph.hypergraph(5) end, "graph.hypergraph: expected a list of hyperedges (lists of vertices), got 5" },
+  { function() graph.hypergraph({ { 1, 2 } }, { m = 3 }) end, "graph.hypergraph: unknown option \"m\" (did you mean 'n'?)" },
+  { function() graph.hypergraph({ { 1, 1 } }) end, "graph.hypergraph: hyperedge 1 lists vertex 1 twice" },
+  { function() graph.hypergraph({ 3 }) end, "graph.hypergraph: hyperedge 1 must be a table, got 3" },
+  { function() graph.hypergraph({ { 1, 5 } }, { n = 3 }) end, "graph.hypergraph: hyperedge 1 has vertex 5 outside 1..3" },
+})
+
 check.done()
