@@ -77,7 +77,7 @@ function M.save(path, value)
   encode(value, parts, blobs, { offset = 0, open = {} }, "value")
   local src = table.concat(parts)
   local f, ferr = io.open(path, "wb")
-  if not f then E.raise("hebb.io.save: cannot write '" .. path .. "': " .. ferr) end
+  if not f then E.raise("hebb.io.save: cannot write %s", ferr) end
   f:write(MAGIC, #src, "\n", src)
   for _, b in ipairs(blobs) do f:write(b) end
   f:close()
@@ -88,7 +88,7 @@ local function fail(path, why) error(fmt("hebb.io.load: '%s' %s", path, why), 0)
 
 local function read(path)
   local f, ferr = io.open(path, "rb")
-  if not f then error("hebb.io.load: cannot open '" .. path .. "': " .. ferr, 0) end
+  if not f then error("hebb.io.load: cannot open " .. ferr, 0) end
   local data = f:read("a")
   f:close()
   if data:sub(1, #MAGIC) ~= MAGIC then fail(path, "is not a hebb.io file") end

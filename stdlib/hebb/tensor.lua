@@ -140,7 +140,8 @@ Like a Lua number it is weak: `x * T.I` is c64 for an f32 x, c128 for f64.
 It is one shared tensor: never modify it in place.]])
 
 function T.vdot(a, b)
-  if not (T.is_tensor(a) and T.is_tensor(b)) then E.raise("vdot: expects two tensors") end
+  E.check("T.vdot", "a", a, "tensor")
+  E.check("T.vdot", "b", b, "tensor")
   if a.dtype == "c128" or a.dtype == "c64" then a = a:conj() end
   return T.dot(a, b)
 end
@@ -151,12 +152,17 @@ argument is conjugated, so T.vdot(psi, psi) is the squared norm <psi|psi>
 (T.dot does not conjugate, like numpy's dot).  A 0-d tensor, as T.dot
 gives.]])
 
+-- the smallest value of each option; precision stops at 17 digits, all a
+-- double holds
+local print_min = { threshold = 0, edgeitems = 1, linewidth = 1, precision = 0 }
+local print_max = { precision = 17 }
+
 function T.set_printoptions(opts)
-  for k, v in pairs(opts) do
-    if print_opts[k] == nil then E.raise("set_printoptions: unknown option '" .. tostring(k) .. "'") end
-    if type(v) ~= "number" or v < 0 then E.raise("set_printoptions: " .. k .. " must be a non-negative number") end
-    print_opts[k] = v
-  end
+  local who = "T.set_printoptions"
+  if type(opts) ~= "table" then E.raise("%s: expected a table of options, got %s", who, E.show(opts)) end
+  E.checkopts(who, opts, print_opts)
+  for k, v in pairs(opts) do E.int(who, k, v, print_min[k], print_max[k]) end
+  for k, v in pairs(opts) do print_opts[k] = math.tointeger(v) end
 end
 doc(T.set_printoptions, [[T.set_printoptions{threshold=, edgeitems=, linewidth=, precision=}
 

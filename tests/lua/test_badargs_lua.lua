@@ -247,4 +247,26 @@ rows("graph", {
   { function() graph.hypergraph({ { 1, 5 } }, { n = 3 }) end, "graph.hypergraph: hyperedge 1 has vertex 5 outside 1..3" },
 })
 
+local hio = require "hebb.io"
+local selfref = {}
+selfref.me = selfref
+
+rows("io_and_tensor_helpers", {
+  { function() hio.save(nil, 1) end, "hebb.io.save: path must be a string, got nil" },
+  { function() hio.save("/nonexistent/x.hio", { f = print }) end, "hebb.io.save: cannot save a function (at value.f)" },
+  { function() hio.save("/nonexistent/x.hio", { [{}] = 1 }) end, "hebb.io.save: cannot save a table key (in value)" },
+  { function() hio.save("/nonexistent/x.hio", selfref) end, "hebb.io.save: the table at value.me contains itself" },
+  { function() hio.save("/nonexistent/x.hio", 1) end, "hebb.io.save: cannot write /nonexistent/x.hio: No such file or directory" },
+  { function() hio.load(5) end, "hebb.io.load: path must be a string, got 5" },
+  { function() hio.load("/nonexistent.hio") end, "hebb.io.load: cannot open /nonexistent.hio: No such file or directory" },
+  { function() T.vdot(1, x) end, "T.vdot: a must be a tensor, got 1" },
+  { function() T.set_printoptions { precison = 3 } end, "T.set_printoptions: unknown option \"precison\" (did you mean 'precision'?)" },
+  { function() T.set_printoptions { precision = -1 } end, "T.set_printoptions: precision must be an integer in 0..17, got -1" },
+  { function() T.set_printoptions { precision = nan } end, "T.set_printoptions: precision must be an integer in 0..17, got nan" },
+  { function() T.set_printoptions { edgeitems = 0 } end, "T.set_printoptions: edgeitems must be an integer >= 1, got 0" },
+  { function() T.set_printoptions { threshold = 1e300 } end, "T.set_printoptions: threshold must be an integer >= 0, got 1e+300" },
+  { function() T.set_printoptions(5) end, "T.set_printoptions: expected a table of options, got 5" },
+  { function() local s = T.ones(2):sum(); return s.shape end, "attempt to index a number value (field 'shape')" },
+})
+
 check.done()
