@@ -59,9 +59,8 @@ M._detach = detach
 local marked = setmetatable({}, { __mode = "k" })
 
 function M.Parameter(t, requires_grad)
-  if not is_tensor(t) then
-    E.raise("nn.Parameter: expected a tensor, got " .. type(t))
-  end
+  E.check("nn.Parameter", "t", t, "tensor")
+  E.check("nn.Parameter", "requires_grad", requires_grad, "boolean", true)
   if t.dtype ~= "f64" and t.dtype ~= "f32" and t.dtype ~= "c128" and t.dtype ~= "c64" then
     E.raise("nn.Parameter: a parameter must be a float tensor, got dtype " .. t.dtype)
   end
@@ -147,7 +146,7 @@ function Module.extend(parent, name)
     E.raise("nn.Module.extend: call it on a module class, as nn.Module:extend(\"Name\")")
   end
   if type(name) ~= "string" or not name:match("^[%a_][%w_]*$") then
-    E.raise("nn.Module:extend: the class name must be an identifier, got " .. tostring(name))
+    E.raise("nn.Module:extend: the class name must be an identifier, got %s", E.show(name))
   end
   return make_class(name, parent)
 end
@@ -183,7 +182,7 @@ end
 local function check_name(self, what, name)
   if type(name) ~= "string" and math.type(name) ~= "integer" then
     E.raise("nn.%s:%s: the name must be a string or an integer, got %s",
-              self.__name, what, type(name))
+              self.__name, what, E.show(name))
   end
   if type(name) == "string" and name:find(".", 1, true) then
     E.raise("nn.%s:%s: the name %q must not contain '.'", self.__name, what, name)
@@ -197,8 +196,8 @@ end
 function Module:register_parameter(name, t)
   check_name(self, "register_parameter", name)
   if t ~= nil and not is_tensor(t) then
-    E.raise("nn.%s:register_parameter: %q must be a tensor or nil, got %s",
-              self.__name, tostring(name), type(t))
+    E.raise("nn.%s:register_parameter: %s must be a tensor or nil, got %s",
+              self.__name, E.show(name), E.show(t))
   end
   if t ~= nil and not is_param(t) then t = M.Parameter(t) end
   register(self, name, t, "param")
@@ -208,8 +207,8 @@ end
 function Module:register_buffer(name, t, persistent)
   check_name(self, "register_buffer", name)
   if t ~= nil and not is_tensor(t) then
-    E.raise("nn.%s:register_buffer: %q must be a tensor or nil, got %s",
-              self.__name, tostring(name), type(t))
+    E.raise("nn.%s:register_buffer: %s must be a tensor or nil, got %s",
+              self.__name, E.show(name), E.show(t))
   end
   register(self, name, t, "buffer")
   rawget(self, "_nopersist")[name] = (persistent == false) or nil
@@ -219,8 +218,8 @@ end
 function Module:add_module(name, m)
   check_name(self, "add_module", name)
   if m ~= nil and not is_module(m) then
-    E.raise("nn.%s:add_module: %q must be a module, got %s",
-              self.__name, tostring(name), type(m))
+    E.raise("nn.%s:add_module: %s must be a module, got %s",
+              self.__name, E.show(name), E.show(m))
   end
   register(self, name, m, "module")
   return m
@@ -269,8 +268,17 @@ local function values(pairs_list)
   return out
 end
 
+local walk_keys = { recurse = true }
+
+-- whether a walk with opts ({recurse = false}) goes into submodules
+local function recurse(self, what, opts)
+  opts = E.checkopts("nn." .. self.__name .. ":" .. what, opts, walk_keys)
+  E.check("nn." .. self.__name .. ":" .. what, "recurse", opts.recurse, "boolean", true)
+  return opts.recurse ~= false
+end
+
 function Module:named_parameters(opts)
-  return named(self, "param", not (opts and opts.recurse == false))
+  return named(self, "param", recurse(self, "named_parameters", opts))
 end
 
 function Module:parameters(opts)
@@ -278,7 +286,7 @@ function Module:parameters(opts)
 end
 
 function Module:named_buffers(opts)
-  return named(self, "buffer", not (opts and opts.recurse == false))
+  return named(self, "buffer", recurse(self, "named_buffers", opts))
 end
 
 function Module:buffers(opts)
@@ -312,6 +320,7 @@ function Module:modules()
 end
 
 function Module:apply(fn)
+  E.check("nn." .. self.__name .. ":apply", "fn", fn, "function")
   for _, m in ipairs(self:modules()) do fn(m) end
   return self
 end
@@ -325,6 +334,7 @@ end
 -- --- training helpers --------------------------------------------------------
 
 function Module:zero_grad(set_to_none)
+  E.check("nn." .. self.__name .. ":zero_grad", "set_to_none", set_to_none, "boolean", true)
   for _, p in ipairs(self:parameters()) do
     if set_to_none == false then
       local g = p.grad
@@ -337,6 +347,7 @@ function Module:zero_grad(set_to_none)
 end
 
 function Module:train(mode)
+  E.check("nn." .. self.__name .. ":train", "mode", mode, "boolean", true)
   if mode == nil then mode = true end
   for _, m in ipairs(self:modules()) do rawset(m, "training", mode and true or false) end
   return self
@@ -346,7 +357,13 @@ function Module:eval() return self:train(false) end
 
 -- converts every parameter and buffer to dtype (new tensors; parameters stay
 -- parameters, shared tensors stay shared)
+local float_dtypes = { f64 = true, f32 = true, c128 = true, c64 = true }
+
 function Module:to(dtype)
+  if not float_dtypes[dtype] then
+    E.raise("nn.%s:to: dtype must be \"f64\", \"f32\", \"c128\" or \"c64\", got %s",
+            self.__name, E.show(dtype))
+  end
   local done = {}
   local function conv(v, param)
     if v.dtype == dtype then return v end
@@ -396,10 +413,12 @@ function Module:state_dict()
 end
 
 function Module:load_state_dict(sd, opts)
+  local who = "nn." .. self.__name .. ":load_state_dict"
   if type(sd) ~= "table" then
-    E.raise("nn." .. self.__name .. ":load_state_dict: expected a table name -> tensor, got " .. type(sd))
+    E.raise("%s: expected a table name -> tensor, got %s", who, E.show(sd))
   end
-  local strict = not (opts and opts.strict == false)
+  opts = E.checkopts(who, opts, { strict = true })
+  local strict = E.check(who, "strict", opts.strict, "boolean", true) ~= false
   local entries, have, missing, bad = state_entries(self), {}, {}, {}
   for _, e in ipairs(entries) do
     local name, v = e[1], e[2]
@@ -408,7 +427,7 @@ function Module:load_state_dict(sd, opts)
     if s == nil then
       missing[#missing + 1] = name
     elseif not is_tensor(s) then
-      bad[#bad + 1] = fmt("%s is a %s, not a tensor", name, type(s))
+      bad[#bad + 1] = fmt("%s must be a tensor, got %s", name, E.show(s))
     elseif shape_str(s) ~= shape_str(v) then
       bad[#bad + 1] = fmt("%s has shape %s in the state_dict but %s in the module",
                           name, shape_str(s), shape_str(v))
@@ -466,14 +485,14 @@ function Sequential:__init(...)
   if #mods == 1 and type(mods[1]) == "table" and not is_module(mods[1]) then mods = mods[1] end
   for i, m in ipairs(mods) do
     if not is_module(m) then
-      E.raise("nn.Sequential: argument %d is a %s, not a module", i, type(m))
+      E.raise("nn.Sequential: argument %d must be a module, got %s", i, E.show(m))
     end
     self:add_module(i, m)
   end
 end
 
 function Sequential:add(m)
-  if not is_module(m) then E.raise("nn.Sequential:add: expected a module, got " .. type(m)) end
+  if not is_module(m) then E.raise("nn.Sequential:add: expected a module, got %s", E.show(m)) end
   self:add_module(#self + 1, m)
   return self
 end
@@ -487,16 +506,17 @@ local ModuleList = Module:extend("ModuleList")
 M.ModuleList = ModuleList
 
 function ModuleList:__init(mods)
+  E.check("nn.ModuleList", "the list of modules", mods, "table", true)
   for i, m in ipairs(mods or {}) do
     if not is_module(m) then
-      E.raise("nn.ModuleList: element %d is a %s, not a module", i, type(m))
+      E.raise("nn.ModuleList: element %d must be a module, got %s", i, E.show(m))
     end
     self:add_module(i, m)
   end
 end
 
 function ModuleList:add(m)
-  if not is_module(m) then E.raise("nn.ModuleList:add: expected a module, got " .. type(m)) end
+  if not is_module(m) then E.raise("nn.ModuleList:add: expected a module, got %s", E.show(m)) end
   self:add_module(#self + 1, m)
   return self
 end
@@ -509,6 +529,7 @@ local ModuleDict = Module:extend("ModuleDict")
 M.ModuleDict = ModuleDict
 
 function ModuleDict:__init(mods)
+  E.check("nn.ModuleDict", "the table of modules", mods, "table", true)
   if mods then
     local keys = {}
     for k in pairs(mods) do keys[#keys + 1] = k end
@@ -526,7 +547,7 @@ M.Residual = Residual
 
 function Residual:__init(fn)
   if not is_module(fn) then
-    E.raise("nn.Residual: expected a module, got " .. type(fn))
+    E.raise("nn.Residual: expected a module, got %s", E.show(fn))
   end
   self.fn = fn
 end

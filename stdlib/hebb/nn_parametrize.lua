@@ -52,7 +52,7 @@ end
 -- m.weight = W: original takes the right inverses of W, last one first
 function PList:set(W)
   if not T.is_tensor(W) then
-    E.raise("nn.parametrize: a parametrized tensor can only be assigned a tensor, got " .. type(W))
+    E.raise("nn.parametrize: a parametrized tensor can only be assigned a tensor, got %s", E.show(W))
   end
   local A = detach(W)
   for i = #self, 1, -1 do
@@ -82,6 +82,9 @@ end
 -- --- the built-in parametrizations ---------------------------------------------------------
 
 local registry = {}
+-- the options of the built-in kinds (a registered kind checks its own)
+local kind_keys = { antisymmetric = {}, symmetric = {}, orthogonal = { map = true },
+                    positive_definite = { eps = true }, masked = { mask = true } }
 
 local Antisymmetric = Module:extend("Antisymmetric")
 P.Antisymmetric = Antisymmetric
@@ -122,7 +125,7 @@ P.Orthogonal = Orthogonal
 function Orthogonal:__init(map)
   self.map = map or "cayley"
   if self.map ~= "cayley" and self.map ~= "exp" then
-    E.raise("nn.parametrize: orthogonal map must be \"cayley\" or \"exp\", got " .. tostring(map))
+    E.raise("nn.parametrize: orthogonal map must be \"cayley\" or \"exp\", got %s", E.show(map))
   end
 end
 
@@ -158,10 +161,7 @@ local PositiveDefinite = Module:extend("PositiveDefinite")
 P.PositiveDefinite = PositiveDefinite
 
 function PositiveDefinite:__init(eps)
-  self.eps = eps or 1e-5
-  if type(self.eps) ~= "number" or self.eps < 0 then
-    E.raise("nn.parametrize: positive_definite eps must be a number >= 0, got " .. tostring(eps))
-  end
+  self.eps = E.num("nn.parametrize", "positive_definite eps", eps or 1e-5, 0)
 end
 
 -- W = B B^T + eps I, symmetrized so that W == W^T holds to the last bit
@@ -201,8 +201,8 @@ local function mask_tensor(mask, W)
     mask = mask:to_dense()
   end
   if not T.is_tensor(mask) then
-    E.raise("nn.parametrize: masked needs {mask = tensor, graph or sparse matrix}, got "
-          .. type(mask))
+    E.raise("nn.parametrize: masked needs {mask = tensor, graph or sparse matrix}, got %s",
+            E.show(mask))
   end
   if shape_str(mask) ~= shape_str(W) then
     E.raise("nn.parametrize: the mask has shape %s, the weight %s", shape_str(mask),
@@ -265,10 +265,10 @@ end
 
 function P.parametrize(m, name, kind, opts)
   if not nn.is_module(m) then
-    E.raise("nn.parametrize: expected a module, got " .. type(m))
+    E.raise("nn.parametrize: expected a module, got %s", E.show(m))
   end
   if type(name) ~= "string" then
-    E.raise("nn.parametrize: the tensor's name must be a string, got " .. type(name))
+    E.raise("nn.parametrize: the tensor's name must be a string, got %s", E.show(name))
   end
   local pl = plist_of(m, name)
   local W
@@ -286,14 +286,15 @@ function P.parametrize(m, name, kind, opts)
     if not make then
       E.raise("nn.parametrize: unknown parametrization %q (known: %s)", kind, names_list())
     end
+    if kind_keys[kind] then E.checkopts("nn.parametrize", opts, kind_keys[kind]) end
     f = make(opts, W)
   elseif type(kind) == "function" then
     f = FunctionP(kind)
   elseif nn.is_module(kind) then
     f = kind
   else
-    E.raise("nn.parametrize: expected a parametrization name, function or module, got "
-          .. type(kind))
+    E.raise("nn.parametrize: expected a parametrization name, function or module, got %s",
+            E.show(kind))
   end
   if pl then
     pl:add_module(#pl + 1, f)
@@ -319,10 +320,13 @@ end
 function P.remove_parametrizations(m, name, opts)
   local pl = nn.is_module(m) and plist_of(m, name)
   if not pl then
-    E.raise("nn.remove_parametrizations: %s has no parametrized tensor %q",
-              nn.is_module(m) and m.__name or type(m), tostring(name))
+    E.raise("nn.remove_parametrizations: %s has no parametrized tensor %s",
+              nn.is_module(m) and m.__name or E.show(m), E.show(name))
   end
-  local keep = not (opts and opts.leave_parametrized == false)
+  opts = E.checkopts("nn.remove_parametrizations", opts, { leave_parametrized = true })
+  E.check("nn.remove_parametrizations", "leave_parametrized", opts.leave_parametrized,
+          "boolean", true)
+  local keep = opts.leave_parametrized ~= false
   local W = no_grad(function()
     return (keep and detach(pl:value()) or detach(pl.original)):clone()
   end)
@@ -334,9 +338,8 @@ function P.remove_parametrizations(m, name, opts)
 end
 
 function P.register_parametrization(name, make)
-  if type(name) ~= "string" or type(make) ~= "function" then
-    E.raise("nn.register_parametrization: expected (name, function(opts, W) -> module)")
-  end
+  E.check("nn.register_parametrization", "name", name, "string")
+  E.check("nn.register_parametrization", "make", make, "function")
   registry[name] = make
 end
 
@@ -344,7 +347,8 @@ end
 -- read one free parameter); parameters() lists it once
 function P.tie(m1, n1, m2, n2)
   if not nn.is_module(m1) or not nn.is_module(m2) then
-    E.raise("nn.tie: expected (module, name, module, name)")
+    E.raise("nn.tie: expected (module, name, module, name), got %s and %s as modules",
+            E.show(m1), E.show(m2))
   end
   local pl = plist_of(m1, n1)
   local src = pl and no_grad(pl.value, pl) or rawget(m1, n1)
