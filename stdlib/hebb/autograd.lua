@@ -344,6 +344,7 @@ function methods.requires_grad_(t, flag)
 end
 
 function methods.detach(t)
+  E.check("detach", "the receiver", t, "tensor")
   return C.alias(t)
 end
 

@@ -463,7 +463,16 @@ function M.progress(opts)
   }, Progress)
 end
 
+-- i an iteration number and loss nil, a number or a one-element tensor
+local function check_step(who, i, loss)
+  E.int(who, "i", i, 0)
+  if loss ~= nil and type(loss) ~= "number" and not (is_tensor(loss) and loss:numel() == 1) then
+    E.raise("%s: loss must be a number or a one-element tensor, got %s", who, E.show(loss))
+  end
+end
+
 function Progress:line(i, loss)
+  check_step("Progress:line", i, loss)
   local el = C.clock() - self.start
   local rate = el > 0 and i / el or 0
   local parts = {}
@@ -486,10 +495,7 @@ function Progress:line(i, loss)
 end
 
 function Progress:update(i, loss)
-  E.int("Progress:update", "i", i, 0)
-  if loss ~= nil and type(loss) ~= "number" and not (is_tensor(loss) and loss:numel() == 1) then
-    E.raise("Progress:update: loss must be a number or a one-element tensor, got %s", E.show(loss))
-  end
+  check_step("Progress:update", i, loss)
   self.i, self.loss = i, loss
   if not self.active then return end
   if i % self.every ~= 0 and i ~= self.total then return end

@@ -160,11 +160,23 @@ local SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 
 -- the tanh form 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (no erf op)
 function L.gelu(x)
+  E.check("nn.gelu", "x", x, "tensor")
   return 0.5 * x * (1 + T.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
 end
 
 function L.identity(x) return x end
 L.tanh, L.relu, L.sigmoid, L.softplus, L.sin = T.tanh, T.relu, T.sigmoid, T.softplus, T.sin
+
+-- dim of a softmax over x: an integer naming one of x's dimensions
+local function softmax_dim(who, x, dim)
+  E.check(who, "x", x, "tensor")
+  dim = E.int(who, "dim", dim or -1)
+  if dim == 0 or dim > x.ndim or dim < -x.ndim then
+    E.raise("%s: dim must be in 1..%d or -%d..-1 for a %d-d input, got %d", who, x.ndim,
+            x.ndim, x.ndim, dim)
+  end
+  return dim
+end
 
 -- shifted by the (constant) row maximum first, so exp never overflows and
 -- x - m loses no bits to a large common offset
@@ -174,13 +186,13 @@ local function shifted(x, dim)
 end
 
 function L.log_softmax(x, dim)
-  dim = dim or -1
+  dim = softmax_dim("nn.log_softmax", x, dim)
   local z = shifted(x, dim)
   return z - z:exp():sum(dim, { keepdim = true }):log()
 end
 
 function L.softmax(x, dim)
-  dim = dim or -1
+  dim = softmax_dim("nn.softmax", x, dim)
   local e = shifted(x, dim):exp()
   return e / e:sum(dim, { keepdim = true })
 end
@@ -236,7 +248,17 @@ function Flatten:__init(first, last)
   self.first = E.int("nn.Flatten", "start", first or 2)
   self.last = E.int("nn.Flatten", "end", last or -1)
 end
-function Flatten:forward(x) return x:flatten(self.first, self.last) end
+function Flatten:forward(x)
+  E.check("nn.Flatten", "the input", x, "tensor")
+  local nd = math.max(x.ndim, 1)
+  for _, d in ipairs({ self.first, self.last }) do
+    if d == 0 or d > nd or d < -nd then
+      E.raise("nn.Flatten: dimension %d out of range for a %d-d input (shape %s)", d,
+              x.ndim, shape_str(x))
+    end
+  end
+  return x:flatten(self.first, self.last)
+end
 function Flatten:extra_repr() return fmt("start=%d, end=%d", self.first, self.last) end
 
 -- --- LayerNorm -----------------------------------------------------------------------

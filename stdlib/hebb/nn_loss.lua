@@ -147,6 +147,7 @@ end
 -- sum p (log p - log q), with 0 log 0 = 0; target p, or log p with log_target
 function Ls.kl_div(logq, p, opts)
   check_opts("kl_div", opts)
+  check_tensor(p, "nn.kl_div", "the target")
   check_pair(logq, p, "nn.kl_div")
   local l
   if opts and opts.log_target then

@@ -347,4 +347,115 @@ rows("nn", {
   { function() nn.activation(3) end, "nn.activation: unknown activation 3 (known: gelu, identity, relu, sigmoid, sin, softplus, tanh, or a function or module)" },
 })
 
+-- The sweep: every public Lua function of the modules and every method of
+-- an instance of each class, called with junk arguments, either works or
+-- raises an error at the caller's line that is hebb's own message (not a raw
+-- "attempt to index" or "bad argument" from inside the library).  C
+-- functions re-exported by a module (nn.tanh is T.tanh) have their own suite.
+local junk = { { nil }, { "junk" }, { -1 }, { nan }, { 1e300 }, { {} }, { 3, "junk" },
+               { T.ones(2), -5 }, { T.ones(2), { bogus = 1 } } }
+
+local function show_args(args)
+  return (tostring(args[1]):gsub("\n.*", "")) .. ", " .. (tostring(args[2]):gsub("\n.*", ""))
+end
+
+-- the calls of call(args) that fail otherwise than they should
+local function sweep(name, call, bad)
+  for _, args in ipairs(junk) do
+    local ok, err = pcall(call, args)
+    err = tostring(err)
+    if not ok and (err:sub(1, #FILE + 1) ~= FILE .. ":" or err:find("attempt to")
+                   or err:find("bad argument")) then
+      bad[#bad + 1] = name .. "(" .. show_args(args) .. "): " .. err:gsub("\n.*", "")
+    end
+  end
+end
+
+local modules = { autograd = A, optim = optim, nn = nn, data = data, metrics = metrics,
+                  graph = graph, io = hio, T = T }
+local skip = { ["io.save"] = true }   -- io.save("junk", nil) writes a file
+
+check.test("sweep_module_functions", function()
+  local bad, names = {}, {}
+  for mname, mod in pairs(modules) do
+    for k, f in pairs(mod) do
+      local name = mname .. "." .. k
+      if type(f) == "function" and k:sub(1, 1) ~= "_" and not skip[name]
+          and debug.getinfo(f, "S").what == "Lua" then
+        names[#names + 1] = name
+        sweep(name, function(args) return f(table.unpack(args, 1, 2)) end, bad)
+      end
+    end
+  end
+  check.truthy(#names > 70, "functions swept: " .. #names)
+  table.sort(bad)
+  check.eq(table.concat(bad, "\n"), "", "calls that fail badly")
+end)
+
+local instances = {
+  SGD = function() return optim.SGD({ T.ones(2) }, { lr = 0.1 }) end,
+  Adam = function() return optim.Adam({ T.ones(2) }) end,
+  CovariantGD = function() return optim.CovariantGD({ T.ones(2) }, { metric = "full" }) end,
+  Langevin = function() return optim.Langevin({ T.ones(2) }, { lr = 0.1, seed = 1 }) end,
+  Hamiltonian = function() return optim.Hamiltonian({ T.ones(2) }, { lr = 0.1 }) end,
+  LBFGS = function() return optim.LBFGS({ T.ones(2) }) end,
+  StepLR = function() return optim.StepLR(optim.Adam({ T.ones(2) }), { step_size = 2 }) end,
+  Linear = function() return nn.Linear(2, 2) end,
+  Bilinear = function() return nn.Bilinear(2, 2, 2) end,
+  Conv1d = function() return nn.Conv1d(1, 1, 3) end,
+  LayerNorm = function() return nn.LayerNorm(2) end,
+  Dropout = function() return nn.Dropout(0.5) end,
+  RNNCell = function() return nn.RNNCell(2, 2) end,
+  NeuronNetwork = function() return nn.NeuronNetwork(3, { input = { 1 }, output = { 3 } }) end,
+  Sequential = function() return nn.Sequential(nn.Linear(2, 2), nn.Tanh()) end,
+  ModuleList = function() return nn.ModuleList({ nn.Tanh() }) end,
+  ModuleDict = function() return nn.ModuleDict({ a = nn.Tanh() }) end,
+  Residual = function() return nn.Residual(nn.Linear(2, 2)) end,
+  Softmax = function() return nn.Softmax() end,
+  Flatten = function() return nn.Flatten() end,
+  MSELoss = function() return nn.MSELoss() end,
+  HuberLoss = function() return nn.HuberLoss() end,
+  Orthogonal = function() return nn.Linear(2, 2, { constraint = "orthogonal" }) end,
+  Dataset = function() return data.Dataset(T.zeros(4, 2)) end,
+  DataLoader = function() return data.DataLoader({ T.zeros(4, 2) }) end,
+  Graph = function() return graph.lattice { dims = { 4 } } end,
+  Hypergraph = function() return graph.hypergraph { { 1, 2, 3 } } end,
+  Progress = function() return metrics.progress { tty = false } end,
+  Learning = function() return metrics.learning(trace) end,
+}
+
+-- the public methods of o: its class and the classes above it
+local function methods_of(o)
+  local out, seen = {}, {}
+  local c = getmetatable(o)
+  while type(c) == "table" do
+    for k, v in pairs(c) do
+      if type(k) == "string" and type(v) == "function" and k:sub(1, 1) ~= "_" and not seen[k] then
+        seen[k] = true
+        out[#out + 1] = k
+      end
+    end
+    local up = rawget(c, "super") or getmetatable(c)
+    if up and rawget(c, "super") == nil then up = type(up.__index) == "table" and up.__index end
+    c = up ~= c and up or nil
+  end
+  return out
+end
+
+check.test("sweep_methods", function()
+  local bad, count = {}, 0
+  for cname, make in pairs(instances) do
+    for _, m in ipairs(methods_of(make())) do
+      count = count + 1
+      sweep(cname .. ":" .. m, function(args)
+        local o = make()
+        return o[m](o, table.unpack(args, 1, 2))
+      end, bad)
+    end
+  end
+  check.truthy(count > 300, "methods swept: " .. count)
+  table.sort(bad)
+  check.eq(table.concat(bad, "\n"), "", "calls that fail badly")
+end)
+
 check.done()
