@@ -185,6 +185,17 @@ local number_methods = {
       .. "autograd.grad(f, x)")
   end,
 }
+-- Lua 5.4 calls __lt and __le for a tensor against a number (it never calls
+-- __eq: `t == 0` is plain false), and turns their result into a boolean.
+-- So `<` and `<=` on tensors raise an error naming the two remedies rather
+-- than compare one element; docs/design.md says why.
+local function compare_error()
+  E.raise("attempt to compare a tensor with <, <=, > or >=: for the value of a "
+    .. "one-element tensor use t:item() (a Lua number also has :item()); "
+    .. "elementwise use t:lt(x), t:le(x), t:gt(x), t:ge(x)")
+end
+mt.__lt, mt.__le = compare_error, compare_error
+
 debug.setmetatable(0, { __index = function(_, k)
   local f = number_methods[k]
   if f then return f end

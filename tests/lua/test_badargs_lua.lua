@@ -347,6 +347,24 @@ rows("nn", {
   { function() nn.activation(3) end, "nn.activation: unknown activation 3 (known: gelu, identity, relu, sigmoid, sin, softplus, tanh, or a function or module)" },
 })
 
+-- comparisons: < and <= name the remedy; == cannot be caught (Lua never
+-- calls __eq between a tensor and a number), so :item() works on both
+local cmp = "attempt to compare a tensor with <, <=, > or >=: for the value of a one-element tensor use t:item() (a Lua number also has :item()); elementwise use t:lt(x), t:le(x), t:gt(x), t:ge(x)"
+rows("comparisons", {
+  { function() return xt:sum() < 1 end, cmp },
+  { function() return 1 <= xt:sum() end, cmp },
+  { function() return T.ones(2) > T.zeros(2) end, cmp },
+})
+
+check.test("item_of_numbers_and_0d_tensors", function()
+  local w = T.zeros(3):requires_grad_()
+  check.eq(w:abs():max() == 0, false, "a 0-d tensor is never == a number")
+  check.eq(w:abs():max():item() == 0, true, "tracked")
+  check.eq(T.zeros(3):abs():max():item() == 0, true, "plain: a number's item")
+  check.eq((2.5):item(), 2.5, "a number's item is itself")
+  check.eq(math.type((7):item()), "integer", "and keeps its subtype")
+end)
+
 -- The sweep: every public Lua function of the modules and every method of
 -- an instance of each class, called with junk arguments, either works or
 -- raises an error at the caller's line that is hebb's own message (not a raw
