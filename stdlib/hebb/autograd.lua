@@ -615,12 +615,8 @@ local function as_outputs(v)
   return v
 end
 
--- torch-style grad(outputs, inputs [, opts]): lists or single tensors.  An
--- output that depends on no tracked tensor (a Lua number from a full
--- reduction, an untracked tensor) is a constant: with allow_unused it gives
--- nil gradients, so a derivative that is identically zero is no error.
 -- inputs: a tensor or a non-empty list of them; returns the list and
--- whether it was one tensor
+-- whether it was one tensor (hebb.autograd_tools uses it too)
 local function input_list(who, inputs)
   if is_tensor(inputs) then return { inputs }, true end
   if type(inputs) ~= "table" or #inputs == 0 then
@@ -630,7 +626,12 @@ local function input_list(who, inputs)
   for i = 1, #inputs do E.check(who, "inputs[" .. i .. "]", inputs[i], "tensor") end
   return inputs, false
 end
+M._input_list = input_list
 
+-- torch-style grad(outputs, inputs [, opts]): lists or single tensors.  An
+-- output that depends on no tracked tensor (a Lua number from a full
+-- reduction, an untracked tensor) is a constant: with allow_unused it gives
+-- nil gradients, so a derivative that is identically zero is no error.
 local function grad_of(outputs, inputs, opts)
   outputs = as_outputs(outputs)
   if type(outputs) ~= "table" or #outputs == 0 then

@@ -9,14 +9,7 @@ return function(A, T)
   local is_tensor = T.is_tensor
   local unpack = table.unpack
 
-  local function as_list(who, inputs)
-    if is_tensor(inputs) then return { inputs }, true end
-    if type(inputs) ~= "table" or #inputs == 0 then
-      E.raise("%s: inputs must be a tensor or a non-empty list of tensors, got %s",
-              who, type(inputs) == "table" and "an empty table" or E.show(inputs))
-    end
-    return inputs, false
-  end
+  local as_list = A._input_list
 
   local check_keys = { eps = true, atol = true, rtol = true, seed = true }
 
@@ -133,10 +126,9 @@ return function(A, T)
     opts = check_opts(who, opts)
     local eps, atol, rtol = opts.eps, opts.atol, opts.rtol
     for i, x in ipairs(xs) do
-      if not is_tensor(x) or (x.dtype ~= "f64" and x.dtype ~= "c128") then
+      if x.dtype ~= "f64" and x.dtype ~= "c128" then
         E.raise("%s: input %d must be an f64 tensor (or c128: finite differences "
-          .. "in lower precision are too coarse), got %s", who, i,
-          is_tensor(x) and x.dtype or E.show(x))
+          .. "in lower precision are too coarse), got %s", who, i, x.dtype)
       end
     end
     local s = projector(f, xs, opts.seed)
@@ -160,7 +152,6 @@ return function(A, T)
     E.check(who, "f", f, "function")
     local xs = as_list(who, inputs)
     local seed = check_opts(who, opts).seed
-    for i = 1, #xs do E.check(who, "inputs[" .. i .. "]", xs[i], "tensor") end
     local s = projector(f, xs, seed + 1)
     local gen = T.Generator(seed + 2)
     local vs = {}
