@@ -148,7 +148,7 @@ test("from_edges", function()
 end)
 
 test("errors", function()
-  raises(function() graph.lattice {} end, "expected {dims = {L1, L2, ...}}")
+  raises(function() graph.lattice {} end, "graph.lattice: dims must be a non-empty list of side lengths, got nil")
   raises(function() graph.lattice { dims = { 0 } } end, "dims[1] must be an integer >= 1")
   raises(function() graph.lattice { dims = { 3 }, neighbors = "far" } end, "neighbors must be")
   raises(function() graph.random_regular(5, 3) end, "no simple 3-regular graph on 5 vertices")
