@@ -56,6 +56,15 @@ static int64_t cap(void) {
   return cache_cap;
 }
 
+#ifdef __SANITIZE_ADDRESS__
+/* A cached block is poisoned and chains to the next through its first
+   word; LeakSanitizer skips poisoned words unless told otherwise, and would
+   report every cached block after the first as leaked.  (Programs that load
+   libhebb.so, where this symbol is hidden, set LSAN_OPTIONS instead.) */
+const char *__lsan_default_options(void);
+const char *__lsan_default_options(void) { return "use_poisoned=1"; }
+#endif
+
 static void *os_alloc(size_t n) {
   void *p = NULL;
   size_t align = n >= HUGE_ALIGN ? HUGE_ALIGN : ALIGN;
@@ -72,6 +81,7 @@ void *hebb_alloc_bytes(size_t nbytes) {
   n_alloc++;
   if (c < NCLASSES && freelist[c]) {
     block *b = freelist[c];
+    HEBB_UNPOISON(b, sizeof *b);
     freelist[c] = b->next;
     cached_bytes -= (int64_t)rounded;
     n_reused++;
@@ -80,6 +90,10 @@ void *hebb_alloc_bytes(size_t nbytes) {
   lock_release();
   if (!p) p = os_alloc(rounded);
   if (!p) return NULL;
+  /* under ASan, addressable only up to the size asked for, so that an
+     overrun into the size class's slack is caught too */
+  HEBB_POISON(p, rounded);
+  HEBB_UNPOISON(p, nbytes);
   lock_acquire();
   used_bytes += (int64_t)rounded;
   if (used_bytes > peak_bytes) peak_bytes = used_bytes;
@@ -96,8 +110,10 @@ void hebb_free_bytes(void *p, size_t nbytes) {
   used_bytes -= (int64_t)rounded;
   if (c < NCLASSES && cached_bytes + (int64_t)rounded <= cap()) {
     block *b = p;
+    HEBB_UNPOISON(b, sizeof *b);
     b->next = freelist[c];
     freelist[c] = b;
+    HEBB_POISON(b, rounded);   /* a use after free is caught under ASan */
     cached_bytes += (int64_t)rounded;
     p = NULL;
   }
@@ -112,6 +128,7 @@ void hebb_alloc_trim(void) {
   for (c = 0; c < NCLASSES; c++) {
     while (freelist[c]) {
       block *b = freelist[c];
+      HEBB_UNPOISON(b, sizeof *b);
       freelist[c] = b->next;
       b->next = all;
       all = b;
@@ -121,9 +138,17 @@ void hebb_alloc_trim(void) {
   lock_release();
   while (all) {
     block *b = all;
+    HEBB_UNPOISON(b, sizeof *b);
     all = b->next;
     free(b);
   }
+}
+
+/* A host that unloads libhebb.so (dlclose; LuaJIT frees an ffi.load'ed
+   library when its state closes) would otherwise lose the cached blocks
+   for good: the list heads go away with the library's data. */
+__attribute__((destructor)) static void trim_at_unload(void) {
+  hebb_alloc_trim();
 }
 
 void hebb_alloc_get_stats(hebb_alloc_stats *st) {

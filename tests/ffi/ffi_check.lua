@@ -104,4 +104,4 @@ local st2 = ffi.new("hebb_alloc_stats")
 lib.hebb_alloc_get_stats(st2)
 check("alloc_stats", st2.bytes_in_use > 0 and st2.n_alloc > 0)
 
-C.done()
+C.done(true)   -- closes the state: the ffi.gc finalizers release every tensor
