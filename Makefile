@@ -42,7 +42,7 @@ DEPS_OK  := $(BUILD)/.deps-build
 NATIVE_MODS := hebb,hebb.tensor
 modname = $(patsubst %.init,%,hebb.$(basename $(notdir $(1))))
 
-.PHONY: all deps test bench demo install clean help docs sanitize
+.PHONY: all deps test bench demo install clean help docs sanitize selfcheck-long
 
 all: $(BUILD)/hebb $(BUILD)/libhebb.so $(BUILD)/libhebb.a $(BUILD)/hebb.so $(HEBB_LINK)
 
@@ -50,6 +50,7 @@ help:
 	@echo "make          build ./hebb, libhebb.so/.a and hebb.so (installs Debian deps)"
 	@echo "make test     run every test suite; ends with 'N passed, N failed'"
 	@echo "make sanitize make test against an ASan+UBSan build in build-san/"
+	@echo "make selfcheck-long  the randomized self-checks with 50x the cases"
 	@echo "make demo     build, then run examples/ising_demo.lua"
 	@echo "make bench    benchmarks against numpy/torch/hand-written C (ratios)"
 	@echo "make install  PREFIX=... installs binary, library, header, module, .pc"
@@ -108,6 +109,13 @@ hebb: $(BUILD)/hebb
 test: all
 	@sh tools/deps.sh test
 	@sh tests/run.sh
+
+# the randomized self-checks of make test (tests/lua/test_selfcheck.lua)
+# with 50 times the cases, from a seed taken from the clock (or
+# HEBB_SELFCHECK_SEED); a failure prints how to replay its case
+selfcheck-long: all
+	@HEBB_SELFCHECK_LONG=$${HEBB_SELFCHECK_LONG:-50} LUA_PATH="tests/lua/lib/?.lua;;" \
+	  $(BUILD)/hebb tests/lua/test_selfcheck.lua
 
 # the whole suite against the sanitized build (tests/run.sh reads SANITIZE)
 sanitize:
