@@ -171,6 +171,7 @@ hebb_tensor *hebb_empty(int dtype, int ndim, const int64_t *shape) {
 nomem:
   give(&storages, s, sizeof(storage_block));
   give(&headers, t, sizeof(hebb_tensor));
+  if (s && t) return NULL;   /* the elements: alloc.c said how much, and why */
   return hebb_fail_null(HEBB_ERR_NOMEM, "out of memory (%lld elements of %s)",
                         (long long)numel, hebb_dtype_name(dtype));
 }
