@@ -221,7 +221,7 @@ local function random_dim(a)
 end
 
 local OPS = {}
-local function op(spec) OPS[#OPS + 1] = spec; return spec end
+local function op(spec) OPS[#OPS + 1] = spec end
 
 for _, name in ipairs({ "neg", "abs", "exp", "log", "sqrt", "sin", "cos", "tan",
     "tanh", "sigmoid", "softplus", "relu", "square", "reciprocal", "expm1",
@@ -243,7 +243,11 @@ for _, name in ipairs({ "add", "sub", "mul", "div", "pow", "maximum", "minimum",
     "atan2", "remainder", "eq", "ne", "lt", "le", "gt", "ge", "logical_and",
     "logical_or", "logical_xor" }) do
   op { name = name, arity = 2,
-    gen = function() if chance(0.3) then local s = pick(SCALARS); return { s = s, text = tostring(s) } end return {} end,
+    gen = function()
+      if not chance(0.3) then return {} end
+      local s = pick(SCALARS)
+      return { s = s, text = tostring(s) }
+    end,
     fn = function(p, a, b) return T[name](a, p.s or b) end,
     out = function(p, o, a, b) return T[name](a, p.s or b, { out = o }) end,
     inplace = T.ones(1)[name .. "_"] and function(p, a, b)
@@ -252,7 +256,10 @@ for _, name in ipairs({ "add", "sub", "mul", "div", "pow", "maximum", "minimum",
 end
 
 op { name = "clamp", arity = 1,
-  gen = function() local lo = math.random(-3, 0) * 0.5; return { lo = lo, hi = lo + 1, text = lo .. ", " .. (lo + 1) } end,
+  gen = function()
+    local lo = math.random(-3, 0) * 0.5
+    return { lo = lo, hi = lo + 1, text = lo .. ", " .. (lo + 1) }
+  end,
   fn = function(p, a) return T.clamp(a, p.lo, p.hi) end,
   out = function(p, o, a) return T.clamp(a, p.lo, p.hi, { out = o }) end,
   inplace = function(p, a) return a:clamp_(p.lo, p.hi) end }
