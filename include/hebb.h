@@ -141,6 +141,18 @@ bool hebb_interrupt_pending(void);
 
 void hebb_alloc_get_stats(hebb_alloc_stats *st);
 void hebb_alloc_trim(void);           /* return cached blocks to the OS */
+/* A cap on the bytes of tensor storage in use (0: none), as --max-memory,
+   HEBB_MAX_MEMORY and hebb.max_memory set it.  A request past it first
+   calls the reclaim hook, if one was set on this thread (the Lua bindings
+   run a full collection there), then fails: status HEBB_ERR_NOMEM, message
+   "out of memory: 8.0 GiB requested, limit 1.0 GiB (12.0 MiB in use)". */
+int64_t hebb_alloc_set_limit(int64_t bytes);   /* returns the previous cap */
+int64_t hebb_alloc_get_limit(void);
+typedef void (*hebb_reclaim_fn)(void *ud);
+void hebb_alloc_set_reclaim(hebb_reclaim_fn fn, void *ud);   /* NULL: none */
+/* "2G", "512M", "1.5G", "64K", "1000000" (bytes; K, M, G, T are powers of
+   1024, an optional B or iB may follow) -> bytes; -1 if not a size */
+int64_t hebb_parse_size(const char *s);
 
 size_t hebb_sizeof_tensor(void);
 size_t hebb_sizeof_alloc_stats(void);

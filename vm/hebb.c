@@ -32,6 +32,7 @@
 #define INIT_VAR         "LUA_INIT"
 #define INIT_VAR_VERSION INIT_VAR LUA_VERSUFFIX
 #define THREADS_VAR      "HEBB_THREADS"
+#define MAXMEM_VAR       "HEBB_MAX_MEMORY"
 
 const char *vm_progname = HEBB_PROGNAME;
 
@@ -51,6 +52,7 @@ typedef struct Options {
   int script;           /* argv index of the script; argc when none */
   int bad;              /* argv index of the bad option (OPT_ERROR) */
   const char *threads;  /* the value given to --threads, or NULL */
+  const char *maxmem;   /* the value given to --max-memory, or NULL */
 } Options;
 
 
@@ -74,13 +76,14 @@ static void usage_text (FILE *f) {
     "  --        stop handling options\n"
     "  -         stop handling options and execute stdin\n"
     "hebb options:\n"
-    "  -h, --help   show this help\n"
-    "  --threads N  run tensor kernels on N threads (1..%d; default:\n"
-    "               $" THREADS_VAR ", else the core's choice)\n"
+    "  -h, --help         show this help\n"
+    "  --threads N        run tensor kernels on N threads (1..%d; default:\n"
+    "                     $" THREADS_VAR ", else the core's choice)\n"
+    "  --max-memory SIZE  cap the tensor memory in use (512M, 2G; default:\n"
+    "                     $" MAXMEM_VAR ", else no cap)\n"
     "Environment: " INIT_VAR_VERSION " or " INIT_VAR ", LUA_PATH, LUA_CPATH, "
-    THREADS_VAR " (ignored\n"
-    "  with -E); HEBB_HISTORY: the REPL's history file "
-    "(default ~/.hebb_history).\n"
+    THREADS_VAR ",\n  " MAXMEM_VAR " (ignored with -E); HEBB_HISTORY: the "
+    "REPL's history\n  file (default ~/.hebb_history).\n"
     "Without a script, and with a terminal on stdin, hebb starts its REPL.\n",
     vm_progname, HEBB_MAXTHREADS);
 }
@@ -90,7 +93,8 @@ static void usage_text (FILE *f) {
 static void print_usage (const char *badoption) {
   fprintf(stderr, "%s: ", vm_progname);
   if (strcmp(badoption, "-e") == 0 || strcmp(badoption, "-l") == 0 ||
-      strcmp(badoption, "--threads") == 0)
+      strcmp(badoption, "--threads") == 0 ||
+      strcmp(badoption, "--max-memory") == 0)
     fprintf(stderr, "'%s' needs argument\n", badoption);
   else
     fprintf(stderr, "unrecognized option '%s'\n", badoption);
@@ -115,13 +119,15 @@ static int single (const char *opt) {
 ** Reads the options, which end at the first argument that is not one
 ** (the script), at "--" or at "-".  Like lua5.4, -e and -l take their
 ** argument glued or as the next word, which must not start with '-'.
-** --threads takes any next word (a bad one gets a clear message later).
+** --threads and --max-memory take any next word (a bad one gets a clear
+** message later).
 */
 static void collect_options (int argc, char **argv, Options *o) {
   int i;
   o->flags = 0;
   o->bad = 0;
   o->threads = NULL;
+  o->maxmem = NULL;
   for (i = 1; i < argc; i++) {
     const char *a = argv[i];
     o->bad = i;
@@ -142,6 +148,10 @@ static void collect_options (int argc, char **argv, Options *o) {
           o->threads = a + 10;
         else if (strcmp(a, "--threads") == 0 && i + 1 < argc)
           o->threads = argv[++i];
+        else if (strncmp(a, "--max-memory=", 13) == 0)
+          o->maxmem = a + 13;
+        else if (strcmp(a, "--max-memory") == 0 && i + 1 < argc)
+          o->maxmem = argv[++i];
         else
           goto error;
         break;
@@ -214,6 +224,25 @@ static int set_threads (const Options *o) {
   if (n == 0)
     return 0;
   hebb_set_num_threads(n);
+  return 1;
+}
+
+/* --max-memory wins over HEBB_MAX_MEMORY; -E hides the variable */
+static int set_max_memory (const Options *o) {
+  const char *env = (o->flags & OPT_NOENV) ? NULL : getenv(MAXMEM_VAR);
+  const char *s = o->maxmem != NULL ? o->maxmem : env;
+  const char *what = o->maxmem != NULL ? "--max-memory" : MAXMEM_VAR;
+  int64_t n;
+  if (s == NULL || s[0] == '\0')
+    return 1;  /* no cap */
+  n = hebb_parse_size(s);
+  if (n < 0) {
+    fprintf(stderr, "%s: bad value for %s: '%s' (expected a size like 512M "
+                    "or 2G, or 0 for no cap)\n", vm_progname, what, s);
+    fflush(stderr);
+    return 0;
+  }
+  hebb_alloc_set_limit(n);
   return 1;
 }
 
@@ -344,8 +373,8 @@ static int run_options (lua_State *L, char **argv, int n) {
       case 'W':
         lua_warning(L, "@on", 0);
         break;
-      case '-':  /* --threads N: skip N */
-        if (strcmp(a, "--threads") == 0)
+      case '-':  /* --threads N, --max-memory SIZE: skip the value */
+        if (strcmp(a, "--threads") == 0 || strcmp(a, "--max-memory") == 0)
           i++;
         break;
     }
@@ -376,7 +405,7 @@ static int pmain (lua_State *L) {
     lua_pushboolean(L, 1);
     return 1;
   }
-  if (!set_threads(&o))
+  if (!set_threads(&o) || !set_max_memory(&o))
     return 0;
   if (o.flags & OPT_VERSION)
     print_version();

@@ -3,6 +3,7 @@
 # build/hebb, every ```c block compiles against libhebb and runs, and the
 # API reference pages in docs/api/ match the docstrings they are made from.
 HEBB=${HEBB:-build/hebb}
+LIBDIR=${HEBB_BUILD:-build}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 fail=0
@@ -29,8 +30,10 @@ done
 for f in "$TMP"/*.c; do
   [ -f "$f" ] || continue
   name=$(basename "$f" .c)
-  if cc -std=c11 -Wall -Wextra -Iinclude "$f" -Lbuild -lhebb -Wl,-rpath,"$PWD/build" \
-       -lm -o "$TMP/$name" 2> "$TMP/cc" && "$TMP/$name" > "$TMP/out" 2>&1; then
+  # shellcheck disable=SC2086  # HEBB_CFLAGS: the sanitizer's flags, or none
+  if cc -std=c11 -Wall -Wextra ${HEBB_CFLAGS:-} -Iinclude "$f" -L"$LIBDIR" -lhebb \
+       -Wl,-rpath,"$PWD/$LIBDIR" -lm -o "$TMP/$name" 2> "$TMP/cc" &&
+     "$TMP/$name" > "$TMP/out" 2>&1; then
     echo "PASS docs/$name"
   else
     echo "FAIL docs/$name: $(cat "$TMP/cc" "$TMP/out" | tail -3 | tr '\n' ' ')"; fail=1
