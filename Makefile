@@ -102,6 +102,17 @@ docs: all
 	@for m in $(API_MODULES); do \
 	  $(BUILD)/hebb tools/gendocs.lua $$m > docs/api/$$m.md || exit 1; done
 
+# the commit the binaries come from, for notebook manifests; rewritten only
+# when it changes, so that only l_notebook.o rebuilds
+$(BUILD)/gen/commit.h: FORCE
+	@mkdir -p $(dir $@)
+	@c=$$(git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown); \
+	  echo "#define HEBB_COMMIT \"$$c\"" > $@.tmp; \
+	  cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(BUILD)/obj/natives/lua/l_notebook.o: $(BUILD)/gen/commit.h
+$(BUILD)/obj/natives/lua/l_notebook.o: ALL_CFLAGS += -I$(BUILD)/gen
+FORCE:
+
 demo: all
 	./hebb examples/ising_demo.lua
 
