@@ -14,31 +14,13 @@
 local md = require "hebb._markdown"
 local mathml = require "hebb._mathml"
 local J = require "hebb._json"
+local S = require "hebb._plot_svg"
 local fmt, concat = string.format, table.concat
 
 local M = {}
 local esc = mathml.escape
 
 -- --- helpers -----------------------------------------------------------------------
-
-local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-
-function M.base64(s)
-  local out = {}
-  for i = 1, #s, 3 do
-    local a, b, c = s:byte(i, i + 2)
-    local n = a * 65536 + (b or 0) * 256 + (c or 0)
-    local q = {}
-    for k = 1, 4 do
-      local v = (n >> (6 * (4 - k))) & 63
-      q[k] = B64:sub(v + 1, v + 1)
-    end
-    if not b then q[3], q[4] = "=", "="
-    elseif not c then q[4] = "=" end
-    out[#out + 1] = concat(q)
-  end
-  return concat(out)
-end
 
 local function title_of(res)
   local nb = res.nb
@@ -217,7 +199,7 @@ local function output_html(o)
   elseif o.type == "figure" then
     local alt = esc(J.clean_utf8(o.title or "figure"))
     return '<figure><img alt="' .. alt .. '" src="data:image/svg+xml;base64,'
-      .. M.base64(o.svg) .. '">' .. (o.title and "<figcaption>" .. alt .. "</figcaption>" or "")
+      .. S.base64(o.svg) .. '">' .. (o.title and "<figcaption>" .. alt .. "</figcaption>" or "")
       .. "</figure>"
   elseif o.type == "error" then
     local t = o.message .. (o.traceback ~= "" and "\n" .. o.traceback or "")

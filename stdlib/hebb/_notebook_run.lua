@@ -324,8 +324,18 @@ function M.run(nb, opts)
   -- stays and passes what it allows on to opts.sandbox.note
   local guard_ok = pcall(N.set_guard, note)
   if not guard_ok and opts.sandbox then opts.sandbox.note = note end
+  -- a figure is embedded only if it passes the allowlist of what hebb.plot
+  -- writes (a notebook cannot show its own "figure" with a script in it)
+  local check_svg = require("hebb._plot_svg").check
   p.set(display, "sink", function(item)
-    if cur then add(cur, { type = "figure", svg = item.svg, title = item.title }) end
+    if not cur or type(item) ~= "table" then return end
+    local ok, why = check_svg(item.svg)
+    if ok then
+      add(cur, { type = "figure", svg = item.svg,
+                 title = item.title ~= nil and tostring(item.title) or nil })
+    else
+      add(cur, { type = "warning", text = "figure refused: " .. tostring(why) .. "\n" })
+    end
   end)
 
   running = true

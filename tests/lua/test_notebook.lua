@@ -278,9 +278,12 @@ test("run_records_c_readers", function()
 end)
 
 test("run_figures_through_the_display_sink", function()
-  local res = run("-- %%\nrequire('hebb._display').sink{kind = 'figure', svg = '<svg/>', title = 'f'}\nprint('x')\n")
+  local res = run("-- %%\nrequire('hebb._display').sink{kind = 'figure', svg = '<svg/>', title = 'f'}\n"
+    .. "require('hebb._display').sink{kind = 'figure', svg = '<svg><script>alert(1)</script></svg>'}\n")
   eq(res.cells[1].outputs[1].type, "figure")
   eq(res.cells[1].outputs[1].title, "f")
+  eq(res.cells[1].outputs[2].type, "warning")
+  eq(res.cells[1].outputs[2].text, "figure refused: element <script>\n")
   eq(require("hebb._display").sink, nil)
 end)
 
