@@ -82,6 +82,34 @@ local FONTS = { mathrm = "normal", mathbf = "bold", mathit = "italic",
   mathfrak = "fraktur", mathsf = "sans-serif", mathtt = "monospace",
   boldsymbol = "bold-italic", bm = "bold-italic" }
 
+-- MathML Core (what Chromium draws) honours only mathvariant="normal", so
+-- the other alphabets are written with Unicode's mathematical letters;
+-- the holes of each block are letters that existed before (ℝ, ℒ, ...)
+local ALPHABETS = {
+  bold = { upper = 0x1D400, lower = 0x1D41A, digit = 0x1D7CE },
+  ["bold-italic"] = { upper = 0x1D468, lower = 0x1D482 },
+  script = { upper = 0x1D49C, lower = 0x1D4B6, holes = { B = "ℬ", E = "ℰ", F = "ℱ",
+    H = "ℋ", I = "ℐ", L = "ℒ", M = "ℳ", R = "ℛ", e = "ℯ", g = "ℊ", o = "ℴ" } },
+  ["double-struck"] = { upper = 0x1D538, lower = 0x1D552, digit = 0x1D7D8,
+    holes = { C = "ℂ", H = "ℍ", N = "ℕ", P = "ℙ", Q = "ℚ", R = "ℝ", Z = "ℤ" } },
+  fraktur = { upper = 0x1D504, lower = 0x1D51E, holes = { C = "ℭ", H = "ℌ",
+    I = "ℑ", R = "ℜ", Z = "ℨ" } },
+  ["sans-serif"] = { upper = 0x1D5A0, lower = 0x1D5BA, digit = 0x1D7E2 },
+  monospace = { upper = 0x1D670, lower = 0x1D68A, digit = 0x1D7F6 },
+}
+
+local function restyle(text, variant)
+  local a = ALPHABETS[variant]
+  if not a then return esc(text) end
+  return (text:gsub("[%w]", function(c)
+    if a.holes and a.holes[c] then return a.holes[c] end
+    if c:match("%u") then return utf8.char(a.upper + c:byte() - 65) end
+    if c:match("%l") then return utf8.char(a.lower + c:byte() - 97) end
+    if a.digit then return utf8.char(a.digit + c:byte() - 48) end
+    return c
+  end))
+end
+
 local ENVS = { matrix = { "", "" }, pmatrix = { "(", ")" },
   bmatrix = { "[", "]" }, Bmatrix = { "{", "}" }, vmatrix = { "|", "|" },
   Vmatrix = { "‖", "‖" }, cases = { "{", "" }, aligned = { "", "" },
@@ -289,7 +317,8 @@ function Parser:atom()
     if simple then
       local txt = self:text_arg()
       if txt:match("^[%w%s]*$") then
-        return '<mi mathvariant="' .. variant .. '">' .. esc(txt) .. "</mi>"
+        if variant == "italic" then return "<mi>" .. esc(txt) .. "</mi>" end
+        return '<mi mathvariant="normal">' .. restyle(txt, variant) .. "</mi>"
       end
       local inner = setmetatable({ toks = tokenize(txt), pos = 1 }, Parser)
       return '<mstyle mathvariant="' .. variant .. '">' .. row(inner:expr()) .. "</mstyle>"

@@ -134,7 +134,10 @@ function M.markdown(res, base)
           out[#out + 1] = f .. "text\n" .. text:gsub("\n$", "") .. "\n" .. f .. "\n"
         end
       end
-      if c.opts.eval == false then out[#out + 1] = "*(not run: eval=false)*\n" end
+      if c.opts.eval == false then out[#out + 1] = "*(not run: eval=false)*\n"
+      elseif r.status == "not run" then
+        out[#out + 1] = "*(not run: an earlier cell stopped the notebook)*\n"
+      end
     end
   end
   return J.clean_utf8(concat(out, "\n")), figures
@@ -199,8 +202,7 @@ local function output_html(o)
   elseif o.type == "figure" then
     local alt = esc(J.clean_utf8(o.title or "figure"))
     return '<figure><img alt="' .. alt .. '" src="data:image/svg+xml;base64,'
-      .. S.base64(o.svg) .. '">' .. (o.title and "<figcaption>" .. alt .. "</figcaption>" or "")
-      .. "</figure>"
+      .. S.base64(o.svg) .. '"></figure>'
   elseif o.type == "error" then
     local t = o.message .. (o.traceback ~= "" and "\n" .. o.traceback or "")
     return '<pre class="error">' .. esc(J.clean_utf8(t)) .. "</pre>"
@@ -223,9 +225,9 @@ function M.footer(res)
     { "wall time", fmt("%.3f s", res.wall or 0) },
   }
   local times = {}
-  for k, c in ipairs(res.nb.cells) do
+  for k, c, n in numbered_cells(res) do
     if c.kind == "code" and res.cells[k].time then
-      times[#times + 1] = fmt("[%d] %.3f s", k, res.cells[k].time)
+      times[#times + 1] = fmt("[%d] %.3f s", n, res.cells[k].time)
     end
   end
   rows[#rows + 1] = { "cell times", concat(times, ", ") }

@@ -343,7 +343,7 @@ function Panel:heatmap(z, opts)
   local ext = opts.extent or { 0.5, nx + 0.5, 0.5, ny + 0.5 }
   return add(self, { kind = "heatmap", rows = rows, nx = nx, ny = ny, cmap = cmap,
     vmin = vmin, vmax = vmax, colorbar = opts.colorbar ~= false, clabel = opts.label,
-    extent = ext, origin = origin })
+    extent = ext, origin = origin, default_extent = opts.extent == nil })
 end
 doc(Panel.heatmap, "panel:heatmap(z [, {cmap=\"viridis\"|\"magma\"|\"coolwarm\"|"
   .. "\"gray\", vmin=, vmax=, colorbar=true, label=, extent={x0, x1, y0, y1}, "
@@ -383,14 +383,18 @@ end
 
 -- "nice" tick positions for a linear axis over [lo, hi]: steps of 1, 2, 2.5
 -- or 5 times a power of ten, about 5 of them
-local function linear_ticks(lo, hi)
+local function linear_ticks(lo, hi, integer)
   local span = hi - lo
   local raw = span / 5
   local p = 10 ^ floor(log10(raw))
   local step
   for _, m in ipairs { 1, 2, 2.5, 5, 10 } do
-    if m * p >= raw then step = m * p; break end
+    if m * p >= raw and not (integer and (m == 2.5 and p < 10 or m * p < 1)) then
+      step = m * p
+      break
+    end
   end
+  step = step or 1
   local ticks = {}
   local k0 = ceil(lo / step - 1e-9)
   for k = k0, floor(hi / step + 1e-9) do
@@ -495,6 +499,11 @@ local function axis_plan(p, axis)
       if lo0 == 0 and p.series[1] and p.series[1].kind == "hist" and axis == "y" then lo = 0 end
     end
   end
+  -- a lattice's rows and columns are counted: whole-number ticks
+  local integer = false
+  for _, s in ipairs(p.series) do
+    if s.kind == "heatmap" and s.default_extent then integer = true end
+  end
   local plan = { log = logscale, lo = lo, hi = hi }
   if logscale then
     plan.ticks, plan.minor = log_ticks(lo, hi)
@@ -502,7 +511,7 @@ local function axis_plan(p, axis)
     for i, t in ipairs(plan.ticks) do plan.labels[i] = fmt("$10^{%d}$", floor(log10(t) + 0.5)) end
   else
     local step
-    plan.ticks, step = linear_ticks(lo, hi)
+    plan.ticks, step = linear_ticks(lo, hi, integer)
     plan.minor = {}
     plan.labels = {}
     for i, t in ipairs(plan.ticks) do
