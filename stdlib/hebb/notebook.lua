@@ -372,7 +372,22 @@ local function execute(o, outdir)
       write = outdir and { outdir } or {}, cpu = o.cpu, mem = o.mem,
       main = o.path }
   end
-  return M.run(nb, { args = o.args, timeout = o.timeout, sandbox = sandbox })
+  -- on a terminal, a bar over the code cells (on stderr: the real one,
+  -- taken before the run replaces io.stderr)
+  local ncode, number = 0, {}
+  for k, c in ipairs(nb.cells) do
+    if c.kind == "code" then ncode = ncode + 1; number[k] = ncode end
+  end
+  local bar <close> = require("hebb.progress").new { total = math.max(ncode, 1),
+    label = stem(o.path), unit = "cell" }
+  local function on_cell(k)
+    local c = nb.cells[k]
+    bar:update(number[k] - 1, fmt("line %d%s", c.marker or 1, c.title and " " .. c.title or ""))
+  end
+  local res = M.run(nb, { args = o.args, timeout = o.timeout, sandbox = sandbox,
+                          on_cell = on_cell })
+  bar:update(math.max(ncode, 1), "done")
+  return res
 end
 
 local function summary(res)
