@@ -35,6 +35,19 @@ local function title_of(res)
 end
 M.title = title_of
 
+-- whether the page needs a title of its own: not when a markdown cell
+-- already starts with it as a heading
+local function own_title(nb)
+  if not nb.meta.title then return false end
+  for _, c in ipairs(nb.cells) do
+    if c.kind == "markdown" then
+      local h = c.text:match("^#%s+([^\n]+)")
+      return not (h and h:match("^%s*(.-)%s*$") == nb.meta.title)
+    end
+  end
+  return true
+end
+
 local function numbered_cells(res)
   local n = 0
   return function(_, k)
@@ -111,7 +124,7 @@ end
 function M.markdown(res, base)
   local out, figures = {}, {}
   local nb = res.nb
-  if nb.meta.title then out[#out + 1] = "# " .. nb.meta.title .. "\n" end
+  if own_title(nb) then out[#out + 1] = "# " .. nb.meta.title .. "\n" end
   for k, c in numbered_cells(res) do
     local r = res.cells[k]
     if c.kind == "markdown" then
@@ -261,7 +274,7 @@ function M.html_body(res)
   }
   local sub = esc(nb.name:match("([^/]*)$"))
   if nb.meta.author then sub = sub .. " · " .. esc(J.clean_utf8(nb.meta.author)) end
-  if nb.meta.title then
+  if own_title(nb) then
     out[#out + 1] = "<header><h1>" .. title .. "</h1><p>" .. sub .. "</p></header>"
   else
     out[#out + 1] = "<header><p>" .. sub .. "</p></header>"

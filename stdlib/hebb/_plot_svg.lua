@@ -56,18 +56,45 @@ local SYMBOLS = { cdot = "·", times = "×", pm = "±", le = "≤", leq = "≤",
   ge = "≥", geq = "≥", ne = "≠", approx = "≈", sim = "∼", propto = "∝",
   infty = "∞", partial = "∂", nabla = "∇", hbar = "ℏ", ell = "ℓ", to = "→",
   rightarrow = "→", langle = "⟨", rangle = "⟩", sqrt = "√", sum = "Σ",
-  int = "∫", prime = "′", degree = "°", ["{"] = "{", ["}"] = "}", [","] = " ",
-  [";"] = " ", quad = "  ", ["%"] = "%", ["$"] = "$", ldots = "…", cdots = "⋯",
+  int = "∫", prime = "′", degree = "°", ["{"] = "\5", ["}"] = "\6",
+  ["%"] = "%", ["$"] = "$", ldots = "…", cdots = "⋯",
   ln = "ln", log = "log", exp = "exp", sin = "sin", cos = "cos", tanh = "tanh",
   min = "min", max = "max" }
 
--- the text of a math group: commands to Unicode, braces dropped (tspans for
--- scripts are made by the caller)
-local function math_text(s)
-  s = s:gsub("\\mathrm{([^}]*)}", "%1"):gsub("\\text{([^}]*)}", "%1")
+local THIN = "\u{2009}"
+local SPACING = { [","] = THIN, [";"] = " ", [":"] = THIN, [" "] = " ",
+  quad = "  ", qquad = "    " }
+local RELATIONS = { "=", "<", ">", "≤", "≥", "≈", "≠", "∼", "∝", "→", "≡" }
+
+-- the text of a math group: commands to Unicode, fractions to a/b, braces
+-- dropped, spaces as TeX sets them (the source's spaces do not count;
+-- relations get spaces, + and - between operands thin ones); the caller
+-- makes the tspans of scripts
+local function math_text(s, after_operand)
+  if after_operand then s = "\7" .. s end   -- the piece follows a script
+  s = s:gsub("\\[dt]?frac%s*(%b{})%s*(%b{})", function(a, b)
+    a, b = a:sub(2, -2), b:sub(2, -2)
+    local function wrap(x) return x:find("[%s%+%-]") and "(" .. x .. ")" or x end
+    return wrap(a) .. "/" .. wrap(b) .. "\1"
+  end)
+  s = s:gsub("\\mathrm{([^}]*)}", "%1"):gsub("\\text{([^}]*)}", "\2%1\2")
        :gsub("\\mathbf{([^}]*)}", "%1"):gsub("\\operatorname{([^}]*)}", "%1")
-  s = s:gsub("\\(%a+)", function(name) return GREEK[name] or SYMBOLS[name] or name end)
-  s = s:gsub("\\([%p])", function(p) return SYMBOLS[p] or p end)
+  s = s:gsub("\\(%a+)", function(name)
+    if SPACING[name] then return "\3" .. name .. "\3" end
+    return GREEK[name] or SYMBOLS[name] or name
+  end)
+  s = s:gsub("\\([%p ])", function(p)
+    if SPACING[p] then return "\3" .. p .. "\3" end
+    return SYMBOLS[p] or p
+  end)
+  -- \text{...} keeps its spaces: protect them, drop the others
+  s = s:gsub("\2(.-)\2", function(t) return (t:gsub(" ", "\4")) end)
+  s = s:gsub("%s+", "")
+  s = s:gsub("([%w%)%]′\7])%-", "%1 − "):gsub("%-", "−")
+  s = s:gsub("([%w%)%]′\7])%+", "%1 + "):gsub("\7", "")
+  for _, r in ipairs(RELATIONS) do s = s:gsub(r:gsub("%p", "%%%0"), " " .. r .. " ") end
+  s = s:gsub("\3(.-)\3", SPACING):gsub("\1", THIN):gsub("\4", " ")
+  s = s:gsub("[{}]", ""):gsub("  +", " "):gsub("\5", "{"):gsub("\6", "}")
   return s
 end
 
@@ -113,11 +140,11 @@ function M.label(s)
         j = nxt
       else
         local k = m:find("[%^_]", j) or #m + 1
-        local t = math_text(m:sub(j, k - 1))
+        local t = math_text(m:sub(j, k - 1), j > 1)
         -- single letters in math are italic, as in TeX
         t = esc(t):gsub("%f[%a]([%a])%f[%A]", '<tspan font-style="italic">%1</tspan>')
         out[#out + 1] = t
-        width = width + utf8.len(math_text(m:sub(j, k - 1))) * 0.6
+        width = width + utf8.len(math_text(m:sub(j, k - 1), j > 1)) * 0.6
         j = k
       end
     end

@@ -198,6 +198,27 @@ end
 doc(M.read_manifest, "notebook.read_manifest(path)\n\nThe manifest at path "
   .. "as a table; raises if it is not one.")
 
+-- --- renders ------------------------------------------------------------------
+
+local function render() return require "hebb._notebook_render" end
+
+function M.html(res) return render().html(res) end
+doc(M.html, "notebook.html(result)  ->  text\n\nThe run as one self-contained "
+  .. "HTML page: markdown with MathML formulas, code, outputs (escaped), figures "
+  .. "as embedded SVG images; no script, nothing loaded from the network.  Only "
+  .. "the footer (environment, times) differs between runs.")
+
+function M.markdown(res, base)
+  return render().markdown(res, base or stem(res.nb.name))
+end
+doc(M.markdown, "notebook.markdown(result [, base])  ->  text, figures\n\nThe "
+  .. "run as Markdown; figures are referenced as base_files/cellK-figureN.svg and "
+  .. "returned in the table figures (name -> SVG text).")
+
+function M.ipynb(res) return render().ipynb(res) end
+doc(M.ipynb, "notebook.ipynb(result)  ->  text\n\nThe run as a Jupyter notebook "
+  .. "(nbformat 4.5 JSON) with its outputs and SVG figures.")
+
 -- --- check --------------------------------------------------------------------
 
 -- a line diff of two texts (longest common subsequence; long texts fall
@@ -295,7 +316,7 @@ doc(M.compare, "notebook.compare(manifest, result)  ->  ok, lines\n\nCompares "
 
 local USAGE = [[
 usage: hebb notebook run NB.lua [-o DIR] [--format md,html|none] [options] [-- args]
-       hebb notebook check NB.lua [-m MANIFEST] [options]
+       hebb notebook check NB.lua [-m MANIFEST] [--update] [options]
        hebb notebook export NB.lua --to ipynb|md|html [-o FILE] [options] [-- args]
 run     runs the notebook top to bottom and writes DIR/NB.md (figures in
         DIR/NB_files/), DIR/NB.html (one file) and DIR/NB.manifest.json;
@@ -303,7 +324,8 @@ run     runs the notebook top to bottom and writes DIR/NB.md (figures in
 check   re-runs it with the arguments the manifest recorded and compares
         every cell's output, the data files and the source with the manifest
         (default: NB.manifest.json beside the notebook); exit status 1 and a
-        diff on any drift.
+        diff on any drift.  --update rewrites the manifest from the re-run
+        (same arguments) instead.
 export  runs it and writes one format (default FILE: NB.ipynb etc. in the
         notebook's folder).
 options: --threads N   kernel threads (results do not depend on it)
@@ -340,6 +362,7 @@ local function parse_args(argv)
       if key == "--allow-read" then o.allow_read[#o.allow_read + 1] = value
       else o[VALUE_OPTS[key]] = value end
     elseif a == "--sandbox" then o.sandbox = true
+    elseif a == "--update" and argv[1] == "check" then o.update = true
     elseif a:sub(1, 1) == "-" then return nil, "unknown option '" .. a .. "'"
     elseif o.path then return nil, "one notebook at a time (also got '" .. a .. "')"
     else o.path = a end
@@ -439,6 +462,12 @@ local function cmd_check(o)
   for i, a in ipairs(m.args or {}) do o.args[i] = a end
   local res = execute(o, nil)
   local ok, lines = M.compare(m, res)
+  if o.update then
+    M.write_manifest(res, mpath)
+    print(fmt("%s: %s %s (arguments: %s)", o.path, ok and "unchanged," or "updated",
+              mpath, #o.args > 0 and concat(o.args, " ") or "none"))
+    return 0
+  end
   if ok then
     print(fmt("%s: reproduced: %d code cells, %d data files, digest %s...", o.path,
               #(m.cells or {}), #(m.data or {}), tostring(m.digest):sub(1, 16)))

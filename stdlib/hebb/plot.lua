@@ -509,6 +509,22 @@ local function axis_plan(p, axis)
     plan.ticks, plan.minor = log_ticks(lo, hi)
     plan.labels = {}
     for i, t in ipairs(plan.ticks) do plan.labels[i] = fmt("$10^{%d}$", floor(log10(t) + 0.5)) end
+    if #plan.ticks < 3 then   -- under two decades: label 1, 2 and 5 times 10^k
+      local ticks, labels, minor = {}, {}, {}
+      for k = floor(log10(lo)), ceil(log10(hi)) do
+        for m = 1, 9 do
+          local v = m * 10.0 ^ k
+          if v >= lo * (1 - 1e-9) and v <= hi * (1 + 1e-9) then
+            if m == 1 or m == 2 or m == 5 then
+              ticks[#ticks + 1], labels[#labels + 1] = v, (fmt("%g", v):gsub("^%-", "−"))
+            else
+              minor[#minor + 1] = v
+            end
+          end
+        end
+      end
+      if #ticks >= 2 then plan.ticks, plan.labels, plan.minor = ticks, labels, minor end
+    end
   else
     local step
     plan.ticks, step = linear_ticks(lo, hi, integer)
@@ -978,6 +994,13 @@ doc(M.hist, "plot.hist(values [, opts])  ->  fig\n\nA new one-panel figure with 
   .. "a histogram (bins, range, density and the options of plot.line).")
 doc(M.heatmap, "plot.heatmap(z [, opts])  ->  fig\n\nA new one-panel figure with "
   .. "a heatmap (options of panel:heatmap and the panel's).")
+
+doc(Figure, "plot.Figure\n\nA figure (plot.figure): fig:panel(i), the drawing "
+  .. "methods of its first panel (fig:line, ...), fig:svg(), fig:show(), "
+  .. "fig:save(path), fig:preview().")
+doc(Panel, "plot.Panel\n\nOne panel of a figure (fig:panel(i)): line, scatter, "
+  .. "errorbar, hist, heatmap, hline, vline and set; each returns the panel, "
+  .. "so calls chain.")
 
 doc(M, "hebb.plot\n\nFigures: lines, points, error bars, histograms, heatmaps "
   .. "with colour bars, log axes, panels, legends, LaTeX-ish labels; "

@@ -181,6 +181,9 @@ doc(M.range, "progress.range(a, b [, opts])\n\nfor i, p in progress.range(1, n, 
   .. "(opts as progress.new) that advances as the loop does and is closed when "
   .. "it ends, however it ends.")
 
+doc(Bar, "progress.Bar\n\nA progress bar (progress.new): p:update(i [, value]), "
+  .. "p:close(); p.value holds the live value.")
+
 doc(M, "hebb.progress\n\nProgress bars for long loops (rate, ETA, a live "
   .. "value), drawn only on terminals.  See docs/notebooks.md (Progress).")
 
