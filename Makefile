@@ -102,6 +102,7 @@ docs: all
 	@mkdir -p docs/api
 	@for m in $(API_MODULES); do \
 	  $(BUILD)/hebb tools/gendocs.lua $$m > docs/api/$$m.md || exit 1; done
+	@$(BUILD)/hebb tools/docfigures.lua docs/plot.md docs/figures
 
 # the commit the binaries come from, for notebook manifests; rewritten only
 # when it changes, so that only l_notebook.o rebuilds

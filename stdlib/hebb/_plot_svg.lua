@@ -58,8 +58,10 @@ local SYMBOLS = { cdot = "·", times = "×", pm = "±", le = "≤", leq = "≤",
   rightarrow = "→", langle = "⟨", rangle = "⟩", sqrt = "√", sum = "Σ",
   int = "∫", prime = "′", degree = "°", ["{"] = "\5", ["}"] = "\6",
   ["%"] = "%", ["$"] = "$", ldots = "…", cdots = "⋯",
-  ln = "ln", log = "log", exp = "exp", sin = "sin", cos = "cos", tanh = "tanh",
-  min = "min", max = "max" }
+  ln = "ln\1", log = "log\1", exp = "exp\1", sin = "sin\1", cos = "cos\1",
+  tanh = "tanh\1", min = "min\1", max = "max\1" }
+local SUPERSCRIPT = { ["0"] = "⁰", ["1"] = "¹", ["2"] = "²", ["3"] = "³", ["4"] = "⁴",
+  ["5"] = "⁵", ["6"] = "⁶", ["7"] = "⁷", ["8"] = "⁸", ["9"] = "⁹" }
 
 local THIN = "\u{2009}"
 local SPACING = { [","] = THIN, [";"] = " ", [":"] = THIN, [" "] = " ",
@@ -87,6 +89,8 @@ local function math_text(s, after_operand)
     if SPACING[p] then return "\3" .. p .. "\3" end
     return SYMBOLS[p] or p
   end)
+  -- a script inside a script: digits as Unicode superscripts
+  s = s:gsub("%^{?(%d)}?", SUPERSCRIPT)
   -- \text{...} keeps its spaces: protect them, drop the others
   s = s:gsub("\2(.-)\2", function(t) return (t:gsub(" ", "\4")) end)
   s = s:gsub("%s+", "")
