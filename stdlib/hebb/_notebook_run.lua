@@ -135,18 +135,13 @@ local function file_wrappers(note, t)
     if f then note(path, mode or "r") end
     return f, e, c
   end
-  w.lines = function(path, ...)
-    if path ~= nil then note(path, "r") end
-    return lines(path, ...)
+  local function noting(fn)
+    return function(path, ...)
+      if path ~= nil then note(path, "r") end
+      return fn(path, ...)
+    end
   end
-  w.loadfile = function(path, ...)
-    if path ~= nil then note(path, "r") end
-    return loadfile_(path, ...)
-  end
-  w.dofile = function(path, ...)
-    if path ~= nil then note(path, "r") end
-    return dofile_(path, ...)
-  end
+  w.lines, w.loadfile, w.dofile = noting(lines), noting(loadfile_), noting(dofile_)
   w.require = function(name, ...)
     local loaded = t.package and t.package.loaded
     local fresh = not (loaded and loaded[name] ~= nil)

@@ -218,20 +218,97 @@ local function chunk(kind, data)
   return string.pack(">I4", #data) .. kind .. data .. string.pack(">I4", crc32(kind .. data))
 end
 
--- M.png(w, h, rows) -> PNG bytes; rows[y] is a string of w RGB triples.
--- The image data is stored uncompressed (zlib "stored" blocks): heatmaps
--- are small, and the file stays the same bytes on every machine.
+-- --- deflate with the fixed Huffman code (RFC 1951, 3.2.6) ------------------
+-- Heatmaps are enlarged cell by cell before they are stored (every
+-- renderer then shows crisp cells; rsvg-convert ignores image-rendering),
+-- so their bytes repeat the pixel before (distance 3) or the row above
+-- (distance = the row's length): a greedy match against those two
+-- distances alone compresses them to a few per cent, in one pass, and the
+-- output depends on nothing but the pixels.
+
+local LEN_BASE = { 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35,
+  43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258 }
+local LEN_EXTRA = { 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3,
+  4, 4, 4, 4, 5, 5, 5, 5, 0 }
+local DIST_BASE = { 1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193,
+  257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577 }
+local DIST_EXTRA = { 0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8,
+  9, 9, 10, 10, 11, 11, 12, 12, 13, 13 }
+
+local function bitwriter()
+  local out, acc, n = {}, 0, 0
+  local w = {}
+  function w.bits(v, count)   -- least significant bit first
+    acc = acc | (v << n)
+    n = n + count
+    while n >= 8 do
+      out[#out + 1] = string.char(acc & 0xFF)
+      acc, n = acc >> 8, n - 8
+    end
+  end
+  function w.code(v, count)   -- a Huffman code: most significant bit first
+    local r = 0
+    for _ = 1, count do r = (r << 1) | (v & 1); v = v >> 1 end
+    w.bits(r, count)
+  end
+  function w.finish()
+    if n > 0 then out[#out + 1] = string.char(acc & 0xFF) end
+    return concat(out)
+  end
+  return w
+end
+
+local function symbol(w, v)   -- a literal/length symbol, fixed code
+  if v < 144 then w.code(0x30 + v, 8)
+  elseif v < 256 then w.code(0x190 + v - 144, 9)
+  elseif v < 280 then w.code(v - 256, 7)
+  else w.code(0xC0 + v - 280, 8) end
+end
+
+local function find_index(base, v)
+  local i = #base
+  while base[i] > v do i = i - 1 end
+  return i
+end
+
+function M.deflate(data, stride)
+  local w = bitwriter()
+  w.bits(1, 1)   -- the last block
+  w.bits(1, 2)   -- fixed codes
+  local n, i = #data, 1
+  local byte = string.byte
+  while i <= n do
+    local best, bestd = 0, 0
+    for _, d in ipairs { stride, 3 } do
+      if d > 0 and i - d >= 1 then
+        local l = 0
+        while l < 258 and i + l <= n and byte(data, i + l) == byte(data, i + l - d) do l = l + 1 end
+        if l > best then best, bestd = l, d end
+      end
+    end
+    if best >= 3 then
+      local li = find_index(LEN_BASE, best)
+      symbol(w, 256 + li)
+      w.bits(best - LEN_BASE[li], LEN_EXTRA[li])
+      local di = find_index(DIST_BASE, bestd)
+      w.code(di - 1, 5)
+      w.bits(bestd - DIST_BASE[di], DIST_EXTRA[di])
+      i = i + best
+    else
+      symbol(w, byte(data, i))
+      i = i + 1
+    end
+  end
+  symbol(w, 256)   -- end of block
+  return w.finish()
+end
+
+-- M.png(w, h, rows) -> PNG bytes; rows[y] is a string of w RGB triples
 function M.png(w, h, rows)
   local raw = {}
   for y = 1, h do raw[y] = "\0" .. rows[y] end
   raw = concat(raw)
-  local blocks, pos = {}, 1
-  repeat
-    local piece = raw:sub(pos, pos + 65534)
-    pos = pos + #piece
-    blocks[#blocks + 1] = string.pack("<BI2I2", pos > #raw and 1 or 0, #piece, (~#piece) & 0xFFFF) .. piece
-  until pos > #raw
-  local z = "\120\1" .. concat(blocks) .. string.pack(">I4", adler32(raw))
+  local z = "\120\1" .. M.deflate(raw, 3 * w + 1) .. string.pack(">I4", adler32(raw))
   return "\137PNG\r\n\26\n" .. chunk("IHDR", string.pack(">I4I4BBBBB", w, h, 8, 2, 0, 0, 0))
     .. chunk("IDAT", z) .. chunk("IEND", "")
 end

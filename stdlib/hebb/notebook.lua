@@ -451,6 +451,10 @@ local function cmd_run(o)
 end
 
 local function cmd_check(o)
+  if #o.args > 0 then
+    return usage_error("check runs the notebook with the arguments its manifest recorded; "
+                       .. "it takes none after --")
+  end
   local mpath = o.manifest or (dirname(o.path) .. "/" .. stem(o.path) .. ".manifest.json")
   local mok, m = pcall(M.read_manifest, mpath)
   if not mok then

@@ -601,22 +601,26 @@ local function polyline(out, s, fx, fy)
 end
 
 local function heatmap_image(out, s, fx, fy)
-  local S_ = S
+  -- each cell k x k pixels, the image about 256 pixels across (at most 32x)
+  local k = math.max(1, math.min(32, 256 // math.max(s.nx, s.ny)))
   local rgb = {}
   for i = 1, s.ny do
     local src = s.rows[s.origin == "upper" and i or s.ny + 1 - i]
     local line = {}
     for j = 1, s.nx do
       local v = src[j]
-      if v ~= v then line[j] = "\200\200\200"
+      local px
+      if v ~= v then px = "\200\200\200"
       else
-        local r, g, b = S_.cmap(s.cmap, (v - s.vmin) / (s.vmax - s.vmin))
-        line[j] = string.char(r, g, b)
+        local r, g, b = S.cmap(s.cmap, (v - s.vmin) / (s.vmax - s.vmin))
+        px = string.char(r, g, b)
       end
+      line[j] = px:rep(k)
     end
-    rgb[i] = concat(line)
+    local row = concat(line)
+    for r = 1, k do rgb[(i - 1) * k + r] = row end
   end
-  local png = S.png(s.nx, s.ny, rgb)
+  local png = S.png(s.nx * k, s.ny * k, rgb)
   local x0, x1 = fx(s.extent[1]), fx(s.extent[2])
   local ytop = s.origin == "upper" and s.extent[3] or s.extent[4]
   local ybot = s.origin == "upper" and s.extent[4] or s.extent[3]

@@ -101,6 +101,27 @@ test("png_decodes", function()
   eq(hex, "00ff000000ff00000000ff0a141e\n")
 end)
 
+test("deflate_roundtrips_through_zlib", function()
+  -- rows that repeat (an enlarged heatmap), runs, and bytes that do not
+  local parts = {}
+  for r = 1, 40 do
+    parts[#parts + 1] = "\0" .. ("\1\2\3"):rep(50) .. string.char(r % 256, (r * 7) % 256)
+  end
+  for i = 1, 3000 do parts[#parts + 1] = string.char((i * i * 31 + i) % 251) end
+  local data = table.concat(parts)
+  local path = os.tmpname()
+  local f = assert(io.open(path, "wb"))
+  f:write(S.deflate(data, 153))
+  f:close()
+  local py = io.popen("/usr/bin/python3 -c \"import zlib,hashlib\n"
+    .. "d=zlib.decompress(open('" .. path .. "','rb').read(), -15)\n"
+    .. "print(len(d), hashlib.sha256(d).hexdigest())\"")
+  local got = py:read("a")
+  py:close()
+  os.remove(path)
+  eq(got, #data .. " " .. require("hebb._notebook").sha256(data) .. "\n")
+end)
+
 test("errors_name_the_call", function()
   raises(function() plot.line({ 1, 2 }, { 1 }) end, "plot.line: x has 2 values and y has 1")
   raises(function() plot.figure { widht = 3 } end, "plot.figure: unknown option \"widht\" (did you mean 'width'?)")
