@@ -299,7 +299,10 @@ function M.prepare(script, cpu, mem)
   local src = f:read("a")
   f:close()
   if not src then error("cannot read " .. script, 0) end
+  local args = {}
+  for k, v in pairs(arg or {}) do args[k] = v end
   local box = M.install { read = { dir }, write = {}, cpu = cpu, mem = mem, main = script }
+  box.env.arg = args
   src = src:gsub("^#[^\n]*", "")   -- a #! line
   local chunk, lerr = load(src, "@" .. script, "t", box.env)
   if not chunk then error(lerr, 0) end

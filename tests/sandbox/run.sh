@@ -115,11 +115,11 @@ attempt require_path_escape "module '../secret' not found" \
   'require("../secret") print("ESCAPED")'
 
 # --- what still works ---------------------------------------------------------------
-attempt allowed_work "ok 5.0 4.0 true" \
+attempt allowed_work "ok 5.0 4.0 true box/allowed_work.lua" \
   'local T = require "hebb.tensor"
 local h = require "helper"
 local f = assert(io.open("box/data.txt")) local v = f:read("n") f:close()
-print(("ok %s %s %s"):format(h.twice(v), T.ones(2, 2):sum(), collectgarbage("count") > 0))'
+print(("ok %s %s %s %s"):format(h.twice(v), T.ones(2, 2):sum(), collectgarbage("count") > 0, arg[0]))'
 
 # --- limits ----------------------------------------------------------------------
 LIMITS="--cpu 1"
