@@ -271,6 +271,8 @@ function Parser:atom()
     if v == "'" then return mo("′") end
     if v == "}" then return merror("}") end
     if v == "~" then return '<mspace width="0.25em"/>' end
+    -- plain brackets keep their size, as in TeX (only \left/\right grow)
+    if v:match("^[%(%)%[%]|]$") then return mo(esc(v), ' stretchy="false"') end
     return mo(esc(v))
   end
   if kind == "newline" then return '<mspace linebreak="newline"/>' end
@@ -282,7 +284,8 @@ function Parser:atom()
   if SYMBOL_MI[v] then return "<mi>" .. SYMBOL_MI[v] .. "</mi>" end
   if OPS[v] then return mo(OPS[v]) end
   if BIG[v] then return mo(BIG[v], ' largeop="true"'), not v:match("int$") end
-  if FUNCS[v] then return "<mi>" .. v .. "</mi>" .. mo("&#x2061;"), LIMIT_FUNCS[v] end
+  -- a function name takes its scripts, then the (invisible) application
+  if FUNCS[v] then return "<mi>" .. v .. "</mi>", LIMIT_FUNCS[v], mo("&#x2061;") end
   if SPACES[v] then return '<mspace width="' .. SPACES[v] .. '"/>' end
   if v == "frac" or v == "dfrac" or v == "tfrac" then
     local a = self:arg()
@@ -329,7 +332,7 @@ function Parser:atom()
     return "<mtext>" .. esc(self:text_arg()) .. "</mtext>"
   end
   if v == "operatorname" then
-    return "<mi>" .. esc(self:text_arg()) .. "</mi>" .. mo("&#x2061;")
+    return "<mi>" .. esc(self:text_arg()) .. "</mi>", false, mo("&#x2061;")
   end
   if v == "left" then
     local d = self:next()
@@ -361,8 +364,8 @@ function Parser:expr(stop)
     if t[1] == "char" and (t[2] == "^" or t[2] == "_") then
       items[#items + 1] = self:scripts("<mrow></mrow>", false)
     else
-      local base, under = self:atom()
-      items[#items + 1] = self:scripts(base, under)
+      local base, under, after = self:atom()
+      items[#items + 1] = self:scripts(base, under) .. (after or "")
     end
   end
   return items

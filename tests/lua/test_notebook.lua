@@ -361,5 +361,24 @@ test("html_escapes_outputs_and_markdown", function()
   truthy(html:find("<math>", 1, true), "math rendered as MathML")
 end)
 
+test("mathml_subset", function()
+  local m = require "hebb._mathml"
+  local function body(t)
+    return m.convert(t):match("<mrow>(.*)</mrow><annotation")
+  end
+  eq(body("\\frac{a}{b}"), "<mfrac><mi>a</mi><mi>b</mi></mfrac>")
+  eq(body("\\sqrt[3]{x}"), "<mroot><mi>x</mi><mn>3</mn></mroot>")
+  eq(body("x_i^2"), "<msubsup><mi>x</mi><mi>i</mi><mn>2</mn></msubsup>")
+  eq(body("\\tanh^2 K"), "<msup><mi>tanh</mi><mn>2</mn></msup><mo>&#x2061;</mo><mi>K</mi>")
+  eq(body("a<b"), "<mi>a</mi><mo>&lt;</mo><mi>b</mi>")
+  eq(body("\\mathbb{R}"), '<mi mathvariant="normal">ℝ</mi>')
+  eq(body("\\alpha \\Omega"), '<mi>α</mi><mi mathvariant="normal">Ω</mi>')
+  eq(body("\\nosuch"), "<merror><mtext>\\nosuch</mtext></merror>")
+  truthy(body("\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}"):find(
+    "<mtable><mtr><mtd><mn>1</mn></mtd><mtd><mn>2</mn></mtd></mtr>", 1, true), "a matrix")
+  truthy(m.convert("\\sum_{i=1}^N", true):find("<munderover>", 1, true), "limits in display")
+  eq(m.convert("x", true):sub(1, 22), '<math display="block">')
+end)
+
 os.execute("rm -rf " .. tmp)
 check.done()
