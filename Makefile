@@ -42,7 +42,7 @@ DEPS_OK  := $(BUILD)/.deps-build
 NATIVE_MODS := hebb,hebb.tensor
 modname = $(patsubst %.init,%,hebb.$(basename $(notdir $(1))))
 
-.PHONY: all deps test bench demo install clean help docs sanitize selfcheck-long
+.PHONY: all deps test bench demo install clean help docs sanitize selfcheck-long examples-full
 
 all: $(BUILD)/hebb $(BUILD)/libhebb.so $(BUILD)/libhebb.a $(BUILD)/hebb.so $(HEBB_LINK)
 
@@ -51,7 +51,8 @@ help:
 	@echo "make test     run every test suite; ends with 'N passed, N failed'"
 	@echo "make sanitize make test against an ASan+UBSan build in build-san/"
 	@echo "make selfcheck-long  the randomized self-checks with 50x the cases"
-	@echo "make demo     build, then run examples/ising_demo.lua"
+	@echo "make demo     build, then run the flagship notebook and render it to HTML"
+	@echo "make examples-full  the examples at full size, with their checks"
 	@echo "make bench    benchmarks against numpy/torch/hand-written C (ratios)"
 	@echo "make install  PREFIX=... installs binary, library, header, module, .pc"
 	@echo "make docs     regenerate docs/api/*.md from the docstrings"
@@ -123,14 +124,34 @@ sanitize:
 
 # the API reference pages, rendered from the docstrings (tests/docs checks
 # that the committed pages are current)
-API_MODULES := hebb hebb.tensor hebb.linalg hebb.sparse hebb.graph hebb.fft hebb.autograd hebb.nn hebb.optim hebb.data hebb.metrics hebb.io
+API_MODULES := hebb hebb.tensor hebb.linalg hebb.sparse hebb.graph hebb.fft hebb.autograd hebb.nn hebb.optim hebb.data hebb.metrics hebb.io hebb.notebook hebb.plot hebb.progress hebb.sandbox
 docs: all
 	@mkdir -p docs/api
 	@for m in $(API_MODULES); do \
 	  $(BUILD)/hebb tools/gendocs.lua $$m > docs/api/$$m.md || exit 1; done
+	@$(BUILD)/hebb tools/docfigures.lua docs/plot.md docs/figures
 
+# the commit the binaries come from, for notebook manifests; rewritten only
+# when it changes, so that only l_notebook.o rebuilds
+$(BUILD)/gen/commit.h: FORCE
+	@mkdir -p $(dir $@)
+	@c=$$(git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown); \
+	  echo "#define HEBB_COMMIT \"$$c\"" > $@.tmp; \
+	  cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(BUILD)/obj/natives/lua/l_notebook.o: $(BUILD)/gen/commit.h
+$(BUILD)/obj/natives/lua/l_notebook.o: ALL_CFLAGS += -I$(BUILD)/gen
+FORCE:
+
+# the flagship notebook, run and rendered
+DEMO_NB := examples/ising_demo.lua
 demo: all
-	./hebb examples/ising_demo.lua
+	./hebb notebook run $(DEMO_NB) -o $(BUILD)/demo
+	@echo "the rendered notebook: $(BUILD)/demo/$(notdir $(DEMO_NB:.lua=.html)) (open it in a browser)"
+
+# the examples at full size (make test checks them at a small size)
+examples-full: all
+	@sh tools/deps.sh test
+	@FULL=1 sh tests/examples/run.sh
 
 bench: all
 	@sh tools/deps.sh bench

@@ -421,6 +421,14 @@ int hebb_fftshift(const hebb_tensor *a, int ndims, const int *dims,
    order); half: those of rfft */
 hebb_tensor *hebb_fftfreq(int64_t n, double d, bool half);
 
+/* --- fingerprints and build facts (notebook manifests) ----------------- */
+/* SHA-256 as 64 lowercase hex digits and a NUL: hex holds 65 chars */
+void hebb_sha256(const void *data, size_t n, char *hex);
+int hebb_sha256_file(const char *path, char *hex);
+/* the BLAS library behind products: "OpenBLAS <config> (core <name>)";
+   loads it when not loaded yet */
+const char *hebb_blas_info(void);
+
 /* FFI-END */
 
 #ifdef __cplusplus

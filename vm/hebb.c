@@ -44,7 +44,8 @@ enum {
   OPT_VERSION = 4,   /* -v (and -i) */
   OPT_NOENV = 8,     /* -E */
   OPT_EXEC = 16,     /* -e */
-  OPT_HELP = 32      /* -h, --help */
+  OPT_HELP = 32,     /* -h, --help */
+  OPT_SANDBOX = 64   /* --sandbox */
 };
 
 typedef struct Options {
@@ -53,7 +54,11 @@ typedef struct Options {
   int bad;              /* argv index of the bad option (OPT_ERROR) */
   const char *threads;  /* the value given to --threads, or NULL */
   const char *maxmem;   /* the value given to --max-memory, or NULL */
+  const char *cpu, *mem;  /* --cpu and --mem (with --sandbox), or NULL */
 } Options;
+
+/* the exit status of `hebb notebook ...` (-1: not that command) */
+static int command_status = -1;
 
 
 /*
@@ -81,6 +86,11 @@ static void usage_text (FILE *f) {
     "                     $" THREADS_VAR ", else the core's choice)\n"
     "  --max-memory SIZE  cap the tensor memory in use (512M, 2G; default:\n"
     "                     $" MAXMEM_VAR ", else no cap)\n"
+    "  --sandbox          run a script someone else wrote: no processes, no\n"
+    "                     C modules or bytecode, reads only below its folder,\n"
+    "                     no writes (implies -E; no -e, -l, -i)\n"
+    "  --cpu S, --mem MB  limits of CPU seconds and memory (with --sandbox)\n"
+    "  notebook ...       `hebb notebook help`: run, check, export notebooks\n"
     "Environment: " INIT_VAR_VERSION " or " INIT_VAR ", LUA_PATH, LUA_CPATH, "
     THREADS_VAR ",\n  " MAXMEM_VAR " (ignored with -E); HEBB_HISTORY: the "
     "REPL's history\n  file (default ~/.hebb_history).\n"
@@ -94,7 +104,8 @@ static void print_usage (const char *badoption) {
   fprintf(stderr, "%s: ", vm_progname);
   if (strcmp(badoption, "-e") == 0 || strcmp(badoption, "-l") == 0 ||
       strcmp(badoption, "--threads") == 0 ||
-      strcmp(badoption, "--max-memory") == 0)
+      strcmp(badoption, "--max-memory") == 0 ||
+      strcmp(badoption, "--cpu") == 0 || strcmp(badoption, "--mem") == 0)
     fprintf(stderr, "'%s' needs argument\n", badoption);
   else
     fprintf(stderr, "unrecognized option '%s'\n", badoption);
@@ -128,6 +139,7 @@ static void collect_options (int argc, char **argv, Options *o) {
   o->bad = 0;
   o->threads = NULL;
   o->maxmem = NULL;
+  o->cpu = o->mem = NULL;
   for (i = 1; i < argc; i++) {
     const char *a = argv[i];
     o->bad = i;
@@ -152,6 +164,16 @@ static void collect_options (int argc, char **argv, Options *o) {
           o->maxmem = a + 13;
         else if (strcmp(a, "--max-memory") == 0 && i + 1 < argc)
           o->maxmem = argv[++i];
+        else if (strcmp(a, "--sandbox") == 0)
+          o->flags |= OPT_SANDBOX;
+        else if (strncmp(a, "--cpu=", 6) == 0)
+          o->cpu = a + 6;
+        else if (strcmp(a, "--cpu") == 0 && i + 1 < argc)
+          o->cpu = argv[++i];
+        else if (strncmp(a, "--mem=", 6) == 0)
+          o->mem = a + 6;
+        else if (strcmp(a, "--mem") == 0 && i + 1 < argc)
+          o->mem = argv[++i];
         else
           goto error;
         break;
@@ -340,6 +362,55 @@ static int run_script (lua_State *L, char **argv) {
 }
 
 
+/* require(mod).fn, pushed; a status */
+static int push_lua_function (lua_State *L, const char *mod, const char *fn) {
+  int status;
+  lua_getglobal(L, "require");
+  lua_pushstring(L, mod);
+  status = vm_docall(L, 1, 1);
+  if (status == LUA_OK) {
+    lua_getfield(L, -1, fn);
+    lua_remove(L, -2);
+  }
+  return status;
+}
+
+
+/* --sandbox: hebb.sandbox.prepare(script, cpu, mem) installs the sandbox
+   and loads the script into it (text only); then it runs like any script */
+static int run_sandboxed (lua_State *L, char **argv, const Options *o) {
+  int status = push_lua_function(L, "hebb.sandbox", "prepare");
+  if (status == LUA_OK) {
+    lua_pushstring(L, argv[0]);
+    lua_pushstring(L, o->cpu);   /* nil when not given */
+    lua_pushstring(L, o->mem);
+    status = vm_docall(L, 3, 1);
+  }
+  if (status == LUA_OK) {
+    int n = push_args(L);
+    status = vm_docall(L, n, LUA_MULTRET);
+  }
+  return vm_report(L, status);
+}
+
+
+/* `hebb notebook ARGS...`: hebb.notebook.main{ARGS...} gives the exit
+   status */
+static int run_notebook_command (lua_State *L, char **argv, int n) {
+  int i, status = push_lua_function(L, "hebb.notebook", "main");
+  if (status == LUA_OK) {
+    lua_createtable(L, n, 0);
+    for (i = 0; i < n; i++) {
+      lua_pushstring(L, argv[i]);
+      lua_rawseti(L, -2, i + 1);
+    }
+    status = vm_docall(L, 1, 1);
+  }
+  command_status = status == LUA_OK ? (int)lua_tointeger(L, -1) : 1;
+  return vm_report(L, status);
+}
+
+
 /* LUA_INIT_5_4, else LUA_INIT: a chunk, or @file */
 static int run_init (lua_State *L) {
   const char *name = "=" INIT_VAR_VERSION;
@@ -373,8 +444,9 @@ static int run_options (lua_State *L, char **argv, int n) {
       case 'W':
         lua_warning(L, "@on", 0);
         break;
-      case '-':  /* --threads N, --max-memory SIZE: skip the value */
-        if (strcmp(a, "--threads") == 0 || strcmp(a, "--max-memory") == 0)
+      case '-':  /* --threads N, --max-memory SIZE, --cpu S, --mem MB */
+        if (strcmp(a, "--threads") == 0 || strcmp(a, "--max-memory") == 0 ||
+            strcmp(a, "--cpu") == 0 || strcmp(a, "--mem") == 0)
           i++;
         break;
     }
@@ -407,6 +479,19 @@ static int pmain (lua_State *L) {
   }
   if (!set_threads(&o) || !set_max_memory(&o))
     return 0;
+  if ((o.flags & OPT_SANDBOX) &&
+      ((o.flags & (OPT_EXEC | OPT_INTERACT)) || o.script == argc ||
+       strcmp(argv[o.script], "-") == 0)) {
+    vm_message(vm_progname, "--sandbox runs one script file: -e, -l, -i and "
+               "stdin are not allowed with it");
+    return 0;
+  }
+  if ((o.cpu || o.mem) && !(o.flags & OPT_SANDBOX)) {
+    vm_message(vm_progname, "--cpu and --mem go with --sandbox");
+    return 0;
+  }
+  if (o.flags & OPT_SANDBOX)
+    o.flags |= OPT_NOENV;
   if (o.flags & OPT_VERSION)
     print_version();
   if (o.flags & OPT_NOENV) {  /* tell the package library */
@@ -424,7 +509,17 @@ static int pmain (lua_State *L) {
     return 0;
   if (!run_options(L, argv, o.script))
     return 0;
-  if (o.script < argc && run_script(L, argv + o.script) != LUA_OK)
+  if (o.script < argc && strcmp(argv[o.script], "notebook") == 0 &&
+      strcmp(argv[o.script - 1], "--") != 0 && !(o.flags & OPT_SANDBOX)) {
+    run_notebook_command(L, argv + o.script + 1, argc - o.script - 1);
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  if (o.script < argc && (o.flags & OPT_SANDBOX)) {
+    if (run_sandboxed(L, argv + o.script, &o) != LUA_OK)
+      return 0;
+  }
+  else if (o.script < argc && run_script(L, argv + o.script) != LUA_OK)
     return 0;
   if (o.flags & OPT_INTERACT)
     vm_repl(L);
@@ -460,5 +555,7 @@ int main (int argc, char **argv) {
   ok = lua_toboolean(L, -1);
   vm_report(L, status);
   lua_close(L);
+  if (command_status >= 0 && status == LUA_OK)
+    return command_status;
   return (ok && status == LUA_OK) ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -48,4 +48,14 @@ for page in docs/api/*.md; do
     echo "FAIL docs/api_current_$m: docs/api/$m.md is stale: run 'make docs'"; fail=1
   fi
 done
+# the figures of the guides are what their code draws (tools/docfigures.lua)
+for md in docs/*.md; do
+  grep -q '](figures/' "$md" || continue
+  name=$(basename "$md" .md)
+  if "$HEBB" tools/docfigures.lua "$md" docs/figures --check > "$TMP/fig" 2>&1; then
+    echo "PASS docs/figures_current_$name"
+  else
+    echo "FAIL docs/figures_current_$name: $(tr '\n' ' ' < "$TMP/fig")"; fail=1
+  fi
+done
 exit $fail
