@@ -433,14 +433,9 @@ end
 -- --- progress line -----------------------------------------------------------
 
 -- the progress bar of hebb.progress, on stdout, its live value the loss
-local progress_keys = { total = true, label = true, unit = true, every = true,
-                        interval = true, out = true, tty = true, width = true }
-
 function M.progress(opts)
-  opts = E.checkopts("metrics.progress", opts, progress_keys)
-  local o = { value = "loss", out = io.stdout }
-  for k, v in pairs(opts) do o[k] = v end
-  return require("hebb.progress").new(o)
+  return require("hebb.progress")._new("metrics.progress", opts,
+                                       { value = "loss", out = io.stdout })
 end
 
 -- --- docstrings --------------------------------------------------------------

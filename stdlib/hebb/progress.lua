@@ -47,23 +47,23 @@ end
 local OPTS = { total = true, label = true, unit = true, every = true, interval = true,
                out = true, tty = true, width = true, value = true }
 
-function M.new(opts)
-  local who = "progress.new"
+-- the bar; who names the caller in error messages (metrics.progress makes
+-- its bars here too)
+function M._new(who, opts, defaults)
   opts = E.checkopts(who, opts, OPTS)
-  local total = opts.total
-  if total ~= nil and (math.type(total) ~= "integer" or total < 1) then
-    E.raise("%s: total must be a positive integer, got %s", who, E.show(total))
-  end
-  local every = opts.every or 1
-  if math.type(every) ~= "integer" or every < 1 then
-    E.raise("%s: every must be a positive integer, got %s", who, E.show(every))
-  end
-  local interval = opts.interval or 0.1
-  if type(interval) ~= "number" or interval < 0 then
-    E.raise("%s: interval must be a number of seconds >= 0, got %s", who, E.show(interval))
-  end
+  for k, v in pairs(defaults or {}) do if opts[k] == nil then opts[k] = v end end
+  local total = opts.total ~= nil and E.int(who, "total", opts.total, 1) or nil
+  local every = E.int(who, "every", opts.every or 1, 1)
+  local interval = E.num(who, "interval", opts.interval or 0.1, 0)
+  E.check(who, "label", opts.label, "string", true)
+  E.check(who, "unit", opts.unit, "string", true)
+  E.check(who, "value", opts.value, "string", true)
+  local active = E.check(who, "tty", opts.tty, "boolean", true)
+  if opts.width ~= nil then E.int(who, "width", opts.width, 20) end
   local out = opts.out or io.stderr
-  local active = opts.tty
+  if io.type(out) ~= "file" then
+    E.raise("%s: out must be an open file, got %s", who, E.show(out))
+  end
   if active == nil then active = on_terminal(out) end
   local cols = tonumber(os.getenv and os.getenv("COLUMNS")) or 80
   return setmetatable({
@@ -73,6 +73,8 @@ function M.new(opts)
     start = C.clock(), last_draw = -huge, drawn = false, i = 0,
   }, Bar)
 end
+
+function M.new(opts) return M._new("progress.new", opts) end
 doc(M.new, "progress.new{total=, label=, unit=\"it\", every=1, interval=0.1, "
   .. "value=, out=io.stderr, tty=, width=}\n\nA progress bar: p:update(i [, "
   .. "value]) after step i, p:close() at the end (or `local p <close> = ...`).  "
@@ -129,7 +131,18 @@ function Bar:line()
   return head .. " ▕" .. bar .. "▏ " .. rest
 end
 
+local function is_value(v)
+  local tv = type(v)
+  return v == nil or tv == "number" or tv == "string"
+    or (E.is_tensor(v) and v:numel() == 1)
+end
+
 function Bar:update(i, value)
+  i = E.int("p:update", "i", i, 0)
+  if not is_value(value) then
+    E.raise("p:update: value must be a number, a one-element tensor or a string, got %s",
+            E.show(value))
+  end
   self.i = i
   if value ~= nil then self.value = value end
   if not self.active then return end
