@@ -1,0 +1,237 @@
+/* test_parallel.c -- hebb's worker pool (pool.c) and the team policy that
+   follows the load (parallel.c), without wall-clock assertions: the
+   policy is driven by made-up observations and a made-up clock, and the
+   pool by workers told to stay away (hebb_pool_set_absent), as workers
+   that never get a CPU would.  Checks that every index runs exactly once
+   whatever team the policy picks (nested loops included), that results
+   are the same bits at 1, 2 and 4 threads and with absent workers, that
+   the team shrinks when workers do not come and probes again after a
+   pause that doubles, and that a lasting streak of full teams brings the
+   pause back down. */
+#define SUITE "parallel"
+#include <stdatomic.h>
+#include <string.h>
+
+#include "check.h"
+#include "pool.h"
+
+/* --- the policy, alone --------------------------------------------------- */
+
+static hebb_job_seen seen(int team, int present, int stalled, int64_t chunks) {
+  hebb_job_seen s;
+  s.team = team;
+  s.present = present;
+  s.stalled = stalled;
+  s.chunks = chunks;
+  s.fresh = false;
+  return s;
+}
+
+static void test_policy_shrink_and_probe(void) {
+  hebb_team t;
+  hebb_job_seen s;
+  double now = 100, pause;
+  int i, ok = 1;
+  hebb_team_init(&t, 2);
+  CHECK("starts_full", hebb_team_pick(&t, now) == 2);
+  s = seen(2, 1, 0, 16);
+  hebb_team_update(&t, &s, now);
+  CHECK("full_team_stays", t.team == 2 && hebb_team_pick(&t, now) == 2);
+  s = seen(2, 0, 0, 16);                /* the worker did not come */
+  hebb_team_update(&t, &s, now);
+  CHECK("absent_worker_shrinks", t.team == 1 && hebb_team_pick(&t, now) == 1);
+  CHECK("no_probe_before_pause", hebb_team_pick(&t, now + 0.0019) == 1);
+  CHECK("probe_after_pause", hebb_team_pick(&t, now + 0.002) == 2);
+  /* every failed probe doubles the pause, up to 0.2 s */
+  pause = t.pause;
+  for (i = 0; i < 12; i++) {
+    now = t.probe_at;
+    s = seen(2, 0, 0, 16);
+    hebb_team_update(&t, &s, now);
+    ok &= t.probe_at == now + (pause < 0.2 ? pause : 0.2);
+    pause = 2 * pause;
+  }
+  CHECK("failed_probes_double_pause", ok && t.pause == 0.2);
+  /* a probe the worker comes to restores the team; the pause comes down
+     only after 32 full loops in a row, halving each time */
+  now = t.probe_at;
+  s = seen(2, 1, 0, 16);
+  hebb_team_update(&t, &s, now);
+  CHECK("good_probe_restores", t.team == 2 && t.pause == 0.2);
+  for (i = 1; i < 32; i++) hebb_team_update(&t, &s, now);
+  CHECK("streak_halves_pause", t.pause == 0.1);
+  for (i = 0; i < 32 * 10; i++) hebb_team_update(&t, &s, now);
+  CHECK("pause_floor", t.pause == 0.002);
+}
+
+static void test_policy_what_counts(void) {
+  hebb_team t;
+  hebb_job_seen s;
+  hebb_team_init(&t, 8);
+  s = seen(8, 7, 2, 64);                /* two held chunks and went to sleep */
+  hebb_team_update(&t, &s, 0);
+  CHECK("stalled_count_as_absent", t.team == 6);
+  CHECK("partial_team_probes_full", hebb_team_pick(&t, 1) == 8);
+  s = seen(6, 5, 0, 48);
+  hebb_team_update(&t, &s, 0.0001);
+  CHECK("partial_team_kept", t.team == 6);
+  s = seen(6, 0, 0, 11);                /* fewer than 2 chunks a thread */
+  hebb_team_update(&t, &s, 0.0002);
+  CHECK("few_chunks_say_nothing", t.team == 6);
+  s = seen(6, 0, 0, 48);
+  s.fresh = true;                       /* workers just started */
+  hebb_team_update(&t, &s, 0.0003);
+  CHECK("fresh_workers_say_nothing", t.team == 6);
+}
+
+/* --- the pool ------------------------------------------------------------ */
+
+static double fake_time;
+static double fake_clock(void) { return fake_time; }
+
+/* counts how often each index runs; inner loops nest (they run serially) */
+typedef struct {
+  atomic_int *hits;
+  int64_t inner;
+} count_job;
+
+static void count_inner(int64_t lo, int64_t hi, void *ud) {
+  atomic_int *hits = ud;
+  int64_t i;
+  for (i = lo; i < hi; i++) atomic_fetch_add(&hits[i], 1);
+}
+
+static void count_outer(int64_t lo, int64_t hi, void *ud) {
+  count_job *j = ud;
+  int64_t i;
+  for (i = lo; i < hi; i++) {
+    atomic_fetch_add(&j->hits[i], 1);
+    if (j->inner)
+      hebb_parallel_for(j->inner, 1 << 20, count_inner, j->hits + i * j->inner);
+  }
+}
+
+static bool each_once(atomic_int *hits, int64_t n) {
+  int64_t i;
+  for (i = 0; i < n; i++)
+    if (atomic_load(&hits[i]) != 1) return false;
+  return true;
+}
+
+/* loops of many sizes and costs, each index exactly once, whatever the
+   thread count and whichever workers stay away */
+static void test_every_index_once(void) {
+  static const int64_t ns[] = {1, 2, 3, 7, 64, 1000, 4097, 100000, 1 << 20};
+  static const int64_t costs[] = {1, 3, 64, 1 << 12, 1 << 18};
+  static const int threads[] = {1, 2, 3, 4};
+  static const uint64_t masks[] = {0, 2, 6, 0x1e};
+  static atomic_int hits[1 << 20];
+  int ok = 1, a, b, c;
+  for (a = 0; a < 4; a++)
+    for (b = 0; b < 9; b++)
+      for (c = 0; c < 5; c++) {
+        count_job j = {hits, 0};
+        hebb_set_num_threads(threads[a]);
+        hebb_pool_set_absent(masks[(b + c) % 4]);
+        memset(hits, 0, sizeof hits);
+        hebb_parallel_for(ns[b], costs[c], count_outer, &j);
+        ok &= each_once(hits, ns[b]);
+      }
+  hebb_pool_set_absent(0);
+  CHECK("every_index_once", ok);
+  {
+    count_job j = {hits, 1000};         /* 1000 x 1000, the inner nested */
+    hebb_set_num_threads(2);
+    memset(hits, 0, sizeof hits);
+    hebb_parallel_for(1000, 1 << 20, count_outer, &j);
+    ok = 1;
+    for (a = 0; a < 1000; a++) ok &= atomic_load(&hits[a]) == 2;
+    CHECK("nested_loops_once", ok && each_once(hits + 1000, 1000 * 1000 - 1000));
+  }
+}
+
+static hebb_tensor *ramp(int64_t n) {
+  hebb_tensor *t = hebb_empty(HEBB_F64, 1, &n);
+  double *d = hebb_data_ptr(t);
+  int64_t i;
+  for (i = 0; i < n; i++) d[i] = 1.0 / (double)(i + 1) - 0.3 * (double)(i % 7);
+  return t;
+}
+
+/* a sum and an elementwise product: the same bits at any team */
+static void test_same_bits(void) {
+  int64_t n = 3000001;
+  hebb_tensor *a = ramp(n), *b = ramp(n), *ref = NULL, *p = NULL;
+  double sref, s;
+  int ok = 1, k;
+  static const int threads[] = {2, 4, 2, 4};
+  static const uint64_t masks[] = {0, 0, 2, 0xa};
+  hebb_set_num_threads(1);
+  hebb_sum_all(a, &sref);
+  hebb_binary(HEBB_MUL, a, b, &ref);
+  for (k = 0; k < 4; k++) {
+    hebb_set_num_threads(threads[k]);
+    hebb_pool_set_absent(masks[k]);
+    hebb_sum_all(a, &s);
+    hebb_binary(HEBB_MUL, a, b, &p);
+    ok &= memcmp(&s, &sref, sizeof s) == 0 &&
+          memcmp(hebb_data_ptr(p), hebb_data_ptr(ref), (size_t)n * 8) == 0;
+    hebb_release(p);
+    p = NULL;
+  }
+  hebb_pool_set_absent(0);
+  CHECK("same_bits_any_team", ok);
+  hebb_release(a);
+  hebb_release(b);
+  hebb_release(ref);
+}
+
+static void noop(int64_t lo, int64_t hi, void *ud) { (void)lo; (void)hi; (void)ud; }
+
+/* the policy as hebb_parallel_for drives it, with absent workers and the
+   made-up clock: shrink, no parallel loop before the pause is over, a
+   probe after it that fails again and doubles the pause */
+static void test_pool_follows_absence(void) {
+  hebb_team *t;
+  double pause, probe_at;
+  hebb_set_num_threads(2);
+  hebb_parallel_set_clock(fake_clock);
+  fake_time = 1000;
+  hebb_parallel_for(1 << 20, 8, noop, NULL);   /* starts the worker */
+  t = hebb_parallel_team();
+  hebb_pool_set_absent(2);
+  hebb_parallel_for(1 << 20, 8, noop, NULL);
+  CHECK("absent_shrinks_team", t->team == 1 && t->probe_at == 1000 + 0.002);
+  pause = t->pause;
+  probe_at = t->probe_at;
+  fake_time = 1000.001;
+  hebb_parallel_for(1 << 20, 8, noop, NULL);
+  CHECK("serial_until_probe", t->team == 1 && t->pause == pause &&
+                              t->probe_at == probe_at);
+  fake_time = 1000.003;
+  hebb_parallel_for(1 << 20, 8, noop, NULL);
+  CHECK("failed_probe_waits_longer", t->team == 1 && t->pause == 2 * pause &&
+                                     t->probe_at == 1000.003 + pause);
+  hebb_parallel_for(100, 1, noop, NULL);      /* small: no region, no probe */
+  CHECK("small_loops_stay_serial", t->probe_at == 1000.003 + pause);
+  hebb_pool_set_absent(0);
+  hebb_parallel_set_clock(NULL);
+  hebb_set_num_threads(2);
+  CHECK("set_threads_resets_team", t->team == 2 && t->pause == 0.002);
+  /* 4 threads, one worker away: at most 3 stay */
+  hebb_set_num_threads(4);
+  hebb_parallel_for(1 << 20, 8, noop, NULL);
+  hebb_pool_set_absent(4);
+  hebb_parallel_for(1 << 20, 8, noop, NULL);
+  CHECK("one_of_three_away", t->team <= 3 && t->max == 4);
+  hebb_pool_set_absent(0);
+}
+
+int main(void) {
+  test_policy_shrink_and_probe();
+  test_policy_what_counts();
+  test_every_index_once();
+  test_same_bits();
+  test_pool_follows_absence();
+  return check_done();
+}
