@@ -11,10 +11,13 @@
 ** slices, and the interrupt flag is polled between slices so Ctrl-C stops
 ** a kernel.
 */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <omp.h>
 
@@ -34,7 +37,7 @@
 static atomic_int interrupt_flag;
 static int nthreads = 0;   /* 0: not decided yet */
 static hebb_team team;
-static double (*clock_fn)(void);
+static double (*clock_fn)(void), (*waited_fn)(void);
 
 static int threads(void) {
   if (nthreads == 0) {
@@ -84,41 +87,60 @@ static void run_slices(int64_t lo, int64_t hi, int64_t slice, hebb_range_fn fn,
 /* --- the team policy --------------------------------------------------- */
 
 /* A shrunk team probes again after PAUSE_MIN (2 ms: what a false alarm
-   costs a quiet machine); each failed probe doubles the pause up to
-   PAUSE_MAX, so under lasting contention a probe, which may cost the
-   caller a scheduler time slice (~3 ms) when a worker takes a chunk and
-   then loses its CPU, comes at most every 0.2 s.  STREAK loops in a row
-   in which every worker came halve the pause again. */
+   costs a quiet machine); each failed probe makes the pause 4 times
+   longer, up to PAUSE_MAX: under lasting contention a probe can cost the
+   caller a scheduler time slice or more (3-30 ms measured on a loaded
+   machine) when a worker takes a chunk and then loses its CPU, so probes
+   soon come only once a second (5 in the first).  Once the whole team has
+   helped for as long as the pause, the pause halves.
+   A probe is skipped (and counts as failed) when the caller itself waited
+   for a CPU more than BUSY of the time since the team shrank: then no
+   core is free, and waking a worker would only take the caller's. */
 #define PAUSE_MIN 2e-3
-#define PAUSE_MAX 0.2
-#define STREAK 32
+#define PAUSE_MAX 1.0
+#define BUSY 0.05
 
 void hebb_team_init(hebb_team *t, int max) {
   t->max = t->team = max;
-  t->streak = 0;
   t->pause = PAUSE_MIN;
-  t->probe_at = 0;
+  t->probe_at = t->whole_since = t->mark_time = 0;
+  t->mark_waited = -1;
 }
 
-int hebb_team_pick(const hebb_team *t, double now) {
-  return t->team < t->max && now >= t->probe_at ? t->max : t->team;
+static void failed(hebb_team *t, double now, double waited) {
+  t->probe_at = now + t->pause;
+  t->pause = 4 * t->pause < PAUSE_MAX ? 4 * t->pause : PAUSE_MAX;
+  t->mark_time = now;
+  t->mark_waited = waited;
 }
 
-void hebb_team_update(hebb_team *t, const hebb_job_seen *s, double now) {
-  int came = s->present - s->stalled;
+int hebb_team_pick(hebb_team *t, double now, double (*waited)(void)) {
+  double w;
+  if (t->team == t->max || now < t->probe_at) return t->team;
+  w = waited();
+  if (w >= 0 && t->mark_waited >= 0 &&
+      w - t->mark_waited > BUSY * (now - t->mark_time)) {
+    failed(t, now, w);
+    return t->team;
+  }
+  return t->max;
+}
+
+void hebb_team_update(hebb_team *t, const hebb_job_seen *s, double now,
+                      double (*waited)(void)) {
   /* a worker can miss a loop of fewer chunks without being late */
   if (s->fresh || s->chunks < 2 * s->team) return;
-  if (came < s->team - 1) {
-    t->team = came + 1;
-    t->probe_at = now + t->pause;
-    t->pause = 2 * t->pause < PAUSE_MAX ? 2 * t->pause : PAUSE_MAX;
-    t->streak = 0;
+  if (s->helped < s->team - 1) {
+    t->team = s->helped + 1;
+    failed(t, now, waited());
   }
+  else if (s->team < t->max) t->team = s->team;   /* a shrunk team holds */
   else {
-    t->team = s->team;
-    if (++t->streak == STREAK) {
-      t->streak = 0;
+    if (t->team < t->max) t->whole_since = now;   /* a probe succeeded */
+    t->team = t->max;
+    if (now - t->whole_since >= t->pause) {
       t->pause = t->pause / 2 > PAUSE_MIN ? t->pause / 2 : PAUSE_MIN;
+      t->whole_since = now;
     }
   }
 }
@@ -129,12 +151,31 @@ static double mono_now(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* Seconds the calling thread has spent waiting on a run queue, from
+   Linux's /proc/thread-self/schedstat (its second field, in ns); -1 where
+   there is no such file. */
+static double run_delay(void) {
+  char buf[96];
+  unsigned long long ns;
+  int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+  ssize_t k;
+  if (fd < 0) return -1;
+  k = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (k <= 0) return -1;
+  buf[k] = '\0';
+  return sscanf(buf, "%*s %llu", &ns) == 1 ? 1e-9 * (double)ns : -1;
+}
+
 hebb_team *hebb_parallel_team(void) {
   threads();
   return &team;
 }
 
-void hebb_parallel_set_clock(double (*now)(void)) { clock_fn = now; }
+void hebb_parallel_set_clock(double (*now)(void), double (*waited)(void)) {
+  clock_fn = now;
+  waited_fn = waited;
+}
 
 /* --- loops ---------------------------------------------------------------- */
 
@@ -154,18 +195,19 @@ static int64_t chunk_size(int64_t n, int64_t cost, int64_t slice, int k) {
 static bool run_parallel(int64_t n, int64_t cost, int64_t slice,
                          hebb_range_fn fn, void *ud) {
   double (*clock)(void) = clock_fn ? clock_fn : mono_now;
+  double (*waited)(void) = waited_fn ? waited_fn : run_delay;
   hebb_job job;
   hebb_job_seen seen;
   bool ran = false;
   if (!hebb_pool_acquire()) return false;   /* nested, or another thread's */
-  job.team = hebb_team_pick(&team, clock());
+  job.team = hebb_team_pick(&team, clock(), waited);
   if (job.team > 1) {
     job.fn = fn;
     job.ud = ud;
     job.n = n;
     job.chunk = chunk_size(n, cost, slice, job.team);
     ran = hebb_pool_run(&job, &seen);
-    if (ran) hebb_team_update(&team, &seen, clock());
+    if (ran) hebb_team_update(&team, &seen, clock(), waited);
   }
   hebb_pool_release();
   return ran;

@@ -10,13 +10,19 @@
 ** nothing in the result: every kernel's chunks write disjoint outputs, and
 ** reductions combine fixed blocks in a fixed order afterwards.
 **
-** Workers spin a short while after a job, then sleep on a condition
-** variable.  The job's fields are published under a sequence lock, and
-** the claim counter carries the job's generation, so a worker that wakes
-** late can neither run a chunk of a finished job nor read a half-written
-** one.
+** Each run reports how many workers helped (parallel.c sizes the next
+** team by it): a worker helped if it ran at least a quarter of its even
+** share, on a CPU other than the caller's (taking turns on one core is no
+** help), and did not keep the caller waiting asleep for a chunk it held.
+**
+** Waiting threads spin a short while, yielding the core to anyone else who
+** wants it, then sleep on a condition variable.  The job's fields are
+** published under a sequence lock, and the claim counter carries the job's
+** generation, so a worker that wakes late can neither run a chunk of a
+** finished job nor read a half-written one.
 */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -35,9 +41,14 @@
 #define MAX_WORKERS 1023
 
 typedef struct {
-  _Alignas(64) atomic_uint came;   /* generation of the last job it ran in */
-  atomic_int busy;                 /* 1 while running a chunk */
-  atomic_int asleep;
+  /* written by the worker: the generation of the last job it ran a chunk
+     of, how many chunks of it, on which CPU; 1 while in a chunk */
+  _Alignas(64) atomic_uint came;
+  atomic_long ran;
+  atomic_int cpu, busy, asleep;
+  /* written by the caller: the generation in which it slept on this
+     worker's chunk */
+  atomic_uint stalled;
   pthread_cond_t wake;
   int id;                          /* 1 .. */
   unsigned seen;                   /* the sequence when it was started */
@@ -69,10 +80,17 @@ static double now(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void relax(void) {
+/* One step of a spin; every 64th also checks the clock (true: spun
+   past `until`) and yields the core to another thread that wants it. */
+static bool spin_step(int i, double until) {
+  if (i % 64 == 0) {
+    sched_yield();
+    return now() > until;
+  }
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
 #endif
+  return false;
 }
 
 /* Runs chunk c of the job (fields as read by the runner); an interrupt
@@ -102,7 +120,11 @@ static int64_t claim(uint32_t gen, hebb_range_fn fn, void *ud, int64_t n,
     if (!atomic_compare_exchange_weak(&P.ticket, &t, t + 1)) continue;
     if (w) {
       atomic_store_explicit(&w->busy, 1, memory_order_relaxed);
-      atomic_store_explicit(&w->came, gen, memory_order_relaxed);
+      if (ran == 0) {
+        atomic_store_explicit(&w->cpu, sched_getcpu(), memory_order_relaxed);
+        atomic_store_explicit(&w->came, gen, memory_order_relaxed);
+      }
+      atomic_store_explicit(&w->ran, ran + 1, memory_order_relaxed);
     }
     run_chunk(fn, ud, n, chunk, (int64_t)(t & 0xffffffffu));
     if (w) atomic_store_explicit(&w->busy, 0, memory_order_relaxed);
@@ -124,8 +146,7 @@ static unsigned wait_job(worker *w, unsigned seen) {
   for (i = 1;; i++) {
     s = atomic_load_explicit(&P.seq, memory_order_acquire);
     if (s != seen && !(s & 1)) return s;
-    if (i % 64 == 0 && now() > until) break;
-    relax();
+    if (spin_step(i, until)) break;
   }
   pthread_mutex_lock(&P.lock);
   atomic_store(&w->asleep, 1);
@@ -216,23 +237,33 @@ static void publish(const hebb_job *job, int64_t nchunks) {
   pthread_mutex_unlock(&P.lock);
 }
 
-/* Waits for the chunks other threads still run; returns true if it had to
-   sleep, and then counts in *stalled the workers that held one. */
-static bool wait_done(int64_t nchunks, double spin, int team, int *stalled) {
+/* Waits for the chunks other threads still run: spins, then marks the
+   workers that hold one as stalled and sleeps. */
+static void wait_done(uint32_t gen, int64_t nchunks, double spin, int team) {
   double until = now() + spin;
   int i;
-  for (i = 1; atomic_load(&P.done) < nchunks; i++) {
-    if (i % 64 == 0 && now() > until) break;
-    relax();
-  }
-  if (atomic_load(&P.done) == nchunks) return false;
-  for (i = 1; i < team; i++) *stalled += atomic_load(&P.workers[i]->busy);
+  for (i = 1; atomic_load(&P.done) < nchunks; i++)
+    if (spin_step(i, until)) break;
+  if (atomic_load(&P.done) == nchunks) return;
+  for (i = 1; i < team; i++)
+    if (atomic_load(&P.workers[i]->busy))
+      atomic_store_explicit(&P.workers[i]->stalled, gen, memory_order_relaxed);
   pthread_mutex_lock(&P.lock);
   atomic_store(&P.caller_asleep, 1);
   while (atomic_load(&P.done) < nchunks) pthread_cond_wait(&P.finished, &P.lock);
   atomic_store(&P.caller_asleep, 0);
   pthread_mutex_unlock(&P.lock);
-  return true;
+}
+
+/* Did worker w help with job gen of nchunks, run by team threads, the
+   caller on CPU cpu?  (See the top of the file.) */
+static bool helped(const worker *w, uint32_t gen, int64_t nchunks, int team,
+                   int cpu) {
+  return atomic_load_explicit(&w->came, memory_order_relaxed) == gen &&
+         atomic_load_explicit(&w->stalled, memory_order_relaxed) != gen &&
+         atomic_load_explicit(&w->cpu, memory_order_relaxed) != cpu &&
+         4 * team * atomic_load_explicit(&w->ran, memory_order_relaxed) >=
+           nchunks;
 }
 
 bool hebb_pool_acquire(void) { return !atomic_flag_test_and_set(&P.busy); }
@@ -241,7 +272,7 @@ void hebb_pool_release(void) { atomic_flag_clear(&P.busy); }
 bool hebb_pool_run(const hebb_job *job, hebb_job_seen *seen) {
   hebb_job j = *job;
   int64_t nchunks = (j.n + j.chunk - 1) / j.chunk, mine;
-  int had = P.nworkers, have = start_workers(j.team), i;
+  int had = P.nworkers, have = start_workers(j.team), i, cpu;
   double t0, spin;
   uint32_t gen;
   if (have + 1 < j.team) j.team = have + 1;
@@ -253,13 +284,12 @@ bool hebb_pool_run(const hebb_job *job, hebb_job_seen *seen) {
   t0 = now();
   mine = claim(gen, j.fn, j.ud, j.n, j.chunk, nchunks, NULL);
   spin = mine > 0 ? 4 * (now() - t0) / (double)mine : 0;
-  seen->present = seen->stalled = 0;
+  seen->helped = 0;
   seen->chunks = nchunks;
-  wait_done(nchunks, spin > CALLER_SPIN ? spin : CALLER_SPIN, j.team,
-            &seen->stalled);
+  wait_done(gen, nchunks, spin > CALLER_SPIN ? spin : CALLER_SPIN, j.team);
+  cpu = sched_getcpu();
   for (i = 1; i < j.team; i++)
-    seen->present += atomic_load_explicit(&P.workers[i]->came,
-                                          memory_order_relaxed) == gen;
+    seen->helped += helped(P.workers[i], gen, nchunks, j.team, cpu);
   return true;
 }
 

@@ -22,12 +22,11 @@ typedef struct {
 } hebb_job;
 
 /* What a run saw: the team it ran with (fewer than asked if workers could
-   not be started), its chunks, how many of its workers ran a chunk, and
-   how many of those still held one when the caller, out of chunks, went
-   to sleep waiting for them (they had lost their CPU).  `fresh`: workers
-   were started for this run, so a late one says nothing about the load. */
+   not be started), its chunks, and how many of its workers helped (pool.c
+   says what counts).  `fresh`: workers were started for this run, so a
+   late one says nothing about the load. */
 typedef struct {
-  int team, present, stalled;
+  int team, helped;
   int64_t chunks;
   bool fresh;
 } hebb_job_seen;
@@ -44,22 +43,28 @@ bool hebb_pool_run(const hebb_job *job, hebb_job_seen *seen);
 void hebb_pool_set_absent(uint64_t mask);
 
 /* The team policy: how many threads the next parallel loop asks for.  It
-   starts at max; a loop in which workers did not show up (or stalled)
-   shrinks the team to the ones that did; while shrunk, a loop now and then
-   asks for max again (a probe), after a pause that doubles with each probe
-   that fails and halves after a run of loops in which every worker came. */
+   starts at max; a loop in which workers did not help shrinks the team to
+   the ones that did; while shrunk, a loop now and then asks for max again
+   (a probe), after a pause that grows 4-fold with each probe that fails
+   and halves each time the team has stayed whole for as long as the
+   pause.  A probe is skipped, as failed, while the calling thread itself
+   keeps waiting for a CPU.  `waited` gives the seconds the calling thread
+   has spent waiting for a CPU so far (negative: unknown); the policy
+   calls it only when a probe is due or the team shrinks. */
 typedef struct {
   int max, team;
-  int streak;             /* loops in a row in which every worker came */
-  double pause, probe_at; /* seconds */
+  double pause, probe_at, whole_since;   /* seconds */
+  double mark_time, mark_waited;         /* at the last failure */
 } hebb_team;
 
 void hebb_team_init(hebb_team *t, int max);
-int hebb_team_pick(const hebb_team *t, double now);
-void hebb_team_update(hebb_team *t, const hebb_job_seen *seen, double now);
-/* Test hooks: the policy of hebb_parallel_for, and its clock (NULL: the
-   monotonic clock). */
+int hebb_team_pick(hebb_team *t, double now, double (*waited)(void));
+void hebb_team_update(hebb_team *t, const hebb_job_seen *seen, double now,
+                      double (*waited)(void));
+/* Test hooks: the policy of hebb_parallel_for, and its clocks (NULL: the
+   monotonic clock, and the thread's run-queue delay from Linux's
+   /proc/thread-self/schedstat). */
 hebb_team *hebb_parallel_team(void);
-void hebb_parallel_set_clock(double (*now)(void));
+void hebb_parallel_set_clock(double (*now)(void), double (*waited)(void));
 
 #endif

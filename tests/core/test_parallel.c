@@ -1,13 +1,14 @@
 /* test_parallel.c -- hebb's worker pool (pool.c) and the team policy that
    follows the load (parallel.c), without wall-clock assertions: the
-   policy is driven by made-up observations and a made-up clock, and the
+   policy is driven by made-up observations and made-up clocks, and the
    pool by workers told to stay away (hebb_pool_set_absent), as workers
    that never get a CPU would.  Checks that every index runs exactly once
    whatever team the policy picks (nested loops included), that results
    are the same bits at 1, 2 and 4 threads and with absent workers, that
-   the team shrinks when workers do not come and probes again after a
-   pause that doubles, and that a lasting streak of full teams brings the
-   pause back down. */
+   the team shrinks when workers do not help and probes again after a
+   pause that grows with each failed probe, that the pause comes back down
+   once the whole team has helped for as long, and that no probe comes
+   while the caller itself keeps waiting for a CPU (a made-up wait). */
 #define SUITE "parallel"
 #include <stdatomic.h>
 #include <string.h>
@@ -17,11 +18,14 @@
 
 /* --- the policy, alone --------------------------------------------------- */
 
-static hebb_job_seen seen(int team, int present, int stalled, int64_t chunks) {
+/* seconds the caller has waited for a CPU, as the policy reads it */
+static double fake_wait;
+static double fake_waited(void) { return fake_wait; }
+
+static hebb_job_seen seen(int team, int helped, int64_t chunks) {
   hebb_job_seen s;
   s.team = team;
-  s.present = present;
-  s.stalled = stalled;
+  s.helped = helped;
   s.chunks = chunks;
   s.fresh = false;
   return s;
@@ -32,56 +36,87 @@ static void test_policy_shrink_and_probe(void) {
   hebb_job_seen s;
   double now = 100, pause;
   int i, ok = 1;
+  fake_wait = 0;
   hebb_team_init(&t, 2);
-  CHECK("starts_full", hebb_team_pick(&t, now) == 2);
-  s = seen(2, 1, 0, 16);
-  hebb_team_update(&t, &s, now);
-  CHECK("full_team_stays", t.team == 2 && hebb_team_pick(&t, now) == 2);
-  s = seen(2, 0, 0, 16);                /* the worker did not come */
-  hebb_team_update(&t, &s, now);
-  CHECK("absent_worker_shrinks", t.team == 1 && hebb_team_pick(&t, now) == 1);
-  CHECK("no_probe_before_pause", hebb_team_pick(&t, now + 0.0019) == 1);
-  CHECK("probe_after_pause", hebb_team_pick(&t, now + 0.002) == 2);
-  /* every failed probe doubles the pause, up to 0.2 s */
+  CHECK("starts_whole", hebb_team_pick(&t, now, fake_waited) == 2);
+  s = seen(2, 1, 16);
+  hebb_team_update(&t, &s, now, fake_waited);
+  CHECK("whole_team_stays", t.team == 2 &&
+                            hebb_team_pick(&t, now, fake_waited) == 2);
+  s = seen(2, 0, 16);                   /* the worker did not help */
+  hebb_team_update(&t, &s, now, fake_waited);
+  CHECK("absent_worker_shrinks", t.team == 1 &&
+                                 hebb_team_pick(&t, now, fake_waited) == 1);
+  CHECK("no_probe_before_pause",
+        hebb_team_pick(&t, now + 0.0019, fake_waited) == 1);
+  CHECK("probe_after_pause", hebb_team_pick(&t, now + 0.002, fake_waited) == 2);
+  /* every failed probe makes the pause 4 times longer, up to 1 s */
   pause = t.pause;
-  for (i = 0; i < 12; i++) {
+  for (i = 0; i < 8; i++) {
     now = t.probe_at;
-    s = seen(2, 0, 0, 16);
-    hebb_team_update(&t, &s, now);
-    ok &= t.probe_at == now + (pause < 0.2 ? pause : 0.2);
-    pause = 2 * pause;
+    s = seen(2, 0, 16);
+    hebb_team_update(&t, &s, now, fake_waited);
+    ok &= t.probe_at == now + (pause < 1 ? pause : 1);
+    pause = 4 * pause;
   }
-  CHECK("failed_probes_double_pause", ok && t.pause == 0.2);
-  /* a probe the worker comes to restores the team; the pause comes down
-     only after 32 full loops in a row, halving each time */
+  CHECK("failed_probes_lengthen_pause", ok && t.pause == 1);
+  /* a probe the worker helps with restores the team; the pause halves
+     only once the team has stayed whole for as long as the pause */
   now = t.probe_at;
-  s = seen(2, 1, 0, 16);
-  hebb_team_update(&t, &s, now);
-  CHECK("good_probe_restores", t.team == 2 && t.pause == 0.2);
-  for (i = 1; i < 32; i++) hebb_team_update(&t, &s, now);
-  CHECK("streak_halves_pause", t.pause == 0.1);
-  for (i = 0; i < 32 * 10; i++) hebb_team_update(&t, &s, now);
+  s = seen(2, 1, 16);
+  hebb_team_update(&t, &s, now, fake_waited);
+  CHECK("good_probe_restores", t.team == 2 && t.pause == 1);
+  for (i = 1; i < 1000; i++)
+    hebb_team_update(&t, &s, now + 0.001 * i, fake_waited);
+  CHECK("short_whole_spell_keeps_pause", t.pause == 1);
+  hebb_team_update(&t, &s, now + 1, fake_waited);
+  CHECK("whole_for_pause_halves_it", t.pause == 0.5);
+  for (i = 1; i <= 200; i++)
+    hebb_team_update(&t, &s, now + 1 + 0.01 * i, fake_waited);
   CHECK("pause_floor", t.pause == 0.002);
+}
+
+/* while the caller itself waits for a CPU, probes are skipped */
+static void test_policy_busy_caller(void) {
+  hebb_team t;
+  hebb_job_seen s = seen(2, 0, 16);
+  hebb_team_init(&t, 2);
+  fake_wait = 1.0;
+  hebb_team_update(&t, &s, 100, fake_waited);         /* shrinks, 2 ms */
+  fake_wait = 1.0 + 0.0002;             /* waited 10 % of the 2 ms */
+  CHECK("busy_caller_skips_probe",
+        hebb_team_pick(&t, 100.002, fake_waited) == 1 &&
+        t.probe_at == 100.002 + 0.008 && t.pause == 0.032);
+  fake_wait += 0.0001;                  /* 1.25 % of the next 8 ms */
+  CHECK("idle_enough_probes", hebb_team_pick(&t, 100.010, fake_waited) == 2);
+  fake_wait = -1;                       /* unknown: always probe */
+  hebb_team_update(&t, &s, 100.010, fake_waited);
+  fake_wait = 5;
+  CHECK("unknown_wait_probes",
+        hebb_team_pick(&t, 100.010 + 0.032, fake_waited) == 2);
 }
 
 static void test_policy_what_counts(void) {
   hebb_team t;
   hebb_job_seen s;
   hebb_team_init(&t, 8);
-  s = seen(8, 7, 2, 64);                /* two held chunks and went to sleep */
-  hebb_team_update(&t, &s, 0);
-  CHECK("stalled_count_as_absent", t.team == 6);
-  CHECK("partial_team_probes_full", hebb_team_pick(&t, 1) == 8);
-  s = seen(6, 5, 0, 48);
-  hebb_team_update(&t, &s, 0.0001);
-  CHECK("partial_team_kept", t.team == 6);
-  s = seen(6, 0, 0, 11);                /* fewer than 2 chunks a thread */
-  hebb_team_update(&t, &s, 0.0002);
+  s = seen(8, 5, 64);                   /* two of seven did not help */
+  hebb_team_update(&t, &s, 0, fake_waited);
+  CHECK("team_shrinks_to_helpers", t.team == 6);
+  CHECK("partial_team_probes_whole", hebb_team_pick(&t, 1, fake_waited) == 8);
+  s = seen(6, 5, 48);
+  hebb_team_update(&t, &s, 0.0001, fake_waited);
+  CHECK("partial_team_kept", t.team == 6 && hebb_team_pick(&t, 0.0001, fake_waited) == 6);
+  s = seen(6, 0, 11);                   /* fewer than 2 chunks a thread */
+  hebb_team_update(&t, &s, 0.0002, fake_waited);
   CHECK("few_chunks_say_nothing", t.team == 6);
-  s = seen(6, 0, 0, 48);
+  s = seen(6, 0, 48);
   s.fresh = true;                       /* workers just started */
-  hebb_team_update(&t, &s, 0.0003);
+  hebb_team_update(&t, &s, 0.0003, fake_waited);
   CHECK("fresh_workers_say_nothing", t.team == 6);
+  s = seen(8, 7, 64);
+  hebb_team_update(&t, &s, 1, fake_waited);
+  CHECK("good_probe_restores_all", t.team == 8);
 }
 
 /* --- the pool ------------------------------------------------------------ */
@@ -190,13 +225,14 @@ static void noop(int64_t lo, int64_t hi, void *ud) { (void)lo; (void)hi; (void)u
 
 /* the policy as hebb_parallel_for drives it, with absent workers and the
    made-up clock: shrink, no parallel loop before the pause is over, a
-   probe after it that fails again and doubles the pause */
+   probe after it that fails again and lengthens the pause */
 static void test_pool_follows_absence(void) {
   hebb_team *t;
   double pause, probe_at;
   hebb_set_num_threads(2);
-  hebb_parallel_set_clock(fake_clock);
+  hebb_parallel_set_clock(fake_clock, fake_waited);
   fake_time = 1000;
+  fake_wait = 0;
   hebb_parallel_for(1 << 20, 8, noop, NULL);   /* starts the worker */
   t = hebb_parallel_team();
   hebb_pool_set_absent(2);
@@ -210,14 +246,15 @@ static void test_pool_follows_absence(void) {
                               t->probe_at == probe_at);
   fake_time = 1000.003;
   hebb_parallel_for(1 << 20, 8, noop, NULL);
-  CHECK("failed_probe_waits_longer", t->team == 1 && t->pause == 2 * pause &&
+  CHECK("failed_probe_waits_longer", t->team == 1 && t->pause == 4 * pause &&
                                      t->probe_at == 1000.003 + pause);
   hebb_parallel_for(100, 1, noop, NULL);      /* small: no region, no probe */
   CHECK("small_loops_stay_serial", t->probe_at == 1000.003 + pause);
   hebb_pool_set_absent(0);
-  hebb_parallel_set_clock(NULL);
+  hebb_parallel_set_clock(NULL, NULL);
   hebb_set_num_threads(2);
   CHECK("set_threads_resets_team", t->team == 2 && t->pause == 0.002);
+  hebb_parallel_set_clock(fake_clock, fake_waited);
   /* 4 threads, one worker away: at most 3 stay */
   hebb_set_num_threads(4);
   hebb_parallel_for(1 << 20, 8, noop, NULL);
@@ -225,11 +262,13 @@ static void test_pool_follows_absence(void) {
   hebb_parallel_for(1 << 20, 8, noop, NULL);
   CHECK("one_of_three_away", t->team <= 3 && t->max == 4);
   hebb_pool_set_absent(0);
+  hebb_parallel_set_clock(NULL, NULL);
 }
 
 int main(void) {
   test_policy_shrink_and_probe();
   test_policy_what_counts();
+  test_policy_busy_caller();
   test_every_index_once();
   test_same_bits();
   test_pool_follows_absence();
