@@ -185,11 +185,24 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
+/* A child of fork() has none of the workers: it starts its own (the old
+   ones' records stay allocated, a few hundred bytes). */
+static void forget_workers(void) {
+  P.nworkers = 0;
+  atomic_store(&P.caller_asleep, 0);
+  pthread_mutex_init(&P.lock, NULL);
+  pthread_cond_init(&P.finished, NULL);
+}
+
+static void at_fork(void) { pthread_atfork(NULL, NULL, forget_workers); }
+
 /* Starts workers up to team - 1; returns how many there are. */
 static int start_workers(int team) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_attr_t attr;
   if (team - 1 > MAX_WORKERS) team = MAX_WORKERS + 1;
   if (P.nworkers >= team - 1) return P.nworkers;
+  pthread_once(&once, at_fork);
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   while (P.nworkers < team - 1) {

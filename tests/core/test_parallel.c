@@ -8,10 +8,13 @@
    the team shrinks when workers do not help and probes again after a
    pause that grows with each failed probe, that the pause comes back down
    once the whole team has helped for as long, and that no probe comes
-   while the caller itself keeps waiting for a CPU (a made-up wait). */
+   while the caller itself keeps waiting for a CPU (a made-up wait), and
+   that a child of fork() starts workers of its own. */
 #define SUITE "parallel"
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "pool.h"
@@ -265,6 +268,31 @@ static void test_pool_follows_absence(void) {
   hebb_parallel_set_clock(NULL, NULL);
 }
 
+/* a child of fork() starts workers of its own (the parent's are not in
+   it) and its loops still run every index once */
+static void test_fork(void) {
+  static atomic_int hits[1 << 16];
+  count_job cj = {hits, 0};
+  hebb_job job = {count_outer, &cj, 1 << 16, 1 << 10, 2};
+  hebb_job_seen s;
+  int status = -1;
+  pid_t pid;
+  hebb_set_num_threads(2);
+  hebb_parallel_for(1 << 20, 8, noop, NULL);   /* the parent has a worker */
+  pid = fork();
+  if (pid == 0) {
+    bool ran, fresh;
+    memset(hits, 0, sizeof hits);
+    ran = hebb_pool_acquire() && hebb_pool_run(&job, &s);
+    fresh = ran && s.fresh;
+    hebb_pool_release();
+    _exit(fresh && each_once(hits, 1 << 16) ? 0 : 1);
+  }
+  CHECK("fork_child_starts_workers",
+        pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+        WEXITSTATUS(status) == 0);
+}
+
 int main(void) {
   test_policy_shrink_and_probe();
   test_policy_what_counts();
@@ -272,5 +300,6 @@ int main(void) {
   test_every_index_once();
   test_same_bits();
   test_pool_follows_absence();
+  test_fork();
   return check_done();
 }
