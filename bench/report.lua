@@ -119,16 +119,16 @@ end
 -- over reps of default / --threads 1, each rep a pair under the same load
 local function contention_row(label, key, goal)
   local k = "contention." .. key
-  local r = row("12. " .. label .. ", loop `T.add(a,b,{out=o}); o:sum()`, 3e5 f64, " ..
-                "time per iteration", "default (" .. T .. ") vs 1", "ms", goal,
+  local r = row("12. `T.add(a,b,{out=o}); o:sum()` loop, 3e5 f64, " .. label,
+                "default (" .. T .. ") vs 1", "ms", goal,
                 k .. ".default", k .. ".one", "--threads 1", nil, nil)
   r.ratio = k .. ".ratio"
   r.extra = function() return "; per rep: " .. (R[k .. ".ratios"] or "?") end
   rows[#rows + 1] = r
 end
-contention_row("quiet (nothing started beside it)", "quiet", 0.8)
-contention_row("beside one CPU-bound process", "busy", 1.1)
-contention_row("two hebb processes at once", "pair", 1.1)
+contention_row("quiet", "quiet", 0.8)
+contention_row("beside a CPU-bound process", "busy", 1.1)
+contention_row("two processes at once", "pair", 1.1)
 
 local out = {}
 local function say(s) out[#out + 1] = s end
