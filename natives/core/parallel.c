@@ -52,13 +52,12 @@ void hebb_set_num_threads(int n) {
   if (n < 1) n = 1;
   nthreads = n;
   hebb_team_init(&team, n);
-  /* hebb's parallel regions name their thread count; the OpenMP setting
-     itself stays 1, because OpenMP OpenBLAS sizes its threading by
-     omp_get_max_threads() (ignoring openblas_set_num_threads) and a
-     threaded BLAS call sums in another order: eigh results came out 4e-14
-     apart at 1 and 2 threads.  So BLAS/LAPACK always run single-threaded
-     and products parallelize over hebb's tiles and batches.  (hebb's
-     workers set it too: the setting is per thread.) */
+  /* The OpenMP setting stays 1, because OpenMP OpenBLAS sizes its
+     threading by omp_get_max_threads() (ignoring openblas_set_num_threads)
+     and a threaded BLAS call sums in another order: eigh results came out
+     4e-14 apart at 1 and 2 threads.  So BLAS/LAPACK always run
+     single-threaded and products parallelize over hebb's tiles and
+     batches.  (hebb's workers set it too: the setting is per thread.) */
   omp_set_num_threads(1);
 }
 

@@ -138,12 +138,14 @@ static int64_t claim(uint32_t gen, hebb_range_fn fn, void *ud, int64_t n,
 /* --- workers ------------------------------------------------------------ */
 
 /* Waits until the sequence moves past `seen` and is even (a whole job
-   published); returns it. */
-static unsigned wait_job(worker *w, unsigned seen) {
+   published); returns it.  Spins first if `spin` (the worker took part in
+   the last job, so the next may follow at once); a worker left out of a
+   team sleeps at once, or a smaller team would keep the others spinning. */
+static unsigned wait_job(worker *w, unsigned seen, bool spin) {
   double until = now() + WORKER_SPIN;
   unsigned s;
   int i;
-  for (i = 1;; i++) {
+  for (i = 1; spin; i++) {
     s = atomic_load_explicit(&P.seq, memory_order_acquire);
     if (s != seen && !(s & 1)) return s;
     if (spin_step(i, until)) break;
@@ -157,9 +159,10 @@ static unsigned wait_job(worker *w, unsigned seen) {
   return s;
 }
 
-/* One job as worker id: a consistent copy of its fields (or none, when
-   the caller has moved on to another), then claims. */
-static void work(worker *w, int id, unsigned s) {
+/* Job s as worker w: a consistent copy of its fields (or none, when the
+   caller has moved on to another), then claims.  False if w is not in
+   the job's team (or told to stay away). */
+static bool work(worker *w, unsigned s) {
   hebb_range_fn fn = atomic_load_explicit(&P.fn, memory_order_relaxed);
   void *ud = atomic_load_explicit(&P.ud, memory_order_relaxed);
   int64_t n = atomic_load_explicit(&P.n, memory_order_relaxed);
@@ -167,20 +170,22 @@ static void work(worker *w, int id, unsigned s) {
   int64_t nchunks = atomic_load_explicit(&P.nchunks, memory_order_relaxed);
   int team = atomic_load_explicit(&P.team, memory_order_relaxed);
   atomic_thread_fence(memory_order_acquire);
-  if (atomic_load_explicit(&P.seq, memory_order_relaxed) != s) return;
-  if (id >= team || (atomic_load_explicit(&P.absent, memory_order_relaxed) >>
-                     id & 1)) return;
+  if (atomic_load_explicit(&P.seq, memory_order_relaxed) != s) return true;
+  if (w->id >= team || (atomic_load_explicit(&P.absent, memory_order_relaxed) >>
+                        w->id & 1)) return false;
   claim(s / 2, fn, ud, n, chunk, nchunks, w);
+  return true;
 }
 
 static void *worker_main(void *arg) {
   worker *w = arg;
   unsigned seen = w->seen;
+  bool spin = false;
   /* OpenMP's OpenBLAS sizes its threading by this thread's own setting */
   omp_set_num_threads(1);
   for (;;) {
-    seen = wait_job(w, seen);
-    work(w, w->id, seen);
+    seen = wait_job(w, seen, spin);
+    spin = work(w, seen);
   }
   return NULL;
 }
