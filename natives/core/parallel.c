@@ -37,7 +37,8 @@
 static atomic_int interrupt_flag;
 static int nthreads = 0;   /* 0: not decided yet */
 static hebb_team team;
-static double (*clock_fn)(void), (*waited_fn)(void);
+static double (*clock_fn)(void);
+static hebb_cpu_fn cpu_fn;
 
 static int threads(void) {
   if (nthreads == 0) {
@@ -85,63 +86,73 @@ static void run_slices(int64_t lo, int64_t hi, int64_t slice, hebb_range_fn fn,
 
 /* --- the team policy --------------------------------------------------- */
 
-/* A shrunk team probes again after PAUSE_MIN (2 ms: what a false alarm
-   costs a quiet machine); each failed probe makes the pause 4 times
-   longer, up to PAUSE_MAX: under lasting contention a probe can cost the
-   caller a scheduler time slice or more (3-30 ms measured on a loaded
-   machine) when a worker takes a chunk and then loses its CPU, so probes
-   soon come only once a second (5 in the first).  Once the whole team has
-   helped for as long as the pause, the pause halves.
-   A probe is skipped (and counts as failed) when the caller itself waited
-   for a CPU more than BUSY of the time since the team shrank: then no
-   core is free, and waking a worker would only take the caller's. */
+/* A team shrinks to the caller alone when one of its threads waits for a
+   CPU more than BUSY of the time it wants one: then it shares its core
+   with someone (a process beside hebb, or a thread of ours), and two
+   threads are no faster than one.  The share is measured over ~10 ms
+   windows (pool.c), so one late worker does not end a team that helps
+   otherwise: a background task that takes a core for a slice now and then
+   costs a few percent there (with other sessions' tasks always runnable at
+   a low weight, threads waited 1-2 % of the time here, against 50-65 %
+   when the cores were shared).  A worker that has not helped for ABSENT
+   ends the team too (it gets no CPU at all, so it measures nothing): the
+   team keeps the workers that helped in that loop.  In the TRIAL after a
+   probe, a stall ends the team at once: it costs the caller a scheduler
+   time slice (3-30 ms measured under load), and a probe needs no more
+   than one to fail.
+   A shrunk team probes again after a pause: PAUSE_MIN (2 ms: what a false
+   alarm costs a quiet machine) if the team it ends had lasted LASTED, else
+   4 times the last pause, up to PAUSE_MAX, so under lasting contention,
+   where a probe's team lasts 10-30 ms, probes soon come only once a
+   second (5 in the first).  A probe is skipped (as a shrink) while the
+   caller itself has waited for a CPU more than BUSY of the time it wanted
+   one since the last shrink: then no core is free, and waking a worker
+   would only take the caller's. */
+#define BUSY 0.2
+#define ABSENT 10e-3
+#define TRIAL 20e-3
+#define LASTED 0.1
 #define PAUSE_MIN 2e-3
 #define PAUSE_MAX 1.0
-#define BUSY 0.05
 
 void hebb_team_init(hebb_team *t, int max) {
   t->max = t->team = max;
   t->pause = PAUSE_MIN;
-  t->probe_at = t->whole_since = t->mark_time = 0;
-  t->mark_waited = -1;
+  t->probe_at = t->restored_at = 0;
+  t->came_at = -1;   /* from the first loop on */
+  t->mark_ran = t->mark_waited = -1;
 }
 
-static void failed(hebb_team *t, double now, double waited) {
+static void shrink(hebb_team *t, int team, double now, hebb_cpu_fn cpu) {
+  if (now - t->restored_at >= LASTED) t->pause = PAUSE_MIN;
+  else t->pause = 4 * t->pause < PAUSE_MAX ? 4 * t->pause : PAUSE_MAX;
+  t->team = team;
   t->probe_at = now + t->pause;
-  t->pause = 4 * t->pause < PAUSE_MAX ? 4 * t->pause : PAUSE_MAX;
-  t->mark_time = now;
-  t->mark_waited = waited;
+  if (!cpu(0, &t->mark_ran, &t->mark_waited)) t->mark_ran = -1;
 }
 
-int hebb_team_pick(hebb_team *t, double now, double (*waited)(void)) {
-  double w;
+int hebb_team_pick(hebb_team *t, double now, hebb_cpu_fn cpu) {
+  double ran, waited;
   if (t->team == t->max || now < t->probe_at) return t->team;
-  w = waited();
-  if (w >= 0 && t->mark_waited >= 0 &&
-      w - t->mark_waited > BUSY * (now - t->mark_time)) {
-    failed(t, now, w);
+  if (t->mark_ran >= 0 && cpu(0, &ran, &waited) &&
+      hebb_cpu_wait_share(t->mark_ran, t->mark_waited, ran, waited) > BUSY) {
+    t->restored_at = now;   /* counts as a probe that failed at once */
+    shrink(t, t->team, now, cpu);
     return t->team;
   }
-  return t->max;
+  t->team = t->max;
+  t->restored_at = t->came_at = now;
+  return t->team;
 }
 
 void hebb_team_update(hebb_team *t, const hebb_job_seen *s, double now,
-                      double (*waited)(void)) {
-  /* a worker can miss a loop of fewer chunks without being late */
-  if (s->fresh || s->chunks < 2 * s->team) return;
-  if (s->helped < s->team - 1) {
-    t->team = s->helped + 1;
-    failed(t, now, waited());
-  }
-  else if (s->team < t->max) t->team = s->team;   /* a shrunk team holds */
-  else {
-    if (t->team < t->max) t->whole_since = now;   /* a probe succeeded */
-    t->team = t->max;
-    if (now - t->whole_since >= t->pause) {
-      t->pause = t->pause / 2 > PAUSE_MIN ? t->pause / 2 : PAUSE_MIN;
-      t->whole_since = now;
-    }
-  }
+                      hebb_cpu_fn cpu) {
+  if (s->fresh || s->helped == s->team - 1 || t->came_at < 0) t->came_at = now;
+  if (s->fresh) return;
+  if (s->busy > BUSY) shrink(t, 1, now, cpu);
+  else if (now - t->came_at > ABSENT ||
+           (s->stalled > 0 && now - t->restored_at < TRIAL))
+    shrink(t, 1 + s->helped, now, cpu);
 }
 
 static double mono_now(void) {
@@ -150,20 +161,24 @@ static double mono_now(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Seconds the calling thread has spent waiting on a run queue, from
-   Linux's /proc/thread-self/schedstat (its second field, in ns); -1 where
-   there is no such file. */
-static double run_delay(void) {
+/* The calling thread's CPU times from Linux's
+   /proc/thread-self/schedstat: seconds run, seconds waited on a run queue
+   (its first two fields, in ns). */
+static bool schedstat(int thread, double *ran, double *waited) {
   char buf[96];
-  unsigned long long ns;
+  unsigned long long r, w;
   int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
   ssize_t k;
-  if (fd < 0) return -1;
+  (void)thread;
+  if (fd < 0) return false;
   k = read(fd, buf, sizeof buf - 1);
   close(fd);
-  if (k <= 0) return -1;
+  if (k <= 0) return false;
   buf[k] = '\0';
-  return sscanf(buf, "%*s %llu", &ns) == 1 ? 1e-9 * (double)ns : -1;
+  if (sscanf(buf, "%llu %llu", &r, &w) != 2) return false;
+  *ran = 1e-9 * (double)r;
+  *waited = 1e-9 * (double)w;
+  return true;
 }
 
 hebb_team *hebb_parallel_team(void) {
@@ -171,9 +186,9 @@ hebb_team *hebb_parallel_team(void) {
   return &team;
 }
 
-void hebb_parallel_set_clock(double (*now)(void), double (*waited)(void)) {
+void hebb_parallel_set_clock(double (*now)(void), hebb_cpu_fn cpu) {
   clock_fn = now;
-  waited_fn = waited;
+  cpu_fn = cpu;
 }
 
 /* --- loops ---------------------------------------------------------------- */
@@ -194,19 +209,24 @@ static int64_t chunk_size(int64_t n, int64_t cost, int64_t slice, int k) {
 static bool run_parallel(int64_t n, int64_t cost, int64_t slice,
                          hebb_range_fn fn, void *ud) {
   double (*clock)(void) = clock_fn ? clock_fn : mono_now;
-  double (*waited)(void) = waited_fn ? waited_fn : run_delay;
+  hebb_cpu_fn cpu = cpu_fn ? cpu_fn : schedstat;
   hebb_job job;
   hebb_job_seen seen;
   bool ran = false;
+  int before;
   if (!hebb_pool_acquire()) return false;   /* nested, or another thread's */
-  job.team = hebb_team_pick(&team, clock(), waited);
+  before = team.team;
+  job.team = hebb_team_pick(&team, clock(), cpu);
+  job.grown = job.team > before;
   if (job.team > 1) {
     job.fn = fn;
     job.ud = ud;
     job.n = n;
     job.chunk = chunk_size(n, cost, slice, job.team);
+    job.cpu = cpu;
+    job.clock = clock;
     ran = hebb_pool_run(&job, &seen);
-    if (ran) hebb_team_update(&team, &seen, clock(), waited);
+    if (ran) hebb_team_update(&team, &seen, clock(), cpu);
   }
   hebb_pool_release();
   return ran;
