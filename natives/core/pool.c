@@ -21,9 +21,9 @@
 ** someone: then two threads are no faster than one).
 **
 ** Waiting threads spin a short while, then sleep on a condition variable.
-** The job's fields are published under a sequence lock, and the claim
-** counter carries the job's generation, so a worker that wakes late can
-** neither run a chunk of a finished job nor read a half-written one.
+** The job's fields are published under a sequence lock, and each lane's
+** claim counter carries the job's generation, so a worker that wakes late
+** can neither run a chunk of a finished job nor read a half-written one.
 */
 #include <pthread.h>
 #include <sched.h>
