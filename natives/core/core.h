@@ -116,7 +116,9 @@ int hebb_loop_run(const hebb_loop *lp, hebb_inner_fn fn, void *ud,
 /* --- parallel.c --- */
 typedef void (*hebb_range_fn)(int64_t lo, int64_t hi, void *ud);
 /* Runs fn over [0, n) in contiguous chunks, in parallel when n*cost is big
-   enough.  Returns HEBB_ERR_INTERRUPTED if an interrupt arrived. */
+   enough.  Returns HEBB_ERR_INTERRUPTED if an interrupt arrived.  The
+   chunks change with the thread count and the machine's load, so fn must
+   give the same bits however [0, n) is cut. */
 int hebb_parallel_for(int64_t n, int64_t cost, hebb_range_fn fn, void *ud);
 int hebb_check_interrupt(void);   /* status, with message */
 

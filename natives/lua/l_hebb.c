@@ -240,8 +240,9 @@ static const hebb_lreg hebb_funcs[] = {
    "hebb.doc(value [, text])\n\nThe docstring of a function or module (what "
    "the REPL's ?name shows), or nil.  With text, sets it."},
   {"threads", l_threads, HEBB_FN,
-   "hebb.threads([n])\n\nSets (with n) and returns the number of worker "
-   "threads, shared by hebb's loops and OpenBLAS.  Results do not depend on "
+   "hebb.threads([n])\n\nSets (with n) and returns the most threads hebb's "
+   "loops use (OpenBLAS runs single-threaded inside them).  Loops use fewer "
+   "while other processes keep the cores busy.  Results do not depend on "
    "it."},
   {"alloc_stats", l_alloc_stats, HEBB_FN,
    "hebb.alloc_stats()\n\nA table of the tensor allocator's counters: "
