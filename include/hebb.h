@@ -409,6 +409,20 @@ int hebb_fftshift(const hebb_tensor *a, int ndims, const int *dims,
    order); half: those of rfft */
 hebb_tensor *hebb_fftfreq(int64_t n, double d, bool half);
 
+/* --- integrators (hebb.ode) ------------------------------------------ */
+/* the per-element loops of the integrators (ode.c).  Terms share y's shape
+   and dtype (f64, f32, c128, c64); coefficients are real. */
+enum { HEBB_ODE_MAXTERMS = 16 };
+/* y + sum_j c[j] k[j] over n <= HEBB_ODE_MAXTERMS terms; *out may be y
+   itself (in place) but not one of the terms */
+int hebb_ode_combine(const hebb_tensor *y, int n, hebb_tensor *const *k,
+                     const double *c, hebb_tensor **out);
+/* the RMS over elements of |sum_j e[j] k[j]| / (atol + rtol max(|y0|,
+   |y1|)): the norm of an embedded error estimate (complex: moduli) */
+int hebb_ode_errnorm(const hebb_tensor *y0, const hebb_tensor *y1, int n,
+                     hebb_tensor *const *k, const double *e, double atol,
+                     double rtol, double *result);
+
 /* FFI-END */
 
 #ifdef __cplusplus

@@ -153,6 +153,7 @@ static const luaL_Reg natives[] = {
   {"hebb._autograd", luaopen_hebb__autograd},
   {"hebb._data", luaopen_hebb__data},
   {"hebb._optim", luaopen_hebb__optim},
+  {"hebb._ode", luaopen_hebb__ode},
   {NULL, NULL}
 };
 
