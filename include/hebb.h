@@ -423,6 +423,22 @@ int hebb_ode_errnorm(const hebb_tensor *y0, const hebb_tensor *y1, int n,
                      hebb_tensor *const *k, const double *e, double atol,
                      double rtol, double *result);
 
+/* --- lattice fields (hebb.fields) -------------------------------------- */
+/* Fields are contiguous f64 or f32 tensors on periodic hypercubic lattices
+   (every dimension a lattice direction), spacing a.  The Laplacian of phi:
+   (sum over the 2d neighbours - 2d phi) / a^2. */
+int hebb_lattice_laplacian(const hebb_tensor *phi, double a, hebb_tensor **out);
+/* nsteps leapfrog (kick-drift-kick) steps of the Klein-Gordon field,
+   d2phi/dt2 = Laplacian(phi) - m2 phi, in place on phi and its momentum pi
+   (both synchronized at the end); *blown is the first step after which phi
+   held a NaN or an infinity (the loop stops there), else 0 */
+int hebb_kg_leapfrog(hebb_tensor *phi, hebb_tensor *pi, double m2, double a,
+                     double dt, int64_t nsteps, int64_t *blown);
+/* sum over sites of pi^2/2 + m2 phi^2/2 + |grad phi|^2/2 (forward
+   differences) */
+int hebb_kg_energy(const hebb_tensor *phi, const hebb_tensor *pi, double m2,
+                   double a, double *result);
+
 /* FFI-END */
 
 #ifdef __cplusplus

@@ -730,6 +730,7 @@ require("hebb.autograd_contract")(M, T)
 require("hebb.autograd_fft")(M, T)
 require("hebb.autograd_complex")(M, T)
 require("hebb.autograd_ode")(M, T)
+require("hebb.autograd_fields")(M, T)
 
 for name, f in pairs({ requires_grad_ = methods.requires_grad_,
                        detach = methods.detach, backward = methods.backward,
