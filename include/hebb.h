@@ -439,6 +439,27 @@ int hebb_kg_leapfrog(hebb_tensor *phi, hebb_tensor *pi, double m2, double a,
 int hebb_kg_energy(const hebb_tensor *phi, const hebb_tensor *pi, double m2,
                    double a, double *result);
 
+/* A nearest-neighbour operator with s components per site on a lattice of
+   sides dims[0..ndim-1] (sites row-major, the s components of a site
+   adjacent: row x*s + alpha), as a c128 sparse matrix:
+     (A psi)(x) = onsite psi(x) + eps(x) stag psi(x)
+                + sum_mu eta_mu(x) [fwd_mu psi(x + mu) + bwd_mu psi(x - mu)]
+   onsite, stag: s x s complex matrices ((re, im) pairs, row-major; stag
+   may be NULL); fwd, bwd: ndim such matrices each.  eps(x) = (-1)^(sum of
+   x), eta_mu(x) = (-1)^(x_1 + ... + x_{mu-1}) with HEBB_LAT_STAGGERED,
+   else 1.  bc[mu]: what a hop across side mu's boundary does. */
+enum { HEBB_BC_PERIODIC = 0, HEBB_BC_ANTIPERIODIC = 1, HEBB_BC_OPEN = 2 };
+enum { HEBB_LAT_STAGGERED = 1 };
+hebb_sparse *hebb_lattice_operator(int ndim, const int64_t *dims, int64_t s,
+                                   const double *onsite, const double *stag,
+                                   const double *fwd, const double *bwd,
+                                   const int *bc, int flags);
+/* e^{-iHt} v for a Hermitian sparse H (f64 or c128) and a vector v, by
+   Lanczos in a Krylov space of dimension m with substeps, to an estimated
+   error tol |v| (a new c128 vector, or written into *out) */
+int hebb_sparse_expmv(const hebb_sparse *H, const hebb_tensor *v, double t,
+                      int64_t m, double tol, hebb_tensor **out);
+
 /* FFI-END */
 
 #ifdef __cplusplus

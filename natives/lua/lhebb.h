@@ -113,6 +113,10 @@ void hebbL_open_random(lua_State *L, int module, int methods, int mt);
 void hebbL_open_complex(lua_State *L, int module, int methods, int mt);
 void hebbL_open_contract(lua_State *L, int module, int methods, int mt);
 
+/* --- l_sparse.c: a new sparse matrix (NULL: the core's error) as a
+   hebb.sparse matrix; hebb.sparse must be loaded --- */
+void hebbL_push_sparse(lua_State *L, hebb_sparse *s);
+
 /* --- l_autograd.c: autograd's recording hook --- */
 extern int hebbL_recording;   /* grad mode on and a tracked tensor alive */
 int hebbL_trampoline(lua_State *L);

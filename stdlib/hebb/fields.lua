@@ -292,4 +292,12 @@ function M.kg_dispersion(shape, opts)
            continuum = M.kg_omega(ks, { m = m, a = a }) }
 end
 
+-- --- the parts ----------------------------------------------------------------------
+
+for _, part in ipairs { "fields_dirac" } do
+  for k, v in pairs(require("hebb." .. part)) do
+    if M[k] == nil then M[k] = v end
+  end
+end
+
 return M

@@ -162,4 +162,174 @@ check.test("kg_errors", function()
   check.raises(function() F.kg_dispersion({ 8, 1 }) end, "shape[2] must be an integer >= 2, got 1")
 end)
 
+-- --- Dirac operators -------------------------------------------------------------
+
+local linalg = require "hebb.linalg"
+local function cabs_max(x) return num(x:abs():max()) end
+local function shape_of(d, L) local s = {} for i = 1, d do s[i] = L end return s end
+
+check.test("clifford_algebras", function()
+  for d = 1, 4 do
+    local g = F.gammas(d)
+    local al, beta = F.dirac_matrices(d)
+    local h = { table.unpack(al) }
+    h[#h + 1] = beta
+    for _, set in ipairs { g, h } do
+      local n = set[1].shape[1]
+      for i = 1, #set do
+        check.eq(cabs_max(set[i] - set[i]:t():conj()), 0, "Hermitian")
+        for j = 1, #set do
+          local anti = set[i]:matmul(set[j]) + set[j]:matmul(set[i])
+          local want = T.eye(n) * (i == j and 2 or 0)
+          check.eq(cabs_max(anti - want), 0, string.format("{%d,%d} in d = %d", i, j, d))
+        end
+      end
+    end
+    if d <= 3 then   -- H = i W with W real: alphas real, beta imaginary
+      for _, a in ipairs(al) do check.eq(cabs_max(T.imag(a)), 0, "alpha real") end
+      check.eq(cabs_max(T.real(beta)), 0, "beta imaginary")
+    end
+  end
+end)
+
+-- F4: the naive operator at m = 0 on an even lattice has 2^d species
+check.test("F4_naive_species", function()
+  local species = {}
+  for d = 1, 4 do
+    local D = F.dirac_operator(shape_of(d, 4))
+    check.eq(cabs_max((D + D:H()):to_dense()), 0, "anti-Hermitian at m = 0")
+    species[d] = F.zero_modes(D) // F.gammas(d)[1].shape[1]
+  end
+  check.same(species, { 2, 4, 8, 16 }, 0)
+  -- odd sides have no k = pi: one species
+  check.eq(F.zero_modes(F.dirac_operator({ 5, 5 })) // 2, 1, "L odd")
+end)
+
+-- F5: the Wilson term gives the doubler with n_pi components at pi the
+-- mass m + 2 r n_pi / a; at k = 0 the mass stays m.  D(k) at a corner is
+-- M(k) times the identity, exactly
+check.test("F5_wilson_doubler_masses", function()
+  local m, r, a = 0.1, 0.7, 0.5
+  for d = 1, 4 do
+    local shape = shape_of(d, d == 4 and 2 or 4)
+    local D = F.dirac_operator(shape, { kind = "wilson", m = m, r = r, a = a })
+    local s = F.gammas(d)[1].shape[1]
+    for c = 0, 2 ^ d - 1 do
+      local k, npi = {}, 0
+      for mu = 1, d do
+        k[mu] = (c >> (mu - 1)) & 1 == 1 and math.pi or 0
+        if k[mu] ~= 0 then npi = npi + 1 end
+      end
+      local Dk = F.bloch(D, shape, k)
+      local want = T.eye(s) * (m + 2 * r * npi / a)
+      check.truthy(cabs_max(Dk - want) < 1e-12, string.format("d = %d, n_pi = %d", d, npi))
+    end
+    -- at m = 0 only the k = 0 species is massless
+    local D0 = F.dirac_operator(shape_of(d, d == 4 and 2 or 4), { kind = "wilson", r = 1 })
+    check.eq(F.zero_modes(D0), s, "one species left, d = " .. d)
+  end
+  -- the Hamiltonian form: E = +-(m + 2 r n_pi) at the corners
+  local H = F.dirac_hamiltonian({ 4, 4 }, { kind = "wilson", m = 0.2, r = 1 })
+  local e = F._eigvalsh(F.bloch(H, { 4, 4 }, { math.pi, math.pi }))
+  check.same(e, { -4.2, 4.2 }, 1e-12, "n_pi = 2")
+end)
+
+-- F6: the 1D staggered Hamiltonian, N = 16, m = 0.3: +-sqrt(m^2 + sin^2 k),
+-- k = 2 pi n / N, n = 0 .. N/2 - 1
+check.test("F6_staggered_spectrum", function()
+  local N, m = 16, 0.3
+  local want = {}
+  for n = 0, N // 2 - 1 do
+    local e = math.sqrt(m * m + math.sin(2 * math.pi * n / N) ^ 2)
+    want[#want + 1] = e; want[#want + 1] = -e
+  end
+  table.sort(want)
+  check.same(F.spectrum(F.dirac_hamiltonian(N, { kind = "staggered", m = m })), want, 1e-12)
+end)
+
+-- every Hamiltonian against the momentum-space energies, periodic and
+-- antiperiodic; H purely imaginary (a real antisymmetric W = -i H) in d <= 3
+check.test("hamiltonian_spectra", function()
+  for d = 1, 3 do
+    for _, kind in ipairs { "naive", "wilson", "staggered" } do
+      for _, bc in ipairs { "periodic", "antiperiodic" } do
+        local o = { kind = kind, m = 0.3, r = 0.6, bc = bc }
+        local H = F.dirac_hamiltonian(shape_of(d, 4), o)
+        check.truthy(cabs_max(F.spectrum(H) - F.dirac_energies(shape_of(d, 4), o)) < 1e-12,
+                     string.format("%s, d = %d, %s", kind, d, bc))
+        if kind ~= "staggered" then
+          check.eq(cabs_max(T.real(H:to_dense())), 0, "purely imaginary")
+        end
+      end
+    end
+  end
+  -- open sides: Hermitian, with fewer bonds
+  local Ho = F.dirac_hamiltonian({ 5, 4 }, { kind = "wilson", bc = { "open", "periodic" } })
+  F._check_hermitian("test", Ho)
+  check.truthy(Ho:nnz() < F.dirac_hamiltonian({ 5, 4 }, { kind = "wilson" }):nnz(), "open")
+  -- the naive H = i D of tests/lua/test_dirac.lua: +-sqrt(sin^2 k1 + sin^2 k2)
+  local D = F.dirac_operator({ 6, 6 })
+  local w = F.spectrum(D * T.complex(0, 1))
+  local want = {}
+  for p = 0, 5 do for q = 0, 5 do
+    local e = math.sqrt(math.sin(math.pi * p / 3) ^ 2 + math.sin(math.pi * q / 3) ^ 2)
+    want[#want + 1] = e; want[#want + 1] = -e
+  end end
+  table.sort(want)
+  check.same(w, want, 1e-13)
+end)
+
+-- staggered D: D^H D = m^2 + sum sin^2 k at every k; 2^d zero modes at m = 0
+check.test("staggered_operator", function()
+  local D = F.dirac_operator({ 4, 6 }, { kind = "staggered", m = 0.4 })
+  local w = F._eigvalsh((D:H():to_dense()):matmul(D:to_dense()))
+  local want = {}
+  for p = 0, 3 do for q = 0, 5 do
+    want[#want + 1] = 0.16 + math.sin(math.pi * p / 2) ^ 2 + math.sin(math.pi * q / 3) ^ 2
+  end end
+  table.sort(want)
+  check.same(w, want, 1e-12)
+  check.eq(F.zero_modes(F.dirac_operator({ 4, 4, 4 }, { kind = "staggered" })), 8, "2^3")
+end)
+
+check.test("krylov_evolution", function()
+  T.manual_seed(8)
+  local H = F.dirac_hamiltonian({ 6, 6 }, { kind = "wilson", m = 0.2 })
+  local n = H.shape[1]
+  local v = T.complex(T.randn(n), T.randn(n))
+  local exact = linalg.expm(H:to_dense() * T.complex(0, -3)):matmul(v)
+  local w = F.evolve(H, v, 3)
+  check.truthy(cabs_max(w - exact) < 1e-11 * num(v:norm()), "e^{-iHt} v")
+  check.near(num(w:norm()), num(v:norm()), 1e-11, "unitary")
+  check.truthy(cabs_max(F.evolve(H, w, -3) - v) < 1e-11 * num(v:norm()), "backwards")
+  -- a long time with a small Krylov space takes substeps
+  local long = F.evolve(H, v, 200, { krylov = 8, tol = 1e-10 })
+  local want = linalg.expm(H:to_dense() * T.complex(0, -200)):matmul(v)
+  check.truthy(cabs_max(long - want) < 1e-8 * num(v:norm()), "t = 200: " .. cabs_max(long - want))
+  -- a dense tensor and a real sparse H are taken
+  local sp = require "hebb.sparse"
+  local A = sp.csr({ 1, 2 }, { 2, 1 }, { 1.0, 1.0 }, { 2, 2 })
+  local r = F.evolve(A, T.tensor { 1.0, 0.0 }, math.pi / 2)
+  check.truthy(cabs_max(r - T.complex(T.tensor { 0.0, 0.0 }, T.tensor { 0.0, -1.0 })) < 1e-13, "sigma_x")
+  check.truthy(cabs_max(F.evolve(A:to_dense(), T.tensor { 1.0, 0.0 }, math.pi / 2) - r) < 1e-14, "dense")
+end)
+
+check.test("dirac_errors", function()
+  local sp = require "hebb.sparse"
+  local N = sp.csr({ 1 }, { 2 }, { 1.0 }, { 2, 2 })
+  check.raises(function() F.evolve(N, T.ones(2), 1) end,
+               "fields.evolve: H is not Hermitian: H[1][2] = 1+0i but conj(H[2][1]) = 0+0i")
+  check.raises(function() F.spectrum(N) end, "fields.spectrum: H is not Hermitian")
+  check.raises(function() F.evolve(F.dirac_hamiltonian(4), T.ones(3), 1) end,
+               "fields.evolve: v must be a vector of length 8")
+  check.raises(function() F.dirac_operator({ 4, 4 }, { kind = "wilsen" }) end,
+               "kind must be \"naive\", \"wilson\" or \"staggered\", got \"wilsen\" (did you mean 'wilson'?)")
+  check.raises(function() F.dirac_operator({ 4, 4, 4, 4, 4 }) end, "shape must list 1 to 4 lattice sides")
+  check.raises(function() F.dirac_hamiltonian({ 4 }, { bc = "twisted" }) end,
+               "bc[1] = \"twisted\"; expected \"periodic\", \"antiperiodic\" or \"open\"")
+  check.raises(function() F.dirac_energies({ 4 }, { bc = "open" }) end, "side 1 is open")
+  check.raises(function() F.bloch(F.dirac_hamiltonian({ 4, 4 }), { 4, 4 }, { 0 }) end,
+               "k must list 2 momenta")
+end)
+
 check.done()
