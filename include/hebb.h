@@ -460,6 +460,17 @@ hebb_sparse *hebb_lattice_operator(int ndim, const int64_t *dims, int64_t s,
 int hebb_sparse_expmv(const hebb_sparse *H, const hebb_tensor *v, double t,
                       int64_t m, double tol, hebb_tensor **out);
 
+/* Schrodinger steps on a periodic grid (psi contiguous, in place):
+   split-step Fourier with the phase grids pv = e^{-iV dt/2hbar} and pk =
+   e^{-i hbar k^2 dt/2m} (complex, psi's shape and dtype: c128 or c64), and
+   Crank-Nicolson with the three-point Laplacian (psi c128, V f64 of psi's
+   shape or NULL; periodic or zero beyond the grid), per axis in d > 1 */
+int hebb_split_step(hebb_tensor *psi, const hebb_tensor *pv,
+                    const hebb_tensor *pk, int64_t nsteps);
+int hebb_crank_nicolson(hebb_tensor *psi, const hebb_tensor *V, double dx,
+                        double mass, double hbar, double dt, bool periodic,
+                        int64_t nsteps);
+
 /* FFI-END */
 
 #ifdef __cplusplus

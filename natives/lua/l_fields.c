@@ -84,6 +84,30 @@ static int l_expmv(lua_State *L) {
   return 1;
 }
 
+/* _fields.split_step(psi, pv, pk, steps) */
+static int l_split_step(lua_State *L) {
+  hebb_tensor *psi = hebbL_check(L, 1), *pv = hebbL_check(L, 2);
+  hebb_tensor *pk = hebbL_check(L, 3);
+  lua_Integer n = luaL_checkinteger(L, 4);
+  hebbL_check_status(L, hebb_split_step(psi, pv, pk, (int64_t)n));
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* _fields.crank_nicolson(psi, V|nil, dx, m, hbar, dt, periodic, steps) */
+static int l_crank_nicolson(lua_State *L) {
+  hebb_tensor *psi = hebbL_check(L, 1);
+  hebb_tensor *V = lua_isnoneornil(L, 2) ? NULL : hebbL_check(L, 2);
+  double dx = luaL_checknumber(L, 3), m = luaL_checknumber(L, 4);
+  double hbar = luaL_checknumber(L, 5), dt = luaL_checknumber(L, 6);
+  int periodic = lua_toboolean(L, 7);
+  lua_Integer n = luaL_checkinteger(L, 8);
+  hebbL_check_status(L, hebb_crank_nicolson(psi, V, dx, m, hbar, dt, periodic,
+                                            (int64_t)n));
+  lua_settop(L, 1);
+  return 1;
+}
+
 static const hebb_lreg fields_funcs[] = {
   {"laplacian", l_laplacian, HEBB_FN,
    "_fields.laplacian(phi [, a=1] [, {out=}])\n\nThe periodic lattice "
@@ -101,6 +125,12 @@ static const hebb_lreg fields_funcs[] = {
   {"expmv", l_expmv, HEBB_FN | HEBB_RAW,
    "_fields.expmv(H, v, t, krylov, tol)\n\ne^{-iHt} v by Lanczos (H "
    "Hermitian, sparse)."},
+  {"split_step", l_split_step, HEBB_FN | HEBB_RAW,
+   "_fields.split_step(psi, pv, pk, steps)\n\nsteps Strang split-step "
+   "Fourier steps in place (pv, pk: the phase grids)."},
+  {"crank_nicolson", l_crank_nicolson, HEBB_FN | HEBB_RAW,
+   "_fields.crank_nicolson(psi, V, dx, m, hbar, dt, periodic, steps)\n\n"
+   "steps Crank-Nicolson steps in place (per axis in d > 1)."},
   {NULL, NULL, 0, NULL}
 };
 

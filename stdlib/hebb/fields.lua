@@ -294,7 +294,7 @@ end
 
 -- --- the parts ----------------------------------------------------------------------
 
-for _, part in ipairs { "fields_dirac" } do
+for _, part in ipairs { "fields_dirac", "fields_quantum" } do
   for k, v in pairs(require("hebb." .. part)) do
     if M[k] == nil then M[k] = v end
   end

@@ -332,4 +332,146 @@ check.test("dirac_errors", function()
                "k must list 2 momenta")
 end)
 
+-- --- Schrodinger and Madelung ---------------------------------------------------------
+
+local function gaussian(x, sigma)   -- |psi|^2 has standard deviation sigma
+  return T.complex((x * x / (-4 * sigma * sigma)):exp(), T.zeros_like(x))
+end
+local function width(rho, x)
+  local m1 = num((rho * x):sum() / rho:sum())
+  return math.sqrt(num((rho * x * x):sum() / rho:sum()) - m1 * m1)
+end
+
+-- F8: sigma(t) = sigma0 sqrt(1 + (t / (2 m sigma0^2))^2) = sqrt 2 at t = 2;
+-- the kinetic step is exact, so only the grid (dx = 1/16 on [-20, 20)) and
+-- rounding remain: measured 2e-15
+check.test("F8_free_gaussian", function()
+  local n, dx = 640, 1 / 16
+  local x = F.grid(n, dx)
+  local psi = gaussian(x, 1)
+  local S = F.schrodinger { shape = { n }, dx = dx, dt = 0.1 }
+  S:step(psi, 20)
+  check.near(width(psi:abs() ^ 2, x), math.sqrt(2), 1e-6 * math.sqrt(2), "sigma(2)")
+  -- in c64 to single precision
+  local p32 = gaussian(x, 1):astype("c64")
+  F.schrodinger { shape = { n }, dx = dx, dt = 0.1, dtype = "c64" }:step(p32, 20)
+  check.near(width((p32:abs() ^ 2):astype("f64"), x), math.sqrt(2), 1e-5, "c64")
+end)
+
+-- F9: for rho ~ e^{-x^2/2} (sigma = 1, m = hbar = 1), Q = 1/4 - x^2/8:
+-- Q(0) = 0.25, Q(1) = 0.125 (spectral derivatives: exact to rounding)
+check.test("F9_quantum_potential", function()
+  local n, dx = 640, 1 / 16
+  local x = F.grid(n, dx)
+  local mad = F.madelung(gaussian(x, 1), { dx = dx })
+  local i0 = n // 2 + 1
+  check.eq(x[i0], 0)
+  check.eq(x[i0 + 16], 1)
+  check.near(mad.Q[i0], 0.25, 1e-6, "Q(0)")
+  check.near(mad.Q[i0 + 16], 0.125, 1e-6, "Q(1)")
+  -- a plane wave moves at v = hbar k / m; S is hbar times the phase
+  local k = 2 * math.pi * 5 / (n * dx)
+  local pw = T.complex((x * k):cos(), (x * k):sin()) * gaussian(x, 2)
+  local m2 = F.madelung(pw, { dx = dx, m = 2, hbar = 0.5 })
+  check.near(m2.v[i0], 0.5 * k / 2, 1e-9, "velocity")
+  -- and back: psi = sqrt(rho) e^{iS/hbar}
+  local back = F.from_madelung(m2.rho, m2.S, { hbar = 0.5 })
+  check.truthy(num((back - pw):abs():max()) < 1e-12, "round trip")
+  -- 2-d: a velocity per axis
+  local xs = F.grid({ 32, 32 }, 0.5)
+  local w = T.complex((xs[2] * 0.7854):cos() * T.ones(32, 1), (xs[2] * 0.7854):sin() * T.ones(32, 1))
+  local m3 = F.madelung(w, { dx = 0.5 })
+  check.near(num(m3.v[2]:mean()), 0.7854 - 0.7854 % (2 * math.pi / 16), 1e-3, "v_y")
+  check.near(num(m3.v[1]:abs():max()), 0, 1e-12, "v_x")
+end)
+
+-- imaginary time: the harmonic oscillator's ground state, E0 = d/2 (the
+-- splitting shifts the fixed point by O(dtau^2) and E by O(dtau^4))
+check.test("ground_states", function()
+  local n, dx = 256, 0.1
+  local x = F.grid(n, dx)
+  local H = F.schrodinger { V = x * x * 0.5, dx = dx, dt = 0.005 }
+  local g, e = H:ground_state(gaussian(x, 2) + T.complex(x * 0.1, T.zeros(n)), { tol = 1e-13 })
+  check.near(e, 0.5, 1e-8, "1-d")
+  check.near(H:norm(g), 1, 1e-12, "normalized")
+  local xs = F.grid({ 48, 48 }, 0.25)
+  local V = (xs[1] * xs[1] + xs[2] * xs[2]) * 0.5
+  local H2 = F.schrodinger { V = V, dx = 0.25, dt = 0.01 }
+  local _, e2 = H2:ground_state(T.complex((V * -0.8):exp(), T.zeros(48, 48)), { tol = 1e-12 })
+  check.near(e2, 1, 1e-7, "2-d")
+end)
+
+-- a coherent state in the harmonic well returns after one period; Strang
+-- splitting is second order in dt
+check.test("split_step_order_and_unitarity", function()
+  local n, dx = 256, 0.1
+  local x = F.grid(n, dx)
+  local errs = {}
+  for i, dt in ipairs { 0.04, 0.02 } do
+    local H = F.schrodinger { V = x * x * 0.5, dx = dx, dt = dt }
+    local psi = T.complex(((x - 2) ^ 2 / -2):exp(), T.zeros(n))
+    local n0 = H:norm(psi)
+    H:step(psi, math.floor(2 * math.pi / dt + 0.5) // 4)   -- a quarter period
+    check.near(H:norm(psi), n0, 1e-12 * n0, "unitary")
+    local rho = psi:abs() ^ 2
+    local want = T.complex(((x - 2 * math.cos(math.floor(2 * math.pi / dt + 0.5) // 4 * dt)) ^ 2 / -2):exp(), T.zeros(n))
+    errs[i] = math.abs(num((rho * x):sum() / rho:sum()) - num((want:abs() ^ 2 * x):sum() / (want:abs() ^ 2):sum()))
+  end
+  check.near(errs[1] / errs[2], 4, 0.5, "second order")
+end)
+
+-- Crank-Nicolson in 1-d is the Cayley transform (1 + i dt H/2)^-1 (1 - i dt
+-- H/2) of the three-point H, exactly (periodic: the cyclic solve)
+check.test("crank_nicolson", function()
+  local linalg = require "hebb.linalg"
+  local n, dx, dt, m = 12, 0.3, 0.07, 1.3
+  T.manual_seed(9)
+  local V = T.randn(n)
+  for _, bc in ipairs { "periodic", "dirichlet" } do
+    local H = T.zeros(n, n)
+    local c = 1 / (2 * m * dx * dx)
+    for i = 1, n do
+      H:set(i, i, 2 * c + V[i])
+      if i < n or bc == "periodic" then H:set(i, i % n + 1, -c); H:set(i % n + 1, i, -c) end
+    end
+    local Hc = T.complex(H, T.zeros(n, n))
+    local I = T.complex(T.eye(n), T.zeros(n, n))
+    local half = Hc * T.complex(0, dt / 2)
+    local U = linalg.solve(I + half, I - half)
+    local psi = T.complex(T.randn(n), T.randn(n))
+    local want = U:matmul(U:matmul(psi))
+    local S = F.schrodinger { V = V, dx = dx, m = m, dt = dt, method = "cn", bc = bc }
+    S:step(psi, 2)
+    check.truthy(num((psi - want):abs():max()) < 1e-13, bc)
+  end
+  -- d = 2, 3: unitary; the energy of the 2-d well's ground state drifts not
+  local xs = F.grid({ 16, 12, 10 }, 0.4)
+  local V3 = (xs[1] ^ 2 + xs[2] ^ 2 + xs[3] ^ 2) * 0.5
+  local S3 = F.schrodinger { V = V3, dx = 0.4, dt = 0.02, method = "cn" }
+  local psi = T.complex(T.randn(16, 12, 10), T.randn(16, 12, 10))
+  local n0, e0 = S3:norm(psi), S3:energy(psi)
+  S3:step(psi, 10)
+  check.near(S3:norm(psi), n0, 1e-11 * n0, "3-d unitary")
+  check.near(S3:energy(psi), e0, 1e-3 * math.abs(e0), "3-d energy")
+end)
+
+check.test("schrodinger_errors", function()
+  check.raises(function() F.schrodinger { shape = { 8 }, dt = 0 } end,
+               "fields.schrodinger: dt must be a finite number > 0, got 0")
+  check.raises(function() F.schrodinger { shape = { 8 } } end, "dt must be a finite number > 0, got nil")
+  check.raises(function() F.schrodinger { V = T.zeros(8), shape = { 9 }, dt = 0.1 } end,
+               "V has shape {8} but shape = {9}")
+  check.raises(function() F.schrodinger { shape = { 8 }, dt = 0.1, bc = "dirichlet" } end,
+               "bc must be \"periodic\" (split-step Fourier is periodic)")
+  check.raises(function() F.schrodinger { shape = { 8 }, dt = 0.1, method = "rk4" } end,
+               "method must be \"split\" or \"cn\"")
+  local S = F.schrodinger { shape = { 8 }, dt = 0.1 }
+  check.raises(function() S:step(T.zeros(9, { dtype = "c128" })) end,
+               "fields.schrodinger:step: psi has shape {9}, the grid is {8}")
+  check.raises(function() S:step(T.zeros(8)) end, "psi has dtype f64; this propagator works in c128")
+  check.raises(function() F.madelung(T.ones(4)) end, "fields.madelung: psi must be a complex tensor")
+  check.raises(function() F.schrodinger { shape = { 2 }, dt = 0.1, method = "cn" }:step(T.zeros(2, { dtype = "c128" })) end,
+               "a periodic side needs at least 3")
+end)
+
 check.done()
