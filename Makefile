@@ -28,7 +28,7 @@ DEPS_OK  := $(BUILD)/.deps-build
 NATIVE_MODS := hebb,hebb.tensor
 modname = $(patsubst %.init,%,hebb.$(basename $(notdir $(1))))
 
-.PHONY: all deps test bench demo install clean help docs
+.PHONY: all deps test bench demo install clean help docs fields-examples
 
 all: $(BUILD)/hebb $(BUILD)/libhebb.so $(BUILD)/libhebb.a $(BUILD)/hebb.so hebb
 
@@ -39,6 +39,7 @@ help:
 	@echo "make bench    benchmarks against numpy/torch/hand-written C (ratios)"
 	@echo "make install  PREFIX=... installs binary, library, header, module, .pc"
 	@echo "make docs     regenerate docs/api/*.md from the docstrings"
+	@echo "make fields-examples  examples/dirac.lua and klein_gordon.lua at full size"
 
 $(DEPS_OK): tools/deps.sh
 	@mkdir -p $(BUILD)
@@ -104,6 +105,11 @@ docs: all
 
 demo: all
 	./hebb examples/ising_demo.lua
+
+# the field-theory examples at full size (make test runs them small)
+fields-examples: all
+	./hebb examples/dirac.lua --check
+	./hebb examples/klein_gordon.lua --check
 
 bench: all
 	@sh tools/deps.sh bench

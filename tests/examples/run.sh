@@ -26,3 +26,17 @@ else
   echo "FAIL examples/fashion_mnist_reaches_87_percent (needs a final test accuracy >= 0.87):"
   sed 's/^/    /' "$out"; exit 1
 fi
+# the flagship: networks trained on lattice waves give the Dirac and
+# Klein-Gordon equations back (F5 doubler masses, four species in 2D,
+# omega^2 = m^2 + 4 sin^2(k/2)); small sizes (make fields-examples: full)
+if "$HEBB" examples/dirac.lua --small --check > "$out" 2>&1; then
+  echo "PASS examples/dirac_from_antisymmetric_network"
+else
+  echo "FAIL examples/dirac_from_antisymmetric_network:"; sed 's/^/    /' "$out"; exit 1
+fi
+# the measured Klein-Gordon dispersion against F1/F2, and F3
+if "$HEBB" examples/klein_gordon.lua --small --check > "$out" 2>&1; then
+  echo "PASS examples/klein_gordon_dispersion_F1_F2_F3"
+else
+  echo "FAIL examples/klein_gordon_dispersion_F1_F2_F3:"; sed 's/^/    /' "$out"; exit 1
+fi
