@@ -27,41 +27,46 @@
 #include "core.h"
 
 typedef double _Complex cplx;
-typedef float _Complex cplxf;
 
 /* --- split step -------------------------------------------------------------- */
 
 typedef struct mul_job {
   int f32;
   char *x;
-  const char *p, *q;   /* x *= p (and *= q when q is not NULL) */
+  const char *p;       /* x *= p, elementwise */
 } mul_job;
+
+/* written on the (re, im) pairs: C's complex product checks for NaN and
+   infinities after every multiplication (Annex G), which keeps the loop
+   scalar; these are finite phases */
+#define DEFINE_MUL(T, SUF)                                                    \
+HEBB_CLONES                                                                  \
+static void mul_##SUF(int64_t lo, int64_t hi, T *restrict x,                 \
+                      const T *restrict p) {                                 \
+  int64_t i;                                                                 \
+  for (i = lo; i < hi; i++) {                                                \
+    T a = x[2 * i], b = x[2 * i + 1], c = p[2 * i], d = p[2 * i + 1];        \
+    x[2 * i] = a * c - b * d;                                                \
+    x[2 * i + 1] = a * d + b * c;                                            \
+  }                                                                          \
+}
+
+DEFINE_MUL(double, f64)
+DEFINE_MUL(float, f32)
 
 static void mul_range(int64_t lo, int64_t hi, void *ud) {
   const mul_job *j = ud;
-  int64_t i;
-  if (j->f32) {
-    cplxf *restrict x = (cplxf *)j->x;
-    const cplxf *restrict p = (const cplxf *)j->p, *restrict q = (const cplxf *)j->q;
-    if (q) for (i = lo; i < hi; i++) x[i] *= p[i] * q[i];
-    else for (i = lo; i < hi; i++) x[i] *= p[i];
-  }
-  else {
-    cplx *restrict x = (cplx *)j->x;
-    const cplx *restrict p = (const cplx *)j->p, *restrict q = (const cplx *)j->q;
-    if (q) for (i = lo; i < hi; i++) x[i] *= p[i] * q[i];
-    else for (i = lo; i < hi; i++) x[i] *= p[i];
-  }
+  if (j->f32) mul_f32(lo, hi, (float *)j->x, (const float *)j->p);
+  else mul_f64(lo, hi, (double *)j->x, (const double *)j->p);
 }
 
-/* x *= p (*= p q): a complex multiply is ~6 flops */
-static int multiply(hebb_tensor *x, const hebb_tensor *p, const hebb_tensor *q) {
+/* x *= p: a complex multiply is ~6 flops */
+static int multiply(hebb_tensor *x, const hebb_tensor *p) {
   mul_job j;
   j.f32 = x->dtype == HEBB_C64;
   j.x = hebb_first(x);
   j.p = hebb_first(p);
-  j.q = q ? hebb_first(q) : NULL;
-  return hebb_parallel_for(hebb_numel(x), q ? 12 : 6, mul_range, &j);
+  return hebb_parallel_for(hebb_numel(x), 6, mul_range, &j);
 }
 
 static int check_same(const hebb_tensor *t, const hebb_tensor *psi,
@@ -95,7 +100,7 @@ static int check_psi(const hebb_tensor *psi, int c64_ok, const char *who) {
 static int kinetic(hebb_tensor *cur, const hebb_tensor *pk, hebb_tensor **next) {
   hebb_tensor *f = NULL;
   int status = hebb_fftn(cur, 0, NULL, false, &f);
-  if (status == HEBB_OK) status = multiply(f, pk, NULL);
+  if (status == HEBB_OK) status = multiply(f, pk);
   if (status == HEBB_OK) status = hebb_fftn(f, 0, NULL, true, next);
   if (f) hebb_release(f);
   return status;
@@ -104,7 +109,7 @@ static int kinetic(hebb_tensor *cur, const hebb_tensor *pk, hebb_tensor **next) 
 int hebb_split_step(hebb_tensor *psi, const hebb_tensor *pv,
                     const hebb_tensor *pk, int64_t nsteps) {
   const char *who = "fields.split_step";
-  hebb_tensor *cur, *next = NULL;
+  hebb_tensor *cur, *next = NULL, *pv2 = NULL;
   int64_t k;
   int status = check_psi(psi, 1, who);
   if (status == HEBB_OK) status = check_same(pv, psi, "the potential phase", who);
@@ -113,19 +118,22 @@ int hebb_split_step(hebb_tensor *psi, const hebb_tensor *pv,
     status = hebb_fail(HEBB_ERR_ARG, "%s: steps = %lld; it must be >= 0", who,
                        (long long)nsteps);
   if (status != HEBB_OK || nsteps == 0) return status;
-  /* the steps run on a copy: a failure (FFTW not found) leaves psi as it was */
+  /* the steps run on a copy: a failure (FFTW not found) leaves psi as it
+     was; the merged half steps multiply by pv^2, formed once */
   cur = hebb_clone(psi);
   if (!cur) return hebb_last_status();
-  status = multiply(cur, pv, NULL);
+  if (nsteps > 1) status = hebb_binary(HEBB_MUL, pv, pv, &pv2);
+  if (status == HEBB_OK) status = multiply(cur, pv);
   for (k = 1; k <= nsteps && status == HEBB_OK; k++) {
     next = NULL;
     status = kinetic(cur, pk, &next);
     hebb_release(cur);
     cur = next;
-    if (status == HEBB_OK) status = multiply(cur, pv, k < nsteps ? pv : NULL);
+    if (status == HEBB_OK) status = multiply(cur, k < nsteps ? pv2 : pv);
   }
   if (status == HEBB_OK) status = hebb_copy(psi, cur);
   if (cur) hebb_release(cur);
+  if (pv2) hebb_release(pv2);
   return status;
 }
 
