@@ -3,8 +3,9 @@
 -- rep by rep in turn with hebb; and the report of those rows.
 -- usage: build/hebb bench/fields_hebb.lua run REPS
 --        build/hebb bench/fields_hebb.lua report RESULTS OUT.md
--- run prints "key value" lines (seconds per step or per solve, the best of
--- REPS after a warm-up), at one thread: the references are single-threaded.
+-- run prints "key value" lines (CPU seconds per step or per solve, the best
+-- of REPS after a warm-up), at one thread: the references are
+-- single-threaded, and CPU time is what a paired ratio needs on a loaded VM.
 -- Each row first checks that hebb and the reference compute the same thing.
 local mode = arg[1] or "run"
 
@@ -39,7 +40,8 @@ local function report(results_file, md_file)
   say("")
   say("## Lattice fields and integrators")
   say("")
-  say("One thread on both sides; hand C: bench/fields_ref.c in hebb's process, rep by rep " ..
+  say("One thread on both sides, CPU time (process CPU time: the load of a shared VM " ..
+      "swung wall-clock ratios by up to 0.4); hand C: bench/fields_ref.c in hebb's process, rep by rep " ..
       "in turn with hebb; numpy " .. (R["numpy.version"] or "?") .. " and torch " ..
       (R["torch.version"] or "?") .. " (at one thread) in their own process.  Klein–Gordon: " ..
       "leapfrog on a 256² f32 periodic lattice, time per step (100 steps per call).  The " ..
@@ -84,7 +86,8 @@ local fields = require "hebb.fields"
 local ode = require "hebb.ode"
 local sparse = require "hebb.sparse"
 local ref = require "fields_ref"
-local now = ref.now
+-- CPU time on both sides (one thread each): see bench/fields_ref.c
+local now = ref.cpu
 
 local REPS = math.tointeger(tonumber(arg[2])) or 20
 hebb.threads(1)

@@ -76,6 +76,10 @@ function M.kg_stability_limit(d, opts)
   local m, a = kg_params(who, opts)
   return 2 / math.sqrt(m * m + 4 * d / (a * a))
 end
+doc(M.kg_stability_limit, "fields.kg_stability_limit(d [, {m=0, a=1}])\n\nThe largest "
+  .. "stable leapfrog step of the Klein-Gordon field on a d-dimensional lattice, "
+  .. "2/sqrt(m^2 + 4d/a^2) (REFERENCE_VALUES F3; exact for even sides, where "
+  .. "k = pi exists).")
 
 local warned = setmetatable({}, { __mode = "k" })
 
@@ -114,6 +118,14 @@ function M.kg_step(phi, pi, opts)
   end
   return phi, pi
 end
+doc(M.kg_step, "fields.kg_step(phi, pi, {dt= [, m=0, a=1, steps=1, shape=]})\n\n"
+  .. "steps leapfrog (kick-drift-kick) steps of d2phi/dt2 = Laplacian(phi) - m^2 "
+  .. "phi on the periodic lattice of phi's shape (spacing a), in place on phi and "
+  .. "its momentum pi (contiguous f64 or f32 tensors of one shape; both at the "
+  .. "same time on return).  A C stencil, one force evaluation per step.  dt at "
+  .. "or above the stability limit warns (Lua's warn) with the limit; a field "
+  .. "that becomes NaN or infinite stops the loop and raises.  shape, when "
+  .. "given, must be phi's lattice.  Returns phi, pi.")
 
 function M.kg_energy(phi, pi, opts)
   local who = "fields.kg_energy"
@@ -123,6 +135,9 @@ function M.kg_energy(phi, pi, opts)
   local m, a = kg_params(who, opts)
   return C.kg_energy(phi:contiguous(), pi:contiguous(), m * m, a)
 end
+doc(M.kg_energy, "fields.kg_energy(phi, pi [, {m=0, a=1}])\n\nThe lattice energy "
+  .. "sum over sites of pi^2/2 + m^2 phi^2/2 + sum_mu (phi(x + mu) - phi(x))^2 / "
+  .. "2a^2 (a number).")
 
 function M.laplacian(phi, opts)
   local who = "fields.laplacian"
@@ -131,6 +146,9 @@ function M.laplacian(phi, opts)
   local a = number(who, opts.a, 1, "a", 0, true)
   return C.laplacian(phi, a, opts.out and { out = opts.out } or nil)
 end
+doc(M.laplacian, "fields.laplacian(phi [, {a=1, out=}])\n\nThe periodic lattice "
+  .. "Laplacian (sum of the 2d neighbours - 2d phi) / a^2 of an f64 or f32 field "
+  .. "(every dimension a lattice direction): a C stencil, differentiable.")
 
 -- the wave vectors k (a table of d numbers, or a tensor {M, d}) as rows
 local function wave_vectors(who, k)
@@ -161,6 +179,10 @@ function M.kg_omega(k, opts)
   if type(k) == "number" or (type(k) == "table" and type(k[1]) == "number") then return out[1] end
   return T.tensor(out)
 end
+doc(M.kg_omega, "fields.kg_omega(k [, {m=0, a=1, dt=}])\n\nThe Klein-Gordon "
+  .. "frequency at wave vector k (a number, a list of d numbers, or rows of a "
+  .. "{M, d} tensor): sqrt(m^2 + sum (2/a)^2 sin^2(k_i a/2)) (F1), or with dt the "
+  .. "leapfrog's w~, (2/dt) sin(w~ dt/2) = w (F2; NaN past the stability limit).")
 
 -- --- frequencies of time series ---------------------------------------------------------
 
@@ -229,6 +251,11 @@ function M.frequency(series, dt)
   if one then return w[1] end
   return w
 end
+doc(M.frequency, "fields.frequency(series [, dt=1])\n\nThe angular frequency of a "
+  .. "sampled sinusoid (a tensor {N}, or {M, N}: M series; real or complex): the "
+  .. "peak of a Hann-windowed FFT in time, refined by a least-squares fit of one "
+  .. "sinusoid (no bias from the mirror frequency).  A frequency below one FFT bin, "
+  .. "2 pi/(N dt), reads as 0.")
 
 -- the lattice momenta with every component in [0, pi] (the others follow
 -- by symmetry): rows of indices j (0-based, k = 2 pi j / L) and the flat
@@ -291,6 +318,12 @@ function M.kg_dispersion(shape, opts)
            leapfrog = M.kg_omega(ks, { m = m, a = a, dt = dt }),
            continuum = M.kg_omega(ks, { m = m, a = a }) }
 end
+doc(M.kg_dispersion, "fields.kg_dispersion(shape [, {m=0, a=1, dt=, steps=4096, seed=0, "
+  .. "dtype=}])\n\nThe measured dispersion of the lattice Klein-Gordon field: a "
+  .. "random field (pi = 0) is stepped by the leapfrog (dt: half the stability "
+  .. "limit by default), each spatial Fourier mode k in [0, pi]^d recorded and "
+  .. "its frequency measured (fields.frequency).  Returns {k = {M, d}, omega = "
+  .. "{M}, leapfrog = F2's values, continuum = F1's values, dt}.")
 
 -- --- the parts ----------------------------------------------------------------------
 
@@ -299,5 +332,12 @@ for _, part in ipairs { "fields_dirac", "fields_quantum" } do
     if M[k] == nil then M[k] = v end
   end
 end
+
+doc(M, "hebb.fields\n\nFields on lattices: Klein-Gordon leapfrog steps, energy, "
+  .. "stability limit and measured dispersion; lattice Dirac operators and "
+  .. "Hamiltonians (naive, Wilson, staggered; d = 1..4) as sparse matrices, their "
+  .. "spectra and zero modes, e^{-iHt} v by Lanczos; the Schrodinger equation "
+  .. "(split-step Fourier, Crank-Nicolson, imaginary-time ground states) and the "
+  .. "Madelung decomposition.  See docs/fields.md.")
 
 return M

@@ -74,6 +74,10 @@ function P.gammas(d)
   for i, x in ipairs(euclidean[d]) do g[i] = x:clone() end
   return g
 end
+doc(P.gammas, "fields.gammas(d)\n\nThe d Hermitian Euclidean gamma matrices "
+  .. "(c128; {gamma_mu, gamma_nu} = 2 delta) the Dirac operators use: d = 1: (1); "
+  .. "2: sigma_1, sigma_2; 3: sigma_1..3; 4: the chiral basis sigma_2 (x) "
+  .. "sigma_k, sigma_1 (x) 1.")
 
 function P.dirac_matrices(d)
   check_d("fields.dirac_matrices", d)
@@ -81,6 +85,10 @@ function P.dirac_matrices(d)
   for i, x in ipairs(hamiltonian[d][1]) do al[i] = x:clone() end
   return al, hamiltonian[d][2]:clone()
 end
+doc(P.dirac_matrices, "fields.dirac_matrices(d)\n\nalphas, beta: the d + 1 "
+  .. "anticommuting Hermitian matrices of the Hamiltonians (c128).  For d <= 3 "
+  .. "the alphas are real and beta imaginary, so naive and Wilson Hamiltonians "
+  .. "are purely imaginary: H = i W with W real antisymmetric.")
 
 -- --- building the operators -----------------------------------------------------------
 
@@ -161,6 +169,13 @@ function P.dirac_operator(shape, opts)
   end
   return build(shape, s, I * (m + d * r / a), nil, f, b, bc, 0)
 end
+doc(P.dirac_operator, "fields.dirac_operator(shape [, {kind=\"naive\", m=0, r=1, a=1, "
+  .. "bc=\"periodic\"}])\n\nThe Euclidean lattice Dirac operator on a lattice of 1 to "
+  .. "4 sides (a c128 sparse matrix; components of a site adjacent, sites "
+  .. "row-major): naive D = sum gamma_mu nabla_mu + m (symmetric differences), "
+  .. "\"wilson\" adds (r a/2) sum (-Laplacian_mu) (doubler masses m + 2 r n_pi / "
+  .. "a), \"staggered\" one component with eta_mu(x) = (-1)^(x_1 + ... + "
+  .. "x_{mu-1}).  bc: \"periodic\", \"antiperiodic\", \"open\", or one per side.")
 
 function P.dirac_hamiltonian(shape, opts)
   local who = "fields.dirac_hamiltonian"
@@ -183,6 +198,12 @@ function P.dirac_hamiltonian(shape, opts)
   end
   return build(shape, s, beta * (m + d * r / a), nil, f, b, bc, 0)
 end
+doc(P.dirac_hamiltonian, "fields.dirac_hamiltonian(shape [, {kind=\"naive\", m=0, r=1, "
+  .. "a=1, bc=\"periodic\"}])\n\nThe Hermitian lattice Dirac Hamiltonian in d = "
+  .. "#shape space dimensions (c128 sparse): H = sum_j alpha_j (-i nabla_j) + beta "
+  .. "(m + Wilson term r/a sum (1 - cos k_j)); \"staggered\": Kogut-Susskind, "
+  .. "sum_j eta_j(x) (-i/2a)(hop forward - back) + m (-1)^(sum x).  Energies "
+  .. "+-sqrt(sum sin^2 k_j / a^2 + M(k)^2) (fields.dirac_energies).")
 
 -- --- exact spectra ---------------------------------------------------------------------
 
@@ -239,6 +260,9 @@ function P.dirac_energies(shape, opts)
   table.sort(e)
   return T.tensor(e)
 end
+doc(P.dirac_energies, "fields.dirac_energies(shape [, opts])\n\nThe exact spectrum "
+  .. "of fields.dirac_hamiltonian(shape, opts) from momentum space (sorted; "
+  .. "periodic or antiperiodic sides).")
 
 -- H(k)_{alpha beta} = sum_y H[(0, alpha), (y, beta)] e^{i k.y}: the
 -- s x s block of a translation-invariant operator at momentum k
@@ -272,6 +296,10 @@ function P.bloch(H, shape, k)
   end
   return T.complex(re, im)
 end
+doc(P.bloch, "fields.bloch(H, shape, k)\n\nThe s x s block H(k) = sum_y H[(0, "
+  .. "alpha), (y, beta)] e^{i k.y} of a translation-invariant sparse operator with "
+  .. "s components per site, at momentum k (a list of #shape numbers): e.g. the "
+  .. "masses of the doublers at the corners of the zone.")
 
 -- --- spectra, zero modes, evolution ----------------------------------------------------------
 
@@ -326,6 +354,10 @@ function P.spectrum(H, opts)
   check_hermitian(who, H)
   return hermitian_eigvals(dense(H))
 end
+doc(P.spectrum, "fields.spectrum(H [, {hermitian=true}])\n\nThe eigenvalues of "
+  .. "a Hermitian H (sparse or dense; checked, naming the first entry that "
+  .. "differs from its conjugate transpose), ascending; hermitian = false: the "
+  .. "complex eigenvalues of any H.")
 
 -- the eigenvalues |lambda| < tol of a Hermitian or anti-Hermitian A (i A
 -- is Hermitian), otherwise the singular values < tol
@@ -344,6 +376,10 @@ function P.zero_modes(A, opts)
   end
   return values:abs():lt(tol):sum()
 end
+doc(P.zero_modes, "fields.zero_modes(A [, {tol=1e-10}])\n\nThe number of "
+  .. "eigenvalues of modulus below tol of a Hermitian or anti-Hermitian A (singular "
+  .. "values otherwise): species times spinor components for a massless Dirac "
+  .. "operator.")
 
 function P.evolve(H, v, t, opts)
   local who = "fields.evolve"
@@ -361,5 +397,10 @@ function P.evolve(H, v, t, opts)
   if type(tol) ~= "number" or not (tol > 0) then raise("%s: tol must be a number > 0, got %s", who, show(tol)) end
   return C.expmv(H, v, t, m, tol)
 end
+doc(P.evolve, "fields.evolve(H, v, t [, {krylov=30, tol=1e-12, check=true}])\n\n"
+  .. "e^{-iHt} v for a Hermitian H (sparse or dense) without forming the "
+  .. "exponential: Lanczos in a Krylov space of dimension krylov, with substeps "
+  .. "chosen so that the estimated error stays below tol |v| (C, "
+  .. "natives/core/krylov.c).  A new c128 vector.")
 
 return P

@@ -60,6 +60,10 @@ function P.grid(shape, dx)
   if one then return xs[1] end
   return xs
 end
+doc(P.grid, "fields.grid(n [, dx=1])  or  fields.grid(shape, dx)\n\nGrid "
+  .. "coordinates x_j = (j - floor(n/2)) dx, j = 0..n-1 (x = 0 at index n//2 + 1); "
+  .. "for a shape, a list of broadcastable coordinate tensors (the i-th of shape "
+  .. "{1, .., n_i, .., 1}), so V = (X^2 + Y^2)/2 is one expression.")
 
 -- the angular wave numbers of each axis, broadcastable, in fft's order
 local function wavenumbers(shape, dx)
@@ -78,6 +82,7 @@ end
 
 local Prop = {}
 Prop.__index = Prop
+P.Propagator = Prop
 
 local prop_opts = { V = true, shape = true, dx = true, m = true, hbar = true, dt = true,
                     method = true, bc = true, dtype = true }
@@ -124,6 +129,14 @@ function P.schrodinger(opts)
   end
   return self
 end
+doc(P.schrodinger, "fields.schrodinger{V= or shape=, dt= [, dx=1, m=1, hbar=1, "
+  .. "method=\"split\", bc=\"periodic\", dtype=\"c128\"]}\n\nA propagator for i hbar "
+  .. "dpsi/dt = -(hbar^2/2m) Laplacian psi + V psi on a periodic grid of spacing "
+  .. "dx (V: a real tensor of the grid's shape).  method \"split\": split-step "
+  .. "Fourier (Strang; exact kinetic step; c128 or c64), \"cn\": Crank-Nicolson "
+  .. "with the three-point Laplacian (per axis in d > 1; bc \"periodic\" or "
+  .. "\"dirichlet\").  Methods: S:step(psi [, n]), S:energy(psi), S:norm(psi), "
+  .. "S:ground_state(psi0 [, opts]).")
 
 -- e^{-i c X} as a complex tensor (imag: e^{-c X}, real)
 local function phase(X, c, imag, dtype)
@@ -175,10 +188,14 @@ function Prop:step(psi, n)
   end
   return psi
 end
+doc(Prop.step, "S:step(psi [, n=1])\n\nn time steps of dt, in place on psi (a "
+  .. "contiguous tensor of the grid's shape and the propagator's dtype).  Returns "
+  .. "psi.")
 
 function Prop:norm(psi)
   return (psi:abs() ^ 2):sum() * self.dx ^ #self.shape
 end
+doc(Prop.norm, "S:norm(psi)\n\nsum |psi|^2 dx^d.")
 
 -- <psi|H|psi> / <psi|psi>: the kinetic term spectral (split) or from the
 -- three-point Laplacian (cn)
@@ -212,6 +229,8 @@ function Prop:energy(psi)
   local e = (kin + pot) / total
   return T.is_tensor(e) and e:item() or e
 end
+doc(Prop.energy, "S:energy(psi)\n\n<psi|H|psi> / <psi|psi> (the kinetic term "
+  .. "spectral for \"split\", three-point for \"cn\").")
 
 function Prop:ground_state(psi0, opts)
   local who = "fields.schrodinger:ground_state"
@@ -239,6 +258,11 @@ function Prop:ground_state(psi0, opts)
   raise("%s: no convergence to tol = %g in %d steps of dtau = %g (last change %.3g)", who, tol,
         max_steps, dtau, math.abs(self:energy(psi) - e_old))
 end
+doc(Prop.ground_state, "S:ground_state(psi0 [, {tol=1e-12, dtau=dt, every=20, "
+  .. "max_steps=2e5}])\n\nImaginary-time evolution (split-step with e^{-V dtau/2}, "
+  .. "e^{-hbar k^2 dtau/2m}) from psi0, renormalized every `every` steps, until "
+  .. "the energy changes by less than tol: returns the normalized ground state, "
+  .. "its energy and the steps taken.")
 
 -- --- Madelung ---------------------------------------------------------------------------------
 
@@ -276,6 +300,12 @@ function P.madelung(psi, opts)
                     T.zeros_like(rho))
   return { rho = rho, S = psi:angle() * hbar, v = #shape == 1 and v[1] or v, Q = Q }
 end
+doc(P.madelung, "fields.madelung(psi [, {dx=1, m=1, hbar=1, rho_min=}])\n\nThe "
+  .. "hydrodynamic form psi = sqrt(rho) e^{iS/hbar} on a periodic grid: {rho, S "
+  .. "(hbar times the phase, in (-pi hbar, pi hbar]), v = (hbar/m) Im(psi* grad "
+  .. "psi)/rho (a tensor in 1-d, a list per axis otherwise), Q = -(hbar^2/2m) "
+  .. "Laplacian sqrt(rho)/sqrt(rho)}, derivatives spectral.  Where rho <= rho_min "
+  .. "(1e-12 max rho by default) v and Q are 0.")
 
 function P.from_madelung(rho, S, opts)
   local who = "fields.from_madelung"
@@ -288,5 +318,9 @@ function P.from_madelung(rho, S, opts)
   local ph = S / hbar
   return T.complex(amp * ph:cos(), amp * ph:sin())
 end
+doc(P.from_madelung, "fields.from_madelung(rho, S [, {hbar=1}])\n\npsi = sqrt(rho) "
+  .. "e^{iS/hbar} (c128).")
+
+doc(Prop, "fields.Propagator\n\nThe class of fields.schrodinger's propagators.")
 
 return P

@@ -97,6 +97,19 @@ function CN:__init(n, opts)
   self:register_buffer("state", T.zeros({ n }, { dtype = dtype }))
   self.constraint = constrain(self, opts.constraint)
 end
+doc(CN, "nn.ContinuousNetwork(n [, {dynamics=\"linear\", order=1, bias=true, "
+  .. "friction=0, temperature=0, constraint=, dt=0.05, method=\"rk4\", init_scale=, "
+  .. "dtype=\"f64\"}])\n\nn neurons in continuous time: the states x (fast, not "
+  .. "trained; a batch is {B, n}) follow dx/dt = f(x) (order 1) or d2x/dt2 = f(x) "
+  .. "(order 2) with f = x W^T + b (\"linear\"), tanh(x W^T + b) - x (\"tanh\", "
+  .. "Hopfield's relaxing network) or a function f(x, W, b); friction gamma adds "
+  .. "-gamma x (order 1) or -gamma dx/dt (order 2), and temperature T a bath of "
+  .. "noise sqrt(2 gamma T) dW (Euler-Maruyama).  W (n, n) and b (n) are the slow, "
+  .. "trainable couplings; constraint parametrizes W (a name, {name, opts...}, or "
+  .. "a list applied in order, e.g. {{\"masked\", mask = lattice}, "
+  .. "\"antisymmetric\"}).  Integration: hebb.ode with fixed steps dt (method "
+  .. "\"rk4\", \"midpoint\", \"euler\" or adaptive \"dopri5\"), differentiable "
+  .. "through the steps.  net(x0, t) is x(t); see net:trajectory.")
 
 -- f(x; W, b) with W and b read once per trajectory (a parametrized W is
 -- computed from its free parameter on every read)
@@ -201,6 +214,11 @@ function CN:trajectory(x0, times, opts)
   local d = S.ndim
   return S:narrow(d, 1, n), S:narrow(d, n + 1, n)
 end
+doc(CN.trajectory, "net:trajectory(x0, times [, {v0=, dt=, seed=, generator=}])\n\n"
+  .. "The states at the increasing times (a number or a list, from 0) starting "
+  .. "from x0 ({n} or {B, n}): a tensor {#times, ...}; for order 2 also the "
+  .. "velocities (v0 defaults to zeros).  Differentiable with respect to x0 and "
+  .. "the couplings.")
 
 -- x(t) from x0 (the first output of trajectory at the one time t)
 function CN:forward(x0, t, opts)
@@ -219,6 +237,8 @@ function CN:derivative(x, v)
   if self.order == 2 and v ~= nil and self.friction > 0 then a = a - v * self.friction end
   return a
 end
+doc(CN.derivative, "net:derivative(x [, v])\n\nThe right-hand side at x: dx/dt "
+  .. "(order 1) or the acceleration (order 2; friction uses v).")
 
 -- advances the stored state (net.state, detached) by time t
 function CN:evolve(t, opts)
@@ -226,6 +246,8 @@ function CN:evolve(t, opts)
   rawset(self, "state", nn._detach(x))
   return x
 end
+doc(CN.evolve, "net:evolve(t)\n\nAdvances net.state (a buffer) by time t and "
+  .. "returns the new state (with its graph; the buffer keeps it detached).")
 
 function CN:reset_state(x)
   local s
@@ -237,6 +259,8 @@ function CN:reset_state(x)
   rawset(self, "state", s)
   return self
 end
+doc(CN.reset_state, "net:reset_state([x])\n\nnet.state becomes zeros or a copy "
+  .. "of x; returns net.")
 
 -- H = i W: the Hamiltonian of the linear flow x' = W x = -i H x (Hermitian
 -- exactly when W is real antisymmetric)
@@ -244,6 +268,9 @@ function CN:hamiltonian()
   local W = nn._no_grad(function() return nn._detach(self.weight) end)
   return T.complex(T.zeros_like(W), W)
 end
+doc(CN.hamiltonian, "net:hamiltonian()\n\nH = i W as a c128 matrix: x' = W x is "
+  .. "x' = -i H x, and H is Hermitian when W is antisymmetric (its real "
+  .. "eigenvalues are the frequencies of the linear network).")
 
 function CN:extra_repr()
   local dyn = type(self.dynamics) == "string" and self.dynamics or "custom"
@@ -253,33 +280,5 @@ function CN:extra_repr()
   if self.constraint then s = s .. ", constraint=" .. self.constraint end
   return s
 end
-
-doc(CN, "nn.ContinuousNetwork(n [, {dynamics=\"linear\", order=1, bias=true, "
-  .. "friction=0, temperature=0, constraint=, dt=0.05, method=\"rk4\", init_scale=, "
-  .. "dtype=\"f64\"}])\n\nn neurons in continuous time: the states x (fast, not "
-  .. "trained; a batch is {B, n}) follow dx/dt = f(x) (order 1) or d2x/dt2 = f(x) "
-  .. "(order 2) with f = x W^T + b (\"linear\"), tanh(x W^T + b) - x (\"tanh\", "
-  .. "Hopfield's relaxing network) or a function f(x, W, b); friction gamma adds "
-  .. "-gamma x (order 1) or -gamma dx/dt (order 2), and temperature T a bath of "
-  .. "noise sqrt(2 gamma T) dW (Euler-Maruyama).  W (n, n) and b (n) are the slow, "
-  .. "trainable couplings; constraint parametrizes W (a name, {name, opts...}, or "
-  .. "a list applied in order, e.g. {{\"masked\", mask = lattice}, "
-  .. "\"antisymmetric\"}).  Integration: hebb.ode with fixed steps dt (method "
-  .. "\"rk4\", \"midpoint\", \"euler\" or adaptive \"dopri5\"), differentiable "
-  .. "through the steps.  net(x0, t) is x(t); see net:trajectory.")
-doc(CN.trajectory, "net:trajectory(x0, times [, {v0=, dt=, seed=, generator=}])\n\n"
-  .. "The states at the increasing times (a number or a list, from 0) starting "
-  .. "from x0 ({n} or {B, n}): a tensor {#times, ...}; for order 2 also the "
-  .. "velocities (v0 defaults to zeros).  Differentiable with respect to x0 and "
-  .. "the couplings.")
-doc(CN.derivative, "net:derivative(x [, v])\n\nThe right-hand side at x: dx/dt "
-  .. "(order 1) or the acceleration (order 2; friction uses v).")
-doc(CN.evolve, "net:evolve(t)\n\nAdvances net.state (a buffer) by time t and "
-  .. "returns the new state (with its graph; the buffer keeps it detached).")
-doc(CN.reset_state, "net:reset_state([x])\n\nnet.state becomes zeros or a copy "
-  .. "of x; returns net.")
-doc(CN.hamiltonian, "net:hamiltonian()\n\nH = i W as a c128 matrix: x' = W x is "
-  .. "x' = -i H x, and H is Hermitian when W is antisymmetric (its real "
-  .. "eigenvalues are the frequencies of the linear network).")
 
 return L

@@ -498,6 +498,19 @@ function M.solve(f, y0, t_span, opts)
   sol.y = stack(sol.y)
   return sol
 end
+doc(M.solve, "ode.solve(f, y0, t_span [, opts])\n\nSolves dy/dt = f(t, y) from "
+  .. "y(t0) = y0 over t_span = {t0, t1} (t1 < t0 integrates backwards).  y0: any "
+  .. "tensor of f64, f32, c128 or c64 (a batch is a leading dimension); f returns "
+  .. "a tensor of y's shape and dtype.  opts.method: \"dopri5\" (default: "
+  .. "Dormand-Prince 5(4), adaptive, rtol=1e-6, atol=1e-9, first_step=, max_step=, "
+  .. "max_steps=1e5), or the fixed-step \"rk4\", \"midpoint\", \"euler\" (dt= or "
+  .. "steps=).  t_eval: output times (dense output between dopri5 steps), else "
+  .. "every step.  events (dopri5): g(t, y) or {g, terminal=, direction=} or a "
+  .. "list; sign changes are located by root finding on the dense output.  "
+  .. "dense = true keeps sol.at(t).  Returns sol: t (1-d tensor), y (stacked "
+  .. "{nt, ...}), y_final, nsteps, nrejected, nfev, status (\"done\" or "
+  .. "\"event\"), t_events, y_events.  Differentiable through the steps (step "
+  .. "sizes are constants to autograd).")
 
 -- --- symplectic splitting for separable Hamiltonians ----------------------------
 -- H(q, p) = T(p) + V(q): a step is kicks p += a_i h F(q) (F = -dV/dq) and
@@ -591,6 +604,14 @@ function M.symplectic(force, q0, p0, opts)
   check_finite(who, p, t0, t0 + n * h)
   return q, p
 end
+doc(M.symplectic, "ode.symplectic(force, q0, p0, {dt=, steps= [, method=\"leapfrog\", "
+  .. "mass=1, velocity=, callback=, every=1, t0=0]})\n\nIntegrates the separable "
+  .. "Hamiltonian H = T(p) + V(q): dq/dt = v(p) (p / mass by default, or "
+  .. "velocity(p)), dp/dt = force(q) = -dV/dq.  method: \"leapfrog\" = \"verlet\" "
+  .. "(kick-drift-kick), \"position_verlet\" (drift-kick-drift), \"yoshida4\" "
+  .. "(fourth order).  Symplectic and time-reversible: the energy error stays "
+  .. "bounded (the leapfrog conserves a shadow energy exactly).  callback(step, "
+  .. "t, q, p) every `every` steps.  Returns q, p (new tensors).")
 
 -- --- the theta method for stiff linear systems -----------------------------------
 -- y' = A y + s(t):  (I - theta h A) y1 = (I + (1 - theta) h A) y0
@@ -672,6 +693,11 @@ function M.implicit(A, y0, t_span, opts)
   end
   return { t = T.tensor(ts), y = stack(ys), y_final = y, status = "done" }
 end
+doc(M.implicit, "ode.implicit(A, y0, t_span, {dt= or steps= [, theta=1, source=, "
+  .. "t_eval=]})\n\nThe theta method for the stiff linear system dy/dt = A y + "
+  .. "source(t): theta = 1 backward Euler (L-stable), 1/2 Crank-Nicolson.  A: a "
+  .. "square tensor or sparse matrix (made dense); y0 {n} or {n, k}.  Returns "
+  .. "{t, y, y_final} as ode.solve.")
 
 -- --- adjoint gradients ------------------------------------------------------------------
 -- For y' = f(t, y; p) and a loss L(y(t1)), the adjoint a = dL/dy obeys
@@ -751,6 +777,11 @@ function M.adjoint(f, y0, t_span, params, opts)
   }
   return fn(y0, table.unpack(params))
 end
+doc(M.adjoint, "ode.adjoint(f, y0, t_span, params, {dt= or steps=})\n\ny(t1) of dy/dt "
+  .. "= f(t, y) by fixed RK4 steps, differentiable with respect to y0 and the "
+  .. "tensors in params (those f uses) by the adjoint equations, solved "
+  .. "backwards: memory independent of the number of steps.  The gradient is the "
+  .. "continuous problem's (within O(h^4) of the gradient through the steps).")
 
 -- --- stochastic differential equations -----------------------------------------------
 -- dX = a(t, X) dt + b(t, X) dW (Ito) with diagonal noise: component i of
@@ -865,5 +896,20 @@ function M.sde(drift, diffusion, x0, t_span, opts)
   end
   return { t = T.tensor(ts), x = stack(xs), x_final = x, status = "done" }
 end
+doc(M.sde, "ode.sde(drift, diffusion, x0, t_span, {dt= or steps= [, method=, "
+  .. "dbdx=, dW=, generator=, seed=, t_eval=, additive=]})\n\nThe Ito SDE dX = "
+  .. "drift(t, X) dt + diffusion(t, X) dW with diagonal noise.  diffusion: a "
+  .. "number, a tensor, or a function (additive = true: of t only).  method: "
+  .. "\"euler_maruyama\" (default) or \"milstein\" (db/dx from dbdx(t, x) or "
+  .. "autograd).  Increments from hebb's Philox generator (generator=, or seed=), "
+  .. "independent of threads, or given as dW {steps, ...}.  Returns {t, x "
+  .. "(stacked), x_final}.")
+
+doc(M, "hebb.ode\n\nDifferential equations for tensors: explicit Runge-Kutta "
+  .. "(Euler, midpoint, RK4, adaptive Dormand-Prince 5(4) with dense output and "
+  .. "events), symplectic integrators for separable Hamiltonians, the theta "
+  .. "method for stiff linear systems, Euler-Maruyama and Milstein SDEs, and "
+  .. "adjoint gradients.  Any float dtype, complex too; differentiable through "
+  .. "the steps.  See docs/ode.md.")
 
 return M
