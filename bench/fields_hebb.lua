@@ -18,12 +18,7 @@ local function report(results_file, md_file)
   local num, missing = rep.tracker(R)
   local o = {}
   local function say(s) o[#o + 1] = s end
-  local function ratio(h, r, goal)
-    if not (h and r) then return "—" end
-    local x = h / r
-    if not goal then return string.format("%.2fx", x) end
-    return string.format("%.2fx (goal <= %gx) %s", x, goal, x <= goal and "MET" or "NOT MET")
-  end
+  local ratio = rep.ratio
   -- report.lua formats ns, ms and s; these rows are in microseconds
   local function fmt(v, unit)
     if unit ~= "us" or not v then return rep.fmt(v, unit) end
@@ -61,16 +56,7 @@ local function report(results_file, md_file)
       "numpy.split.step", nil, "us")
   row("15. RK45 solve, 10⁴ dimensions", "hebb.rk45.solve", "c.rk45.solve", 1.5, nil, nil, "ms")
   say("")
-  for _, k in ipairs(missing) do say("- MISSING result: " .. k) end
-  local text = table.concat(o, "\n") .. "\n"
-  io.write(text)
-  local fh = assert(io.open(md_file, "a"))
-  fh:write(text)
-  fh:close()
-  if #missing > 0 then
-    io.stderr:write("bench: ", #missing, " fields result(s) missing\n")
-    os.exit(1)
-  end
+  rep.finish(o, missing, md_file, "fields")
 end
 
 if mode == "report" then

@@ -120,15 +120,7 @@ static void combine_##SUF(int64_t s, int64_t e, const ode_job *j) {          \
 DEFINE_COMBINE(double, f64)
 DEFINE_COMBINE(float, f32)
 
-static void combine_run(int64_t lo, int64_t hi, void *ud) {
-  const ode_job *j = ud;
-  int64_t b;
-  for (b = lo; b < hi; b++) {
-    int64_t s = b * BLOCK, e = s + BLOCK < j->len ? s + BLOCK : j->len;
-    if (j->f32) combine_f32(s, e, j);
-    else combine_f64(s, e, j);
-  }
-}
+static void blocks_run(int64_t lo, int64_t hi, void *ud);
 
 /* the result is built in place block by block: starting from y, it may be
    y itself, but writing over a term would add the term's new values */
@@ -160,7 +152,7 @@ int hebb_ode_combine(const hebb_tensor *y, int n, hebb_tensor *const *k,
     status = aliases_term(&j, who);
   }
   if (status == HEBB_OK) {
-    status = hebb_parallel_for(nblocks(j.len), BLOCK * (n + 1), combine_run,
+    status = hebb_parallel_for(nblocks(j.len), BLOCK * (n + 1), blocks_run,
                                &j);
   }
   if (cy) hebb_release(cy);
@@ -211,12 +203,16 @@ static double norm_##SUF(int64_t s, int64_t e, const ode_job *j) {           \
 DEFINE_NORM(double, f64)
 DEFINE_NORM(float, f32)
 
-static void norm_run(int64_t lo, int64_t hi, void *ud) {
+/* blocks [lo, hi) of BLOCK reals: the combination, or (part != NULL) the
+   norm's sum of each block */
+static void blocks_run(int64_t lo, int64_t hi, void *ud) {
   const ode_job *j = ud;
   int64_t b;
   for (b = lo; b < hi; b++) {
     int64_t s = b * BLOCK, e = s + BLOCK < j->len ? s + BLOCK : j->len;
-    j->part[b] = j->f32 ? norm_f32(s, e, j) : norm_f64(s, e, j);
+    if (j->part) j->part[b] = j->f32 ? norm_f32(s, e, j) : norm_f64(s, e, j);
+    else if (j->f32) combine_f32(s, e, j);
+    else combine_f64(s, e, j);
   }
 }
 
@@ -253,7 +249,7 @@ int hebb_ode_errnorm(const hebb_tensor *y0, const hebb_tensor *y1, int n,
     if (!j.part) status = hebb_fail(HEBB_ERR_NOMEM, "%s: out of memory", who);
   }
   if (status == HEBB_OK) {
-    status = hebb_parallel_for(nb, BLOCK * (n + 4), norm_run, &j);
+    status = hebb_parallel_for(nb, BLOCK * (n + 4), blocks_run, &j);
     if (status == HEBB_OK && hebb_numel(y0) > 0) {
       double s = 0;
       for (b = 0; b < nb; b++) s += j.part[b];

@@ -16,6 +16,7 @@ local T = require "hebb.tensor"
 local C = require "hebb._fields"
 local fft = require "hebb.fft"
 local E = require "hebb._error"
+local Num = require "hebb._numeric"
 local doc = require("hebb").doc
 
 local M = {}
@@ -27,7 +28,7 @@ local raise, show = E.raise, E.show
 -- replace this function to see them
 M._warn = function(msg) warn(msg) end
 
-local function finite(x) return type(x) == "number" and x == x and x > -math.huge and x < math.huge end
+local number, positive = Num.number, Num.positive
 
 local function shape_str(t) return "{" .. table.concat(t.shape, ", ") .. "}" end
 M._shape_str = shape_str
@@ -51,14 +52,6 @@ local function check_lattice(who, t, shape)
     raise("%s: the field has shape %s but the lattice is {%s}", who, shape_str(t),
           type(shape) == "table" and table.concat(shape, ", ") or tostring(shape))
   end
-end
-
-local function number(who, v, def, what, lo, strict)
-  if v == nil then v = def end
-  if not finite(v) or v < lo or (strict and v == lo) then
-    raise("%s: %s must be a finite number %s %g, got %s", who, what, strict and ">" or ">=", lo, show(v))
-  end
-  return v
 end
 
 -- --- Klein-Gordon ------------------------------------------------------------------
@@ -94,8 +87,7 @@ function M.kg_step(phi, pi, opts)
   end
   check_lattice(who, phi, opts.shape)
   local m, a = kg_params(who, opts)
-  local dt = opts.dt
-  if not finite(dt) or dt <= 0 then raise("%s: dt must be a finite number > 0, got %s", who, show(dt)) end
+  local dt = positive(who, opts.dt, nil, "dt")
   local steps = opts.steps or 1
   if math.type(steps) ~= "integer" or steps < 0 then
     raise("%s: steps must be an integer >= 0, got %s", who, show(steps))
@@ -163,8 +155,7 @@ function M.kg_omega(k, opts)
   local who = "fields.kg_omega"
   opts = E.checkopts(who, opts, { m = true, a = true, dt = true })
   local m, a = kg_params(who, opts)
-  local dt = opts.dt
-  if dt ~= nil and (not finite(dt) or dt <= 0) then raise("%s: dt must be a finite number > 0, got %s", who, show(dt)) end
+  local dt = opts.dt ~= nil and positive(who, opts.dt, nil, "dt") or nil
   local rows, out = wave_vectors(who, k), {}
   for i, kv in ipairs(rows) do
     local w2 = m * m

@@ -16,19 +16,14 @@ local T = require "hebb.tensor"
 local C = require "hebb._fields"
 local fft = require "hebb.fft"
 local E = require "hebb._error"
+local Num = require "hebb._numeric"
 local doc = require("hebb").doc
 
 local P = {}
 local fmt = string.format
 local raise, show = E.raise, E.show
 
-local function finite(x) return type(x) == "number" and x == x and x > -math.huge and x < math.huge end
-
-local function positive(who, v, def, what)
-  if v == nil then v = def end
-  if not finite(v) or v <= 0 then raise("%s: %s must be a finite number > 0, got %s", who, what, show(v)) end
-  return v
-end
+local positive = Num.positive
 
 local function grid_shape(who, shape)
   if type(shape) == "number" then shape = { shape } end

@@ -455,6 +455,25 @@ check.test("crank_nicolson", function()
   check.near(S3:energy(psi), e0, 1e-3 * math.abs(e0), "3-d energy")
 end)
 
+check.test("schrodinger_same_bits_any_thread_count", function()
+  local n0 = hebb.threads()
+  local xs = F.grid({ 128, 160 }, 0.2)
+  local V = (xs[1] ^ 2 + xs[2] ^ 2) * 0.5
+  T.manual_seed(10)
+  local psi0 = T.complex(T.randn(128, 160), T.randn(128, 160))
+  local res = {}
+  for i, t in ipairs { 1, 2 } do
+    hebb.threads(t)
+    local a, b = psi0:clone(), psi0:clone()
+    F.schrodinger { V = V, dx = 0.2, dt = 0.01, method = "cn" }:step(a, 2)
+    F.schrodinger { V = V, dx = 0.2, dt = 0.01 }:step(b, 2)
+    res[i] = { a, b }
+  end
+  hebb.threads(n0)
+  check.truthy(T.equal(res[1][1], res[2][1]), "Crank-Nicolson")
+  check.truthy(T.equal(res[1][2], res[2][2]), "split step")
+end)
+
 check.test("schrodinger_errors", function()
   check.raises(function() F.schrodinger { shape = { 8 }, dt = 0 } end,
                "fields.schrodinger: dt must be a finite number > 0, got 0")
