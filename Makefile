@@ -42,7 +42,7 @@ DEPS_OK  := $(BUILD)/.deps-build
 NATIVE_MODS := hebb,hebb.tensor
 modname = $(patsubst %.init,%,hebb.$(basename $(notdir $(1))))
 
-.PHONY: all deps test bench demo install clean help docs sanitize selfcheck-long examples-full
+.PHONY: all deps test bench demo install clean help docs sanitize selfcheck-long examples-full fields-examples
 
 all: $(BUILD)/hebb $(BUILD)/libhebb.so $(BUILD)/libhebb.a $(BUILD)/hebb.so $(HEBB_LINK)
 
@@ -56,6 +56,7 @@ help:
 	@echo "make bench    benchmarks against numpy/torch/hand-written C (ratios)"
 	@echo "make install  PREFIX=... installs binary, library, header, module, .pc"
 	@echo "make docs     regenerate docs/api/*.md from the docstrings"
+	@echo "make fields-examples  examples/dirac.lua and klein_gordon.lua at full size"
 
 $(DEPS_OK): tools/deps.sh
 	@mkdir -p $(BUILD)
@@ -124,7 +125,7 @@ sanitize:
 
 # the API reference pages, rendered from the docstrings (tests/docs checks
 # that the committed pages are current)
-API_MODULES := hebb hebb.tensor hebb.linalg hebb.sparse hebb.graph hebb.fft hebb.autograd hebb.nn hebb.optim hebb.data hebb.metrics hebb.io hebb.notebook hebb.plot hebb.progress hebb.sandbox
+API_MODULES := hebb hebb.tensor hebb.linalg hebb.sparse hebb.graph hebb.fft hebb.autograd hebb.nn hebb.optim hebb.data hebb.metrics hebb.io hebb.notebook hebb.plot hebb.progress hebb.sandbox hebb.ode hebb.fields
 docs: all
 	@mkdir -p docs/api
 	@for m in $(API_MODULES); do \
@@ -152,6 +153,11 @@ demo: all
 examples-full: all
 	@sh tools/deps.sh test
 	@FULL=1 sh tests/examples/run.sh
+
+# the field-theory examples at full size (make test runs them small)
+fields-examples: all
+	./hebb examples/dirac.lua --check
+	./hebb examples/klein_gordon.lua --check
 
 bench: all
 	@sh tools/deps.sh bench

@@ -45,6 +45,29 @@ function M.fmt(v, unit)
                        x, unit)
 end
 
+-- "1.23x", or with a goal "1.23x (goal <= 1.2x) NOT MET"; "—" without data
+function M.ratio(h, r, goal)
+  if not (h and r) then return "—" end
+  local x = h / r
+  if not goal then return string.format("%.2fx", x) end
+  return string.format("%.2fx (goal <= %gx) %s", x, goal, x <= goal and "MET" or "NOT MET")
+end
+
+-- prints the lines of a table, appends them to md_file, and exits 1 when
+-- results were missing (a benchmark of `what` failed to run)
+function M.finish(lines, missing, md_file, what)
+  for _, k in ipairs(missing) do lines[#lines + 1] = "- MISSING result: " .. k end
+  local text = table.concat(lines, "\n") .. "\n"
+  io.write(text)
+  local fh = assert(io.open(md_file, "a"))
+  fh:write(text)
+  fh:close()
+  if #missing > 0 then
+    io.stderr:write("bench: ", #missing, " ", what, " result(s) missing: a benchmark failed to run\n")
+    os.exit(1)
+  end
+end
+
 if ... == "report" then return M end
 
 local results_file, md_file = arg[1], arg[2]

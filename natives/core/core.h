@@ -33,6 +33,16 @@
    results in order, so the grouping (and the bits) never depend on threads. */
 #define HEBB_RED_BLOCK 4096
 
+/* Kernels built for baseline x86-64 (SSE2) also get AVX2 and AVX-512
+   versions, picked at load time, where the compiler supports them: the
+   Klein-Gordon step on 256^2 f32 (fields.c) took 32 us with SSE2, 18 with
+   AVX2 and 13.6 with AVX-512 here (a -march=native C loop: 12.3) */
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define HEBB_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define HEBB_CLONES
+#endif
+
 /* --- error.c --- */
 int hebb_fail(int status, const char *fmt, ...) HEBB_PRINTF(2, 3);
 void *hebb_fail_null(int status, const char *fmt, ...) HEBB_PRINTF(2, 3);

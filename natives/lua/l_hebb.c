@@ -154,6 +154,8 @@ static const luaL_Reg natives[] = {
   {"hebb._data", luaopen_hebb__data},
   {"hebb._optim", luaopen_hebb__optim},
   {"hebb._notebook", luaopen_hebb__notebook},
+  {"hebb._ode", luaopen_hebb__ode},
+  {"hebb._fields", luaopen_hebb__fields},
   {NULL, NULL}
 };
 

@@ -52,6 +52,8 @@ int luaopen_hebb__notebook(lua_State *L);
 /* before a binding opens a file: the notebook runner's file guard records
    the read, the sandbox refuses paths outside its folders (raises) */
 void hebbL_checkpath(lua_State *L, const char *path, const char *mode);
+int luaopen_hebb__ode(lua_State *L);
+int luaopen_hebb__fields(lua_State *L);
 /* registers l[] into the tables at stack indices 'module' and 'methods'
    (absolute); the tensor metatable must be at 'mt' */
 void hebbL_register(lua_State *L, const hebb_lreg *l, int module, int methods,
@@ -114,6 +116,10 @@ void hebbL_open_linalg(lua_State *L, int module, int methods, int mt);
 void hebbL_open_random(lua_State *L, int module, int methods, int mt);
 void hebbL_open_complex(lua_State *L, int module, int methods, int mt);
 void hebbL_open_contract(lua_State *L, int module, int methods, int mt);
+
+/* --- l_sparse.c: a new sparse matrix (NULL: the core's error) as a
+   hebb.sparse matrix; hebb.sparse must be loaded --- */
+void hebbL_push_sparse(lua_State *L, hebb_sparse *s);
 
 /* --- l_autograd.c: autograd's recording hook --- */
 extern int hebbL_recording;   /* grad mode on and a tracked tensor alive */
