@@ -46,7 +46,10 @@ local function constrain(self, spec)
   local names = {}
   for _, c in ipairs(list) do
     local name, opts = c, nil
-    if type(c) == "table" then name, opts = c[1], c end
+    if type(c) == "table" then   -- {name, key = value...}: the keys are the options
+      name, opts = c[1], {}
+      for k, v in pairs(c) do if k ~= 1 then opts[k] = v end end
+    end
     nn.parametrize(self, "weight", name, opts)
     names[#names + 1] = name
   end
