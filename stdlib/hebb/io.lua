@@ -1,131 +1,178 @@
--- hebb.io: saving and loading values made of Lua tables, numbers, strings,
--- booleans and tensors: checkpoints (a model's state_dict, an optimizer's),
--- results, configurations.
+-- hebb.io: data files that are safe to load and safe to save.
 --
--- A file is the line "hebb-io 1", the length of a Lua expression on the
--- next line, the expression, then the tensors' raw bytes one after the
--- other.  The expression rebuilds the value; a tensor appears in it as
--- T(offset, dtype, {shape}) and takes its elements from the byte section.
--- Loading runs the expression with nothing but that T in scope, so a file
--- cannot reach the rest of the program.
+-- Checkpoints (io.save/io.load, io.encode/io.decode) hold a Lua value made
+-- of tables, numbers, strings, booleans and tensors in hebb's own format:
+-- data only, nothing in a file is ever run.  The format is described byte
+-- by byte in docs/io.md; the parsing and every check of a file happen in C
+-- (natives/core/io_ckpt.c), this file only walks the value being saved.
+-- Saves are atomic: a temporary file beside the target, renamed over it
+-- once complete, so a crash leaves the old file or the new one.
 local T = require "hebb.tensor"
-local hebb = require "hebb"
+local C = require "hebb._io"
+local E = require "hebb._error"
+local doc = require("hebb").doc
 
 local M = {}
-local MAGIC = "hebb-io 1\n"
-local fmt = string.format
+local is_tensor, rawlen, rawget, next = T.is_tensor, rawlen, rawget, next
 
-local function number_literal(x)
-  if math.type(x) == "integer" then return fmt("%d", x) end
-  if x ~= x then return "(0/0)" end
-  if x == math.huge then return "(1/0)" end
-  if x == -math.huge then return "(-1/0)" end
-  local s = fmt("%.17g", x)
-  if not s:find("[.eEn]") then s = s .. ".0" end   -- stays a float (-0.0 too)
-  return s
+-- calls a C function of hebb._io; its error is raised again at the user's
+-- line
+local function call(f, ...)
+  local ok, a, b = pcall(f, ...)
+  if not ok then E.raise(tostring(a)) end
+  return a, b
 end
 
--- writes the expression of v into parts; tensors go to blobs
-local function encode(v, parts, blobs, state, where)
+local function check_path(who, path)
+  if type(path) ~= "string" then
+    E.raise("%s: path must be a string, got %s", who, E.show(path))
+  end
+end
+
+local function max_bytes(who, opts)
+  opts = E.checkopts(who, opts, { max_bytes = true })
+  local m = opts.max_bytes
+  if m ~= nil and (type(m) ~= "number" or m < 0 or
+                   (math.type(m) == "float" and m ~= math.huge)) then
+    E.raise("%s: max_bytes must be a non-negative integer or math.huge, got %s",
+            who, E.show(m))
+  end
+  return m
+end
+
+-- --- checkpoints: writing ---------------------------------------------------
+
+-- keys in a fixed order, so the same value always gives the same file:
+-- booleans (false first), then numbers, then strings
+local RANK = { boolean = 1, number = 2, string = 3 }
+local function key_less(a, b)
+  local ra, rb = RANK[type(a)], RANK[type(b)]
+  if ra ~= rb then return ra < rb end
+  if ra == 1 then return b and not a end
+  return a < b
+end
+
+-- where a value sits, for messages: value.model.weight
+local function path(stack, name)
+  local p = { "value" }
+  for i = 2, #stack do p[#p + 1] = tostring(stack[i][6]) end
+  if name ~= nil then p[#p + 1] = tostring(name) end
+  return table.concat(p, ".")
+end
+
+-- whether the n keys of t are exactly 1..n
+local function is_list(t, n)
+  if n == 0 or rawlen(t) ~= n then return false end
+  for i = 1, n do
+    if rawget(t, i) == nil then return false end
+  end
+  return true
+end
+
+-- opens a table: its keys checked and sorted, a frame {t, keys, i, n,
+-- list, name} pushed
+local function open_table(w, who, t, name, stack, open)
+  if open[t] then
+    E.raise("%s: the table at %s contains itself", who, path(stack, name))
+  end
+  local keys, n = {}, 0
+  for k in next, t do
+    local tk = type(k)
+    if not RANK[tk] then
+      E.raise("%s: cannot save a %s key (in %s)", who,
+              is_tensor(k) and "tensor" or tk, path(stack, name))
+    end
+    n = n + 1
+    keys[n] = k
+  end
+  local list = is_list(t, n)
+  if not list then table.sort(keys, key_less) end
+  w:open(list and "list" or "table", n)
+  open[t] = true
+  stack[#stack + 1] = { t, keys, 0, n, list, name }
+end
+
+local function item(w, who, v, name, stack, open)
   local tv = type(v)
-  if tv == "number" then parts[#parts + 1] = number_literal(v)
-  elseif tv == "string" then parts[#parts + 1] = fmt("%q", v)
-  elseif tv == "boolean" or tv == "nil" then parts[#parts + 1] = tostring(v)
-  elseif T.is_tensor(v) then
-    local bytes = v:tobytes()
-    parts[#parts + 1] = fmt("T(%d,%q,{%s})", state.offset, v.dtype,
-                            table.concat(v.shape, ","))
-    blobs[#blobs + 1] = bytes
-    state.offset = state.offset + #bytes
-  elseif tv == "table" then
-    if state.open[v] then
-      error(fmt("hebb.io.save: the table at %s contains itself", where), 0)
+  if tv == "table" then return open_table(w, who, v, name, stack, open) end
+  if tv == "userdata" and not is_tensor(v) or tv == "function" or tv == "thread" then
+    E.raise("%s: cannot save a %s (at %s)", who, tv, path(stack, name))
+  end
+  w:put(v)
+end
+
+-- feeds value to the writer in prefix order; tables are walked with an
+-- explicit stack, so nesting depth is limited by memory only
+local function encode(w, who, value)
+  local stack, open = {}, {}
+  item(w, who, value, nil, stack, open)
+  while #stack > 0 do
+    local f = stack[#stack]
+    local i = f[3] + 1
+    if i > f[4] then
+      open[f[1]] = nil
+      stack[#stack] = nil
+    else
+      f[3] = i
+      local k = f[5] and i or f[2][i]
+      if not f[5] then w:put(k) end
+      item(w, who, rawget(f[1], k), k, stack, open)
     end
-    state.open[v] = true
-    parts[#parts + 1] = "{"
-    local keys = {}
-    for k in pairs(v) do keys[#keys + 1] = k end
-    table.sort(keys, function(a, b)    -- a stable file for a given value
-      local ta, tb = type(a), type(b)
-      if ta ~= tb then return ta < tb end
-      if ta == "boolean" then return (a and 1 or 0) < (b and 1 or 0) end
-      return a < b
-    end)
-    for _, k in ipairs(keys) do
-      local tk = type(k)
-      if tk ~= "string" and tk ~= "number" and tk ~= "boolean" then
-        error(fmt("hebb.io.save: cannot save a %s key (in %s)", tk, where), 0)
-      end
-      parts[#parts + 1] = "["
-      encode(k, parts, blobs, state, where)
-      parts[#parts + 1] = "]="
-      encode(v[k], parts, blobs, state, where .. "." .. tostring(k))
-      parts[#parts + 1] = ","
-    end
-    parts[#parts + 1] = "}"
-    state.open[v] = nil
-  else
-    error(fmt("hebb.io.save: cannot save a %s (at %s)", tv, where), 0)
   end
 end
 
---- io.save(path, value)
 function M.save(path, value)
-  if type(path) ~= "string" then
-    error("hebb.io.save: path must be a string, got " .. type(path), 2)
-  end
-  local parts, blobs = { "return " }, {}
-  local ok, err = pcall(encode, value, parts, blobs, { offset = 0, open = {} }, "value")
-  if not ok then error(err, 2) end
-  local src = table.concat(parts)
-  local f, ferr = io.open(path, "wb")
-  if not f then error("hebb.io.save: cannot write '" .. path .. "': " .. ferr, 2) end
-  f:write(MAGIC, #src, "\n", src)
-  for _, b in ipairs(blobs) do f:write(b) end
-  f:close()
+  check_path("io.save", path)
+  local w <close> = C.writer()
+  encode(w, "io.save", value)
+  call(w.save, w, path)
 end
+doc(M.save, "io.save(path, value)\n\nWrites value (nested tables of numbers, "
+  .. "strings, booleans and tensors: a model's and an optimizer's state_dict, "
+  .. "results, a configuration) to the file path in hebb's checkpoint format "
+  .. "(docs/io.md).  Tensors keep dtype, shape, strides and exact bits; numbers "
+  .. "keep integer or float type (inf, NaN and -0 too); strings keep every byte.  "
+  .. "The save is atomic: a temporary file in the same folder is written, "
+  .. "flushed to disk and renamed over path, so a crash leaves the old file "
+  .. "or the new one, and any failed write (a full disk) is an error.  A "
+  .. "function, a userdata, a table key that is not a boolean, number or "
+  .. "string, or a table that contains itself is an error naming where it is.")
 
-local function fail(path, why) error(fmt("hebb.io.load: '%s' %s", path, why), 3) end
-
---- io.load(path)
-function M.load(path)
-  if type(path) ~= "string" then
-    error("hebb.io.load: path must be a string, got " .. type(path), 2)
-  end
-  local f, ferr = io.open(path, "rb")
-  if not f then error("hebb.io.load: cannot open '" .. path .. "': " .. ferr, 2) end
-  local data = f:read("a")
-  f:close()
-  if data:sub(1, #MAGIC) ~= MAGIC then fail(path, "is not a hebb.io file") end
-  local nl = data:find("\n", #MAGIC + 1, true)
-  local len = nl and math.tointeger(tonumber(data:sub(#MAGIC + 1, nl - 1)))
-  if not len or nl + len > #data then fail(path, "is truncated (in its expression)") end
-  local src, base = data:sub(nl + 1, nl + len), nl + len
-  local function make(offset, dtype, shape)
-    local n = 1
-    for _, s in ipairs(shape) do n = n * s end
-    local size = n * #T.zeros(1, { dtype = dtype }):tobytes()
-    if base + offset + size > #data then fail(path, "is truncated (in its tensors)") end
-    return T.frombytes(data:sub(base + offset + 1, base + offset + size), dtype, shape)
-  end
-  local chunk, cerr = load(src, "=" .. path, "t", { T = make })
-  if not chunk then fail(path, "is corrupt: " .. cerr) end
-  local ok, value = pcall(chunk)
-  if not ok then error(value, 2) end
-  return value
+function M.encode(value)
+  local w <close> = C.writer()
+  encode(w, "io.encode", value)
+  return (call(w.encode, w))
 end
+doc(M.encode, "io.encode(value)\n\nThe bytes io.save would write for value, "
+  .. "as a Lua string (for a database blob or a network message); io.decode "
+  .. "reads them back.")
 
-hebb.doc(M.save, "io.save(path, value)\n\nWrites value — nested Lua tables of "
-  .. "numbers, strings, booleans and tensors (any dtype; a state_dict, say) — "
-  .. "to the file path.  Tensors keep their dtype, shape and exact bits; "
-  .. "numbers keep integer or float type (inf and NaN too).  A function, "
-  .. "userdata or a table that contains itself is an error naming where it is.")
-hebb.doc(M.load, "io.load(path)\n\nThe value io.save wrote to path.  The file "
-  .. "is read as data: its expression runs with nothing in scope but the "
-  .. "tensor maker.  A file that is not a hebb.io file, or is truncated, is an "
-  .. "error naming it.")
-hebb.doc(M, "hebb.io\n\nSaving and loading values made of tables, numbers, "
-  .. "strings, booleans and tensors (checkpoints: a model's and an optimizer's "
-  .. "state_dict) with exact bits.  See docs/io.md.")
+-- --- checkpoints: reading ---------------------------------------------------
+
+function M.load(path, opts)
+  check_path("io.load", path)
+  return (call(C.load, path, max_bytes("io.load", opts)))
+end
+doc(M.load, "io.load(path [, {max_bytes = n}])\n\nThe value io.save wrote to "
+  .. "path.  Nothing in the file is run: it is data, checked entirely (every "
+  .. "size and offset against the file, the checksums, the nesting) before "
+  .. "anything is built.  A load allocates at most max_bytes (default 64 MiB "
+  .. "plus 16 times the file's size; math.huge: no limit).  Every error names "
+  .. "the file and the byte offset of the problem.")
+
+function M.decode(s, opts)
+  if type(s) ~= "string" then
+    E.raise("io.decode: expected a string, got %s", E.show(s))
+  end
+  return (call(C.decode, s, max_bytes("io.decode", opts)))
+end
+doc(M.decode, "io.decode(s [, {max_bytes = n}])\n\nThe value held in the "
+  .. "string s, made by io.encode (or read from a checkpoint file), with the "
+  .. "same checks as io.load.")
+
+doc(M, "hebb.io\n\nData files that are safe to load and to save: hebb's "
+  .. "checkpoints (io.save/io.load: tables, numbers, strings, booleans and "
+  .. "tensors with exact bits; data only, saved atomically), numpy .npy/.npz, "
+  .. "HDF5 and text tables.  See docs/io.md.")
 
 return M

@@ -1,0 +1,335 @@
+/*
+** l_io.c -- the module `hebb._io`: the C half of hebb.io
+** (stdlib/hebb/io.lua) over natives/core/io_*.c.  A checkpoint is written
+** through a writer that io.lua feeds in prefix order, and read back here:
+** the core validates the whole file first, then yields its values, which
+** this file assembles into tables.
+*/
+#include <math.h>
+#include <string.h>
+
+#include "lhebb.h"
+#include "io.h"
+
+#define WRITER_MT "hebb.io.Writer"
+#define READER_MT "hebb.io.Reader"
+
+/* the max_bytes option at idx: nil (the default), a non-negative integer,
+   or math.huge (no limit) */
+static int64_t opt_max_bytes(lua_State *L, int idx) {
+  lua_Number x;
+  if (lua_isnoneornil(L, idx)) return -1;
+  if (lua_isinteger(L, idx)) {
+    lua_Integer n = lua_tointeger(L, idx);
+    luaL_argcheck(L, n >= 0, idx, "max_bytes must be >= 0");
+    return (int64_t)n;
+  }
+  x = luaL_checknumber(L, idx);
+  luaL_argcheck(L, x == HUGE_VAL, idx, "max_bytes must be an integer or "
+                "math.huge");
+  return INT64_MAX;
+}
+
+/* --- the writer ----------------------------------------------------------- */
+
+static hebb_ckpt **checkwriter(lua_State *L) {
+  hebb_ckpt **w = luaL_checkudata(L, 1, WRITER_MT);
+  if (!*w) luaL_error(L, "io: the writer was freed");
+  return w;
+}
+
+static int w_new(lua_State *L) {
+  hebb_ckpt **w = lua_newuserdatauv(L, sizeof *w, 0);
+  *w = NULL;
+  luaL_setmetatable(L, WRITER_MT);
+  if (!(*w = hebb_ckpt_writer())) return hebbL_raise(L);
+  return 1;
+}
+
+static int w_free(lua_State *L) {
+  hebb_ckpt **w = luaL_checkudata(L, 1, WRITER_MT);
+  hebb_ckpt_free(*w);
+  *w = NULL;
+  return 0;
+}
+
+/* w:put(v): nil, a boolean, a number, a string or a tensor */
+static int w_put(lua_State *L) {
+  hebb_ckpt *w = *checkwriter(L);
+  size_t len;
+  const char *s;
+  int st;
+  switch (lua_type(L, 2)) {
+    case LUA_TNIL: case LUA_TNONE: st = hebb_ckpt_put(w, HEBB_CK_NIL, 0, 0); break;
+    case LUA_TBOOLEAN:
+      st = hebb_ckpt_put(w, lua_toboolean(L, 2) ? HEBB_CK_TRUE : HEBB_CK_FALSE,
+                         0, 0);
+      break;
+    case LUA_TNUMBER:
+      st = lua_isinteger(L, 2) ?
+           hebb_ckpt_put(w, HEBB_CK_INT, (int64_t)lua_tointeger(L, 2), 0) :
+           hebb_ckpt_put(w, HEBB_CK_FLOAT, 0, (double)lua_tonumber(L, 2));
+      break;
+    case LUA_TSTRING:
+      s = lua_tolstring(L, 2, &len);
+      st = hebb_ckpt_put_string(w, s, (int64_t)len);
+      break;
+    default: st = hebb_ckpt_put_tensor(w, hebbL_check(L, 2));
+  }
+  hebbL_check_status(L, st);
+  return 0;
+}
+
+/* w:open(kind, n): a table of n pairs ("table") or a list of n ("list") */
+static int w_open(lua_State *L) {
+  static const char *const kinds[] = {"table", "list", NULL};
+  hebb_ckpt *w = *checkwriter(L);
+  int kind = luaL_checkoption(L, 2, NULL, kinds) ? HEBB_CK_LIST : HEBB_CK_TABLE;
+  lua_Integer n = luaL_checkinteger(L, 3);
+  hebbL_check_status(L, hebb_ckpt_put(w, kind, (int64_t)n, 0));
+  return 0;
+}
+
+static int w_save(lua_State *L) {
+  hebb_ckpt *w = *checkwriter(L);
+  hebbL_check_status(L, hebb_ckpt_save(w, luaL_checkstring(L, 2)));
+  return 0;
+}
+
+static int w_encode(lua_State *L) {
+  hebb_ckpt *w = *checkwriter(L);
+  int64_t n = hebb_ckpt_encoded_size(w);
+  luaL_Buffer b;
+  char *p;
+  if (n < 0) return hebbL_raise(L);
+  p = luaL_buffinitsize(L, &b, (size_t)n);
+  hebbL_check_status(L, hebb_ckpt_encode(w, p, n));
+  luaL_pushresultsize(&b, (size_t)n);
+  return 1;
+}
+
+/* --- the reader ----------------------------------------------------------- */
+
+static int r_free(lua_State *L) {
+  hebb_ckpt **r = luaL_checkudata(L, 1, READER_MT);
+  hebb_ckpt_free(*r);
+  *r = NULL;
+  return 0;
+}
+
+/* The open tables and lists live in a Lua table ('frames', four slots a
+   level: the container, the items it still expects, its next index (a
+   list) or false (a table), and a table's pending key), so a value nested
+   a million deep costs heap, not C stack or Lua stack. */
+typedef struct builder {
+  lua_State *L;
+  hebb_ckpt *r;
+  int frames, root;
+  lua_Integer depth;
+} builder;
+
+enum { F_CONTAINER = 1, F_LEFT, F_INDEX, F_KEY, F_SLOTS = 4 };
+
+static int frame_get(builder *b, int slot) {
+  return lua_rawgeti(b->L, b->frames, F_SLOTS * (b->depth - 1) + slot);
+}
+
+static void frame_set(builder *b, int slot) {
+  lua_rawseti(b->L, b->frames, F_SLOTS * (b->depth - 1) + slot);
+}
+
+static lua_Integer frame_int(builder *b, int slot) {
+  lua_Integer v;
+  frame_get(b, slot);
+  v = lua_tointeger(b->L, -1);
+  lua_pop(b->L, 1);
+  return v;
+}
+
+static void frame_setint(builder *b, int slot, lua_Integer v) {
+  lua_pushinteger(b->L, v);
+  frame_set(b, slot);
+}
+
+/* [value key table] -> table[key] = value, unless key is there already */
+static void set_field(builder *b) {
+  lua_State *L = b->L;
+  lua_pushvalue(L, -2);
+  if (lua_rawget(L, -2) != LUA_TNIL) {
+    lua_pop(L, 2);
+    luaL_tolstring(L, -1, NULL);
+    luaL_error(L, "%s, byte %I: the key %s appears twice",
+               hebb_ckpt_name(b->r), (lua_Integer)hebb_ckpt_offset(b->r),
+               lua_tostring(L, -1));
+  }
+  lua_pop(L, 1);
+  lua_pushvalue(L, -2);
+  lua_pushvalue(L, -4);
+  lua_rawset(L, -3);
+  lua_pop(L, 3);
+}
+
+/* stores the value on top of the stack in the open container (or as the
+   result), counting it; closes the containers that are full */
+static void place(builder *b) {
+  lua_State *L = b->L;
+  lua_Integer next;
+  if (b->depth == 0) {
+    lua_replace(L, b->root);
+    return;
+  }
+  if ((next = frame_int(b, F_INDEX)) > 0) {          /* a list */
+    frame_get(b, F_CONTAINER);
+    lua_insert(L, -2);
+    lua_rawseti(L, -2, next);
+    lua_pop(L, 1);
+    frame_setint(b, F_INDEX, next + 1);
+  } else if (frame_get(b, F_KEY) == LUA_TNIL) {      /* a table's key */
+    lua_pop(L, 1);
+    frame_set(b, F_KEY);
+  } else {                                           /* its value */
+    frame_get(b, F_CONTAINER);
+    set_field(b);
+    lua_pushnil(L);
+    frame_set(b, F_KEY);
+  }
+  frame_setint(b, F_LEFT, frame_int(b, F_LEFT) - 1);
+  while (b->depth > 0 && frame_int(b, F_LEFT) == 0) {
+    lua_pushnil(L);
+    frame_set(b, F_CONTAINER);
+    b->depth--;
+  }
+}
+
+/* a new container with n items: placed in its parent, then opened */
+static void open_container(builder *b, int kind, int64_t n) {
+  lua_State *L = b->L;
+  bool list = kind == HEBB_CK_LIST;
+  lua_createtable(L, list ? (int)(n < (1 << 24) ? n : 1 << 24) : 0,
+                  list ? 0 : (int)(n < (1 << 24) ? n : 1 << 24));
+  lua_pushvalue(L, -1);
+  place(b);
+  if (n == 0) {
+    lua_pop(L, 1);
+    return;
+  }
+  b->depth++;
+  frame_set(b, F_CONTAINER);
+  frame_setint(b, F_LEFT, list ? n : 2 * n);
+  frame_setint(b, F_INDEX, list ? 1 : 0);
+  lua_pushnil(L);
+  frame_set(b, F_KEY);
+}
+
+static void push_item(builder *b, int kind, int64_t n, double f,
+                      const char *s) {
+  lua_State *L = b->L;
+  switch (kind) {
+    case HEBB_CK_NIL: lua_pushnil(L); break;
+    case HEBB_CK_FALSE: case HEBB_CK_TRUE:
+      lua_pushboolean(L, kind == HEBB_CK_TRUE);
+      break;
+    case HEBB_CK_INT: lua_pushinteger(L, (lua_Integer)n); break;
+    case HEBB_CK_FLOAT: lua_pushnumber(L, (lua_Number)f); break;
+    case HEBB_CK_STRING: lua_pushlstring(L, s, (size_t)n); break;
+    default:
+      hebbL_newbox(L);
+      hebbL_fill_box(L, hebb_ckpt_tensor(b->r));
+  }
+}
+
+/* reads every value of r into the result; leaves it on top */
+static int build(lua_State *L, hebb_ckpt *r) {
+  builder b = {L, r, 0, 0, 0};
+  int kind;
+  int64_t n;
+  double f;
+  const char *s;
+  lua_newtable(L);
+  b.frames = lua_gettop(L);
+  lua_pushnil(L);
+  b.root = lua_gettop(L);
+  luaL_checkstack(L, 8, "io.load");
+  for (;;) {
+    hebbL_check_status(L, hebb_ckpt_next(r, &kind, &n, &f, &s));
+    if (kind == HEBB_CK_END) break;
+    if (kind == HEBB_CK_TABLE || kind == HEBB_CK_LIST) {
+      open_container(&b, kind, n);
+      continue;
+    }
+    push_item(&b, kind, n, f, s);
+    place(&b);
+  }
+  return 1;
+}
+
+/* the reader in a to-be-closed userdata, so an error frees it at once */
+static hebb_ckpt **new_reader(lua_State *L) {
+  hebb_ckpt **r = lua_newuserdatauv(L, sizeof *r, 0);
+  *r = NULL;
+  luaL_setmetatable(L, READER_MT);
+  lua_toclose(L, -1);
+  return r;
+}
+
+static int l_load(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  int64_t max_bytes = opt_max_bytes(L, 2);
+  hebb_ckpt **r = new_reader(L);
+  if (!(*r = hebb_ckpt_load(path, max_bytes))) return hebbL_raise(L);
+  return build(L, *r);
+}
+
+static int l_decode(lua_State *L) {
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
+  int64_t max_bytes = opt_max_bytes(L, 2);
+  hebb_ckpt **r = new_reader(L);
+  if (!(*r = hebb_ckpt_decode(s, (int64_t)len, max_bytes)))
+    return hebbL_raise(L);
+  return build(L, *r);
+}
+
+/* --- registration --------------------------------------------------------- */
+
+static const luaL_Reg writer_methods[] = {
+  {"put", w_put}, {"open", w_open}, {"save", w_save}, {"encode", w_encode},
+  {"free", w_free}, {"__gc", w_free}, {"__close", w_free}, {NULL, NULL}
+};
+
+static const hebb_lreg io_funcs[] = {
+  {"writer", w_new, HEBB_FN | HEBB_RAW,
+   "_io.writer()\n\nA checkpoint writer: w:put(v) (nil, boolean, number, "
+   "string, tensor), w:open(\"table\"|\"list\", n), then w:save(path) or "
+   "w:encode().  Use io.save / io.encode."},
+  {"load", l_load, HEBB_FN | HEBB_RAW,
+   "_io.load(path [, max_bytes])\n\nThe value of the checkpoint at path.  "
+   "Use io.load."},
+  {"decode", l_decode, HEBB_FN | HEBB_RAW,
+   "_io.decode(s [, max_bytes])\n\nThe value of the checkpoint held in the "
+   "string s.  Use io.decode."},
+  {NULL, NULL, 0, NULL}
+};
+
+/* a metatable whose methods see the tensor metatable as upvalue 1 (the
+   type check of hebbL_test and the boxes of hebbL_newbox need it) */
+static void new_class(lua_State *L, const char *name, const luaL_Reg *l) {
+  luaL_newmetatable(L, name);
+  luaL_getmetatable(L, HEBB_TENSOR_MT);
+  luaL_setfuncs(L, l, 1);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+}
+
+int luaopen_hebb__io(lua_State *L) {
+  static const luaL_Reg reader_methods[] = {
+    {"__gc", r_free}, {"__close", r_free}, {NULL, NULL}
+  };
+  hebbL_newmodule(L, io_funcs,
+    "hebb._io\n\nC helpers of hebb.io: checkpoints (and, with them, numpy "
+    "files, text tables and HDF5).");
+  new_class(L, WRITER_MT, writer_methods);
+  new_class(L, READER_MT, reader_methods);
+  return 1;
+}
