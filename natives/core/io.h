@@ -66,6 +66,108 @@ int hebb_sink_zeros(hebb_sink *s, int64_t n);
 int hebb_sink_commit(hebb_sink *s);
 void hebb_sink_abort(hebb_sink *s);
 
+/* --- zlib.c: zlib, opened on first use (shared with idx.c) -------------- */
+
+/* zlib's z_stream (zlib.h 1.2.x; the layout is part of zlib's ABI) */
+typedef struct hebb_zstream {
+  const unsigned char *next_in;
+  unsigned avail_in;
+  unsigned long total_in;
+  unsigned char *next_out;
+  unsigned avail_out;
+  unsigned long total_out;
+  const char *msg;
+  void *state;
+  void *zalloc, *zfree, *opaque;
+  int data_type;
+  unsigned long adler, reserved;
+} hebb_zstream;
+typedef void *hebb_gzfile;
+typedef struct hebb_zlib_api {
+  hebb_gzfile (*gzopen)(const char *path, const char *mode);
+  int (*gzread)(hebb_gzfile f, void *buf, unsigned len);
+  int (*gzclose)(hebb_gzfile f);
+  const char *(*gzerror)(hebb_gzfile f, int *errnum);
+  int (*gzbuffer)(hebb_gzfile f, unsigned size);
+  const char *(*version)(void);
+  int (*inflate_init)(hebb_zstream *s, int bits, const char *v, int size);
+  int (*inflate)(hebb_zstream *s, int flush);
+  int (*inflate_end)(hebb_zstream *s);
+  int (*deflate_init)(hebb_zstream *s, int level, int method, int bits,
+                      int memlevel, int strategy, const char *v, int size);
+  int (*deflate)(hebb_zstream *s, int flush);
+  int (*deflate_end)(hebb_zstream *s);
+  unsigned long (*deflate_bound)(hebb_zstream *s, unsigned long n);
+} hebb_zlib_api;
+enum { HEBB_Z_OK = 0, HEBB_Z_STREAM_END = 1, HEBB_Z_NEED_DICT = 2,
+       HEBB_Z_BUF_ERROR = -5, HEBB_Z_NO_FLUSH = 0, HEBB_Z_FINISH = 4 };
+/* the library, or NULL with an error "who: what needs zlib ..." */
+const hebb_zlib_api *hebb_zlib(const char *who, const char *what);
+/* raw deflate streams, as zip holds them (Z_OK on success) */
+int hebb_inflate_begin(const hebb_zlib_api *z, hebb_zstream *s);
+int hebb_deflate_begin(const hebb_zlib_api *z, hebb_zstream *s, int level);
+
+/* A byte stream over part of a source: stored bytes, or a raw deflate
+   stream inflated on the way (a zip member).  Reads deliver exactly what
+   is asked or fail; label is what messages call it ("'x.npy'", "'x.npz',
+   member 'a.npy'"). */
+typedef struct hebb_stream {
+  const hebb_src *src;
+  char label[700];
+  int64_t at, end;       /* the stored bytes: [at, end) of src */
+  int64_t out, size;     /* bytes delivered, bytes the stream holds */
+  uint32_t crc;          /* of the bytes delivered */
+  const hebb_zlib_api *z;   /* inflating; NULL: stored */
+  hebb_zstream zs;
+  unsigned char *in;
+  bool zinit;
+} hebb_stream;
+void hebb_stream_stored(hebb_stream *st, const hebb_src *src, int64_t at,
+                        int64_t size, const char *label);
+int hebb_stream_inflated(hebb_stream *st, const hebb_src *src, int64_t at,
+                         int64_t csize, int64_t size, const char *label);
+int hebb_stream_read(hebb_stream *st, void *buf, int64_t n, const char *what);
+/* the stream holds nothing beyond what was read */
+int hebb_stream_end(hebb_stream *st);
+void hebb_stream_close(hebb_stream *st);
+
+/* --- io_npy.c: numpy's .npy ------------------------------------------------ */
+
+/* The array of a .npy file (format 1.0, 2.0 or 3.0; any hebb dtype in
+   either byte order, C or Fortran order; object arrays and dtypes hebb
+   lacks are refused).  With map, a large file of native byte order is
+   mapped (private copy-on-write pages: the file is never written) instead
+   of read. */
+hebb_tensor *hebb_npy_load(const char *path, bool map);
+hebb_tensor *hebb_npy_decode(const void *data, int64_t size);
+/* the .npy at the start of a stream (a zip member) */
+hebb_tensor *hebb_npy_read(hebb_stream *st, const char *who);
+int hebb_npy_save(const char *path, hebb_tensor *t);
+/* the header a .npy of t begins with (a multiple of 64 bytes, into buf of
+   cap bytes), and the tensor whose memory follows it (t itself when it is
+   C- or Fortran-contiguous, else a contiguous copy; one reference) */
+int64_t hebb_npy_header(hebb_tensor *t, char *buf, int64_t cap,
+                        hebb_tensor **data);
+
+/* --- io_npz.c: numpy's .npz (a zip of .npy members) ----------------------- */
+
+typedef struct hebb_npz hebb_npz;
+/* Reading: the directory is checked against the file, and the members'
+   uncompressed sizes against max_bytes (< 0: hebb_io_limit's default),
+   before any member is read.  Names are as stored ("x.npy"). */
+hebb_npz *hebb_npz_open(const char *path, int64_t max_bytes);
+hebb_npz *hebb_npz_decode(const void *data, int64_t size, int64_t max_bytes);
+int64_t hebb_npz_count(const hebb_npz *z);
+const char *hebb_npz_name(const hebb_npz *z, int64_t i);
+hebb_tensor *hebb_npz_read(hebb_npz *z, int64_t i);
+/* Writing (atomic like every save): members "name.npy", stored or
+   deflated; finish writes the directory and renames the file into place,
+   free without finish leaves the old file untouched. */
+hebb_npz *hebb_npz_create(const char *path, bool compress);
+int hebb_npz_add(hebb_npz *z, const char *name, hebb_tensor *t);
+int hebb_npz_finish(hebb_npz *z);
+void hebb_npz_free(hebb_npz *z);
+
 /* --- io_ckpt.c: hebb's checkpoint format ---------------------------------- */
 
 /* the kinds of values (and the tags of the format) */

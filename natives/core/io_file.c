@@ -285,3 +285,118 @@ void hebb_sink_abort(hebb_sink *s) {
   s->tmp[0] = '\0';
   errno = e;
 }
+
+/* --- streams: stored or deflated bytes ----------------------------------- */
+
+enum { INBUF = 1 << 16 };
+
+void hebb_stream_stored(hebb_stream *st, const hebb_src *src, int64_t at,
+                        int64_t size, const char *label) {
+  memset(st, 0, sizeof *st);
+  st->src = src;
+  st->at = at;
+  st->end = at + size;
+  st->size = size;
+  snprintf(st->label, sizeof st->label, "%s", label);
+}
+
+int hebb_stream_inflated(hebb_stream *st, const hebb_src *src, int64_t at,
+                         int64_t csize, int64_t size, const char *label) {
+  hebb_stream_stored(st, src, at, size, label);
+  st->end = at + csize;
+  if (!(st->z = hebb_zlib(src->who, "a deflated member")))
+    return hebb_last_status();
+  if (!(st->in = malloc(INBUF)))
+    return hebb_fail(HEBB_ERR_NOMEM, "%s: out of memory", src->who);
+  if (hebb_inflate_begin(st->z, &st->zs) != HEBB_Z_OK)
+    return hebb_fail(HEBB_ERR_NOMEM, "%s: zlib could not start", src->who);
+  st->zinit = true;
+  return HEBB_OK;
+}
+
+static int corrupt(hebb_stream *st, const char *why) {
+  return hebb_fail(HEBB_ERR_IO, "%s: %s holds corrupt deflate data after "
+                   "%lld bytes (zlib: %s)", st->src->who, st->label,
+                   (long long)st->out, why ? why : "?");
+}
+
+/* inflates into buf until n bytes came out or the deflate stream ended;
+   *got tells how many */
+static int inflate_some(hebb_stream *st, unsigned char *buf, int64_t n,
+                        int64_t *got) {
+  hebb_zstream *z = &st->zs;
+  int rc = HEBB_Z_OK;
+  *got = 0;
+  while (*got < n && rc != HEBB_Z_STREAM_END) {
+    int64_t before = (int64_t)z->total_out;
+    if (z->avail_in == 0 && st->at < st->end) {
+      int64_t k = st->end - st->at < INBUF ? st->end - st->at : INBUF;
+      if (hebb_src_read(st->src, st->at, st->in, k, "deflated data"))
+        return hebb_last_status();
+      st->at += k;
+      z->next_in = st->in;
+      z->avail_in = (unsigned)k;
+    }
+    z->next_out = buf + *got;
+    z->avail_out = (unsigned)(n - *got < (1 << 30) ? n - *got : (1 << 30));
+    rc = st->z->inflate(z, HEBB_Z_NO_FLUSH);
+    *got += (int64_t)z->total_out - before;
+    if (rc == HEBB_Z_BUF_ERROR && z->avail_in == 0 && st->at >= st->end)
+      return hebb_fail(HEBB_ERR_IO, "%s: %s is truncated: its deflate data "
+                       "ends after %lld bytes", st->src->who, st->label,
+                       (long long)(st->out + *got));
+    if (rc == HEBB_Z_BUF_ERROR && z->avail_in > 0 &&
+        (int64_t)z->total_out == before)   /* no progress possible */
+      return corrupt(st, z->msg);
+    if (rc != HEBB_Z_OK && rc != HEBB_Z_STREAM_END && rc != HEBB_Z_BUF_ERROR)
+      return corrupt(st, rc == HEBB_Z_NEED_DICT ? "needs a dictionary" : z->msg);
+  }
+  return HEBB_OK;
+}
+
+int hebb_stream_read(hebb_stream *st, void *buf, int64_t n, const char *what) {
+  int64_t got = 0;
+  if (n > st->size - st->out)
+    return hebb_fail(HEBB_ERR_IO, "%s: %s is truncated: %s (%lld bytes at "
+                     "byte %lld) runs past its end (%lld bytes)", st->src->who,
+                     st->label, what, (long long)n, (long long)st->out,
+                     (long long)st->size);
+  if (!st->z) {
+    if (hebb_src_read(st->src, st->at + st->out, buf, n, what))
+      return hebb_last_status();
+    got = n;
+  } else if (inflate_some(st, buf, n, &got) != HEBB_OK) {
+    return hebb_last_status();
+  }
+  if (got < n)
+    return hebb_fail(HEBB_ERR_IO, "%s: %s is truncated: its deflate data "
+                     "ends after %lld bytes, %lld expected", st->src->who,
+                     st->label, (long long)(st->out + got),
+                     (long long)st->size);
+  st->crc = hebb_crc32(st->crc, buf, n);
+  st->out += n;
+  return HEBB_OK;
+}
+
+int hebb_stream_end(hebb_stream *st) {
+  unsigned char extra;
+  int64_t got = 0;
+  if (!st->z) return HEBB_OK;
+  if (inflate_some(st, &extra, 1, &got) != HEBB_OK) return hebb_last_status();
+  if (got > 0)
+    return hebb_fail(HEBB_ERR_IO, "%s: %s inflates to more than the %lld "
+                     "bytes it declares", st->src->who, st->label,
+                     (long long)st->size);
+  if (st->zs.avail_in > 0 || st->at < st->end)
+    return hebb_fail(HEBB_ERR_IO, "%s: %s has %lld bytes after the end of "
+                     "its deflate data", st->src->who, st->label,
+                     (long long)(st->zs.avail_in + (st->end - st->at)));
+  return HEBB_OK;
+}
+
+void hebb_stream_close(hebb_stream *st) {
+  if (st->zinit) st->z->inflate_end(&st->zs);
+  st->zinit = false;
+  free(st->in);
+  st->in = NULL;
+}

@@ -290,6 +290,85 @@ static int l_decode(lua_State *L) {
   return build(L, *r);
 }
 
+/* --- numpy files ------------------------------------------------------------ */
+
+#define NPZ_MT "hebb.io.Npz"
+
+static int l_load_npy(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  bool map = lua_toboolean(L, 2);
+  hebbL_newbox(L);
+  hebbL_fill_box(L, hebb_npy_load(path, map));
+  return 1;
+}
+
+static int l_save_npy(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  hebbL_check_status(L, hebb_npy_save(path, hebbL_check(L, 2)));
+  return 0;
+}
+
+static int z_free(lua_State *L) {
+  hebb_npz **z = luaL_checkudata(L, 1, NPZ_MT);
+  hebb_npz_free(*z);
+  *z = NULL;
+  return 0;
+}
+
+static hebb_npz **new_npz(lua_State *L) {
+  hebb_npz **z = lua_newuserdatauv(L, sizeof *z, 0);
+  *z = NULL;
+  luaL_setmetatable(L, NPZ_MT);
+  lua_toclose(L, -1);
+  return z;
+}
+
+/* every member, as a table name -> tensor (names without ".npy") */
+static int l_load_npz(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  int64_t max_bytes = opt_max_bytes(L, 2), i;
+  hebb_npz **z = new_npz(L);
+  if (!(*z = hebb_npz_open(path, max_bytes))) return hebbL_raise(L);
+  lua_createtable(L, 0, (int)hebb_npz_count(*z));
+  for (i = 0; i < hebb_npz_count(*z); i++) {
+    const char *name = hebb_npz_name(*z, i);
+    lua_pushlstring(L, name, strlen(name) - 4);
+    hebbL_newbox(L);
+    hebbL_fill_box(L, hebb_npz_read(*z, i));
+    lua_rawset(L, -3);
+  }
+  return 1;
+}
+
+/* _io.save_npz(path, names, tensors, compress): the lists side by side */
+static int l_save_npz(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  bool compress = lua_toboolean(L, 4);
+  lua_Integer i, n;
+  hebb_npz **z;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  n = luaL_len(L, 2);
+  for (i = 1; i <= n; i++) {   /* every argument checked before the file */
+    lua_geti(L, 2, i);
+    luaL_checkstring(L, -1);
+    lua_geti(L, 3, i);
+    hebbL_check(L, -1);
+    lua_pop(L, 2);
+  }
+  z = new_npz(L);
+  if (!(*z = hebb_npz_create(path, compress))) return hebbL_raise(L);
+  for (i = 1; i <= n; i++) {
+    lua_geti(L, 2, i);
+    lua_geti(L, 3, i);
+    hebbL_check_status(L, hebb_npz_add(*z, lua_tostring(L, -2),
+                                       hebbL_check(L, -1)));
+    lua_pop(L, 2);
+  }
+  hebbL_check_status(L, hebb_npz_finish(*z));
+  return 0;
+}
+
 /* --- registration --------------------------------------------------------- */
 
 static const luaL_Reg writer_methods[] = {
@@ -308,6 +387,17 @@ static const hebb_lreg io_funcs[] = {
   {"decode", l_decode, HEBB_FN | HEBB_RAW,
    "_io.decode(s [, max_bytes])\n\nThe value of the checkpoint held in the "
    "string s.  Use io.decode."},
+  {"load_npy", l_load_npy, HEBB_FN | HEBB_RAW,
+   "_io.load_npy(path [, mmap])\n\nThe array of a .npy file.  Use "
+   "io.load_npy."},
+  {"save_npy", l_save_npy, HEBB_FN | HEBB_RAW,
+   "_io.save_npy(path, t)\n\nWrites t as a .npy file.  Use io.save_npy."},
+  {"load_npz", l_load_npz, HEBB_FN | HEBB_RAW,
+   "_io.load_npz(path [, max_bytes])\n\nThe arrays of a .npz file.  Use "
+   "io.load_npz."},
+  {"save_npz", l_save_npz, HEBB_FN | HEBB_RAW,
+   "_io.save_npz(path, names, tensors, compress)\n\nWrites a .npz file.  "
+   "Use io.save_npz."},
   {NULL, NULL, 0, NULL}
 };
 
@@ -326,10 +416,14 @@ int luaopen_hebb__io(lua_State *L) {
   static const luaL_Reg reader_methods[] = {
     {"__gc", r_free}, {"__close", r_free}, {NULL, NULL}
   };
+  static const luaL_Reg npz_methods[] = {
+    {"__gc", z_free}, {"__close", z_free}, {NULL, NULL}
+  };
   hebbL_newmodule(L, io_funcs,
     "hebb._io\n\nC helpers of hebb.io: checkpoints (and, with them, numpy "
     "files, text tables and HDF5).");
   new_class(L, WRITER_MT, writer_methods);
   new_class(L, READER_MT, reader_methods);
+  new_class(L, NPZ_MT, npz_methods);
   return 1;
 }

@@ -170,6 +170,72 @@ doc(M.decode, "io.decode(s [, {max_bytes = n}])\n\nThe value held in the "
   .. "string s, made by io.encode (or read from a checkpoint file), with the "
   .. "same checks as io.load.")
 
+-- --- numpy's .npy and .npz -------------------------------------------------
+
+local function check_tensor(who, what, t)
+  if not is_tensor(t) then E.raise("%s: %s must be a tensor, got %s", who, what, E.show(t)) end
+end
+
+function M.load_npy(path, opts)
+  check_path("io.load_npy", path)
+  opts = E.checkopts("io.load_npy", opts, { mmap = true })
+  return (call(C.load_npy, path, opts.mmap))
+end
+doc(M.load_npy, "io.load_npy(path [, {mmap = true}])\n\nThe array of numpy's "
+  .. ".npy file at path as a tensor: float64, float32, int64, bool, complex128 "
+  .. "and complex64 in either byte order, C or Fortran order (a Fortran array "
+  .. "comes back with column-major strides), 0-d and empty arrays.  Object "
+  .. "arrays (which only pickle reads) and other dtypes are refused with a "
+  .. "message naming them.  With mmap the file is mapped instead of read: "
+  .. "pages load on first use, and writes to the tensor stay private to the "
+  .. "process (the file is never changed).")
+
+function M.save_npy(path, t)
+  check_path("io.save_npy", path)
+  check_tensor("io.save_npy", "the array", t)
+  call(C.save_npy, path, t)
+end
+doc(M.save_npy, "io.save_npy(path, t)\n\nWrites t as numpy's .npy (format "
+  .. "1.0, little-endian; a column-major tensor is written with "
+  .. "fortran_order True, as numpy does), atomically like io.save.")
+
+function M.load_npz(path, opts)
+  check_path("io.load_npz", path)
+  return (call(C.load_npz, path, max_bytes("io.load_npz", opts)))
+end
+doc(M.load_npz, "io.load_npz(path [, {max_bytes = n}])\n\nThe arrays of "
+  .. "numpy's .npz file (np.savez or np.savez_compressed) as a table name -> "
+  .. "tensor.  The zip directory is checked against the file before any member "
+  .. "is read, and the members' uncompressed sizes must add up to at most "
+  .. "max_bytes (default 64 MiB plus 16 times the file's size), so a small "
+  .. "archive cannot inflate into gigabytes.  Each member's CRC-32 is checked.")
+
+function M.save_npz(path, arrays, opts)
+  check_path("io.save_npz", path)
+  opts = E.checkopts("io.save_npz", opts, { compress = true })
+  if type(arrays) ~= "table" or is_tensor(arrays) then
+    E.raise("io.save_npz: arrays must be a table of tensors, got %s", E.show(arrays))
+  end
+  local names, tensors = {}, {}
+  for k, t in next, arrays do
+    local name = math.type(k) == "integer" and k >= 1 and ("arr_" .. (k - 1)) or k
+    if type(name) ~= "string" or name == "" then
+      E.raise("io.save_npz: array names must be non-empty strings, got %s", E.show(k))
+    end
+    check_tensor("io.save_npz", "arrays." .. name, t)
+    names[#names + 1] = name
+    tensors[name] = t
+  end
+  table.sort(names)
+  local list = {}
+  for i, name in ipairs(names) do list[i] = tensors[name] end
+  call(C.save_npz, path, names, list, opts.compress)
+end
+doc(M.save_npz, "io.save_npz(path, arrays [, {compress = true}])\n\nWrites "
+  .. "the tensors of the table arrays (name -> tensor; a list gives numpy's "
+  .. "names arr_0, arr_1, ...) as numpy's .npz, stored or deflated "
+  .. "(np.savez_compressed), atomically like io.save.")
+
 doc(M, "hebb.io\n\nData files that are safe to load and to save: hebb's "
   .. "checkpoints (io.save/io.load: tables, numbers, strings, booleans and "
   .. "tensors with exact bits; data only, saved atomically), numpy .npy/.npz, "
