@@ -168,6 +168,22 @@ int hebb_npz_add(hebb_npz *z, const char *name, hebb_tensor *t);
 int hebb_npz_finish(hebb_npz *z);
 void hebb_npz_free(hebb_npz *z);
 
+/* --- io_text.c: columns of numbers as text ------------------------------- */
+
+/* A 2-d tensor (rows x columns) of dtype f64, f32 or i64 from a text table
+   (fields split by delim, or by runs of whitespace when delim is 0; comment
+   to the end of a line); the header's names, each followed by '\n', go to
+   names (cap bytes; "" when there is no header). */
+hebb_tensor *hebb_loadtxt(const char *path, char delim, char comment,
+                          int dtype, char *names, int64_t cap);
+hebb_tensor *hebb_loadtxt_decode(const void *text, int64_t n, char delim,
+                                 char comment, int dtype, char *names,
+                                 int64_t cap);
+/* t (1-d: one column; 2-d: rows) with the shortest exact decimal floats;
+   header (NULL: none) is written after the comments prefix */
+int hebb_savetxt(const char *path, const hebb_tensor *t, char delim,
+                 const char *header, const char *comments);
+
 /* --- io_ckpt.c: hebb's checkpoint format ---------------------------------- */
 
 /* the kinds of values (and the tags of the format) */

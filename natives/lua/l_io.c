@@ -369,6 +369,41 @@ static int l_save_npz(lua_State *L) {
   return 0;
 }
 
+/* --- text tables ------------------------------------------------------------ */
+
+/* a single character option at idx ("" or nil: def) */
+static char opt_char(lua_State *L, int idx, char def, const char *what) {
+  size_t len;
+  const char *s = luaL_optlstring(L, idx, "", &len);
+  if (len > 1) luaL_error(L, "io: %s must be one character, got \"%s\"", what, s);
+  return len ? s[0] : def;
+}
+
+/* _io.loadtxt(path, delim, comment, dtype) -> tensor, names */
+static int l_loadtxt(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  char delim = opt_char(L, 2, 0, "delimiter");
+  char comment = opt_char(L, 3, '#', "comments");
+  int dtype = hebb_dtype_from_name(luaL_optstring(L, 4, "f64"));
+  char *names = lua_newuserdatauv(L, 1 << 16, 0);
+  luaL_argcheck(L, dtype >= 0, 4, "unknown dtype");
+  hebbL_newbox(L);
+  hebbL_fill_box(L, hebb_loadtxt(path, delim, comment, dtype, names, 1 << 16));
+  lua_pushstring(L, names);
+  return 2;
+}
+
+/* _io.savetxt(path, t, delim, header, comments) */
+static int l_savetxt(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  hebb_tensor *t = hebbL_check(L, 2);
+  char delim = opt_char(L, 3, ' ', "delimiter");
+  const char *header = luaL_optstring(L, 4, NULL);
+  const char *comments = luaL_optstring(L, 5, "# ");
+  hebbL_check_status(L, hebb_savetxt(path, t, delim, header, comments));
+  return 0;
+}
+
 /* --- registration --------------------------------------------------------- */
 
 static const luaL_Reg writer_methods[] = {
@@ -398,6 +433,12 @@ static const hebb_lreg io_funcs[] = {
   {"save_npz", l_save_npz, HEBB_FN | HEBB_RAW,
    "_io.save_npz(path, names, tensors, compress)\n\nWrites a .npz file.  "
    "Use io.save_npz."},
+  {"loadtxt", l_loadtxt, HEBB_FN | HEBB_RAW,
+   "_io.loadtxt(path, delim, comment, dtype)\n\nA text table and its "
+   "header's names ('\\n' after each).  Use io.loadtxt."},
+  {"savetxt", l_savetxt, HEBB_FN | HEBB_RAW,
+   "_io.savetxt(path, t, delim, header, comments)\n\nWrites a text table.  "
+   "Use io.savetxt."},
   {NULL, NULL, 0, NULL}
 };
 

@@ -236,6 +236,78 @@ doc(M.save_npz, "io.save_npz(path, arrays [, {compress = true}])\n\nWrites "
   .. "names arr_0, arr_1, ...) as numpy's .npz, stored or deflated "
   .. "(np.savez_compressed), atomically like io.save.")
 
+-- --- text tables -------------------------------------------------------------
+
+local function one_char(who, name, v, default)
+  if v == nil then return default end
+  if type(v) ~= "string" or #v ~= 1 then
+    E.raise("%s: %s must be one character, got %s", who, name, E.show(v))
+  end
+  return v
+end
+
+function M.savetxt(path, t, opts)
+  check_path("io.savetxt", path)
+  check_tensor("io.savetxt", "the table", t)
+  opts = E.checkopts("io.savetxt", opts, { header = true, delimiter = true, comments = true })
+  local delim = one_char("io.savetxt", "delimiter", opts.delimiter, " ")
+  local header = opts.header
+  if type(header) == "table" then
+    for i, name in ipairs(header) do
+      if type(name) ~= "string" or name:find("[\n" .. (delim == " " and " \t" or delim) .. "]") then
+        E.raise("io.savetxt: header name %d must be a string without the delimiter, got %s",
+                i, E.show(name))
+      end
+    end
+    if t.ndim == 2 and #header ~= t.shape[2] then
+      E.raise("io.savetxt: %d header names for %d columns", #header, t.shape[2])
+    end
+    header = table.concat(header, delim)
+  elseif header ~= nil and (type(header) ~= "string" or header:find("\n")) then
+    E.raise("io.savetxt: header must be a list of names or one line, got %s", E.show(header))
+  end
+  local comments = opts.comments or "# "
+  if type(comments) ~= "string" or comments:find("\n") then
+    E.raise("io.savetxt: comments must be a string, got %s", E.show(comments))
+  end
+  call(C.savetxt, path, t, delim, header, comments)
+end
+doc(M.savetxt, "io.savetxt(path, t [, {header = names, delimiter = \" \", comments = \"# \"}])\n\n"
+  .. "Writes t (1-d: one column; 2-d: one row per line) as a text table that "
+  .. "gnuplot and spreadsheets read: fields separated by delimiter (\",\" for "
+  .. "CSV), floats with the fewest digits that read back to the same bits "
+  .. "(0.1 is \"0.1\"; nan, inf, -inf), integers and bools (0/1) as integers.  "
+  .. "header, a list of column names (or one line of text), is written first "
+  .. "after the comments prefix (\"\" for a spreadsheet's bare header line).  "
+  .. "Atomic like io.save.")
+
+function M.loadtxt(path, opts)
+  check_path("io.loadtxt", path)
+  opts = E.checkopts("io.loadtxt", opts, { delimiter = true, comments = true, dtype = true })
+  local delim = one_char("io.loadtxt", "delimiter", opts.delimiter, nil)
+  local comment = one_char("io.loadtxt", "comments", opts.comments, "#")
+  local dtype = opts.dtype or "f64"
+  if dtype ~= "f64" and dtype ~= "f32" and dtype ~= "i64" then
+    E.raise("io.loadtxt: dtype must be \"f64\", \"f32\" or \"i64\", got %s", E.show(dtype))
+  end
+  local t, joined = call(C.loadtxt, path, delim, comment, dtype)
+  local names
+  if joined ~= "" then
+    names = {}
+    for name in joined:gmatch("([^\n]*)\n") do names[#names + 1] = name end
+  end
+  return t, names
+end
+doc(M.loadtxt, "io.loadtxt(path [, {delimiter = c, comments = \"#\", dtype = \"f64\"}])\n\n"
+  .. "A text table as a 2-d tensor (rows x columns) and the list of its "
+  .. "column names (nil without a header).  Fields are split by runs of "
+  .. "whitespace, or by the one-character delimiter (\",\" for CSV); from a "
+  .. "comments character to the end of a line is ignored, as are blank lines.  "
+  .. "The header is the last comment line before the data when it has one "
+  .. "name per column (\"# t E M\"), or a first line that is not numbers "
+  .. "(\"t,E,M\").  Every row must have the same number of columns; a field "
+  .. "that is not a number is an error naming the file, line and column.")
+
 doc(M, "hebb.io\n\nData files that are safe to load and to save: hebb's "
   .. "checkpoints (io.save/io.load: tables, numbers, strings, booleans and "
   .. "tensors with exact bits; data only, saved atomically), numpy .npy/.npz, "
