@@ -184,6 +184,56 @@ hebb_tensor *hebb_loadtxt_decode(const void *text, int64_t n, char delim,
 int hebb_savetxt(const char *path, const hebb_tensor *t, char delim,
                  const char *header, const char *comments);
 
+/* --- io_hdf5.c: HDF5 through libhdf5 (opened on first use) ------------------ */
+
+typedef struct hebb_h5 hebb_h5;
+/* how a dataset is made */
+typedef struct hebb_h5_opts {
+  int nchunk;                   /* chunk rank given (0: chosen if needed) */
+  int64_t chunk[HEBB_MAXDIM];
+  int level;                    /* gzip level 0..9, -1: not compressed */
+  int growable;                 /* bit i set: dim i may grow without bound */
+} hebb_h5_opts;
+/* what a name holds */
+typedef struct hebb_h5_info_t {
+  int kind;                     /* 0 nothing, 1 group, 2 dataset, 3 other */
+  int dtype;                    /* -1: a type hebb lacks, described in why */
+  int ndim;
+  bool chunked;
+  int64_t shape[HEBB_MAXDIM], maxshape[HEBB_MAXDIM];   /* -1: unlimited */
+  int64_t chunk[HEBB_MAXDIM];
+  char why[80];
+} hebb_h5_info_t;
+/* mode "r" (read), "r+" (read and write), "w" (create or truncate), "x"
+   (create, the file must not exist), "a" (read and write, created if
+   missing).  Names are paths from the root ("run/E"); start and count
+   are 0-based, one per dimension. */
+hebb_h5 *hebb_h5_open(const char *path, const char *mode);
+int hebb_h5_close(hebb_h5 *f);
+void hebb_h5_free(hebb_h5 *f);
+int hebb_h5_flush(hebb_h5 *f);
+int hebb_h5_write(hebb_h5 *f, const char *name, const hebb_tensor *t,
+                  const hebb_h5_opts *o);
+int hebb_h5_write_block(hebb_h5 *f, const char *name, const int64_t *start,
+                        const hebb_tensor *t);
+int hebb_h5_append(hebb_h5 *f, const char *name, int dim, const hebb_tensor *t,
+                   const hebb_h5_opts *o);
+hebb_tensor *hebb_h5_read(hebb_h5 *f, const char *name, const int64_t *start,
+                          const int64_t *count, int64_t max_bytes);
+int hebb_h5_info(hebb_h5 *f, const char *name, hebb_h5_info_t *info);
+int hebb_h5_group(hebb_h5 *f, const char *name);
+int hebb_h5_member(hebb_h5 *f, const char *group, int64_t i, char *buf,
+                   int64_t cap);
+int hebb_h5_set_attr(hebb_h5 *f, const char *obj, const char *attr,
+                     const hebb_tensor *t);
+int hebb_h5_set_attr_string(hebb_h5 *f, const char *obj, const char *attr,
+                            const char *s);
+/* *t (numbers) or *str (a string, to free()); both NULL: no such attribute */
+int hebb_h5_get_attr(hebb_h5 *f, const char *obj, const char *attr,
+                     hebb_tensor **t, char **str);
+int hebb_h5_attr_name(hebb_h5 *f, const char *obj, int64_t i, char *buf,
+                      int64_t cap);
+
 /* --- io_ckpt.c: hebb's checkpoint format ---------------------------------- */
 
 /* the kinds of values (and the tags of the format) */

@@ -6,6 +6,7 @@
 ** this file assembles into tables.
 */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lhebb.h"
@@ -404,6 +405,208 @@ static int l_savetxt(lua_State *L) {
   return 0;
 }
 
+/* --- HDF5 ------------------------------------------------------------------- */
+
+#define H5_MT "hebb.io.H5File"
+
+static hebb_h5 *checkh5(lua_State *L) {
+  hebb_h5 **f = luaL_checkudata(L, 1, H5_MT);
+  if (!*f) luaL_error(L, "io: the HDF5 file is closed");
+  return *f;
+}
+
+static int h_open(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  const char *mode = luaL_optstring(L, 2, "r");
+  hebb_h5 **f = lua_newuserdatauv(L, sizeof *f, 0);
+  *f = NULL;
+  luaL_setmetatable(L, H5_MT);
+  if (!(*f = hebb_h5_open(path, mode))) return hebbL_raise(L);
+  return 1;
+}
+
+static int h_free(lua_State *L) {
+  hebb_h5 **f = luaL_checkudata(L, 1, H5_MT);
+  hebb_h5_free(*f);
+  *f = NULL;
+  return 0;
+}
+
+static int h_close(lua_State *L) {
+  hebb_h5 **f = luaL_checkudata(L, 1, H5_MT);
+  int st = *f ? hebb_h5_close(*f) : HEBB_OK;
+  hebb_h5_free(*f);
+  *f = NULL;
+  hebbL_check_status(L, st);
+  return 0;
+}
+
+/* up to HEBB_MAXDIM integers from the list at idx (nil: none); returns how
+   many */
+static int int_list(lua_State *L, int idx, int64_t *v) {
+  int n, i;
+  if (lua_isnoneornil(L, idx)) return 0;
+  luaL_checktype(L, idx, LUA_TTABLE);
+  n = (int)luaL_len(L, idx);
+  luaL_argcheck(L, n <= HEBB_MAXDIM, idx, "too many dimensions");
+  for (i = 0; i < n; i++) {
+    lua_geti(L, idx, i + 1);
+    v[i] = (int64_t)luaL_checkinteger(L, -1);
+    lua_pop(L, 1);
+  }
+  return n;
+}
+
+/* the creation options at idx..idx+2: chunks (list), level, growable mask */
+static void h5_opts(lua_State *L, int idx, const hebb_tensor *t,
+                    hebb_h5_opts *o) {
+  o->nchunk = int_list(L, idx, o->chunk);
+  if (o->nchunk && o->nchunk != t->ndim)
+    luaL_error(L, "io.h5write: %d chunk sizes for %d dimensions", o->nchunk,
+               t->ndim);
+  o->level = (int)luaL_optinteger(L, idx + 1, -1);
+  o->growable = (int)luaL_optinteger(L, idx + 2, 0);
+}
+
+/* f:write(name, t, chunks, level, growable) */
+static int h_write(lua_State *L) {
+  hebb_h5 *f = checkh5(L);
+  const char *name = luaL_checkstring(L, 2);
+  hebb_tensor *t = hebbL_check(L, 3);
+  hebb_h5_opts o;
+  h5_opts(L, 4, t, &o);
+  hebbL_check_status(L, hebb_h5_write(f, name, t, &o));
+  return 0;
+}
+
+/* f:write_block(name, t, start) */
+static int h_write_block(lua_State *L) {
+  hebb_h5 *f = checkh5(L);
+  const char *name = luaL_checkstring(L, 2);
+  hebb_tensor *t = hebbL_check(L, 3);
+  int64_t start[HEBB_MAXDIM];
+  if (int_list(L, 4, start) != t->ndim)
+    return luaL_error(L, "io.h5write: start needs %d numbers (one per "
+                      "dimension of the block)", t->ndim);
+  hebbL_check_status(L, hebb_h5_write_block(f, name, start, t));
+  return 0;
+}
+
+/* f:append(name, t, dim, chunks, level) */
+static int h_append(lua_State *L) {
+  hebb_h5 *f = checkh5(L);
+  const char *name = luaL_checkstring(L, 2);
+  hebb_tensor *t = hebbL_check(L, 3);
+  int dim = (int)luaL_checkinteger(L, 4);
+  hebb_h5_opts o;
+  h5_opts(L, 5, t, &o);
+  hebbL_check_status(L, hebb_h5_append(f, name, dim, t, &o));
+  return 0;
+}
+
+/* f:read(name, start, count, max_bytes) */
+static int h_read(lua_State *L) {
+  hebb_h5 *f = checkh5(L);
+  const char *name = luaL_checkstring(L, 2);
+  int64_t start[HEBB_MAXDIM], count[HEBB_MAXDIM];
+  int ns = int_list(L, 3, start), nc = int_list(L, 4, count);
+  int64_t max_bytes = opt_max_bytes(L, 5);
+  if (ns != nc) return luaL_error(L, "io.h5read: start and count differ in length");
+  hebbL_newbox(L);
+  hebbL_fill_box(L, hebb_h5_read(f, name, ns ? start : NULL, count, max_bytes));
+  return 1;
+}
+
+static void push_shape(lua_State *L, int n, const int64_t *v, const char *k) {
+  int i;
+  lua_createtable(L, n, 0);
+  for (i = 0; i < n; i++) {
+    if (v[i] < 0) lua_pushnumber(L, HUGE_VAL);
+    else lua_pushinteger(L, (lua_Integer)v[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, -2, k);
+}
+
+/* f:info(name) -> nil, or {kind, dtype | type, shape, maxshape, chunks} */
+static int h_info(lua_State *L) {
+  static const char *const kinds[] = {NULL, "group", "dataset", "other"};
+  hebb_h5 *f = checkh5(L);
+  hebb_h5_info_t in;
+  hebbL_check_status(L, hebb_h5_info(f, luaL_checkstring(L, 2), &in));
+  if (!in.kind) return 0;
+  lua_createtable(L, 0, 5);
+  lua_pushstring(L, kinds[in.kind]);
+  lua_setfield(L, -2, "kind");
+  if (in.kind != 2) return 1;
+  lua_pushstring(L, in.dtype >= 0 ? hebb_dtype_name(in.dtype) : in.why);
+  lua_setfield(L, -2, in.dtype >= 0 ? "dtype" : "type");
+  push_shape(L, in.ndim, in.shape, "shape");
+  push_shape(L, in.ndim, in.maxshape, "maxshape");
+  if (in.chunked) push_shape(L, in.ndim, in.chunk, "chunks");
+  return 1;
+}
+
+static int h_group(lua_State *L) {
+  hebb_h5 *f = checkh5(L);
+  hebbL_check_status(L, hebb_h5_group(f, luaL_checkstring(L, 2)));
+  return 0;
+}
+
+static int h_flush(lua_State *L) {
+  hebbL_check_status(L, hebb_h5_flush(checkh5(L)));
+  return 0;
+}
+
+/* names from a numbered query (members of a group, attributes) */
+static int names(lua_State *L, int (*get)(hebb_h5 *, const char *, int64_t,
+                                          char *, int64_t)) {
+  hebb_h5 *f = checkh5(L);
+  const char *obj = luaL_optstring(L, 2, "/");
+  char buf[1024];
+  int64_t i;
+  int rc;
+  lua_newtable(L);
+  for (i = 0; (rc = get(f, obj, i, buf, sizeof buf)) == 1; i++) {
+    lua_pushstring(L, buf);
+    lua_rawseti(L, -2, i + 1);
+  }
+  if (rc < 0) return hebbL_raise(L);
+  return 1;
+}
+
+static int h_list(lua_State *L) { return names(L, hebb_h5_member); }
+static int h_attr_names(lua_State *L) { return names(L, hebb_h5_attr_name); }
+
+/* f:set_attr(obj, attr, value): a tensor or a string */
+static int h_set_attr(lua_State *L) {
+  hebb_h5 *f = checkh5(L);
+  const char *obj = luaL_checkstring(L, 2), *attr = luaL_checkstring(L, 3);
+  int st = lua_type(L, 4) == LUA_TSTRING ?
+           hebb_h5_set_attr_string(f, obj, attr, lua_tostring(L, 4)) :
+           hebb_h5_set_attr(f, obj, attr, hebbL_check(L, 4));
+  hebbL_check_status(L, st);
+  return 0;
+}
+
+/* f:attr(obj, attr) -> a tensor, a string, or nothing */
+static int h_attr(lua_State *L) {
+  hebb_h5 *f = checkh5(L);
+  const char *obj = luaL_checkstring(L, 2), *attr = luaL_checkstring(L, 3);
+  hebb_tensor **box = hebbL_newbox(L);
+  char *str = NULL;
+  int st = hebb_h5_get_attr(f, obj, attr, box, &str);
+  if (st != HEBB_OK) return hebbL_raise(L);
+  if (*box) {
+    hebbL_account(L, *box);
+    return 1;
+  }
+  if (!str) return 0;
+  lua_pushstring(L, str);
+  free(str);
+  return 1;
+}
+
 /* --- registration --------------------------------------------------------- */
 
 static const luaL_Reg writer_methods[] = {
@@ -439,6 +642,8 @@ static const hebb_lreg io_funcs[] = {
   {"savetxt", l_savetxt, HEBB_FN | HEBB_RAW,
    "_io.savetxt(path, t, delim, header, comments)\n\nWrites a text table.  "
    "Use io.savetxt."},
+  {"h5open", h_open, HEBB_FN | HEBB_RAW,
+   "_io.h5open(path [, mode])\n\nAn HDF5 file.  Use io.h5open."},
   {NULL, NULL, 0, NULL}
 };
 
@@ -460,11 +665,19 @@ int luaopen_hebb__io(lua_State *L) {
   static const luaL_Reg npz_methods[] = {
     {"__gc", z_free}, {"__close", z_free}, {NULL, NULL}
   };
+  static const luaL_Reg h5_methods[] = {
+    {"write", h_write}, {"write_block", h_write_block}, {"append", h_append},
+    {"read", h_read}, {"info", h_info}, {"group", h_group}, {"list", h_list},
+    {"set_attr", h_set_attr}, {"attr", h_attr}, {"attr_names", h_attr_names},
+    {"flush", h_flush}, {"close", h_close}, {"__gc", h_free},
+    {NULL, NULL}
+  };
   hebbL_newmodule(L, io_funcs,
     "hebb._io\n\nC helpers of hebb.io: checkpoints (and, with them, numpy "
     "files, text tables and HDF5).");
   new_class(L, WRITER_MT, writer_methods);
   new_class(L, READER_MT, reader_methods);
   new_class(L, NPZ_MT, npz_methods);
+  new_class(L, H5_MT, h5_methods);
   return 1;
 }

@@ -308,6 +308,250 @@ doc(M.loadtxt, "io.loadtxt(path [, {delimiter = c, comments = \"#\", dtype = \"f
   .. "(\"t,E,M\").  Every row must have the same number of columns; a field "
   .. "that is not a number is an error naming the file, line and column.")
 
+-- --- HDF5 --------------------------------------------------------------------
+
+local H5 = {}
+H5.__index = H5
+H5.__name = "hebb.io.H5File"
+
+local function check_name(who, name)
+  if type(name) ~= "string" or name == "" then
+    E.raise("%s: a name must be a non-empty string, got %s", who, E.show(name))
+  end
+end
+
+-- a list of n positive integers (1-based positions or sizes)
+local function int_list(who, what, v, n, base)
+  if type(v) ~= "table" or #v ~= n then
+    E.raise("%s: %s must be a list of %d integers, got %s", who, what, n, E.show(v))
+  end
+  local out = {}
+  for i = 1, n do
+    local x = v[i]
+    if math.type(x) ~= "integer" or x < (base or 1) then
+      E.raise("%s: %s[%d] must be an integer >= %d, got %s", who, what, i, base or 1, E.show(x))
+    end
+    out[i] = base == 0 and x or x - 1
+  end
+  return out
+end
+
+local function level(who, c)
+  if c == nil or c == false then return nil end
+  if c == true then return 4 end
+  if math.type(c) ~= "integer" or c < 0 or c > 9 then
+    E.raise("%s: compress must be true or a gzip level 0..9, got %s", who, E.show(c))
+  end
+  return c
+end
+
+-- the growable dims as a bit mask: true (all), a dim, or a list of dims
+local function growable(who, g, ndim)
+  if g == nil or g == false then return 0 end
+  if g == true then return (1 << ndim) - 1 end
+  local dims = type(g) == "table" and g or { g }
+  local mask = 0
+  for _, d in ipairs(dims) do
+    if math.type(d) ~= "integer" or d < 1 or d > ndim then
+      E.raise("%s: growable dim %s is out of range for %d dimensions", who, E.show(d), ndim)
+    end
+    mask = mask | (1 << (d - 1))
+  end
+  return mask
+end
+
+local function chunks(who, c, t)
+  if c == nil then return nil end
+  return int_list(who, "chunks", c, t.ndim, 1) and c
+end
+
+function M.h5open(path, mode)
+  check_path("io.h5open", path)
+  if mode ~= nil and type(mode) ~= "string" then
+    E.raise("io.h5open: mode must be a string, got %s", E.show(mode))
+  end
+  return setmetatable({ _f = call(C.h5open, path, mode or "r"), path = path }, H5)
+end
+doc(M.h5open, "io.h5open(path [, mode])\n\nAn HDF5 file (Debian's libhdf5, "
+  .. "loaded on first use): mode \"r\" (read, the default), \"r+\" (read and "
+  .. "write), \"w\" (create or truncate), \"x\" (create; must not exist), "
+  .. "\"a\" (read and write, created if missing).  Methods: write, read, append, "
+  .. "info, exists, group, list, set_attr, attr, attrs, flush, close; "
+  .. "`local f <close> = io.h5open(...)` closes it at the end of the scope.  "
+  .. "Datasets use h5py's types: complex as the compound {r, i}, bool as the "
+  .. "enum {FALSE, TRUE}.  See docs/io.md.")
+
+function H5:write(name, t, opts)
+  check_name("h5:write", name)
+  check_tensor("h5:write", "the data", t)
+  opts = E.checkopts("h5:write", opts, { chunks = true, compress = true, growable = true, start = true })
+  if opts.start ~= nil then
+    call(self._f.write_block, self._f, name, t, int_list("h5:write", "start", opts.start, t.ndim, 1))
+    return
+  end
+  call(self._f.write, self._f, name, t, chunks("h5:write", opts.chunks, t),
+       level("h5:write", opts.compress), growable("h5:write", opts.growable, t.ndim))
+end
+doc(H5.write, "f:write(name, t [, {chunks = {...}, compress = true|0..9, growable = dims, start = {...}}])\n\n"
+  .. "Makes the dataset name (a path: groups on the way are made) holding t.  "
+  .. "chunks gives the chunk shape (chosen automatically, at most 1 MiB, when "
+  .. "compress or growable asks for chunking), compress a gzip level (true: "
+  .. "4), growable the dims that may grow later (a dim, a list, or true for "
+  .. "all; see f:append).  With start (1-based, one per dimension) t is "
+  .. "instead written into the existing dataset as the block beginning there.")
+
+function H5:read(name, opts)
+  check_name("h5:read", name)
+  opts = E.checkopts("h5:read", opts, { start = true, count = true, max_bytes = true })
+  local start, count
+  if opts.start ~= nil or opts.count ~= nil then
+    local info = self:info(name)
+    local shape = info and info.shape or {}
+    local s, c = opts.start or {}, opts.count or {}
+    if type(s) ~= "table" or #s > #shape or type(c) ~= "table" or #c > #shape then
+      E.raise("h5:read: start and count must be lists of at most %d integers", #shape)
+    end
+    start, count = {}, {}
+    for i = 1, #shape do   -- missing trailing entries: from 1, the rest
+      start[i] = s[i] or 1
+      count[i] = c[i] or shape[i] - start[i] + 1
+    end
+    start = int_list("h5:read", "start", start, #shape, 1)
+    count = int_list("h5:read", "count", count, #shape, 0)
+  end
+  return (call(self._f.read, self._f, name, start, count, max_bytes("h5:read", { max_bytes = opts.max_bytes })))
+end
+doc(H5.read, "f:read(name [, {start = {...}, count = {...}, max_bytes = n}])\n\n"
+  .. "The dataset name as a tensor of its dtype (integer datasets up to 32 bits, "
+  .. "signed or not, read exactly as i64; types hebb lacks are refused by "
+  .. "name), or only the block of count elements per dimension from start "
+  .. "(1-based; count defaults to the rest).  A read needing more than "
+  .. "max_bytes (default 64 MiB plus 16 times the file's size) is refused.")
+
+function H5:append(name, t, opts)
+  check_name("h5:append", name)
+  check_tensor("h5:append", "the block", t)
+  opts = E.checkopts("h5:append", opts, { dim = true, chunks = true, compress = true })
+  local dim = opts.dim or 1
+  if math.type(dim) ~= "integer" or dim < 1 or dim > t.ndim then
+    E.raise("h5:append: dim must be 1..%d for a %d-dimensional block, got %s", t.ndim, t.ndim, E.show(dim))
+  end
+  call(self._f.append, self._f, name, t, dim - 1, chunks("h5:append", opts.chunks, t),
+       level("h5:append", opts.compress))
+end
+doc(H5.append, "f:append(name, t [, {dim = 1, chunks = {...}, compress = ...}])\n\n"
+  .. "Grows the dataset name along dim by t's size there and writes t at the "
+  .. "end: a time series growing during a run (append a {1, n} row per "
+  .. "measurement, or a block of them).  The first append makes the dataset, "
+  .. "chunked and growable along dim without bound.")
+
+function H5:info(name)
+  check_name("h5:info", name)
+  return (call(self._f.info, self._f, name))
+end
+doc(H5.info, "f:info(name)\n\nnil when the file has no name; else "
+  .. "{kind = \"group\"|\"dataset\"|\"other\"} and, for a dataset, dtype (or "
+  .. "type, describing one hebb lacks), shape, maxshape (math.huge: "
+  .. "unlimited) and chunks (when chunked).")
+
+function H5:exists(name)
+  return self:info(name) ~= nil
+end
+doc(H5.exists, "f:exists(name)\n\nWhether the file has a group or dataset name.")
+
+function H5:group(name)
+  check_name("h5:group", name)
+  call(self._f.group, self._f, name)
+end
+doc(H5.group, "f:group(name)\n\nMakes the group name (and the groups on the "
+  .. "way) unless it exists.")
+
+function H5:list(name)
+  if name ~= nil then check_name("h5:list", name) end
+  return (call(self._f.list, self._f, name or "/"))
+end
+doc(H5.list, "f:list([group])\n\nThe names in group (default the root), sorted.")
+
+local function attr_value(who, v)
+  local tv = type(v)
+  if tv == "string" then
+    if v:find("\0", 1, true) then E.raise("%s: a string attribute cannot hold a zero byte", who) end
+    return v
+  end
+  if tv == "boolean" then return T.tensor(v) end
+  if tv == "number" then
+    return math.type(v) == "integer" and T.tensor(v, { dtype = "i64" }) or T.tensor(v)
+  end
+  if is_tensor(v) then return v end
+  E.raise("%s: an attribute is a number, boolean, string or tensor, got %s", who, E.show(v))
+end
+
+function H5:set_attr(name, key, value)
+  check_name("h5:set_attr", name)
+  check_name("h5:set_attr", key)
+  call(self._f.set_attr, self._f, name, key, attr_value("h5:set_attr", value))
+end
+doc(H5.set_attr, "f:set_attr(name, key, value)\n\nSets the attribute key of "
+  .. "the group or dataset name (\"/\" is the file) to value: a number "
+  .. "(integer -> int64, float -> float64), a boolean, a string (UTF-8, as "
+  .. "h5py writes str) or a tensor.  An existing attribute is replaced.")
+
+-- a 0-d real or bool tensor reads as a Lua value
+local function plain(v)
+  if is_tensor(v) and v.ndim == 0 and v.dtype ~= "c128" and v.dtype ~= "c64" then
+    return v:item()
+  end
+  return v
+end
+
+function H5:attr(name, key)
+  check_name("h5:attr", name)
+  check_name("h5:attr", key)
+  return plain(call(self._f.attr, self._f, name, key))
+end
+doc(H5.attr, "f:attr(name, key)\n\nThe attribute key of name (a number, "
+  .. "boolean, string or tensor), or nil.")
+
+function H5:attrs(name)
+  check_name("h5:attrs", name)
+  local out = {}
+  for _, key in ipairs(call(self._f.attr_names, self._f, name)) do
+    out[key] = self:attr(name, key)
+  end
+  return out
+end
+doc(H5.attrs, "f:attrs(name)\n\nAll attributes of name as a table key -> value.")
+
+function H5:flush() call(self._f.flush, self._f) end
+doc(H5.flush, "f:flush()\n\nWrites HDF5's buffers to the file (a run's "
+  .. "data so far survives a crash of the run).")
+
+function H5:close()
+  if self._f then
+    local f = self._f
+    self._f = nil
+    call(f.close, f)
+  end
+end
+doc(H5.close, "f:close()\n\nCloses the file (errors are reported); a "
+  .. "closed file's methods raise an error.")
+H5.__close = H5.close
+H5.__index = function(self, k)
+  local m = H5[k]
+  if m ~= nil then
+    if type(m) == "function" and k ~= "close" and rawget(self, "_f") == nil then
+      E.raise("h5:%s: the file %s is closed", k, E.show(rawget(self, "path")))
+    end
+    return m
+  end
+end
+H5.__tostring = function(self)
+  return string.format("H5File(%q%s)", self.path, self._f and "" or ", closed")
+end
+M.H5File = H5
+doc(H5, "io.H5File\n\nAn open HDF5 file, made by io.h5open; its methods "
+  .. "follow.")
+
 doc(M, "hebb.io\n\nData files that are safe to load and to save: hebb's "
   .. "checkpoints (io.save/io.load: tables, numbers, strings, booleans and "
   .. "tensors with exact bits; data only, saved atomically), numpy .npy/.npz, "
