@@ -28,7 +28,7 @@ DEPS_OK  := $(BUILD)/.deps-build
 NATIVE_MODS := hebb,hebb.tensor
 modname = $(patsubst %.init,%,hebb.$(basename $(notdir $(1))))
 
-.PHONY: all deps test bench demo install clean help docs
+.PHONY: all deps test bench demo install clean help docs fuzz
 
 all: $(BUILD)/hebb $(BUILD)/libhebb.so $(BUILD)/libhebb.a $(BUILD)/hebb.so hebb
 
@@ -39,6 +39,7 @@ help:
 	@echo "make bench    benchmarks against numpy/torch/hand-written C (ratios)"
 	@echo "make install  PREFIX=... installs binary, library, header, module, .pc"
 	@echo "make docs     regenerate docs/api/*.md from the docstrings"
+	@echo "make fuzz     libFuzzer on every loader, FUZZ_SECONDS each (tests/fuzz)"
 
 $(DEPS_OK): tools/deps.sh
 	@mkdir -p $(BUILD)
@@ -101,6 +102,12 @@ docs: all
 	@mkdir -p docs/api
 	@for m in $(API_MODULES); do \
 	  $(BUILD)/hebb tools/gendocs.lua $$m > docs/api/$$m.md || exit 1; done
+
+# the data loaders' fuzzers (libFuzzer + ASan + UBSan, clang), each run for
+# FUZZ_SECONDS (or FUZZ_RUNS inputs); the short run is part of make test
+fuzz: all
+	@sh tools/deps.sh fuzz
+	@sh tests/fuzz/fuzz.sh
 
 demo: all
 	./hebb examples/ising_demo.lua

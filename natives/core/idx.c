@@ -230,6 +230,22 @@ static int check_file_size(src *s, int64_t want, const char *what) {
   return HEBB_OK;
 }
 
+/* a compressed file's size says little of what it holds (gzip expands up
+   to ~1000x), so what its header announces is held to hebb.io's limit for
+   loads (64 MiB plus 16 times the file's size) before it is allocated */
+static int check_gz_size(src *s, int64_t want, const char *what) {
+  struct stat st;
+  int64_t limit;
+  if (stat(s->path, &st) != 0) return HEBB_OK;
+  limit = hebb_io_limit(-1, (int64_t)st.st_size);
+  if (want > limit)
+    return hebb_fail(HEBB_ERR_IO, "read_idx: '%s' is malformed: its header "
+                     "(%s) announces %lld bytes, more than a gzip file of %lld "
+                     "bytes may hold here (%lld)", s->path, what,
+                     (long long)want, (long long)st.st_size, (long long)limit);
+  return HEBB_OK;
+}
+
 static int read_data(src *s, const idx_type *ty, hebb_tensor *t,
                      int64_t want, const char *what) {
   uint8_t buf[CHUNK];
@@ -274,6 +290,7 @@ static hebb_tensor *read_idx(src *s, int dtype) {
                           "header (%s) describes more than 2^63 bytes",
                           s->path, what);
   if (s->f && check_file_size(s, want, what) != HEBB_OK) return NULL;
+  if (s->gz && check_gz_size(s, want, what) != HEBB_OK) return NULL;
   t = hebb_empty(dtype, ndim, shape);
   if (!t) return NULL;
   if (read_data(s, ty, t, want, what) != HEBB_OK) {

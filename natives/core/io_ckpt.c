@@ -485,7 +485,7 @@ static const unsigned char *take(hebb_ckpt *r, int64_t n, const char *what) {
 
 static int tensor_shape(hebb_ckpt *r, tdesc *d, const unsigned char *p) {
   int i, size = hebb_dtype_size(d->dtype);
-  int64_t expect;
+  int64_t expect, span = 1;   /* span: the product of the nonzero sizes */
   d->numel = 1;
   for (i = 0; i < d->ndim; i++) {
     uint64_t n = get64(p + 8 * i);
@@ -493,9 +493,10 @@ static int tensor_shape(hebb_ckpt *r, tdesc *d, const unsigned char *p) {
       return bad(r, r->at, "tensor size %lld in dim %d is negative",
                  (long long)n, i + 1);
     d->shape[i] = (int64_t)n;
-    if (n > 0 && d->numel > INT64_MAX / 16 / (int64_t)n)
+    if (n > 0 && span > INT64_MAX / 16 / (int64_t)n)
       return bad(r, r->at, "tensor shape overflows (the product of its "
                  "sizes exceeds 2^59 elements)");
+    span *= n > 0 ? (int64_t)n : 1;
     d->numel *= (int64_t)n;
   }
   for (i = d->ndim - 1, expect = 1; i >= 0; expect *= d->shape[i], i--) {

@@ -268,7 +268,7 @@ static int by_name(const void *a, const void *b) {
    small archive claims to hold much more), and names are unique */
 static int check_members(hebb_npz *z, int64_t limit) {
   int64_t i, total = 0;
-  qsort(z->e, (size_t)z->n, sizeof *z->e, by_local);
+  if (z->n > 1) qsort(z->e, (size_t)z->n, sizeof *z->e, by_local);
   for (i = 0; i + 1 < z->n; i++)
     if (z->e[i].data + z->e[i].csize > z->e[i + 1].local)
       return zbad(z, z->e[i + 1].local, "member '%s' overlaps member '%s'",
@@ -282,7 +282,7 @@ static int check_members(hebb_npz *z, int64_t limit) {
                        (long long)(total + z->e[i].usize), z->e[i].name);
     total += z->e[i].usize;
   }
-  qsort(z->e, (size_t)z->n, sizeof *z->e, by_name);
+  if (z->n > 1) qsort(z->e, (size_t)z->n, sizeof *z->e, by_name);
   for (i = 0; i + 1 < z->n; i++)
     if (strcmp(z->e[i].name, z->e[i + 1].name) == 0)
       return zbad(z, z->e[i + 1].local, "member '%s' appears twice",

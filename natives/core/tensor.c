@@ -105,7 +105,7 @@ void hebb_set_contiguous_strides(hebb_tensor *t) {
 }
 
 static int check_shape(int ndim, const int64_t *shape, int64_t *numel) {
-  int64_t n = 1;
+  int64_t n = 1, span = 1;
   int i;
   if (ndim < 0 || ndim > HEBB_MAXDIM)
     return hebb_fail(HEBB_ERR_SHAPE, "tensor: %d dimensions (at most %d)",
@@ -114,8 +114,11 @@ static int check_shape(int ndim, const int64_t *shape, int64_t *numel) {
     if (shape[i] < 0)
       return hebb_fail(HEBB_ERR_SHAPE, "tensor: negative size %lld in dim %d",
                        (long long)shape[i], i + 1);
-    if (shape[i] > 0 && n > INT64_MAX / 16 / shape[i])
+    /* the nonzero sizes bound the strides even of an empty tensor: {0,
+       2^40, 2^40} would have a stride of 2^80 (found by tests/fuzz) */
+    if (shape[i] > 0 && span > INT64_MAX / 16 / shape[i])
       return hebb_fail(HEBB_ERR_NOMEM, "tensor: too many elements");
+    span *= shape[i] > 0 ? shape[i] : 1;
     n *= shape[i];
   }
   *numel = n;

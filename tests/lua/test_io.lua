@@ -340,6 +340,11 @@ test("bad_tensors", function()
           ", byte 48: tensor data (8000000000 bytes at offset 0) runs past the data section (0 bytes)")
   refused(make(tensor(0, { 1 << 40, 1 << 40 }, { 1 << 40, 1 }, 0, 0)),
           ", byte 48: tensor shape overflows (the product of its sizes exceeds 2^59 elements)")
+  -- an empty tensor whose other sizes overflow (found by tests/fuzz: the
+  -- strides of {0, 2^40, 2^40} overflowed in the core)
+  refused(make(tensor(0, { 0, 1 << 40, 1 << 40 }, { 1 << 40, 1 << 40, 1 }, 0, 0)),
+          ", byte 48: tensor shape overflows (the product of its sizes exceeds 2^59 elements)")
+  raises(function() T.zeros(0, 1 << 40, 1 << 40) end, "tensor: too many elements")
   refused(make(tensor(0, { -2 }, { 1 }, 0, 0)), ", byte 48: tensor size -2 in dim 1 is negative")
   refused(make(tensor(9, { 2 }, { 1 }, 0, 16), d16),
           ", byte 48: tensor dtype code 9 is unknown (hebb has 0 f64, 1 f32, 2 i64, 3 bool, 4 c128, 5 c64)")

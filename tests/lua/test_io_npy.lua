@@ -161,6 +161,8 @@ test("bad_npy", function()
               ", byte 20: the header describes dtype '<U3' (unicode strings), which hebb lacks")
   refused_npy(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }"),
               ", byte 128: the header has a shape whose product overflows (more than 2^59 elements)")
+  refused_npy(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (0, 1099511627776, 1099511627776), }"),
+              ", byte 128: the header has a shape whose product overflows (more than 2^59 elements)")
   refused_npy(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (-2,), }"), ", byte 61: the header has no size where one must be")
   refused_npy(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999,), }"),
               ", byte 80: the header has a size beyond 2^63")
