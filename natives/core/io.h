@@ -45,6 +45,9 @@ void hebb_src_buffer(hebb_src *s, const void *p, int64_t n, const char *name,
 int hebb_src_read(const hebb_src *s, int64_t at, void *buf, int64_t n,
                   const char *what);
 void hebb_src_close(hebb_src *s);
+/* fails with "who: 'path', byte at: <message>" (HEBB_ERR_IO) */
+int hebb_src_bad(const hebb_src *s, int64_t at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* A destination: a file written atomically (a temporary file in the same
    folder, fsync, rename over the target, fsync of the folder), a device or

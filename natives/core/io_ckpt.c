@@ -366,19 +366,8 @@ int hebb_ckpt_save(hebb_ckpt *w, const char *path) {
 
 /* --- reader: errors ------------------------------------------------------- */
 
-static int bad(hebb_ckpt *r, int64_t at, const char *fmt, ...)
-    HEBB_PRINTF(3, 4);
-
 /* "io.load: 'path', byte 57: <what>" */
-static int bad(hebb_ckpt *r, int64_t at, const char *fmt, ...) {
-  char what[400];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(what, sizeof what, fmt, ap);
-  va_end(ap);
-  return hebb_fail(HEBB_ERR_IO, "%s: %s, byte %lld: %s", r->src.who,
-                   r->src.label, (long long)at, what);
-}
+#define bad(r, at, ...) hebb_src_bad(&(r)->src, (at), __VA_ARGS__)
 
 /* --- reader: the fixed header -------------------------------------------- */
 

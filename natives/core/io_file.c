@@ -136,6 +136,16 @@ int hebb_src_read(const hebb_src *s, int64_t at, void *buf, int64_t n,
   return HEBB_OK;
 }
 
+int hebb_src_bad(const hebb_src *s, int64_t at, const char *fmt, ...) {
+  char what[400];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof what, fmt, ap);
+  va_end(ap);
+  return hebb_fail(HEBB_ERR_IO, "%s: %s, byte %lld: %s", s->who, s->label,
+                   (long long)at, what);
+}
+
 void hebb_src_close(hebb_src *s) {
   if (s->fd >= 0) close(s->fd);
   s->fd = -1;

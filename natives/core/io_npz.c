@@ -46,18 +46,8 @@ static inline int64_t le64(const unsigned char *p) {
   return (int64_t)((uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32);
 }
 
-static int zbad(hebb_npz *z, int64_t at, const char *fmt, ...)
-    HEBB_PRINTF(3, 4);
-
-static int zbad(hebb_npz *z, int64_t at, const char *fmt, ...) {
-  char what[400];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(what, sizeof what, fmt, ap);
-  va_end(ap);
-  return hebb_fail(HEBB_ERR_IO, "%s: %s, byte %lld: %s", z->src.who,
-                   z->src.label, (long long)at, what);
-}
+/* "io.load_npz: 'path', byte 57: <what>" */
+#define zbad(z, at, ...) hebb_src_bad(&(z)->src, (at), __VA_ARGS__)
 
 static hebb_npz *new_npz(void) {
   hebb_npz *z = calloc(1, sizeof *z);

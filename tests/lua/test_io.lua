@@ -13,23 +13,9 @@ local optim = require "hebb.optim"
 local test, eq, raises, truthy = check.test, check.eq, check.raises, check.truthy
 local pack, unpack = string.pack, string.unpack
 
-local dir = os.tmpname()
-os.remove(dir)
-os.execute("mkdir -p " .. dir)
-local function path(name) return dir .. "/" .. name end
-
-local function slurp(p)
-  local f = assert(io.open(p, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function spit(p, s)
-  local f = assert(io.open(p, "wb"))
-  f:write(s)
-  f:close()
-end
+local iotest = require "iotest"
+local slurp, spit, crc32 = iotest.slurp, iotest.spit, iotest.crc32
+local dir, path = iotest.scratch()
 
 -- values equal with tensors compared by dtype, shape and bits
 local function same(a, b)
@@ -239,15 +225,6 @@ end)
 
 -- --- bad files ---------------------------------------------------------------
 
-local function crc32(s)
-  local crc = 0xFFFFFFFF
-  for i = 1, #s do
-    crc = crc ~ s:byte(i)
-    for _ = 1, 8 do crc = (crc >> 1) ~ (0xEDB88320 & -(crc & 1)) end
-  end
-  return crc ~ 0xFFFFFFFF
-end
-
 -- a file of the format from its value section and data section, with
 -- correct checksums unless told otherwise
 local function make(values, data, o)
@@ -415,5 +392,5 @@ test("mutated_files_are_refused_cleanly", function()
   eq(bad, 0, "errors without the file's name")
 end)
 
-os.execute("rm -rf " .. dir)
+iotest.remove(dir)
 check.done()
