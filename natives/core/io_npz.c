@@ -334,8 +334,10 @@ hebb_tensor *hebb_npz_read(hebb_npz *z, int64_t i) {
   snprintf(label, sizeof label, "%s, member '%s'", z->src.label, e->name);
   if (e->method == 0) hebb_stream_stored(&st, &z->src, e->data, e->usize, label);
   if (e->method == 0 || hebb_stream_inflated(&st, &z->src, e->data, e->csize,
-                                             e->usize, label) == HEBB_OK)
+                                             e->usize, label) == HEBB_OK) {
+    st.check = true;
     t = hebb_npy_read(&st, z->src.who);
+  }
   if (t && st.crc != e->crc) {
     hebb_release(t);
     t = hebb_fail_null(HEBB_ERR_IO, "%s: %s fails its CRC-32 check (stored "

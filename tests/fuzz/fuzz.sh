@@ -9,7 +9,7 @@
 cd "$(dirname "$0")/../.." || exit 2
 out=build/fuzz
 SECONDS_EACH=${FUZZ_SECONDS:-60}
-FLAGS="-std=c11 -D_GNU_SOURCE -O1 -g -fopenmp -fsanitize=address,undefined \
+FLAGS="-std=c11 -D_GNU_SOURCE -O1 -g -w -fopenmp -fsanitize=address,undefined \
 -fno-sanitize-recover=undefined -Iinclude -Inatives/core"
 # (CMPLX below: glibc defines it only for gcc >= 4.7, and clang says 4.2)
 mkdir -p "$out/obj"

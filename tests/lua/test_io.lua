@@ -14,7 +14,7 @@ local test, eq, raises, truthy = check.test, check.eq, check.raises, check.truth
 local pack, unpack = string.pack, string.unpack
 
 local iotest = require "iotest"
-local slurp, spit, crc32 = iotest.slurp, iotest.spit, iotest.crc32
+local slurp, spit, crc32c = iotest.slurp, iotest.spit, iotest.crc32c
 local dir, path = iotest.scratch()
 
 -- values equal with tensors compared by dtype, shape and bits
@@ -233,8 +233,8 @@ local function make(values, data, o)
   local head = "\x89HEBB\r\n\x1a" .. pack("<I4I4I8I8", o.version or 1, o.flags or 0,
                                           #values, #data)
   local pad = ("\0"):rep((64 - (48 + #values) % 64) % 64)
-  local vcrc = o.vcrc or crc32(head .. values)
-  return head .. pack("<I4I4I8", vcrc, o.dcrc or crc32(data), 0) .. values .. pad .. data
+  local vcrc = o.vcrc or crc32c(head .. values)
+  return head .. pack("<I4I4I8", vcrc, o.dcrc or crc32c(data), 0) .. values .. pad .. data
 end
 
 local function tensor(dtype, shape, stride, offset, nbytes)
@@ -348,6 +348,15 @@ test("bad_paths_and_limits", function()
   raises(function() hio.load(dir) end, "io.load: '" .. dir .. "' is a directory")
   os.execute("mkfifo " .. path("fifo"))
   raises(function() hio.load(path("fifo")) end, "io.load: '" .. path("fifo") .. "' is not a regular file")
+  raises(function() hio.load(path("v.hio") .. "/x") end,
+         "io.load: cannot open '" .. path("v.hio") .. "/x': Not a directory")
+  -- an unreadable file, read as an unprivileged user (root reads anything)
+  spit(path("secret.hio"), hio.encode(1))
+  os.execute("chmod 000 " .. path("secret.hio") .. "; chmod 755 " .. dir)
+  local as_nobody = io.popen("id -u"):read("l") == "0" and "setpriv --reuid=65534 --regid=65534 --clear-groups " or ""
+  local cmd = as_nobody .. arg[-1] .. " -e \"print(select(2, pcall(require('hebb.io').load, '" ..
+              path("secret.hio") .. "')))\""
+  eq(io.popen(cmd):read("l"), "(command line):1: io.load: cannot open '" .. path("secret.hio") .. "': Permission denied")
   raises(function() hio.load(1) end, "io.load: path must be a string, got 1")
   raises(function() hio.decode(1) end, "io.decode: expected a string, got 1")
   -- the memory a value will take is counted before anything is built

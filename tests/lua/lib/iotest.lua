@@ -26,14 +26,18 @@ function M.spit(p, s)
   f:close()
 end
 
--- CRC-32 as zip and hebb's checkpoints use it (reflected 0xEDB88320)
-function M.crc32(s)
-  local crc = 0xFFFFFFFF
+local function crc(poly, s)
+  local c = 0xFFFFFFFF
   for i = 1, #s do
-    crc = crc ~ s:byte(i)
-    for _ = 1, 8 do crc = (crc >> 1) ~ (0xEDB88320 & -(crc & 1)) end
+    c = c ~ s:byte(i)
+    for _ = 1, 8 do c = (c >> 1) ~ (poly & -(c & 1)) end
   end
-  return crc ~ 0xFFFFFFFF
+  return c ~ 0xFFFFFFFF
 end
+
+-- CRC-32 as zip uses it (reflected 0xEDB88320), and CRC-32C as hebb's
+-- checkpoints do (reflected 0x82F63B78)
+function M.crc32(s) return crc(0xEDB88320, s) end
+function M.crc32c(s) return crc(0x82F63B78, s) end
 
 return M
