@@ -42,7 +42,7 @@ DEPS_OK  := $(BUILD)/.deps-build
 NATIVE_MODS := hebb,hebb.tensor
 modname = $(patsubst %.init,%,hebb.$(basename $(notdir $(1))))
 
-.PHONY: all deps test bench demo install clean help docs sanitize selfcheck-long examples-full fields-examples
+.PHONY: all deps test bench demo install clean help docs sanitize selfcheck-long examples-full fields-examples fuzz
 
 all: $(BUILD)/hebb $(BUILD)/libhebb.so $(BUILD)/libhebb.a $(BUILD)/hebb.so $(HEBB_LINK)
 
@@ -57,6 +57,7 @@ help:
 	@echo "make install  PREFIX=... installs binary, library, header, module, .pc"
 	@echo "make docs     regenerate docs/api/*.md from the docstrings"
 	@echo "make fields-examples  examples/dirac.lua and klein_gordon.lua at full size"
+	@echo "make fuzz     libFuzzer on every loader, FUZZ_SECONDS each (tests/fuzz)"
 
 $(DEPS_OK): tools/deps.sh
 	@mkdir -p $(BUILD)
@@ -145,6 +146,12 @@ FORCE:
 
 # the flagship notebook, run and rendered
 DEMO_NB := examples/ising_demo.lua
+# the data loaders' fuzzers (libFuzzer + ASan + UBSan, clang), each run for
+# FUZZ_SECONDS (or FUZZ_RUNS inputs); the short run is part of make test
+fuzz: all
+	@sh tools/deps.sh fuzz
+	@sh tests/fuzz/fuzz.sh
+
 demo: all
 	./hebb notebook run $(DEMO_NB) -o $(BUILD)/demo
 	@echo "the rendered notebook: $(BUILD)/demo/$(notdir $(DEMO_NB:.lua=.html)) (open it in a browser)"
