@@ -409,6 +409,58 @@ int hebb_fftshift(const hebb_tensor *a, int ndims, const int *dims,
    order); half: those of rfft */
 hebb_tensor *hebb_fftfreq(int64_t n, double d, bool half);
 
+/* --- ordering, reversal, histograms (sort.c, roll.c) ------------------- */
+/* Stable sort along dim: equal elements keep their order in both
+   directions; NaNs count as the largest values.  values and indices (i64,
+   counting from base) may each be NULL (not wanted). */
+int hebb_sort(const hebb_tensor *a, int dim, bool descending, int64_t base,
+              hebb_tensor **values, hebb_tensor **indices);
+/* the k largest (smallest: largest false) along dim, in sorted order */
+int hebb_topk(const hebb_tensor *a, int64_t k, int dim, bool largest,
+              int64_t base, hebb_tensor **values, hebb_tensor **indices);
+/* the distinct values of the flattened a, ascending; inverse (a's shape):
+   each element's place among them (from base); counts: how often each
+   occurs.  Any of the three may be NULL. */
+int hebb_unique(const hebb_tensor *a, int64_t base, hebb_tensor **values,
+                hebb_tensor **inverse, hebb_tensor **counts);
+/* where each element of v would go in the ascending 1-d s (from base):
+   the first position whose element is >= v (right: > v) */
+int hebb_searchsorted(const hebb_tensor *s, const hebb_tensor *v, bool right,
+                      int64_t base, hebb_tensor **out);
+/* counts (f64) of a's elements in bins equal bins over [lo, hi]; lo == hi:
+   the data's range */
+int hebb_histc(const hebb_tensor *a, int64_t bins, double lo, double hi,
+               hebb_tensor **out);
+/* out[i] = a[i - shift] cyclically along each of the k dims (0-based) */
+int hebb_roll(const hebb_tensor *a, int k, const int64_t *shifts,
+              const int *dims, hebb_tensor **out);
+/* a reversed along each of the k dims */
+int hebb_flip(const hebb_tensor *a, int k, const int *dims,
+              hebb_tensor **out);
+
+/* --- special functions (special.c) ------------------------------------ */
+/* elementwise on real tensors (f32 stays f32, integers give f64); ellipk
+   and ellipe take the parameter m = k^2 */
+typedef enum hebb_specop {
+  HEBB_GAMMA = 0, HEBB_LGAMMA, HEBB_DIGAMMA, HEBB_TRIGAMMA, HEBB_ERF,
+  HEBB_ERFC, HEBB_BESSEL_J0, HEBB_BESSEL_J1, HEBB_BESSEL_I0, HEBB_BESSEL_I1,
+  HEBB_ELLIPK, HEBB_ELLIPE, HEBB_ZETA,
+  HEBB_NSPECOPS
+} hebb_specop;
+int hebb_special(int op, const hebb_tensor *a, hebb_tensor **out);
+double hebb_special_scalar(int op, double x);   /* NaN for an unknown op */
+
+/* --- quadrature (numeric.c) ------------------------------------------- */
+/* the n-point Gauss-Legendre rule on [a, b]: nodes x (ascending) and
+   weights w, exact for polynomials of degree 2n - 1 */
+int hebb_gauss_legendre(int64_t n, double a, double b, hebb_tensor **x,
+                        hebb_tensor **w);
+
+/* --- wall clock (clock.c) --------------------------------------------- */
+/* seconds from an arbitrary start, monotonic (CLOCK_MONOTONIC): wall time,
+   unlike the CPU time of C's clock(), which counts every thread */
+double hebb_clock(void);
+
 /* FFI-END */
 
 #ifdef __cplusplus

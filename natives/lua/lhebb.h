@@ -48,6 +48,7 @@ int luaopen_hebb_fft(lua_State *L);
 int luaopen_hebb__autograd(lua_State *L);
 int luaopen_hebb__data(lua_State *L);
 int luaopen_hebb__optim(lua_State *L);
+int luaopen_hebb__numeric(lua_State *L);
 /* registers l[] into the tables at stack indices 'module' and 'methods'
    (absolute); the tensor metatable must be at 'mt' */
 void hebbL_register(lua_State *L, const hebb_lreg *l, int module, int methods,
@@ -110,6 +111,9 @@ void hebbL_open_linalg(lua_State *L, int module, int methods, int mt);
 void hebbL_open_random(lua_State *L, int module, int methods, int mt);
 void hebbL_open_complex(lua_State *L, int module, int methods, int mt);
 void hebbL_open_contract(lua_State *L, int module, int methods, int mt);
+void hebbL_open_sort(lua_State *L, int module, int methods, int mt);
+void hebbL_open_roll(lua_State *L, int module, int methods, int mt);
+void hebbL_open_special(lua_State *L, int module, int methods, int mt);
 
 /* --- l_autograd.c: autograd's recording hook --- */
 extern int hebbL_recording;   /* grad mode on and a tracked tensor alive */

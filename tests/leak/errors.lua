@@ -110,6 +110,23 @@ for _ = 1, 5 do
   fails(function() A.grad(loss, T.ones(2)) end)
   fails(function() T.ones(3, {dtype = "i64"}):requires_grad_() end)
 end
+-- ordering, roll/flip, special functions, quadrature nodes
+do
+  local z = T.complex(T.ones(3), T.ones(3))
+  local x = T.randn(4, 5)
+  local _ = T.sort(x, 2) , T.topk(x, 2), T.unique(x), T.searchsorted(T.sort(x:view(-1)), x),
+    T.histc(x, 7), T.roll(x, {1, 2}, {1, 2}), T.roll(x, 3), T.flip(x), T.ellipk(x), T.zeta(x)
+  fails(T.sort, z)
+  fails(T.topk, x, 9)
+  fails(T.unique, z)
+  fails(T.searchsorted, T.tensor({3., 1}), x)
+  fails(T.histc, x, 0)
+  fails(T.roll, x, {1, 2}, {1, 1})
+  fails(T.flip, x, {1, 1})
+  fails(T.gamma, z)
+  fails(require("hebb._numeric").gauss_legendre, 0)
+  local _ = require("hebb._numeric").gauss_legendre(9)
+end
 collectgarbage()
 hebb.alloc_trim()
 print(n .. " errors raised")
