@@ -154,6 +154,8 @@ static const luaL_Reg natives[] = {
   {"hebb._data", luaopen_hebb__data},
   {"hebb._optim", luaopen_hebb__optim},
   {"hebb._numeric", luaopen_hebb__numeric},
+  {"hebb._lattice", luaopen_hebb__lattice},
+  {"hebb._stats", luaopen_hebb__stats},
   {NULL, NULL}
 };
 

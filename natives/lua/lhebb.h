@@ -49,6 +49,8 @@ int luaopen_hebb__autograd(lua_State *L);
 int luaopen_hebb__data(lua_State *L);
 int luaopen_hebb__optim(lua_State *L);
 int luaopen_hebb__numeric(lua_State *L);
+int luaopen_hebb__lattice(lua_State *L);
+int luaopen_hebb__stats(lua_State *L);
 /* registers l[] into the tables at stack indices 'module' and 'methods'
    (absolute); the tensor metatable must be at 'mt' */
 void hebbL_register(lua_State *L, const hebb_lreg *l, int module, int methods,
@@ -99,6 +101,11 @@ int hebbL_checkshape(lua_State *L, int idx, int64_t *shape, int *next);
 hebb_tensor **hebbL_result_slot(lua_State *L, int opts, hebb_tensor **res);
 void hebbL_finish(lua_State *L, hebb_tensor **box, hebb_tensor *const *res,
                   int status);
+
+/* --- l_random.c --- */
+/* the generator (T.Generator) at idx, or the default one when idx holds
+   nil or nothing; raises on another value */
+hebb_rng *hebbL_togen(lua_State *L, int idx);
 
 /* --- openers of the binding files, called by luaopen_hebb_tensor --- */
 void hebbL_open_tensor(lua_State *L, int module, int methods, int mt);
