@@ -28,14 +28,15 @@ DEPS_OK  := $(BUILD)/.deps-build
 NATIVE_MODS := hebb,hebb.tensor
 modname = $(patsubst %.init,%,hebb.$(basename $(notdir $(1))))
 
-.PHONY: all deps test bench demo install clean help docs
+.PHONY: all deps test bench demo install clean help docs ising
 
 all: $(BUILD)/hebb $(BUILD)/libhebb.so $(BUILD)/libhebb.a $(BUILD)/hebb.so hebb
 
 help:
 	@echo "make          build ./hebb, libhebb.so/.a and hebb.so (installs Debian deps)"
 	@echo "make test     run every test suite; ends with 'N passed, N failed'"
-	@echo "make demo     build, then run examples/ising_demo.lua"
+	@echo "make demo     build, then run examples/ising.lua (its quick version)"
+	@echo "make ising    the full examples/ising.lua notebook, checked (minutes)"
 	@echo "make bench    benchmarks against numpy/torch/hand-written C (ratios)"
 	@echo "make install  PREFIX=... installs binary, library, header, module, .pc"
 	@echo "make docs     regenerate docs/api/*.md from the docstrings"
@@ -103,7 +104,11 @@ docs: all
 	  $(BUILD)/hebb tools/gendocs.lua $$m > docs/api/$$m.md || exit 1; done
 
 demo: all
-	./hebb examples/ising_demo.lua
+	./hebb examples/ising.lua --quick
+
+# the full Ising notebook (L = 32, longer runs), exits non-zero off target
+ising: all
+	./hebb examples/ising.lua --check
 
 bench: all
 	@sh tools/deps.sh bench

@@ -3,11 +3,12 @@
 HEBB=${HEBB:-build/hebb}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-# Metropolis energies within 4 standard errors (+0.005) of Onsager, I4 exact
-if "$HEBB" examples/ising_demo.lua 32 2000 --check > "$out" 2>&1; then
-  echo "PASS examples/ising_demo_matches_onsager"
+# the Ising notebook, quick size: Metropolis/Wolff energies, specific heat,
+# reweighting within 4 errors of Kaufman's exact values; Binder crossing
+if "$HEBB" examples/ising.lua --quick --check > "$out" 2>&1; then
+  echo "PASS examples/ising_matches_kaufman"
 else
-  echo "FAIL examples/ising_demo_matches_onsager:"; sed 's/^/    /' "$out"; exit 1
+  echo "FAIL examples/ising_matches_kaufman:"; sed 's/^/    /' "$out"; exit 1
 fi
 # learning dynamics: Adam = covariant GD (L1), Langevin relaxation (L3)
 if "$HEBB" examples/learning_dynamics.lua --check > "$out" 2>&1; then
