@@ -174,7 +174,11 @@ test("correlation_and_structure_factor", function()
   local h = lattice.heisenberg{ L = 4 }
   near(h:correlation(h:random())[1][1], 1, 1e-12, "unit vectors")
   local p = lattice.potts{ L = 4, q = 3 }
-  near(p:correlation(p:random())[1][1], 1, 1e-12, "Potts G(0) = 1")
+  local ps = p:random()
+  local pg, pS = p:correlation(ps), p:structure_factor(ps)
+  near(pg[1][1], 1, 1e-12, "Potts G(0) = 1")
+  near(pS:sum(), 16, 1e-10, "Potts: sum_k S(k) = N G(0)")
+  near(pS[2][3], require("hebb.fft").fftn(pg):real()[2][3], 1e-10, "Potts S = FT of G")
 end)
 
 -- --- Monte Carlo against enumeration --------------------------------------------------
