@@ -72,6 +72,11 @@ $CC -O3 -march=native -fno-math-errno \
 $CC -O3 -march=native -DBENCH_FLAGS="\"-O3 -march=native\"" -shared -fPIC -Wall -Wextra \
   -I/usr/include/lua5.4 bench/fields_ref.c -o $B/fields_ref.so -lfftw3 -lm ||
   { echo "bench: cannot compile bench/fields_ref.c" >&2; exit 1; }
+# bench/statmech_ref.c: the plain C Metropolis, Wolff, binning and tau_int
+# loops (Philox in C as hebb draws it), a module bench/statmech.lua loads
+$CC -O3 -march=native -DBENCH_FLAGS="\"-O3 -march=native\"" -shared -fPIC -fopenmp \
+  -Wall -Wextra -I/usr/include/lua5.4 -Ibench bench/statmech_ref.c -o $B/statmech_ref.so -lm ||
+  { echo "bench: cannot compile bench/statmech_ref.c" >&2; exit 1; }
 export LUA_CPATH="$B/?.so;;"
 
 $HEBB -e 'require "hebb"' || { echo "bench: $HEBB does not run" >&2; exit 1; }
@@ -111,6 +116,9 @@ while [ $r -le "$ROUNDS" ]; do
   step mlp_torch_fresh $PY bench/mlp_torch.py fresh
   step fields_hebb $HEBB bench/fields_hebb.lua run $REPS
   step fields_py $PY bench/fields_ref.py $REPS
+  # Metropolis, Wolff, binning, tau_int against plain C; numpy's checkerboard
+  step statmech $HEBB bench/statmech.lua $REPS
+  step statmech_np $PY bench/statmech_np.py $REPS
   r=$((r + 1))
 done
 

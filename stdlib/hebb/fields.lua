@@ -16,7 +16,6 @@ local T = require "hebb.tensor"
 local C = require "hebb._fields"
 local fft = require "hebb.fft"
 local E = require "hebb._error"
-local Num = require "hebb._numeric"
 local doc = require("hebb").doc
 
 local M = {}
@@ -28,7 +27,6 @@ local raise, show = E.raise, E.show
 -- replace this function to see them
 M._warn = function(msg) warn(msg) end
 
-local number, positive = Num.number, Num.positive
 
 local function shape_str(t) return "{" .. table.concat(t.shape, ", ") .. "}" end
 M._shape_str = shape_str
@@ -57,8 +55,8 @@ end
 -- --- Klein-Gordon ------------------------------------------------------------------
 
 local function kg_params(who, opts)
-  local m = number(who, opts.m, 0, "m", 0)
-  local a = number(who, opts.a, 1, "a", 0, true)
+  local m = E.num_or(who, "m", opts.m, 0, 0)
+  local a = E.num_or(who, "a", opts.a, 1, 0, true)
   return m, a
 end
 
@@ -87,7 +85,7 @@ function M.kg_step(phi, pi, opts)
   end
   check_lattice(who, phi, opts.shape)
   local m, a = kg_params(who, opts)
-  local dt = positive(who, opts.dt, nil, "dt")
+  local dt = E.num_or(who, "dt", opts.dt, nil, 0, true)
   local steps = opts.steps or 1
   if math.type(steps) ~= "integer" or steps < 0 then
     raise("%s: steps must be an integer >= 0, got %s", who, show(steps))
@@ -135,7 +133,7 @@ function M.laplacian(phi, opts)
   local who = "fields.laplacian"
   opts = E.checkopts(who, opts, { a = true, out = true })
   field(who, phi, "phi")
-  local a = number(who, opts.a, 1, "a", 0, true)
+  local a = E.num_or(who, "a", opts.a, 1, 0, true)
   return C.laplacian(phi, a, opts.out and { out = opts.out } or nil)
 end
 doc(M.laplacian, "fields.laplacian(phi [, {a=1, out=}])\n\nThe periodic lattice "
@@ -155,7 +153,7 @@ function M.kg_omega(k, opts)
   local who = "fields.kg_omega"
   opts = E.checkopts(who, opts, { m = true, a = true, dt = true })
   local m, a = kg_params(who, opts)
-  local dt = opts.dt ~= nil and positive(who, opts.dt, nil, "dt") or nil
+  local dt = opts.dt ~= nil and E.num_or(who, "dt", opts.dt, nil, 0, true) or nil
   local rows, out = wave_vectors(who, k), {}
   for i, kv in ipairs(rows) do
     local w2 = m * m
@@ -217,7 +215,7 @@ function M.frequency(series, dt)
   if not T.is_tensor(series) or series.ndim < 1 or series.ndim > 2 then
     raise("%s: series must be a tensor {N} or {M, N} (M series of N samples), got %s", who, show(series))
   end
-  dt = number(who, dt, 1, "dt", 0, true)
+  dt = E.num_or(who, "dt", dt, 1, 0, true)
   local one = series.ndim == 1
   local S = one and series:unsqueeze(1) or series
   local Mn, N = S.shape[1], S.shape[2]

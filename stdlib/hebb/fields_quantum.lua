@@ -16,14 +16,12 @@ local T = require "hebb.tensor"
 local C = require "hebb._fields"
 local fft = require "hebb.fft"
 local E = require "hebb._error"
-local Num = require "hebb._numeric"
 local doc = require("hebb").doc
 
 local P = {}
 local fmt = string.format
 local raise, show = E.raise, E.show
 
-local positive = Num.positive
 
 local function grid_shape(who, shape)
   if type(shape) == "number" then shape = { shape } end
@@ -46,7 +44,7 @@ function P.grid(shape, dx)
   local who = "fields.grid"
   local one = type(shape) == "number"
   shape = grid_shape(who, shape)
-  dx = positive(who, dx, 1, "dx")
+  dx = E.num_or(who, "dx", dx, 1, 0, true)
   local xs = {}
   for i, n in ipairs(shape) do
     local x = (T.arange(0, n - 1) - n // 2) * dx
@@ -104,10 +102,10 @@ function P.schrodinger(opts)
     shape = grid_shape(who, opts.shape or raise("%s: give V (a tensor) or shape", who))
   end
   self.shape, self.V = shape, V
-  self.dx = positive(who, opts.dx, 1, "dx")
-  self.m = positive(who, opts.m, 1, "m")
-  self.hbar = positive(who, opts.hbar, 1, "hbar")
-  self.dt = positive(who, opts.dt, nil, "dt")
+  self.dx = E.num_or(who, "dx", opts.dx, 1, 0, true)
+  self.m = E.num_or(who, "m", opts.m, 1, 0, true)
+  self.hbar = E.num_or(who, "hbar", opts.hbar, 1, 0, true)
+  self.dt = E.num_or(who, "dt", opts.dt, nil, 0, true)
   self.method = opts.method or "split"
   if self.method ~= "split" and self.method ~= "cn" then
     raise("%s: method must be \"split\" or \"cn\", got %s", who, show(self.method))
@@ -232,8 +230,8 @@ function Prop:ground_state(psi0, opts)
   opts = E.checkopts(who, opts, { tol = true, max_steps = true, dtau = true, every = true })
   if self.method ~= "split" then raise("%s: imaginary time needs method \"split\"", who) end
   self:_check(who, psi0)
-  local tol = positive(who, opts.tol, 1e-12, "tol")
-  local dtau = positive(who, opts.dtau, self.dt, "dtau")
+  local tol = E.num_or(who, "tol", opts.tol, 1e-12, 0, true)
+  local dtau = E.num_or(who, "dtau", opts.dtau, self.dt, 0, true)
   local every = opts.every or 20
   local max_steps = opts.max_steps or 200000
   local pv, pk = self:_phases(dtau, true)
@@ -274,9 +272,9 @@ function P.madelung(psi, opts)
   if not T.is_tensor(psi) or (psi.dtype ~= "c128" and psi.dtype ~= "c64") then
     raise("%s: psi must be a complex tensor, got %s", who, show(psi))
   end
-  local dx = positive(who, opts.dx, 1, "dx")
-  local m = positive(who, opts.m, 1, "m")
-  local hbar = positive(who, opts.hbar, 1, "hbar")
+  local dx = E.num_or(who, "dx", opts.dx, 1, 0, true)
+  local m = E.num_or(who, "m", opts.m, 1, 0, true)
+  local hbar = E.num_or(who, "hbar", opts.hbar, 1, 0, true)
   psi = psi:astype("c128")
   local rho = psi:abs() ^ 2
   local rho_min = opts.rho_min or 1e-12 * rho:max()
@@ -308,7 +306,7 @@ function P.from_madelung(rho, S, opts)
   if not T.is_tensor(rho) or not T.is_tensor(S) then
     raise("%s: rho and S must be tensors, got %s and %s", who, show(rho), show(S))
   end
-  local hbar = positive(who, opts.hbar, 1, "hbar")
+  local hbar = E.num_or(who, "hbar", opts.hbar, 1, 0, true)
   local amp = rho:clamp(0, math.huge):sqrt()
   local ph = S / hbar
   return T.complex(amp * ph:cos(), amp * ph:sin())

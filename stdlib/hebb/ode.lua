@@ -20,7 +20,6 @@ local C = require "hebb._ode"
 local autograd = require "hebb.autograd"
 local linalg = require "hebb.linalg"
 local E = require "hebb._error"
-local Num = require "hebb._numeric"
 local doc = require("hebb").doc
 
 local M = {}
@@ -50,7 +49,7 @@ local function check_fn(who, f, what)
 end
 M._check_fn = check_fn
 
-local finite, positive = Num.finite, Num.positive
+local finite = E.finite
 
 local function check_span(who, span)
   if type(span) ~= "table" or not finite(span[1]) or not finite(span[2]) then
@@ -100,7 +99,7 @@ local function step_count(who, a, b, opts)
     return opts.steps
   end
   if opts.dt == nil then raise("%s: a fixed-step method needs dt or steps", who) end
-  local dt = positive(who, opts.dt, nil, "dt")
+  local dt = E.num_or(who, "dt", opts.dt, nil, 0, true)
   -- 1e-10: a span that is a whole number of steps up to rounding takes that number
   return math.max(1, math.ceil(math.abs(b - a) / dt * (1 - 1e-10)))
 end
@@ -577,7 +576,7 @@ function M.symplectic(force, q0, p0, opts)
   if math.type(n) ~= "integer" or n < 1 then
     raise("%s: steps must be an integer >= 1, got %s", who, show(n))
   end
-  positive(who, h, nil, "dt")
+  E.num_or(who, "dt", h, nil, 0, true)
   local F = checked_rhs(who, function(_, q) return force(q) end, q0, "force(q)")
   local drift = drifter(who, q0, opts)
   local cb, every = opts.callback, opts.every or 1
