@@ -1,4 +1,4 @@
--- test_nn_layers.lua -- hebb.nn layers (stdlib/hebb/nn_layers.lua): values
+-- test_nn_layers.lua -- hebb.nn layers (stdlib/hebb/_nn_layers.lua): values
 -- against the formulas written out independently, initialisation, errors,
 -- and gradients by finite differences (autograd.gradcheck, f64).
 local check = require "check"

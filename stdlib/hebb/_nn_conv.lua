@@ -1,6 +1,5 @@
--- nn_conv.lua -- the module `hebb.nn_conv` (re-exported by hebb.nn):
--- convolutions in 1, 2 and 3 dimensions, with periodic padding for
--- lattices, as a gather and one matrix product.
+-- hebb._nn_conv: the convolutions of hebb.nn, in 1, 2 and 3 dimensions,
+-- with periodic padding for lattices, as a gather and one matrix product.
 --
 -- An index tensor, built once per input size, lists for every kernel offset
 -- k and output site p the input site the kernel reads there (wrapped around
@@ -12,13 +11,13 @@
 -- cat, index_select, view and matmul: the convolution needs no rule.
 local E = require "hebb._error"
 local T = require "hebb.tensor"
-local nn = require "hebb.nn"
+local B = require "hebb._nn_module"
+local Ly = require "hebb._nn_layers"
 local doc = require("hebb").doc
-if package.loaded["hebb.nn_conv"] then return package.loaded["hebb.nn_conv"] end
 
 local C = {}
 local fmt = string.format
-local shape_str = nn._shape_str
+local shape_str = B._shape_str
 
 -- n integers from an integer or a table of n
 local function tuple(v, n, what, lo)
@@ -161,7 +160,7 @@ local function bounded_cache()
   })
 end
 
-local ConvNd = nn.Module:extend("ConvNd")
+local ConvNd = B.Module:extend("ConvNd")
 C.ConvNd = ConvNd
 
 local layer_keys = { padding = true, stride = true, dilation = true, bias = true, dtype = true }
@@ -171,8 +170,8 @@ function ConvNd:__init(d, cin, cout, k, opts)
   opts = E.checkopts(what, opts, layer_keys)
   E.check(what, "bias", opts.bias, "boolean", true)
   self.what = what
-  cin = nn._check_count(cin, what .. ": in_channels")
-  cout = nn._check_count(cout, what .. ": out_channels")
+  cin = Ly._check_count(cin, what .. ": in_channels")
+  cout = Ly._check_count(cout, what .. ": out_channels")
   self.d, self.in_channels, self.out_channels = d, cin, cout
   self.kernel_size = tuple(k, d, what .. ": kernel_size", 1)
   self.padding = opts.padding or "periodic"
@@ -182,18 +181,14 @@ function ConvNd:__init(d, cin, cout, k, opts)
   end
   self.stride = tuple(opts.stride or 1, d, what .. ": stride", 1)
   self.dilation = tuple(opts.dilation or 1, d, what .. ": dilation", 1)
-  local dtype = nn._check_dtype(opts.dtype, what)
+  local dtype = Ly._check_dtype(opts.dtype, what)
   local K = 1
   for i = 1, d do K = K * self.kernel_size[i] end
   local bound = 1 / math.sqrt(cin * K)
   local shape = { cout, cin }
   for i = 1, d do shape[i + 2] = self.kernel_size[i] end
-  self.weight = nn._uniform(shape, bound, dtype)
-  if opts.bias == false then
-    self:register_parameter("bias", nil)
-  else
-    self.bias = nn._uniform({ cout }, bound, dtype)
-  end
+  self.weight = Ly._uniform(shape, bound, dtype)
+  Ly._add_bias(self, "bias", opts, cout, bound, dtype)
   self._cache = bounded_cache()
 end
 
