@@ -218,7 +218,6 @@ doc(ConvNd, "nn.ConvNd(d, in_channels, out_channels, kernel_size [, opts])\n\n"
 
 for d = 1, 3 do
   local cls = ConvNd:extend("Conv" .. d .. "d")
-  -- a tail call: ConvNd.__init's errors point at the caller from both classes
   function cls:__init(cin, cout, k, opts) return ConvNd.__init(self, d, cin, cout, k, opts) end
   C["Conv" .. d .. "d"] = cls
   local cache = bounded_cache()
