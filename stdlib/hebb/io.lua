@@ -13,6 +13,10 @@ local T = require "hebb.tensor"
 local hebb = require "hebb"
 
 local M = {}
+hebb.doc(M, "hebb.io\n\nSaving and loading values made of tables, numbers, "
+  .. "strings, booleans and tensors (checkpoints: a model's and an optimizer's "
+  .. "state_dict) with exact bits.  See docs/io.md.")
+
 local MAGIC = "hebb-io 1\n"
 local fmt = string.format
 
@@ -82,6 +86,11 @@ function M.save(path, value)
   for _, b in ipairs(blobs) do f:write(b) end
   f:close()
 end
+hebb.doc(M.save, "io.save(path, value)\n\nWrites value — nested Lua tables of "
+  .. "numbers, strings, booleans and tensors (any dtype; a state_dict, say) — "
+  .. "to the file path.  Tensors keep their dtype, shape and exact bits; "
+  .. "numbers keep integer or float type (inf and NaN too).  A function, "
+  .. "userdata or a table that contains itself is an error naming where it is.")
 
 -- a broken file: a message without position, given to the user by load
 local function fail(path, why) error(fmt("hebb.io.load: '%s' %s", path, why), 0) end
@@ -119,18 +128,9 @@ function M.load(path)
   end
   E.raise(value)
 end
-
-hebb.doc(M.save, "io.save(path, value)\n\nWrites value — nested Lua tables of "
-  .. "numbers, strings, booleans and tensors (any dtype; a state_dict, say) — "
-  .. "to the file path.  Tensors keep their dtype, shape and exact bits; "
-  .. "numbers keep integer or float type (inf and NaN too).  A function, "
-  .. "userdata or a table that contains itself is an error naming where it is.")
 hebb.doc(M.load, "io.load(path)\n\nThe value io.save wrote to path.  The file "
   .. "is read as data: its expression runs with nothing in scope but the "
   .. "tensor maker.  A file that is not a hebb.io file, or is truncated, is an "
   .. "error naming it.")
-hebb.doc(M, "hebb.io\n\nSaving and loading values made of tables, numbers, "
-  .. "strings, booleans and tensors (checkpoints: a model's and an optimizer's "
-  .. "state_dict) with exact bits.  See docs/io.md.")
 
 return M

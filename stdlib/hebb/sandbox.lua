@@ -27,6 +27,10 @@ local doc = require("hebb").doc
 local fmt = string.format
 
 local M = {}
+doc(M, "hebb.sandbox\n\nRunning code someone else wrote: `hebb --sandbox "
+  .. "script.lua`, `hebb notebook run --sandbox nb.lua`.  See "
+  .. "docs/notebooks.md (Sandbox).")
+
 local installed
 
 local function within(real, root)
@@ -312,9 +316,5 @@ doc(M.prepare, "sandbox.prepare(script [, cpu [, mem]])  ->  chunk\n\nWhat "
   .. "`hebb --sandbox script.lua` does: installs the sandbox with the "
   .. "script's folder readable and no writable folder, and loads the script "
   .. "(text only) into its environment.")
-
-doc(M, "hebb.sandbox\n\nRunning code someone else wrote: `hebb --sandbox "
-  .. "script.lua`, `hebb notebook run --sandbox nb.lua`.  See "
-  .. "docs/notebooks.md (Sandbox).")
 
 return M
