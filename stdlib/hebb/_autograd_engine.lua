@@ -326,7 +326,7 @@ local function with_mode(enabled, fn, ...)
   local prev = C.set_enabled(enabled)
   local res = pack(pcall(fn, ...))
   C.set_enabled(prev)
-  if not res[1] then error(res[2], 0) end
+  if not res[1] then error(res[2], 0) end   -- rethrown as it is
   return unpack(res, 2, res.n)
 end
 

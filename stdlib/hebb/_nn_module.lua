@@ -115,7 +115,9 @@ local function newindex(self, k, v)
   else rawset(self, k, v) end
 end
 
-local function call(self, ...) return self:forward(...) end
+-- m(x): forward, with errors that C functions raise inside the library
+-- (a bad input reaching T.linear, say) placed at the user's line
+local function call(self, ...) return E.call(self.forward, self, ...) end
 
 local repr
 

@@ -33,10 +33,12 @@ local function autograd()
   return autograd_mod
 end
 
+-- fn(...) with recording off: how updates run.  What the C kernels raise
+-- there (a gradient of the wrong shape) is placed at the user's line.
 local function no_grad(fn, ...)
   local ag = autograd()
-  if ag and ag.no_grad then return ag.no_grad(fn, ...) end
-  return fn(...)
+  if ag and ag.no_grad then return ag.no_grad(E.call, fn, ...) end
+  return E.call(fn, ...)
 end
 
 -- calls the closure of a step with gradients recorded (it calls backward),
@@ -47,7 +49,7 @@ local function call_closure(closure)
   local prev = ag.set_grad_enabled(true)
   local ok, loss, grads = pcall(closure)
   ag.set_grad_enabled(prev)
-  if not ok then error(loss, 0) end
+  if not ok then error(loss, 0) end   -- the closure's error, rethrown as it is
   return loss, grads
 end
 

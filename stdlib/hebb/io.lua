@@ -97,7 +97,7 @@ local function fail(path, why) error(fmt("hebb.io.load: '%s' %s", path, why), 0)
 
 local function read(path)
   local f, ferr = io.open(path, "rb")
-  if not f then error("hebb.io.load: cannot open " .. ferr, 0) end
+  if not f then error("hebb.io.load: cannot open " .. ferr, 0) end   -- as fail
   local data = f:read("a")
   f:close()
   if data:sub(1, #MAGIC) ~= MAGIC then fail(path, "is not a hebb.io file") end
