@@ -13,7 +13,7 @@
 -- shifted copies of the lattice give each spin's neighbour sum, a uniform
 -- draw decides acceptance with probability $\min(1, e^{-\beta \Delta E})$.
 -- The measured energy per site is compared with Onsager's exact result for
--- the infinite lattice (REFERENCE_VALUES I4: $u(T=2) = -1.7455645753$).
+-- the infinite lattice (Onsager 1944: $u(T=2) = -1.7455645753$).
 --
 -- usage: `hebb examples/ising_demo.lua [L] [sweeps] [--check]`, or as a
 -- notebook: `hebb notebook run examples/ising_demo.lua -- [L] [sweeps]`.
@@ -152,7 +152,7 @@ for _, temp in ipairs(temperatures) do
                       (e - exact) / err))
 end
 bar:close()
-print(string.format("check: Onsager u(T=2) = %.10f (REFERENCE_VALUES I4: -1.7455645753)",
+print(string.format("check: Onsager u(T=2) = %.10f (published: -1.7455645753)",
                     onsager_energy(2.0)))
 
 -- %% [markdown]
@@ -198,7 +198,8 @@ end
 -- ## What this shows, and what it does not
 -- Shown: checkerboard Metropolis written in tensor operations reproduces
 -- Onsager's energy per site within its statistical errors away from $T_c$,
--- and the code that computes the exact value matches REFERENCE_VALUES I4.
+-- and the code that computes the exact value matches Onsager's published
+-- $u(T=2) = -1.7455645753$.
 -- Not shown: critical behaviour (near $T_c$ a finite lattice and
 -- correlated Metropolis sweeps need finite-size scaling and cluster
 -- updates), the magnetization, or the specific heat.

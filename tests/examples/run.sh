@@ -29,7 +29,7 @@ if [ -z "$FULL" ]; then
 fi
 
 # --- full sizes ---------------------------------------------------------------
-# Metropolis energies within 4 standard errors (+0.005) of Onsager, I4 exact
+# Metropolis energies within 4 standard errors (+0.005) of Onsager's exact u(T)
 if "$HEBB" examples/ising_demo.lua 32 2000 --check > "$out" 2>&1; then
   echo "PASS examples/ising_demo_matches_onsager"
 else
