@@ -217,19 +217,10 @@ doc(ConvNd, "nn.ConvNd(d, in_channels, out_channels, kernel_size [, opts])\n\n"
   .. "The d-dimensional convolution behind nn.Conv1d/2d/3d (any d works).")
 
 for d = 1, 3 do
+  local sp = ({ "L", "H, W", "D, H, W" })[d]
   local cls = ConvNd:extend("Conv" .. d .. "d")
   function cls:__init(cin, cout, k, opts) return ConvNd.__init(self, d, cin, cout, k, opts) end
   C["Conv" .. d .. "d"] = cls
-  local cache = bounded_cache()
-  local fname = "conv" .. d .. "d"
-  C[fname] = function(x, w, b, opts)
-    if not T.is_tensor(w) or w.ndim ~= d + 2 then
-      E.raise("nn.%s: the weight must be a tensor of shape (out, in, %d kernel sizes), got %s",
-                fname, d, E.show(w))
-    end
-    return conv_nd(d, x, w, b, opts, cache, "nn." .. fname)
-  end
-  local sp = ({ "L", "H, W", "D, H, W" })[d]
   doc(cls, fmt("nn.Conv%dd(in_channels, out_channels, kernel_size [, {padding=\"periodic\", "
     .. "stride=1, dilation=1, bias=true, dtype=}])\n\nThe %d-d convolution (cross-correlation, "
     .. "as torch's) of x (N, C, %s) or (C, %s): y[n][o][p] = b[o] + sum over c and the "
@@ -239,6 +230,15 @@ for d = 1, 3 do
     .. "only the windows inside.  Weight (out, in, kernel...) and bias uniform in "
     .. "+-1/sqrt(in * prod(kernel)).  Computed as one index_select and one matmul.",
     d, d, sp, sp))
+  local cache = bounded_cache()
+  local fname = "conv" .. d .. "d"
+  C[fname] = function(x, w, b, opts)
+    if not T.is_tensor(w) or w.ndim ~= d + 2 then
+      E.raise("nn.%s: the weight must be a tensor of shape (out, in, %d kernel sizes), got %s",
+                fname, d, E.show(w))
+    end
+    return conv_nd(d, x, w, b, opts, cache, "nn." .. fname)
+  end
   doc(C[fname], fmt("nn.%s(x, weight [, bias] [, {padding=\"periodic\", stride=1, "
     .. "dilation=1}])\n\nThe convolution of nn.Conv%dd as a function of its weight "
     .. "(out, in, kernel...) and bias (out).", fname, d))

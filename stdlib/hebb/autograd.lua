@@ -11,6 +11,10 @@ local parts = require "hebb._parts"
 local engine = require "hebb._autograd_engine"
 
 local M = {}
+doc(M, "hebb.autograd\n\nReverse-mode automatic differentiation, "
+  .. "define by run: operations on tensors that require grad are recorded and "
+  .. "y:backward() or autograd.grad(f, x) walks them back.  Higher derivatives "
+  .. "(hvp, laplacian), gradcheck and custom functions.  See docs/autograd.md.")
 
 parts.install(M, { "hebb._autograd_engine", "hebb._autograd_tools" }, "hebb.autograd")
 
@@ -23,10 +27,5 @@ local RULES = {
   "hebb._autograd_complex",    -- complex, real, imag, conj, angle, vdot
 }
 for _, part in ipairs(RULES) do engine._install(require(part)) end
-
-doc(M, "hebb.autograd\n\nReverse-mode automatic differentiation, "
-  .. "define by run: operations on tensors that require grad are recorded and "
-  .. "y:backward() or autograd.grad(f, x) walks them back.  Higher derivatives "
-  .. "(hvp, laplacian), gradcheck and custom functions.  See docs/autograd.md.")
 
 return M

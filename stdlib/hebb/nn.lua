@@ -8,6 +8,12 @@
 local doc = require("hebb").doc
 
 local M = {}
+doc(M, "hebb.nn\n\nNetworks as trees of modules: nn.Module (parameters, "
+  .. "buffers, submodules, state_dict, train/eval), layers (Linear, Bilinear, "
+  .. "Conv1d/2d/3d with periodic padding, activations, LayerNorm, Dropout, "
+  .. "RNNCell, NeuronNetwork), constrained parametrizations (antisymmetric, "
+  .. "symmetric, orthogonal, positive_definite, masked, tied weights) and "
+  .. "losses.  See docs/nn.md.")
 
 local PARTS = {
   "hebb._nn_module",        -- nn.Module, nn.Parameter, nn.classes
@@ -18,12 +24,5 @@ local PARTS = {
   "hebb._nn_loss",          -- the losses and their module forms
 }
 require("hebb._parts").install(M, PARTS, "hebb.nn")
-
-doc(M, "hebb.nn\n\nNetworks as trees of modules: nn.Module (parameters, "
-  .. "buffers, submodules, state_dict, train/eval), layers (Linear, Bilinear, "
-  .. "Conv1d/2d/3d with periodic padding, activations, LayerNorm, Dropout, "
-  .. "RNNCell, NeuronNetwork), constrained parametrizations (antisymmetric, "
-  .. "symmetric, orthogonal, positive_definite, masked, tied weights) and "
-  .. "losses.  See docs/nn.md.")
 
 return M

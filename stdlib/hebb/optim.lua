@@ -7,6 +7,13 @@
 local doc = require("hebb").doc
 
 local M = {}
+doc(M, "hebb.optim\n\nOptimizers over lists of tensors, with their update loops in C: SGD, "
+  .. "Adam, AdamW, RMSProp, Adagrad, LBFGS (strong Wolfe), CovariantGD (covariant gradient "
+  .. "descent, arXiv:2504.05279), Langevin (SGLD) and Hamiltonian (leapfrog) dynamics; the "
+  .. "schedules StepLR, ExponentialLR, CosineAnnealingLR; and torch7's functional forms "
+  .. "optim.sgd/adam/adamw/rmsprop/adagrad/cgd/lbfgs(opfunc, x, config, state).  Every "
+  .. "optimizer has opt:step([closure]), opt:update(grads), opt:zero_grad(), opt:state_dict(), "
+  .. "opt:load_state_dict(sd) and a field opt.lr you may change.  See docs/optim.md.")
 
 local PARTS = {
   "hebb._optim_first_order",   -- SGD, Adam, AdamW, RMSProp, Adagrad
@@ -16,13 +23,5 @@ local PARTS = {
   "hebb._optim_schedules",     -- StepLR, ExponentialLR, CosineAnnealingLR
 }
 require("hebb._parts").install(M, PARTS, "hebb.optim")
-
-doc(M, "hebb.optim\n\nOptimizers over lists of tensors, with their update loops in C: SGD, "
-  .. "Adam, AdamW, RMSProp, Adagrad, LBFGS (strong Wolfe), CovariantGD (covariant gradient "
-  .. "descent, arXiv:2504.05279), Langevin (SGLD) and Hamiltonian (leapfrog) dynamics; the "
-  .. "schedules StepLR, ExponentialLR, CosineAnnealingLR; and torch7's functional forms "
-  .. "optim.sgd/adam/adamw/rmsprop/adagrad/cgd/lbfgs(opfunc, x, config, state).  Every "
-  .. "optimizer has opt:step([closure]), opt:update(grads), opt:zero_grad(), opt:state_dict(), "
-  .. "opt:load_state_dict(sd) and a field opt.lr you may change.  See docs/optim.md.")
 
 return M
