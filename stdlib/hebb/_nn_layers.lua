@@ -37,6 +37,15 @@ local function layer_opts(who, opts, keys)
   E.check(who, "bias", opts.bias, "boolean", true)
   return opts
 end
+
+-- the arguments of a constructor (n1, n2 [, opts]): the options, the two
+-- sizes (named what1, what2 in errors) and the dtype
+local function layer_args(who, keys, n1, what1, n2, what2, opts)
+  opts = layer_opts(who, opts, keys)
+  n1 = check_count(n1, who .. ": " .. what1)
+  n2 = check_count(n2, who .. ": " .. what2)
+  return opts, n1, n2, check_dtype(opts.dtype, who)
+end
 L._check_dtype = check_dtype
 L._check_count = check_count
 
@@ -90,11 +99,12 @@ end
 local Linear = Module:extend("Linear")
 L.Linear = Linear
 
+local linear_keys = { dtype = true, bias = true, constraint = true }
+
 function Linear:__init(n_in, n_out, opts)
-  opts = layer_opts("nn.Linear", opts, { dtype = true, bias = true, constraint = true })
-  n_in = check_count(n_in, "nn.Linear: in_features")
-  n_out = check_count(n_out, "nn.Linear: out_features")
-  local dtype = check_dtype(opts.dtype, "nn.Linear")
+  local dtype
+  opts, n_in, n_out, dtype = layer_args("nn.Linear", linear_keys, n_in, "in_features",
+                                        n_out, "out_features", opts)
   self.in_features, self.out_features = n_in, n_out
   local bound = 1 / math.sqrt(n_in)
   self.weight = uniform({ n_out, n_in }, bound, dtype)
@@ -374,11 +384,12 @@ function Dropout:extra_repr() return fmt("p=%g", self.p) end
 local RNNCell = Module:extend("RNNCell")
 L.RNNCell = RNNCell
 
+local rnn_keys = { dtype = true, bias = true, nonlinearity = true }
+
 function RNNCell:__init(n_in, n_hidden, opts)
-  opts = layer_opts("nn.RNNCell", opts, { dtype = true, bias = true, nonlinearity = true })
-  n_in = check_count(n_in, "nn.RNNCell: input_size")
-  n_hidden = check_count(n_hidden, "nn.RNNCell: hidden_size")
-  local dtype = check_dtype(opts.dtype, "nn.RNNCell")
+  local dtype
+  opts, n_in, n_hidden, dtype = layer_args("nn.RNNCell", rnn_keys, n_in, "input_size",
+                                           n_hidden, "hidden_size", opts)
   self.input_size, self.hidden_size = n_in, n_hidden
   self.nonlinearity = opts.nonlinearity or "tanh"
   self.act = L.activation(self.nonlinearity)

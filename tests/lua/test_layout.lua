@@ -10,16 +10,9 @@
 --    (values made in C, such as T.I, are not held to it).
 local check = require "check"
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
 local function lines_of(path)
   local t = {}
-  for l in (read(path) .. "\n"):gmatch("([^\n]*)\n") do t[#t + 1] = l end
+  for l in (check.read(path) .. "\n"):gmatch("([^\n]*)\n") do t[#t + 1] = l end
   return t
 end
 

@@ -117,6 +117,14 @@ function check.raises(fn, needle, what)
   end
 end
 
+-- the contents of the file at path
+function check.read(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
 -- 1..n (i64) as a tensor of the given shape; T is the hebb.tensor module
 function check.seq(T, ...)
   local shape, n = {...}, 1
