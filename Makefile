@@ -12,9 +12,12 @@ CFLAGS  ?=
 LDFLAGS ?=
 
 # Debian keeps a machine's libraries in /usr/lib/<multiarch>
-# (x86_64-linux-gnu, aarch64-linux-gnu, ...): asked of dpkg, else the compiler
-MULTIARCH ?= $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || \
-                     $(CC) -print-multiarch 2>/dev/null)
+# (x86_64-linux-gnu, aarch64-linux-gnu, ...): asked of dpkg-dev, else of the
+# compiler, else made from the machine's name (on a fresh machine neither
+# may be installed yet when make reads this)
+MULTIARCH ?= $(shell m=$$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null); \
+  [ -n "$$m" ] || m=$$($(CC) -print-multiarch 2>/dev/null); \
+  [ -n "$$m" ] || m=$$(uname -m)-linux-gnu; echo "$$m")
 MULTIARCH := $(MULTIARCH)
 LIBDIR_SYS ?= /usr/lib/$(MULTIARCH)
 # Lua 5.4: the headers, and the static library the executable embeds
