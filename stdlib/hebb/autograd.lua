@@ -25,6 +25,9 @@ local RULES = {
   "hebb._autograd_contract",   -- einsum, tensordot, ncon
   "hebb._autograd_fft",        -- hebb.fft
   "hebb._autograd_complex",    -- complex, real, imag, conj, angle, vdot
+  "hebb._autograd_ode",        -- hebb.ode's fused combination
+  "hebb._autograd_fields",     -- hebb.fields' lattice Laplacian
+  "hebb._autograd_special",    -- sort, topk, roll, flip, special functions
 }
 for _, part in ipairs(RULES) do engine._install(require(part)) end
 

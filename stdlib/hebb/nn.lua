@@ -22,6 +22,7 @@ local PARTS = {
   "hebb._nn_layers",        -- Linear, Bilinear, activations, ..., NeuronNetwork
   "hebb._nn_conv",          -- Conv1d/2d/3d
   "hebb._nn_loss",          -- the losses and their module forms
+  "hebb._nn_continuous",    -- ContinuousNetwork (neurons in continuous time)
 }
 require("hebb._parts").install(M, PARTS, "hebb.nn")
 

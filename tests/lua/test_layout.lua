@@ -103,25 +103,28 @@ end
 -- --- docstrings beside their functions -------------------------------------
 
 -- the line where the statement starting at line i ends (parentheses
--- balanced outside strings, [[long strings]] included)
+-- balanced outside strings, long strings [[...]] and [==[...]==] included)
 local function statement_end(lines, i)
-  local depth, j, long = 0, i, false
+  local depth, j, close = 0, i, nil
   while lines[j] do
     local s, k, q = lines[j], 1, nil
     while k <= #s do
       local c = s:sub(k, k)
-      if long then
-        if s:sub(k, k + 1) == "]]" then long = false; k = k + 1 end
+      if close then
+        if s:sub(k, k + #close - 1) == close then k = k + #close - 1; close = nil end
       elseif q then
         if c == "\\" then k = k + 1 elseif c == q then q = nil end
-      elseif s:sub(k, k + 1) == "[[" then long = true; k = k + 1
+      elseif s:match("^%[=*%[", k) then
+        local open = s:match("^%[=*%[", k)
+        close = "]" .. open:sub(2, -2) .. "]"
+        k = k + #open - 1
       elseif c == '"' or c == "'" then q = c
       elseif s:sub(k, k + 1) == "--" then break
       elseif c == "(" or c == "{" then depth = depth + 1
       elseif c == ")" or c == "}" then depth = depth - 1 end
       k = k + 1
     end
-    if depth <= 0 and not long then return j end
+    if depth <= 0 and not close then return j end
     j = j + 1
   end
   return #lines
