@@ -15,8 +15,10 @@ cd "$(dirname "$0")/.." || exit 1
 HEBB=${HEBB:-build/hebb}
 CC=${CC:-gcc}
 PY=/usr/bin/python3                     # Debian's numpy/torch load only here
-BLAS_INC=/usr/include/x86_64-linux-gnu/openblas-openmp
-BLAS_LIB=/usr/lib/x86_64-linux-gnu/openblas-openmp
+# Debian's folder for this machine's libraries (make bench passes it)
+MULTIARCH=${MULTIARCH:-$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || $CC -print-multiarch)}
+BLAS_INC=/usr/include/$MULTIARCH/openblas-openmp
+BLAS_LIB=/usr/lib/$MULTIARCH/openblas-openmp
 N=${BENCH_N:-10000000}
 REPS=${BENCH_REPS:-20}
 LOOP=${BENCH_LOOP:-1000000}
@@ -90,7 +92,7 @@ put env.OPENBLAS_CORETYPE "${OPENBLAS_CORETYPE:-unset}"
 put env.HEBB_THREADS "${HEBB_THREADS:-unset}"
 put env.OMP_NUM_THREADS "${OMP_NUM_THREADS:-unset}"
 put env.OPENBLAS_NUM_THREADS "${OPENBLAS_NUM_THREADS:-unset}"
-put env.numpy_blas "$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3)"
+put env.numpy_blas "$(readlink -f /usr/lib/$MULTIARCH/libblas.so.3)"
 put env.cc "$($CC --version | head -1)"
 put env.n "$N"
 put env.reps "$REPS"

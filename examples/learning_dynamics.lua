@@ -11,12 +11,14 @@
 --
 -- 1. Adam is the diagonal case: with $\tau_1 = 9$, $\tau_2 = 999$
 --    ($\beta = \tau/(1+\tau)$) the covariant step reproduces optim.Adam step
---    for step on Rosenbrock (REFERENCE_VALUES L1: $\le 10^{-12}$ over 5000 steps).
+--    for step on Rosenbrock, to $10^{-12}$ over 5000 steps (check L1; Guskov &
+--    Vanchurin, arXiv:2504.05279: Adam and RMSProp are its diagonal limits).
 -- 2. The metric sets the dynamics: gradient descent, Adam's diagonal metric
 --    and the full metric $(M^2)^{1/2}$ on a rotated, ill-conditioned bowl.
 -- 3. Noise is temperature: Langevin descent on $H = \frac{1}{2} h q^2$ relaxes
 --    at the rate $-\ln(1 - \gamma h)$ to the stationary variance
---    $T / (h (1 - \gamma h / 2))$ (REFERENCE_VALUES L3), read off by hebb.metrics.
+--    $T / (h (1 - \gamma h / 2))$, both exact for the discrete map (check L3),
+--    read off by hebb.metrics.
 --
 -- usage: `hebb examples/learning_dynamics.lua [--check]`; with `--check` the
 -- script exits with status 1 if L1 or L3 is not met.

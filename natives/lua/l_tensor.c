@@ -725,7 +725,7 @@ int luaopen_hebb_tensor(lua_State *L) {
   hebbL_open_roll(L, module, methods, mt);
   hebbL_open_special(L, module, methods, mt);
   hebbL_setdoc(L, module, "hebb.tensor\n\nN-dimensional arrays (f64 by "
-               "default, f32, i64, bool) with NumPy broadcasting, 1-based "
+               "default, f32, i64, bool, complex c128 and c64) with NumPy broadcasting, 1-based "
                "indices, views that never copy, reductions, matmul and a "
                "counter-based random generator.  See docs/tensor.md.");
   /* stdlib/hebb/tensor.lua extends the module (printing, Lua-level

@@ -355,6 +355,10 @@ only while it stays a sizable fraction of n (|beta1 - beta0| of order
 
 local Multi = {}
 Multi.__index = Multi
+doc(Multi, [==[Multi
+
+The result of stats.multihist: fields run_lnZ, iterations, levels;
+methods lnZ, average, energy, specific_heat.]==])
 
 function M.multihist(runs, opts)
   local who = "stats.multihist"
@@ -748,10 +752,6 @@ doc(Measure, [==[Measure
 
 The accumulator made by stats.measure(): methods add, result, series,
 names; tostring prints one line per observable.]==])
-doc(Multi, [==[Multi
-
-The result of stats.multihist: fields run_lnZ, iterations, levels;
-methods lnZ, average, energy, specific_heat.]==])
 M.Measure = Measure
 M.Multi = Multi
 doc(M, [==[hebb.stats

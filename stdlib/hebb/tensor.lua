@@ -196,6 +196,7 @@ local function compare_error()
 end
 mt.__lt, mt.__le = compare_error, compare_error
 
+-- (level 2: the line that indexed, as Lua's own "attempt to index" error)
 debug.setmetatable(0, { __index = function(_, k)
   local f = number_methods[k]
   if f then return f end

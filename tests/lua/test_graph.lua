@@ -8,7 +8,7 @@ local sparse = require "hebb.sparse"
 local graph = require "hebb.graph"
 local test, eq, same, raises, near = check.test, check.eq, check.same, check.raises, check.near
 
-local function maxabs(t) return t:abs():max() end
+local maxabs = check.maxabs
 
 -- every vertex's neighbour set from the adjacency; fails on a self-loop or
 -- an entry other than 1 (a repeated edge)

@@ -8,10 +8,7 @@ local T = require "hebb.tensor"
 local linalg = require "hebb.linalg"
 local hebb = require "hebb"
 
-local function maxdiff(a, b)
-  local m = (a - b):abs():max()
-  return type(m) == "number" and m or m:item()
-end
+local maxdiff = check.maxdiff
 local function near(a, b, tol, what)
   local d = maxdiff(a, b)
   if not (d <= tol) then error(string.format("%s: max |diff| = %g > %g", what or "tensor", d, tol), 2) end

@@ -17,10 +17,7 @@ local EPS = { c128 = 2.220446049250313e-16, c64 = 1.1920928955078125e-07 }
 local REAL = { c128 = "f64", c64 = "f32" }
 local function tol(dt, k) return 1000 * EPS[dt] * (k or 1) end
 
-local function maxdiff(a, b)
-  local m = (a - b):abs():max()
-  return type(m) == "number" and m or m:item()
-end
+local maxdiff = check.maxdiff
 local function near(a, b, t, what)
   local d = maxdiff(a, b)
   if not (d <= t) then

@@ -12,12 +12,7 @@ local truthy = check.truthy
 local naive = check.mm
 
 -- max |x - y| over two nested tables
-local function maxdiff(x, y)
-  if type(x) == "number" then return math.abs(x - y) end
-  local m = 0
-  for i = 1, #x do m = math.max(m, maxdiff(x[i], y[i])) end
-  return m
-end
+local maxdiff = check.maxdiff
 
 local function bits_equal(x, y)
   return x.dtype == y.dtype and x:equal(y)

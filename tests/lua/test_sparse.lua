@@ -10,7 +10,7 @@ local sparse = require "hebb.sparse"
 local graph = require "hebb.graph"
 local test, eq, same, raises, near = check.test, check.eq, check.same, check.raises, check.near
 
-local function maxabs(t) return t:abs():max() end
+local maxabs = check.maxabs
 
 -- a random m x n matrix with about a fraction 'fill' of non-zeros, as
 -- triplets (with some repeated positions) and as the dense sum

@@ -1,6 +1,5 @@
--- fields_quantum.lua -- the module `hebb.fields_quantum` (re-exported by
--- hebb.fields): the Schrodinger equation on a periodic grid and the
--- Madelung (hydrodynamic) form of a wave function.
+-- hebb._fields_quantum: the Schrodinger equation of hebb.fields on a
+-- periodic grid, and the Madelung (hydrodynamic) form of a wave function.
 --
 --   i hbar dpsi/dt = -(hbar^2 / 2m) Laplacian psi + V psi
 --
@@ -76,6 +75,7 @@ end
 local Prop = {}
 Prop.__index = Prop
 P.Propagator = Prop
+doc(Prop, "fields.Propagator\n\nThe class of fields.schrodinger's propagators.")
 
 local prop_opts = { V = true, shape = true, dx = true, m = true, hbar = true, dt = true,
                     method = true, bc = true, dtype = true }
@@ -313,7 +313,5 @@ function P.from_madelung(rho, S, opts)
 end
 doc(P.from_madelung, "fields.from_madelung(rho, S [, {hbar=1}])\n\npsi = sqrt(rho) "
   .. "e^{iS/hbar} (c128).")
-
-doc(Prop, "fields.Propagator\n\nThe class of fields.schrodinger's propagators.")
 
 return P

@@ -1,5 +1,4 @@
--- nn_parametrize.lua -- the module `hebb.nn_parametrize` (re-exported by
--- hebb.nn): constrained parameters.
+-- hebb._nn_parametrize: the constrained parameters of hebb.nn.
 --
 -- nn.parametrize(m, "weight", "antisymmetric") replaces the parameter
 -- m.weight by a free parameter A (m.parametrizations.weight.original) and
@@ -15,16 +14,16 @@
 -- matrix) and when a value is assigned to m.weight.
 local E = require "hebb._error"
 local T = require "hebb.tensor"
-local nn = require "hebb.nn"
+local B = require "hebb._nn_module"
+local Ct = require "hebb._nn_containers"
 local linalg = require "hebb.linalg"
 local doc = require("hebb").doc
-if package.loaded["hebb.nn_parametrize"] then return package.loaded["hebb.nn_parametrize"] end
 
 local P = {}
 local fmt = string.format
-local Module = nn.Module
-local shape_str = nn._shape_str
-local no_grad, detach = nn._no_grad, nn._detach
+local Module = B.Module
+local shape_str = B._shape_str
+local no_grad, detach = B._no_grad, B._detach
 
 local function square(W, what)
   if W.ndim ~= 2 or W.shape[1] ~= W.shape[2] then
@@ -36,6 +35,8 @@ end
 
 local PList = Module:extend("ParametrizationList")
 P.ParametrizationList = PList
+doc(P.ParametrizationList, "nn.ParametrizationList\n\nHolds a parametrized "
+  .. "tensor's free parameter (original) and its parametrizations (1, 2, ...).")
 
 function PList:__init(original)
   rawset(self, "_plist", true)
@@ -48,6 +49,8 @@ function PList:value()
   for i = 1, #self do W = self[i](W) end
   return W
 end
+doc(PList.value, "pl:value()\n\nThe parametrized tensor f_k(... f_1(pl.original)) "
+  .. "(what m.weight reads).")
 
 -- m.weight = W: original takes the right inverses of W, last one first
 function PList:set(W)
@@ -70,6 +73,9 @@ function PList:set(W)
   local o = self.original
   no_grad(function() o:copy_(A) end)
 end
+doc(PList.set, "pl:set(W)\n\nAssigns W to the parametrized tensor: the free "
+  .. "parameter becomes the right inverses of W (last parametrization first), "
+  .. "copied in place.  What `m.weight = W` does.")
 
 function PList:forward()
   E.raise("nn.ParametrizationList: read the parametrized tensor instead (m.weight)")
@@ -87,17 +93,24 @@ local kind_keys = { antisymmetric = {}, symmetric = {}, orthogonal = { map = tru
                     positive_definite = { eps = true }, masked = { mask = true } }
 
 local Antisymmetric = Module:extend("Antisymmetric")
+doc(Antisymmetric, "nn.Antisymmetric()\n\nThe parametrization W = A - A^T "
+  .. "(nn.parametrize(m, name, \"antisymmetric\")).")
 P.Antisymmetric = Antisymmetric
 function Antisymmetric:forward(A) return A - A:t() end
 -- W/2 - (W/2)^T is the antisymmetric part of W, and W itself when W is
 -- antisymmetric (halving is exact)
 function Antisymmetric:right_inverse(W) return W * 0.5 end
+doc(Antisymmetric.right_inverse, "p:right_inverse(W)\n\nW/2: maps W to its "
+  .. "antisymmetric part, and an antisymmetric W to itself exactly.")
 registry.antisymmetric = function(_, W) square(W, "antisymmetric"); return Antisymmetric() end
 
 local Symmetric = Module:extend("Symmetric")
+doc(Symmetric, "nn.Symmetric()\n\nThe parametrization W = A + A^T.")
 P.Symmetric = Symmetric
 function Symmetric:forward(A) return A + A:t() end
 function Symmetric:right_inverse(W) return W * 0.5 end
+doc(Symmetric.right_inverse, "p:right_inverse(W)\n\nW/2: a symmetric W maps to "
+  .. "itself exactly.")
 registry.symmetric = function(_, W) square(W, "symmetric"); return Symmetric() end
 
 -- e^A by scaling and squaring with a Taylor polynomial, all matrix
@@ -128,6 +141,8 @@ function Orthogonal:__init(map)
     E.raise("nn.parametrize: orthogonal map must be \"cayley\" or \"exp\", got %s", E.show(map))
   end
 end
+doc(Orthogonal, "nn.Orthogonal([map=\"cayley\"])\n\nThe parametrization Q = "
+  .. "(I + A)^-1 (I - A) (\"cayley\") or e^A (\"exp\") with A = B - B^T.")
 
 -- Q = (I + A)^-1 (I - A) (Cayley; I + A is invertible for antisymmetric A)
 -- or Q = e^A, with A = B - B^T
@@ -150,6 +165,9 @@ function Orthogonal:right_inverse(W)
   end
   return W * 0.5
 end
+doc(Orthogonal.right_inverse, "p:right_inverse(W)\n\nFor the Cayley map and an "
+  .. "orthogonal W without eigenvalue -1, B with Cayley(B - B^T) = W; otherwise "
+  .. "W/2 (the map of W's antisymmetric part).")
 
 function Orthogonal:extra_repr() return "map=" .. self.map end
 registry.orthogonal = function(opts, W)
@@ -163,6 +181,8 @@ P.PositiveDefinite = PositiveDefinite
 function PositiveDefinite:__init(eps)
   self.eps = E.num("nn.parametrize", "positive_definite eps", eps or 1e-5, 0)
 end
+doc(PositiveDefinite, "nn.PositiveDefinite([eps=1e-5])\n\nThe parametrization "
+  .. "W = B B^T + eps I (symmetrized to the last bit).")
 
 -- W = B B^T + eps I, symmetrized so that W == W^T holds to the last bit
 function PositiveDefinite:forward(B)
@@ -183,6 +203,8 @@ function PositiveDefinite:right_inverse(W)
   end
   return W
 end
+doc(PositiveDefinite.right_inverse, "p:right_inverse(W)\n\nThe Cholesky factor of "
+  .. "W - eps I when W is symmetric positive definite, else W.")
 
 function PositiveDefinite:extra_repr() return fmt("eps=%g", self.eps) end
 registry.positive_definite = function(opts, W)
@@ -214,10 +236,13 @@ end
 function Masked:__init(mask)
   self:register_buffer("mask", mask)
 end
+doc(Masked, "nn.Masked(mask)\n\nThe parametrization W = B * mask (a buffer of 0/1 "
+  .. "in the weight's dtype): exact zeros outside the pattern.")
 
 -- exact zeros outside the mask (B * 0 == 0 for finite B)
 function Masked:forward(B) return B * self.mask end
 function Masked:right_inverse(W) return W * self.mask end
+doc(Masked.right_inverse, "p:right_inverse(W)\n\nW * mask.")
 
 function Masked:extra_repr()
   return fmt("%d of %d free", self.mask:sum(), self.mask:numel())
@@ -234,7 +259,7 @@ function FunctionP:forward(A) return self.fn(A) end
 -- --- registration -----------------------------------------------------------------------------------
 
 -- the ParametrizationList of m[name], or nil
-local plist_of = nn._parametrized
+local plist_of = B._parametrized
 
 -- removes the registry entry name of module m (the value too)
 local function unregister(m, name)
@@ -250,7 +275,7 @@ end
 local function attach(m, name, pl)
   local pd = rawget(m, "parametrizations")
   if pd == nil then
-    pd = nn.ModuleDict()
+    pd = Ct.ModuleDict()
     m:add_module("parametrizations", pd)
   end
   pd:add_module(name, pl)
@@ -264,7 +289,7 @@ local function names_list()
 end
 
 function P.parametrize(m, name, kind, opts)
-  if not nn.is_module(m) then
+  if not B.is_module(m) then
     E.raise("nn.parametrize: expected a module, got %s", E.show(m))
   end
   if type(name) ~= "string" then
@@ -290,7 +315,7 @@ function P.parametrize(m, name, kind, opts)
     f = make(opts, W)
   elseif type(kind) == "function" then
     f = FunctionP(kind)
-  elseif nn.is_module(kind) then
+  elseif B.is_module(kind) then
     f = kind
   else
     E.raise("nn.parametrize: expected a parametrization name, function or module, got %s",
@@ -302,26 +327,40 @@ function P.parametrize(m, name, kind, opts)
   end
   local A = detach(W)
   if f.right_inverse then A = no_grad(f.right_inverse, f, A) end
-  local original = nn.Parameter(no_grad(function() return A:clone() end))
+  local original = B.Parameter(no_grad(function() return A:clone() end))
   pl = PList(original)
   pl:add_module(1, f)
   unregister(m, name)
   attach(m, name, pl)
   return m
 end
+doc(P.parametrize, "nn.parametrize(m, name, kind [, opts])\n\nConstrains the "
+  .. "parameter m[name]: it is replaced by a free parameter "
+  .. "(m.parametrizations[name].original, named 'parametrizations.NAME.original') "
+  .. "and m[name] is computed from it on every read.  kind: \"antisymmetric\" "
+  .. "(W = A - A^T), \"symmetric\" (A + A^T), \"orthogonal\" ({map=\"cayley\"}: "
+  .. "(I + A)^-1 (I - A), or map=\"exp\": e^A, with A = B - B^T), "
+  .. "\"positive_definite\" (B B^T + eps I, {eps=1e-5}), \"masked\" ({mask = "
+  .. "tensor, graph or sparse matrix}: zeros outside the pattern), a Lua "
+  .. "function W = f(A), or a module with forward and optionally right_inverse.  "
+  .. "The free parameter starts from right_inverse(W), so the weight keeps its "
+  .. "value when it already satisfies the constraint.  A second call on the "
+  .. "same name composes (applied after the first).  Returns m.")
 
 function P.is_parametrized(m, name)
-  local pd = nn.is_module(m) and rawget(m, "parametrizations")
+  local pd = B.is_module(m) and rawget(m, "parametrizations")
   if not pd then return false end
   if name == nil then return #pd:children() > 0 end
   return plist_of(m, name) ~= nil
 end
+doc(P.is_parametrized, "nn.is_parametrized(m [, name])\n\nWhether m[name] (or "
+  .. "any tensor of m) is parametrized.")
 
 function P.remove_parametrizations(m, name, opts)
-  local pl = nn.is_module(m) and plist_of(m, name)
+  local pl = B.is_module(m) and plist_of(m, name)
   if not pl then
     E.raise("nn.remove_parametrizations: %s has no parametrized tensor %s",
-              nn.is_module(m) and m.__name or E.show(m), E.show(name))
+              B.is_module(m) and m.__name or E.show(m), E.show(name))
   end
   opts = E.checkopts("nn.remove_parametrizations", opts, { leave_parametrized = true })
   E.check("nn.remove_parametrizations", "leave_parametrized", opts.leave_parametrized,
@@ -333,20 +372,27 @@ function P.remove_parametrizations(m, name, opts)
   local pd = rawget(m, "parametrizations")
   unregister(pd, name)
   if #pd:children() == 0 then unregister(m, "parametrizations") end
-  m:register_parameter(name, nn.Parameter(W))
+  m:register_parameter(name, B.Parameter(W))
   return m
 end
+doc(P.remove_parametrizations, "nn.remove_parametrizations(m, name [, "
+  .. "{leave_parametrized=true}])\n\nMakes m[name] a plain parameter again, "
+  .. "holding its current (constrained) value, or the free parameter's value "
+  .. "with leave_parametrized = false.")
 
 function P.register_parametrization(name, make)
   E.check("nn.register_parametrization", "name", name, "string")
   E.check("nn.register_parametrization", "make", make, "function")
   registry[name] = make
 end
+doc(P.register_parametrization, "nn.register_parametrization(name, make)\n\n"
+  .. "Adds a parametrization kind: make(opts, W) returns the module (forward, "
+  .. "optionally right_inverse) for the current value W.")
 
 -- m2[n2] becomes the very tensor m1[n1] (or the same parametrization: both
 -- read one free parameter); parameters() lists it once
 function P.tie(m1, n1, m2, n2)
-  if not nn.is_module(m1) or not nn.is_module(m2) then
+  if not B.is_module(m1) or not B.is_module(m2) then
     E.raise("nn.tie: expected (module, name, module, name), got %s and %s as modules",
             E.show(m1), E.show(m2))
   end
@@ -371,59 +417,9 @@ function P.tie(m1, n1, m2, n2)
   end
   return m2
 end
-
--- --- docstrings ------------------------------------------------------------------------------------
-
-doc(P.parametrize, "nn.parametrize(m, name, kind [, opts])\n\nConstrains the "
-  .. "parameter m[name]: it is replaced by a free parameter "
-  .. "(m.parametrizations[name].original, named 'parametrizations.NAME.original') "
-  .. "and m[name] is computed from it on every read.  kind: \"antisymmetric\" "
-  .. "(W = A - A^T), \"symmetric\" (A + A^T), \"orthogonal\" ({map=\"cayley\"}: "
-  .. "(I + A)^-1 (I - A), or map=\"exp\": e^A, with A = B - B^T), "
-  .. "\"positive_definite\" (B B^T + eps I, {eps=1e-5}), \"masked\" ({mask = "
-  .. "tensor, graph or sparse matrix}: zeros outside the pattern), a Lua "
-  .. "function W = f(A), or a module with forward and optionally right_inverse.  "
-  .. "The free parameter starts from right_inverse(W), so the weight keeps its "
-  .. "value when it already satisfies the constraint.  A second call on the "
-  .. "same name composes (applied after the first).  Returns m.")
-doc(P.is_parametrized, "nn.is_parametrized(m [, name])\n\nWhether m[name] (or "
-  .. "any tensor of m) is parametrized.")
-doc(P.remove_parametrizations, "nn.remove_parametrizations(m, name [, "
-  .. "{leave_parametrized=true}])\n\nMakes m[name] a plain parameter again, "
-  .. "holding its current (constrained) value, or the free parameter's value "
-  .. "with leave_parametrized = false.")
-doc(P.register_parametrization, "nn.register_parametrization(name, make)\n\n"
-  .. "Adds a parametrization kind: make(opts, W) returns the module (forward, "
-  .. "optionally right_inverse) for the current value W.")
 doc(P.tie, "nn.tie(m1, name1, m2, name2)\n\nShares a parameter: m2[name2] "
   .. "becomes the same tensor as m1[name1] (a parametrized one shares its free "
   .. "parameter).  parameters() of a model holding both lists it once, and its "
   .. "gradient accumulates both uses.  Shapes must agree.")
-doc(PList.value, "pl:value()\n\nThe parametrized tensor f_k(... f_1(pl.original)) "
-  .. "(what m.weight reads).")
-doc(PList.set, "pl:set(W)\n\nAssigns W to the parametrized tensor: the free "
-  .. "parameter becomes the right inverses of W (last parametrization first), "
-  .. "copied in place.  What `m.weight = W` does.")
-doc(Antisymmetric, "nn.Antisymmetric()\n\nThe parametrization W = A - A^T "
-  .. "(nn.parametrize(m, name, \"antisymmetric\")).")
-doc(Antisymmetric.right_inverse, "p:right_inverse(W)\n\nW/2: maps W to its "
-  .. "antisymmetric part, and an antisymmetric W to itself exactly.")
-doc(Symmetric, "nn.Symmetric()\n\nThe parametrization W = A + A^T.")
-doc(Symmetric.right_inverse, "p:right_inverse(W)\n\nW/2: a symmetric W maps to "
-  .. "itself exactly.")
-doc(Orthogonal, "nn.Orthogonal([map=\"cayley\"])\n\nThe parametrization Q = "
-  .. "(I + A)^-1 (I - A) (\"cayley\") or e^A (\"exp\") with A = B - B^T.")
-doc(Orthogonal.right_inverse, "p:right_inverse(W)\n\nFor the Cayley map and an "
-  .. "orthogonal W without eigenvalue -1, B with Cayley(B - B^T) = W; otherwise "
-  .. "W/2 (the map of W's antisymmetric part).")
-doc(PositiveDefinite, "nn.PositiveDefinite([eps=1e-5])\n\nThe parametrization "
-  .. "W = B B^T + eps I (symmetrized to the last bit).")
-doc(PositiveDefinite.right_inverse, "p:right_inverse(W)\n\nThe Cholesky factor of "
-  .. "W - eps I when W is symmetric positive definite, else W.")
-doc(Masked, "nn.Masked(mask)\n\nThe parametrization W = B * mask (a buffer of 0/1 "
-  .. "in the weight's dtype): exact zeros outside the pattern.")
-doc(Masked.right_inverse, "p:right_inverse(W)\n\nW * mask.")
-doc(P.ParametrizationList, "nn.ParametrizationList\n\nHolds a parametrized "
-  .. "tensor's free parameter (original) and its parametrizations (1, 2, ...).")
 
 return P

@@ -1,20 +1,19 @@
--- nn_layers.lua -- the module `hebb.nn_layers` (re-exported by hebb.nn):
--- Linear, Bilinear, activations, LayerNorm, Dropout, RNNCell and the
--- recurrent neuron network x <- f(W x + b) of Vanchurin's model.
+-- hebb._nn_layers: the layers of hebb.nn -- Linear, Bilinear, activations,
+-- LayerNorm, Dropout, RNNCell and the recurrent neuron network
+-- x <- f(W x + b) of Vanchurin's model.
 --
 -- Every forward is written with tensor operations, so autograd records it
 -- without any rule of its own.
 local E = require "hebb._error"
 local T = require "hebb.tensor"
-local nn = require "hebb.nn"
+local B = require "hebb._nn_module"
+local Par = require "hebb._nn_parametrize"
 local doc = require("hebb").doc
--- loaded first by a user: hebb.nn loaded this file already, while we waited
-if package.loaded["hebb.nn_layers"] then return package.loaded["hebb.nn_layers"] end
 
 local L = {}
 local fmt = string.format
-local Module = nn.Module
-local shape_str = nn._shape_str
+local Module = B.Module
+local shape_str = B._shape_str
 
 local function check_count(v, what)
   local i = math.tointeger(v)
@@ -38,6 +37,15 @@ local function layer_opts(who, opts, keys)
   E.check(who, "bias", opts.bias, "boolean", true)
   return opts
 end
+
+-- the arguments of a constructor (n1, n2 [, opts]): the options, the two
+-- sizes (named what1, what2 in errors) and the dtype
+local function layer_args(who, keys, n1, what1, n2, what2, opts)
+  opts = layer_opts(who, opts, keys)
+  n1 = check_count(n1, who .. ": " .. what1)
+  n2 = check_count(n2, who .. ": " .. what2)
+  return opts, n1, n2, check_dtype(opts.dtype, who)
+end
 L._check_dtype = check_dtype
 L._check_count = check_count
 
@@ -45,9 +53,20 @@ L._check_count = check_count
 -- default initialisation of linear and recurrent layers), drawn from hebb's
 -- default generator (T.manual_seed makes it repeat)
 local function uniform(shape, bound, dtype)
-  return nn.Parameter(T.empty(shape, { dtype = dtype }):uniform_(-bound, bound))
+  return B.Parameter(T.empty(shape, { dtype = dtype }):uniform_(-bound, bound))
 end
 L._uniform = uniform
+
+-- the bias vector of a layer (n elements, initialised like its weight), or
+-- none with {bias = false}: the name is then registered with no tensor
+local function add_bias(self, name, opts, n, bound, dtype)
+  if opts.bias == false then
+    self:register_parameter(name, nil)
+  else
+    self[name] = uniform({ n }, bound, dtype)
+  end
+end
+L._add_bias = add_bias
 
 -- the last dimension of x must be n
 local function check_features(x, n, what)
@@ -71,7 +90,7 @@ local function constrain(self, spec, what)
   if type(name) ~= "string" then
     E.raise("%s: constraint must be a name or {name, options...}, got %s", what, E.show(spec))
   end
-  nn.parametrize(self, "weight", name, opts)
+  Par.parametrize(self, "weight", name, opts)
   return name
 end
 
@@ -80,21 +99,24 @@ end
 local Linear = Module:extend("Linear")
 L.Linear = Linear
 
+local linear_keys = { dtype = true, bias = true, constraint = true }
+
 function Linear:__init(n_in, n_out, opts)
-  opts = layer_opts("nn.Linear", opts, { dtype = true, bias = true, constraint = true })
-  n_in = check_count(n_in, "nn.Linear: in_features")
-  n_out = check_count(n_out, "nn.Linear: out_features")
-  local dtype = check_dtype(opts.dtype, "nn.Linear")
+  local dtype
+  opts, n_in, n_out, dtype = layer_args("nn.Linear", linear_keys, n_in, "in_features",
+                                        n_out, "out_features", opts)
   self.in_features, self.out_features = n_in, n_out
   local bound = 1 / math.sqrt(n_in)
   self.weight = uniform({ n_out, n_in }, bound, dtype)
-  if opts.bias == false then
-    self:register_parameter("bias", nil)
-  else
-    self.bias = uniform({ n_out }, bound, dtype)
-  end
+  add_bias(self, "bias", opts, n_out, bound, dtype)
   self.constraint = constrain(self, opts.constraint, "nn.Linear")
 end
+doc(Linear, "nn.Linear(in, out [, {bias=true, dtype=\"f64\", constraint=name}])"
+  .. "\n\ny = x W^T + b for x of shape (..., in): weight (out, in), bias (out), "
+  .. "both uniform in [-1/sqrt(in), 1/sqrt(in)) from hebb's generator "
+  .. "(T.manual_seed).  constraint: a parametrization of the weight, "
+  .. "\"antisymmetric\", \"symmetric\", \"orthogonal\", \"positive_definite\" or "
+  .. "{\"masked\", mask = M} (see nn.parametrize).")
 
 function Linear:forward(x)
   check_features(x, self.in_features, "nn.Linear")
@@ -121,12 +143,11 @@ function Bilinear:__init(n1, n2, n_out, opts)
   self.in1_features, self.in2_features, self.out_features = n1, n2, n_out
   local bound = 1 / math.sqrt(n1)
   self.weight = uniform({ n_out, n1, n2 }, bound, dtype)
-  if opts.bias == false then
-    self:register_parameter("bias", nil)
-  else
-    self.bias = uniform({ n_out }, bound, dtype)
-  end
+  add_bias(self, "bias", opts, n_out, bound, dtype)
 end
+doc(Bilinear, "nn.Bilinear(in1, in2, out [, {bias=true, dtype=}])\n\n"
+  .. "y[k] = x1^T W[k] x2 + b[k] for inputs (..., in1) and (..., in2): weight "
+  .. "(out, in1, in2), bias (out), uniform in +-1/sqrt(in1).  Call as m(x1, x2).")
 
 -- y[k] = x1^T W[k] x2 + b[k]: one product x1 (.., n1) by W seen as
 -- (n1, out*n2), then the n2 sum against x2
@@ -163,8 +184,11 @@ function L.gelu(x)
   E.check("nn.gelu", "x", x, "tensor")
   return 0.5 * x * (1 + T.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
 end
+doc(L.gelu, "nn.gelu(x)\n\nGELU in its tanh form, 0.5 x (1 + tanh(sqrt(2/pi) "
+  .. "(x + 0.044715 x^3))) (within 1e-3 of x Phi(x)).")
 
 function L.identity(x) return x end
+doc(L.identity, "nn.identity(x)\n\nx itself.")
 L.tanh, L.relu, L.sigmoid, L.softplus, L.sin = T.tanh, T.relu, T.sigmoid, T.softplus, T.sin
 
 -- dim of a softmax over x: an integer naming one of x's dimensions
@@ -181,7 +205,7 @@ end
 -- shifted by the (constant) row maximum first, so exp never overflows and
 -- x - m loses no bits to a large common offset
 local function shifted(x, dim)
-  local m = nn._detach(x):max(dim, { keepdim = true })
+  local m = B._detach(x):max(dim, { keepdim = true })
   return x - m
 end
 
@@ -190,12 +214,16 @@ function L.log_softmax(x, dim)
   local z = shifted(x, dim)
   return z - z:exp():sum(dim, { keepdim = true }):log()
 end
+doc(L.log_softmax, "nn.log_softmax(x [, dim=-1])\n\nx - logsumexp(x, dim): "
+  .. "log-probabilities, stable for any x.")
 
 function L.softmax(x, dim)
   dim = softmax_dim("nn.softmax", x, dim)
   local e = shifted(x, dim):exp()
   return e / e:sum(dim, { keepdim = true })
 end
+doc(L.softmax, "nn.softmax(x [, dim=-1])\n\nexp(log_softmax(x, dim)): "
+  .. "probabilities summing to 1 along dim, without overflow.")
 
 local activations = {
   tanh = L.tanh, relu = L.relu, sigmoid = L.sigmoid, softplus = L.softplus,
@@ -203,7 +231,7 @@ local activations = {
 }
 
 function L.activation(spec)
-  if type(spec) == "function" or nn.is_module(spec) then return spec end
+  if type(spec) == "function" or B.is_module(spec) then return spec end
   local f = activations[spec]
   if f then return f end
   local names = {}
@@ -212,6 +240,9 @@ function L.activation(spec)
   E.raise("nn.activation: unknown activation %s (known: %s, or a function or module)",
             E.show(spec), table.concat(names, ", "))
 end
+doc(L.activation, "nn.activation(spec)\n\nThe activation function named spec "
+  .. "(\"tanh\", \"relu\", \"sigmoid\", \"softplus\", \"gelu\", \"sin\", "
+  .. "\"identity\"); a function or module is returned as it is.")
 
 local act_classes = {
   { "Tanh", "tanh", "tanh(x)" }, { "ReLU", "relu", "max(x, 0)" },
@@ -233,12 +264,14 @@ end
 local Softmax = Module:extend("Softmax")
 L.Softmax = Softmax
 function Softmax:__init(dim) self.dim = E.int("nn.Softmax", "dim", dim or -1) end
+doc(Softmax, "nn.Softmax([dim=-1])\n\nnn.softmax as a module.")
 function Softmax:forward(x) return L.softmax(x, self.dim) end
 function Softmax:extra_repr() return "dim=" .. self.dim end
 
 local LogSoftmax = Module:extend("LogSoftmax")
 L.LogSoftmax = LogSoftmax
 function LogSoftmax:__init(dim) self.dim = E.int("nn.LogSoftmax", "dim", dim or -1) end
+doc(LogSoftmax, "nn.LogSoftmax([dim=-1])\n\nnn.log_softmax as a module.")
 function LogSoftmax:forward(x) return L.log_softmax(x, self.dim) end
 LogSoftmax.extra_repr = Softmax.extra_repr
 
@@ -248,6 +281,8 @@ function Flatten:__init(first, last)
   self.first = E.int("nn.Flatten", "start", first or 2)
   self.last = E.int("nn.Flatten", "end", last or -1)
 end
+doc(Flatten, "nn.Flatten([start=2 [, end=-1]])\n\nx:flatten(start, end): "
+  .. "merges the dimensions after the batch one by default.")
 function Flatten:forward(x)
   E.check("nn.Flatten", "the input", x, "tensor")
   local nd = math.max(x.ndim, 1)
@@ -282,10 +317,14 @@ function LayerNorm:__init(shape, opts)
   self.dims = {}
   for k = 1, #shape do self.dims[k] = k - #shape - 1 end
   if opts.affine ~= false then
-    self.weight = nn.Parameter(T.ones(shape, { dtype = dtype }))
-    self.bias = nn.Parameter(T.zeros(shape, { dtype = dtype }))
+    self.weight = B.Parameter(T.ones(shape, { dtype = dtype }))
+    self.bias = B.Parameter(T.zeros(shape, { dtype = dtype }))
   end
 end
+doc(LayerNorm, "nn.LayerNorm(shape [, {eps=1e-5, affine=true, dtype=}])\n\n"
+  .. "Normalizes over the trailing dimensions given by shape (an integer or a "
+  .. "table): (x - mean) / sqrt(var + eps) with the population variance, then "
+  .. "* weight + bias (ones and zeros of that shape) when affine.")
 
 function LayerNorm:forward(x)
   E.check("nn.LayerNorm", "the input", x, "tensor")
@@ -323,6 +362,9 @@ function Dropout:__init(p)
   end
   self.p = p
 end
+doc(Dropout, "nn.Dropout([p=0.5])\n\nIn training mode each element is zeroed "
+  .. "with probability p and the others scaled by 1/(1-p) (a bernoulli mask "
+  .. "from hebb's generator); in evaluation mode (m:eval()) the identity.")
 
 -- each element kept with probability 1 - p and scaled by 1/(1 - p), so the
 -- expected output is x; the identity in evaluation mode
@@ -342,22 +384,25 @@ function Dropout:extra_repr() return fmt("p=%g", self.p) end
 local RNNCell = Module:extend("RNNCell")
 L.RNNCell = RNNCell
 
+local rnn_keys = { dtype = true, bias = true, nonlinearity = true }
+
 function RNNCell:__init(n_in, n_hidden, opts)
-  opts = layer_opts("nn.RNNCell", opts, { dtype = true, bias = true, nonlinearity = true })
-  n_in = check_count(n_in, "nn.RNNCell: input_size")
-  n_hidden = check_count(n_hidden, "nn.RNNCell: hidden_size")
-  local dtype = check_dtype(opts.dtype, "nn.RNNCell")
+  local dtype
+  opts, n_in, n_hidden, dtype = layer_args("nn.RNNCell", rnn_keys, n_in, "input_size",
+                                           n_hidden, "hidden_size", opts)
   self.input_size, self.hidden_size = n_in, n_hidden
   self.nonlinearity = opts.nonlinearity or "tanh"
   self.act = L.activation(self.nonlinearity)
   local bound = 1 / math.sqrt(n_hidden)
   self.weight_ih = uniform({ n_hidden, n_in }, bound, dtype)
   self.weight_hh = uniform({ n_hidden, n_hidden }, bound, dtype)
-  if opts.bias ~= false then
-    self.bias_ih = uniform({ n_hidden }, bound, dtype)
-    self.bias_hh = uniform({ n_hidden }, bound, dtype)
-  end
+  add_bias(self, "bias_ih", opts, n_hidden, bound, dtype)
+  add_bias(self, "bias_hh", opts, n_hidden, bound, dtype)
 end
+doc(RNNCell, "nn.RNNCell(input_size, hidden_size [, {bias=true, "
+  .. "nonlinearity=\"tanh\", dtype=}])\n\nOne step of the Elman network: "
+  .. "h' = f(x W_ih^T + b_ih + h W_hh^T + b_hh); m(x [, h]) with h = 0 when "
+  .. "omitted.  Weights uniform in +-1/sqrt(hidden_size).")
 
 -- h' = f(W_ih x + b_ih + W_hh h + b_hh); h defaults to zeros
 function RNNCell:forward(x, h)
@@ -417,7 +462,7 @@ function NeuronNetwork:__init(n, opts)
   self.steps = check_count(opts.steps or 1, "nn.NeuronNetwork: steps")
   local bound = E.num(who, "init_scale", opts.init_scale or 1 / math.sqrt(n), 0)
   self.weight = uniform({ n, n }, bound, dtype)
-  if opts.bias ~= false then self.bias = uniform({ n }, bound, dtype) end
+  add_bias(self, "bias", opts, n, bound, dtype)
   self:register_buffer("state", T.zeros({ n }, { dtype = dtype }))
   if opts.input then
     local inp = neuron_list(opts.input, n, "input")
@@ -435,6 +480,16 @@ function NeuronNetwork:__init(n, opts)
   end
   self.constraint = constrain(self, opts.constraint, "nn.NeuronNetwork")
 end
+doc(NeuronNetwork, "nn.NeuronNetwork(n [, {activation=\"tanh\", bias=true, "
+  .. "input=list, output=list, steps=1, constraint=name, init_scale=, dtype=}])"
+  .. "\n\nVanchurin's neuron network: n neurons whose states x (a buffer, "
+  .. "m.state, not trained) evolve by x <- f(W x + b) with trainable W (n, n) "
+  .. "and b (n).  m:step([k=1] [, u]) makes k updates (input neurons set to u "
+  .. "before each), m(u [, k]) runs `steps` updates and returns the output "
+  .. "neurons' states, m:reset_state([x]) restarts.  The state carries over "
+  .. "between calls (stored detached: gradients flow within one call).  A "
+  .. "batch of inputs (B, #input) runs B copies of the state.  constraint "
+  .. "parametrizes W (e.g. \"antisymmetric\").")
 
 -- the state as a (batch of) vector(s); with a batch of inputs a single state
 -- is repeated for every row
@@ -476,9 +531,12 @@ function NeuronNetwork:step(k, u)
     if b then z = z + b end
     x = act(z)
   end
-  rawset(self, "state", nn._detach(x))
+  rawset(self, "state", B._detach(x))
   return x
 end
+doc(NeuronNetwork.step, "net:step([k=1] [, u])\n\nk updates x <- f(x W^T + b) of "
+  .. "the state (input neurons set to u before each); returns the new state, "
+  .. "which keeps the graph through the k updates; net.state holds it detached.")
 
 -- runs `steps` updates (opts.steps at creation, or k) from the current state
 -- with the input clamped, and returns the output neurons' states
@@ -494,11 +552,13 @@ function NeuronNetwork:reset_state(x)
     s = T.zeros({ self.n }, { dtype = self.weight.dtype })
   else
     check_features(x, self.n, "nn.NeuronNetwork:reset_state")
-    s = nn._detach(x):astype(self.weight.dtype):clone()
+    s = B._detach(x):astype(self.weight.dtype):clone()
   end
   rawset(self, "state", s)
   return self
 end
+doc(NeuronNetwork.reset_state, "net:reset_state([x])\n\nThe state becomes zeros "
+  .. "(n), or a copy of x ((n) or a batch (B, n)); returns net.")
 
 function NeuronNetwork:extra_repr()
   local act = type(self.activation) == "string" and self.activation or "custom"
@@ -508,59 +568,5 @@ function NeuronNetwork:extra_repr()
   if self.constraint then s = s .. ", constraint=" .. self.constraint end
   return s
 end
-
--- --- docstrings ---------------------------------------------------------------------------------------
-
-doc(NeuronNetwork.step, "net:step([k=1] [, u])\n\nk updates x <- f(x W^T + b) of "
-  .. "the state (input neurons set to u before each); returns the new state, "
-  .. "which keeps the graph through the k updates; net.state holds it detached.")
-doc(NeuronNetwork.reset_state, "net:reset_state([x])\n\nThe state becomes zeros "
-  .. "(n), or a copy of x ((n) or a batch (B, n)); returns net.")
-doc(Linear, "nn.Linear(in, out [, {bias=true, dtype=\"f64\", constraint=name}])"
-  .. "\n\ny = x W^T + b for x of shape (..., in): weight (out, in), bias (out), "
-  .. "both uniform in [-1/sqrt(in), 1/sqrt(in)) from hebb's generator "
-  .. "(T.manual_seed).  constraint: a parametrization of the weight, "
-  .. "\"antisymmetric\", \"symmetric\", \"orthogonal\", \"positive_definite\" or "
-  .. "{\"masked\", mask = M} (see nn.parametrize).")
-
-doc(Bilinear, "nn.Bilinear(in1, in2, out [, {bias=true, dtype=}])\n\n"
-  .. "y[k] = x1^T W[k] x2 + b[k] for inputs (..., in1) and (..., in2): weight "
-  .. "(out, in1, in2), bias (out), uniform in +-1/sqrt(in1).  Call as m(x1, x2).")
-
-doc(L.gelu, "nn.gelu(x)\n\nGELU in its tanh form, 0.5 x (1 + tanh(sqrt(2/pi) "
-  .. "(x + 0.044715 x^3))) (within 1e-3 of x Phi(x)).")
-doc(L.identity, "nn.identity(x)\n\nx itself.")
-doc(L.log_softmax, "nn.log_softmax(x [, dim=-1])\n\nx - logsumexp(x, dim): "
-  .. "log-probabilities, stable for any x.")
-doc(L.softmax, "nn.softmax(x [, dim=-1])\n\nexp(log_softmax(x, dim)): "
-  .. "probabilities summing to 1 along dim, without overflow.")
-doc(L.activation, "nn.activation(spec)\n\nThe activation function named spec "
-  .. "(\"tanh\", \"relu\", \"sigmoid\", \"softplus\", \"gelu\", \"sin\", "
-  .. "\"identity\"); a function or module is returned as it is.")
-doc(Softmax, "nn.Softmax([dim=-1])\n\nnn.softmax as a module.")
-doc(LogSoftmax, "nn.LogSoftmax([dim=-1])\n\nnn.log_softmax as a module.")
-doc(Flatten, "nn.Flatten([start=2 [, end=-1]])\n\nx:flatten(start, end): "
-  .. "merges the dimensions after the batch one by default.")
-doc(LayerNorm, "nn.LayerNorm(shape [, {eps=1e-5, affine=true, dtype=}])\n\n"
-  .. "Normalizes over the trailing dimensions given by shape (an integer or a "
-  .. "table): (x - mean) / sqrt(var + eps) with the population variance, then "
-  .. "* weight + bias (ones and zeros of that shape) when affine.")
-doc(Dropout, "nn.Dropout([p=0.5])\n\nIn training mode each element is zeroed "
-  .. "with probability p and the others scaled by 1/(1-p) (a bernoulli mask "
-  .. "from hebb's generator); in evaluation mode (m:eval()) the identity.")
-doc(RNNCell, "nn.RNNCell(input_size, hidden_size [, {bias=true, "
-  .. "nonlinearity=\"tanh\", dtype=}])\n\nOne step of the Elman network: "
-  .. "h' = f(x W_ih^T + b_ih + h W_hh^T + b_hh); m(x [, h]) with h = 0 when "
-  .. "omitted.  Weights uniform in +-1/sqrt(hidden_size).")
-doc(NeuronNetwork, "nn.NeuronNetwork(n [, {activation=\"tanh\", bias=true, "
-  .. "input=list, output=list, steps=1, constraint=name, init_scale=, dtype=}])"
-  .. "\n\nVanchurin's neuron network: n neurons whose states x (a buffer, "
-  .. "m.state, not trained) evolve by x <- f(W x + b) with trainable W (n, n) "
-  .. "and b (n).  m:step([k=1] [, u]) makes k updates (input neurons set to u "
-  .. "before each), m(u [, k]) runs `steps` updates and returns the output "
-  .. "neurons' states, m:reset_state([x]) restarts.  The state carries over "
-  .. "between calls (stored detached: gradients flow within one call).  A "
-  .. "batch of inputs (B, #input) runs B copies of the state.  constraint "
-  .. "parametrizes W (e.g. \"antisymmetric\").")
 
 return L

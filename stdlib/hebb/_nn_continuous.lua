@@ -1,5 +1,5 @@
--- nn_continuous.lua -- the module `hebb.nn_continuous` (re-exported by
--- hebb.nn): nn.ContinuousNetwork, neurons in continuous time.
+-- hebb._nn_continuous: nn.ContinuousNetwork of hebb.nn, neurons in
+-- continuous time.
 --
 -- Two timescales, as in Vanchurin's model of learning (arXiv:2008.01540):
 -- the neurons' states x are fast, non-trainable variables that follow
@@ -13,14 +13,15 @@
 -- network is a right-hand side, and autograd differentiates through the
 -- steps.
 local T = require "hebb.tensor"
-local nn = require "hebb.nn"
 local E = require "hebb._error"
+local B = require "hebb._nn_module"
+local Par = require "hebb._nn_parametrize"
+local Ly = require "hebb._nn_layers"
 local doc = require("hebb").doc
-if package.loaded["hebb.nn_continuous"] then return package.loaded["hebb.nn_continuous"] end
 
 local L = {}
 local fmt = string.format
-local Module = nn.Module
+local Module = B.Module
 local raise, show = E.raise, E.show
 
 local function ode() return require "hebb.ode" end   -- loaded on first use
@@ -50,7 +51,7 @@ local function constrain(self, spec)
       name, opts = c[1], {}
       for k, v in pairs(c) do if k ~= 1 then opts[k] = v end end
     end
-    nn.parametrize(self, "weight", name, opts)
+    Par.parametrize(self, "weight", name, opts)
     names[#names + 1] = name
   end
   return table.concat(names, "+")
@@ -93,10 +94,8 @@ function CN:__init(n, opts)
   if self.dt == 0 then raise("nn.ContinuousNetwork: dt must be > 0, got 0") end
   self.method = opts.method or "rk4"
   local bound = opts.init_scale or 1 / math.sqrt(n)
-  self.weight = nn.Parameter(T.empty({ n, n }, { dtype = dtype }):uniform_(-bound, bound))
-  if opts.bias ~= false then
-    self.bias = nn.Parameter(T.empty({ n }, { dtype = dtype }):uniform_(-bound, bound))
-  end
+  self.weight = Ly._uniform({ n, n }, bound, dtype)
+  Ly._add_bias(self, "bias", opts, n, bound, dtype)
   self:register_buffer("state", T.zeros({ n }, { dtype = dtype }))
   self.constraint = constrain(self, opts.constraint)
 end
@@ -246,7 +245,7 @@ doc(CN.derivative, "net:derivative(x [, v])\n\nThe right-hand side at x: dx/dt "
 -- advances the stored state (net.state, detached) by time t
 function CN:evolve(t, opts)
   local x = self:forward(self.state, t, opts)
-  rawset(self, "state", nn._detach(x))
+  rawset(self, "state", B._detach(x))
   return x
 end
 doc(CN.evolve, "net:evolve(t)\n\nAdvances net.state (a buffer) by time t and "
@@ -257,7 +256,7 @@ function CN:reset_state(x)
   if x == nil then s = T.zeros({ self.n }, { dtype = self.weight.dtype })
   else
     check_state(self, x, "x")
-    s = nn._detach(x):astype(self.weight.dtype):clone()
+    s = B._detach(x):astype(self.weight.dtype):clone()
   end
   rawset(self, "state", s)
   return self
@@ -268,7 +267,7 @@ doc(CN.reset_state, "net:reset_state([x])\n\nnet.state becomes zeros or a copy "
 -- H = i W: the Hamiltonian of the linear flow x' = W x = -i H x (Hermitian
 -- exactly when W is real antisymmetric)
 function CN:hamiltonian()
-  local W = nn._no_grad(function() return nn._detach(self.weight) end)
+  local W = B._no_grad(function() return B._detach(self.weight) end)
   return T.complex(T.zeros_like(W), W)
 end
 doc(CN.hamiltonian, "net:hamiltonian()\n\nH = i W as a c128 matrix: x' = W x is "

@@ -1,6 +1,5 @@
--- nn_conv.lua -- the module `hebb.nn_conv` (re-exported by hebb.nn):
--- convolutions in 1, 2 and 3 dimensions, with periodic padding for
--- lattices, as a gather and one matrix product.
+-- hebb._nn_conv: the convolutions of hebb.nn, in 1, 2 and 3 dimensions,
+-- with periodic padding for lattices, as a gather and one matrix product.
 --
 -- An index tensor, built once per input size, lists for every kernel offset
 -- k and output site p the input site the kernel reads there (wrapped around
@@ -12,13 +11,13 @@
 -- cat, index_select, view and matmul: the convolution needs no rule.
 local E = require "hebb._error"
 local T = require "hebb.tensor"
-local nn = require "hebb.nn"
+local B = require "hebb._nn_module"
+local Ly = require "hebb._nn_layers"
 local doc = require("hebb").doc
-if package.loaded["hebb.nn_conv"] then return package.loaded["hebb.nn_conv"] end
 
 local C = {}
 local fmt = string.format
-local shape_str = nn._shape_str
+local shape_str = B._shape_str
 
 -- n integers from an integer or a table of n
 local function tuple(v, n, what, lo)
@@ -161,7 +160,7 @@ local function bounded_cache()
   })
 end
 
-local ConvNd = nn.Module:extend("ConvNd")
+local ConvNd = B.Module:extend("ConvNd")
 C.ConvNd = ConvNd
 
 local layer_keys = { padding = true, stride = true, dilation = true, bias = true, dtype = true }
@@ -171,8 +170,8 @@ function ConvNd:__init(d, cin, cout, k, opts)
   opts = E.checkopts(what, opts, layer_keys)
   E.check(what, "bias", opts.bias, "boolean", true)
   self.what = what
-  cin = nn._check_count(cin, what .. ": in_channels")
-  cout = nn._check_count(cout, what .. ": out_channels")
+  cin = Ly._check_count(cin, what .. ": in_channels")
+  cout = Ly._check_count(cout, what .. ": out_channels")
   self.d, self.in_channels, self.out_channels = d, cin, cout
   self.kernel_size = tuple(k, d, what .. ": kernel_size", 1)
   self.padding = opts.padding or "periodic"
@@ -182,18 +181,14 @@ function ConvNd:__init(d, cin, cout, k, opts)
   end
   self.stride = tuple(opts.stride or 1, d, what .. ": stride", 1)
   self.dilation = tuple(opts.dilation or 1, d, what .. ": dilation", 1)
-  local dtype = nn._check_dtype(opts.dtype, what)
+  local dtype = Ly._check_dtype(opts.dtype, what)
   local K = 1
   for i = 1, d do K = K * self.kernel_size[i] end
   local bound = 1 / math.sqrt(cin * K)
   local shape = { cout, cin }
   for i = 1, d do shape[i + 2] = self.kernel_size[i] end
-  self.weight = nn._uniform(shape, bound, dtype)
-  if opts.bias == false then
-    self:register_parameter("bias", nil)
-  else
-    self.bias = nn._uniform({ cout }, bound, dtype)
-  end
+  self.weight = Ly._uniform(shape, bound, dtype)
+  Ly._add_bias(self, "bias", opts, cout, bound, dtype)
   self._cache = bounded_cache()
 end
 
@@ -222,20 +217,10 @@ doc(ConvNd, "nn.ConvNd(d, in_channels, out_channels, kernel_size [, opts])\n\n"
   .. "The d-dimensional convolution behind nn.Conv1d/2d/3d (any d works).")
 
 for d = 1, 3 do
+  local sp = ({ "L", "H, W", "D, H, W" })[d]
   local cls = ConvNd:extend("Conv" .. d .. "d")
-  -- a tail call: ConvNd.__init's errors point at the caller from both classes
   function cls:__init(cin, cout, k, opts) return ConvNd.__init(self, d, cin, cout, k, opts) end
   C["Conv" .. d .. "d"] = cls
-  local cache = bounded_cache()
-  local fname = "conv" .. d .. "d"
-  C[fname] = function(x, w, b, opts)
-    if not T.is_tensor(w) or w.ndim ~= d + 2 then
-      E.raise("nn.%s: the weight must be a tensor of shape (out, in, %d kernel sizes), got %s",
-                fname, d, E.show(w))
-    end
-    return conv_nd(d, x, w, b, opts, cache, "nn." .. fname)
-  end
-  local sp = ({ "L", "H, W", "D, H, W" })[d]
   doc(cls, fmt("nn.Conv%dd(in_channels, out_channels, kernel_size [, {padding=\"periodic\", "
     .. "stride=1, dilation=1, bias=true, dtype=}])\n\nThe %d-d convolution (cross-correlation, "
     .. "as torch's) of x (N, C, %s) or (C, %s): y[n][o][p] = b[o] + sum over c and the "
@@ -245,6 +230,15 @@ for d = 1, 3 do
     .. "only the windows inside.  Weight (out, in, kernel...) and bias uniform in "
     .. "+-1/sqrt(in * prod(kernel)).  Computed as one index_select and one matmul.",
     d, d, sp, sp))
+  local cache = bounded_cache()
+  local fname = "conv" .. d .. "d"
+  C[fname] = function(x, w, b, opts)
+    if not T.is_tensor(w) or w.ndim ~= d + 2 then
+      E.raise("nn.%s: the weight must be a tensor of shape (out, in, %d kernel sizes), got %s",
+                fname, d, E.show(w))
+    end
+    return conv_nd(d, x, w, b, opts, cache, "nn." .. fname)
+  end
   doc(C[fname], fmt("nn.%s(x, weight [, bias] [, {padding=\"periodic\", stride=1, "
     .. "dilation=1}])\n\nThe convolution of nn.Conv%dd as a function of its weight "
     .. "(out, in, kernel...) and bias (out).", fname, d))

@@ -1,5 +1,4 @@
--- nn_loss.lua -- the module `hebb.nn_loss` (re-exported by hebb.nn): loss
--- functions and their module forms.
+-- hebb._nn_loss: the loss functions of hebb.nn and their module forms.
 --
 -- Each loss is a few tensor operations (so autograd differentiates it) in
 -- a form that cannot overflow: cross-entropy is logsumexp (stable: shifted
@@ -8,14 +7,13 @@
 -- as torch does.  A custom loss is just a Lua function of tensors.
 local E = require "hebb._error"
 local T = require "hebb.tensor"
-local nn = require "hebb.nn"
+local B = require "hebb._nn_module"
 local doc = require("hebb").doc
-if package.loaded["hebb.nn_loss"] then return package.loaded["hebb.nn_loss"] end
 
 local Ls = {}
 local fmt = string.format
-local shape_str = nn._shape_str
-local detach = nn._detach
+local shape_str = B._shape_str
+local detach = B._detach
 
 -- the options each loss takes
 local loss_keys = { reduction = true }
@@ -87,18 +85,26 @@ end
 
 -- --- the losses ------------------------------------------------------------------------
 
+-- the end of every loss's docstring
+local red = "  opts.reduction: \"mean\" (default), \"sum\" or \"none\" (the per-element "
+  .. "or per-sample losses)."
+
 function Ls.mse_loss(pred, target, opts)
   check_opts("mse_loss", opts)
   check_pair(pred, target, "nn.mse_loss")
   local d = pred - target
   return reduce(d * d, opts, "nn.mse_loss")
 end
+doc(Ls.mse_loss, "nn.mse_loss(pred, target [, {reduction=\"mean\"}])\n\nThe mean "
+  .. "squared error (pred - target)^2; pred and target have one shape." .. red)
 
 function Ls.l1_loss(pred, target, opts)
   check_opts("l1_loss", opts)
   check_pair(pred, target, "nn.l1_loss")
   return reduce((pred - target):abs(), opts, "nn.l1_loss")
 end
+doc(Ls.l1_loss, "nn.l1_loss(pred, target [, {reduction=\"mean\"}])\n\nThe mean "
+  .. "absolute error |pred - target|." .. red)
 
 function Ls.nll_loss(logp, labels, opts)
   check_opts("nll_loss", opts)
@@ -106,6 +112,9 @@ function Ls.nll_loss(logp, labels, opts)
   local N = logp.shape[1]
   return reduce(-logp:gather(2, labels:view(N, 1)):view(N), opts, "nn.nll_loss")
 end
+doc(Ls.nll_loss, "nn.nll_loss(logp, labels [, {reduction=\"mean\"}])\n\n"
+  .. "-logp[i][labels[i]] averaged over the rows: logp (N, C) log-probabilities, "
+  .. "labels an i64 tensor (N) of class numbers 1..C." .. red)
 
 function Ls.cross_entropy(logits, labels, opts)
   check_opts("cross_entropy", opts)
@@ -118,6 +127,10 @@ function Ls.cross_entropy(logits, labels, opts)
   if not ok then E.raise("nn." .. tostring(l):gsub("^[^\n]-%.lua:%d+: ", "")) end
   return reduce(l, opts, "nn.cross_entropy")
 end
+doc(Ls.cross_entropy, "nn.cross_entropy(logits, labels [, {reduction=\"mean\"}])"
+  .. "\n\nThe softmax cross-entropy from unnormalized scores logits (N, C) and "
+  .. "i64 labels (N) in 1..C: logsumexp(logits[i]) - logits[i][labels[i]], "
+  .. "computed with a stable logsumexp and a gather." .. red)
 
 -- log clamped at -100, so p = 0 or 1 give a finite loss (torch's choice)
 local function clamped_log(p) return T.clamp(p:log(), -100, nil) end
@@ -136,6 +149,9 @@ function Ls.bce_loss(p, target, opts)
   local l = -(target * clamped_log(p) + (1 - target) * clamped_log(1 - p))
   return reduce(l, opts, "nn.bce_loss")
 end
+doc(Ls.bce_loss, "nn.bce_loss(p, target [, {reduction=\"mean\"}])\n\nThe binary "
+  .. "cross-entropy -(t log p + (1 - t) log(1 - p)) for probabilities p in "
+  .. "[0, 1] (logs clamped at -100).  For scores use nn.bce_with_logits." .. red)
 
 -- -[t log s(z) + (1-t) log(1 - s(z))] = softplus(z) - t z
 function Ls.bce_with_logits(z, target, opts)
@@ -143,6 +159,9 @@ function Ls.bce_with_logits(z, target, opts)
   check_pair(z, target, "nn.bce_with_logits")
   return reduce(T.softplus(z) - target * z, opts, "nn.bce_with_logits")
 end
+doc(Ls.bce_with_logits, "nn.bce_with_logits(z, target [, {reduction=\"mean\"}])"
+  .. "\n\nThe binary cross-entropy of p = sigmoid(z), computed as softplus(z) - "
+  .. "t z: no overflow for any z." .. red)
 
 -- sum p (log p - log q), with 0 log 0 = 0; target p, or log p with log_target
 function Ls.kl_div(logq, p, opts)
@@ -159,6 +178,12 @@ function Ls.kl_div(logq, p, opts)
   end
   return reduce(l, opts, "nn.kl_div", "batchmean")
 end
+doc(Ls.kl_div, "nn.kl_div(logq, p [, {reduction=\"batchmean\", log_target=false}])"
+  .. "\n\nThe Kullback-Leibler divergence sum p (log p - log q) from log-"
+  .. "probabilities logq and probabilities p (log p with log_target), with "
+  .. "0 log 0 = 0.  \"batchmean\" (default) divides the sum by the batch size "
+  .. "(first dimension; 1 for a single distribution), the true mean KL per "
+  .. "sample; also \"sum\", \"mean\" (per element) and \"none\".")
 
 -- 0.5 d^2 for |d| <= delta, delta (|d| - delta/2) beyond, written as
 -- 0.5 q^2 + delta (|d| - q) with q = min(|d|, delta): no branch
@@ -172,6 +197,9 @@ function Ls.huber_loss(pred, target, delta, opts)
   local q = T.clamp(a, nil, delta)
   return reduce(0.5 * q * q + delta * (a - q), opts, "nn.huber_loss")
 end
+doc(Ls.huber_loss, "nn.huber_loss(pred, target [, delta=1] [, {reduction=\"mean\"}])"
+  .. "\n\nThe Huber loss of d = pred - target: d^2/2 where |d| <= delta, "
+  .. "delta (|d| - delta/2) beyond (quadratic near 0, linear for outliers)." .. red)
 
 -- --- module forms ---------------------------------------------------------------------------
 
@@ -181,7 +209,7 @@ local forms = {
   { "BCEWithLogitsLoss", "bce_with_logits" }, { "KLDivLoss", "kl_div" },
 }
 for _, f in ipairs(forms) do
-  local cls = nn.Module:extend(f[1])
+  local cls = B.Module:extend(f[1])
   local fn = Ls[f[2]]
   function cls:__init(opts) self.opts = check_opts(f[2], opts) end
   function cls:forward(a, b) return fn(a, b, self.opts) end
@@ -192,46 +220,15 @@ for _, f in ipairs(forms) do
   doc(cls, fmt("nn.%s([{reduction=}])\n\nnn.%s as a module: loss(a, b).", f[1], f[2]))
 end
 
-local HuberLoss = nn.Module:extend("HuberLoss")
+local HuberLoss = B.Module:extend("HuberLoss")
 Ls.HuberLoss = HuberLoss
 function HuberLoss:__init(delta, opts)
   if type(delta) == "table" then delta, opts = delta.delta, delta end
   self.delta = E.num("nn.HuberLoss", "delta", delta or 1.0, 0, true)
   self.opts = check_opts("huber_loss", opts)
 end
+doc(HuberLoss, "nn.HuberLoss([delta=1] [, {reduction=}])\n\nnn.huber_loss as a module.")
 function HuberLoss:forward(a, b) return Ls.huber_loss(a, b, self.delta, self.opts) end
 function HuberLoss:extra_repr() return fmt("delta=%g", self.delta) end
-
--- --- docstrings ---------------------------------------------------------------------------------
-
-local red = "  opts.reduction: \"mean\" (default), \"sum\" or \"none\" (the per-element "
-  .. "or per-sample losses)."
-doc(Ls.mse_loss, "nn.mse_loss(pred, target [, {reduction=\"mean\"}])\n\nThe mean "
-  .. "squared error (pred - target)^2; pred and target have one shape." .. red)
-doc(Ls.l1_loss, "nn.l1_loss(pred, target [, {reduction=\"mean\"}])\n\nThe mean "
-  .. "absolute error |pred - target|." .. red)
-doc(Ls.nll_loss, "nn.nll_loss(logp, labels [, {reduction=\"mean\"}])\n\n"
-  .. "-logp[i][labels[i]] averaged over the rows: logp (N, C) log-probabilities, "
-  .. "labels an i64 tensor (N) of class numbers 1..C." .. red)
-doc(Ls.cross_entropy, "nn.cross_entropy(logits, labels [, {reduction=\"mean\"}])"
-  .. "\n\nThe softmax cross-entropy from unnormalized scores logits (N, C) and "
-  .. "i64 labels (N) in 1..C: logsumexp(logits[i]) - logits[i][labels[i]], "
-  .. "computed with a stable logsumexp and a gather." .. red)
-doc(Ls.bce_loss, "nn.bce_loss(p, target [, {reduction=\"mean\"}])\n\nThe binary "
-  .. "cross-entropy -(t log p + (1 - t) log(1 - p)) for probabilities p in "
-  .. "[0, 1] (logs clamped at -100).  For scores use nn.bce_with_logits." .. red)
-doc(Ls.bce_with_logits, "nn.bce_with_logits(z, target [, {reduction=\"mean\"}])"
-  .. "\n\nThe binary cross-entropy of p = sigmoid(z), computed as softplus(z) - "
-  .. "t z: no overflow for any z." .. red)
-doc(Ls.kl_div, "nn.kl_div(logq, p [, {reduction=\"batchmean\", log_target=false}])"
-  .. "\n\nThe Kullback-Leibler divergence sum p (log p - log q) from log-"
-  .. "probabilities logq and probabilities p (log p with log_target), with "
-  .. "0 log 0 = 0.  \"batchmean\" (default) divides the sum by the batch size "
-  .. "(first dimension; 1 for a single distribution), the true mean KL per "
-  .. "sample; also \"sum\", \"mean\" (per element) and \"none\".")
-doc(Ls.huber_loss, "nn.huber_loss(pred, target [, delta=1] [, {reduction=\"mean\"}])"
-  .. "\n\nThe Huber loss of d = pred - target: d^2/2 where |d| <= delta, "
-  .. "delta (|d| - delta/2) beyond (quadratic near 0, linear for outliers)." .. red)
-doc(HuberLoss, "nn.HuberLoss([delta=1] [, {reduction=}])\n\nnn.huber_loss as a module.")
 
 return Ls

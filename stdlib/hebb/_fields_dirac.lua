@@ -1,6 +1,6 @@
--- fields_dirac.lua -- the module `hebb.fields_dirac` (re-exported by
--- hebb.fields): lattice Dirac operators and Hamiltonians as sparse
--- matrices, their spectra and zero modes, and e^{-iHt} v by Lanczos.
+-- hebb._fields_dirac: the lattice Dirac operators and Hamiltonians of
+-- hebb.fields, as sparse matrices, their spectra and zero modes, and
+-- e^{-iHt} v by Lanczos.
 --
 -- On a lattice of spacing a with the symmetric difference
 -- nabla_mu psi = (psi(x + mu) - psi(x - mu)) / 2a, in momentum space
