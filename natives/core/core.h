@@ -62,6 +62,19 @@ static inline int hebb_is_complex(int dtype) {
   return dtype == HEBB_C128 || dtype == HEBB_C64;
 }
 int hebb_check_dim(const hebb_tensor *t, int dim, const char *who);
+/* Checked size arithmetic ("who: too many elements"): no tensor, view or
+   not, holds more than HEBB_MAX_ELEMS elements -- 64 PiB of bools, two
+   years of work at 1e9 elements/s -- so a count times an element size
+   (<= 16) or a cost per element (<= 128) never overflows int64_t.  Sizes
+   must be >= 0. */
+#define HEBB_MAX_ELEMS ((int64_t)1 << 56)
+int hebb_size_mul(int64_t a, int64_t b, int64_t *r, const char *who);
+int hebb_size_add(int64_t a, int64_t b, int64_t *r, const char *who);
+/* ndim in 0..HEBB_MAXDIM, no negative size, at most HEBB_MAX_ELEMS
+   elements (stored in *numel unless NULL) */
+int hebb_check_shape(int ndim, const int64_t *shape, int64_t *numel,
+                     const char *who);
+/* the element count of a shape that passed hebb_check_shape */
 int64_t hebb_shape_numel(int ndim, const int64_t *shape);
 int hebb_prepare_out(hebb_tensor **out, int dtype, int ndim,
                      const int64_t *shape, const char *who);

@@ -88,6 +88,55 @@ static hebb_tensor *alloc_header(void) {
   return t;
 }
 
+/* --- checked size arithmetic ------------------------------------------ */
+
+/* Every element count, byte size, stride and offset computed from sizes a
+   user gave goes through these: an unchecked product wrapped around
+   (expand(2^21, 2^21, 2^21) counted -2^63 elements and summed to -0.0;
+   sparse.eye(2^62) allocated 0 bytes and wrote past them). */
+int hebb_size_mul(int64_t a, int64_t b, int64_t *r, const char *who) {
+  if (a < 0 || b < 0 || __builtin_mul_overflow(a, b, r) ||
+      *r > HEBB_MAX_ELEMS)
+    return hebb_fail(HEBB_ERR_SHAPE, "%s: too many elements (%lld x %lld > 2^56)",
+                     who, (long long)a, (long long)b);
+  return HEBB_OK;
+}
+
+int hebb_size_add(int64_t a, int64_t b, int64_t *r, const char *who) {
+  if (a < 0 || b < 0 || __builtin_add_overflow(a, b, r) ||
+      *r > HEBB_MAX_ELEMS)
+    return hebb_fail(HEBB_ERR_SHAPE, "%s: too many elements (%lld + %lld > 2^56)",
+                     who, (long long)a, (long long)b);
+  return HEBB_OK;
+}
+
+int hebb_check_shape(int ndim, const int64_t *shape, int64_t *numel,
+                     const char *who) {
+  char b[HEBB_SHAPEBUF];
+  int64_t n = 1;
+  int i;
+  if (ndim < 0 || ndim > HEBB_MAXDIM)
+    return hebb_fail(HEBB_ERR_SHAPE, "%s: %d dimensions (at most %d)", who,
+                     ndim, HEBB_MAXDIM);
+  for (i = 0; i < ndim; i++)
+    if (shape[i] < 0)
+      return hebb_fail(HEBB_ERR_SHAPE, "%s: negative size %lld in dim %d",
+                       who, (long long)shape[i], i + 1);
+  /* size-0 dims count as 1 here, as in the strides of an empty tensor,
+     which must not overflow either */
+  for (i = 0; i < ndim; i++)
+    if (__builtin_mul_overflow(n, shape[i] > 0 ? shape[i] : 1, &n) ||
+        n > HEBB_MAX_ELEMS)
+      return hebb_fail(HEBB_ERR_SHAPE, "%s: too many elements in shape %s "
+                       "(at most 2^56)", who,
+                       hebb_shape_str(ndim, shape, b, sizeof b));
+  for (i = 0; i < ndim; i++)
+    if (shape[i] == 0) n = 0;
+  if (numel) *numel = n;
+  return HEBB_OK;
+}
+
+/* Unchecked: for shapes that passed hebb_check_shape (every tensor's). */
 int64_t hebb_shape_numel(int ndim, const int64_t *shape) {
   int64_t n = 1;
   int i;
@@ -95,31 +144,15 @@ int64_t hebb_shape_numel(int ndim, const int64_t *shape) {
   return n;
 }
 
+/* Row-major strides; a size-0 dim counts as 1 (as torch's), so an empty
+   tensor never gets the stride 0 that marks repeated elements. */
 void hebb_set_contiguous_strides(hebb_tensor *t) {
   int64_t s = 1;
   int i;
   for (i = t->ndim - 1; i >= 0; i--) {
     t->stride[i] = s;
-    s *= t->shape[i];
+    s *= t->shape[i] > 0 ? t->shape[i] : 1;
   }
-}
-
-static int check_shape(int ndim, const int64_t *shape, int64_t *numel) {
-  int64_t n = 1;
-  int i;
-  if (ndim < 0 || ndim > HEBB_MAXDIM)
-    return hebb_fail(HEBB_ERR_SHAPE, "tensor: %d dimensions (at most %d)",
-                     ndim, HEBB_MAXDIM);
-  for (i = 0; i < ndim; i++) {
-    if (shape[i] < 0)
-      return hebb_fail(HEBB_ERR_SHAPE, "tensor: negative size %lld in dim %d",
-                       (long long)shape[i], i + 1);
-    if (shape[i] > 0 && n > INT64_MAX / 16 / shape[i])
-      return hebb_fail(HEBB_ERR_NOMEM, "tensor: too many elements");
-    n *= shape[i];
-  }
-  *numel = n;
-  return HEBB_OK;
 }
 
 /* A storage record carries room for INLINE_BYTES of elements: a tensor of
@@ -143,7 +176,8 @@ hebb_tensor *hebb_empty(int dtype, int ndim, const int64_t *shape) {
   int64_t numel = 0;
   hebb_storage *s;
   hebb_tensor *t;
-  if (hebb_check_dtype_any(dtype, "tensor") || check_shape(ndim, shape, &numel))
+  if (hebb_check_dtype_any(dtype, "tensor") ||
+      hebb_check_shape(ndim, shape, &numel, "tensor"))
     return NULL;
   s = take(&storages, sizeof(storage_block));
   t = alloc_header();
@@ -231,6 +265,8 @@ int64_t hebb_numel(const hebb_tensor *t) {
 bool hebb_is_contiguous(const hebb_tensor *t) {
   int64_t s = 1;
   int i;
+  for (i = 0; i < t->ndim; i++)
+    if (t->shape[i] == 0) return true;   /* nothing to lay out */
   for (i = t->ndim - 1; i >= 0; i--) {
     if (t->shape[i] != 1 && t->stride[i] != s) return false;
     s *= t->shape[i];

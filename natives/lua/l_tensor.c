@@ -389,11 +389,11 @@ static int l_tobytes(lua_State *L) {
 static int l_frombytes(lua_State *L) {
   size_t len;
   const char *s = luaL_checklstring(L, 1, &len);
-  int dtype = hebbL_checkdtype(L, 2), next, ndim, i;
+  int dtype = hebbL_checkdtype(L, 2), next, ndim;
   int64_t shape[HEBB_MAXDIM], n = 1;
   hebb_tensor **box;
   ndim = hebbL_checkshape(L, 3, shape, &next);
-  for (i = 0; i < ndim; i++) n *= shape[i];
+  hebbL_check_status(L, hebb_check_shape(ndim, shape, &n, "frombytes"));
   if ((size_t)(n * hebb_dtype_size(dtype)) != len)
     return luaL_error(L, "frombytes: %d bytes for %I %s elements (%I bytes "
                       "expected)", (int)len, (lua_Integer)n,

@@ -168,4 +168,9 @@ test("docstrings", function()
   end
 end)
 
+test("huge_lattice_is_refused", function()
+  check.raises(function() return graph.lattice{dims = {1 << 31, 1 << 31}} end,
+               "sparse.lattice: too many elements")
+end)
+
 check.done()

@@ -262,4 +262,15 @@ test("docstrings", function()
   end
 end)
 
+test("huge_sizes_are_refused", function()
+  check.raises(function() return sparse.eye(1 << 62) end,
+               "sparse.eye: too many elements in shape {4611686018427387904}")
+  check.raises(function() return sparse.lattice(1 << 62) end,
+               "sparse.lattice: too many elements")
+  check.raises(function() return sparse.lattice({1 << 31, 1 << 31}) end,
+               "sparse.lattice: too many elements (2147483648 x 2147483648 > 2^56)")
+  check.raises(function() return sparse.csr({1}, {1}, {1.0}, {1 << 60, 2}) end,
+               "sparse.csr: too many elements in shape {1152921504606846976}")
+end)
+
 check.done()
