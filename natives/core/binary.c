@@ -385,7 +385,7 @@ int hebb_binary(int op, const hebb_tensor *a, const hebb_tensor *b,
     hebb_cast_free(&ca);
     return hebb_last_status();
   }
-  st = hebb_ewise_out(out, rt, nd, shape, who);
+  st = hebb_prepare_out(out, rt, nd, shape, who);
   if (st == HEBB_OK) {
     hebb_tensor *ops[3] = {*out, ca.t, cb.t};
     st = hebb_ewise_run(3, ops, nd, shape, kernels[op][ct], NULL, costs[op]);

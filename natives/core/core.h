@@ -122,9 +122,14 @@ int hebb_parallel_for(int64_t n, int64_t cost, hebb_range_fn fn, void *ud);
 int hebb_check_interrupt(void);   /* status, with message */
 
 /* --- view.c --- */
-/* fails (naming 'who') when t repeats elements through a zero stride, so
-   an in-place write would land on several positions at once */
+/* fails (naming 'who') when t may show one memory location as several
+   elements (an expanded view), so a write would land on several at once */
 int hebb_check_writable(const hebb_tensor *t, const char *who);
+/* whether a and b may share an element's memory (conservative: their byte
+   ranges in one storage intersect) */
+bool hebb_may_overlap(const hebb_tensor *a, const hebb_tensor *b);
+/* whether a and b show the same elements in the same order and dtype */
+bool hebb_same_view(const hebb_tensor *a, const hebb_tensor *b);
 
 /* --- random.c --- */
 /* one Philox-4x32-10 block (Random123's word order), for the known-answer
@@ -333,9 +338,6 @@ void hebb_cast_free(hebb_cast *c);
 int hebb_ewise_run(int nops, hebb_tensor *const *ops, int ndim,
                    const int64_t *shape, hebb_inner_fn fn, void *ud,
                    int64_t cost);
-/* hebb_prepare_out that also refuses an out with repeated elements */
-int hebb_ewise_out(hebb_tensor **out, int dtype, int ndim,
-                   const int64_t *shape, const char *who);
 int hebb_ewise_end(hebb_tensor **out, int made, int status);
 
 /* --- sparse.c: the CSR matrix behind hebb_sparse --- */

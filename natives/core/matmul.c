@@ -71,12 +71,6 @@ static int finish_result(hebb_tensor *out, hebb_tensor *res, int st) {
   return st;
 }
 
-/* hebb_prepare_out, and a given out must not repeat elements */
-static int prepare(hebb_tensor **out, int dtype, int ndim,
-                   const int64_t *shape, const char *who) {
-  if (*out && hebb_check_writable(*out, who)) return hebb_last_status();
-  return hebb_prepare_out(out, dtype, ndim, shape, who);
-}
 
 static int end_call(hebb_tensor **out, int made, int st) {
   if (st != HEBB_OK && made) {
@@ -184,7 +178,7 @@ static int dot_into(const hebb_tensor *a, const hebb_tensor *b, int rd,
   hebb_cast ca, cb;
   hebb_tensor *x = NULL, *y = NULL;
   int64_t none = 0;
-  int made = *out == NULL, st = prepare(out, rd, 0, &none, who);
+  int made = *out == NULL, st = hebb_prepare_out(out, rd, 0, &none, who);
   if (st != HEBB_OK) return st;
   ca.tmp = cb.tmp = NULL;
   st = hebb_cast_init(&ca, a, rd);
@@ -469,7 +463,7 @@ static int matmul_into(const hebb_tensor *a, const hebb_tensor *b,
   rd = result_dtype(a->dtype, b->dtype);
   if (matmul_shapes(a, b, &p, &ndim, shape)) return hebb_last_status();
   if (a->ndim == 1 && b->ndim == 1) return dot_into(a, b, rd, out, "matmul");
-  st = prepare(out, rd, ndim, shape, "matmul");
+  st = hebb_prepare_out(out, rd, ndim, shape, "matmul");
   if (st != HEBB_OK) return st;
   ca.tmp = cb.tmp = NULL;
   st = hebb_cast_init(&ca, a, rd);
@@ -565,7 +559,7 @@ int hebb_linear(const hebb_tensor *x, const hebb_tensor *w,
   }
   memcpy(shape, x->shape, sizeof shape);
   shape[x->ndim - 1] = w->shape[0];
-  st = prepare(out, rd, x->ndim, shape, "linear");
+  st = hebb_prepare_out(out, rd, x->ndim, shape, "linear");
   if (st == HEBB_OK) st = hebb_copy(*out, b);
   if (st == HEBB_OK) st = matmul_into(x, wt, 1, out);
   hebb_release(wt);
@@ -654,7 +648,7 @@ int hebb_outer(const hebb_tensor *a, const hebb_tensor *b, hebb_tensor **out) {
   rd = result_dtype(a->dtype, b->dtype);
   shape[0] = a->shape[0];
   shape[1] = b->shape[0];
-  st = prepare(out, rd, 2, shape, "outer");
+  st = hebb_prepare_out(out, rd, 2, shape, "outer");
   if (st != HEBB_OK) return st;
   ca.tmp = cb.tmp = NULL;
   st = hebb_cast_init(&ca, a, rd);

@@ -361,7 +361,8 @@ int hebb_set_i64(hebb_tensor *t, const int64_t *index, int64_t value) {
 }
 
 /* Makes *out ready to receive a result of the given dtype and shape: a new
-   tensor when *out is NULL, otherwise a check that it fits. */
+   tensor when *out is NULL, otherwise a check that it fits and that each of
+   its elements owns its memory (hebb_check_writable). */
 int hebb_prepare_out(hebb_tensor **out, int dtype, int ndim,
                      const int64_t *shape, const char *who) {
   char b1[HEBB_SHAPEBUF], b2[HEBB_SHAPEBUF];
@@ -377,6 +378,7 @@ int hebb_prepare_out(hebb_tensor **out, int dtype, int ndim,
   if (o->dtype != dtype)
     return hebb_fail(HEBB_ERR_DTYPE, "%s: out has dtype %s, result is %s", who,
                      hebb_dtype_name(o->dtype), hebb_dtype_name(dtype));
+  if (hebb_check_writable(o, who)) return hebb_last_status();
   hebb_bump_version(o);
   return HEBB_OK;
 }

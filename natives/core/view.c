@@ -29,14 +29,71 @@ static void drop_dim(int n, int64_t *shape, int64_t *stride, int dim) {
   }
 }
 
+/* --- which memory a view covers --------------------------------------- */
+
+/* One rule for every write (out=, in-place methods, copy_, fill_, index
+   assignment, random fills): each element written must own its memory
+   location, or the element that lands last would decide the result.  The
+   check is the sufficient one: sorted by |stride|, every dimension steps
+   past all that the smaller ones span.  Views made by narrow, select,
+   slicing, transpose, permute and diagonal always pass; expand (stride 0)
+   never does; an empty tensor writes nothing. */
 int hebb_check_writable(const hebb_tensor *t, const char *who) {
-  int i;
+  char b[HEBB_SHAPEBUF];
+  int64_t st[HEBB_MAXDIM], sh[HEBB_MAXDIM], span = 0;
+  int n = 0, i, j;
   for (i = 0; i < t->ndim; i++)
-    if (t->stride[i] == 0 && t->shape[i] > 1)
+    if (t->shape[i] == 0) return HEBB_OK;
+  for (i = 0; i < t->ndim; i++) {
+    int64_t s = hebb_iabs64(t->stride[i]);
+    if (t->shape[i] == 1) continue;
+    if (s == 0)
       return hebb_fail(HEBB_ERR_ARG, "%s: cannot write into a broadcast "
                        "(expanded) view (dim %d repeats one element); clone it "
                        "first", who, i + 1);
+    for (j = n++; j > 0 && st[j - 1] > s; j--) {   /* insertion sort */
+      st[j] = st[j - 1];
+      sh[j] = sh[j - 1];
+    }
+    st[j] = s;
+    sh[j] = t->shape[i];
+  }
+  for (j = 0; j < n; span += (sh[j] - 1) * st[j], j++)
+    if (st[j] <= span)
+      return hebb_fail(HEBB_ERR_ARG, "%s: cannot write into a view whose "
+                       "elements overlap (strides %s); clone it first", who,
+                       hebb_shape_str(t->ndim, t->stride, b, sizeof b));
   return HEBB_OK;
+}
+
+/* The first and one-past-last byte t's elements lie in; false if t has no
+   element or no storage. */
+static bool byte_range(const hebb_tensor *t, uintptr_t *lo, uintptr_t *hi) {
+  int64_t a = t->offset, z = t->offset, isz = hebb_dtype_size(t->dtype);
+  int i;
+  if (!t->storage) return false;
+  for (i = 0; i < t->ndim; i++) {
+    if (t->shape[i] == 0) return false;
+    if (t->stride[i] < 0) a += (t->shape[i] - 1) * t->stride[i];
+    else z += (t->shape[i] - 1) * t->stride[i];
+  }
+  *lo = (uintptr_t)t->data + (uintptr_t)(a * isz);
+  *hi = (uintptr_t)t->data + (uintptr_t)((z + 1) * isz);
+  return true;
+}
+
+bool hebb_may_overlap(const hebb_tensor *a, const hebb_tensor *b) {
+  uintptr_t alo, ahi, blo, bhi;
+  return hebb_same_storage(a, b) && byte_range(a, &alo, &ahi) &&
+         byte_range(b, &blo, &bhi) && alo < bhi && blo < ahi;
+}
+
+bool hebb_same_view(const hebb_tensor *a, const hebb_tensor *b) {
+  size_t n = (size_t)a->ndim * sizeof(int64_t);
+  return a->data == b->data && a->offset == b->offset &&
+         a->dtype == b->dtype && a->ndim == b->ndim &&
+         memcmp(a->shape, b->shape, n) == 0 &&
+         memcmp(a->stride, b->stride, n) == 0;
 }
 
 /* --- view and reshape -------------------------------------------------- */

@@ -65,6 +65,11 @@ static void push_entry(lua_State *L, const hebb_lreg *l, const char *prefix,
   lua_pushcclosure(L, hebbL_trampoline, 3);
 }
 
+const char *hebbL_fname(lua_State *L) {
+  const char *s = lua_tostring(L, lua_upvalueindex(3));
+  return s ? s : "?";
+}
+
 void hebbL_register_as(lua_State *L, const hebb_lreg *l, const char *prefix,
                        int module, int methods, int mt) {
   /* the table each 'where' bit (HEBB_FN, HEBB_METHOD, HEBB_META) names */

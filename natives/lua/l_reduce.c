@@ -206,17 +206,12 @@ static int minmax(lua_State *L, int ismax) {
   ibox = hebbL_newbox(L);
   st = hebb_minmax_dim(ismax ? HEBB_ARGMAX : HEBB_ARGMIN, r.t, r.dims[0],
                        r.keepdim, 1, &vals, &idx);
-  if (st != HEBB_OK) {
-    if (vbox && vals) hebb_release(vals);
-    if (idx) hebb_release(idx);
-    return hebbL_raise(L);
+  if (st == HEBB_OK) {
+    *ibox = idx;
+    hebbL_account(L, idx);
   }
-  if (vbox) {
-    *vbox = vals;
-    hebbL_account(L, vals);
-  }
-  *ibox = idx;
-  hebbL_account(L, idx);
+  else if (idx) hebb_release(idx);
+  hebbL_finish(L, vbox, &vals, st);
   return 2;
 }
 

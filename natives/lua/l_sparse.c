@@ -511,7 +511,8 @@ static int l_eye(lua_State *L) {
   int64_t *idx;
   double *one;
   luaL_argcheck(L, n >= 0, 1, "size must be non-negative");
-  hebbL_check_status(L, hebb_check_shape(1, &n, NULL, "sparse.eye"));
+  hebbL_check_status(L, hebb_check_shape(1, &(int64_t){n}, NULL,
+                                         "sparse.eye"));
   idx = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * 8, 0);
   one = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * 8, 0);
   for (i = 0; i < n; i++) {

@@ -82,27 +82,114 @@ void hebbL_push(lua_State *L, hebb_tensor *t) {
   hebbL_fill_box(L, t);
 }
 
-hebb_tensor **hebbL_result_slot(lua_State *L, int opts, hebb_tensor **res) {
-  if (opts > 0 && lua_type(L, opts) == LUA_TTABLE) {
-    if (lua_getfield(L, opts, "out") != LUA_TNIL) {
-      *res = hebbL_check(L, lua_gettop(L));
-      return NULL;
+/* --- where a result goes ---------------------------------------------- */
+
+/* A result written into a given tensor o (out = o, or the receiver of an
+   in-place method) must not change an input before the core has read it:
+   T.add(a:narrow(1, 1, 3), 0, {out = a:narrow(1, 2, 3)}) gave 1,1,1,1 for
+   a = 1,2,3,4.  So when o may share memory with a tensor among the
+   arguments (or in a list argument: cat, einsum), the core computes into a
+   fresh result that hebbL_finish then copies into o: the same answer as
+   without o.  Elementwise ops read each element before writing the same
+   one, so for them o may be the very same view as an input: T.add(a, b,
+   {out = a}) and a:add_(b) stay free of allocations. */
+static int clashes(const hebb_tensor *o, const hebb_tensor *t, int ewise) {
+  return t && hebb_may_overlap(o, t) && !(ewise && hebb_same_view(o, t));
+}
+
+/* whether a tensor among the values at first..last (or in a table among
+   them) clashes with o */
+static int clash_in_args(lua_State *L, const hebb_tensor *o, int first,
+                         int last, int ewise) {
+  int i, hit = 0;
+  lua_Integer k, n;
+  for (i = first; i <= last && !hit; i++) {
+    if (lua_type(L, i) != LUA_TTABLE) {
+      hit = clashes(o, hebbL_test(L, i), ewise);
+      continue;
     }
+    n = (lua_Integer)lua_rawlen(L, i);
+    for (k = 1; k <= n && !hit; k++) {
+      lua_rawgeti(L, i, k);
+      hit = clashes(o, hebbL_test(L, -1), ewise);
+      lua_pop(L, 1);
+    }
+  }
+  return hit;
+}
+
+/* The slot for a result going into the tensor at oidx: o itself (returns
+   NULL), or on a clash an empty box on top whose second user value is o. */
+static hebb_tensor **slot_into(lua_State *L, int oidx, int first, int last,
+                               int ewise, hebb_tensor **res) {
+  hebb_tensor *o = hebbL_check(L, oidx), **box;
+  if (!clash_in_args(L, o, first, last, ewise)) {
+    *res = o;
+    return NULL;
+  }
+  box = lua_newuserdatauv(L, sizeof(hebb_tensor *), 2);
+  *box = NULL;
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, oidx);
+  lua_setiuservalue(L, -2, 2);
+  *res = NULL;
+  return box;
+}
+
+static hebb_tensor **result_slot(lua_State *L, int opts, hebb_tensor **res,
+                                 int ewise) {
+  if (opts > 0 && lua_type(L, opts) == LUA_TTABLE) {
+    if (lua_getfield(L, opts, "out") != LUA_TNIL)
+      return slot_into(L, lua_gettop(L), 1, lua_gettop(L) - 1, ewise, res);
     lua_pop(L, 1);
   }
   *res = NULL;
   return hebbL_newbox(L);
 }
 
+hebb_tensor **hebbL_result_slot(lua_State *L, int opts, hebb_tensor **res) {
+  return result_slot(L, opts, res, 0);
+}
+
+hebb_tensor **hebbL_ewise_slot(lua_State *L, int opts, hebb_tensor **res) {
+  return result_slot(L, opts, res, 1);
+}
+
+hebb_tensor **hebbL_inplace_slot(lua_State *L, hebb_tensor **res) {
+  return slot_into(L, 1, 2, lua_gettop(L), 1, res);
+}
+
+/* After a computation into a temporary (slot_into's box at idx): o gets
+   the result, after the checks a direct write would have made, and takes
+   the box's place on the stack. */
+static void deliver(lua_State *L, int idx, hebb_tensor **box) {
+  hebb_tensor *o = hebbL_check(L, -1), *res = *box;
+  int st = hebb_prepare_out(&o, res->dtype, res->ndim, res->shape,
+                            hebbL_fname(L));
+  if (st == HEBB_OK) st = hebb_convert_into(o, res);
+  hebbL_check_status(L, st);
+  *box = NULL;
+  hebb_release(res);
+  lua_replace(L, idx);
+}
+
 void hebbL_finish(lua_State *L, hebb_tensor **box, hebb_tensor *const *resp,
                   int status) {
   hebb_tensor *res = *resp;   /* read here: the core call has set it */
+  int idx;
   if (box) {
     *box = status == HEBB_OK ? res : NULL;
     if (status != HEBB_OK && res) hebb_release(res);
   }
   if (status != HEBB_OK) hebbL_raise(L);
-  if (box) hebbL_account(L, res);
+  if (!box) return;
+  hebbL_account(L, res);
+  for (idx = lua_gettop(L); idx > 0 && lua_touserdata(L, idx) != box; idx--)
+    ;
+  if (idx == 0) return;
+  if (lua_getiuservalue(L, idx, 2) == LUA_TUSERDATA) deliver(L, idx, box);
+  else lua_pop(L, 1);
 }
 
 /* --- argument helpers -------------------------------------------------- */

@@ -474,19 +474,6 @@ static void store(lua_State *L, hebb_tensor *t, int64_t offset, int val) {
   hebb_bump_version(t);
 }
 
-/* Copies src into dst; from a snapshot when they share memory, since an
-   overlapping copy would read elements it has already overwritten. */
-static int copy_from(hebb_tensor *dst, const hebb_tensor *src) {
-  hebb_tensor *c;
-  int st;
-  if (!hebb_same_storage(dst, src)) return hebb_copy(dst, src);
-  c = hebb_clone(src);
-  if (!c) return hebb_last_status();
-  st = hebb_copy(dst, c);
-  hebb_release(c);
-  return st;
-}
-
 static int set_view(lua_State *L, hebb_tensor *t, const spot *s,
                     hebb_tensor *src, int val) {
   lua_Integer iv = 0;
@@ -498,7 +485,7 @@ static int set_view(lua_State *L, hebb_tensor *t, const spot *s,
   if (!v) return hebbL_raise(L);
   st = hebb_check_writable(v, "index assignment");
   if (st == HEBB_OK)
-    st = src ? copy_from(v, src) :
+    st = src ? hebb_copy(v, src) :
          isint ? hebb_fill_i64(v, iv) : hebb_fill(v, x);
   hebb_release(v);
   hebbL_check_status(L, st);

@@ -98,6 +98,16 @@ int hebbL_checkshape(lua_State *L, int idx, int64_t *shape, int *next);
 hebb_tensor **hebbL_result_slot(lua_State *L, int opts, hebb_tensor **res);
 void hebbL_finish(lua_State *L, hebb_tensor **box, hebb_tensor *const *res,
                   int status);
+/* When o = out shares memory with a tensor argument, the slot is a fresh
+   result that hebbL_finish copies into o (so the answer is the one without
+   out); the ewise variant, for elementwise ops, lets o be the very same
+   view as an input.  hebbL_inplace_slot is the slot of an elementwise
+   in-place method writing into its receiver (argument 1). */
+hebb_tensor **hebbL_ewise_slot(lua_State *L, int opts, hebb_tensor **res);
+hebb_tensor **hebbL_inplace_slot(lua_State *L, hebb_tensor **res);
+/* the name of the registered function running ("add", "linalg.solve"), or
+   "?" outside one */
+const char *hebbL_fname(lua_State *L);
 
 /* --- openers of the binding files, called by luaopen_hebb_tensor --- */
 void hebbL_open_tensor(lua_State *L, int module, int methods, int mt);

@@ -421,9 +421,9 @@ test("inplace_errors", function()
   local one = T.tensor{5.0}
   local ex = one:view(1, 1):expand(2, 3)
   raises(function() ex:add_(1) end,
-         "add: the result tensor repeats its elements (stride 0 in dim 1, an expanded view)")
-  raises(function() ex:exp_() end, "exp: the result tensor repeats its elements")
-  raises(function() T.where(true, 1, 2, {out = ex}) end, "where: the result tensor repeats")
+         "add: cannot write into a broadcast (expanded) view (dim 1 repeats one element); clone it first")
+  raises(function() ex:exp_() end, "exp: cannot write into a broadcast (expanded) view")
+  raises(function() T.where(true, T.ones(2, 3), 2, {out = ex}) end, "where: cannot write into a broadcast")
   same(one, {5})
   ex:clone():add_(1)                            -- a copy is fine
 end)

@@ -159,7 +159,7 @@ test("errors", function()
   raises(function() return S * S end, "* scales by a number")
   raises(function() S:matmul(T.ones(3), { out = T.zeros(2) }) end, "out has shape")
   local x = T.ones(3)
-  raises(function() S:matmul(x, { out = x }) end, "must not share memory with x")
+  same(S:matmul(x, { out = x }), S:matmul(T.ones(3)))   -- through a temporary
   raises(function() S:matmul(T.ones(3), { out = T.zeros(3, 2):select(2, 1) }) end,
          "out must be contiguous")
   local F = sparse.eye(3)
