@@ -33,8 +33,9 @@ static int l_angle(lua_State *L) { return part(L, HEBB_ANGLE); }
 static const hebb_lreg complex_funcs[] = {
   {"complex", l_complex, HEBB_FN,
    "T.complex(re, im [, opts])\n\nThe complex tensor re + i*im from its "
-   "real and imaginary parts (real tensors or numbers, broadcast): c64 when "
-   "both are f32, c128 otherwise."},
+   "real and imaginary parts (real tensors or numbers, broadcast).  Its "
+   "dtype follows the promotion of the parts: c64 when re and im promote to "
+   "f32 (f32 with f32, i64, bool or a number), c128 otherwise."},
   {"real", l_real, HEBB_BOTH,
    "t:real([opts])\n\nThe real parts, as a new f64 tensor (f32 for c64).  "
    "A copy, not a view.  For a real t, a copy of t in f64/f32."},
