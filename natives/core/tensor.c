@@ -218,11 +218,21 @@ hebb_tensor *hebb_full(int dtype, int ndim, const int64_t *shape,
   return t;
 }
 
+/* The one door through which outside bytes become elements (T.frombytes,
+   hebb.io.load).  A bool byte other than 0 or 1 is no valid _Bool: loads
+   of it gave different sums per build (the compiler may test the low bit
+   or the whole byte), so any nonzero byte becomes true here. */
 hebb_tensor *hebb_from_buffer(int dtype, int ndim, const int64_t *shape,
                               const void *src) {
   hebb_tensor *t = hebb_empty(dtype, ndim, shape);
-  if (t && t->storage->nbytes > 0)
+  int64_t i;
+  if (!t || t->storage->nbytes == 0) return t;
+  if (dtype != HEBB_BOOL) {
     memcpy(t->data, src, (size_t)t->storage->nbytes);
+    return t;
+  }
+  for (i = 0; i < t->storage->nbytes; i++)
+    ((unsigned char *)t->data)[i] = ((const unsigned char *)src)[i] != 0;
   return t;
 }
 

@@ -482,14 +482,13 @@ static int l_frombytes(lua_State *L) {
   ndim = hebbL_checkshape(L, 3, shape, &next);
   hebbL_check_status(L, hebb_check_shape(ndim, shape, &n, "frombytes"));
   if ((size_t)(n * hebb_dtype_size(dtype)) != len)
-    return luaL_error(L, "frombytes: %d bytes for %I %s elements (%I bytes "
-                      "expected)", (int)len, (lua_Integer)n,
+    return luaL_error(L, "frombytes: %I bytes for %I %s elements (%I bytes "
+                      "expected)", (lua_Integer)len, (lua_Integer)n,
                       hebb_dtype_name(dtype),
                       (lua_Integer)(n * hebb_dtype_size(dtype)));
   box = hebbL_newbox(L);
-  *box = hebb_empty(dtype, ndim, shape);
+  *box = hebb_from_buffer(dtype, ndim, shape, s);
   if (!*box) return hebbL_raise(L);
-  if (len) memcpy(hebb_first(*box), s, len);
   hebbL_account(L, *box);
   return 1;
 }
@@ -674,7 +673,7 @@ static const hebb_lreg tensor_funcs[] = {
   {"frombytes", l_frombytes, HEBB_FN,
    "T.frombytes(s, dtype, shape...)\n\nA new tensor of dtype and shape "
    "holding the raw bytes of the string s (as t:tobytes() gives them); "
-   "their number must fit exactly."},
+   "their number must fit exactly.  For bool, any nonzero byte is true."},
   {"contiguous", l_contiguous, HEBB_BOTH,
    "t:contiguous()\n\nt itself if contiguous, otherwise a contiguous copy."},
   {"astype", l_astype, HEBB_BOTH,

@@ -26,6 +26,33 @@ test("bytes_round_trip", function()
   raises(function() T.frombytes("abc", "f64", 1) end, "frombytes: 3 bytes for 1 f64 elements (8 bytes expected)")
 end)
 
+-- Bytes other than 0 and 1 are no valid bool: they summed differently per
+-- build.  The one door from bytes to elements (hebb_from_buffer) makes any
+-- nonzero byte true, for T.frombytes and for io.load alike.
+test("bool_bytes_are_normalized", function()
+  local b = T.frombytes("\0\1\2\255\128\0", "bool", 6)
+  eq(b:sum(), 4)
+  check.same(b, {false, true, true, true, true, false})
+  eq(b:tobytes(), "\0\1\1\1\1\0")
+  eq(b:astype("i64"):sum(), 4)
+  eq(b:logical_not():sum(), 2)
+  eq(b:eq(true):sum(), 4)
+  eq(b:any(), true); eq(b:all(), false)
+  eq(T.where(b, 1.0, 0.0):sum(), 4.0)
+  hebbio.save(path("bools"), {m = T.tensor{true, false, true}})
+  local f = assert(io.open(path("bools"), "rb"))
+  local data = f:read("a")
+  f:close()
+  -- the three element bytes end the file: make them 7, 0, 200
+  data = data:sub(1, #data - 3) .. "\7\0\200"
+  f = assert(io.open(path("bools"), "wb"))
+  f:write(data)
+  f:close()
+  local m = hebbio.load(path("bools")).m
+  eq(m:sum(), 2)
+  eq(m:tobytes(), "\1\0\1")
+end)
+
 test("values_round_trip", function()
   local v = {
     n = 1.5, i = -7, big = math.maxinteger, tiny = 5e-324, inf = math.huge,
