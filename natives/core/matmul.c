@@ -337,7 +337,9 @@ static void gemm_tiles(int64_t lo, int64_t hi, void *ud) {
    go to the longer side of the tiles, rows first on a tie (a row split
    repacks only B). */
 static void set_tiles(plan *p, int fold) {
-  int64_t work = p->nbatch * p->m * p->n * p->k;
+  int64_t work;   /* saturates: the result's count times k may not fit */
+  if (__builtin_mul_overflow(p->nbatch * p->m * p->n, p->k, &work))
+    work = INT64_MAX;
   p->items = fold ? 1 : p->nbatch;
   p->rows = fold ? p->nbatch * p->m : p->m;
   p->tr = (p->rows + TILE - 1) / TILE;
@@ -379,8 +381,9 @@ static void int_rows(int64_t lo, int64_t hi, void *ud) {
 /* Runs the plan into its result buffer. */
 static int run_plan(plan *p, int fold) {
   if (p->nbatch * p->m * p->n == 0) return HEBB_OK;
-  if (p->k == 0) {   /* empty sums */
-    memset(p->c, 0, (size_t)(p->nbatch * p->m * p->n * p->isize));
+  if (p->k == 0) {   /* empty sums: 0, or what an accumulation starts at */
+    if (!p->accumulate)
+      memset(p->c, 0, (size_t)(p->nbatch * p->m * p->n * p->isize));
     return HEBB_OK;
   }
   if (p->dtype == HEBB_I64)
