@@ -250,6 +250,8 @@ enum { HEBB_BLAS_ROWMAJOR = 101, HEBB_BLAS_NOTRANS = 111, HEBB_BLAS_TRANS = 112,
        HEBB_BLAS_CONJTRANS = 113 };
 /* the loaded library, or NULL with an error naming 'who' */
 const hebb_blas_api *hebb_blas(const char *who);
+/* LAPACK's error handler, silent (blas.c says why) */
+void xerbla_(const char *name, const int *info, size_t len);
 /* A shared library opened with dlopen on first use (OpenBLAS here, FFTW in
    fft.c); error keeps the first failure, so a load succeeded iff it is
    still empty after all the symbols were looked up. */
