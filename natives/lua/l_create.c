@@ -187,7 +187,8 @@ static int l_arange(lua_State *L) {
   span = (stop - start) / step;
   if (span != span || isinf(span)) luaL_error(L, "arange: bad range");
   count = span < 0 ? 0 : floor(span + 1e-10 * (fabs(span) + 1)) + 1;
-  if (count > 1e15) luaL_error(L, "arange: %g elements is too many", count);
+  if (count > 1e15)   /* lua_pushfstring has no %g: %f is its %.14g */
+    luaL_error(L, "arange: %f elements is too many (at most 1e15)", count);
   hebbL_newbox(L);
   hebbL_fill_box(L, hebb_arange(dtype, start, step, (int64_t)count));
   return 1;

@@ -45,9 +45,26 @@ hebb_tensor **hebbL_newbox(lua_State *L) {
   return box;
 }
 
+/* The length of the "who" a core message starts with ("matmul: ..."), or
+   0 when it starts with no name followed by ": ". */
+static size_t who_len(const char *msg) {
+  size_t n = strspn(msg, "abcdefghijklmnopqrstuvwxyz"
+                         "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.");
+  return n > 0 && msg[n] == ':' && msg[n + 1] == ' ' ? n : 0;
+}
+
+/* A core error names the core operation that failed ("tensor: too many
+   elements", "linalg.eig: ..."), which need not be the function the user
+   called (T.zeros, linalg.eigvals): the message is raised under the name
+   of the registered function running, replacing the core's. */
 int hebbL_raise(lua_State *L) {
-  const char *msg = hebb_last_error();
-  return luaL_error(L, "%s", *msg ? msg : "hebb: unknown error");
+  const char *msg = hebb_last_error(), *name = hebbL_fname(L);
+  size_t n;
+  if (!*msg) msg = "hebb: unknown error";
+  if (name[0] == '?' || (name[0] == '_' && name[1] == '_'))  /* metamethods */
+    return luaL_error(L, "%s", msg);
+  n = who_len(msg);
+  return luaL_error(L, "%s: %s", name, msg + (n ? n + 2 : 0));
 }
 
 void hebbL_check_status(lua_State *L, int status) {

@@ -534,7 +534,7 @@ check.test("errors", function()
   check.raises(function() linalg.svd(M32, {rank = 1.5}) end, "option 'rank' must be an integer")
   check.raises(function() linalg.svd(M32, {rank = 1, full = true}) end, "exclude each other")
   check.raises(function() linalg.sqrtm_psd(T.tensor({{1, 0}, {0, -1}})) end,
-    "linalg.powm_psd: matrix is not positive semidefinite (eigenvalue 1 is -1)")
+    "linalg.sqrtm_psd: matrix is not positive semidefinite (eigenvalue 1 is -1)")
   check.raises(function() linalg.powm_psd(T.tensor({{0, 0}, {0, 1}}), -1) end,
     "linalg.powm_psd: matrix is singular (eigenvalue 1 is 0) and the power -1 is negative")
   check.raises(function() linalg.powm_psd(A3, 0 / 0) end, "the power must be finite")
@@ -545,7 +545,7 @@ check.test("errors", function()
   check.raises(function() linalg.eigh(T.full({3, 3}, 0 / 0)) end,
     "linalg.eigh: the matrix holds NaN; LAPACK's dsyevd needs finite entries")
   check.raises(function() linalg.eigvalsh(T.full({3, 3}, 0 / 0) * T.I) end,
-    "linalg.eigh: the matrix holds NaN; LAPACK's zheevd")
+    "linalg.eigvalsh: the matrix holds NaN; LAPACK's zheevd")
   check.raises(function() linalg.eigh(T.zeros(2, 3, {dtype = "c128"})) end,
     "linalg.eigh: expects square matrices, got shape {2,3}")
   check.raises(function() linalg.svd(T.full({3, 3}, 0 / 0)) end,

@@ -433,7 +433,7 @@ check.test("errors", function()
   check.raises(function() linalg.cholesky(T.complex(T.eye(2), T.tensor({ { 0, 2 }, { -2, 0 } })):astype("c64")) end,
     "linalg.cholesky: matrix is not positive definite (cpotrf info=2")
   check.raises(function() linalg.sqrtm_psd(eye(2, "c128") * -1) end,
-    "linalg.powm_psd: matrix is not positive semidefinite (eigenvalue 1 is -1)")
+    "linalg.sqrtm_psd: matrix is not positive semidefinite (eigenvalue 1 is -1)")
   check.raises(function() linalg.inv(crandn("c128", 2, 3)) end,
     "linalg.inv: expects square matrices, got shape {2,3}")
   check.raises(function() linalg.det(crandn("c64", 3, 2)) end,

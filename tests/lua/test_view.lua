@@ -147,9 +147,9 @@ test("write_into_expanded_view_refused", function()
   raises(function() e[1] = 0 end, "cannot write into a broadcast (expanded) view")
   raises(function() e[{{1, 2}}] = 0 end, "cannot write into a broadcast (expanded) view")
   raises(function() e:masked_fill_(T.tensor{true, false, true, false}, 0) end,
-         "masked_fill: cannot write into a broadcast (expanded) view")
+         "masked_fill_: cannot write into a broadcast (expanded) view")
   raises(function() e:scatter_(1, T.tensor{{1, 1, 1, 1}}, 5) end,
-         "scatter: cannot write into a broadcast (expanded) view")
+         "scatter_: cannot write into a broadcast (expanded) view")
   same(e:clone():fill_(0), {{0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}})
   -- a target without repeats is allowed, though it aliases the other columns
   e[{{}, 1}] = T.tensor{7, 8, 9}
