@@ -11,7 +11,7 @@ static int l_complex(lua_State *L) {
   hebb_num na, nb;
   re = hebbL_operand(L, 1, &sa, &na);
   im = hebbL_operand(L, 2, &sb, &nb);
-  box = hebbL_ewise_slot(L, hebbL_checkopts(L, 3), &res);
+  box = hebbL_ewise_slot(L, hebbL_outopts(L, 3), &res);
   hebbL_finish(L, box, &res, hebb_complex(re, im, &res));
   return 1;
 }
@@ -20,7 +20,7 @@ static int part(lua_State *L, int which) {
   hebb_tensor sa, *a, *res, **box;
   hebb_num na;
   a = hebbL_operand(L, 1, &sa, &na);
-  box = hebbL_ewise_slot(L, hebbL_checkopts(L, 2), &res);
+  box = hebbL_ewise_slot(L, hebbL_outopts(L, 2), &res);
   hebbL_finish(L, box, &res, hebb_complex_part(which, a, &res));
   return 1;
 }

@@ -122,6 +122,7 @@ static int l_svd(lua_State *L) {
   lua_Integer rank = 0;
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
+    hebbL_checkkeys(L, 2, (const char *const[]){"full", "rank", NULL});
     full = lua_getfield(L, 2, "full") != LUA_TNIL && lua_toboolean(L, -1);
     if (lua_getfield(L, 2, "rank") != LUA_TNIL) {
       rank = lua_tointegerx(L, -1, &isint);

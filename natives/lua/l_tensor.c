@@ -5,6 +5,8 @@
 ** algebra and randomness to the same module and methods tables (see
 ** luaopen_hebb_tensor at the end).
 */
+#include <ctype.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "core.h"
@@ -211,11 +213,86 @@ void hebbL_finish(lua_State *L, hebb_tensor **box, hebb_tensor *const *resp,
 
 /* --- argument helpers -------------------------------------------------- */
 
+int hebbL_error(lua_State *L, const char *fmt, ...) {
+  const char *name = hebbL_fname(L);
+  va_list ap;
+  luaL_where(L, 1);
+  if (name[0] != '?') lua_pushfstring(L, "%s: ", name);
+  else lua_pushliteral(L, "");
+  va_start(ap, fmt);
+  lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
+  lua_concat(L, 3);
+  return lua_error(L);
+}
+
+/* Levenshtein distance of two short names, compared without case */
+static int distance(const char *a, const char *b) {
+  int prev[64], cur[64], na = (int)strlen(a), nb = (int)strlen(b), i, k;
+  if (na > 63 || nb > 63) return 99;
+  for (k = 0; k <= nb; k++) prev[k] = k;
+  for (i = 1; i <= na; i++) {
+    cur[0] = i;
+    for (k = 1; k <= nb; k++) {
+      int sub = prev[k - 1] + (tolower((unsigned char)a[i - 1]) !=
+                               tolower((unsigned char)b[k - 1]));
+      int del = prev[k] + 1, ins = cur[k - 1] + 1;
+      cur[k] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+    }
+    memcpy(prev, cur, sizeof(int) * (size_t)(nb + 1));
+  }
+  return prev[nb];
+}
+
+/* the known name closest to key when it is close enough to be a typo (the
+   rule of hebb._error's suggest) */
+static const char *suggest(const char *key, const char *const *known) {
+  const char *best = NULL;
+  int bestd = 99, d;
+  for (; *known; known++) {
+    d = distance(key, *known);
+    if (d < bestd || (d == bestd && strcmp(*known, best) < 0)) {
+      best = *known;
+      bestd = d;
+    }
+  }
+  return bestd <= 2 || (bestd <= 3 && strlen(key) >= 7) ? best : NULL;
+}
+
+void hebbL_checkkeys(lua_State *L, int opts, const char *const *known) {
+  const char *const *k;
+  if (opts <= 0 || lua_type(L, opts) != LUA_TTABLE) return;
+  lua_pushnil(L);
+  while (lua_next(L, opts)) {
+    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
+                                                      : NULL, *near;
+    lua_pop(L, 1);
+    for (k = known; key && *k && strcmp(*k, key) != 0; k++)
+      ;
+    if (key && *k) continue;
+    if (!key)   /* as hebb._error's show: tostring of a non-string */
+      hebbL_error(L, "unknown option %s", luaL_tolstring(L, -1, NULL));
+    near = suggest(key, known);
+    if (near)
+      hebbL_error(L, "unknown option \"%s\" (did you mean '%s'?)", key, near);
+    hebbL_error(L, "unknown option \"%s\"", key);
+  }
+}
+
+const char *const hebbL_out_keys[] = {"out", NULL};
+const char *const hebbL_dtype_keys[] = {"dtype", NULL};
+
 int hebbL_checkopts(lua_State *L, int idx) {
   int tp = lua_type(L, idx);
   if (tp == LUA_TNONE || tp == LUA_TNIL) return 0;
   luaL_argexpected(L, tp == LUA_TTABLE, idx, "options table");
   return idx;
+}
+
+int hebbL_outopts(lua_State *L, int idx) {
+  int opts = hebbL_checkopts(L, idx);
+  hebbL_checkkeys(L, opts, hebbL_out_keys);
+  return opts;
 }
 
 static void wrap_scalar(hebb_tensor *s, int dtype, void *data) {
@@ -256,9 +333,9 @@ int hebbL_checkdim(lua_State *L, int idx, int ndim) {
   int n = ndim > 0 ? ndim : 1;   /* a 0-d tensor accepts dim 1 / -1 */
   if (d < 0) d += n + 1;
   if (d < 1 || d > n)
-    luaL_error(L, "dimension %d out of range for a %d-dimensional tensor "
-               "(valid: 1..%d or -%d..-1)", (int)luaL_checkinteger(L, idx),
-               ndim, n, n);
+    hebbL_error(L, "dimension %I out of range for a %d-dimensional tensor "
+                "(valid: 1..%d or -%d..-1)", luaL_checkinteger(L, idx), ndim,
+                n, n);
   return (int)d - 1;
 }
 
@@ -270,8 +347,8 @@ static int dtype_named(lua_State *L, int idx) {
   const char *name = lua_tostring(L, idx);
   int d = hebb_dtype_from_name(name);
   if (d < 0)
-    luaL_error(L, "unknown dtype '%s' (expected f64, f32, i64, bool, c128 "
-               "or c64)", name);
+    hebbL_error(L, "unknown dtype '%s' (expected f64, f32, i64, bool, c128 "
+                "or c64)", name);
   return d;
 }
 
@@ -286,21 +363,29 @@ int hebbL_optdtype(lua_State *L, int idx, int def) {
   if (lua_type(L, idx) != LUA_TTABLE) return def;
   if (lua_getfield(L, idx, "dtype") != LUA_TNIL) {
     if (lua_type(L, -1) != LUA_TSTRING)
-      luaL_error(L, "option 'dtype' must be a string");
+      hebbL_error(L, "option 'dtype' must be a string, got %s",
+                  luaL_typename(L, -1));
     d = dtype_named(L, -1);
   }
   lua_pop(L, 1);
   return d;
 }
 
+int hebbL_dtypeopts(lua_State *L, int idx, int def) {
+  hebbL_checkkeys(L, idx, hebbL_dtype_keys);
+  return hebbL_optdtype(L, idx, def);
+}
+
 static int64_t checksize(lua_State *L, int idx, int k) {
   int isint;
   lua_Integer n = lua_tointegerx(L, idx, &isint);
+  if (!isint && lua_type(L, idx) == LUA_TNUMBER)
+    hebbL_error(L, "size %d must be an integer, got %f", k,
+                lua_tonumber(L, idx));
   if (!isint)
-    luaL_error(L, "size %d must be an integer, got %s", k,
-               lua_type(L, idx) == LUA_TNUMBER ? "a non-integral number" :
-               luaL_typename(L, idx));
-  if (n < 0) luaL_error(L, "size %d is negative (%d)", k, (int)n);
+    hebbL_error(L, "size %d must be an integer, got %s", k,
+                luaL_typename(L, idx));
+  if (n < 0) hebbL_error(L, "size %d is negative (%I)", k, n);
   return n;
 }
 
@@ -309,7 +394,7 @@ int hebbL_checkshape(lua_State *L, int idx, int64_t *shape, int *next) {
   if (lua_type(L, idx) == LUA_TTABLE) {
     int len = (int)lua_rawlen(L, idx), i;
     if (len > HEBB_MAXDIM)
-      luaL_error(L, "%d dimensions (at most %d)", len, HEBB_MAXDIM);
+      hebbL_error(L, "%d dimensions (at most %d)", len, HEBB_MAXDIM);
     for (i = 1; i <= len; i++) {
       lua_rawgeti(L, idx, i);
       shape[n++] = checksize(L, -1, i);
@@ -320,7 +405,7 @@ int hebbL_checkshape(lua_State *L, int idx, int64_t *shape, int *next) {
   }
   while (lua_type(L, idx + n) == LUA_TNUMBER) {
     if (n == HEBB_MAXDIM)
-      luaL_error(L, "more than %d dimensions", HEBB_MAXDIM);
+      hebbL_error(L, "more than %d dimensions", HEBB_MAXDIM);
     shape[n] = checksize(L, idx + n, n + 1);
     n++;
   }

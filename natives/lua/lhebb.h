@@ -83,8 +83,20 @@ int hebbL_optdim(lua_State *L, int idx, int ndim, int def);
 /* a dtype name at idx (string), or the 'dtype' field of an options table */
 int hebbL_checkdtype(lua_State *L, int idx);
 int hebbL_optdtype(lua_State *L, int idx, int def);   /* idx: options table */
+/* hebbL_optdtype for a table that may hold dtype only */
+int hebbL_dtypeopts(lua_State *L, int idx, int def);
 /* the options table at idx (0 if absent or nil); errors on another type */
 int hebbL_checkopts(lua_State *L, int idx);
+/* raises "<function>: unknown option "x" (did you mean 'y'?)" (the form of
+   hebb._error's checkopts) when the table at opts (0: none) has a key not
+   in known, a NULL-terminated list */
+void hebbL_checkkeys(lua_State *L, int opts, const char *const *known);
+/* the options of most functions: {out = t} or {dtype = name} */
+extern const char *const hebbL_out_keys[], *const hebbL_dtype_keys[];
+/* hebbL_checkopts for a table that may hold out only */
+int hebbL_outopts(lua_State *L, int idx);
+/* luaL_error with the running function's name in front ("zeros: ...") */
+int hebbL_error(lua_State *L, const char *fmt, ...);
 /* a shape given as integers from idx on, or as one table at idx; returns
    ndim and sets *next to the index of the first argument after it */
 int hebbL_checkshape(lua_State *L, int idx, int64_t *shape, int *next);
