@@ -30,8 +30,7 @@ static int l_irfft(lua_State *L) {
   lua_Integer n = luaL_optinteger(L, 2, -1);
   int dim = hebbL_optdim(L, 3, a->ndim, a->ndim - 1), st;
   if (!lua_isnoneornil(L, 2) && n < 1)   /* the core reads n < 0 as absent */
-    return luaL_error(L, "irfft: n = %d output points; n must be >= 1",
-                      (int)n);
+    return luaL_error(L, "irfft: n = %I output points; n must be >= 1", n);
   box = hebbL_newbox(L);
   st = hebb_irfft(a, (int64_t)n, dim, &r);
   hebbL_finish(L, box, &r, st);

@@ -35,7 +35,8 @@ hebb_tensor *hebbL_check(lua_State *L, int idx) {
     lua_pop(L, 1);
   }
   if (!same) luaL_typeerror(L, idx, "tensor");
-  if (!*box) luaL_error(L, "attempt to use a freed tensor");
+  if (!*box) hebbL_error(L, "attempt to use a freed tensor (argument #%d)",
+                         lua_absindex(L, idx));
   return *box;
 }
 
@@ -58,12 +59,13 @@ static size_t who_len(const char *msg) {
 /* A core error names the core operation that failed ("tensor: too many
    elements", "linalg.eig: ..."), which need not be the function the user
    called (T.zeros, linalg.eigvals): the message is raised under the name
-   of the registered function running, replacing the core's. */
+   the running function was registered with, replacing the core's. */
 int hebbL_raise(lua_State *L) {
-  const char *msg = hebb_last_error(), *name = hebbL_fname(L);
+  const char *msg = hebb_last_error();
+  const char *name = lua_tostring(L, lua_upvalueindex(3));  /* registered */
   size_t n;
   if (!*msg) msg = "hebb: unknown error";
-  if (name[0] == '?' || (name[0] == '_' && name[1] == '_'))  /* metamethods */
+  if (!name || (name[0] == '_' && name[1] == '_'))   /* raw; metamethods */
     return luaL_error(L, "%s", msg);
   n = who_len(msg);
   return luaL_error(L, "%s: %s", name, msg + (n ? n + 2 : 0));
@@ -448,7 +450,8 @@ static int l_item(lua_State *L) {
   hebb_tensor *t = hebbL_check(L, 1);
   int64_t n = hebb_numel(t);
   if (n != 1)
-    return luaL_error(L, "item: tensor has %d elements, expected 1", (int)n);
+    return luaL_error(L, "item: tensor has %I elements, expected 1",
+                      (lua_Integer)n);
   return push_elem(L, t, hebb_first(t), 0);
 }
 
@@ -475,8 +478,8 @@ static void checkindex(lua_State *L, const hebb_tensor *t, int nargs,
     lua_Integer k = luaL_checkinteger(L, i + 2);
     if (k < 0) k += t->shape[i] + 1;
     if (k < 1 || k > t->shape[i])
-      luaL_error(L, "%s: index %d out of range for dim %d of size %d", who,
-                 (int)luaL_checkinteger(L, i + 2), i + 1, (int)t->shape[i]);
+      luaL_error(L, "%s: index %I out of range for dim %d of size %I", who,
+                 luaL_checkinteger(L, i + 2), i + 1, (lua_Integer)t->shape[i]);
     idx[i] = k - 1;
   }
 }
@@ -544,7 +547,8 @@ static int l_stride(lua_State *L) {
 }
 
 static int l_shares_storage(lua_State *L) {
-  lua_pushboolean(L, hebb_same_storage(hebbL_check(L, 1), hebbL_check(L, 2)));
+  hebb_tensor *a = hebbL_check(L, 1);   /* argument 1 is checked first */
+  lua_pushboolean(L, hebb_same_storage(a, hebbL_check(L, 2)));
   return 1;
 }
 

@@ -10,6 +10,7 @@
 -- Lua, run once per experiment.
 local T = require "hebb.tensor"
 local sparse = require "hebb.sparse"
+local E = require "hebb._error"
 local doc = require("hebb").doc
 
 local M = {}
@@ -66,8 +67,7 @@ end
 
 local function check_int(v, what, lo)
   if math.type(v) ~= "integer" or v < lo then
-    error(string.format("%s must be an integer >= %d, got %s", what, lo,
-                        tostring(v)), 3)
+    E.raise("%s must be an integer >= %d, got %s", what, lo, E.show(v))
   end
   return v
 end
@@ -86,19 +86,26 @@ end
 
 -- --- lattices -----------------------------------------------------------------
 
+local MAX_SITES = 1 << 56   -- hebb's bound on any element count
+
 function M.lattice(opts)
   if type(opts) ~= "table" or type(opts.dims) ~= "table" or #opts.dims == 0 then
-    error("graph.lattice: expected {dims = {L1, L2, ...}}", 2)
+    E.raise("graph.lattice: expected {dims = {L1, L2, ...}}, got %s", E.show(opts))
   end
+  E.checkopts("graph.lattice", opts, { dims = true, periodic = true, neighbors = true })
   local n = 1
   for k, L in ipairs(opts.dims) do
     check_int(L, "graph.lattice: dims[" .. k .. "]", 1)
+    if n > MAX_SITES // L then   -- before the product wraps around
+      E.raise("graph.lattice: too many sites (dims %s: more than 2^56)",
+              table.concat(opts.dims, " x "))
+    end
     n = n * L
   end
   local kind = opts.neighbors or "nearest"
   if kind ~= "nearest" and kind ~= "next-nearest" then
-    error("graph.lattice: neighbors must be \"nearest\" or \"next-nearest\", got "
-          .. tostring(kind), 2)
+    E.raise("graph.lattice: neighbors must be \"nearest\" or \"next-nearest\", got %s",
+            E.show(kind))
   end
   local periodic = opts.periodic ~= false
   local A = sparse.lattice(opts.dims, { periodic = periodic, neighbors = kind })

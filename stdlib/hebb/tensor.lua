@@ -2,6 +2,7 @@
 -- Receives the module table, the methods table, the metatable and hebb.doc
 -- (it cannot require "hebb", which requires this module).
 local T, methods, mt, doc = ...
+local E = require "hebb._error"
 
 -- Printing ---------------------------------------------------------------
 
@@ -139,7 +140,13 @@ Like a Lua number it is weak: `x * T.I` is c64 for an f32 x, c128 for f64.
 It is one shared tensor: never modify it in place.]])
 
 function T.vdot(a, b)
-  if not (T.is_tensor(a) and T.is_tensor(b)) then error("vdot: expects two tensors", 2) end
+  if not (T.is_tensor(a) and T.is_tensor(b)) then
+    E.raise("vdot: expects two tensors, got %s and %s", E.show(a), E.show(b))
+  end
+  if a.ndim ~= 1 or b.ndim ~= 1 or a.shape[1] ~= b.shape[1] then
+    E.raise("vdot: expects two 1-d tensors of one length, got %s and %s",
+            E.show(a), E.show(b))
+  end
   if a.dtype == "c128" or a.dtype == "c64" then a = a:conj() end
   return T.dot(a, b)
 end
@@ -151,11 +158,13 @@ argument is conjugated, so T.vdot(psi, psi) is the squared norm <psi|psi>
 gives.]])
 
 function T.set_printoptions(opts)
-  for k, v in pairs(opts) do
-    if print_opts[k] == nil then error("set_printoptions: unknown option '" .. tostring(k) .. "'", 2) end
-    if type(v) ~= "number" or v < 0 then error("set_printoptions: " .. k .. " must be a non-negative number", 2) end
-    print_opts[k] = v
+  E.checkopts("set_printoptions", opts, print_opts)
+  for k, v in pairs(opts) do   -- all checked before any is set
+    if type(v) ~= "number" or v < 0 or v ~= v then
+      E.raise("set_printoptions: %s must be a non-negative number, got %s", k, E.show(v))
+    end
   end
+  for k, v in pairs(opts) do print_opts[k] = v end
 end
 doc(T.set_printoptions, [[T.set_printoptions{threshold=, edgeitems=, linewidth=, precision=}
 

@@ -170,7 +170,7 @@ end)
 
 test("huge_lattice_is_refused", function()
   check.raises(function() return graph.lattice{dims = {1 << 31, 1 << 31}} end,
-               "sparse.lattice: too many elements")
+               "graph.lattice: too many sites (dims 2147483648 x 2147483648: more than 2^56)")
 end)
 
 check.done()
