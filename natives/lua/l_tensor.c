@@ -291,6 +291,14 @@ int hebbL_checkopts(lua_State *L, int idx) {
   return idx;
 }
 
+void hebbL_noextra(lua_State *L, int max) {
+  int top = lua_gettop(L);
+  while (top > max && lua_isnil(L, top)) top--;
+  if (top > max)
+    hebbL_error(L, "takes %d argument%s, got %d (argument #%d is %s)", max,
+                max == 1 ? "" : "s", top, top, luaL_typename(L, top));
+}
+
 int hebbL_outopts(lua_State *L, int idx) {
   int opts = hebbL_checkopts(L, idx);
   hebbL_checkkeys(L, opts, hebbL_out_keys);

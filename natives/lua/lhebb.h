@@ -93,6 +93,9 @@ int hebbL_checkopts(lua_State *L, int idx);
 void hebbL_checkkeys(lua_State *L, int opts, const char *const *known);
 /* the options of most functions: {out = t} or {dtype = name} */
 extern const char *const hebbL_out_keys[], *const hebbL_dtype_keys[];
+/* refuses arguments after the first max (trailing nils aside): a stray
+   {out = t} given to a function without one must not be ignored */
+void hebbL_noextra(lua_State *L, int max);
 /* hebbL_checkopts for a table that may hold out only */
 int hebbL_outopts(lua_State *L, int idx);
 /* luaL_error with the running function's name in front ("zeros: ...") */

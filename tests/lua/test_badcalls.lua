@@ -661,6 +661,20 @@ local GRAPH = {
   },
 }
 
+-- linalg and fft have no out=: a stray options table is refused, not ignored
+for _, n in ipairs{"cholesky", "cond", "det", "eig", "eigh", "eigvals", "eigvalsh",
+                   "expm", "inv", "qr", "slogdet", "sqrtm_psd", "svdvals"} do
+  table.insert(LINALG[n], {"linalg." .. n .. "(a, {out = a})",
+                           "linalg." .. n .. ": takes 1 argument, got 2 (argument #2 is table)"})
+end
+table.insert(LINALG.solve, {"linalg.solve(a, a, {out = a})", "linalg.solve: takes 2 arguments, got 3 (argument #3 is table)"})
+for _, n in ipairs{"fft", "ifft", "rfft", "fftn", "ifftn", "fftshift", "ifftshift"} do
+  table.insert(FFT[n], {"fft." .. n .. "(a, -1, {out = a})",
+                        "fft." .. n .. ": takes 2 arguments, got 3 (argument #3 is table)"})
+end
+table.insert(FFT.irfft, {"fft.irfft(z, 2, -1, {})", "fft.irfft: takes 3 arguments, got 4 (argument #4 is table)"})
+table.insert(FFT.fftfreq, {"fft.fftfreq(4, 1, {})", "fft.fftfreq: takes 2 arguments, got 3 (argument #3 is table)"})
+
 -- --- the walk -------------------------------------------------------------
 
 local env = setmetatable({}, {__index = function(_, k)

@@ -106,6 +106,19 @@ for _, c in ipairs(cases) do
   end)
 end
 
+-- fft and linalg take no out= (a stray one is refused: test_badcalls);
+-- their inputs may share memory with each other
+test("fft_linalg_inputs_sharing_memory", function()
+  local linalg, fft = require "hebb.linalg", require "hebb.fft"
+  local A = T.randn(3, 3) + T.eye(3) * 4
+  same(linalg.solve(A, A:select(2, 1)), linalg.solve(A:clone(), A:select(2, 1):clone()), 1e-14)
+  same(linalg.lstsq(A, A:t()), linalg.lstsq(A:clone(), A:t():clone()), 1e-12)
+  local x = T.randn(8)
+  local z = T.complex(x:narrow(1, 1, 6), x:narrow(1, 3, 6))
+  same(fft.fft(z):real(), fft.fft(z:clone()):real(), 1e-13)
+  raises(function() linalg.inv(A, {out = A}) end, "linalg.inv: takes 1 argument, got 2")
+end)
+
 test("out_same_view_elementwise_allocates_nothing", function()
   local a, b = T.randn(1000), T.randn(1000)
   local want = a + b
