@@ -14,6 +14,20 @@ CFLAGS ?=
 ALL_CFLAGS := $(CFLAGS_BASE) $(CFLAGS)
 # OpenBLAS is not linked: blas.c opens it on first use (start-up time)
 CORE_LDLIBS := -fopenmp -ldl -lm -lpthread
+HEBB_LINK := hebb
+
+# SANITIZE=1 (what `make sanitize` sets): the same sources built with
+# AddressSanitizer and UndefinedBehaviorSanitizer into build-san/, every UB
+# report fatal; ./hebb keeps pointing at the normal build.
+SANITIZE ?=
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer
+ifeq ($(SANITIZE),1)
+BUILD := build-san
+ALL_CFLAGS += -O1 $(SAN_FLAGS) -DHEBB_SANITIZE
+CORE_LDLIBS += $(SAN_FLAGS)
+HEBB_LINK :=
+endif
 
 CORE_SRC := $(sort $(wildcard natives/core/*.c))
 LUA_SRC  := $(sort $(wildcard natives/lua/*.c))
@@ -28,14 +42,17 @@ DEPS_OK  := $(BUILD)/.deps-build
 NATIVE_MODS := hebb,hebb.tensor
 modname = $(patsubst %.init,%,hebb.$(basename $(notdir $(1))))
 
-.PHONY: all deps test bench demo install clean help docs
+.PHONY: all deps test bench demo install clean help docs sanitize selfcheck-long examples-full
 
-all: $(BUILD)/hebb $(BUILD)/libhebb.so $(BUILD)/libhebb.a $(BUILD)/hebb.so hebb
+all: $(BUILD)/hebb $(BUILD)/libhebb.so $(BUILD)/libhebb.a $(BUILD)/hebb.so $(HEBB_LINK)
 
 help:
 	@echo "make          build ./hebb, libhebb.so/.a and hebb.so (installs Debian deps)"
 	@echo "make test     run every test suite; ends with 'N passed, N failed'"
-	@echo "make demo     build, then run examples/ising_demo.lua"
+	@echo "make sanitize make test against an ASan+UBSan build in build-san/"
+	@echo "make selfcheck-long  the randomized self-checks with 50x the cases"
+	@echo "make demo     build, then run the flagship notebook and render it to HTML"
+	@echo "make examples-full  the examples at full size, with their checks"
 	@echo "make bench    benchmarks against numpy/torch/hand-written C (ratios)"
 	@echo "make install  PREFIX=... installs binary, library, header, module, .pc"
 	@echo "make docs     regenerate docs/api/*.md from the docstrings"
@@ -95,16 +112,47 @@ test: all
 	@sh tools/deps.sh test
 	@sh tests/run.sh
 
+# the randomized self-checks of make test (tests/lua/test_selfcheck.lua)
+# with 50 times the cases, from a seed taken from the clock (or
+# HEBB_SELFCHECK_SEED); a failure prints how to replay its case
+selfcheck-long: all
+	@HEBB_SELFCHECK_LONG=$${HEBB_SELFCHECK_LONG:-50} LUA_PATH="tests/lua/lib/?.lua;;" \
+	  $(BUILD)/hebb tests/lua/test_selfcheck.lua
+
+# the whole suite against the sanitized build (tests/run.sh reads SANITIZE)
+sanitize:
+	@$(MAKE) --no-print-directory SANITIZE=1 test
+
 # the API reference pages, rendered from the docstrings (tests/docs checks
 # that the committed pages are current)
-API_MODULES := hebb hebb.tensor hebb.linalg hebb.sparse hebb.graph hebb.fft hebb.autograd hebb.nn hebb.optim hebb.data hebb.metrics hebb.io
+API_MODULES := hebb hebb.tensor hebb.linalg hebb.sparse hebb.graph hebb.fft hebb.autograd hebb.nn hebb.optim hebb.data hebb.metrics hebb.io hebb.notebook hebb.plot hebb.progress hebb.sandbox
 docs: all
 	@mkdir -p docs/api
 	@for m in $(API_MODULES); do \
 	  $(BUILD)/hebb tools/gendocs.lua $$m > docs/api/$$m.md || exit 1; done
+	@$(BUILD)/hebb tools/docfigures.lua docs/plot.md docs/figures
 
+# the commit the binaries come from, for notebook manifests; rewritten only
+# when it changes, so that only l_notebook.o rebuilds
+$(BUILD)/gen/commit.h: FORCE
+	@mkdir -p $(dir $@)
+	@c=$$(git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown); \
+	  echo "#define HEBB_COMMIT \"$$c\"" > $@.tmp; \
+	  cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(BUILD)/obj/natives/lua/l_notebook.o: $(BUILD)/gen/commit.h
+$(BUILD)/obj/natives/lua/l_notebook.o: ALL_CFLAGS += -I$(BUILD)/gen
+FORCE:
+
+# the flagship notebook, run and rendered
+DEMO_NB := examples/ising_demo.lua
 demo: all
-	./hebb examples/ising_demo.lua
+	./hebb notebook run $(DEMO_NB) -o $(BUILD)/demo
+	@echo "the rendered notebook: $(BUILD)/demo/$(notdir $(DEMO_NB:.lua=.html)) (open it in a browser)"
+
+# the examples at full size (make test checks them at a small size)
+examples-full: all
+	@sh tools/deps.sh test
+	@FULL=1 sh tests/examples/run.sh
 
 bench: all
 	@sh tools/deps.sh bench
@@ -128,4 +176,4 @@ install: all
 	  tools/hebb.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hebb.pc
 
 clean:
-	rm -rf $(BUILD) hebb
+	rm -rf $(BUILD) build-san hebb

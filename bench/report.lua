@@ -115,6 +115,21 @@ do
   rows[#rows + 1] = r
 end
 
+-- threads under contention (bench/contention.sh): the ratio is the median
+-- over reps of default / --threads 1, each rep a pair under the same load
+local function contention_row(label, key, goal)
+  local k = "contention." .. key
+  local r = row("12. `T.add(a,b,{out=o}); o:sum()` loop, 3e5 f64, " .. label,
+                "default (" .. T .. ") vs 1", "ms", goal,
+                k .. ".default", k .. ".one", "--threads 1", nil, nil)
+  r.ratio = k .. ".ratio"
+  r.extra = function() return "; per rep: " .. (R[k .. ".ratios"] or "?") end
+  rows[#rows + 1] = r
+end
+contention_row("quiet", "quiet", 0.8)
+contention_row("beside a CPU-bound process", "busy", 1.1)
+contention_row("two processes at once", "pair", 1.1)
+
 local out = {}
 local function say(s) out[#out + 1] = s end
 
@@ -138,6 +153,8 @@ say(string.format("Hand C (bench/cref.c, run in hebb's process, rep by rep in tu
 say("Times: best of " .. env("rounds") .. " rounds × " .. env("reps") ..
     " warm repetitions (dispatch: 5 loops of " .. env("loop") .. " per round; start-up: " ..
     env("startup_method") .. ").")
+say("Row 12: median over " .. env("contention") .. " (each rep runs both sides in turn " ..
+    "under the same extra load; bench/contention.sh).")
 local load1 = tonumber((env("load"):match("^%S+")))
 if load1 and load1 > 0.5 then
   say("")
@@ -157,7 +174,7 @@ for _, r in ipairs(rows) do
   if r.unavailable then
     ratio = "not available (hebb." .. r.hebb:match("[^.]+$") .. " cannot be loaded)"
   elseif h and ref then
-    local x = h / ref
+    local x = r.ratio and num(r.ratio) or h / ref
     measured = measured + 1
     if x <= r.goal then met = met + 1 end
     ratio = string.format("%.2fx (goal <= %gx) %s", x, r.goal, x <= r.goal and "MET" or "NOT MET")

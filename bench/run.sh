@@ -7,7 +7,8 @@
 # a report, not a test); non-zero when one failed to run.
 # Knobs (environment): HEBB (the executable, default build/hebb), BENCH_N
 # (elements, 1e7), BENCH_REPS (20), BENCH_LOOP (dispatch loop, 1e6),
-# BENCH_ROUNDS (2), BENCH_MLP_REPS (MLP step blocks, 20).
+# BENCH_ROUNDS (2), BENCH_MLP_REPS (MLP step blocks, 20),
+# BENCH_CONTENTION_SECONDS (window per run, 0.5), BENCH_CONTENTION_REPS (5).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
@@ -21,6 +22,8 @@ REPS=${BENCH_REPS:-20}
 LOOP=${BENCH_LOOP:-1000000}
 ROUNDS=${BENCH_ROUNDS:-2}
 MLP_REPS=${BENCH_MLP_REPS:-20}
+CONT_SEC=${BENCH_CONTENTION_SECONDS:-0.5}
+CONT_REPS=${BENCH_CONTENTION_REPS:-5}
 MM=1024
 B=build/bench
 RES=$B/results.txt
@@ -82,6 +85,7 @@ put env.n "$N"
 put env.reps "$REPS"
 put env.loop "$LOOP"
 put env.rounds "$ROUNDS"
+put env.contention "$CONT_REPS reps of $CONT_SEC s per side"
 
 # --- the runs -------------------------------------------------------------
 # Every side runs ROUNDS times, in turn, and the report keeps the best of
@@ -101,6 +105,11 @@ while [ $r -le "$ROUNDS" ]; do
   step mlp_torch_fresh $PY bench/mlp_torch.py fresh
   r=$((r + 1))
 done
+
+# threads under contention: default against --threads 1 beside a busy
+# process and as two processes at once, paired in each rep (once, not per
+# round: each rep is already a pair)
+step contention sh bench/contention.sh "$HEBB" "$CONT_SEC" "$CONT_REPS"
 
 # start-up: hyperfine if present, else 200 runs timed here
 if command -v hyperfine > /dev/null 2>&1; then

@@ -141,6 +141,18 @@ bool hebb_interrupt_pending(void);
 
 void hebb_alloc_get_stats(hebb_alloc_stats *st);
 void hebb_alloc_trim(void);           /* return cached blocks to the OS */
+/* A cap on the bytes of tensor storage in use (0: none), as --max-memory,
+   HEBB_MAX_MEMORY and hebb.max_memory set it.  A request past it first
+   calls the reclaim hook, if one was set on this thread (the Lua bindings
+   run a full collection there), then fails: status HEBB_ERR_NOMEM, message
+   "out of memory: 8.0 GiB requested, limit 1.0 GiB (12.0 MiB in use)". */
+int64_t hebb_alloc_set_limit(int64_t bytes);   /* returns the previous cap */
+int64_t hebb_alloc_get_limit(void);
+typedef void (*hebb_reclaim_fn)(void *ud);
+void hebb_alloc_set_reclaim(hebb_reclaim_fn fn, void *ud);   /* NULL: none */
+/* "2G", "512M", "1.5G", "64K", "1000000" (bytes; K, M, G, T are powers of
+   1024, an optional B or iB may follow) -> bytes; -1 if not a size */
+int64_t hebb_parse_size(const char *s);
 
 size_t hebb_sizeof_tensor(void);
 size_t hebb_sizeof_alloc_stats(void);
@@ -408,6 +420,14 @@ int hebb_fftshift(const hebb_tensor *a, int ndims, const int *dims,
 /* sample frequencies of an n-point transform with spacing d (f64, numpy's
    order); half: those of rfft */
 hebb_tensor *hebb_fftfreq(int64_t n, double d, bool half);
+
+/* --- fingerprints and build facts (notebook manifests) ----------------- */
+/* SHA-256 as 64 lowercase hex digits and a NUL: hex holds 65 chars */
+void hebb_sha256(const void *data, size_t n, char *hex);
+int hebb_sha256_file(const char *path, char *hex);
+/* the BLAS library behind products: "OpenBLAS <config> (core <name>)";
+   loads it when not loaded yet */
+const char *hebb_blas_info(void);
 
 /* FFI-END */
 

@@ -5,7 +5,7 @@
 # with the exact command to run.
 set -e
 build="gcc make pkg-config liblua5.4-dev libopenblas-openmp-dev libfftw3-dev libreadline-dev"
-test_="lua5.4 luajit tmux valgrind dataset-fashion-mnist"
+test_="g++ lua5.4 luajit tmux valgrind dataset-fashion-mnist chromium python3-nbformat"
 bench="python3-numpy python3-torch hyperfine"
 case "$1" in
   build) want="$build" ;;

@@ -1,6 +1,9 @@
 /*
 ** call.c -- protected calls for the executable: tracebacks, error
 ** reports, and Ctrl-C while Lua code (or a C kernel) runs.
+**
+** Follows lua.c, the stand-alone interpreter of Lua 5.4:
+** Copyright (C) 1994-2022 Lua.org, PUC-Rio.  See LICENSE for the notice.
 */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L

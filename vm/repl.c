@@ -4,6 +4,9 @@
 ** are printed, then as statements; a chunk that ends too early (a syntax
 ** error at <eof>) asks for more lines.  Lines starting with '?' ask for
 ** documentation and lines starting with ':' are REPL commands.
+**
+** Follows lua.c, the stand-alone interpreter of Lua 5.4:
+** Copyright (C) 1994-2022 Lua.org, PUC-Rio.  See LICENSE for the notice.
 */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L

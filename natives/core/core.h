@@ -44,6 +44,18 @@ const char *hebb_shape_str(int ndim, const int64_t *shape, char *buf,
 void *hebb_alloc_bytes(size_t nbytes);
 void hebb_free_bytes(void *p, size_t nbytes);
 
+/* Memory that hebb keeps for reuse (cached blocks, recycled headers) is
+   poisoned under AddressSanitizer (make sanitize), so that reuse cannot
+   hide a use-after-free; without ASan these are no-ops. */
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#define HEBB_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define HEBB_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define HEBB_POISON(p, n) ((void)(p), (void)(n))
+#define HEBB_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 /* --- tensor.c --- */
 struct hebb_storage {
   int64_t refcount;
@@ -117,7 +129,9 @@ int hebb_loop_run(const hebb_loop *lp, hebb_inner_fn fn, void *ud,
 /* --- parallel.c --- */
 typedef void (*hebb_range_fn)(int64_t lo, int64_t hi, void *ud);
 /* Runs fn over [0, n) in contiguous chunks, in parallel when n*cost is big
-   enough.  Returns HEBB_ERR_INTERRUPTED if an interrupt arrived. */
+   enough.  Returns HEBB_ERR_INTERRUPTED if an interrupt arrived.  The
+   chunks change with the thread count and the machine's load, so fn must
+   give the same bits however [0, n) is cut. */
 int hebb_parallel_for(int64_t n, int64_t cost, hebb_range_fn fn, void *ud);
 int hebb_check_interrupt(void);   /* status, with message */
 

@@ -69,13 +69,20 @@ typedef struct recycler { void *item[RECYCLE]; int n; } recycler;
 static _Thread_local recycler headers, storages;
 
 static void *take(recycler *r, size_t size) {
-  return r->n > 0 ? r->item[--r->n] : malloc(size);
+  void *p = r->n > 0 ? r->item[--r->n] : malloc(size);
+  if (p) HEBB_UNPOISON(p, size);
+  return p;
 }
 
-static void give(recycler *r, void *p) {
+/* under ASan a recycled record is poisoned until it is taken again */
+static void give(recycler *r, void *p, size_t size) {
   if (!p) return;
-  if (r->n < RECYCLE) r->item[r->n++] = p;
-  else free(p);
+  if (r->n < RECYCLE) {
+    r->item[r->n++] = p;
+    HEBB_POISON(p, size);
+  } else {
+    free(p);
+  }
 }
 
 size_t hebb_sizeof_tensor(void) { return sizeof(hebb_tensor); }
@@ -196,8 +203,9 @@ hebb_tensor *hebb_empty(int dtype, int ndim, const int64_t *shape) {
   hebb_set_contiguous_strides(t);
   return t;
 nomem:
-  give(&storages, s);
-  give(&headers, t);
+  give(&storages, s, sizeof(storage_block));
+  give(&headers, t, sizeof(hebb_tensor));
+  if (s && t) return NULL;   /* the elements: alloc.c said how much, and why */
   return hebb_fail_null(HEBB_ERR_NOMEM, "out of memory (%lld elements of %s)",
                         (long long)numel, hebb_dtype_name(dtype));
 }
@@ -243,14 +251,14 @@ void hebb_retain(hebb_tensor *t) {
 static void storage_release(hebb_storage *s) {
   if (s && --s->refcount == 0) {
     if (s->nbytes > INLINE_BYTES) hebb_free_bytes(s->data, (size_t)s->nbytes);
-    give(&storages, s);
+    give(&storages, s, sizeof(storage_block));
   }
 }
 
 void hebb_release(hebb_tensor *t) {
   if (t && --t->refcount == 0) {
     storage_release(t->storage);
-    give(&headers, t);
+    give(&headers, t, sizeof(hebb_tensor));
   }
 }
 

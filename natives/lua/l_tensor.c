@@ -59,14 +59,22 @@ static size_t who_len(const char *msg) {
 /* A core error names the core operation that failed ("tensor: too many
    elements", "linalg.eig: ..."), which need not be the function the user
    called (T.zeros, linalg.eigvals): the message is raised under the name
-   the running function was registered with, replacing the core's. */
+   the running function was registered with (upvalue 3 of the hook's
+   closure), replacing the core's.  A metamethod keeps the core's name,
+   except that the allocator's "out of memory: ..." names none: it gets
+   "add" for __add. */
 int hebbL_raise(lua_State *L) {
   const char *msg = hebb_last_error();
-  const char *name = lua_tostring(L, lua_upvalueindex(3));  /* registered */
+  const char *name = lua_tostring(L, lua_upvalueindex(3));
   size_t n;
   if (!*msg) msg = "hebb: unknown error";
-  if (!name || (name[0] == '_' && name[1] == '_'))   /* raw; metamethods */
+  if (!name) return luaL_error(L, "%s", msg);   /* a raw function */
+  if (name[0] == '_' && name[1] == '_') {
+    if (hebb_last_status() == HEBB_ERR_NOMEM &&
+        strncmp(msg, "out of memory:", 14) == 0)
+      return luaL_error(L, "%s: %s", name + 2, msg);
     return luaL_error(L, "%s", msg);
+  }
   n = who_len(msg);
   return luaL_error(L, "%s: %s", name, msg + (n ? n + 2 : 0));
 }
@@ -858,10 +866,45 @@ static void use_incremental_gc(lua_State *L) {
   lua_gc(L, LUA_GCINC, 0, 0, 0);
 }
 
+/* Past the memory cap (hebb.max_memory), the allocator asks for a full
+   collection before it fails: dropped tensors are freed only when the
+   collector finalizes their boxes.  It runs on the main thread, which may
+   be waiting in coroutine.resume: a collection is allowed wherever a C
+   function may call Lua.  A registry entry unsets the hook when the state
+   closes. */
+static void collect_garbage(void *ud) {
+  lua_gc((lua_State *)ud, LUA_GCCOLLECT);
+}
+
+static int unset_reclaim(lua_State *L) {
+  (void)L;
+  hebb_alloc_set_reclaim(NULL, NULL);
+  return 0;
+}
+
+static void set_reclaim(lua_State *L) {
+  static const char key[] = "hebb.reclaim";
+  if (lua_getfield(L, LUA_REGISTRYINDEX, key) != LUA_TNIL) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pop(L, 1);
+  lua_newuserdatauv(L, 0, 0);
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, unset_reclaim);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, key);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+  hebb_alloc_set_reclaim(collect_garbage, lua_tothread(L, -1));
+  lua_pop(L, 1);
+}
+
 int luaopen_hebb_tensor(lua_State *L) {
   int module, methods, mt;
   hebb_preload(L);
   use_incremental_gc(L);
+  set_reclaim(L);
   lua_newtable(L);
   module = lua_gettop(L);
   lua_newtable(L);

@@ -48,6 +48,10 @@ int luaopen_hebb_fft(lua_State *L);
 int luaopen_hebb__autograd(lua_State *L);
 int luaopen_hebb__data(lua_State *L);
 int luaopen_hebb__optim(lua_State *L);
+int luaopen_hebb__notebook(lua_State *L);
+/* before a binding opens a file: the notebook runner's file guard records
+   the read, the sandbox refuses paths outside its folders (raises) */
+void hebbL_checkpath(lua_State *L, const char *path, const char *mode);
 /* registers l[] into the tables at stack indices 'module' and 'methods'
    (absolute); the tensor metatable must be at 'mt' */
 void hebbL_register(lua_State *L, const hebb_lreg *l, int module, int methods,

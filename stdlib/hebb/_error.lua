@@ -36,6 +36,7 @@ end
 function M.show(v)
   local tv = type(v)
   if tv == "string" then return fmt("%q", v) end
+  if v ~= v then return "nan" end          -- glibc prints 0/0 as "-nan"
   if tv == "number" or tv == "boolean" or tv == "nil" then return tostring(v) end
   local mt = getmetatable(v)
   if tv == "userdata" and type(mt) == "table" and mt.__name == "hebb.Tensor" then
@@ -91,6 +92,64 @@ function M.checkopts(who, opts, known)
     end
   end
   return opts
+end
+
+-- Argument checks.  Each raises "who: what must be <kind>, got <value>"
+-- at the user's line and otherwise returns the value.
+
+local function is_tensor(v)
+  local mt = getmetatable(v)
+  return type(v) == "userdata" and type(mt) == "table" and mt.__name == "hebb.Tensor"
+end
+M.is_tensor = is_tensor
+
+local function callable(v)
+  if type(v) == "function" then return true end
+  local mt = getmetatable(v)
+  return type(mt) == "table" and mt.__call ~= nil
+end
+
+local kinds = {
+  ["function"] = callable,
+  tensor = is_tensor,
+  string = function(v) return type(v) == "string" end,
+  table = function(v) return type(v) == "table" end,
+  boolean = function(v) return type(v) == "boolean" end,
+  number = function(v) return type(v) == "number" end,
+}
+local articles = { ["function"] = "a function", tensor = "a tensor", string = "a string",
+  table = "a table", boolean = "true or false", number = "a number" }
+
+-- check(who, what, v, kind [, optional]): v is of kind (a key of kinds)
+function M.check(who, what, v, kind, optional)
+  if (optional and v == nil) or kinds[kind](v) then return v end
+  M.raise("%s: %s must be %s, got %s", who, what, articles[kind], M.show(v))
+end
+
+local function bounds(lo, hi)
+  if hi then return fmt(" in %s..%s", lo, hi) end
+  if lo then return fmt(" >= %s", lo) end
+  return ""
+end
+
+-- int(who, what, v, lo [, hi]): v an integer (a float with an integral
+-- value counts) in lo..hi; returns it as a Lua integer
+function M.int(who, what, v, lo, hi)
+  local i = math.tointeger(v)
+  if i and (not lo or i >= lo) and (not hi or i <= hi) then return i end
+  M.raise("%s: %s must be an integer%s, got %s", who, what, bounds(lo, hi), M.show(v))
+end
+
+-- num(who, what, v [, lo [, strict]]): a finite number >= lo (> lo when
+-- strict)
+function M.num(who, what, v, lo, strict)
+  if type(v) == "number" and v == v and v ~= math.huge and v ~= -math.huge
+      and (lo == nil or v > lo or (not strict and v == lo)) then
+    return v
+  end
+  local want = lo == nil and "a finite number"
+    or fmt("a finite number %s %s", strict and ">" or ">=", lo)
+  M.raise("%s: %s must be %s, got %s", who, what, want, M.show(v))
 end
 
 return M

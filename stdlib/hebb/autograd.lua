@@ -8,6 +8,7 @@
 -- records of its tracked inputs.  Backward rules (hebb.autograd_rules) are
 -- tensor expressions, so with create_graph they are recorded in turn and
 -- can be differentiated again.  docs/autograd.md explains the design.
+local E = require "hebb._error"
 local T = require "hebb.tensor"
 local C = require "hebb._autograd"
 local hebb = require "hebb"
@@ -48,8 +49,18 @@ M.rules = rules
 -- A fourth argument `need` has need[i] set for the arguments that take a
 -- gradient, so a rule can skip the work for the others.
 -- fn must use tensor ops, so that it can be differentiated again.
+local rule_opts = { saves = true, multi = true, scalar = true }
+
 function M.defrule(name, fn, opts)
-  opts = opts or {}
+  E.check("autograd.defrule", "name", name, "string")
+  E.check("autograd.defrule", "fn", fn, "function")
+  opts = E.checkopts("autograd.defrule", opts, rule_opts)
+  if opts.saves ~= nil then
+    E.check("autograd.defrule", "opts.saves", opts.saves, "table")
+    for i, p in ipairs(opts.saves) do
+      E.int("autograd.defrule", "opts.saves[" .. i .. "]", p, 0)
+    end
+  end
   rules[name] = { fn = fn, saves = opts.saves, multi = opts.multi,
                   scalar = opts.scalar, name = name }
 end
@@ -58,14 +69,18 @@ end
 -- Declares ops whose results carry no gradient (comparisons, argmax,
 -- floor, random fills...): their results are not tracked.
 function M.nondiff(...)
-  for _, name in ipairs({ ... }) do rules[name] = false end
+  local names = pack(...)
+  for i = 1, names.n do
+    E.check("autograd.nondiff", "argument " .. i, names[i], "string")
+  end
+  for i = 1, names.n do rules[names[i]] = false end
 end
 
 -- an op without a rule records as usual and fails only at backward, so
 -- code that never differentiates through it is not affected
 local function missing_rule(name)
   return { name = name, fn = function()
-    error(string.format("autograd: no derivative for '%s'", name), 0)
+    E.raise("autograd: no derivative for '%s'", name)
   end }
 end
 
@@ -82,8 +97,8 @@ end
 local track = C.track
 
 local function leaf_inplace_error(name)
-  error(string.format("autograd: '%s' would modify in place a leaf tensor "
-    .. "that requires grad; do it inside autograd.no_grad", name), 3)
+  E.raise("autograd: '%s' would modify in place a leaf tensor "
+    .. "that requires grad; do it inside autograd.no_grad", name)
 end
 
 -- the records of the tracked tensors among args[1..n]; a list argument
@@ -108,6 +123,9 @@ local function input_records(args, n)
   return inputs, any
 end
 
+-- a Lua number is real: the result of a complex-to-real reduction (norm)
+local real_of = { c128 = "f64", c64 = "f32" }
+
 local function first_float_dtype(args, n)
   for i = 1, n do
     local v = args[i]
@@ -119,13 +137,16 @@ local function first_float_dtype(args, n)
 end
 
 -- the tensors among results: one slot per tensor, a list result expanded
+-- (a table of numbers, x:size() or x:totable(), holds none)
 local function collect_outputs(res, from, to)
   local outs = {}
   for i = from, to do
     local v = res[i]
     if is_tensor(v) then outs[#outs + 1] = v
     elseif type(v) == "table" then
-      for j = 1, #v do outs[#outs + 1] = v[j] end
+      for j = 1, #v do
+        if is_tensor(v[j]) then outs[#outs + 1] = v[j] end
+      end
     end
   end
   return outs
@@ -166,7 +187,8 @@ end
 local function scalars_to_tensors(a, n, na)
   for i = n + 2, na do
     if type(a[i]) == "number" then
-      a[i] = T.full({}, a[i], { dtype = first_float_dtype(a, n) })
+      local dt = first_float_dtype(a, n)
+      a[i] = T.full({}, a[i], { dtype = real_of[dt] or dt })
     end
   end
 end
@@ -184,10 +206,10 @@ local function check_not_view(name, t, r)
   if not (nd and view_ops[nd.name] and nd.args) then return end
   local base = nd.args[1]
   if T.is_tensor(base) and T.shares_storage(t, base) then
-    error(string.format("autograd: '%s' would write in place into a view "
+    E.raise("autograd: '%s' would write in place into a view "
       .. "('%s') of a tensor that requires grad, which autograd cannot "
       .. "follow; clone() the view first, or write inside autograd.no_grad",
-      name, nd.name), 3)
+      name, nd.name)
   end
 end
 
@@ -249,6 +271,7 @@ local function record(name, n, ...)
   for i = 1, n do args[i] = a[i] end
   local outs = collect_outputs(a, n + 2, na)
   if old ~= nil and #outs == 0 then outs[1] = target end   -- t[k] = v
+  if #outs == 0 then return unpack(a, n + 2, na) end       -- no tensor made
   attach(name, rule, args, n, inputs, outs)
   return unpack(a, n + 2, na)
 end
@@ -267,11 +290,17 @@ end
 
 --- autograd.no_grad(fn, ...)
 -- Calls fn(...) with recording off and returns its results.
-function M.no_grad(fn, ...) return with_mode(false, fn, ...) end
+function M.no_grad(fn, ...)
+  E.check("autograd.no_grad", "fn", fn, "function")
+  return with_mode(false, fn, ...)
+end
 
 --- autograd.enable_grad(fn, ...)
 -- Calls fn(...) with recording on (inside a no_grad scope, say).
-function M.enable_grad(fn, ...) return with_mode(true, fn, ...) end
+function M.enable_grad(fn, ...)
+  E.check("autograd.enable_grad", "fn", fn, "function")
+  return with_mode(true, fn, ...)
+end
 
 --- autograd.is_grad_enabled()
 -- Whether operations are being recorded.
@@ -279,32 +308,35 @@ M.is_grad_enabled = C.is_enabled
 
 --- autograd.set_grad_enabled(flag)
 -- Turns recording on or off; returns the previous setting.
-M.set_grad_enabled = C.set_enabled
+function M.set_grad_enabled(flag)
+  return C.set_enabled(E.check("autograd.set_grad_enabled", "flag", flag, "boolean"))
+end
 
 -- Tensor methods and properties -------------------------------------------
 
 local function check_floating(t, what)
   if not floating[t.dtype] then
-    error(string.format("%s: only floating-point tensors can require grad "
-      .. "(got %s)", what, t.dtype), 3)
+    E.raise("%s: only floating-point tensors can require grad "
+      .. "(got %s)", what, t.dtype)
   end
 end
 
 function methods.requires_grad_(t, flag)
-  if not is_tensor(t) then error("requires_grad_: expected a tensor", 2) end
+  E.check("requires_grad_", "the receiver", t, "tensor")
+  E.check("requires_grad_", "flag", flag, "boolean", true)
   if flag == nil or flag then
     check_floating(t, "requires_grad_")
     local r = record_of(t)
     if r and not r.leaf then
-      error("requires_grad_: only leaf tensors can be made to require grad; "
-        .. "this one is computed (use x:detach():requires_grad_())", 2)
+      E.raise("requires_grad_: only leaf tensors can be made to require grad; "
+        .. "this one is computed (use x:detach():requires_grad_())")
     end
     if not r then track(t, { leaf = true }) end
   else
     local r = record_of(t)
     if r and not r.leaf then
-      error("requires_grad_(false): a computed tensor cannot stop requiring "
-        .. "grad; use x:detach()", 2)
+      E.raise("requires_grad_(false): a computed tensor cannot stop requiring "
+        .. "grad; use x:detach()")
     end
     C.untrack(t)
   end
@@ -312,12 +344,13 @@ function methods.requires_grad_(t, flag)
 end
 
 function methods.detach(t)
+  E.check("detach", "the receiver", t, "tensor")
   return C.alias(t)
 end
 
 function methods.retain_grad(t)
   local r = record_of(t)
-  if not r then error("retain_grad: the tensor does not require grad", 2) end
+  if not r then E.raise("retain_grad: the tensor does not require grad") end
   r.retain = true
   return t
 end
@@ -335,17 +368,17 @@ getters.grad_fn = function(t) local r = record_of(t); return r and r.node and r.
 setters.grad = function(t, g)
   local r = record_of(t)
   if g ~= nil then
-    if not is_tensor(g) then error("x.grad must be a tensor or nil", 2) end
+    if not is_tensor(g) then E.raise("x.grad must be a tensor or nil, got %s", E.show(g)) end
     if not C.same_shape(g, t) then
-      error(string.format("x.grad: gradient of shape %s for a tensor of shape %s",
-        shape_str(g), shape_str(t)), 2)
+      E.raise("x.grad: gradient of shape %s for a tensor of shape %s",
+        shape_str(g), shape_str(t))
     end
   end
   if not r then
     if g == nil then return end
-    error("x.grad: the tensor does not require grad (call x:requires_grad_())", 2)
+    E.raise("x.grad: the tensor does not require grad (call x:requires_grad_())")
   end
-  r.grad = g
+  r.grad, r.owned = g, nil
 end
 
 -- Backward -----------------------------------------------------------------
@@ -399,9 +432,9 @@ local function check_versions(nd)
     local t = p == 0 and nd.out[1] or nd.args[p]
     local now = C.version(t)
     if now ~= v then
-      error(string.format("autograd: a tensor that '%s' saved for backward "
+      E.raise("autograd: a tensor that '%s' saved for backward "
         .. "(%s) was modified in place afterwards (version %d, saved at %d)",
-        nd.name, p == 0 and "its output" or "argument " .. p, now, v), 0)
+        nd.name, p == 0 and "its output" or "argument " .. p, now, v)
     end
   end
 end
@@ -414,21 +447,21 @@ local function conform(g, like, nd, pos)
     return g.dtype == like.dtype and g or g:astype(like.dtype)
   end
   if kind == 3 then
-    error(string.format("autograd: backward of '%s' gave a %s for argument %s",
-      nd.name, type(g), pos), 0)
+    E.raise("autograd: backward of '%s' gave a %s for argument %s",
+      nd.name, type(g), pos)
   end
-  error(string.format("autograd: backward of '%s' gave a gradient of shape %s "
+  E.raise("autograd: backward of '%s' gave a gradient of shape %s "
     .. "for argument %s of shape %s", nd.name, shape_str(g), pos,
-    shape_str(like)), 0)
+    shape_str(like))
 end
 
 -- the gradients a node's rule gives for its arguments
 local function run_rule(nd, gout)
   local rule = nd.rule
   if nd.freed then
-    error(string.format("autograd: backward through '%s' a second time: its "
+    E.raise("autograd: backward through '%s' a second time: its "
       .. "saved values were freed (pass {retain_graph = true} to the first "
-      .. "backward)", nd.name), 0)
+      .. "backward)", nd.name)
   end
   check_versions(nd)
   if rule.multi then return { rule.fn(gout, nd.args, nd.out, nd.inputs) } end
@@ -437,27 +470,45 @@ end
 
 -- Runs backward from roots (records) seeded with grads.  With targets (a
 -- set of records), returns their gradients instead of filling leaves.
+--
+-- A gradient a rule returns may travel along several edges at once: add
+-- hands the same g to both operands, and t() or permute() hand a view of
+-- it on, so in W * (x + x:t()) x's first gradient and the one that comes
+-- back through t() share memory.  A kept gradient (x.grad, or a retained
+-- one) is therefore taken by reference only while no other kept gradient
+-- holds that storage (handed), and the engine adds in place only into a
+-- .grad it allocated itself (rec.owned); the first accumulation into a
+-- gradient taken by reference allocates.
 local function engine(roots, seeds, opts, targets)
   local pending, captured = {}, {}
   local handed = {}
+  local function keep(g)   -- g, or a copy if another kept gradient has it
+    local key = C.dense_storage(g)
+    if key and not handed[key] then handed[key] = true; return g, nil end
+    local c = g:clone()
+    handed[C.dense_storage(c)] = true
+    return c, c
+  end
+  local function accumulate(rec, g)
+    local cur = rec.grad
+    if cur == nil then
+      if opts.create_graph then rec.grad = g
+      else rec.grad, rec.owned = keep(g) end
+    elseif opts.create_graph or record_of(cur)
+        or not rawequal(rec.owned, cur) then
+      rec.grad = cur + g
+      rec.owned = not opts.create_graph and rec.grad or nil
+    else
+      cur:add_(g)
+    end
+  end
   local function deliver(rec, g)
     if targets and targets[rec] then captured[rec] = add(captured[rec], g) end
     if rec.leaf then
-      if targets then return end
-      local cur = rec.grad
-      if cur == nil then
-        local key = C.dense_storage(g)
-        if opts.create_graph then rec.grad = g
-        elseif key and not handed[key] then rec.grad = g; handed[key] = true
-        else rec.grad = g:clone(); handed[C.dense_storage(rec.grad)] = true end
-      elseif opts.create_graph or record_of(cur) then
-        rec.grad = cur + g
-      else
-        cur:add_(g)
-      end
+      if not targets then accumulate(rec, g) end
       return
     end
-    if rec.retain and not targets then rec.grad = add(rec.grad, g) end
+    if rec.retain and not targets then accumulate(rec, g) end
     local slots = pending[rec.node]
     if not slots then slots = {}; pending[rec.node] = slots end
     slots[rec.slot] = add(slots[rec.slot], g)
@@ -512,23 +563,32 @@ end
 
 local function seed_for(y, g, who)
   local r = record_of(y)
+  if type(y) == "number" then
+    E.raise(who .. ": the output is a Lua number, not a tensor that requires "
+      .. "grad (a full reduction of tensors that do not require grad gives a "
+      .. "number; call x:requires_grad_() on the inputs before computing it)")
+  end
   if not r then
-    error(who .. ": the tensor does not require grad (nothing it was "
-      .. "computed from requires grad)", 3)
+    E.raise(who .. ": the tensor does not require grad (nothing it was "
+      .. "computed from requires grad)")
   end
   if g == nil then
     if y:numel() ~= 1 then
-      error(string.format("%s: a gradient is needed for a result of shape %s "
+      E.raise("%s: a gradient is needed for a result of shape %s "
         .. "(only one-element results get 1 by default)", who,
-        shape_str(y)), 3)
+        shape_str(y))
     end
     g = T.ones_like(y)
   elseif not (is_tensor(g) and C.same_shape(g, y)) then
-    error(string.format("%s: the gradient must be a tensor of shape %s", who,
-      shape_str(y)), 3)
+    E.raise("%s: the gradient must be a tensor of shape %s, got %s", who,
+      shape_str(y), E.show(g))
   end
   return r, g
 end
+
+local backward_keys = { create_graph = true, retain_graph = true }
+local grad_keys = { create_graph = true, retain_graph = true, allow_unused = true,
+                    grad_outputs = true }
 
 local function backward_opts(opts)
   opts = opts or {}
@@ -540,40 +600,73 @@ local function backward_opts(opts)
 end
 
 function methods.backward(y, g, opts)
+  E.check("backward", "the receiver", y, "tensor")
   if type(g) == "table" and not is_tensor(g) then g, opts = nil, g end
+  E.checkopts("backward", opts, backward_keys)
   local r
   r, g = seed_for(y, g, "backward")
   opts = backward_opts(opts)
   with_mode(opts.create_graph, engine, { r }, { g }, opts)
 end
 
--- torch-style grad(outputs, inputs [, opts]): lists or single tensors
+-- a tensor or a Lua number: one output; else a list of them
+local function as_outputs(v)
+  if is_tensor(v) or type(v) == "number" then return { v } end
+  return v
+end
+
+-- inputs: a tensor or a non-empty list of them; returns the list and
+-- whether it was one tensor (hebb.autograd_tools uses it too)
+local function input_list(who, inputs)
+  if is_tensor(inputs) then return { inputs }, true end
+  if type(inputs) ~= "table" or #inputs == 0 then
+    E.raise("%s: inputs must be a tensor or a non-empty list of tensors, got %s",
+            who, type(inputs) == "table" and "an empty table" or E.show(inputs))
+  end
+  for i = 1, #inputs do E.check(who, "inputs[" .. i .. "]", inputs[i], "tensor") end
+  return inputs, false
+end
+M._input_list = input_list
+
+-- torch-style grad(outputs, inputs [, opts]): lists or single tensors.  An
+-- output that depends on no tracked tensor (a Lua number from a full
+-- reduction, an untracked tensor) is a constant: with allow_unused it gives
+-- nil gradients, so a derivative that is identically zero is no error.
 local function grad_of(outputs, inputs, opts)
-  local single = is_tensor(inputs)
-  if single then inputs = { inputs } end
-  if is_tensor(outputs) then outputs = { outputs } end
+  outputs = as_outputs(outputs)
+  if type(outputs) ~= "table" or #outputs == 0 then
+    E.raise("autograd.grad: the first argument must be a function, a tensor or a "
+      .. "non-empty list of tensors, got %s", E.show(outputs))
+  end
+  E.checkopts("autograd.grad", opts, grad_keys)
+  local single
+  inputs, single = input_list("autograd.grad", inputs)
   local gouts = opts and opts.grad_outputs or {}
   if is_tensor(gouts) then gouts = { gouts } end
   opts = backward_opts(opts)
   local roots, seeds, targets = {}, {}, {}
   for i, y in ipairs(outputs) do
-    roots[i], seeds[i] = seed_for(y, gouts[i], "autograd.grad")
+    if record_of(y) or not opts.allow_unused then
+      roots[#roots + 1], seeds[#seeds + 1] = seed_for(y, gouts[i], "autograd.grad")
+    end
   end
   for i, x in ipairs(inputs) do
     local r = record_of(x)
     if not r then
-      error(string.format("autograd.grad: input %d does not require grad", i), 2)
+      E.raise("autograd.grad: input %d does not require grad", i)
     end
     targets[r] = true
   end
-  local captured = with_mode(opts.create_graph, engine, roots, seeds, opts,
-                             targets)
+  local captured = {}
+  if #roots > 0 then
+    captured = with_mode(opts.create_graph, engine, roots, seeds, opts, targets)
+  end
   local res = {}
   for i, x in ipairs(inputs) do
     local g = captured[record_of(x)]
     if g == nil and not opts.allow_unused then
-      error(string.format("autograd.grad: input %d was not used to compute "
-        .. "the outputs (pass {allow_unused = true} to get nil)", i), 2)
+      E.raise("autograd.grad: input %d was not used to compute "
+        .. "the outputs (pass {allow_unused = true} to get nil)", i)
     end
     res[i] = g
   end
@@ -584,24 +677,23 @@ end
 -- evaluates f at inputs made leaves (or kept, if an outer derivative is
 -- being taken through them); returns the value, the leaves, whether the
 -- graph must be kept for an outer derivative
-local function prepare(f, inputs)
-  local single = is_tensor(inputs)
-  local xs = single and { inputs } or inputs
+local function prepare(who, f, inputs)
+  local xs, single = input_list(who, inputs)
   local leaves, outer = {}, false
   for i, x in ipairs(xs) do
-    if not is_tensor(x) then
-      error(string.format("autograd: input %d is a %s, not a tensor", i, type(x)), 3)
-    end
     if record_of(x) and C.is_enabled() then leaves[i] = x; outer = true
     else
-      check_floating(x, "autograd")
+      if not floating[x.dtype] then
+        E.raise("%s: input %d has dtype %s; only floating-point tensors can be "
+          .. "differentiated", who, i, x.dtype)
+      end
       leaves[i] = C.alias(x)
       track(leaves[i], { leaf = true })
     end
   end
   local y = with_mode(true, f, unpack(leaves))
   if not is_tensor(y) and type(y) ~= "number" then
-    error("autograd: f must return a tensor (got " .. type(y) .. ")", 3)
+    E.raise("%s: f must return a tensor or a number, got %s", who, E.show(y))
   end
   return y, leaves, outer, single
 end
@@ -622,7 +714,8 @@ end
 -- create_graph=, retain_graph=, allow_unused=}.
 function M.grad(f, inputs, opts)
   if type(f) ~= "function" then return grad_of(f, inputs, opts) end
-  local y, leaves, outer, single = prepare(f, inputs)
+  E.checkopts("autograd.grad", opts, { create_graph = true })
+  local y, leaves, outer, single = prepare("autograd.grad", f, inputs)
   local gs = {}
   if record_of(y) then    -- else y does not depend on the inputs (or is a number)
     gs = grad_of(y, leaves, { create_graph = outer or (opts and opts.create_graph),
@@ -638,10 +731,11 @@ end
 -- result, else the tensor) and its gradient with respect to the tensor
 -- arguments (one gradient, or a list when f takes several).
 function M.value_and_grad(f)
+  E.check("autograd.value_and_grad", "f", f, "function")
   return function(...)
     local xs = pack(...)
     local inputs = xs.n == 1 and xs[1] or { ... }
-    local y, leaves, outer, single = prepare(f, inputs)
+    local y, leaves, outer, single = prepare("autograd.value_and_grad", f, inputs)
     local gs = record_of(y) and grad_of(y, leaves,
       { create_graph = outer, allow_unused = true }) or {}
     gs = zeros_for_unused(gs, leaves)
@@ -661,12 +755,16 @@ end
 -- (without recording), saving what backward needs with
 -- ctx:save_for_backward(...) (read back as ctx.saved[i]) or ctx fields;
 -- backward(ctx, g1, g2, ...) returns one gradient per argument of forward.
+local function_keys = { forward = true, backward = true, name = true }
+
 function M.Function(def)
-  if type(def) ~= "table" or type(def.forward) ~= "function"
-      or type(def.backward) ~= "function" then
-    error("autograd.Function: expected {forward = fn, backward = fn}", 2)
+  if type(def) ~= "table" then
+    E.raise("autograd.Function: expected {forward = fn, backward = fn}, got %s", E.show(def))
   end
-  local name = def.name or "custom"
+  E.checkopts("autograd.Function", def, function_keys)
+  E.check("autograd.Function", "forward", def.forward, "function")
+  E.check("autograd.Function", "backward", def.backward, "function")
+  local name = E.check("autograd.Function", "name", def.name, "string", true) or "custom"
   return function(...)
     local args = pack(...)
     local ctx = { saved = {} }
@@ -683,8 +781,8 @@ function M.Function(def)
     local rule = { name = name, multi = true, fn = function(gs)
       for i, v in pairs(saved_versions) do
         if C.version(ctx.saved[i]) ~= v then
-          error(string.format("autograd: tensor %d saved by '%s' was modified "
-            .. "in place before backward", i, name), 0)
+          E.raise("autograd: tensor %d saved by '%s' was modified "
+            .. "in place before backward", i, name)
         end
       end
       return def.backward(ctx, unpack(gs, 1, res.n))
@@ -709,6 +807,7 @@ end
 -- g summed down to the shape of arg (the operand of a broadcasting op):
 -- nil when arg is not a tensor.
 function M.unbroadcast(g, arg)
+  E.check("autograd.unbroadcast", "g", g, "tensor")
   if not is_tensor(arg) then return nil end
   if C.same_shape(g, arg) then return g end
   local gs, as = g.shape, arg.shape

@@ -7,6 +7,8 @@
 --   - a letter only operand k has (summed away by the forward) is left out
 --     and the result broadcast back along it with expand.
 -- The rules use einsum itself, so they are differentiable again.
+local E = require "hebb._error"
+
 return function(A, T)
   local def = A.defrule
   local is_tensor = T.is_tensor
@@ -21,8 +23,8 @@ return function(A, T)
       repeat
         i = i + 1
         if i > #LETTERS then
-          error("autograd: einsum backward ran out of letters (more than 52 "
-            .. "distinct indices)", 0)
+          E.raise("autograd: einsum backward ran out of letters (more than 52 "
+            .. "distinct indices)")
         end
       until not used[LETTERS:sub(i, i)]
       local c = LETTERS:sub(i, i)

@@ -7,6 +7,8 @@
 -- hebb.autograd_complex: for holomorphic f, grad_in = g * conj(f'(z)),
 -- which for matrices puts conjugate transposes (H below) where the real
 -- formulas have transposes.
+local E = require "hebb._error"
+
 return function(A, T)
   local L = require "hebb.linalg"
   local def, unb = A.defrule, A.unbroadcast
@@ -122,21 +124,21 @@ return function(A, T)
   -- F_ij = 1/(w_j - w_i) off the diagonal, 0 on it
   local function inv_gaps(w, who)
     local n = w.shape[w.ndim]
-    local E = w:unsqueeze(-2) - w:unsqueeze(-1)
-    local I = eye(n, E)
+    local Dw = w:unsqueeze(-2) - w:unsqueeze(-1)
+    local I = eye(n, Dw)
     local gap, top = A.no_grad(function()
-      return T.where(T.gt(I:real(), 0), math.huge, E:abs()):min(),
+      return T.where(T.gt(I:real(), 0), math.huge, Dw:abs()):min(),
              w:abs():max()
     end)
     if type(gap) ~= "number" then gap = gap:item() end
     if type(top) ~= "number" then top = top:item() end
     if gap <= 1e-13 * math.max(top, 1e-300) then
-      error(string.format("autograd: %s backward: degenerate eigenvalues "
+      E.raise("autograd: %s backward: degenerate eigenvalues "
         .. "(gap %.3g at scale %.3g) make the eigenvector derivative "
         .. "undefined; only functions of the eigenvalues, or of the whole "
-        .. "degenerate subspace, can be differentiated", who, gap, top), 0)
+        .. "degenerate subspace, can be differentiated", who, gap, top)
     end
-    return (1 - I) / (E + I)
+    return (1 - I) / (Dw + I)
   end
   -- A = V diag(w) V^H:  gA = V (diag(gw) + F o (V^H gV)) V^H, made
   -- Hermitian (the gradient with respect to a Hermitian A).  Eigenvector
@@ -174,17 +176,17 @@ return function(A, T)
       local K = H(V):matmul(gV)
       local d = T.real(K:diagonal(0, -2, -1))
       K = K - H(V):matmul(V * d:unsqueeze(-2))
-      local E = T.conj(w:unsqueeze(-2) - w:unsqueeze(-1))
-      local I = eye(n, E)
+      local Dw = T.conj(w:unsqueeze(-2) - w:unsqueeze(-1))
+      local I = eye(n, Dw)
       local gap = A.no_grad(function()
-        return T.where(T.gt(T.real(I), 0), math.huge, E:abs()):min()
+        return T.where(T.gt(T.real(I), 0), math.huge, Dw:abs()):min()
       end)
       if type(gap) ~= "number" then gap = gap:item() end
       if gap == 0 then
-        error("autograd: linalg.eig backward: repeated eigenvalues make the "
-          .. "eigenvector derivative undefined", 0)
+        E.raise("autograd: linalg.eig backward: repeated eigenvalues make the "
+          .. "eigenvector derivative undefined")
       end
-      inner = K / (E + I) * (1 - I)
+      inner = K / (Dw + I) * (1 - I)
     end
     if gw then
       local D = diag_embed(gw):astype(V.dtype)
@@ -218,11 +220,11 @@ return function(A, T)
     local inner = gS and diag_embed(gS) or nil
     local function add(t) inner = inner and inner + t or t end
     local s2 = S * S
-    local E = s2:unsqueeze(-2) - s2:unsqueeze(-1)
+    local Dw = s2:unsqueeze(-2) - s2:unsqueeze(-1)
     local top = A.no_grad(function() return S:abs():max() end)
     if type(top) ~= "number" then top = top:item() end
     local eps = (1e-12 * top * top) ^ 2
-    local F = E / (E * E + eps) * (1 - eye(k, E))
+    local F = Dw / (Dw * Dw + eps) * (1 - eye(k, Dw))
     local Sd = diag_embed(S)
     local Sinv = diag_embed(1 / S)
     local extra
@@ -264,9 +266,9 @@ return function(A, T)
     local gU, gS, gVh, gd = gs[1], gs[2], gs[3], gs[4]
     local gA
     if type(opts) == "table" and opts.full and (gU or gVh) then
-      error("autograd: no derivative for the singular vectors of "
+      E.raise("autograd: no derivative for the singular vectors of "
         .. "linalg.svd(A, {full=true}) (the extra columns are arbitrary); "
-        .. "use the reduced svd", 0)
+        .. "use the reduced svd")
     end
     if gU or gS or gVh then
       local U, S, Vh = outs[1], outs[2], outs[3]
@@ -383,8 +385,8 @@ return function(A, T)
       local uv = extreme_sv(Am, ord == "-2")
       return gl * uv
     end
-    error("autograd: no derivative for linalg.norm with ord " .. ord
-      .. " (differentiable: 'fro', 'nuc', 2, -2)", 0)
+    E.raise("autograd: no derivative for linalg.norm with ord " .. ord
+      .. " (differentiable: 'fro', 'nuc', 2, -2)")
   end, { saves = { 1, 0 }, scalar = true })
 
   -- cond = s_max / s_min
@@ -403,12 +405,12 @@ return function(A, T)
     local w, V = L.eigh(Am)
     local f, df = w ^ p, p * w ^ (p - 1)
     local n = w.shape[w.ndim]
-    local E = w:unsqueeze(-1) - w:unsqueeze(-2)
-    local I = eye(n, E)
+    local Dw = w:unsqueeze(-1) - w:unsqueeze(-2)
+    local I = eye(n, Dw)
     local top = A.no_grad(function() return w:abs():max() end)
     if type(top) ~= "number" then top = top:item() end
-    local tie = T.le(E:abs(), 1e-9 * top)
-    local safe = T.where(tie, 1.0, E)
+    local tie = T.le(Dw:abs(), 1e-9 * top)
+    local safe = T.where(tie, 1.0, Dw)
     local dq = (f:unsqueeze(-1) - f:unsqueeze(-2)) / safe
     local avg = (df:unsqueeze(-1) + df:unsqueeze(-2)) * 0.5
     local Phi = T.where(tie, avg, dq) * (1 - I) + diag_embed(df)

@@ -3,6 +3,8 @@
 -- its own operations are recorded and can be differentiated again.
 -- Rules get (g, args, out): args are the call's positional arguments (an
 -- in-place op's first argument holds the value before the op).
+local E = require "hebb._error"
+
 return function(A, T)
   local def = A.defrule
   local is_tensor = T.is_tensor
@@ -129,12 +131,13 @@ return function(A, T)
   unary("softplus", function(g, x) return g * T.sigmoid(x) end, { 1 })
   -- sign(relu(x)) is the 0/1 mask: two plain f32/f64 passes, no select
   unary("relu", function(g, _, y) return g * T.sign(y) end, { 0 })
-  def("abs", function(g, a)
-    local x = a[1]
-    if not complex[x.dtype] then return g * T.sign(x) end
-    local r = T.abs(x)                  -- d|z| = Re(conj(z/|z|) dz)
-    return g * x / T.where(T.eq(r, 0), 1.0, r)
-  end, { saves = { 1 } })
+  -- d|x|/dx: sign(x), z/|z| for complex (d|z| = Re(conj(z/|z|) dz)); 0 at 0
+  local function unit(x)
+    if not complex[x.dtype] then return T.sign(x) end
+    local r = T.abs(x)
+    return x / T.where(T.eq(r, 0), 1.0, r)
+  end
+  def("abs", function(g, a) return g * unit(a[1]) end, { saves = { 1 } })
   unary("square", function(g, x) return 2 * g * x end, { 1 })
   unary("reciprocal", function(g, _, y) return -g * y * y end, { 0 })
   def("clone", function(g) return g end)
@@ -190,7 +193,62 @@ return function(A, T)
   reduction("mean", 2, function(g, x, _, dims)
     return (g / count(x, dims)):expand(x.shape)
   end)
-  reduction("prod", 2, function(g, x, y) return g * cj(y / x) end, { 1, 0 })
+  -- Products without dividing by x (g * y / x is nan at a zero, and wrong
+  -- where y underflows): prefix and suffix products by recursive doubling,
+  -- ceil(log2 n) products of shifted copies.  Being polynomial in x, the
+  -- rules are exact at zeros to every order of differentiation.
+  -- out[i] = t[i - k] along dim (k < 0: t[i + |k|]), fill outside
+  local function shift(t, dim, k, fill)
+    local n = t:size(dim)
+    local m = math.min(math.abs(k), n)
+    local shape = t.shape
+    shape[dim] = m
+    local pad = T.full(shape, fill, { dtype = t.dtype })
+    if m == n then return pad end
+    if k > 0 then return T.cat({ pad, t:narrow(dim, 1, n - m) }, dim) end
+    return T.cat({ t:narrow(dim, m + 1, n - m), pad }, dim)
+  end
+  -- dir 1: prod_{k<i} x_k; dir -1: prod_{k>i} x_k (1 for none)
+  local function excl_prod(x, dim, dir)
+    local p, n, w = shift(x, dim, dir, 1), x:size(dim), 1
+    while w < n - 1 do
+      p = p * shift(p, dim, dir * w, 1)
+      w = 2 * w
+    end
+    return p
+  end
+  -- s_i = sum_{j>=i} g_j x_{i+1} ... x_j, the recurrence s_i = g_i +
+  -- x_{i+1} s_{i+1}: after the step of width w, s_i sums 2w terms and a_i
+  -- is the product of the 2w x's after i
+  local function suffix_scan(g, x, dim)
+    local s, a, n, w = g, shift(x, dim, -1, 0), x:size(dim), 1
+    while w < n do
+      s = s + a * shift(s, dim, -w, 0)
+      if 2 * w < n then a = a * shift(a, dim, -w, 0) end
+      w = 2 * w
+    end
+    return s
+  end
+  -- x with the dims moved last and merged into one, and the way back
+  local function dims_last(x, dims)
+    local red, perm, shape, m = {}, {}, {}, 1
+    for _, d in ipairs(dims) do red[d] = true end
+    for d = 1, x.ndim do
+      if not red[d] then perm[#perm + 1] = d; shape[#shape + 1] = x:size(d) end
+    end
+    for _, d in ipairs(dims) do perm[#perm + 1] = d; m = m * x:size(d) end
+    shape[#shape + 1] = m
+    local xp = x:permute(perm)
+    local pshape, inv = xp.shape, {}
+    for i, d in ipairs(perm) do inv[d] = i end
+    return xp:reshape(shape), function(t) return t:reshape(pshape):permute(inv) end
+  end
+  reduction("prod", 2, function(g, x, _, dims)
+    if x.ndim == 0 then return g end
+    local xl, back = dims_last(cj(x), dims or all_dims(x))
+    local d = xl.ndim
+    return g * back(excl_prod(xl, d, 1) * excl_prod(xl, d, -1))
+  end, { 1 })
   reduction("logsumexp", 2, function(g, x, y) return g * cj(T.exp(x - y)) end,
             { 1, 0 })
   local function correction(a)
@@ -217,14 +275,16 @@ return function(A, T)
     if p == "inf" then p = math.huge end
     local dims, keep = red_dims(a, k, x.ndim)
     g, out = restore(g, x, dims, keep), restore(out, x, dims, keep)
-    if p == 2 then return g * x / out end
-    if p == 1 then return g * T.sign(x) end
+    -- x / |x|_2 (0 where the norm is 0, as |x| at 0); the result is real
+    -- for complex x, so this is the complex gradient x/|x| g as well
+    if p == 2 then return g * x / T.where(T.eq(out, 0), 1.0, out) end
+    if p == 1 then return g * unit(x) end
     if p == math.huge then
       local hit = T.eq(T.abs(x), out)
-      local n = hit:astype(x.dtype):sum(dims or all_dims(x), { keepdim = true })
-      return T.where(hit, g * T.sign(x), 0.0) / n
+      local n = hit:astype(out.dtype):sum(dims or all_dims(x), { keepdim = true })
+      return T.where(hit, g * unit(x), 0.0) / n
     end
-    error("autograd: no derivative for norm with p = " .. tostring(p), 0)
+    E.raise("autograd: no derivative for norm with p = " .. tostring(p))
   end, { saves = { 1, 0 }, scalar = true })
   -- min/max: over one dim values and indices (multi), else values only
   local function extreme(name)
@@ -254,12 +314,14 @@ return function(A, T)
     local dim = a[2] or 1
     return g:sum(dim, { keepdim = true }) - g:cumsum(dim) + g
   end)
-  -- cumprod: sum_{j>=i} g_j y_j / x_i (inputs without zeros)
-  def("cumprod", function(g, a, y)
-    local dim = a[2] or 1
-    local gy = g * y
-    return (gy:sum(dim, { keepdim = true }) - gy:cumsum(dim) + gy) / a[1]
-  end, { saves = { 1, 0 } })
+  -- cumprod: dy_j/dx_i = prod_{k<i} x_k * prod_{i<k<=j} x_k for j >= i
+  def("cumprod", function(g, a)
+    local x, dim = a[1], a[2] or 1
+    if x.ndim == 0 then return g end
+    if dim < 0 then dim = x.ndim + 1 + dim end
+    local cx = cj(x)
+    return excl_prod(cx, dim, 1) * suffix_scan(g, cx, dim)
+  end, { saves = { 1 } })
   def("dot", function(g, a)
     return unb(g * cj(a[2]), a[1]), unb(g * cj(a[1]), a[2])
   end,

@@ -1,14 +1,34 @@
 -- hebb.autograd_tools: what is built on the tape: finite-difference checks
 -- (gradcheck, gradgradcheck), Hessian-vector products, the Laplacian (exact
 -- or Hutchinson's estimate) and Jacobians.
+local E = require "hebb._error"
+
 return function(A, T)
   local hebb = require "hebb"
+  local complex = { c128 = true, c64 = true }
   local is_tensor = T.is_tensor
   local unpack = table.unpack
 
-  local function as_list(inputs)
-    if is_tensor(inputs) then return { inputs }, true end
-    return inputs, false
+  local as_list = A._input_list
+
+  local check_keys = { eps = true, atol = true, rtol = true, seed = true }
+
+  -- the options of gradcheck and gradgradcheck, with their defaults
+  local function check_opts(who, opts)
+    opts = E.checkopts(who, opts, check_keys)
+    return { eps = E.num(who, "eps", opts.eps or 1e-6, 0, true),
+             atol = E.num(who, "atol", opts.atol or 1e-5, 0),
+             rtol = E.num(who, "rtol", opts.rtol or 1e-3, 0),
+             seed = E.int(who, "seed", opts.seed or 0) }
+  end
+
+  -- f a function and x a floating-point tensor: the arguments of the tools
+  local function point(who, f, x)
+    E.check(who, "f", f, "function")
+    E.check(who, "x", x, "tensor")
+    if not complex[x.dtype] and x.dtype ~= "f64" and x.dtype ~= "f32" then
+      E.raise("%s: x must be a floating-point tensor, got dtype %s", who, x.dtype)
+    end
   end
 
   local function leaf(x)
@@ -31,11 +51,12 @@ return function(A, T)
   -- A complex result is contracted with complex weights and its real part
   -- taken: L = Re sum(f * w), a real function of the real and imaginary
   -- parts of every entry.
-  local complex = { c128 = true, c64 = true }
   local function projector(f, xs, seed)
     local y = A.no_grad(f, unpack(xs))
     if type(y) == "number" then return f end   -- a full reduction
-    if not is_tensor(y) then error("gradcheck: f must return a tensor", 3) end
+    if not is_tensor(y) then
+      E.raise("autograd.gradcheck: f must return a tensor or a number, got %s", E.show(y))
+    end
     local gen = T.Generator(seed)
     local w = gen:randn(y.shape, { dtype = y.dtype })
     if complex[y.dtype] then
@@ -91,25 +112,26 @@ return function(A, T)
     for j = 1, x:numel() do
       local a, n = ana[j], num[j]
       if math.abs(a - n) > atol + rtol * math.abs(n) or a ~= a then
-        error(string.format("gradcheck: d/d(input %d)%s%s: analytic %.10g, "
-          .. "numeric %.10g", i, multi_index(x.shape, j), part, a, n), 3)
+        E.raise("autograd.gradcheck: d/d(input %d)%s%s: analytic %.10g, "
+          .. "numeric %.10g", i, multi_index(x.shape, j), part, a, n)
       end
     end
   end
 
   --- autograd.gradcheck(f, inputs [, {eps=1e-6, atol=1e-5, rtol=1e-3, seed=0}])
   function A.gradcheck(f, inputs, opts)
-    opts = opts or {}
-    local eps, atol, rtol = opts.eps or 1e-6, opts.atol or 1e-5, opts.rtol or 1e-3
-    local xs = as_list(inputs)
+    local who = "autograd.gradcheck"
+    E.check(who, "f", f, "function")
+    local xs = as_list(who, inputs)
+    opts = check_opts(who, opts)
+    local eps, atol, rtol = opts.eps, opts.atol, opts.rtol
     for i, x in ipairs(xs) do
-      if not is_tensor(x) or (x.dtype ~= "f64" and x.dtype ~= "c128") then
-        error(string.format("gradcheck: input %d must be an f64 tensor (or "
-          .. "c128: finite differences in lower precision are too coarse), got %s",
-          i, is_tensor(x) and x.dtype or type(x)), 2)
+      if x.dtype ~= "f64" and x.dtype ~= "c128" then
+        E.raise("%s: input %d must be an f64 tensor (or c128: finite differences "
+          .. "in lower precision are too coarse), got %s", who, i, x.dtype)
       end
     end
-    local s = projector(f, xs, opts.seed or 0)
+    local s = projector(f, xs, opts.seed)
     local analytic = A.grad(s, xs)
     for i, x in ipairs(xs) do
       local num, num_im = numeric_grad(s, xs, i, eps)
@@ -126,9 +148,12 @@ return function(A, T)
 
   --- autograd.gradgradcheck(f, inputs [, opts])
   function A.gradgradcheck(f, inputs, opts)
-    local xs = as_list(inputs)
-    local s = projector(f, xs, (opts and opts.seed or 0) + 1)
-    local gen = T.Generator((opts and opts.seed or 0) + 2)
+    local who = "autograd.gradgradcheck"
+    E.check(who, "f", f, "function")
+    local xs = as_list(who, inputs)
+    local seed = check_opts(who, opts).seed
+    local s = projector(f, xs, seed + 1)
+    local gen = T.Generator(seed + 2)
     local vs = {}
     for i, x in ipairs(xs) do vs[i] = gen:randn(x.shape, { dtype = x.dtype }) end
     -- <grad, v>, the real inner product (Re sum(g conj v) when complex)
@@ -145,42 +170,65 @@ return function(A, T)
       return total
     end
     local ok, err = pcall(A.gradcheck, gv, xs, opts)
-    if not ok then error((tostring(err):gsub("^gradcheck", "gradgradcheck")), 2) end
+    -- the message is positioned at the user's line already
+    if not ok then
+      error((tostring(err):gsub("autograd.gradcheck: ", who .. ": ", 1)), 0)
+    end
     return true
+  end
+
+  -- dy/dxl for the leaf xl, zeros where y does not depend on it (a
+  -- constant, a Lua number): a Hessian of a linear f is zero, not an error
+  local function grad_at(y, xl, create, retain)
+    local g = A.grad(y, xl, { create_graph = create, retain_graph = retain,
+                              allow_unused = true })
+    return g or T.zeros_like(xl)
+  end
+
+  -- the leaf xl and f's gradient there, recorded for a second derivative
+  -- (the tools run with recording on, whatever the caller's grad mode)
+  local function first_grad(f, x)
+    local xl = leaf(x)
+    return xl, grad_at(f(xl), xl, true)
+  end
+
+  local function hvp(f, x, v)
+    local xl, g = first_grad(f, x)
+    return grad_at((g * v:reshape(x.shape)):sum(), xl):detach()
   end
 
   --- autograd.hvp(f, x, v)
   function A.hvp(f, x, v)
+    point("autograd.hvp", f, x)
     if not (is_tensor(v) and v:numel() == x:numel()) then
-      error("hvp: v must be a tensor shaped like x", 2)
+      E.raise("autograd.hvp: v must be a tensor of %d elements (shaped like x), got %s",
+              x:numel(), E.show(v))
     end
-    local xl = leaf(x)
-    local g = A.grad(function(z) return f(z) end, xl)
-    local hv = A.grad((g * v:reshape(x.shape)):sum(), xl, { allow_unused = true })
-    if hv == nil then return T.zeros_like(x) end
-    return hv:detach()
+    return A.enable_grad(hvp, f, x, v)
   end
 
   -- v^T H v for each probe v given by next_probe(k)
   local function quadratic_forms(f, x, nprobe, probe)
-    local xl = leaf(x)
-    local g = A.grad(function(z) return f(z) end, xl)
+    local xl, g = first_grad(f, x)
     local vals = {}
     for k = 1, nprobe do
       local v, pick = probe(k)
-      local hv = A.grad((g * v):sum(), xl, { retain_graph = true, allow_unused = true })
-      vals[k] = hv and pick(hv) or 0
+      vals[k] = pick(grad_at((g * v):sum(), xl, false, true))
     end
     return vals
   end
 
   --- autograd.laplacian(f, x [, {method=, samples=64, seed=0}])
+  local laplacian_keys = { method = true, samples = true, seed = true }
+
   function A.laplacian(f, x, opts)
-    opts = opts or {}
+    local who = "autograd.laplacian"
+    point(who, f, x)
+    opts = E.checkopts(who, opts, laplacian_keys)
     local n = x:numel()
     local method = opts.method or (n <= 256 and "exact" or "hutchinson")
     if method == "exact" then
-      local vals = quadratic_forms(f, x, n, function(k)
+      local vals = A.enable_grad(quadratic_forms, f, x, n, function(k)
         local e = T.zeros(n, { dtype = x.dtype })
         e[k] = 1
         return e:reshape(x.shape), function(hv) return hv:reshape(-1)[k] end
@@ -189,13 +237,11 @@ return function(A, T)
       for _, v in ipairs(vals) do total = total + v end
       return total, 0
     elseif method ~= "hutchinson" then
-      error("laplacian: method must be 'exact' or 'hutchinson', got "
-        .. tostring(method), 2)
+      E.raise("%s: method must be \"exact\" or \"hutchinson\", got %s", who, E.show(method))
     end
-    local m = opts.samples or 64
-    if m < 2 then error("laplacian: need at least 2 samples, got " .. m, 2) end
-    local gen = T.Generator(opts.seed or 0)
-    local vals = quadratic_forms(f, x, m, function()
+    local m = E.int(who, "samples", opts.samples or 64, 2)
+    local gen = T.Generator(E.int(who, "seed", opts.seed or 0))
+    local vals = A.enable_grad(quadratic_forms, f, x, m, function()
       local v = gen:bernoulli(0.5, x.shape):astype(x.dtype) * 2 - 1
       return v, function(hv) return (hv * v):sum() end
     end)
@@ -208,9 +254,12 @@ return function(A, T)
 
   --- autograd.jacobian(f, x)
   function A.jacobian(f, x)
+    point("autograd.jacobian", f, x)
     local xl = leaf(x)
     local y = A.enable_grad(f, xl)
-    if not is_tensor(y) then error("jacobian: f must return a tensor", 2) end
+    if not is_tensor(y) then
+      E.raise("autograd.jacobian: f must return a tensor, got %s", E.show(y))
+    end
     local m, n = y:numel(), x:numel()
     local J = T.zeros(m, n, { dtype = x.dtype })
     for i = 1, m do
@@ -218,7 +267,7 @@ return function(A, T)
       e[i] = 1
       local gi = A.grad(y, xl, { grad_outputs = e:reshape(y.shape),
                                 retain_graph = true, allow_unused = true })
-      if gi then J[i] = gi:reshape(-1) end
+      if gi then J[i] = gi:reshape(-1) end   -- nil: y does not depend on x
     end
     local shape = y.shape
     for _, s in ipairs(x.shape) do shape[#shape + 1] = s end

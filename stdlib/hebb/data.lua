@@ -8,6 +8,7 @@
 -- on its own, and the global random stream (model initialization, dropout)
 -- is not disturbed by how many epochs were run.  Batches are cut out in C
 -- (index_select of a slice of the permutation), never in Lua loops.
+local E = require "hebb._error"
 local T = require "hebb.tensor"
 local C = require "hebb._data"
 local doc = require("hebb").doc
@@ -18,24 +19,22 @@ local fmt = string.format
 
 -- --- IDX files -------------------------------------------------------------
 
--- C.read_idx, with its errors pointing at the caller's line (level) rather
--- than at this file
-local function read(path, opts, level)
+-- C.read_idx, with its errors pointing at the user's line rather than at
+-- this file
+local function read(path, opts)
   local ok, t = pcall(C.read_idx, path, opts)
   if ok then return t end
-  error((tostring(t):gsub("^[^\n]-data%.lua:%d+: ", "")), level + 1)
+  E.raise((tostring(t):gsub("^[^\n]-data%.lua:%d+: ", "")))
 end
 
 function M.read_idx(path, opts)
-  if type(path) ~= "string" then
-    error(fmt("data.read_idx: path must be a string, got %s", type(path)), 2)
-  end
+  E.check("data.read_idx", "path", path, "string")
   if opts ~= nil and type(opts) ~= "table" and type(opts) ~= "string" then
-    error(fmt("data.read_idx: options must be a table or a dtype name, got %s",
-              type(opts)), 2)
+    E.raise("data.read_idx: options must be a table or a dtype name, got %s",
+            E.show(opts))
   end
-  local t = read(path, opts, 2)   -- not a tail call: level 2 must exist
-  return t
+  if type(opts) == "table" then E.checkopts("data.read_idx", opts, { dtype = true }) end
+  return read(path, opts)
 end
 
 -- --- Fashion-MNIST ---------------------------------------------------------
@@ -49,30 +48,35 @@ local function readable(path)
   return f ~= nil
 end
 
+local fashion_keys = { dtype = true, flat = true, dir = true }
+
 function M.fashion_mnist(split, opts)
-  opts = opts or {}
+  local who = "data.fashion_mnist"
+  opts = E.checkopts(who, opts, fashion_keys)
   local prefix = FASHION_PREFIX[split]
   if not prefix then
-    error(fmt("data.fashion_mnist: split must be \"train\" or \"test\", got %s",
-              tostring(split)), 2)
+    E.raise("%s: split must be \"train\" or \"test\", got %s", who, E.show(split))
   end
-  local dir = opts.dir or os.getenv("HEBB_FASHION_MNIST") or FASHION_DIR
+  E.check(who, "dtype", opts.dtype, "string", true)
+  E.check(who, "flat", opts.flat, "boolean", true)
+  local dir = E.check(who, "dir", opts.dir, "string", true)
+    or os.getenv("HEBB_FASHION_MNIST") or FASHION_DIR
   local images = dir .. "/" .. prefix .. "-images-idx3-ubyte.gz"
   local labels = dir .. "/" .. prefix .. "-labels-idx1-ubyte.gz"
   for _, p in ipairs { images, labels } do
     if not readable(p) then
-      error(fmt("data.fashion_mnist: '%s' not found; Fashion-MNIST comes from "
+      E.raise("data.fashion_mnist: '%s' not found; Fashion-MNIST comes from "
                 .. "the Debian package dataset-fashion-mnist: run "
-                .. "`apt-get install dataset-fashion-mnist` as root", p), 2)
+                .. "`apt-get install dataset-fashion-mnist` as root", p)
     end
   end
   local dtype = opts.dtype or "f32"
-  local X = read(images, dtype, 2)
-  local Y = read(labels, "i64", 2)
+  local X = read(images, dtype)
+  local Y = read(labels, "i64")
   local n = X:size(1)
   if Y:size(1) ~= n then
-    error(fmt("data.fashion_mnist: %d images in '%s' but %d labels in '%s'",
-              n, images, Y:size(1), labels), 2)
+    E.raise("data.fashion_mnist: %d images in '%s' but %d labels in '%s'",
+              n, images, Y:size(1), labels)
   end
   if opts.flat ~= false then X = X:view(n, X:numel() // n) end
   X:div_(255)
@@ -87,22 +91,23 @@ Dataset.__index = Dataset
 
 -- the tensors of a Dataset(...) call: a list, or the arguments themselves
 local function tensor_list(who, ...)
-  local ts = select("#", ...) == 1 and not is_tensor((...)) and (...) or { ... }
+  local ts = ...
+  if select("#", ...) ~= 1 or is_tensor(ts) then ts = { ... } end
   if type(ts) ~= "table" or #ts == 0 then
-    error(fmt("%s: expected tensors (or a list of them), got %s", who,
-              type(ts) == "table" and "an empty list" or type(ts)), 3)
+    E.raise("%s: expected tensors (or a list of them), got %s", who,
+            type(ts) == "table" and "an empty list" or E.show(ts))
   end
   local n
   for i, t in ipairs(ts) do
     if not is_tensor(t) then
-      error(fmt("%s: element %d is a %s, not a tensor", who, i, type(t)), 3)
+      E.raise("%s: element %d must be a tensor, got %s", who, i, E.show(t))
     end
     if t.ndim == 0 then
-      error(fmt("%s: tensor %d is 0-d; samples run along dimension 1", who, i), 3)
+      E.raise("%s: tensor %d is 0-d; samples run along dimension 1", who, i)
     end
     if n and t:size(1) ~= n then
-      error(fmt("%s: tensors must share their first dimension: tensor 1 has "
-                .. "%d samples, tensor %d has %d", who, n, i, t:size(1)), 3)
+      E.raise("%s: tensors must share their first dimension: tensor 1 has "
+                .. "%d samples, tensor %d has %d", who, n, i, t:size(1))
     end
     n = n or t:size(1)
   end
@@ -119,8 +124,9 @@ function Dataset:__len() return self.n end
 -- sample i (1-based, negative from the end) of every tensor, as views
 function Dataset:get(i)
   local n = self.n
-  if math.type(i) ~= "integer" or i == 0 or i > n or i < -n then
-    error(fmt("Dataset:get: index %s out of range 1..%d", tostring(i), n), 2)
+  i = E.int("Dataset:get", "index", i)
+  if i == 0 or i > n or i < -n then
+    E.raise("Dataset:get: index %s out of range 1..%d (or -%d..-1)", E.show(i), n, n)
   end
   if i < 0 then i = n + 1 + i end
   local out = {}
@@ -141,25 +147,11 @@ end
 local DataLoader = {}
 DataLoader.__index = DataLoader
 
-local function opt_int(opts, key, def, lo)
-  local v = opts[key]
-  if v == nil then return def end
-  if math.type(v) ~= "integer" and not (type(v) == "number" and v == math.floor(v)) then
-    error(fmt("data.DataLoader: option %s must be an integer, got %s", key,
-              tostring(v)), 3)
-  end
-  v = math.tointeger(v)
-  if lo and v < lo then
-    error(fmt("data.DataLoader: option %s must be >= %d, got %d", key, lo, v), 3)
-  end
-  return v
-end
+local loader_keys = { batch_size = true, shuffle = true, seed = true, drop_last = true }
 
 function M.DataLoader(dataset, opts)
-  opts = opts or {}
-  if type(opts) ~= "table" then
-    error(fmt("data.DataLoader: options must be a table, got %s", type(opts)), 2)
-  end
+  local who = "data.DataLoader"
+  opts = E.checkopts(who, opts, loader_keys)
   local ts, n
   if getmetatable(dataset) == Dataset then
     ts, n = dataset.tensors, dataset.n
@@ -169,10 +161,10 @@ function M.DataLoader(dataset, opts)
   local self = setmetatable({
     tensors = ts,
     n = n,
-    batch_size = opt_int(opts, "batch_size", 64, 1),
-    seed = opt_int(opts, "seed", 0),
-    shuffle = opts.shuffle ~= false,
-    drop_last = opts.drop_last == true,
+    batch_size = E.int(who, "batch_size", opts.batch_size or 64, 1),
+    seed = E.int(who, "seed", opts.seed or 0),
+    shuffle = E.check(who, "shuffle", opts.shuffle, "boolean", true) ~= false,
+    drop_last = E.check(who, "drop_last", opts.drop_last, "boolean", true) == true,
     epoch = 0,   -- epochs started so far
   }, DataLoader)
   return self
@@ -186,14 +178,12 @@ end
 
 -- the permutation of epoch e (i64, 1-based): the same for the same (seed, e)
 function DataLoader:permutation(e)
+  E.int("DataLoader:permutation", "epoch", e, 1)
   return T.Generator(self.seed, e):randperm(self.n)
 end
 
 function DataLoader:batches(epoch)
-  if epoch ~= nil and math.type(epoch) ~= "integer" then
-    error(fmt("DataLoader:batches: epoch must be an integer, got %s",
-              tostring(epoch)), 2)
-  end
+  if epoch ~= nil then epoch = E.int("DataLoader:batches", "epoch", epoch, 1) end
   if epoch == nil then
     self.epoch = self.epoch + 1
     epoch = self.epoch

@@ -8,9 +8,9 @@
 -- (both neighbours the same site) come out with the right spectrum.
 -- Lattices are built in C (sparse.lattice); the other builders are plain
 -- Lua, run once per experiment.
+local E = require "hebb._error"
 local T = require "hebb.tensor"
 local sparse = require "hebb.sparse"
-local E = require "hebb._error"
 local doc = require("hebb").doc
 
 local M = {}
@@ -65,11 +65,15 @@ end
 
 -- --- option helpers -----------------------------------------------------------
 
-local function check_int(v, what, lo)
-  if math.type(v) ~= "integer" or v < lo then
-    E.raise("%s must be an integer >= %d, got %s", what, lo, E.show(v))
-  end
-  return v
+-- the builders written in Lua keep a Lua table per vertex: at most 2^31 - 1
+local MAX_VERTICES = 0x7fffffff
+
+local seed_keys = { seed = true }
+
+-- the seed of opts (a table with at most the key seed)
+local function seed_of(who, opts)
+  opts = E.checkopts(who, opts, seed_keys)
+  return opts.seed ~= nil and E.int(who, "seed", opts.seed) or nil
 end
 
 -- a source of uniform numbers in [0, 1) from a seeded generator, drawn in
@@ -86,28 +90,32 @@ end
 
 -- --- lattices -----------------------------------------------------------------
 
-local MAX_SITES = 1 << 56   -- hebb's bound on any element count
+local lattice_keys = { dims = true, neighbors = true, periodic = true }
 
 function M.lattice(opts)
-  if type(opts) ~= "table" or type(opts.dims) ~= "table" or #opts.dims == 0 then
-    E.raise("graph.lattice: expected {dims = {L1, L2, ...}}, got %s", E.show(opts))
+  local who = "graph.lattice"
+  if type(opts) ~= "table" then
+    E.raise("%s: expected {dims = {L1, L2, ...}}, got %s", who, E.show(opts))
   end
-  E.checkopts("graph.lattice", opts, { dims = true, periodic = true, neighbors = true })
+  E.checkopts(who, opts, lattice_keys)
+  if type(opts.dims) ~= "table" or #opts.dims == 0 then
+    E.raise("%s: dims must be a non-empty list of side lengths, got %s", who,
+            type(opts.dims) == "table" and "an empty table" or E.show(opts.dims))
+  end
   local n = 1
   for k, L in ipairs(opts.dims) do
-    check_int(L, "graph.lattice: dims[" .. k .. "]", 1)
-    if n > MAX_SITES // L then   -- before the product wraps around
-      E.raise("graph.lattice: too many sites (dims %s: more than 2^56)",
-              table.concat(opts.dims, " x "))
+    L = E.int(who, "dims[" .. k .. "]", L, 1)
+    if n > (1 << 56) // L then   -- hebb's bound on any element count
+      E.raise("%s: dims {%s} make more than 2^56 sites", who, table.concat(opts.dims, ", "))
     end
     n = n * L
   end
   local kind = opts.neighbors or "nearest"
   if kind ~= "nearest" and kind ~= "next-nearest" then
-    E.raise("graph.lattice: neighbors must be \"nearest\" or \"next-nearest\", got %s",
+    E.raise("%s: neighbors must be \"nearest\" or \"next-nearest\", got %s", who,
             E.show(kind))
   end
-  local periodic = opts.periodic ~= false
+  local periodic = E.check(who, "periodic", opts.periodic, "boolean", true) ~= false
   local A = sparse.lattice(opts.dims, { periodic = periodic, neighbors = kind })
   return setmetatable({ n = n, _A = A, dims = opts.dims, periodic = periodic }, Graph)
 end
@@ -145,34 +153,35 @@ local function pair_stubs(n, d, u01)
 end
 
 function M.random_regular(n, d, opts)
-  check_int(n, "graph.random_regular: n", 1)
-  check_int(d, "graph.random_regular: d", 0)
+  local who = "graph.random_regular"
+  n = E.int(who, "n", n, 1, MAX_VERTICES)
+  d = E.int(who, "d", d, 0)
   if d >= n or (n * d) % 2 ~= 0 then
-    error(string.format("graph.random_regular: no simple %d-regular graph on %d "
-                        .. "vertices (need d < n and n*d even)", d, n), 2)
+    E.raise("graph.random_regular: no simple %d-regular graph on %d "
+                        .. "vertices (need d < n and n*d even)", d, n)
   end
-  local u01 = uniforms(opts and opts.seed)
+  local u01 = uniforms(seed_of(who, opts))
   for _ = 1, 1000 do
     local r, c, w = pair_stubs(n, d, u01)
     if r then return new_graph(n, r, c, w) end
   end
-  error(string.format("graph.random_regular: no pairing found for n = %d, d = %d "
-                      .. "after 1000 attempts", n, d), 2)
+  E.raise("graph.random_regular: no pairing found for n = %d, d = %d "
+                      .. "after 1000 attempts", n, d)
 end
 
 -- --- small-world graphs -------------------------------------------------------------
 
 function M.small_world(n, k, p, opts)
-  check_int(n, "graph.small_world: n", 1)
-  check_int(k, "graph.small_world: k", 0)
+  local who = "graph.small_world"
+  n = E.int(who, "n", n, 1, MAX_VERTICES)
+  k = E.int(who, "k", k, 0)
   if k % 2 ~= 0 or k >= n then
-    error(string.format("graph.small_world: k must be even and < n, got k = %d, "
-                        .. "n = %d", k, n), 2)
+    E.raise("%s: k must be even and < n, got k = %d, n = %d", who, k, n)
   end
-  if type(p) ~= "number" or p < 0 or p > 1 then
-    error("graph.small_world: p must be a probability, got " .. tostring(p), 2)
+  if type(p) ~= "number" or not (p >= 0 and p <= 1) then
+    E.raise("%s: p must be a probability in [0, 1], got %s", who, E.show(p))
   end
-  local u01 = uniforms(opts and opts.seed)
+  local u01 = uniforms(seed_of(who, opts))
   local adj, deg, src, dst = {}, {}, {}, {}
   for v = 1, n do adj[v], deg[v] = {}, 0 end
   for j = 1, k // 2 do   -- the ring lattice: each vertex to its k nearest
@@ -205,17 +214,20 @@ end
 -- --- graphs from edge lists ---------------------------------------------------------
 
 function M.from_edges(n, edges, weights)
-  check_int(n, "graph.from_edges: n", 0)
+  local who = "graph.from_edges"
+  n = E.int(who, "n", n, 0)
+  E.check(who, "edges", edges, "table")
+  E.check(who, "weights", weights, "table", true)
   local r, c, w = {}, {}, {}
   for e, ij in ipairs(edges) do
+    E.check(who, "edges[" .. e .. "]", ij, "table")
     local i, j = ij[1], ij[2]
     for _, v in ipairs { i, j } do
       if math.type(v) ~= "integer" or v < 1 or v > n then
-        error(string.format("graph.from_edges: edge %d has vertex %s outside "
-                            .. "1..%d", e, tostring(v), n), 2)
+        E.raise("%s: edge %d has vertex %s outside 1..%d", who, e, E.show(v), n)
       end
     end
-    local x = weights and weights[e] or 1
+    local x = weights and E.num(who, "weights[" .. e .. "]", weights[e]) or 1
     if i == j then
       local m = #r + 1
       r[m], c[m], w[m] = i, i, x
@@ -245,11 +257,15 @@ function Hypergraph:__tostring()
 end
 
 function M.hypergraph(edges, opts)
+  local who = "graph.hypergraph"
   if type(edges) ~= "table" then
-    error("graph.hypergraph: expected a list of hyperedges (lists of vertices)", 2)
+    E.raise("%s: expected a list of hyperedges (lists of vertices), got %s", who,
+            E.show(edges))
   end
-  local n = opts and opts.n or 0
-  if not (opts and opts.n) then
+  opts = E.checkopts(who, opts, { n = true })
+  for e, he in ipairs(edges) do E.check(who, "hyperedge " .. e, he, "table") end
+  local n = opts.n and E.int(who, "n", opts.n, 0) or 0
+  if not opts.n then
     for _, he in ipairs(edges) do
       for _, v in ipairs(he) do
         if math.type(v) == "integer" and v > n then n = v end
@@ -261,12 +277,11 @@ function M.hypergraph(edges, opts)
     local seen = {}
     for _, v in ipairs(he) do
       if math.type(v) ~= "integer" or v < 1 or v > n then
-        error(string.format("graph.hypergraph: hyperedge %d has vertex %s "
-                            .. "outside 1..%d", e, tostring(v), n), 2)
+        E.raise("%s: hyperedge %d has vertex %s outside 1..%d", who, e, E.show(v), n)
       end
       if seen[v] then
-        error(string.format("graph.hypergraph: hyperedge %d lists vertex %d "
-                            .. "twice", e, v), 2)
+        E.raise("graph.hypergraph: hyperedge %d lists vertex %d "
+                            .. "twice", e, v)
       end
       seen[v] = true
     end

@@ -8,6 +8,7 @@
 -- T(offset, dtype, {shape}) and takes its elements from the byte section.
 -- Loading runs the expression with nothing but that T in scope, so a file
 -- cannot reach the rest of the program.
+local E = require "hebb._error"
 local T = require "hebb.tensor"
 local hebb = require "hebb"
 
@@ -39,7 +40,7 @@ local function encode(v, parts, blobs, state, where)
     state.offset = state.offset + #bytes
   elseif tv == "table" then
     if state.open[v] then
-      error(fmt("hebb.io.save: the table at %s contains itself", where), 0)
+      E.raise("hebb.io.save: the table at %s contains itself", where)
     end
     state.open[v] = true
     parts[#parts + 1] = "{"
@@ -54,7 +55,7 @@ local function encode(v, parts, blobs, state, where)
     for _, k in ipairs(keys) do
       local tk = type(k)
       if tk ~= "string" and tk ~= "number" and tk ~= "boolean" then
-        error(fmt("hebb.io.save: cannot save a %s key (in %s)", tk, where), 0)
+        E.raise("hebb.io.save: cannot save a %s key (in %s)", tk, where)
       end
       parts[#parts + 1] = "["
       encode(k, parts, blobs, state, where)
@@ -65,35 +66,29 @@ local function encode(v, parts, blobs, state, where)
     parts[#parts + 1] = "}"
     state.open[v] = nil
   else
-    error(fmt("hebb.io.save: cannot save a %s (at %s)", tv, where), 0)
+    E.raise("hebb.io.save: cannot save a %s (at %s)", tv, where)
   end
 end
 
 --- io.save(path, value)
 function M.save(path, value)
-  if type(path) ~= "string" then
-    error("hebb.io.save: path must be a string, got " .. type(path), 2)
-  end
+  E.check("hebb.io.save", "path", path, "string")
   local parts, blobs = { "return " }, {}
-  local ok, err = pcall(encode, value, parts, blobs, { offset = 0, open = {} }, "value")
-  if not ok then error(err, 2) end
+  encode(value, parts, blobs, { offset = 0, open = {} }, "value")
   local src = table.concat(parts)
   local f, ferr = io.open(path, "wb")
-  if not f then error("hebb.io.save: cannot write '" .. path .. "': " .. ferr, 2) end
+  if not f then E.raise("hebb.io.save: cannot write %s", ferr) end
   f:write(MAGIC, #src, "\n", src)
   for _, b in ipairs(blobs) do f:write(b) end
   f:close()
 end
 
-local function fail(path, why) error(fmt("hebb.io.load: '%s' %s", path, why), 3) end
+-- a broken file: a message without position, given to the user by load
+local function fail(path, why) error(fmt("hebb.io.load: '%s' %s", path, why), 0) end
 
---- io.load(path)
-function M.load(path)
-  if type(path) ~= "string" then
-    error("hebb.io.load: path must be a string, got " .. type(path), 2)
-  end
+local function read(path)
   local f, ferr = io.open(path, "rb")
-  if not f then error("hebb.io.load: cannot open '" .. path .. "': " .. ferr, 2) end
+  if not f then error("hebb.io.load: cannot open " .. ferr, 0) end
   local data = f:read("a")
   f:close()
   if data:sub(1, #MAGIC) ~= MAGIC then fail(path, "is not a hebb.io file") end
@@ -110,9 +105,19 @@ function M.load(path)
   end
   local chunk, cerr = load(src, "=" .. path, "t", { T = make })
   if not chunk then fail(path, "is corrupt: " .. cerr) end
-  local ok, value = pcall(chunk)
-  if not ok then error(value, 2) end
-  return value
+  return chunk()
+end
+
+--- io.load(path)
+function M.load(path)
+  E.check("hebb.io.load", "path", path, "string")
+  local ok, value = pcall(read, path)
+  if ok then return value end
+  value = tostring(value)
+  if value:sub(1, 13) ~= "hebb.io.load:" then     -- the data itself failed
+    value = fmt("hebb.io.load: '%s' is corrupt: %s", path, value)
+  end
+  E.raise(value)
 end
 
 hebb.doc(M.save, "io.save(path, value)\n\nWrites value — nested Lua tables of "

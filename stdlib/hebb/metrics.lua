@@ -12,10 +12,10 @@
 -- statistical inefficiency g = 2 tau_int of the residuals, tau_int being
 -- their integrated autocorrelation time with Sokal's automatic window.
 -- docs/metrics.md states the method and its assumptions.
+local E = require "hebb._error"
 local T = require "hebb.tensor"
 local fft = require "hebb.fft"
 local linalg = require "hebb.linalg"
-local C = require "hebb._data"
 local doc = require("hebb").doc
 
 local M = {}
@@ -33,18 +33,18 @@ end
 local function trace_tensor(trace, who)
   if is_tensor(trace) then
     if trace.ndim ~= 1 then
-      error(fmt("%s: the trace must be 1-d, got shape {%s}", who,
-                table.concat(trace.shape, ",")), 3)
+      E.raise("%s: the trace must be 1-d, got shape {%s}", who,
+                table.concat(trace.shape, ","))
     end
     if trace.dtype == "c128" or trace.dtype == "c64" then
-      error(fmt("%s: the trace must be real, got dtype %s", who, trace.dtype), 3)
+      E.raise("%s: the trace must be real, got dtype %s", who, trace.dtype)
     end
     if trace.detach then trace = trace:detach() end
     return trace:to("f64"):contiguous()
   end
   if type(trace) ~= "table" then
-    error(fmt("%s: the trace must be a list of numbers or a 1-d tensor, got %s",
-              who, type(trace)), 3)
+    E.raise("%s: the trace must be a list of numbers or a 1-d tensor, got %s",
+              who, E.show(trace))
   end
   local list = trace
   for i = 1, #trace do
@@ -52,9 +52,9 @@ local function trace_tensor(trace, who)
     if type(v) ~= "number" then
       -- one-element tensors (a loss kept as a 0-d tensor) count as numbers
       if not (is_tensor(v) and v:numel() == 1) then
-        error(fmt("%s: trace entry %d is a %s, not a number", who, i,
+        E.raise("%s: trace entry %d is a %s, not a number", who, i,
                   is_tensor(v) and "tensor of shape {" ..
-                    table.concat(v.shape, ",") .. "}" or type(v)), 3)
+                    table.concat(v.shape, ",") .. "}" or type(v))
       end
       if list == trace then list = table.move(trace, 1, #trace, 1, {}) end
       list[i] = v:item()
@@ -231,6 +231,9 @@ end
 M._pm = pm
 
 function M.report(r)
+  if getmetatable(r) ~= Learning then
+    E.raise("metrics.report: expected the result of metrics.learning, got %s", E.show(r))
+  end
   local unit = r.unit or "step"
   local lines = {
     fmt("learning metrics: %d points%s", r.n,
@@ -249,33 +252,28 @@ end
 Learning.__tostring = M.report
 Learning.report = M.report
 
+local learning_keys = { start = true, dt = true, window = true, rate_min = true,
+                        rate_max = true, unit = true }
+
 function M.learning(trace, opts)
   local who = "metrics.learning"
-  opts = opts or {}
-  if type(opts) ~= "table" then
-    error(fmt("%s: options must be a table, got %s", who, type(opts)), 2)
-  end
+  opts = E.checkopts(who, opts, learning_keys)
   local y = trace_tensor(trace, who)
-  local start = opts.start or 1
-  if math.type(start) ~= "integer" or start < 1 then
-    error(fmt("%s: option start must be a positive integer, got %s", who,
-              tostring(start)), 2)
-  end
+  local start = E.int(who, "start", opts.start or 1, 1)
+  local dt = E.num(who, "dt", opts.dt or 1, 0, true)
+  local c = E.num(who, "window", opts.window or 6, 0, true)
+  if opts.rate_min ~= nil then E.num(who, "rate_min", opts.rate_min, 0, true) end
+  if opts.rate_max ~= nil then E.num(who, "rate_max", opts.rate_max, 0, true) end
+  E.check(who, "unit", opts.unit, "string", true)
   local n = y:size(1) - start + 1
   if n < 8 then
-    error(fmt("%s: needs at least 8 points from start = %d, got %d", who,
-              start, math.max(n, 0)), 2)
+    E.raise("%s: needs at least 8 points from start = %d, got %d", who,
+              start, math.max(n, 0))
   end
   y = y:narrow(1, start, n):contiguous()
   if (y - y):ne(0):any() then   -- inf - inf and nan - nan are nan
-    error(fmt("%s: the trace holds non-finite values (nan or inf)", who), 2)
+    E.raise("%s: the trace holds non-finite values (nan or inf)", who)
   end
-  local dt = opts.dt or 1
-  if type(dt) ~= "number" or not (dt > 0) then
-    error(fmt("%s: option dt must be a positive number, got %s", who,
-              tostring(dt)), 2)
-  end
-  local c = opts.window or 6
   local s = T.arange(0, n - 1):to("f64") * dt
   local f = fit_decay(s, y, opts)
   -- the residuals' correlation inflates every variance by g = 2 tau
@@ -337,18 +335,21 @@ M._digamma, M._trigamma = digamma, trigamma
 local function samples_tensor(samples, who)
   local x
   if is_tensor(samples) then
+    if samples.dtype == "c128" or samples.dtype == "c64" then
+      E.raise("%s: samples must be real, got dtype %s", who, samples.dtype)
+    end
     if samples.detach then samples = samples:detach() end
     x = samples:to("f64")
   elseif type(samples) == "table" then
     x = T.tensor(samples, "f64")
   else
-    error(fmt("%s: samples must be a tensor or a list, got %s", who,
-              type(samples)), 3)
+    E.raise("%s: samples must be a tensor or a list, got %s", who,
+              E.show(samples))
   end
   if x.ndim == 1 then x = x:view(x:size(1), 1) end
   if x.ndim ~= 2 then
-    error(fmt("%s: samples must be 1-d (R) or 2-d (R, d), got shape {%s}", who,
-              table.concat(x.shape, ",")), 3)
+    E.raise("%s: samples must be 1-d (R) or 2-d (R, d), got shape {%s}", who,
+              table.concat(x.shape, ","))
   end
   return x
 end
@@ -356,16 +357,16 @@ end
 local function gaussian_entropy(x, opts, who)
   local R, d = x:size(1), x:size(2)
   if R < d + 2 then
-    error(fmt("%s: the Gaussian estimate needs at least d + 2 = %d replicas, "
-              .. "got %d", who, d + 2, R), 3)
+    E.raise("%s: the Gaussian estimate needs at least d + 2 = %d replicas, "
+              .. "got %d", who, d + 2, R)
   end
   local xc = x - x:mean(1, { keepdim = true })
   local S = T.matmul(xc:t(), xc) / (R - 1)
   local sign, logdet = linalg.slogdet(S)
   sign, logdet = num(sign), num(logdet)
   if sign <= 0 then
-    error(fmt("%s: the sample covariance is singular (rank < %d): the "
-              .. "replicas do not spread in every direction", who, d), 3)
+    E.raise("%s: the sample covariance is singular (rank < %d): the "
+              .. "replicas do not spread in every direction", who, d)
   end
   -- (R - 1) S is Wishart with nu = R - 1 degrees of freedom:
   -- E log det S = log det Sigma + sum_i psi((nu - i + 1)/2) + d log(2/nu),
@@ -382,19 +383,21 @@ end
 local function histogram_entropy(x, opts, who)
   local R = x:size(1)
   if x:size(2) ~= 1 then
-    error(fmt("%s: the histogram estimate is for 1-d samples, got %d "
-              .. "dimensions (use method = \"gaussian\")", who, x:size(2)), 3)
+    E.raise("%s: the histogram estimate is for 1-d samples, got %d "
+              .. "dimensions (use method = \"gaussian\")", who, x:size(2))
   end
   x = x:view(R)
-  local bins = opts.bins or math.max(1, math.ceil(2 * R ^ (1 / 3)))
-  if math.type(bins) ~= "integer" or bins < 1 then
-    error(fmt("%s: option bins must be a positive integer, got %s", who,
-              tostring(bins)), 3)
-  end
+  local bins = E.int(who, "bins", opts.bins or math.max(1, math.ceil(2 * R ^ (1 / 3))), 1)
   local lo, hi = num(x:min()), num(x:max())
-  if opts.range then lo, hi = opts.range[1], opts.range[2] end
+  if opts.range then
+    local r = opts.range
+    if type(r) ~= "table" or type(r[1]) ~= "number" or type(r[2]) ~= "number" then
+      E.raise("%s: range must be a table {lo, hi} of two numbers, got %s", who, E.show(r))
+    end
+    lo, hi = r[1], r[2]
+  end
   if not (hi > lo) then
-    error(fmt("%s: the samples span no interval (min = max = %g)", who, lo), 3)
+    E.raise("%s: the samples span no interval (min = max = %g)", who, lo)
   end
   local width = (hi - lo) / bins
   local idx = ((x - lo) / width):floor():clamp(0, bins - 1):to("i64") + 1
@@ -413,106 +416,27 @@ local function histogram_entropy(x, opts, who)
   return H, err
 end
 
+local entropy_keys = { method = true, bins = true, range = true, bias_correction = true }
+
 function M.ensemble_entropy(samples, opts)
   local who = "metrics.ensemble_entropy"
-  opts = opts or {}
-  if type(opts) ~= "table" then
-    error(fmt("%s: options must be a table, got %s", who, type(opts)), 2)
-  end
+  opts = E.checkopts(who, opts, entropy_keys)
+  E.check(who, "bias_correction", opts.bias_correction, "boolean", true)
   local x = samples_tensor(samples, who)
   local method = opts.method or "gaussian"
-  local H, err   -- no tail calls: the estimators raise errors at level 3
-  if method == "gaussian" then
-    H, err = gaussian_entropy(x, opts, who)
-    return H, err
-  elseif method == "histogram" then
-    H, err = histogram_entropy(x, opts, who)
-    return H, err
-  end
-  error(fmt("%s: method must be \"gaussian\" or \"histogram\", got %s", who,
-            tostring(method)), 2)
+  if method == "gaussian" then return gaussian_entropy(x, opts, who) end
+  if method == "histogram" then return histogram_entropy(x, opts, who) end
+  E.raise("%s: method must be \"gaussian\" or \"histogram\", got %s", who,
+            E.show(method))
 end
 
 -- --- progress line -----------------------------------------------------------
 
-local Progress = {}
-Progress.__index = Progress
-
-local function clock_str(s)
-  if s ~= s or s == huge then return "?" end
-  s = floor(s + 0.5)
-  if s >= 3600 then return fmt("%d:%02d:%02d", s // 3600, s % 3600 // 60, s % 60) end
-  return fmt("%d:%02d", s // 60, s % 60)
-end
-
+-- the progress bar of hebb.progress, on stdout, its live value the loss
 function M.progress(opts)
-  local who = "metrics.progress"
-  opts = opts or {}
-  if type(opts) ~= "table" then
-    error(fmt("%s: options must be a table, got %s", who, type(opts)), 2)
-  end
-  local total = opts.total
-  if total ~= nil and (math.type(total) ~= "integer" or total < 1) then
-    error(fmt("%s: total must be a positive integer, got %s", who,
-              tostring(total)), 2)
-  end
-  local every = opts.every or 1
-  if math.type(every) ~= "integer" or every < 1 then
-    error(fmt("%s: every must be a positive integer, got %s", who,
-              tostring(every)), 2)
-  end
-  local tty = opts.tty
-  if tty == nil then tty = C.isatty(1) end
-  return setmetatable({
-    total = total, every = every, label = opts.label,
-    out = opts.out or io.stdout, active = tty,
-    interval = opts.interval or 0.1,   -- seconds between redraws
-    start = C.clock(), last_draw = -huge, drawn = false, i = 0,
-  }, Progress)
+  return require("hebb.progress")._new("metrics.progress", opts,
+                                       { value = "loss", out = io.stdout })
 end
-
-function Progress:line(i, loss)
-  local el = C.clock() - self.start
-  local rate = el > 0 and i / el or 0
-  local parts = {}
-  if self.label then parts[#parts + 1] = self.label end
-  if self.total then
-    parts[#parts + 1] = fmt("%d/%d (%3d%%)", i, self.total, floor(100 * i / self.total))
-  else
-    parts[#parts + 1] = fmt("%d", i)
-  end
-  if loss then parts[#parts + 1] = fmt("loss %.5g", num(loss)) end
-  if rate >= 100 then parts[#parts + 1] = fmt("%.0f it/s", rate)
-  elseif rate >= 1 then parts[#parts + 1] = fmt("%.2f it/s", rate)
-  elseif rate > 0 then parts[#parts + 1] = fmt("%.2f s/it", 1 / rate)
-  else parts[#parts + 1] = "? it/s" end
-  if self.total then
-    parts[#parts + 1] = "ETA " .. clock_str(rate > 0 and (self.total - i) / rate or huge)
-  end
-  parts[#parts + 1] = "elapsed " .. clock_str(el)
-  return table.concat(parts, "  ")
-end
-
-function Progress:update(i, loss)
-  self.i, self.loss = i, loss
-  if not self.active then return end
-  if i % self.every ~= 0 and i ~= self.total then return end
-  local now = C.clock()
-  if i ~= self.total and now - self.last_draw < self.interval then return end
-  self.last_draw = now
-  self.out:write("\r", self:line(i, loss), "\27[K")
-  self.out:flush()
-  self.drawn = true
-end
-
-function Progress:close()
-  if self.active and self.drawn then
-    self.out:write("\r", self:line(self.i, self.loss), "\27[K\n")
-    self.out:flush()
-  end
-  self.active = false
-end
-Progress.__close = Progress.close
 
 -- --- docstrings --------------------------------------------------------------
 
@@ -551,19 +475,10 @@ doc(M.ensemble_entropy, "metrics.ensemble_entropy(samples [, {method="
   .. "(m - 1)/(2R), err its sampling error.")
 
 doc(M.progress, "metrics.progress{total=, every=1, label=, interval=0.1, tty=, "
-  .. "out=io.stdout}\n\nA progress line for a loop: p:update(i, loss) redraws "
-  .. "one line (i/total, loss, iterations per second, ETA, elapsed) at most "
-  .. "every `interval` seconds and only on multiples of `every`; p:close() "
-  .. "ends it (also on leaving a `local p <close>` scope).  Draws only when "
-  .. "stdout is a terminal (isatty), so logs and pipes stay clean; tty = "
-  .. "true/false overrides the check.")
-
-doc(Progress.update, "p:update(i, [loss])\n\nReports iteration i (and its "
-  .. "loss, a number or 0-d tensor); redraws the line when stdout is a terminal, "
-  .. "i is a multiple of `every` (or the total) and `interval` seconds have "
-  .. "passed since the last redraw.")
-
-doc(Progress.close, "p:close()\n\nDraws the final state and ends the line (a "
-  .. "no-op when nothing was drawn); also run on leaving a `<close>` scope.")
+  .. "out=io.stdout}\n\nA progress bar for a training loop: hebb.progress's bar "
+  .. "on stdout whose live value is the loss: p:update(i, loss), p:close() (also "
+  .. "on leaving a `local p <close>` scope).  Drawn only when stdout is a "
+  .. "terminal (not in notebooks, pipes, CI); tty = true/false overrides the "
+  .. "check.  See progress.new.")
 
 return M

@@ -17,6 +17,7 @@
 -- The layers, convolutions, parametrizations and losses are in
 -- hebb.nn_layers, hebb.nn_conv, hebb.nn_parametrize and hebb.nn_loss; this
 -- file requires them and re-exports their names, so `nn.Linear` etc.
+local E = require "hebb._error"
 local T = require "hebb.tensor"
 local doc = require("hebb").doc
 
@@ -58,11 +59,10 @@ M._detach = detach
 local marked = setmetatable({}, { __mode = "k" })
 
 function M.Parameter(t, requires_grad)
-  if not is_tensor(t) then
-    error("nn.Parameter: expected a tensor, got " .. type(t), 2)
-  end
+  E.check("nn.Parameter", "t", t, "tensor")
+  E.check("nn.Parameter", "requires_grad", requires_grad, "boolean", true)
   if t.dtype ~= "f64" and t.dtype ~= "f32" and t.dtype ~= "c128" and t.dtype ~= "c64" then
-    error("nn.Parameter: a parameter must be a float tensor, got dtype " .. t.dtype, 2)
+    E.raise("nn.Parameter: a parameter must be a float tensor, got dtype " .. t.dtype)
   end
   if t.grad_fn then t = detach(t) end
   if t.requires_grad_ then t:requires_grad_(requires_grad ~= false) end
@@ -143,17 +143,17 @@ getmetatable(Module).__tostring = function() return "nn.Module (the base module 
 
 function Module.extend(parent, name)
   if type(parent) ~= "table" or rawget(parent, "__newindex") ~= newindex then
-    error("nn.Module.extend: call it on a module class, as nn.Module:extend(\"Name\")", 2)
+    E.raise("nn.Module.extend: call it on a module class, as nn.Module:extend(\"Name\")")
   end
   if type(name) ~= "string" or not name:match("^[%a_][%w_]*$") then
-    error("nn.Module:extend: the class name must be an identifier, got " .. tostring(name), 2)
+    E.raise("nn.Module:extend: the class name must be an identifier, got %s", E.show(name))
   end
   return make_class(name, parent)
 end
 
 function Module.new(cls, ...)
   if rawget(cls, "__newindex") ~= newindex then
-    error("nn.Module.new: call it on a module class, as nn.Linear(...) or Class:new(...)", 2)
+    E.raise("nn.Module.new: call it on a module class, as nn.Linear(...) or Class:new(...)")
   end
   local self = setmetatable({ _kind = {}, _order = {}, _nopersist = {}, training = true }, cls)
   self:__init(...)
@@ -163,7 +163,7 @@ end
 function Module:__init() end
 
 function Module:forward()
-  error("nn." .. self.__name .. ": forward is not defined (give the class a forward method)", 2)
+  E.raise("nn." .. self.__name .. ": forward is not defined (give the class a forward method)")
 end
 
 -- the class chain of self contains cls
@@ -181,23 +181,23 @@ end
 
 local function check_name(self, what, name)
   if type(name) ~= "string" and math.type(name) ~= "integer" then
-    error(fmt("nn.%s:%s: the name must be a string or an integer, got %s",
-              self.__name, what, type(name)), 3)
+    E.raise("nn.%s:%s: the name must be a string or an integer, got %s",
+              self.__name, what, E.show(name))
   end
   if type(name) == "string" and name:find(".", 1, true) then
-    error(fmt("nn.%s:%s: the name %q must not contain '.'", self.__name, what, name), 3)
+    E.raise("nn.%s:%s: the name %q must not contain '.'", self.__name, what, name)
   end
   if parametrized(self, name) then
-    error(fmt("nn.%s:%s: %q is parametrized (remove the parametrization first)",
-              self.__name, what, name), 3)
+    E.raise("nn.%s:%s: %q is parametrized (remove the parametrization first)",
+              self.__name, what, name)
   end
 end
 
 function Module:register_parameter(name, t)
   check_name(self, "register_parameter", name)
   if t ~= nil and not is_tensor(t) then
-    error(fmt("nn.%s:register_parameter: %q must be a tensor or nil, got %s",
-              self.__name, tostring(name), type(t)), 2)
+    E.raise("nn.%s:register_parameter: %s must be a tensor or nil, got %s",
+              self.__name, E.show(name), E.show(t))
   end
   if t ~= nil and not is_param(t) then t = M.Parameter(t) end
   register(self, name, t, "param")
@@ -207,8 +207,8 @@ end
 function Module:register_buffer(name, t, persistent)
   check_name(self, "register_buffer", name)
   if t ~= nil and not is_tensor(t) then
-    error(fmt("nn.%s:register_buffer: %q must be a tensor or nil, got %s",
-              self.__name, tostring(name), type(t)), 2)
+    E.raise("nn.%s:register_buffer: %s must be a tensor or nil, got %s",
+              self.__name, E.show(name), E.show(t))
   end
   register(self, name, t, "buffer")
   rawget(self, "_nopersist")[name] = (persistent == false) or nil
@@ -218,8 +218,8 @@ end
 function Module:add_module(name, m)
   check_name(self, "add_module", name)
   if m ~= nil and not is_module(m) then
-    error(fmt("nn.%s:add_module: %q must be a module, got %s",
-              self.__name, tostring(name), type(m)), 2)
+    E.raise("nn.%s:add_module: %s must be a module, got %s",
+              self.__name, E.show(name), E.show(m))
   end
   register(self, name, m, "module")
   return m
@@ -268,8 +268,17 @@ local function values(pairs_list)
   return out
 end
 
+local walk_keys = { recurse = true }
+
+-- whether a walk with opts ({recurse = false}) goes into submodules
+local function recurse(self, what, opts)
+  opts = E.checkopts("nn." .. self.__name .. ":" .. what, opts, walk_keys)
+  E.check("nn." .. self.__name .. ":" .. what, "recurse", opts.recurse, "boolean", true)
+  return opts.recurse ~= false
+end
+
 function Module:named_parameters(opts)
-  return named(self, "param", not (opts and opts.recurse == false))
+  return named(self, "param", recurse(self, "named_parameters", opts))
 end
 
 function Module:parameters(opts)
@@ -277,7 +286,7 @@ function Module:parameters(opts)
 end
 
 function Module:named_buffers(opts)
-  return named(self, "buffer", not (opts and opts.recurse == false))
+  return named(self, "buffer", recurse(self, "named_buffers", opts))
 end
 
 function Module:buffers(opts)
@@ -311,6 +320,7 @@ function Module:modules()
 end
 
 function Module:apply(fn)
+  E.check("nn." .. self.__name .. ":apply", "fn", fn, "function")
   for _, m in ipairs(self:modules()) do fn(m) end
   return self
 end
@@ -324,6 +334,7 @@ end
 -- --- training helpers --------------------------------------------------------
 
 function Module:zero_grad(set_to_none)
+  E.check("nn." .. self.__name .. ":zero_grad", "set_to_none", set_to_none, "boolean", true)
   for _, p in ipairs(self:parameters()) do
     if set_to_none == false then
       local g = p.grad
@@ -336,6 +347,7 @@ function Module:zero_grad(set_to_none)
 end
 
 function Module:train(mode)
+  E.check("nn." .. self.__name .. ":train", "mode", mode, "boolean", true)
   if mode == nil then mode = true end
   for _, m in ipairs(self:modules()) do rawset(m, "training", mode and true or false) end
   return self
@@ -345,7 +357,13 @@ function Module:eval() return self:train(false) end
 
 -- converts every parameter and buffer to dtype (new tensors; parameters stay
 -- parameters, shared tensors stay shared)
+local float_dtypes = { f64 = true, f32 = true, c128 = true, c64 = true }
+
 function Module:to(dtype)
+  if not float_dtypes[dtype] then
+    E.raise("nn.%s:to: dtype must be \"f64\", \"f32\", \"c128\" or \"c64\", got %s",
+            self.__name, E.show(dtype))
+  end
   local done = {}
   local function conv(v, param)
     if v.dtype == dtype then return v end
@@ -395,10 +413,12 @@ function Module:state_dict()
 end
 
 function Module:load_state_dict(sd, opts)
+  local who = "nn." .. self.__name .. ":load_state_dict"
   if type(sd) ~= "table" then
-    error("nn." .. self.__name .. ":load_state_dict: expected a table name -> tensor, got " .. type(sd), 2)
+    E.raise("%s: expected a table name -> tensor, got %s", who, E.show(sd))
   end
-  local strict = not (opts and opts.strict == false)
+  opts = E.checkopts(who, opts, { strict = true })
+  local strict = E.check(who, "strict", opts.strict, "boolean", true) ~= false
   local entries, have, missing, bad = state_entries(self), {}, {}, {}
   for _, e in ipairs(entries) do
     local name, v = e[1], e[2]
@@ -407,7 +427,7 @@ function Module:load_state_dict(sd, opts)
     if s == nil then
       missing[#missing + 1] = name
     elseif not is_tensor(s) then
-      bad[#bad + 1] = fmt("%s is a %s, not a tensor", name, type(s))
+      bad[#bad + 1] = fmt("%s must be a tensor, got %s", name, E.show(s))
     elseif shape_str(s) ~= shape_str(v) then
       bad[#bad + 1] = fmt("%s has shape %s in the state_dict but %s in the module",
                           name, shape_str(s), shape_str(v))
@@ -427,7 +447,7 @@ function Module:load_state_dict(sd, opts)
     problems[#problems + 1] = "unexpected keys: " .. table.concat(unexpected, ", ")
   end
   if #problems > 0 then
-    error("nn." .. self.__name .. ":load_state_dict: " .. table.concat(problems, "; "), 2)
+    E.raise("nn." .. self.__name .. ":load_state_dict: " .. table.concat(problems, "; "))
   end
   no_grad(function()
     for _, e in ipairs(entries) do
@@ -465,14 +485,14 @@ function Sequential:__init(...)
   if #mods == 1 and type(mods[1]) == "table" and not is_module(mods[1]) then mods = mods[1] end
   for i, m in ipairs(mods) do
     if not is_module(m) then
-      error(fmt("nn.Sequential: argument %d is a %s, not a module", i, type(m)), 3)
+      E.raise("nn.Sequential: argument %d must be a module, got %s", i, E.show(m))
     end
     self:add_module(i, m)
   end
 end
 
 function Sequential:add(m)
-  if not is_module(m) then error("nn.Sequential:add: expected a module, got " .. type(m), 2) end
+  if not is_module(m) then E.raise("nn.Sequential:add: expected a module, got %s", E.show(m)) end
   self:add_module(#self + 1, m)
   return self
 end
@@ -486,28 +506,30 @@ local ModuleList = Module:extend("ModuleList")
 M.ModuleList = ModuleList
 
 function ModuleList:__init(mods)
+  E.check("nn.ModuleList", "the list of modules", mods, "table", true)
   for i, m in ipairs(mods or {}) do
     if not is_module(m) then
-      error(fmt("nn.ModuleList: element %d is a %s, not a module", i, type(m)), 3)
+      E.raise("nn.ModuleList: element %d must be a module, got %s", i, E.show(m))
     end
     self:add_module(i, m)
   end
 end
 
 function ModuleList:add(m)
-  if not is_module(m) then error("nn.ModuleList:add: expected a module, got " .. type(m), 2) end
+  if not is_module(m) then E.raise("nn.ModuleList:add: expected a module, got %s", E.show(m)) end
   self:add_module(#self + 1, m)
   return self
 end
 
 function ModuleList:forward()
-  error("nn.ModuleList: a list of modules has no forward; call its elements", 2)
+  E.raise("nn.ModuleList: a list of modules has no forward; call its elements")
 end
 
 local ModuleDict = Module:extend("ModuleDict")
 M.ModuleDict = ModuleDict
 
 function ModuleDict:__init(mods)
+  E.check("nn.ModuleDict", "the table of modules", mods, "table", true)
   if mods then
     local keys = {}
     for k in pairs(mods) do keys[#keys + 1] = k end
@@ -517,7 +539,7 @@ function ModuleDict:__init(mods)
 end
 
 function ModuleDict:forward()
-  error("nn.ModuleDict: a table of modules has no forward; call its elements", 2)
+  E.raise("nn.ModuleDict: a table of modules has no forward; call its elements")
 end
 
 local Residual = Module:extend("Residual")
@@ -525,7 +547,7 @@ M.Residual = Residual
 
 function Residual:__init(fn)
   if not is_module(fn) then
-    error("nn.Residual: expected a module, got " .. type(fn), 3)
+    E.raise("nn.Residual: expected a module, got %s", E.show(fn))
   end
   self.fn = fn
 end

@@ -10,6 +10,7 @@
 --   y = W (out, C*K) @ that          (N, out, P)
 -- K-major order makes the view free (no permute).  Autograd goes through
 -- cat, index_select, view and matmul: the convolution needs no rule.
+local E = require "hebb._error"
 local T = require "hebb.tensor"
 local nn = require "hebb.nn"
 local doc = require("hebb").doc
@@ -22,21 +23,25 @@ local shape_str = nn._shape_str
 -- n integers from an integer or a table of n
 local function tuple(v, n, what, lo)
   local t = {}
-  if math.type(v) == "integer" then
+  if math.tointeger(v) then
     for i = 1, n do t[i] = v end
   elseif type(v) == "table" and #v == n then
     for i = 1, n do t[i] = v[i] end
   else
-    error(fmt("%s must be an integer or a table of %d integers, got %s", what, n,
-              tostring(v)), 4)
+    E.raise("%s must be an integer or a table of %d integers, got %s", what, n,
+            type(v) == "table" and string.format("a table of %d", #v) or E.show(v))
   end
   for i = 1, n do
-    if math.type(t[i]) ~= "integer" or t[i] < lo then
-      error(fmt("%s must be integers >= %d, got %s", what, lo, tostring(t[i])), 4)
+    local x = math.tointeger(t[i])
+    if not (x and x >= lo) then
+      E.raise("%s must be integers >= %d, got %s", what, lo, E.show(t[i]))
     end
+    t[i] = x
   end
   return t
 end
+
+local conv_keys = { padding = true, stride = true, dilation = true }
 
 local modes = { periodic = true, zeros = true, none = true }
 
@@ -63,8 +68,8 @@ local function gather_index(S, k, mode, stride, dil, what)
       before[i] = 0
       outs[i] = (S[i] - span - 1) // stride[i] + 1
       if outs[i] < 1 then
-        error(fmt("%s: input size %d along spatial dimension %d is smaller than the "
-                  .. "kernel's span %d (padding \"none\")", what, S[i], i, span + 1), 4)
+        E.raise("%s: input size %d along spatial dimension %d is smaller than the "
+                  .. "kernel's span %d (padding \"none\")", what, S[i], i, span + 1)
       end
     else
       before[i] = span // 2
@@ -99,23 +104,24 @@ C._gather_index = gather_index
 -- the convolution of x (N, Cin, S...) or (Cin, S...) with w (out, Cin, k...)
 -- and bias b (out) or nil; cache (a table) keeps the indices per input size
 local function conv_nd(d, x, w, b, opts, cache, what)
-  opts = opts or {}
+  opts = E.checkopts(what, opts, conv_keys)
   local mode = opts.padding or "periodic"
   if not modes[mode] then
-    error(fmt("%s: padding must be \"periodic\", \"zeros\" or \"none\", got %s", what,
-              tostring(mode)), 3)
+    E.raise("%s: padding must be \"periodic\", \"zeros\" or \"none\", got %s", what,
+              E.show(mode))
   end
-  if not T.is_tensor(x) then error(fmt("%s: expected a tensor input, got %s", what, type(x)), 3) end
+  if not T.is_tensor(x) then E.raise("%s: expected a tensor input, got %s", what, E.show(x)) end
+  E.check(what, "bias", b, "tensor", true)
   local cin, cout = w.shape[2], w.shape[1]
   local batched = x.ndim == d + 2
   if not batched and x.ndim ~= d + 1 then
-    error(fmt("%s: the input must have shape (N, C, %d spatial) or (C, %d spatial), got %s",
-              what, d, d, shape_str(x)), 3)
+    E.raise("%s: the input must have shape (N, C, %d spatial) or (C, %d spatial), got %s",
+              what, d, d, shape_str(x))
   end
   if not batched then x = x:unsqueeze(1) end
   if x.shape[2] ~= cin then
-    error(fmt("%s: the input has %d channels, the weight expects %d (input shape %s)",
-              what, x.shape[2], cin, shape_str(x)), 3)
+    E.raise("%s: the input has %d channels, the weight expects %d (input shape %s)",
+              what, x.shape[2], cin, shape_str(x))
   end
   local S, k = {}, {}
   for i = 1, d do S[i], k[i] = x.shape[i + 2], w.shape[i + 2] end
@@ -158,18 +164,21 @@ end
 local ConvNd = nn.Module:extend("ConvNd")
 C.ConvNd = ConvNd
 
+local layer_keys = { padding = true, stride = true, dilation = true, bias = true, dtype = true }
+
 function ConvNd:__init(d, cin, cout, k, opts)
-  opts = opts or {}
   local what = "nn.Conv" .. d .. "d"
+  opts = E.checkopts(what, opts, layer_keys)
+  E.check(what, "bias", opts.bias, "boolean", true)
   self.what = what
-  nn._check_count(cin, what .. ": in_channels")
-  nn._check_count(cout, what .. ": out_channels")
+  cin = nn._check_count(cin, what .. ": in_channels")
+  cout = nn._check_count(cout, what .. ": out_channels")
   self.d, self.in_channels, self.out_channels = d, cin, cout
   self.kernel_size = tuple(k, d, what .. ": kernel_size", 1)
   self.padding = opts.padding or "periodic"
   if not modes[self.padding] then
-    error(fmt("%s: padding must be \"periodic\", \"zeros\" or \"none\", got %s", what,
-              tostring(self.padding)), 3)
+    E.raise("%s: padding must be \"periodic\", \"zeros\" or \"none\", got %s", what,
+              E.show(self.padding))
   end
   self.stride = tuple(opts.stride or 1, d, what .. ": stride", 1)
   self.dilation = tuple(opts.dilation or 1, d, what .. ": dilation", 1)
@@ -221,8 +230,8 @@ for d = 1, 3 do
   local fname = "conv" .. d .. "d"
   C[fname] = function(x, w, b, opts)
     if not T.is_tensor(w) or w.ndim ~= d + 2 then
-      error(fmt("nn.%s: the weight must be a tensor of shape (out, in, %d kernel sizes)",
-                fname, d), 2)
+      E.raise("nn.%s: the weight must be a tensor of shape (out, in, %d kernel sizes), got %s",
+                fname, d, E.show(w))
     end
     return conv_nd(d, x, w, b, opts, cache, "nn." .. fname)
   end

@@ -4,6 +4,7 @@
 --
 -- Every forward is written with tensor operations, so autograd records it
 -- without any rule of its own.
+local E = require "hebb._error"
 local T = require "hebb.tensor"
 local nn = require "hebb.nn"
 local doc = require("hebb").doc
@@ -16,18 +17,26 @@ local Module = nn.Module
 local shape_str = nn._shape_str
 
 local function check_count(v, what)
-  if math.type(v) ~= "integer" or v < 1 then
-    error(fmt("%s must be a positive integer, got %s", what, tostring(v)), 4)
+  local i = math.tointeger(v)
+  if not (i and i >= 1) then
+    E.raise("%s must be an integer >= 1, got %s", what, E.show(v))
   end
-  return v
+  return i
 end
 
 local function check_dtype(d, what)
   d = d or "f64"
   if d ~= "f64" and d ~= "f32" then
-    error(fmt("%s: dtype must be \"f64\" or \"f32\", got %s", what, tostring(d)), 4)
+    E.raise("%s: dtype must be \"f64\" or \"f32\", got %s", what, E.show(d))
   end
   return d
+end
+
+-- the options table of a layer's constructor
+local function layer_opts(who, opts, keys)
+  opts = E.checkopts(who, opts, keys)
+  E.check(who, "bias", opts.bias, "boolean", true)
+  return opts
 end
 L._check_dtype = check_dtype
 L._check_count = check_count
@@ -43,11 +52,11 @@ L._uniform = uniform
 -- the last dimension of x must be n
 local function check_features(x, n, what)
   if not T.is_tensor(x) then
-    error(fmt("%s: expected a tensor input, got %s", what, type(x)), 3)
+    E.raise("%s: expected a tensor input, got %s", what, E.show(x))
   end
   if x.ndim == 0 or x.shape[x.ndim] ~= n then
-    error(fmt("%s: the input's last dimension must be %d, got shape %s",
-              what, n, shape_str(x)), 3)
+    E.raise("%s: the input's last dimension must be %d, got shape %s",
+              what, n, shape_str(x))
   end
 end
 
@@ -55,9 +64,12 @@ end
 local function constrain(self, spec, what)
   if spec == nil then return nil end
   local name, opts = spec, nil
-  if type(spec) == "table" then name, opts = spec[1], spec end
+  if type(spec) == "table" then      -- {name, key = value...}: the keys are its options
+    name, opts = spec[1], {}
+    for k, v in pairs(spec) do if k ~= 1 then opts[k] = v end end
+  end
   if type(name) ~= "string" then
-    error(what .. ": constraint must be a name or {name, options...}, got " .. type(spec), 4)
+    E.raise("%s: constraint must be a name or {name, options...}, got %s", what, E.show(spec))
   end
   nn.parametrize(self, "weight", name, opts)
   return name
@@ -69,9 +81,9 @@ local Linear = Module:extend("Linear")
 L.Linear = Linear
 
 function Linear:__init(n_in, n_out, opts)
-  opts = opts or {}
-  check_count(n_in, "nn.Linear: in_features")
-  check_count(n_out, "nn.Linear: out_features")
+  opts = layer_opts("nn.Linear", opts, { dtype = true, bias = true, constraint = true })
+  n_in = check_count(n_in, "nn.Linear: in_features")
+  n_out = check_count(n_out, "nn.Linear: out_features")
   local dtype = check_dtype(opts.dtype, "nn.Linear")
   self.in_features, self.out_features = n_in, n_out
   local bound = 1 / math.sqrt(n_in)
@@ -101,10 +113,10 @@ local Bilinear = Module:extend("Bilinear")
 L.Bilinear = Bilinear
 
 function Bilinear:__init(n1, n2, n_out, opts)
-  opts = opts or {}
-  check_count(n1, "nn.Bilinear: in1_features")
-  check_count(n2, "nn.Bilinear: in2_features")
-  check_count(n_out, "nn.Bilinear: out_features")
+  opts = layer_opts("nn.Bilinear", opts, { dtype = true, bias = true })
+  n1 = check_count(n1, "nn.Bilinear: in1_features")
+  n2 = check_count(n2, "nn.Bilinear: in2_features")
+  n_out = check_count(n_out, "nn.Bilinear: out_features")
   local dtype = check_dtype(opts.dtype, "nn.Bilinear")
   self.in1_features, self.in2_features, self.out_features = n1, n2, n_out
   local bound = 1 / math.sqrt(n1)
@@ -123,8 +135,8 @@ function Bilinear:forward(x1, x2)
   check_features(x1, n1, "nn.Bilinear (first input)")
   check_features(x2, n2, "nn.Bilinear (second input)")
   if x1.ndim ~= x2.ndim or (x1.ndim == 2 and x1.shape[1] ~= x2.shape[1]) then
-    error(fmt("nn.Bilinear: the inputs' batch shapes differ: %s and %s",
-              shape_str(x1), shape_str(x2)), 2)
+    E.raise("nn.Bilinear: the inputs' batch shapes differ: %s and %s",
+              shape_str(x1), shape_str(x2))
   end
   local W = self.weight:permute(2, 1, 3):reshape(n1, k * n2)
   local shape = {}
@@ -148,11 +160,23 @@ local SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 
 -- the tanh form 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (no erf op)
 function L.gelu(x)
+  E.check("nn.gelu", "x", x, "tensor")
   return 0.5 * x * (1 + T.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)))
 end
 
 function L.identity(x) return x end
 L.tanh, L.relu, L.sigmoid, L.softplus, L.sin = T.tanh, T.relu, T.sigmoid, T.softplus, T.sin
+
+-- dim of a softmax over x: an integer naming one of x's dimensions
+local function softmax_dim(who, x, dim)
+  E.check(who, "x", x, "tensor")
+  dim = E.int(who, "dim", dim or -1)
+  if dim == 0 or dim > x.ndim or dim < -x.ndim then
+    E.raise("%s: dim must be in 1..%d or -%d..-1 for a %d-d input, got %d", who, x.ndim,
+            x.ndim, x.ndim, dim)
+  end
+  return dim
+end
 
 -- shifted by the (constant) row maximum first, so exp never overflows and
 -- x - m loses no bits to a large common offset
@@ -162,13 +186,13 @@ local function shifted(x, dim)
 end
 
 function L.log_softmax(x, dim)
-  dim = dim or -1
+  dim = softmax_dim("nn.log_softmax", x, dim)
   local z = shifted(x, dim)
   return z - z:exp():sum(dim, { keepdim = true }):log()
 end
 
 function L.softmax(x, dim)
-  dim = dim or -1
+  dim = softmax_dim("nn.softmax", x, dim)
   local e = shifted(x, dim):exp()
   return e / e:sum(dim, { keepdim = true })
 end
@@ -185,8 +209,8 @@ function L.activation(spec)
   local names = {}
   for k in pairs(activations) do names[#names + 1] = k end
   table.sort(names)
-  error(fmt("nn.activation: unknown activation %s (known: %s, or a function or module)",
-            tostring(spec), table.concat(names, ", ")), 2)
+  E.raise("nn.activation: unknown activation %s (known: %s, or a function or module)",
+            E.show(spec), table.concat(names, ", "))
 end
 
 local act_classes = {
@@ -208,20 +232,33 @@ end
 
 local Softmax = Module:extend("Softmax")
 L.Softmax = Softmax
-function Softmax:__init(dim) self.dim = dim or -1 end
+function Softmax:__init(dim) self.dim = E.int("nn.Softmax", "dim", dim or -1) end
 function Softmax:forward(x) return L.softmax(x, self.dim) end
 function Softmax:extra_repr() return "dim=" .. self.dim end
 
 local LogSoftmax = Module:extend("LogSoftmax")
 L.LogSoftmax = LogSoftmax
-function LogSoftmax:__init(dim) self.dim = dim or -1 end
+function LogSoftmax:__init(dim) self.dim = E.int("nn.LogSoftmax", "dim", dim or -1) end
 function LogSoftmax:forward(x) return L.log_softmax(x, self.dim) end
 LogSoftmax.extra_repr = Softmax.extra_repr
 
 local Flatten = Module:extend("Flatten")
 L.Flatten = Flatten
-function Flatten:__init(first, last) self.first, self.last = first or 2, last or -1 end
-function Flatten:forward(x) return x:flatten(self.first, self.last) end
+function Flatten:__init(first, last)
+  self.first = E.int("nn.Flatten", "start", first or 2)
+  self.last = E.int("nn.Flatten", "end", last or -1)
+end
+function Flatten:forward(x)
+  E.check("nn.Flatten", "the input", x, "tensor")
+  local nd = math.max(x.ndim, 1)
+  for _, d in ipairs({ self.first, self.last }) do
+    if d == 0 or d > nd or d < -nd then
+      E.raise("nn.Flatten: dimension %d out of range for a %d-d input (shape %s)", d,
+              x.ndim, shape_str(x))
+    end
+  end
+  return x:flatten(self.first, self.last)
+end
 function Flatten:extra_repr() return fmt("start=%d, end=%d", self.first, self.last) end
 
 -- --- LayerNorm -----------------------------------------------------------------------
@@ -230,16 +267,18 @@ local LayerNorm = Module:extend("LayerNorm")
 L.LayerNorm = LayerNorm
 
 function LayerNorm:__init(shape, opts)
-  opts = opts or {}
+  local who = "nn.LayerNorm"
+  opts = E.checkopts(who, opts, { dtype = true, eps = true, affine = true })
   if math.type(shape) == "integer" then shape = { shape } end
   if type(shape) ~= "table" or #shape == 0 then
-    error("nn.LayerNorm: expected the normalized shape (an integer or a table), got "
-          .. tostring(shape), 3)
+    E.raise("%s: expected the normalized shape (an integer or a table), got %s", who,
+            type(shape) == "table" and "an empty table" or E.show(shape))
   end
   for k, s in ipairs(shape) do check_count(s, "nn.LayerNorm: normalized_shape[" .. k .. "]") end
-  local dtype = check_dtype(opts.dtype, "nn.LayerNorm")
+  local dtype = check_dtype(opts.dtype, who)
+  E.check(who, "affine", opts.affine, "boolean", true)
   self.normalized_shape = shape
-  self.eps = opts.eps or 1e-5
+  self.eps = E.num(who, "eps", opts.eps or 1e-5, 0)
   self.dims = {}
   for k = 1, #shape do self.dims[k] = k - #shape - 1 end
   if opts.affine ~= false then
@@ -249,14 +288,15 @@ function LayerNorm:__init(shape, opts)
 end
 
 function LayerNorm:forward(x)
+  E.check("nn.LayerNorm", "the input", x, "tensor")
   local shape, nd = self.normalized_shape, x.ndim
   local ok = nd >= #shape
   for k = 1, #shape do
     ok = ok and x.shape[nd - #shape + k] == shape[k]
   end
   if not ok then
-    error(fmt("nn.LayerNorm: the input's trailing dimensions must be {%s}, got shape %s",
-              table.concat(shape, ","), shape_str(x)), 2)
+    E.raise("nn.LayerNorm: the input's trailing dimensions must be {%s}, got shape %s",
+              table.concat(shape, ","), shape_str(x))
   end
   local keep = { keepdim = true }
   local xc = x - x:mean(self.dims, keep)
@@ -278,8 +318,8 @@ L.Dropout = Dropout
 
 function Dropout:__init(p)
   p = p or 0.5
-  if type(p) ~= "number" or p < 0 or p > 1 then
-    error("nn.Dropout: p must be a probability in [0, 1], got " .. tostring(p), 3)
+  if type(p) ~= "number" or not (p >= 0 and p <= 1) then
+    E.raise("nn.Dropout: p must be a probability in [0, 1], got %s", E.show(p))
   end
   self.p = p
 end
@@ -287,6 +327,7 @@ end
 -- each element kept with probability 1 - p and scaled by 1/(1 - p), so the
 -- expected output is x; the identity in evaluation mode
 function Dropout:forward(x)
+  E.check("nn.Dropout", "the input", x, "tensor")
   local p = self.p
   if not self.training or p == 0 then return x end
   if p == 1 then return x * 0 end
@@ -302,9 +343,9 @@ local RNNCell = Module:extend("RNNCell")
 L.RNNCell = RNNCell
 
 function RNNCell:__init(n_in, n_hidden, opts)
-  opts = opts or {}
-  check_count(n_in, "nn.RNNCell: input_size")
-  check_count(n_hidden, "nn.RNNCell: hidden_size")
+  opts = layer_opts("nn.RNNCell", opts, { dtype = true, bias = true, nonlinearity = true })
+  n_in = check_count(n_in, "nn.RNNCell: input_size")
+  n_hidden = check_count(n_hidden, "nn.RNNCell: hidden_size")
   local dtype = check_dtype(opts.dtype, "nn.RNNCell")
   self.input_size, self.hidden_size = n_in, n_hidden
   self.nonlinearity = opts.nonlinearity or "tanh"
@@ -345,33 +386,36 @@ L.NeuronNetwork = NeuronNetwork
 local function neuron_list(v, n, what)
   if T.is_tensor(v) then v = v:totable() end
   if type(v) ~= "table" or #v == 0 then
-    error(fmt("nn.NeuronNetwork: %s must be a non-empty list of neuron numbers, got %s",
-              what, tostring(v)), 4)
+    E.raise("nn.NeuronNetwork: %s must be a non-empty list of neuron numbers, got %s",
+              what, type(v) == "table" and "an empty table" or E.show(v))
   end
   local seen = {}
   for k, i in ipairs(v) do
     if math.type(i) ~= "integer" or i < 1 or i > n then
-      error(fmt("nn.NeuronNetwork: %s[%d] = %s is not a neuron number in 1..%d",
-                what, k, tostring(i), n), 4)
+      E.raise("nn.NeuronNetwork: %s[%d] = %s is not a neuron number in 1..%d",
+                what, k, E.show(i), n)
     end
     if seen[i] then
-      error(fmt("nn.NeuronNetwork: %s lists neuron %d twice", what, i), 4)
+      E.raise("nn.NeuronNetwork: %s lists neuron %d twice", what, i)
     end
     seen[i] = true
   end
   return v
 end
 
+local network_keys = { dtype = true, bias = true, activation = true, steps = true,
+                       init_scale = true, input = true, output = true, constraint = true }
+
 function NeuronNetwork:__init(n, opts)
-  opts = opts or {}
-  check_count(n, "nn.NeuronNetwork: n")
-  local dtype = check_dtype(opts.dtype, "nn.NeuronNetwork")
+  local who = "nn.NeuronNetwork"
+  opts = layer_opts(who, opts, network_keys)
+  n = check_count(n, "nn.NeuronNetwork: n")
+  local dtype = check_dtype(opts.dtype, who)
   self.n = n
   self.activation = opts.activation or "tanh"
   self.act = L.activation(self.activation)
-  self.steps = opts.steps or 1
-  check_count(self.steps, "nn.NeuronNetwork: steps")
-  local bound = opts.init_scale or 1 / math.sqrt(n)
+  self.steps = check_count(opts.steps or 1, "nn.NeuronNetwork: steps")
+  local bound = E.num(who, "init_scale", opts.init_scale or 1 / math.sqrt(n), 0)
   self.weight = uniform({ n, n }, bound, dtype)
   if opts.bias ~= false then self.bias = uniform({ n }, bound, dtype) end
   self:register_buffer("state", T.zeros({ n }, { dtype = dtype }))
@@ -405,27 +449,24 @@ end
 -- k updates x <- f(x W^T + b), input neurons set to u before each one; the
 -- graph through the steps is kept in the result, the buffer holds it detached
 function NeuronNetwork:step(k, u)
-  k = k or 1
-  if math.type(k) ~= "integer" or k < 0 then
-    error("nn.NeuronNetwork:step: k must be an integer >= 0, got " .. tostring(k), 2)
-  end
+  k = E.int("nn.NeuronNetwork:step", "k", k or 1, 0)
   if u ~= nil then
     if not self.input then
-      error("nn.NeuronNetwork:step: an input was given but the network has no input neurons "
-            .. "(create it with {input = {...}})", 2)
+      E.raise("nn.NeuronNetwork:step: an input was given but the network has no input neurons "
+            .. "(create it with {input = {...}})")
     end
     check_features(u, #self.input, "nn.NeuronNetwork:step (input)")
     if u.ndim > 2 then
-      error("nn.NeuronNetwork:step: the input must be 1-d or (batch, inputs), got shape "
-            .. shape_str(u), 2)
+      E.raise("nn.NeuronNetwork:step: the input must be 1-d or (batch, inputs), got shape "
+            .. shape_str(u))
     end
   end
   local W, b, act = self.weight, self.bias, self.act
   local Wt = W:t()
   local x = start_state(self, u)
   if u ~= nil and u.ndim == 2 and x.shape[1] ~= u.shape[1] then
-    error(string.format("nn.NeuronNetwork:step: the state holds a batch of %d, the input %d "
-                        .. "(call reset_state() to start a new batch)", x.shape[1], u.shape[1]), 2)
+    E.raise("nn.NeuronNetwork:step: the state holds a batch of %d, the input %d "
+                        .. "(call reset_state() to start a new batch)", x.shape[1], u.shape[1])
   end
   local uP = u ~= nil and u:matmul(self.input_placement) or nil
   local keep = self.input_keep

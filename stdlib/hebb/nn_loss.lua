@@ -6,6 +6,7 @@
 -- by the row maximum) minus the label's logit, the
 -- logistic loss uses softplus, logs of probabilities are clamped at -100
 -- as torch does.  A custom loss is just a Lua function of tensors.
+local E = require "hebb._error"
 local T = require "hebb.tensor"
 local nn = require "hebb.nn"
 local doc = require("hebb").doc
@@ -16,6 +17,17 @@ local fmt = string.format
 local shape_str = nn._shape_str
 local detach = nn._detach
 
+-- the options each loss takes
+local loss_keys = { reduction = true }
+local keys_of = {
+  kl_div = { reduction = true, log_target = true },
+  huber_loss = { reduction = true, delta = true },
+}
+
+local function check_opts(name, opts)
+  return E.checkopts("nn." .. name, opts, keys_of[name] or loss_keys)
+end
+
 local function reduce(l, opts, what, default)
   local r = opts and opts.reduction or default or "mean"
   if r == "mean" then return l:mean()
@@ -25,14 +37,14 @@ local function reduce(l, opts, what, default)
     local n = l.ndim >= 2 and l.shape[1] or 1
     return l:sum() / n
   end
-  error(fmt("%s: reduction must be %s, got %s", what,
+  E.raise("%s: reduction must be %s, got %s", what,
             default == "batchmean" and "\"batchmean\", \"mean\", \"sum\" or \"none\""
-            or "\"mean\", \"sum\" or \"none\"", tostring(r)), 3)
+            or "\"mean\", \"sum\" or \"none\"", E.show(r))
 end
 
 local function check_tensor(x, what, arg)
   if not T.is_tensor(x) then
-    error(fmt("%s: %s must be a tensor, got %s", what, arg, type(x)), 3)
+    E.raise("%s: %s must be a tensor, got %s", what, arg, E.show(x))
   end
 end
 
@@ -42,8 +54,8 @@ local function check_pair(pred, target, what)
   if type(target) == "number" then return end
   check_tensor(target, what, "the target")
   if shape_str(pred) ~= shape_str(target) then
-    error(fmt("%s: the prediction has shape %s, the target %s (they must agree)", what,
-              shape_str(pred), shape_str(target)), 3)
+    E.raise("%s: the prediction has shape %s, the target %s (they must agree)", what,
+              shape_str(pred), shape_str(target))
   end
 end
 
@@ -53,64 +65,72 @@ local function check_labels(x, labels, what, no_range)
   check_tensor(x, what, "the scores")
   check_tensor(labels, what, "the labels")
   if x.ndim ~= 2 then
-    error(fmt("%s: the scores must have shape (N, C), got %s", what, shape_str(x)), 3)
+    E.raise("%s: the scores must have shape (N, C), got %s", what, shape_str(x))
   end
   if labels.dtype ~= "i64" then
-    error(fmt("%s: the labels must be an i64 tensor of class numbers, got dtype %s", what,
-              labels.dtype), 3)
+    E.raise("%s: the labels must be an i64 tensor of class numbers, got dtype %s", what,
+              labels.dtype)
   end
   local N, C = x.shape[1], x.shape[2]
   if labels.ndim ~= 1 or labels.shape[1] ~= N then
-    error(fmt("%s: the labels must have shape {%d} (one per row of the scores), got %s",
-              what, N, shape_str(labels)), 3)
+    E.raise("%s: the labels must have shape {%d} (one per row of the scores), got %s",
+              what, N, shape_str(labels))
   end
   if N == 0 or no_range then return end
   local lo, hi = labels:min(), labels:max()
   if lo < 1 or hi > C then
     local bad = lo < 1 and lo or hi
     local pos = labels:eq(bad):astype("i64"):argmax()
-    error(fmt("%s: label %d at position %d is outside 1..%d", what, bad, pos, C), 3)
+    E.raise("%s: label %d at position %d is outside 1..%d", what, bad, pos, C)
   end
 end
 
 -- --- the losses ------------------------------------------------------------------------
 
 function Ls.mse_loss(pred, target, opts)
+  check_opts("mse_loss", opts)
   check_pair(pred, target, "nn.mse_loss")
   local d = pred - target
   return reduce(d * d, opts, "nn.mse_loss")
 end
 
 function Ls.l1_loss(pred, target, opts)
+  check_opts("l1_loss", opts)
   check_pair(pred, target, "nn.l1_loss")
   return reduce((pred - target):abs(), opts, "nn.l1_loss")
 end
 
 function Ls.nll_loss(logp, labels, opts)
+  check_opts("nll_loss", opts)
   check_labels(logp, labels, "nn.nll_loss")
   local N = logp.shape[1]
   return reduce(-logp:gather(2, labels:view(N, 1)):view(N), opts, "nn.nll_loss")
 end
 
 function Ls.cross_entropy(logits, labels, opts)
+  check_opts("cross_entropy", opts)
   check_labels(logits, labels, "nn.cross_entropy", true)
   -- logsumexp(z_i) - z_i[label], fused in C (T.cross_entropy): one pass
   -- per row forward and backward
   if logits.dtype ~= "f64" and logits.dtype ~= "f32" then logits = logits:astype("f64") end
-  return reduce(T.cross_entropy(logits, labels), opts, "nn.cross_entropy")
+  -- the kernel checks the labels' range: its message, at the user's line
+  local ok, l = pcall(T.cross_entropy, logits, labels)
+  if not ok then E.raise("nn." .. tostring(l):gsub("^[^\n]-%.lua:%d+: ", "")) end
+  return reduce(l, opts, "nn.cross_entropy")
 end
 
 -- log clamped at -100, so p = 0 or 1 give a finite loss (torch's choice)
 local function clamped_log(p) return T.clamp(p:log(), -100, nil) end
 
 function Ls.bce_loss(p, target, opts)
+  check_opts("bce_loss", opts)
   check_pair(p, target, "nn.bce_loss")
   local pd = detach(p)
   if pd:numel() > 0 then
     local lo, hi = pd:min(), pd:max()
     if not (lo >= 0 and hi <= 1) then
-      error(fmt("nn.bce_loss: the probabilities must lie in [0, 1], got values from %g to %g "
-                .. "(use nn.bce_with_logits for scores)", lo, hi), 2)
+      E.raise("nn.bce_loss: the probabilities must lie in [0, 1], got values from %g to %g "
+                .. "(use nn.bce_with_logits for scores)", lo, hi)
     end
   end
   local l = -(target * clamped_log(p) + (1 - target) * clamped_log(1 - p))
@@ -119,12 +139,15 @@ end
 
 -- -[t log s(z) + (1-t) log(1 - s(z))] = softplus(z) - t z
 function Ls.bce_with_logits(z, target, opts)
+  check_opts("bce_with_logits", opts)
   check_pair(z, target, "nn.bce_with_logits")
   return reduce(T.softplus(z) - target * z, opts, "nn.bce_with_logits")
 end
 
 -- sum p (log p - log q), with 0 log 0 = 0; target p, or log p with log_target
 function Ls.kl_div(logq, p, opts)
+  check_opts("kl_div", opts)
+  check_tensor(p, "nn.kl_div", "the target")
   check_pair(logq, p, "nn.kl_div")
   local l
   if opts and opts.log_target then
@@ -142,10 +165,9 @@ end
 function Ls.huber_loss(pred, target, delta, opts)
   if type(delta) == "table" then delta, opts = opts and opts.delta or delta.delta, delta end
   delta = delta or 1.0
+  check_opts("huber_loss", opts)
   check_pair(pred, target, "nn.huber_loss")
-  if type(delta) ~= "number" or not (delta > 0) then
-    error("nn.huber_loss: delta must be a positive number, got " .. tostring(delta), 2)
-  end
+  E.num("nn.huber_loss", "delta", delta, 0, true)
   local a = (pred - target):abs()
   local q = T.clamp(a, nil, delta)
   return reduce(0.5 * q * q + delta * (a - q), opts, "nn.huber_loss")
@@ -161,7 +183,7 @@ local forms = {
 for _, f in ipairs(forms) do
   local cls = nn.Module:extend(f[1])
   local fn = Ls[f[2]]
-  function cls:__init(opts) self.opts = opts or {} end
+  function cls:__init(opts) self.opts = check_opts(f[2], opts) end
   function cls:forward(a, b) return fn(a, b, self.opts) end
   function cls:extra_repr()
     return self.opts.reduction and ("reduction=" .. self.opts.reduction) or ""
@@ -174,7 +196,8 @@ local HuberLoss = nn.Module:extend("HuberLoss")
 Ls.HuberLoss = HuberLoss
 function HuberLoss:__init(delta, opts)
   if type(delta) == "table" then delta, opts = delta.delta, delta end
-  self.delta, self.opts = delta or 1.0, opts or {}
+  self.delta = E.num("nn.HuberLoss", "delta", delta or 1.0, 0, true)
+  self.opts = check_opts("huber_loss", opts)
 end
 function HuberLoss:forward(a, b) return Ls.huber_loss(a, b, self.delta, self.opts) end
 function HuberLoss:extra_repr() return fmt("delta=%g", self.delta) end

@@ -13,6 +13,7 @@
 -- right_inverse(W) -> A, used when the parametrization is registered (so W
 -- starts from the module's current weight, or its nearest constrained
 -- matrix) and when a value is assigned to m.weight.
+local E = require "hebb._error"
 local T = require "hebb.tensor"
 local nn = require "hebb.nn"
 local linalg = require "hebb.linalg"
@@ -27,7 +28,7 @@ local no_grad, detach = nn._no_grad, nn._detach
 
 local function square(W, what)
   if W.ndim ~= 2 or W.shape[1] ~= W.shape[2] then
-    error(fmt("nn.parametrize: %s needs a square matrix, got shape %s", what, shape_str(W)), 4)
+    E.raise("nn.parametrize: %s needs a square matrix, got shape %s", what, shape_str(W))
   end
 end
 
@@ -51,27 +52,27 @@ end
 -- m.weight = W: original takes the right inverses of W, last one first
 function PList:set(W)
   if not T.is_tensor(W) then
-    error("nn.parametrize: a parametrized tensor can only be assigned a tensor, got " .. type(W), 3)
+    E.raise("nn.parametrize: a parametrized tensor can only be assigned a tensor, got %s", E.show(W))
   end
   local A = detach(W)
   for i = #self, 1, -1 do
     local f = self[i]
     if not f.right_inverse then
-      error(fmt("nn.parametrize: cannot assign to a tensor parametrized by %s: it has no "
-                .. "right_inverse", f.__name), 3)
+      E.raise("nn.parametrize: cannot assign to a tensor parametrized by %s: it has no "
+                .. "right_inverse", f.__name)
     end
     A = no_grad(f.right_inverse, f, A)
   end
   if shape_str(A) ~= shape_str(self.original) then
-    error(fmt("nn.parametrize: the assigned value gives shape %s, the parameter has %s",
-              shape_str(A), shape_str(self.original)), 3)
+    E.raise("nn.parametrize: the assigned value gives shape %s, the parameter has %s",
+              shape_str(A), shape_str(self.original))
   end
   local o = self.original
   no_grad(function() o:copy_(A) end)
 end
 
 function PList:forward()
-  error("nn.ParametrizationList: read the parametrized tensor instead (m.weight)", 2)
+  E.raise("nn.ParametrizationList: read the parametrized tensor instead (m.weight)")
 end
 
 function PList:extra_repr()
@@ -81,6 +82,9 @@ end
 -- --- the built-in parametrizations ---------------------------------------------------------
 
 local registry = {}
+-- the options of the built-in kinds (a registered kind checks its own)
+local kind_keys = { antisymmetric = {}, symmetric = {}, orthogonal = { map = true },
+                    positive_definite = { eps = true }, masked = { mask = true } }
 
 local Antisymmetric = Module:extend("Antisymmetric")
 P.Antisymmetric = Antisymmetric
@@ -108,10 +112,10 @@ local function expm(A)
   local s = 0
   if norm > 0.5 then s = math.ceil(math.log(norm / 0.5, 2)) end
   local X = A * (0.5 ^ s)
-  local E = I
-  for k = 18, 1, -1 do E = I + X:matmul(E) / k end
-  for _ = 1, s do E = E:matmul(E) end
-  return E
+  local Ex = I
+  for k = 18, 1, -1 do Ex = I + X:matmul(Ex) / k end
+  for _ = 1, s do Ex = Ex:matmul(Ex) end
+  return Ex
 end
 P._expm = expm
 
@@ -121,7 +125,7 @@ P.Orthogonal = Orthogonal
 function Orthogonal:__init(map)
   self.map = map or "cayley"
   if self.map ~= "cayley" and self.map ~= "exp" then
-    error("nn.parametrize: orthogonal map must be \"cayley\" or \"exp\", got " .. tostring(map), 4)
+    E.raise("nn.parametrize: orthogonal map must be \"cayley\" or \"exp\", got %s", E.show(map))
   end
 end
 
@@ -157,10 +161,7 @@ local PositiveDefinite = Module:extend("PositiveDefinite")
 P.PositiveDefinite = PositiveDefinite
 
 function PositiveDefinite:__init(eps)
-  self.eps = eps or 1e-5
-  if type(self.eps) ~= "number" or self.eps < 0 then
-    error("nn.parametrize: positive_definite eps must be a number >= 0, got " .. tostring(eps), 4)
-  end
+  self.eps = E.num("nn.parametrize", "positive_definite eps", eps or 1e-5, 0)
 end
 
 -- W = B B^T + eps I, symmetrized so that W == W^T holds to the last bit
@@ -200,12 +201,12 @@ local function mask_tensor(mask, W)
     mask = mask:to_dense()
   end
   if not T.is_tensor(mask) then
-    error("nn.parametrize: masked needs {mask = tensor, graph or sparse matrix}, got "
-          .. type(mask), 4)
+    E.raise("nn.parametrize: masked needs {mask = tensor, graph or sparse matrix}, got %s",
+            E.show(mask))
   end
   if shape_str(mask) ~= shape_str(W) then
-    error(fmt("nn.parametrize: the mask has shape %s, the weight %s", shape_str(mask),
-              shape_str(W)), 4)
+    E.raise("nn.parametrize: the mask has shape %s, the weight %s", shape_str(mask),
+              shape_str(W))
   end
   return mask:ne(0):astype(W.dtype)
 end
@@ -264,10 +265,10 @@ end
 
 function P.parametrize(m, name, kind, opts)
   if not nn.is_module(m) then
-    error("nn.parametrize: expected a module, got " .. type(m), 2)
+    E.raise("nn.parametrize: expected a module, got %s", E.show(m))
   end
   if type(name) ~= "string" then
-    error("nn.parametrize: the tensor's name must be a string, got " .. type(name), 2)
+    E.raise("nn.parametrize: the tensor's name must be a string, got %s", E.show(name))
   end
   local pl = plist_of(m, name)
   local W
@@ -276,23 +277,24 @@ function P.parametrize(m, name, kind, opts)
   else
     W = rawget(m, name)
     if rawget(m, "_kind")[name] ~= "param" or W == nil then
-      error(fmt("nn.parametrize: %s has no parameter %q", m.__name, name), 2)
+      E.raise("nn.parametrize: %s has no parameter %q", m.__name, name)
     end
   end
   local f
   if type(kind) == "string" then
     local make = registry[kind]
     if not make then
-      error(fmt("nn.parametrize: unknown parametrization %q (known: %s)", kind, names_list()), 2)
+      E.raise("nn.parametrize: unknown parametrization %q (known: %s)", kind, names_list())
     end
+    if kind_keys[kind] then E.checkopts("nn.parametrize", opts, kind_keys[kind]) end
     f = make(opts, W)
   elseif type(kind) == "function" then
     f = FunctionP(kind)
   elseif nn.is_module(kind) then
     f = kind
   else
-    error("nn.parametrize: expected a parametrization name, function or module, got "
-          .. type(kind), 2)
+    E.raise("nn.parametrize: expected a parametrization name, function or module, got %s",
+            E.show(kind))
   end
   if pl then
     pl:add_module(#pl + 1, f)
@@ -318,10 +320,13 @@ end
 function P.remove_parametrizations(m, name, opts)
   local pl = nn.is_module(m) and plist_of(m, name)
   if not pl then
-    error(fmt("nn.remove_parametrizations: %s has no parametrized tensor %q",
-              nn.is_module(m) and m.__name or type(m), tostring(name)), 2)
+    E.raise("nn.remove_parametrizations: %s has no parametrized tensor %s",
+              nn.is_module(m) and m.__name or E.show(m), E.show(name))
   end
-  local keep = not (opts and opts.leave_parametrized == false)
+  opts = E.checkopts("nn.remove_parametrizations", opts, { leave_parametrized = true })
+  E.check("nn.remove_parametrizations", "leave_parametrized", opts.leave_parametrized,
+          "boolean", true)
+  local keep = opts.leave_parametrized ~= false
   local W = no_grad(function()
     return (keep and detach(pl:value()) or detach(pl.original)):clone()
   end)
@@ -333,9 +338,8 @@ function P.remove_parametrizations(m, name, opts)
 end
 
 function P.register_parametrization(name, make)
-  if type(name) ~= "string" or type(make) ~= "function" then
-    error("nn.register_parametrization: expected (name, function(opts, W) -> module)", 2)
-  end
+  E.check("nn.register_parametrization", "name", name, "string")
+  E.check("nn.register_parametrization", "make", make, "function")
   registry[name] = make
 end
 
@@ -343,20 +347,21 @@ end
 -- read one free parameter); parameters() lists it once
 function P.tie(m1, n1, m2, n2)
   if not nn.is_module(m1) or not nn.is_module(m2) then
-    error("nn.tie: expected (module, name, module, name)", 2)
+    E.raise("nn.tie: expected (module, name, module, name), got %s and %s as modules",
+            E.show(m1), E.show(m2))
   end
   local pl = plist_of(m1, n1)
   local src = pl and no_grad(pl.value, pl) or rawget(m1, n1)
   if src == nil or not (pl or rawget(m1, "_kind")[n1] == "param") then
-    error(fmt("nn.tie: %s has no parameter %q", m1.__name, tostring(n1)), 2)
+    E.raise("nn.tie: %s has no parameter %q", m1.__name, tostring(n1))
   end
   if plist_of(m2, n2) then
-    error(fmt("nn.tie: %s's %q is parametrized (remove it first)", m2.__name, tostring(n2)), 2)
+    E.raise("nn.tie: %s's %q is parametrized (remove it first)", m2.__name, tostring(n2))
   end
   local old = rawget(m2, n2)
   if old ~= nil and T.is_tensor(old) and shape_str(old) ~= shape_str(src) then
-    error(fmt("nn.tie: %s.%s has shape %s, %s.%s has %s", m2.__name, tostring(n2),
-              shape_str(old), m1.__name, tostring(n1), shape_str(src)), 2)
+    E.raise("nn.tie: %s.%s has shape %s, %s.%s has %s", m2.__name, tostring(n2),
+              shape_str(old), m1.__name, tostring(n1), shape_str(src))
   end
   if pl then
     unregister(m2, n2)

@@ -12,12 +12,13 @@
 -- step: `loss, grads = closure()` where grads is a tensor (one parameter)
 -- or a list of tensors, for objectives whose gradient is written by hand.
 -- Updates run inside autograd.no_grad when hebb.autograd is available.
+local E = require "hebb._error"
 local T = require "hebb.tensor"
 local C = require "hebb._optim"
 local doc = require("hebb").doc
 
 local M = {}
-local sqrt, exp, cos, pi, floor = math.sqrt, math.exp, math.cos, math.pi, math.floor
+local sqrt, exp, cos, pi, floor, huge = math.sqrt, math.exp, math.cos, math.pi, math.floor, math.huge
 local is_tensor = T.is_tensor
 
 -- --- autograd, looked up on first use -----------------------------------
@@ -55,10 +56,7 @@ local function tonum(f)
   return f
 end
 
-local function fmtv(v)
-  if type(v) == "string" then return string.format("%q", v) end
-  return tostring(v)
-end
+local fmtv = E.show
 
 -- --- options ------------------------------------------------------------
 
@@ -69,23 +67,28 @@ local aliases = {
   tolFun = "tolerance_grad", tolX = "tolerance_change",
 }
 
--- Reads opts against spec, a list of {key, default, kind}: kinds "nonneg",
--- "pos", "unit" ([0, 1)), "bool", "betas", "int" (>= 1), "any".  A default
--- of nil with kind ending in "!" makes the option required.  Unknown keys
--- are errors, so a typo does not pass silently.
+-- the check of a number option of kind "nonneg", "pos", "unit" ([0, 1)),
+-- "int" (>= 1) or "count" (>= 0): what it must be, or nil when v passes
+local function number_problem(kind, v)
+  if type(v) ~= "number" or v ~= v or v == huge or v == -huge then return "a finite number" end
+  if kind == "nonneg" and v < 0 then return ">= 0" end
+  if kind == "pos" and not (v > 0) then return "> 0" end
+  if kind == "unit" and not (v >= 0 and v < 1) then return "in [0, 1)" end
+  if kind == "int" and not (math.tointeger(v) and v >= 1) then return "an integer >= 1" end
+  if kind == "count" and not (math.tointeger(v) and v >= 0) then return "an integer >= 0" end
+end
+
+-- Reads opts against spec, a list of {key, default, kind}: kinds as above,
+-- "bool", "betas", "any".  A default of nil with kind ending in "!" makes
+-- the option required.  Unknown keys are errors with the closest known
+-- name, so a typo does not pass silently.
 local function read_options(who, opts, spec, out)
-  if opts ~= nil and type(opts) ~= "table" then
-    error(who .. ": options must be a table, got " .. type(opts), 4)
-  end
-  opts = opts or {}
   local known = {}
-  for _, s in ipairs(spec) do known[s[1]] = s end
-  for k in pairs(opts) do
-    local key = aliases[k] or k
-    if not known[key] then
-      error(string.format("%s: unknown option %s", who, fmtv(k)), 4)
-    end
+  for _, s in ipairs(spec) do known[s[1]] = true end
+  for a, k in pairs(aliases) do
+    if known[k] then known[a] = true end
   end
+  opts = E.checkopts(who, opts, known)
   for _, s in ipairs(spec) do
     local key, default, kind = s[1], s[2], s[3]
     local v = opts[key]
@@ -97,34 +100,25 @@ local function read_options(who, opts, spec, out)
     local required = kind:sub(-1) == "!"
     if required then kind = kind:sub(1, -2) end
     if v == nil then
-      if required then error(string.format("%s: option %s is required", who, key), 4) end
+      if required then E.raise("%s: option %s is required", who, key) end
       v = default
     end
     if v ~= nil then
       if kind == "bool" then
         if type(v) ~= "boolean" then
-          error(string.format("%s: %s = %s must be true or false", who, key, fmtv(v)), 4)
+          E.raise("%s: %s = %s must be true or false", who, key, fmtv(v))
         end
       elseif kind == "betas" then
         if type(v) ~= "table" or type(v[1]) ~= "number" or type(v[2]) ~= "number"
             or not (v[1] >= 0 and v[1] < 1 and v[2] >= 0 and v[2] < 1) then
-          error(string.format("%s: %s = %s must be a table {b1, b2} with 0 <= b < 1",
-            who, key, type(v) == "table" and ("{" .. fmtv(v[1]) .. ", " .. fmtv(v[2]) .. "}") or fmtv(v)), 4)
+          E.raise("%s: %s = %s must be a table {b1, b2} with 0 <= b < 1",
+            who, key, type(v) == "table" and ("{" .. fmtv(v[1]) .. ", " .. fmtv(v[2]) .. "}") or fmtv(v))
         end
         v = { v[1], v[2] }
       elseif kind ~= "any" then
-        if type(v) ~= "number" or v ~= v then
-          error(string.format("%s: %s = %s must be a number", who, key, fmtv(v)), 4)
-        end
-        if kind == "nonneg" and v < 0 then
-          error(string.format("%s: %s = %s must be >= 0", who, key, fmtv(v)), 4)
-        elseif kind == "pos" and not (v > 0) then
-          error(string.format("%s: %s = %s must be > 0", who, key, fmtv(v)), 4)
-        elseif kind == "unit" and not (v >= 0 and v < 1) then
-          error(string.format("%s: %s = %s must be in [0, 1)", who, key, fmtv(v)), 4)
-        elseif kind == "int" and (v < 1 or v ~= floor(v)) then
-          error(string.format("%s: %s = %s must be an integer >= 1", who, key, fmtv(v)), 4)
-        end
+        local want = number_problem(kind, v)
+        if want then E.raise("%s: %s = %s must be %s", who, key, fmtv(v), want) end
+        if kind == "int" or kind == "count" then v = math.tointeger(v) end
       end
     end
     out[key] = v
@@ -136,21 +130,25 @@ end
 local function check_params(who, params)
   if is_tensor(params) then params = { params } end
   if type(params) ~= "table" then
-    error(string.format("%s: params must be a list of tensors, got %s", who, type(params)), 4)
+    E.raise("%s: params must be a tensor or a list of tensors, got %s", who, fmtv(params))
+  end
+  if #params == 0 and next(params) ~= nil then
+    E.raise("%s: the first argument is the list of parameters, got a table of options "
+      .. "(write %s(params, {...}))", who, who)
   end
   local list = {}
   for i = 1, #params do
     local p = params[i]
     if not is_tensor(p) then
-      error(string.format("%s: params[%d] is a %s, not a tensor", who, i, type(p)), 4)
+      E.raise("%s: params[%d] must be a tensor, got %s", who, i, fmtv(p))
     end
     if p.dtype ~= "f64" and p.dtype ~= "f32" then
-      error(string.format("%s: params[%d] has dtype %s; parameters must be f64 or f32",
-        who, i, p.dtype), 4)
+      E.raise("%s: params[%d] has dtype %s; parameters must be f64 or f32",
+        who, i, p.dtype)
     end
     list[i] = p
   end
-  if #list == 0 then error(who .. ": params is an empty list", 4) end
+  if #list == 0 then E.raise(who .. ": params is an empty list") end
   return list
 end
 
@@ -190,8 +188,8 @@ local function gradients(self, given)
   if given ~= nil then
     if is_tensor(given) then given = { given } end
     if type(given) ~= "table" then
-      error(string.format("%s: the closure's second result must be a tensor or a list of tensors, got %s",
-        self._who, type(given)), 3)
+      E.raise("%s: the closure's second result must be a tensor or a list of tensors, got %s",
+        self._who, fmtv(given))
     end
   end
   for i, p in ipairs(self.params) do
@@ -199,8 +197,8 @@ local function gradients(self, given)
     if given then g = given[i] else g = p.grad end
     if g ~= nil then
       if not is_tensor(g) then
-        error(string.format("%s: the gradient of params[%d] is a %s, not a tensor",
-          self._who, i, type(g)), 3)
+        E.raise("%s: the gradient of params[%d] must be a tensor, got %s",
+          self._who, i, fmtv(g))
       end
       if not g:is_contiguous() then g = g:contiguous() end
       grads[i] = g
@@ -219,6 +217,7 @@ function Optimizer:_apply(grads)
 end
 
 function Optimizer:step(closure)
+  E.check(self._who .. ":step", "closure", closure, "function", true)
   local loss, given
   if closure then loss, given = call_closure(closure) end
   local grads = gradients(self, given)
@@ -257,20 +256,20 @@ end
 
 function Optimizer:load_state_dict(sd)
   if type(sd) ~= "table" or sd.name ~= self.__name then
-    error(string.format("%s:load_state_dict: expected a state of optim.%s, got %s", self._who,
-      self.__name, type(sd) == "table" and ("one of optim." .. tostring(sd.name)) or type(sd)), 2)
+    E.raise("%s:load_state_dict: expected a state of optim.%s, got %s", self._who,
+      self.__name, type(sd) == "table" and ("one of optim." .. tostring(sd.name)) or fmtv(sd))
   end
   for k, st in pairs(sd.state) do
     if type(k) == "number" then
       local p = self.params[k]
       if not p then
-        error(string.format("%s:load_state_dict: the state has params[%d], the optimizer %d parameters",
-          self._who, k, #self.params), 2)
+        E.raise("%s:load_state_dict: the state has params[%d], the optimizer %d parameters",
+          self._who, k, #self.params)
       end
       for name, v in pairs(st) do
         if is_tensor(v) and v.dtype ~= p.dtype then
-          error(string.format("%s:load_state_dict: state %s of params[%d] has dtype %s, the parameter %s",
-            self._who, name, k, v.dtype, p.dtype), 2)
+          E.raise("%s:load_state_dict: state %s of params[%d] has dtype %s, the parameter %s",
+            self._who, name, k, v.dtype, p.dtype)
         end
       end
     end
@@ -293,8 +292,8 @@ SGD._spec = {
 function M.SGD(params, opts)
   local self = new(SGD, params, opts)
   if self.nesterov and (self.momentum <= 0 or self.dampening ~= 0) then
-    error(string.format("optim.SGD: nesterov needs momentum > 0 and dampening = 0 (momentum = %g, dampening = %g)",
-      self.momentum, self.dampening), 2)
+    E.raise("optim.SGD: nesterov needs momentum > 0 and dampening = 0 (momentum = %g, dampening = %g)",
+      self.momentum, self.dampening)
   end
   return self
 end
@@ -418,22 +417,22 @@ function M.CovariantGD(params, opts)
   local self = new(CovariantGD, params, opts)
   local m = self.metric
   if type(m) ~= "function" and m ~= "identity" and m ~= "diag" and m ~= "full" then
-    error(string.format("optim.CovariantGD: unknown metric %s (identity, diag, full or a function)",
-      fmtv(m)), 2)
+    E.raise("optim.CovariantGD: unknown metric %s (identity, diag, full or a function)",
+      fmtv(m))
   end
   if self.moment ~= "second" and self.moment ~= "covariance" then
-    error(string.format("optim.CovariantGD: unknown moment %s (second or covariance)", fmtv(self.moment)), 2)
+    E.raise("optim.CovariantGD: unknown moment %s (second or covariance)", fmtv(self.moment))
   end
   if self.moment == "covariance" and m ~= "full" then
-    error(string.format("optim.CovariantGD: moment = \"covariance\" needs metric = \"full\" (metric = %s)",
-      fmtv(m)), 2)
+    E.raise("optim.CovariantGD: moment = \"covariance\" needs metric = \"full\" (metric = %s)",
+      fmtv(m))
   end
   if m == "full" or type(m) == "function" then
     local dt = self.params[1].dtype
     for i, p in ipairs(self.params) do
       if p.dtype ~= dt then
-        error(string.format("optim.CovariantGD: metric %s flattens all parameters into one vector: "
-          .. "params[%d] is %s, params[1] %s", fmtv(m), i, p.dtype, dt), 2)
+        E.raise("optim.CovariantGD: metric %s flattens all parameters into one vector: "
+          .. "params[%d] is %s, params[1] %s", fmtv(m), i, p.dtype, dt)
       end
     end
   end
@@ -486,11 +485,40 @@ local function unflatten(params, x, method)
   end
 end
 
+-- G^-1 F for the full metric G = M^a + eps I, through M = V diag(w) V^T.
+-- An eigenvalue below n2 w_max (n2 = 1/(1 + tau2), the weight one fresh
+-- gradient gets in the average) is a direction the gradients have carried
+-- less weight along, over the whole memory, than one gradient of the
+-- largest size would: the average cannot resolve it, and raw it let
+-- 1/sqrt(w) amplify the force there ~1e5-fold on a 10-d quadratic (the
+-- energy stalled near 1e-8 while Adam reached 1e-20).  So w is floored
+-- there; the step along the leading direction is unchanged.  V^T F and a
+-- scaling, instead of forming G and an LU solve, keep each direction exact.
+local function full_step(M, F, a, eps, n2)
+  if a == 0 then return F / (1 + eps) end
+  local w, V = require("hebb.linalg").eigh((M + M:t()) * 0.5)
+  w = T.clamp(w, math.max(w:max(), 0) * n2)
+  if a ~= 1 then w = w ^ a end
+  return V:matmul(V:t():matmul(F) / (w + eps))
+end
+
+-- the n x n moment of the full metric.  "covariance" averages the outer
+-- product of the fluctuation g - M1 about the running (uncorrected) mean,
+-- AdaBelief's form: positive semidefinite, and F lies in its range (g_t
+-- enters d_t = g_t - M1_t with weight tau1/(1+tau1) > 0).  M2hat - F F^T
+-- was exactly 0 at step 1 (both corrected to the one gradient), so the
+-- first step was F / eps (energy 3e20), and F stayed outside its range.
+local function full_moment(self, st, g, n2, o2)
+  local d = g
+  if self.moment == "covariance" then d = g - st.m1 end
+  st.m2 = T.outer(d, d) * n2 + st.m2 * o2
+end
+
 local function apply_flat(self, grads)
   for i in ipairs(self.params) do
     if not grads[i] then
-      error(string.format("%s: metric %s needs the gradient of every parameter; params[%d] has none",
-        self._who, fmtv(self.metric), i), 3)
+      E.raise("%s: metric %s needs the gradient of every parameter; params[%d] has none",
+        self._who, fmtv(self.metric), i)
     end
   end
   local linalg = require "hebb.linalg"
@@ -510,24 +538,8 @@ local function apply_flat(self, grads)
   local F = st.m1 / bc1
   local dq
   if self.metric == "full" then
-    st.m2 = T.outer(g, g) * n2 + st.m2 * o2
-    local Mt = st.m2 / bc2
-    if self.moment == "covariance" then Mt = Mt - T.outer(F, F) end
-    local a, G = self.power
-    if a == 0 then
-      G = T.eye(n, { dtype = g.dtype })
-    elseif a == 1 and self.moment == "second" then
-      G = Mt
-    else
-      -- V diag(max(w, 0)^a) V^T: the covariance of two averages with
-      -- different taus can have small negative eigenvalues; they count as 0
-      local w, V = linalg.eigh((Mt + Mt:t()) * 0.5)
-      w = T.clamp(w, 0)
-      if a ~= 1 then w = w ^ a end
-      G = T.matmul(V * w, V:t())
-    end
-    G = G + T.eye(n, { dtype = g.dtype }) * self.eps
-    dq = linalg.solve(G, F) * self.lr
+    full_moment(self, st, g, n2, o2)
+    dq = full_step(st.m2 / bc2, F, self.power, self.eps, n2) * self.lr
   else
     st.m2 = g * g * n2 + st.m2 * o2
     local info = { step = st.step, grad = g, m1 = st.m1, m2 = st.m2, force = F,
@@ -540,13 +552,13 @@ local function apply_flat(self, grads)
     elseif is_tensor(r) and r:numel() == n then
       dq = F / r:reshape(-1)
     else
-      error(string.format("%s: the metric function must return an %d x %d matrix, a vector of %d "
+      E.raise("%s: the metric function must return an %d x %d matrix, a vector of %d "
         .. "elements or a function applying the inverse metric; got %s", self._who, n, n, n,
-        is_tensor(r) and ("a tensor of shape {" .. table.concat(r:size(), ",") .. "}") or type(r)), 3)
+        is_tensor(r) and ("a tensor of shape {" .. table.concat(r:size(), ",") .. "}") or type(r))
     end
     if not is_tensor(dq) or dq:numel() ~= n then
-      error(string.format("%s: the inverse metric applied to the force must give %d elements, got %s",
-        self._who, n, is_tensor(dq) and tostring(dq:numel()) or type(dq)), 3)
+      E.raise("%s: the inverse metric applied to the force must give %d elements, got %s",
+        self._who, n, is_tensor(dq) and tostring(dq:numel()) or type(dq))
     end
     dq = dq:reshape(-1) * self.lr
   end
@@ -571,7 +583,7 @@ function M.Langevin(params, opts)
   local self = new(Langevin, params, opts)
   if self.seed ~= nil then
     if math.type(self.seed) ~= "integer" then
-      error(string.format("optim.Langevin: seed = %s must be an integer", fmtv(self.seed)), 2)
+      E.raise("optim.Langevin: seed = %s must be an integer", fmtv(self.seed))
     end
     self._gen = T.Generator(self.seed)
     self._ropts = { generator = self._gen }
@@ -640,7 +652,7 @@ local function kick(self, grads, alpha, beta)
   for i in ipairs(self.params) do
     local g = grads[i]
     if not g then
-      error(string.format("%s: params[%d] has no gradient", self._who, i), 4)
+      E.raise("%s: params[%d] has no gradient", self._who, i)
     end
     hp.name = self._names[i]
     C.axpby(mom[i], g, hp)
@@ -658,7 +670,7 @@ end
 
 function Hamiltonian:step(closure)
   if type(closure) ~= "function" then
-    error(self._who .. ":step needs a closure that computes the loss and its gradient at the current point", 2)
+    E.raise(self._who .. ":step needs a closure that computes the loss and its gradient at the current point")
   end
   local h = self.lr
   local damp = exp(-self.friction * h / 2)
@@ -676,7 +688,7 @@ function Hamiltonian:step(closure)
 end
 
 function Hamiltonian:update()
-  error(self._who .. ": the leapfrog needs the gradient at the new point; use step(closure)", 2)
+  E.raise(self._who .. ": the leapfrog needs the gradient at the new point; use step(closure)")
 end
 
 -- --- L-BFGS -------------------------------------------------------------
@@ -691,15 +703,15 @@ LBFGS._spec = {
 function M.LBFGS(params, opts)
   local self = new(LBFGS, params, opts)
   if self.line_search ~= "strong_wolfe" and self.line_search ~= "none" then
-    error(string.format("optim.LBFGS: unknown line_search %s (strong_wolfe or none)",
-      fmtv(self.line_search)), 2)
+    E.raise("optim.LBFGS: unknown line_search %s (strong_wolfe or none)",
+      fmtv(self.line_search))
   end
   self.max_eval = self.max_eval or floor(self.max_iter * 5 / 4)
   local dt = self.params[1].dtype
   for i, p in ipairs(self.params) do
     if p.dtype ~= dt then
-      error(string.format("optim.LBFGS: all parameters must share a dtype: params[%d] is %s, params[1] %s",
-        i, p.dtype, dt), 2)
+      E.raise("optim.LBFGS: all parameters must share a dtype: params[%d] is %s, params[1] %s",
+        i, p.dtype, dt)
     end
   end
   return self
@@ -815,7 +827,7 @@ end
 -- one call: up to max_iter L-BFGS iterations (torch's LBFGS.step)
 function LBFGS:step(closure)
   if type(closure) ~= "function" then
-    error(self._who .. ":step needs a closure that computes the loss and its gradient", 2)
+    E.raise(self._who .. ":step needs a closure that computes the loss and its gradient")
   end
   local st = self.state
   st.func_evals = st.func_evals or 0
@@ -899,7 +911,7 @@ function LBFGS:step(closure)
 end
 
 function LBFGS:update()
-  error(self._who .. ": L-BFGS evaluates the objective several times per step; use step(closure)", 2)
+  E.raise(self._who .. ": L-BFGS evaluates the objective several times per step; use step(closure)")
 end
 
 -- --- learning-rate schedules -------------------------------------------
@@ -911,11 +923,12 @@ Schedule.__index = Schedule
 local function schedule(name, opt, opts, spec, fn)
   local who = "optim." .. name
   if type(opt) ~= "table" or type(opt.lr) ~= "number" then
-    error(who .. ": the first argument must be an optimizer (a table with a number lr)", 3)
+    E.raise("%s: the first argument must be an optimizer (a table with a number lr), got %s",
+            who, fmtv(opt))
   end
   local self = setmetatable({ optimizer = opt, base_lr = opt.lr, last_epoch = 0, _fn = fn,
                               _name = name }, Schedule)
-  spec[#spec + 1] = { "warmup", 0, "nonneg" }
+  spec[#spec + 1] = { "warmup", 0, "count" }
   read_options(who, opts, spec, self)
   opt.lr = self:get_lr()
   return self
@@ -935,6 +948,10 @@ end
 
 function Schedule:state_dict() return { last_epoch = self.last_epoch, base_lr = self.base_lr } end
 function Schedule:load_state_dict(sd)
+  local who = "optim." .. self._name .. ":load_state_dict"
+  E.check(who, "the state", sd, "table")
+  E.int(who, "last_epoch", sd.last_epoch, 0)
+  E.num(who, "base_lr", sd.base_lr, 0)
   self.last_epoch, self.base_lr = sd.last_epoch, sd.base_lr
   self.optimizer.lr = self:get_lr()
   return self
@@ -966,11 +983,11 @@ local function functional(name, ctor)
   return function(opfunc, x, config, state)
     local who = "optim." .. name
     if type(opfunc) ~= "function" then
-      error(string.format("%s: opfunc must be a function x -> f, df/dx, got %s", who, type(opfunc)), 2)
+      E.raise("%s: opfunc must be a function x -> f, df/dx, got %s", who, fmtv(opfunc))
     end
-    if not is_tensor(x) then
-      error(string.format("%s: x must be a tensor, got %s", who, type(x)), 2)
-    end
+    E.check(who, "x", x, "tensor")
+    E.check(who, "config", config, "table", true)
+    E.check(who, "state", state, "table", true)
     config = config or {}
     state = state or config
     local opt = state._optim
@@ -1038,8 +1055,9 @@ doc(M.CovariantGD, "optim.CovariantGD(params [, {lr=1e-3, tau1=9, tau2=999, eps=
   .. "(M2, tau2), force F = M1/(1-beta1^t), beta = tau/(1+tau).  metric: \"identity\" (G = 1), "
   .. "\"diag\" (G = (M2/(1-beta2^t))^power + eps elementwise: power 1/2 is Adam with "
   .. "betas = tau/(1+tau)), \"full\" (all parameters as one vector of n elements, G = M^power + "
-  .. "eps I with M the n x n second moment or, moment = \"covariance\", M2 - M1 M1^T; power 0 "
-  .. "gives the identity; for small models), or a function(state) returning an n x n matrix, "
+  .. "eps I with M the n x n second moment or, moment = \"covariance\", the average of d d^T, "
+  .. "d = g - M1 (bias-corrected by 1-beta2^t), its eigenvalues floored at w_max/(1+tau2); "
+  .. "power 0 gives the identity; for small models), or a function(state) returning an n x n matrix, "
   .. "a vector (diagonal metric) or a function F -> G^-1 F; state has step, grad, m1, m2 (the "
   .. "diagonal second moment), m2hat, force, bc1, bc2, n, params." .. common)
 doc(M.Langevin, "optim.Langevin(params, {lr [, temperature=0] [, seed]})\n\nStochastic gradient "

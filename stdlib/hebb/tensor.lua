@@ -140,11 +140,10 @@ Like a Lua number it is weak: `x * T.I` is c64 for an f32 x, c128 for f64.
 It is one shared tensor: never modify it in place.]])
 
 function T.vdot(a, b)
-  if not (T.is_tensor(a) and T.is_tensor(b)) then
-    E.raise("vdot: expects two tensors, got %s and %s", E.show(a), E.show(b))
-  end
+  E.check("T.vdot", "a", a, "tensor")
+  E.check("T.vdot", "b", b, "tensor")
   if a.ndim ~= 1 or b.ndim ~= 1 or a.shape[1] ~= b.shape[1] then
-    E.raise("vdot: expects two 1-d tensors of one length, got %s and %s",
+    E.raise("T.vdot: expects two 1-d tensors of one length, got %s and %s",
             E.show(a), E.show(b))
   end
   if a.dtype == "c128" or a.dtype == "c64" then a = a:conj() end
@@ -157,20 +156,55 @@ argument is conjugated, so T.vdot(psi, psi) is the squared norm <psi|psi>
 (T.dot does not conjugate, like numpy's dot).  A 0-d tensor, as T.dot
 gives.]])
 
+-- the smallest value of each option; precision stops at 17 digits, all a
+-- double holds
+local print_min = { threshold = 0, edgeitems = 1, linewidth = 1, precision = 0 }
+local print_max = { precision = 17 }
+
 function T.set_printoptions(opts)
-  E.checkopts("set_printoptions", opts, print_opts)
-  for k, v in pairs(opts) do   -- all checked before any is set
-    if type(v) ~= "number" or v < 0 or v ~= v then
-      E.raise("set_printoptions: %s must be a non-negative number, got %s", k, E.show(v))
-    end
-  end
-  for k, v in pairs(opts) do print_opts[k] = v end
+  local who = "T.set_printoptions"
+  if type(opts) ~= "table" then E.raise("%s: expected a table of options, got %s", who, E.show(opts)) end
+  E.checkopts(who, opts, print_opts)
+  for k, v in pairs(opts) do E.int(who, k, v, print_min[k], print_max[k]) end
+  for k, v in pairs(opts) do print_opts[k] = math.tointeger(v) end
 end
 doc(T.set_printoptions, [[T.set_printoptions{threshold=, edgeitems=, linewidth=, precision=}
 
 How tensors print: above `threshold` elements (1000) only `edgeitems` (3)
 rows/columns at each end are shown; rows wider than `linewidth` (100) are cut
 the same way; floats get `precision` (4) digits.]])
+
+-- Lua numbers ---------------------------------------------------------------
+
+-- A full reduction gives a Lua number for an untracked tensor and a 0-d
+-- tensor for one that requires grad.  So that code need not care, a number
+-- answers :item() with itself, and :backward() with what to do instead of
+-- "attempt to index a number value".  Other keys raise as before.
+local number_methods = {
+  item = function(n) return n end,
+  backward = function()
+    E.raise("backward: this is a Lua number, not a tensor: a full reduction "
+      .. "of tensors that do not require grad gives a number.  Call "
+      .. "x:requires_grad_() on the inputs before computing it, or use "
+      .. "autograd.grad(f, x)")
+  end,
+}
+-- Lua 5.4 calls __lt and __le for a tensor against a number (it never calls
+-- __eq: `t == 0` is plain false), and turns their result into a boolean.
+-- So `<` and `<=` on tensors raise an error naming the two remedies rather
+-- than compare one element; docs/design.md says why.
+local function compare_error()
+  E.raise("attempt to compare a tensor with <, <=, > or >=: for the value of a "
+    .. "one-element tensor use t:item() (a Lua number also has :item()); "
+    .. "elementwise use t:lt(x), t:le(x), t:gt(x), t:ge(x)")
+end
+mt.__lt, mt.__le = compare_error, compare_error
+
+debug.setmetatable(0, { __index = function(_, k)
+  local f = number_methods[k]
+  if f then return f end
+  error(string.format("attempt to index a number value (field '%s')", tostring(k)), 2)
+end })
 
 -- Autograd's tensor methods: the first call loads hebb.autograd, which puts
 -- the real ones in their place.

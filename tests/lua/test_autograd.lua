@@ -148,7 +148,7 @@ test("hvp_and_laplacian", function()
   truthy(se > 0, "a standard error")
   truthy(math.abs(est - S:diagonal():sum()) < 5 * se + 1e-12,
     string.format("estimate %g vs trace %g (se %g)", est, S:diagonal():sum(), se))
-  raises(function() A.laplacian(q, rn(6), { method = "bogus" }) end, "'exact' or 'hutchinson'")
+  raises(function() A.laplacian(q, rn(6), { method = "bogus" }) end, 'autograd.laplacian: method must be "exact" or "hutchinson", got "bogus"')
 end)
 
 test("jacobian", function()
@@ -156,6 +156,51 @@ test("jacobian", function()
   eq(J.shape[1], 2); eq(J.shape[2], 2)
   near(J:get(1, 1), 2 * math.cos(0.1), 1e-12)
   eq(J:get(1, 2), 0)
+end)
+
+-- a derivative that is identically zero (f linear, constant, a Lua
+-- number) gives zeros, not "attempt to index a number value"
+test("zero_hessians_and_constant_functions", function()
+  local x, v = T.tensor { 1.0, 2.0 }, T.ones(2)
+  local fs = {
+    linear = function(z) return (z * 2):sum() end,
+    constant = function() return T.tensor(3.0) end,
+    number = function() return 3 end,
+    detached = function(z) return (z:detach() ^ 2):sum() end,
+  }
+  for name, f in pairs(fs) do
+    check.same(A.hvp(f, x, v), { 0, 0 }, 0, "hvp " .. name)
+    eq(A.laplacian(f, x), 0, "laplacian " .. name)
+    eq(A.laplacian(f, x, { method = "hutchinson", samples = 4 }), 0, "hutchinson " .. name)
+  end
+  check.same(A.jacobian(function() return T.ones(3) end, x), { { 0, 0 }, { 0, 0 }, { 0, 0 } }, 0,
+             "jacobian of a constant")
+  check.same(A.jacobian(function(z) return z:detach() * 2 end, x), { { 0, 0 }, { 0, 0 } }, 0,
+             "jacobian of a detached result")
+  truthy(A.gradgradcheck(function(z) return z * 2 end, { x }))
+  truthy(A.gradgradcheck(function() return T.ones(2) end, { x }))
+  -- torch's form: a constant output reaches no input
+  local xl = x:clone():requires_grad_()
+  eq(A.grad(3, xl, { allow_unused = true }), nil)
+  eq(A.grad(T.ones(2):sum() * 1.0, xl, { allow_unused = true }), nil)
+  raises(function() A.grad(3, xl) end, "autograd.grad: the output is a Lua number")
+end)
+
+-- the tools record what they differentiate even inside no_grad
+test("tools_inside_no_grad", function()
+  local f = function(z) return (z ^ 3):sum() end
+  local x = T.tensor { 1.0, 2.0 }
+  check.same(A.no_grad(A.hvp, f, x, T.ones(2)), { 6, 12 }, 1e-12)
+  near(A.no_grad(A.laplacian, f, x), 18, 1e-12)
+  check.same(A.no_grad(A.jacobian, function(z) return z ^ 3 end, x), { { 3, 0 }, { 0, 12 } }, 1e-12)
+end)
+
+-- functions that return tables of numbers make no tensor to record
+test("tables_of_numbers_from_tracked_tensors", function()
+  local x = T.tensor { { 1.0, 2 }, { 3, 4 } }:requires_grad_()
+  check.same(x:size(), { 2, 2 }, 0, "size")
+  check.same(x:stride(), { 2, 1 }, 0, "stride")
+  check.same(x:totable(), { { 1, 2 }, { 3, 4 } }, 0, "totable")
 end)
 
 -- gradcheck over the ops --------------------------------------------------
@@ -311,6 +356,63 @@ for _, name in ipairs({ "mul", "div", "pow_tensor", "exp", "log", "tanh", "sigmo
   end)
 end
 
+-- prod and cumprod at zeros: the rules never divide by x
+test("prod_and_cumprod_with_zeros", function()
+  local x = T.tensor { 1.0, 0.0, 2.0 }
+  check.same(A.grad(function(z) return z:prod() end, x), { 0, 2, 0 }, 0, "prod")
+  check.same(A.grad(function(z) return z:cumprod(1):sum() end, x), { 1, 3, 0 }, 0,
+             "cumprod")
+  local m = T.tensor { { 1.0, 0, 2, 3 }, { 0, 0, 1, 2 }, { 2, 0.5, 4, 1 } }
+  check.same(A.grad(function(z) return z:prod(2):sum() end, m),
+             { { 0, 6, 0, 0 }, { 0, 0, 0, 0 }, { 2, 8, 1, 4 } }, 0, "prod(2)")
+  local xt = x:clone():requires_grad_()
+  xt:prod():backward()
+  check.same(xt.grad, { 0, 2, 0 }, 0, "prod backward")
+  -- y / x lost the gradient where the product underflows
+  local tiny = T.tensor { 1e-200, 1e-200, 5.0 }
+  check.same(A.grad(function(z) return z:prod() end, tiny), { 5e-200, 5e-200, 0 }, 0,
+             "underflow")
+end)
+
+-- every entry of prod's and cumprod's gradients against the sum over
+-- products of the other factors, on random tensors with random zeros;
+-- second derivatives (gradgradcheck) at zeros too
+test("prod_and_cumprod_zeros_random", function()
+  local gen = T.Generator(5)
+  for trial = 1, 12 do
+    local x = gen:randn(3, 5) * gen:bernoulli(0.6, { 3, 5 }):astype("f64")
+    local dim = trial % 2 + 1
+    local gp = A.grad(function(z) return z:prod(dim):sum() end, x)
+    local gc_ = A.grad(function(z) return z:cumprod(dim):sum() end, x)
+    for i = 1, 3 do
+      for j = 1, 5 do
+        local p, c = 1, 0
+        local n, at = x:size(dim), dim == 1 and i or j
+        for k = 1, n do
+          local v = dim == 1 and x[k][j] or x[i][k]
+          if k ~= at then p = p * v end
+          if k >= at then        -- d(cumprod_k)/dx_at for k >= at
+            local q = 1
+            for l = 1, k do
+              if l ~= at then q = q * (dim == 1 and x[l][j] or x[i][l]) end
+            end
+            c = c + q
+          end
+        end
+        near(gp[i][j], p, 1e-12, "prod trial " .. trial)
+        near(gc_[i][j], c, 1e-12, "cumprod trial " .. trial)
+      end
+    end
+    truthy(A.gradgradcheck(function(z) return z:prod(dim) end, { x }))
+    truthy(A.gradgradcheck(function(z) return z:cumprod(dim) end, { x }))
+  end
+  local x = gen:randn(2, 3, 4) * gen:bernoulli(0.7, { 2, 3, 4 }):astype("f64")
+  truthy(gc(function(z) return z:prod({ 1, 3 }) end, { x }))
+  truthy(A.gradgradcheck(function(z) return z:prod({ 3, 1 }, { keepdim = true }) end, { x }))
+  truthy(A.gradgradcheck(function(z) return z:prod() end, { x }))
+  truthy(A.gradgradcheck(function(z) return z:cumprod(-1) end, { x }))
+end)
+
 -- every registered function of the tensor modules has a backward rule, is
 -- declared non-differentiable, or returns no floating tensor at all
 test("every_op_has_a_rule", function()
@@ -404,7 +506,7 @@ test("custom_function", function()
   eq(y.grad_fn, "cube")
   x:detach():mul_(2)
   raises(function() y:sum():backward() end, "modified in place")
-  raises(function() A.Function({ forward = 1 }) end, "expected {forward = fn, backward = fn}")
+  raises(function() A.Function({ forward = 1 }) end, "autograd.Function: forward must be a function, got 1")
 end)
 
 -- Versions, in-place and errors ---------------------------------------------

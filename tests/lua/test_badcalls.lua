@@ -322,7 +322,7 @@ local TENSOR = {
     {"T.shares_storage(a)", "bad argument #2 to 'shares_storage' (tensor expected, got no value)"}}),
   set_printoptions = {
     {"T.set_printoptions{precison = 3}", "set_printoptions: unknown option \"precison\" (did you mean 'precision'?)"},
-    {"T.set_printoptions{precision = -1}", "set_printoptions: precision must be a non-negative number, got -1"},
+    {"T.set_printoptions{precision = -1}", "T.set_printoptions: precision must be an integer in 0..17, got -1"},
     {"T.set_printoptions('x')", "set_printoptions: options must be a table, got \"x\""},
   },
   cat = {
@@ -371,8 +371,8 @@ local TENSOR = {
     {"T.dot(v, v, {bogus = 1})", 'dot: unknown option "bogus"'},
   }),
   vdot = cases("vdot", {
-    {"T.vdot(a)", "vdot: expects two tensors, got f64 tensor of shape {2, 2} and nil"},
-    {"T.vdot(a, v)", "vdot: expects two 1-d tensors of one length, got f64 tensor of shape {2, 2} and f64 tensor of shape {3}"},
+    {"T.vdot(a)", "T.vdot: b must be a tensor, got nil"},
+    {"T.vdot(a, v)", "T.vdot: expects two 1-d tensors of one length, got f64 tensor of shape {2, 2} and f64 tensor of shape {3}"},
   }),
   outer = cases("outer", {
     {"T.outer(a, v)", "outer: expects two 1-d tensors"},
@@ -639,17 +639,17 @@ local SPARSE = {
 local GRAPH = {
   lattice = {
     {"graph.lattice('x')", "graph.lattice: expected {dims = {L1, L2, ...}}"},
-    {"graph.lattice{dims = {1 << 31, 1 << 31}}", "graph.lattice: too many sites (dims 2147483648 x 2147483648: more than 2^56)"},
+    {"graph.lattice{dims = {1 << 31, 1 << 31}}", "graph.lattice: dims {2147483648, 2147483648} make more than 2^56 sites"},
     {"graph.lattice{dims = {0}}", "graph.lattice: dims[1] must be an integer >= 1, got 0"},
     {"graph.lattice{dims = {3}, bogus = 1}", 'graph.lattice: unknown option "bogus"'},
   },
   random_regular = {
     {"graph.random_regular(5, 3)", "graph.random_regular: no simple 3-regular graph on 5 vertices (need d < n and n*d even)"},
-    {"graph.random_regular(-1, 2)", "graph.random_regular: n must be an integer >= 1, got -1"},
+    {"graph.random_regular(-1, 2)", "graph.random_regular: n must be an integer in 1..2147483647, got -1"},
   },
   small_world = {
     {"graph.small_world(10, 3, 0.1)", "graph.small_world: k must be even and < n, got k = 3, n = 10"},
-    {"graph.small_world(10, 2, 2)", "graph.small_world: p must be a probability, got 2"},
+    {"graph.small_world(10, 2, 2)", "graph.small_world: p must be a probability in [0, 1], got 2"},
   },
   from_edges = {
     {"graph.from_edges(3, {{1, 4}})", "graph.from_edges: edge 1 has vertex 4 outside 1..3"},
@@ -657,7 +657,7 @@ local GRAPH = {
   },
   hypergraph = {
     {"graph.hypergraph('x')", "graph.hypergraph: expected a list of hyperedges (lists of vertices)"},
-    {"graph.hypergraph({{1, 'x'}})", "graph.hypergraph: hyperedge 1 has vertex x outside 1..1"},
+    {"graph.hypergraph({{1, 'x'}})", "graph.hypergraph: hyperedge 1 has vertex \"x\" outside 1..1"},
   },
 }
 

@@ -595,7 +595,7 @@ test("errors", function()
   raises(function() return c % 2 end, "mod: not defined for complex numbers")
   raises(function() c:logical_and(c) end, "logical_and: not defined for complex numbers")
   raises(function() c:atan2(c) end, "atan2: not defined for complex numbers")
-  raises(function() T.vdot(c, 1) end, "vdot: expects two tensors")
+  raises(function() T.vdot(c, 1) end, "T.vdot: b must be a tensor, got 1")
   raises(function() T.where(c, c, c) end, "where: dtype c128 is not supported yet")
   raises(function() T.zeros(3):scatter_(1, T.tensor{1}, c[1]) end,
          "cannot convert c128 to f64 without dropping the imaginary part")

@@ -128,7 +128,7 @@ end)
 
 test("error_missing_file", function()
   raises(function() data.read_idx(path("nope.idx")) end, "cannot open '" .. path("nope.idx") .. "'")
-  raises(function() data.read_idx(42) end, "path must be a string, got number")
+  raises(function() data.read_idx(42) end, "data.read_idx: path must be a string, got 42")
   raises(function() data.read_idx(dir) end, "read_idx: cannot read '" .. dir .. "': Is a directory")
   -- the error points at the caller's line, not into data.lua
   local ok, err = pcall(function() local t = data.read_idx(path("nope.idx")); return t end)
@@ -190,7 +190,7 @@ test("error_dtype", function()
   local p = write("d.idx", idx_bytes(0x08, { 1 }, { 1 }))
   raises(function() data.read_idx(p, { dtype = "bool" }) end, "read_idx: dtype bool is not supported (f64, f32 or i64)")
   raises(function() data.read_idx(p, "c128") end, "dtype c128 is not supported")
-  raises(function() data.read_idx(p, 5) end, "options must be a table or a dtype name, got number")
+  raises(function() data.read_idx(p, 5) end, "data.read_idx: options must be a table or a dtype name, got 5")
 end)
 
 -- --- Dataset and DataLoader ------------------------------------------------
@@ -333,13 +333,13 @@ test("loader_errors", function()
   local X, Y = toy(6)
   raises(function() data.Dataset(X, T.zeros(5)) end,
          "tensors must share their first dimension: tensor 1 has 6 samples, tensor 2 has 5")
-  raises(function() data.DataLoader({ X, "y" }) end, "element 2 is a string, not a tensor")
+  raises(function() data.DataLoader({ X, "y" }) end, "data.DataLoader: element 2 must be a tensor, got \"y\"")
   raises(function() data.DataLoader({}) end, "expected tensors (or a list of them), got an empty list")
   raises(function() data.DataLoader({ T.tensor(3.0) }) end, "tensor 1 is 0-d")
-  raises(function() data.DataLoader({ X }, { batch_size = 0 }) end, "option batch_size must be >= 1, got 0")
-  raises(function() data.DataLoader({ X }, { batch_size = 2.5 }) end, "option batch_size must be an integer, got 2.5")
-  raises(function() data.DataLoader({ X }, 3) end, "options must be a table, got number")
-  raises(function() data.DataLoader({ X }):batches(1.5) end, "epoch must be an integer, got 1.5")
+  raises(function() data.DataLoader({ X }, { batch_size = 0 }) end, "data.DataLoader: batch_size must be an integer >= 1, got 0")
+  raises(function() data.DataLoader({ X }, { batch_size = 2.5 }) end, "data.DataLoader: batch_size must be an integer >= 1, got 2.5")
+  raises(function() data.DataLoader({ X }, 3) end, "data.DataLoader: options must be a table, got 3")
+  raises(function() data.DataLoader({ X }):batches(1.5) end, "DataLoader:batches: epoch must be an integer >= 1, got 1.5")
 end)
 
 -- --- Fashion-MNIST -----------------------------------------------------------
@@ -348,7 +348,7 @@ test("fashion_mnist_missing_names_package", function()
   raises(function() data.fashion_mnist("test", { dir = path("nowhere") }) end,
          "apt-get install dataset-fashion-mnist")
   raises(function() data.fashion_mnist("valid") end,
-         "split must be \"train\" or \"test\", got valid")
+         "data.fashion_mnist: split must be \"train\" or \"test\", got \"valid\"")
 end)
 
 local installed = io.open("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz", "rb")

@@ -148,7 +148,7 @@ test("from_edges", function()
 end)
 
 test("errors", function()
-  raises(function() graph.lattice {} end, "expected {dims = {L1, L2, ...}}")
+  raises(function() graph.lattice {} end, "graph.lattice: dims must be a non-empty list of side lengths, got nil")
   raises(function() graph.lattice { dims = { 0 } } end, "dims[1] must be an integer >= 1")
   raises(function() graph.lattice { dims = { 3 }, neighbors = "far" } end, "neighbors must be")
   raises(function() graph.random_regular(5, 3) end, "no simple 3-regular graph on 5 vertices")
@@ -170,7 +170,7 @@ end)
 
 test("huge_lattice_is_refused", function()
   check.raises(function() return graph.lattice{dims = {1 << 31, 1 << 31}} end,
-               "graph.lattice: too many sites (dims 2147483648 x 2147483648: more than 2^56)")
+               "graph.lattice: dims {2147483648, 2147483648} make more than 2^56 sites")
 end)
 
 check.done()

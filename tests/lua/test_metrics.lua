@@ -159,12 +159,12 @@ test("learning_errors", function()
   raises(function() metrics.learning({ 1, 2, "x", 4, 5, 6, 7, 8 }) end, "trace entry 3 is a string, not a number")
   raises(function() metrics.learning({ 1, 2, T.zeros(2), 4, 5, 6, 7, 8 }) end, "trace entry 3 is a tensor of shape {2}, not a number")
   raises(function() metrics.learning(T.zeros(4, 4)) end, "the trace must be 1-d, got shape {4,4}")
-  raises(function() metrics.learning("loss") end, "must be a list of numbers or a 1-d tensor, got string")
+  raises(function() metrics.learning("loss") end, "metrics.learning: the trace must be a list of numbers or a 1-d tensor, got \"loss\"")
   raises(function() metrics.learning({ 1, 2, 3, 0 / 0, 5, 6, 7, 8, 9 }) end, "non-finite values")
   raises(function() metrics.learning({ 1, 2, 3, 4, 5, 6, 7, 8, 9, math.huge }) end, "non-finite values")
-  raises(function() metrics.learning(T.ones(20), { start = 0 }) end, "option start must be a positive integer, got 0")
-  raises(function() metrics.learning(T.ones(20), { dt = -1 }) end, "option dt must be a positive number, got -1")
-  raises(function() metrics.learning(T.ones(20), 3) end, "options must be a table, got number")
+  raises(function() metrics.learning(T.ones(20), { start = 0 }) end, "metrics.learning: start must be an integer >= 1, got 0")
+  raises(function() metrics.learning(T.ones(20), { dt = -1 }) end, "metrics.learning: dt must be a finite number > 0, got -1")
+  raises(function() metrics.learning(T.ones(20), 3) end, "metrics.learning: options must be a table, got 3")
 end)
 
 -- Reference L3: q <- q - gamma h q + sqrt(2 gamma T) xi on 1e4 replicas
@@ -267,7 +267,7 @@ end)
 
 test("entropy_errors", function()
   raises(function() metrics.ensemble_entropy(T.zeros(3, 2), { method = "knn" }) end,
-         "method must be \"gaussian\" or \"histogram\", got knn")
+         "metrics.ensemble_entropy: method must be \"gaussian\" or \"histogram\", got \"knn\"")
   raises(function() metrics.ensemble_entropy(T.ones(3, 2)) end, "needs at least d + 2 = 4 replicas, got 3")
   raises(function() metrics.ensemble_entropy(T.ones(10, 2)) end, "the sample covariance is singular")
   raises(function() metrics.ensemble_entropy(T.randn(10, 2), { method = "histogram" }) end,
@@ -275,7 +275,7 @@ test("entropy_errors", function()
   raises(function() metrics.ensemble_entropy(T.ones(10), { method = "histogram" }) end,
          "the samples span no interval")
   raises(function() metrics.ensemble_entropy(T.zeros(2, 2, 2)) end, "got shape {2,2,2}")
-  raises(function() metrics.ensemble_entropy("x") end, "samples must be a tensor or a list, got string")
+  raises(function() metrics.ensemble_entropy("x") end, "metrics.ensemble_entropy: samples must be a tensor or a list, got \"x\"")
 end)
 
 -- --- progress --------------------------------------------------------------
@@ -307,17 +307,18 @@ test("progress_draws_on_a_terminal", function()
   os.remove(name)
   local _, draws = s:gsub("\r", "")
   eq(draws, 4, "redraws at i = 2, 4, 5 and on close")
-  truthy(s:find("train  5/5 (100%)  loss 0.25  ", 1, true), s)
-  truthy(s:find("it/s  ETA 0:00  elapsed 0:00", 1, true), s)
+  truthy(s:find("train 100% ▕", 1, true), s)
+  truthy(s:find("▏ 5/5  ", 1, true), s)
+  truthy(s:find("it/s  elapsed 0:00  loss 0.25\27[K\n", 1, true), s)
   eq(s:sub(-4), "\27[K\n", "ends the line on close")
   -- p:close() once more does nothing
   p:close()
 end)
 
 test("progress_errors", function()
-  raises(function() metrics.progress { total = 0 } end, "total must be a positive integer, got 0")
-  raises(function() metrics.progress { total = 10, every = 0 } end, "every must be a positive integer, got 0")
-  raises(function() metrics.progress(5) end, "options must be a table, got number")
+  raises(function() metrics.progress { total = 0 } end, "metrics.progress: total must be an integer >= 1, got 0")
+  raises(function() metrics.progress { total = 10, every = 0 } end, "metrics.progress: every must be an integer >= 1, got 0")
+  raises(function() metrics.progress(5) end, "metrics.progress: options must be a table, got 5")
 end)
 
 check.done()

@@ -153,9 +153,9 @@ end)
 
 test("conv_errors", function()
   raises(function() nn.Conv2d(2, 3, 3, { padding = "reflect" }) end,
-         "padding must be \"periodic\", \"zeros\" or \"none\", got reflect")
+         "padding must be \"periodic\", \"zeros\" or \"none\", got \"reflect\"")
   raises(function() nn.Conv2d(2, 3, { 3 }) end, "kernel_size must be an integer or a table of 2 integers")
-  raises(function() nn.Conv2d(0, 3, 3) end, "in_channels must be a positive integer, got 0")
+  raises(function() nn.Conv2d(0, 3, 3) end, "in_channels must be an integer >= 1, got 0")
   raises(function() nn.Conv2d(2, 3, 3)(T.zeros(1, 3, 4, 4)) end,
          "the input has 3 channels, the weight expects 2")
   raises(function() nn.Conv2d(2, 3, 3)(T.zeros(4, 4)) end,

@@ -76,12 +76,12 @@ test("second_derivatives_through_layers", function()
 end)
 
 test("linear_errors", function()
-  raises(function() nn.Linear(0, 3) end, "nn.Linear: in_features must be a positive integer, got 0")
-  raises(function() nn.Linear(2, 1.5) end, "out_features must be a positive integer, got 1.5")
-  raises(function() nn.Linear(2, 2, { dtype = "i64" }) end, "dtype must be \"f64\" or \"f32\", got i64")
+  raises(function() nn.Linear(0, 3) end, "nn.Linear: in_features must be an integer >= 1, got 0")
+  raises(function() nn.Linear(2, 1.5) end, "out_features must be an integer >= 1, got 1.5")
+  raises(function() nn.Linear(2, 2, { dtype = "i64" }) end, "dtype must be \"f64\" or \"f32\", got \"i64\"")
   raises(function() nn.Linear(3, 2)(T.zeros(4, 2)) end,
          "nn.Linear: the input's last dimension must be 3, got shape {4,2}")
-  raises(function() nn.Linear(3, 2)({ 1, 2, 3 }) end, "expected a tensor input, got table")
+  raises(function() nn.Linear(3, 2)({ 1, 2, 3 }) end, "expected a tensor input, got a table")
 end)
 
 test("bilinear", function()
@@ -126,7 +126,7 @@ test("activations", function()
     autograd.gradcheck(c[2], { xg })
   end
   eq(nn.activation("gelu"), nn.gelu)
-  raises(function() nn.activation("swish") end, "unknown activation swish (known: gelu, identity")
+  raises(function() nn.activation("swish") end, "unknown activation \"swish\" (known: gelu, identity")
 end)
 
 test("softmax", function()

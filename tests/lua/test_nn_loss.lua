@@ -128,11 +128,11 @@ test("loss_errors", function()
   raises(function() nn.mse_loss(T.zeros(3), T.zeros(3, 1)) end,
          "nn.mse_loss: the prediction has shape {3}, the target {3,1} (they must agree)")
   raises(function() nn.mse_loss(T.zeros(3), T.zeros(3), { reduction = "avg" }) end,
-         "reduction must be \"mean\", \"sum\" or \"none\", got avg")
+         "reduction must be \"mean\", \"sum\" or \"none\", got \"avg\"")
   raises(function() nn.bce_loss(T.tensor { 1.5 }, T.tensor { 1.0 }) end,
          "the probabilities must lie in [0, 1], got values from 1.5 to 1.5")
-  raises(function() nn.huber_loss(T.zeros(2), T.zeros(2), -1) end, "delta must be a positive number, got -1")
-  raises(function() nn.nll_loss("x", T.tensor { 1 }) end, "the scores must be a tensor, got string")
+  raises(function() nn.huber_loss(T.zeros(2), T.zeros(2), -1) end, "nn.huber_loss: delta must be a finite number > 0, got -1")
+  raises(function() nn.nll_loss("x", T.tensor { 1 }) end, "the scores must be a tensor, got \"x\"")
 end)
 
 check.done()

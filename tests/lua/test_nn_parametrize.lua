@@ -245,7 +245,7 @@ test("parametrize_errors", function()
          "the mask has shape {3,3}, the weight {2,2}")
   raises(function() nn.parametrize(nn.Linear(2, 2), "weight", "masked") end, "masked needs {mask =")
   raises(function() nn.parametrize(nn.Linear(2, 2), "weight", "orthogonal", { map = "polar" }) end,
-         "orthogonal map must be \"cayley\" or \"exp\", got polar")
+         "orthogonal map must be \"cayley\" or \"exp\", got \"polar\"")
   raises(function() nn.parametrize(3, "weight", "symmetric") end, "nn.parametrize: expected a module")
   raises(function() nn.remove_parametrizations(nn.Linear(2, 2), "weight") end,
          "Linear has no parametrized tensor \"weight\"")

@@ -215,7 +215,7 @@ test("printing", function()
   T.set_printoptions{precision = 2}
   eq(tostring(T.tensor{0.5}), "[0.50]\n[f64 tensor of shape {1}]")
   T.set_printoptions{precision = 4}
-  raises(function() T.set_printoptions{bogus = 1} end, 'set_printoptions: unknown option "bogus"')
+  raises(function() T.set_printoptions{bogus = 1} end, 'T.set_printoptions: unknown option "bogus"')
 end)
 
 -- every public function of the module and every method has a docstring
