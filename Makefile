@@ -42,7 +42,7 @@ DEPS_OK  := $(BUILD)/.deps-build
 NATIVE_MODS := hebb,hebb.tensor
 modname = $(patsubst %.init,%,hebb.$(basename $(notdir $(1))))
 
-.PHONY: all deps test bench demo install clean help docs sanitize selfcheck-long examples-full
+.PHONY: all deps test bench demo install clean help docs sanitize selfcheck-long examples-full fields-examples fuzz ising
 
 all: $(BUILD)/hebb $(BUILD)/libhebb.so $(BUILD)/libhebb.a $(BUILD)/hebb.so $(HEBB_LINK)
 
@@ -51,11 +51,14 @@ help:
 	@echo "make test     run every test suite; ends with 'N passed, N failed'"
 	@echo "make sanitize make test against an ASan+UBSan build in build-san/"
 	@echo "make selfcheck-long  the randomized self-checks with 50x the cases"
-	@echo "make demo     build, then run the flagship notebook and render it to HTML"
+	@echo "make demo     build, then run the quick examples/ising.lua notebook and render it to HTML"
 	@echo "make examples-full  the examples at full size, with their checks"
+	@echo "make ising    the full examples/ising.lua notebook, checked (minutes)"
 	@echo "make bench    benchmarks against numpy/torch/hand-written C (ratios)"
 	@echo "make install  PREFIX=... installs binary, library, header, module, .pc"
 	@echo "make docs     regenerate docs/api/*.md from the docstrings"
+	@echo "make fields-examples  examples/dirac.lua and klein_gordon.lua at full size"
+	@echo "make fuzz     libFuzzer on every loader, FUZZ_SECONDS each (tests/fuzz)"
 
 $(DEPS_OK): tools/deps.sh
 	@mkdir -p $(BUILD)
@@ -125,7 +128,7 @@ sanitize:
 
 # the API reference pages, rendered from the docstrings (tests/docs checks
 # that the committed pages are current)
-API_MODULES := hebb hebb.tensor hebb.linalg hebb.sparse hebb.graph hebb.fft hebb.autograd hebb.nn hebb.optim hebb.data hebb.metrics hebb.io hebb.notebook hebb.plot hebb.progress hebb.sandbox
+API_MODULES := hebb hebb.tensor hebb.linalg hebb.sparse hebb.graph hebb.fft hebb.autograd hebb.nn hebb.optim hebb.data hebb.metrics hebb.io hebb.notebook hebb.plot hebb.progress hebb.sandbox hebb.ode hebb.fields hebb.numeric hebb.lattice hebb.lattice_exact hebb.stats
 docs: all
 	@mkdir -p docs/api
 	@for m in $(API_MODULES); do \
@@ -144,15 +147,31 @@ $(BUILD)/obj/natives/lua/l_notebook.o: ALL_CFLAGS += -I$(BUILD)/gen
 FORCE:
 
 # the flagship notebook, run and rendered
-DEMO_NB := examples/ising_demo.lua
+DEMO_NB := examples/ising.lua
+DEMO_ARGS := --quick
+# the data loaders' fuzzers (libFuzzer + ASan + UBSan, clang), each run for
+# FUZZ_SECONDS (or FUZZ_RUNS inputs); the short run is part of make test
+fuzz: all
+	@sh tools/deps.sh fuzz
+	@sh tests/fuzz/fuzz.sh
+
 demo: all
-	./hebb notebook run $(DEMO_NB) -o $(BUILD)/demo
+	./hebb notebook run $(DEMO_NB) -o $(BUILD)/demo -- $(DEMO_ARGS)
 	@echo "the rendered notebook: $(BUILD)/demo/$(notdir $(DEMO_NB:.lua=.html)) (open it in a browser)"
 
 # the examples at full size (make test checks them at a small size)
 examples-full: all
 	@sh tools/deps.sh test
 	@FULL=1 sh tests/examples/run.sh
+
+# the field-theory examples at full size (make test runs them small)
+fields-examples: all
+	./hebb examples/dirac.lua --check
+	./hebb examples/klein_gordon.lua --check
+
+# the full Ising notebook (L = 32, longer runs), exits non-zero off target
+ising: all
+	./hebb examples/ising.lua --check
 
 bench: all
 	@sh tools/deps.sh bench

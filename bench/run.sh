@@ -66,6 +66,17 @@ $CC -O3 -march=native -fno-math-errno \
   $CC -O2 -DMLP_CLOCK_ONLY -shared -fPIC -Wall -Wextra -I/usr/include/lua5.4 \
     bench/mlp_step.c -o $B/mlp_clock.so ||
   { echo "bench: cannot compile bench/mlp_step.c" >&2; exit 1; }
+# bench/fields_ref.c: the hand-written references of the fields rows (KG
+# stencil, split-step over FFTW, Dormand-Prince), loaded by
+# bench/fields_hebb.lua
+$CC -O3 -march=native -DBENCH_FLAGS="\"-O3 -march=native\"" -shared -fPIC -Wall -Wextra \
+  -I/usr/include/lua5.4 bench/fields_ref.c -o $B/fields_ref.so -lfftw3 -lm ||
+  { echo "bench: cannot compile bench/fields_ref.c" >&2; exit 1; }
+# bench/statmech_ref.c: the plain C Metropolis, Wolff, binning and tau_int
+# loops (Philox in C as hebb draws it), a module bench/statmech.lua loads
+$CC -O3 -march=native -DBENCH_FLAGS="\"-O3 -march=native\"" -shared -fPIC -fopenmp \
+  -Wall -Wextra -I/usr/include/lua5.4 -Ibench bench/statmech_ref.c -o $B/statmech_ref.so -lm ||
+  { echo "bench: cannot compile bench/statmech_ref.c" >&2; exit 1; }
 export LUA_CPATH="$B/?.so;;"
 
 $HEBB -e 'require "hebb"' || { echo "bench: $HEBB does not run" >&2; exit 1; }
@@ -103,6 +114,11 @@ while [ $r -le "$ROUNDS" ]; do
   step mlp_hebb_fresh $HEBB bench/mlp_hebb.lua fresh
   step mlp_torch $PY bench/mlp_torch.py warm $MLP_REPS
   step mlp_torch_fresh $PY bench/mlp_torch.py fresh
+  step fields_hebb $HEBB bench/fields_hebb.lua run $REPS
+  step fields_py $PY bench/fields_ref.py $REPS
+  # Metropolis, Wolff, binning, tau_int against plain C; numpy's checkerboard
+  step statmech $HEBB bench/statmech.lua $REPS
+  step statmech_np $PY bench/statmech_np.py $REPS
   r=$((r + 1))
 done
 
@@ -139,4 +155,5 @@ fi
 # --- the table --------------------------------------------------------------
 $HEBB bench/report.lua $RES build/bench.md || fail=1
 $HEBB bench/mlp_hebb.lua report $RES build/bench.md || fail=1
+$HEBB bench/fields_hebb.lua report $RES build/bench.md || fail=1
 exit $fail

@@ -164,8 +164,14 @@ static const luaL_Reg natives[] = {
   {"hebb.fft", luaopen_hebb_fft},
   {"hebb._autograd", luaopen_hebb__autograd},
   {"hebb._data", luaopen_hebb__data},
+  {"hebb._io", luaopen_hebb__io},
   {"hebb._optim", luaopen_hebb__optim},
   {"hebb._notebook", luaopen_hebb__notebook},
+  {"hebb._ode", luaopen_hebb__ode},
+  {"hebb._fields", luaopen_hebb__fields},
+  {"hebb._numeric", luaopen_hebb__numeric},
+  {"hebb._lattice", luaopen_hebb__lattice},
+  {"hebb._stats", luaopen_hebb__stats},
   {NULL, NULL}
 };
 
@@ -244,6 +250,8 @@ static int l_max_memory(lua_State *L) {
   }
   if (hebb_alloc_get_limit() > 0) lua_pushinteger(L, hebb_alloc_get_limit());
   else lua_pushnil(L);
+static int l_clock(lua_State *L) {
+  lua_pushnumber(L, hebb_clock());
   return 1;
 }
 
@@ -271,6 +279,11 @@ static const hebb_lreg hebb_funcs[] = {
   {"alloc_trim", l_alloc_trim, HEBB_FN,
    "hebb.alloc_trim()\n\nReturns the blocks the allocator keeps for reuse to "
    "the operating system."},
+  {"clock", l_clock, HEBB_FN,
+   "hebb.clock()\n\nWall-clock seconds from an arbitrary start (monotonic: "
+   "never jumps with the system time).  Time a block as t0 = hebb.clock(); "
+   "...; hebb.clock() - t0.  os.clock() is CPU time, summed over every "
+   "thread, so it overstates the time of parallel code."},
   {NULL, NULL, 0, NULL}
 };
 

@@ -61,7 +61,10 @@ function M._new(who, opts, defaults)
   local active = E.check(who, "tty", opts.tty, "boolean", true)
   if opts.width ~= nil then E.int(who, "width", opts.width, 20) end
   local out = opts.out or io.stderr
-  if io.type(out) ~= "file" then
+  -- a file, or what stands for one (a notebook captures io.stdout)
+  local writable = io.type(out) == "file" or
+    (type(out) == "table" and type(out.write) == "function")
+  if not writable then
     E.raise("%s: out must be an open file, got %s", who, E.show(out))
   end
   if active == nil then active = on_terminal(out) end
