@@ -250,6 +250,9 @@ static int l_max_memory(lua_State *L) {
   }
   if (hebb_alloc_get_limit() > 0) lua_pushinteger(L, hebb_alloc_get_limit());
   else lua_pushnil(L);
+  return 1;
+}
+
 static int l_clock(lua_State *L) {
   lua_pushnumber(L, hebb_clock());
   return 1;
