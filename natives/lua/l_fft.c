@@ -60,7 +60,7 @@ static int optdims(lua_State *L, int idx, int ndim, int *dims) {
     d = lua_tointeger(L, -1);
     lua_pop(L, 1);
     if (d == 0 || d > ndim || d < -ndim)
-      luaL_error(L, "dimension %d out of range for a %d-dimensional tensor",
+      hebbL_error(L, "dimension %d out of range for a %d-dimensional tensor",
                  (int)d, ndim);
     dims[i] = (int)(d < 0 ? d + ndim : d - 1);
   }

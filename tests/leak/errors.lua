@@ -149,6 +149,7 @@ do
   h:close()
   fails(hio.h5open, dir .. "/t.txt")
   os.execute("rm -rf " .. dir)
+end
 -- ordering, roll/flip, special functions, quadrature nodes
 do
   local z = T.complex(T.ones(3), T.ones(3))
