@@ -29,6 +29,7 @@ local T = require "hebb.tensor"
 local hebb = require "hebb"
 local lattice = require "hebb.lattice"
 local stats = require "hebb.stats"
+local plot = require "hebb.plot"
 local exact = lattice.exact
 
 local quick, checking = false, false
@@ -53,7 +54,6 @@ local function sigma(v, err, want, what)
   expect(math.abs(z) <= 4, string.format("%s: %.5f ± %.5f vs exact %.5f (%.1f sigma)", what, v, err, want, z))
   return z
 end
-local t_start = hebb.clock()
 print(string.format("T_c = %.6f (K_c = ln(1 + √2)/2 = %.10f); %s run, %d replicas per point",
                     exact.Tc, exact.Kc, quick and "quick" or "full", size.replicas))
 
@@ -119,6 +119,7 @@ local temps = { 1.8, 2.0, exact.Tc, 2.6, 3.0 }
 print(string.format("\nL = %d, %d measurements x %d replicas per point", L, size.steps, size.replicas))
 print("   T     algorithm    e (MC)                 e (Kaufman, L)   dev/σ   τ_int(e)")
 local series = {}
+local points = { metropolis = { {}, {}, {} }, wolff = { {}, {}, {} } }   -- T, e, error
 for _, Tm in ipairs(temps) do
   local beta = 1 / Tm
   local ex = exact.kaufman(L, L, beta)
@@ -126,11 +127,33 @@ for _, Tm in ipairs(temps) do
     local es, ms = run(lat, beta, alg, size.steps, size.replicas)
     series[alg .. Tm] = { es = es, ms = ms, beta = beta }
     local e, err, tau = mean_tau(es)
+    local pt = points[alg]
+    pt[1][#pt[1] + 1], pt[2][#pt[2] + 1], pt[3][#pt[3] + 1] = Tm, e, err
     local z = sigma(e, err, ex.e, string.format("%s e at T = %.3f", alg, Tm))
     print(string.format("%6.3f  %-11s  %-20s  %14.8f  %+6.1f   %7.2f", Tm, alg,
                         stats.format(e, err), ex.e, z, tau))
   end
 end
+
+-- %% Figure: energy
+-- the exact curves on a fine grid of temperatures
+local grid = T.linspace(1.5, 3.3, 91)
+local function curve(f)
+  local ys = {}
+  for i = 1, grid:size(1) do ys[i] = f(1 / grid[i]) end
+  return T.tensor(ys)
+end
+local fig_e = plot.figure { width = 640, height = 380 }
+fig_e:line(grid, curve(exact.onsager_energy), { label = "Onsager, $L = \\infty$" })
+fig_e:line(grid, curve(function(b) return exact.kaufman(L, L, b).e end),
+           { label = string.format("Kaufman, $L = %d$", L) })
+fig_e:errorbar(points.metropolis[1], points.metropolis[2], points.metropolis[3],
+               { label = "Metropolis" })
+fig_e:errorbar(points.wolff[1], points.wolff[2], points.wolff[3], { label = "Wolff" })
+fig_e:vline(exact.Tc, { label = "$T_c$" })
+fig_e:set { xlabel = "$T$", ylabel = "energy per site $e$",
+            title = "2D Ising: Monte Carlo against the exact solutions" }
+plot.show(fig_e)
 
 -- %% [markdown]
 -- ## 2. Specific heat with jackknife errors
@@ -143,6 +166,7 @@ end
 
 -- %%
 print("\n   T     c (Wolff, jackknife)    c (Kaufman, L)   dev/σ   c (Onsager, L = ∞)")
+local cpts = { {}, {}, {} }
 for _, Tm in ipairs(temps) do
   local d = series["wolff" .. Tm]
   local B = d.es:size(2)
@@ -154,11 +178,21 @@ for _, Tm in ipairs(temps) do
     cs, vs = cs + c, vs + err * err
   end
   local c, err = cs / B, math.sqrt(vs) / B
+  cpts[1][#cpts[1] + 1], cpts[2][#cpts[2] + 1], cpts[3][#cpts[3] + 1] = Tm, c, err
   local exk = exact.kaufman(L, L, d.beta).c
   local z = sigma(c, err, exk, string.format("c at T = %.3f", Tm))
   print(string.format("%6.3f   %-20s  %14.6f   %+6.1f   %12.6f", Tm, stats.format(c, err), exk, z,
                       exact.onsager_specific_heat(d.beta)))
 end
+
+-- %% Figure: specific heat
+local fig_c = plot.figure { width = 640, height = 380 }
+fig_c:line(grid, curve(exact.onsager_specific_heat), { label = "Onsager, $L = \\infty$" })
+fig_c:line(grid, curve(function(b) return exact.kaufman(L, L, b).c end),
+           { label = string.format("Kaufman, $L = %d$", L) })
+fig_c:errorbar(cpts[1], cpts[2], cpts[3], { label = "Wolff, jackknife errors" })
+fig_c:set { xlabel = "$T$", ylabel = "specific heat per site $c$" }
+plot.show(fig_c)
 
 -- %% [markdown]
 -- ## 3. Binder cumulant crossing
@@ -219,6 +253,17 @@ do   -- the crossing of the largest pair lies near T_c
     end
   end
 end
+
+-- %% Figure: Binder cumulants
+local fig_u = plot.figure { width = 640, height = 380 }
+for _, Lb in ipairs(size.binder_L) do
+  local us, es = {}, {}
+  for k = 1, #bt do us[k], es[k] = U[Lb][k][1], U[Lb][k][2] end
+  fig_u:errorbar(bt, us, es, { label = string.format("$L = %d$", Lb) })
+end
+fig_u:vline(exact.Tc, { label = "$T_c$" })
+fig_u:set { xlabel = "$T$", ylabel = "$U_4 = 1 - \\langle m^4 \\rangle / 3 \\langle m^2 \\rangle^2$" }
+plot.show(fig_u)
 
 -- %% [markdown]
 -- ## 4. Histogram reweighting around T_c
@@ -296,7 +341,6 @@ print(string.format("exact: e = %.6f (Kaufman, L = %d); Onsager's infinite latti
 -- longer on larger lattices.
 
 -- %%
-print(string.format("\n(%.1f s)", hebb.clock() - t_start))
 if checking then
   if #failures > 0 then
     print("CHECK FAILED:")

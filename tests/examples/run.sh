@@ -25,6 +25,15 @@ if [ -z "$FULL" ]; then
       echo "FAIL examples/${name}_reproduces:"; sed 's/^/    /' "$out" | head -40; status=1
     fi
   done
+  # README's figure is the one examples/ising.lua draws in its recorded run
+  fig=docs/figures/ising-energy.svg
+  if grep -q "figure sha256 $(sha256sum "$fig" | cut -c1-16)" examples/ising.manifest.json; then
+    echo "PASS examples/readme_figure_current"
+  else
+    echo "FAIL examples/readme_figure_current: $fig is not the energy figure of" \
+         "examples/ising.manifest.json; copy it from 'hebb notebook run examples/ising.lua -- --quick --check'"
+    status=1
+  fi
   exit $status
 fi
 
