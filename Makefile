@@ -128,10 +128,11 @@ $(BUILD)/obj/gen/stdlib.o: $(BUILD)/gen/stdlib.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-# libhebb.so exports exactly the functions of hebb.h's FFI block.
+# libhebb.so exports exactly the functions of hebb.h's FFI block (and
+# LAPACK's silent error handler, natives/core/blas.c).
 $(BUILD)/libhebb.map: include/hebb.h
 	@mkdir -p $(BUILD)
-	@{ echo "{ global:"; \
+	@{ echo "{ global: xerbla_;"; \
 	   sed -n '/^\/\* FFI-BEGIN \*\//,/^\/\* FFI-END \*\//p' $< | tr -s ' \n' ' ' | \
 	   grep -o '[a-z_0-9]*hebb_[a-z_0-9]*(' | tr -d '(' | sort -u | sed 's/$$/;/'; \
 	   echo "local: *; };"; } > $@

@@ -113,8 +113,8 @@ function M.lattice(opts)
   local n = 1
   for k, L in ipairs(opts.dims) do
     L = E.int(who, "dims[" .. k .. "]", L, 1)
-    if n > math.maxinteger // L then
-      E.raise("%s: dims {%s} make more than 2^63 sites", who, table.concat(opts.dims, ", "))
+    if n > (1 << 56) // L then   -- hebb's bound on any element count
+      E.raise("%s: dims {%s} make more than 2^56 sites", who, table.concat(opts.dims, ", "))
     end
     n = n * L
   end

@@ -142,6 +142,10 @@ It is one shared tensor: never modify it in place.]])
 function T.vdot(a, b)
   E.check("T.vdot", "a", a, "tensor")
   E.check("T.vdot", "b", b, "tensor")
+  if a.ndim ~= 1 or b.ndim ~= 1 or a.shape[1] ~= b.shape[1] then
+    E.raise("T.vdot: expects two 1-d tensors of one length, got %s and %s",
+            E.show(a), E.show(b))
+  end
   if a.dtype == "c128" or a.dtype == "c64" then a = a:conj() end
   return T.dot(a, b)
 end

@@ -168,4 +168,9 @@ test("docstrings", function()
   end
 end)
 
+test("huge_lattice_is_refused", function()
+  check.raises(function() return graph.lattice{dims = {1 << 31, 1 << 31}} end,
+               "graph.lattice: dims {2147483648, 2147483648} make more than 2^56 sites")
+end)
+
 check.done()
