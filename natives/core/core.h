@@ -45,13 +45,27 @@ void *hebb_alloc_bytes(size_t nbytes);
 void hebb_free_bytes(void *p, size_t nbytes);
 
 /* --- tensor.c --- */
+/* An owner of storage memory other than alloc.c: release gives the memory
+   back when the storage's last reference goes (io_npy.c's file mappings:
+   munmap). */
+typedef struct hebb_allocator {
+  const char *name;
+  void (*release)(void *ctx, char *data, int64_t nbytes);
+} hebb_allocator;
 struct hebb_storage {
   int64_t refcount;
   int64_t nbytes;
   uint64_t version;   /* bumped by in-place writes; autograd checks it */
   int32_t device;     /* 0 = CPU through alloc.c; seam for other backends */
   char *data;
+  const hebb_allocator *allocator;   /* NULL: alloc.c (or inline bytes) */
+  void *allocator_ctx;
 };
+/* a contiguous tensor over nbytes at data that 'a' owns (a->release(ctx,
+   ...) when the last reference goes); NULL on failure, and then the
+   caller still owns the memory */
+hebb_tensor *hebb_tensor_over(int dtype, int ndim, const int64_t *shape,
+                              char *data, const hebb_allocator *a, void *ctx);
 hebb_tensor *hebb_view_of(hebb_tensor *base);   /* new header, same view */
 void hebb_set_contiguous_strides(hebb_tensor *t);
 /* hebb_check_dtype refuses complex dtypes ("not supported yet"): the

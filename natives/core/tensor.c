@@ -139,7 +139,9 @@ static char *storage_data(hebb_storage *s) {
          hebb_alloc_bytes((size_t)s->nbytes);
 }
 
-hebb_tensor *hebb_empty(int dtype, int ndim, const int64_t *shape) {
+/* a header and a storage record for a contiguous tensor, without its
+   elements (data NULL) */
+static hebb_tensor *new_tensor(int dtype, int ndim, const int64_t *shape) {
   int64_t numel = 0;
   hebb_storage *s;
   hebb_tensor *t;
@@ -147,25 +149,48 @@ hebb_tensor *hebb_empty(int dtype, int ndim, const int64_t *shape) {
     return NULL;
   s = take(&storages, sizeof(storage_block));
   t = alloc_header();
-  if (!s || !t) goto nomem;
+  if (!s || !t) {
+    give(&storages, s);
+    give(&headers, t);
+    return hebb_fail_null(HEBB_ERR_NOMEM, "out of memory (tensor header)");
+  }
   s->refcount = 1;
   s->version = 0;
   s->device = 0;
+  s->allocator = NULL;
   s->nbytes = numel * hebb_dtype_size(dtype);
-  s->data = storage_data(s);
-  if (!s->data) goto nomem;
+  s->data = NULL;
   t->dtype = dtype;
   t->ndim = ndim;
   t->storage = s;
-  t->data = s->data;
+  t->data = NULL;
   if (ndim > 0) memcpy(t->shape, shape, (size_t)ndim * sizeof(int64_t));
   hebb_set_contiguous_strides(t);
   return t;
-nomem:
-  give(&storages, s);
-  give(&headers, t);
-  return hebb_fail_null(HEBB_ERR_NOMEM, "out of memory (%lld elements of %s)",
-                        (long long)numel, hebb_dtype_name(dtype));
+}
+
+hebb_tensor *hebb_empty(int dtype, int ndim, const int64_t *shape) {
+  hebb_tensor *t = new_tensor(dtype, ndim, shape);
+  if (!t) return NULL;
+  t->data = t->storage->data = storage_data(t->storage);
+  if (!t->data) {
+    int64_t numel = hebb_numel(t);
+    give(&storages, t->storage);
+    give(&headers, t);
+    return hebb_fail_null(HEBB_ERR_NOMEM, "out of memory (%lld elements of "
+                          "%s)", (long long)numel, hebb_dtype_name(dtype));
+  }
+  return t;
+}
+
+hebb_tensor *hebb_tensor_over(int dtype, int ndim, const int64_t *shape,
+                              char *data, const hebb_allocator *a, void *ctx) {
+  hebb_tensor *t = new_tensor(dtype, ndim, shape);
+  if (!t) return NULL;
+  t->data = t->storage->data = data;
+  t->storage->allocator = a;
+  t->storage->allocator_ctx = ctx;
+  return t;
 }
 
 hebb_tensor *hebb_zeros(int dtype, int ndim, const int64_t *shape) {
@@ -198,7 +223,10 @@ void hebb_retain(hebb_tensor *t) {
 
 static void storage_release(hebb_storage *s) {
   if (s && --s->refcount == 0) {
-    if (s->nbytes > INLINE_BYTES) hebb_free_bytes(s->data, (size_t)s->nbytes);
+    if (s->allocator)
+      s->allocator->release(s->allocator_ctx, s->data, s->nbytes);
+    else if (s->nbytes > INLINE_BYTES)
+      hebb_free_bytes(s->data, (size_t)s->nbytes);
     give(&storages, s);
   }
 }

@@ -152,6 +152,7 @@ static const luaL_Reg natives[] = {
   {"hebb.fft", luaopen_hebb_fft},
   {"hebb._autograd", luaopen_hebb__autograd},
   {"hebb._data", luaopen_hebb__data},
+  {"hebb._io", luaopen_hebb__io},
   {"hebb._optim", luaopen_hebb__optim},
   {NULL, NULL}
 };
