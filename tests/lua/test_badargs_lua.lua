@@ -252,13 +252,13 @@ local selfref = {}
 selfref.me = selfref
 
 rows("io_and_tensor_helpers", {
-  { function() hio.save(nil, 1) end, "hebb.io.save: path must be a string, got nil" },
-  { function() hio.save("/nonexistent/x.hio", { f = print }) end, "hebb.io.save: cannot save a function (at value.f)" },
-  { function() hio.save("/nonexistent/x.hio", { [{}] = 1 }) end, "hebb.io.save: cannot save a table key (in value)" },
-  { function() hio.save("/nonexistent/x.hio", selfref) end, "hebb.io.save: the table at value.me contains itself" },
-  { function() hio.save("/nonexistent/x.hio", 1) end, "hebb.io.save: cannot write /nonexistent/x.hio: No such file or directory" },
-  { function() hio.load(5) end, "hebb.io.load: path must be a string, got 5" },
-  { function() hio.load("/nonexistent.hio") end, "hebb.io.load: cannot open /nonexistent.hio: No such file or directory" },
+  { function() hio.save(nil, 1) end, "io.save: path must be a string, got nil" },
+  { function() hio.save("/nonexistent/x.hio", { f = print }) end, "io.save: cannot save a function (at value.f)" },
+  { function() hio.save("/nonexistent/x.hio", { [{}] = 1 }) end, "io.save: cannot save a table key (in value)" },
+  { function() hio.save("/nonexistent/x.hio", selfref) end, "io.save: the table at value.me contains itself" },
+  { function() hio.save("/nonexistent/x.hio", 1) end, "io.save: cannot write '/nonexistent/x.hio': No such file or directory" },
+  { function() hio.load(5) end, "io.load: path must be a string, got 5" },
+  { function() hio.load("/nonexistent.hio") end, "io.load: cannot open '/nonexistent.hio': No such file or directory" },
   { function() T.vdot(1, x) end, "T.vdot: a must be a tensor, got 1" },
   { function() T.set_printoptions { precison = 3 } end, "T.set_printoptions: unknown option \"precison\" (did you mean 'precision'?)" },
   { function() T.set_printoptions { precision = -1 } end, "T.set_printoptions: precision must be an integer in 0..17, got -1" },
