@@ -154,6 +154,7 @@ static const luaL_Reg natives[] = {
   {"hebb._data", luaopen_hebb__data},
   {"hebb._io", luaopen_hebb__io},
   {"hebb._optim", luaopen_hebb__optim},
+  {"hebb._sqlite", luaopen_hebb__sqlite},
   {NULL, NULL}
 };
 
