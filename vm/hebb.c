@@ -35,6 +35,14 @@
 
 const char *vm_progname = HEBB_PROGNAME;
 
+/* subcommands written in Lua: `hebb runs ARGS...` calls
+   require("hebb.runs").main{ARGS...}, whose result is the exit status */
+static const char *const commands[][2] = {
+  {"runs", "hebb.runs"},
+  {NULL, NULL}
+};
+static int command_status = -1;   /* -1: no subcommand ran */
+
 
 /* what the options ask for */
 enum {
@@ -75,6 +83,7 @@ static void usage_text (FILE *f) {
     "  -         stop handling options and execute stdin\n"
     "hebb options:\n"
     "  -h, --help   show this help\n"
+    "  runs ...     `hebb runs help`: the results store of hebb.sweep\n"
     "  --threads N  run tensor kernels on N threads (1..%d; default:\n"
     "               $" THREADS_VAR ", else the core's choice)\n"
     "Environment: " INIT_VAR_VERSION " or " INIT_VAR ", LUA_PATH, LUA_CPATH, "
@@ -311,6 +320,37 @@ static int run_script (lua_State *L, char **argv) {
 }
 
 
+/* the module of subcommand argv[i] (not after "--"), or NULL */
+static const char *command_module (char **argv, int i) {
+  int k;
+  if (strcmp(argv[i - 1], "--") == 0)
+    return NULL;
+  for (k = 0; commands[k][0]; k++)
+    if (strcmp(argv[i], commands[k][0]) == 0)
+      return commands[k][1];
+  return NULL;
+}
+
+
+static int run_command (lua_State *L, const char *mod, char **argv, int n) {
+  int i, status;
+  lua_getglobal(L, "require");
+  lua_pushstring(L, mod);
+  status = vm_docall(L, 1, 1);
+  if (status == LUA_OK) {
+    lua_getfield(L, -1, "main");
+    lua_createtable(L, n, 0);
+    for (i = 0; i < n; i++) {
+      lua_pushstring(L, argv[i]);
+      lua_rawseti(L, -2, i + 1);
+    }
+    status = vm_docall(L, 1, 1);
+  }
+  command_status = status == LUA_OK ? (int)lua_tointeger(L, -1) : 1;
+  return vm_report(L, status);
+}
+
+
 /* LUA_INIT_5_4, else LUA_INIT: a chunk, or @file */
 static int run_init (lua_State *L) {
   const char *name = "=" INIT_VAR_VERSION;
@@ -395,6 +435,12 @@ static int pmain (lua_State *L) {
     return 0;
   if (!run_options(L, argv, o.script))
     return 0;
+  if (o.script < argc && command_module(argv, o.script)) {
+    run_command(L, command_module(argv, o.script), argv + o.script + 1,
+                argc - o.script - 1);
+    lua_pushboolean(L, 1);
+    return 1;
+  }
   if (o.script < argc && run_script(L, argv + o.script) != LUA_OK)
     return 0;
   if (o.flags & OPT_INTERACT)
@@ -431,5 +477,7 @@ int main (int argc, char **argv) {
   ok = lua_toboolean(L, -1);
   vm_report(L, status);
   lua_close(L);
+  if (command_status >= 0 && status == LUA_OK)
+    return command_status;
   return (ok && status == LUA_OK) ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -155,6 +155,7 @@ static const luaL_Reg natives[] = {
   {"hebb._io", luaopen_hebb__io},
   {"hebb._optim", luaopen_hebb__optim},
   {"hebb._sqlite", luaopen_hebb__sqlite},
+  {"hebb._jobs", luaopen_hebb__jobs},
   {NULL, NULL}
 };
 

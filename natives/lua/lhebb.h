@@ -50,6 +50,7 @@ int luaopen_hebb__data(lua_State *L);
 int luaopen_hebb__io(lua_State *L);
 int luaopen_hebb__optim(lua_State *L);
 int luaopen_hebb__sqlite(lua_State *L);
+int luaopen_hebb__jobs(lua_State *L);
 /* registers l[] into the tables at stack indices 'module' and 'methods'
    (absolute); the tensor metatable must be at 'mt' */
 void hebbL_register(lua_State *L, const hebb_lreg *l, int module, int methods,
