@@ -476,6 +476,8 @@ int main (int argc, char **argv) {
   status = lua_pcall(L, 2, 1, 0);
   ok = lua_toboolean(L, -1);
   vm_report(L, status);
+  if (!ok || status != LUA_OK)
+    hebbL_mpi_failed();   /* under mpirun: the other ranks stop too */
   lua_close(L);
   if (command_status >= 0 && status == LUA_OK)
     return command_status;

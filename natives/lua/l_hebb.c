@@ -156,6 +156,7 @@ static const luaL_Reg natives[] = {
   {"hebb._optim", luaopen_hebb__optim},
   {"hebb._sqlite", luaopen_hebb__sqlite},
   {"hebb._jobs", luaopen_hebb__jobs},
+  {"hebb._mpi", luaopen_hebb__mpi},
   {NULL, NULL}
 };
 

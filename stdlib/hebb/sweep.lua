@@ -499,6 +499,7 @@ end
 function M.run(params, f, opts)
   local ctx = prepare(params, f, opts)
   local mpi = package.loaded["hebb.mpi"]
+  if not mpi and ctx.mpi ~= false and require("hebb._mpi").launched() then mpi = require "hebb.mpi" end
   if ctx.mpi ~= false and mpi and mpi.size() > 1 then return mpi._sweep(ctx, M._engine) end
   local rng = T.get_rng_state()
   local ok, out = pcall(run_local, ctx)
