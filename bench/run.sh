@@ -22,6 +22,8 @@ LOOP=${BENCH_LOOP:-1000000}
 ROUNDS=${BENCH_ROUNDS:-2}
 MLP_REPS=${BENCH_MLP_REPS:-20}
 MM=1024
+MPIFLAGS="--oversubscribe"               # 2 cores; root (CI) needs the other
+[ "$(id -u)" = 0 ] && MPIFLAGS="$MPIFLAGS --allow-run-as-root"
 B=build/bench
 RES=$B/results.txt
 mkdir -p $B
@@ -99,6 +101,10 @@ while [ $r -le "$ROUNDS" ]; do
   step mlp_hebb_fresh $HEBB bench/mlp_hebb.lua fresh
   step mlp_torch $PY bench/mlp_torch.py warm $MLP_REPS
   step mlp_torch_fresh $PY bench/mlp_torch.py fresh
+  # sweeps and MPI (bench/sweep_mpi.lua): one thread per rank
+  step sweep $HEBB bench/sweep_mpi.lua overhead
+  step mpi_np1 env HEBB_THREADS=1 mpirun $MPIFLAGS -np 1 $HEBB bench/sweep_mpi.lua ranks
+  step mpi_np2 env HEBB_THREADS=1 mpirun $MPIFLAGS -np 2 $HEBB bench/sweep_mpi.lua ranks
   r=$((r + 1))
 done
 
@@ -130,4 +136,5 @@ fi
 # --- the table --------------------------------------------------------------
 $HEBB bench/report.lua $RES build/bench.md || fail=1
 $HEBB bench/mlp_hebb.lua report $RES build/bench.md || fail=1
+$HEBB bench/sweep_mpi.lua report $RES build/bench.md || fail=1
 exit $fail

@@ -41,7 +41,8 @@ function M.DataParallel(model, opts)
     E.raise("%s: model must be an nn module, got %s", who, E.show(model))
   end
   local comm = comm_of(M, who, opts.comm)
-  local self = setmetatable({ model = model, comm = comm, params = model:parameters() }, DP)
+  local self = setmetatable({ model = model, comm = comm, params = model:parameters(),
+                              time = { shards = 0, gather = 0, sum = 0 } }, DP)
   self.shards = E.int(who, "shards", opts.shards or comm:size(), comm:size())
   for _, p in ipairs(self.params) do comm:bcast(p, 0) end   -- one starting point
   return self
@@ -56,7 +57,10 @@ doc(M.DataParallel, "mpi.DataParallel(model [, {shards = S, comm =}])\n\nData-pa
   .. "the same gradient, and the same bits whatever the number of ranks: 1 process "
   .. "and 4 ranks with the same S agree exactly (the gradient of the whole batch "
   .. "computed as S pieces: equal to one backward pass over the batch up to "
-  .. "rounding).  The constructor broadcasts rank 0's parameters.")
+  .. "rounding).  The constructor broadcasts rank 0's parameters.  dp.time "
+  .. "accumulates where backward's time goes, in seconds: shards (forward and "
+  .. "backward passes), gather (the exchange, including waiting for the slowest "
+  .. "rank), sum (the ordered sum and the writes to .grad).")
 
 -- the flat gradients of the parameters (a row), followed by the loss
 local function flat_row(self, loss)
@@ -79,7 +83,7 @@ function DP:backward(x, y, loss_fn)
     E.raise("%s: y must be a tensor with %d rows like x, got %s", who, B, E.show(y))
   end
   local lo, hi = block(self.comm:rank(), self.comm:size(), S)
-  local rows = {}
+  local rows, t0 = {}, M.wtime()
   for s = lo, hi do
     local first, n = (s - 1) * B // S + 1, s * B // S - (s - 1) * B // S
     self.model:zero_grad()
@@ -88,8 +92,9 @@ function DP:backward(x, y, loss_fn)
     rows[#rows + 1] = flat_row(self, loss:item()):reshape(1, -1)
   end
   local local_rows = #rows > 0 and T.cat(rows) or flat_row(self, 0):reshape(1, -1):narrow(1, 1, 0)
+  local t1 = M.wtime()
   local all = self.comm:allgather(local_rows, { cat = true })
-  local acc
+  local t2, acc = M.wtime(), nil
   for s = 1, S do
     local w = (s * B // S - (s - 1) * B // S) / B
     acc = acc and acc + all[s] * w or all[s] * w
@@ -99,6 +104,8 @@ function DP:backward(x, y, loss_fn)
     p.grad = acc:narrow(1, off, p:numel()):reshape(p.shape):clone()
     off = off + p:numel()
   end
+  local tm = self.time
+  tm.shards, tm.gather, tm.sum = tm.shards + t1 - t0, tm.gather + t2 - t1, tm.sum + M.wtime() - t2
   return acc[off]
 end
 doc(DP.backward, "dp:backward(x, y, loss_fn)\n\nSets every parameter's .grad to the "
