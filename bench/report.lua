@@ -45,6 +45,15 @@ function M.fmt(v, unit)
                        x, unit)
 end
 
+-- a section of the report: its lines printed and appended to md_file
+function M.append(md_file, lines)
+  local text = table.concat(lines, "\n") .. "\n"
+  io.write(text)
+  local fh = assert(io.open(md_file, "a"))
+  fh:write(text)
+  fh:close()
+end
+
 if ... == "report" then return M end
 
 local results_file, md_file = arg[1], arg[2]

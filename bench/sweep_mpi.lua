@@ -123,11 +123,10 @@ end
 
 local function report(results_file, md_file)
   package.path = "bench/?.lua;" .. package.path
-  local rep = require "report"
-  local R = rep.read(results_file)
+  local rep = require "report"   -- bench/report.lua: best of the rounds
+  local R, o = rep.read(results_file), {}
   local num, missing = rep.tracker(R)
   local function ms(v) return rep.fmt(v, "ms") end
-  local o = {}
   local function say(s) o[#o + 1] = s end
   say("")
   say("## Sweeps and MPI")
@@ -171,11 +170,7 @@ local function report(results_file, md_file)
       "alternate in the same `make bench`.  On a machine shared with other work the 2-rank " ..
       "ratio mostly measures how much of the second core was free.")
   for _, k in ipairs(missing) do say("- MISSING result: " .. k) end
-  local text = table.concat(o, "\n") .. "\n"
-  io.write(text)
-  local fh = assert(io.open(md_file, "a"))
-  fh:write(text)
-  fh:close()
+  rep.append(md_file, o)
   if #missing > 0 then os.exit(1) end
 end
 

@@ -335,21 +335,29 @@ int hebb_comm_allgatherv(hebb_comm *c, const void *send, int64_t nbytes,
   return rc ? fail("Allgatherv", rc) : HEBB_OK;
 }
 
+/* the int counts of a gather or scatter on root (*cnt NULL elsewhere), and
+   this rank's own message size checked */
+static int v_counts(const hebb_comm *c, const int64_t *counts, int64_t nbytes,
+                    int root, int **cnt, int **disp, const char *who) {
+  int rc;
+  *cnt = *disp = NULL;
+  if (c->rank == root && (rc = int_counts(c, counts, cnt, disp, who)) != HEBB_OK)
+    return rc;
+  if (nbytes <= INT_MAX) return HEBB_OK;
+  free(*cnt);
+  return hebb_fail(HEBB_ERR_ARG, "%s: more than 2 GiB in one message is not "
+                   "supported", who);
+}
+
 int hebb_comm_gatherv(hebb_comm *c, const void *send, int64_t nbytes,
                       void *recv, const int64_t *counts, int root) {
-  int *cnt = NULL, *disp = NULL, rc;
+  int *cnt, *disp, rc;
   if (!c->h) {
     self_copy(recv, send, nbytes);
     return HEBB_OK;
   }
-  if (c->rank == root &&
-      (rc = int_counts(c, counts, &cnt, &disp, "gather")) != HEBB_OK)
+  if ((rc = v_counts(c, counts, nbytes, root, &cnt, &disp, "gather")) != HEBB_OK)
     return rc;
-  if (nbytes > INT_MAX) {
-    free(cnt);
-    return hebb_fail(HEBB_ERR_ARG, "gather: more than 2 GiB in one message "
-                     "is not supported");
-  }
   rc = M->Gatherv(send, (int)nbytes, M->byte, recv, cnt, disp, M->byte, root,
                   c->h);
   free(cnt);
@@ -358,19 +366,13 @@ int hebb_comm_gatherv(hebb_comm *c, const void *send, int64_t nbytes,
 
 int hebb_comm_scatterv(hebb_comm *c, const void *send, const int64_t *counts,
                        void *recv, int64_t nbytes, int root) {
-  int *cnt = NULL, *disp = NULL, rc;
+  int *cnt, *disp, rc;
   if (!c->h) {
     self_copy(recv, send, nbytes);
     return HEBB_OK;
   }
-  if (c->rank == root &&
-      (rc = int_counts(c, counts, &cnt, &disp, "scatter")) != HEBB_OK)
+  if ((rc = v_counts(c, counts, nbytes, root, &cnt, &disp, "scatter")) != HEBB_OK)
     return rc;
-  if (nbytes > INT_MAX) {
-    free(cnt);
-    return hebb_fail(HEBB_ERR_ARG, "scatter: more than 2 GiB in one message "
-                     "is not supported");
-  }
   rc = M->Scatterv(send, cnt, disp, M->byte, recv, (int)nbytes, M->byte, root,
                    c->h);
   free(cnt);

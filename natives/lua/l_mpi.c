@@ -320,15 +320,21 @@ static int c_send_s(lua_State *L) {
   return 0;
 }
 
+/* probes for the message that args 2 (source) and 3 (tag) select */
+static bool probe(lua_State *L, hebb_comm *c, bool wait, int *src, int *tag,
+                  int64_t *n) {
+  int s = check_rank(L, c, 2, 1), t = (int)luaL_checkinteger(L, 3);
+  bool found;
+  hebbL_check_status(L, hebb_comm_probe(c, s, t, wait, &found, src, tag, n));
+  return found;
+}
+
 /* comm:probe(src, tag, wait): found, src, tag, bytes */
 static int c_probe(lua_State *L) {
   hebb_comm *c = checkcomm(L);
-  int src = check_rank(L, c, 2, 1), tag = (int)luaL_checkinteger(L, 3);
   int so = 0, to = 0;
-  bool found;
   int64_t n = 0;
-  hebbL_check_status(L, hebb_comm_probe(c, src, tag, lua_toboolean(L, 4),
-                                        &found, &so, &to, &n));
+  bool found = probe(L, c, lua_toboolean(L, 4), &so, &to, &n);
   lua_pushboolean(L, found);
   if (!found) return 1;
   lua_pushinteger(L, so);
@@ -340,12 +346,10 @@ static int c_probe(lua_State *L) {
 /* comm:recv_s(src, tag): the string, its source and tag */
 static int c_recv_s(lua_State *L) {
   hebb_comm *c = checkcomm(L);
-  int src = check_rank(L, c, 2, 1), tag = (int)luaL_checkinteger(L, 3);
   int so = 0, to = 0;
-  bool found;
   int64_t n = 0;
   char *buf;
-  hebbL_check_status(L, hebb_comm_probe(c, src, tag, true, &found, &so, &to, &n));
+  probe(L, c, true, &so, &to, &n);
   buf = scratch(L, n);
   hebbL_check_status(L, hebb_comm_recv(c, buf, n, so, to));
   lua_pushlstring(L, buf, (size_t)n);

@@ -125,28 +125,9 @@ test("ensemble_streams", function()
   raises(function() mpi.ensemble(0, print) end, "mpi.ensemble: n must be an integer >= 1, got 0")
 end)
 
--- an open Ising chain of N spins, J = 1, Metropolis in Lua; the exact mean
--- energy is -(N - 1) tanh(beta) (the bonds are independent)
+-- an open Ising chain (tests/lua/lib/ising_chain.lua): <E> = -(N-1) tanh(beta)
 local N = 12
-local chain = {
-  init = function(_, gen)
-    local u, s = T.rand(N, { generator = gen }):totable(), {}
-    for i = 1, N do s[i] = u[i] < 0.5 and -1 or 1 end
-    return s
-  end,
-  update = function(s, beta, gen)
-    local u = T.rand(N, { generator = gen }):totable()
-    for i = 1, N do
-      local dE = 2 * s[i] * ((s[i - 1] or 0) + (s[i + 1] or 0))
-      if dE <= 0 or u[i] < math.exp(-beta * dE) then s[i] = -s[i] end
-    end
-  end,
-  energy = function(s)
-    local e = 0
-    for i = 1, N - 1 do e = e - s[i] * s[i + 1] end
-    return e
-  end,
-}
+local chain = require("ising_chain")(N)
 
 test("replica_exchange_ising_chain", function()
   local betas = { 0.2, 0.5, 0.8, 1.1 }

@@ -183,25 +183,7 @@ check("ensemble_same_bits", function()
 end)
 
 local N = 10
-local chain = {
-  init = function(_, gen)
-    local u, s = T.rand(N, { generator = gen }):totable(), {}
-    for i = 1, N do s[i] = u[i] < 0.5 and -1 or 1 end
-    return s
-  end,
-  update = function(s, beta, gen)
-    local u = T.rand(N, { generator = gen }):totable()
-    for i = 1, N do
-      local dE = 2 * s[i] * ((s[i - 1] or 0) + (s[i + 1] or 0))
-      if dE <= 0 or u[i] < math.exp(-beta * dE) then s[i] = -s[i] end
-    end
-  end,
-  energy = function(s)
-    local e = 0
-    for i = 1, N - 1 do e = e - s[i] * s[i + 1] end
-    return e
-  end,
-}
+local chain = require("ising_chain")(N)
 
 check("replica_exchange_same_bits", function()
   local function run(comm)

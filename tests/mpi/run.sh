@@ -7,6 +7,7 @@
 # timeout, so a hang is a failure, not a stuck test run.
 cd "$(dirname "$0")/../.." || exit 2
 HEBB=${HEBB:-$PWD/build/hebb}
+export LUA_PATH="tests/lua/lib/?.lua;;"   # ising_chain.lua
 if ! command -v mpirun > /dev/null; then
   echo "FAIL mpi/mpirun: not installed (tools/deps.sh test installs openmpi-bin)"; exit 1
 fi
