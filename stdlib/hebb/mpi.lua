@@ -309,6 +309,10 @@ end
 
 function M.abort(code)
   code = code == nil and 1 or E.int("mpi.abort", "code", code, 0, 255)
+  if not C.active() then
+    io.stdout:flush()
+    os.exit(code)   -- a world of one rank: this process is all of it
+  end
   C.abort(code)
 end
 doc(M.abort, "mpi.abort([code])\n\nEnds every rank at once with exit status code "

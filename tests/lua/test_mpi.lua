@@ -162,4 +162,29 @@ test("replica_exchange_ising_chain", function()
          "mpi.replica_exchange: measurement \"x\" is \"a\" (a number expected)")
 end)
 
+-- every public function called with junk either works or raises hebb's own
+-- message at the caller's line (mpi.abort, which ends the process, aside)
+test("junk_arguments", function()
+  local FILE = debug.getinfo(1, "S").short_src
+  local junk = { { nil }, { "junk" }, { -1 }, { 0 / 0 }, { 1e300 }, { {} }, { 3, "junk" },
+                 { T.ones(2), -5 }, { T.ones(2), { bogus = 1 } } }
+  local bad, n = {}, 0
+  for k, f in pairs(mpi) do
+    if type(f) == "function" and k ~= "abort" and k:sub(1, 1) ~= "_" then
+      n = n + 1
+      for _, args in ipairs(junk) do
+        local ok, err = pcall(f, table.unpack(args, 1, 2))
+        err = tostring(err)
+        if not ok and (err:sub(1, #FILE + 1) ~= FILE .. ":" or err:find("attempt to")
+                       or err:find("bad argument")) then
+          bad[#bad + 1] = "mpi." .. k .. ": " .. err:gsub("\n.*", "")
+        end
+      end
+    end
+  end
+  truthy(n >= 19, "functions: " .. n)
+  table.sort(bad)
+  eq(table.concat(bad, "\n"), "", "calls that fail badly")
+end)
+
 check.done()
