@@ -14,6 +14,20 @@ CFLAGS ?=
 ALL_CFLAGS := $(CFLAGS_BASE) $(CFLAGS)
 # OpenBLAS is not linked: blas.c opens it on first use (start-up time)
 CORE_LDLIBS := -fopenmp -ldl -lm -lpthread
+HEBB_LINK := hebb
+
+# SANITIZE=1 (what `make sanitize` sets): the same sources built with
+# AddressSanitizer and UndefinedBehaviorSanitizer into build-san/, every UB
+# report fatal; ./hebb keeps pointing at the normal build.
+SANITIZE ?=
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer
+ifeq ($(SANITIZE),1)
+BUILD := build-san
+ALL_CFLAGS += -O1 $(SAN_FLAGS) -DHEBB_SANITIZE
+CORE_LDLIBS += $(SAN_FLAGS)
+HEBB_LINK :=
+endif
 
 CORE_SRC := $(sort $(wildcard natives/core/*.c))
 LUA_SRC  := $(sort $(wildcard natives/lua/*.c))
@@ -28,17 +42,23 @@ DEPS_OK  := $(BUILD)/.deps-build
 NATIVE_MODS := hebb,hebb.tensor
 modname = $(patsubst %.init,%,hebb.$(basename $(notdir $(1))))
 
-.PHONY: all deps test bench demo install clean help docs
+.PHONY: all deps test bench demo install clean help docs sanitize selfcheck-long examples-full fields-examples fuzz ising
 
-all: $(BUILD)/hebb $(BUILD)/libhebb.so $(BUILD)/libhebb.a $(BUILD)/hebb.so hebb
+all: $(BUILD)/hebb $(BUILD)/libhebb.so $(BUILD)/libhebb.a $(BUILD)/hebb.so $(HEBB_LINK)
 
 help:
 	@echo "make          build ./hebb, libhebb.so/.a and hebb.so (installs Debian deps)"
 	@echo "make test     run every test suite; ends with 'N passed, N failed'"
-	@echo "make demo     build, then run examples/ising_demo.lua"
+	@echo "make sanitize make test against an ASan+UBSan build in build-san/"
+	@echo "make selfcheck-long  the randomized self-checks with 50x the cases"
+	@echo "make demo     build, then run the quick examples/ising.lua notebook and render it to HTML"
+	@echo "make examples-full  the examples at full size, with their checks"
+	@echo "make ising    the full examples/ising.lua notebook, checked (minutes)"
 	@echo "make bench    benchmarks against numpy/torch/hand-written C (ratios)"
 	@echo "make install  PREFIX=... installs binary, library, header, module, .pc"
 	@echo "make docs     regenerate docs/api/*.md from the docstrings"
+	@echo "make fields-examples  examples/dirac.lua and klein_gordon.lua at full size"
+	@echo "make fuzz     libFuzzer on every loader, FUZZ_SECONDS each (tests/fuzz)"
 
 $(DEPS_OK): tools/deps.sh
 	@mkdir -p $(BUILD)
@@ -94,16 +114,63 @@ test: all
 	@sh tools/deps.sh test
 	@sh tests/run.sh
 
+# the randomized self-checks of make test (tests/lua/test_selfcheck.lua)
+# with 50 times the cases, from a seed taken from the clock (or
+# HEBB_SELFCHECK_SEED); a failure prints how to replay its case
+selfcheck-long: all
+	@HEBB_SELFCHECK_LONG=$${HEBB_SELFCHECK_LONG:-50} LUA_PATH="tests/lua/lib/?.lua;;" \
+	  $(BUILD)/hebb tests/lua/test_selfcheck.lua
+
+# the whole suite against the sanitized build (tests/run.sh reads SANITIZE)
+sanitize:
+	@$(MAKE) --no-print-directory SANITIZE=1 test
+
 # the API reference pages, rendered from the docstrings (tests/docs checks
 # that the committed pages are current)
-API_MODULES := hebb hebb.tensor hebb.linalg hebb.sparse hebb.graph hebb.fft hebb.autograd hebb.nn hebb.optim hebb.data hebb.metrics hebb.io hebb.sweep hebb.runs hebb.mpi
+API_MODULES := hebb hebb.tensor hebb.linalg hebb.sparse hebb.graph hebb.fft hebb.autograd hebb.nn hebb.optim hebb.data hebb.metrics hebb.io hebb.notebook hebb.plot hebb.progress hebb.sandbox hebb.ode hebb.fields hebb.numeric hebb.lattice hebb.lattice_exact hebb.stats hebb.sweep hebb.runs hebb.mpi
 docs: all
 	@mkdir -p docs/api
 	@for m in $(API_MODULES); do \
 	  $(BUILD)/hebb tools/gendocs.lua $$m > docs/api/$$m.md || exit 1; done
+	@$(BUILD)/hebb tools/docfigures.lua docs/plot.md docs/figures
+
+# the commit the binaries come from, for notebook manifests; rewritten only
+# when it changes, so that only l_notebook.o rebuilds
+$(BUILD)/gen/commit.h: FORCE
+	@mkdir -p $(dir $@)
+	@c=$$(git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown); \
+	  echo "#define HEBB_COMMIT \"$$c\"" > $@.tmp; \
+	  cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(BUILD)/obj/natives/lua/l_notebook.o: $(BUILD)/gen/commit.h
+$(BUILD)/obj/natives/lua/l_notebook.o: ALL_CFLAGS += -I$(BUILD)/gen
+FORCE:
+
+# the flagship notebook, run and rendered
+DEMO_NB := examples/ising.lua
+DEMO_ARGS := --quick
+# the data loaders' fuzzers (libFuzzer + ASan + UBSan, clang), each run for
+# FUZZ_SECONDS (or FUZZ_RUNS inputs); the short run is part of make test
+fuzz: all
+	@sh tools/deps.sh fuzz
+	@sh tests/fuzz/fuzz.sh
 
 demo: all
-	./hebb examples/ising_demo.lua
+	./hebb notebook run $(DEMO_NB) -o $(BUILD)/demo -- $(DEMO_ARGS)
+	@echo "the rendered notebook: $(BUILD)/demo/$(notdir $(DEMO_NB:.lua=.html)) (open it in a browser)"
+
+# the examples at full size (make test checks them at a small size)
+examples-full: all
+	@sh tools/deps.sh test
+	@FULL=1 sh tests/examples/run.sh
+
+# the field-theory examples at full size (make test runs them small)
+fields-examples: all
+	./hebb examples/dirac.lua --check
+	./hebb examples/klein_gordon.lua --check
+
+# the full Ising notebook (L = 32, longer runs), exits non-zero off target
+ising: all
+	./hebb examples/ising.lua --check
 
 bench: all
 	@sh tools/deps.sh bench
@@ -127,4 +194,4 @@ install: all
 	  tools/hebb.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hebb.pc
 
 clean:
-	rm -rf $(BUILD) hebb
+	rm -rf $(BUILD) build-san hebb

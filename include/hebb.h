@@ -141,6 +141,18 @@ bool hebb_interrupt_pending(void);
 
 void hebb_alloc_get_stats(hebb_alloc_stats *st);
 void hebb_alloc_trim(void);           /* return cached blocks to the OS */
+/* A cap on the bytes of tensor storage in use (0: none), as --max-memory,
+   HEBB_MAX_MEMORY and hebb.max_memory set it.  A request past it first
+   calls the reclaim hook, if one was set on this thread (the Lua bindings
+   run a full collection there), then fails: status HEBB_ERR_NOMEM, message
+   "out of memory: 8.0 GiB requested, limit 1.0 GiB (12.0 MiB in use)". */
+int64_t hebb_alloc_set_limit(int64_t bytes);   /* returns the previous cap */
+int64_t hebb_alloc_get_limit(void);
+typedef void (*hebb_reclaim_fn)(void *ud);
+void hebb_alloc_set_reclaim(hebb_reclaim_fn fn, void *ud);   /* NULL: none */
+/* "2G", "512M", "1.5G", "64K", "1000000" (bytes; K, M, G, T are powers of
+   1024, an optional B or iB may follow) -> bytes; -1 if not a size */
+int64_t hebb_parse_size(const char *s);
 
 size_t hebb_sizeof_tensor(void);
 size_t hebb_sizeof_alloc_stats(void);
@@ -408,6 +420,234 @@ int hebb_fftshift(const hebb_tensor *a, int ndims, const int *dims,
 /* sample frequencies of an n-point transform with spacing d (f64, numpy's
    order); half: those of rfft */
 hebb_tensor *hebb_fftfreq(int64_t n, double d, bool half);
+
+/* --- fingerprints and build facts (notebook manifests) ----------------- */
+/* SHA-256 as 64 lowercase hex digits and a NUL: hex holds 65 chars */
+void hebb_sha256(const void *data, size_t n, char *hex);
+int hebb_sha256_file(const char *path, char *hex);
+/* the BLAS library behind products: "OpenBLAS <config> (core <name>)";
+   loads it when not loaded yet */
+const char *hebb_blas_info(void);
+
+/* --- integrators (hebb.ode) ------------------------------------------ */
+/* the per-element loops of the integrators (ode.c).  Terms share y's shape
+   and dtype (f64, f32, c128, c64); coefficients are real. */
+enum { HEBB_ODE_MAXTERMS = 16 };
+/* y + sum_j c[j] k[j] over n <= HEBB_ODE_MAXTERMS terms; *out may be y
+   itself (in place) but not one of the terms */
+int hebb_ode_combine(const hebb_tensor *y, int n, hebb_tensor *const *k,
+                     const double *c, hebb_tensor **out);
+/* the RMS over elements of |sum_j e[j] k[j]| / (atol + rtol max(|y0|,
+   |y1|)): the norm of an embedded error estimate (complex: moduli) */
+int hebb_ode_errnorm(const hebb_tensor *y0, const hebb_tensor *y1, int n,
+                     hebb_tensor *const *k, const double *e, double atol,
+                     double rtol, double *result);
+
+/* --- lattice fields (hebb.fields) -------------------------------------- */
+/* Fields are contiguous f64 or f32 tensors on periodic hypercubic lattices
+   (every dimension a lattice direction), spacing a.  The Laplacian of phi:
+   (sum over the 2d neighbours - 2d phi) / a^2. */
+int hebb_lattice_laplacian(const hebb_tensor *phi, double a, hebb_tensor **out);
+/* nsteps leapfrog (kick-drift-kick) steps of the Klein-Gordon field,
+   d2phi/dt2 = Laplacian(phi) - m2 phi, in place on phi and its momentum pi
+   (both synchronized at the end); *blown is the first step after which phi
+   held a NaN or an infinity (the loop stops there), else 0 */
+int hebb_kg_leapfrog(hebb_tensor *phi, hebb_tensor *pi, double m2, double a,
+                     double dt, int64_t nsteps, int64_t *blown);
+/* sum over sites of pi^2/2 + m2 phi^2/2 + |grad phi|^2/2 (forward
+   differences) */
+int hebb_kg_energy(const hebb_tensor *phi, const hebb_tensor *pi, double m2,
+                   double a, double *result);
+
+/* A nearest-neighbour operator with s components per site on a lattice of
+   sides dims[0..ndim-1] (sites row-major, the s components of a site
+   adjacent: row x*s + alpha), as a c128 sparse matrix:
+     (A psi)(x) = onsite psi(x) + eps(x) stag psi(x)
+                + sum_mu eta_mu(x) [fwd_mu psi(x + mu) + bwd_mu psi(x - mu)]
+   onsite, stag: s x s complex matrices ((re, im) pairs, row-major; stag
+   may be NULL); fwd, bwd: ndim such matrices each.  eps(x) = (-1)^(sum of
+   x), eta_mu(x) = (-1)^(x_1 + ... + x_{mu-1}) with HEBB_LAT_STAGGERED,
+   else 1.  bc[mu]: what a hop across side mu's boundary does. */
+enum { HEBB_BC_PERIODIC = 0, HEBB_BC_ANTIPERIODIC = 1, HEBB_BC_OPEN = 2 };
+enum { HEBB_LAT_STAGGERED = 1 };
+hebb_sparse *hebb_lattice_operator(int ndim, const int64_t *dims, int64_t s,
+                                   const double *onsite, const double *stag,
+                                   const double *fwd, const double *bwd,
+                                   const int *bc, int flags);
+/* e^{-iHt} v for a Hermitian sparse H (f64 or c128) and a vector v, by
+   Lanczos in a Krylov space of dimension m with substeps, to an estimated
+   error tol |v| (a new c128 vector, or written into *out) */
+int hebb_sparse_expmv(const hebb_sparse *H, const hebb_tensor *v, double t,
+                      int64_t m, double tol, hebb_tensor **out);
+
+/* Schrodinger steps on a periodic grid (psi contiguous, in place):
+   split-step Fourier with the phase grids pv = e^{-iV dt/2hbar} and pk =
+   e^{-i hbar k^2 dt/2m} (complex, psi's shape and dtype: c128 or c64), and
+   Crank-Nicolson with the three-point Laplacian (psi c128, V f64 of psi's
+   shape or NULL; periodic or zero beyond the grid), per axis in d > 1 */
+int hebb_split_step(hebb_tensor *psi, const hebb_tensor *pv,
+                    const hebb_tensor *pk, int64_t nsteps);
+int hebb_crank_nicolson(hebb_tensor *psi, const hebb_tensor *V, double dx,
+                        double mass, double hbar, double dt, bool periodic,
+                        int64_t nsteps);
+
+/* --- ordering, reversal, histograms (sort.c, roll.c) ------------------- */
+/* Stable sort along dim: equal elements keep their order in both
+   directions; NaNs count as the largest values.  values and indices (i64,
+   counting from base) may each be NULL (not wanted). */
+int hebb_sort(const hebb_tensor *a, int dim, bool descending, int64_t base,
+              hebb_tensor **values, hebb_tensor **indices);
+/* the k largest (smallest: largest false) along dim, in sorted order */
+int hebb_topk(const hebb_tensor *a, int64_t k, int dim, bool largest,
+              int64_t base, hebb_tensor **values, hebb_tensor **indices);
+/* the distinct values of the flattened a, ascending; inverse (a's shape):
+   each element's place among them (from base); counts: how often each
+   occurs.  Any of the three may be NULL. */
+int hebb_unique(const hebb_tensor *a, int64_t base, hebb_tensor **values,
+                hebb_tensor **inverse, hebb_tensor **counts);
+/* where each element of v would go in the ascending 1-d s (from base):
+   the first position whose element is >= v (right: > v) */
+int hebb_searchsorted(const hebb_tensor *s, const hebb_tensor *v, bool right,
+                      int64_t base, hebb_tensor **out);
+/* counts (f64) of a's elements in bins equal bins over [lo, hi]; lo == hi:
+   the data's range */
+int hebb_histc(const hebb_tensor *a, int64_t bins, double lo, double hi,
+               hebb_tensor **out);
+/* out[i] = a[i - shift] cyclically along each of the k dims (0-based) */
+int hebb_roll(const hebb_tensor *a, int k, const int64_t *shifts,
+              const int *dims, hebb_tensor **out);
+/* a reversed along each of the k dims */
+int hebb_flip(const hebb_tensor *a, int k, const int *dims,
+              hebb_tensor **out);
+
+/* --- special functions (special.c) ------------------------------------ */
+/* elementwise on real tensors (f32 stays f32, integers give f64); ellipk
+   and ellipe take the parameter m = k^2 */
+typedef enum hebb_specop {
+  HEBB_GAMMA = 0, HEBB_LGAMMA, HEBB_DIGAMMA, HEBB_TRIGAMMA, HEBB_ERF,
+  HEBB_ERFC, HEBB_BESSEL_J0, HEBB_BESSEL_J1, HEBB_BESSEL_I0, HEBB_BESSEL_I1,
+  HEBB_ELLIPK, HEBB_ELLIPE, HEBB_ZETA,
+  HEBB_NSPECOPS
+} hebb_specop;
+int hebb_special(int op, const hebb_tensor *a, hebb_tensor **out);
+double hebb_special_scalar(int op, double x);   /* NaN for an unknown op */
+
+/* --- quadrature (numeric.c) ------------------------------------------- */
+/* the n-point Gauss-Legendre rule on [a, b]: nodes x (ascending) and
+   weights w, exact for polynomials of degree 2n - 1 */
+int hebb_gauss_legendre(int64_t n, double a, double b, hebb_tensor **x,
+                        hebb_tensor **w);
+
+/* --- lattice spin models and Monte Carlo (lattice*.c) ------------------ */
+/* A hypercubic lattice of shape[0..ndim-1] sites (row-major site index:
+   the last coordinate runs fastest), periodic or open per dimension, with
+   one of three models:
+     Ising  spins +-1 (i64):       H = -sum_<ij> J_ij s_i s_j - sum_i h_i s_i
+     Potts  states 1..q (i64):     H = -sum_<ij> J_ij d(s_i, s_j) - sum_i h_i d(s_i, 1)
+     O(n)   unit n-vectors (f64):  H = -sum_<ij> J_ij s_i.s_j - sum_i h_i s_i[0]
+   Bond (x, k) joins x and x + e_k; J_ij is J, or Jb[k][x] when Jb (shape
+   {ndim, shape...}, f64, contiguous) is given; h_i is h, or hs[x] (shape
+   {shape...}).  A configuration is a contiguous tensor of shape {shape...}
+   ({shape..., n} for O(n)), or a batch {B, shape...} of B replicas. */
+typedef enum hebb_spinmodel {
+  HEBB_ISING = 0, HEBB_POTTS = 1, HEBB_ON = 2
+} hebb_spinmodel;
+enum { HEBB_LATTICE_MAXDIM = 4 };
+typedef struct hebb_lattice {
+  int32_t model;              /* hebb_spinmodel */
+  int32_t ndim;               /* 1 .. HEBB_LATTICE_MAXDIM */
+  int32_t q;                  /* Potts: states; O(n): components n; Ising: 2 */
+  int32_t open;               /* bit k set: dimension k has open ends */
+  int64_t shape[4];           /* each >= 2 */
+  double J, h;                /* uniform coupling and field */
+  const hebb_tensor *Jb;      /* per-bond couplings, or NULL */
+  const hebb_tensor *hs;      /* per-site fields, or NULL */
+} hebb_lattice;
+/* thermal averages at one inverse temperature (extensive: E is the total
+   energy, Evar its variance <E^2> - <E>^2, M the total magnetization: sum
+   s for Ising, the Potts order parameter N (q max_k n_k / N - 1)/(q - 1));
+   NaN where not computed */
+typedef struct hebb_thermo {
+  double lnZ, E, Evar, M, absM, M2, M4;
+} hebb_thermo;
+int hebb_lattice_check(const hebb_lattice *lat);
+int64_t hebb_lattice_sites(const hebb_lattice *lat);
+/* E {B} (or 0-d) and M {B, k} (or {k}): k = 1 (Ising: sum s), q (Potts:
+   counts of each state) or n (O(n): sum of the vectors) */
+int hebb_lattice_observe(const hebb_lattice *lat, const hebb_tensor *s,
+                         hebb_tensor **energy, hebb_tensor **magnetization);
+/* Local updates of s in place, nsweeps sweeps at inverse temperature
+   beta[r] for replica r (nbeta = 1: the same for all).  Site i of replica r
+   in sweep t draws the words at positions counter + ((t B + r) N + k(i)) W
+   + j, j < W, of g's stream (W words per site, k(i) the site's rank within
+   its checkerboard colour class); g's counter then advances by nsweeps B N
+   W.  So the result is the same bits at any thread count.  checkerboard:
+   the two colours in turn, in parallel (periodic sizes must be even);
+   otherwise sites in index order, one thread per replica.  Metropolis
+   proposes a flip (Ising), another state (Potts) or s + delta g normalized
+   (O(n), g Gaussian); *rate gets the accepted fraction. */
+int hebb_lattice_metropolis(const hebb_lattice *lat, hebb_tensor *s,
+                            const double *beta, int64_t nbeta, hebb_rng *g,
+                            int64_t nsweeps, bool checkerboard, double delta,
+                            double *rate);
+/* heat bath (Ising and Potts): each site drawn from its conditional
+   distribution */
+int hebb_lattice_heatbath(const hebb_lattice *lat, hebb_tensor *s,
+                          const double *beta, int64_t nbeta, hebb_rng *g,
+                          int64_t nsweeps, bool checkerboard);
+/* O(n) over-relaxation: each spin reflected about its local field (energy
+   conserving, no random numbers) */
+int hebb_lattice_overrelax(const hebb_lattice *lat, hebb_tensor *s,
+                           int64_t nsweeps);
+/* nclusters Wolff single-cluster updates per replica (J >= 0, h = 0);
+   replica r draws from stream g->stream + r 2^32 at g's counter, words
+   consumed in order; the counter advances past the most any replica used.
+   *mean_size: mean sites per cluster */
+int hebb_lattice_wolff(const hebb_lattice *lat, hebb_tensor *s,
+                       const double *beta, int64_t nbeta, hebb_rng *g,
+                       int64_t nclusters, double *mean_size);
+/* nsweeps Swendsen-Wang sweeps (J >= 0, h = 0): bond (x, k) of replica r in
+   sweep t draws word counter + (t B + r) W + x ndim + k and the cluster
+   whose smallest site is m the word ... + N ndim + m (W = N (ndim + 1) +
+   2n); *mean_clusters: clusters per sweep, averaged */
+int hebb_lattice_swendsen_wang(const hebb_lattice *lat, hebb_tensor *s,
+                               const double *beta, int64_t nbeta,
+                               hebb_rng *g, int64_t nsweeps,
+                               double *mean_clusters);
+/* Exact averages by summing over all states (Ising: 2^N <= 2^30; Potts:
+   q^N <= 2^30), at nbeta inverse temperatures */
+int hebb_lattice_enumerate(const hebb_lattice *lat, const double *beta,
+                           int64_t nbeta, hebb_thermo *out);
+/* The 2D Ising model (J = 1, h = 0) on an L x M torus by the row-to-row
+   transfer matrix (L <= 10): lnZ, E, Evar and M2 exactly (derivatives carried
+   along with the matrix), at nk couplings K = beta J; M, absM, M4 NaN */
+int hebb_ising_transfer(int64_t L, int64_t M, const double *K, int64_t nk,
+                        hebb_thermo *out);
+
+/* --- Monte Carlo error analysis (stats.c) ------------------------------- */
+/* the standard error of the mean of the 1-d series x with bins of 1, 2,
+   4, ... samples, while at least minbins bins remain (errors: f64 {levels}) */
+int hebb_stats_binning(const hebb_tensor *x, int64_t minbins,
+                       hebb_tensor **errors);
+/* the integrated autocorrelation time with Sokal's window: W the smallest
+   lag with W >= c tau(W) (up to maxlag; maxlag < 1: n/2); converged false
+   if no lag qualified.  rho (may be NULL): the normalized autocorrelation
+   function at lags 0..W */
+typedef struct hebb_autocorr {
+  double mean, var, tau, tau_err;
+  int64_t window;
+  bool converged;
+} hebb_autocorr;
+int hebb_stats_autocorr(const hebb_tensor *x, double c, int64_t maxlag,
+                        hebb_autocorr *res, hebb_tensor **rho);
+/* fills the 1-d f64 out with a stationary AR(1) series, x_t = a x_{t-1} +
+   sqrt(1 - a^2) z_t (unit variance, tau_int = (1 + a)/(2 (1 - a))) */
+int hebb_stats_ar1(hebb_rng *g, double a, hebb_tensor *out);
+
+/* --- wall clock (clock.c) --------------------------------------------- */
+/* seconds from an arbitrary start, monotonic (CLOCK_MONOTONIC): wall time,
+   unlike the CPU time of C's clock(), which counts every thread */
+double hebb_clock(void);
 
 /* FFI-END */
 

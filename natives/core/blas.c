@@ -96,3 +96,24 @@ const hebb_blas_api *hebb_blas(const char *who) {
                           lib.error);
   return loaded;
 }
+
+/* what a notebook manifest records about the library: its build
+   configuration and the kernel core it picked for this CPU (the core
+   decides how products round, so the bits of results) */
+static char info[320];
+
+static void load_info(void) {
+  const char *(*config)(void) =
+    (const char *(*)(void))dlsym(lib.handle, "openblas_get_config");
+  const char *(*core)(void) =
+    (const char *(*)(void))dlsym(lib.handle, "openblas_get_corename");
+  snprintf(info, sizeof info, "%s (core %s)",
+           config ? config() : "?", core ? core() : "?");
+}
+
+const char *hebb_blas_info(void) {
+  static pthread_once_t info_once = PTHREAD_ONCE_INIT;
+  if (!hebb_blas("blas_info")) return "unavailable";
+  pthread_once(&info_once, load_info);
+  return info;
+}

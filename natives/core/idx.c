@@ -230,6 +230,42 @@ static int check_file_size(src *s, int64_t want, const char *what) {
   return HEBB_OK;
 }
 
+/* A compressed file's size says little of what it holds (gzip expands up
+   to ~1000x), so before the tensor is allocated what the IDX header
+   announces must agree with the gzip trailer's size (its last 4 bytes:
+   the data's length mod 2^32) and stay within hebb.io's limit for loads
+   (64 MiB plus 16 times the file's size). */
+static int check_gz_size(src *s, int64_t want, const char *what) {
+  unsigned char tail[4];
+  struct stat st;
+  int64_t limit;
+  uint32_t isize;
+  FILE *f;
+  if (stat(s->path, &st) != 0 || st.st_size < 18 || !(f = fopen(s->path, "rb")))
+    return HEBB_OK;   /* gzip itself will find the damage */
+  isize = fseek(f, -4, SEEK_END) == 0 && fread(tail, 1, 4, f) == 4 ?
+          (uint32_t)tail[0] | (uint32_t)tail[1] << 8 | (uint32_t)tail[2] << 16 |
+          (uint32_t)tail[3] << 24 : (uint32_t)want;
+  fclose(f);
+  limit = hebb_io_limit(-1, (int64_t)st.st_size);
+  if (want > limit)
+    return hebb_fail(HEBB_ERR_IO, "read_idx: '%s' is malformed: its header "
+                     "(%s) announces %lld bytes, more than a gzip file of %lld "
+                     "bytes may hold here (%lld)", s->path, what,
+                     (long long)want, (long long)st.st_size, (long long)limit);
+  if (isize == (uint32_t)want) return HEBB_OK;
+  if (want > UINT32_MAX)
+    return hebb_fail(HEBB_ERR_IO, "read_idx: '%s' is malformed: its header "
+                     "(%s) announces %lld bytes, its gzip trailer %lu (mod "
+                     "2^32)", s->path, what, (long long)want,
+                     (unsigned long)isize);
+  return hebb_fail(HEBB_ERR_IO, "read_idx: '%s' is %s: its header (%s) needs "
+                   "%lld bytes (decompressed), found %lu%s", s->path,
+                   isize < want ? "truncated" : "malformed", what,
+                   (long long)want, (unsigned long)isize,
+                   isize < want ? "" : " (data after the end)");
+}
+
 static int read_data(src *s, const idx_type *ty, hebb_tensor *t,
                      int64_t want, const char *what) {
   uint8_t buf[CHUNK];
@@ -274,6 +310,7 @@ static hebb_tensor *read_idx(src *s, int dtype) {
                           "header (%s) describes more than 2^63 bytes",
                           s->path, what);
   if (s->f && check_file_size(s, want, what) != HEBB_OK) return NULL;
+  if (s->gz && check_gz_size(s, want, what) != HEBB_OK) return NULL;
   t = hebb_empty(dtype, ndim, shape);
   if (!t) return NULL;
   if (read_data(s, ty, t, want, what) != HEBB_OK) {

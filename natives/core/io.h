@@ -24,9 +24,13 @@
    16 times the size of the file (max_bytes < 0 asks for this default). */
 int64_t hebb_io_limit(int64_t max_bytes, int64_t file_size);
 
-/* CRC-32 as in zip, gzip and PNG (reflected polynomial 0xEDB88320):
-   crc = hebb_crc32(0, p, n) starts, hebb_crc32(crc, q, m) continues. */
+/* CRC-32 as in zip, gzip and PNG (reflected polynomial 0xEDB88320), and
+   CRC-32C (Castagnoli, 0x82F63B78; in hardware where SSE4.2 is, else in
+   software, as hebb_crc32c_soft always): crc = hebb_crc32(0, p, n) starts,
+   hebb_crc32(crc, q, m) continues. */
 uint32_t hebb_crc32(uint32_t crc, const void *p, int64_t n);
+uint32_t hebb_crc32c(uint32_t crc, const void *p, int64_t n);
+uint32_t hebb_crc32c_soft(uint32_t crc, const void *p, int64_t n);
 
 /* A source of bytes: a regular file (read with pread, its size known) or
    a buffer in memory; name is what messages call it. */
@@ -45,6 +49,9 @@ void hebb_src_buffer(hebb_src *s, const void *p, int64_t n, const char *name,
 int hebb_src_read(const hebb_src *s, int64_t at, void *buf, int64_t n,
                   const char *what);
 void hebb_src_close(hebb_src *s);
+/* fails with "who: 'path', byte at: <message>" (HEBB_ERR_IO) */
+int hebb_src_bad(const hebb_src *s, int64_t at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* A destination: a file written atomically (a temporary file in the same
    folder, fsync, rename over the target, fsync of the folder), a device or
@@ -116,7 +123,8 @@ typedef struct hebb_stream {
   char label[700];
   int64_t at, end;       /* the stored bytes: [at, end) of src */
   int64_t out, size;     /* bytes delivered, bytes the stream holds */
-  uint32_t crc;          /* of the bytes delivered */
+  bool check;            /* keep the CRC-32 of what is read (zip members) */
+  uint32_t crc;          /* of the bytes delivered, when check */
   const hebb_zlib_api *z;   /* inflating; NULL: stored */
   hebb_zstream zs;
   unsigned char *in;

@@ -4,7 +4,7 @@
 ** it byte by byte; in short, a 48-byte header, the value section (one
 ** tagged value in prefix order), zero padding to a multiple of 64, and the
 ** data section (each tensor's elements as they lie in memory,
-** little-endian, each block 64-byte aligned).  Two CRC-32s cover the
+** little-endian, each block 64-byte aligned).  Two CRC-32Cs cover the
 ** header with the value section, and the data section.
 **
 ** The format replaced a Lua expression that was evaluated at load time:
@@ -321,13 +321,13 @@ static void header_bytes(hebb_ckpt *w, unsigned char *h) {
   put64(h + 16, (uint64_t)w->len);
   put64(h + 24, (uint64_t)w->data_end);
   for (i = 0; i < w->nts; i++) {
-    crc = hebb_crc32(crc, zero, w->ts[i].offset - end);
-    crc = hebb_crc32(crc, hebb_data_ptr(w->ts[i].t), w->ts[i].nbytes);
+    crc = hebb_crc32c(crc, zero, w->ts[i].offset - end);
+    crc = hebb_crc32c(crc, hebb_data_ptr(w->ts[i].t), w->ts[i].nbytes);
     end = w->ts[i].offset + w->ts[i].nbytes;
   }
   put32(h + 36, crc);
-  crc = hebb_crc32(0, h, 32);
-  put32(h + 32, hebb_crc32(crc, w->buf, w->len));
+  crc = hebb_crc32c(0, h, 32);
+  put32(h + 32, hebb_crc32c(crc, w->buf, w->len));
 }
 
 static int emit(hebb_ckpt *w, hebb_sink *s) {
@@ -366,19 +366,8 @@ int hebb_ckpt_save(hebb_ckpt *w, const char *path) {
 
 /* --- reader: errors ------------------------------------------------------- */
 
-static int bad(hebb_ckpt *r, int64_t at, const char *fmt, ...)
-    HEBB_PRINTF(3, 4);
-
 /* "io.load: 'path', byte 57: <what>" */
-static int bad(hebb_ckpt *r, int64_t at, const char *fmt, ...) {
-  char what[400];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(what, sizeof what, fmt, ap);
-  va_end(ap);
-  return hebb_fail(HEBB_ERR_IO, "%s: %s, byte %lld: %s", r->src.who,
-                   r->src.label, (long long)at, what);
-}
+#define bad(r, at, ...) hebb_src_bad(&(r)->src, (at), __VA_ARGS__)
 
 /* --- reader: the fixed header -------------------------------------------- */
 
@@ -445,7 +434,7 @@ static int read_header(hebb_ckpt *r) {
   r->data_start = align_up(HEADER + r->vsize);
   r->value_crc = get32(h + 32);
   r->data_crc = get32(h + 36);
-  r->crc = hebb_crc32(0, h, 32);
+  r->crc = hebb_crc32c(0, h, 32);
   return HEBB_OK;
 }
 
@@ -460,7 +449,7 @@ static int read_values(hebb_ckpt *r) {
       return hebb_last_status();
     r->val = r->owned;
   }
-  r->crc = hebb_crc32(r->crc, r->val, r->vsize);
+  r->crc = hebb_crc32c(r->crc, r->val, r->vsize);
   if (r->crc != r->value_crc)
     return bad(r, 32, "the header's checksum does not match (stored 0x%08x, "
                "computed 0x%08x): the file is damaged",
@@ -485,7 +474,7 @@ static const unsigned char *take(hebb_ckpt *r, int64_t n, const char *what) {
 
 static int tensor_shape(hebb_ckpt *r, tdesc *d, const unsigned char *p) {
   int i, size = hebb_dtype_size(d->dtype);
-  int64_t expect;
+  int64_t expect, span = 1;   /* span: the product of the nonzero sizes */
   d->numel = 1;
   for (i = 0; i < d->ndim; i++) {
     uint64_t n = get64(p + 8 * i);
@@ -493,9 +482,10 @@ static int tensor_shape(hebb_ckpt *r, tdesc *d, const unsigned char *p) {
       return bad(r, r->at, "tensor size %lld in dim %d is negative",
                  (long long)n, i + 1);
     d->shape[i] = (int64_t)n;
-    if (n > 0 && d->numel > INT64_MAX / 16 / (int64_t)n)
+    if (n > 0 && span > INT64_MAX / 16 / (int64_t)n)
       return bad(r, r->at, "tensor shape overflows (the product of its "
                  "sizes exceeds 2^59 elements)");
+    span *= n > 0 ? (int64_t)n : 1;
     d->numel *= (int64_t)n;
   }
   for (i = d->ndim - 1, expect = 1; i >= 0; expect *= d->shape[i], i--) {
@@ -695,7 +685,7 @@ static int consume(hebb_ckpt *r, int64_t until, bool zero) {
     for (i = 0; zero && i < k; i++)
       if (buf[i]) return bad(r, r->data_start + r->data_pos + i,
                              "padding byte 0x%02x is not zero", buf[i]);
-    r->crc = hebb_crc32(r->crc, buf, k);
+    r->crc = hebb_crc32c(r->crc, buf, k);
     r->data_pos += k;
   }
   return HEBB_OK;
@@ -727,7 +717,7 @@ hebb_tensor *hebb_ckpt_tensor(hebb_ckpt *r) {
     hebb_release(flat);
     return NULL;
   }
-  r->crc = hebb_crc32(r->crc, p, d->nbytes);
+  r->crc = hebb_crc32c(r->crc, p, d->nbytes);
   r->data_pos += d->nbytes;
   t = hebb_as_strided(flat, d->ndim, d->shape, d->stride, 0);
   hebb_release(flat);

@@ -29,43 +29,90 @@ int64_t hebb_io_limit(int64_t max_bytes, int64_t file_size) {
   return ((int64_t)64 << 20) + 16 * file_size;
 }
 
-/* --- CRC-32, eight bytes at a time ("slicing by 8": one table per byte
-   position of a 64-bit word, about 1 byte per cycle, 8x the bytewise
-   loop) ---------------------------------------------------------------- */
+/* --- checksums ----------------------------------------------------------------
+   CRC-32 (zip's, polynomial 0xEDB88320) and CRC-32C (Castagnoli's,
+   0x82F63B78, which x86 computes in hardware), both reflected with the
+   initial and final value 0xFFFFFFFF.  In software both go eight bytes at
+   a time ("slicing by 8": a table per byte position of a 64-bit word):
+   0.6 GB/s measured here, against 13-16 GB/s for memcpy.  SSE4.2's crc32
+   instruction does CRC-32C at 10 GB/s, which is why checkpoints use it:
+   a 1 GB checkpoint is checked in 0.1 s instead of 1.7 s. */
 
-static uint32_t crc_tab[8][256];
+enum { ZIP, CASTAGNOLI };
+static uint32_t crc_tab[2][8][256];
+static bool crc_hw;
 static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
 
 static void crc_init(void) {
+  static const uint32_t poly[2] = {0xEDB88320u, 0x82F63B78u};
   uint32_t i, c;
-  int k;
-  for (i = 0; i < 256; i++) {
-    for (c = i, k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    crc_tab[0][i] = c;
+  int k, p;
+  for (p = 0; p < 2; p++) {
+    for (i = 0; i < 256; i++) {
+      for (c = i, k = 0; k < 8; k++) c = (c & 1) ? poly[p] ^ (c >> 1) : c >> 1;
+      crc_tab[p][0][i] = c;
+    }
+    for (i = 0; i < 256; i++)
+      for (k = 1; k < 8; k++)
+        crc_tab[p][k][i] = (crc_tab[p][k - 1][i] >> 8) ^
+                           crc_tab[p][0][crc_tab[p][k - 1][i] & 0xff];
   }
-  for (i = 0; i < 256; i++)
-    for (k = 1; k < 8; k++)
-      crc_tab[k][i] = (crc_tab[k - 1][i] >> 8) ^
-                      crc_tab[0][crc_tab[k - 1][i] & 0xff];
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  crc_hw = __builtin_cpu_supports("sse4.2");
+#endif
 }
 
-uint32_t hebb_crc32(uint32_t crc, const void *p, int64_t n) {
-  const unsigned char *b = p;
-  pthread_once(&crc_once, crc_init);
+static uint32_t crc_soft(int p, uint32_t crc, const unsigned char *b,
+                         int64_t n) {
+  const uint32_t (*t)[256] = crc_tab[p];
   crc = ~crc;
   for (; n > 0 && ((uintptr_t)b & 7); n--)
-    crc = crc_tab[0][(crc ^ *b++) & 0xff] ^ (crc >> 8);
+    crc = t[0][(crc ^ *b++) & 0xff] ^ (crc >> 8);
   for (; n >= 8; n -= 8, b += 8) {
     uint64_t w;
     memcpy(&w, b, 8);   /* little-endian: byte 0 is the low byte */
     w ^= crc;
-    crc = crc_tab[7][w & 0xff] ^ crc_tab[6][(w >> 8) & 0xff] ^
-          crc_tab[5][(w >> 16) & 0xff] ^ crc_tab[4][(w >> 24) & 0xff] ^
-          crc_tab[3][(w >> 32) & 0xff] ^ crc_tab[2][(w >> 40) & 0xff] ^
-          crc_tab[1][(w >> 48) & 0xff] ^ crc_tab[0][w >> 56];
+    crc = t[7][w & 0xff] ^ t[6][(w >> 8) & 0xff] ^ t[5][(w >> 16) & 0xff] ^
+          t[4][(w >> 24) & 0xff] ^ t[3][(w >> 32) & 0xff] ^
+          t[2][(w >> 40) & 0xff] ^ t[1][(w >> 48) & 0xff] ^ t[0][w >> 56];
   }
-  for (; n > 0; n--) crc = crc_tab[0][(crc ^ *b++) & 0xff] ^ (crc >> 8);
+  for (; n > 0; n--) crc = t[0][(crc ^ *b++) & 0xff] ^ (crc >> 8);
   return ~crc;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.2")))
+static uint32_t crc32c_hw(uint32_t crc, const unsigned char *b, int64_t n) {
+  uint64_t c = ~crc;
+  for (; n > 0 && ((uintptr_t)b & 7); n--)
+    c = __builtin_ia32_crc32qi((uint32_t)c, *b++);
+  for (; n >= 8; n -= 8, b += 8) {
+    uint64_t w;
+    memcpy(&w, b, 8);
+    c = __builtin_ia32_crc32di(c, w);
+  }
+  for (; n > 0; n--) c = __builtin_ia32_crc32qi((uint32_t)c, *b++);
+  return ~(uint32_t)c;
+}
+#endif
+
+uint32_t hebb_crc32(uint32_t crc, const void *p, int64_t n) {
+  pthread_once(&crc_once, crc_init);
+  return crc_soft(ZIP, crc, p, n);
+}
+
+uint32_t hebb_crc32c(uint32_t crc, const void *p, int64_t n) {
+  pthread_once(&crc_once, crc_init);
+#if defined(__x86_64__)
+  if (crc_hw) return crc32c_hw(crc, p, n);
+#endif
+  return crc_soft(CASTAGNOLI, crc, p, n);
+}
+
+uint32_t hebb_crc32c_soft(uint32_t crc, const void *p, int64_t n) {
+  pthread_once(&crc_once, crc_init);
+  return crc_soft(CASTAGNOLI, crc, p, n);
 }
 
 /* --- sources ------------------------------------------------------------ */
@@ -134,6 +181,16 @@ int hebb_src_read(const hebb_src *s, int64_t at, void *buf, int64_t n,
     n -= k;
   }
   return HEBB_OK;
+}
+
+int hebb_src_bad(const hebb_src *s, int64_t at, const char *fmt, ...) {
+  char what[400];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof what, fmt, ap);
+  va_end(ap);
+  return hebb_fail(HEBB_ERR_IO, "%s: %s, byte %lld: %s", s->who, s->label,
+                   (long long)at, what);
 }
 
 void hebb_src_close(hebb_src *s) {
@@ -373,7 +430,7 @@ int hebb_stream_read(hebb_stream *st, void *buf, int64_t n, const char *what) {
                      "ends after %lld bytes, %lld expected", st->src->who,
                      st->label, (long long)(st->out + got),
                      (long long)st->size);
-  st->crc = hebb_crc32(st->crc, buf, n);
+  if (st->check) st->crc = hebb_crc32(st->crc, buf, n);
   st->out += n;
   return HEBB_OK;
 }

@@ -621,7 +621,27 @@ hebb_tensor *hebb_h5_read(hebb_h5 *f, const char *name, const int64_t *start,
   return t;
 }
 
-/* t into the block of dataset name that begins at start */
+/* a block must have the dataset's dtype and rank */
+static int same_kind(const hebb_h5 *f, const char *who, const char *name,
+                     const dset *s, const hebb_tensor *t) {
+  char b[HEBB_SHAPEBUF];
+  if (s->ndim == t->ndim && s->dtype == t->dtype) return HEBB_OK;
+  return hebb_fail(HEBB_ERR_SHAPE, "%s: %s: '%s' is %d-dimensional %s %s; "
+                   "the block is %d-dimensional %s", who, f->label, name,
+                   s->ndim, hebb_dtype_name(s->dtype),
+                   hebb_shape_str(s->ndim, s->shape, b, sizeof b), t->ndim,
+                   hebb_dtype_name(t->dtype));
+}
+
+/* t into the block of the open dataset that begins at start */
+static int write_at(const hebb_h5 *f, const char *who, const char *name,
+                    dset *s, const int64_t *start, const hebb_tensor *t) {
+  int rc = select_block(f, who, name, s, start, t->shape);
+  if (rc == HEBB_OK)
+    rc = finish(f, who, name, write_elems(s->d, s->mt, s->fs, t), "writing to");
+  return rc;
+}
+
 int hebb_h5_write_block(hebb_h5 *f, const char *name, const int64_t *start,
                         const hebb_tensor *t) {
   dset s;
@@ -630,19 +650,8 @@ int hebb_h5_write_block(hebb_h5 *f, const char *name, const int64_t *start,
       dset_open(f, "io.h5write", name, &s) ||
       need_dtype(f, "io.h5write", name, &s))
     return hebb_last_status();
-  if (s.ndim != t->ndim || s.dtype != t->dtype) {
-    char b[HEBB_SHAPEBUF];
-    rc = hebb_fail(HEBB_ERR_SHAPE, "io.h5write: %s: '%s' is %d-dimensional "
-                   "%s %s; the block is %d-dimensional %s", f->label, name,
-                   s.ndim, hebb_dtype_name(s.dtype),
-                   hebb_shape_str(s.ndim, s.shape, b, sizeof b), t->ndim,
-                   hebb_dtype_name(t->dtype));
-  } else {
-    rc = select_block(f, "io.h5write", name, &s, start, t->shape);
-    if (rc == HEBB_OK)
-      rc = finish(f, "io.h5write", name, write_elems(s.d, s.mt, s.fs, t),
-                  "writing into");
-  }
+  rc = same_kind(f, "io.h5write", name, &s, t);
+  if (rc == HEBB_OK) rc = write_at(f, "io.h5write", name, &s, start, t);
   dset_close(&s);
   return rc;
 }
@@ -669,11 +678,7 @@ int hebb_h5_append(hebb_h5 *f, const char *name, int dim, const hebb_tensor *t,
   if (dset_open(f, "io.h5append", name, &s) ||
       need_dtype(f, "io.h5append", name, &s))
     return hebb_last_status();
-  rc = HEBB_OK;
-  if (s.ndim != t->ndim || s.dtype != t->dtype)
-    rc = hebb_fail(HEBB_ERR_SHAPE, "io.h5append: %s: '%s' is %d-dimensional "
-                   "%s, the block %d-dimensional %s", f->label, name, s.ndim,
-                   hebb_dtype_name(s.dtype), t->ndim, hebb_dtype_name(t->dtype));
+  rc = same_kind(f, "io.h5append", name, &s, t);
   for (i = 0; rc == HEBB_OK && i < s.ndim; i++) {
     grown[i] = (hsize_t)(s.shape[i] + (i == dim ? t->shape[i] : 0));
     start[i] = i == dim ? s.shape[i] : 0;
@@ -692,11 +697,8 @@ int hebb_h5_append(hebb_h5 *f, const char *name, int dim, const hebb_tensor *t,
     h5->Sclose(s.fs);
     s.fs = h5->Dget_space(s.d);
     s.shape[dim] = (int64_t)grown[dim];
-    rc = select_block(f, "io.h5append", name, &s, start, t->shape);
+    rc = write_at(f, "io.h5append", name, &s, start, t);
   }
-  if (rc == HEBB_OK)
-    rc = finish(f, "io.h5append", name, write_elems(s.d, s.mt, s.fs, t),
-                "appending to");
   dset_close(&s);
   return rc;
 }

@@ -222,11 +222,13 @@ static int parse_dict(cursor *c, npy_info *inf) {
 
 static int check_sizes(cursor *c, npy_info *inf) {
   int i, size = hebb_dtype_size(inf->dtype);
+  int64_t span = 1;   /* the product of the nonzero sizes */
   inf->numel = 1;
   for (i = 0; i < inf->ndim; i++) {
-    if (inf->shape[i] > 0 && inf->numel > INT64_MAX / 16 / inf->shape[i])
+    if (inf->shape[i] > 0 && span > INT64_MAX / 16 / inf->shape[i])
       return hbad(c, "has a shape whose product overflows (more than 2^59 "
                   "elements)");
+    span *= inf->shape[i] > 0 ? inf->shape[i] : 1;
     inf->numel *= inf->shape[i];
   }
   inf->nbytes = inf->numel * size;

@@ -46,18 +46,8 @@ static inline int64_t le64(const unsigned char *p) {
   return (int64_t)((uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32);
 }
 
-static int zbad(hebb_npz *z, int64_t at, const char *fmt, ...)
-    HEBB_PRINTF(3, 4);
-
-static int zbad(hebb_npz *z, int64_t at, const char *fmt, ...) {
-  char what[400];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(what, sizeof what, fmt, ap);
-  va_end(ap);
-  return hebb_fail(HEBB_ERR_IO, "%s: %s, byte %lld: %s", z->src.who,
-                   z->src.label, (long long)at, what);
-}
+/* "io.load_npz: 'path', byte 57: <what>" */
+#define zbad(z, at, ...) hebb_src_bad(&(z)->src, (at), __VA_ARGS__)
 
 static hebb_npz *new_npz(void) {
   hebb_npz *z = calloc(1, sizeof *z);
@@ -268,7 +258,7 @@ static int by_name(const void *a, const void *b) {
    small archive claims to hold much more), and names are unique */
 static int check_members(hebb_npz *z, int64_t limit) {
   int64_t i, total = 0;
-  qsort(z->e, (size_t)z->n, sizeof *z->e, by_local);
+  if (z->n > 1) qsort(z->e, (size_t)z->n, sizeof *z->e, by_local);
   for (i = 0; i + 1 < z->n; i++)
     if (z->e[i].data + z->e[i].csize > z->e[i + 1].local)
       return zbad(z, z->e[i + 1].local, "member '%s' overlaps member '%s'",
@@ -282,7 +272,7 @@ static int check_members(hebb_npz *z, int64_t limit) {
                        (long long)(total + z->e[i].usize), z->e[i].name);
     total += z->e[i].usize;
   }
-  qsort(z->e, (size_t)z->n, sizeof *z->e, by_name);
+  if (z->n > 1) qsort(z->e, (size_t)z->n, sizeof *z->e, by_name);
   for (i = 0; i + 1 < z->n; i++)
     if (strcmp(z->e[i].name, z->e[i + 1].name) == 0)
       return zbad(z, z->e[i + 1].local, "member '%s' appears twice",
@@ -344,8 +334,10 @@ hebb_tensor *hebb_npz_read(hebb_npz *z, int64_t i) {
   snprintf(label, sizeof label, "%s, member '%s'", z->src.label, e->name);
   if (e->method == 0) hebb_stream_stored(&st, &z->src, e->data, e->usize, label);
   if (e->method == 0 || hebb_stream_inflated(&st, &z->src, e->data, e->csize,
-                                             e->usize, label) == HEBB_OK)
+                                             e->usize, label) == HEBB_OK) {
+    st.check = true;
     t = hebb_npy_read(&st, z->src.who);
+  }
   if (t && st.crc != e->crc) {
     hebb_release(t);
     t = hebb_fail_null(HEBB_ERR_IO, "%s: %s fails its CRC-32 check (stored "

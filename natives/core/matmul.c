@@ -96,7 +96,7 @@ typedef struct dot_job {
   int dtype;
   int64_t n;
   const char *x, *y;        /* first elements */
-  int64_t incx, incy;       /* in elements, >= 1 */
+  int64_t incx, incy;       /* in elements: 1 (see blas_vector) */
   partial *part;            /* one per block */
   const hebb_blas_api *blas;
 } dot_job;
@@ -173,9 +173,12 @@ static int dot_kernel(int dtype, const hebb_tensor *x, const hebb_tensor *y,
   return HEBB_OK;
 }
 
-/* BLAS takes strides in 1 .. INT_MAX; anything else is copied first. */
+/* Only unit-stride vectors go to BLAS as they are; others are copied
+   first.  OpenBLAS's sdot/ddot take another (one-accumulator) loop for a
+   stride > 1, so x:dot(y) of a strided view rounded differently than of
+   its contiguous copy; a copy keeps the bits independent of the layout. */
 static int blas_vector(const hebb_tensor *v) {
-  return v->shape[0] <= 1 || (v->stride[0] >= 1 && v->stride[0] <= INT_MAX);
+  return v->shape[0] <= 1 || v->stride[0] == 1;
 }
 
 /* dot of two 1-d operands already checked, into the 0-d *out */

@@ -69,13 +69,20 @@ typedef struct recycler { void *item[RECYCLE]; int n; } recycler;
 static _Thread_local recycler headers, storages;
 
 static void *take(recycler *r, size_t size) {
-  return r->n > 0 ? r->item[--r->n] : malloc(size);
+  void *p = r->n > 0 ? r->item[--r->n] : malloc(size);
+  if (p) HEBB_UNPOISON(p, size);
+  return p;
 }
 
-static void give(recycler *r, void *p) {
+/* under ASan a recycled record is poisoned until it is taken again */
+static void give(recycler *r, void *p, size_t size) {
   if (!p) return;
-  if (r->n < RECYCLE) r->item[r->n++] = p;
-  else free(p);
+  if (r->n < RECYCLE) {
+    r->item[r->n++] = p;
+    HEBB_POISON(p, size);
+  } else {
+    free(p);
+  }
 }
 
 size_t hebb_sizeof_tensor(void) { return sizeof(hebb_tensor); }
@@ -105,7 +112,7 @@ void hebb_set_contiguous_strides(hebb_tensor *t) {
 }
 
 static int check_shape(int ndim, const int64_t *shape, int64_t *numel) {
-  int64_t n = 1;
+  int64_t n = 1, span = 1;
   int i;
   if (ndim < 0 || ndim > HEBB_MAXDIM)
     return hebb_fail(HEBB_ERR_SHAPE, "tensor: %d dimensions (at most %d)",
@@ -114,8 +121,11 @@ static int check_shape(int ndim, const int64_t *shape, int64_t *numel) {
     if (shape[i] < 0)
       return hebb_fail(HEBB_ERR_SHAPE, "tensor: negative size %lld in dim %d",
                        (long long)shape[i], i + 1);
-    if (shape[i] > 0 && n > INT64_MAX / 16 / shape[i])
+    /* the nonzero sizes bound the strides even of an empty tensor: {0,
+       2^40, 2^40} would have a stride of 2^80 (found by tests/fuzz) */
+    if (shape[i] > 0 && span > INT64_MAX / 16 / shape[i])
       return hebb_fail(HEBB_ERR_NOMEM, "tensor: too many elements");
+    span *= shape[i] > 0 ? shape[i] : 1;
     n *= shape[i];
   }
   *numel = n;
@@ -150,8 +160,8 @@ static hebb_tensor *new_tensor(int dtype, int ndim, const int64_t *shape) {
   s = take(&storages, sizeof(storage_block));
   t = alloc_header();
   if (!s || !t) {
-    give(&storages, s);
-    give(&headers, t);
+    give(&storages, s, sizeof(storage_block));
+    give(&headers, t, sizeof(hebb_tensor));
     return hebb_fail_null(HEBB_ERR_NOMEM, "out of memory (tensor header)");
   }
   s->refcount = 1;
@@ -173,12 +183,10 @@ hebb_tensor *hebb_empty(int dtype, int ndim, const int64_t *shape) {
   hebb_tensor *t = new_tensor(dtype, ndim, shape);
   if (!t) return NULL;
   t->data = t->storage->data = storage_data(t->storage);
-  if (!t->data) {
-    int64_t numel = hebb_numel(t);
-    give(&storages, t->storage);
-    give(&headers, t);
-    return hebb_fail_null(HEBB_ERR_NOMEM, "out of memory (%lld elements of "
-                          "%s)", (long long)numel, hebb_dtype_name(dtype));
+  if (!t->data) {   /* alloc.c said how much was asked, and why it failed */
+    give(&storages, t->storage, sizeof(storage_block));
+    give(&headers, t, sizeof(hebb_tensor));
+    return NULL;
   }
   return t;
 }
@@ -227,14 +235,14 @@ static void storage_release(hebb_storage *s) {
       s->allocator->release(s->allocator_ctx, s->data, s->nbytes);
     else if (s->nbytes > INLINE_BYTES)
       hebb_free_bytes(s->data, (size_t)s->nbytes);
-    give(&storages, s);
+    give(&storages, s, sizeof(storage_block));
   }
 }
 
 void hebb_release(hebb_tensor *t) {
   if (t && --t->refcount == 0) {
     storage_release(t->storage);
-    give(&headers, t);
+    give(&headers, t, sizeof(hebb_tensor));
   }
 }
 

@@ -93,7 +93,9 @@ static int w_open(lua_State *L) {
 
 static int w_save(lua_State *L) {
   hebb_ckpt *w = *checkwriter(L);
-  hebbL_check_status(L, hebb_ckpt_save(w, luaL_checkstring(L, 2)));
+  const char *path = luaL_checkstring(L, 2);
+  hebbL_checkpath(L, path, "w");
+  hebbL_check_status(L, hebb_ckpt_save(w, path));
   return 0;
 }
 
@@ -275,6 +277,7 @@ static hebb_ckpt **new_reader(lua_State *L) {
 
 static int l_load(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
+  hebbL_checkpath(L, path, "r");
   int64_t max_bytes = opt_max_bytes(L, 2);
   hebb_ckpt **r = new_reader(L);
   if (!(*r = hebb_ckpt_load(path, max_bytes))) return hebbL_raise(L);
@@ -297,6 +300,7 @@ static int l_decode(lua_State *L) {
 
 static int l_load_npy(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
+  hebbL_checkpath(L, path, "r");
   bool map = lua_toboolean(L, 2);
   hebbL_newbox(L);
   hebbL_fill_box(L, hebb_npy_load(path, map));
@@ -305,6 +309,7 @@ static int l_load_npy(lua_State *L) {
 
 static int l_save_npy(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
+  hebbL_checkpath(L, path, "w");
   hebbL_check_status(L, hebb_npy_save(path, hebbL_check(L, 2)));
   return 0;
 }
@@ -327,6 +332,7 @@ static hebb_npz **new_npz(lua_State *L) {
 /* every member, as a table name -> tensor (names without ".npy") */
 static int l_load_npz(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
+  hebbL_checkpath(L, path, "r");
   int64_t max_bytes = opt_max_bytes(L, 2), i;
   hebb_npz **z = new_npz(L);
   if (!(*z = hebb_npz_open(path, max_bytes))) return hebbL_raise(L);
@@ -344,6 +350,7 @@ static int l_load_npz(lua_State *L) {
 /* _io.save_npz(path, names, tensors, compress): the lists side by side */
 static int l_save_npz(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
+  hebbL_checkpath(L, path, "w");
   bool compress = lua_toboolean(L, 4);
   lua_Integer i, n;
   hebb_npz **z;
@@ -383,6 +390,7 @@ static char opt_char(lua_State *L, int idx, char def, const char *what) {
 /* _io.loadtxt(path, delim, comment, dtype) -> tensor, names */
 static int l_loadtxt(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
+  hebbL_checkpath(L, path, "r");
   char delim = opt_char(L, 2, 0, "delimiter");
   char comment = opt_char(L, 3, '#', "comments");
   int dtype = hebb_dtype_from_name(luaL_optstring(L, 4, "f64"));
@@ -397,6 +405,7 @@ static int l_loadtxt(lua_State *L) {
 /* _io.savetxt(path, t, delim, header, comments) */
 static int l_savetxt(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
+  hebbL_checkpath(L, path, "w");
   hebb_tensor *t = hebbL_check(L, 2);
   char delim = opt_char(L, 3, ' ', "delimiter");
   const char *header = luaL_optstring(L, 4, NULL);
@@ -418,7 +427,9 @@ static hebb_h5 *checkh5(lua_State *L) {
 static int h_open(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   const char *mode = luaL_optstring(L, 2, "r");
-  hebb_h5 **f = lua_newuserdatauv(L, sizeof *f, 0);
+  hebb_h5 **f;
+  hebbL_checkpath(L, path, strcmp(mode, "r") == 0 ? "r" : "w");
+  f = lua_newuserdatauv(L, sizeof *f, 0);
   *f = NULL;
   luaL_setmetatable(L, H5_MT);
   if (!(*f = hebb_h5_open(path, mode))) return hebbL_raise(L);

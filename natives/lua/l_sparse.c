@@ -970,6 +970,13 @@ static const hebb_lreg sparse_meta[] = {
   {NULL, NULL, 0, NULL}
 };
 
+/* for other bindings: pushes the new matrix s (NULL: raises the core's
+   error) as a sparse matrix of this module (which must be loaded) */
+void hebbL_push_sparse(lua_State *L, hebb_sparse *s) {
+  new_box(L);
+  fill_box(L, s);
+}
+
 int luaopen_hebb_sparse(lua_State *L) {
   int module, methods, tmt, smt;
   luaL_requiref(L, "hebb.tensor", luaopen_hebb_tensor, 0);

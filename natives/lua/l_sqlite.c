@@ -24,6 +24,7 @@ static int l_open(lua_State *L) {
   lua_Integer busy = luaL_optinteger(L, 3, 5000);
   hebb_db **d;
   luaL_argcheck(L, busy >= 0 && busy <= 1 << 30, 3, "busy timeout out of range");
+  hebbL_checkpath(L, path, readonly ? "r" : "w");   /* the notebook's file guard */
   d = lua_newuserdatauv(L, sizeof *d, 0);
   *d = NULL;
   luaL_setmetatable(L, DB_MT);

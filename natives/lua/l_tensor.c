@@ -45,8 +45,16 @@ hebb_tensor **hebbL_newbox(lua_State *L) {
   return box;
 }
 
+/* The allocator's "out of memory: ..." cannot name the operation; the
+   hook's closure of the running function carries it (upvalue 3; "add"
+   for __add). */
 int hebbL_raise(lua_State *L) {
   const char *msg = hebb_last_error();
+  if (hebb_last_status() == HEBB_ERR_NOMEM && strncmp(msg, "out of memory:", 14) == 0
+      && lua_type(L, lua_upvalueindex(3)) == LUA_TSTRING) {
+    const char *op = lua_tostring(L, lua_upvalueindex(3));
+    return luaL_error(L, "%s: %s", op + (strncmp(op, "__", 2) == 0 ? 2 : 0), msg);
+  }
   return luaL_error(L, "%s", *msg ? msg : "hebb: unknown error");
 }
 
@@ -658,10 +666,45 @@ static void use_incremental_gc(lua_State *L) {
   lua_gc(L, LUA_GCINC, 0, 0, 0);
 }
 
+/* Past the memory cap (hebb.max_memory), the allocator asks for a full
+   collection before it fails: dropped tensors are freed only when the
+   collector finalizes their boxes.  It runs on the main thread, which may
+   be waiting in coroutine.resume: a collection is allowed wherever a C
+   function may call Lua.  A registry entry unsets the hook when the state
+   closes. */
+static void collect_garbage(void *ud) {
+  lua_gc((lua_State *)ud, LUA_GCCOLLECT);
+}
+
+static int unset_reclaim(lua_State *L) {
+  (void)L;
+  hebb_alloc_set_reclaim(NULL, NULL);
+  return 0;
+}
+
+static void set_reclaim(lua_State *L) {
+  static const char key[] = "hebb.reclaim";
+  if (lua_getfield(L, LUA_REGISTRYINDEX, key) != LUA_TNIL) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pop(L, 1);
+  lua_newuserdatauv(L, 0, 0);
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, unset_reclaim);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, key);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+  hebb_alloc_set_reclaim(collect_garbage, lua_tothread(L, -1));
+  lua_pop(L, 1);
+}
+
 int luaopen_hebb_tensor(lua_State *L) {
   int module, methods, mt;
   hebb_preload(L);
   use_incremental_gc(L);
+  set_reclaim(L);
   lua_newtable(L);
   module = lua_gettop(L);
   lua_newtable(L);
@@ -678,6 +721,9 @@ int luaopen_hebb_tensor(lua_State *L) {
   hebbL_open_random(L, module, methods, mt);
   hebbL_open_complex(L, module, methods, mt);
   hebbL_open_contract(L, module, methods, mt);
+  hebbL_open_sort(L, module, methods, mt);
+  hebbL_open_roll(L, module, methods, mt);
+  hebbL_open_special(L, module, methods, mt);
   hebbL_setdoc(L, module, "hebb.tensor\n\nN-dimensional arrays (f64 by "
                "default, f32, i64, bool) with NumPy broadcasting, 1-based "
                "indices, views that never copy, reductions, matmul and a "

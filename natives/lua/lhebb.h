@@ -49,6 +49,15 @@ int luaopen_hebb__autograd(lua_State *L);
 int luaopen_hebb__data(lua_State *L);
 int luaopen_hebb__io(lua_State *L);
 int luaopen_hebb__optim(lua_State *L);
+int luaopen_hebb__notebook(lua_State *L);
+/* before a binding opens a file: the notebook runner's file guard records
+   the read, the sandbox refuses paths outside its folders (raises) */
+void hebbL_checkpath(lua_State *L, const char *path, const char *mode);
+int luaopen_hebb__ode(lua_State *L);
+int luaopen_hebb__fields(lua_State *L);
+int luaopen_hebb__numeric(lua_State *L);
+int luaopen_hebb__lattice(lua_State *L);
+int luaopen_hebb__stats(lua_State *L);
 int luaopen_hebb__sqlite(lua_State *L);
 int luaopen_hebb__jobs(lua_State *L);
 int luaopen_hebb__mpi(lua_State *L);
@@ -106,6 +115,11 @@ hebb_tensor **hebbL_result_slot(lua_State *L, int opts, hebb_tensor **res);
 void hebbL_finish(lua_State *L, hebb_tensor **box, hebb_tensor *const *res,
                   int status);
 
+/* --- l_random.c --- */
+/* the generator (T.Generator) at idx, or the default one when idx holds
+   nil or nothing; raises on another value */
+hebb_rng *hebbL_togen(lua_State *L, int idx);
+
 /* --- openers of the binding files, called by luaopen_hebb_tensor --- */
 void hebbL_open_tensor(lua_State *L, int module, int methods, int mt);
 void hebbL_open_create(lua_State *L, int module, int methods, int mt);
@@ -117,6 +131,13 @@ void hebbL_open_linalg(lua_State *L, int module, int methods, int mt);
 void hebbL_open_random(lua_State *L, int module, int methods, int mt);
 void hebbL_open_complex(lua_State *L, int module, int methods, int mt);
 void hebbL_open_contract(lua_State *L, int module, int methods, int mt);
+void hebbL_open_sort(lua_State *L, int module, int methods, int mt);
+void hebbL_open_roll(lua_State *L, int module, int methods, int mt);
+void hebbL_open_special(lua_State *L, int module, int methods, int mt);
+
+/* --- l_sparse.c: a new sparse matrix (NULL: the core's error) as a
+   hebb.sparse matrix; hebb.sparse must be loaded --- */
+void hebbL_push_sparse(lua_State *L, hebb_sparse *s);
 
 /* --- l_autograd.c: autograd's recording hook --- */
 extern int hebbL_recording;   /* grad mode on and a tracked tensor alive */

@@ -140,6 +140,18 @@ function M.int(who, what, v, lo, hi)
   M.raise("%s: %s must be an integer%s, got %s", who, what, bounds(lo, hi), M.show(v))
 end
 
+-- finite(x): a Lua number that is neither NaN nor infinite
+function M.finite(x)
+  return type(x) == "number" and x == x and x ~= math.huge and x ~= -math.huge
+end
+
+-- num_or(who, what, v, def [, lo [, strict]]): num() of v, or of def when v
+-- is nil (an option with a default)
+function M.num_or(who, what, v, def, lo, strict)
+  if v == nil then v = def end
+  return M.num(who, what, v, lo, strict)
+end
+
 -- num(who, what, v [, lo [, strict]]): a finite number >= lo (> lo when
 -- strict)
 function M.num(who, what, v, lo, strict)

@@ -556,7 +556,7 @@ function Residual:forward(x, ...) return x + self.fn(x, ...) end
 
 -- --- the parts ------------------------------------------------------------------------
 
-for _, part in ipairs { "nn_layers", "nn_conv", "nn_parametrize", "nn_loss" } do
+for _, part in ipairs { "nn_layers", "nn_conv", "nn_parametrize", "nn_loss", "nn_continuous" } do
   local P = require("hebb." .. part)
   for k, v in pairs(P) do
     if M[k] == nil then M[k] = v end

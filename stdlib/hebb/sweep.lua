@@ -284,6 +284,7 @@ end
 -- --- the manifest ---------------------------------------------------------
 
 local function git(dir, args)
+  if not io.popen then return nil end   -- the sandbox has no processes
   local p = io.popen("git -C '" .. dir:gsub("'", "'\\''") .. "' " .. args .. " 2>/dev/null")
   if not p then return nil end
   local out = p:read("a")

@@ -7,7 +7,7 @@
 # Prints "PASS name" or "FAIL name: why"; exits 1 if any failed.
 cd "$(dirname "$0")/../.." || exit 2
 HEBB=${HEBB:-build/hebb}
-LIB=build/libhebb.so
+LIB=${HEBB_BUILD:-build}/libhebb.so
 here=tests/ffi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -49,8 +49,9 @@ else
   fail reference "$(head -3 "$tmp/ref.err")"
 fi
 if command -v luajit > /dev/null; then
-  LUA_PATH="tests/lua/lib/?.lua;;" luajit "$here/ffi_check.lua" "$tmp/cdef.h" "$LIB" "$tmp/ref" ||
-    failed=1
+  # under make sanitize, LD_PRELOAD puts the ASan runtime first
+  LD_PRELOAD=${HEBB_PRELOAD:-} LUA_PATH="tests/lua/lib/?.lua;;" \
+    luajit "$here/ffi_check.lua" "$tmp/cdef.h" "$LIB" "$tmp/ref" || failed=1
 else
   fail luajit "luajit not found (apt-get install luajit)"
 fi

@@ -19,7 +19,7 @@ done
 out=$("$prefix/bin/hebb" -e 'print((require "hebb.tensor").arange(1, 4):sum())' 2>&1)
 [ "$out" = "10" ] && ok installed_hebb_runs || ko installed_hebb_runs "$out"
 
-out=$(lua5.4 -e "package.cpath='$prefix/lib/lua/5.4/?.so;'..package.cpath
+out=$(LD_PRELOAD=${HEBB_PRELOAD:-} lua5.4 -e "package.cpath='$prefix/lib/lua/5.4/?.so;'..package.cpath
   print((require 'hebb.tensor').ones(3):sum())" 2>&1)
 [ "$out" = "3.0" ] && ok installed_module_loads || ko installed_module_loads "$out"
 
@@ -37,7 +37,8 @@ int main(void) {
 }
 C
 flags=$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs hebb)
-if cc "$prefix/prog.c" $flags -Wl,-rpath,"$prefix/lib" -o "$prefix/prog" 2> "$prefix/cc" &&
+# shellcheck disable=SC2086  # HEBB_CFLAGS: the sanitizer's flags, or none
+if cc ${HEBB_CFLAGS:-} "$prefix/prog.c" $flags -Wl,-rpath,"$prefix/lib" -o "$prefix/prog" 2> "$prefix/cc" &&
    [ "$("$prefix/prog")" = "10" ]; then ok pkg_config_build
 else ko pkg_config_build "$(cat "$prefix/cc" | head -3 | tr '\n' ' ')"; fi
 exit $fail

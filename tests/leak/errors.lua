@@ -110,6 +110,87 @@ for _ = 1, 5 do
   fails(function() A.grad(loss, T.ones(2)) end)
   fails(function() T.ones(3, {dtype = "i64"}):requires_grad_() end)
 end
+-- data files: every loader's refusals after partial work (tensors read
+-- before a bad checksum, members before a bad CRC), and good round trips
+do
+  local hio = require "hebb.io"
+  local dir = os.tmpname(); os.remove(dir); os.execute("mkdir -p " .. dir)
+  local v = {a = T.randn(50), b = {1, "x", T.randn(3, 2):t()}, c = T.gt(T.randn(4), 0)}
+  local s = hio.encode(v)
+  local _ = hio.decode(s)
+  fails(hio.decode, s:sub(1, #s - 1) .. "\7")              -- data checksum, at the end
+  fails(hio.decode, s:sub(1, 60) .. "\255" .. s:sub(62))   -- header checksum
+  fails(hio.decode, s:sub(1, #s - 9))
+  fails(hio.save, dir .. "/x.hio", {f = print})
+  fails(hio.save, "/dev/full", v)
+  hio.save(dir .. "/x.hio", v)
+  local _ = hio.load(dir .. "/x.hio")
+  fails(hio.load, dir .. "/none")
+  hio.save_npz(dir .. "/z.npz", {a = T.randn(10), b = T.randn(20)}, {compress = true})
+  local z = io.open(dir .. "/z.npz", "rb"):read("a")
+  local f = io.open(dir .. "/bad.npz", "wb"); f:write(z:sub(1, 79) .. string.char(z:byte(80) ~ 0x20) .. z:sub(81)); f:close()
+  fails(hio.load_npz, dir .. "/bad.npz")
+  local _ = hio.load_npz(dir .. "/z.npz")
+  hio.save_npy(dir .. "/x.npy", T.randn(6, 2):t())
+  local _ = hio.load_npy(dir .. "/x.npy", {mmap = true})
+  fails(hio.load_npy, dir .. "/z.npz")
+  f = io.open(dir .. "/t.txt", "w"); f:write("1 2\n3 x\n"); f:close()
+  fails(hio.loadtxt, dir .. "/t.txt")
+  hio.savetxt(dir .. "/u.txt", T.randn(5, 2), {header = {"a", "b"}})
+  local _ = hio.loadtxt(dir .. "/u.txt")
+  local h = hio.h5open(dir .. "/x.h5", "w")
+  h:write("a", T.randn(4, 3), {compress = true})
+  h:append("s", T.randn(1, 3)); h:append("s", T.randn(2, 3))
+  h:set_attr("a", "s", "text"); h:set_attr("/", "n", 3)
+  local _ = h:read("a", {start = {2}}) + h:attr("/", "n")
+  fails(function() return h:read("nope") end)
+  fails(function() return h:write("a", T.zeros(2)) end)
+  fails(function() return h:append("s", T.zeros(1, 4)) end)
+  h:close()
+  fails(hio.h5open, dir .. "/t.txt")
+  os.execute("rm -rf " .. dir)
+end
+-- ordering, roll/flip, special functions, quadrature nodes
+do
+  local z = T.complex(T.ones(3), T.ones(3))
+  local x = T.randn(4, 5)
+  local _ = T.sort(x, 2) , T.topk(x, 2), T.unique(x), T.searchsorted(T.sort(x:view(-1)), x),
+    T.histc(x, 7), T.roll(x, {1, 2}, {1, 2}), T.roll(x, 3), T.flip(x), T.ellipk(x), T.zeta(x)
+  fails(T.sort, z)
+  fails(T.topk, x, 9)
+  fails(T.unique, z)
+  fails(T.searchsorted, T.tensor({3., 1}), x)
+  fails(T.histc, x, 0)
+  fails(T.roll, x, {1, 2}, {1, 1})
+  fails(T.flip, x, {1, 1})
+  fails(T.gamma, z)
+  fails(require("hebb._numeric").gauss_legendre, 0)
+  local _ = require("hebb._numeric").gauss_legendre(9)
+end
+-- lattice models, Monte Carlo, exact results, statistics
+do
+  local lattice = require "hebb.lattice"
+  local S = require "hebb.stats"
+  local lat = lattice.ising{L = 4}
+  local s = lat:random(2)
+  lat:metropolis(s, 0.4); lat:heatbath(s, 0.4); lat:wolff(s, 0.4); lat:swendsen_wang(s, 0.4)
+  local _ = lat:energy(s), lat:correlation(s), lattice.exact.enumerate(lat, 0.4),
+    lattice.exact.transfer(4, 4, 0.4)
+  local x = lattice.xy{L = 4}
+  local xs = x:random()
+  x:metropolis(xs, 1); x:overrelax(xs); x:wolff(xs, 1)
+  fails(function() lat:metropolis(s, -1) end)
+  fails(function() lat:metropolis(T.zeros(2, 4, 4, {dtype = "i64"}), 0.4) end)
+  fails(function() lat:wolff(s, {0.1, 0.2, 0.3}) end)
+  fails(function() lattice.ising{L = 4, h = 1}:swendsen_wang(s, 0.4) end)
+  fails(function() lattice.exact.transfer(11, 4, 0.3) end)
+  fails(function() lattice.exact.enumerate(lattice.ising{L = 6}, 0.3) end)
+  fails(function() lattice.potts{L = 4, q = 1} end)
+  local y = S.ar1(1000, 3)
+  local _ = S.mean_error(y), S.binning(y), S.jackknife(function(a) return a end, y)
+  fails(function() S.binning(T.randn(10)) end)
+  fails(function() S.autocorr(T.randn(2)) end)
+end
 -- the results store (SQLite) and hebb.mpi at one rank
 do
   local S, mpi, sweep = require "hebb._sqlite", require "hebb.mpi", require "hebb.sweep"

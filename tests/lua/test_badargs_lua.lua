@@ -209,9 +209,9 @@ rows("metrics", {
   { function() metrics.progress { tty = 1 } end, "metrics.progress: tty must be true or false, got 1" },
   { function() metrics.progress { label = 3 } end, "metrics.progress: label must be a string, got 3" },
   { function() metrics.progress(5) end, "metrics.progress: options must be a table, got 5" },
-  { function() progress:update("x") end, "Progress:update: i must be an integer >= 0, got \"x\"" },
-  { function() progress:update(1, "x") end, "Progress:update: loss must be a number or a one-element tensor, got \"x\"" },
-  { function() progress:update(-1) end, "Progress:update: i must be an integer >= 0, got -1" },
+  { function() progress:update("x") end, "p:update: i must be an integer >= 0, got \"x\"" },
+  { function() progress:update(1, {}) end, "p:update: value must be a number, a one-element tensor or a string, got a table" },
+  { function() progress:update(-1) end, "p:update: i must be an integer >= 0, got -1" },
 })
 
 local graph = require "hebb.graph"

@@ -13,23 +13,9 @@ local optim = require "hebb.optim"
 local test, eq, raises, truthy = check.test, check.eq, check.raises, check.truthy
 local pack, unpack = string.pack, string.unpack
 
-local dir = os.tmpname()
-os.remove(dir)
-os.execute("mkdir -p " .. dir)
-local function path(name) return dir .. "/" .. name end
-
-local function slurp(p)
-  local f = assert(io.open(p, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function spit(p, s)
-  local f = assert(io.open(p, "wb"))
-  f:write(s)
-  f:close()
-end
+local iotest = require "iotest"
+local slurp, spit, crc32c = iotest.slurp, iotest.spit, iotest.crc32c
+local dir, path = iotest.scratch()
 
 -- values equal with tensors compared by dtype, shape and bits
 local function same(a, b)
@@ -239,15 +225,6 @@ end)
 
 -- --- bad files ---------------------------------------------------------------
 
-local function crc32(s)
-  local crc = 0xFFFFFFFF
-  for i = 1, #s do
-    crc = crc ~ s:byte(i)
-    for _ = 1, 8 do crc = (crc >> 1) ~ (0xEDB88320 & -(crc & 1)) end
-  end
-  return crc ~ 0xFFFFFFFF
-end
-
 -- a file of the format from its value section and data section, with
 -- correct checksums unless told otherwise
 local function make(values, data, o)
@@ -256,8 +233,8 @@ local function make(values, data, o)
   local head = "\x89HEBB\r\n\x1a" .. pack("<I4I4I8I8", o.version or 1, o.flags or 0,
                                           #values, #data)
   local pad = ("\0"):rep((64 - (48 + #values) % 64) % 64)
-  local vcrc = o.vcrc or crc32(head .. values)
-  return head .. pack("<I4I4I8", vcrc, o.dcrc or crc32(data), 0) .. values .. pad .. data
+  local vcrc = o.vcrc or crc32c(head .. values)
+  return head .. pack("<I4I4I8", vcrc, o.dcrc or crc32c(data), 0) .. values .. pad .. data
 end
 
 local function tensor(dtype, shape, stride, offset, nbytes)
@@ -340,6 +317,11 @@ test("bad_tensors", function()
           ", byte 48: tensor data (8000000000 bytes at offset 0) runs past the data section (0 bytes)")
   refused(make(tensor(0, { 1 << 40, 1 << 40 }, { 1 << 40, 1 }, 0, 0)),
           ", byte 48: tensor shape overflows (the product of its sizes exceeds 2^59 elements)")
+  -- an empty tensor whose other sizes overflow (found by tests/fuzz: the
+  -- strides of {0, 2^40, 2^40} overflowed in the core)
+  refused(make(tensor(0, { 0, 1 << 40, 1 << 40 }, { 1 << 40, 1 << 40, 1 }, 0, 0)),
+          ", byte 48: tensor shape overflows (the product of its sizes exceeds 2^59 elements)")
+  raises(function() T.zeros(0, 1 << 40, 1 << 40) end, "tensor: too many elements")
   refused(make(tensor(0, { -2 }, { 1 }, 0, 0)), ", byte 48: tensor size -2 in dim 1 is negative")
   refused(make(tensor(9, { 2 }, { 1 }, 0, 16), d16),
           ", byte 48: tensor dtype code 9 is unknown (hebb has 0 f64, 1 f32, 2 i64, 3 bool, 4 c128, 5 c64)")
@@ -366,6 +348,15 @@ test("bad_paths_and_limits", function()
   raises(function() hio.load(dir) end, "io.load: '" .. dir .. "' is a directory")
   os.execute("mkfifo " .. path("fifo"))
   raises(function() hio.load(path("fifo")) end, "io.load: '" .. path("fifo") .. "' is not a regular file")
+  raises(function() hio.load(path("v.hio") .. "/x") end,
+         "io.load: cannot open '" .. path("v.hio") .. "/x': Not a directory")
+  -- an unreadable file, read as an unprivileged user (root reads anything)
+  spit(path("secret.hio"), hio.encode(1))
+  os.execute("chmod 000 " .. path("secret.hio") .. "; chmod 755 " .. dir)
+  local as_nobody = io.popen("id -u"):read("l") == "0" and "setpriv --reuid=65534 --regid=65534 --clear-groups " or ""
+  local cmd = as_nobody .. arg[-1] .. " -e \"print(select(2, pcall(require('hebb.io').load, '" ..
+              path("secret.hio") .. "')))\""
+  eq(io.popen(cmd):read("l"), "(command line):1: io.load: cannot open '" .. path("secret.hio") .. "': Permission denied")
   raises(function() hio.load(1) end, "io.load: path must be a string, got 1")
   raises(function() hio.decode(1) end, "io.decode: expected a string, got 1")
   -- the memory a value will take is counted before anything is built
@@ -410,5 +401,5 @@ test("mutated_files_are_refused_cleanly", function()
   eq(bad, 0, "errors without the file's name")
 end)
 
-os.execute("rm -rf " .. dir)
+iotest.remove(dir)
 check.done()

@@ -10,17 +10,9 @@ local test, eq, raises, truthy = check.test, check.eq, check.raises, check.truth
 
 local PY = "/usr/bin/python3"
 local ORACLE = "tests/lua/lib/h5_oracle.py"
-local dir = os.tmpname()
-os.remove(dir)
-os.execute("mkdir -p " .. dir)
-local function path(name) return dir .. "/" .. name end
-
-local function slurp(p)
-  local f = assert(io.open(p, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local iotest = require "iotest"
+local slurp = iotest.slurp
+local dir, path = iotest.scratch()
 
 local function binname(name) return path(name:gsub("/", "_") .. ".bin") end
 
@@ -183,5 +175,5 @@ test("errors", function()
   raises(function() hio.h5open(p, "x") end, "io.h5open: '" .. p .. "': cannot create it (HDF5: unable to create file: file exists)")
 end)
 
-os.execute("rm -rf " .. dir)
+iotest.remove(dir)
 check.done()

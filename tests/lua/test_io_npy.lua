@@ -11,23 +11,9 @@ local pack = string.pack
 
 local PY = "/usr/bin/python3"
 local ORACLE = "tests/lua/lib/npy_oracle.py"
-local dir = os.tmpname()
-os.remove(dir)
-os.execute("mkdir -p " .. dir)
-local function path(name) return dir .. "/" .. name end
-
-local function slurp(p)
-  local f = assert(io.open(p, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function spit(p, s)
-  local f = assert(io.open(p, "wb"))
-  f:write(s)
-  f:close()
-end
+local iotest = require "iotest"
+local slurp, spit, crc32 = iotest.slurp, iotest.spit, iotest.crc32
+local dir, path = iotest.scratch()
 
 local function shape_of(t) return table.concat(t.shape, ",") end
 
@@ -161,6 +147,8 @@ test("bad_npy", function()
               ", byte 20: the header describes dtype '<U3' (unicode strings), which hebb lacks")
   refused_npy(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }"),
               ", byte 128: the header has a shape whose product overflows (more than 2^59 elements)")
+  refused_npy(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (0, 1099511627776, 1099511627776), }"),
+              ", byte 128: the header has a shape whose product overflows (more than 2^59 elements)")
   refused_npy(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (-2,), }"), ", byte 61: the header has no size where one must be")
   refused_npy(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999,), }"),
               ", byte 80: the header has a size beyond 2^63")
@@ -184,16 +172,7 @@ test("bad_npy", function()
   raises(function() hio.save_npy("/dev/full", T.randn(100)) end, "io.save_npy: cannot write '/dev/full': No space left on device")
 end)
 
--- a zip from members {name, data, [method], [crc], [local], ...}
-local function crc32(s)
-  local crc = 0xFFFFFFFF
-  for i = 1, #s do
-    crc = crc ~ s:byte(i)
-    for _ = 1, 8 do crc = (crc >> 1) ~ (0xEDB88320 & -(crc & 1)) end
-  end
-  return crc ~ 0xFFFFFFFF
-end
-
+-- a zip from members {name, data, [method], [crc], [at], [inside], ...}
 local function zip(members)
   local body, central = {}, {}
   local at = 0
@@ -279,5 +258,5 @@ test("mutated_npy_and_npz", function()
   eq(bad, 0, "errors without the file's name")
 end)
 
-os.execute("rm -rf " .. dir)
+iotest.remove(dir)
 check.done()

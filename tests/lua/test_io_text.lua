@@ -9,23 +9,9 @@ local hio = require "hebb.io"
 local test, eq, raises, truthy = check.test, check.eq, check.raises, check.truthy
 
 local PY = "/usr/bin/python3"
-local dir = os.tmpname()
-os.remove(dir)
-os.execute("mkdir -p " .. dir)
-local function path(name) return dir .. "/" .. name end
-
-local function slurp(p)
-  local f = assert(io.open(p, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function spit(p, s)
-  local f = assert(io.open(p, "wb"))
-  f:write(s)
-  f:close()
-end
+local iotest = require "iotest"
+local slurp, spit = iotest.slurp, iotest.spit
+local dir, path = iotest.scratch()
 
 -- every bit pattern class: random doubles over the whole exponent range,
 -- subnormals, signed zeros, infinities, extremes
@@ -140,5 +126,5 @@ test("errors", function()
   raises(function() hio.savetxt("/dev/full", T.zeros(100, 2)) end, "io.savetxt: cannot write '/dev/full': No space left on device")
 end)
 
-os.execute("rm -rf " .. dir)
+iotest.remove(dir)
 check.done()

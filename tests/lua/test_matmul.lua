@@ -6,6 +6,7 @@ local check = require "check"
 local T = require "hebb.tensor"
 local hebb = require "hebb"
 local test, eq, same, raises, near = check.test, check.eq, check.same, check.raises, check.near
+local truthy = check.truthy
 
 -- the product by definition, on nested tables (2-d only)
 local naive = check.mm
@@ -124,6 +125,19 @@ test("strided_and_expanded_inputs", function()
   local v = T.tensor{1.0, 9, 2, 9, 3}[{{1, 5, 2}}]  -- strided vector {1,2,3}
   same(T.matmul(T.tensor{{1.0, 1, 1}}, v), {6})
   near(T.dot(v, v):item(), 14, 0)
+end)
+
+-- a strided view gives the bits of its contiguous copy (OpenBLAS's
+-- strided sdot/ddot loop rounds differently: found by test_selfcheck)
+test("dot_strided_view_same_bits", function()
+  local gen = T.Generator(45)
+  for _, dtype in ipairs({ "f32", "f64", "c128", "c64" }) do
+    local x, y = gen:randn({ 1000 }, { dtype = dtype }), gen:randn({ 1000 }, { dtype = dtype })
+    local xs = T.zeros(2000, { dtype = dtype })[{ { 1, 1999, 2 } }]
+    xs:copy_(x)
+    truthy(bits_equal(T.dot(xs, y), T.dot(x, y)), dtype .. " strided x")
+    truthy(bits_equal(T.dot(y, xs), T.dot(y, x)), dtype .. " strided y")
+  end
 end)
 
 test("integer_bool_and_mixed_dtypes", function()

@@ -162,6 +162,26 @@ test("replica_exchange_ising_chain", function()
          "mpi.replica_exchange: measurement \"x\" is \"a\" (a number expected)")
 end)
 
+-- hebb.lattice walkers: a 4 x 4 Ising torus against exact enumeration
+test("replica_exchange_lattice_ising", function()
+  local lattice = require "hebb.lattice"
+  local lat = lattice.ising{ L = 4 }
+  local betas = { 0.2, 0.3, 0.44, 0.6 }
+  local R = 3000
+  local out = mpi.replica_exchange{ betas = betas, rounds = R, seed = 5,
+    init = function(_, gen) return lat:random({ generator = gen }) end,
+    update = function(s, beta, gen) lat:metropolis(s, beta, { generator = gen }) end,
+    energy = function(s) return lat:energy(s) end }
+  for m, beta in ipairs(betas) do
+    -- per site, rounds 201..R in 14 blocks of 200
+    local blocks = (out.series.E[{ { 201, R }, m }] / lat.N):reshape(14, 200):mean(2)
+    local mean, se = blocks:mean(), blocks:std() / math.sqrt(14)
+    local exact = lattice.exact.enumerate(lat, beta).e
+    truthy(math.abs(mean - exact) < 5 * se + 0.01,
+           string.format("beta %g: %.4f +- %.4f, exact %.4f", beta, mean, se, exact))
+  end
+end)
+
 -- every public function called with junk either works or raises hebb's own
 -- message at the caller's line (mpi.abort, which ends the process, aside)
 test("junk_arguments", function()

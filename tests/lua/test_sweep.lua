@@ -278,6 +278,21 @@ print("finished", r.computed, r.cached, r[8].results.sq)
   end
 end
 
+-- under `hebb --sandbox` the store is a file write like any other, and
+-- worker processes are processes
+test("sandbox", function()
+  local script = path("sandboxed.lua")
+  spit(script, [[
+local sweep = require "hebb.sweep"
+print(pcall(sweep.run, { a = { 1, 2 } }, function(p) return { x = p.a } end, { db = "x.db" }))
+print(pcall(require("hebb._jobs").fork))
+]])
+  local out = sh("cd " .. dir .. " && " .. HEBB .. " --sandbox sandboxed.lua 2>&1")
+  truthy(out:find("sweep.run: sandbox: writing 'x.db' is not allowed", 1, true), out)
+  truthy(out:find("sandbox: worker processes are not allowed (run the sweep with jobs = 1)", 1, true), out)
+  eq(io.open(path("x.db")), nil, "no store was made")
+end)
+
 test("kill9_serial_resumes", function() interrupt_and_resume("k9s", 1, "9", 3) end)
 test("kill9_jobs_resumes", function() interrupt_and_resume("k9j", 2, "9", 3) end)
 test("sigint_resumes", function() interrupt_and_resume("int", 1, "INT", 3) end)

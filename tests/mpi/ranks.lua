@@ -195,6 +195,20 @@ check("replica_exchange_same_bits", function()
   eq(run(mpi.world) == run(self_comm), true, "series, walkers, acceptance")
 end)
 
+check("replica_exchange_lattice_same_bits", function()
+  local lattice = require "hebb.lattice"
+  local lat = lattice.ising{ L = 6 }
+  local function run(comm)
+    return hio.encode(mpi.replica_exchange{ betas = { 0.2, 0.35, 0.44, 0.55 }, rounds = 100,
+      seed = 8, comm = comm,
+      init = function(_, gen) return lat:random({ generator = gen }) end,
+      update = function(s, beta, gen) lat:metropolis(s, beta, { generator = gen, sweeps = 2 }) end,
+      energy = function(s) return lat:energy(s) end,
+      measure = function(s) return { E = lat:energy(s), M = math.abs(lat:magnetization(s)) } end })
+  end
+  eq(run(mpi.world) == run(self_comm), true, "series, walkers, acceptance")
+end)
+
 check("sweep_over_ranks", function()
   local dir = mpi.bcast(rank == 0 and os.tmpname() or nil)
   local function f(p) return { sq = p.i * p.i, r = T.rand(3), who = mpi.rank() } end

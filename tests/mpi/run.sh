@@ -26,8 +26,10 @@ done
 
 timeout 120 mpirun $FLAGS -np 2 "$HEBB" tests/mpi/fail.lua > "$OUT/fail" 2>&1
 rc=$?
+# (mpirun's own "MPI_ABORT was invoked" banner is not required: OpenMPI
+# sometimes loses it while it kills the ranks)
 if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "fail.lua:7: rank 1 cannot go on" "$OUT/fail" &&
-   grep -q "MPI_ABORT was invoked on rank 1" "$OUT/fail" && ! grep -q "went past" "$OUT/fail"; then
+   ! grep -q "went past" "$OUT/fail"; then
   echo "PASS mpi/failing_rank_ends_the_job"
 else
   echo "FAIL mpi/failing_rank_ends_the_job: status $rc: $(tail -5 "$OUT/fail" | tr '\n' ' ')"
