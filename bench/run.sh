@@ -27,6 +27,8 @@ MLP_REPS=${BENCH_MLP_REPS:-20}
 CONT_SEC=${BENCH_CONTENTION_SECONDS:-0.5}
 CONT_REPS=${BENCH_CONTENTION_REPS:-5}
 MM=1024
+MPIFLAGS="--oversubscribe"               # 2 cores; root (CI) needs the other
+[ "$(id -u)" = 0 ] && MPIFLAGS="$MPIFLAGS --allow-run-as-root"
 B=build/bench
 RES=$B/results.txt
 mkdir -p $B
@@ -121,6 +123,10 @@ while [ $r -le "$ROUNDS" ]; do
   # Metropolis, Wolff, binning, tau_int against plain C; numpy's checkerboard
   step statmech $HEBB bench/statmech.lua $REPS
   step statmech_np $PY bench/statmech_np.py $REPS
+  # sweeps and MPI (bench/sweep_mpi.lua): one thread per rank
+  step sweep $HEBB bench/sweep_mpi.lua overhead
+  step mpi_np1 env HEBB_THREADS=1 mpirun $MPIFLAGS -np 1 $HEBB bench/sweep_mpi.lua ranks
+  step mpi_np2 env HEBB_THREADS=1 mpirun $MPIFLAGS -np 2 $HEBB bench/sweep_mpi.lua ranks
   r=$((r + 1))
 done
 
@@ -158,4 +164,5 @@ fi
 $HEBB bench/report.lua $RES build/bench.md || fail=1
 $HEBB bench/mlp_hebb.lua report $RES build/bench.md || fail=1
 $HEBB bench/fields_hebb.lua report $RES build/bench.md || fail=1
+$HEBB bench/sweep_mpi.lua report $RES build/bench.md || fail=1
 exit $fail

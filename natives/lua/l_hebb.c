@@ -172,6 +172,9 @@ static const luaL_Reg natives[] = {
   {"hebb._numeric", luaopen_hebb__numeric},
   {"hebb._lattice", luaopen_hebb__lattice},
   {"hebb._stats", luaopen_hebb__stats},
+  {"hebb._sqlite", luaopen_hebb__sqlite},
+  {"hebb._jobs", luaopen_hebb__jobs},
+  {"hebb._mpi", luaopen_hebb__mpi},
   {NULL, NULL}
 };
 

@@ -58,6 +58,12 @@ int luaopen_hebb__fields(lua_State *L);
 int luaopen_hebb__numeric(lua_State *L);
 int luaopen_hebb__lattice(lua_State *L);
 int luaopen_hebb__stats(lua_State *L);
+int luaopen_hebb__sqlite(lua_State *L);
+int luaopen_hebb__jobs(lua_State *L);
+int luaopen_hebb__mpi(lua_State *L);
+/* l_mpi.c: ends every MPI rank when this one fails (the executable calls
+   it before closing the state after an uncaught error) */
+void hebbL_mpi_failed(void);
 /* registers l[] into the tables at stack indices 'module' and 'methods'
    (absolute); the tensor metatable must be at 'mt' */
 void hebbL_register(lua_State *L, const hebb_lreg *l, int module, int methods,

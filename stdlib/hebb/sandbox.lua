@@ -132,6 +132,10 @@ local function strip_real()
   string.dump = nil
   io.popen, io.tmpfile = nil, nil
   os.execute, os.tmpname = nil, nil
+  -- hebb.sweep's worker processes are processes too
+  require("hebb._jobs").fork = function()
+    error("sandbox: worker processes are not allowed (run the sweep with jobs = 1)", 0)
+  end
   os.getenv = function() return nil end
   local setlocale = os.setlocale
   os.setlocale = function(l, c)
