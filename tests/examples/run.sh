@@ -34,6 +34,17 @@ if [ -z "$FULL" ]; then
          "examples/ising.manifest.json; copy it from 'hebb notebook run examples/ising.lua -- --quick --check'"
     status=1
   fi
+  # README's "What you can explore" figures are the recorded runs' figures
+  for pair in rk4_network:rk4-network-order; do
+    nb=${pair%%:*} fig=docs/figures/${pair#*:}.svg
+    if grep -q "figure sha256 $(sha256sum "$fig" | cut -c1-16)" "examples/$nb.manifest.json"; then
+      echo "PASS examples/readme_figure_${nb}_current"
+    else
+      echo "FAIL examples/readme_figure_${nb}_current: $fig is not a figure of" \
+           "examples/$nb.manifest.json; copy it from 'hebb notebook run examples/$nb.lua -o DIR -- <its arguments>'"
+      status=1
+    fi
+  done
   exit $status
 fi
 
@@ -65,6 +76,14 @@ fi
 # the field-theory notebooks at full size: Dirac from an antisymmetric
 # network (F5 doubler masses, four species in 2D), Klein-Gordon (F1-F3)
 for nb in dirac klein_gordon; do
+  if "$HEBB" examples/$nb.lua --check > "$out" 2>&1; then
+    echo "PASS examples/${nb}_full"
+  else
+    echo "FAIL examples/${nb}_full:"; sed 's/^/    /' "$out"; status=1
+  fi
+done
+# the notebooks of hebb.world at full size (docs/world.md), with their checks
+for nb in rk4_network; do
   if "$HEBB" examples/$nb.lua --check > "$out" 2>&1; then
     echo "PASS examples/${nb}_full"
   else
