@@ -21,7 +21,7 @@
 -- proportion to fitness) and one death (uniform) in every population.
 --
 -- usage: `hebb examples/selection.lua [populations [births]] [--check]`
--- (default 1000 populations per size, 100000 births; `make test` checks
+-- (default 500 populations per size, 100000 births; `make test` checks
 -- 100 and 20000).
 
 -- %% Setup
@@ -30,7 +30,7 @@ local plot = require "hebb.plot"
 
 local check, nums, failures = false, {}, 0
 for _, a in ipairs(arg or {}) do if a == "--check" then check = true else nums[#nums + 1] = math.tointeger(tonumber(a)) end end
-local P, births = nums[1] or 1000, nums[2] or 100000
+local P, births = nums[1] or 500, nums[2] or 100000
 local function verdict(ok, what)
   print(("  %s: %s"):format(what, ok and "ok" or "FAILED")); failures = failures + (ok and 0 or 1)
 end

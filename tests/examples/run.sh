@@ -56,12 +56,22 @@ if "$HEBB" examples/ising.lua --check > "$out" 2>&1; then
 else
   echo "FAIL examples/ising_matches_kaufman:"; sed 's/^/    /' "$out"; status=1
 fi
-# learning dynamics: Adam = covariant GD (L1), Langevin relaxation (L3)
+# learning dynamics: Adam = covariant GD (L1, L2)
 if "$HEBB" examples/learning_dynamics.lua --check > "$out" 2>&1; then
-  echo "PASS examples/learning_dynamics_L1_L3"
+  echo "PASS examples/learning_dynamics_L1_L2"
 else
-  echo "FAIL examples/learning_dynamics_L1_L3:"; sed 's/^/    /' "$out"; status=1
+  echo "FAIL examples/learning_dynamics_L1_L2:"; sed 's/^/    /' "$out"; status=1
 fi
+# the learning-as-physics notebooks at full size, with their checks: the full
+# CGD metric, its rank and noise whitening; speed/plateau/stability (L3 and
+# Fashion-MNIST, one thread as above); Moran selection; power-law tests
+for nb in covariant_metric tripartite selection criticality; do
+  if "$HEBB" --threads 1 examples/$nb.lua --check > "$out" 2>&1; then
+    echo "PASS examples/${nb}_full"
+  else
+    echo "FAIL examples/${nb}_full:"; sed 's/^/    /' "$out"; status=1
+  fi
+done
 # Fashion-MNIST MLP 784-256-10 with Adam: >= 87% test accuracy in 5 epochs.
 # One thread: the bits are the same at any thread count (0.8868 either
 # way), and with another process on the second core a 2-thread run took
