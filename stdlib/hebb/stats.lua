@@ -13,6 +13,9 @@
 --                           covariance, chi^2/dof and its p-value
 --   measure                 an accumulator of observables during a run that
 --                           prints value +- error (tau_int)
+--   powerlaw_*              power-law tails (stats_powerlaw.lua): Clauset-
+--                           Shalizi-Newman fits, goodness of fit, likelihood
+--                           ratios against exponential and log-normal
 -- A series is a 1-d tensor or a Lua list of numbers.
 local T = require "hebb.tensor"
 local C = require "hebb._stats"
@@ -754,6 +757,7 @@ The accumulator made by stats.measure(): methods add, result, series,
 names; tostring prints one line per observable.]==])
 M.Measure = Measure
 M.Multi = Multi
+require("hebb.stats_powerlaw")(M, series)
 doc(M, [==[hebb.stats
 
 Error analysis of Monte Carlo data: mean_error and autocorr (integrated
@@ -762,6 +766,8 @@ jackknife and bootstrap for derived quantities, histogram, reweight (single
 histogram), multihist (multiple histograms), linfit/polyfit/fit (weighted
 least squares with covariance and chi^2/dof), chi2_pvalue, measure (an
 accumulator printing value ± error (tau_int)), ar1 (test series with known
-tau).  Heavy loops in C.  See docs/statmech.md.]==])
+tau), powerlaw_fit/gof/compare/sample (power-law tails: maximum likelihood
+with a KS-chosen cutoff, bootstrap goodness of fit, likelihood ratios
+against exponential and log-normal tails).  Heavy loops in C.  See docs/statmech.md.]==])
 
 return M
