@@ -438,11 +438,16 @@ function M.progress(opts)
                                        { value = "loss", out = io.stdout })
 end
 
+-- --- mutual information (stdlib/hebb/metrics_info.lua) -------------------------
+
+for k, v in pairs(require "hebb.metrics_info") do M[k] = v end
+
 -- --- docstrings --------------------------------------------------------------
 
 doc(M, "hebb.metrics\n\nLearning metrics from a loss trace (learning speed, "
   .. "asymptotic performance, stability, with uncertainties), the entropy of "
-  .. "an ensemble of replicas, and a progress line for training loops.  See "
+  .. "an ensemble of replicas, the mutual information between two sets of "
+  .. "samples, and a progress line for training loops.  See "
   .. "docs/metrics.md for the estimators and their assumptions.")
 
 doc(M.learning, "metrics.learning(trace [, {start=1, dt=1, window=6, "
