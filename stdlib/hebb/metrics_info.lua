@@ -69,9 +69,12 @@ local function gaussian_mi(x, y, corr, who)
   local I = 0.5 * (lx + ly - lxy)
   if corr then I = I - 0.5 * (bx + by - bxy) end
   -- delta method: I = -1/2 sum log(1 - rho_i^2) over the canonical
-  -- correlations, Var I ~ sum rho_i^2 / N
-  local r2 = 1 - math.exp(-2 * math.max(I, 0) / math.min(dx, dy))
-  return I, sqrt(math.min(dx, dy) * r2 / N)
+  -- correlations, Var I ~ sum rho_i^2 / N (the I split evenly over them);
+  -- plus the spread at independence, where 2 N I is chi^2 with dx dy
+  -- degrees of freedom: Var I = dx dy / 2N^2
+  local m = math.min(dx, dy)
+  local r2 = 1 - math.exp(-2 * math.max(I, 0) / m)
+  return I, sqrt(m * r2 / N + dx * dy / (2 * N * N))
 end
 
 -- max-norm distances between the rows of a block and all rows of x
@@ -149,8 +152,9 @@ doc(M.mutual_information, "metrics.mutual_information(x, y [, {method=\"gaussian
   .. "bins=, bias_correction=true}])  ->  I [, err]\n\nThe mutual information (nats) "
   .. "between paired samples x and y ({N} or {N, d}, one row per sample).  "
   .. "\"gaussian\": 1/2 (log det Sx + log det Sy - log det Sxy) from the sample "
-  .. "covariances, its Wishart bias (about dx dy / 2N) subtracted, and err, the "
-  .. "delta-method standard deviation for Gaussian data (right only for jointly "
+  .. "covariances, its Wishart bias (about dx dy / 2N) subtracted, and err, its "
+  .. "standard deviation for Gaussian data (delta method, plus the chi^2 spread "
+  .. "dx dy / 2N^2 at independence; right only for jointly "
   .. "Gaussian data: otherwise the MI of the Gaussian with the same covariance).  "
   .. "\"knn\": Kraskov-Stoegbauer-Grassberger (estimator 1, max-norm, k neighbours), "
   .. "small bias for any continuous data, O(N^2) work.  \"histogram\" (1-d x, y): "
