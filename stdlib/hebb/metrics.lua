@@ -1,7 +1,8 @@
 -- metrics.lua -- the module `hebb.metrics`: learning metrics from a loss
 -- trace (speed, asymptotic performance, stability, each with an
--- uncertainty), the entropy of an ensemble of replicas, and a progress line
--- for training loops.
+-- uncertainty), the entropy of an ensemble of replicas, the mutual
+-- information between two sets of samples (its part hebb._metrics_info) and
+-- a progress line for training loops.
 --
 -- The trace is fitted with L(t) = P + A exp(-k (t - t1)) by least squares:
 -- for fixed k the model is linear in (P, A), so the fit is a 1-d search
@@ -21,7 +22,8 @@ local doc = require("hebb").doc
 local M = {}
 doc(M, "hebb.metrics\n\nLearning metrics from a loss trace (learning speed, "
   .. "asymptotic performance, stability, with uncertainties), the entropy of "
-  .. "an ensemble of replicas, and a progress line for training loops.  See "
+  .. "an ensemble of replicas, the mutual information between two sets of "
+  .. "samples, and a progress line for training loops.  See "
   .. "docs/metrics.md for the estimators and their assumptions.")
 
 local is_tensor = T.is_tensor
@@ -474,5 +476,7 @@ doc(M.progress, "metrics.progress{total=, every=1, label=, interval=0.1, tty=, "
   .. "on leaving a `local p <close>` scope).  Drawn only when stdout is a "
   .. "terminal (not in notebooks, pipes, CI); tty = true/false overrides the "
   .. "check.  See progress.new.")
+
+require("hebb._parts").install(M, { "hebb._metrics_info" }, "hebb.metrics")
 
 return M

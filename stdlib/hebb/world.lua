@@ -23,6 +23,11 @@ local E = require "hebb._error"
 local doc = require("hebb").doc
 
 local M = {}
+doc(M, "hebb.world\n\nOne declarative layer for learning-as-physics experiments: "
+  .. "neurons (fast state), couplings (slow, trainable), an energy or force, "
+  .. "activation dynamics with a bath, a learning rule, a boundary (the "
+  .. "environment) and observables recorded as tensors.  world{...} builds one; "
+  .. "see docs/world.md.")
 local World = {}
 World.__index = World
 M.World = World
@@ -453,10 +458,4 @@ doc(World.laplacian, "w:laplacian(name [, {method=\"exact\"|\"hutchinson\", "
 
 doc(World, "world.World\n\nThe class of the worlds world{...} makes; fields x "
   .. "(neurons), c (couplings by name), t (time), n (steps), gen (generator).")
-doc(M, "hebb.world\n\nOne declarative layer for learning-as-physics experiments: "
-  .. "neurons (fast state), couplings (slow, trainable), an energy or force, "
-  .. "activation dynamics with a bath, a learning rule, a boundary (the "
-  .. "environment) and observables recorded as tensors.  world{...} builds one; "
-  .. "see docs/world.md.")
-
 return M
