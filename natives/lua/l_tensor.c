@@ -917,7 +917,8 @@ int luaopen_hebb_tensor(lua_State *L) {
   hebbL_open_arith(L, module, methods, mt);
   hebbL_open_reduce(L, module, methods, mt);
   hebbL_open_index(L, module, methods, mt);
-  hebbL_open_linalg(L, module, methods, mt);
+  hebbL_open_matmul(L, module, methods, mt);
+  hebbL_open_xent(L, module, methods, mt);
   hebbL_open_random(L, module, methods, mt);
   hebbL_open_complex(L, module, methods, mt);
   hebbL_open_contract(L, module, methods, mt);

@@ -1,5 +1,5 @@
 -- test_matmul.lua -- matmul, mm, dot and outer (natives/core/matmul.c,
--- natives/lua/l_linalg.c).  Reference values were computed with numpy at
+-- natives/lua/l_matmul.c).  Reference values were computed with numpy at
 -- test-writing time and pasted here; random cases are checked against a
 -- plain Lua triple loop.
 local check = require "check"

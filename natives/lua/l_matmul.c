@@ -1,10 +1,8 @@
 /*
-** l_linalg.c -- matrix products of `hebb.tensor`: matmul (NumPy rules,
-** batched with broadcasting), mm, dot, outer and linear (x W^T + b), and
-** the classifier loss built on them, cross_entropy.  The kernels are in
-** natives/core/matmul.c.
+** l_matmul.c -- matrix products of `hebb.tensor`: matmul (NumPy rules,
+** batched with broadcasting), mm, dot, outer and linear (x W^T + b).  The
+** kernels are in natives/core/matmul.c.
 */
-#include "core.h"
 #include "lhebb.h"
 
 typedef int (*product_fn)(const hebb_tensor *a, const hebb_tensor *b,
@@ -33,22 +31,6 @@ static int l_linear(lua_State *L) {
   return 1;
 }
 
-/* T.cross_entropy(z, labels [, opts]) */
-static int l_cross_entropy(lua_State *L) {
-  hebb_tensor *z = hebbL_check(L, 1), *y = hebbL_check(L, 2), *res, **box;
-  box = hebbL_result_slot(L, hebbL_outopts(L, 3), &res);
-  hebbL_finish(L, box, &res, hebb_cross_entropy(z, y, 1, &res));
-  return 1;
-}
-
-/* T._cross_entropy_grad(z, labels, g): the rule's fast path */
-static int l_cross_entropy_grad(lua_State *L) {
-  hebb_tensor *z = hebbL_check(L, 1), *y = hebbL_check(L, 2);
-  hebb_tensor *g = hebbL_check(L, 3), *res = NULL, **box = hebbL_newbox(L);
-  hebbL_finish(L, box, &res, hebb_cross_entropy_grad(z, y, 1, g, &res));
-  return 1;
-}
-
 static int l_mm(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), *b = hebbL_check(L, 2);
   if (a->ndim != 2 || b->ndim != 2)
@@ -57,22 +39,12 @@ static int l_mm(lua_State *L) {
   return product(L, hebb_matmul);
 }
 
-static const hebb_lreg linalg_funcs[] = {
+static const hebb_lreg matmul_funcs[] = {
   {"linear", l_linear, HEBB_FN,
    "T.linear(x, W [, b] [, {out=}])\n\nx W^T + b over the last dimension of "
    "x: x is {..., in}, W {out, in}, b (optional) {out}; the result is "
    "{..., out}.  One gemm that adds to the bias already in the result "
    "(no pass for the bias, none for zeroing), as nn.Linear uses it."},
-  {"cross_entropy", l_cross_entropy, HEBB_FN,
-   "T.cross_entropy(z, labels [, {out=}])\n\nThe softmax cross-entropy of "
-   "each row of the logits z {N, C} (f64 or f32) against its class label "
-   "(an i64 tensor {N} of numbers 1..C): log(sum_j e^z_j) - z_label, "
-   "computed with the row maximum subtracted, as a tensor {N}.  One pass "
-   "per row, forward and backward; nn.cross_entropy averages it."},
-  {"_cross_entropy_grad", l_cross_entropy_grad, HEBB_FN | HEBB_RAW,
-   "T._cross_entropy_grad(z, labels, g)\n\nInternal (autograd's rule of "
-   "T.cross_entropy): g_i (softmax(z_i) - onehot(label_i)) as a tensor "
-   "shaped like z, not recorded."},
   {"matmul", l_matmul, HEBB_BOTH,
    "T.matmul(a, b [, {out=}])  or  a:matmul(b)\n\nThe matrix product, with "
    "NumPy's rules: two 1-d tensors give their dot product (a 0-d tensor); a "
@@ -96,6 +68,6 @@ static const hebb_lreg linalg_funcs[] = {
   {NULL, NULL, 0, NULL}
 };
 
-void hebbL_open_linalg(lua_State *L, int module, int methods, int mt) {
-  hebbL_register(L, linalg_funcs, module, methods, mt);
+void hebbL_open_matmul(lua_State *L, int module, int methods, int mt) {
+  hebbL_register(L, matmul_funcs, module, methods, mt);
 }
