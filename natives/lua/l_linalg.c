@@ -1,5 +1,5 @@
 /*
-** l_linalg_mod.c -- the module `hebb.linalg`: dense linear algebra over
+** l_linalg.c -- the module `hebb.linalg`: dense linear algebra over
 ** LAPACK (OpenBLAS).  The kernels are in natives/core/linalg*.c; every
 ** function works on batches (a tensor {..., m, n} is a stack of m x n
 ** matrices) in f64, f32, c128 or c64.
