@@ -1,5 +1,9 @@
 /*
 ** hebb.c -- main of the hebb executable.
+** vm/ is the executable around the embedded Lua VM: Lua 5.4 itself is
+** linked in (liblua5.4.a), and vm/ adds only what a program around it
+** needs -- the command line, the REPL, error reports -- while hebb's
+** modules (natives/, stdlib/) are the same ones hebb.so gives stock lua5.4.
 ** The command line is that of lua5.4 (same options, arg table, LUA_INIT,
 ** exit codes and error messages) plus a few hebb options; hebb's modules
 ** are preloaded, so scripts `require "hebb"` without any search path.

@@ -3,11 +3,15 @@
 -- title =}; hebb.plot's show() sends figures to it, and progress bars stay
 -- silent.  Outside a notebook sink is nil: figures get a text preview on a
 -- terminal, progress bars draw on a terminal.
+local isatty = require("hebb._notebook").isatty
 local M = {}
 
 M.sink = nil
 
 -- whether displays go to a notebook rather than to the terminal
 function M.notebook() return M.sink ~= nil end
+
+-- whether file descriptor fd (1 stdout, 2 stderr) is a terminal
+function M.terminal(fd) return isatty(fd) end
 
 return M

@@ -19,7 +19,7 @@
 local E = require "hebb._error"
 local N = require "hebb._notebook"
 local display = require "hebb._display"
-local clock = require("hebb._data").clock
+local clock = require("hebb").clock
 local fmt, concat = string.format, table.concat
 
 local M = {}

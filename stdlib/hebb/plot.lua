@@ -916,7 +916,7 @@ function M.show(fig)
   end
   if display.sink then
     display.sink { kind = "figure", svg = fig:svg(), title = fig.title }
-  elseif require("hebb._data").isatty(1) then
+  elseif display.terminal(1) then
     io.write(fig:preview(), "\n")
   end
   return fig

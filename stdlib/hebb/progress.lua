@@ -12,10 +12,10 @@
 -- `local p <close>` (or progress.range, whose loop closes it) ends its line
 -- however the loop ends.  hebb.metrics.progress is this bar with the live
 -- value called "loss".
-local C = require "hebb._data"
 local display = require "hebb._display"
 local E = require "hebb._error"
-local doc = require("hebb").doc
+local hebb = require "hebb"
+local doc, clock = hebb.doc, hebb.clock
 local fmt, floor, huge = string.format, math.floor, math.huge
 
 local M = {}
@@ -44,8 +44,8 @@ local function on_terminal(out)
   local ci = os.getenv and os.getenv("CI")
   if ci and ci ~= "" and ci ~= "false" then return false end
   if os.getenv and os.getenv("TERM") == "dumb" then return false end
-  if out == io.stderr then return C.isatty(2) end
-  if out == io.stdout then return C.isatty(1) end
+  if out == io.stderr then return display.terminal(2) end
+  if out == io.stdout then return display.terminal(1) end
   return false
 end
 
@@ -78,7 +78,7 @@ function M._new(who, opts, defaults)
     total = total, every = every, label = opts.label, unit = opts.unit or "it",
     out = out, active = active, interval = interval, value_name = opts.value,
     width = opts.width or math.max(40, math.min(cols, 120)) - 1,
-    start = C.clock(), last_draw = -huge, drawn = false, i = 0,
+    start = clock(), last_draw = -huge, drawn = false, i = 0,
   }, Bar)
 end
 
@@ -102,7 +102,7 @@ local function show_value(v)
 end
 
 function Bar:line()
-  local i, el = self.i, C.clock() - self.start
+  local i, el = self.i, clock() - self.start
   local rate = el > 0 and i / el or 0
   local parts = {}
   if self.label then parts[#parts + 1] = self.label end
@@ -155,7 +155,7 @@ function Bar:update(i, value)
   if value ~= nil then self.value = value end
   if not self.active then return end
   if i % self.every ~= 0 and i ~= self.total then return end
-  local now = C.clock()
+  local now = clock()
   if i ~= self.total and now - self.last_draw < self.interval then return end
   self.last_draw = now
   self.out:write("\r", self:line(), "\27[K")

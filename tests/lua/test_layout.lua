@@ -4,6 +4,8 @@
 --    every natives/core/X.c, every file it names exists, and a row whose
 --    binding is not natives/lua/l_X.c, or that has no test named
 --    test_X.lua / test_X.c or no guide, says why in its last column;
+--  * every natives/lua/l_X.c binds a natives/core/X.c, or has a row in the
+--    second table of that section saying what it binds instead;
 --  * every docstring of stdlib/ sits right after what it documents: the
 --    first line above a hebb.doc(f, ...) that is not a comment or another
 --    docstring defines f, or ends a function whose first line names f
@@ -97,6 +99,37 @@ for _, c in ipairs(listing("natives/core", "%.c$")) do
     local r = by_core[c]
     check.truthy(r, "docs/design.md's file map has no row for natives/core/" .. c)
     check_row(r)
+  end)
+end
+
+-- the rows of the table of bindings named for something else: binding
+-- file -> what it binds instead
+local function named_else()
+  local rows, on = {}, false
+  for _, l in ipairs(lines_of("docs/design.md")) do
+    if l:match("^## ") then on = l == "## Where things are" end
+    local b, why = l:match("^| `(l_[%w_]+%.c)` |%s*(.-)%s*|$")
+    if on and b then rows[b] = why end
+  end
+  return rows
+end
+
+local instead = named_else()
+for _, b in ipairs(listing("natives/lua", "^l_.*%.c$")) do
+  check.test("binding_" .. b:sub(1, -3), function()
+    local own = exists("natives/core/" .. b:sub(3))
+    local why = instead[b]
+    check.truthy(own or (why and why ~= ""), "natives/lua/" .. b .. " binds no natives/core/"
+                 .. b:sub(3) .. " and docs/design.md's table of bindings named for "
+                 .. "something else has no row for it")
+    check.truthy(not (own and why), "natives/lua/" .. b .. " binds natives/core/" .. b:sub(3)
+                 .. ", yet has a row among the bindings named for something else")
+  end)
+end
+for b in pairs(instead) do
+  check.test("binding_row_" .. b:sub(1, -3), function()
+    check.truthy(exists("natives/lua/" .. b), "docs/design.md names natives/lua/" .. b
+                 .. ", which does not exist")
   end)
 end
 
