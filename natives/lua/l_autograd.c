@@ -5,43 +5,67 @@
 ** needs.  The tape itself, the backward rules and the traversal are Lua:
 ** rules are tensor expressions, so that they can be differentiated again.
 **
-** The hook costs one global read per call while no tracked tensor is alive
-** or grad mode is off; only then does it look at the arguments.
+** The hook costs one read of the interpreter's state (an upvalue) per call
+** while no tracked tensor is alive or grad mode is off; only then does it
+** look at the arguments.
 */
 #include <string.h>
 
 #include "core.h"
 #include "lhebb.h"
 
-/* registry key of the Lua recorder function */
+/* registry key of the Lua recorder function; the state's key is the
+   address of STATE_KEY (lua_rawgetp: no string to hash on every call) */
 static const char RECORDER_KEY[] = "hebb.autograd.recorder";
+static const char STATE_KEY = 0;
 
-/* Process-wide, like hebb's thread count: tensors belong to one interpreter
-   thread, and a second interpreter only makes the fast path rarer. */
-static int grad_enabled = 1;
-static int64_t tracked_live = 0;
-int hebbL_recording = 0;
-
-static void update_recording(void) {
-  hebbL_recording = grad_enabled && tracked_live > 0;
+/* Per lua_State, in a userdata the registry keeps (so it lives as long as
+   the interpreter): grad mode and the count of tracked tensors of one
+   interpreter say nothing about another's (tests/module/states.c).
+   Inside a registered function, upvalue 2 holds it as a light userdata (no
+   other closure of the bindings has one there): the registry lookup would
+   cost 15-20 ns of the 175 ns of a + b on small tensors. */
+hebbL_state *hebbL_state_of(lua_State *L) {
+  hebbL_state *S;
+  if (lua_type(L, lua_upvalueindex(2)) == LUA_TLIGHTUSERDATA)
+    return lua_touserdata(L, lua_upvalueindex(2));
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &STATE_KEY) == LUA_TUSERDATA) {
+    S = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return S;
+  }
+  lua_pop(L, 1);
+  S = lua_newuserdatauv(L, sizeof *S, 0);
+  memset(S, 0, sizeof *S);
+  S->grad_enabled = 1;
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &STATE_KEY);
+  return S;
 }
 
-static void track(hebb_tensor *t) {
+static void update_recording(hebbL_state *S) {
+  S->recording = S->grad_enabled && S->tracked_live > 0;
+}
+
+static void track(lua_State *L, hebb_tensor *t) {
+  hebbL_state *S;
   if (t->flags & HEBB_TF_TRACKED) return;
+  S = hebbL_state_of(L);
   t->flags |= HEBB_TF_TRACKED;
-  tracked_live++;
-  update_recording();
+  S->tracked_live++;
+  update_recording(S);
 }
 
-static void untrack(hebb_tensor *t) {
+static void untrack(lua_State *L, hebb_tensor *t) {
+  hebbL_state *S;
   if (!(t->flags & HEBB_TF_TRACKED)) return;
+  S = hebbL_state_of(L);
   t->flags &= ~HEBB_TF_TRACKED;
-  tracked_live--;
-  update_recording();
+  S->tracked_live--;
+  update_recording(S);
 }
 
-void hebbL_untrack_last(hebb_tensor *t) {
-  if (t->refcount == 1) untrack(t);
+void hebbL_untrack_last(lua_State *L, hebb_tensor *t) {
+  if (t->refcount == 1) untrack(L, t);
 }
 
 /* --- the hook ---------------------------------------------------------- */
@@ -116,11 +140,13 @@ int hebbL_record_call(lua_State *L, const char *name, lua_CFunction raw) {
 }
 
 /* What hebbL_register installs: upvalue 1 the tensor metatable, 2 the
-   registration entry (static), 3 the op's name for the rules. */
+   interpreter's hebbL_state, 3 the op's name for the rules, 4 the binding's
+   function. */
 int hebbL_trampoline(lua_State *L) {
-  const hebb_lreg *r = lua_touserdata(L, lua_upvalueindex(2));
-  if (!hebbL_recording) return r->func(L);
-  return record(L, NULL, lua_upvalueindex(3), r->func);
+  const hebbL_state *S = lua_touserdata(L, lua_upvalueindex(2));
+  lua_CFunction f = lua_tocfunction(L, lua_upvalueindex(4));
+  if (!S->recording) return f(L);
+  return record(L, NULL, lua_upvalueindex(3), f);
 }
 
 /* --- primitives for the Lua engine ------------------------------------- */
@@ -142,7 +168,7 @@ static int l_track(lua_State *L) {
   int floating = t->dtype == HEBB_F64 || t->dtype == HEBB_F32 ||
                  hebb_is_complex(t->dtype);
   if (floating) {
-    track(t);
+    track(L, t);
     lua_settop(L, 2);
     lua_setiuservalue(L, 1, 1);
   }
@@ -151,7 +177,7 @@ static int l_track(lua_State *L) {
 }
 
 static int l_untrack(lua_State *L) {
-  untrack(hebbL_check(L, 1));
+  untrack(L, hebbL_check(L, 1));
   lua_pushnil(L);
   lua_setiuservalue(L, 1, 1);
   return 0;
@@ -165,15 +191,16 @@ static int l_record(lua_State *L) {
 }
 
 static int l_set_enabled(lua_State *L) {
-  int prev = grad_enabled;
-  grad_enabled = lua_toboolean(L, 1);
-  update_recording();
+  hebbL_state *S = hebbL_state_of(L);
+  int prev = S->grad_enabled;
+  S->grad_enabled = lua_toboolean(L, 1);
+  update_recording(S);
   lua_pushboolean(L, prev);
   return 1;
 }
 
 static int l_is_enabled(lua_State *L) {
-  lua_pushboolean(L, grad_enabled);
+  lua_pushboolean(L, hebbL_state_of(L)->grad_enabled);
   return 1;
 }
 
@@ -229,7 +256,7 @@ static int l_dense_storage(lua_State *L) {
 }
 
 static int l_live(lua_State *L) {
-  lua_pushinteger(L, (lua_Integer)tracked_live);
+  lua_pushinteger(L, (lua_Integer)hebbL_state_of(L)->tracked_live);
   return 1;
 }
 

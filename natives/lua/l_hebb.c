@@ -51,8 +51,9 @@ int hebbL_doc(lua_State *L) {
 
 /* The closure of one entry: the tensor metatable as upvalue 1 (a cheaper
    type check than a registry lookup by name), and unless the entry is
-   HEBB_RAW, autograd's recording hook in front of it, knowing the entry and
-   the op's name (prefix + name, as the backward rules are keyed). */
+   HEBB_RAW, autograd's recording hook in front of it, knowing the
+   interpreter's state (whether autograd records), the op's name (prefix +
+   name, as the backward rules are keyed) and the entry's function. */
 static void push_entry(lua_State *L, const hebb_lreg *l, const char *prefix,
                        int mt) {
   lua_pushvalue(L, mt);
@@ -60,9 +61,10 @@ static void push_entry(lua_State *L, const hebb_lreg *l, const char *prefix,
     lua_pushcclosure(L, l->func, 1);
     return;
   }
-  lua_pushlightuserdata(L, (void *)l);
+  lua_pushlightuserdata(L, hebbL_state_of(L));
   lua_pushfstring(L, "%s%s", prefix ? prefix : "", l->name);
-  lua_pushcclosure(L, hebbL_trampoline, 3);
+  lua_pushcfunction(L, l->func);
+  lua_pushcclosure(L, hebbL_trampoline, 4);
 }
 
 /* the registered name (upvalue 3), else the name Lua gives the calling

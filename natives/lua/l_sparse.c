@@ -271,7 +271,7 @@ static int is_tracked(lua_State *L, int idx) {
    nil and returns 0.  Only while recording: outside it, results are
    constants. */
 static int get_source(lua_State *L, int idx) {
-  if (!hebbL_recording) {
+  if (!hebbL_recording(L)) {
     lua_pushnil(L);
     return 0;
   }
@@ -431,7 +431,7 @@ static int l_csr(lua_State *L) {
   new_box(L);
   fill_box(L, hebb_sparse_from_coo_as(dtype, shape[0], shape[1], nr, r, c,
                                       v, 1));
-  if (hebbL_recording && is_tracked(L, 3)) {
+  if (hebbL_recording(L) && is_tracked(L, 3)) {
     int box = lua_gettop(L);
     push_indices(L, r, nr, 1);
     push_indices(L, c, nr, 1);
@@ -467,7 +467,7 @@ static int s_with_values(lua_State *L) {
   new_box(L);           /* 7 */
   fill_box(L, hebb_sparse_from_coo_as(dtype, s->nrows, s->ncols, s->nnz, r,
                                       c, v, 1));
-  if (hebbL_recording && is_tracked(L, 2)) {
+  if (hebbL_recording(L) && is_tracked(L, 2)) {
     lua_pushvalue(L, 2);
     set_source(L, 7, 5, 6);
   }
@@ -486,7 +486,7 @@ static int l_from_dense(lua_State *L) {
   lua_settop(L, 2);
   new_box(L);   /* 3 */
   fill_box(L, s = hebb_sparse_from_dense(a, tol));
-  if (!hebbL_recording || !is_tracked(L, 1)) return 1;
+  if (!hebbL_recording(L) || !is_tracked(L, 1)) return 1;
   push_stored(L, s);   /* 4, 5, 6 */
   lua_pop(L, 1);
   lb = hebbL_newbox(L);   /* 6: the positions in A flattened, 1-based */
@@ -540,7 +540,7 @@ static int l_diag(lua_State *L) {
   for (i = 0; i < n; i++) idx[i] = i;
   new_box(L);   /* 4 */
   fill_box(L, hebb_sparse_from_coo_as(dtype, n, n, n, idx, idx, d, 0));
-  if (hebbL_recording && is_tracked(L, 1)) {   /* remembers d */
+  if (hebbL_recording(L) && is_tracked(L, 1)) {   /* remembers d */
     push_indices(L, idx, n, 0);
     lua_pushvalue(L, 1);
     set_source(L, 4, 5, 5);
@@ -699,7 +699,7 @@ static int matmul_raw(lua_State *L) {
    tensor of S's source when it has one. */
 static int s_matmul(lua_State *L) {
   check_sparse(L, 1);
-  if (!hebbL_recording) return matmul_raw(L);
+  if (!hebbL_recording(L)) return matmul_raw(L);
   lua_settop(L, 3);
   if (get_source(L, 1)) {
     lua_getfield(L, 4, "vals");

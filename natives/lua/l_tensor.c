@@ -88,12 +88,14 @@ void hebbL_check_status(lua_State *L, int status) {
    bound (Torch7's classic failure).  So new storage is reported as GC
    debt. */
 void hebbL_account(lua_State *L, const hebb_tensor *t) {
-  static int64_t pending = 0;
+  hebbL_state *S;
   if (!t->storage || t->storage->refcount != 1) return;   /* a view */
-  pending += t->storage->nbytes + (int64_t)sizeof(hebb_tensor);
-  if (pending >= GC_REPORT_BYTES) {
-    int kb = pending >= ((int64_t)1 << 40) ? (1 << 30) : (int)(pending >> 10);
-    pending = 0;
+  S = hebbL_state_of(L);
+  S->gc_pending += t->storage->nbytes + (int64_t)sizeof(hebb_tensor);
+  if (S->gc_pending >= GC_REPORT_BYTES) {
+    int64_t p = S->gc_pending;
+    int kb = p >= ((int64_t)1 << 40) ? (1 << 30) : (int)(p >> 10);
+    S->gc_pending = 0;
     lua_gc(L, LUA_GCSTEP, kb);
   }
 }
@@ -670,7 +672,7 @@ static hebb_tensor **checkbox(lua_State *L, int idx) {
 static int l_free(lua_State *L) {
   hebb_tensor **box = checkbox(L, 1);
   if (*box) {
-    hebbL_untrack_last(*box);
+    hebbL_untrack_last(L, *box);
     hebb_release(*box);
     *box = NULL;
   }
@@ -701,8 +703,10 @@ static int l_setindex(lua_State *L) {
 
 /* __index: methods first (upvalue 2), then property getters (upvalue 3),
    then element/slice access for integer and table keys, which autograd
-   records as "getindex". */
+   records as "getindex" (upvalue 4: the interpreter's hebbL_state, read
+   without a registry lookup on this path of every t[i]). */
 static int l_index(lua_State *L) {
+  const hebbL_state *S;
   if (lua_type(L, 2) == LUA_TSTRING) {
     lua_pushvalue(L, 2);
     if (lua_rawget(L, lua_upvalueindex(2)) != LUA_TNIL) return 1;
@@ -712,7 +716,8 @@ static int l_index(lua_State *L) {
     lua_call(L, 1, 1);
     return 1;
   }
-  if (hebbL_recording) return hebbL_record_call(L, "getindex", l_getindex);
+  S = lua_touserdata(L, lua_upvalueindex(4));
+  if (S->recording) return hebbL_record_call(L, "getindex", l_getindex);
   return l_getindex(L);
 }
 
@@ -735,7 +740,8 @@ static int l_newindex(lua_State *L) {
                       lua_tostring(L, 2));
   }
   (void)t;
-  if (hebbL_recording) return hebbL_record_call(L, "setindex_", l_setindex);
+  if (hebbL_recording(L))
+    return hebbL_record_call(L, "setindex_", l_setindex);
   return l_setindex(L);
 }
 
@@ -845,7 +851,8 @@ void hebbL_open_tensor(lua_State *L, int module, int methods, int mt) {
   lua_pushvalue(L, mt);
   lua_pushvalue(L, methods);
   lua_pushvalue(L, -3);
-  lua_pushcclosure(L, l_index, 3);
+  lua_pushlightuserdata(L, hebbL_state_of(L));
+  lua_pushcclosure(L, l_index, 4);
   lua_setfield(L, mt, "__index");
   lua_pop(L, 1);
   lua_pushvalue(L, methods);

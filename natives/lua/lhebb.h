@@ -166,13 +166,25 @@ void hebbL_open_special(lua_State *L, int module, int methods, int mt);
 void hebbL_push_sparse(lua_State *L, hebb_sparse *s);
 
 /* --- l_autograd.c: autograd's recording hook --- */
-extern int hebbL_recording;   /* grad mode on and a tracked tensor alive */
+/* What the bindings keep per lua_State (shared by its coroutines): two
+   interpreters in one process have their own grad mode and GC debt. */
+typedef struct hebbL_state {
+  int grad_enabled;       /* autograd's grad mode */
+  int recording;          /* grad mode on and a tracked tensor alive */
+  int64_t tracked_live;   /* tensor headers with the tracked flag */
+  int64_t gc_pending;     /* new tensor bytes not yet reported to the GC */
+} hebbL_state;
+hebbL_state *hebbL_state_of(lua_State *L);   /* made on first use */
+/* whether autograd records (hebbL_state_of reads upvalue 2 of a registered
+   function: no other closure of the bindings may keep a light userdata
+   there) */
+#define hebbL_recording(L) (hebbL_state_of(L)->recording)
 int hebbL_trampoline(lua_State *L);
 /* calls raw (its upvalue 1: the tensor metatable) through the recorder when
    an argument is tracked */
 int hebbL_record_call(lua_State *L, const char *name, lua_CFunction raw);
 /* clears the tracked flag of a header that loses its last reference */
-void hebbL_untrack_last(hebb_tensor *t);
+void hebbL_untrack_last(lua_State *L, hebb_tensor *t);
 
 /* --- l_view.c: t[k] and t[k] = v (k an integer or an index table) --- */
 int hebbL_index_get(lua_State *L, hebb_tensor *t, int key);

@@ -44,6 +44,17 @@ case_run tensor_first hebb.tensor hebb
 case_run tensor_only hebb.tensor -
 case_run umbrella_only hebb -
 
+# two interpreters in one process keep their own grad mode and tracked
+# tensors (tests/module/states.c, linked against hebb.so and liblua5.4)
+LUA_INC=${LUA_INC:-/usr/include/lua5.4}
+# shellcheck disable=SC2086  # HEBB_CFLAGS holds several flags
+if ${HEBB_CC:-cc} ${HEBB_CFLAGS:-} -I"$LUA_INC" "$here/states.c" "$build/hebb.so" \
+     -llua5.4 -lm -o "$tmp/states" 2> "$tmp/states.cc"; then
+  "$tmp/states" || failed=1
+else
+  fail states "does not compile: $(head -5 "$tmp/states.cc")"
+fi
+
 # hebb.tensor comes from $build/hebb.so through Lua's all-in-one loader
 # (the root name "hebb" finds the file, luaopen_hebb_tensor opens it)
 out=$(LUA_PATH="" "$LUA" -e 'package.cpath = "'"$build"'/?.so;" .. package.cpath
