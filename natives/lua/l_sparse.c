@@ -8,14 +8,13 @@
 ** the tensor metatable as its first upvalue (the tensor helpers of
 ** lhebb.h need it); sparse arguments are checked by name.
 **
-** Autograd: a matrix is not a tensor, so a matrix built while recording
-** from a values tensor that requires grad remembers where its values came
-** from, in the box's user value: its "source" {rows = , cols = , vals = }
-** (1-based i64 entry lists, duplicates allowed, and the tensor itself).
-** S:matmul(x) and S:to_dense() then hand that tensor to autograd's
-** recorder as an extra argument, so the rules in hebb.autograd_sparse can
-** send gradients to it; t, conj, H, scaling and sums pass the source on,
-** transforming the values with recorded tensor ops.
+** Autograd: a matrix is not a tensor, so what autograd follows is the
+** values tensor a matrix was built from.  That is Lua's business
+** (stdlib/hebb/_autograd_sparse.lua): while autograd records, every
+** function here that makes a matrix from values or from another matrix
+** hands the new matrix and its own arguments to the hook table that file
+** installs (sparse._follow), and S:matmul(x) / S:to_dense() ask it for the
+** values tensor to hand the recorder as an extra argument.
 */
 #include <math.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 #include "lhebb.h"
 
 #define SPARSE_MT "hebb.Sparse"
+static const char FOLLOW_KEY[] = "hebb.sparse.follow";
 
 /* --- the box ----------------------------------------------------------- */
 
@@ -34,7 +34,7 @@ static hebb_sparse *check_sparse(lua_State *L, int idx) {
 }
 
 static hebb_sparse **new_box(lua_State *L) {
-  hebb_sparse **box = lua_newuserdatauv(L, sizeof(hebb_sparse *), 1);
+  hebb_sparse **box = lua_newuserdatauv(L, sizeof(hebb_sparse *), 0);
   *box = NULL;
   luaL_setmetatable(L, SPARSE_MT);
   return box;
@@ -250,148 +250,59 @@ static int want_dtype(lua_State *L, int idx, const char *who) {
   return d;
 }
 
-/* --- autograd's view of the values -------------------------------------- */
+/* --- what autograd follows ------------------------------------------------ */
 
-/* pushes hebb.tensor's function name */
-static void push_tensor_fn(lua_State *L, const char *name) {
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-  lua_getfield(L, -1, "hebb.tensor");
-  lua_getfield(L, -1, name);
-  lua_replace(L, -3);
-  lua_pop(L, 1);
-}
-
-/* whether the value at idx is a tensor that autograd tracks */
-static int is_tracked(lua_State *L, int idx) {
-  hebb_tensor *t = hebbL_test(L, idx);
-  return t && (t->flags & HEBB_TF_TRACKED);
-}
-
-/* Pushes the source table of the matrix at idx and returns 1, or pushes
-   nil and returns 0.  Only while recording: outside it, results are
-   constants. */
-static int get_source(lua_State *L, int idx) {
-  if (!hebbL_recording(L)) {
-    lua_pushnil(L);
-    return 0;
+/* Calls hook[op](res, the n values from index first on) of the table
+   sparse._follow installed (res: 0 for nil, else a stack index) and leaves
+   nres results on the stack; without a hook for op, nres nils. */
+static void ask(lua_State *L, const char *op, int res, int first, int n,
+                int nres) {
+  int i, top = lua_gettop(L);
+  if (lua_getfield(L, LUA_REGISTRYINDEX, FOLLOW_KEY) != LUA_TTABLE ||
+      lua_getfield(L, -1, op) != LUA_TFUNCTION) {
+    lua_settop(L, top);
+    for (i = 0; i < nres; i++) lua_pushnil(L);
+    return;
   }
-  if (lua_getiuservalue(L, idx, 1) == LUA_TTABLE) return 1;
+  lua_remove(L, -2);
+  if (res) lua_pushvalue(L, res);
+  else lua_pushnil(L);
+  for (i = 0; i < n; i++) lua_pushvalue(L, first + i);
+  lua_call(L, n + 1, nres);
+}
+
+/* sparse._follow(hooks): installs the table of hooks (ask's) */
+static int l_follow(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, FOLLOW_KEY);
   return 0;
 }
 
-/* an i64 tensor of the n int64 indices at x (made 1-based from base) */
-static void push_indices(lua_State *L, const int64_t *x, int64_t n,
-                         int64_t base) {
-  hebb_tensor **b = hebbL_newbox(L);
-  int64_t i, *y;
-  hebbL_fill_box(L, hebb_empty(HEBB_I64, 1, &n));
-  y = (int64_t *)hebb_first(*b);
-  for (i = 0; i < n; i++) y[i] = x[i] - base + 1;
-}
-
-/* Makes {rows, cols, vals} (the values at top, the entry lists at r and c)
-   the source of the matrix at box; pops the values. */
-static void set_source(lua_State *L, int box, int r, int c) {
-  lua_createtable(L, 0, 3);
-  lua_insert(L, -2);
-  lua_setfield(L, -2, "vals");
-  lua_pushvalue(L, r);
-  lua_setfield(L, -2, "rows");
-  lua_pushvalue(L, c);
-  lua_setfield(L, -2, "cols");
-  lua_setiuservalue(L, box, 1);
+/* While autograd records: tells the hook about the new matrix on top of
+   the stack, made by op from the n values from index first on; returns 1
+   (the matrix). */
+static int follow(lua_State *L, const char *op, int first, int n) {
+  if (hebbL_recording(L)) ask(L, op, lua_gettop(L), first, n, 0);
+  return 1;
 }
 
 /* the rows, cols (1-based i64) and vals of the stored entries of s */
 static void push_stored(lua_State *L, const hebb_sparse *s) {
-  int64_t i, p, *r;
-  hebb_tensor **rb = hebbL_newbox(L);
-  hebbL_fill_box(L, hebb_empty(HEBB_I64, 1, &s->nnz));
+  int64_t i, p, n = hebb_sparse_nnz(s), *r, *c;
+  const int64_t *rowptr = hebb_sparse_rowptr(s), *col = hebb_sparse_colind(s);
+  hebb_tensor **rb = hebbL_newbox(L), **cb;
+  hebbL_fill_box(L, hebb_empty(HEBB_I64, 1, &n));
   r = (int64_t *)hebb_first(*rb);
-  for (i = 0; i < s->nrows; i++)
-    for (p = s->rowptr[i]; p < s->rowptr[i + 1]; p++) r[p] = i + 1;
-  push_indices(L, s->col, s->nnz, 0);
+  for (i = 0; i < hebb_sparse_nrows(s); i++)
+    for (p = rowptr[i]; p < rowptr[i + 1]; p++) r[p] = i + 1;
+  cb = hebbL_newbox(L);
+  hebbL_fill_box(L, hebb_empty(HEBB_I64, 1, &n));
+  c = (int64_t *)hebb_first(*cb);
+  for (p = 0; p < n; p++) c[p] = col[p] + 1;
   hebbL_newbox(L);
-  hebbL_fill_box(L, hebb_from_buffer(s->dtype, 1, &s->nnz, s->val));
-}
-
-/* The rows, cols and vals of the matrix at idx: its source, or its stored
-   entries (constants). */
-static void push_entries(lua_State *L, int idx) {
-  hebb_sparse *s = check_sparse(L, idx);
-  if (get_source(L, idx)) {
-    int src = lua_gettop(L);
-    lua_getfield(L, src, "rows");
-    lua_getfield(L, src, "cols");
-    lua_getfield(L, src, "vals");
-    lua_remove(L, src);
-    return;
-  }
-  lua_pop(L, 1);
-  push_stored(L, s);
-}
-
-/* Gives the matrix on top of the stack (made from the one at idx) the
-   source of idx transformed: swap exchanges rows and cols, conj
-   conjugates the values, a scale at 'scale' (0: none) multiplies them.
-   Through hebb.tensor's functions, so the transformation is recorded. */
-static void derive_source(lua_State *L, int idx, int swap, int conj,
-                          int scale) {
-  int res = lua_gettop(L), src;
-  if (!get_source(L, idx)) {
-    lua_settop(L, res);
-    return;
-  }
-  src = res + 1;
-  lua_getfield(L, src, swap ? "cols" : "rows");
-  lua_getfield(L, src, swap ? "rows" : "cols");
-  lua_getfield(L, src, "vals");
-  if (conj && hebb_is_complex(hebbL_check(L, -1)->dtype)) {
-    push_tensor_fn(L, "conj");
-    lua_insert(L, -2);
-    lua_call(L, 1, 1);
-  }
-  if (scale) {
-    push_tensor_fn(L, "mul");
-    lua_insert(L, -2);
-    lua_pushvalue(L, scale);
-    lua_call(L, 2, 1);
-  }
-  set_source(L, res, res + 2, res + 3);
-  lua_settop(L, res);
-}
-
-/* T.cat{a, b} of the values at a and b, pushed */
-static void cat2(lua_State *L, int a, int b) {
-  push_tensor_fn(L, "cat");
-  lua_createtable(L, 2, 0);
-  lua_pushvalue(L, a);
-  lua_rawseti(L, -2, 1);
-  lua_pushvalue(L, b);
-  lua_rawseti(L, -2, 2);
-  lua_call(L, 1, 1);
-}
-
-/* The source of a + beta b (result on top of the stack): both entry lists
-   and values one after the other, a constant operand's values its stored
-   ones. */
-static void sum_source(lua_State *L, int a, int b, double beta) {
-  int res = lua_gettop(L), ha, hb, e;
-  ha = get_source(L, a);
-  hb = get_source(L, b);
-  lua_settop(L, res);
-  if (!ha && !hb) return;
-  push_entries(L, a);   /* res + 1..3 */
-  push_entries(L, b);   /* res + 4..6 */
-  if (beta != 1) {
-    push_tensor_fn(L, "mul");
-    lua_insert(L, -2);
-    lua_pushnumber(L, beta);
-    lua_call(L, 2, 1);
-  }
-  for (e = 1; e <= 3; e++) cat2(L, res + e, res + e + 3);   /* res + 7..9 */
-  set_source(L, res, res + 7, res + 8);
-  lua_settop(L, res);
+  hebbL_fill_box(L, hebb_from_buffer(hebb_sparse_dtype(s), 1, &n,
+                                     hebb_sparse_values(s)));
 }
 
 /* Pushes the scalar v of dtype as a Lua number or a 0-d c128 tensor. */
@@ -431,20 +342,13 @@ static int l_csr(lua_State *L) {
   new_box(L);
   fill_box(L, hebb_sparse_from_coo_as(dtype, shape[0], shape[1], nr, r, c,
                                       v, 1));
-  if (hebbL_recording(L) && is_tracked(L, 3)) {
-    int box = lua_gettop(L);
-    push_indices(L, r, nr, 1);
-    push_indices(L, c, nr, 1);
-    lua_pushvalue(L, 3);
-    set_source(L, box, box + 1, box + 2);
-    lua_settop(L, box);
-  }
-  return 1;
+  return follow(L, "csr", 1, 3);
 }
 
 /* S:with_values(vals): S's pattern, new values in S:triplets() order */
 static int s_with_values(lua_State *L) {
   hebb_sparse *s = check_sparse(L, 1);
+  int64_t nnz = hebb_sparse_nnz(s);
   const int64_t *r, *c;
   const double *v;
   int want, dtype;
@@ -454,57 +358,29 @@ static int s_with_values(lua_State *L) {
     hebb_tensor *t = hebbL_test(L, 2);
     int64_t n = t ? (t->ndim == 1 ? t->shape[0] : -1)
                   : (int64_t)lua_rawlen(L, 2);
-    if (n != s->nnz && !(t && t->ndim == 0))
+    if (n != nnz && !(t && t->ndim == 0))
       luaL_error(L, "sparse.with_values: the matrix has %d stored entries "
-                 "but vals has %d%s", (int)s->nnz, (int)(n < 0 ? 0 : n),
+                 "but vals has %d%s", (int)nnz, (int)(n < 0 ? 0 : n),
                  n < 0 ? " (not a 1-d tensor)" : "");
   }
-  v = check_values(L, 2, s->nnz, want, &dtype);   /* 4 */
+  v = check_values(L, 2, nnz, want, &dtype);   /* 4 */
   push_stored(L, s);    /* 5, 6, 7 (vals: dropped) */
   lua_pop(L, 1);
   r = (const int64_t *)hebb_first(hebbL_check(L, 5));
   c = (const int64_t *)hebb_first(hebbL_check(L, 6));
   new_box(L);           /* 7 */
-  fill_box(L, hebb_sparse_from_coo_as(dtype, s->nrows, s->ncols, s->nnz, r,
-                                      c, v, 1));
-  if (hebbL_recording(L) && is_tracked(L, 2)) {
-    lua_pushvalue(L, 2);
-    set_source(L, 7, 5, 6);
-  }
-  return 1;
+  fill_box(L, hebb_sparse_from_coo_as(dtype, hebb_sparse_nrows(s),
+                                      hebb_sparse_ncols(s), nnz, r, c, v, 1));
+  return follow(L, "with_values", 1, 2);
 }
 
-/* When A requires grad, the result's source is A's elements at the stored
-   positions, gathered by recorded tensor ops. */
 static int l_from_dense(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1);
   double tol = luaL_optnumber(L, 2, 0);
-  hebb_sparse *s;
-  int64_t p, *lin;
-  const int64_t *r;
-  hebb_tensor **lb;
   lua_settop(L, 2);
-  new_box(L);   /* 3 */
-  fill_box(L, s = hebb_sparse_from_dense(a, tol));
-  if (!hebbL_recording(L) || !is_tracked(L, 1)) return 1;
-  push_stored(L, s);   /* 4, 5, 6 */
-  lua_pop(L, 1);
-  lb = hebbL_newbox(L);   /* 6: the positions in A flattened, 1-based */
-  hebbL_fill_box(L, hebb_empty(HEBB_I64, 1, &s->nnz));
-  lin = (int64_t *)hebb_first(*lb);
-  r = (const int64_t *)hebb_first(hebbL_check(L, 4));
-  for (p = 0; p < s->nnz; p++) lin[p] = (r[p] - 1) * s->ncols + s->col[p] + 1;
-  push_tensor_fn(L, "index_select");
-  push_tensor_fn(L, "reshape");
-  lua_pushvalue(L, 1);
-  lua_pushinteger(L, s->nrows * s->ncols);
-  lua_call(L, 2, 1);
-  lua_pushinteger(L, 1);
-  lua_pushvalue(L, 6);
-  lua_call(L, 3, 1);   /* 7: A's values at the entries */
-  set_source(L, 3, 4, 5);
-  lua_settop(L, 3);
-  return 1;
+  new_box(L);
+  fill_box(L, hebb_sparse_from_dense(a, tol));
+  return follow(L, "from_dense", 1, 1);
 }
 
 static int l_eye(lua_State *L) {
@@ -540,13 +416,7 @@ static int l_diag(lua_State *L) {
   for (i = 0; i < n; i++) idx[i] = i;
   new_box(L);   /* 4 */
   fill_box(L, hebb_sparse_from_coo_as(dtype, n, n, n, idx, idx, d, 0));
-  if (hebbL_recording(L) && is_tracked(L, 1)) {   /* remembers d */
-    push_indices(L, idx, n, 0);
-    lua_pushvalue(L, 1);
-    set_source(L, 4, 5, 5);
-    lua_settop(L, 4);
-  }
-  return 1;
+  return follow(L, "diag", 1, 1);
 }
 
 static int l_lattice(lua_State *L) {
@@ -580,25 +450,23 @@ static int to_dense_raw(lua_State *L) {
   return 1;
 }
 
-/* with a recorded source, the values tensor goes to the recorder as a
-   second argument */
+/* while recording, the values tensor autograd follows (if S has one) goes
+   to the recorder as a second argument */
 static int s_to_dense(lua_State *L) {
   check_sparse(L, 1);
   lua_settop(L, 1);
-  if (!get_source(L, 1)) return to_dense_raw(L);
-  lua_getfield(L, 2, "vals");
-  lua_remove(L, 2);
+  if (!hebbL_recording(L)) return to_dense_raw(L);
+  ask(L, "vals", 0, 1, 1, 1);   /* 2 */
+  if (lua_isnil(L, 2)) return to_dense_raw(L);
   return hebbL_record_call(L, "sparse.to_dense", to_dense_raw);
 }
 
-/* rows, cols, vals of the source autograd follows, or nothing */
+/* rows, cols, vals of the values autograd follows, or nothing */
 static int s_source(lua_State *L) {
   check_sparse(L, 1);
-  if (lua_getiuservalue(L, 1, 1) != LUA_TTABLE) return 0;
-  lua_getfield(L, 2, "rows");
-  lua_getfield(L, 2, "cols");
-  lua_getfield(L, 2, "vals");
-  return 3;
+  lua_settop(L, 1);
+  ask(L, "source", 0, 1, 1, 3);
+  return lua_isnil(L, 2) ? 0 : 3;
 }
 
 static int s_nnz(lua_State *L) {
@@ -696,16 +564,13 @@ static int matmul_raw(lua_State *L) {
 
 /* Registered raw (autograd's hook sees only tensor arguments): records
    "sparse.matmul" with arguments (S, x, opts, vals), vals the values
-   tensor of S's source when it has one. */
+   tensor autograd follows for S when it has one. */
 static int s_matmul(lua_State *L) {
   check_sparse(L, 1);
   if (!hebbL_recording(L)) return matmul_raw(L);
   lua_settop(L, 3);
-  if (get_source(L, 1)) {
-    lua_getfield(L, 4, "vals");
-    lua_remove(L, 4);
-  }
-  else lua_settop(L, lua_isnil(L, 3) ? 2 : 3);
+  ask(L, "vals", 0, 1, 1, 1);   /* 4 */
+  if (lua_isnil(L, 4)) lua_settop(L, lua_isnil(L, 3) ? 2 : 3);
   return hebbL_record_call(L, "sparse.matmul", matmul_raw);
 }
 
@@ -715,24 +580,21 @@ static int s_share(lua_State *L) {
   new_box(L);
   hebb_sparse_retain(s);
   fill_box(L, s);
-  derive_source(L, 1, 0, 0, 0);
-  return 1;
+  return follow(L, "share", 1, 1);
 }
 
 static int s_t(lua_State *L) {
   hebb_sparse *s = check_sparse(L, 1);
   new_box(L);
   fill_box(L, hebb_sparse_transpose(s));
-  derive_source(L, 1, 1, 0, 0);
-  return 1;
+  return follow(L, "t", 1, 1);
 }
 
 static int s_conj(lua_State *L) {
   hebb_sparse *s = check_sparse(L, 1);
   new_box(L);
   fill_box(L, hebb_sparse_conj(s));
-  derive_source(L, 1, 0, 1, 0);
-  return 1;
+  return follow(L, "conj", 1, 1);
 }
 
 /* the conjugate transpose */
@@ -744,8 +606,7 @@ static int s_H(lua_State *L) {
   *box = hebb_sparse_conj(t);
   hebb_sparse_release(t);
   fill_box(L, *box);
-  derive_source(L, 1, 1, 1, 0);
-  return 1;
+  return follow(L, "H", 1, 1);
 }
 
 static int s_astype(lua_State *L) {
@@ -767,8 +628,7 @@ static int combine(lua_State *L, double beta) {
   lua_settop(L, 2);
   new_box(L);
   fill_box(L, hebb_sparse_add(a, b, 1, beta));
-  sum_source(L, 1, 2, beta);
-  return 1;
+  return follow(L, beta == 1 ? "add" : "sub", 1, 2);
 }
 
 static int s_add(lua_State *L) { return combine(L, 1); }
@@ -793,12 +653,12 @@ static int scale_by(lua_State *L, int si, int ni, int invert) {
       v[1] = -v[1] / d;
     }
   }
-  push_scalar(L, v, dt);   /* 3 */
+  lua_pushvalue(L, si);     /* 3: the matrix, 4: the factor, for the hook */
+  push_scalar(L, v, dt);
   new_box(L);
   fill_box(L, dt == HEBB_F64 ? hebb_sparse_scale(s, v[0])
                              : hebb_sparse_zscale(s, v[0], v[1]));
-  derive_source(L, si, 0, 0, 3);
-  return 1;
+  return follow(L, "scale", 3, 2);
 }
 
 static int s_mul(lua_State *L) {
@@ -957,6 +817,10 @@ static const hebb_lreg sparse_funcs[] = {
   {"share", s_share, HEBB_BOTH,
    "S:share()\n\nA second handle on the same matrix, at no cost (matrices "
    "never change once built); freeing one handle leaves the other valid."},
+  {"_follow", l_follow, HEBB_FN | HEBB_RAW,
+   "sparse._follow(hooks)\n\nInternal (hebb._autograd_sparse): the Lua "
+   "functions that follow the values a matrix is made of while autograd "
+   "records (hooks.csr(S, rows, cols, vals), ..., hooks.vals(nil, S))."},
   {"free", s_free, HEBB_BOTH,
    "S:free()\n\nReleases the matrix now (it is also released when "
    "collected, or at the end of a `local S <close>` scope); using it "

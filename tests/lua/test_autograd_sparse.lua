@@ -104,6 +104,28 @@ test("complex values and operand (c128 gradcheck)", function()
   assert(A.gradcheck(function(x) return build(vc):matmul(x):abs():square():sum() end, T.randn(4)))
 end)
 
+test("values through from_dense, share, conj and to_dense", function()
+  T.manual_seed(13)
+  local x = T.randn(4)
+  -- every entry nonzero: the pattern does not move under central differences
+  local dense = T.randn(3, 4) + T.sign(T.randn(3, 4)) * 3
+  assert(A.gradcheck(function(a) return sparse.from_dense(a):share():matmul(x):square():sum() end,
+                     dense))
+  -- with zeros: d/dA_ij sum((A x)^2) = 2 (A x)_i x_j on the stored entries, 0 off them
+  local a = T.tensor({ { 0, 2, 0, 1 }, { 1, 0, 3, 0 }, { 0, 0, 0, 4 } }, { dtype = "f64" })
+  a:requires_grad_()
+  sparse.from_dense(a):matmul(x):square():sum():backward()
+  local mask = T.tensor({ { 0, 1, 0, 1 }, { 1, 0, 1, 0 }, { 0, 0, 0, 1 } })
+  local want = T.outer(T.matmul(a:detach(), x) * 2, x) * mask
+  near(maxabs(a.grad - want), 0, 1e-12, "from_dense")   -- a few roundings of O(10)
+  -- conj of complex values, then to_dense
+  local vc = T.complex(T.randn(6), T.randn(6))
+  local wc = T.complex(T.randn(3, 4), T.randn(3, 4))
+  assert(A.gradcheck(function(v)
+    return (build(v):conj():to_dense() * wc):abs():square():sum()
+  end, vc))
+end)
+
 test("learning couplings: dE/dJ of x^T H(J) x on a lattice", function()
   -- J on the bonds of a periodic 4 x 4 lattice; H symmetric with
   -- H[i][j] = H[j][i] = J_e; E = x^T H x = 2 sum_e J_e x_i x_j
