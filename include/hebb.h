@@ -649,7 +649,71 @@ int hebb_stats_ar1(hebb_rng *g, double a, hebb_tensor *out);
    unlike the CPU time of C's clock(), which counts every thread */
 double hebb_clock(void);
 
+/* --- what the Lua bindings need beyond the operations ----------------- */
+/* (natives/lua/ includes only this header and lhebb.h: a binding that
+   needs an internal of the core is a sign this API lacks something) */
+enum { HEBB_SHAPEBUF = 256 };   /* room for hebb_shape_str's "{2, 3}" */
+const char *hebb_shape_str(int ndim, const int64_t *shape, char *buf,
+                           size_t size);
+/* ndim in 0..HEBB_MAXDIM, no negative size, at most 2^56 elements (stored
+   in *numel unless NULL) */
+int hebb_check_shape(int ndim, const int64_t *shape, int64_t *numel,
+                     const char *who);
+/* makes *out ready for a result of dtype and shape: a new tensor when
+   *out is NULL, else a check that it fits and that each of its elements
+   owns its memory (hebb_check_writable) */
+int hebb_prepare_out(hebb_tensor **out, int dtype, int ndim,
+                     const int64_t *shape, const char *who);
+/* copies src into dst elementwise, converting the dtype; shapes must
+   already agree */
+int hebb_convert_into(hebb_tensor *dst, const hebb_tensor *src);
+/* the bytes of t's storage, and how many headers share it (0: none) */
+int64_t hebb_storage_nbytes(const hebb_tensor *t);
+int64_t hebb_storage_refs(const hebb_tensor *t);
+/* fails (naming 'who') when t may show one memory location as several
+   elements (an expanded view), so a write would land on several at once */
+int hebb_check_writable(const hebb_tensor *t, const char *who);
+/* whether a and b may share an element's memory (conservative: their byte
+   ranges in one storage intersect) */
+bool hebb_may_overlap(const hebb_tensor *a, const hebb_tensor *b);
+/* whether a and b show the same elements in the same order and dtype */
+bool hebb_same_view(const hebb_tensor *a, const hebb_tensor *b);
+/* result dtype of a reduction (hebb_redop) of a tensor of 'dtype' */
+int hebb_reduce_dtype(int op, int dtype);
+/* The full reduction of a as one value: *ival for i64 and bool results
+   (ARGMIN/ARGMAX: the 0-based flat index), *fval for float results (an f32
+   result is rounded to f32, as the tensor would hold it). */
+int hebb_reduce_value(int op, const hebb_tensor *a, int64_t correction,
+                      double *fval, int64_t *ival);
+/* min/max along dim with their indices (either output may be NULL: not
+   wanted); op is HEBB_ARGMIN or HEBB_ARGMAX */
+int hebb_minmax_dim(int op, const hebb_tensor *a, int dim, bool keepdim,
+                    int64_t base, hebb_tensor **values, hebb_tensor **indices);
+/* result dtypes of hebb_binary / hebb_unary (binary.c, unary.c); bindings
+   use them to refuse in-place results that do not fit the receiver */
+int hebb_binop_dtype(int op, const hebb_tensor *a, const hebb_tensor *b);
+int hebb_unop_dtype(int op, int dtype);
+
 /* FFI-END */
+
+/* C only (LuaJIT cannot call static inline functions) */
+static inline int hebb_is_complex(int dtype) {
+  return dtype == HEBB_C128 || dtype == HEBB_C64;
+}
+
+/* the address of t's first element */
+static inline char *hebb_first(const hebb_tensor *t) {
+  return t->data + t->offset * (int64_t)hebb_dtype_size(t->dtype);
+}
+
+/* float -> i64 without undefined behaviour: truncates toward zero,
+   saturates at the ends of the range, and maps NaN to 0. */
+static inline int64_t hebb_f2i(double x) {
+  if (x != x) return 0;
+  if (x >= 9223372036854775807.0) return INT64_MAX;
+  if (x <= -9223372036854775808.0) return INT64_MIN;
+  return (int64_t)x;
+}
 
 #ifdef __cplusplus
 }

@@ -46,9 +46,6 @@
 /* --- error.c --- */
 int hebb_fail(int status, const char *fmt, ...) HEBB_PRINTF(2, 3);
 void *hebb_fail_null(int status, const char *fmt, ...) HEBB_PRINTF(2, 3);
-const char *hebb_shape_str(int ndim, const int64_t *shape, char *buf,
-                           size_t size);
-#define HEBB_SHAPEBUF 256
 
 /* --- alloc.c: caching allocator for element storage --- */
 void *hebb_alloc_bytes(size_t nbytes);
@@ -94,9 +91,6 @@ void hebb_set_contiguous_strides(hebb_tensor *t);
    check of real-only operations; hebb_check_dtype_any accepts them */
 int hebb_check_dtype(int dtype, const char *who);
 int hebb_check_dtype_any(int dtype, const char *who);
-static inline int hebb_is_complex(int dtype) {
-  return dtype == HEBB_C128 || dtype == HEBB_C64;
-}
 int hebb_check_dim(const hebb_tensor *t, int dim, const char *who);
 /* Checked size arithmetic ("who: too many elements"): no tensor, view or
    not, holds more than HEBB_MAX_ELEMS elements -- 64 PiB of bools, two
@@ -106,27 +100,8 @@ int hebb_check_dim(const hebb_tensor *t, int dim, const char *who);
 #define HEBB_MAX_ELEMS ((int64_t)1 << 56)
 int hebb_size_mul(int64_t a, int64_t b, int64_t *r, const char *who);
 int hebb_size_add(int64_t a, int64_t b, int64_t *r, const char *who);
-/* ndim in 0..HEBB_MAXDIM, no negative size, at most HEBB_MAX_ELEMS
-   elements (stored in *numel unless NULL) */
-int hebb_check_shape(int ndim, const int64_t *shape, int64_t *numel,
-                     const char *who);
 /* the element count of a shape that passed hebb_check_shape */
 int64_t hebb_shape_numel(int ndim, const int64_t *shape);
-int hebb_prepare_out(hebb_tensor **out, int dtype, int ndim,
-                     const int64_t *shape, const char *who);
-
-static inline char *hebb_first(const hebb_tensor *t) {
-  return t->data + t->offset * (int64_t)hebb_dtype_size(t->dtype);
-}
-
-/* float -> i64 without undefined behaviour: truncates toward zero,
-   saturates at the ends of the range, and maps NaN to 0. */
-static inline int64_t hebb_f2i(double x) {
-  if (x != x) return 0;
-  if (x >= 9223372036854775807.0) return INT64_MAX;
-  if (x <= -9223372036854775808.0) return INT64_MIN;
-  return (int64_t)x;
-}
 
 /* --- iter.c: broadcasting and strided loops --- */
 int hebb_broadcast_shape(int na, const int64_t *sa, int nb, const int64_t *sb,
@@ -160,14 +135,6 @@ int hebb_parallel_for(int64_t n, int64_t cost, hebb_range_fn fn, void *ud);
 int hebb_check_interrupt(void);   /* status, with message */
 
 /* --- view.c --- */
-/* fails (naming 'who') when t may show one memory location as several
-   elements (an expanded view), so a write would land on several at once */
-int hebb_check_writable(const hebb_tensor *t, const char *who);
-/* whether a and b may share an element's memory (conservative: their byte
-   ranges in one storage intersect) */
-bool hebb_may_overlap(const hebb_tensor *a, const hebb_tensor *b);
-/* whether a and b show the same elements in the same order and dtype */
-bool hebb_same_view(const hebb_tensor *a, const hebb_tensor *b);
 
 /* --- random.c --- */
 /* one Philox-4x32-10 block (Random123's word order), for the known-answer
@@ -307,8 +274,6 @@ bool hebb_dl_open(hebb_dynlib *d);
 /* the symbol prefix..name of d, or NULL (noted in d->error) */
 void *hebb_dl_sym(hebb_dynlib *d, const char *prefix, const char *name);
 
-/* --- copy.c --- */
-int hebb_convert_into(hebb_tensor *dst, const hebb_tensor *src);
 
 /* --- reduce.c: helpers shared by reduce.c, argreduce.c and scan.c --- */
 /* Drops size-1 dims and merges neighbours that are contiguous with each
@@ -341,30 +306,14 @@ void hebb_odo_seek(hebb_odo *d, int n, const int64_t *shape,
                    const int64_t *stride, int64_t flat);
 /* moves k places along the last dim (k <= what is left of it) and carries */
 void hebb_odo_step(hebb_odo *d, int64_t k);
-/* result dtype of a reduction (hebb_redop) of a tensor of 'dtype' */
-int hebb_reduce_dtype(int op, int dtype);
-/* The full reduction of a as one value: *ival for i64 and bool results
-   (ARGMIN/ARGMAX: the 0-based flat index), *fval for float results (an f32
-   result is rounded to f32, as the tensor would hold it). */
-int hebb_reduce_value(int op, const hebb_tensor *a, int64_t correction,
-                      double *fval, int64_t *ival);
 /* --- complex.c --- */
 /* hebb_reduce of a complex tensor (sum, mean, norms; others refused) */
 int hebb_reduce_complex(int op, const hebb_tensor *a, int ndims,
                         const int *dims, bool keepdim, hebb_tensor **out);
-/* --- argreduce.c --- */
-/* min/max along dim with their indices (either output may be NULL: not
-   wanted); op is HEBB_ARGMIN or HEBB_ARGMAX */
-int hebb_minmax_dim(int op, const hebb_tensor *a, int dim, bool keepdim,
-                    int64_t base, hebb_tensor **values, hebb_tensor **indices);
 
 /* --- ewise.c: shared by the elementwise kernels --- */
 /* the common dtype of n operands, weak (HEBB_TF_WEAK) ones not widening */
 int hebb_weak_promote(int n, const hebb_tensor *const *ts);
-/* result dtypes of hebb_binary / hebb_unary (binary.c, unary.c); bindings
-   use them to refuse in-place results that do not fit the receiver */
-int hebb_binop_dtype(int op, const hebb_tensor *a, const hebb_tensor *b);
-int hebb_unop_dtype(int op, int dtype);
 /* An input seen in the dtype a kernel computes in: t itself, a converted
    single element held in 'one', or a converted temporary 'tmp'. */
 typedef struct hebb_cast {

@@ -425,3 +425,11 @@ int hebb_prepare_out(hebb_tensor **out, int dtype, int ndim,
   hebb_bump_version(o);
   return HEBB_OK;
 }
+
+int64_t hebb_storage_nbytes(const hebb_tensor *t) {
+  return t->storage ? t->storage->nbytes : 0;
+}
+
+int64_t hebb_storage_refs(const hebb_tensor *t) {
+  return t->storage ? t->storage->refcount : 0;
+}

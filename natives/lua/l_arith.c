@@ -6,7 +6,6 @@
 */
 #include <math.h>
 
-#include "core.h"
 #include "lhebb.h"
 
 /* In-place results keep the receiver's dtype: refusing a wider result is

@@ -11,7 +11,6 @@
 */
 #include <string.h>
 
-#include "core.h"
 #include "lhebb.h"
 
 /* registry key of the Lua recorder function; the state's key is the
@@ -248,7 +247,7 @@ static int l_fit(lua_State *L) {
 static int l_dense_storage(lua_State *L) {
   hebb_tensor *t = hebbL_check(L, 1);
   if (t->storage && t->offset == 0 && hebb_is_contiguous(t) &&
-      hebb_numel(t) * hebb_dtype_size(t->dtype) == t->storage->nbytes)
+      hebb_numel(t) * hebb_dtype_size(t->dtype) == hebb_storage_nbytes(t))
     lua_pushlightuserdata(L, t->storage);
   else
     lua_pushnil(L);

@@ -3,7 +3,6 @@
 ** imaginary unit T.I, and real, imag, conj, angle (kernels in
 ** natives/core/complex.c; abs is the elementwise abs of l_arith.c).
 */
-#include "core.h"
 #include "lhebb.h"
 
 static int l_complex(lua_State *L) {

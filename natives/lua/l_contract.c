@@ -4,7 +4,6 @@
 */
 #include <string.h>
 
-#include "core.h"
 #include "lhebb.h"
 
 #define MAXOPS 64   /* as contract.c */

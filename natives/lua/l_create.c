@@ -5,7 +5,6 @@
 */
 #include <math.h>
 
-#include "core.h"
 #include "lhebb.h"
 
 /* --- creation ---------------------------------------------------------- */

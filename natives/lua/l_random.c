@@ -5,7 +5,6 @@
 ** at any thread count and however draws are split, and a generator's
 ** state is three integers that can be saved and restored exactly.
 */
-#include "core.h"
 #include "lhebb.h"
 
 #define GEN_MT "hebb.Generator"

@@ -11,7 +11,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "core.h"
 #include "lhebb.h"
 
 /* --- arguments --------------------------------------------------------- */

@@ -19,13 +19,17 @@
 #include <math.h>
 #include <string.h>
 
-#include "core.h"
 #include "lhebb.h"
 
 #define SPARSE_MT "hebb.Sparse"
 static const char FOLLOW_KEY[] = "hebb.sparse.follow";
 
 /* --- the box ----------------------------------------------------------- */
+
+/* doubles per stored value: 1 (f64) or 2 (c128) */
+static int width(int dtype) {
+  return hebb_dtype_size(dtype) / (int)sizeof(double);
+}
 
 static hebb_sparse *check_sparse(lua_State *L, int idx) {
   hebb_sparse **box = luaL_checkudata(L, idx, SPARSE_MT);
@@ -48,7 +52,8 @@ static int fill_box(lua_State *L, hebb_sparse *s) {
   int64_t kb;
   *box = s;
   if (!s) return hebbL_raise(L);
-  kb = (s->nnz * (8 + 8 * hebb_sparse_width(s->dtype)) + s->nrows * 8) >> 10;
+  kb = (hebb_sparse_nnz(s) * (8 + 8 * width(hebb_sparse_dtype(s))) +
+        hebb_sparse_nrows(s) * 8) >> 10;
   if (kb >= 256) lua_gc(L, LUA_GCSTEP, kb > (1 << 30) ? (1 << 30) : (int)kb);
   return 1;
 }
@@ -106,7 +111,7 @@ static int tensor_scalar(lua_State *L, hebb_tensor *t, double *v) {
   int dtype = hebb_is_complex(t->dtype) ? HEBB_C128 : HEBB_F64;
   hebb_tensor *c = hebb_astype(t, dtype);
   if (!c) hebbL_raise(L);
-  memcpy(v, hebb_first(c), (size_t)hebb_sparse_width(dtype) * sizeof(double));
+  memcpy(v, hebb_first(c), (size_t)width(dtype) * sizeof(double));
   hebb_release(c);
   return dtype;
 }
@@ -153,7 +158,7 @@ static const double *check_values(lua_State *L, int idx, int64_t nnz,
       luaL_error(L, "sparse.csr: a complex value (imaginary part %f) for an "
                  "f64 matrix", v[1]);
     if (want >= 0) dt = want;
-    wd = hebb_sparse_width(dt);
+    wd = width(dt);
     buf = lua_newuserdatauv(L, (size_t)(nnz > 0 ? nnz : 1) * 8 * wd, 0);
     for (i = 0; i < nnz; i++) {
       buf[i * wd] = v[0];
@@ -164,7 +169,7 @@ static const double *check_values(lua_State *L, int idx, int64_t nnz,
   }
   if (lua_type(L, idx) == LUA_TTABLE) {
     int64_t len = (int64_t)lua_rawlen(L, idx);
-    int wd = hebb_sparse_width(*dtype = want >= 0 ? want : HEBB_F64);
+    int wd = width(*dtype = want >= 0 ? want : HEBB_F64);
     double *buf = lua_newuserdatauv(L, (size_t)(len > 0 ? len : 1) * 8 * wd,
                                     0);
     if (len != nnz)
@@ -470,7 +475,7 @@ static int s_source(lua_State *L) {
 }
 
 static int s_nnz(lua_State *L) {
-  lua_pushinteger(L, check_sparse(L, 1)->nnz);
+  lua_pushinteger(L, hebb_sparse_nnz(check_sparse(L, 1)));
   return 1;
 }
 
@@ -495,15 +500,17 @@ static int s_index(lua_State *L) {
   const char *k = lua_tostring(L, 2);
   if (k && strcmp(k, "shape") == 0) {
     lua_createtable(L, 2, 0);
-    lua_pushinteger(L, s->nrows);
+    lua_pushinteger(L, hebb_sparse_nrows(s));
     lua_rawseti(L, -2, 1);
-    lua_pushinteger(L, s->ncols);
+    lua_pushinteger(L, hebb_sparse_ncols(s));
     lua_rawseti(L, -2, 2);
   }
-  else if (k && strcmp(k, "nrows") == 0) lua_pushinteger(L, s->nrows);
-  else if (k && strcmp(k, "ncols") == 0) lua_pushinteger(L, s->ncols);
+  else if (k && strcmp(k, "nrows") == 0)
+    lua_pushinteger(L, hebb_sparse_nrows(s));
+  else if (k && strcmp(k, "ncols") == 0)
+    lua_pushinteger(L, hebb_sparse_ncols(s));
   else if (k && strcmp(k, "dtype") == 0)
-    lua_pushstring(L, hebb_dtype_name(s->dtype));
+    lua_pushstring(L, hebb_dtype_name(hebb_sparse_dtype(s)));
   else {
     lua_pushvalue(L, 2);
     lua_rawget(L, lua_upvalueindex(2));
@@ -516,37 +523,40 @@ static int s_index(lua_State *L) {
 
 static void add_value(luaL_Buffer *b, lua_State *L, const hebb_sparse *s,
                       int64_t p) {
-  if (s->dtype != HEBB_C128) {
-    lua_pushnumber(L, s->val[p]);
+  const double *val = hebb_sparse_values(s);
+  if (hebb_sparse_dtype(s) != HEBB_C128) {
+    lua_pushnumber(L, val[p]);
     luaL_addvalue(b);
     return;
   }
-  lua_pushnumber(L, s->val[2 * p]);
+  lua_pushnumber(L, val[2 * p]);
   luaL_addvalue(b);
-  if (!signbit(s->val[2 * p + 1])) luaL_addchar(b, '+');
-  lua_pushnumber(L, s->val[2 * p + 1]);
+  if (!signbit(val[2 * p + 1])) luaL_addchar(b, '+');
+  lua_pushnumber(L, val[2 * p + 1]);
   luaL_addvalue(b);
   luaL_addchar(b, 'i');
 }
 
 static int s_tostring(lua_State *L) {
   hebb_sparse *s = check_sparse(L, 1);
+  const int64_t *rowptr = hebb_sparse_rowptr(s), *col = hebb_sparse_colind(s);
+  int64_t i, p, shown = 0, nrows = hebb_sparse_nrows(s);
   luaL_Buffer b;
-  int64_t i, p, shown = 0;
   luaL_buffinit(L, &b);
   lua_pushfstring(L, "sparse %I x %I, %I stored entries (CSR, %s)",
-                  (lua_Integer)s->nrows, (lua_Integer)s->ncols,
-                  (lua_Integer)s->nnz, hebb_dtype_name(s->dtype));
+                  (lua_Integer)nrows, (lua_Integer)hebb_sparse_ncols(s),
+                  (lua_Integer)hebb_sparse_nnz(s),
+                  hebb_dtype_name(hebb_sparse_dtype(s)));
   luaL_addvalue(&b);
-  for (i = 0; i < s->nrows && shown < SHOW_ENTRIES; i++)
-    for (p = s->rowptr[i]; p < s->rowptr[i + 1] && shown < SHOW_ENTRIES;
+  for (i = 0; i < nrows && shown < SHOW_ENTRIES; i++)
+    for (p = rowptr[i]; p < rowptr[i + 1] && shown < SHOW_ENTRIES;
          p++, shown++) {
       lua_pushfstring(L, "\n  (%I, %I)  ", (lua_Integer)i + 1,
-                      (lua_Integer)s->col[p] + 1);
+                      (lua_Integer)col[p] + 1);
       luaL_addvalue(&b);
       add_value(&b, L, s, p);
     }
-  if (s->nnz > shown) luaL_addstring(&b, "\n  ...");
+  if (hebb_sparse_nnz(s) > shown) luaL_addstring(&b, "\n  ...");
   luaL_pushresult(&b);
   return 1;
 }

@@ -9,7 +9,6 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "core.h"
 #include "lhebb.h"
 
 /* The GC is told about tensor memory in batches of at least this many
@@ -89,9 +88,9 @@ void hebbL_check_status(lua_State *L, int status) {
    debt. */
 void hebbL_account(lua_State *L, const hebb_tensor *t) {
   hebbL_state *S;
-  if (!t->storage || t->storage->refcount != 1) return;   /* a view */
+  if (hebb_storage_refs(t) != 1) return;   /* a view, or no storage */
   S = hebbL_state_of(L);
-  S->gc_pending += t->storage->nbytes + (int64_t)sizeof(hebb_tensor);
+  S->gc_pending += hebb_storage_nbytes(t) + (int64_t)sizeof(hebb_tensor);
   if (S->gc_pending >= GC_REPORT_BYTES) {
     int64_t p = S->gc_pending;
     int kb = p >= ((int64_t)1 << 40) ? (1 << 30) : (int)(p >> 10);

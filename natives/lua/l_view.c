@@ -8,7 +8,6 @@
 */
 #include <string.h>
 
-#include "core.h"
 #include "lhebb.h"
 
 /* --- arguments --------------------------------------------------------- */
