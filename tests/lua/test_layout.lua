@@ -6,6 +6,9 @@
 --    test_X.lua / test_X.c or no guide, says why in its last column;
 --  * every natives/lua/l_X.c binds a natives/core/X.c, or has a row in the
 --    second table of that section saying what it binds instead;
+--  * no binding includes natives/core/core.h: bindings use the public API
+--    of include/hebb.h (and the headers of the subsystems libhebb.so does
+--    not export: io.h, mpi.h, ...);
 --  * every docstring of stdlib/ sits right after what it documents: the
 --    first line above a hebb.doc(f, ...) that is not a comment or another
 --    docstring defines f, or ends a function whose first line names f
@@ -130,6 +133,14 @@ for b in pairs(instead) do
   check.test("binding_row_" .. b:sub(1, -3), function()
     check.truthy(exists("natives/lua/" .. b), "docs/design.md names natives/lua/" .. b
                  .. ", which does not exist")
+  end)
+end
+
+for _, b in ipairs(listing("natives/lua", "%.[ch]$")) do
+  check.test("public_api_" .. b:gsub("%.", "_"), function()
+    local src = check.read("natives/lua/" .. b)
+    check.truthy(not src:find('#include%s*"core%.h"'), "natives/lua/" .. b
+                 .. " includes the core's internal core.h; make what it needs public in hebb.h")
   end)
 end
 
