@@ -20,8 +20,9 @@ enum { HEBB_FN = 1, HEBB_METHOD = 2, HEBB_BOTH = 3, HEBB_META = 4,
        HEBB_RAW = 8 /* bypasses autograd's hook (lifetime, the hook's own) */ };
 
 /* A registration entry: every function gets the tensor metatable as its
-   first upvalue (a cheaper type check than a registry lookup by name), and
-   its docstring goes to the doc registry that the REPL's `?` reads. */
+   first upvalue (a cheaper type check than a registry lookup by name) and,
+   unless HEBB_RAW, the interpreter's hebbL_state as its second; its
+   docstring goes to the doc registry that the REPL's `?` reads. */
 typedef struct hebb_lreg {
   const char *name;
   lua_CFunction func;

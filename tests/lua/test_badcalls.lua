@@ -659,6 +659,9 @@ local SPARSE = {
     {"sparse.from_dense(v)", "sparse.from_dense: expected a 2-d tensor, got 1 dimensions"},
     {"sparse.from_dense('x')", "bad argument #1 to 'from_dense' (tensor expected, got string)"},
   },
+  _follow = {
+    {"sparse._follow('x')", "bad argument #1 to '_follow' (table expected, got string)"},
+  },
   eigsh = smethod("eigsh", {
     {"sparse.eigsh(S, 0)", "sparse.eigsh: k = 0 out of range 1..3"},
     {"sparse.eigsh(S, 1, {ncv = -5})", "sparse.eigsh: ncv = -5 must exceed k = 1 (or be 0: the default)"},
