@@ -15,8 +15,10 @@ cd "$(dirname "$0")/.." || exit 1
 HEBB=${HEBB:-build/hebb}
 CC=${CC:-gcc}
 PY=/usr/bin/python3                     # Debian's numpy/torch load only here
-BLAS_INC=/usr/include/x86_64-linux-gnu/openblas-openmp
-BLAS_LIB=/usr/lib/x86_64-linux-gnu/openblas-openmp
+# Debian's folder for this machine's libraries (make bench passes it)
+MULTIARCH=${MULTIARCH:-$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || $CC -print-multiarch)}
+BLAS_INC=/usr/include/$MULTIARCH/openblas-openmp
+BLAS_LIB=/usr/lib/$MULTIARCH/openblas-openmp
 N=${BENCH_N:-10000000}
 REPS=${BENCH_REPS:-20}
 LOOP=${BENCH_LOOP:-1000000}
@@ -25,6 +27,8 @@ MLP_REPS=${BENCH_MLP_REPS:-20}
 CONT_SEC=${BENCH_CONTENTION_SECONDS:-0.5}
 CONT_REPS=${BENCH_CONTENTION_REPS:-5}
 MM=1024
+MPIFLAGS="--oversubscribe"               # 2 cores; root (CI) needs the other
+[ "$(id -u)" = 0 ] && MPIFLAGS="$MPIFLAGS --allow-run-as-root"
 B=build/bench
 RES=$B/results.txt
 mkdir -p $B
@@ -90,7 +94,7 @@ put env.OPENBLAS_CORETYPE "${OPENBLAS_CORETYPE:-unset}"
 put env.HEBB_THREADS "${HEBB_THREADS:-unset}"
 put env.OMP_NUM_THREADS "${OMP_NUM_THREADS:-unset}"
 put env.OPENBLAS_NUM_THREADS "${OPENBLAS_NUM_THREADS:-unset}"
-put env.numpy_blas "$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3)"
+put env.numpy_blas "$(readlink -f /usr/lib/$MULTIARCH/libblas.so.3)"
 put env.cc "$($CC --version | head -1)"
 put env.n "$N"
 put env.reps "$REPS"
@@ -119,6 +123,10 @@ while [ $r -le "$ROUNDS" ]; do
   # Metropolis, Wolff, binning, tau_int against plain C; numpy's checkerboard
   step statmech $HEBB bench/statmech.lua $REPS
   step statmech_np $PY bench/statmech_np.py $REPS
+  # sweeps and MPI (bench/sweep_mpi.lua): one thread per rank
+  step sweep $HEBB bench/sweep_mpi.lua overhead
+  step mpi_np1 env HEBB_THREADS=1 mpirun $MPIFLAGS -np 1 $HEBB bench/sweep_mpi.lua ranks
+  step mpi_np2 env HEBB_THREADS=1 mpirun $MPIFLAGS -np 2 $HEBB bench/sweep_mpi.lua ranks
   r=$((r + 1))
 done
 
@@ -156,4 +164,5 @@ fi
 $HEBB bench/report.lua $RES build/bench.md || fail=1
 $HEBB bench/mlp_hebb.lua report $RES build/bench.md || fail=1
 $HEBB bench/fields_hebb.lua report $RES build/bench.md || fail=1
+$HEBB bench/sweep_mpi.lua report $RES build/bench.md || fail=1
 exit $fail

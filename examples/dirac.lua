@@ -19,7 +19,7 @@
 -- 1. 1D, antisymmetric: H = iW is Hermitian; its spectrum is
 --    ±√(m² + sin² k); the doubler at k = π carries the same mass m as the
 --    physical fermion at k = 0.  A network trained on Wilson-fermion waves
---    gives the doubler the mass m + 2r instead (REFERENCE_VALUES F5).
+--    gives the doubler the mass m + 2r instead (Wilson's term, F5).
 -- 2. 2D, antisymmetric: 4 species at k ∈ {0, π}², all of mass m
 --    (Nielsen–Ninomiya, F4's count for the Hamiltonian).
 -- 3. 1D, symmetric couplings and second order: ω² = m² + 4 sin²(k/2)

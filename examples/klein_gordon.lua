@@ -5,7 +5,7 @@
 -- φ̈ = ∇²φ − m²φ with the nearest-neighbour Laplacian, stepped by leapfrog
 -- (kick–drift–kick, `fields.kg_step`).  Each lattice momentum k is a
 -- normal mode; in continuous time it oscillates at
--- ω(k) = √(m² + Σᵢ 4 sin²(kᵢ/2)) (REFERENCE_VALUES F1), and the leapfrog
+-- ω(k) = √(m² + Σᵢ 4 sin²(kᵢ/2)) (F1, the lattice dispersion), and the leapfrog
 -- with step dt at ω̃ with (2/dt) sin(ω̃ dt/2) = ω(k) (F2), stable for
 -- dt < 2/√(m² + 4d) (F3).  Here ω̃ is *measured*: a random field is
 -- stepped, and the frequency of each spatial Fourier mode is read from an

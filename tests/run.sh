@@ -3,14 +3,17 @@
 # Suites print "PASS name" / "FAIL name: why" lines; this script counts them
 # over all suites and ends with "N passed, N failed".
 cd "$(dirname "$0")/.." || exit 2
+# The C programs the suites compile take $HEBB_CC and $HEBB_CFLAGS, which
+# the Makefile sets (TEST_CFLAGS; asked of it when this runs by hand).
+HEBB_CC=${HEBB_CC:-cc}
+HEBB_CFLAGS=${HEBB_CFLAGS:-$(make -s --no-print-directory test-cflags)}
 # SANITIZE=1 (make sanitize): every suite runs against the ASan+UBSan build
-# in build-san/.  C programs the suites compile take the same flags;
+# in build-san/, and the C programs get the sanitizers' flags too;
 # programs that are not ours (lua5.4, luajit) load the ASan runtime first
 # through LD_PRELOAD.  Leak checking stays on; UB reports are fatal.
 if [ "${SANITIZE:-}" = 1 ]; then
   HEBB_BUILD=build-san
-  HEBB_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -DHEBB_SANITIZE"
-  HEBB_PRELOAD=$(cc -print-file-name=libasan.so)
+  HEBB_PRELOAD=$($HEBB_CC -print-file-name=libasan.so)
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
   # cached blocks are poisoned and linked through their first word
   # (natives/core/alloc.c): LeakSanitizer must read poisoned words
@@ -19,10 +22,9 @@ if [ "${SANITIZE:-}" = 1 ]; then
   export SANITIZE ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
 fi
 HEBB_BUILD=${HEBB_BUILD:-build}
-HEBB_CFLAGS=${HEBB_CFLAGS:-}
 HEBB_PRELOAD=${HEBB_PRELOAD:-}
 HEBB=${HEBB:-$PWD/$HEBB_BUILD/hebb}
-export HEBB HEBB_BUILD HEBB_CFLAGS HEBB_PRELOAD
+export HEBB HEBB_BUILD HEBB_CC HEBB_CFLAGS HEBB_PRELOAD
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 status=0
@@ -52,8 +54,8 @@ for src in tests/core/test_*.c; do
   [ -f "$src" ] || continue
   t=$(basename "$src" .c)
   # shellcheck disable=SC2086  # HEBB_CFLAGS holds several flags
-  if cc -std=c11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -fopenmp $HEBB_CFLAGS -Iinclude \
-       -Inatives/core "$src" "$HEBB_BUILD/libhebb.a" -ldl -lm -o "$OUT/$t" 2> "$OUT/$t.cc"; then
+  if $HEBB_CC $HEBB_CFLAGS -fopenmp -Iinclude -Inatives/core "$src" "$HEBB_BUILD/libhebb.a" \
+       -ldl -lm -o "$OUT/$t" 2> "$OUT/$t.cc"; then
     run_suite "core/$t" "$OUT/$t"
   else
     echo "FAIL core/$t: does not compile" > "$OUT/$t.err"; cat "$OUT/$t.cc" >> "$OUT/$t.err"

@@ -5,7 +5,7 @@
 # with the exact command to run.
 set -e
 build="gcc make pkg-config liblua5.4-dev libopenblas-openmp-dev libfftw3-dev libreadline-dev"
-test_="g++ lua5.4 luajit tmux valgrind dataset-fashion-mnist chromium python3-nbformat python3-numpy libhdf5-103-1 python3-h5py"
+test_="g++ lua5.4 luajit tmux valgrind dataset-fashion-mnist chromium python3-nbformat python3-numpy libhdf5-103-1 python3-h5py luarocks groff-base libsqlite3-0 openmpi-bin libopenmpi3"
 bench="python3-numpy python3-torch hyperfine"
 fuzz="clang libclang-rt-14-dev"
 case "$1" in

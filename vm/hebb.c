@@ -36,6 +36,14 @@
 
 const char *vm_progname = HEBB_PROGNAME;
 
+/* subcommands written in Lua: `hebb notebook ARGS...` calls
+   require("hebb.notebook").main{ARGS...}, whose result is the exit status */
+static const char *const commands[][2] = {
+  {"notebook", "hebb.notebook"},
+  {"runs", "hebb.runs"},
+  {NULL, NULL}
+};
+
 
 /* what the options ask for */
 enum {
@@ -57,7 +65,7 @@ typedef struct Options {
   const char *cpu, *mem;  /* --cpu and --mem (with --sandbox), or NULL */
 } Options;
 
-/* the exit status of `hebb notebook ...` (-1: not that command) */
+/* the exit status of a subcommand (-1: none ran) */
 static int command_status = -1;
 
 
@@ -91,6 +99,7 @@ static void usage_text (FILE *f) {
     "                     no writes (implies -E; no -e, -l, -i)\n"
     "  --cpu S, --mem MB  limits of CPU seconds and memory (with --sandbox)\n"
     "  notebook ...       `hebb notebook help`: run, check, export notebooks\n"
+    "  runs ...           `hebb runs help`: the results store of hebb.sweep\n"
     "Environment: " INIT_VAR_VERSION " or " INIT_VAR ", LUA_PATH, LUA_CPATH, "
     THREADS_VAR ",\n  " MAXMEM_VAR " (ignored with -E); HEBB_HISTORY: the "
     "REPL's history\n  file (default ~/.hebb_history).\n"
@@ -394,10 +403,21 @@ static int run_sandboxed (lua_State *L, char **argv, const Options *o) {
 }
 
 
-/* `hebb notebook ARGS...`: hebb.notebook.main{ARGS...} gives the exit
-   status */
-static int run_notebook_command (lua_State *L, char **argv, int n) {
-  int i, status = push_lua_function(L, "hebb.notebook", "main");
+/* the module of subcommand argv[i] (not after "--"), or NULL */
+static const char *command_module (char **argv, int i) {
+  int k;
+  if (strcmp(argv[i - 1], "--") == 0)
+    return NULL;
+  for (k = 0; commands[k][0]; k++)
+    if (strcmp(argv[i], commands[k][0]) == 0)
+      return commands[k][1];
+  return NULL;
+}
+
+
+/* `hebb CMD ARGS...`: require(mod).main{ARGS...} gives the exit status */
+static int run_command (lua_State *L, const char *mod, char **argv, int n) {
+  int i, status = push_lua_function(L, mod, "main");
   if (status == LUA_OK) {
     lua_createtable(L, n, 0);
     for (i = 0; i < n; i++) {
@@ -509,9 +529,10 @@ static int pmain (lua_State *L) {
     return 0;
   if (!run_options(L, argv, o.script))
     return 0;
-  if (o.script < argc && strcmp(argv[o.script], "notebook") == 0 &&
-      strcmp(argv[o.script - 1], "--") != 0 && !(o.flags & OPT_SANDBOX)) {
-    run_notebook_command(L, argv + o.script + 1, argc - o.script - 1);
+  if (o.script < argc && !(o.flags & OPT_SANDBOX) &&
+      command_module(argv, o.script)) {
+    run_command(L, command_module(argv, o.script), argv + o.script + 1,
+                argc - o.script - 1);
     lua_pushboolean(L, 1);
     return 1;
   }
@@ -554,6 +575,8 @@ int main (int argc, char **argv) {
   status = lua_pcall(L, 2, 1, 0);
   ok = lua_toboolean(L, -1);
   vm_report(L, status);
+  if (!ok || status != LUA_OK)
+    hebbL_mpi_failed();   /* under mpirun: the other ranks stop too */
   lua_close(L);
   if (command_status >= 0 && status == LUA_OK)
     return command_status;

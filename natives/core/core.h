@@ -98,6 +98,19 @@ static inline int hebb_is_complex(int dtype) {
   return dtype == HEBB_C128 || dtype == HEBB_C64;
 }
 int hebb_check_dim(const hebb_tensor *t, int dim, const char *who);
+/* Checked size arithmetic ("who: too many elements"): no tensor, view or
+   not, holds more than HEBB_MAX_ELEMS elements -- 64 PiB of bools, two
+   years of work at 1e9 elements/s -- so a count times an element size
+   (<= 16) or a cost per element (<= 128) never overflows int64_t.  Sizes
+   must be >= 0. */
+#define HEBB_MAX_ELEMS ((int64_t)1 << 56)
+int hebb_size_mul(int64_t a, int64_t b, int64_t *r, const char *who);
+int hebb_size_add(int64_t a, int64_t b, int64_t *r, const char *who);
+/* ndim in 0..HEBB_MAXDIM, no negative size, at most HEBB_MAX_ELEMS
+   elements (stored in *numel unless NULL) */
+int hebb_check_shape(int ndim, const int64_t *shape, int64_t *numel,
+                     const char *who);
+/* the element count of a shape that passed hebb_check_shape */
 int64_t hebb_shape_numel(int ndim, const int64_t *shape);
 int hebb_prepare_out(hebb_tensor **out, int dtype, int ndim,
                      const int64_t *shape, const char *who);
@@ -147,9 +160,14 @@ int hebb_parallel_for(int64_t n, int64_t cost, hebb_range_fn fn, void *ud);
 int hebb_check_interrupt(void);   /* status, with message */
 
 /* --- view.c --- */
-/* fails (naming 'who') when t repeats elements through a zero stride, so
-   an in-place write would land on several positions at once */
+/* fails (naming 'who') when t may show one memory location as several
+   elements (an expanded view), so a write would land on several at once */
 int hebb_check_writable(const hebb_tensor *t, const char *who);
+/* whether a and b may share an element's memory (conservative: their byte
+   ranges in one storage intersect) */
+bool hebb_may_overlap(const hebb_tensor *a, const hebb_tensor *b);
+/* whether a and b show the same elements in the same order and dtype */
+bool hebb_same_view(const hebb_tensor *a, const hebb_tensor *b);
 
 /* --- random.c --- */
 /* one Philox-4x32-10 block (Random123's word order), for the known-answer
@@ -275,6 +293,8 @@ enum { HEBB_BLAS_ROWMAJOR = 101, HEBB_BLAS_NOTRANS = 111, HEBB_BLAS_TRANS = 112,
        HEBB_BLAS_CONJTRANS = 113 };
 /* the loaded library, or NULL with an error naming 'who' */
 const hebb_blas_api *hebb_blas(const char *who);
+/* LAPACK's error handler, silent (blas.c says why) */
+void xerbla_(const char *name, const int *info, size_t len);
 /* A shared library opened with dlopen on first use (OpenBLAS here, FFTW in
    fft.c); error keeps the first failure, so a load succeeded iff it is
    still empty after all the symbols were looked up. */
@@ -363,9 +383,6 @@ void hebb_cast_free(hebb_cast *c);
 int hebb_ewise_run(int nops, hebb_tensor *const *ops, int ndim,
                    const int64_t *shape, hebb_inner_fn fn, void *ud,
                    int64_t cost);
-/* hebb_prepare_out that also refuses an out with repeated elements */
-int hebb_ewise_out(hebb_tensor **out, int dtype, int ndim,
-                   const int64_t *shape, const char *who);
 int hebb_ewise_end(hebb_tensor **out, int made, int status);
 
 /* --- sparse.c: the CSR matrix behind hebb_sparse --- */

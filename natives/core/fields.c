@@ -208,7 +208,7 @@ int hebb_lattice_laplacian(const hebb_tensor *phi, double a, hebb_tensor **out) 
   if (status == HEBB_OK && !(src = hebb_contiguous((hebb_tensor *)phi)))
     status = hebb_last_status();
   if (status == HEBB_OK)
-    status = hebb_ewise_out(out, phi->dtype, phi->ndim, phi->shape, who);
+    status = hebb_prepare_out(out, phi->dtype, phi->ndim, phi->shape, who);
   if (status == HEBB_OK && !hebb_is_contiguous(*out))
     status = hebb_fail(HEBB_ERR_ARG, "%s: out must be contiguous", who);
   if (status == HEBB_OK && hebb_same_storage(*out, src))

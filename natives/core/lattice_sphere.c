@@ -181,12 +181,12 @@ int lat_sphere_draw(int n, const double *f, const lat_draws *d, double *s) {
   k = sqrt(k);
   for (c = 0; c < n; c++) e[c] = k > 0 ? f[c] / k : c == 0;
   if (n == 2) {
-    if (k > 0 && !circle(k, d, &ct, &st)) return 0;
     if (k == 0) {   /* uniform: the envelope's limit r = inf is not finite */
       double ang = 2 * M_PI * lat_unif(d->w[0]);
       ct = cos(ang);
       st = sin(ang);
-    }
+    } else if (!circle(k, d, &ct, &st))
+      return 0;
     s[0] = ct * e[0] - st * e[1];
     s[1] = ct * e[1] + st * e[0];
     return 1;

@@ -95,6 +95,55 @@ static hebb_tensor *alloc_header(void) {
   return t;
 }
 
+/* --- checked size arithmetic ------------------------------------------ */
+
+/* Every element count, byte size, stride and offset computed from sizes a
+   user gave goes through these: an unchecked product wrapped around
+   (expand(2^21, 2^21, 2^21) counted -2^63 elements and summed to -0.0;
+   sparse.eye(2^62) allocated 0 bytes and wrote past them). */
+int hebb_size_mul(int64_t a, int64_t b, int64_t *r, const char *who) {
+  if (a < 0 || b < 0 || __builtin_mul_overflow(a, b, r) ||
+      *r > HEBB_MAX_ELEMS)
+    return hebb_fail(HEBB_ERR_SHAPE, "%s: too many elements (%lld x %lld > 2^56)",
+                     who, (long long)a, (long long)b);
+  return HEBB_OK;
+}
+
+int hebb_size_add(int64_t a, int64_t b, int64_t *r, const char *who) {
+  if (a < 0 || b < 0 || __builtin_add_overflow(a, b, r) ||
+      *r > HEBB_MAX_ELEMS)
+    return hebb_fail(HEBB_ERR_SHAPE, "%s: too many elements (%lld + %lld > 2^56)",
+                     who, (long long)a, (long long)b);
+  return HEBB_OK;
+}
+
+int hebb_check_shape(int ndim, const int64_t *shape, int64_t *numel,
+                     const char *who) {
+  char b[HEBB_SHAPEBUF];
+  int64_t n = 1;
+  int i;
+  if (ndim < 0 || ndim > HEBB_MAXDIM)
+    return hebb_fail(HEBB_ERR_SHAPE, "%s: %d dimensions (at most %d)", who,
+                     ndim, HEBB_MAXDIM);
+  for (i = 0; i < ndim; i++)
+    if (shape[i] < 0)
+      return hebb_fail(HEBB_ERR_SHAPE, "%s: negative size %lld in dim %d",
+                       who, (long long)shape[i], i + 1);
+  /* size-0 dims count as 1 here, as in the strides of an empty tensor,
+     which must not overflow either */
+  for (i = 0; i < ndim; i++)
+    if (__builtin_mul_overflow(n, shape[i] > 0 ? shape[i] : 1, &n) ||
+        n > HEBB_MAX_ELEMS)
+      return hebb_fail(HEBB_ERR_SHAPE, "%s: too many elements in shape %s "
+                       "(at most 2^56)", who,
+                       hebb_shape_str(ndim, shape, b, sizeof b));
+  for (i = 0; i < ndim; i++)
+    if (shape[i] == 0) n = 0;
+  if (numel) *numel = n;
+  return HEBB_OK;
+}
+
+/* Unchecked: for shapes that passed hebb_check_shape (every tensor's). */
 int64_t hebb_shape_numel(int ndim, const int64_t *shape) {
   int64_t n = 1;
   int i;
@@ -102,34 +151,15 @@ int64_t hebb_shape_numel(int ndim, const int64_t *shape) {
   return n;
 }
 
+/* Row-major strides; a size-0 dim counts as 1 (as torch's), so an empty
+   tensor never gets the stride 0 that marks repeated elements. */
 void hebb_set_contiguous_strides(hebb_tensor *t) {
   int64_t s = 1;
   int i;
   for (i = t->ndim - 1; i >= 0; i--) {
     t->stride[i] = s;
-    s *= t->shape[i];
+    s *= t->shape[i] > 0 ? t->shape[i] : 1;
   }
-}
-
-static int check_shape(int ndim, const int64_t *shape, int64_t *numel) {
-  int64_t n = 1, span = 1;
-  int i;
-  if (ndim < 0 || ndim > HEBB_MAXDIM)
-    return hebb_fail(HEBB_ERR_SHAPE, "tensor: %d dimensions (at most %d)",
-                     ndim, HEBB_MAXDIM);
-  for (i = 0; i < ndim; i++) {
-    if (shape[i] < 0)
-      return hebb_fail(HEBB_ERR_SHAPE, "tensor: negative size %lld in dim %d",
-                       (long long)shape[i], i + 1);
-    /* the nonzero sizes bound the strides even of an empty tensor: {0,
-       2^40, 2^40} would have a stride of 2^80 (found by tests/fuzz) */
-    if (shape[i] > 0 && span > INT64_MAX / 16 / shape[i])
-      return hebb_fail(HEBB_ERR_NOMEM, "tensor: too many elements");
-    span *= shape[i] > 0 ? shape[i] : 1;
-    n *= shape[i];
-  }
-  *numel = n;
-  return HEBB_OK;
 }
 
 /* A storage record carries room for INLINE_BYTES of elements: a tensor of
@@ -155,7 +185,8 @@ static hebb_tensor *new_tensor(int dtype, int ndim, const int64_t *shape) {
   int64_t numel = 0;
   hebb_storage *s;
   hebb_tensor *t;
-  if (hebb_check_dtype_any(dtype, "tensor") || check_shape(ndim, shape, &numel))
+  if (hebb_check_dtype_any(dtype, "tensor") ||
+      hebb_check_shape(ndim, shape, &numel, "tensor"))
     return NULL;
   s = take(&storages, sizeof(storage_block));
   t = alloc_header();
@@ -217,11 +248,21 @@ hebb_tensor *hebb_full(int dtype, int ndim, const int64_t *shape,
   return t;
 }
 
+/* The one door through which outside bytes become elements (T.frombytes,
+   hebb.io.load).  A bool byte other than 0 or 1 is no valid _Bool: loads
+   of it gave different sums per build (the compiler may test the low bit
+   or the whole byte), so any nonzero byte becomes true here. */
 hebb_tensor *hebb_from_buffer(int dtype, int ndim, const int64_t *shape,
                               const void *src) {
   hebb_tensor *t = hebb_empty(dtype, ndim, shape);
-  if (t && t->storage->nbytes > 0)
+  int64_t i;
+  if (!t || t->storage->nbytes == 0) return t;
+  if (dtype != HEBB_BOOL) {
     memcpy(t->data, src, (size_t)t->storage->nbytes);
+    return t;
+  }
+  for (i = 0; i < t->storage->nbytes; i++)
+    ((unsigned char *)t->data)[i] = ((const unsigned char *)src)[i] != 0;
   return t;
 }
 
@@ -267,6 +308,8 @@ int64_t hebb_numel(const hebb_tensor *t) {
 bool hebb_is_contiguous(const hebb_tensor *t) {
   int64_t s = 1;
   int i;
+  for (i = 0; i < t->ndim; i++)
+    if (t->shape[i] == 0) return true;   /* nothing to lay out */
   for (i = t->ndim - 1; i >= 0; i--) {
     if (t->shape[i] != 1 && t->stride[i] != s) return false;
     s *= t->shape[i];
@@ -361,7 +404,8 @@ int hebb_set_i64(hebb_tensor *t, const int64_t *index, int64_t value) {
 }
 
 /* Makes *out ready to receive a result of the given dtype and shape: a new
-   tensor when *out is NULL, otherwise a check that it fits. */
+   tensor when *out is NULL, otherwise a check that it fits and that each of
+   its elements owns its memory (hebb_check_writable). */
 int hebb_prepare_out(hebb_tensor **out, int dtype, int ndim,
                      const int64_t *shape, const char *who) {
   char b1[HEBB_SHAPEBUF], b2[HEBB_SHAPEBUF];
@@ -377,6 +421,7 @@ int hebb_prepare_out(hebb_tensor **out, int dtype, int ndim,
   if (o->dtype != dtype)
     return hebb_fail(HEBB_ERR_DTYPE, "%s: out has dtype %s, result is %s", who,
                      hebb_dtype_name(o->dtype), hebb_dtype_name(dtype));
+  if (hebb_check_writable(o, who)) return hebb_last_status();
   hebb_bump_version(o);
   return HEBB_OK;
 }

@@ -8,7 +8,7 @@
 static int l_laplacian(lua_State *L) {
   hebb_tensor *phi = hebbL_check(L, 1), **box, *r;
   double a = luaL_optnumber(L, 2, 1);
-  int opts = hebbL_checkopts(L, 3);
+  int opts = hebbL_outopts(L, 3);
   box = hebbL_result_slot(L, opts, &r);
   hebbL_finish(L, box, &r, hebb_lattice_laplacian(phi, a, &r));
   return 1;

@@ -65,6 +65,18 @@ static void push_entry(lua_State *L, const hebb_lreg *l, const char *prefix,
   lua_pushcclosure(L, hebbL_trampoline, 3);
 }
 
+/* the registered name (upvalue 3), else the name Lua gives the calling
+   instruction ("matmul" for S:matmul(x); not for metamethods), else "?" */
+const char *hebbL_fname(lua_State *L) {
+  const char *s = lua_tostring(L, lua_upvalueindex(3));
+  lua_Debug ar;
+  if (s) return s;
+  if (lua_getstack(L, 0, &ar) && lua_getinfo(L, "n", &ar) && ar.name &&
+      strcmp(ar.namewhat, "metamethod") != 0)
+    return ar.name;
+  return "?";
+}
+
 void hebbL_register_as(lua_State *L, const hebb_lreg *l, const char *prefix,
                        int module, int methods, int mt) {
   /* the table each 'where' bit (HEBB_FN, HEBB_METHOD, HEBB_META) names */
@@ -160,6 +172,9 @@ static const luaL_Reg natives[] = {
   {"hebb._numeric", luaopen_hebb__numeric},
   {"hebb._lattice", luaopen_hebb__lattice},
   {"hebb._stats", luaopen_hebb__stats},
+  {"hebb._sqlite", luaopen_hebb__sqlite},
+  {"hebb._jobs", luaopen_hebb__jobs},
+  {"hebb._mpi", luaopen_hebb__mpi},
   {NULL, NULL}
 };
 

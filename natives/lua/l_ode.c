@@ -36,8 +36,9 @@ static int terms(lua_State *L, int idx, hebb_tensor **k, double *c) {
 static int l_combine(lua_State *L) {
   hebb_tensor *y = hebbL_check(L, 1), *k[HEBB_ODE_MAXTERMS], **box, *r;
   double c[HEBB_ODE_MAXTERMS];
-  int n = terms(L, 2, k, c), opts = hebbL_checkopts(L, 4);
-  box = hebbL_result_slot(L, opts, &r);
+  int n = terms(L, 2, k, c), opts = hebbL_outopts(L, 4);
+  /* elementwise: out may be y itself (the core refuses a term) */
+  box = hebbL_ewise_slot(L, opts, &r);
   hebbL_finish(L, box, &r, hebb_ode_combine(y, n, k, c, &r));
   return 1;
 }

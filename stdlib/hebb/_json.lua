@@ -110,6 +110,7 @@ end
 
 local decode_value
 
+-- (json's errors carry no position: the caller names the file)
 local function perr(s, i, what)
   local line = select(2, gsub(sub(s, 1, i), "\n", "")) + 1
   error(fmt("json: %s at line %d", what, line), 0)

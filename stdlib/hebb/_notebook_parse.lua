@@ -32,6 +32,7 @@ local META_KEYS = { title = true, author = true, description = true,
                     seed = true, requires = true, date = true }
 M.OPTIONS, M.META_KEYS = OPTIONS, META_KEYS
 
+-- an error at the notebook's own line (not the caller's: level 0)
 local function fail(name, line, msg, ...)
   error(fmt("%s:%d: " .. msg, name, line, ...), 0)
 end

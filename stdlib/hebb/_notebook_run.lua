@@ -16,6 +16,7 @@
 -- warning handler, figures through hebb._display.  The same replacements of
 -- io.open, io.lines, loadfile, dofile and require, and the C readers' file
 -- guard, record every file the notebook reads, for the manifest.
+local E = require "hebb._error"
 local N = require "hebb._notebook"
 local display = require "hebb._display"
 local clock = require("hebb._data").clock
@@ -80,8 +81,7 @@ local function write_text(who, ...)
     if math.type(v) == "float" then parts[i] = fmt("%.14g", v)
     elseif type(v) == "number" or type(v) == "string" then parts[i] = tostring(v)
     else
-      error(fmt("bad argument #%d to '%s' (string expected, got %s)", i, who,
-                type(v)), 3)
+      E.raise("bad argument #%d to '%s' (string expected, got %s)", i, who, type(v))
     end
   end
   return concat(parts)
@@ -101,7 +101,7 @@ local function output_file(state, name)
   function f.seek() return nil, "cannot seek the notebook's " .. name, 29 end
   function f.close() return nil, "cannot close standard file" end
   function f.read() return nil, "the notebook's " .. name .. " is not readable" end
-  function f.lines() error("the notebook's " .. name .. " is not readable", 2) end
+  function f.lines() E.raise("the notebook's " .. name .. " is not readable") end
   return setmetatable({}, mt)
 end
 
@@ -210,7 +210,7 @@ end
 -- failed (the cell whose error stopped the run), wall (seconds).
 function M.run(nb, opts)
   opts = opts or {}
-  if running then error("notebook.run: a notebook is already running", 2) end
+  if running then E.raise("notebook.run: a notebook is already running") end
   local env = opts.env or _G
   local res = { cells = {}, data = {}, args = opts.args or {} }
   for k, c in ipairs(nb.cells) do
@@ -220,6 +220,7 @@ function M.run(nb, opts)
   local chunk, cerr = load(src, "@" .. nb.name, "t", env)
   if not chunk then
     -- the file itself compiles? then a marker sits inside a statement
+    -- (load's messages carry the notebook's own line: no position added)
     local _, plain = load(nb.source:gsub("^#[^\n]*", ""), "@" .. nb.name, "t", {})
     if plain then error(plain, 0) end
     error(cerr:gsub(": ", ": a cell marker sits inside a statement or "
@@ -256,7 +257,7 @@ function M.run(nb, opts)
   -- a stopped run's message: why, instead of the kernel's "interrupted"
   local function explain(err, k)
     local why = N.stopped()
-    if why == "interrupt" then error("interrupted!", 0) end
+    if why == "interrupt" then error("interrupted!", 0) end   -- as lua.c says it
     if why == "timeout" then
       local t = nb.cells[k].opts.timeout or opts.timeout
       err.message = fmt("%s:%d: cell %d ran longer than its timeout of %g s",
@@ -269,6 +270,7 @@ function M.run(nb, opts)
   end
 
   local api = setmetatable({}, { __call = function(_, k) enter(k) end })
+  -- (error objects below are rethrown as they are: level 0)
   function api.try(k, fn)
     local ok, err = xpcall(fn, handler)
     if ok then return end
@@ -310,7 +312,7 @@ function M.run(nb, opts)
     p.set(t, "require", w.require)
     p.set(t.os, "exit", function(code)
       if code == nil or code == true then code = 0 elseif code == false then code = 1 end
-      error(setmetatable({ code = math.tointeger(code) or 1 }, EXIT), 0)
+      error(setmetatable({ code = math.tointeger(code) or 1 }, EXIT), 0)   -- an object, caught below
     end)
   end
   p.set(env, "arg", table.move(res.args, 1, #res.args, 1, { [0] = nb.name }))
@@ -347,7 +349,7 @@ function M.run(nb, opts)
     if not ok2 then   -- Ctrl-C: undo everything, then stop
       leave(); N.unwatch(); N.warnings(false); p.undo(); running = false
       if guard_ok then N.set_guard(nil) end
-      error(e2, 0)
+      error(e2, 0)         -- rethrown as it is
     end
     err = e2
   end

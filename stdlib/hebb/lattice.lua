@@ -21,11 +21,28 @@ local fft = require "hebb.fft"
 local doc = require("hebb").doc
 
 local M = {}
+doc(M, [==[hebb.lattice
+
+Spin models on hypercubic lattices in 1 to 4 dimensions (Ising, Potts,
+XY/O(n); uniform, per-bond or random couplings and fields; periodic or
+open) with Monte Carlo in C: Metropolis and heat bath (checkerboard,
+parallel), over-relaxation, Wolff and Swendsen-Wang clusters, parallel
+tempering; energy, magnetization, correlations and structure factor.
+Inverse temperatures beta = 1/T; random numbers keyed by position (same
+bits at any thread count).  Exact results: lattice.exact.  See
+docs/statmech.md.]==])
+
 local is_tensor = T.is_tensor
 local fmt = string.format
 
 local Lattice = {}
 Lattice.__index = Lattice
+doc(Lattice, [==[Lattice
+
+A spin model made by lattice.new (or lattice.ising, potts, xy, heisenberg,
+on): fields model, shape, d, N, q, n, J, h, periodic; methods ordered,
+random, energy, magnetization, observe, correlation, structure_factor,
+metropolis, heatbath, overrelax, wolff, swendsen_wang.]==])
 
 local KINDS = { ising = 0, potts = 1, on = 2 }
 
@@ -448,6 +465,11 @@ gets a uniform random state).  Returns the mean number of clusters.]==])
 
 local Tempering = {}
 Tempering.__index = Tempering
+doc(Tempering, [==[Tempering
+
+A parallel-tempering run made by lattice.tempering: fields configs,
+betas, replica (the replica at each temperature), rounds; methods step,
+config, energies, swap_rates.]==])
 
 function M.tempering(lat, betas, opts)
   local who = "lattice.tempering"
@@ -551,28 +573,6 @@ doc(Tempering.swap_rates, [==[pt:swap_rates()
 The accepted fraction of exchanges between betas[k] and betas[k+1], per
 k (a list of R - 1 numbers).]==])
 
-doc(M, [==[hebb.lattice
-
-Spin models on hypercubic lattices in 1 to 4 dimensions (Ising, Potts,
-XY/O(n); uniform, per-bond or random couplings and fields; periodic or
-open) with Monte Carlo in C: Metropolis and heat bath (checkerboard,
-parallel), over-relaxation, Wolff and Swendsen-Wang clusters, parallel
-tempering; energy, magnetization, correlations and structure factor.
-Inverse temperatures beta = 1/T; random numbers keyed by position (same
-bits at any thread count).  Exact results: lattice.exact.  See
-docs/statmech.md.]==])
-
-doc(Lattice, [==[Lattice
-
-A spin model made by lattice.new (or lattice.ising, potts, xy, heisenberg,
-on): fields model, shape, d, N, q, n, J, h, periodic; methods ordered,
-random, energy, magnetization, observe, correlation, structure_factor,
-metropolis, heatbath, overrelax, wolff, swendsen_wang.]==])
-doc(Tempering, [==[Tempering
-
-A parallel-tempering run made by lattice.tempering: fields configs,
-betas, replica (the replica at each temperature), rounds; methods step,
-config, energies, swap_rates.]==])
 M.Lattice = Lattice
 M.Tempering = Tempering
 M.exact = require "hebb.lattice_exact"

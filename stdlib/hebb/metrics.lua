@@ -1,7 +1,8 @@
 -- metrics.lua -- the module `hebb.metrics`: learning metrics from a loss
 -- trace (speed, asymptotic performance, stability, each with an
--- uncertainty), the entropy of an ensemble of replicas, and a progress line
--- for training loops.
+-- uncertainty), the entropy of an ensemble of replicas, the mutual
+-- information between two sets of samples (its part hebb._metrics_info) and
+-- a progress line for training loops.
 --
 -- The trace is fitted with L(t) = P + A exp(-k (t - t1)) by least squares:
 -- for fixed k the model is linear in (P, A), so the fit is a 1-d search
@@ -19,6 +20,12 @@ local linalg = require "hebb.linalg"
 local doc = require("hebb").doc
 
 local M = {}
+doc(M, "hebb.metrics\n\nLearning metrics from a loss trace (learning speed, "
+  .. "asymptotic performance, stability, with uncertainties), the entropy of "
+  .. "an ensemble of replicas, the mutual information between two sets of "
+  .. "samples, and a progress line for training loops.  See "
+  .. "docs/metrics.md for the estimators and their assumptions.")
+
 local is_tensor = T.is_tensor
 local fmt = string.format
 local exp, log, sqrt, abs, floor, huge = math.exp, math.log, math.sqrt,
@@ -249,6 +256,8 @@ function M.report(r)
   }
   return table.concat(lines, "\n")
 end
+doc(M.report, "metrics.report(r)\n\nThe result of metrics.learning as "
+  .. "readable lines (also what tostring(r) gives).")
 Learning.__tostring = M.report
 Learning.report = M.report
 
@@ -310,6 +319,19 @@ function M.learning(trace, opts)
   }, Learning)
   return r
 end
+doc(M.learning, "metrics.learning(trace [, {start=1, dt=1, window=6, "
+  .. "rate_min=, rate_max=, unit=}])\n\nFits L(t) = P + A exp(-k (t - t1)) to "
+  .. "the trace (a Lua list or a 1-d tensor, one value per step of size dt, "
+  .. "from entry start on) by least squares and returns a table: rate = k "
+  .. "(learning speed, per unit of t) and rate_err, plateau = P (asymptotic "
+  .. "performance) and plateau_err, stability (std of the fluctuations around "
+  .. "the fit after 5 decay times, at least the last quarter) and "
+  .. "stability_err, amplitude(_err), half_life, tail_mean(_err) (the plain "
+  .. "mean over that region), tail_start, tail_n, tau (integrated "
+  .. "autocorrelation time of the residuals, in steps) and converged (false "
+  .. "when the best rate lies at the edge of the search range).  The errors "
+  .. "are least-squares errors scaled by 2 tau for correlated noise.  "
+  .. "tostring(r) or metrics.report(r) formats it.")
 
 -- --- ensemble entropy --------------------------------------------------------
 
@@ -429,39 +451,6 @@ function M.ensemble_entropy(samples, opts)
   E.raise("%s: method must be \"gaussian\" or \"histogram\", got %s", who,
             E.show(method))
 end
-
--- --- progress line -----------------------------------------------------------
-
--- the progress bar of hebb.progress, on stdout, its live value the loss
-function M.progress(opts)
-  return require("hebb.progress")._new("metrics.progress", opts,
-                                       { value = "loss", out = io.stdout })
-end
-
--- --- docstrings --------------------------------------------------------------
-
-doc(M, "hebb.metrics\n\nLearning metrics from a loss trace (learning speed, "
-  .. "asymptotic performance, stability, with uncertainties), the entropy of "
-  .. "an ensemble of replicas, and a progress line for training loops.  See "
-  .. "docs/metrics.md for the estimators and their assumptions.")
-
-doc(M.learning, "metrics.learning(trace [, {start=1, dt=1, window=6, "
-  .. "rate_min=, rate_max=, unit=}])\n\nFits L(t) = P + A exp(-k (t - t1)) to "
-  .. "the trace (a Lua list or a 1-d tensor, one value per step of size dt, "
-  .. "from entry start on) by least squares and returns a table: rate = k "
-  .. "(learning speed, per unit of t) and rate_err, plateau = P (asymptotic "
-  .. "performance) and plateau_err, stability (std of the fluctuations around "
-  .. "the fit after 5 decay times, at least the last quarter) and "
-  .. "stability_err, amplitude(_err), half_life, tail_mean(_err) (the plain "
-  .. "mean over that region), tail_start, tail_n, tau (integrated "
-  .. "autocorrelation time of the residuals, in steps) and converged (false "
-  .. "when the best rate lies at the edge of the search range).  The errors "
-  .. "are least-squares errors scaled by 2 tau for correlated noise.  "
-  .. "tostring(r) or metrics.report(r) formats it.")
-
-doc(M.report, "metrics.report(r)\n\nThe result of metrics.learning as "
-  .. "readable lines (also what tostring(r) gives).")
-
 doc(M.ensemble_entropy, "metrics.ensemble_entropy(samples [, {method="
   .. "\"gaussian\", bins=, range=, bias_correction=true}])  ->  H, err\n\n"
   .. "The differential entropy (nats) of the distribution a population of "
@@ -474,11 +463,20 @@ doc(M.ensemble_entropy, "metrics.ensemble_entropy(samples [, {method="
   .. "R^(1/3)) over [min, max] or range) with the Miller-Madow correction "
   .. "(m - 1)/(2R), err its sampling error.")
 
+-- --- progress line -----------------------------------------------------------
+
+-- the progress bar of hebb.progress, on stdout, its live value the loss
+function M.progress(opts)
+  return require("hebb.progress")._new("metrics.progress", opts,
+                                       { value = "loss", out = io.stdout })
+end
 doc(M.progress, "metrics.progress{total=, every=1, label=, interval=0.1, tty=, "
   .. "out=io.stdout}\n\nA progress bar for a training loop: hebb.progress's bar "
   .. "on stdout whose live value is the loss: p:update(i, loss), p:close() (also "
   .. "on leaving a `local p <close>` scope).  Drawn only when stdout is a "
   .. "terminal (not in notebooks, pipes, CI); tty = true/false overrides the "
   .. "check.  See progress.new.")
+
+require("hebb._parts").install(M, { "hebb._metrics_info" }, "hebb.metrics")
 
 return M

@@ -17,6 +17,12 @@ local doc = require("hebb").doc
 local fmt, concat = string.format, table.concat
 
 local M = {}
+doc(M, "hebb.notebook\n\n.lua notebooks (Jupytext percent format): run them "
+  .. "top to bottom with per-cell capture of output, warnings, errors and "
+  .. "figures; render Markdown, a single-file HTML page and Jupyter .ipynb; "
+  .. "record a manifest and check that a re-run reproduces it.  See "
+  .. "docs/notebooks.md.")
+
 local MANIFEST_FORMAT = "hebb notebook manifest 1"
 -- a cell's output is kept in the manifest up to this many bytes (its
 -- digest covers all of it): enough for any diff one reads
@@ -529,11 +535,5 @@ function M.main(argv)
 end
 doc(M.main, "notebook.main(argv)  ->  exit status\n\nThe `hebb notebook` "
   .. "command: run, check, export (see `hebb notebook help`).")
-
-doc(M, "hebb.notebook\n\n.lua notebooks (Jupytext percent format): run them "
-  .. "top to bottom with per-cell capture of output, warnings, errors and "
-  .. "figures; render Markdown, a single-file HTML page and Jupyter .ipynb; "
-  .. "record a manifest and check that a re-run reproduces it.  See "
-  .. "docs/notebooks.md.")
 
 return M

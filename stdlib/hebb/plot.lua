@@ -19,10 +19,21 @@ local floor, ceil, huge = math.floor, math.ceil, math.huge
 local function log10(x) return math.log(x, 10) end
 
 local M = {}
+doc(M, "hebb.plot\n\nFigures: lines, points, error bars, histograms, heatmaps "
+  .. "with colour bars, log axes, panels, legends, LaTeX-ish labels; "
+  .. "deterministic SVG, inline in notebooks, braille previews on terminals.  "
+  .. "See docs/plot.md.")
+
 local Figure, Panel = {}, {}
 Figure.__index = Figure
 Panel.__index = Panel
 M.Figure, M.Panel = Figure, Panel
+doc(Figure, "plot.Figure\n\nA figure (plot.figure): fig:panel(i), the drawing "
+  .. "methods of its first panel (fig:line, ...), fig:svg(), fig:show(), "
+  .. "fig:save(path), fig:preview().")
+doc(Panel, "plot.Panel\n\nOne panel of a figure (fig:panel(i)): line, scatter, "
+  .. "errorbar, hist, heatmap, hline, vline and set; each returns the panel, "
+  .. "so calls chain.")
 
 -- Tableau's 10 colours (the matplotlib default cycle)
 local PALETTE = { "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -983,32 +994,20 @@ local function quick(kind, nargs)
   end
 end
 M.line = quick("line", 2)
-M.scatter = quick("scatter", 2)
-M.errorbar = quick("errorbar", 3)
-M.hist = quick("hist", 1)
-M.heatmap = quick("heatmap", 1)
 doc(M.line, "plot.line(x, y [, opts])  ->  fig\n\nA new one-panel figure with "
   .. "one line; opts mixes the line's (label, color, ...) the panel's (title, "
   .. "xlabel, xscale, ...) and the figure's (width, height) options.")
+M.scatter = quick("scatter", 2)
 doc(M.scatter, "plot.scatter(x, y [, opts])  ->  fig\n\nA new one-panel figure "
   .. "with points (options as plot.line).")
+M.errorbar = quick("errorbar", 3)
 doc(M.errorbar, "plot.errorbar(x, y, err [, opts])  ->  fig\n\nA new one-panel "
   .. "figure with error bars (options as plot.line).")
+M.hist = quick("hist", 1)
 doc(M.hist, "plot.hist(values [, opts])  ->  fig\n\nA new one-panel figure with "
   .. "a histogram (bins, range, density and the options of plot.line).")
+M.heatmap = quick("heatmap", 1)
 doc(M.heatmap, "plot.heatmap(z [, opts])  ->  fig\n\nA new one-panel figure with "
   .. "a heatmap (options of panel:heatmap and the panel's).")
-
-doc(Figure, "plot.Figure\n\nA figure (plot.figure): fig:panel(i), the drawing "
-  .. "methods of its first panel (fig:line, ...), fig:svg(), fig:show(), "
-  .. "fig:save(path), fig:preview().")
-doc(Panel, "plot.Panel\n\nOne panel of a figure (fig:panel(i)): line, scatter, "
-  .. "errorbar, hist, heatmap, hline, vline and set; each returns the panel, "
-  .. "so calls chain.")
-
-doc(M, "hebb.plot\n\nFigures: lines, points, error bars, histograms, heatmaps "
-  .. "with colour bars, log axes, panels, legends, LaTeX-ish labels; "
-  .. "deterministic SVG, inline in notebooks, braille previews on terminals.  "
-  .. "See docs/plot.md.")
 
 return M

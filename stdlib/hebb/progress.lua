@@ -19,9 +19,14 @@ local doc = require("hebb").doc
 local fmt, floor, huge = string.format, math.floor, math.huge
 
 local M = {}
+doc(M, "hebb.progress\n\nProgress bars for long loops (rate, ETA, a live "
+  .. "value), drawn only on terminals.  See docs/notebooks.md (Progress).")
+
 local Bar = {}
 Bar.__index = Bar
 M.Bar = Bar
+doc(Bar, "progress.Bar\n\nA progress bar (progress.new): p:update(i [, value]), "
+  .. "p:close(); p.value holds the live value.")
 
 local BLOCKS = { "▏", "▎", "▍", "▌", "▋", "▊", "▉", "█" }
 
@@ -196,11 +201,5 @@ doc(M.range, "progress.range(a, b [, opts])\n\nfor i, p in progress.range(1, n, 
   .. "{label = \"sweeps\"}) do ... p.value = E end: the integers a..b with a bar "
   .. "(opts as progress.new) that advances as the loop does and is closed when "
   .. "it ends, however it ends.")
-
-doc(Bar, "progress.Bar\n\nA progress bar (progress.new): p:update(i [, value]), "
-  .. "p:close(); p.value holds the live value.")
-
-doc(M, "hebb.progress\n\nProgress bars for long loops (rate, ETA, a live "
-  .. "value), drawn only on terminals.  See docs/notebooks.md (Progress).")
 
 return M

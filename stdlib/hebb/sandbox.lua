@@ -22,11 +22,16 @@
 -- * optional limits: CPU seconds (SIGXCPU stops the code; a hard limit 10 s
 --   later kills the process) and memory (growth of the data segment).
 -- The runner itself keeps the real functions it captured before.
+local E = require "hebb._error"
 local N = require "hebb._notebook"
 local doc = require("hebb").doc
 local fmt = string.format
 
 local M = {}
+doc(M, "hebb.sandbox\n\nRunning code someone else wrote: `hebb --sandbox "
+  .. "script.lua`, `hebb notebook run --sandbox nb.lua`.  See "
+  .. "docs/notebooks.md (Sandbox).")
+
 local installed
 
 local function within(real, root)
@@ -72,7 +77,7 @@ local function guard_real(allowed)
   local loadfile_, remove, rename = loadfile, os.remove, os.rename
   local function check_or_raise(path, mode)
     local ok, err = allowed(path, mode)
-    if not ok then error(err, 3) end
+    if not ok then E.raise(err) end
   end
   io.open = function(path, mode, ...)
     local ok, err = allowed(path, mode)
@@ -99,9 +104,9 @@ local function guard_real(allowed)
     return loadfile_(path, "t")
   end
   dofile = function(path)   -- through the guarded, text-only loadfile
-    if path == nil then error("sandbox: dofile needs a file name", 2) end
+    if path == nil then E.raise("sandbox: dofile needs a file name") end
     local f, err = loadfile(path)
-    if not f then error(err, 2) end
+    if not f then E.raise(err) end
     return f()
   end
   os.remove = function(path)
@@ -117,7 +122,7 @@ local function guard_real(allowed)
   end
   N.set_guard(function(path, mode)
     local ok, err = allowed(path, mode)
-    if not ok then error(err, 0) end
+    if not ok then E.raise(err) end
     if installed and installed.note then installed.note(path, mode) end
   end)
 end
@@ -127,6 +132,10 @@ local function strip_real()
   string.dump = nil
   io.popen, io.tmpfile = nil, nil
   os.execute, os.tmpname = nil, nil
+  -- hebb.sweep's worker processes are processes too
+  require("hebb._jobs").fork = function()
+    error("sandbox: worker processes are not allowed (run the sweep with jobs = 1)", 0)
+  end
   os.getenv = function() return nil end
   local setlocale = os.setlocale
   os.setlocale = function(l, c)
@@ -178,14 +187,14 @@ local function make_env(allowed, roots, main_dir)
   end
   env.dofile = function(path)
     local f, err = env.loadfile(path)
-    if not f then error(err, 2) end
+    if not f then E.raise(err) end
     return f()
   end
   env.collectgarbage = function(opt, ...)
     opt = opt or "collect"
     if not COLLECT_OK[opt] then
-      error(fmt("sandbox: collectgarbage(%q) is not allowed (only collect, "
-                .. "count, step, isrunning)", tostring(opt)), 2)
+      E.raise("sandbox: collectgarbage(%q) is not allowed (only collect, "
+              .. "count, step, isrunning)", tostring(opt))
     end
     return collectgarbage(opt, ...)
   end
@@ -200,15 +209,15 @@ local function make_env(allowed, roots, main_dir)
   loaded.package = pkg
   env.require = function(name)
     if type(name) ~= "string" then
-      error(fmt("bad argument #1 to 'require' (string expected, got %s)", type(name)), 2)
+      E.raise("bad argument #1 to 'require' (string expected, got %s)", type(name))
     end
     if loaded[name] ~= nil then return loaded[name] end
     if name == "hebb" or name:match("^hebb%.") then
       if name == "hebb._notebook" or name == "hebb.notebook" or name == "hebb.sandbox" then
-        error(fmt("sandbox: module '%s' is not available inside the sandbox", name), 2)
+        E.raise("sandbox: module '%s' is not available inside the sandbox", name)
       end
       if not (package.preload[name] or package.loaded[name]) then
-        error(fmt("module '%s' not found (hebb has no such module)", name), 2)
+        E.raise("module '%s' not found (hebb has no such module)", name)
       end
       local m = require(name)
       loaded[name] = m
@@ -223,7 +232,7 @@ local function make_env(allowed, roots, main_dir)
         if f then
           f:close()
           local chunk, cerr = loadfile(path, "t", env)
-          if not chunk then error(cerr, 2) end
+          if not chunk then E.raise(cerr) end
           local v = chunk(name, path)
           if v == nil then v = true end
           loaded[name] = v
@@ -234,22 +243,21 @@ local function make_env(allowed, roots, main_dir)
         tried[#tried + 1] = "\n\t" .. err
       end
     end
-    error(fmt("module '%s' not found (the sandbox loads only hebb's modules "
-              .. "and Lua files below %s):%s", name, roots[1] or "?",
-              table.concat(tried)), 2)
+    E.raise("module '%s' not found (the sandbox loads only hebb's modules "
+            .. "and Lua files below %s):%s", name, roots[1] or "?", table.concat(tried))
   end
   return env
 end
 
 -- M.install{read = {dirs}, write = {dirs}, cpu = s, mem = MB, main = path}
 function M.install(opts)
-  if installed then error("sandbox.install: the sandbox is already installed", 2) end
+  if installed then E.raise("sandbox.install: the sandbox is already installed") end
   opts = opts or {}
   local function roots(list, what)
     local out = {}
     for _, d in ipairs(list or {}) do
       local r = N.resolve(d)
-      if not r then error(fmt("sandbox: the %s folder '%s' does not exist", what, d), 0) end
+      if not r then E.raise("sandbox: the %s folder '%s' does not exist", what, d) end
       out[#out + 1] = r
     end
     return out
@@ -288,33 +296,29 @@ function M.prepare(script, cpu, mem)
     if v == nil then return nil end
     local n = tonumber(v)
     if not n or n <= 0 then
-      error(fmt("%s: expected a positive number of %s, got '%s'", opt, what, v), 0)
+      E.raise("%s: expected a positive number of %s, got '%s'", opt, what, v)
     end
     return n
   end
   cpu, mem = number(cpu, "--cpu", "seconds"), number(mem, "--mem", "megabytes")
   local dir = script:match("^(.*)/[^/]*$") or "."
   local f, err = io.open(script, "rb")
-  if not f then error("cannot open " .. err, 0) end
+  if not f then E.raise("cannot open " .. err) end
   local src = f:read("a")
   f:close()
-  if not src then error("cannot read " .. script, 0) end
+  if not src then E.raise("cannot read " .. script) end
   local args = {}
   for k, v in pairs(arg or {}) do args[k] = v end
   local box = M.install { read = { dir }, write = {}, cpu = cpu, mem = mem, main = script }
   box.env.arg = args
   src = src:gsub("^#[^\n]*", "")   -- a #! line
   local chunk, lerr = load(src, "@" .. script, "t", box.env)
-  if not chunk then error(lerr, 0) end
+  if not chunk then error(lerr, 0) end   -- load's message has the script's line
   return chunk
 end
 doc(M.prepare, "sandbox.prepare(script [, cpu [, mem]])  ->  chunk\n\nWhat "
   .. "`hebb --sandbox script.lua` does: installs the sandbox with the "
   .. "script's folder readable and no writable folder, and loads the script "
   .. "(text only) into its environment.")
-
-doc(M, "hebb.sandbox\n\nRunning code someone else wrote: `hebb --sandbox "
-  .. "script.lua`, `hebb notebook run --sandbox nb.lua`.  See "
-  .. "docs/notebooks.md (Sandbox).")
 
 return M

@@ -4,6 +4,7 @@
 # API reference pages in docs/api/ match the docstrings they are made from.
 HEBB=${HEBB:-build/hebb}
 LIBDIR=${HEBB_BUILD:-build}
+HEBB_CFLAGS=${HEBB_CFLAGS:-$(make -s --no-print-directory test-cflags)}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 fail=0
@@ -30,8 +31,8 @@ done
 for f in "$TMP"/*.c; do
   [ -f "$f" ] || continue
   name=$(basename "$f" .c)
-  # shellcheck disable=SC2086  # HEBB_CFLAGS: the sanitizer's flags, or none
-  if cc -std=c11 -Wall -Wextra ${HEBB_CFLAGS:-} -Iinclude "$f" -L"$LIBDIR" -lhebb \
+  # shellcheck disable=SC2086  # HEBB_CFLAGS: the Makefile's TEST_CFLAGS
+  if ${HEBB_CC:-cc} $HEBB_CFLAGS -Iinclude "$f" -L"$LIBDIR" -lhebb \
        -Wl,-rpath,"$PWD/$LIBDIR" -lm -o "$TMP/$name" 2> "$TMP/cc" &&
      "$TMP/$name" > "$TMP/out" 2>&1; then
     echo "PASS docs/$name"

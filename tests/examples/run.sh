@@ -34,6 +34,18 @@ if [ -z "$FULL" ]; then
          "examples/ising.manifest.json; copy it from 'hebb notebook run examples/ising.lua -- --quick --check'"
     status=1
   fi
+  # README's "What you can explore" figures are the recorded runs' figures
+  for pair in rk4_network:rk4-network-order second_law:second-law-entropy \
+              observers:observers-mutual-information; do
+    nb=${pair%%:*} fig=docs/figures/${pair#*:}.svg
+    if grep -q "figure sha256 $(sha256sum "$fig" | cut -c1-16)" "examples/$nb.manifest.json"; then
+      echo "PASS examples/readme_figure_${nb}_current"
+    else
+      echo "FAIL examples/readme_figure_${nb}_current: $fig is not a figure of" \
+           "examples/$nb.manifest.json; copy it from 'hebb notebook run examples/$nb.lua -o DIR -- <its arguments>'"
+      status=1
+    fi
+  done
   exit $status
 fi
 
@@ -45,12 +57,22 @@ if "$HEBB" examples/ising.lua --check > "$out" 2>&1; then
 else
   echo "FAIL examples/ising_matches_kaufman:"; sed 's/^/    /' "$out"; status=1
 fi
-# learning dynamics: Adam = covariant GD (L1), Langevin relaxation (L3)
+# learning dynamics: Adam = covariant GD (L1, L2)
 if "$HEBB" examples/learning_dynamics.lua --check > "$out" 2>&1; then
-  echo "PASS examples/learning_dynamics_L1_L3"
+  echo "PASS examples/learning_dynamics_L1_L2"
 else
-  echo "FAIL examples/learning_dynamics_L1_L3:"; sed 's/^/    /' "$out"; status=1
+  echo "FAIL examples/learning_dynamics_L1_L2:"; sed 's/^/    /' "$out"; status=1
 fi
+# the learning-as-physics notebooks at full size, with their checks: the full
+# CGD metric, its rank and noise whitening; speed/plateau/stability (L3 and
+# Fashion-MNIST, one thread as above); Moran selection; power-law tests
+for nb in covariant_metric tripartite selection criticality; do
+  if "$HEBB" --threads 1 examples/$nb.lua --check > "$out" 2>&1; then
+    echo "PASS examples/${nb}_full"
+  else
+    echo "FAIL examples/${nb}_full:"; sed 's/^/    /' "$out"; status=1
+  fi
+done
 # Fashion-MNIST MLP 784-256-10 with Adam: >= 87% test accuracy in 5 epochs.
 # One thread: the bits are the same at any thread count (0.8868 either
 # way), and with another process on the second core a 2-thread run took
@@ -65,6 +87,14 @@ fi
 # the field-theory notebooks at full size: Dirac from an antisymmetric
 # network (F5 doubler masses, four species in 2D), Klein-Gordon (F1-F3)
 for nb in dirac klein_gordon; do
+  if "$HEBB" examples/$nb.lua --check > "$out" 2>&1; then
+    echo "PASS examples/${nb}_full"
+  else
+    echo "FAIL examples/${nb}_full:"; sed 's/^/    /' "$out"; status=1
+  fi
+done
+# the notebooks of hebb.world at full size (docs/world.md), with their checks
+for nb in rk4_network second_law observers; do
   if "$HEBB" examples/$nb.lua --check > "$out" 2>&1; then
     echo "PASS examples/${nb}_full"
   else

@@ -7,12 +7,7 @@ local C = require "check"   -- tests/lua/lib, on LUA_PATH (run.sh)
 C.suite = "ffi"
 local check = C.ok
 
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local slurp = C.read
 
 local ok, err = pcall(ffi.cdef, slurp(cdef_file))
 check("cdef", ok, err)

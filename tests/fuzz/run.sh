@@ -11,15 +11,17 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 INPUTS=${FUZZ_INPUTS:-4000}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
-FLAGS="-std=c11 -D_GNU_SOURCE -O1 -g -fopenmp $SAN -Iinclude -Inatives/core"
+# the Makefile's TEST_CFLAGS (tests/run.sh passes them), with the sanitizers
+HEBB_CFLAGS=${HEBB_CFLAGS:-$(make -s --no-print-directory test-cflags)}
+FLAGS="$HEBB_CFLAGS -fopenmp $SAN -Iinclude -Inatives/core"
 fail=0
 for src in io_file io_ckpt io_npy io_npz io_text zlib idx; do
-  if ! cc $FLAGS -c natives/core/$src.c -o "$tmp/$src.o" 2> "$tmp/cc.err"; then
+  if ! ${HEBB_CC:-cc} $FLAGS -c natives/core/$src.c -o "$tmp/$src.o" 2> "$tmp/cc.err"; then
     echo "FAIL fuzz/build_$src: $(head -3 "$tmp/cc.err")"; exit 1
   fi
 done
 for h in ckpt npy npz text idx; do
-  if ! cc $FLAGS tests/fuzz/fuzz_$h.c tests/fuzz/driver.c "$tmp"/*.o build/libhebb.a \
+  if ! ${HEBB_CC:-cc} $FLAGS tests/fuzz/fuzz_$h.c tests/fuzz/driver.c "$tmp"/*.o build/libhebb.a \
        -ldl -lm -lpthread -o "$tmp/fuzz_$h" 2> "$tmp/cc.err"; then
     echo "FAIL fuzz/$h: does not build: $(head -3 "$tmp/cc.err")"; fail=1; continue
   fi

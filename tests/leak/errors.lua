@@ -191,6 +191,31 @@ do
   fails(function() S.binning(T.randn(10)) end)
   fails(function() S.autocorr(T.randn(2)) end)
 end
+-- the results store (SQLite) and hebb.mpi at one rank
+do
+  local S, mpi, sweep = require "hebb._sqlite", require "hebb.mpi", require "hebb.sweep"
+  local path = os.tmpname()
+  local db = S.open(path)
+  db:exec("CREATE TABLE x(a, b)")
+  db:query("INSERT INTO x VALUES(?, ?)", 1, S.blob("\0\1"))
+  fails(db.query, db, "SELECT nope FROM x")
+  fails(db.query, db, "INSERT INTO x VALUES(?, ?)", 1, {})
+  fails(db.query, db, "INSERT INTO x VALUES(?, ?)", 1)
+  fails(S.open, "/nonexistent/dir/x.db")
+  db:close()
+  os.remove(path)
+  local r = sweep.run({ a = { 1, 2 } }, function(p) return { x = T.ones(3) * p.a } end, { db = path })
+  assert(r[2].results.x[1] == 2)
+  fails(sweep.run, { a = { 1 } }, function() return { f = print } end, { db = path, name = "e" })
+  os.execute("rm -f " .. path .. "*")
+  local m = T.randn(4, 4)
+  mpi.allreduce(m[{ {}, 2 }])
+  mpi.allgather(T.ones(2, 3), { cat = true })
+  mpi.scatter({ mpi.bcast({ m }) })
+  fails(mpi.recv)
+  fails(mpi.allreduce, T.ones(2), "land")
+  mpi.split(0):free()
+end
 collectgarbage()
 hebb.alloc_trim()
 print(n .. " errors raised")

@@ -221,7 +221,7 @@ rows("graph", {
   { function() graph.lattice { dims = {} } end, "graph.lattice: dims must be a non-empty list of side lengths, got an empty table" },
   { function() graph.lattice { dims = { 4, 0 } } end, "graph.lattice: dims[2] must be an integer >= 1, got 0" },
   { function() graph.lattice { dims = { 4, 2.5 } } end, "graph.lattice: dims[2] must be an integer >= 1, got 2.5" },
-  { function() graph.lattice { dims = { 1 << 31, 1 << 31, 1 << 31 } } end, "graph.lattice: dims {2147483648, 2147483648, 2147483648} make more than 2^63 sites" },
+  { function() graph.lattice { dims = { 1 << 31, 1 << 31, 1 << 31 } } end, "graph.lattice: dims {2147483648, 2147483648, 2147483648} make more than 2^56 sites" },
   { function() graph.lattice { dims = { 4 }, neighbours = "nearest" } end, "graph.lattice: unknown option \"neighbours\" (did you mean 'neighbors'?)" },
   { function() graph.lattice { dims = { 4 }, neighbors = "far" } end, "graph.lattice: neighbors must be \"nearest\" or \"next-nearest\", got \"far\"" },
   { function() graph.lattice { dims = { 4 }, periodic = "no" } end, "graph.lattice: periodic must be true or false, got \"no\"" },

@@ -1,9 +1,10 @@
--- hebb.fields: Klein-Gordon on lattices (REFERENCE_VALUES F1-F3), the
+-- hebb.fields: Klein-Gordon on lattices (dispersion, leapfrog, stability: F1-F3), the
 -- lattice Laplacian, measured dispersion.
 -- Run: LUA_PATH="tests/lua/lib/?.lua;;" build/hebb tests/lua/test_fields.lua
 local check = require "check"
 local T = require "hebb.tensor"
 local F = require "hebb.fields"
+local Dirac = require "hebb._fields_dirac"   -- its internal helpers
 local autograd = require "hebb.autograd"
 local hebb = require "hebb"
 
@@ -82,8 +83,9 @@ check.test("F3_stability_limit", function()
   local limit = F.kg_stability_limit(d, { m = m })
   check.near(limit, 2 / math.sqrt(0.25 + 8), 1e-15, "formula")
   local warnings = {}
-  local old = F._warn
-  F._warn = function(msg) warnings[#warnings + 1] = msg end
+  local kg = require "hebb._fields_kg"   -- its warn hook is internal
+  local old = kg._warn
+  kg._warn = function(msg) warnings[#warnings + 1] = msg end
   T.manual_seed(3)
   local phi0 = T.randn(8, 8)
   local phi, pi = phi0:clone(), T.zeros(8, 8)
@@ -99,7 +101,7 @@ check.test("F3_stability_limit", function()
   check.truthy(warnings[1]:find(string.format("%.10g", limit), 1, true), "names the limit: " .. warnings[1])
   check.raises(function() F.kg_step(phi, pi, { m = m, dt = 1.01 * limit, steps = 5000 }) end,
                "fields.kg_step: the field became NaN or infinite at step")
-  F._warn = old
+  kg._warn = old
 end)
 
 -- the leapfrog energy error oscillates without drift, O(dt^2)
@@ -230,7 +232,7 @@ check.test("F5_wilson_doubler_masses", function()
   end
   -- the Hamiltonian form: E = +-(m + 2 r n_pi) at the corners
   local H = F.dirac_hamiltonian({ 4, 4 }, { kind = "wilson", m = 0.2, r = 1 })
-  local e = F._eigvalsh(F.bloch(H, { 4, 4 }, { math.pi, math.pi }))
+  local e = Dirac._eigvalsh(F.bloch(H, { 4, 4 }, { math.pi, math.pi }))
   check.same(e, { -4.2, 4.2 }, 1e-12, "n_pi = 2")
 end)
 
@@ -265,7 +267,7 @@ check.test("hamiltonian_spectra", function()
   end
   -- open sides: Hermitian, with fewer bonds
   local Ho = F.dirac_hamiltonian({ 5, 4 }, { kind = "wilson", bc = { "open", "periodic" } })
-  F._check_hermitian("test", Ho)
+  Dirac._check_hermitian("test", Ho)
   check.truthy(Ho:nnz() < F.dirac_hamiltonian({ 5, 4 }, { kind = "wilson" }):nnz(), "open")
   -- the naive H = i D of tests/lua/test_dirac.lua: +-sqrt(sin^2 k1 + sin^2 k2)
   local D = F.dirac_operator({ 6, 6 })
@@ -282,7 +284,7 @@ end)
 -- staggered D: D^H D = m^2 + sum sin^2 k at every k; 2^d zero modes at m = 0
 check.test("staggered_operator", function()
   local D = F.dirac_operator({ 4, 6 }, { kind = "staggered", m = 0.4 })
-  local w = F._eigvalsh((D:H():to_dense()):matmul(D:to_dense()))
+  local w = Dirac._eigvalsh((D:H():to_dense()):matmul(D:to_dense()))
   local want = {}
   for p = 0, 3 do for q = 0, 5 do
     want[#want + 1] = 0.16 + math.sin(math.pi * p / 2) ^ 2 + math.sin(math.pi * q / 3) ^ 2

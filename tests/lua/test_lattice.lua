@@ -452,7 +452,7 @@ test("on_heatbath_agrees_with_metropolis_in_2d_and_3d", function()
   end
 end)
 
--- --- REFERENCE_VALUES I8 and I9 -------------------------------------------------------
+-- --- I8 and I9: 4x4 torus by enumeration, 16x16 by Kaufman's formula -------------------
 
 -- I8: 4x4 torus at T_c, Wolff, 2e5 measurements (100 replicas x 2000
 -- clusters): e -1.5656237876, <|m|> 0.8438604448, U4 0.6171993184 with

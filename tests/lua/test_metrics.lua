@@ -2,9 +2,10 @@
 -- metrics recovered from synthetic traces with known rate, plateau and
 -- noise (white and correlated) within their stated uncertainties, and the
 -- uncertainties calibrated over many seeds; reference L3 (noisy gradient
--- descent on H = h q^2 / 2, REFERENCE_VALUES.md); ensemble entropy against
--- exact Gaussian and uniform values; the progress line (silent when stdout
--- is not a terminal).
+-- descent on H = h q^2 / 2: decay rate -ln(1 - gamma h) and stationary
+-- variance T / (h (1 - gamma h / 2)), exact for the discrete map);
+-- ensemble entropy against exact Gaussian and uniform values; the progress
+-- line (silent when stdout is not a terminal).
 local check = require "check"
 local T = require "hebb.tensor"
 local metrics = require "hebb.metrics"

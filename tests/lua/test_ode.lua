@@ -1,5 +1,5 @@
 -- hebb.ode: orders of accuracy measured by step halving, the leapfrog's
--- shadow energy (REFERENCE_VALUES F7), Ornstein-Uhlenbeck moments, strong
+-- shadow energy p^2 + w^2 (1 - w^2 h^2/4) q^2 (F7), Ornstein-Uhlenbeck moments, strong
 -- orders of the SDE schemes, events, dense output, gradients through a
 -- solve and by the adjoint, the fused kernels, and the errors.
 -- Run: LUA_PATH="tests/lua/lib/?.lua;;" build/hebb tests/lua/test_ode.lua

@@ -16,8 +16,10 @@ failed=0
 pass() { echo "PASS sanitize/$1"; }
 fail() { echo "FAIL sanitize/$1: $2"; failed=1; }
 
+# the flags of the Makefile's TEST_CFLAGS (tests/run.sh passes them)
+HEBB_CFLAGS=${HEBB_CFLAGS:-$(make -s --no-print-directory test-cflags)}
 # shellcheck disable=SC2086  # HEBB_CFLAGS holds several flags
-if ! cc -std=c11 -D_GNU_SOURCE -O1 -g -fopenmp $HEBB_CFLAGS -Iinclude -Inatives/core \
+if ! ${HEBB_CC:-cc} $HEBB_CFLAGS -fopenmp -Iinclude -Inatives/core \
      tests/sanitize/misuse.c "$lib" -ldl -lm -o "$tmp/misuse" 2> "$tmp/cc"; then
   fail compile "$(head -3 "$tmp/cc" | tr '\n' ' ')"
   exit 1

@@ -1,8 +1,0 @@
--- hebb.autograd_fields: the backward rule of hebb._fields.laplacian.  The
--- periodic lattice Laplacian is linear and symmetric, so its gradient is
--- the Laplacian of the output gradient (again differentiable).
-return function(A)
-  A.defrule("_fields.laplacian", function(g, a)
-    return require("hebb._fields").laplacian(g, a[2])
-  end)
-end
