@@ -452,6 +452,94 @@ test("on_heatbath_agrees_with_metropolis_in_2d_and_3d", function()
   end
 end)
 
+-- random per-bond couplings on the open chain still factorize over bonds:
+-- <s_i . s_i+1> = A_n(beta J_i); and with J = 0, per-site fields h_i give
+-- independent sites with <s_i,1> = A_n(beta h_i) (the generic path's
+-- couplings and fields, through the heat bath and Metropolis)
+test("on_random_bonds_and_fields", function()
+  local g = T.Generator(29)
+  local L, beta = 16, 1.1
+  local Jb = T.rand(1, L, { generator = g }) * 1.7 + 0.3
+  local Jt = Jb:totable()[1]
+  for _, n in ipairs({ 2, 3 }) do
+    local lat = lattice.on{ n = n, shape = { L }, periodic = false, J = Jb }
+    local want = 0
+    for i = 1, L - 1 do want = want - Jt[i] * A_on(n, beta * Jt[i]) end
+    for _, u in ipairs({ { "heatbath", {} }, { "metropolis", { step = 1.5 } } }) do
+      local e, ee = sample(lat, 64, 300, 50, function(s)
+        u[2].generator = g
+        lat[u[1]](lat, s, beta, u[2])
+      end, lat:random(64, { generator = g }))
+      within(e * L, ee * L, want, "O(" .. n .. ") chain, random bonds, " .. u[1])
+    end
+  end
+  local h = T.rand(8, 8, { generator = g }) * 3.5 + 0.5
+  local lat = lattice.heisenberg{ L = 8, J = 0, h = h }
+  local want, var = 0, 0
+  for _, hi in ipairs(h:reshape(-1):totable()) do
+    local a = A_on(3, beta * hi)
+    want, var = want + a, var + 1 - 2 * a / (beta * hi) - a * a   -- Var t = 1 - (n-1)A/k - A^2
+  end
+  local s, acc, sweeps = lat:random(16, { generator = g }), 0, 20
+  for _ = 1, sweeps do
+    lat:heatbath(s, beta, { generator = g })
+    acc = acc + s:select(-1, 1):sum():item()
+  end
+  within(acc / (16 * sweeps), math.sqrt(var / (16 * sweeps)), want, "Heisenberg in per-site fields: sum_i <s_i,1>")
+end)
+
+-- four dimensions: the energy by its definition (flat indices, any d) and
+-- every update against enumeration of a 2x2x2x2 torus (its bonds doubled:
+-- both neighbours along a dimension are the same site) and a 3x2x2x2
+-- lattice open along the first dimension
+local function brute_energy_nd(lat, s, J, h)
+  local shape, d = lat.shape, lat.d
+  local st = s:reshape(-1):totable()
+  local Jt = J:reshape(d, -1):totable()
+  local ht = h:reshape(-1):totable()
+  local stride, N = {}, 1
+  for k = d, 1, -1 do stride[k] = N; N = N * shape[k] end
+  local e = 0
+  for i = 0, N - 1 do
+    e = e - ht[i + 1] * st[i + 1]
+    for k = 1, d do
+      local x = (i // stride[k]) % shape[k]
+      if x + 1 < shape[k] or lat.periodic then
+        local j = i + ((x + 1) % shape[k] - x) * stride[k]
+        e = e - Jt[k][i + 1] * st[i + 1] * st[j + 1]
+      end
+    end
+  end
+  return e
+end
+
+test("four_dimensions", function()
+  local g = T.Generator(30)
+  local shape = { 3, 2, 2, 4 }
+  local J, h = T.randn(4, 3, 2, 2, 4, { generator = g }), T.randn(3, 2, 2, 4, { generator = g })
+  for _, per in ipairs({ true, false }) do
+    local lat = lattice.ising{ shape = shape, J = J, h = h, periodic = per }
+    local s = lat:random({ generator = g })
+    near(lat:energy(s), brute_energy_nd(lat, s, J, h), 1e-12, "4D energy, periodic = " .. tostring(per))
+  end
+  for _, lat in ipairs({ lattice.ising{ shape = { 2, 2, 2, 2 } },
+                         lattice.ising{ shape = { 3, 2, 2, 2 }, periodic = { false, true, true, true } } }) do
+    local beta = 0.2
+    local ex = X.enumerate(lat, beta)
+    local ups = {
+      { function(s) lat:metropolis(s, beta, { generator = g }) end, "metropolis" },
+      { function(s) lat:heatbath(s, beta, { generator = g }) end, "heatbath" },
+      { function(s) lat:wolff(s, beta, { generator = g, clusters = 2 }) end, "wolff" },
+      { function(s) lat:swendsen_wang(s, beta, { generator = g }) end, "swendsen_wang" },
+    }
+    for _, u in ipairs(ups) do
+      local e, ee, m, me = sample(lat, 64, 300, 30, u[1])
+      within(e, ee, ex.e, tostring(lat) .. " " .. u[2] .. " energy")
+      within(m, me, ex.m, tostring(lat) .. " " .. u[2] .. " |m|")
+    end
+  end
+end)
+
 -- --- I8 and I9: 4x4 torus by enumeration, 16x16 by Kaufman's formula -------------------
 
 -- I8: 4x4 torus at T_c, Wolff, 2e5 measurements (100 replicas x 2000
