@@ -221,10 +221,9 @@ test("ising_local_updates_match_enumeration", function()
   end
 end)
 
-test("potts_updates_match_enumeration", function()
-  local g = T.Generator(22)
-  local lat = lattice.potts{ shape = { 3, 4 }, q = 3, periodic = { false, true } }
-  local beta = 0.9   -- near the 2D 3-state transition (ln(1 + sqrt 3) = 1.005)
+-- every update of lat at beta (Metropolis, heat bath, Wolff, Swendsen-Wang)
+-- against enumeration: the energy and order parameter per site
+local function all_updates_match(lat, beta, g, what)
   local ex = X.enumerate(lat, beta)
   local ups = {
     { function(s) lat:metropolis(s, beta, { generator = g }) end, "metropolis" },
@@ -234,9 +233,16 @@ test("potts_updates_match_enumeration", function()
   }
   for _, u in ipairs(ups) do
     local e, ee, m, me = sample(lat, 64, 300, 30, u[1])
-    within(e, ee, ex.e, "Potts " .. u[2] .. " energy")
-    within(m, me, ex.m, "Potts " .. u[2] .. " order parameter")
+    within(e, ee, ex.e, what .. " " .. u[2] .. " energy")
+    within(m, me, ex.m, what .. " " .. u[2] .. " order parameter")
   end
+end
+
+test("potts_updates_match_enumeration", function()
+  local g = T.Generator(22)
+  local lat = lattice.potts{ shape = { 3, 4 }, q = 3, periodic = { false, true } }
+  -- near the 2D 3-state transition (ln(1 + sqrt 3) = 1.005)
+  all_updates_match(lat, 0.9, g, "Potts")
   local hp = lattice.potts{ shape = { 2, 4 }, q = 4, h = 0.4 }
   local hx = X.enumerate(hp, 0.5)
   local e, ee = sample(hp, 64, 300, 30, function(s) hp:metropolis(s, 0.5, { generator = g }) end)
@@ -524,19 +530,7 @@ test("four_dimensions", function()
   end
   for _, lat in ipairs({ lattice.ising{ shape = { 2, 2, 2, 2 } },
                          lattice.ising{ shape = { 3, 2, 2, 2 }, periodic = { false, true, true, true } } }) do
-    local beta = 0.2
-    local ex = X.enumerate(lat, beta)
-    local ups = {
-      { function(s) lat:metropolis(s, beta, { generator = g }) end, "metropolis" },
-      { function(s) lat:heatbath(s, beta, { generator = g }) end, "heatbath" },
-      { function(s) lat:wolff(s, beta, { generator = g, clusters = 2 }) end, "wolff" },
-      { function(s) lat:swendsen_wang(s, beta, { generator = g }) end, "swendsen_wang" },
-    }
-    for _, u in ipairs(ups) do
-      local e, ee, m, me = sample(lat, 64, 300, 30, u[1])
-      within(e, ee, ex.e, tostring(lat) .. " " .. u[2] .. " energy")
-      within(m, me, ex.m, tostring(lat) .. " " .. u[2] .. " |m|")
-    end
+    all_updates_match(lat, 0.2, g, tostring(lat))
   end
 end)
 
