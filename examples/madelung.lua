@@ -42,11 +42,13 @@ end
 -- %% [markdown]
 -- ## 1. Integrating out fast neurons
 -- Each replica: a slow q with energy U = q²/8 and four neurons of stiffness
--- 1/(1 + q²), H = |x|²/2(1 + q²) + U, in a bath at T = ½, the neurons 50
--- times faster (τ = 0.02, γ = 1).  Their free energy F = U − 2T ln(1 + q²)
+-- 1/(1 + q²), H = |x|²/2(1 + q²) + U, in a bath at T = ½, the neurons much
+-- faster (τ = 0.02 against γ = 1).  Their free energy F = U − 2T ln(1 + q²)
 -- has two wells (q = ±√7) where U has one: the slow law should be
 -- e^{−F/T} ∝ e^{−q²/4}(1 + q²)², ⟨q²⟩ by quadrature, not e^{−U/T} (⟨q²⟩ =
--- 2).  Errors: the spread over 20 groups of replicas.
+-- 2).  With one temperature for both the joint law is e^{−H/T}, so this
+-- holds at any ratio of timescales; the ratio matters for the dynamics
+-- (section 3).  Errors: the spread over 20 groups of replicas.
 
 -- %%
 local R1 = small and 1000 or 10000
@@ -198,8 +200,8 @@ plot.show(fig2)
 -- and the replicas' circulation is ∮ m v dq = mγνμ.  Madelung's equations
 -- hold for any circulation; a single-valued ψ exists only if it is 2πħ
 -- times an integer (Wallstrom's condition), so fluid and Schrödinger
--- agree, for ν = 1 and 2 alike, only at ħ = mγμ/2πj, the largest being
--- ħ* = mγμ/2π.  Measured: ρ₀ ∝ 1 + 0.6 cos q (L = 2π, 48 points),
+-- agree for every ν only at ħ = mγμ/2πj, the largest being ħ* = mγμ/2π
+-- (the factor follows from S = −mγF).  Measured: ρ₀ ∝ 1 + 0.6 cos q (L = 2π, 48 points),
 -- v₀ = γνμ/L + 0.3 sin q, μ = 5, evolved to t = 1 as a fluid (ρ, v) by
 -- `ode.solve` (RK4, dt = 0.005) with a trial ħ in Q, and by Schrödinger
 -- with that ħ from ψ₀ = √ρ₀ e^{iS₀/ħ}: the mismatch max|ρ − |ψ|²|·L.  ħ
@@ -266,8 +268,9 @@ plot.show(fig3)
 -- stationary-entropy-production step) is imposed, not found in a simulated
 -- network; Q comes from the replicas' width (exact for a Gaussian, not a
 -- density estimate); and the multivaluedness of F (ν neurons per loop) is
--- put in, not seen in a simulated grand-canonical exchange.  What is
--- measured is what follows once those are granted.
+-- put in, not seen in a simulated grand-canonical exchange; nor is the
+-- paper's own factor between ħ and μ checked (ours follows from S = −mγF).
+-- What is measured is what follows once those are granted.
 
 -- %%
 if failures > 0 then print(string.format("%d check(s) FAILED", failures)) end
