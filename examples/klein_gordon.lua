@@ -18,16 +18,8 @@
 local T = require "hebb.tensor"
 local fields = require "hebb.fields"
 
-local small, check = false, false
-for _, a in ipairs(arg or {}) do
-  if a == "--small" then small = true end
-  if a == "--check" then check = true end
-end
-local failures = 0
-local function verdict(ok, what)
-  print(string.format("  %-50s %s", what, ok and "ok" or "FAILED"))
-  if not ok then failures = failures + 1 end
-end
+local nb = require("hebb.notebook").checks(arg)   -- --small, --check, verdicts
+local small, verdict = nb.small, nb.verdict
 local function num(v) return type(v) == "number" and v or v:item() end
 local M = 0.5
 
@@ -118,5 +110,4 @@ verdict(worst < 1e-2, "no drift")
 -- other discretizations of the Laplacian, or a continuum limit (a → 0).
 
 -- %%
-if failures > 0 then print(string.format("%d check(s) FAILED", failures)) end
-if check and failures > 0 then os.exit(1) end
+nb.finish()

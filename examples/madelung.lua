@@ -24,14 +24,8 @@ local numeric = require "hebb.numeric"
 local ode = require "hebb.ode"
 local world = require "hebb.world"
 local plot = require "hebb.plot"
-local small, checking, failures = false, false, 0
-for _, a in ipairs(arg or {}) do
-  if a == "--small" then small = true elseif a == "--check" then checking = true end
-end
-local function verdict(ok, what)
-  print(string.format("  %-62s %s", what, ok and "ok" or "FAILED"))
-  if not ok then failures = failures + 1 end
-end
+local nb = require("hebb.notebook").checks(arg)   -- --small, --check, verdicts
+local small, verdict = nb.small, nb.verdict
 local function derivatives(n, dx)   -- spectral d/dq and d²/dq² on a periodic grid
   local k = fft.fftfreq(n, dx) * (2 * math.pi)
   local ik, k2 = T.complex(T.zeros_like(k), k), T.complex(-(k * k), T.zeros(n))
@@ -273,5 +267,4 @@ plot.show(fig3)
 -- What is measured is what follows once those are granted.
 
 -- %%
-if failures > 0 then print(string.format("%d check(s) FAILED", failures)) end
-if checking and failures > 0 then os.exit(1) end
+nb.finish()
