@@ -147,11 +147,12 @@ static void save_versions(lua_State *L, int n, int o, int saves, int keys) {
 /* The node of a call that is not in place, has no list arguments and one
    fresh tensor result (at o), made here as the Lua recorder makes it
    (hebb._autograd_engine's record: node {name, rule, args, n, inputs,
-   versions, out}; the result's record {node, slot = 1}) without calling
-   it: a tracked 1-element add took 20 000 instructions through Lua,
-   ~5000 here.  Returns 0, with the stack as it was, for every other case
-   (no rule yet, several outputs, a result that is an argument or has a
-   record), which the Lua recorder handles. */
+   versions, out}, and the result's record, with fields node and slot)
+   without calling it: a tracked 1-element add took 20 400 instructions
+   through Lua, ~12 000 here (docs/performance.md, issue 16).  Returns 0,
+   with the stack as it was, for every other case (no rule yet, several
+   outputs, a result that is an argument or has a record), which the Lua
+   recorder handles. */
 static int record_here(lua_State *L, int n, int name_idx, int o) {
   hebb_tensor *ot = hebbL_test(L, o);
   int i, rule, node, keys, any = 0;
@@ -175,7 +176,7 @@ static int record_here(lua_State *L, int n, int name_idx, int o) {
     return 0;
   }
   lua_pop(L, 1);
-  lua_createtable(L, 0, 7);
+  lua_createtable(L, 0, 9);
   node = lua_gettop(L);
   if (getkey(L, rule, keys, K_NAME) == LUA_TNIL) {
     lua_pop(L, 1);
@@ -210,12 +211,16 @@ static int record_here(lua_State *L, int n, int name_idx, int o) {
   lua_settop(L, node);
   if (any && (ot->dtype == HEBB_F64 || ot->dtype == HEBB_F32 ||
               hebb_is_complex(ot->dtype))) {
-    lua_createtable(L, 0, 2);
+    /* the result's record {node, slot = 1} is the node itself: the engine
+       reads only r.node and r.slot of it (and keeps r.grad, r.retain,
+       r.owned there), names no node field so, and one table fewer is
+       ~1200 instructions a call */
     lua_pushvalue(L, node);
-    setkey(L, node + 1, keys, K_NODE);
+    setkey(L, node, keys, K_NODE);
     lua_pushinteger(L, 1);
-    setkey(L, node + 1, keys, K_SLOT);
+    setkey(L, node, keys, K_SLOT);
     track(ot);
+    lua_pushvalue(L, node);
     lua_setiuservalue(L, o, 1);
   }
   lua_settop(L, o);
