@@ -80,23 +80,9 @@ local REPS = math.tointeger(tonumber(arg[2])) or 10
 local N = math.tointeger(tonumber(arg[3])) or 1000000
 local now = os.clock
 
-local function out(key, value)
-  io.write(key, " ", tostring(value), "\n")
-  io.flush()
-end
-
--- the best of reps rounds of each case, in turn, after one warm-up round;
--- a case returns its time and how many operations it timed
-local function interleaved(reps, cases)
-  local best = {}
-  for r = 0, reps do
-    for i, c in ipairs(cases) do
-      local t, n = c[2]()
-      if r >= 1 and (best[i] == nil or t / n < best[i]) then best[i] = t / n end
-    end
-  end
-  for i, c in ipairs(cases) do out(c[1], best[i]) end
-end
+package.path = "bench/?.lua;" .. package.path
+local rep = require "report"
+local out, interleaved = rep.out, rep.interleaved
 
 out("speed.reps", REPS)
 
@@ -109,11 +95,11 @@ do
   local L = 200000
   interleaved(REPS, {
     { "hebb.add.plain", function()
-        local t0 = now(); for _ = 1, L do c = a + b end; return now() - t0, L
-      end },
+        local t0 = now(); for _ = 1, L do c = a + b end; return now() - t0
+      end, L },
     { "hebb.add.tracked", function()
-        local t0 = now(); for _ = 1, L do c = at + b end; return now() - t0, L
-      end },
+        local t0 = now(); for _ = 1, L do c = at + b end; return now() - t0
+      end, L },
   })
   c = nil
 end
@@ -159,11 +145,11 @@ do
   assert(T.equal(p1, p2) and T.equal(q1, q2), "KG: plain and closed steps differ")
   interleaved(REPS, {
     { "hebb.kg.plain", function()
-        local t0 = now(); plain(p1, q1, S); return now() - t0, S
-      end },
+        local t0 = now(); plain(p1, q1, S); return now() - t0
+      end, S },
     { "hebb.kg.closed", function()
-        local t0 = now(); closed(p2, q2, S); return now() - t0, S
-      end },
+        local t0 = now(); closed(p2, q2, S); return now() - t0
+      end, S },
   })
 end
 
