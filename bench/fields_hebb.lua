@@ -78,22 +78,9 @@ local now = ref.cpu
 local REPS = math.tointeger(tonumber(arg[2])) or 20
 hebb.threads(1)
 
-local function out(key, value)
-  io.write(key, " ", tostring(value), "\n")
-  io.flush()
-end
-
--- the best of reps rounds of each pass, in turn, after one warm-up round
-local function interleaved(reps, cases)
-  local best = {}
-  for r = 0, reps do
-    for i, c in ipairs(cases) do
-      local t = c[2]()
-      if r >= 1 and (best[i] == nil or t < best[i]) then best[i] = t end
-    end
-  end
-  for i, c in ipairs(cases) do out(c[1], best[i] / (c[3] or 1)) end
-end
+package.path = "bench/?.lua;" .. package.path
+local rep = require "report"
+local out, interleaved = rep.out, rep.interleaved
 
 local function maxdiff(a, b) local d = (a - b):abs():max(); return type(d) == "number" and d or d:item() end
 

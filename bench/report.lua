@@ -68,6 +68,25 @@ function M.finish(lines, missing, md_file, what)
   end
 end
 
+-- the measuring side's helpers: a "key value" line, and the best of reps
+-- rounds of each case {key, fn, per} in turn after one warm-up round (fn
+-- returns a time; the line gets the best time / per)
+function M.out(key, value)
+  io.write(key, " ", tostring(value), "\n")
+  io.flush()
+end
+
+function M.interleaved(reps, cases)
+  local best = {}
+  for r = 0, reps do
+    for i, c in ipairs(cases) do
+      local t = c[2]()
+      if r >= 1 and (best[i] == nil or t < best[i]) then best[i] = t end
+    end
+  end
+  for i, c in ipairs(cases) do M.out(c[1], best[i] / (c[3] or 1)) end
+end
+
 if ... == "report" then return M end
 
 local results_file, md_file = arg[1], arg[2]

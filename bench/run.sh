@@ -8,7 +8,8 @@
 # Knobs (environment): HEBB (the executable, default build/hebb), BENCH_N
 # (elements, 1e7), BENCH_REPS (20), BENCH_LOOP (dispatch loop, 1e6),
 # BENCH_ROUNDS (2), BENCH_MLP_REPS (MLP step blocks, 20),
-# BENCH_CONTENTION_SECONDS (window per run, 0.5), BENCH_CONTENTION_REPS (5).
+# BENCH_CONTENTION_SECONDS (window per run, 0.5), BENCH_CONTENTION_REPS (5),
+# BENCH_PHYS_N (iterations of row 23's loop, 1e6).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
@@ -26,6 +27,7 @@ ROUNDS=${BENCH_ROUNDS:-2}
 MLP_REPS=${BENCH_MLP_REPS:-20}
 CONT_SEC=${BENCH_CONTENTION_SECONDS:-0.5}
 CONT_REPS=${BENCH_CONTENTION_REPS:-5}
+PHYS_N=${BENCH_PHYS_N:-1000000}
 MM=1024
 MPIFLAGS="--oversubscribe"               # 2 cores; root (CI) needs the other
 [ "$(id -u)" = 0 ] && MPIFLAGS="$MPIFLAGS --allow-run-as-root"
@@ -85,6 +87,9 @@ export LUA_CPATH="$B/?.so;;"
 
 $HEBB -e 'require "hebb"' || { echo "bench: $HEBB does not run" >&2; exit 1; }
 
+# the FFI block of include/hebb.h, for bench/speed_jit.lua (as tests/ffi)
+sed -n '\|^/\* FFI-BEGIN \*/$|,\|^/\* FFI-END \*/$|p' include/hebb.h | sed '1d;$d' > $B/cdef.h
+
 # --- what the table header reports --------------------------------------
 put env.date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 put env.cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
@@ -123,6 +128,11 @@ while [ $r -le "$ROUNDS" ]; do
   # Metropolis, Wolff, binning, tau_int against plain C; numpy's checkerboard
   step statmech $HEBB bench/statmech.lua $REPS
   step statmech_np $PY bench/statmech_np.py $REPS
+  # rows 21-23 (bench/speed.lua): tracked add, temporaries, a small-tensor
+  # physics loop against numpy and LuaJIT's FFI over libhebb
+  step speed $HEBB bench/speed.lua run $REPS $PHYS_N
+  step speed_py $PY bench/speed_ref.py $REPS $PHYS_N
+  step speed_jit luajit bench/speed_jit.lua $B/cdef.h build/libhebb.so $PHYS_N
   # sweeps and MPI (bench/sweep_mpi.lua): one thread per rank
   step sweep $HEBB bench/sweep_mpi.lua overhead
   step mpi_np1 env HEBB_THREADS=1 mpirun $MPIFLAGS -np 1 $HEBB bench/sweep_mpi.lua ranks
@@ -165,4 +175,5 @@ $HEBB bench/report.lua $RES build/bench.md || fail=1
 $HEBB bench/mlp_hebb.lua report $RES build/bench.md || fail=1
 $HEBB bench/fields_hebb.lua report $RES build/bench.md || fail=1
 $HEBB bench/sweep_mpi.lua report $RES build/bench.md || fail=1
+$HEBB bench/speed.lua report $RES build/bench.md || fail=1
 exit $fail

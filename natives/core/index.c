@@ -81,8 +81,14 @@ static int check_indices(const hebb_tensor *index, int64_t size, int dim,
   if (index->dtype != HEBB_I64)
     return hebb_fail(HEBB_ERR_DTYPE, "%s: indices must be an i64 tensor, got "
                      "%s", who, hebb_dtype_name(index->dtype));
-  hebb_loop_init(&lp, 1, &op, index->ndim, index->shape);
-  loop_serial(&lp, find_bad, &b);
+  if (index->ndim <= 1) {   /* a list of indices: no loop to set up */
+    char *p = hebb_first(index);
+    int64_t step = index->ndim ? index->stride[0] * 8 : 0;
+    find_bad(index->ndim ? index->shape[0] : 1, &p, &step, &b);
+  } else {
+    hebb_loop_init(&lp, 1, &op, index->ndim, index->shape);
+    loop_serial(&lp, find_bad, &b);
+  }
   if (!b.found) return HEBB_OK;
   if (size == 0)
     return hebb_fail(HEBB_ERR_INDEX, "%s: index %lld out of range for dim %d "
@@ -179,9 +185,13 @@ static int copy_rows(const hebb_tensor *a, const hebb_tensor *index,
   const int64_t *ix = (const int64_t *)hebb_first(index);
   const char *src = hebb_first(a);
   char *dst = hebb_first(out);
-  for (i = 0; i < n; i++)
-    memcpy(dst + (size_t)i * row, src + (size_t)(ix[i * stride] - base) * row,
-           row);
+  if (row == 8)   /* a 1-d f64 or i64 tensor: one load and store per index */
+    for (i = 0; i < n; i++)
+      memcpy(dst + 8 * i, src + 8 * (ix[i * stride] - base), 8);
+  else
+    for (i = 0; i < n; i++)
+      memcpy(dst + (size_t)i * row, src + (size_t)(ix[i * stride] - base) * row,
+             row);
   hebb_bump_version(out);
   return HEBB_OK;
 }

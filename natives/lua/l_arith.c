@@ -24,7 +24,8 @@ static int binary(lua_State *L, int op) {
   hebb_num na, nb;
   a = hebbL_operand(L, 1, &sa, &na);
   b = hebbL_operand(L, 2, &sb, &nb);
-  box = hebbL_ewise_slot(L, hebbL_outopts(L, 3), &res);
+  /* an operator (a + b) has no third argument: no options to look at */
+  box = hebbL_ewise_slot(L, lua_gettop(L) < 3 ? 0 : hebbL_outopts(L, 3), &res);
   hebbL_finish(L, box, &res, hebb_binary(op, a, b, &res));
   return 1;
 }

@@ -92,15 +92,188 @@ static int any_tracked(lua_State *L, int n) {
   return 0;
 }
 
+static int is_inplace(const char *name) {
+  size_t len = strlen(name);
+  return (len > 1 && name[len - 1] == '_') || strcmp(name, "set") == 0;
+}
+
 /* An in-place op (its name ends in '_', or t:set) overwrites its first
    argument, whose old value a backward rule may need: keep a copy of it
    (only on the recording path). */
 static void push_old_value(lua_State *L, const char *name) {
-  size_t len = strlen(name);
   hebb_tensor *t = hebbL_test(L, 1);
-  int inplace = (len > 1 && name[len - 1] == '_') || strcmp(name, "set") == 0;
-  if (inplace && t) hebbL_push(L, hebb_clone(t));
+  if (is_inplace(name) && t) hebbL_push(L, hebb_clone(t));
   else lua_pushnil(L);
+}
+
+/* --- the usual call, recorded in C ------------------------------------- */
+
+/* registry key of the rules table (name -> rule, or false for nondiff) */
+static const char RULES_KEY[] = "hebb.autograd.rules";
+
+/* The field names of nodes and records, interned once (registry, at the
+   address of KEYS): lua_setfield hashes and compares its C string at
+   every call, ~100 instructions a field. */
+enum { K_NAME = 1, K_RULE, K_ARGS, K_N, K_INPUTS, K_VERSIONS, K_OUT,
+       K_NODE, K_SLOT, K_MULTI, K_SAVES, NKEYS };
+static const char *const KEYS[NKEYS] = {NULL, "name", "rule", "args", "n",
+  "inputs", "versions", "out", "node", "slot", "multi", "saves"};
+
+static void make_keys(lua_State *L) {
+  int k;
+  lua_createtable(L, NKEYS, 0);
+  for (k = 1; k < NKEYS; k++) {
+    lua_pushstring(L, KEYS[k]);
+    lua_rawseti(L, -2, k);
+  }
+  lua_rawsetp(L, LUA_REGISTRYINDEX, KEYS);
+}
+
+/* t[key k] = the value on top (popped); keys at index 'keys' */
+static void setkey(lua_State *L, int t, int keys, int k) {
+  lua_rawgeti(L, keys, k);
+  lua_insert(L, -2);
+  lua_rawset(L, t);
+}
+
+/* pushes t[key k] */
+static int getkey(lua_State *L, int t, int keys, int k) {
+  lua_rawgeti(L, keys, k);
+  return lua_rawget(L, t);
+}
+
+/* node.versions for a rule that reads arguments (or, p = 0, the result
+   at o): the version counter of each tensor among them.  Sets node.out
+   when the result is read.  The node is on top. */
+static void save_versions(lua_State *L, int n, int o, int saves, int keys) {
+  lua_Integer j, len = (lua_Integer)lua_rawlen(L, saves), p;
+  int node = saves - 1;
+  hebb_tensor *v;
+  lua_createtable(L, 0, (int)len);
+  for (j = 1; j <= len; j++) {
+    lua_rawgeti(L, saves, j);
+    p = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    v = p == 0 ? hebbL_test(L, o) : p <= n ? hebbL_test(L, (int)p) : NULL;
+    if (!v) continue;
+    lua_pushinteger(L, (lua_Integer)hebb_version_counter(v));
+    lua_rawseti(L, -2, p);
+    if (p != 0) continue;
+    lua_createtable(L, 1, 0);
+    lua_pushvalue(L, o);
+    lua_rawseti(L, -2, 1);
+    setkey(L, node, keys, K_OUT);
+  }
+  setkey(L, node, keys, K_VERSIONS);
+}
+
+/* The node of a call that is not in place, has no list arguments and one
+   fresh tensor result (at o), made here as the Lua recorder makes it
+   (hebb._autograd_engine's record: node {name, rule, args, n, inputs,
+   versions, out}, and the result's record, with fields node and slot)
+   without calling it: a tracked 1-element add took 20 400 instructions
+   through Lua, ~12 000 here (docs/performance.md, issue 16).  Returns 0,
+   with the stack as it was, for every other case (no rule yet, several
+   outputs, a result that is an argument or has a record), which the Lua
+   recorder handles. */
+static int record_here(lua_State *L, int n, int name_idx, int o) {
+  hebb_tensor *ot = hebbL_test(L, o);
+  int i, rule, node, keys, any = 0;
+  if (!ot) return 0;
+  for (i = 1; i <= n; i++)
+    if (lua_type(L, i) == LUA_TTABLE || lua_rawequal(L, i, o)) return 0;
+  if (lua_getiuservalue(L, o, 1) != LUA_TNIL) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  lua_pop(L, 1);
+  luaL_checkstack(L, n + 8, "autograd");
+  lua_rawgetp(L, LUA_REGISTRYINDEX, KEYS);
+  keys = lua_gettop(L);
+  lua_getfield(L, LUA_REGISTRYINDEX, RULES_KEY);
+  lua_pushvalue(L, name_idx);
+  rule = lua_gettop(L);
+  if (lua_type(L, -2) != LUA_TTABLE || lua_rawget(L, -2) != LUA_TTABLE ||
+      getkey(L, rule, keys, K_MULTI) != LUA_TNIL) {
+    lua_settop(L, o);
+    return 0;
+  }
+  lua_pop(L, 1);
+  lua_createtable(L, 0, 9);
+  node = lua_gettop(L);
+  if (getkey(L, rule, keys, K_NAME) == LUA_TNIL) {
+    lua_pop(L, 1);
+    lua_pushvalue(L, name_idx);
+  }
+  setkey(L, node, keys, K_NAME);
+  lua_pushvalue(L, rule);
+  setkey(L, node, keys, K_RULE);
+  lua_createtable(L, n, 1);                       /* args */
+  for (i = 1; i <= n; i++) {
+    lua_pushvalue(L, i);
+    lua_rawseti(L, -2, i);
+  }
+  lua_pushinteger(L, n);
+  setkey(L, node + 1, keys, K_N);
+  setkey(L, node, keys, K_ARGS);
+  lua_pushinteger(L, n);
+  setkey(L, node, keys, K_N);
+  lua_createtable(L, n, 0);                       /* inputs */
+  for (i = 1; i <= n; i++) {
+    if (!hebbL_test(L, i)) continue;
+    if (lua_getiuservalue(L, i, 1) == LUA_TNIL) {
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_rawseti(L, -2, i);
+    any = 1;
+  }
+  setkey(L, node, keys, K_INPUTS);
+  if (any && getkey(L, rule, keys, K_SAVES) == LUA_TTABLE)
+    save_versions(L, n, o, lua_gettop(L), keys);   /* (just above the node) */
+  lua_settop(L, node);
+  if (any && (ot->dtype == HEBB_F64 || ot->dtype == HEBB_F32 ||
+              hebb_is_complex(ot->dtype))) {
+    /* the result's record {node, slot = 1} is the node itself: the engine
+       reads only r.node and r.slot of it (and keeps r.grad, r.retain,
+       r.owned there), names no node field so, and one table fewer is
+       ~1200 instructions a call */
+    lua_pushvalue(L, node);
+    setkey(L, node, keys, K_NODE);
+    lua_pushinteger(L, 1);
+    setkey(L, node, keys, K_SLOT);
+    track(ot);
+    lua_pushvalue(L, node);
+    lua_setiuservalue(L, o, 1);
+  }
+  lua_settop(L, o);
+  return 1;
+}
+
+/* A trampoline's call that is not in place: raw runs (in a frame of its
+   own, since it may overwrite its arguments: __unm's lua_settop), then the
+   result is recorded here or by the Lua recorder. */
+static int record_fresh(lua_State *L, int n, int name_idx,
+                        lua_CFunction raw) {
+  int k, top, i;
+  lua_pushvalue(L, lua_upvalueindex(1));   /* the trampoline's upvalues */
+  lua_pushvalue(L, lua_upvalueindex(2));
+  lua_pushvalue(L, name_idx);
+  lua_pushcclosure(L, raw, 3);
+  for (i = 1; i <= n; i++) lua_pushvalue(L, i);
+  lua_call(L, n, LUA_MULTRET);
+  top = lua_gettop(L);
+  k = top - n;
+  if (k == 1 && record_here(L, n, name_idx, top)) return 1;
+  luaL_checkstack(L, n + k + 4, "autograd");
+  lua_getfield(L, LUA_REGISTRYINDEX, RECORDER_KEY);
+  lua_pushvalue(L, name_idx);
+  lua_pushinteger(L, n);
+  for (i = 1; i <= n; i++) lua_pushvalue(L, i);
+  lua_pushnil(L);
+  for (i = top - k + 1; i <= top; i++) lua_pushvalue(L, i);
+  lua_call(L, 3 + n + k, LUA_MULTRET);
+  return lua_gettop(L) - top;
 }
 
 /* Calls raw (a C function taking the tensor metatable as upvalue 1, as the
@@ -117,6 +290,10 @@ static int record(lua_State *L, const char *name, int name_idx,
     lua_pop(L, 1);
     return raw(L);
   }
+  lua_pop(L, 1);
+  if (!name && !is_inplace(lua_tostring(L, name_idx)))
+    return record_fresh(L, n, name_idx, raw);
+  lua_getfield(L, LUA_REGISTRYINDEX, RECORDER_KEY);
   if (name) lua_pushstring(L, name);
   else lua_pushvalue(L, name_idx);
   lua_pushinteger(L, n);
@@ -150,9 +327,13 @@ int hebbL_trampoline(lua_State *L) {
 
 /* --- primitives for the Lua engine ------------------------------------- */
 
+/* set_recorder(fn, rules): the Lua recorder and its rules table */
 static int l_set_recorder(lua_State *L) {
   luaL_checktype(L, 1, LUA_TFUNCTION);
-  lua_settop(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  make_keys(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, RULES_KEY);
   lua_setfield(L, LUA_REGISTRYINDEX, RECORDER_KEY);
   return 0;
 }

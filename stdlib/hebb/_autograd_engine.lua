@@ -317,7 +317,7 @@ local function record(name, n, ...)
   attach(name, rule, args, n, inputs, outs)
   return unpack(a, n + 2, na)
 end
-C.set_recorder(record)
+C.set_recorder(record, rules)
 
 -- Grad mode ------------------------------------------------------------------
 
