@@ -242,7 +242,7 @@ static int record_here(lua_State *L, int n, int name_idx, int o) {
     setkey(L, node, keys, K_NODE);
     lua_pushinteger(L, 1);
     setkey(L, node, keys, K_SLOT);
-    track(ot);
+    track(L, ot);
     lua_pushvalue(L, node);
     lua_setiuservalue(L, o, 1);
   }
