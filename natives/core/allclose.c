@@ -107,8 +107,8 @@ static int compare(const hebb_tensor *a, const hebb_tensor *b, int ndim,
   hebb_inner_fn fn = NULL;
   int st = HEBB_OK;
   ca.tmp = cb.tmp = NULL;
-  ca.t = (hebb_tensor *)a;
-  cb.t = (hebb_tensor *)b;
+  ca.t = hebb_unconst(a);
+  cb.t = hebb_unconst(b);
   if (hebb_is_complex(a->dtype) || hebb_is_complex(b->dtype)) {
     st = hebb_cast_init(&ca, a, HEBB_C128);
     if (st == HEBB_OK) st = hebb_cast_init(&cb, b, HEBB_C128);

@@ -249,10 +249,10 @@ int hebb_minmax_dim(int op, const hebb_tensor *a, int dim, bool keepdim,
     return hebb_fail(HEBB_ERR_INDEX, "%s: dimension %d out of range for a "
                      "%d-dimensional tensor", who, dim + 1, a->ndim);
   for (i = 0; i < a->ndim; i++) {
-    int red = dim < 0 || i == dim;
-    if (red) n *= a->shape[i];
+    red[i] = dim < 0 || i == dim;
+    if (red[i]) n *= a->shape[i];
     else m *= a->shape[i];
-    if (!red) shape[nd++] = a->shape[i];
+    if (!red[i]) shape[nd++] = a->shape[i];
     else if (keepdim) shape[nd++] = 1;
   }
   if (n == 0 && m > 0) {
@@ -269,7 +269,6 @@ int hebb_minmax_dim(int op, const hebb_tensor *a, int dim, bool keepdim,
     return st;
   }
   if (m == 0) return HEBB_OK;
-  for (i = 0; i < a->ndim; i++) red[i] = dim < 0 || i == dim;
   hebb_redplan_make(&jb.pl, a, red, false, ARGBLOCK);
   jb.scan = scans[ismax][a->dtype];
   jb.row = rows[ismax][a->dtype];

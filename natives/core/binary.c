@@ -322,7 +322,7 @@ static void find_zero(int64_t n, char **p, const int64_t *s, void *ud) {
    any element is written. */
 static int check_divisor(int op, const hebb_tensor *b) {
   hebb_loop lp;
-  hebb_tensor *ops[1] = {(hebb_tensor *)b};
+  hebb_tensor *ops[1] = {hebb_unconst(b)};
   zero_scan z;
   int st;
   z.isbool = b->dtype == HEBB_BOOL;

@@ -160,7 +160,7 @@ static void prod_blocks(int64_t lo, int64_t hi, void *ud) {
     c128 acc = 1;
     if (j->c64) {
       const c64 *x = (const c64 *)j->rows + row * j->n;
-      for (i = s; i < e; i++) acc *= x[i];
+      for (i = s; i < e; i++) acc *= (c128)x[i];
     }
     else {
       const c128 *x = (const c128 *)j->rows + row * j->n;
@@ -226,8 +226,8 @@ static int complex_prod(const hebb_tensor *a, int ndims, const int *dims,
   for (i = 0; i < a->ndim; i++) if (red[i]) perm[nk + nr++] = i;
   st = hebb_prepare_out(out, a->dtype, nd, shape, "prod");
   if (st != HEBB_OK) return st;
-  moved = a->ndim > 0 ? hebb_permute((hebb_tensor *)a, perm)
-                      : hebb_view_of((hebb_tensor *)a);
+  moved = a->ndim > 0 ? hebb_permute(hebb_unconst(a), perm)
+                      : hebb_view_of(hebb_unconst(a));
   if (moved) rows = hebb_contiguous(moved);
   res = hebb_is_contiguous(*out) && !hebb_same_storage(*out, a) ? *out
         : hebb_empty(a->dtype, nd, shape);

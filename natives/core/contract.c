@@ -490,7 +490,7 @@ int hebb_tensordot(const hebb_tensor *a, const hebb_tensor *b, int nd,
                    const int *da, const int *db, hebb_tensor **out) {
   ctx c;
   term tm[2];
-  hebb_tensor *ops[2] = {(hebb_tensor *)a, (hebb_tensor *)b};
+  hebb_tensor *ops[2] = {hebb_unconst(a), hebb_unconst(b)};
   int outlab[HEBB_MAXDIM], used[2][HEBB_MAXDIM] = {{0}}, nout = 0, i, k;
   c.who = "tensordot";
   c.chars = 0;

@@ -89,7 +89,7 @@ static int check_convert(int dtype, int src, const char *who) {
 /* The conversion loop, once check_convert has passed. */
 static int convert_run(hebb_tensor *dst, const hebb_tensor *src) {
   hebb_loop lp;
-  hebb_tensor *ops[2] = {dst, (hebb_tensor *)src};
+  hebb_tensor *ops[2] = {dst, hebb_unconst(src)};
   hebb_loop_init(&lp, 2, ops, dst->ndim, dst->shape);
   return hebb_loop_run(&lp, convert[dst->dtype][src->dtype], NULL, 1);
 }

@@ -119,6 +119,16 @@ static inline char *hebb_first(const hebb_tensor *t) {
   return t->data + t->offset * (int64_t)hebb_dtype_size(t->dtype);
 }
 
+/* The one way to drop the const of a tensor the caller lent: sharing it (a
+   view, a retain, an operand slot of a loop that only reads it) changes its
+   reference count, never its elements, shape or strides. */
+static inline hebb_tensor *hebb_unconst(const hebb_tensor *t) {
+  return (hebb_tensor *)(uintptr_t)t;
+}
+static inline hebb_sparse *hebb_sparse_unconst(const hebb_sparse *s) {
+  return (hebb_sparse *)(uintptr_t)s;
+}
+
 /* float -> i64 without undefined behaviour: truncates toward zero,
    saturates at the ends of the range, and maps NaN to 0. */
 static inline int64_t hebb_f2i(double x) {

@@ -75,7 +75,7 @@ int hebb_cast_init(hebb_cast *c, const hebb_tensor *t, int dtype) {
   int64_t n;
   c->tmp = NULL;
   if (t->dtype == dtype) {
-    c->t = (hebb_tensor *)t;
+    c->t = hebb_unconst(t);
     return HEBB_OK;
   }
   n = hebb_numel(t);

@@ -258,7 +258,7 @@ static hebb_tensor *dim_last(const hebb_tensor *t, int dim) {
   for (i = 0; i < t->ndim; i++)
     if (i != dim) perm[k++] = i;
   perm[k] = dim;
-  return hebb_permute((hebb_tensor *)t, perm);
+  return hebb_permute(hebb_unconst(t), perm);
 }
 
 /* r computed with dim last, as a contiguous tensor with dim back in place */
@@ -449,7 +449,7 @@ int hebb_fftshift(const hebb_tensor *a, int ndims, const int *dims,
                   bool inverse, hebb_tensor **out) {
   const char *who = inverse ? "ifftshift" : "fftshift";
   int all[HEBB_MAXDIM], i, status;
-  hebb_tensor *cur = (hebb_tensor *)a, *r;
+  hebb_tensor *cur = hebb_unconst(a), *r;
   if ((status = check_dims(a, ndims, dims, all, who)) != HEBB_OK)
     return status;
   if (ndims == 0) {

@@ -205,7 +205,7 @@ int hebb_lattice_laplacian(const hebb_tensor *phi, double a, hebb_tensor **out) 
     status = hebb_fail(HEBB_ERR_SHAPE, "%s: a 0-dimensional tensor has no "
                        "lattice dimension", who);
   if (status == HEBB_OK) status = check_params(0, a, who);
-  if (status == HEBB_OK && !(src = hebb_contiguous((hebb_tensor *)phi)))
+  if (status == HEBB_OK && !(src = hebb_contiguous(hebb_unconst(phi))))
     status = hebb_last_status();
   if (status == HEBB_OK)
     status = hebb_prepare_out(out, phi->dtype, phi->ndim, phi->shape, who);
@@ -345,7 +345,8 @@ static double energy_##SUF(const stencil *s, const T *p, const T *v,         \
     m = neighbour_rows(s, r, nb);                                            \
     for (i = 0; i < n; i++) {                                                \
       double f = x[i], g = (double)x[i == n - 1 ? 0 : i + 1] - f;            \
-      double site = 0.5 * ((double)w[i] * w[i] + m2 * f * f) + 0.5 * ia2 * g * g; \
+      double wi = w[i];                                                      \
+      double site = 0.5 * (wi * wi + m2 * f * f) + 0.5 * ia2 * g * g;        \
       for (j = 0; j < m; j += 2) {  /* the forward neighbour of each pair */ \
         double h = (double)p[nb[j] * n + i] - f;                             \
         site += 0.5 * ia2 * h * h;                                           \

@@ -274,7 +274,7 @@ typedef struct upd {
   double delta;
   double *table;                    /* fast path: per replica */
   int tsize;
-  const int64_t *zeros;             /* a row of zeros (fast path) */
+  int64_t *zeros;                   /* a row of zeros (fast path) */
   atomic_llong accepted;
   int64_t nrows, Ll;
 } upd;
@@ -641,7 +641,7 @@ static int fast_init(upd *u) {
 
 static void upd_free(upd *u) {
   free(u->table);
-  free((void *)u->zeros);
+  free(u->zeros);
 }
 
 static int local_update(const hebb_lattice *lat, hebb_tensor *s,

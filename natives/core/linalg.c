@@ -304,7 +304,7 @@ int la_deliver(int n, hebb_tensor ***outs, hebb_tensor **res,
 /* --- numbers --------------------------------------------------------- */
 
 double la_eps(int dtype) {
-  return la_real(dtype) == HEBB_F64 ? DBL_EPSILON : FLT_EPSILON;
+  return la_real(dtype) == HEBB_F64 ? DBL_EPSILON : (double)FLT_EPSILON;
 }
 
 int la_lwork(int dtype, const void *q) {

@@ -144,7 +144,8 @@ static inline void *la_mat(const la_job *j, int s, int64_t i) {
 
 /* element access in the compute dtype */
 static inline double la_get(int dtype, const void *p, int64_t i) {
-  return dtype == HEBB_F64 ? ((const double *)p)[i] : ((const float *)p)[i];
+  return dtype == HEBB_F64 ? ((const double *)p)[i]
+                          : (double)((const float *)p)[i];
 }
 static inline void la_put(int dtype, void *p, int64_t i, double v) {
   if (dtype == HEBB_F64) ((double *)p)[i] = v;

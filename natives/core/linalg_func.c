@@ -166,9 +166,9 @@ static void k_expm(const la_job *j, int64_t k, void *work, la_res *r) {
   for (i = 2; i <= npw; i++) mul(j, n, pw[i - 1], pw[1], pw[i]);
   pade_uv(j, d, a, pw, u, v, t);
   for (e = 0; e < nr; e++) {   /* v <- q = V - U, u <- p = V + U */
-    double x = v[e], y = u[e];
-    v[e] = x - y;
-    u[e] = x + y;
+    double q = v[e], p = u[e];
+    v[e] = q - p;
+    u[e] = q + p;
   }
   /* p and q are polynomials in A, so they commute: X = q^-1 p = p q^-1,
      and getrs on the row-major buffers (q^T, p^T column-major; plain

@@ -30,8 +30,8 @@ static int rhs(const hebb_tensor *a, const hebb_tensor *b, int m,
                      hebb_shape_str(a->ndim, a->shape, s1, sizeof s1),
                      (long long)b->shape[b->ndim - (b->ndim == 1 ? 1 : 2)],
                      hebb_shape_str(b->ndim, b->shape, s2, sizeof s2));
-  *bm = b->ndim == 1 ? hebb_unsqueeze((hebb_tensor *)b, 1) :
-                       hebb_view_of((hebb_tensor *)b);
+  *bm = b->ndim == 1 ? hebb_unsqueeze(hebb_unconst(b), 1) :
+                       hebb_view_of(hebb_unconst(b));
   if (!*bm) return hebb_last_status();
   if (la_matrices(*bm, 0, who, &rows, nrhs) ||
       hebb_broadcast_shape(a->ndim - 2, a->shape, (*bm)->ndim - 2,

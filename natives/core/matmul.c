@@ -551,7 +551,7 @@ int hebb_linear(const hebb_tensor *x, const hebb_tensor *w,
   hebb_tensor *wt;
   int made = *out == NULL, st, rd;
   if (check_linear(x, w, b)) return hebb_last_status();
-  wt = hebb_transpose((hebb_tensor *)w, 0, 1);
+  wt = hebb_transpose(hebb_unconst(w), 0, 1);
   if (!wt) return hebb_last_status();
   rd = result_dtype(x->dtype, w->dtype);
   /* i64 has no gemm to accumulate in, and an out sharing memory with an

@@ -139,7 +139,7 @@ int hebb_ode_combine(const hebb_tensor *y, int n, hebb_tensor *const *k,
   hebb_tensor *ck[HEBB_ODE_MAXTERMS], *cy = NULL;
   ode_job j;
   int made = *out == NULL, status = gather(y, n, k, ck, who);
-  if (status == HEBB_OK && !(cy = hebb_contiguous((hebb_tensor *)y)))
+  if (status == HEBB_OK && !(cy = hebb_contiguous(hebb_unconst(y))))
     status = hebb_last_status();
   if (status == HEBB_OK && *out && !hebb_is_contiguous(*out))
     status = hebb_fail(HEBB_ERR_ARG, "%s: out must be contiguous", who);
@@ -170,6 +170,8 @@ int hebb_ode_combine(const hebb_tensor *y, int n, hebb_tensor *const *k,
    The estimate sum_j e_j k_j is first built in a block buffer, a term at
    a time (vectorized, as in the combination), then weighted; a real
    element's scale uses |y| without a square root. */
+static inline double sq2(double re, double im) { return re * re + im * im; }
+
 #define DEFINE_NORM(T, SUF)                                                   \
 HEBB_CLONES                                                                  \
 static double norm_##SUF(int64_t s, int64_t e, const ode_job *j) {           \
@@ -181,7 +183,7 @@ static double norm_##SUF(int64_t s, int64_t e, const ode_job *j) {           \
   for (t = 0; t < j->n; t++) {                                               \
     const T *restrict k = (const T *)j->k[t] + s;                            \
     const double c = j->c[t];                                                \
-    if (c != 0) for (i = 0; i < m; i++) d[i] += c * k[i];                    \
+    if (c != 0) for (i = 0; i < m; i++) d[i] += c * (double)k[i];            \
   }                                                                          \
   if (!j->cplx) {                                                            \
     for (i = 0; i < m; i++) {                                                \
@@ -192,8 +194,8 @@ static double norm_##SUF(int64_t s, int64_t e, const ode_job *j) {           \
     return sum;                                                              \
   }                                                                          \
   for (i = 0; i < m; i += 2) {                                               \
-    double a = (double)y0[s + i] * y0[s + i] + (double)y0[s + i + 1] * y0[s + i + 1]; \
-    double b = (double)y1[s + i] * y1[s + i] + (double)y1[s + i + 1] * y1[s + i + 1]; \
+    double a = sq2(y0[s + i], y0[s + i + 1]);                                \
+    double b = sq2(y1[s + i], y1[s + i + 1]);                                \
     double sc = j->atol + j->rtol * sqrt(a > b ? a : b);                     \
     sum += (d[i] * d[i] + d[i + 1] * d[i + 1]) / (sc * sc);                  \
   }                                                                          \
@@ -235,8 +237,8 @@ int hebb_ode_errnorm(const hebb_tensor *y0, const hebb_tensor *y1, int n,
   *result = 0;
   if (status == HEBB_OK) status = check_like(y1, y0, "state", 2, who);
   if (status == HEBB_OK) status = check_tolerances(atol, rtol, who);
-  if (status == HEBB_OK && (!(c0 = hebb_contiguous((hebb_tensor *)y0)) ||
-                            !(c1 = hebb_contiguous((hebb_tensor *)y1))))
+  if (status == HEBB_OK && (!(c0 = hebb_contiguous(hebb_unconst(y0))) ||
+                            !(c1 = hebb_contiguous(hebb_unconst(y1)))))
     status = hebb_last_status();
   if (status == HEBB_OK) {
     job_init(&j, y0, n, ck, e);

@@ -775,8 +775,8 @@ static hebb_tensor *kernel_input(int op, const hebb_tensor *a) {
                 op == HEBB_NORM1 || op == HEBB_NORM2 || op == HEBB_NORMINF ||
                 op == HEBB_LOGSUMEXP))
     return hebb_astype(a, HEBB_F64);
-  hebb_retain((hebb_tensor *)a);
-  return (hebb_tensor *)a;
+  hebb_retain(hebb_unconst(a));
+  return hebb_unconst(a);
 }
 
 static int empty_minmax(int op, const char *what) {

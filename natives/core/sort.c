@@ -248,7 +248,7 @@ int hebb_unique(const hebb_tensor *a, int64_t base, hebb_tensor **values,
   const char *src;
   int st = HEBB_OK, sz = hebb_dtype_size(a->dtype);
   if (check_real(a, "unique")) return hebb_last_status();
-  if (!(c = hebb_contiguous((hebb_tensor *)a))) return hebb_last_status();
+  if (!(c = hebb_contiguous(hebb_unconst(a)))) return hebb_last_status();
   flat = *c;   /* c's elements as one flat sequence */
   flat.ndim = 1;
   flat.shape[0] = n;
@@ -344,6 +344,7 @@ int hebb_searchsorted(const hebb_tensor *s, const hebb_tensor *v, bool right,
                       int64_t base, hebb_tensor **out) {
   search sc;
   hebb_tensor *vc = NULL;
+  uint64_t *keys;
   int st;
   if (check_real(s, "searchsorted") || check_real(v, "searchsorted"))
     return hebb_last_status();
@@ -355,11 +356,11 @@ int hebb_searchsorted(const hebb_tensor *s, const hebb_tensor *v, bool right,
                      "values (%s) must both be i64 or both floats",
                      hebb_dtype_name(s->dtype), hebb_dtype_name(v->dtype));
   memset(&sc, 0, sizeof sc);
-  if (!(sc.keys = keys_of(s))) return hebb_last_status();
-  st = check_sorted(sc.keys, s->shape[0]);
+  if (!(sc.keys = keys = keys_of(s))) return hebb_last_status();
+  st = check_sorted(keys, s->shape[0]);
   if (st == HEBB_OK) st = prepare_flat(out, HEBB_I64, v->ndim, v->shape,
                                         "searchsorted");
-  if (st == HEBB_OK && !(vc = hebb_contiguous((hebb_tensor *)v)))
+  if (st == HEBB_OK && !(vc = hebb_contiguous(hebb_unconst(v))))
     st = hebb_last_status();
   if (st == HEBB_OK) {
     sc.n = s->shape[0];
@@ -372,7 +373,7 @@ int hebb_searchsorted(const hebb_tensor *s, const hebb_tensor *v, bool right,
                            search_range, &sc);
   }
   if (vc) hebb_release(vc);
-  free((void *)sc.keys);
+  free(keys);
   return st;
 }
 

@@ -186,8 +186,8 @@ static hebb_tensor *as_dtype(const hebb_tensor *a, int dtype,
                              const char *who) {
   if (hebb_check_dtype_any(a->dtype, who)) return NULL;
   if (a->dtype == dtype && hebb_is_contiguous(a)) {
-    hebb_retain((hebb_tensor *)a);
-    return (hebb_tensor *)a;
+    hebb_retain(hebb_unconst(a));
+    return hebb_unconst(a);
   }
   return hebb_astype(a, dtype);
 }
@@ -537,8 +537,8 @@ hebb_sparse *hebb_sparse_conj(const hebb_sparse *s) {
   hebb_sparse *r;
   int64_t p;
   if (s->dtype != HEBB_C128) {
-    hebb_sparse_retain((hebb_sparse *)s);
-    return (hebb_sparse *)s;
+    hebb_sparse_retain(hebb_sparse_unconst(s));
+    return hebb_sparse_unconst(s);
   }
   r = same_pattern(s, HEBB_C128, "sparse.conj");
   if (!r) return NULL;
@@ -554,8 +554,8 @@ hebb_sparse *hebb_sparse_astype(const hebb_sparse *s, int dtype) {
   int64_t p;
   if (check_sparse_dtype(dtype, "sparse.astype")) return NULL;
   if (dtype == s->dtype) {
-    hebb_sparse_retain((hebb_sparse *)s);
-    return (hebb_sparse *)s;
+    hebb_sparse_retain(hebb_sparse_unconst(s));
+    return hebb_sparse_unconst(s);
   }
   if (dtype == HEBB_F64)
     for (p = 0; p < s->nnz; p++)

@@ -144,14 +144,14 @@ static double carlson_rd(double x, double y, double z) {
 static double ellipk(double m) {
   if (!(m <= 1)) return NAN;
   if (m == 1) return INFINITY;
-  if (m == -INFINITY) return 0;
+  if (m == -HUGE_VAL) return 0;
   return carlson_rf(0, 1 - m, 1);
 }
 
 static double ellipe(double m) {
   if (!(m <= 1)) return NAN;
   if (m == 1) return 1;
-  if (m == -INFINITY) return INFINITY;
+  if (m == -HUGE_VAL) return INFINITY;
   return (1 - m) / 3 * (carlson_rd(0, 1 - m, 1) + carlson_rd(0, 1, 1 - m));
 }
 

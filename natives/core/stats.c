@@ -49,7 +49,7 @@ static double *samples(const hebb_tensor *x, int64_t *n, const char *who) {
   flat.stride[0] = 1;
   flat.refcount = 1;
   flat.data = (char *)v;
-  c = (hebb_tensor *)x;
+  c = hebb_unconst(x);
   if (hebb_copy(&flat, c) != HEBB_OK) {
     hebb_free_bytes(v, (size_t)(*n > 0 ? *n : 1) * sizeof(double));
     return NULL;
