@@ -141,6 +141,20 @@ static inline int64_t hebb_f2i(double x) {
 /* --- iter.c: broadcasting and strided loops --- */
 int hebb_broadcast_shape(int na, const int64_t *sa, int nb, const int64_t *sb,
                          int *nout, int64_t *sout, const char *who);
+/* Drops size-1 dims and merges neighbours that are contiguous with each
+   other in every one of the nsets stride lists; returns the new count. */
+int hebb_merge_dims(int n, int64_t *shape, int nsets, int64_t *const *strides);
+/* A position in a row-major index space with byte strides. */
+typedef struct hebb_odo {
+  int n;
+  const int64_t *shape, *stride;
+  int64_t idx[HEBB_MAXDIM];
+  int64_t off;   /* bytes */
+} hebb_odo;
+void hebb_odo_seek(hebb_odo *d, int n, const int64_t *shape,
+                   const int64_t *stride, int64_t flat);
+/* moves k places along the last dim (k <= what is left of it) and carries */
+void hebb_odo_step(hebb_odo *d, int64_t k);
 
 #define HEBB_MAXOPS 4
 /* A loop over up to HEBB_MAXOPS operands sharing one shape.  The innermost
@@ -321,9 +335,6 @@ void *hebb_dl_sym(hebb_dynlib *d, const char *prefix, const char *name);
 int hebb_convert_into(hebb_tensor *dst, const hebb_tensor *src);
 
 /* --- reduce.c: helpers shared by reduce.c, argreduce.c and scan.c --- */
-/* Drops size-1 dims and merges neighbours that are contiguous with each
-   other in every one of the nsets stride lists; returns the new count. */
-int hebb_merge_dims(int n, int64_t *shape, int nsets, int64_t *const *strides);
 static inline int64_t hebb_iabs64(int64_t x) { return x < 0 ? -x : x; }
 /* A reduction of a seen as m results ("kept" index space) of n elements
    each ("reduced" index space), both with byte strides from base, merged
@@ -340,17 +351,6 @@ typedef struct hebb_redplan {
    logical order, whose flat index callers may report. */
 void hebb_redplan_make(hebb_redplan *pl, const hebb_tensor *a,
                        const bool *red, bool sorted, int64_t block);
-/* A position in a row-major index space with byte strides. */
-typedef struct hebb_odo {
-  int n;
-  const int64_t *shape, *stride;
-  int64_t idx[HEBB_MAXDIM];
-  int64_t off;   /* bytes */
-} hebb_odo;
-void hebb_odo_seek(hebb_odo *d, int n, const int64_t *shape,
-                   const int64_t *stride, int64_t flat);
-/* moves k places along the last dim (k <= what is left of it) and carries */
-void hebb_odo_step(hebb_odo *d, int64_t k);
 /* result dtype of a reduction (hebb_redop) of a tensor of 'dtype' */
 int hebb_reduce_dtype(int op, int dtype);
 /* The full reduction of a as one value: *ival for i64 and bool results

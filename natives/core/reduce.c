@@ -45,56 +45,6 @@
 #define PAD 8
 #define FINW 256     /* results finished per step */
 
-/* --- shared index helpers ---------------------------------------------- */
-
-int hebb_merge_dims(int n, int64_t *shape, int nsets,
-                    int64_t *const *strides) {
-  int m = 0, i, k;
-  for (i = 0; i < n; i++) {
-    if (shape[i] == 1) continue;
-    if (m > 0) {
-      int merge = 1;
-      for (k = 0; k < nsets; k++)
-        if (strides[k][m - 1] != strides[k][i] * shape[i]) merge = 0;
-      if (merge) {
-        for (k = 0; k < nsets; k++) strides[k][m - 1] = strides[k][i];
-        shape[m - 1] *= shape[i];
-        continue;
-      }
-    }
-    for (k = 0; k < nsets; k++) strides[k][m] = strides[k][i];
-    shape[m++] = shape[i];
-  }
-  return m;
-}
-
-void hebb_odo_seek(hebb_odo *d, int n, const int64_t *shape,
-                   const int64_t *stride, int64_t flat) {
-  int i;
-  d->n = n;
-  d->shape = shape;
-  d->stride = stride;
-  d->off = 0;
-  for (i = n - 1; i >= 0; i--) {
-    d->idx[i] = flat % shape[i];
-    flat /= shape[i];
-    d->off += d->idx[i] * stride[i];
-  }
-}
-
-void hebb_odo_step(hebb_odo *d, int64_t k) {
-  int i = d->n - 1;
-  d->idx[i] += k;
-  d->off += k * d->stride[i];
-  while (i > 0 && d->idx[i] == d->shape[i]) {
-    d->off -= d->idx[i] * d->stride[i];
-    d->idx[i] = 0;
-    i--;
-    d->idx[i]++;
-    d->off += d->stride[i];
-  }
-}
-
 /* --- kernels ----------------------------------------------------------- */
 
 /* what a lane adds up: F(x, p), p a per-result parameter */
