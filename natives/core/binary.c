@@ -428,5 +428,5 @@ int hebb_binary(int op, const hebb_tensor *a, const hebb_tensor *b,
   }
   hebb_cast_free(&ca);
   hebb_cast_free(&cb);
-  return hebb_ewise_end(out, made, st);
+  return hebb_out_end(out, made, st);
 }

@@ -100,7 +100,7 @@ int hebb_complex_part(int part, const hebb_tensor *a, hebb_tensor **out) {
                         parts[part][ct == HEBB_C64], NULL, part_costs[part]);
   }
   hebb_cast_free(&ca);
-  return hebb_ewise_end(out, made, st);
+  return hebb_out_end(out, made, st);
 }
 
 int hebb_complex(const hebb_tensor *re, const hebb_tensor *im,
@@ -134,7 +134,7 @@ int hebb_complex(const hebb_tensor *re, const hebb_tensor *im,
   }
   hebb_cast_free(&c[0]);
   hebb_cast_free(&c[1]);
-  return hebb_ewise_end(out, made, st);
+  return hebb_out_end(out, made, st);
 }
 
 /* --- reductions -------------------------------------------------------- */
@@ -237,7 +237,7 @@ static int complex_prod(const hebb_tensor *a, int ndims, const int *dims,
   if (res != *out) hebb_release(res);
   hebb_release(rows);
   hebb_release(moved);
-  return hebb_ewise_end(out, made, st);
+  return hebb_out_end(out, made, st);
 }
 
 /* Sum and mean of complex numbers are those of the real and imaginary

@@ -114,6 +114,18 @@ int hebb_check_shape(int ndim, const int64_t *shape, int64_t *numel,
 int64_t hebb_shape_numel(int ndim, const int64_t *shape);
 int hebb_prepare_out(hebb_tensor **out, int dtype, int ndim,
                      const int64_t *shape, const char *who);
+/* Ends a call that made (made != 0) or was given the result *out: on
+   failure a result the call made is released, so the caller owns nothing. */
+int hebb_out_end(hebb_tensor **out, int made, int status);
+/* Hands n new results res[i] to the caller's out slots outs[i] (a NULL slot:
+   not wanted).  A slot holding NULL takes the result itself, a given tensor
+   receives a copy; every given out is checked before anything is written.
+   res[] ends released and NULL; on failure the slots filled here are NULL
+   again. */
+int hebb_out_deliver(int n, hebb_tensor ***outs, hebb_tensor **res,
+                     const char *who);
+/* releases the n tensors ts[i] (NULLs skipped), sets them NULL, returns st */
+int hebb_drop(int st, int n, hebb_tensor **ts);
 
 static inline char *hebb_first(const hebb_tensor *t) {
   return t->data + t->offset * (int64_t)hebb_dtype_size(t->dtype);
@@ -393,7 +405,6 @@ void hebb_cast_free(hebb_cast *c);
 int hebb_ewise_run(int nops, hebb_tensor *const *ops, int ndim,
                    const int64_t *shape, hebb_inner_fn fn, void *ud,
                    int64_t cost);
-int hebb_ewise_end(hebb_tensor **out, int made, int status);
 
 /* --- sparse.c: the CSR matrix behind hebb_sparse --- */
 struct hebb_sparse {

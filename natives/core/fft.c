@@ -295,14 +295,7 @@ static int finish(hebb_tensor *res, int dim, int status, hebb_tensor **out,
   r = dim_back(res, dim);
   hebb_release(res);
   if (!r) return hebb_last_status();
-  if (!*out) {
-    *out = r;
-    return HEBB_OK;
-  }
-  status = hebb_prepare_out(out, r->dtype, r->ndim, r->shape, who);
-  if (status == HEBB_OK) status = hebb_copy(*out, r);
-  hebb_release(r);
-  return status;
+  return hebb_out_deliver(1, &out, &r, who);
 }
 
 static int check_axis(const hebb_tensor *a, int dim, const char *who) {
@@ -475,14 +468,7 @@ int hebb_fftshift(const hebb_tensor *a, int ndims, const int *dims,
   r = cur == a ? hebb_clone(cur) : cur;
   if (cur == a) hebb_release(cur);
   if (!r) return hebb_last_status();
-  if (!*out) {
-    *out = r;
-    return HEBB_OK;
-  }
-  status = hebb_prepare_out(out, r->dtype, r->ndim, r->shape, who);
-  if (status == HEBB_OK) status = hebb_copy(*out, r);
-  hebb_release(r);
-  return status;
+  return hebb_out_deliver(1, &out, &r, who);
 }
 
 /* numpy's order: 0, 1, ..., then the negative frequencies; k times

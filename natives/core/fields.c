@@ -221,7 +221,7 @@ int hebb_lattice_laplacian(const hebb_tensor *phi, double a, hebb_tensor **out) 
     status = stencil_run(&s);
   }
   if (src) hebb_release(src);
-  return hebb_ewise_end(out, made, status);
+  return hebb_out_end(out, made, status);
 }
 
 /* --- leapfrog --------------------------------------------------------------------- */

@@ -72,13 +72,6 @@ static int finish_result(hebb_tensor *out, hebb_tensor *res, int st) {
 }
 
 
-static int end_call(hebb_tensor **out, int made, int st) {
-  if (st != HEBB_OK && made) {
-    hebb_release(*out);
-    *out = NULL;
-  }
-  return st;
-}
 
 /* --- dot products ------------------------------------------------------ */
 
@@ -198,7 +191,7 @@ static int dot_into(const hebb_tensor *a, const hebb_tensor *b, int rd,
   hebb_release(y);
   hebb_cast_free(&ca);
   hebb_cast_free(&cb);
-  return end_call(out, made, st);
+  return hebb_out_end(out, made, st);
 }
 
 /* --- matmul plans ------------------------------------------------------ */
@@ -509,7 +502,7 @@ static int matmul_into(const hebb_tensor *a, const hebb_tensor *b,
   hebb_release(tb);
   hebb_cast_free(&ca);
   hebb_cast_free(&cb);
-  return end_call(out, made, st);
+  return hebb_out_end(out, made, st);
 }
 
 int hebb_matmul(const hebb_tensor *a, const hebb_tensor *b,
@@ -561,7 +554,7 @@ int hebb_linear(const hebb_tensor *x, const hebb_tensor *w,
     st = hebb_matmul(x, wt, out);
     if (st == HEBB_OK && b) st = hebb_binary(HEBB_ADD, *out, b, out);
     hebb_release(wt);
-    return end_call(out, made, st);
+    return hebb_out_end(out, made, st);
   }
   memcpy(shape, x->shape, sizeof shape);
   shape[x->ndim - 1] = w->shape[0];
@@ -569,7 +562,7 @@ int hebb_linear(const hebb_tensor *x, const hebb_tensor *w,
   if (st == HEBB_OK) st = hebb_copy(*out, b);
   if (st == HEBB_OK) st = matmul_into(x, wt, 1, out);
   hebb_release(wt);
-  return end_call(out, made, st);
+  return hebb_out_end(out, made, st);
 }
 
 /* --- dot and outer ----------------------------------------------------- */
@@ -676,5 +669,5 @@ int hebb_outer(const hebb_tensor *a, const hebb_tensor *b, hebb_tensor **out) {
   }
   hebb_cast_free(&ca);
   hebb_cast_free(&cb);
-  return end_call(out, made, st);
+  return hebb_out_end(out, made, st);
 }

@@ -59,13 +59,13 @@ static int check_like(const hebb_tensor *t, const hebb_tensor *y,
   return HEBB_OK;
 }
 
-/* Checks the n terms against y and fills c[] with contiguous versions of
-   them (new references; the caller releases c[0..n-1] whatever the
-   status, NULL entries included). */
+/* Checks the n terms against y and fills c[] (HEBB_ODE_MAXTERMS slots, the
+   unused ones NULL) with contiguous versions of them: new references, which
+   the caller drops whatever the status. */
 static int gather(const hebb_tensor *y, int n, hebb_tensor *const *k,
                   hebb_tensor **c, const char *who) {
   int i, status = check_float(y, who);
-  memset(c, 0, (size_t)(n > 0 ? n : 0) * sizeof *c);
+  memset(c, 0, HEBB_ODE_MAXTERMS * sizeof *c);
   if (status == HEBB_OK && (n < 0 || n > HEBB_ODE_MAXTERMS))
     status = hebb_fail(HEBB_ERR_ARG, "%s: %d terms; at most %d", who, n,
                        HEBB_ODE_MAXTERMS);
@@ -75,12 +75,6 @@ static int gather(const hebb_tensor *y, int n, hebb_tensor *const *k,
       status = hebb_last_status();
   }
   return status;
-}
-
-static void release_all(int n, hebb_tensor **c) {
-  int i;
-  for (i = 0; i < n; i++)
-    if (c[i]) hebb_release(c[i]);
 }
 
 static void job_init(ode_job *j, const hebb_tensor *y, int n,
@@ -156,12 +150,8 @@ int hebb_ode_combine(const hebb_tensor *y, int n, hebb_tensor *const *k,
                                &j);
   }
   if (cy) hebb_release(cy);
-  release_all(n, ck);
-  if (status != HEBB_OK && made && *out) {
-    hebb_release(*out);
-    *out = NULL;
-  }
-  return status;
+  hebb_drop(0, HEBB_ODE_MAXTERMS, ck);
+  return hebb_out_end(out, made, status);
 }
 
 /* --- the error norm ----------------------------------------------------------- */
@@ -261,6 +251,6 @@ int hebb_ode_errnorm(const hebb_tensor *y0, const hebb_tensor *y1, int n,
   free(j.part);
   if (c0) hebb_release(c0);
   if (c1) hebb_release(c1);
-  release_all(n, ck);
+  hebb_drop(0, HEBB_ODE_MAXTERMS, ck);
   return status;
 }

@@ -499,11 +499,7 @@ int hebb_sparse_matmul(const hebb_sparse *s, const hebb_tensor *x,
     status = hebb_parallel_for(s->nrows, row_cost(s, j.k), fn, &j);
     hebb_release(xc);
   }
-  if (status && made) {
-    hebb_release(*out);
-    *out = NULL;
-  }
-  return status;
+  return hebb_out_end(out, made, status);
 }
 
 /* --- transpose, conjugate, linear combinations, diagonal ---------------- */

@@ -262,5 +262,5 @@ int hebb_special(int op, const hebb_tensor *a, hebb_tensor **out) {
                         funcs[op].cost);
   }
   hebb_cast_free(&ca);
-  return hebb_ewise_end(out, made, st);
+  return hebb_out_end(out, made, st);
 }

@@ -425,3 +425,40 @@ int hebb_prepare_out(hebb_tensor **out, int dtype, int ndim,
   hebb_bump_version(o);
   return HEBB_OK;
 }
+
+int hebb_out_end(hebb_tensor **out, int made, int status) {
+  if (status != HEBB_OK && made) {
+    hebb_release(*out);
+    *out = NULL;
+  }
+  return status;
+}
+
+int hebb_out_deliver(int n, hebb_tensor ***outs, hebb_tensor **res,
+                     const char *who) {
+  int i, st = HEBB_OK;
+  for (i = 0; i < n && st == HEBB_OK; i++)   /* check every given out first */
+    if (outs[i] && *outs[i])
+      st = hebb_prepare_out(outs[i], res[i]->dtype, res[i]->ndim,
+                            res[i]->shape, who);
+  for (i = 0; i < n && st == HEBB_OK; i++) {
+    if (!outs[i]) continue;
+    if (*outs[i]) st = hebb_copy(*outs[i], res[i]);
+    else {   /* moved: res[i] is NULL from here on */
+      *outs[i] = res[i];
+      res[i] = NULL;
+    }
+  }
+  for (i = 0; i < n && st != HEBB_OK; i++)   /* take back what was moved */
+    if (outs[i] && !res[i]) hebb_drop(0, 1, outs[i]);
+  return hebb_drop(st, n, res);
+}
+
+int hebb_drop(int st, int n, hebb_tensor **ts) {
+  int i;
+  for (i = 0; i < n; i++) {
+    hebb_release(ts[i]);
+    ts[i] = NULL;
+  }
+  return st;
+}

@@ -71,7 +71,7 @@ int hebb_clamp(const hebb_tensor *a, double lo, double hi, hebb_tensor **out) {
     st = hebb_ewise_run(2, ops, a->ndim, a->shape, clamp_kernels[ct], &b, 1);
   }
   hebb_cast_free(&ca);
-  return hebb_ewise_end(out, made, st);
+  return hebb_out_end(out, made, st);
 }
 
 /* --- where ------------------------------------------------------------- */
@@ -140,7 +140,7 @@ static int run3(const char *who, hebb_inner_fn fn, int64_t cost, int rt,
     st = hebb_ewise_run(4, ops, nd, shape, fn, NULL, cost);
   }
   for (k = 0; k < 3; k++) hebb_cast_free(&c[k]);
-  return hebb_ewise_end(out, made, st);
+  return hebb_out_end(out, made, st);
 }
 
 /* The result has the common dtype of a and b (numbers are weak); cond is

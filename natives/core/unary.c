@@ -285,5 +285,5 @@ int hebb_unary(int op, const hebb_tensor *a, hebb_tensor **out) {
                         costs[op]);
   }
   hebb_cast_free(&ca);
-  return hebb_ewise_end(out, made, st);
+  return hebb_out_end(out, made, st);
 }
