@@ -285,22 +285,30 @@ enum { C_ADD, C_MUL, C_MIN, C_MAX };   /* how the lanes combine */
 
 #define KSET(N) {N##_k, N##_r, N##_c}
 typedef struct kernel { blk_fn blk; row_fn row; col_fn col; } kernel;
-static const kernel kernels[NKOPS][4] = {
-  /* f64, f32, i64, bool */
-  {KSET(sum_d), KSET(sum_f), KSET(sum_i), KSET(sum_b)},
-  {KSET(prod_d), KSET(prod_f), KSET(prod_i), KSET(prod_b)},
-  {KSET(min_d), KSET(min_f), KSET(min_i), KSET(min_b)},
-  {KSET(max_d), KSET(max_f), KSET(max_i), KSET(max_b)},
-  {KSET(asum_d), KSET(asum_f), {0, 0, 0}, {0, 0, 0}},
-  {KSET(ssq_d), KSET(ssq_f), {0, 0, 0}, {0, 0, 0}},
-  {KSET(dev_d), KSET(dev_f), {0, 0, 0}, {0, 0, 0}},
-  {KSET(exp_d), KSET(exp_f), {0, 0, 0}, {0, 0, 0}},
-  {KSET(amax_d), KSET(amax_f), {0, 0, 0}, {0, 0, 0}},
+/* [kernel operation][f64, f32, i64, bool]: the float-only operations see
+   ints converted to f64 first */
+static const kernel kernels[][4] = {
+  [K_SUM] = {KSET(sum_d), KSET(sum_f), KSET(sum_i), KSET(sum_b)},
+  [K_PROD] = {KSET(prod_d), KSET(prod_f), KSET(prod_i), KSET(prod_b)},
+  [K_MIN] = {KSET(min_d), KSET(min_f), KSET(min_i), KSET(min_b)},
+  [K_MAX] = {KSET(max_d), KSET(max_f), KSET(max_i), KSET(max_b)},
+  [K_ASUM] = {KSET(asum_d), KSET(asum_f)},
+  [K_SSQ] = {KSET(ssq_d), KSET(ssq_f)},
+  [K_DEV] = {KSET(dev_d), KSET(dev_f)},
+  [K_EXP] = {KSET(exp_d), KSET(exp_f)},
+  [K_AMAX] = {KSET(amax_d), KSET(amax_f)},
 };
 #undef KSET
+_Static_assert(sizeof kernels / sizeof kernels[0] == NKOPS,
+               "reduce.c: one row of kernels[] per kernel operation");
 
-static const int kcombine[NKOPS] = {C_ADD, C_MUL, C_MIN, C_MAX, C_ADD,
-                                    C_ADD, C_ADD, C_ADD, C_MAX};
+static const int kcombine[] = {
+  [K_SUM] = C_ADD, [K_PROD] = C_MUL, [K_MIN] = C_MIN, [K_MAX] = C_MAX,
+  [K_ASUM] = C_ADD, [K_SSQ] = C_ADD, [K_DEV] = C_ADD, [K_EXP] = C_ADD,
+  [K_AMAX] = C_MAX,
+};
+_Static_assert(sizeof kcombine / sizeof kcombine[0] == NKOPS,
+               "reduce.c: one entry of kcombine[] per kernel operation");
 
 /* [integer accumulators][combine] */
 static const fold_fn folds[2][4] = {
@@ -613,10 +621,15 @@ static int run_pass(const plan *pl, int kop, int dtype, const double *prm,
 
 /* --- operations -------------------------------------------------------- */
 
-static const char *const opnames[HEBB_NREDOPS] = {
-  "sum", "prod", "mean", "min", "max", "argmin", "argmax", "var", "std",
-  "norm", "norm", "norm", "logsumexp", "any", "all"
+static const char *const opnames[] = {
+  [HEBB_SUM] = "sum", [HEBB_PROD] = "prod", [HEBB_MEAN] = "mean",
+  [HEBB_RMIN] = "min", [HEBB_RMAX] = "max", [HEBB_ARGMIN] = "argmin",
+  [HEBB_ARGMAX] = "argmax", [HEBB_VAR] = "var", [HEBB_STD] = "std",
+  [HEBB_NORM1] = "norm", [HEBB_NORM2] = "norm", [HEBB_NORMINF] = "norm",
+  [HEBB_LOGSUMEXP] = "logsumexp", [HEBB_ANY] = "any", [HEBB_ALL] = "all",
 };
+_Static_assert(sizeof opnames / sizeof opnames[0] == HEBB_NREDOPS,
+               "reduce.c: one name per hebb_redop");
 
 int hebb_reduce_dtype(int op, int dtype) {
   switch (op) {

@@ -8,9 +8,13 @@
 
 /* --- dtypes ------------------------------------------------------------ */
 
-static const struct { const char *name; int size; } dtypes[HEBB_NDTYPES] = {
-  {"f64", 8}, {"f32", 4}, {"i64", 8}, {"bool", 1}, {"c128", 16}, {"c64", 8}
+static const struct { const char *name; int size; } dtypes[] = {
+  [HEBB_F64] = {"f64", 8}, [HEBB_F32] = {"f32", 4}, [HEBB_I64] = {"i64", 8},
+  [HEBB_BOOL] = {"bool", 1}, [HEBB_C128] = {"c128", 16},
+  [HEBB_C64] = {"c64", 8},
 };
+_Static_assert(sizeof dtypes / sizeof dtypes[0] == HEBB_NDTYPES,
+               "tensor.c: one row of dtypes[] per hebb_dtype");
 
 int hebb_dtype_size(int dtype) {
   return (dtype >= 0 && dtype < HEBB_NDTYPES) ? dtypes[dtype].size : 0;
@@ -50,7 +54,12 @@ int hebb_check_dtype(int dtype, const char *who) {
    enough for both ("category, then width", as torch: f64 with c64 is c128,
    f32 or i64 with c64 is c64). */
 int hebb_promote(int a, int b) {
-  static const int rank[HEBB_NDTYPES] = {3, 2, 1, 0, 5, 4};
+  static const int rank[] = {
+    [HEBB_BOOL] = 0, [HEBB_I64] = 1, [HEBB_F32] = 2, [HEBB_F64] = 3,
+    [HEBB_C64] = 4, [HEBB_C128] = 5,
+  };
+  _Static_assert(sizeof rank / sizeof rank[0] == HEBB_NDTYPES,
+                 "tensor.c: one rank per hebb_dtype");
   if (hebb_is_complex(a) || hebb_is_complex(b))
     return (a == HEBB_F64 || a == HEBB_C128 || b == HEBB_F64 ||
             b == HEBB_C128) ? HEBB_C128 : HEBB_C64;
