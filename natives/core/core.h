@@ -150,6 +150,19 @@ static inline int64_t hebb_f2i(double x) {
   return (int64_t)x;
 }
 
+/* Stores the number v at p as an element of dtype: rounded for f32,
+   truncated for i64 (hebb_f2i), v != 0 for bool, v + 0i for complex. */
+static inline void hebb_put_f64(int dtype, void *p, double v) {
+  switch (dtype) {
+    case HEBB_F64: *(double *)p = v; break;
+    case HEBB_F32: *(float *)p = (float)v; break;
+    case HEBB_I64: *(int64_t *)p = hebb_f2i(v); break;
+    case HEBB_C128: *(double _Complex *)p = v; break;
+    case HEBB_C64: *(float _Complex *)p = (float)v; break;
+    default: *(bool *)p = v != 0; break;
+  }
+}
+
 /* --- iter.c: broadcasting and strided loops --- */
 int hebb_broadcast_shape(int na, const int64_t *sa, int nb, const int64_t *sb,
                          int *nout, int64_t *sout, const char *who);

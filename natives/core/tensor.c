@@ -390,15 +390,9 @@ int hebb_get_i64(const hebb_tensor *t, const int64_t *index, int64_t *value) {
 int hebb_set(hebb_tensor *t, const int64_t *index, double value) {
   char *p = NULL;
   if (locate(t, index, &p)) return hebb_last_status();
-  switch (t->dtype) {
-    case HEBB_F64: *(double *)p = value; break;
-    case HEBB_F32: *(float *)p = (float)value; break;
-    case HEBB_I64: *(int64_t *)p = (int64_t)value; break;
-    case HEBB_BOOL: *(bool *)p = value != 0; break;
-    case HEBB_C128: *(double _Complex *)p = value; break;
-    case HEBB_C64: *(float _Complex *)p = (float)value; break;
-    default: return hebb_check_dtype(t->dtype, "set");
-  }
+  if (t->dtype < 0 || t->dtype >= HEBB_NDTYPES)
+    return hebb_check_dtype(t->dtype, "set");
+  hebb_put_f64(t->dtype, p, value);
   hebb_bump_version(t);
   return HEBB_OK;
 }
