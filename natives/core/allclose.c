@@ -127,8 +127,9 @@ static int compare(const hebb_tensor *a, const hebb_tensor *b, int ndim,
   return st;
 }
 
-int hebb_allclose(const hebb_tensor *a, const hebb_tensor *b, double rtol,
-                  double atol, bool equal_nan, bool *result) {
+hebb_status hebb_allclose(const hebb_tensor *a, const hebb_tensor *b,
+                          double rtol, double atol, bool equal_nan,
+                          bool *result) {
   int64_t shape[HEBB_MAXDIM];
   int ndim;
   cmp c;
@@ -148,7 +149,8 @@ int hebb_allclose(const hebb_tensor *a, const hebb_tensor *b, double rtol,
   return compare(a, b, ndim, shape, 0, &c, result);
 }
 
-int hebb_equal(const hebb_tensor *a, const hebb_tensor *b, bool *result) {
+hebb_status hebb_equal(const hebb_tensor *a, const hebb_tensor *b,
+                       bool *result) {
   cmp c;
   int i;
   *result = false;

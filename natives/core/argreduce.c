@@ -286,7 +286,7 @@ int hebb_minmax_dim(int op, const hebb_tensor *a, int dim, bool keepdim,
   return st;
 }
 
-int hebb_argreduce(int op, const hebb_tensor *a, int dim, bool keepdim,
-                   int64_t base, hebb_tensor **out) {
+hebb_status hebb_argreduce(int op, const hebb_tensor *a, int dim, bool keepdim,
+                           int64_t base, hebb_tensor **out) {
   return hebb_minmax_dim(op, a, dim, keepdim, base, NULL, out);
 }

@@ -389,8 +389,8 @@ static int binary_small(int op, int ct, int rt, const hebb_tensor *a,
 
 /* --- entry point ------------------------------------------------------- */
 
-int hebb_binary(int op, const hebb_tensor *a, const hebb_tensor *b,
-                hebb_tensor **out) {
+hebb_status hebb_binary(int op, const hebb_tensor *a, const hebb_tensor *b,
+                        hebb_tensor **out) {
   const hebb_tensor *ab[2] = {a, b};
   const char *who;
   int ct, rt, nd, made = *out == NULL, st;

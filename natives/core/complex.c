@@ -88,7 +88,8 @@ static int complex_of(int dtype) {
   return dtype == HEBB_F32 ? HEBB_C64 : HEBB_C128;
 }
 
-int hebb_complex_part(int part, const hebb_tensor *a, hebb_tensor **out) {
+hebb_status hebb_complex_part(int part, const hebb_tensor *a,
+                              hebb_tensor **out) {
   const cpart *cp;
   const char *who;
   int ct, rt, made = *out == NULL, st;
@@ -111,8 +112,8 @@ int hebb_complex_part(int part, const hebb_tensor *a, hebb_tensor **out) {
   return hebb_out_end(out, made, st);
 }
 
-int hebb_complex(const hebb_tensor *re, const hebb_tensor *im,
-                 hebb_tensor **out) {
+hebb_status hebb_complex(const hebb_tensor *re, const hebb_tensor *im,
+                         hebb_tensor **out) {
   const hebb_tensor *ri[2] = {re, im};
   int rd, nd, made = *out == NULL, st, i;
   int64_t shape[HEBB_MAXDIM];

@@ -78,7 +78,6 @@ struct hebb_storage {
   int64_t refcount;
   int64_t nbytes;
   uint64_t version;   /* bumped by in-place writes; autograd checks it */
-  int32_t device;     /* 0 = CPU through alloc.c; seam for other backends */
   char *data;
   const hebb_allocator *allocator;   /* NULL: alloc.c (or inline bytes) */
   void *allocator_ctx;

@@ -206,8 +206,8 @@ static void run_chunks(int64_t lo, int64_t hi, void *ud) {
 
 /* Transforms the rows of 'in' (contiguous, last dim the input rows) into
    'out' (contiguous, same rows); n is the logical transform length. */
-static int transform(int kind, int64_t n, hebb_tensor *in, hebb_tensor *out,
-                     double scale, const char *who) {
+static hebb_status transform(int kind, int64_t n, hebb_tensor *in,
+                             hebb_tensor *out, double scale, const char *who) {
   fft_job j;
   int prec = in->dtype == HEBB_F32 || in->dtype == HEBB_C64;
   int own_full = 0, own_last = 0, status;
@@ -312,7 +312,8 @@ static int complex_of(int dtype) {
 
 /* --- transforms ------------------------------------------------------------ */
 
-int hebb_fft(const hebb_tensor *a, int dim, bool inverse, hebb_tensor **out) {
+hebb_status hebb_fft(const hebb_tensor *a, int dim, bool inverse,
+                     hebb_tensor **out) {
   const char *who = inverse ? "ifft" : "fft";
   int cdt = complex_of(a->dtype), status;
   hebb_tensor *in, *r;
@@ -328,7 +329,7 @@ int hebb_fft(const hebb_tensor *a, int dim, bool inverse, hebb_tensor **out) {
   return finish(r, dim, status, out, who);
 }
 
-int hebb_rfft(const hebb_tensor *a, int dim, hebb_tensor **out) {
+hebb_status hebb_rfft(const hebb_tensor *a, int dim, hebb_tensor **out) {
   int rdt = a->dtype == HEBB_F32 ? HEBB_F32 : HEBB_F64, status;
   int64_t shape[HEBB_MAXDIM], n;
   hebb_tensor *in, *r;
@@ -372,7 +373,8 @@ static hebb_tensor *half_spectrum(const hebb_tensor *a, int dim, int64_t n) {
   return buf;
 }
 
-int hebb_irfft(const hebb_tensor *a, int64_t n, int dim, hebb_tensor **out) {
+hebb_status hebb_irfft(const hebb_tensor *a, int64_t n, int dim,
+                       hebb_tensor **out) {
   int64_t shape[HEBB_MAXDIM];
   hebb_tensor *in, *r;
   int status;
@@ -411,8 +413,8 @@ static int check_dims(const hebb_tensor *a, int ndims, const int *dims,
   return HEBB_OK;
 }
 
-int hebb_fftn(const hebb_tensor *a, int ndims, const int *dims, bool inverse,
-              hebb_tensor **out) {
+hebb_status hebb_fftn(const hebb_tensor *a, int ndims, const int *dims,
+                      bool inverse, hebb_tensor **out) {
   const char *who = inverse ? "ifftn" : "fftn";
   int all[HEBB_MAXDIM], i, status;
   hebb_tensor *cur = NULL, *next;
@@ -438,8 +440,8 @@ int hebb_fftn(const hebb_tensor *a, int ndims, const int *dims, bool inverse,
   return status;
 }
 
-int hebb_fftshift(const hebb_tensor *a, int ndims, const int *dims,
-                  bool inverse, hebb_tensor **out) {
+hebb_status hebb_fftshift(const hebb_tensor *a, int ndims, const int *dims,
+                          bool inverse, hebb_tensor **out) {
   const char *who = inverse ? "ifftshift" : "fftshift";
   int all[HEBB_MAXDIM], i, status;
   hebb_tensor *cur = hebb_unconst(a), *r;

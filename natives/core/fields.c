@@ -193,7 +193,8 @@ static int check_params(double m2, double a, const char *who) {
 
 /* --- the Laplacian -------------------------------------------------------------- */
 
-int hebb_lattice_laplacian(const hebb_tensor *phi, double a, hebb_tensor **out) {
+hebb_status hebb_lattice_laplacian(const hebb_tensor *phi, double a,
+                                   hebb_tensor **out) {
   const char *who = "fields.laplacian";
   stencil s;
   hebb_tensor *src = NULL;
@@ -296,8 +297,9 @@ static int leapfrog(stencil *s, drift_job *dj, int64_t nsteps, double dt,
   return HEBB_OK;
 }
 
-int hebb_kg_leapfrog(hebb_tensor *phi, hebb_tensor *pi, double m2, double a,
-                     double dt, int64_t nsteps, int64_t *blown) {
+hebb_status hebb_kg_leapfrog(hebb_tensor *phi, hebb_tensor *pi, double m2,
+                             double a, double dt, int64_t nsteps,
+                             int64_t *blown) {
   const char *who = "fields.kg_step";
   stencil s;
   drift_job dj;
@@ -360,8 +362,8 @@ static double energy_##SUF(const stencil *s, const T *p, const T *v,         \
 DEFINE_ENERGY(double, f64)
 DEFINE_ENERGY(float, f32)
 
-int hebb_kg_energy(const hebb_tensor *phi, const hebb_tensor *pi, double m2,
-                   double a, double *result) {
+hebb_status hebb_kg_energy(const hebb_tensor *phi, const hebb_tensor *pi,
+                           double m2, double a, double *result) {
   const char *who = "fields.kg_energy";
   stencil s;
   int status = check_pair(phi, pi, who);

@@ -186,8 +186,9 @@ static int copy_rows(const hebb_tensor *a, const hebb_tensor *index,
   return HEBB_OK;
 }
 
-int hebb_index_select(const hebb_tensor *a, int dim, const hebb_tensor *index,
-                      int64_t base, hebb_tensor **out) {
+hebb_status hebb_index_select(const hebb_tensor *a, int dim,
+                              const hebb_tensor *index, int64_t base,
+                              hebb_tensor **out) {
   char b1[HEBB_SHAPEBUF];
   int64_t shape[HEBB_MAXDIM];
   hebb_tensor ix, src;
@@ -222,8 +223,8 @@ int hebb_index_select(const hebb_tensor *a, int dim, const hebb_tensor *index,
   return take(*out, &ix, &src, a->stride[dim], base);
 }
 
-int hebb_gather(const hebb_tensor *a, int dim, const hebb_tensor *index,
-                int64_t base, hebb_tensor **out) {
+hebb_status hebb_gather(const hebb_tensor *a, int dim, const hebb_tensor *index,
+                        int64_t base, hebb_tensor **out) {
   hebb_tensor src;
   if (hebb_check_dtype_any(a->dtype, "gather") ||
       hebb_check_dim(a, dim, "gather") ||
@@ -293,8 +294,9 @@ static int source_view(const hebb_tensor *src, const hebb_tensor *index,
   return broadcasts_to(src, index->ndim, index->shape);
 }
 
-int hebb_scatter(hebb_tensor *a, int dim, const hebb_tensor *index,
-                 int64_t base, const hebb_tensor *src, bool accumulate) {
+hebb_status hebb_scatter(hebb_tensor *a, int dim, const hebb_tensor *index,
+                         int64_t base, const hebb_tensor *src,
+                         bool accumulate) {
   const char *who = accumulate ? "scatter_add" : "scatter";
   char b1[HEBB_SHAPEBUF], b2[HEBB_SHAPEBUF];
   hebb_tensor sv, dst, *conv = NULL, *ixc = NULL, *ops[3];
@@ -368,7 +370,8 @@ static int check_mask(const hebb_tensor *mask, const char *who) {
   return HEBB_OK;
 }
 
-int hebb_masked_fill(hebb_tensor *a, const hebb_tensor *mask, double value) {
+hebb_status hebb_masked_fill(hebb_tensor *a, const hebb_tensor *mask,
+                             double value) {
   char b1[HEBB_SHAPEBUF], b2[HEBB_SHAPEBUF];
   union { double f; float s; int64_t i; bool b; } v;
   hebb_tensor *ops[2] = {a, hebb_unconst(mask)};
@@ -432,8 +435,8 @@ PICK(pick4, uint32_t)
 PICK(pick8, uint64_t)
 PICK(pick16, bits16)
 
-int hebb_masked_select(const hebb_tensor *a, const hebb_tensor *mask,
-                       hebb_tensor **out) {
+hebb_status hebb_masked_select(const hebb_tensor *a, const hebb_tensor *mask,
+                               hebb_tensor **out) {
   int64_t shape[HEBB_MAXDIM], count = 0, isz = hebb_dtype_size(a->dtype);
   hebb_tensor *ops[2] = {hebb_unconst(mask), NULL};
   hebb_loop lp;

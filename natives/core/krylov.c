@@ -224,8 +224,8 @@ static int check_expmv(const hebb_sparse *H, const hebb_tensor *v, double t,
   return HEBB_OK;
 }
 
-static int evolve(krylov *K, hebb_tensor *r, double t, double tol,
-                  const char *who) {
+static hebb_status evolve(krylov *K, hebb_tensor *r, double t, double tol,
+                          const char *who) {
   double done = 0, taken, T = fabs(t), sign = t < 0 ? -1 : 1;
   int status = alloc_krylov(K, who);
   while (status == HEBB_OK && done < T) {
@@ -238,8 +238,9 @@ static int evolve(krylov *K, hebb_tensor *r, double t, double tol,
   return status;
 }
 
-int hebb_sparse_expmv(const hebb_sparse *H, const hebb_tensor *v, double t,
-                      int64_t m, double tol, hebb_tensor **out) {
+hebb_status hebb_sparse_expmv(const hebb_sparse *H, const hebb_tensor *v,
+                              double t, int64_t m, double tol,
+                              hebb_tensor **out) {
   const char *who = "fields.evolve";
   krylov K;
   hebb_sparse *Hc;

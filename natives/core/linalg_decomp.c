@@ -36,7 +36,7 @@ static int not_posdef(const la_job *j, const char *routine) {
                    info, info);
 }
 
-int hebb_linalg_cholesky(const hebb_tensor *a, hebb_tensor **out) {
+hebb_status hebb_linalg_cholesky(const hebb_tensor *a, hebb_tensor **out) {
   const char *who = "linalg.cholesky";
   hebb_tensor *t;
   int dt = HEBB_F64, n, st;
@@ -94,7 +94,8 @@ static int qr_failed(const la_job *j, const char *routine) {
                    j->res[j->bad].info);
 }
 
-int hebb_linalg_qr(const hebb_tensor *a, hebb_tensor **q, hebb_tensor **r) {
+hebb_status hebb_linalg_qr(const hebb_tensor *a, hebb_tensor **q,
+                           hebb_tensor **r) {
   const char *who = "linalg.qr";
   hebb_tensor *t[3] = {NULL, NULL, NULL}, **outs[2];
   int dt = HEBB_F64, m, n, kk, nb = a->ndim - 2, st;
@@ -195,7 +196,8 @@ static void heevd_query(la_job *j) {
               (size_t)j->liwork * sizeof(int);
 }
 
-int hebb_linalg_eigh(const hebb_tensor *a, hebb_tensor **w, hebb_tensor **v) {
+hebb_status hebb_linalg_eigh(const hebb_tensor *a, hebb_tensor **w,
+                             hebb_tensor **v) {
   const char *who = "linalg.eigh";
   hebb_tensor *t[3] = {NULL, NULL, NULL}, **outs[2];
   int dt = HEBB_F64, n, nb = a->ndim - 2, st;
@@ -252,7 +254,8 @@ static void geev_query(la_job *j) {
               (size_t)(2 * n + 1) * (cs / 2);
 }
 
-int hebb_linalg_eig(const hebb_tensor *a, hebb_tensor **w, hebb_tensor **v) {
+hebb_status hebb_linalg_eig(const hebb_tensor *a, hebb_tensor **w,
+                            hebb_tensor **v) {
   const char *who = "linalg.eig";
   hebb_tensor *t[3] = {NULL, NULL, NULL}, **outs[2];
   int dt = HEBB_F64, cdt, n, nb = a->ndim - 2, st;
@@ -329,8 +332,8 @@ static int svd_into(const hebb_tensor *a, char jobz, hebb_tensor **t,
   return st != HEBB_OK ? hebb_drop(st, 4, t) : HEBB_OK;
 }
 
-int hebb_linalg_svd(const hebb_tensor *a, bool full, hebb_tensor **u,
-                    hebb_tensor **s, hebb_tensor **vh) {
+hebb_status hebb_linalg_svd(const hebb_tensor *a, bool full, hebb_tensor **u,
+                            hebb_tensor **s, hebb_tensor **vh) {
   const char *who = "linalg.svd";
   hebb_tensor *t[4] = {NULL, NULL, NULL, NULL}, **outs[3];
   int st;
@@ -366,9 +369,9 @@ static hebb_tensor *head(hebb_tensor *t, int dim, int64_t len) {
   return c;
 }
 
-int hebb_linalg_svd_rank(const hebb_tensor *a, int64_t rank, hebb_tensor **u,
-                         hebb_tensor **s, hebb_tensor **vh,
-                         hebb_tensor **discarded) {
+hebb_status hebb_linalg_svd_rank(const hebb_tensor *a, int64_t rank,
+                                 hebb_tensor **u, hebb_tensor **s,
+                                 hebb_tensor **vh, hebb_tensor **discarded) {
   const char *who = "linalg.svd";
   hebb_tensor *t[4] = {NULL, NULL, NULL, NULL};
   hebb_tensor *r[4] = {NULL, NULL, NULL, NULL};

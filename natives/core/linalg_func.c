@@ -182,7 +182,7 @@ static void k_expm(const la_job *j, int64_t k, void *work, la_res *r) {
   r->info = info;
 }
 
-int hebb_linalg_expm(const hebb_tensor *a, hebb_tensor **out) {
+hebb_status hebb_linalg_expm(const hebb_tensor *a, hebb_tensor **out) {
   const char *who = "linalg.expm";
   hebb_tensor *t[2] = {NULL, NULL};
   int dt = HEBB_F64, n, st;
@@ -234,8 +234,8 @@ static void k_power(const la_job *j, int64_t k, void *work, la_res *r) {
   memcpy(la_mat(j, 1, k), res, bytes);
 }
 
-int hebb_linalg_matrix_power(const hebb_tensor *a, int64_t power,
-                             hebb_tensor **out) {
+hebb_status hebb_linalg_matrix_power(const hebb_tensor *a, int64_t power,
+                                     hebb_tensor **out) {
   const char *who = "linalg.matrix_power";
   hebb_tensor *t[2] = {NULL, NULL};
   int dt = HEBB_F64, n, lda, info = 0, mone = -1, ipiv = 0, st, bits = 0;
@@ -339,7 +339,8 @@ static int powm_failed(const la_job *j, const char *routine) {
   return la_not_converged(j, routine);
 }
 
-int hebb_linalg_powm_psd(const hebb_tensor *a, double p, hebb_tensor **out) {
+hebb_status hebb_linalg_powm_psd(const hebb_tensor *a, double p,
+                                 hebb_tensor **out) {
   const char *who = "linalg.powm_psd";
   hebb_tensor *t[2] = {NULL, NULL};
   int dt = HEBB_F64, n, lda, info = 0, mone = -1, iq = 1, st;
@@ -400,7 +401,8 @@ static void k_pinv(const la_job *j, int64_t k, void *work, la_res *r) {
   la_gemm(j, 2, 2, n, m, kk, vh, n, u, kk, o, m);
 }
 
-int hebb_linalg_pinv(const hebb_tensor *a, double rcond, hebb_tensor **out) {
+hebb_status hebb_linalg_pinv(const hebb_tensor *a, double rcond,
+                             hebb_tensor **out) {
   const char *who = "linalg.pinv";
   hebb_tensor *t[2] = {NULL, NULL};
   int dt = HEBB_F64, m, n, kk, st;
@@ -508,8 +510,8 @@ static int norm_common(const hebb_tensor *a, char opt, const char *who,
   return finish(&j, t, j.dtype, la_not_converged, "gesdd", out);
 }
 
-int hebb_linalg_norm(const hebb_tensor *a, const char *ord,
-                     hebb_tensor **out) {
+hebb_status hebb_linalg_norm(const hebb_tensor *a, const char *ord,
+                             hebb_tensor **out) {
   int i;
   for (i = 0; ords[i].name; i++)
     if (strcmp(ords[i].name, ord) == 0)
@@ -518,6 +520,6 @@ int hebb_linalg_norm(const hebb_tensor *a, const char *ord,
                    "fro, nuc, 2, -2, 1, -1, inf or -inf)", ord);
 }
 
-int hebb_linalg_cond(const hebb_tensor *a, hebb_tensor **out) {
+hebb_status hebb_linalg_cond(const hebb_tensor *a, hebb_tensor **out) {
   return norm_common(a, 'c', "linalg.cond", out);
 }

@@ -64,8 +64,8 @@ static void k_solve(const la_job *j, int64_t k, void *work, la_res *r) {
   r->info = info;
 }
 
-int hebb_linalg_solve(const hebb_tensor *a, const hebb_tensor *b,
-                      hebb_tensor **out) {
+hebb_status hebb_linalg_solve(const hebb_tensor *a, const hebb_tensor *b,
+                              hebb_tensor **out) {
   const char *who = "linalg.solve";
   hebb_tensor *bm = NULL, *t[2] = {NULL, NULL}, *x;
   int64_t bshape[HEBB_MAXDIM];
@@ -163,8 +163,8 @@ static void lstsq_query(la_job *j) {
               (size_t)j->lrwork * rs + (size_t)j->liwork * sizeof(int);
 }
 
-int hebb_linalg_lstsq(const hebb_tensor *a, const hebb_tensor *b,
-                      double rcond, hebb_tensor **out) {
+hebb_status hebb_linalg_lstsq(const hebb_tensor *a, const hebb_tensor *b,
+                              double rcond, hebb_tensor **out) {
   const char *who = "linalg.lstsq";
   hebb_tensor *bm = NULL, *t[2] = {NULL, NULL}, *sol = NULL, *x = NULL;
   int64_t bshape[HEBB_MAXDIM];
@@ -211,7 +211,7 @@ static void k_inv(const la_job *j, int64_t k, void *work, la_res *r) {
   r->info = info;
 }
 
-int hebb_linalg_inv(const hebb_tensor *a, hebb_tensor **out) {
+hebb_status hebb_linalg_inv(const hebb_tensor *a, hebb_tensor **out) {
   const char *who = "linalg.inv";
   hebb_tensor *t = NULL;
   int dt = HEBB_F64, n, lda, info = 0, mone = -1, ipiv = 0, st;
@@ -309,11 +309,11 @@ static int det_common(const hebb_tensor *a, const char *who, char opt,
   return hebb_out_deliver(nout, outs, t + 1, who);
 }
 
-int hebb_linalg_det(const hebb_tensor *a, hebb_tensor **out) {
+hebb_status hebb_linalg_det(const hebb_tensor *a, hebb_tensor **out) {
   return det_common(a, "linalg.det", 'd', out, NULL);
 }
 
-int hebb_linalg_slogdet(const hebb_tensor *a, hebb_tensor **sign,
-                        hebb_tensor **logabsdet) {
+hebb_status hebb_linalg_slogdet(const hebb_tensor *a, hebb_tensor **sign,
+                                hebb_tensor **logabsdet) {
   return det_common(a, "linalg.slogdet", 's', sign, logabsdet);
 }

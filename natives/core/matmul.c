@@ -505,8 +505,8 @@ static int matmul_into(const hebb_tensor *a, const hebb_tensor *b,
   return hebb_out_end(out, made, st);
 }
 
-int hebb_matmul(const hebb_tensor *a, const hebb_tensor *b,
-                hebb_tensor **out) {
+hebb_status hebb_matmul(const hebb_tensor *a, const hebb_tensor *b,
+                        hebb_tensor **out) {
   return matmul_into(a, b, 0, out);
 }
 
@@ -538,8 +538,8 @@ static int check_linear(const hebb_tensor *x, const hebb_tensor *w,
 /* The result starts as the bias, broadcast over the rows, and the gemm
    adds x W^T to it (beta = 1): no separate pass over the result for the
    bias, and no zeroing pass inside BLAS. */
-int hebb_linear(const hebb_tensor *x, const hebb_tensor *w,
-                const hebb_tensor *b, hebb_tensor **out) {
+hebb_status hebb_linear(const hebb_tensor *x, const hebb_tensor *w,
+                        const hebb_tensor *b, hebb_tensor **out) {
   int64_t shape[HEBB_MAXDIM];
   hebb_tensor *wt;
   int made = *out == NULL, st, rd;
@@ -579,7 +579,8 @@ static int check_vectors(const hebb_tensor *a, const hebb_tensor *b,
   return HEBB_OK;
 }
 
-int hebb_dot(const hebb_tensor *a, const hebb_tensor *b, hebb_tensor **out) {
+hebb_status hebb_dot(const hebb_tensor *a, const hebb_tensor *b,
+                     hebb_tensor **out) {
   if (check_vectors(a, b, "dot")) return hebb_last_status();
   if (a->shape[0] != b->shape[0])
     return hebb_fail(HEBB_ERR_SHAPE, "dot: lengths %lld and %lld differ",
@@ -637,7 +638,8 @@ static void outer_rows(int64_t lo, int64_t hi, void *ud) {
   }
 }
 
-int hebb_outer(const hebb_tensor *a, const hebb_tensor *b, hebb_tensor **out) {
+hebb_status hebb_outer(const hebb_tensor *a, const hebb_tensor *b,
+                       hebb_tensor **out) {
   hebb_cast ca, cb;
   hebb_tensor *res = NULL;
   int64_t shape[2];

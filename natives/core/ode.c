@@ -127,8 +127,8 @@ static int aliases_term(const ode_job *j, const char *who) {
   return HEBB_OK;
 }
 
-int hebb_ode_combine(const hebb_tensor *y, int n, hebb_tensor *const *k,
-                     const double *c, hebb_tensor **out) {
+hebb_status hebb_ode_combine(const hebb_tensor *y, int n, hebb_tensor *const *k,
+                             const double *c, hebb_tensor **out) {
   const char *who = "ode.combine";
   hebb_tensor *ck[HEBB_ODE_MAXTERMS], *cy = NULL;
   ode_job j;
@@ -215,9 +215,9 @@ static int check_tolerances(double atol, double rtol, const char *who) {
   return HEBB_OK;
 }
 
-int hebb_ode_errnorm(const hebb_tensor *y0, const hebb_tensor *y1, int n,
-                     hebb_tensor *const *k, const double *e, double atol,
-                     double rtol, double *result) {
+hebb_status hebb_ode_errnorm(const hebb_tensor *y0, const hebb_tensor *y1,
+                             int n, hebb_tensor *const *k, const double *e,
+                             double atol, double rtol, double *result) {
   const char *who = "ode.errnorm";
   hebb_tensor *ck[HEBB_ODE_MAXTERMS], *c0 = NULL, *c1 = NULL;
   ode_job j;

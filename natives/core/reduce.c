@@ -761,8 +761,9 @@ static int reduce_into(int op, const hebb_tensor *a, const bool *red,
   return st;
 }
 
-int hebb_reduce(int op, const hebb_tensor *a, int ndims, const int *dims,
-                bool keepdim, int64_t correction, hebb_tensor **out) {
+hebb_status hebb_reduce(int op, const hebb_tensor *a, int ndims,
+                        const int *dims, bool keepdim, int64_t correction,
+                        hebb_tensor **out) {
   bool red[HEBB_MAXDIM];
   int64_t shape[HEBB_MAXDIM], m = 1, n = 1;
   int i, nd = 0, dtype, st;
@@ -842,7 +843,7 @@ int hebb_reduce_value(int op, const hebb_tensor *a, int64_t correction,
   return HEBB_OK;
 }
 
-int hebb_sum_all(const hebb_tensor *a, double *result) {
+hebb_status hebb_sum_all(const hebb_tensor *a, double *result) {
   int64_t i;
   return hebb_reduce_value(HEBB_SUM, a, 0, result, &i);
 }

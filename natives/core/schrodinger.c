@@ -106,8 +106,8 @@ static int kinetic(hebb_tensor *cur, const hebb_tensor *pk, hebb_tensor **next) 
   return status;
 }
 
-int hebb_split_step(hebb_tensor *psi, const hebb_tensor *pv,
-                    const hebb_tensor *pk, int64_t nsteps) {
+hebb_status hebb_split_step(hebb_tensor *psi, const hebb_tensor *pv,
+                            const hebb_tensor *pk, int64_t nsteps) {
   const char *who = "fields.split_step";
   hebb_tensor *cur, *next = NULL, *pv2 = NULL;
   int64_t k;
@@ -284,9 +284,9 @@ static int check_potential(const hebb_tensor *V, const hebb_tensor *psi,
   return HEBB_OK;
 }
 
-int hebb_crank_nicolson(hebb_tensor *psi, const hebb_tensor *V, double dx,
-                        double mass, double hbar, double dt, bool periodic,
-                        int64_t nsteps) {
+hebb_status hebb_crank_nicolson(hebb_tensor *psi, const hebb_tensor *V,
+                                double dx, double mass, double hbar, double dt,
+                                bool periodic, int64_t nsteps) {
   const char *who = "fields.crank_nicolson";
   cn_job j;
   int64_t k;

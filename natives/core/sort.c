@@ -217,16 +217,18 @@ static int sort_k(const hebb_tensor *a, int dim, int64_t k, bool descending,
   return st;
 }
 
-int hebb_sort(const hebb_tensor *a, int dim, bool descending, int64_t base,
-              hebb_tensor **values, hebb_tensor **indices) {
+hebb_status hebb_sort(const hebb_tensor *a, int dim, bool descending,
+                      int64_t base, hebb_tensor **values,
+                      hebb_tensor **indices) {
   if (check_real(a, "sort") || hebb_check_dim(a, dim, "sort"))
     return hebb_last_status();
   return sort_k(a, dim, a->shape[dim], descending, base, values, indices,
                 "sort");
 }
 
-int hebb_topk(const hebb_tensor *a, int64_t k, int dim, bool largest,
-              int64_t base, hebb_tensor **values, hebb_tensor **indices) {
+hebb_status hebb_topk(const hebb_tensor *a, int64_t k, int dim, bool largest,
+                      int64_t base, hebb_tensor **values,
+                      hebb_tensor **indices) {
   if (check_real(a, "topk") || hebb_check_dim(a, dim, "topk"))
     return hebb_last_status();
   if (k < 0 || k > a->shape[dim])
@@ -240,8 +242,9 @@ int hebb_topk(const hebb_tensor *a, int64_t k, int dim, bool largest,
 
 /* Distinct values of the flattened a, ascending; for each element its
    distinct value's index (from base), and the count of each. */
-int hebb_unique(const hebb_tensor *a, int64_t base, hebb_tensor **values,
-                hebb_tensor **inverse, hebb_tensor **counts) {
+hebb_status hebb_unique(const hebb_tensor *a, int64_t base,
+                        hebb_tensor **values, hebb_tensor **inverse,
+                        hebb_tensor **counts) {
   hebb_tensor flat, *c, *pos = NULL, *first = NULL;
   int64_t n = hebb_numel(a), m = 0, i, shape1;
   int64_t *p, *inv, *cnt, *firsts;
@@ -340,8 +343,8 @@ static uint64_t *keys_of(const hebb_tensor *s) {
   return k;
 }
 
-int hebb_searchsorted(const hebb_tensor *s, const hebb_tensor *v, bool right,
-                      int64_t base, hebb_tensor **out) {
+hebb_status hebb_searchsorted(const hebb_tensor *s, const hebb_tensor *v,
+                              bool right, int64_t base, hebb_tensor **out) {
   search sc;
   hebb_tensor *vc = NULL;
   uint64_t *keys;
@@ -383,8 +386,8 @@ int hebb_searchsorted(const hebb_tensor *s, const hebb_tensor *v, bool right,
    the last bin; elements outside, and NaNs, are not counted); lo == hi
    takes the data's smallest and largest values (lo - 1 and hi + 1 when
    all are equal, as torch does).  Sequential: one pass, exact counts. */
-int hebb_histc(const hebb_tensor *a, int64_t bins, double lo, double hi,
-               hebb_tensor **out) {
+hebb_status hebb_histc(const hebb_tensor *a, int64_t bins, double lo, double hi,
+                       hebb_tensor **out) {
   hebb_tensor *c;
   const double *x;
   double *h, w;

@@ -470,8 +470,8 @@ static void plan_product(spmm_job *j, bool cx, hebb_range_fn *fn) {
   else *fn = j->k ? spmm_rows : spmv_rows;
 }
 
-int hebb_sparse_matmul(const hebb_sparse *s, const hebb_tensor *x,
-                       hebb_tensor **out) {
+hebb_status hebb_sparse_matmul(const hebb_sparse *s, const hebb_tensor *x,
+                               hebb_tensor **out) {
   int64_t shape[2];
   int made = *out == NULL, status, rdtype;
   bool cx;
@@ -657,7 +657,7 @@ hebb_sparse *hebb_sparse_zscale(const hebb_sparse *s, double re, double im) {
   return r;
 }
 
-int hebb_sparse_diagonal(const hebb_sparse *s, hebb_tensor **out) {
+hebb_status hebb_sparse_diagonal(const hebb_sparse *s, hebb_tensor **out) {
   int64_t n = s->nrows < s->ncols ? s->nrows : s->ncols, i, p;
   int k, wd = hebb_sparse_width(s->dtype);
   double *d;

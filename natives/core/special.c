@@ -242,7 +242,7 @@ double hebb_special_scalar(int op, double x) {
   return funcs[op].f(x);
 }
 
-int hebb_special(int op, const hebb_tensor *a, hebb_tensor **out) {
+hebb_status hebb_special(int op, const hebb_tensor *a, hebb_tensor **out) {
   const char *who;
   int ct, made = *out == NULL, st;
   scalar_fn f;

@@ -206,7 +206,6 @@ static hebb_tensor *new_tensor(int dtype, int ndim, const int64_t *shape) {
   }
   s->refcount = 1;
   s->version = 0;
-  s->device = 0;
   s->allocator = NULL;
   s->nbytes = numel * hebb_dtype_size(dtype);
   s->data = NULL;
@@ -303,7 +302,6 @@ hebb_tensor *hebb_view_of(hebb_tensor *base) {
   memcpy(t, base, sizeof(*t));
   t->refcount = 1;
   t->flags = 0;
-  t->autograd = NULL;
   if (t->storage) t->storage->refcount++;
   return t;
 }
@@ -361,7 +359,8 @@ static int locate(const hebb_tensor *t, const int64_t *index, char **p) {
   return HEBB_OK;
 }
 
-int hebb_get(const hebb_tensor *t, const int64_t *index, double *value) {
+hebb_status hebb_get(const hebb_tensor *t, const int64_t *index,
+                     double *value) {
   char *p = NULL;
   if (locate(t, index, &p)) return hebb_last_status();
   switch (t->dtype) {
@@ -374,7 +373,8 @@ int hebb_get(const hebb_tensor *t, const int64_t *index, double *value) {
   return HEBB_OK;
 }
 
-int hebb_get_i64(const hebb_tensor *t, const int64_t *index, int64_t *value) {
+hebb_status hebb_get_i64(const hebb_tensor *t, const int64_t *index,
+                         int64_t *value) {
   double d;
   char *p = NULL;
   if (t->dtype != HEBB_I64) {
@@ -387,7 +387,7 @@ int hebb_get_i64(const hebb_tensor *t, const int64_t *index, int64_t *value) {
   return HEBB_OK;
 }
 
-int hebb_set(hebb_tensor *t, const int64_t *index, double value) {
+hebb_status hebb_set(hebb_tensor *t, const int64_t *index, double value) {
   char *p = NULL;
   if (locate(t, index, &p)) return hebb_last_status();
   if (t->dtype < 0 || t->dtype >= HEBB_NDTYPES)
@@ -397,7 +397,7 @@ int hebb_set(hebb_tensor *t, const int64_t *index, double value) {
   return HEBB_OK;
 }
 
-int hebb_set_i64(hebb_tensor *t, const int64_t *index, int64_t value) {
+hebb_status hebb_set_i64(hebb_tensor *t, const int64_t *index, int64_t value) {
   char *p = NULL;
   if (t->dtype != HEBB_I64) return hebb_set(t, index, (double)value);
   if (locate(t, index, &p)) return hebb_last_status();

@@ -227,7 +227,7 @@ int hebb_unop_dtype(int op, int dtype) {
 
 /* --- entry point ------------------------------------------------------- */
 
-int hebb_unary(int op, const hebb_tensor *a, hebb_tensor **out) {
+hebb_status hebb_unary(int op, const hebb_tensor *a, hebb_tensor **out) {
   const unop *u;
   int ct, made = *out == NULL, st;
   hebb_cast ca;
