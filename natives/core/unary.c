@@ -93,33 +93,25 @@ static inline c64 csquaref(c64 z) {
     }                                                                       \
   }
 
-/* the f64 and f32 kernels: F is '' or 'f' as in ACTIVATIONS */
+/* the kernel of OP, a function of libm (or ACTIVATIONS) named OP for
+   doubles and OP##F for T (F is '' or 'f' as in ACTIVATIONS) */
+#define LIBM(S, T, F, OP) UNARY(OP##_##S, T, T, OP##F(x))
+
+/* the f64 and f32 kernels */
 #define FLOATS(S, T, F)                                                     \
   UNARY(neg_##S, T, T, -x)                                                  \
   UNARY(abs_##S, T, T, fabs##F(x))                                          \
   UNARY(sign_##S, T, T, SIGN(x))                                            \
-  UNARY(exp_##S, T, T, exp##F(x))                                           \
-  UNARY(log_##S, T, T, log##F(x))                                           \
-  UNARY(log1p_##S, T, T, log1p##F(x))                                       \
-  UNARY(expm1_##S, T, T, expm1##F(x))                                       \
-  UNARY(sqrt_##S, T, T, sqrt##F(x))                                         \
-  UNARY(sin_##S, T, T, sin##F(x))                                           \
-  UNARY(cos_##S, T, T, cos##F(x))                                           \
-  UNARY(tan_##S, T, T, tan##F(x))                                           \
-  UNARY(tanh_##S, T, T, tanh##F(x))                                         \
-  UNARY(sinh_##S, T, T, sinh##F(x))                                         \
-  UNARY(cosh_##S, T, T, cosh##F(x))                                         \
-  UNARY(asin_##S, T, T, asin##F(x))                                         \
-  UNARY(acos_##S, T, T, acos##F(x))                                         \
-  UNARY(atan_##S, T, T, atan##F(x))                                         \
-  UNARY(sigmoid_##S, T, T, sigmoid##F(x))                                   \
   UNARY(relu_##S, T, T, RELU(x))                                            \
-  UNARY(softplus_##S, T, T, softplus##F(x))                                 \
-  UNARY(floor_##S, T, T, floor##F(x))                                       \
-  UNARY(ceil_##S, T, T, ceil##F(x))                                         \
   UNARY(round_##S, T, T, nearbyint##F(x))                                   \
   UNARY(reciprocal_##S, T, T, 1 / x)                                        \
-  UNARY(square_##S, T, T, x * x)
+  UNARY(square_##S, T, T, x * x)                                            \
+  LIBM(S, T, F, exp) LIBM(S, T, F, log) LIBM(S, T, F, log1p)                \
+  LIBM(S, T, F, expm1) LIBM(S, T, F, sqrt) LIBM(S, T, F, sin)               \
+  LIBM(S, T, F, cos) LIBM(S, T, F, tan) LIBM(S, T, F, tanh)                 \
+  LIBM(S, T, F, sinh) LIBM(S, T, F, cosh) LIBM(S, T, F, asin)               \
+  LIBM(S, T, F, acos) LIBM(S, T, F, atan) LIBM(S, T, F, sigmoid)            \
+  LIBM(S, T, F, softplus) LIBM(S, T, F, floor) LIBM(S, T, F, ceil)
 
 FLOATS(f64, double, )
 FLOATS(f32, float, f)
@@ -133,23 +125,18 @@ UNARY(same_i64, int64_t, int64_t, x)   /* floor, ceil, round of integers */
 
 UNARY(not_bool, bool, bool, !x)
 
-/* the c128 and c64 kernels: F is '' or 'f' as in ACTIVATIONS */
+/* the kernel of OP through C99's complex function c##OP##F */
+#define CLIBM(S, T, F, OP) UNARY(OP##_##S, T, T, c##OP##F(x))
+
+/* the c128 and c64 kernels (csquare is ours, for the schoolbook product) */
 #define COMPLEXES(S, T, F)                                                  \
   UNARY(neg_##S, T, T, -x)                                                  \
-  UNARY(exp_##S, T, T, cexp##F(x))                                          \
-  UNARY(log_##S, T, T, clog##F(x))                                          \
-  UNARY(sqrt_##S, T, T, csqrt##F(x))                                        \
-  UNARY(sin_##S, T, T, csin##F(x))                                          \
-  UNARY(cos_##S, T, T, ccos##F(x))                                          \
-  UNARY(tan_##S, T, T, ctan##F(x))                                          \
-  UNARY(tanh_##S, T, T, ctanh##F(x))                                        \
-  UNARY(sinh_##S, T, T, csinh##F(x))                                        \
-  UNARY(cosh_##S, T, T, ccosh##F(x))                                        \
-  UNARY(asin_##S, T, T, casin##F(x))                                        \
-  UNARY(acos_##S, T, T, cacos##F(x))                                        \
-  UNARY(atan_##S, T, T, catan##F(x))                                        \
   UNARY(reciprocal_##S, T, T, 1 / x)                                        \
-  UNARY(square_##S, T, T, csquare##F(x))
+  CLIBM(S, T, F, square) CLIBM(S, T, F, exp) CLIBM(S, T, F, log)            \
+  CLIBM(S, T, F, sqrt) CLIBM(S, T, F, sin) CLIBM(S, T, F, cos)              \
+  CLIBM(S, T, F, tan) CLIBM(S, T, F, tanh) CLIBM(S, T, F, sinh)             \
+  CLIBM(S, T, F, cosh) CLIBM(S, T, F, asin) CLIBM(S, T, F, acos)            \
+  CLIBM(S, T, F, atan)
 
 COMPLEXES(c128, c128, )
 COMPLEXES(c64, c64, f)
