@@ -1,8 +1,10 @@
 /*
-** iter.c -- NumPy broadcasting and the strided loop every elementwise
-** kernel runs on.  A loop merges dimensions that are contiguous for all
-** operands, so contiguous tensors become one flat inner loop (which the
-** compiler vectorizes), and splits the flat element range over threads.
+** iter.c -- NumPy broadcasting and the strided walks of the core: merging
+** the dimensions that are contiguous for all operands (hebb_merge_dims, also
+** for the reductions' index spaces), the odometer over a strided index space
+** (reduce.c, argreduce.c, scan.c), and the loop every elementwise kernel runs
+** on.  Merged, contiguous tensors become one flat inner loop (which the
+** compiler vectorizes); the loop splits the flat element range over threads.
 */
 #include <string.h>
 
@@ -40,7 +42,7 @@ static void broadcast_strides(const hebb_tensor *t, int ndim,
   }
 }
 
-/* --- strided index spaces (also reduce.c, argreduce.c, scan.c) ------- */
+/* --- strided index spaces (also reduce.c, argreduce.c, scan.c) --------- */
 
 int hebb_merge_dims(int n, int64_t *shape, int nsets,
                     int64_t *const *strides) {
