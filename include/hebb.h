@@ -76,9 +76,8 @@ typedef struct hebb_tensor {
   int64_t offset;             /* in elements, from data */
   char *data;                 /* base address of the storage's memory */
   hebb_storage *storage;      /* NULL for a borrowed (wrapped) buffer */
-  void *autograd;             /* reserved for the autograd tape */
-  int64_t shape[16];
-  int64_t stride[16];         /* in elements; may be 0 (broadcast) or < 0 */
+  int64_t shape[HEBB_MAXDIM];
+  int64_t stride[HEBB_MAXDIM];  /* in elements; may be 0 (broadcast) or < 0 */
 } hebb_tensor;
 
 typedef struct hebb_alloc_stats {
@@ -129,7 +128,7 @@ typedef enum hebb_redop {
 
 /* --- library, errors, threads ------------------------------------------ */
 const char *hebb_version(void);
-int hebb_last_status(void);
+hebb_status hebb_last_status(void);
 const char *hebb_last_error(void);
 void hebb_clear_error(void);
 
@@ -176,10 +175,11 @@ void *hebb_data_ptr(const hebb_tensor *t);        /* first element */
 uint64_t hebb_version_counter(const hebb_tensor *t);
 void hebb_bump_version(hebb_tensor *t);
 bool hebb_same_storage(const hebb_tensor *a, const hebb_tensor *b);
-int hebb_get(const hebb_tensor *t, const int64_t *index, double *value);
-int hebb_get_i64(const hebb_tensor *t, const int64_t *index, int64_t *value);
-int hebb_set(hebb_tensor *t, const int64_t *index, double value);
-int hebb_set_i64(hebb_tensor *t, const int64_t *index, int64_t value);
+hebb_status hebb_get(const hebb_tensor *t, const int64_t *index, double *value);
+hebb_status hebb_get_i64(const hebb_tensor *t, const int64_t *index,
+                         int64_t *value);
+hebb_status hebb_set(hebb_tensor *t, const int64_t *index, double value);
+hebb_status hebb_set_i64(hebb_tensor *t, const int64_t *index, int64_t value);
 
 /* --- views (never copy) ------------------------------------------------ */
 hebb_tensor *hebb_view(hebb_tensor *t, int ndim, const int64_t *shape);
@@ -199,9 +199,10 @@ hebb_tensor *hebb_flatten(hebb_tensor *t, int start_dim, int end_dim);
 hebb_tensor *hebb_diagonal(hebb_tensor *t, int64_t offset, int dim1, int dim2);
 
 /* --- copies and conversion --------------------------------------------- */
-int hebb_copy(hebb_tensor *dst, const hebb_tensor *src);  /* broadcasts, converts */
-int hebb_fill(hebb_tensor *t, double value);
-int hebb_fill_i64(hebb_tensor *t, int64_t value);
+/* src broadcast to dst's shape and converted to its dtype */
+hebb_status hebb_copy(hebb_tensor *dst, const hebb_tensor *src);
+hebb_status hebb_fill(hebb_tensor *t, double value);
+hebb_status hebb_fill_i64(hebb_tensor *t, int64_t value);
 hebb_tensor *hebb_clone(const hebb_tensor *t);
 hebb_tensor *hebb_contiguous(hebb_tensor *t);   /* t itself (retained) if already */
 hebb_tensor *hebb_astype(const hebb_tensor *t, int dtype);
@@ -212,14 +213,16 @@ hebb_tensor *hebb_linspace(int dtype, double start, double stop, int64_t n);
 hebb_tensor *hebb_eye(int dtype, int64_t n, int64_t m);
 
 /* --- elementwise ------------------------------------------------------- */
-int hebb_unary(int op, const hebb_tensor *a, hebb_tensor **out);
-int hebb_binary(int op, const hebb_tensor *a, const hebb_tensor *b,
-                hebb_tensor **out);
-int hebb_clamp(const hebb_tensor *a, double lo, double hi, hebb_tensor **out);
-int hebb_where(const hebb_tensor *cond, const hebb_tensor *a,
-               const hebb_tensor *b, hebb_tensor **out);
-int hebb_addcmul(const hebb_tensor *c, const hebb_tensor *a,
-                 const hebb_tensor *b, hebb_tensor **out);   /* c + a*b */
+hebb_status hebb_unary(int op, const hebb_tensor *a, hebb_tensor **out);
+hebb_status hebb_binary(int op, const hebb_tensor *a, const hebb_tensor *b,
+                        hebb_tensor **out);
+hebb_status hebb_clamp(const hebb_tensor *a, double lo, double hi,
+                       hebb_tensor **out);
+hebb_status hebb_where(const hebb_tensor *cond, const hebb_tensor *a,
+                       const hebb_tensor *b, hebb_tensor **out);
+/* c + a*b */
+hebb_status hebb_addcmul(const hebb_tensor *c, const hebb_tensor *a,
+                         const hebb_tensor *b, hebb_tensor **out);
 
 /* --- complex numbers -------------------------------------------------- */
 /* parts of a complex tensor: real, imag, abs and angle give the real dtype
@@ -230,120 +233,141 @@ typedef enum hebb_cpart {
   HEBB_NCPARTS
 } hebb_cpart;
 /* re + i*im (broadcast; real inputs): c64 when both are f32, else c128 */
-int hebb_complex(const hebb_tensor *re, const hebb_tensor *im,
-                 hebb_tensor **out);
-int hebb_complex_part(int part, const hebb_tensor *a, hebb_tensor **out);
+hebb_status hebb_complex(const hebb_tensor *re, const hebb_tensor *im,
+                         hebb_tensor **out);
+hebb_status hebb_complex_part(int part, const hebb_tensor *a,
+                              hebb_tensor **out);
 
 /* --- reductions -------------------------------------------------------- */
 /* dims: ndims entries (0-based, distinct); ndims == 0 reduces everything.
    correction is used by VAR/STD only.  Every reduction splits its work into
    blocks of a fixed size and combines them in a fixed order, so results are
    the same bits at any thread count. */
-int hebb_reduce(int op, const hebb_tensor *a, int ndims, const int *dims,
-                bool keepdim, int64_t correction, hebb_tensor **out);
+hebb_status hebb_reduce(int op, const hebb_tensor *a, int ndims,
+                        const int *dims, bool keepdim, int64_t correction,
+                        hebb_tensor **out);
 /* ARGMIN/ARGMAX along one dim (dim -1: over the flattened tensor); the
    result is i64 counting from 'base' */
-int hebb_argreduce(int op, const hebb_tensor *a, int dim, bool keepdim,
-                   int64_t base, hebb_tensor **out);
-int hebb_cumsum(const hebb_tensor *a, int dim, hebb_tensor **out);
-int hebb_cumprod(const hebb_tensor *a, int dim, hebb_tensor **out);
+hebb_status hebb_argreduce(int op, const hebb_tensor *a, int dim, bool keepdim,
+                           int64_t base, hebb_tensor **out);
+hebb_status hebb_cumsum(const hebb_tensor *a, int dim, hebb_tensor **out);
+hebb_status hebb_cumprod(const hebb_tensor *a, int dim, hebb_tensor **out);
 /* the full sum as a double: what hebb_reduce(HEBB_SUM) would hold (an f32
    sum rounded to f32, an i64 sum exact and then converted) */
-int hebb_sum_all(const hebb_tensor *a, double *result);
+hebb_status hebb_sum_all(const hebb_tensor *a, double *result);
 /* whether |a - b| <= atol + rtol*|b| everywhere (a and b broadcast; NaNs
    are close to each other only with equal_nan) / whether a and b have the
    same shape and equal elements */
-int hebb_allclose(const hebb_tensor *a, const hebb_tensor *b, double rtol,
-                  double atol, bool equal_nan, bool *result);
-int hebb_equal(const hebb_tensor *a, const hebb_tensor *b, bool *result);
+hebb_status hebb_allclose(const hebb_tensor *a, const hebb_tensor *b,
+                          double rtol, double atol, bool equal_nan,
+                          bool *result);
+hebb_status hebb_equal(const hebb_tensor *a, const hebb_tensor *b,
+                       bool *result);
 
 /* --- indexing ---------------------------------------------------------- */
 /* index tensors are i64 and count from 'base' (0 in C, 1 from Lua) */
-int hebb_index_select(const hebb_tensor *a, int dim, const hebb_tensor *index,
-                      int64_t base, hebb_tensor **out);
-int hebb_gather(const hebb_tensor *a, int dim, const hebb_tensor *index,
-                int64_t base, hebb_tensor **out);
-int hebb_scatter(hebb_tensor *a, int dim, const hebb_tensor *index,
-                 int64_t base, const hebb_tensor *src, bool accumulate);
-int hebb_masked_fill(hebb_tensor *a, const hebb_tensor *mask, double value);
-int hebb_masked_select(const hebb_tensor *a, const hebb_tensor *mask,
-                       hebb_tensor **out);
+hebb_status hebb_index_select(const hebb_tensor *a, int dim,
+                              const hebb_tensor *index, int64_t base,
+                              hebb_tensor **out);
+hebb_status hebb_gather(const hebb_tensor *a, int dim, const hebb_tensor *index,
+                        int64_t base, hebb_tensor **out);
+hebb_status hebb_scatter(hebb_tensor *a, int dim, const hebb_tensor *index,
+                         int64_t base, const hebb_tensor *src, bool accumulate);
+hebb_status hebb_masked_fill(hebb_tensor *a, const hebb_tensor *mask,
+                             double value);
+hebb_status hebb_masked_select(const hebb_tensor *a, const hebb_tensor *mask,
+                               hebb_tensor **out);
 hebb_tensor *hebb_cat(int n, hebb_tensor *const *ts, int dim);
 hebb_tensor *hebb_stack(int n, hebb_tensor *const *ts, int dim);
 
 /* --- linear algebra ---------------------------------------------------- */
-int hebb_matmul(const hebb_tensor *a, const hebb_tensor *b, hebb_tensor **out);
-int hebb_dot(const hebb_tensor *a, const hebb_tensor *b, hebb_tensor **out);
-int hebb_outer(const hebb_tensor *a, const hebb_tensor *b, hebb_tensor **out);
+hebb_status hebb_matmul(const hebb_tensor *a, const hebb_tensor *b,
+                        hebb_tensor **out);
+hebb_status hebb_dot(const hebb_tensor *a, const hebb_tensor *b,
+                     hebb_tensor **out);
+hebb_status hebb_outer(const hebb_tensor *a, const hebb_tensor *b,
+                       hebb_tensor **out);
 /* x W^T + b over the last dimension of x (b may be NULL): a dense layer in
    one gemm that adds to the bias */
-int hebb_linear(const hebb_tensor *x, const hebb_tensor *w,
-                const hebb_tensor *b, hebb_tensor **out);
+hebb_status hebb_linear(const hebb_tensor *x, const hebb_tensor *w,
+                        const hebb_tensor *b, hebb_tensor **out);
 /* softmax cross-entropy of logits z {N, C} (f64/f32) against class labels
    {N} (i64, base..base+C-1): per row log(sum_j e^z_j) - z_label, and its
    gradient g_i (softmax(z_i) - onehot(label_i)) for row gradients g {N} */
-int hebb_cross_entropy(const hebb_tensor *z, const hebb_tensor *labels,
-                       int64_t base, hebb_tensor **out);
-int hebb_cross_entropy_grad(const hebb_tensor *z, const hebb_tensor *labels,
-                            int64_t base, const hebb_tensor *g,
-                            hebb_tensor **out);
+hebb_status hebb_cross_entropy(const hebb_tensor *z, const hebb_tensor *labels,
+                               int64_t base, hebb_tensor **out);
+hebb_status hebb_cross_entropy_grad(const hebb_tensor *z,
+                                    const hebb_tensor *labels, int64_t base,
+                                    const hebb_tensor *g, hebb_tensor **out);
 /* dense linear algebra (LAPACK; hebb.linalg), f64, f32, c128 and c64
    (integer and bool inputs compute in f64), batched over the leading dimensions: a tensor of
    shape {..., m, n} is a batch of m x n matrices.  Inputs are never
    modified.  Several results: each out follows the convention above, and a
    NULL out pointer (where allowed) means "not wanted". */
-int hebb_linalg_solve(const hebb_tensor *a, const hebb_tensor *b,
-                      hebb_tensor **out);
-int hebb_linalg_lstsq(const hebb_tensor *a, const hebb_tensor *b,
-                      double rcond, hebb_tensor **out);  /* rcond < 0: default */
-int hebb_linalg_inv(const hebb_tensor *a, hebb_tensor **out);
-int hebb_linalg_det(const hebb_tensor *a, hebb_tensor **out);
-int hebb_linalg_slogdet(const hebb_tensor *a, hebb_tensor **sign,
-                        hebb_tensor **logabsdet);
-int hebb_linalg_cholesky(const hebb_tensor *a, hebb_tensor **out);
-int hebb_linalg_qr(const hebb_tensor *a, hebb_tensor **q, hebb_tensor **r);
-int hebb_linalg_eigh(const hebb_tensor *a, hebb_tensor **w,
-                     hebb_tensor **v);                  /* v may be NULL */
+hebb_status hebb_linalg_solve(const hebb_tensor *a, const hebb_tensor *b,
+                              hebb_tensor **out);
+/* rcond < 0: default */
+hebb_status hebb_linalg_lstsq(const hebb_tensor *a, const hebb_tensor *b,
+                              double rcond, hebb_tensor **out);
+hebb_status hebb_linalg_inv(const hebb_tensor *a, hebb_tensor **out);
+hebb_status hebb_linalg_det(const hebb_tensor *a, hebb_tensor **out);
+hebb_status hebb_linalg_slogdet(const hebb_tensor *a, hebb_tensor **sign,
+                                hebb_tensor **logabsdet);
+hebb_status hebb_linalg_cholesky(const hebb_tensor *a, hebb_tensor **out);
+hebb_status hebb_linalg_qr(const hebb_tensor *a, hebb_tensor **q,
+                           hebb_tensor **r);
+hebb_status hebb_linalg_eigh(const hebb_tensor *a, hebb_tensor **w,
+                             hebb_tensor **v);  /* v may be NULL */
 /* general square matrices: complex eigenvalues w (LAPACK's order) and, when
    v is not NULL, the unit-norm right eigenvectors as columns (geev) */
-int hebb_linalg_eig(const hebb_tensor *a, hebb_tensor **w, hebb_tensor **v);
-int hebb_linalg_svd(const hebb_tensor *a, bool full, hebb_tensor **u,
-                    hebb_tensor **s, hebb_tensor **vh); /* u, vh may be NULL */
-int hebb_linalg_svd_rank(const hebb_tensor *a, int64_t rank, hebb_tensor **u,
-                         hebb_tensor **s, hebb_tensor **vh,
-                         hebb_tensor **discarded);
-int hebb_linalg_expm(const hebb_tensor *a, hebb_tensor **out);
-int hebb_linalg_matrix_power(const hebb_tensor *a, int64_t n,
+hebb_status hebb_linalg_eig(const hebb_tensor *a, hebb_tensor **w,
+                            hebb_tensor **v);
+/* u, vh may be NULL */
+hebb_status hebb_linalg_svd(const hebb_tensor *a, bool full, hebb_tensor **u,
+                            hebb_tensor **s, hebb_tensor **vh);
+hebb_status hebb_linalg_svd_rank(const hebb_tensor *a, int64_t rank,
+                                 hebb_tensor **u, hebb_tensor **s,
+                                 hebb_tensor **vh, hebb_tensor **discarded);
+hebb_status hebb_linalg_expm(const hebb_tensor *a, hebb_tensor **out);
+hebb_status hebb_linalg_matrix_power(const hebb_tensor *a, int64_t n,
+                                     hebb_tensor **out);
+hebb_status hebb_linalg_powm_psd(const hebb_tensor *a, double p,
+                                 hebb_tensor **out);
+hebb_status hebb_linalg_pinv(const hebb_tensor *a, double rcond,
                              hebb_tensor **out);
-int hebb_linalg_powm_psd(const hebb_tensor *a, double p, hebb_tensor **out);
-int hebb_linalg_pinv(const hebb_tensor *a, double rcond, hebb_tensor **out);
 /* ord: "fro", "nuc", "1", "-1", "2", "-2", "inf", "-inf" */
-int hebb_linalg_norm(const hebb_tensor *a, const char *ord, hebb_tensor **out);
-int hebb_linalg_cond(const hebb_tensor *a, hebb_tensor **out);
+hebb_status hebb_linalg_norm(const hebb_tensor *a, const char *ord,
+                             hebb_tensor **out);
+hebb_status hebb_linalg_cond(const hebb_tensor *a, hebb_tensor **out);
 /* contractions (contract.c): einsum subscripts ("ij,jk->ik"; implicit
    output: the indices seen once, in ASCII order); tensordot over the 0-based
    dims da[k] of a and db[k] of b; ncon with labels[k] holding ops[k]->ndim
    labels (positive: contracted, negative: open, -1 first in the result),
    contracted in ascending label order, or greedily (smallest intermediate
    first) */
-int hebb_einsum(const char *subscripts, int n, hebb_tensor *const *ops,
-                hebb_tensor **out);
-int hebb_tensordot(const hebb_tensor *a, const hebb_tensor *b, int nd,
-                   const int *da, const int *db, hebb_tensor **out);
-int hebb_ncon(int n, hebb_tensor *const *ops, const int64_t *const *labels,
-              bool greedy, hebb_tensor **out);
+hebb_status hebb_einsum(const char *subscripts, int n, hebb_tensor *const *ops,
+                        hebb_tensor **out);
+hebb_status hebb_tensordot(const hebb_tensor *a, const hebb_tensor *b, int nd,
+                           const int *da, const int *db, hebb_tensor **out);
+hebb_status hebb_ncon(int n, hebb_tensor *const *ops,
+                      const int64_t *const *labels, bool greedy,
+                      hebb_tensor **out);
 
 /* --- randomness -------------------------------------------------------- */
 void hebb_rng_init(hebb_rng *g, uint64_t seed, uint64_t stream);
 hebb_rng *hebb_default_rng(void);
-int hebb_rand_uniform(hebb_rng *g, hebb_tensor *t, double lo, double hi);
-int hebb_rand_normal(hebb_rng *g, hebb_tensor *t, double mean, double std);
-int hebb_rand_int(hebb_rng *g, hebb_tensor *t, int64_t lo, int64_t hi);  /* [lo, hi) */
-int hebb_rand_bernoulli(hebb_rng *g, hebb_tensor *t, double p);
-int hebb_rand_permutation(hebb_rng *g, hebb_tensor *t, int64_t base); /* 1-d i64 */
+hebb_status hebb_rand_uniform(hebb_rng *g, hebb_tensor *t, double lo,
+                              double hi);
+hebb_status hebb_rand_normal(hebb_rng *g, hebb_tensor *t, double mean,
+                             double std);
+/* integers in [lo, hi) */
+hebb_status hebb_rand_int(hebb_rng *g, hebb_tensor *t, int64_t lo, int64_t hi);
+hebb_status hebb_rand_bernoulli(hebb_rng *g, hebb_tensor *t, double p);
+/* t: 1-d i64 */
+hebb_status hebb_rand_permutation(hebb_rng *g, hebb_tensor *t, int64_t base);
 /* element i is true with probability p[i] (p broadcast to t's shape) */
-int hebb_rand_bernoulli_tensor(hebb_rng *g, hebb_tensor *t,
-                               const hebb_tensor *p);
+hebb_status hebb_rand_bernoulli_tensor(hebb_rng *g, hebb_tensor *t,
+                                       const hebb_tensor *p);
 
 /* --- sparse matrices (hebb.sparse) ------------------------------------ */
 /* A sparse f64 or c128 matrix in compressed sparse row form (row pointers,
@@ -381,8 +405,8 @@ int hebb_sparse_dtype(const hebb_sparse *s);               /* F64 or C128 */
 /* s x for a 1-d x (length ncols) or a 2-d x (ncols x k); f64 result when s
    and x are real, else c128; parallel over rows, the same bits at any
    thread count */
-int hebb_sparse_matmul(const hebb_sparse *s, const hebb_tensor *x,
-                       hebb_tensor **out);
+hebb_status hebb_sparse_matmul(const hebb_sparse *s, const hebb_tensor *x,
+                               hebb_tensor **out);
 hebb_sparse *hebb_sparse_transpose(const hebb_sparse *s);
 hebb_sparse *hebb_sparse_add(const hebb_sparse *a, const hebb_sparse *b,
                              double alpha, double beta);   /* alpha a + beta b */
@@ -393,14 +417,14 @@ hebb_sparse *hebb_sparse_zscale(const hebb_sparse *s, double re, double im);
 hebb_sparse *hebb_sparse_conj(const hebb_sparse *s);
 /* s converted to dtype (F64 from C128 only when every imaginary part is 0) */
 hebb_sparse *hebb_sparse_astype(const hebb_sparse *s, int dtype);
-int hebb_sparse_diagonal(const hebb_sparse *s, hebb_tensor **out);
+hebb_status hebb_sparse_diagonal(const hebb_sparse *s, hebb_tensor **out);
 /* k extreme eigenpairs of a symmetric (f64) or Hermitian (c128) s by
    Lanczos with full reorthogonalization and locking: w (f64, k,
    ascending), v (n x k, columns, s's dtype), both new tensors (NULL on
    failure) */
-int hebb_sparse_eigsh(const hebb_sparse *s, int64_t k, bool largest,
-                      double tol, int64_t maxiter, int64_t ncv, uint64_t seed,
-                      hebb_tensor **w, hebb_tensor **v);
+hebb_status hebb_sparse_eigsh(const hebb_sparse *s, int64_t k, bool largest,
+                              double tol, int64_t maxiter, int64_t ncv,
+                              uint64_t seed, hebb_tensor **w, hebb_tensor **v);
 
 /* --- discrete Fourier transforms (hebb.fft, FFTW3) --------------------- */
 /* X_k = sum_j x_j e^{-2 pi i jk/n} along dim (0-based); the inverse has
@@ -408,15 +432,17 @@ int hebb_sparse_eigsh(const hebb_sparse *s, int64_t k, bool largest,
    complex (f32 -> c64, others -> c128).  rfft: real input, the n/2+1
    non-negative frequencies; irfft: n real outputs (n < 0: 2(m-1) for m
    input entries).  Results are the same bits at any thread count. */
-int hebb_fft(const hebb_tensor *a, int dim, bool inverse, hebb_tensor **out);
-int hebb_rfft(const hebb_tensor *a, int dim, hebb_tensor **out);
-int hebb_irfft(const hebb_tensor *a, int64_t n, int dim, hebb_tensor **out);
+hebb_status hebb_fft(const hebb_tensor *a, int dim, bool inverse,
+                     hebb_tensor **out);
+hebb_status hebb_rfft(const hebb_tensor *a, int dim, hebb_tensor **out);
+hebb_status hebb_irfft(const hebb_tensor *a, int64_t n, int dim,
+                       hebb_tensor **out);
 /* over dims[0..ndims-1] (ndims 0: every dimension) */
-int hebb_fftn(const hebb_tensor *a, int ndims, const int *dims, bool inverse,
-              hebb_tensor **out);
+hebb_status hebb_fftn(const hebb_tensor *a, int ndims, const int *dims,
+                      bool inverse, hebb_tensor **out);
 /* the zero frequency to the centre (inverse: back); ndims 0: all dims */
-int hebb_fftshift(const hebb_tensor *a, int ndims, const int *dims,
-                  bool inverse, hebb_tensor **out);
+hebb_status hebb_fftshift(const hebb_tensor *a, int ndims, const int *dims,
+                          bool inverse, hebb_tensor **out);
 /* sample frequencies of an n-point transform with spacing d (f64, numpy's
    order); half: those of rfft */
 hebb_tensor *hebb_fftfreq(int64_t n, double d, bool half);
@@ -424,7 +450,7 @@ hebb_tensor *hebb_fftfreq(int64_t n, double d, bool half);
 /* --- fingerprints and build facts (notebook manifests) ----------------- */
 /* SHA-256 as 64 lowercase hex digits and a NUL: hex holds 65 chars */
 void hebb_sha256(const void *data, size_t n, char *hex);
-int hebb_sha256_file(const char *path, char *hex);
+hebb_status hebb_sha256_file(const char *path, char *hex);
 /* the BLAS library behind products: "OpenBLAS <config> (core <name>)";
    loads it when not loaded yet */
 const char *hebb_blas_info(void);
@@ -435,29 +461,31 @@ const char *hebb_blas_info(void);
 enum { HEBB_ODE_MAXTERMS = 16 };
 /* y + sum_j c[j] k[j] over n <= HEBB_ODE_MAXTERMS terms; *out may be y
    itself (in place) but not one of the terms */
-int hebb_ode_combine(const hebb_tensor *y, int n, hebb_tensor *const *k,
-                     const double *c, hebb_tensor **out);
+hebb_status hebb_ode_combine(const hebb_tensor *y, int n, hebb_tensor *const *k,
+                             const double *c, hebb_tensor **out);
 /* the RMS over elements of |sum_j e[j] k[j]| / (atol + rtol max(|y0|,
    |y1|)): the norm of an embedded error estimate (complex: moduli) */
-int hebb_ode_errnorm(const hebb_tensor *y0, const hebb_tensor *y1, int n,
-                     hebb_tensor *const *k, const double *e, double atol,
-                     double rtol, double *result);
+hebb_status hebb_ode_errnorm(const hebb_tensor *y0, const hebb_tensor *y1,
+                             int n, hebb_tensor *const *k, const double *e,
+                             double atol, double rtol, double *result);
 
 /* --- lattice fields (hebb.fields) -------------------------------------- */
 /* Fields are contiguous f64 or f32 tensors on periodic hypercubic lattices
    (every dimension a lattice direction), spacing a.  The Laplacian of phi:
    (sum over the 2d neighbours - 2d phi) / a^2. */
-int hebb_lattice_laplacian(const hebb_tensor *phi, double a, hebb_tensor **out);
+hebb_status hebb_lattice_laplacian(const hebb_tensor *phi, double a,
+                                   hebb_tensor **out);
 /* nsteps leapfrog (kick-drift-kick) steps of the Klein-Gordon field,
    d2phi/dt2 = Laplacian(phi) - m2 phi, in place on phi and its momentum pi
    (both synchronized at the end); *blown is the first step after which phi
    held a NaN or an infinity (the loop stops there), else 0 */
-int hebb_kg_leapfrog(hebb_tensor *phi, hebb_tensor *pi, double m2, double a,
-                     double dt, int64_t nsteps, int64_t *blown);
+hebb_status hebb_kg_leapfrog(hebb_tensor *phi, hebb_tensor *pi, double m2,
+                             double a, double dt, int64_t nsteps,
+                             int64_t *blown);
 /* sum over sites of pi^2/2 + m2 phi^2/2 + |grad phi|^2/2 (forward
    differences) */
-int hebb_kg_energy(const hebb_tensor *phi, const hebb_tensor *pi, double m2,
-                   double a, double *result);
+hebb_status hebb_kg_energy(const hebb_tensor *phi, const hebb_tensor *pi,
+                           double m2, double a, double *result);
 
 /* A nearest-neighbour operator with s components per site on a lattice of
    sides dims[0..ndim-1] (sites row-major, the s components of a site
@@ -477,48 +505,52 @@ hebb_sparse *hebb_lattice_operator(int ndim, const int64_t *dims, int64_t s,
 /* e^{-iHt} v for a Hermitian sparse H (f64 or c128) and a vector v, by
    Lanczos in a Krylov space of dimension m with substeps, to an estimated
    error tol |v| (a new c128 vector, or written into *out) */
-int hebb_sparse_expmv(const hebb_sparse *H, const hebb_tensor *v, double t,
-                      int64_t m, double tol, hebb_tensor **out);
+hebb_status hebb_sparse_expmv(const hebb_sparse *H, const hebb_tensor *v,
+                              double t, int64_t m, double tol,
+                              hebb_tensor **out);
 
 /* Schrodinger steps on a periodic grid (psi contiguous, in place):
    split-step Fourier with the phase grids pv = e^{-iV dt/2hbar} and pk =
    e^{-i hbar k^2 dt/2m} (complex, psi's shape and dtype: c128 or c64), and
    Crank-Nicolson with the three-point Laplacian (psi c128, V f64 of psi's
    shape or NULL; periodic or zero beyond the grid), per axis in d > 1 */
-int hebb_split_step(hebb_tensor *psi, const hebb_tensor *pv,
-                    const hebb_tensor *pk, int64_t nsteps);
-int hebb_crank_nicolson(hebb_tensor *psi, const hebb_tensor *V, double dx,
-                        double mass, double hbar, double dt, bool periodic,
-                        int64_t nsteps);
+hebb_status hebb_split_step(hebb_tensor *psi, const hebb_tensor *pv,
+                            const hebb_tensor *pk, int64_t nsteps);
+hebb_status hebb_crank_nicolson(hebb_tensor *psi, const hebb_tensor *V,
+                                double dx, double mass, double hbar, double dt,
+                                bool periodic, int64_t nsteps);
 
 /* --- ordering, reversal, histograms (sort.c, roll.c) ------------------- */
 /* Stable sort along dim: equal elements keep their order in both
    directions; NaNs count as the largest values.  values and indices (i64,
    counting from base) may each be NULL (not wanted). */
-int hebb_sort(const hebb_tensor *a, int dim, bool descending, int64_t base,
-              hebb_tensor **values, hebb_tensor **indices);
+hebb_status hebb_sort(const hebb_tensor *a, int dim, bool descending,
+                      int64_t base, hebb_tensor **values,
+                      hebb_tensor **indices);
 /* the k largest (smallest: largest false) along dim, in sorted order */
-int hebb_topk(const hebb_tensor *a, int64_t k, int dim, bool largest,
-              int64_t base, hebb_tensor **values, hebb_tensor **indices);
+hebb_status hebb_topk(const hebb_tensor *a, int64_t k, int dim, bool largest,
+                      int64_t base, hebb_tensor **values,
+                      hebb_tensor **indices);
 /* the distinct values of the flattened a, ascending; inverse (a's shape):
    each element's place among them (from base); counts: how often each
    occurs.  Any of the three may be NULL. */
-int hebb_unique(const hebb_tensor *a, int64_t base, hebb_tensor **values,
-                hebb_tensor **inverse, hebb_tensor **counts);
+hebb_status hebb_unique(const hebb_tensor *a, int64_t base,
+                        hebb_tensor **values, hebb_tensor **inverse,
+                        hebb_tensor **counts);
 /* where each element of v would go in the ascending 1-d s (from base):
    the first position whose element is >= v (right: > v) */
-int hebb_searchsorted(const hebb_tensor *s, const hebb_tensor *v, bool right,
-                      int64_t base, hebb_tensor **out);
+hebb_status hebb_searchsorted(const hebb_tensor *s, const hebb_tensor *v,
+                              bool right, int64_t base, hebb_tensor **out);
 /* counts (f64) of a's elements in bins equal bins over [lo, hi]; lo == hi:
    the data's range */
-int hebb_histc(const hebb_tensor *a, int64_t bins, double lo, double hi,
-               hebb_tensor **out);
+hebb_status hebb_histc(const hebb_tensor *a, int64_t bins, double lo, double hi,
+                       hebb_tensor **out);
 /* out[i] = a[i - shift] cyclically along each of the k dims (0-based) */
-int hebb_roll(const hebb_tensor *a, int k, const int64_t *shifts,
-              const int *dims, hebb_tensor **out);
+hebb_status hebb_roll(const hebb_tensor *a, int k, const int64_t *shifts,
+                      const int *dims, hebb_tensor **out);
 /* a reversed along each of the k dims */
-int hebb_flip(const hebb_tensor *a, int k, const int *dims,
-              hebb_tensor **out);
+hebb_status hebb_flip(const hebb_tensor *a, int k, const int *dims,
+                      hebb_tensor **out);
 
 /* --- special functions (special.c) ------------------------------------ */
 /* elementwise on real tensors (f32 stays f32, integers give f64); ellipk
@@ -530,14 +562,14 @@ typedef enum hebb_specop {
   HEBB_ELLIPK, HEBB_ELLIPE, HEBB_ZETA, HEBB_TETRAGAMMA, HEBB_ZETA_PRIME,
   HEBB_NSPECOPS
 } hebb_specop;
-int hebb_special(int op, const hebb_tensor *a, hebb_tensor **out);
+hebb_status hebb_special(int op, const hebb_tensor *a, hebb_tensor **out);
 double hebb_special_scalar(int op, double x);   /* NaN for an unknown op */
 
 /* --- quadrature (numeric.c) ------------------------------------------- */
 /* the n-point Gauss-Legendre rule on [a, b]: nodes x (ascending) and
    weights w, exact for polynomials of degree 2n - 1 */
-int hebb_gauss_legendre(int64_t n, double a, double b, hebb_tensor **x,
-                        hebb_tensor **w);
+hebb_status hebb_gauss_legendre(int64_t n, double a, double b, hebb_tensor **x,
+                                hebb_tensor **w);
 
 /* --- lattice spin models and Monte Carlo (lattice*.c) ------------------ */
 /* A hypercubic lattice of shape[0..ndim-1] sites (row-major site index:
@@ -571,12 +603,13 @@ typedef struct hebb_lattice {
 typedef struct hebb_thermo {
   double lnZ, E, Evar, M, absM, M2, M4;
 } hebb_thermo;
-int hebb_lattice_check(const hebb_lattice *lat);
+hebb_status hebb_lattice_check(const hebb_lattice *lat);
 int64_t hebb_lattice_sites(const hebb_lattice *lat);
 /* E {B} (or 0-d) and M {B, k} (or {k}): k = 1 (Ising: sum s), q (Potts:
    counts of each state) or n (O(n): sum of the vectors) */
-int hebb_lattice_observe(const hebb_lattice *lat, const hebb_tensor *s,
-                         hebb_tensor **energy, hebb_tensor **magnetization);
+hebb_status hebb_lattice_observe(const hebb_lattice *lat, const hebb_tensor *s,
+                                 hebb_tensor **energy,
+                                 hebb_tensor **magnetization);
 /* Local updates of s in place, nsweeps sweeps at inverse temperature
    beta[r] for replica r (nbeta = 1: the same for all).  Site i of replica r
    in sweep t draws the words at positions counter + ((t B + r) N + k(i)) W
@@ -587,49 +620,51 @@ int hebb_lattice_observe(const hebb_lattice *lat, const hebb_tensor *s,
    otherwise sites in index order, one thread per replica.  Metropolis
    proposes a flip (Ising), another state (Potts) or s + delta g normalized
    (O(n), g Gaussian); *rate gets the accepted fraction. */
-int hebb_lattice_metropolis(const hebb_lattice *lat, hebb_tensor *s,
-                            const double *beta, int64_t nbeta, hebb_rng *g,
-                            int64_t nsweeps, bool checkerboard, double delta,
-                            double *rate);
+hebb_status hebb_lattice_metropolis(const hebb_lattice *lat, hebb_tensor *s,
+                                    const double *beta, int64_t nbeta,
+                                    hebb_rng *g, int64_t nsweeps,
+                                    bool checkerboard, double delta,
+                                    double *rate);
 /* heat bath (Ising and Potts): each site drawn from its conditional
    distribution */
-int hebb_lattice_heatbath(const hebb_lattice *lat, hebb_tensor *s,
-                          const double *beta, int64_t nbeta, hebb_rng *g,
-                          int64_t nsweeps, bool checkerboard);
+hebb_status hebb_lattice_heatbath(const hebb_lattice *lat, hebb_tensor *s,
+                                  const double *beta, int64_t nbeta,
+                                  hebb_rng *g, int64_t nsweeps,
+                                  bool checkerboard);
 /* O(n) over-relaxation: each spin reflected about its local field (energy
    conserving, no random numbers) */
-int hebb_lattice_overrelax(const hebb_lattice *lat, hebb_tensor *s,
-                           int64_t nsweeps);
+hebb_status hebb_lattice_overrelax(const hebb_lattice *lat, hebb_tensor *s,
+                                   int64_t nsweeps);
 /* nclusters Wolff single-cluster updates per replica (J >= 0, h = 0);
    replica r draws from stream g->stream + r 2^32 at g's counter, words
    consumed in order; the counter advances past the most any replica used.
    *mean_size: mean sites per cluster */
-int hebb_lattice_wolff(const hebb_lattice *lat, hebb_tensor *s,
-                       const double *beta, int64_t nbeta, hebb_rng *g,
-                       int64_t nclusters, double *mean_size);
+hebb_status hebb_lattice_wolff(const hebb_lattice *lat, hebb_tensor *s,
+                               const double *beta, int64_t nbeta, hebb_rng *g,
+                               int64_t nclusters, double *mean_size);
 /* nsweeps Swendsen-Wang sweeps (J >= 0, h = 0): bond (x, k) of replica r in
    sweep t draws word counter + (t B + r) W + x ndim + k and the cluster
    whose smallest site is m the word ... + N ndim + m (W = N (ndim + 1) +
    2n); *mean_clusters: clusters per sweep, averaged */
-int hebb_lattice_swendsen_wang(const hebb_lattice *lat, hebb_tensor *s,
-                               const double *beta, int64_t nbeta,
-                               hebb_rng *g, int64_t nsweeps,
-                               double *mean_clusters);
+hebb_status hebb_lattice_swendsen_wang(const hebb_lattice *lat, hebb_tensor *s,
+                                       const double *beta, int64_t nbeta,
+                                       hebb_rng *g, int64_t nsweeps,
+                                       double *mean_clusters);
 /* Exact averages by summing over all states (Ising: 2^N <= 2^30; Potts:
    q^N <= 2^30), at nbeta inverse temperatures */
-int hebb_lattice_enumerate(const hebb_lattice *lat, const double *beta,
-                           int64_t nbeta, hebb_thermo *out);
+hebb_status hebb_lattice_enumerate(const hebb_lattice *lat, const double *beta,
+                                   int64_t nbeta, hebb_thermo *out);
 /* The 2D Ising model (J = 1, h = 0) on an L x M torus by the row-to-row
    transfer matrix (L <= 10): lnZ, E, Evar and M2 exactly (derivatives carried
    along with the matrix), at nk couplings K = beta J; M, absM, M4 NaN */
-int hebb_ising_transfer(int64_t L, int64_t M, const double *K, int64_t nk,
-                        hebb_thermo *out);
+hebb_status hebb_ising_transfer(int64_t L, int64_t M, const double *K,
+                                int64_t nk, hebb_thermo *out);
 
 /* --- Monte Carlo error analysis (stats.c) ------------------------------- */
 /* the standard error of the mean of the 1-d series x with bins of 1, 2,
    4, ... samples, while at least minbins bins remain (errors: f64 {levels}) */
-int hebb_stats_binning(const hebb_tensor *x, int64_t minbins,
-                       hebb_tensor **errors);
+hebb_status hebb_stats_binning(const hebb_tensor *x, int64_t minbins,
+                               hebb_tensor **errors);
 /* the integrated autocorrelation time with Sokal's window: W the smallest
    lag with W >= c tau(W) (up to maxlag; maxlag < 1: n/2); converged false
    if no lag qualified.  rho (may be NULL): the normalized autocorrelation
@@ -639,11 +674,11 @@ typedef struct hebb_autocorr {
   int64_t window;
   bool converged;
 } hebb_autocorr;
-int hebb_stats_autocorr(const hebb_tensor *x, double c, int64_t maxlag,
-                        hebb_autocorr *res, hebb_tensor **rho);
+hebb_status hebb_stats_autocorr(const hebb_tensor *x, double c, int64_t maxlag,
+                                hebb_autocorr *res, hebb_tensor **rho);
 /* fills the 1-d f64 out with a stationary AR(1) series, x_t = a x_{t-1} +
    sqrt(1 - a^2) z_t (unit variance, tau_int = (1 + a)/(2 (1 - a))) */
-int hebb_stats_ar1(hebb_rng *g, double a, hebb_tensor *out);
+hebb_status hebb_stats_ar1(hebb_rng *g, double a, hebb_tensor *out);
 
 /* --- wall clock (clock.c) --------------------------------------------- */
 /* seconds from an arbitrary start, monotonic (CLOCK_MONOTONIC): wall time,
@@ -658,22 +693,22 @@ const char *hebb_shape_str(int ndim, const int64_t *shape, char *buf,
                            size_t size);
 /* ndim in 0..HEBB_MAXDIM, no negative size, at most 2^56 elements (stored
    in *numel unless NULL) */
-int hebb_check_shape(int ndim, const int64_t *shape, int64_t *numel,
-                     const char *who);
+hebb_status hebb_check_shape(int ndim, const int64_t *shape, int64_t *numel,
+                             const char *who);
 /* makes *out ready for a result of dtype and shape: a new tensor when
    *out is NULL, else a check that it fits and that each of its elements
    owns its memory (hebb_check_writable) */
-int hebb_prepare_out(hebb_tensor **out, int dtype, int ndim,
-                     const int64_t *shape, const char *who);
+hebb_status hebb_prepare_out(hebb_tensor **out, int dtype, int ndim,
+                             const int64_t *shape, const char *who);
 /* copies src into dst elementwise, converting the dtype; shapes must
    already agree */
-int hebb_convert_into(hebb_tensor *dst, const hebb_tensor *src);
+hebb_status hebb_convert_into(hebb_tensor *dst, const hebb_tensor *src);
 /* the bytes of t's storage, and how many headers share it (0: none) */
 int64_t hebb_storage_nbytes(const hebb_tensor *t);
 int64_t hebb_storage_refs(const hebb_tensor *t);
 /* fails (naming 'who') when t may show one memory location as several
    elements (an expanded view), so a write would land on several at once */
-int hebb_check_writable(const hebb_tensor *t, const char *who);
+hebb_status hebb_check_writable(const hebb_tensor *t, const char *who);
 /* whether a and b may share an element's memory (conservative: their byte
    ranges in one storage intersect) */
 bool hebb_may_overlap(const hebb_tensor *a, const hebb_tensor *b);
@@ -684,12 +719,13 @@ int hebb_reduce_dtype(int op, int dtype);
 /* The full reduction of a as one value: *ival for i64 and bool results
    (ARGMIN/ARGMAX: the 0-based flat index), *fval for float results (an f32
    result is rounded to f32, as the tensor would hold it). */
-int hebb_reduce_value(int op, const hebb_tensor *a, int64_t correction,
-                      double *fval, int64_t *ival);
+hebb_status hebb_reduce_value(int op, const hebb_tensor *a, int64_t correction,
+                              double *fval, int64_t *ival);
 /* min/max along dim with their indices (either output may be NULL: not
    wanted); op is HEBB_ARGMIN or HEBB_ARGMAX */
-int hebb_minmax_dim(int op, const hebb_tensor *a, int dim, bool keepdim,
-                    int64_t base, hebb_tensor **values, hebb_tensor **indices);
+hebb_status hebb_minmax_dim(int op, const hebb_tensor *a, int dim,
+                            bool keepdim, int64_t base, hebb_tensor **values,
+                            hebb_tensor **indices);
 /* result dtypes of hebb_binary / hebb_unary (binary.c, unary.c); bindings
    use them to refuse in-place results that do not fit the receiver */
 int hebb_binop_dtype(int op, const hebb_tensor *a, const hebb_tensor *b);

@@ -107,8 +107,8 @@ static int compare(const hebb_tensor *a, const hebb_tensor *b, int ndim,
   hebb_inner_fn fn = NULL;
   int st = HEBB_OK;
   ca.tmp = cb.tmp = NULL;
-  ca.t = (hebb_tensor *)a;
-  cb.t = (hebb_tensor *)b;
+  ca.t = hebb_unconst(a);
+  cb.t = hebb_unconst(b);
   if (hebb_is_complex(a->dtype) || hebb_is_complex(b->dtype)) {
     st = hebb_cast_init(&ca, a, HEBB_C128);
     if (st == HEBB_OK) st = hebb_cast_init(&cb, b, HEBB_C128);
@@ -127,8 +127,9 @@ static int compare(const hebb_tensor *a, const hebb_tensor *b, int ndim,
   return st;
 }
 
-int hebb_allclose(const hebb_tensor *a, const hebb_tensor *b, double rtol,
-                  double atol, bool equal_nan, bool *result) {
+hebb_status hebb_allclose(const hebb_tensor *a, const hebb_tensor *b,
+                          double rtol, double atol, bool equal_nan,
+                          bool *result) {
   int64_t shape[HEBB_MAXDIM];
   int ndim;
   cmp c;
@@ -148,7 +149,8 @@ int hebb_allclose(const hebb_tensor *a, const hebb_tensor *b, double rtol,
   return compare(a, b, ndim, shape, 0, &c, result);
 }
 
-int hebb_equal(const hebb_tensor *a, const hebb_tensor *b, bool *result) {
+hebb_status hebb_equal(const hebb_tensor *a, const hebb_tensor *b,
+                       bool *result) {
   cmp c;
   int i;
   *result = false;

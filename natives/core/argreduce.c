@@ -230,9 +230,9 @@ static int finish(hebb_tensor *out, hebb_tensor *tmp, int st) {
   return st;
 }
 
-int hebb_minmax_dim(int op, const hebb_tensor *a, int dim, bool keepdim,
-                    int64_t base, hebb_tensor **values,
-                    hebb_tensor **indices) {
+hebb_status hebb_minmax_dim(int op, const hebb_tensor *a, int dim,
+                            bool keepdim, int64_t base, hebb_tensor **values,
+                            hebb_tensor **indices) {
   int64_t shape[HEBB_MAXDIM], m = 1, n = 1;
   int ismax = op == HEBB_ARGMAX, nd = 0, i, st;
   const char *who = values ? (ismax ? "max" : "min") :
@@ -249,10 +249,10 @@ int hebb_minmax_dim(int op, const hebb_tensor *a, int dim, bool keepdim,
     return hebb_fail(HEBB_ERR_INDEX, "%s: dimension %d out of range for a "
                      "%d-dimensional tensor", who, dim + 1, a->ndim);
   for (i = 0; i < a->ndim; i++) {
-    int red = dim < 0 || i == dim;
-    if (red) n *= a->shape[i];
+    red[i] = dim < 0 || i == dim;
+    if (red[i]) n *= a->shape[i];
     else m *= a->shape[i];
-    if (!red) shape[nd++] = a->shape[i];
+    if (!red[i]) shape[nd++] = a->shape[i];
     else if (keepdim) shape[nd++] = 1;
   }
   if (n == 0 && m > 0) {
@@ -269,7 +269,6 @@ int hebb_minmax_dim(int op, const hebb_tensor *a, int dim, bool keepdim,
     return st;
   }
   if (m == 0) return HEBB_OK;
-  for (i = 0; i < a->ndim; i++) red[i] = dim < 0 || i == dim;
   hebb_redplan_make(&jb.pl, a, red, false, ARGBLOCK);
   jb.scan = scans[ismax][a->dtype];
   jb.row = rows[ismax][a->dtype];
@@ -287,7 +286,7 @@ int hebb_minmax_dim(int op, const hebb_tensor *a, int dim, bool keepdim,
   return st;
 }
 
-int hebb_argreduce(int op, const hebb_tensor *a, int dim, bool keepdim,
-                   int64_t base, hebb_tensor **out) {
+hebb_status hebb_argreduce(int op, const hebb_tensor *a, int dim, bool keepdim,
+                           int64_t base, hebb_tensor **out) {
   return hebb_minmax_dim(op, a, dim, keepdim, base, NULL, out);
 }

@@ -233,43 +233,45 @@ BINARY(div_c64, c64, c64, a / b)
 BINARY(pow_c64, c64, c64, c_powf(a, b))
 EQUALITY(c64, c64)
 
-/* --- tables ------------------------------------------------------------ */
+/* --- the table -------------------------------------------------------- */
 
-static const char *const names[HEBB_NBINOPS] = {
-  "add", "sub", "mul", "div", "idiv", "mod", "pow", "minimum", "maximum",
-  "atan2", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
-  "logical_xor"
-};
+typedef struct binop {
+  const char *name;
+  int64_t cost;   /* work per element relative to an addition */
+  /* by compute dtype; NULL where the dtype rules never compute in that
+     dtype (e.g. bools add as i64, i64 / i64 is f64) or the operation is not
+     defined (an order on complex numbers) */
+  hebb_inner_fn kernel[HEBB_NDTYPES];
+} binop;
 
-/* [op][compute dtype: f64, f32, i64, bool, c128, c64]; NULL where the
-   dtype rules never compute in that dtype (e.g. bools add as i64, i64 / i64
-   is f64) or the operation is not defined (an order on complex numbers) */
-static const hebb_inner_fn kernels[HEBB_NBINOPS][HEBB_NDTYPES] = {
-  {add_f64, add_f32, add_i64, NULL, add_c128, add_c64},
-  {sub_f64, sub_f32, sub_i64, NULL, sub_c128, sub_c64},
-  {mul_f64, mul_f32, mul_i64, NULL, mul_c128, mul_c64},
-  {div_f64, div_f32, NULL, NULL, div_c128, div_c64},
-  {idiv_f64, idiv_f32, idiv_i64, NULL, NULL, NULL},
-  {mod_f64, mod_f32, mod_i64, NULL, NULL, NULL},
-  {pow_f64, pow_f32, NULL, NULL, pow_c128, pow_c64},
-  {min_f64, min_f32, min_i64, and_bool, NULL, NULL},
-  {max_f64, max_f32, max_i64, or_bool, NULL, NULL},
-  {atan2_f64, atan2_f32, NULL, NULL, NULL, NULL},
-  {eq_f64, eq_f32, eq_i64, eq_bool, eq_c128, eq_c64},
-  {ne_f64, ne_f32, ne_i64, ne_bool, ne_c128, ne_c64},
-  {lt_f64, lt_f32, lt_i64, lt_bool, NULL, NULL},
-  {le_f64, le_f32, le_i64, le_bool, NULL, NULL},
-  {gt_f64, gt_f32, gt_i64, gt_bool, NULL, NULL},
-  {ge_f64, ge_f32, ge_i64, ge_bool, NULL, NULL},
-  {NULL, NULL, NULL, and_bool, NULL, NULL},
-  {NULL, NULL, NULL, or_bool, NULL, NULL},
-  {NULL, NULL, NULL, xor_bool, NULL, NULL},
-};
+#define REAL(OP) [HEBB_F64] = OP##_f64, [HEBB_F32] = OP##_f32
+#define CPLX(OP) [HEBB_C128] = OP##_c128, [HEBB_C64] = OP##_c64
+#define INT(FN) [HEBB_I64] = FN
+#define BOOL(FN) [HEBB_BOOL] = FN
 
-/* work per element relative to an addition, for the parallel decision */
-static const int64_t costs[HEBB_NBINOPS] = {
-  1, 1, 1, 2, 4, 8, 20, 1, 1, 20, 1, 1, 1, 1, 1, 1, 1, 1, 1
+static const binop binops[] = {
+  [HEBB_ADD] = {"add", 1, {REAL(add), INT(add_i64), CPLX(add)}},
+  [HEBB_SUB] = {"sub", 1, {REAL(sub), INT(sub_i64), CPLX(sub)}},
+  [HEBB_MUL] = {"mul", 1, {REAL(mul), INT(mul_i64), CPLX(mul)}},
+  [HEBB_DIV] = {"div", 2, {REAL(div), CPLX(div)}},
+  [HEBB_IDIV] = {"idiv", 4, {REAL(idiv), INT(idiv_i64)}},
+  [HEBB_MOD] = {"mod", 8, {REAL(mod), INT(mod_i64)}},
+  [HEBB_POW] = {"pow", 20, {REAL(pow), CPLX(pow)}},
+  [HEBB_MIN] = {"minimum", 1, {REAL(min), INT(min_i64), BOOL(and_bool)}},
+  [HEBB_MAX] = {"maximum", 1, {REAL(max), INT(max_i64), BOOL(or_bool)}},
+  [HEBB_ATAN2] = {"atan2", 20, {REAL(atan2)}},
+  [HEBB_EQ] = {"eq", 1, {REAL(eq), INT(eq_i64), BOOL(eq_bool), CPLX(eq)}},
+  [HEBB_NE] = {"ne", 1, {REAL(ne), INT(ne_i64), BOOL(ne_bool), CPLX(ne)}},
+  [HEBB_LT] = {"lt", 1, {REAL(lt), INT(lt_i64), BOOL(lt_bool)}},
+  [HEBB_LE] = {"le", 1, {REAL(le), INT(le_i64), BOOL(le_bool)}},
+  [HEBB_GT] = {"gt", 1, {REAL(gt), INT(gt_i64), BOOL(gt_bool)}},
+  [HEBB_GE] = {"ge", 1, {REAL(ge), INT(ge_i64), BOOL(ge_bool)}},
+  [HEBB_AND] = {"logical_and", 1, {BOOL(and_bool)}},
+  [HEBB_OR] = {"logical_or", 1, {BOOL(or_bool)}},
+  [HEBB_XOR] = {"logical_xor", 1, {BOOL(xor_bool)}},
 };
+_Static_assert(sizeof binops / sizeof binops[0] == HEBB_NBINOPS,
+               "binary.c: one row of binops[] per hebb_binop");
 
 /* --- dtype rules ------------------------------------------------------- */
 
@@ -322,7 +324,7 @@ static void find_zero(int64_t n, char **p, const int64_t *s, void *ud) {
    any element is written. */
 static int check_divisor(int op, const hebb_tensor *b) {
   hebb_loop lp;
-  hebb_tensor *ops[1] = {(hebb_tensor *)b};
+  hebb_tensor *ops[1] = {hebb_unconst(b)};
   zero_scan z;
   int st;
   z.isbool = b->dtype == HEBB_BOOL;
@@ -363,7 +365,7 @@ static int binary_small(int op, int ct, int rt, const hebb_tensor *a,
       (ct == HEBB_I64 && (op == HEBB_IDIV || op == HEBB_MOD)))
     return -1;
   n = hebb_numel(big);
-  if (n * costs[op] >= HEBB_PAR_GRAIN) return -1;
+  if (n * binops[op].cost >= HEBB_PAR_GRAIN) return -1;
   if (!*out) {
     *out = hebb_empty(rt, big->ndim, big->shape);
     if (!*out) return hebb_last_status();
@@ -381,14 +383,14 @@ static int binary_small(int op, int ct, int rt, const hebb_tensor *a,
   s[0] = hebb_dtype_size(rt);
   s[1] = a->ndim == big->ndim ? isz : 0;
   s[2] = b->ndim == big->ndim ? isz : 0;
-  if (n > 0) kernels[op][ct](n, p, s, NULL);
+  if (n > 0) binops[op].kernel[ct](n, p, s, NULL);
   return HEBB_OK;
 }
 
 /* --- entry point ------------------------------------------------------- */
 
-int hebb_binary(int op, const hebb_tensor *a, const hebb_tensor *b,
-                hebb_tensor **out) {
+hebb_status hebb_binary(int op, const hebb_tensor *a, const hebb_tensor *b,
+                        hebb_tensor **out) {
   const hebb_tensor *ab[2] = {a, b};
   const char *who;
   int ct, rt, nd, made = *out == NULL, st;
@@ -396,14 +398,14 @@ int hebb_binary(int op, const hebb_tensor *a, const hebb_tensor *b,
   hebb_cast ca, cb;
   if (op < 0 || op >= HEBB_NBINOPS)
     return hebb_fail(HEBB_ERR_ARG, "binary: invalid operation %d", op);
-  who = names[op];
+  who = binops[op].name;
   if (hebb_check_dtype_any(a->dtype, who) ||
       hebb_check_dtype_any(b->dtype, who))
     return hebb_last_status();
   ct = compute_dtype(op, a->dtype == b->dtype ? a->dtype
                                               : hebb_weak_promote(2, ab));
   if ((hebb_is_complex(a->dtype) || hebb_is_complex(b->dtype)) &&
-      (!hebb_is_complex(ct) || !kernels[op][ct]))
+      (!hebb_is_complex(ct) || !binops[op].kernel[ct]))
     return hebb_fail(HEBB_ERR_DTYPE, "%s: not defined for complex numbers "
                      "(dtype %s)", who, hebb_dtype_name(
                        hebb_is_complex(a->dtype) ? a->dtype : b->dtype));
@@ -424,9 +426,10 @@ int hebb_binary(int op, const hebb_tensor *a, const hebb_tensor *b,
   st = hebb_prepare_out(out, rt, nd, shape, who);
   if (st == HEBB_OK) {
     hebb_tensor *ops[3] = {*out, ca.t, cb.t};
-    st = hebb_ewise_run(3, ops, nd, shape, kernels[op][ct], NULL, costs[op]);
+    st = hebb_ewise_run(3, ops, nd, shape, binops[op].kernel[ct], NULL,
+                        binops[op].cost);
   }
   hebb_cast_free(&ca);
   hebb_cast_free(&cb);
-  return hebb_ewise_end(out, made, st);
+  return hebb_out_end(out, made, st);
 }

@@ -47,18 +47,24 @@ PART(conj_c64, c64, c64, conjf(z))
 PART(abs_c64, float, c64, cabsf(z))
 PART(angle_c64, float, c64, cargf(z))
 
-/* [part][0: c128, 1: c64] */
-static const hebb_inner_fn parts[HEBB_NCPARTS][2] = {
-  {real_c128, real_c64}, {imag_c128, imag_c64}, {conj_c128, conj_c64},
-  {abs_c128, abs_c64}, {angle_c128, angle_c64}
-};
+typedef struct cpart {
+  const char *name;
+  int64_t cost;   /* cabs and carg cost like a library function, the rest
+                     like a copy */
+  hebb_inner_fn kernel[2];   /* 0: c128, 1: c64 */
+} cpart;
 
-static const char *const part_names[HEBB_NCPARTS] = {
-  "real", "imag", "conj", "abs", "angle"
-};
+#define BOTH(P) {P##_c128, P##_c64}
 
-/* cabs and carg cost like a library function, the rest like a copy */
-static const int64_t part_costs[HEBB_NCPARTS] = {1, 1, 1, 16, 20};
+static const cpart cparts[] = {
+  [HEBB_REAL] = {"real", 1, BOTH(real)},
+  [HEBB_IMAG] = {"imag", 1, BOTH(imag)},
+  [HEBB_CONJ] = {"conj", 1, BOTH(conj)},
+  [HEBB_CABS] = {"abs", 16, BOTH(abs)},
+  [HEBB_ANGLE] = {"angle", 20, BOTH(angle)},
+};
+_Static_assert(sizeof cparts / sizeof cparts[0] == HEBB_NCPARTS,
+               "complex.c: one row of cparts[] per hebb_cpart");
 
 /* CMPLX, not re + im*I: inf*I would make a NaN real part */
 #define MAKE(NAME, TO, TI, CM)                                              \
@@ -82,13 +88,16 @@ static int complex_of(int dtype) {
   return dtype == HEBB_F32 ? HEBB_C64 : HEBB_C128;
 }
 
-int hebb_complex_part(int part, const hebb_tensor *a, hebb_tensor **out) {
+hebb_status hebb_complex_part(int part, const hebb_tensor *a,
+                              hebb_tensor **out) {
+  const cpart *cp;
   const char *who;
   int ct, rt, made = *out == NULL, st;
   hebb_cast ca;
   if (part < 0 || part >= HEBB_NCPARTS)
     return hebb_fail(HEBB_ERR_ARG, "cpart: invalid part %d", part);
-  who = part_names[part];
+  cp = &cparts[part];
+  who = cp->name;
   if (hebb_check_dtype_any(a->dtype, who)) return hebb_last_status();
   ct = complex_of(a->dtype);
   rt = part == HEBB_CONJ ? ct : ct == HEBB_C64 ? HEBB_F32 : HEBB_F64;
@@ -96,15 +105,15 @@ int hebb_complex_part(int part, const hebb_tensor *a, hebb_tensor **out) {
   st = hebb_prepare_out(out, rt, a->ndim, a->shape, who);
   if (st == HEBB_OK) {
     hebb_tensor *ops[2] = {*out, ca.t};
-    st = hebb_ewise_run(2, ops, a->ndim, a->shape,
-                        parts[part][ct == HEBB_C64], NULL, part_costs[part]);
+    st = hebb_ewise_run(2, ops, a->ndim, a->shape, cp->kernel[ct == HEBB_C64],
+                        NULL, cp->cost);
   }
   hebb_cast_free(&ca);
-  return hebb_ewise_end(out, made, st);
+  return hebb_out_end(out, made, st);
 }
 
-int hebb_complex(const hebb_tensor *re, const hebb_tensor *im,
-                 hebb_tensor **out) {
+hebb_status hebb_complex(const hebb_tensor *re, const hebb_tensor *im,
+                         hebb_tensor **out) {
   const hebb_tensor *ri[2] = {re, im};
   int rd, nd, made = *out == NULL, st, i;
   int64_t shape[HEBB_MAXDIM];
@@ -134,7 +143,7 @@ int hebb_complex(const hebb_tensor *re, const hebb_tensor *im,
   }
   hebb_cast_free(&c[0]);
   hebb_cast_free(&c[1]);
-  return hebb_ewise_end(out, made, st);
+  return hebb_out_end(out, made, st);
 }
 
 /* --- reductions -------------------------------------------------------- */
@@ -160,7 +169,7 @@ static void prod_blocks(int64_t lo, int64_t hi, void *ud) {
     c128 acc = 1;
     if (j->c64) {
       const c64 *x = (const c64 *)j->rows + row * j->n;
-      for (i = s; i < e; i++) acc *= x[i];
+      for (i = s; i < e; i++) acc *= (c128)x[i];
     }
     else {
       const c128 *x = (const c128 *)j->rows + row * j->n;
@@ -226,8 +235,8 @@ static int complex_prod(const hebb_tensor *a, int ndims, const int *dims,
   for (i = 0; i < a->ndim; i++) if (red[i]) perm[nk + nr++] = i;
   st = hebb_prepare_out(out, a->dtype, nd, shape, "prod");
   if (st != HEBB_OK) return st;
-  moved = a->ndim > 0 ? hebb_permute((hebb_tensor *)a, perm)
-                      : hebb_view_of((hebb_tensor *)a);
+  moved = a->ndim > 0 ? hebb_permute(hebb_unconst(a), perm)
+                      : hebb_view_of(hebb_unconst(a));
   if (moved) rows = hebb_contiguous(moved);
   res = hebb_is_contiguous(*out) && !hebb_same_storage(*out, a) ? *out
         : hebb_empty(a->dtype, nd, shape);
@@ -237,7 +246,7 @@ static int complex_prod(const hebb_tensor *a, int ndims, const int *dims,
   if (res != *out) hebb_release(res);
   hebb_release(rows);
   hebb_release(moved);
-  return hebb_ewise_end(out, made, st);
+  return hebb_out_end(out, made, st);
 }
 
 /* Sum and mean of complex numbers are those of the real and imaginary

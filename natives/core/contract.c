@@ -453,8 +453,8 @@ static void implicit_output(const ctx *c, int n, const term *tm, int *outlab,
   *nout = m;
 }
 
-int hebb_einsum(const char *subscripts, int n, hebb_tensor *const *ops,
-                hebb_tensor **out) {
+hebb_status hebb_einsum(const char *subscripts, int n, hebb_tensor *const *ops,
+                        hebb_tensor **out) {
   ctx c;
   term tm[MAXOPS];
   int outlab[HEBB_MAXDIM], nout = 0, k, nsub;
@@ -486,11 +486,11 @@ int hebb_einsum(const char *subscripts, int n, hebb_tensor *const *ops,
 
 /* --- tensordot --------------------------------------------------------- */
 
-int hebb_tensordot(const hebb_tensor *a, const hebb_tensor *b, int nd,
-                   const int *da, const int *db, hebb_tensor **out) {
+hebb_status hebb_tensordot(const hebb_tensor *a, const hebb_tensor *b, int nd,
+                           const int *da, const int *db, hebb_tensor **out) {
   ctx c;
   term tm[2];
-  hebb_tensor *ops[2] = {(hebb_tensor *)a, (hebb_tensor *)b};
+  hebb_tensor *ops[2] = {hebb_unconst(a), hebb_unconst(b)};
   int outlab[HEBB_MAXDIM], used[2][HEBB_MAXDIM] = {{0}}, nout = 0, i, k;
   c.who = "tensordot";
   c.chars = 0;
@@ -574,8 +574,9 @@ static int ascending(const ctx *c, int *order) {
   return n;
 }
 
-int hebb_ncon(int n, hebb_tensor *const *ops, const int64_t *const *labels,
-              bool greedy, hebb_tensor **out) {
+hebb_status hebb_ncon(int n, hebb_tensor *const *ops,
+                      const int64_t *const *labels, bool greedy,
+                      hebb_tensor **out) {
   ctx c;
   term tm[MAXOPS];
   int count[MAXLAB] = {0}, outlab[HEBB_MAXDIM], order[MAXLAB], nout = 0;

@@ -89,13 +89,13 @@ static int check_convert(int dtype, int src, const char *who) {
 /* The conversion loop, once check_convert has passed. */
 static int convert_run(hebb_tensor *dst, const hebb_tensor *src) {
   hebb_loop lp;
-  hebb_tensor *ops[2] = {dst, (hebb_tensor *)src};
+  hebb_tensor *ops[2] = {dst, hebb_unconst(src)};
   hebb_loop_init(&lp, 2, ops, dst->ndim, dst->shape);
   return hebb_loop_run(&lp, convert[dst->dtype][src->dtype], NULL, 1);
 }
 
 /* Copies src into dst elementwise; shapes must already agree. */
-int hebb_convert_into(hebb_tensor *dst, const hebb_tensor *src) {
+hebb_status hebb_convert_into(hebb_tensor *dst, const hebb_tensor *src) {
   if (check_convert(dst->dtype, src->dtype, "copy")) return hebb_last_status();
   return convert_run(dst, src);
 }
@@ -137,7 +137,7 @@ static int copy_into(hebb_tensor *dst, const hebb_tensor *src,
   return st;
 }
 
-int hebb_copy(hebb_tensor *dst, const hebb_tensor *src) {
+hebb_status hebb_copy(hebb_tensor *dst, const hebb_tensor *src) {
   return copy_into(dst, src, "copy");
 }
 
@@ -152,13 +152,13 @@ static int fill_with(hebb_tensor *t, int dtype, void *v) {
   return copy_into(t, &s, "fill");
 }
 
-int hebb_fill(hebb_tensor *t, double value) {
+hebb_status hebb_fill(hebb_tensor *t, double value) {
   if (t->dtype == HEBB_I64 && (value != value || value >= 9.3e18 || value <= -9.3e18))
     return hebb_fail(HEBB_ERR_ARG, "fill: %g does not fit in i64", value);
   return fill_with(t, HEBB_F64, &value);
 }
 
-int hebb_fill_i64(hebb_tensor *t, int64_t value) {
+hebb_status hebb_fill_i64(hebb_tensor *t, int64_t value) {
   return fill_with(t, HEBB_I64, &value);
 }
 

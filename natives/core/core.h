@@ -75,7 +75,6 @@ struct hebb_storage {
   int64_t refcount;
   int64_t nbytes;
   uint64_t version;   /* bumped by in-place writes; autograd checks it */
-  int32_t device;     /* 0 = CPU through alloc.c; seam for other backends */
   char *data;
   const hebb_allocator *allocator;   /* NULL: alloc.c (or inline bytes) */
   void *allocator_ctx;
@@ -98,14 +97,63 @@ int hebb_check_dim(const hebb_tensor *t, int dim, const char *who);
    (<= 16) or a cost per element (<= 128) never overflows int64_t.  Sizes
    must be >= 0. */
 #define HEBB_MAX_ELEMS ((int64_t)1 << 56)
-int hebb_size_mul(int64_t a, int64_t b, int64_t *r, const char *who);
-int hebb_size_add(int64_t a, int64_t b, int64_t *r, const char *who);
+hebb_status hebb_size_mul(int64_t a, int64_t b, int64_t *r, const char *who);
+hebb_status hebb_size_add(int64_t a, int64_t b, int64_t *r, const char *who);
 /* the element count of a shape that passed hebb_check_shape */
 int64_t hebb_shape_numel(int ndim, const int64_t *shape);
+/* Ends a call that made (made != 0) or was given the result *out: on
+   failure a result the call made is released, so the caller owns nothing. */
+hebb_status hebb_out_end(hebb_tensor **out, int made, int status);
+/* Hands n new results res[i] to the caller's out slots outs[i] (a NULL slot:
+   not wanted).  A slot holding NULL takes the result itself, a given tensor
+   receives a copy; every given out is checked before anything is written.
+   res[] ends released and NULL; on failure the slots filled here are NULL
+   again. */
+hebb_status hebb_out_deliver(int n, hebb_tensor ***outs, hebb_tensor **res,
+                             const char *who);
+/* releases the n tensors ts[i] (NULLs skipped), sets them NULL, returns st */
+hebb_status hebb_drop(int st, int n, hebb_tensor **ts);
+
+/* The one way to drop the const of a tensor the caller lent: sharing it (a
+   view, a retain, an operand slot of a loop that only reads it) changes its
+   reference count, never its elements, shape or strides. */
+static inline hebb_tensor *hebb_unconst(const hebb_tensor *t) {
+  return (hebb_tensor *)(uintptr_t)t;
+}
+static inline hebb_sparse *hebb_sparse_unconst(const hebb_sparse *s) {
+  return (hebb_sparse *)(uintptr_t)s;
+}
+
+/* Stores the number v at p as an element of dtype: rounded for f32,
+   truncated for i64 (hebb_f2i), v != 0 for bool, v + 0i for complex. */
+static inline void hebb_put_f64(int dtype, void *p, double v) {
+  switch (dtype) {
+    case HEBB_F64: *(double *)p = v; break;
+    case HEBB_F32: *(float *)p = (float)v; break;
+    case HEBB_I64: *(int64_t *)p = hebb_f2i(v); break;
+    case HEBB_C128: *(double _Complex *)p = v; break;
+    case HEBB_C64: *(float _Complex *)p = (float)v; break;
+    default: *(bool *)p = v != 0; break;
+  }
+}
 
 /* --- iter.c: broadcasting and strided loops --- */
 int hebb_broadcast_shape(int na, const int64_t *sa, int nb, const int64_t *sb,
                          int *nout, int64_t *sout, const char *who);
+/* Drops size-1 dims and merges neighbours that are contiguous with each
+   other in every one of the nsets stride lists; returns the new count. */
+int hebb_merge_dims(int n, int64_t *shape, int nsets, int64_t *const *strides);
+/* A position in a row-major index space with byte strides. */
+typedef struct hebb_odo {
+  int n;
+  const int64_t *shape, *stride;
+  int64_t idx[HEBB_MAXDIM];
+  int64_t off;   /* bytes */
+} hebb_odo;
+void hebb_odo_seek(hebb_odo *d, int n, const int64_t *shape,
+                   const int64_t *stride, int64_t flat);
+/* moves k places along the last dim (k <= what is left of it) and carries */
+void hebb_odo_step(hebb_odo *d, int64_t k);
 
 #define HEBB_MAXOPS 4
 /* A loop over up to HEBB_MAXOPS operands sharing one shape.  The innermost
@@ -276,9 +324,6 @@ void *hebb_dl_sym(hebb_dynlib *d, const char *prefix, const char *name);
 
 
 /* --- reduce.c: helpers shared by reduce.c, argreduce.c and scan.c --- */
-/* Drops size-1 dims and merges neighbours that are contiguous with each
-   other in every one of the nsets stride lists; returns the new count. */
-int hebb_merge_dims(int n, int64_t *shape, int nsets, int64_t *const *strides);
 static inline int64_t hebb_iabs64(int64_t x) { return x < 0 ? -x : x; }
 /* A reduction of a seen as m results ("kept" index space) of n elements
    each ("reduced" index space), both with byte strides from base, merged
@@ -295,17 +340,6 @@ typedef struct hebb_redplan {
    logical order, whose flat index callers may report. */
 void hebb_redplan_make(hebb_redplan *pl, const hebb_tensor *a,
                        const bool *red, bool sorted, int64_t block);
-/* A position in a row-major index space with byte strides. */
-typedef struct hebb_odo {
-  int n;
-  const int64_t *shape, *stride;
-  int64_t idx[HEBB_MAXDIM];
-  int64_t off;   /* bytes */
-} hebb_odo;
-void hebb_odo_seek(hebb_odo *d, int n, const int64_t *shape,
-                   const int64_t *stride, int64_t flat);
-/* moves k places along the last dim (k <= what is left of it) and carries */
-void hebb_odo_step(hebb_odo *d, int64_t k);
 /* --- complex.c --- */
 /* hebb_reduce of a complex tensor (sum, mean, norms; others refused) */
 int hebb_reduce_complex(int op, const hebb_tensor *a, int ndims,
@@ -332,7 +366,6 @@ void hebb_cast_free(hebb_cast *c);
 int hebb_ewise_run(int nops, hebb_tensor *const *ops, int ndim,
                    const int64_t *shape, hebb_inner_fn fn, void *ud,
                    int64_t cost);
-int hebb_ewise_end(hebb_tensor **out, int made, int status);
 
 /* --- sparse.c: the CSR matrix behind hebb_sparse --- */
 struct hebb_sparse {

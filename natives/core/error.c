@@ -33,7 +33,7 @@ void *hebb_fail_null(int status, const char *fmt, ...) {
   return NULL;
 }
 
-int hebb_last_status(void) { return last_status; }
+hebb_status hebb_last_status(void) { return last_status; }
 
 const char *hebb_last_error(void) {
   return last_status == HEBB_OK ? "" : last_msg;

@@ -75,7 +75,7 @@ int hebb_cast_init(hebb_cast *c, const hebb_tensor *t, int dtype) {
   int64_t n;
   c->tmp = NULL;
   if (t->dtype == dtype) {
-    c->t = (hebb_tensor *)t;
+    c->t = hebb_unconst(t);
     return HEBB_OK;
   }
   n = hebb_numel(t);
@@ -142,14 +142,4 @@ int hebb_ewise_run(int nops, hebb_tensor *const *ops, int ndim,
     }
   }
   return hebb_loop_run(&lp, fn, ud, cost);
-}
-
-/* Ends a call that made (made != 0) or was given the result *out: on
-   failure a result the call made is released, so the caller owns nothing. */
-int hebb_ewise_end(hebb_tensor **out, int made, int status) {
-  if (status != HEBB_OK && made) {
-    hebb_release(*out);
-    *out = NULL;
-  }
-  return status;
 }

@@ -206,8 +206,8 @@ static void run_chunks(int64_t lo, int64_t hi, void *ud) {
 
 /* Transforms the rows of 'in' (contiguous, last dim the input rows) into
    'out' (contiguous, same rows); n is the logical transform length. */
-static int transform(int kind, int64_t n, hebb_tensor *in, hebb_tensor *out,
-                     double scale, const char *who) {
+static hebb_status transform(int kind, int64_t n, hebb_tensor *in,
+                             hebb_tensor *out, double scale, const char *who) {
   fft_job j;
   int prec = in->dtype == HEBB_F32 || in->dtype == HEBB_C64;
   int own_full = 0, own_last = 0, status;
@@ -258,7 +258,7 @@ static hebb_tensor *dim_last(const hebb_tensor *t, int dim) {
   for (i = 0; i < t->ndim; i++)
     if (i != dim) perm[k++] = i;
   perm[k] = dim;
-  return hebb_permute((hebb_tensor *)t, perm);
+  return hebb_permute(hebb_unconst(t), perm);
 }
 
 /* r computed with dim last, as a contiguous tensor with dim back in place */
@@ -295,14 +295,7 @@ static int finish(hebb_tensor *res, int dim, int status, hebb_tensor **out,
   r = dim_back(res, dim);
   hebb_release(res);
   if (!r) return hebb_last_status();
-  if (!*out) {
-    *out = r;
-    return HEBB_OK;
-  }
-  status = hebb_prepare_out(out, r->dtype, r->ndim, r->shape, who);
-  if (status == HEBB_OK) status = hebb_copy(*out, r);
-  hebb_release(r);
-  return status;
+  return hebb_out_deliver(1, &out, &r, who);
 }
 
 static int check_axis(const hebb_tensor *a, int dim, const char *who) {
@@ -319,7 +312,8 @@ static int complex_of(int dtype) {
 
 /* --- transforms ------------------------------------------------------------ */
 
-int hebb_fft(const hebb_tensor *a, int dim, bool inverse, hebb_tensor **out) {
+hebb_status hebb_fft(const hebb_tensor *a, int dim, bool inverse,
+                     hebb_tensor **out) {
   const char *who = inverse ? "ifft" : "fft";
   int cdt = complex_of(a->dtype), status;
   hebb_tensor *in, *r;
@@ -335,7 +329,7 @@ int hebb_fft(const hebb_tensor *a, int dim, bool inverse, hebb_tensor **out) {
   return finish(r, dim, status, out, who);
 }
 
-int hebb_rfft(const hebb_tensor *a, int dim, hebb_tensor **out) {
+hebb_status hebb_rfft(const hebb_tensor *a, int dim, hebb_tensor **out) {
   int rdt = a->dtype == HEBB_F32 ? HEBB_F32 : HEBB_F64, status;
   int64_t shape[HEBB_MAXDIM], n;
   hebb_tensor *in, *r;
@@ -379,7 +373,8 @@ static hebb_tensor *half_spectrum(const hebb_tensor *a, int dim, int64_t n) {
   return buf;
 }
 
-int hebb_irfft(const hebb_tensor *a, int64_t n, int dim, hebb_tensor **out) {
+hebb_status hebb_irfft(const hebb_tensor *a, int64_t n, int dim,
+                       hebb_tensor **out) {
   int64_t shape[HEBB_MAXDIM];
   hebb_tensor *in, *r;
   int status;
@@ -418,8 +413,8 @@ static int check_dims(const hebb_tensor *a, int ndims, const int *dims,
   return HEBB_OK;
 }
 
-int hebb_fftn(const hebb_tensor *a, int ndims, const int *dims, bool inverse,
-              hebb_tensor **out) {
+hebb_status hebb_fftn(const hebb_tensor *a, int ndims, const int *dims,
+                      bool inverse, hebb_tensor **out) {
   const char *who = inverse ? "ifftn" : "fftn";
   int all[HEBB_MAXDIM], i, status;
   hebb_tensor *cur = NULL, *next;
@@ -445,11 +440,11 @@ int hebb_fftn(const hebb_tensor *a, int ndims, const int *dims, bool inverse,
   return status;
 }
 
-int hebb_fftshift(const hebb_tensor *a, int ndims, const int *dims,
-                  bool inverse, hebb_tensor **out) {
+hebb_status hebb_fftshift(const hebb_tensor *a, int ndims, const int *dims,
+                          bool inverse, hebb_tensor **out) {
   const char *who = inverse ? "ifftshift" : "fftshift";
   int all[HEBB_MAXDIM], i, status;
-  hebb_tensor *cur = (hebb_tensor *)a, *r;
+  hebb_tensor *cur = hebb_unconst(a), *r;
   if ((status = check_dims(a, ndims, dims, all, who)) != HEBB_OK)
     return status;
   if (ndims == 0) {
@@ -475,14 +470,7 @@ int hebb_fftshift(const hebb_tensor *a, int ndims, const int *dims,
   r = cur == a ? hebb_clone(cur) : cur;
   if (cur == a) hebb_release(cur);
   if (!r) return hebb_last_status();
-  if (!*out) {
-    *out = r;
-    return HEBB_OK;
-  }
-  status = hebb_prepare_out(out, r->dtype, r->ndim, r->shape, who);
-  if (status == HEBB_OK) status = hebb_copy(*out, r);
-  hebb_release(r);
-  return status;
+  return hebb_out_deliver(1, &out, &r, who);
 }
 
 /* numpy's order: 0, 1, ..., then the negative frequencies; k times

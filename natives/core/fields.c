@@ -193,7 +193,8 @@ static int check_params(double m2, double a, const char *who) {
 
 /* --- the Laplacian -------------------------------------------------------------- */
 
-int hebb_lattice_laplacian(const hebb_tensor *phi, double a, hebb_tensor **out) {
+hebb_status hebb_lattice_laplacian(const hebb_tensor *phi, double a,
+                                   hebb_tensor **out) {
   const char *who = "fields.laplacian";
   stencil s;
   hebb_tensor *src = NULL;
@@ -205,7 +206,7 @@ int hebb_lattice_laplacian(const hebb_tensor *phi, double a, hebb_tensor **out) 
     status = hebb_fail(HEBB_ERR_SHAPE, "%s: a 0-dimensional tensor has no "
                        "lattice dimension", who);
   if (status == HEBB_OK) status = check_params(0, a, who);
-  if (status == HEBB_OK && !(src = hebb_contiguous((hebb_tensor *)phi)))
+  if (status == HEBB_OK && !(src = hebb_contiguous(hebb_unconst(phi))))
     status = hebb_last_status();
   if (status == HEBB_OK)
     status = hebb_prepare_out(out, phi->dtype, phi->ndim, phi->shape, who);
@@ -221,7 +222,7 @@ int hebb_lattice_laplacian(const hebb_tensor *phi, double a, hebb_tensor **out) 
     status = stencil_run(&s);
   }
   if (src) hebb_release(src);
-  return hebb_ewise_end(out, made, status);
+  return hebb_out_end(out, made, status);
 }
 
 /* --- leapfrog --------------------------------------------------------------------- */
@@ -296,8 +297,9 @@ static int leapfrog(stencil *s, drift_job *dj, int64_t nsteps, double dt,
   return HEBB_OK;
 }
 
-int hebb_kg_leapfrog(hebb_tensor *phi, hebb_tensor *pi, double m2, double a,
-                     double dt, int64_t nsteps, int64_t *blown) {
+hebb_status hebb_kg_leapfrog(hebb_tensor *phi, hebb_tensor *pi, double m2,
+                             double a, double dt, int64_t nsteps,
+                             int64_t *blown) {
   const char *who = "fields.kg_step";
   stencil s;
   drift_job dj;
@@ -345,7 +347,8 @@ static double energy_##SUF(const stencil *s, const T *p, const T *v,         \
     m = neighbour_rows(s, r, nb);                                            \
     for (i = 0; i < n; i++) {                                                \
       double f = x[i], g = (double)x[i == n - 1 ? 0 : i + 1] - f;            \
-      double site = 0.5 * ((double)w[i] * w[i] + m2 * f * f) + 0.5 * ia2 * g * g; \
+      double wi = w[i];                                                      \
+      double site = 0.5 * (wi * wi + m2 * f * f) + 0.5 * ia2 * g * g;        \
       for (j = 0; j < m; j += 2) {  /* the forward neighbour of each pair */ \
         double h = (double)p[nb[j] * n + i] - f;                             \
         site += 0.5 * ia2 * h * h;                                           \
@@ -359,8 +362,8 @@ static double energy_##SUF(const stencil *s, const T *p, const T *v,         \
 DEFINE_ENERGY(double, f64)
 DEFINE_ENERGY(float, f32)
 
-int hebb_kg_energy(const hebb_tensor *phi, const hebb_tensor *pi, double m2,
-                   double a, double *result) {
+hebb_status hebb_kg_energy(const hebb_tensor *phi, const hebb_tensor *pi,
+                           double m2, double a, double *result) {
   const char *who = "fields.kg_energy";
   stencil s;
   int status = check_pair(phi, pi, who);

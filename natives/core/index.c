@@ -75,7 +75,7 @@ static void find_bad(int64_t n, char **p, const int64_t *s, void *ud) {
    first that does not (row-major) is reported as the caller wrote it. */
 static int check_indices(const hebb_tensor *index, int64_t size, int dim,
                          int64_t base, const char *who) {
-  hebb_tensor *op = (hebb_tensor *)index;
+  hebb_tensor *op = hebb_unconst(index);
   bounds b = {base, base + size - 1, 0, 0};
   hebb_loop lp;
   if (index->dtype != HEBB_I64)
@@ -196,8 +196,9 @@ static int copy_rows(const hebb_tensor *a, const hebb_tensor *index,
   return HEBB_OK;
 }
 
-int hebb_index_select(const hebb_tensor *a, int dim, const hebb_tensor *index,
-                      int64_t base, hebb_tensor **out) {
+hebb_status hebb_index_select(const hebb_tensor *a, int dim,
+                              const hebb_tensor *index, int64_t base,
+                              hebb_tensor **out) {
   char b1[HEBB_SHAPEBUF];
   int64_t shape[HEBB_MAXDIM];
   hebb_tensor ix, src;
@@ -232,8 +233,8 @@ int hebb_index_select(const hebb_tensor *a, int dim, const hebb_tensor *index,
   return take(*out, &ix, &src, a->stride[dim], base);
 }
 
-int hebb_gather(const hebb_tensor *a, int dim, const hebb_tensor *index,
-                int64_t base, hebb_tensor **out) {
+hebb_status hebb_gather(const hebb_tensor *a, int dim, const hebb_tensor *index,
+                        int64_t base, hebb_tensor **out) {
   hebb_tensor src;
   if (hebb_check_dtype_any(a->dtype, "gather") ||
       hebb_check_dim(a, dim, "gather") ||
@@ -245,7 +246,7 @@ int hebb_gather(const hebb_tensor *a, int dim, const hebb_tensor *index,
   src = *a;
   memcpy(src.shape, index->shape, sizeof src.shape);
   src.stride[dim] = 0;
-  return take(*out, (hebb_tensor *)index, &src, a->stride[dim], base);
+  return take(*out, hebb_unconst(index), &src, a->stride[dim], base);
 }
 
 /* --- writing through indices: scatter ---------------------------------- */
@@ -303,8 +304,9 @@ static int source_view(const hebb_tensor *src, const hebb_tensor *index,
   return broadcasts_to(src, index->ndim, index->shape);
 }
 
-int hebb_scatter(hebb_tensor *a, int dim, const hebb_tensor *index,
-                 int64_t base, const hebb_tensor *src, bool accumulate) {
+hebb_status hebb_scatter(hebb_tensor *a, int dim, const hebb_tensor *index,
+                         int64_t base, const hebb_tensor *src,
+                         bool accumulate) {
   const char *who = accumulate ? "scatter_add" : "scatter";
   char b1[HEBB_SHAPEBUF], b2[HEBB_SHAPEBUF];
   hebb_tensor sv, dst, *conv = NULL, *ixc = NULL, *ops[3];
@@ -338,7 +340,7 @@ int hebb_scatter(hebb_tensor *a, int dim, const hebb_tensor *index,
   memcpy(dst.shape, index->shape, sizeof dst.shape);
   dst.stride[dim] = 0;
   ops[0] = &dst;
-  ops[1] = ixc ? ixc : (hebb_tensor *)index;
+  ops[1] = ixc ? ixc : hebb_unconst(index);
   ops[2] = conv ? conv : &sv;
   al.stride = a->stride[dim] * hebb_dtype_size(a->dtype);
   al.base = base;
@@ -378,10 +380,11 @@ static int check_mask(const hebb_tensor *mask, const char *who) {
   return HEBB_OK;
 }
 
-int hebb_masked_fill(hebb_tensor *a, const hebb_tensor *mask, double value) {
+hebb_status hebb_masked_fill(hebb_tensor *a, const hebb_tensor *mask,
+                             double value) {
   char b1[HEBB_SHAPEBUF], b2[HEBB_SHAPEBUF];
   union { double f; float s; int64_t i; bool b; } v;
-  hebb_tensor *ops[2] = {a, (hebb_tensor *)mask};
+  hebb_tensor *ops[2] = {a, hebb_unconst(mask)};
   hebb_inner_fn fn;
   hebb_loop lp;
   int st;
@@ -442,10 +445,10 @@ PICK(pick4, uint32_t)
 PICK(pick8, uint64_t)
 PICK(pick16, bits16)
 
-int hebb_masked_select(const hebb_tensor *a, const hebb_tensor *mask,
-                       hebb_tensor **out) {
+hebb_status hebb_masked_select(const hebb_tensor *a, const hebb_tensor *mask,
+                               hebb_tensor **out) {
   int64_t shape[HEBB_MAXDIM], count = 0, isz = hebb_dtype_size(a->dtype);
-  hebb_tensor *ops[2] = {(hebb_tensor *)mask, NULL};
+  hebb_tensor *ops[2] = {hebb_unconst(mask), NULL};
   hebb_loop lp;
   cursor c;
   int nd;
@@ -459,8 +462,8 @@ int hebb_masked_select(const hebb_tensor *a, const hebb_tensor *mask,
   loop_serial(&lp, count_true, &count);
   if (hebb_prepare_out(out, a->dtype, 1, &count, "masked_select"))
     return hebb_last_status();
-  ops[0] = (hebb_tensor *)a;
-  ops[1] = (hebb_tensor *)mask;
+  ops[0] = hebb_unconst(a);
+  ops[1] = hebb_unconst(mask);
   c.at = hebb_first(*out);
   c.step = (*out)->stride[0] * isz;
   hebb_loop_init(&lp, 2, ops, nd, shape);

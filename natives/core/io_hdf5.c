@@ -455,7 +455,7 @@ static hid_t make_space(const hebb_tensor *t, const hebb_h5_opts *o) {
    the file selection fs (S_ALL: everything) */
 static herr_t write_elems(hid_t d, hid_t mt, hid_t fs, const hebb_tensor *t) {
   hsize_t dims[HEBB_MAXDIM];
-  hebb_tensor *c = hebb_contiguous((hebb_tensor *)t);
+  hebb_tensor *c = hebb_contiguous(hebb_unconst(t));
   hid_t ms = S_ALL;
   herr_t rc;
   int i;
@@ -811,7 +811,7 @@ int hebb_h5_set_attr(hebb_h5 *f, const char *obj, const char *attr,
   hebb_tensor *c;
   int rc;
   if (replace_attr(f, obj, attr)) return hebb_last_status();
-  if (!(c = hebb_contiguous((hebb_tensor *)t))) return hebb_last_status();
+  if (!(c = hebb_contiguous(hebb_unconst(t)))) return hebb_last_status();
   rc = write_attr(f, obj, attr, mem_type(t->dtype, "r", "i"), make_space(t, NULL),
                   hebb_data_ptr(c));
   hebb_release(c);

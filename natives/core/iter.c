@@ -1,8 +1,10 @@
 /*
-** iter.c -- NumPy broadcasting and the strided loop every elementwise
-** kernel runs on.  A loop merges dimensions that are contiguous for all
-** operands, so contiguous tensors become one flat inner loop (which the
-** compiler vectorizes), and splits the flat element range over threads.
+** iter.c -- NumPy broadcasting and the strided walks of the core: merging
+** the dimensions that are contiguous for all operands (hebb_merge_dims, also
+** for the reductions' index spaces), the odometer over a strided index space
+** (reduce.c, argreduce.c, scan.c), and the loop every elementwise kernel runs
+** on.  Merged, contiguous tensors become one flat inner loop (which the
+** compiler vectorizes); the loop splits the flat element range over threads.
 */
 #include <string.h>
 
@@ -40,26 +42,63 @@ static void broadcast_strides(const hebb_tensor *t, int ndim,
   }
 }
 
-/* Drops size-1 dimensions and merges neighbours that are contiguous with
-   each other for every operand. */
-static void coalesce(hebb_loop *lp) {
-  int n = 0, i, k;
-  for (i = 0; i < lp->ndim; i++) {
-    if (lp->shape[i] == 1) continue;
-    if (n > 0) {
+/* --- strided index spaces (also reduce.c, argreduce.c, scan.c) --------- */
+
+int hebb_merge_dims(int n, int64_t *shape, int nsets,
+                    int64_t *const *strides) {
+  int m = 0, i, k;
+  for (i = 0; i < n; i++) {
+    if (shape[i] == 1) continue;
+    if (m > 0) {
       int merge = 1;
-      for (k = 0; k < lp->nops; k++)
-        if (lp->stride[k][n - 1] != lp->stride[k][i] * lp->shape[i]) merge = 0;
+      for (k = 0; k < nsets; k++)
+        if (strides[k][m - 1] != strides[k][i] * shape[i]) merge = 0;
       if (merge) {
-        for (k = 0; k < lp->nops; k++) lp->stride[k][n - 1] = lp->stride[k][i];
-        lp->shape[n - 1] *= lp->shape[i];
+        for (k = 0; k < nsets; k++) strides[k][m - 1] = strides[k][i];
+        shape[m - 1] *= shape[i];
         continue;
       }
     }
-    for (k = 0; k < lp->nops; k++) lp->stride[k][n] = lp->stride[k][i];
-    lp->shape[n++] = lp->shape[i];
+    for (k = 0; k < nsets; k++) strides[k][m] = strides[k][i];
+    shape[m++] = shape[i];
   }
-  lp->ndim = n;
+  return m;
+}
+
+void hebb_odo_seek(hebb_odo *d, int n, const int64_t *shape,
+                   const int64_t *stride, int64_t flat) {
+  int i;
+  d->n = n;
+  d->shape = shape;
+  d->stride = stride;
+  d->off = 0;
+  for (i = n - 1; i >= 0; i--) {
+    d->idx[i] = flat % shape[i];
+    flat /= shape[i];
+    d->off += d->idx[i] * stride[i];
+  }
+}
+
+void hebb_odo_step(hebb_odo *d, int64_t k) {
+  int i = d->n - 1;
+  d->idx[i] += k;
+  d->off += k * d->stride[i];
+  while (i > 0 && d->idx[i] == d->shape[i]) {
+    d->off -= d->idx[i] * d->stride[i];
+    d->idx[i] = 0;
+    i--;
+    d->idx[i]++;
+    d->off += d->stride[i];
+  }
+}
+
+/* --- the elementwise loop ---------------------------------------------- */
+
+static void coalesce(hebb_loop *lp) {
+  int64_t *strides[HEBB_MAXOPS];
+  int k;
+  for (k = 0; k < lp->nops; k++) strides[k] = lp->stride[k];
+  lp->ndim = hebb_merge_dims(lp->ndim, lp->shape, lp->nops, strides);
 }
 
 void hebb_loop_init(hebb_loop *lp, int nops, hebb_tensor *const *ops,

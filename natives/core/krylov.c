@@ -122,7 +122,7 @@ static void small_exp(krylov *K, int64_t k, double tau) {
         cplx tv = K->alpha[i] * v[i];
         if (i > 0) tv += K->beta[i - 1] * v[i - 1];
         if (i + 1 < k) tv += K->beta[i] * v[i + 1];
-        u[i] = -I * tau / (double)p * tv;
+        u[i] = -(cplx)I * tau / (double)p * tv;
       }
       for (i = 0; i < k; i++) {
         v[i] = u[i];
@@ -136,7 +136,7 @@ static void small_exp(krylov *K, int64_t k, double tau) {
   for (i = 0; i < k; i++) {
     cplx s = 0;
     for (j = 0; j < k; j++)
-      s += K->S[j * k + i] * cexp(-I * K->lam[j] * tau) * K->S[j * k];
+      s += K->S[j * k + i] * cexp(-(cplx)I * K->lam[j] * tau) * K->S[j * k];
     K->y[i] = s;
   }
 }
@@ -224,8 +224,8 @@ static int check_expmv(const hebb_sparse *H, const hebb_tensor *v, double t,
   return HEBB_OK;
 }
 
-static int evolve(krylov *K, hebb_tensor *r, double t, double tol,
-                  const char *who) {
+static hebb_status evolve(krylov *K, hebb_tensor *r, double t, double tol,
+                          const char *who) {
   double done = 0, taken, T = fabs(t), sign = t < 0 ? -1 : 1;
   int status = alloc_krylov(K, who);
   while (status == HEBB_OK && done < T) {
@@ -238,8 +238,9 @@ static int evolve(krylov *K, hebb_tensor *r, double t, double tol,
   return status;
 }
 
-int hebb_sparse_expmv(const hebb_sparse *H, const hebb_tensor *v, double t,
-                      int64_t m, double tol, hebb_tensor **out) {
+hebb_status hebb_sparse_expmv(const hebb_sparse *H, const hebb_tensor *v,
+                              double t, int64_t m, double tol,
+                              hebb_tensor **out) {
   const char *who = "fields.evolve";
   krylov K;
   hebb_sparse *Hc;
@@ -249,8 +250,9 @@ int hebb_sparse_expmv(const hebb_sparse *H, const hebb_tensor *v, double t,
   memset(&K, 0, sizeof K);
   K.n = H->nrows;
   K.m = m < K.n ? m : K.n;
-  if (H->dtype == HEBB_C128) hebb_sparse_retain((hebb_sparse *)H);
-  Hc = H->dtype == HEBB_C128 ? (hebb_sparse *)H : hebb_sparse_astype(H, HEBB_C128);
+  if (H->dtype == HEBB_C128) hebb_sparse_retain(hebb_sparse_unconst(H));
+  Hc = H->dtype == HEBB_C128 ? hebb_sparse_unconst(H)
+                             : hebb_sparse_astype(H, HEBB_C128);
   if (!Hc) return hebb_last_status();
   K.H = Hc;
   r = hebb_astype(v, HEBB_C128);   /* a new contiguous copy, evolved in place */

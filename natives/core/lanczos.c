@@ -335,9 +335,9 @@ static void emit(const lanczos *lz, int64_t k, const double *theta,
   }
 }
 
-int hebb_sparse_eigsh(const hebb_sparse *s, int64_t k, bool largest,
-                      double tol, int64_t maxiter, int64_t ncv, uint64_t seed,
-                      hebb_tensor **w, hebb_tensor **v) {
+hebb_status hebb_sparse_eigsh(const hebb_sparse *s, int64_t k, bool largest,
+                              double tol, int64_t maxiter, int64_t ncv,
+                              uint64_t seed, hebb_tensor **w, hebb_tensor **v) {
   lanczos lz;
   int64_t n = s->nrows, m, vshape[2], len;
   double *theta;

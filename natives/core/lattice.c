@@ -76,7 +76,7 @@ static int check_field(const hebb_tensor *t, int nd, const int64_t *shape,
   return HEBB_OK;
 }
 
-int hebb_lattice_check(const hebb_lattice *lat) {
+hebb_status hebb_lattice_check(const hebb_lattice *lat) {
   int64_t shape[HEBB_LATTICE_MAXDIM + 1], n = 1;
   int k;
   if (lat->model < HEBB_ISING || lat->model > HEBB_ON)
@@ -232,8 +232,9 @@ static void observe_range(int64_t lo, int64_t hi, void *ud) {
   for (; lo < hi; lo++) observe_one(ud, lo);
 }
 
-int hebb_lattice_observe(const hebb_lattice *lat, const hebb_tensor *s,
-                         hebb_tensor **energy, hebb_tensor **magnetization) {
+hebb_status hebb_lattice_observe(const hebb_lattice *lat, const hebb_tensor *s,
+                                 hebb_tensor **energy,
+                                 hebb_tensor **magnetization) {
   obs o;
   int64_t eshape[1], mshape[2];
   int batch, st;
@@ -278,7 +279,7 @@ typedef struct upd {
   double delta;
   double *table;                    /* fast path: per replica */
   int tsize;
-  const int64_t *zeros;             /* a row of zeros (fast path) */
+  int64_t *zeros;                   /* a row of zeros (fast path) */
   atomic_llong accepted;
   int64_t nrows, Ll;
 } upd;
@@ -654,7 +655,7 @@ static int fast_init(upd *u) {
 
 static void upd_free(upd *u) {
   free(u->table);
-  free((void *)u->zeros);
+  free(u->zeros);
 }
 
 static int local_update(const hebb_lattice *lat, hebb_tensor *s,
@@ -691,23 +692,25 @@ static int local_update(const hebb_lattice *lat, hebb_tensor *s,
   return st;
 }
 
-int hebb_lattice_metropolis(const hebb_lattice *lat, hebb_tensor *s,
-                            const double *beta, int64_t nbeta, hebb_rng *g,
-                            int64_t nsweeps, bool checkerboard, double delta,
-                            double *rate) {
+hebb_status hebb_lattice_metropolis(const hebb_lattice *lat, hebb_tensor *s,
+                                    const double *beta, int64_t nbeta,
+                                    hebb_rng *g, int64_t nsweeps,
+                                    bool checkerboard, double delta,
+                                    double *rate) {
   return local_update(lat, s, beta, nbeta, g, nsweeps, checkerboard,
                       U_METROPOLIS, delta, rate, "metropolis");
 }
 
-int hebb_lattice_heatbath(const hebb_lattice *lat, hebb_tensor *s,
-                          const double *beta, int64_t nbeta, hebb_rng *g,
-                          int64_t nsweeps, bool checkerboard) {
+hebb_status hebb_lattice_heatbath(const hebb_lattice *lat, hebb_tensor *s,
+                                  const double *beta, int64_t nbeta,
+                                  hebb_rng *g, int64_t nsweeps,
+                                  bool checkerboard) {
   return local_update(lat, s, beta, nbeta, g, nsweeps, checkerboard,
                       U_HEATBATH, 0, NULL, "heatbath");
 }
 
-int hebb_lattice_overrelax(const hebb_lattice *lat, hebb_tensor *s,
-                           int64_t nsweeps) {
+hebb_status hebb_lattice_overrelax(const hebb_lattice *lat, hebb_tensor *s,
+                                   int64_t nsweeps) {
   if (lat->model != HEBB_ON)
     return hebb_fail(HEBB_ERR_ARG, "overrelax: only for O(n) models (this is "
                      "the %s model)", model_name(lat->model));

@@ -274,9 +274,9 @@ static void wolff_range(int64_t lo, int64_t hi, void *ud) {
   free(mark);
 }
 
-int hebb_lattice_wolff(const hebb_lattice *lat, hebb_tensor *s,
-                       const double *beta, int64_t nbeta, hebb_rng *g,
-                       int64_t nclusters, double *mean_size) {
+hebb_status hebb_lattice_wolff(const hebb_lattice *lat, hebb_tensor *s,
+                               const double *beta, int64_t nbeta, hebb_rng *g,
+                               int64_t nclusters, double *mean_size) {
   wolff w;
   int st;
   if (cluster_begin(&w.b, lat, s, beta, nbeta, g, nclusters, "clusters",
@@ -412,10 +412,10 @@ static void sw_range(int64_t lo, int64_t hi, void *ud) {
   free(words);
 }
 
-int hebb_lattice_swendsen_wang(const hebb_lattice *lat, hebb_tensor *s,
-                               const double *beta, int64_t nbeta,
-                               hebb_rng *g, int64_t nsweeps,
-                               double *mean_clusters) {
+hebb_status hebb_lattice_swendsen_wang(const hebb_lattice *lat, hebb_tensor *s,
+                                       const double *beta, int64_t nbeta,
+                                       hebb_rng *g, int64_t nsweeps,
+                                       double *mean_clusters) {
   sw w;
   int st;
   if (cluster_begin(&w.b, lat, s, beta, nbeta, g, nsweeps, "sweeps",

@@ -222,8 +222,8 @@ static int enum_check(const hebb_lattice *lat, uint64_t *nstates) {
   return HEBB_OK;
 }
 
-int hebb_lattice_enumerate(const hebb_lattice *lat, const double *beta,
-                           int64_t nbeta, hebb_thermo *out) {
+hebb_status hebb_lattice_enumerate(const hebb_lattice *lat, const double *beta,
+                                   int64_t nbeta, hebb_thermo *out) {
   enumer e;
   int st;
   memset(&e, 0, sizeof e);
@@ -369,8 +369,8 @@ static int transfer_one(tmat *t, int64_t M, double K, hebb_thermo *out) {
   return HEBB_OK;
 }
 
-int hebb_ising_transfer(int64_t L, int64_t M, const double *K, int64_t nk,
-                        hebb_thermo *out) {
+hebb_status hebb_ising_transfer(int64_t L, int64_t M, const double *K,
+                                int64_t nk, hebb_thermo *out) {
   tmat t;
   int64_t i;
   int k, st = HEBB_OK;

@@ -104,10 +104,10 @@ static hebb_tensor *load(const hebb_tensor *a, int dtype, int nb,
   int st;
   if (!w) return NULL;
   v = trans ? hebb_transpose(w, nb, nb + 1) : w;
-  if (!v) return la_drop(0, 1, &w), NULL;
+  if (!v) return hebb_drop(0, 1, &w), NULL;
   st = hebb_copy(v, a);   /* broadcasts the batch dims, converts */
   if (v != w) hebb_release(v);
-  if (st != HEBB_OK) return la_drop(st, 1, &w), NULL;
+  if (st != HEBB_OK) return hebb_drop(st, 1, &w), NULL;
   return w;
 }
 
@@ -207,7 +207,7 @@ static void run_range(int64_t lo, int64_t hi, void *ud) {
   free(work);
 }
 
-int la_run(la_job *j) {
+static int run_batch(la_job *j) {
   int64_t k;
   int st;
   if (j->count == 0) return HEBB_OK;
@@ -231,9 +231,12 @@ int la_run(la_job *j) {
   return HEBB_OK;
 }
 
-void la_end(la_job *j) {
+int la_run(la_job *j, la_fail_fn fail, const char *routine) {
+  int st = run_batch(j);
+  if (st == HEBB_OK && j->bad >= 0 && fail) st = fail(j, routine);
   free(j->res);
   j->res = NULL;
+  return st;
 }
 
 const char *la_which(const la_job *j, char *buf, size_t size) {
@@ -248,12 +251,12 @@ const char *la_name(const la_job *j, const char *routine, char *buf) {
   return buf;
 }
 
-int la_singular(const la_job *j) {
+int la_singular(const la_job *j, const char *routine) {
   char w[64], r[16];
   int info = j->res[j->bad].info;
   return hebb_fail(HEBB_ERR_ARG, "%s: %s is singular (%s info=%d: "
                    "U(%d,%d) is exactly zero)", j->who,
-                   la_which(j, w, sizeof w), la_name(j, "getrf", r), info,
+                   la_which(j, w, sizeof w), la_name(j, routine, r), info,
                    info, info);
 }
 
@@ -271,40 +274,10 @@ int la_not_converged(const la_job *j, const char *routine) {
                    j->who, r, w, info);
 }
 
-int la_drop(int st, int n, hebb_tensor **ts) {
-  int i;
-  for (i = 0; i < n; i++) {
-    hebb_release(ts[i]);
-    ts[i] = NULL;
-  }
-  return st;
-}
-
-int la_deliver(int n, hebb_tensor ***outs, hebb_tensor **res,
-               const char *who) {
-  int i, st = HEBB_OK, made[LA_MAXOPS] = {0};
-  for (i = 0; i < n && st == HEBB_OK; i++)   /* check every given out first */
-    if (outs[i] && *outs[i])
-      st = hebb_prepare_out(outs[i], res[i]->dtype, res[i]->ndim,
-                            res[i]->shape, who);
-  for (i = 0; i < n && st == HEBB_OK; i++) {
-    if (!outs[i]) continue;
-    if (!*outs[i]) {
-      *outs[i] = res[i];
-      res[i] = NULL;
-      made[i] = 1;
-    }
-    else st = hebb_copy(*outs[i], res[i]);
-  }
-  for (i = 0; i < n && st != HEBB_OK; i++)
-    if (made[i]) la_drop(0, 1, outs[i]);
-  return la_drop(st, n, res);
-}
-
 /* --- numbers --------------------------------------------------------- */
 
 double la_eps(int dtype) {
-  return la_real(dtype) == HEBB_F64 ? DBL_EPSILON : FLT_EPSILON;
+  return la_real(dtype) == HEBB_F64 ? DBL_EPSILON : (double)FLT_EPSILON;
 }
 
 int la_lwork(int dtype, const void *q) {

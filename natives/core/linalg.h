@@ -100,23 +100,20 @@ void la_operand(la_job *j, int i, hebb_tensor *t);
 /* la_operand for a slot LAPACK's 'routine' reads (loaded in j's dtype):
    la_run refuses to start when it holds inf or NaN */
 void la_input(la_job *j, int i, hebb_tensor *t, const char *routine);
-/* runs j->fn over the batch; j->bad is the first failure (or -1) */
-int la_run(la_job *j);
-void la_end(la_job *j);
+/* makes the error of matrix j->bad, which LAPACK's 'routine' refused */
+typedef int (*la_fail_fn)(const la_job *j, const char *routine);
+/* Runs j->fn over the batch.  The first matrix that fails (j->bad) becomes
+   the error fail(j, routine) makes (fail NULL: the kernel's info is never a
+   failure); the per-matrix results are freed. */
+int la_run(la_job *j, la_fail_fn fail, const char *routine);
 /* "matrix" or "matrix 3 of the batch", for messages about j->bad */
 const char *la_which(const la_job *j, char *buf, size_t size);
 /* "dgetrf" or "sgetrf" ("zheevd" or "cheevd" for complex jobs) */
 const char *la_name(const la_job *j, const char *routine, char *buf);
-/* moves the results into the caller's out slots (hebb.h convention); on
-   failure releases everything and leaves the made outs NULL */
-int la_deliver(int n, hebb_tensor ***outs, hebb_tensor **res,
-               const char *who);
 /* the error of a singular matrix j->bad, from getrf's info */
-int la_singular(const la_job *j);
+int la_singular(const la_job *j, const char *routine);
 /* the error of a routine that failed to converge on matrix j->bad */
 int la_not_converged(const la_job *j, const char *routine);
-/* releases n tensors (NULLs skipped) and returns st */
-int la_drop(int st, int n, hebb_tensor **ts);
 
 /* the index into the blas api's [4] tables: s d c z */
 static inline int la_ix(const la_job *j) { return j->p + 2 * j->cplx; }
@@ -144,7 +141,8 @@ static inline void *la_mat(const la_job *j, int s, int64_t i) {
 
 /* element access in the compute dtype */
 static inline double la_get(int dtype, const void *p, int64_t i) {
-  return dtype == HEBB_F64 ? ((const double *)p)[i] : ((const float *)p)[i];
+  return dtype == HEBB_F64 ? ((const double *)p)[i]
+                          : (double)((const float *)p)[i];
 }
 static inline void la_put(int dtype, void *p, int64_t i, double v) {
   if (dtype == HEBB_F64) ((double *)p)[i] = v;

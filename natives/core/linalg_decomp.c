@@ -9,15 +9,6 @@
 
 #include "linalg.h"
 
-/* runs the job; a failure becomes its message (made by 'fail') */
-static int run(la_job *j, int (*fail)(const la_job *j, const char *r),
-               const char *routine) {
-  int st = la_run(j);
-  if (st == HEBB_OK && j->bad >= 0) st = fail(j, routine);
-  la_end(j);
-  return st;
-}
-
 /* --- cholesky ---------------------------------------------------------- */
 
 /* The row-major buffer read column-major is A^T = A; potrf's upper factor
@@ -45,20 +36,19 @@ static int not_posdef(const la_job *j, const char *routine) {
                    info, info);
 }
 
-int hebb_linalg_cholesky(const hebb_tensor *a, hebb_tensor **out) {
+hebb_status hebb_linalg_cholesky(const hebb_tensor *a, hebb_tensor **out) {
   const char *who = "linalg.cholesky";
-  hebb_tensor *t, **outs[1];
+  hebb_tensor *t;
   int dt = HEBB_F64, n, st;
   la_job j;
-  outs[0] = out;
   if ((st = la_batch(a, 1, who, &dt, &n, &n, &j))) return st;
   if (!(t = la_load(a, dt, a->ndim - 2, a->shape, 0)))
     return hebb_last_status();
   j.cost = (int64_t)n * n * n / 3 + 1;
   j.fn = k_chol;
   la_input(&j, 0, t, "potrf");
-  if ((st = run(&j, not_posdef, "potrf"))) return la_drop(st, 1, &t);
-  return la_deliver(1, outs, &t, who);
+  if ((st = la_run(&j, not_posdef, "potrf"))) return hebb_drop(st, 1, &t);
+  return hebb_out_deliver(1, &out, &t, who);
 }
 
 /* --- qr ---------------------------------------------------------------- */
@@ -104,7 +94,8 @@ static int qr_failed(const la_job *j, const char *routine) {
                    j->res[j->bad].info);
 }
 
-int hebb_linalg_qr(const hebb_tensor *a, hebb_tensor **q, hebb_tensor **r) {
+hebb_status hebb_linalg_qr(const hebb_tensor *a, hebb_tensor **q,
+                           hebb_tensor **r) {
   const char *who = "linalg.qr";
   hebb_tensor *t[3] = {NULL, NULL, NULL}, **outs[2];
   int dt = HEBB_F64, m, n, kk, nb = a->ndim - 2, st;
@@ -120,14 +111,14 @@ int hebb_linalg_qr(const hebb_tensor *a, hebb_tensor **q, hebb_tensor **r) {
   t[0] = la_load(a, dt, nb, a->shape, 1);
   t[1] = t[0] ? la_new(dt, nb, a->shape, m, kk) : NULL;
   t[2] = t[1] ? la_new(dt, nb, a->shape, kk, n) : NULL;
-  if (!t[2]) return la_drop(hebb_last_status(), 3, t);
+  if (!t[2]) return hebb_drop(hebb_last_status(), 3, t);
   la_input(&j, 0, t[0], "geqrf");
   la_operand(&j, 1, t[1]);
   la_operand(&j, 2, t[2]);
-  st = run(&j, qr_failed, "geqrf");
-  la_drop(0, 1, &t[0]);
-  if (st != HEBB_OK) return la_drop(st, 3, t);
-  return la_deliver(2, outs, t + 1, who);
+  st = la_run(&j, qr_failed, "geqrf");
+  hebb_drop(0, 1, &t[0]);
+  if (st != HEBB_OK) return hebb_drop(st, 3, t);
+  return hebb_out_deliver(2, outs, t + 1, who);
 }
 
 /* --- eigh -------------------------------------------------------------- */
@@ -205,7 +196,8 @@ static void heevd_query(la_job *j) {
               (size_t)j->liwork * sizeof(int);
 }
 
-int hebb_linalg_eigh(const hebb_tensor *a, hebb_tensor **w, hebb_tensor **v) {
+hebb_status hebb_linalg_eigh(const hebb_tensor *a, hebb_tensor **w,
+                             hebb_tensor **v) {
   const char *who = "linalg.eigh";
   hebb_tensor *t[3] = {NULL, NULL, NULL}, **outs[2];
   int dt = HEBB_F64, n, nb = a->ndim - 2, st;
@@ -222,14 +214,14 @@ int hebb_linalg_eigh(const hebb_tensor *a, hebb_tensor **w, hebb_tensor **v) {
   /* the eigenvalues are real (j.dtype is dt's real part) */
   t[1] = t[0] ? la_new(j.dtype, nb, a->shape, n, -1) : NULL;
   t[2] = t[1] && v ? la_new(dt, nb, a->shape, n, n) : NULL;
-  if (!t[1] || (v && !t[2])) return la_drop(hebb_last_status(), 3, t);
+  if (!t[1] || (v && !t[2])) return hebb_drop(hebb_last_status(), 3, t);
   la_input(&j, 0, t[0], j.cplx ? "heevd" : "syevd");
   la_operand(&j, 1, t[1]);
   if (v) la_operand(&j, 2, t[2]);
-  st = run(&j, la_not_converged, j.cplx ? "heevd" : "syevd");
-  la_drop(0, 1, &t[0]);
-  if (st != HEBB_OK) return la_drop(st, 3, t);
-  return la_deliver(v ? 2 : 1, outs, t + 1, who);
+  st = la_run(&j, la_not_converged, j.cplx ? "heevd" : "syevd");
+  hebb_drop(0, 1, &t[0]);
+  if (st != HEBB_OK) return hebb_drop(st, 3, t);
+  return hebb_out_deliver(v ? 2 : 1, outs, t + 1, who);
 }
 
 /* --- eig --------------------------------------------------------------- */
@@ -262,7 +254,8 @@ static void geev_query(la_job *j) {
               (size_t)(2 * n + 1) * (cs / 2);
 }
 
-int hebb_linalg_eig(const hebb_tensor *a, hebb_tensor **w, hebb_tensor **v) {
+hebb_status hebb_linalg_eig(const hebb_tensor *a, hebb_tensor **w,
+                            hebb_tensor **v) {
   const char *who = "linalg.eig";
   hebb_tensor *t[3] = {NULL, NULL, NULL}, **outs[2];
   int dt = HEBB_F64, cdt, n, nb = a->ndim - 2, st;
@@ -283,14 +276,14 @@ int hebb_linalg_eig(const hebb_tensor *a, hebb_tensor **w, hebb_tensor **v) {
   t[0] = la_load(a, cdt, nb, a->shape, 1);
   t[1] = t[0] ? la_new(cdt, nb, a->shape, n, -1) : NULL;
   t[2] = t[1] && v ? la_new(cdt, nb, a->shape, n, n) : NULL;
-  if (!t[1] || (v && !t[2])) return la_drop(hebb_last_status(), 3, t);
+  if (!t[1] || (v && !t[2])) return hebb_drop(hebb_last_status(), 3, t);
   la_input(&j, 0, t[0], "geev");
   la_operand(&j, 1, t[1]);
   if (v) la_operand(&j, 2, t[2]);
-  st = run(&j, la_not_converged, "geev");
-  la_drop(0, 1, &t[0]);
-  if (st != HEBB_OK) return la_drop(st, 3, t);
-  return la_deliver(v ? 2 : 1, outs, t + 1, who);
+  st = la_run(&j, la_not_converged, "geev");
+  hebb_drop(0, 1, &t[0]);
+  if (st != HEBB_OK) return hebb_drop(st, 3, t);
+  return hebb_out_deliver(v ? 2 : 1, outs, t + 1, who);
 }
 
 /* --- svd --------------------------------------------------------------- */
@@ -329,17 +322,18 @@ static int svd_into(const hebb_tensor *a, char jobz, hebb_tensor **t,
     t[3] = t[1] ? la_new_padded(dt, nb, a->shape, jobz == 'A' ? n : kk, n)
                 : NULL;
   }
-  if (!t[2] || (jobz != 'N' && !t[3])) return la_drop(hebb_last_status(), 4, t);
+  if (!t[2] || (jobz != 'N' && !t[3]))
+    return hebb_drop(hebb_last_status(), 4, t);
   la_input(&j, 0, t[0], "gesdd");
   for (st = 1; st < 4; st++)
     if (t[st]) la_operand(&j, st, t[st]);
-  st = run(&j, la_not_converged, "gesdd");
-  la_drop(0, 1, &t[0]);
-  return st != HEBB_OK ? la_drop(st, 4, t) : HEBB_OK;
+  st = la_run(&j, la_not_converged, "gesdd");
+  hebb_drop(0, 1, &t[0]);
+  return st != HEBB_OK ? hebb_drop(st, 4, t) : HEBB_OK;
 }
 
-int hebb_linalg_svd(const hebb_tensor *a, bool full, hebb_tensor **u,
-                    hebb_tensor **s, hebb_tensor **vh) {
+hebb_status hebb_linalg_svd(const hebb_tensor *a, bool full, hebb_tensor **u,
+                            hebb_tensor **s, hebb_tensor **vh) {
   const char *who = "linalg.svd";
   hebb_tensor *t[4] = {NULL, NULL, NULL, NULL}, **outs[3];
   int st;
@@ -348,7 +342,7 @@ int hebb_linalg_svd(const hebb_tensor *a, bool full, hebb_tensor **u,
   outs[1] = s;
   outs[2] = vh;
   if ((st = svd_into(a, jobz, t, who))) return st;
-  return la_deliver(3, outs, t + 1, who);
+  return hebb_out_deliver(3, outs, t + 1, who);
 }
 
 /* sum of the squares of s[from..kk) for every matrix, smallest first */
@@ -375,9 +369,9 @@ static hebb_tensor *head(hebb_tensor *t, int dim, int64_t len) {
   return c;
 }
 
-int hebb_linalg_svd_rank(const hebb_tensor *a, int64_t rank, hebb_tensor **u,
-                         hebb_tensor **s, hebb_tensor **vh,
-                         hebb_tensor **discarded) {
+hebb_status hebb_linalg_svd_rank(const hebb_tensor *a, int64_t rank,
+                                 hebb_tensor **u, hebb_tensor **s,
+                                 hebb_tensor **vh, hebb_tensor **discarded) {
   const char *who = "linalg.svd";
   hebb_tensor *t[4] = {NULL, NULL, NULL, NULL};
   hebb_tensor *r[4] = {NULL, NULL, NULL, NULL};
@@ -401,7 +395,7 @@ int hebb_linalg_svd_rank(const hebb_tensor *a, int64_t rank, hebb_tensor **u,
   if (r[3])
     discarded_weight(t[2], hebb_shape_numel(nb, a->shape), kk, chi, r[3]);
   st = r[3] ? HEBB_OK : hebb_last_status();
-  la_drop(0, 4, t);
-  if (st != HEBB_OK) return la_drop(st, 4, r);
-  return la_deliver(4, outs, r, who);
+  hebb_drop(0, 4, t);
+  if (st != HEBB_OK) return hebb_drop(st, 4, r);
+  return hebb_out_deliver(4, outs, r, who);
 }

@@ -11,23 +11,20 @@
 
 #include "linalg.h"
 
-/* Runs j (operands t[0], the copy of the input, and t[1], the result),
-   then delivers t[1] into out, converted to dtype 'dt'. */
-static int finish(la_job *j, hebb_tensor **t, int dt, const char *who,
-                  int (*fail)(const la_job *j), hebb_tensor **out) {
-  hebb_tensor **outs[1];
-  int st = la_run(j);
-  outs[0] = out;
-  if (st == HEBB_OK && j->bad >= 0) st = fail(j);
-  la_end(j);
-  la_drop(0, 1, &t[0]);
-  if (st != HEBB_OK) return la_drop(st, 1, &t[1]);
+/* Runs j (operands t[0], the copy of the input, and t[1], the result; a
+   failure of LAPACK's 'routine' becomes fail's error), then delivers t[1]
+   into out, converted to dtype 'dt'. */
+static int finish(la_job *j, hebb_tensor **t, int dt, la_fail_fn fail,
+                  const char *routine, hebb_tensor **out) {
+  int st = la_run(j, fail, routine);
+  hebb_drop(0, 1, &t[0]);
+  if (st != HEBB_OK) return hebb_drop(st, 1, &t[1]);
   if (t[1]->dtype != dt) {   /* computed in f64 */
     hebb_tensor *c = hebb_astype(t[1], dt);
-    la_drop(0, 1, &t[1]);
+    hebb_drop(0, 1, &t[1]);
     if (!(t[1] = c)) return hebb_last_status();
   }
-  return la_deliver(1, outs, &t[1], who);
+  return hebb_out_deliver(1, &out, &t[1], j->who);
 }
 
 /* loads a row-major copy of a into t[0] (in dtype dt), which LAPACK's
@@ -39,7 +36,7 @@ static int operands(la_job *j, const hebb_tensor *a, int dt, int rdt,
   int nb = a->ndim - 2;
   t[0] = la_load_scratch(a, dt, nb, a->shape, 0);
   t[1] = t[0] ? la_new(rdt, nb, a->shape, r, c) : NULL;
-  if (!t[1]) return la_drop(hebb_last_status(), 2, t);
+  if (!t[1]) return hebb_drop(hebb_last_status(), 2, t);
   if (routine) la_input(j, 0, t[0], routine);
   else la_operand(j, 0, t[0]);
   la_operand(j, 1, t[1]);
@@ -166,9 +163,9 @@ static void k_expm(const la_job *j, int64_t k, void *work, la_res *r) {
   for (i = 2; i <= npw; i++) mul(j, n, pw[i - 1], pw[1], pw[i]);
   pade_uv(j, d, a, pw, u, v, t);
   for (e = 0; e < nr; e++) {   /* v <- q = V - U, u <- p = V + U */
-    double x = v[e], y = u[e];
-    v[e] = x - y;
-    u[e] = x + y;
+    double q = v[e], p = u[e];
+    v[e] = q - p;
+    u[e] = q + p;
   }
   /* p and q are polynomials in A, so they commute: X = q^-1 p = p q^-1,
      and getrs on the row-major buffers (q^T, p^T column-major; plain
@@ -185,7 +182,7 @@ static void k_expm(const la_job *j, int64_t k, void *work, la_res *r) {
   r->info = info;
 }
 
-int hebb_linalg_expm(const hebb_tensor *a, hebb_tensor **out) {
+hebb_status hebb_linalg_expm(const hebb_tensor *a, hebb_tensor **out) {
   const char *who = "linalg.expm";
   hebb_tensor *t[2] = {NULL, NULL};
   int dt = HEBB_F64, n, st;
@@ -202,7 +199,7 @@ int hebb_linalg_expm(const hebb_tensor *a, hebb_tensor **out) {
   la_input(&j, 0, t[0], "getrf");
   t[1] = t[0];   /* the result replaces the copy of A */
   hebb_retain(t[1]);
-  return finish(&j, t, dt, who, la_singular, out);
+  return finish(&j, t, dt, la_singular, "getrf", out);
 }
 
 /* --- matrix_power ------------------------------------------------------ */
@@ -237,8 +234,8 @@ static void k_power(const la_job *j, int64_t k, void *work, la_res *r) {
   memcpy(la_mat(j, 1, k), res, bytes);
 }
 
-int hebb_linalg_matrix_power(const hebb_tensor *a, int64_t power,
-                             hebb_tensor **out) {
+hebb_status hebb_linalg_matrix_power(const hebb_tensor *a, int64_t power,
+                                     hebb_tensor **out) {
   const char *who = "linalg.matrix_power";
   hebb_tensor *t[2] = {NULL, NULL};
   int dt = HEBB_F64, n, lda, info = 0, mone = -1, ipiv = 0, st, bits = 0;
@@ -260,7 +257,7 @@ int hebb_linalg_matrix_power(const hebb_tensor *a, int64_t power,
   j.fn = k_power;   /* only a negative power reaches LAPACK */
   if ((st = operands(&j, a, dt, dt, n, n, power < 0 ? "getrf" : NULL, t)))
     return st;
-  return finish(&j, t, dt, who, la_singular, out);
+  return finish(&j, t, dt, la_singular, "getrf", out);
 }
 
 /* --- powm_psd ---------------------------------------------------------- */
@@ -328,7 +325,7 @@ static void k_powm(const la_job *j, int64_t k, void *work, la_res *r) {
     }
 }
 
-static int powm_failed(const la_job *j) {
+static int powm_failed(const la_job *j, const char *routine) {
   char w[64];
   const la_res *res = &j->res[j->bad];
   if (res->what == NOT_PSD)
@@ -339,10 +336,11 @@ static int powm_failed(const la_job *j) {
     return hebb_fail(HEBB_ERR_ARG, "%s: %s is singular (eigenvalue %d is %g) "
                      "and the power %g is negative", j->who,
                      la_which(j, w, sizeof w), res->info, res->val, j->param);
-  return la_not_converged(j, j->cplx ? "heevd" : "syevd");
+  return la_not_converged(j, routine);
 }
 
-int hebb_linalg_powm_psd(const hebb_tensor *a, double p, hebb_tensor **out) {
+hebb_status hebb_linalg_powm_psd(const hebb_tensor *a, double p,
+                                 hebb_tensor **out) {
   const char *who = "linalg.powm_psd";
   hebb_tensor *t[2] = {NULL, NULL};
   int dt = HEBB_F64, n, lda, info = 0, mone = -1, iq = 1, st;
@@ -372,14 +370,10 @@ int hebb_linalg_powm_psd(const hebb_tensor *a, double p, hebb_tensor **out) {
   j.fn = k_powm;
   if ((st = operands(&j, a, dt, dt, n, n, j.cplx ? "heevd" : "syevd", t)))
     return st;
-  return finish(&j, t, dt, who, powm_failed, out);
+  return finish(&j, t, dt, powm_failed, j.cplx ? "heevd" : "syevd", out);
 }
 
 /* --- pinv, norm, cond: through the singular values --------------------- */
-
-static int svd_failed(const la_job *j) {
-  return la_not_converged(j, "gesdd");
-}
 
 /* pinv(A) = V diag(1/s) U^H over the s above rcond * s_max, computed as
    (diag(1/s) Vh)^H U^H (^T for real matrices); the workspace holds s (kk
@@ -407,7 +401,8 @@ static void k_pinv(const la_job *j, int64_t k, void *work, la_res *r) {
   la_gemm(j, 2, 2, n, m, kk, vh, n, u, kk, o, m);
 }
 
-int hebb_linalg_pinv(const hebb_tensor *a, double rcond, hebb_tensor **out) {
+hebb_status hebb_linalg_pinv(const hebb_tensor *a, double rcond,
+                             hebb_tensor **out) {
   const char *who = "linalg.pinv";
   hebb_tensor *t[2] = {NULL, NULL};
   int dt = HEBB_F64, m, n, kk, st;
@@ -421,7 +416,7 @@ int hebb_linalg_pinv(const hebb_tensor *a, double rcond, hebb_tensor **out) {
              (size_t)kk * (size_t)(m + n) * la_esize(&j);
   j.fn = k_pinv;
   if ((st = operands(&j, a, dt, dt, n, m, "gesdd", t))) return st;
-  return finish(&j, t, dt, who, svd_failed, out);
+  return finish(&j, t, dt, la_not_converged, "gesdd", out);
 }
 
 /* the kinds of norm (j->opt) */
@@ -512,11 +507,11 @@ static int norm_common(const hebb_tensor *a, char opt, const char *who,
   if ((st = operands(&j, a, dt, j.dtype, -1, -1,
                      strchr("n2mc", opt) ? "gesdd" : NULL, t)))
     return st;
-  return finish(&j, t, j.dtype, who, svd_failed, out);
+  return finish(&j, t, j.dtype, la_not_converged, "gesdd", out);
 }
 
-int hebb_linalg_norm(const hebb_tensor *a, const char *ord,
-                     hebb_tensor **out) {
+hebb_status hebb_linalg_norm(const hebb_tensor *a, const char *ord,
+                             hebb_tensor **out) {
   int i;
   for (i = 0; ords[i].name; i++)
     if (strcmp(ords[i].name, ord) == 0)
@@ -525,6 +520,6 @@ int hebb_linalg_norm(const hebb_tensor *a, const char *ord,
                    "fro, nuc, 2, -2, 1, -1, inf or -inf)", ord);
 }
 
-int hebb_linalg_cond(const hebb_tensor *a, hebb_tensor **out) {
+hebb_status hebb_linalg_cond(const hebb_tensor *a, hebb_tensor **out) {
   return norm_common(a, 'c', "linalg.cond", out);
 }

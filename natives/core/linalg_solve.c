@@ -30,27 +30,26 @@ static int rhs(const hebb_tensor *a, const hebb_tensor *b, int m,
                      hebb_shape_str(a->ndim, a->shape, s1, sizeof s1),
                      (long long)b->shape[b->ndim - (b->ndim == 1 ? 1 : 2)],
                      hebb_shape_str(b->ndim, b->shape, s2, sizeof s2));
-  *bm = b->ndim == 1 ? hebb_unsqueeze((hebb_tensor *)b, 1) :
-                       hebb_view_of((hebb_tensor *)b);
+  *bm = b->ndim == 1 ? hebb_unsqueeze(hebb_unconst(b), 1) :
+                       hebb_view_of(hebb_unconst(b));
   if (!*bm) return hebb_last_status();
   if (la_matrices(*bm, 0, who, &rows, nrhs) ||
       hebb_broadcast_shape(a->ndim - 2, a->shape, (*bm)->ndim - 2,
                            (*bm)->shape, nb, bshape, who))
-    return la_drop(hebb_last_status(), 1, bm);
+    return hebb_drop(hebb_last_status(), 1, bm);
   return HEBB_OK;
 }
 
 /* X (batch + {n, nrhs}) as the caller's result: a 1-d B gives vectors */
 static int give_x(hebb_tensor **out, hebb_tensor *x, int vec,
                   const char *who) {
-  hebb_tensor *r = x, **outs[1];
-  outs[0] = out;
+  hebb_tensor *r = x;
   if (vec) {
     r = hebb_view(x, x->ndim - 1, x->shape);
     hebb_release(x);
     if (!r) return hebb_last_status();
   }
-  return la_deliver(1, outs, &r, who);
+  return hebb_out_deliver(1, &out, &r, who);
 }
 
 /* --- solve ------------------------------------------------------------- */
@@ -65,8 +64,8 @@ static void k_solve(const la_job *j, int64_t k, void *work, la_res *r) {
   r->info = info;
 }
 
-int hebb_linalg_solve(const hebb_tensor *a, const hebb_tensor *b,
-                      hebb_tensor **out) {
+hebb_status hebb_linalg_solve(const hebb_tensor *a, const hebb_tensor *b,
+                              hebb_tensor **out) {
   const char *who = "linalg.solve";
   hebb_tensor *bm = NULL, *t[2] = {NULL, NULL}, *x;
   int64_t bshape[HEBB_MAXDIM];
@@ -76,12 +75,12 @@ int hebb_linalg_solve(const hebb_tensor *a, const hebb_tensor *b,
       rhs(a, b, n, who, &bm, &nrhs, &nb, bshape))
     return hebb_last_status();
   if ((st = la_begin(&j, who, dt, hebb_shape_numel(nb, bshape))))
-    return la_drop(st, 1, &bm);
+    return hebb_drop(st, 1, &bm);
   t[0] = la_load(a, dt, nb, bshape, 0);
   t[1] = t[0] ? la_load(bm, dt, nb, bshape, 1) : NULL;
   if (!t[1]) {
-    la_drop(0, 1, &bm);
-    return la_drop(hebb_last_status(), 2, t);
+    hebb_drop(0, 1, &bm);
+    return hebb_drop(hebb_last_status(), 2, t);
   }
   j.n = n;
   j.k = nrhs;
@@ -90,13 +89,11 @@ int hebb_linalg_solve(const hebb_tensor *a, const hebb_tensor *b,
   j.fn = k_solve;
   la_input(&j, 0, t[0], "getrf");
   la_input(&j, 1, t[1], "getrf");
-  st = la_run(&j);
-  if (st == HEBB_OK && j.bad >= 0) st = la_singular(&j);
-  la_end(&j);
+  st = la_run(&j, la_singular, "getrf");
   x = st == HEBB_OK ? la_load(t[1], dt, nb, bshape, 1) : NULL;
   if (st == HEBB_OK && !x) st = hebb_last_status();
-  la_drop(0, 2, t);
-  la_drop(0, 1, &bm);
+  hebb_drop(0, 2, t);
+  hebb_drop(0, 1, &bm);
   return st != HEBB_OK ? st : give_x(out, x, b->ndim == 1, who);
 }
 
@@ -140,7 +137,7 @@ static hebb_tensor *load_rhs(const hebb_tensor *bm, int dt, int nb,
   st = tr ? hebb_copy(tr, bm) : hebb_last_status();
   hebb_release(tr);
   hebb_release(part);
-  if (st != HEBB_OK) return la_drop(st, 1, &buf), NULL;
+  if (st != HEBB_OK) return hebb_drop(st, 1, &buf), NULL;
   return buf;
 }
 
@@ -166,8 +163,8 @@ static void lstsq_query(la_job *j) {
               (size_t)j->lrwork * rs + (size_t)j->liwork * sizeof(int);
 }
 
-int hebb_linalg_lstsq(const hebb_tensor *a, const hebb_tensor *b,
-                      double rcond, hebb_tensor **out) {
+hebb_status hebb_linalg_lstsq(const hebb_tensor *a, const hebb_tensor *b,
+                              double rcond, hebb_tensor **out) {
   const char *who = "linalg.lstsq";
   hebb_tensor *bm = NULL, *t[2] = {NULL, NULL}, *sol = NULL, *x = NULL;
   int64_t bshape[HEBB_MAXDIM];
@@ -177,7 +174,7 @@ int hebb_linalg_lstsq(const hebb_tensor *a, const hebb_tensor *b,
       rhs(a, b, m, who, &bm, &nrhs, &nb, bshape))
     return hebb_last_status();
   if ((st = la_begin(&j, who, dt, hebb_shape_numel(nb, bshape))))
-    return la_drop(st, 1, &bm);
+    return hebb_drop(st, 1, &bm);
   j.m = m;
   j.n = n;
   j.k = nrhs;
@@ -187,20 +184,18 @@ int hebb_linalg_lstsq(const hebb_tensor *a, const hebb_tensor *b,
   lstsq_query(&j);
   t[0] = la_load_scratch(a, dt, nb, bshape, 1);
   t[1] = t[0] ? load_rhs(bm, dt, nb, bshape, nrhs, m, n) : NULL;
-  la_drop(0, 1, &bm);
-  if (!t[1]) return la_drop(hebb_last_status(), 2, t);
+  hebb_drop(0, 1, &bm);
+  if (!t[1]) return hebb_drop(hebb_last_status(), 2, t);
   la_input(&j, 0, t[0], "gelsd");
   la_input(&j, 1, t[1], "gelsd");
-  st = la_run(&j);
-  if (st == HEBB_OK && j.bad >= 0) st = la_not_converged(&j, "gelsd");
-  la_end(&j);
+  st = la_run(&j, la_not_converged, "gelsd");
   if (st == HEBB_OK) {
     sol = hebb_narrow(t[1], nb + 1, 0, n);
     x = sol ? la_load(sol, dt, nb, bshape, 1) : NULL;
     if (!x) st = hebb_last_status();
     hebb_release(sol);
   }
-  la_drop(0, 2, t);
+  hebb_drop(0, 2, t);
   return st != HEBB_OK ? st : give_x(out, x, b->ndim == 1, who);
 }
 
@@ -216,9 +211,9 @@ static void k_inv(const la_job *j, int64_t k, void *work, la_res *r) {
   r->info = info;
 }
 
-int hebb_linalg_inv(const hebb_tensor *a, hebb_tensor **out) {
+hebb_status hebb_linalg_inv(const hebb_tensor *a, hebb_tensor **out) {
   const char *who = "linalg.inv";
-  hebb_tensor *t = NULL, **outs[1] = {out};
+  hebb_tensor *t = NULL;
   int dt = HEBB_F64, n, lda, info = 0, mone = -1, ipiv = 0, st;
   double q[2] = {0, 0}, dummy[2] = {0, 0};
   la_job j;
@@ -232,11 +227,9 @@ int hebb_linalg_inv(const hebb_tensor *a, hebb_tensor **out) {
   if (!(t = la_load(a, dt, a->ndim - 2, a->shape, 0)))
     return hebb_last_status();
   la_input(&j, 0, t, "getrf");
-  st = la_run(&j);
-  if (st == HEBB_OK && j.bad >= 0) st = la_singular(&j);
-  la_end(&j);
-  if (st != HEBB_OK) return la_drop(st, 1, &t);
-  return la_deliver(1, outs, &t, who);
+  st = la_run(&j, la_singular, "getrf");
+  if (st != HEBB_OK) return hebb_drop(st, 1, &t);
+  return hebb_out_deliver(1, &out, &t, who);
 }
 
 /* --- det, slogdet ------------------------------------------------------ */
@@ -306,22 +299,21 @@ static int det_common(const hebb_tensor *a, const char *who, char opt,
   for (i = 0; i < nout + 1; i++) {   /* slogdet's logabsdet is real */
     t[i] = i == 0 ? la_load(a, dt, nb, a->shape, 0) :
                     la_new(i == 2 ? j.dtype : dt, nb, a->shape, -1, -1);
-    if (!t[i]) return la_drop(hebb_last_status(), 3, t);
+    if (!t[i]) return hebb_drop(hebb_last_status(), 3, t);
     if (i == 0) la_input(&j, 0, t[0], "getrf");
     else la_operand(&j, i, t[i]);
   }
-  st = la_run(&j);
-  la_end(&j);
-  la_drop(0, 1, &t[0]);
-  if (st != HEBB_OK) return la_drop(st, 3, t);
-  return la_deliver(nout, outs, t + 1, who);
+  st = la_run(&j, NULL, NULL);
+  hebb_drop(0, 1, &t[0]);
+  if (st != HEBB_OK) return hebb_drop(st, 3, t);
+  return hebb_out_deliver(nout, outs, t + 1, who);
 }
 
-int hebb_linalg_det(const hebb_tensor *a, hebb_tensor **out) {
+hebb_status hebb_linalg_det(const hebb_tensor *a, hebb_tensor **out) {
   return det_common(a, "linalg.det", 'd', out, NULL);
 }
 
-int hebb_linalg_slogdet(const hebb_tensor *a, hebb_tensor **sign,
-                        hebb_tensor **logabsdet) {
+hebb_status hebb_linalg_slogdet(const hebb_tensor *a, hebb_tensor **sign,
+                                hebb_tensor **logabsdet) {
   return det_common(a, "linalg.slogdet", 's', sign, logabsdet);
 }

@@ -72,13 +72,6 @@ static int finish_result(hebb_tensor *out, hebb_tensor *res, int st) {
 }
 
 
-static int end_call(hebb_tensor **out, int made, int st) {
-  if (st != HEBB_OK && made) {
-    hebb_release(*out);
-    *out = NULL;
-  }
-  return st;
-}
 
 /* --- dot products ------------------------------------------------------ */
 
@@ -198,7 +191,7 @@ static int dot_into(const hebb_tensor *a, const hebb_tensor *b, int rd,
   hebb_release(y);
   hebb_cast_free(&ca);
   hebb_cast_free(&cb);
-  return end_call(out, made, st);
+  return hebb_out_end(out, made, st);
 }
 
 /* --- matmul plans ------------------------------------------------------ */
@@ -509,11 +502,11 @@ static int matmul_into(const hebb_tensor *a, const hebb_tensor *b,
   hebb_release(tb);
   hebb_cast_free(&ca);
   hebb_cast_free(&cb);
-  return end_call(out, made, st);
+  return hebb_out_end(out, made, st);
 }
 
-int hebb_matmul(const hebb_tensor *a, const hebb_tensor *b,
-                hebb_tensor **out) {
+hebb_status hebb_matmul(const hebb_tensor *a, const hebb_tensor *b,
+                        hebb_tensor **out) {
   return matmul_into(a, b, 0, out);
 }
 
@@ -545,13 +538,13 @@ static int check_linear(const hebb_tensor *x, const hebb_tensor *w,
 /* The result starts as the bias, broadcast over the rows, and the gemm
    adds x W^T to it (beta = 1): no separate pass over the result for the
    bias, and no zeroing pass inside BLAS. */
-int hebb_linear(const hebb_tensor *x, const hebb_tensor *w,
-                const hebb_tensor *b, hebb_tensor **out) {
+hebb_status hebb_linear(const hebb_tensor *x, const hebb_tensor *w,
+                        const hebb_tensor *b, hebb_tensor **out) {
   int64_t shape[HEBB_MAXDIM];
   hebb_tensor *wt;
   int made = *out == NULL, st, rd;
   if (check_linear(x, w, b)) return hebb_last_status();
-  wt = hebb_transpose((hebb_tensor *)w, 0, 1);
+  wt = hebb_transpose(hebb_unconst(w), 0, 1);
   if (!wt) return hebb_last_status();
   rd = result_dtype(x->dtype, w->dtype);
   /* i64 has no gemm to accumulate in, and an out sharing memory with an
@@ -561,7 +554,7 @@ int hebb_linear(const hebb_tensor *x, const hebb_tensor *w,
     st = hebb_matmul(x, wt, out);
     if (st == HEBB_OK && b) st = hebb_binary(HEBB_ADD, *out, b, out);
     hebb_release(wt);
-    return end_call(out, made, st);
+    return hebb_out_end(out, made, st);
   }
   memcpy(shape, x->shape, sizeof shape);
   shape[x->ndim - 1] = w->shape[0];
@@ -569,7 +562,7 @@ int hebb_linear(const hebb_tensor *x, const hebb_tensor *w,
   if (st == HEBB_OK) st = hebb_copy(*out, b);
   if (st == HEBB_OK) st = matmul_into(x, wt, 1, out);
   hebb_release(wt);
-  return end_call(out, made, st);
+  return hebb_out_end(out, made, st);
 }
 
 /* --- dot and outer ----------------------------------------------------- */
@@ -586,7 +579,8 @@ static int check_vectors(const hebb_tensor *a, const hebb_tensor *b,
   return HEBB_OK;
 }
 
-int hebb_dot(const hebb_tensor *a, const hebb_tensor *b, hebb_tensor **out) {
+hebb_status hebb_dot(const hebb_tensor *a, const hebb_tensor *b,
+                     hebb_tensor **out) {
   if (check_vectors(a, b, "dot")) return hebb_last_status();
   if (a->shape[0] != b->shape[0])
     return hebb_fail(HEBB_ERR_SHAPE, "dot: lengths %lld and %lld differ",
@@ -644,7 +638,8 @@ static void outer_rows(int64_t lo, int64_t hi, void *ud) {
   }
 }
 
-int hebb_outer(const hebb_tensor *a, const hebb_tensor *b, hebb_tensor **out) {
+hebb_status hebb_outer(const hebb_tensor *a, const hebb_tensor *b,
+                       hebb_tensor **out) {
   hebb_cast ca, cb;
   hebb_tensor *res = NULL;
   int64_t shape[2];
@@ -676,5 +671,5 @@ int hebb_outer(const hebb_tensor *a, const hebb_tensor *b, hebb_tensor **out) {
   }
   hebb_cast_free(&ca);
   hebb_cast_free(&cb);
-  return end_call(out, made, st);
+  return hebb_out_end(out, made, st);
 }

@@ -49,8 +49,8 @@ static void nodes(int64_t lo, int64_t hi, void *ud) {
   }
 }
 
-int hebb_gauss_legendre(int64_t n, double a, double b, hebb_tensor **x,
-                        hebb_tensor **w) {
+hebb_status hebb_gauss_legendre(int64_t n, double a, double b, hebb_tensor **x,
+                                hebb_tensor **w) {
   glrule r;
   int64_t i;
   int st;

@@ -59,13 +59,13 @@ static int check_like(const hebb_tensor *t, const hebb_tensor *y,
   return HEBB_OK;
 }
 
-/* Checks the n terms against y and fills c[] with contiguous versions of
-   them (new references; the caller releases c[0..n-1] whatever the
-   status, NULL entries included). */
+/* Checks the n terms against y and fills c[] (HEBB_ODE_MAXTERMS slots, the
+   unused ones NULL) with contiguous versions of them: new references, which
+   the caller drops whatever the status. */
 static int gather(const hebb_tensor *y, int n, hebb_tensor *const *k,
                   hebb_tensor **c, const char *who) {
   int i, status = check_float(y, who);
-  memset(c, 0, (size_t)(n > 0 ? n : 0) * sizeof *c);
+  memset(c, 0, HEBB_ODE_MAXTERMS * sizeof *c);
   if (status == HEBB_OK && (n < 0 || n > HEBB_ODE_MAXTERMS))
     status = hebb_fail(HEBB_ERR_ARG, "%s: %d terms; at most %d", who, n,
                        HEBB_ODE_MAXTERMS);
@@ -75,12 +75,6 @@ static int gather(const hebb_tensor *y, int n, hebb_tensor *const *k,
       status = hebb_last_status();
   }
   return status;
-}
-
-static void release_all(int n, hebb_tensor **c) {
-  int i;
-  for (i = 0; i < n; i++)
-    if (c[i]) hebb_release(c[i]);
 }
 
 static void job_init(ode_job *j, const hebb_tensor *y, int n,
@@ -133,13 +127,13 @@ static int aliases_term(const ode_job *j, const char *who) {
   return HEBB_OK;
 }
 
-int hebb_ode_combine(const hebb_tensor *y, int n, hebb_tensor *const *k,
-                     const double *c, hebb_tensor **out) {
+hebb_status hebb_ode_combine(const hebb_tensor *y, int n, hebb_tensor *const *k,
+                             const double *c, hebb_tensor **out) {
   const char *who = "ode.combine";
   hebb_tensor *ck[HEBB_ODE_MAXTERMS], *cy = NULL;
   ode_job j;
   int made = *out == NULL, status = gather(y, n, k, ck, who);
-  if (status == HEBB_OK && !(cy = hebb_contiguous((hebb_tensor *)y)))
+  if (status == HEBB_OK && !(cy = hebb_contiguous(hebb_unconst(y))))
     status = hebb_last_status();
   if (status == HEBB_OK && *out && !hebb_is_contiguous(*out))
     status = hebb_fail(HEBB_ERR_ARG, "%s: out must be contiguous", who);
@@ -156,12 +150,8 @@ int hebb_ode_combine(const hebb_tensor *y, int n, hebb_tensor *const *k,
                                &j);
   }
   if (cy) hebb_release(cy);
-  release_all(n, ck);
-  if (status != HEBB_OK && made && *out) {
-    hebb_release(*out);
-    *out = NULL;
-  }
-  return status;
+  hebb_drop(0, HEBB_ODE_MAXTERMS, ck);
+  return hebb_out_end(out, made, status);
 }
 
 /* --- the error norm ----------------------------------------------------------- */
@@ -170,6 +160,8 @@ int hebb_ode_combine(const hebb_tensor *y, int n, hebb_tensor *const *k,
    The estimate sum_j e_j k_j is first built in a block buffer, a term at
    a time (vectorized, as in the combination), then weighted; a real
    element's scale uses |y| without a square root. */
+static inline double sq2(double re, double im) { return re * re + im * im; }
+
 #define DEFINE_NORM(T, SUF)                                                   \
 HEBB_CLONES                                                                  \
 static double norm_##SUF(int64_t s, int64_t e, const ode_job *j) {           \
@@ -181,7 +173,7 @@ static double norm_##SUF(int64_t s, int64_t e, const ode_job *j) {           \
   for (t = 0; t < j->n; t++) {                                               \
     const T *restrict k = (const T *)j->k[t] + s;                            \
     const double c = j->c[t];                                                \
-    if (c != 0) for (i = 0; i < m; i++) d[i] += c * k[i];                    \
+    if (c != 0) for (i = 0; i < m; i++) d[i] += c * (double)k[i];            \
   }                                                                          \
   if (!j->cplx) {                                                            \
     for (i = 0; i < m; i++) {                                                \
@@ -192,8 +184,8 @@ static double norm_##SUF(int64_t s, int64_t e, const ode_job *j) {           \
     return sum;                                                              \
   }                                                                          \
   for (i = 0; i < m; i += 2) {                                               \
-    double a = (double)y0[s + i] * y0[s + i] + (double)y0[s + i + 1] * y0[s + i + 1]; \
-    double b = (double)y1[s + i] * y1[s + i] + (double)y1[s + i + 1] * y1[s + i + 1]; \
+    double a = sq2(y0[s + i], y0[s + i + 1]);                                \
+    double b = sq2(y1[s + i], y1[s + i + 1]);                                \
     double sc = j->atol + j->rtol * sqrt(a > b ? a : b);                     \
     sum += (d[i] * d[i] + d[i + 1] * d[i + 1]) / (sc * sc);                  \
   }                                                                          \
@@ -223,9 +215,9 @@ static int check_tolerances(double atol, double rtol, const char *who) {
   return HEBB_OK;
 }
 
-int hebb_ode_errnorm(const hebb_tensor *y0, const hebb_tensor *y1, int n,
-                     hebb_tensor *const *k, const double *e, double atol,
-                     double rtol, double *result) {
+hebb_status hebb_ode_errnorm(const hebb_tensor *y0, const hebb_tensor *y1,
+                             int n, hebb_tensor *const *k, const double *e,
+                             double atol, double rtol, double *result) {
   const char *who = "ode.errnorm";
   hebb_tensor *ck[HEBB_ODE_MAXTERMS], *c0 = NULL, *c1 = NULL;
   ode_job j;
@@ -235,8 +227,8 @@ int hebb_ode_errnorm(const hebb_tensor *y0, const hebb_tensor *y1, int n,
   *result = 0;
   if (status == HEBB_OK) status = check_like(y1, y0, "state", 2, who);
   if (status == HEBB_OK) status = check_tolerances(atol, rtol, who);
-  if (status == HEBB_OK && (!(c0 = hebb_contiguous((hebb_tensor *)y0)) ||
-                            !(c1 = hebb_contiguous((hebb_tensor *)y1))))
+  if (status == HEBB_OK && (!(c0 = hebb_contiguous(hebb_unconst(y0))) ||
+                            !(c1 = hebb_contiguous(hebb_unconst(y1)))))
     status = hebb_last_status();
   if (status == HEBB_OK) {
     job_init(&j, y0, n, ck, e);
@@ -259,6 +251,6 @@ int hebb_ode_errnorm(const hebb_tensor *y0, const hebb_tensor *y1, int n,
   free(j.part);
   if (c0) hebb_release(c0);
   if (c1) hebb_release(c1);
-  release_all(n, ck);
+  hebb_drop(0, HEBB_ODE_MAXTERMS, ck);
   return status;
 }

@@ -17,13 +17,6 @@
 #include "core.h"
 #include "optim.h"
 
-/* cost per element for hebb_parallel_for, in additions: measured single
-   threaded on 784 x 256 f32, an Adam step (with AVX2) takes ~0.5 ns per
-   element, about two passes of an addition; the loops are bound by memory
-   traffic more than by their sqrt and division.  CGD with a general power
-   pays for pow (raised in hebb_optim_step). */
-static const int64_t rule_cost[HEBB_OPT_NRULES] = {1, 2, 2, 2, 2, 1, 1};
-
 typedef struct job {
   int rule, f32;
   const hebb_optim_hp *hp;
@@ -201,16 +194,32 @@ DEFINE_LOOPS(double, sqrt, pow, f64)
 DEFINE_LOOPS(float, sqrtf, powf, f32)
 
 typedef void (*loop_fn)(int64_t lo, int64_t hi, const job *j);
-static const loop_fn loops[2][HEBB_OPT_NRULES] = {
-  {sgd_f64, adam_f64, rmsprop_f64, adagrad_f64, cgd_f64, langevin_f64,
-   axpby_f64},
-  {sgd_f32, adam_f32, rmsprop_f32, adagrad_f32, cgd_f32, langevin_f32,
-   axpby_f32}
+/* cost per element for hebb_parallel_for, in additions: measured single
+   threaded on 784 x 256 f32, an Adam step (with AVX2) takes ~0.5 ns per
+   element, about two passes of an addition; the loops are bound by memory
+   traffic more than by their sqrt and division.  CGD with a general power
+   pays for pow (raised in hebb_optim_step). */
+typedef struct rule_info {
+  int64_t cost;
+  loop_fn loop[2];   /* f64, f32 */
+} rule_info;
+#define BOTH(R) {R##_f64, R##_f32}
+static const rule_info rules[] = {
+  [HEBB_OPT_SGD] = {1, BOTH(sgd)},
+  [HEBB_OPT_ADAM] = {2, BOTH(adam)},
+  [HEBB_OPT_RMSPROP] = {2, BOTH(rmsprop)},
+  [HEBB_OPT_ADAGRAD] = {2, BOTH(adagrad)},
+  [HEBB_OPT_CGD] = {2, BOTH(cgd)},
+  [HEBB_OPT_LANGEVIN] = {1, BOTH(langevin)},
+  [HEBB_OPT_AXPBY] = {1, BOTH(axpby)},
 };
+#undef BOTH
+_Static_assert(sizeof rules / sizeof rules[0] == HEBB_OPT_NRULES,
+               "optim.c: one row of rules[] per update rule");
 
 static void run_range(int64_t lo, int64_t hi, void *ud) {
   const job *j = (const job *)ud;
-  loops[j->f32][j->rule](lo, hi, j);
+  rules[j->rule].loop[j->f32](lo, hi, j);
 }
 
 /* the number of state tensors 'rule' takes with these flags */
@@ -309,7 +318,7 @@ int hebb_optim_step(int rule, hebb_tensor *p, const hebb_tensor *g,
   j.p = hebb_first(p);
   j.g = hebb_first(g);
   for (k = 0; k < nstate; k++) j.s[k] = hebb_first(state[k]);
-  cost = rule_cost[rule];
+  cost = rules[rule].cost;
   if (rule == HEBB_OPT_CGD && (hp->flags & HEBB_OPTF_DIAG) &&
       hp->power != 0.5 && hp->power != 1)
     cost = 16;

@@ -123,10 +123,10 @@ void hebb_team_init(hebb_team *t, int max) {
   t->mark_ran = t->mark_waited = -1;
 }
 
-static void shrink(hebb_team *t, int team, double now, hebb_cpu_fn cpu) {
+static void shrink(hebb_team *t, int size, double now, hebb_cpu_fn cpu) {
   if (now - t->restored_at >= LASTED) t->pause = PAUSE_MIN;
   else t->pause = 4 * t->pause < PAUSE_MAX ? 4 * t->pause : PAUSE_MAX;
-  t->team = team;
+  t->team = size;
   t->probe_at = now + t->pause;
   if (!cpu(0, &t->mark_ran, &t->mark_waited)) t->mark_ran = -1;
 }

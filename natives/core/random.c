@@ -396,7 +396,8 @@ static int run_draw(hebb_rng *g, hebb_tensor *t, draw *d, int kind) {
   return st;
 }
 
-int hebb_rand_uniform(hebb_rng *g, hebb_tensor *t, double lo, double hi) {
+hebb_status hebb_rand_uniform(hebb_rng *g, hebb_tensor *t, double lo,
+                              double hi) {
   draw d;
   memset(&d, 0, sizeof d);
   if (check_rng_target(g, t, K_UNIFORM, "uniform")) return hebb_last_status();
@@ -452,7 +453,8 @@ static int complex_normal(hebb_rng *g, hebb_tensor *t, double mean,
   return st;
 }
 
-int hebb_rand_normal(hebb_rng *g, hebb_tensor *t, double mean, double std) {
+hebb_status hebb_rand_normal(hebb_rng *g, hebb_tensor *t, double mean,
+                             double std) {
   draw d;
   memset(&d, 0, sizeof d);
   if (!isfinite(mean) || !isfinite(std) || std < 0)
@@ -465,7 +467,7 @@ int hebb_rand_normal(hebb_rng *g, hebb_tensor *t, double mean, double std) {
   return run_draw(g, t, &d, K_NORMAL);
 }
 
-int hebb_rand_int(hebb_rng *g, hebb_tensor *t, int64_t lo, int64_t hi) {
+hebb_status hebb_rand_int(hebb_rng *g, hebb_tensor *t, int64_t lo, int64_t hi) {
   draw d;
   memset(&d, 0, sizeof d);
   if (check_rng_target(g, t, K_INT, "randint")) return hebb_last_status();
@@ -477,7 +479,7 @@ int hebb_rand_int(hebb_rng *g, hebb_tensor *t, int64_t lo, int64_t hi) {
   return run_draw(g, t, &d, K_INT);
 }
 
-int hebb_rand_bernoulli(hebb_rng *g, hebb_tensor *t, double p) {
+hebb_status hebb_rand_bernoulli(hebb_rng *g, hebb_tensor *t, double p) {
   draw d;
   memset(&d, 0, sizeof d);
   if (check_rng_target(g, t, K_BERNOULLI, "bernoulli")) return hebb_last_status();
@@ -488,8 +490,8 @@ int hebb_rand_bernoulli(hebb_rng *g, hebb_tensor *t, double p) {
   return run_draw(g, t, &d, K_BERNOULLI);
 }
 
-int hebb_rand_bernoulli_tensor(hebb_rng *g, hebb_tensor *t,
-                               const hebb_tensor *p) {
+hebb_status hebb_rand_bernoulli_tensor(hebb_rng *g, hebb_tensor *t,
+                                       const hebb_tensor *p) {
   hebb_tensor *pc;
   draw d;
   int64_t i, n, shape[HEBB_MAXDIM];
@@ -526,7 +528,7 @@ int hebb_rand_bernoulli_tensor(hebb_rng *g, hebb_tensor *t,
   return st;
 }
 
-int hebb_rand_permutation(hebb_rng *g, hebb_tensor *t, int64_t base) {
+hebb_status hebb_rand_permutation(hebb_rng *g, hebb_tensor *t, int64_t base) {
   uint64_t buf[BATCH + 2];
   int64_t n, s, i, k;
   int64_t *v;

@@ -45,56 +45,6 @@
 #define PAD 8
 #define FINW 256     /* results finished per step */
 
-/* --- shared index helpers ---------------------------------------------- */
-
-int hebb_merge_dims(int n, int64_t *shape, int nsets,
-                    int64_t *const *strides) {
-  int m = 0, i, k;
-  for (i = 0; i < n; i++) {
-    if (shape[i] == 1) continue;
-    if (m > 0) {
-      int merge = 1;
-      for (k = 0; k < nsets; k++)
-        if (strides[k][m - 1] != strides[k][i] * shape[i]) merge = 0;
-      if (merge) {
-        for (k = 0; k < nsets; k++) strides[k][m - 1] = strides[k][i];
-        shape[m - 1] *= shape[i];
-        continue;
-      }
-    }
-    for (k = 0; k < nsets; k++) strides[k][m] = strides[k][i];
-    shape[m++] = shape[i];
-  }
-  return m;
-}
-
-void hebb_odo_seek(hebb_odo *d, int n, const int64_t *shape,
-                   const int64_t *stride, int64_t flat) {
-  int i;
-  d->n = n;
-  d->shape = shape;
-  d->stride = stride;
-  d->off = 0;
-  for (i = n - 1; i >= 0; i--) {
-    d->idx[i] = flat % shape[i];
-    flat /= shape[i];
-    d->off += d->idx[i] * stride[i];
-  }
-}
-
-void hebb_odo_step(hebb_odo *d, int64_t k) {
-  int i = d->n - 1;
-  d->idx[i] += k;
-  d->off += k * d->stride[i];
-  while (i > 0 && d->idx[i] == d->shape[i]) {
-    d->off -= d->idx[i] * d->stride[i];
-    d->idx[i] = 0;
-    i--;
-    d->idx[i]++;
-    d->off += d->stride[i];
-  }
-}
-
 /* --- kernels ----------------------------------------------------------- */
 
 /* what a lane adds up: F(x, p), p a per-result parameter */
@@ -335,22 +285,30 @@ enum { C_ADD, C_MUL, C_MIN, C_MAX };   /* how the lanes combine */
 
 #define KSET(N) {N##_k, N##_r, N##_c}
 typedef struct kernel { blk_fn blk; row_fn row; col_fn col; } kernel;
-static const kernel kernels[NKOPS][4] = {
-  /* f64, f32, i64, bool */
-  {KSET(sum_d), KSET(sum_f), KSET(sum_i), KSET(sum_b)},
-  {KSET(prod_d), KSET(prod_f), KSET(prod_i), KSET(prod_b)},
-  {KSET(min_d), KSET(min_f), KSET(min_i), KSET(min_b)},
-  {KSET(max_d), KSET(max_f), KSET(max_i), KSET(max_b)},
-  {KSET(asum_d), KSET(asum_f), {0, 0, 0}, {0, 0, 0}},
-  {KSET(ssq_d), KSET(ssq_f), {0, 0, 0}, {0, 0, 0}},
-  {KSET(dev_d), KSET(dev_f), {0, 0, 0}, {0, 0, 0}},
-  {KSET(exp_d), KSET(exp_f), {0, 0, 0}, {0, 0, 0}},
-  {KSET(amax_d), KSET(amax_f), {0, 0, 0}, {0, 0, 0}},
+/* [kernel operation][f64, f32, i64, bool]: the float-only operations see
+   ints converted to f64 first */
+static const kernel kernels[][4] = {
+  [K_SUM] = {KSET(sum_d), KSET(sum_f), KSET(sum_i), KSET(sum_b)},
+  [K_PROD] = {KSET(prod_d), KSET(prod_f), KSET(prod_i), KSET(prod_b)},
+  [K_MIN] = {KSET(min_d), KSET(min_f), KSET(min_i), KSET(min_b)},
+  [K_MAX] = {KSET(max_d), KSET(max_f), KSET(max_i), KSET(max_b)},
+  [K_ASUM] = {KSET(asum_d), KSET(asum_f)},
+  [K_SSQ] = {KSET(ssq_d), KSET(ssq_f)},
+  [K_DEV] = {KSET(dev_d), KSET(dev_f)},
+  [K_EXP] = {KSET(exp_d), KSET(exp_f)},
+  [K_AMAX] = {KSET(amax_d), KSET(amax_f)},
 };
 #undef KSET
+_Static_assert(sizeof kernels / sizeof kernels[0] == NKOPS,
+               "reduce.c: one row of kernels[] per kernel operation");
 
-static const int kcombine[NKOPS] = {C_ADD, C_MUL, C_MIN, C_MAX, C_ADD,
-                                    C_ADD, C_ADD, C_ADD, C_MAX};
+static const int kcombine[] = {
+  [K_SUM] = C_ADD, [K_PROD] = C_MUL, [K_MIN] = C_MIN, [K_MAX] = C_MAX,
+  [K_ASUM] = C_ADD, [K_SSQ] = C_ADD, [K_DEV] = C_ADD, [K_EXP] = C_ADD,
+  [K_AMAX] = C_MAX,
+};
+_Static_assert(sizeof kcombine / sizeof kcombine[0] == NKOPS,
+               "reduce.c: one entry of kcombine[] per kernel operation");
 
 /* [integer accumulators][combine] */
 static const fold_fn folds[2][4] = {
@@ -663,10 +621,15 @@ static int run_pass(const plan *pl, int kop, int dtype, const double *prm,
 
 /* --- operations -------------------------------------------------------- */
 
-static const char *const opnames[HEBB_NREDOPS] = {
-  "sum", "prod", "mean", "min", "max", "argmin", "argmax", "var", "std",
-  "norm", "norm", "norm", "logsumexp", "any", "all"
+static const char *const opnames[] = {
+  [HEBB_SUM] = "sum", [HEBB_PROD] = "prod", [HEBB_MEAN] = "mean",
+  [HEBB_RMIN] = "min", [HEBB_RMAX] = "max", [HEBB_ARGMIN] = "argmin",
+  [HEBB_ARGMAX] = "argmax", [HEBB_VAR] = "var", [HEBB_STD] = "std",
+  [HEBB_NORM1] = "norm", [HEBB_NORM2] = "norm", [HEBB_NORMINF] = "norm",
+  [HEBB_LOGSUMEXP] = "logsumexp", [HEBB_ANY] = "any", [HEBB_ALL] = "all",
 };
+_Static_assert(sizeof opnames / sizeof opnames[0] == HEBB_NREDOPS,
+               "reduce.c: one name per hebb_redop");
 
 int hebb_reduce_dtype(int op, int dtype) {
   switch (op) {
@@ -775,8 +738,8 @@ static hebb_tensor *kernel_input(int op, const hebb_tensor *a) {
                 op == HEBB_NORM1 || op == HEBB_NORM2 || op == HEBB_NORMINF ||
                 op == HEBB_LOGSUMEXP))
     return hebb_astype(a, HEBB_F64);
-  hebb_retain((hebb_tensor *)a);
-  return (hebb_tensor *)a;
+  hebb_retain(hebb_unconst(a));
+  return hebb_unconst(a);
 }
 
 static int empty_minmax(int op, const char *what) {
@@ -798,8 +761,9 @@ static int reduce_into(int op, const hebb_tensor *a, const bool *red,
   return st;
 }
 
-int hebb_reduce(int op, const hebb_tensor *a, int ndims, const int *dims,
-                bool keepdim, int64_t correction, hebb_tensor **out) {
+hebb_status hebb_reduce(int op, const hebb_tensor *a, int ndims,
+                        const int *dims, bool keepdim, int64_t correction,
+                        hebb_tensor **out) {
   bool red[HEBB_MAXDIM];
   int64_t shape[HEBB_MAXDIM], m = 1, n = 1;
   int i, nd = 0, dtype, st;
@@ -837,8 +801,8 @@ int hebb_reduce(int op, const hebb_tensor *a, int ndims, const int *dims,
   return st;
 }
 
-int hebb_reduce_value(int op, const hebb_tensor *a, int64_t correction,
-                      double *fval, int64_t *ival) {
+hebb_status hebb_reduce_value(int op, const hebb_tensor *a, int64_t correction,
+                              double *fval, int64_t *ival) {
   bool red[HEBB_MAXDIM];
   union { double f; float s; int64_t i; bool b; } r;
   int dtype, st;
@@ -879,7 +843,7 @@ int hebb_reduce_value(int op, const hebb_tensor *a, int64_t correction,
   return HEBB_OK;
 }
 
-int hebb_sum_all(const hebb_tensor *a, double *result) {
+hebb_status hebb_sum_all(const hebb_tensor *a, double *result) {
   int64_t i;
   return hebb_reduce_value(HEBB_SUM, a, 0, result, &i);
 }

@@ -30,8 +30,8 @@ static int roll_block(const hebb_tensor *a, hebb_tensor *out, int k,
   return hebb_copy(&dst, &src);
 }
 
-int hebb_roll(const hebb_tensor *a, int k, const int64_t *shifts,
-              const int *dims, hebb_tensor **out) {
+hebb_status hebb_roll(const hebb_tensor *a, int k, const int64_t *shifts,
+                      const int *dims, hebb_tensor **out) {
   int64_t s[HEBB_MAXDIM];
   int j, b, st, seen = 0;
   if (hebb_check_dtype_any(a->dtype, "roll")) return hebb_last_status();
@@ -57,8 +57,8 @@ int hebb_roll(const hebb_tensor *a, int k, const int64_t *shifts,
   return st;
 }
 
-int hebb_flip(const hebb_tensor *a, int k, const int *dims,
-              hebb_tensor **out) {
+hebb_status hebb_flip(const hebb_tensor *a, int k, const int *dims,
+                      hebb_tensor **out) {
   hebb_tensor v = *a;
   int j, seen = 0;
   if (hebb_check_dtype_any(a->dtype, "flip")) return hebb_last_status();

@@ -171,10 +171,10 @@ static int scan(int prod, const hebb_tensor *a, int dim, hebb_tensor **out) {
   return hebb_parallel_for(m, jb.n + 8, line_units, &jb);
 }
 
-int hebb_cumsum(const hebb_tensor *a, int dim, hebb_tensor **out) {
+hebb_status hebb_cumsum(const hebb_tensor *a, int dim, hebb_tensor **out) {
   return scan(0, a, dim, out);
 }
 
-int hebb_cumprod(const hebb_tensor *a, int dim, hebb_tensor **out) {
+hebb_status hebb_cumprod(const hebb_tensor *a, int dim, hebb_tensor **out) {
   return scan(1, a, dim, out);
 }

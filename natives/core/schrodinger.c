@@ -106,8 +106,8 @@ static int kinetic(hebb_tensor *cur, const hebb_tensor *pk, hebb_tensor **next) 
   return status;
 }
 
-int hebb_split_step(hebb_tensor *psi, const hebb_tensor *pv,
-                    const hebb_tensor *pk, int64_t nsteps) {
+hebb_status hebb_split_step(hebb_tensor *psi, const hebb_tensor *pv,
+                            const hebb_tensor *pk, int64_t nsteps) {
   const char *who = "fields.split_step";
   hebb_tensor *cur, *next = NULL, *pv2 = NULL;
   int64_t k;
@@ -197,7 +197,7 @@ static void cn_solve_line(const cn_job *j, int64_t base, cplx *buf) {
   for (i = 0; i < n; i++) {
     double h = L->d0 + (j->V ? j->V[base + i * L->stride] * L->vscale : 0);
     p[i] = j->psi[base + i * L->stride];
-    b[i] = 1 + I * L->a * h;
+    b[i] = 1 + (cplx)I * L->a * h;
   }
   for (i = 0; i < n; i++) {   /* r = B p = (2 - A) p */
     cplx nb = 0;
@@ -250,7 +250,7 @@ static int cn_axis(cn_job *j, int axis, double tau, double coef) {
   j->ln.a = tau / 2;
   j->ln.c = -coef;
   j->ln.d0 = 2 * coef;
-  j->ln.e = I * j->ln.a * j->ln.c;
+  j->ln.e = (cplx)I * j->ln.a * j->ln.c;
   int status = hebb_parallel_for(total / j->ln.n, j->ln.n * 60, cn_lines, j);
   if (status == HEBB_OK && atomic_load(&j->nomem))
     status = hebb_fail(HEBB_ERR_NOMEM, "fields.crank_nicolson: out of memory");
@@ -284,9 +284,9 @@ static int check_potential(const hebb_tensor *V, const hebb_tensor *psi,
   return HEBB_OK;
 }
 
-int hebb_crank_nicolson(hebb_tensor *psi, const hebb_tensor *V, double dx,
-                        double mass, double hbar, double dt, bool periodic,
-                        int64_t nsteps) {
+hebb_status hebb_crank_nicolson(hebb_tensor *psi, const hebb_tensor *V,
+                                double dx, double mass, double hbar, double dt,
+                                bool periodic, int64_t nsteps) {
   const char *who = "fields.crank_nicolson";
   cn_job j;
   int64_t k;

@@ -101,7 +101,7 @@ void hebb_sha256(const void *data, size_t n, char *hex) {
   final(&c, hex);
 }
 
-int hebb_sha256_file(const char *path, char *hex) {
+hebb_status hebb_sha256_file(const char *path, char *hex) {
   uint8_t buf[1 << 16];
   sha256_ctx c;
   size_t got;

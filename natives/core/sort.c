@@ -217,16 +217,18 @@ static int sort_k(const hebb_tensor *a, int dim, int64_t k, bool descending,
   return st;
 }
 
-int hebb_sort(const hebb_tensor *a, int dim, bool descending, int64_t base,
-              hebb_tensor **values, hebb_tensor **indices) {
+hebb_status hebb_sort(const hebb_tensor *a, int dim, bool descending,
+                      int64_t base, hebb_tensor **values,
+                      hebb_tensor **indices) {
   if (check_real(a, "sort") || hebb_check_dim(a, dim, "sort"))
     return hebb_last_status();
   return sort_k(a, dim, a->shape[dim], descending, base, values, indices,
                 "sort");
 }
 
-int hebb_topk(const hebb_tensor *a, int64_t k, int dim, bool largest,
-              int64_t base, hebb_tensor **values, hebb_tensor **indices) {
+hebb_status hebb_topk(const hebb_tensor *a, int64_t k, int dim, bool largest,
+                      int64_t base, hebb_tensor **values,
+                      hebb_tensor **indices) {
   if (check_real(a, "topk") || hebb_check_dim(a, dim, "topk"))
     return hebb_last_status();
   if (k < 0 || k > a->shape[dim])
@@ -240,15 +242,16 @@ int hebb_topk(const hebb_tensor *a, int64_t k, int dim, bool largest,
 
 /* Distinct values of the flattened a, ascending; for each element its
    distinct value's index (from base), and the count of each. */
-int hebb_unique(const hebb_tensor *a, int64_t base, hebb_tensor **values,
-                hebb_tensor **inverse, hebb_tensor **counts) {
+hebb_status hebb_unique(const hebb_tensor *a, int64_t base,
+                        hebb_tensor **values, hebb_tensor **inverse,
+                        hebb_tensor **counts) {
   hebb_tensor flat, *c, *pos = NULL, *first = NULL;
   int64_t n = hebb_numel(a), m = 0, i, shape1;
   int64_t *p, *inv, *cnt, *firsts;
   const char *src;
   int st = HEBB_OK, sz = hebb_dtype_size(a->dtype);
   if (check_real(a, "unique")) return hebb_last_status();
-  if (!(c = hebb_contiguous((hebb_tensor *)a))) return hebb_last_status();
+  if (!(c = hebb_contiguous(hebb_unconst(a)))) return hebb_last_status();
   flat = *c;   /* c's elements as one flat sequence */
   flat.ndim = 1;
   flat.shape[0] = n;
@@ -340,10 +343,11 @@ static uint64_t *keys_of(const hebb_tensor *s) {
   return k;
 }
 
-int hebb_searchsorted(const hebb_tensor *s, const hebb_tensor *v, bool right,
-                      int64_t base, hebb_tensor **out) {
+hebb_status hebb_searchsorted(const hebb_tensor *s, const hebb_tensor *v,
+                              bool right, int64_t base, hebb_tensor **out) {
   search sc;
   hebb_tensor *vc = NULL;
+  uint64_t *keys;
   int st;
   if (check_real(s, "searchsorted") || check_real(v, "searchsorted"))
     return hebb_last_status();
@@ -355,11 +359,11 @@ int hebb_searchsorted(const hebb_tensor *s, const hebb_tensor *v, bool right,
                      "values (%s) must both be i64 or both floats",
                      hebb_dtype_name(s->dtype), hebb_dtype_name(v->dtype));
   memset(&sc, 0, sizeof sc);
-  if (!(sc.keys = keys_of(s))) return hebb_last_status();
-  st = check_sorted(sc.keys, s->shape[0]);
+  if (!(sc.keys = keys = keys_of(s))) return hebb_last_status();
+  st = check_sorted(keys, s->shape[0]);
   if (st == HEBB_OK) st = prepare_flat(out, HEBB_I64, v->ndim, v->shape,
                                         "searchsorted");
-  if (st == HEBB_OK && !(vc = hebb_contiguous((hebb_tensor *)v)))
+  if (st == HEBB_OK && !(vc = hebb_contiguous(hebb_unconst(v))))
     st = hebb_last_status();
   if (st == HEBB_OK) {
     sc.n = s->shape[0];
@@ -372,7 +376,7 @@ int hebb_searchsorted(const hebb_tensor *s, const hebb_tensor *v, bool right,
                            search_range, &sc);
   }
   if (vc) hebb_release(vc);
-  free((void *)sc.keys);
+  free(keys);
   return st;
 }
 
@@ -382,8 +386,8 @@ int hebb_searchsorted(const hebb_tensor *s, const hebb_tensor *v, bool right,
    the last bin; elements outside, and NaNs, are not counted); lo == hi
    takes the data's smallest and largest values (lo - 1 and hi + 1 when
    all are equal, as torch does).  Sequential: one pass, exact counts. */
-int hebb_histc(const hebb_tensor *a, int64_t bins, double lo, double hi,
-               hebb_tensor **out) {
+hebb_status hebb_histc(const hebb_tensor *a, int64_t bins, double lo, double hi,
+                       hebb_tensor **out) {
   hebb_tensor *c;
   const double *x;
   double *h, w;

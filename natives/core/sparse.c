@@ -186,8 +186,8 @@ static hebb_tensor *as_dtype(const hebb_tensor *a, int dtype,
                              const char *who) {
   if (hebb_check_dtype_any(a->dtype, who)) return NULL;
   if (a->dtype == dtype && hebb_is_contiguous(a)) {
-    hebb_retain((hebb_tensor *)a);
-    return (hebb_tensor *)a;
+    hebb_retain(hebb_unconst(a));
+    return hebb_unconst(a);
   }
   return hebb_astype(a, dtype);
 }
@@ -470,8 +470,8 @@ static void plan_product(spmm_job *j, bool cx, hebb_range_fn *fn) {
   else *fn = j->k ? spmm_rows : spmv_rows;
 }
 
-int hebb_sparse_matmul(const hebb_sparse *s, const hebb_tensor *x,
-                       hebb_tensor **out) {
+hebb_status hebb_sparse_matmul(const hebb_sparse *s, const hebb_tensor *x,
+                               hebb_tensor **out) {
   int64_t shape[2];
   int made = *out == NULL, status, rdtype;
   bool cx;
@@ -499,11 +499,7 @@ int hebb_sparse_matmul(const hebb_sparse *s, const hebb_tensor *x,
     status = hebb_parallel_for(s->nrows, row_cost(s, j.k), fn, &j);
     hebb_release(xc);
   }
-  if (status && made) {
-    hebb_release(*out);
-    *out = NULL;
-  }
-  return status;
+  return hebb_out_end(out, made, status);
 }
 
 /* --- transpose, conjugate, linear combinations, diagonal ---------------- */
@@ -537,8 +533,8 @@ hebb_sparse *hebb_sparse_conj(const hebb_sparse *s) {
   hebb_sparse *r;
   int64_t p;
   if (s->dtype != HEBB_C128) {
-    hebb_sparse_retain((hebb_sparse *)s);
-    return (hebb_sparse *)s;
+    hebb_sparse_retain(hebb_sparse_unconst(s));
+    return hebb_sparse_unconst(s);
   }
   r = same_pattern(s, HEBB_C128, "sparse.conj");
   if (!r) return NULL;
@@ -554,8 +550,8 @@ hebb_sparse *hebb_sparse_astype(const hebb_sparse *s, int dtype) {
   int64_t p;
   if (check_sparse_dtype(dtype, "sparse.astype")) return NULL;
   if (dtype == s->dtype) {
-    hebb_sparse_retain((hebb_sparse *)s);
-    return (hebb_sparse *)s;
+    hebb_sparse_retain(hebb_sparse_unconst(s));
+    return hebb_sparse_unconst(s);
   }
   if (dtype == HEBB_F64)
     for (p = 0; p < s->nnz; p++)
@@ -661,7 +657,7 @@ hebb_sparse *hebb_sparse_zscale(const hebb_sparse *s, double re, double im) {
   return r;
 }
 
-int hebb_sparse_diagonal(const hebb_sparse *s, hebb_tensor **out) {
+hebb_status hebb_sparse_diagonal(const hebb_sparse *s, hebb_tensor **out) {
   int64_t n = s->nrows < s->ncols ? s->nrows : s->ncols, i, p;
   int k, wd = hebb_sparse_width(s->dtype);
   double *d;

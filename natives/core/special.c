@@ -170,14 +170,14 @@ static double carlson_rd(double x, double y, double z) {
 static double ellipk(double m) {
   if (!(m <= 1)) return NAN;
   if (m == 1) return INFINITY;
-  if (m == -INFINITY) return 0;
+  if (m == -HUGE_VAL) return 0;
   return carlson_rf(0, 1 - m, 1);
 }
 
 static double ellipe(double m) {
   if (!(m <= 1)) return NAN;
   if (m == 1) return 1;
-  if (m == -INFINITY) return INFINITY;
+  if (m == -HUGE_VAL) return INFINITY;
   return (1 - m) / 3 * (carlson_rd(0, 1 - m, 1) + carlson_rd(0, 1, 1 - m));
 }
 
@@ -307,7 +307,7 @@ double hebb_special_scalar(int op, double x) {
   return funcs[op].f(x);
 }
 
-int hebb_special(int op, const hebb_tensor *a, hebb_tensor **out) {
+hebb_status hebb_special(int op, const hebb_tensor *a, hebb_tensor **out) {
   const char *who;
   int ct, made = *out == NULL, st;
   scalar_fn f;
@@ -327,5 +327,5 @@ int hebb_special(int op, const hebb_tensor *a, hebb_tensor **out) {
                         funcs[op].cost);
   }
   hebb_cast_free(&ca);
-  return hebb_ewise_end(out, made, st);
+  return hebb_out_end(out, made, st);
 }

@@ -49,7 +49,7 @@ static double *samples(const hebb_tensor *x, int64_t *n, const char *who) {
   flat.stride[0] = 1;
   flat.refcount = 1;
   flat.data = (char *)v;
-  c = (hebb_tensor *)x;
+  c = hebb_unconst(x);
   if (hebb_copy(&flat, c) != HEBB_OK) {
     hebb_free_bytes(v, (size_t)(*n > 0 ? *n : 1) * sizeof(double));
     return NULL;
@@ -102,8 +102,8 @@ static double block_ss(const double *v, int64_t n, double m) {
 
 /* --- binning ----------------------------------------------------------------- */
 
-int hebb_stats_binning(const hebb_tensor *x, int64_t minbins,
-                       hebb_tensor **errors) {
+hebb_status hebb_stats_binning(const hebb_tensor *x, int64_t minbins,
+                               hebb_tensor **errors) {
   int64_t n, nb, k, levels = 0, i;
   double *v, err[64];
   int st;
@@ -182,8 +182,8 @@ static int lag_sums(const double *d, int64_t n, int64_t t0, double *out,
   return st;
 }
 
-int hebb_stats_autocorr(const hebb_tensor *x, double c, int64_t maxlag,
-                        hebb_autocorr *res, hebb_tensor **rho) {
+hebb_status hebb_stats_autocorr(const hebb_tensor *x, double c, int64_t maxlag,
+                                hebb_autocorr *res, hebb_tensor **rho) {
   int64_t n, i, t, W = -1, nlag;
   double *d, *r = NULL, (*part)[LAGS] = NULL, m, c0, tau = 0.5;
   int st = HEBB_OK;
@@ -249,7 +249,7 @@ int hebb_stats_autocorr(const hebb_tensor *x, double c, int64_t maxlag,
 
 /* --- AR(1) ---------------------------------------------------------------------- */
 
-int hebb_stats_ar1(hebb_rng *g, double a, hebb_tensor *out) {
+hebb_status hebb_stats_ar1(hebb_rng *g, double a, hebb_tensor *out) {
   double *x, s;
   int64_t n, i;
   int st;

@@ -8,9 +8,13 @@
 
 /* --- dtypes ------------------------------------------------------------ */
 
-static const struct { const char *name; int size; } dtypes[HEBB_NDTYPES] = {
-  {"f64", 8}, {"f32", 4}, {"i64", 8}, {"bool", 1}, {"c128", 16}, {"c64", 8}
+static const struct { const char *name; int size; } dtypes[] = {
+  [HEBB_F64] = {"f64", 8}, [HEBB_F32] = {"f32", 4}, [HEBB_I64] = {"i64", 8},
+  [HEBB_BOOL] = {"bool", 1}, [HEBB_C128] = {"c128", 16},
+  [HEBB_C64] = {"c64", 8},
 };
+_Static_assert(sizeof dtypes / sizeof dtypes[0] == HEBB_NDTYPES,
+               "tensor.c: one row of dtypes[] per hebb_dtype");
 
 int hebb_dtype_size(int dtype) {
   return (dtype >= 0 && dtype < HEBB_NDTYPES) ? dtypes[dtype].size : 0;
@@ -50,7 +54,12 @@ int hebb_check_dtype(int dtype, const char *who) {
    enough for both ("category, then width", as torch: f64 with c64 is c128,
    f32 or i64 with c64 is c64). */
 int hebb_promote(int a, int b) {
-  static const int rank[HEBB_NDTYPES] = {3, 2, 1, 0, 5, 4};
+  static const int rank[] = {
+    [HEBB_BOOL] = 0, [HEBB_I64] = 1, [HEBB_F32] = 2, [HEBB_F64] = 3,
+    [HEBB_C64] = 4, [HEBB_C128] = 5,
+  };
+  _Static_assert(sizeof rank / sizeof rank[0] == HEBB_NDTYPES,
+                 "tensor.c: one rank per hebb_dtype");
   if (hebb_is_complex(a) || hebb_is_complex(b))
     return (a == HEBB_F64 || a == HEBB_C128 || b == HEBB_F64 ||
             b == HEBB_C128) ? HEBB_C128 : HEBB_C64;
@@ -101,7 +110,7 @@ static hebb_tensor *alloc_header(void) {
    user gave goes through these: an unchecked product wrapped around
    (expand(2^21, 2^21, 2^21) counted -2^63 elements and summed to -0.0;
    sparse.eye(2^62) allocated 0 bytes and wrote past them). */
-int hebb_size_mul(int64_t a, int64_t b, int64_t *r, const char *who) {
+hebb_status hebb_size_mul(int64_t a, int64_t b, int64_t *r, const char *who) {
   if (a < 0 || b < 0 || __builtin_mul_overflow(a, b, r) ||
       *r > HEBB_MAX_ELEMS)
     return hebb_fail(HEBB_ERR_SHAPE, "%s: too many elements (%lld x %lld > 2^56)",
@@ -109,7 +118,7 @@ int hebb_size_mul(int64_t a, int64_t b, int64_t *r, const char *who) {
   return HEBB_OK;
 }
 
-int hebb_size_add(int64_t a, int64_t b, int64_t *r, const char *who) {
+hebb_status hebb_size_add(int64_t a, int64_t b, int64_t *r, const char *who) {
   if (a < 0 || b < 0 || __builtin_add_overflow(a, b, r) ||
       *r > HEBB_MAX_ELEMS)
     return hebb_fail(HEBB_ERR_SHAPE, "%s: too many elements (%lld + %lld > 2^56)",
@@ -117,8 +126,8 @@ int hebb_size_add(int64_t a, int64_t b, int64_t *r, const char *who) {
   return HEBB_OK;
 }
 
-int hebb_check_shape(int ndim, const int64_t *shape, int64_t *numel,
-                     const char *who) {
+hebb_status hebb_check_shape(int ndim, const int64_t *shape, int64_t *numel,
+                             const char *who) {
   char b[HEBB_SHAPEBUF];
   int64_t n = 1;
   int i;
@@ -197,7 +206,6 @@ static hebb_tensor *new_tensor(int dtype, int ndim, const int64_t *shape) {
   }
   s->refcount = 1;
   s->version = 0;
-  s->device = 0;
   s->allocator = NULL;
   s->nbytes = numel * hebb_dtype_size(dtype);
   s->data = NULL;
@@ -294,7 +302,6 @@ hebb_tensor *hebb_view_of(hebb_tensor *base) {
   memcpy(t, base, sizeof(*t));
   t->refcount = 1;
   t->flags = 0;
-  t->autograd = NULL;
   if (t->storage) t->storage->refcount++;
   return t;
 }
@@ -352,7 +359,8 @@ static int locate(const hebb_tensor *t, const int64_t *index, char **p) {
   return HEBB_OK;
 }
 
-int hebb_get(const hebb_tensor *t, const int64_t *index, double *value) {
+hebb_status hebb_get(const hebb_tensor *t, const int64_t *index,
+                     double *value) {
   char *p = NULL;
   if (locate(t, index, &p)) return hebb_last_status();
   switch (t->dtype) {
@@ -365,7 +373,8 @@ int hebb_get(const hebb_tensor *t, const int64_t *index, double *value) {
   return HEBB_OK;
 }
 
-int hebb_get_i64(const hebb_tensor *t, const int64_t *index, int64_t *value) {
+hebb_status hebb_get_i64(const hebb_tensor *t, const int64_t *index,
+                         int64_t *value) {
   double d;
   char *p = NULL;
   if (t->dtype != HEBB_I64) {
@@ -378,23 +387,17 @@ int hebb_get_i64(const hebb_tensor *t, const int64_t *index, int64_t *value) {
   return HEBB_OK;
 }
 
-int hebb_set(hebb_tensor *t, const int64_t *index, double value) {
+hebb_status hebb_set(hebb_tensor *t, const int64_t *index, double value) {
   char *p = NULL;
   if (locate(t, index, &p)) return hebb_last_status();
-  switch (t->dtype) {
-    case HEBB_F64: *(double *)p = value; break;
-    case HEBB_F32: *(float *)p = (float)value; break;
-    case HEBB_I64: *(int64_t *)p = (int64_t)value; break;
-    case HEBB_BOOL: *(bool *)p = value != 0; break;
-    case HEBB_C128: *(double _Complex *)p = value; break;
-    case HEBB_C64: *(float _Complex *)p = (float)value; break;
-    default: return hebb_check_dtype(t->dtype, "set");
-  }
+  if (t->dtype < 0 || t->dtype >= HEBB_NDTYPES)
+    return hebb_check_dtype(t->dtype, "set");
+  hebb_put_f64(t->dtype, p, value);
   hebb_bump_version(t);
   return HEBB_OK;
 }
 
-int hebb_set_i64(hebb_tensor *t, const int64_t *index, int64_t value) {
+hebb_status hebb_set_i64(hebb_tensor *t, const int64_t *index, int64_t value) {
   char *p = NULL;
   if (t->dtype != HEBB_I64) return hebb_set(t, index, (double)value);
   if (locate(t, index, &p)) return hebb_last_status();
@@ -406,8 +409,8 @@ int hebb_set_i64(hebb_tensor *t, const int64_t *index, int64_t value) {
 /* Makes *out ready to receive a result of the given dtype and shape: a new
    tensor when *out is NULL, otherwise a check that it fits and that each of
    its elements owns its memory (hebb_check_writable). */
-int hebb_prepare_out(hebb_tensor **out, int dtype, int ndim,
-                     const int64_t *shape, const char *who) {
+hebb_status hebb_prepare_out(hebb_tensor **out, int dtype, int ndim,
+                             const int64_t *shape, const char *who) {
   char b1[HEBB_SHAPEBUF], b2[HEBB_SHAPEBUF];
   hebb_tensor *o = *out;
   if (!o) {
@@ -432,4 +435,41 @@ int64_t hebb_storage_nbytes(const hebb_tensor *t) {
 
 int64_t hebb_storage_refs(const hebb_tensor *t) {
   return t->storage ? t->storage->refcount : 0;
+}
+
+hebb_status hebb_out_end(hebb_tensor **out, int made, int status) {
+  if (status != HEBB_OK && made) {
+    hebb_release(*out);
+    *out = NULL;
+  }
+  return status;
+}
+
+hebb_status hebb_out_deliver(int n, hebb_tensor ***outs, hebb_tensor **res,
+                             const char *who) {
+  int i, st = HEBB_OK;
+  for (i = 0; i < n && st == HEBB_OK; i++)   /* check every given out first */
+    if (outs[i] && *outs[i])
+      st = hebb_prepare_out(outs[i], res[i]->dtype, res[i]->ndim,
+                            res[i]->shape, who);
+  for (i = 0; i < n && st == HEBB_OK; i++) {
+    if (!outs[i]) continue;
+    if (*outs[i]) st = hebb_copy(*outs[i], res[i]);
+    else {   /* moved: res[i] is NULL from here on */
+      *outs[i] = res[i];
+      res[i] = NULL;
+    }
+  }
+  for (i = 0; i < n && st != HEBB_OK; i++)   /* take back what was moved */
+    if (outs[i] && !res[i]) hebb_drop(0, 1, outs[i]);
+  return hebb_drop(st, n, res);
+}
+
+hebb_status hebb_drop(int st, int n, hebb_tensor **ts) {
+  int i;
+  for (i = 0; i < n; i++) {
+    hebb_release(ts[i]);
+    ts[i] = NULL;
+  }
+  return st;
 }

@@ -49,7 +49,8 @@ static const hebb_inner_fn clamp_kernels[3] = {clamp_f64, clamp_f32,
 
 /* Integer tensors stay integer: the bounds move inward to the nearest
    integers (ceil(lo), floor(hi)), the integers the real interval holds. */
-int hebb_clamp(const hebb_tensor *a, double lo, double hi, hebb_tensor **out) {
+hebb_status hebb_clamp(const hebb_tensor *a, double lo, double hi,
+                       hebb_tensor **out) {
   bounds b;
   int ct, made = *out == NULL, st;
   hebb_cast ca;
@@ -71,7 +72,7 @@ int hebb_clamp(const hebb_tensor *a, double lo, double hi, hebb_tensor **out) {
     st = hebb_ewise_run(2, ops, a->ndim, a->shape, clamp_kernels[ct], &b, 1);
   }
   hebb_cast_free(&ca);
-  return hebb_ewise_end(out, made, st);
+  return hebb_out_end(out, made, st);
 }
 
 /* --- where ------------------------------------------------------------- */
@@ -140,13 +141,13 @@ static int run3(const char *who, hebb_inner_fn fn, int64_t cost, int rt,
     st = hebb_ewise_run(4, ops, nd, shape, fn, NULL, cost);
   }
   for (k = 0; k < 3; k++) hebb_cast_free(&c[k]);
-  return hebb_ewise_end(out, made, st);
+  return hebb_out_end(out, made, st);
 }
 
 /* The result has the common dtype of a and b (numbers are weak); cond is
    read as truth values (non-zero is true). */
-int hebb_where(const hebb_tensor *cond, const hebb_tensor *a,
-               const hebb_tensor *b, hebb_tensor **out) {
+hebb_status hebb_where(const hebb_tensor *cond, const hebb_tensor *a,
+                       const hebb_tensor *b, hebb_tensor **out) {
   const hebb_tensor *ab[2] = {a, b};
   int rt;
   hebb_inner_fn fn;
@@ -207,8 +208,8 @@ ADDCMUL(addcmul_i64, int64_t,
 static const hebb_inner_fn addcmul_kernels[3] = {addcmul_f64, addcmul_f32,
                                                  addcmul_i64};
 
-int hebb_addcmul(const hebb_tensor *c, const hebb_tensor *a,
-                 const hebb_tensor *b, hebb_tensor **out) {
+hebb_status hebb_addcmul(const hebb_tensor *c, const hebb_tensor *a,
+                         const hebb_tensor *b, hebb_tensor **out) {
   const hebb_tensor *cab[3] = {c, a, b};
   int ct;
   if (hebb_check_dtype(c->dtype, "addcmul") ||

@@ -26,31 +26,25 @@
 /* NaN stays NaN (a dead unit must not hide a NaN from the loss). */
 #define RELU(x) (((x) > 0 || (x) != (x)) ? (x) : 0)
 
-/* 1/(1+exp(-x)) for x >= 0, and exp(x)/(1+exp(x)) below: exp never
-   overflows, and both halves are accurate to the last bits. */
-static inline double sigmoid(double x) {
-  double e;
-  if (x >= 0) return 1 / (1 + exp(-x));
-  e = exp(x);
-  return e / (1 + e);
-}
+/* The activations for T = double (F empty) and float (F = f, the suffix of
+   libm's float functions).  sigmoid: 1/(1+exp(-x)) for x >= 0 and
+   exp(x)/(1+exp(x)) below: exp never overflows, and both halves are
+   accurate to the last bits.  softplus: log(1+exp(x)) = max(x,0) +
+   log1p(exp(-|x|)): no overflow for large x, no loss of the small value
+   for very negative x. */
+#define ACTIVATIONS(T, F)                                                   \
+  static inline T sigmoid##F(T x) {                                         \
+    T e;                                                                    \
+    if (x >= 0) return 1 / (1 + exp##F(-x));                                \
+    e = exp##F(x);                                                          \
+    return e / (1 + e);                                                     \
+  }                                                                         \
+  static inline T softplus##F(T x) {                                        \
+    return (x > 0 ? x : 0) + log1p##F(exp##F(-fabs##F(x)));                 \
+  }
 
-static inline float sigmoidf(float x) {
-  float e;
-  if (x >= 0) return 1 / (1 + expf(-x));
-  e = expf(x);
-  return e / (1 + e);
-}
-
-/* log(1+exp(x)) = max(x,0) + log1p(exp(-|x|)): no overflow for large x, no
-   loss of the small value for very negative x. */
-static inline double softplus(double x) {
-  return (x > 0 ? x : 0) + log1p(exp(-fabs(x)));
-}
-
-static inline float softplusf(float x) {
-  return (x > 0 ? x : 0) + log1pf(expf(-fabsf(x)));
-}
+ACTIVATIONS(double, )
+ACTIVATIONS(float, f)
 
 /* integers wrap on overflow as in Lua: -INT64_MIN == INT64_MIN */
 static inline int64_t wrap_neg(int64_t x) {
@@ -99,57 +93,28 @@ static inline c64 csquaref(c64 z) {
     }                                                                       \
   }
 
-UNARY(neg_f64, double, double, -x)
-UNARY(abs_f64, double, double, fabs(x))
-UNARY(sign_f64, double, double, SIGN(x))
-UNARY(exp_f64, double, double, exp(x))
-UNARY(log_f64, double, double, log(x))
-UNARY(log1p_f64, double, double, log1p(x))
-UNARY(expm1_f64, double, double, expm1(x))
-UNARY(sqrt_f64, double, double, sqrt(x))
-UNARY(sin_f64, double, double, sin(x))
-UNARY(cos_f64, double, double, cos(x))
-UNARY(tan_f64, double, double, tan(x))
-UNARY(tanh_f64, double, double, tanh(x))
-UNARY(sinh_f64, double, double, sinh(x))
-UNARY(cosh_f64, double, double, cosh(x))
-UNARY(asin_f64, double, double, asin(x))
-UNARY(acos_f64, double, double, acos(x))
-UNARY(atan_f64, double, double, atan(x))
-UNARY(sigmoid_f64, double, double, sigmoid(x))
-UNARY(relu_f64, double, double, RELU(x))
-UNARY(softplus_f64, double, double, softplus(x))
-UNARY(floor_f64, double, double, floor(x))
-UNARY(ceil_f64, double, double, ceil(x))
-UNARY(round_f64, double, double, nearbyint(x))
-UNARY(reciprocal_f64, double, double, 1 / x)
-UNARY(square_f64, double, double, x * x)
+/* the kernel of OP, a function of libm (or ACTIVATIONS) named OP for
+   doubles and OP##F for T (F is '' or 'f' as in ACTIVATIONS) */
+#define LIBM(S, T, F, OP) UNARY(OP##_##S, T, T, OP##F(x))
 
-UNARY(neg_f32, float, float, -x)
-UNARY(abs_f32, float, float, fabsf(x))
-UNARY(sign_f32, float, float, SIGN(x))
-UNARY(exp_f32, float, float, expf(x))
-UNARY(log_f32, float, float, logf(x))
-UNARY(log1p_f32, float, float, log1pf(x))
-UNARY(expm1_f32, float, float, expm1f(x))
-UNARY(sqrt_f32, float, float, sqrtf(x))
-UNARY(sin_f32, float, float, sinf(x))
-UNARY(cos_f32, float, float, cosf(x))
-UNARY(tan_f32, float, float, tanf(x))
-UNARY(tanh_f32, float, float, tanhf(x))
-UNARY(sinh_f32, float, float, sinhf(x))
-UNARY(cosh_f32, float, float, coshf(x))
-UNARY(asin_f32, float, float, asinf(x))
-UNARY(acos_f32, float, float, acosf(x))
-UNARY(atan_f32, float, float, atanf(x))
-UNARY(sigmoid_f32, float, float, sigmoidf(x))
-UNARY(relu_f32, float, float, RELU(x))
-UNARY(softplus_f32, float, float, softplusf(x))
-UNARY(floor_f32, float, float, floorf(x))
-UNARY(ceil_f32, float, float, ceilf(x))
-UNARY(round_f32, float, float, nearbyintf(x))
-UNARY(reciprocal_f32, float, float, 1 / x)
-UNARY(square_f32, float, float, x * x)
+/* the f64 and f32 kernels */
+#define FLOATS(S, T, F)                                                     \
+  UNARY(neg_##S, T, T, -x)                                                  \
+  UNARY(abs_##S, T, T, fabs##F(x))                                          \
+  UNARY(sign_##S, T, T, SIGN(x))                                            \
+  UNARY(relu_##S, T, T, RELU(x))                                            \
+  UNARY(round_##S, T, T, nearbyint##F(x))                                   \
+  UNARY(reciprocal_##S, T, T, 1 / x)                                        \
+  UNARY(square_##S, T, T, x * x)                                            \
+  LIBM(S, T, F, exp) LIBM(S, T, F, log) LIBM(S, T, F, log1p)                \
+  LIBM(S, T, F, expm1) LIBM(S, T, F, sqrt) LIBM(S, T, F, sin)               \
+  LIBM(S, T, F, cos) LIBM(S, T, F, tan) LIBM(S, T, F, tanh)                 \
+  LIBM(S, T, F, sinh) LIBM(S, T, F, cosh) LIBM(S, T, F, asin)               \
+  LIBM(S, T, F, acos) LIBM(S, T, F, atan) LIBM(S, T, F, sigmoid)            \
+  LIBM(S, T, F, softplus) LIBM(S, T, F, floor) LIBM(S, T, F, ceil)
+
+FLOATS(f64, double, )
+FLOATS(f32, float, f)
 
 UNARY(neg_i64, int64_t, int64_t, wrap_neg(x))
 UNARY(abs_i64, int64_t, int64_t, wrap_abs(x))
@@ -160,84 +125,69 @@ UNARY(same_i64, int64_t, int64_t, x)   /* floor, ceil, round of integers */
 
 UNARY(not_bool, bool, bool, !x)
 
-UNARY(neg_c128, c128, c128, -x)
-UNARY(exp_c128, c128, c128, cexp(x))
-UNARY(log_c128, c128, c128, clog(x))
-UNARY(sqrt_c128, c128, c128, csqrt(x))
-UNARY(sin_c128, c128, c128, csin(x))
-UNARY(cos_c128, c128, c128, ccos(x))
-UNARY(tan_c128, c128, c128, ctan(x))
-UNARY(tanh_c128, c128, c128, ctanh(x))
-UNARY(sinh_c128, c128, c128, csinh(x))
-UNARY(cosh_c128, c128, c128, ccosh(x))
-UNARY(asin_c128, c128, c128, casin(x))
-UNARY(acos_c128, c128, c128, cacos(x))
-UNARY(atan_c128, c128, c128, catan(x))
-UNARY(reciprocal_c128, c128, c128, 1 / x)
-UNARY(square_c128, c128, c128, csquare(x))
+/* the kernel of OP through C99's complex function c##OP##F */
+#define CLIBM(S, T, F, OP) UNARY(OP##_##S, T, T, c##OP##F(x))
 
-UNARY(neg_c64, c64, c64, -x)
-UNARY(exp_c64, c64, c64, cexpf(x))
-UNARY(log_c64, c64, c64, clogf(x))
-UNARY(sqrt_c64, c64, c64, csqrtf(x))
-UNARY(sin_c64, c64, c64, csinf(x))
-UNARY(cos_c64, c64, c64, ccosf(x))
-UNARY(tan_c64, c64, c64, ctanf(x))
-UNARY(tanh_c64, c64, c64, ctanhf(x))
-UNARY(sinh_c64, c64, c64, csinhf(x))
-UNARY(cosh_c64, c64, c64, ccoshf(x))
-UNARY(asin_c64, c64, c64, casinf(x))
-UNARY(acos_c64, c64, c64, cacosf(x))
-UNARY(atan_c64, c64, c64, catanf(x))
-UNARY(reciprocal_c64, c64, c64, 1 / x)
-UNARY(square_c64, c64, c64, csquaref(x))
+/* the c128 and c64 kernels (csquare is ours, for the schoolbook product) */
+#define COMPLEXES(S, T, F)                                                  \
+  UNARY(neg_##S, T, T, -x)                                                  \
+  UNARY(reciprocal_##S, T, T, 1 / x)                                        \
+  CLIBM(S, T, F, square) CLIBM(S, T, F, exp) CLIBM(S, T, F, log)            \
+  CLIBM(S, T, F, sqrt) CLIBM(S, T, F, sin) CLIBM(S, T, F, cos)              \
+  CLIBM(S, T, F, tan) CLIBM(S, T, F, tanh) CLIBM(S, T, F, sinh)             \
+  CLIBM(S, T, F, cosh) CLIBM(S, T, F, asin) CLIBM(S, T, F, acos)            \
+  CLIBM(S, T, F, atan)
 
-/* --- tables ------------------------------------------------------------ */
+COMPLEXES(c128, c128, )
+COMPLEXES(c64, c64, f)
 
-static const char *const names[HEBB_NUNOPS] = {
-  "neg", "abs", "sign", "exp", "log", "log1p", "expm1", "sqrt", "sin", "cos",
-  "tan", "tanh", "sinh", "cosh", "asin", "acos", "atan", "sigmoid", "relu",
-  "softplus", "floor", "ceil", "round", "logical_not", "reciprocal", "square"
+/* --- the table -------------------------------------------------------- */
+
+typedef struct unop {
+  const char *name;
+  /* work per element relative to an addition: the library functions cost
+     10-20 times more, so they go parallel on smaller tensors */
+  int64_t cost;
+  /* by compute dtype; NULL where an operation is refused (abs of complex
+     is complex.c's: its result is real) */
+  hebb_inner_fn kernel[HEBB_NDTYPES];
+} unop;
+
+#define REAL(OP) [HEBB_F64] = OP##_f64, [HEBB_F32] = OP##_f32
+#define CPLX(OP) [HEBB_C128] = OP##_c128, [HEBB_C64] = OP##_c64
+#define INT(FN) [HEBB_I64] = FN
+
+static const unop unops[] = {
+  [HEBB_NEG] = {"neg", 1, {REAL(neg), INT(neg_i64), CPLX(neg)}},
+  [HEBB_ABS] = {"abs", 1, {REAL(abs), INT(abs_i64)}},
+  [HEBB_SIGN] = {"sign", 1, {REAL(sign), INT(sign_i64)}},
+  [HEBB_EXP] = {"exp", 16, {REAL(exp), CPLX(exp)}},
+  [HEBB_LOG] = {"log", 16, {REAL(log), CPLX(log)}},
+  [HEBB_LOG1P] = {"log1p", 16, {REAL(log1p)}},
+  [HEBB_EXPM1] = {"expm1", 16, {REAL(expm1)}},
+  [HEBB_SQRT] = {"sqrt", 4, {REAL(sqrt), CPLX(sqrt)}},
+  [HEBB_SIN] = {"sin", 16, {REAL(sin), CPLX(sin)}},
+  [HEBB_COS] = {"cos", 16, {REAL(cos), CPLX(cos)}},
+  [HEBB_TAN] = {"tan", 20, {REAL(tan), CPLX(tan)}},
+  [HEBB_TANH] = {"tanh", 16, {REAL(tanh), CPLX(tanh)}},
+  [HEBB_SINH] = {"sinh", 16, {REAL(sinh), CPLX(sinh)}},
+  [HEBB_COSH] = {"cosh", 16, {REAL(cosh), CPLX(cosh)}},
+  [HEBB_ASIN] = {"asin", 16, {REAL(asin), CPLX(asin)}},
+  [HEBB_ACOS] = {"acos", 16, {REAL(acos), CPLX(acos)}},
+  [HEBB_ATAN] = {"atan", 16, {REAL(atan), CPLX(atan)}},
+  [HEBB_SIGMOID] = {"sigmoid", 20, {REAL(sigmoid)}},
+  [HEBB_RELU] = {"relu", 1, {REAL(relu), INT(relu_i64)}},
+  [HEBB_SOFTPLUS] = {"softplus", 24, {REAL(softplus)}},
+  [HEBB_FLOOR] = {"floor", 1, {REAL(floor), INT(same_i64)}},
+  [HEBB_CEIL] = {"ceil", 1, {REAL(ceil), INT(same_i64)}},
+  [HEBB_ROUND] = {"round", 1, {REAL(round), INT(same_i64)}},
+  [HEBB_LOGICAL_NOT] = {"logical_not", 1, {[HEBB_BOOL] = not_bool}},
+  [HEBB_RECIPROCAL] = {"reciprocal", 2, {REAL(reciprocal), CPLX(reciprocal)}},
+  [HEBB_SQUARE] = {"square", 1, {REAL(square), INT(square_i64),
+                                 CPLX(square)}},
 };
-
-/* [op][compute dtype: f64, f32, i64, bool, c128, c64]; abs of complex is
-   complex.c's (its result is real) */
-static const hebb_inner_fn kernels[HEBB_NUNOPS][HEBB_NDTYPES] = {
-  {neg_f64, neg_f32, neg_i64, NULL, neg_c128, neg_c64},
-  {abs_f64, abs_f32, abs_i64, NULL, NULL, NULL},
-  {sign_f64, sign_f32, sign_i64, NULL, NULL, NULL},
-  {exp_f64, exp_f32, NULL, NULL, exp_c128, exp_c64},
-  {log_f64, log_f32, NULL, NULL, log_c128, log_c64},
-  {log1p_f64, log1p_f32, NULL, NULL, NULL, NULL},
-  {expm1_f64, expm1_f32, NULL, NULL, NULL, NULL},
-  {sqrt_f64, sqrt_f32, NULL, NULL, sqrt_c128, sqrt_c64},
-  {sin_f64, sin_f32, NULL, NULL, sin_c128, sin_c64},
-  {cos_f64, cos_f32, NULL, NULL, cos_c128, cos_c64},
-  {tan_f64, tan_f32, NULL, NULL, tan_c128, tan_c64},
-  {tanh_f64, tanh_f32, NULL, NULL, tanh_c128, tanh_c64},
-  {sinh_f64, sinh_f32, NULL, NULL, sinh_c128, sinh_c64},
-  {cosh_f64, cosh_f32, NULL, NULL, cosh_c128, cosh_c64},
-  {asin_f64, asin_f32, NULL, NULL, asin_c128, asin_c64},
-  {acos_f64, acos_f32, NULL, NULL, acos_c128, acos_c64},
-  {atan_f64, atan_f32, NULL, NULL, atan_c128, atan_c64},
-  {sigmoid_f64, sigmoid_f32, NULL, NULL, NULL, NULL},
-  {relu_f64, relu_f32, relu_i64, NULL, NULL, NULL},
-  {softplus_f64, softplus_f32, NULL, NULL, NULL, NULL},
-  {floor_f64, floor_f32, same_i64, NULL, NULL, NULL},
-  {ceil_f64, ceil_f32, same_i64, NULL, NULL, NULL},
-  {round_f64, round_f32, same_i64, NULL, NULL, NULL},
-  {NULL, NULL, NULL, not_bool, NULL, NULL},
-  {reciprocal_f64, reciprocal_f32, NULL, NULL, reciprocal_c128,
-   reciprocal_c64},
-  {square_f64, square_f32, square_i64, NULL, square_c128, square_c64},
-};
-
-/* work per element relative to an addition: the library functions cost
-   10-20 times more, so they go parallel on smaller tensors */
-static const int64_t costs[HEBB_NUNOPS] = {
-  1, 1, 1, 16, 16, 16, 16, 4, 16, 16, 20, 16, 16, 16, 16, 16, 16, 20, 1,
-  24, 1, 1, 1, 1, 2, 1
-};
+_Static_assert(sizeof unops / sizeof unops[0] == HEBB_NUNOPS,
+               "unary.c: one row of unops[] per hebb_unop");
 
 /* --- dtype rules ------------------------------------------------------- */
 
@@ -264,26 +214,26 @@ int hebb_unop_dtype(int op, int dtype) {
 
 /* --- entry point ------------------------------------------------------- */
 
-int hebb_unary(int op, const hebb_tensor *a, hebb_tensor **out) {
-  const char *who;
+hebb_status hebb_unary(int op, const hebb_tensor *a, hebb_tensor **out) {
+  const unop *u;
   int ct, made = *out == NULL, st;
   hebb_cast ca;
   if (op < 0 || op >= HEBB_NUNOPS)
     return hebb_fail(HEBB_ERR_ARG, "unary: invalid operation %d", op);
-  who = names[op];
+  u = &unops[op];
   if (op == HEBB_ABS && hebb_is_complex(a->dtype))   /* |z| is real */
     return hebb_complex_part(HEBB_CABS, a, out);
-  if (hebb_check_dtype_any(a->dtype, who)) return hebb_last_status();
+  if (hebb_check_dtype_any(a->dtype, u->name)) return hebb_last_status();
   ct = hebb_unop_dtype(op, a->dtype);
-  if (hebb_is_complex(a->dtype) && (!hebb_is_complex(ct) || !kernels[op][ct]))
-    return hebb_check_dtype(a->dtype, who);   /* "not supported yet" */
+  if (hebb_is_complex(a->dtype) && (!hebb_is_complex(ct) || !u->kernel[ct]))
+    return hebb_check_dtype(a->dtype, u->name);   /* "not supported yet" */
   if (hebb_cast_init(&ca, a, ct)) return hebb_last_status();
-  st = hebb_prepare_out(out, ct, a->ndim, a->shape, who);
+  st = hebb_prepare_out(out, ct, a->ndim, a->shape, u->name);
   if (st == HEBB_OK) {
     hebb_tensor *ops[2] = {*out, ca.t};
-    st = hebb_ewise_run(2, ops, a->ndim, a->shape, kernels[op][ct], NULL,
-                        costs[op]);
+    st = hebb_ewise_run(2, ops, a->ndim, a->shape, u->kernel[ct], NULL,
+                        u->cost);
   }
   hebb_cast_free(&ca);
-  return hebb_ewise_end(out, made, st);
+  return hebb_out_end(out, made, st);
 }

@@ -38,7 +38,7 @@ static void drop_dim(int n, int64_t *shape, int64_t *stride, int dim) {
    past all that the smaller ones span.  Views made by narrow, select,
    slicing, transpose, permute and diagonal always pass; expand (stride 0)
    never does; an empty tensor writes nothing. */
-int hebb_check_writable(const hebb_tensor *t, const char *who) {
+hebb_status hebb_check_writable(const hebb_tensor *t, const char *who) {
   char b[HEBB_SHAPEBUF];
   int64_t st[HEBB_MAXDIM], sh[HEBB_MAXDIM], span = 0;
   int n = 0, i, j;

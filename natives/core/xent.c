@@ -93,8 +93,8 @@ static void grad_##SUF(int64_t lo, int64_t hi, void *ud) {                    \
 XENT_KERNELS(f64, double, exp, log)
 XENT_KERNELS(f32, float, expf, logf)
 
-int hebb_cross_entropy(const hebb_tensor *z, const hebb_tensor *labels,
-                       int64_t base, hebb_tensor **out) {
+hebb_status hebb_cross_entropy(const hebb_tensor *z, const hebb_tensor *labels,
+                               int64_t base, hebb_tensor **out) {
   xent x;
   int64_t n = z->ndim > 0 ? z->shape[0] : 0;
   if (check_args(z, labels, base, "cross_entropy") ||
@@ -108,9 +108,9 @@ int hebb_cross_entropy(const hebb_tensor *z, const hebb_tensor *labels,
                            z->dtype == HEBB_F64 ? loss_f64 : loss_f32, &x);
 }
 
-int hebb_cross_entropy_grad(const hebb_tensor *z, const hebb_tensor *labels,
-                            int64_t base, const hebb_tensor *g,
-                            hebb_tensor **out) {
+hebb_status hebb_cross_entropy_grad(const hebb_tensor *z,
+                                    const hebb_tensor *labels, int64_t base,
+                                    const hebb_tensor *g, hebb_tensor **out) {
   char b1[HEBB_SHAPEBUF];
   xent x;
   if (check_args(z, labels, base, "cross_entropy_grad")) return hebb_last_status();

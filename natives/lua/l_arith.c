@@ -155,8 +155,8 @@ static int l_clamp_(lua_State *L) {
 }
 
 /* where(cond, a, b) and addcmul(c, a, b): three operands, one result */
-typedef int (*ternary_fn)(const hebb_tensor *, const hebb_tensor *,
-                          const hebb_tensor *, hebb_tensor **);
+typedef hebb_status (*ternary_fn)(const hebb_tensor *, const hebb_tensor *,
+                                  const hebb_tensor *, hebb_tensor **);
 
 static int ternary(lua_State *L, ternary_fn fn) {
   hebb_tensor s1, s2, s3, *x, *y, *z, *res, **box;

@@ -40,8 +40,9 @@ static double checkfill(lua_State *L, int idx) {
 
 /* --- reading through indices -------------------------------------------- */
 
-typedef int (*pick_fn)(const hebb_tensor *a, int dim, const hebb_tensor *ix,
-                       int64_t base, hebb_tensor **out);
+typedef hebb_status (*pick_fn)(const hebb_tensor *a, int dim,
+                               const hebb_tensor *ix, int64_t base,
+                               hebb_tensor **out);
 
 /* t:index_select / t:gather (dim, idx [, {out=}]): same arguments, and
    1-based indices */

@@ -31,7 +31,7 @@ static int results(lua_State *L, int n, hebb_tensor ***box, hebb_tensor **r,
   return n;
 }
 
-typedef int (*unary_fn)(const hebb_tensor *a, hebb_tensor **out);
+typedef hebb_status (*unary_fn)(const hebb_tensor *a, hebb_tensor **out);
 
 static int unary(lua_State *L, unary_fn fn) {
   hebb_tensor *a = hebbL_check(L, 1), **box[1], *r[1];

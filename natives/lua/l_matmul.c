@@ -5,8 +5,8 @@
 */
 #include "lhebb.h"
 
-typedef int (*product_fn)(const hebb_tensor *a, const hebb_tensor *b,
-                          hebb_tensor **out);
+typedef hebb_status (*product_fn)(const hebb_tensor *a, const hebb_tensor *b,
+                                  hebb_tensor **out);
 
 static int product(lua_State *L, product_fn fn) {
   hebb_tensor *a = hebbL_check(L, 1), *b = hebbL_check(L, 2), *res, **box;
