@@ -36,7 +36,9 @@ if [ -z "$FULL" ]; then
   fi
   # README's "What you can explore" figures are the recorded runs' figures
   for pair in rk4_network:rk4-network-order second_law:second-law-entropy \
-              observers:observers-mutual-information madelung:madelung-packet; do
+              observers:observers-mutual-information madelung:madelung-packet \
+              learning_dynamics:learning-dynamics-metric covariant_metric:covariant-metric-training \
+              tripartite:tripartite-loss selection:selection-fixation criticality:criticality-tails; do
     nb=${pair%%:*} fig=docs/figures/${pair#*:}.svg
     if grep -q "figure sha256 $(sha256sum "$fig" | cut -c1-16)" "examples/$nb.manifest.json"; then
       echo "PASS examples/readme_figure_${nb}_current"
