@@ -75,7 +75,7 @@ NATIVE_MODS := hebb,hebb.tensor
 modname = hebb.$(basename $(notdir $(1)))
 
 .PHONY: all deps test bench demo install clean help docs sanitize selfcheck-long examples-full \
-        fields-examples fuzz ising rock rock-install test-cflags blas-so
+        fields-examples fuzz ising rock rock-install test-cflags
 
 all: $(BUILD)/hebb $(BUILD)/libhebb.so $(BUILD)/libhebb.a $(BUILD)/hebb.so $(HEBB_LINK)
 
@@ -164,10 +164,6 @@ test: all
 # the flags of the C test programs, for tests/run.sh run by hand
 test-cflags:
 	@echo '$(TEST_CFLAGS)'
-
-# the OpenBLAS library hebb opens (tests/ffi calls it directly)
-blas-so:
-	@echo '$(BLAS_SO)'
 
 # the randomized self-checks of make test (tests/lua/test_selfcheck.lua)
 # with 50 times the cases, from a seed taken from the clock (or

@@ -140,7 +140,7 @@ local serr = num((w - want):abs():max())
 print(string.format("  spectrum of iW vs +-sqrt(m^2 + sin^2 k): max deviation %.2e", serr))
 verdict(serr < 1e-4, "spectrum +-sqrt(m^2 + sin^2 k)")
 local function block_mass(Hs, shape, k)
-  local e = fields.spectrum(fields.bloch(Hs, shape, k), { hermitian = false })
+  local e = linalg.eigvalsh(fields.bloch(Hs, shape, k))
   return num(e:abs():min())
 end
 local Hs1 = require("hebb.sparse").from_dense(H)

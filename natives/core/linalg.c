@@ -61,45 +61,47 @@ int la_matrices(const hebb_tensor *a, int square, const char *who, int *m,
   return HEBB_OK;
 }
 
+/* OpenBLAS 0.3.21's zgemv_n/cgemv_n kernels (Haswell; OpenBLAS issue
+   4013) read the vector x one stride past its last element whenever the
+   row count m is 2 mod 4: a guard-page sweep over m, n <= 40, three lda
+   and incx 1 and 3 faulted for exactly those m, at x[n * incx].  LAPACK
+   reaches them through zlatrd (zheevd), zlarf (zgesdd, zgelsd, zgeev)
+   and zlahr2, with x a column (incx 1: one element past) or a row
+   (incx = lda: one column past) of A or of the workspace.  A 1024 x 1024
+   zheevd read a row of its workspace past the end and crashed.  So every
+   complex buffer LAPACK sees ends with max(rows, cols) + 1 spare elements,
+   one column of the longest leading dimension a call can use; the
+   workspace gets the same in run_range.  Real kernels are not affected. */
+static int64_t slack(int dtype, int64_t r, int64_t c) {
+  int64_t l = r > c ? r : c;
+  return hebb_is_complex(dtype) ? (l > 1 ? l : 1) + 1 : 0;
+}
+
+/* a contiguous tensor (batch + {r, c}, -1: dim absent) whose storage
+   extends slack() elements beyond its end */
 hebb_tensor *la_new(int dtype, int nb, const int64_t *bshape, int64_t r,
                     int64_t c) {
-  int64_t shape[HEBB_MAXDIM];
+  int64_t shape[HEBB_MAXDIM], n, pad = slack(dtype, r, c);
   int nd = nb;
+  hebb_tensor *flat, *part, *t;
   memcpy(shape, bshape, (size_t)nb * sizeof *shape);
   if (r >= 0) shape[nd++] = r;
   if (c >= 0) shape[nd++] = c;
-  return hebb_empty(dtype, nd, shape);
-}
-
-/* OpenBLAS 0.3.21's zgemv_n/cgemv_n kernels (Haswell), which zgesdd and
-   zgelsd reach through zlarf, read a few elements past the end of a
-   matrix (valgrind shows it; OpenBLAS issue 4013): harmless unless the
-   buffer ends at an unmapped page, which 16 elements of slack after the
-   matrices rule out (4 were not enough; 16 leave valgrind silent for
-   every shape up to 64 x 64 tried).  padded() makes a contiguous tensor
-   (batch + {r, c}) whose storage extends 'pad' elements beyond its end. */
-static hebb_tensor *padded(int dtype, int nb, const int64_t *bshape,
-                           int64_t r, int64_t c, int64_t pad) {
-  int64_t shape[HEBB_MAXDIM], n;
-  hebb_tensor *flat, *part, *t;
-  if (pad == 0) return la_new(dtype, nb, bshape, r, c);
-  memcpy(shape, bshape, (size_t)nb * sizeof *shape);
-  shape[nb] = r;
-  shape[nb + 1] = c;
-  n = hebb_shape_numel(nb + 2, shape) + pad;
+  if (pad == 0) return hebb_empty(dtype, nd, shape);
+  n = hebb_shape_numel(nd, shape) + pad;
   if (!(flat = hebb_empty(dtype, 1, &n))) return NULL;
   part = hebb_narrow(flat, 0, 0, n - pad);
-  t = part ? hebb_view(part, nb + 2, shape) : NULL;
+  t = part ? hebb_view(part, nd, shape) : NULL;
   hebb_release(part);
   hebb_release(flat);
   return t;
 }
 
-static hebb_tensor *load(const hebb_tensor *a, int dtype, int nb,
-                         const int64_t *bshape, int trans, int64_t pad) {
+hebb_tensor *la_load(const hebb_tensor *a, int dtype, int nb,
+                     const int64_t *bshape, int trans) {
   int64_t r = a->shape[a->ndim - 2], c = a->shape[a->ndim - 1];
-  hebb_tensor *w = trans ? padded(dtype, nb, bshape, c, r, pad) :
-                           padded(dtype, nb, bshape, r, c, pad);
+  hebb_tensor *w = trans ? la_new(dtype, nb, bshape, c, r) :
+                           la_new(dtype, nb, bshape, r, c);
   hebb_tensor *v;
   int st;
   if (!w) return NULL;
@@ -109,21 +111,6 @@ static hebb_tensor *load(const hebb_tensor *a, int dtype, int nb,
   if (v != w) hebb_release(v);
   if (st != HEBB_OK) return hebb_drop(st, 1, &w), NULL;
   return w;
-}
-
-hebb_tensor *la_load(const hebb_tensor *a, int dtype, int nb,
-                     const int64_t *bshape, int trans) {
-  return load(a, dtype, nb, bshape, trans, 0);
-}
-
-hebb_tensor *la_load_scratch(const hebb_tensor *a, int dtype, int nb,
-                             const int64_t *bshape, int trans) {
-  return load(a, dtype, nb, bshape, trans, hebb_is_complex(dtype) ? 16 : 0);
-}
-
-hebb_tensor *la_new_padded(int dtype, int nb, const int64_t *bshape,
-                           int64_t r, int64_t c) {
-  return padded(dtype, nb, bshape, r, c, hebb_is_complex(dtype) ? 16 : 0);
 }
 
 int la_batch(const hebb_tensor *a, int square, const char *who, int *dt,
@@ -196,7 +183,10 @@ static void run_range(int64_t lo, int64_t hi, void *ud) {
   const la_job *j = ud;
   void *work = NULL;
   int64_t k;
-  if (posix_memalign(&work, 64, j->wbytes + 64)) work = NULL;
+  int l = j->m > j->n ? j->m : j->n;   /* and k: gelsd's right sides */
+  size_t spare = j->cplx ? (size_t)slack(HEBB_C128, l, j->k) * 2 *
+                           (size_t)hebb_dtype_size(j->dtype) : 0;
+  if (posix_memalign(&work, 64, j->wbytes + 64 + spare)) work = NULL;
   for (k = lo; k < hi; k++) {
     if (!work) {
       j->res[k].info = 1;

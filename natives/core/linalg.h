@@ -73,18 +73,12 @@ int la_pair_dtype(const hebb_tensor *a, const hebb_tensor *b,
 int la_matrices(const hebb_tensor *a, int square, const char *who, int *m,
                 int *n);
 /* A contiguous copy of the matrices of a in dtype, broadcast to the batch
-   shape (nb dims); with trans each matrix is stored transposed. */
+   shape (nb dims), from la_new; with trans each matrix is stored
+   transposed. */
 hebb_tensor *la_load(const hebb_tensor *a, int dtype, int nb,
                      const int64_t *bshape, int trans);
-/* la_load for a buffer LAPACK destroys, with slack after its end for
-   complex dtypes (see linalg.c) */
-hebb_tensor *la_load_scratch(const hebb_tensor *a, int dtype, int nb,
-                             const int64_t *bshape, int trans);
-/* la_new (with both dims) for a matrix LAPACK writes, with the same
-   slack */
-hebb_tensor *la_new_padded(int dtype, int nb, const int64_t *bshape,
-                           int64_t r, int64_t c);
-/* a new tensor: batch shape + up to two more dims (-1: absent) */
+/* a new tensor: batch shape + up to two more dims (-1: absent); complex
+   ones have spare elements after their end (see linalg.c) */
 hebb_tensor *la_new(int dtype, int nb, const int64_t *bshape, int64_t r,
                     int64_t c);
 /* checks a (a batch of matrices, square if asked; sets dt, m, n) and sets

@@ -315,11 +315,11 @@ static int svd_into(const hebb_tensor *a, char jobz, hebb_tensor **t,
   j.cost = (int64_t)(jobz == 'N' ? 4 : 14) * m * n * kk + 1;
   j.wbytes = la_gesdd_query(&j, jobz, m, n);
   j.fn = k_svd;
-  t[0] = la_load_scratch(a, dt, nb, a->shape, 0);
+  t[0] = la_load(a, dt, nb, a->shape, 0);
   t[2] = t[0] ? la_new(j.dtype, nb, a->shape, kk, -1) : NULL;
   if (t[2] && jobz != 'N') {
-    t[1] = la_new_padded(dt, nb, a->shape, m, jobz == 'A' ? m : kk);
-    t[3] = t[1] ? la_new_padded(dt, nb, a->shape, jobz == 'A' ? n : kk, n)
+    t[1] = la_new(dt, nb, a->shape, m, jobz == 'A' ? m : kk);
+    t[3] = t[1] ? la_new(dt, nb, a->shape, jobz == 'A' ? n : kk, n)
                 : NULL;
   }
   if (!t[2] || (jobz != 'N' && !t[3]))

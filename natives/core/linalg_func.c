@@ -34,7 +34,7 @@ static int operands(la_job *j, const hebb_tensor *a, int dt, int rdt,
                     int64_t r, int64_t c, const char *routine,
                     hebb_tensor **t) {
   int nb = a->ndim - 2;
-  t[0] = la_load_scratch(a, dt, nb, a->shape, 0);
+  t[0] = la_load(a, dt, nb, a->shape, 0);
   t[1] = t[0] ? la_new(rdt, nb, a->shape, r, c) : NULL;
   if (!t[1]) return hebb_drop(hebb_last_status(), 2, t);
   if (routine) la_input(j, 0, t[0], routine);

@@ -126,12 +126,9 @@ static void k_lstsq(const la_job *j, int64_t k, void *work, la_res *r) {
 static hebb_tensor *load_rhs(const hebb_tensor *bm, int dt, int nb,
                              const int64_t *bshape, int nrhs, int m, int n) {
   hebb_tensor *buf, *part, *tr;
-  int64_t shape[HEBB_MAXDIM];
   int st;
-  memcpy(shape, bshape, (size_t)nb * sizeof *shape);
-  shape[nb] = nrhs;
-  shape[nb + 1] = m > n ? m : n;
-  if (!(buf = hebb_zeros(dt, nb + 2, shape))) return NULL;
+  if (!(buf = la_new(dt, nb, bshape, nrhs, m > n ? m : n))) return NULL;
+  if ((st = hebb_fill(buf, 0))) return hebb_drop(st, 1, &buf), NULL;
   part = hebb_narrow(buf, nb + 1, 0, m);
   tr = part ? hebb_transpose(part, nb, nb + 1) : NULL;
   st = tr ? hebb_copy(tr, bm) : hebb_last_status();
@@ -182,7 +179,7 @@ hebb_status hebb_linalg_lstsq(const hebb_tensor *a, const hebb_tensor *b,
   j.cost = (int64_t)m * n * ((m < n ? m : n) + nrhs) + 1;
   j.fn = k_lstsq;
   lstsq_query(&j);
-  t[0] = la_load_scratch(a, dt, nb, bshape, 1);
+  t[0] = la_load(a, dt, nb, bshape, 1);
   t[1] = t[0] ? load_rhs(bm, dt, nb, bshape, nrhs, m, n) : NULL;
   hebb_drop(0, 1, &bm);
   if (!t[1]) return hebb_drop(hebb_last_status(), 2, t);

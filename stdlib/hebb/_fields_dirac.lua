@@ -322,20 +322,6 @@ local function check_hermitian(who, H, tol)
 end
 P._check_hermitian = check_hermitian
 
--- the eigenvalues of a Hermitian M = A + iB from the real symmetric
--- [[A, -B], [B, A]], which has each of them twice: zheevd of OpenBLAS
--- 0.3.21 reads outside its buffers (valgrind: zgemv_n_HASWELL under
--- zlatrd), and on a 1024 x 1024 Dirac operator it crashed; dsyevd does
--- not.  It costs about twice the complex solve.
-local function hermitian_eigvals(M)
-  if M.dtype ~= "c128" and M.dtype ~= "c64" then return linalg.eigvalsh(M) end
-  local A, B = T.real(M), T.imag(M)
-  local R = T.cat({ T.cat({ A, -B }, 2), T.cat({ B, A }, 2) }, 1)
-  local w = linalg.eigvalsh(R)
-  return w:index_select(1, T.arange(1, w:numel(), 2))
-end
-P._eigvalsh = hermitian_eigvals
-
 local function max_entry(S)
   if S:nnz() == 0 then return 0 end
   local _, _, v = S:triplets()
@@ -352,7 +338,7 @@ function P.spectrum(H, opts)
   opts = E.checkopts(who, opts, { hermitian = true })
   if opts.hermitian == false then return linalg.eigvals(dense(H)) end
   check_hermitian(who, H)
-  return hermitian_eigvals(dense(H))
+  return linalg.eigvalsh(dense(H))
 end
 doc(P.spectrum, "fields.spectrum(H [, {hermitian=true}])\n\nThe eigenvalues of "
   .. "a Hermitian H (sparse or dense; checked, naming the first entry that "
@@ -368,9 +354,9 @@ function P.zero_modes(A, opts)
   local S = T.is_tensor(A) and sparse.from_dense(A) or A
   local values
   if (S - S:H()):nnz() == 0 or max_entry(S - S:H()) == 0 then
-    values = hermitian_eigvals(S:to_dense())
+    values = linalg.eigvalsh(S:to_dense())
   elseif max_entry(S + S:H()) == 0 then
-    values = hermitian_eigvals((S * T.complex(0, 1)):to_dense())
+    values = linalg.eigvalsh((S * T.complex(0, 1)):to_dense())
   else
     values = linalg.svdvals(S:to_dense())
   end

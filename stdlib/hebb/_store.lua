@@ -61,8 +61,8 @@ end
 function M:call(f, ...)
   local ok, a, b = pcall(f, ...)
   if ok then return a, b end
-  -- a guard raised in Lua (the sandbox) has placed its message at the
-  -- user's line already; E.raise below places it again
+  -- the sandbox's refusal comes positioned at the user's line already;
+  -- the raise below positions the whole message once
   local msg = tostring(a):gsub("^[^\n:]+:%d+: ", "", 1)
   if msg:find("database is locked", 1, true) or msg:find("database table is locked", 1, true) then
     E.raise("%s: the results store '%s' is locked by another process (waited %g s; "

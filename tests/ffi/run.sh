@@ -45,8 +45,13 @@ fi
 
 # LAPACK's error handler is hebb's silent one, also for a library build
 # opened with RTLD_LOCAL (natives/core/blas.c)
-blas=$(make -s --no-print-directory blas-so)
-if cc -std=c11 -D_GNU_SOURCE -Iinclude "$here/xerbla.c" -ldl -o "$tmp/xerbla" 2> "$tmp/xerbla.cc" &&
+# (OpenBLAS found by its soname among the loaded libraries: the Makefile's
+# BLAS_SO, whatever its directory)
+blas=libopenblas.so.0
+# (with the suites' flags: under make sanitize the library is the ASan
+# build, which a program without the ASan runtime cannot dlopen)
+if ${HEBB_CC:-cc} ${HEBB_CFLAGS:--std=c11 -D_GNU_SOURCE} -Iinclude "$here/xerbla.c" -ldl \
+     -o "$tmp/xerbla" 2> "$tmp/xerbla.cc" &&
    out=$("$tmp/xerbla" "$PWD/$LIB" "$blas") && [ "$out" = "0 -1" ]; then
   pass xerbla_silent
 else

@@ -22,6 +22,7 @@ int main(int argc, char **argv) {
   void *lib, *blas;
   hebb_tensor *(*from)(int, int, const int64_t *, const void *);
   int (*det)(const hebb_tensor *, hebb_tensor **);
+  void (*release)(hebb_tensor *);
   hebb_tensor *t, *d = NULL;
   getrf_fn getrf;
   if (argc < 3 || !(lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL))) return 2;
@@ -29,8 +30,11 @@ int main(int argc, char **argv) {
          dlsym(lib, "hebb_from_buffer");
   det = (int (*)(const hebb_tensor *, hebb_tensor **))
         dlsym(lib, "hebb_linalg_det");
-  if (!from || !det || !(t = from(HEBB_F64, 2, one, &v))) return 2;
+  release = (void (*)(hebb_tensor *))dlsym(lib, "hebb_release");
+  if (!from || !det || !release || !(t = from(HEBB_F64, 2, one, &v))) return 2;
   if (det(t, &d) != HEBB_OK) return 2;   /* loads OpenBLAS */
+  release(d);   /* released: the sanitized build checks for leaks */
+  release(t);
   if (!(blas = dlopen(argv[2], RTLD_NOW | RTLD_NOLOAD))) return 2;
   if (!(getrf = (getrf_fn)dlsym(blas, "dgetrf_"))) return 2;
   if ((fd = mkstemp(path)) < 0 || (saved = dup(1)) < 0) return 2;

@@ -1,6 +1,7 @@
 #!/bin/sh
 # tests/leak: valgrind runs errors.lua (every binding's error paths plus some
-# normal work) and the catalogue of bad calls (tests/lua/test_badcalls.lua:
+# normal work), lapack.lua (every complex LAPACK path: OpenBLAS's zgemv_n
+# over-read, see natives/core/linalg.c) and the catalogue of bad calls (tests/lua/test_badcalls.lua:
 # every public function of the C-bound modules) through the hebb executable;
 # any definite leak or memory error fails the suite.
 HEBB=${HEBB:-build/hebb}
@@ -22,6 +23,13 @@ if HEBB_THREADS=1 valgrind --quiet --leak-check=full --errors-for-leak-kinds=def
   echo "PASS leak/errors_under_valgrind ($(grep 'errors raised' "$log"))"
 else
   echo "FAIL leak/errors_under_valgrind:"; sed 's/^/    /' "$log" | head -40
+  exit 1
+fi
+if HEBB_THREADS=1 valgrind --quiet --error-exitcode=3 "$HEBB" tests/leak/lapack.lua \
+     > "$log" 2>&1; then
+  echo "PASS leak/lapack_under_valgrind ($(tail -1 "$log"))"
+else
+  echo "FAIL leak/lapack_under_valgrind:"; sed 's/^/    /' "$log" | head -40
   exit 1
 fi
 # ~10 s under valgrind; its checks print PASS/FAIL lines of their own, which

@@ -243,6 +243,27 @@ check.test("eigh_complex_random", function()
   check.eq(we.shape[1], 0)
 end)
 
+-- 1024 x 1024 Hermitian, the size at which zheevd crashed inside
+-- OpenBLAS's zgemv_n (it read one workspace row past the end; linalg.c
+-- now leaves spare elements after every complex LAPACK buffer, and
+-- tests/leak/lapack.lua checks each path under valgrind at n = 34, 46).
+-- Invariants cheap at this size: sum w = tr H, sum w^2 = |H|_F^2 (both
+-- sums of 1024 terms of size ~60: rounding ~1e-13 relative), and the
+-- eigen-equation for one eigenvector (about 1 s in all).
+check.test("eigh_complex_1024", function()
+  local n = 1024
+  local H = herm(n) * 0.5
+  local w = linalg.eigvalsh(H)
+  local tr = T.real(H:diagonal()):sum():item()
+  near(w:sum(), T.tensor(tr), 1e-12 * n, "sum w = tr H")
+  local fro = (H:abs() ^ 2):sum():item()
+  check.truthy(math.abs((w ^ 2):sum():item() - fro) <= 1e-11 * fro, "sum w^2 = |H|_F^2")
+  local w2, V = linalg.eigh(H)
+  near(w2, w, 1e-10, "eigh's w = eigvalsh")
+  local v = V[{ {}, { n // 2, n // 2 } }]
+  near(T.matmul(H, v), v * w2[n // 2], 1e-10, "H v = w v")
+end)
+
 -- general matrices (zgeev/cgeev): complex eigenvalues in LAPACK's order
 local function sorted_eigs(w)   -- {re, im} pairs sorted by re, then im
   local t = {}

@@ -13,6 +13,12 @@ if ! command -v mpirun > /dev/null; then
 fi
 FLAGS="--oversubscribe"
 [ "$(id -u)" = 0 ] && FLAGS="$FLAGS --allow-run-as-root"
+if [ "${SANITIZE:-}" = 1 ]; then
+  # OpenMPI's own allocations at exit are not hebb's leaks (lsan.supp)
+  LSAN_OPTIONS="${LSAN_OPTIONS:-}:suppressions=$PWD/tests/mpi/lsan.supp:print_suppressions=0"
+  ASAN_OPTIONS="${ASAN_OPTIONS:-}:fast_unwind_on_malloc=0"
+  export LSAN_OPTIONS ASAN_OPTIONS
+fi
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
