@@ -409,6 +409,164 @@ int hebb_fftshift(const hebb_tensor *a, int ndims, const int *dims,
    order); half: those of rfft */
 hebb_tensor *hebb_fftfreq(int64_t n, double d, bool half);
 
+/* --- ordering, reversal, histograms (sort.c, roll.c) ------------------- */
+/* Stable sort along dim: equal elements keep their order in both
+   directions; NaNs count as the largest values.  values and indices (i64,
+   counting from base) may each be NULL (not wanted). */
+int hebb_sort(const hebb_tensor *a, int dim, bool descending, int64_t base,
+              hebb_tensor **values, hebb_tensor **indices);
+/* the k largest (smallest: largest false) along dim, in sorted order */
+int hebb_topk(const hebb_tensor *a, int64_t k, int dim, bool largest,
+              int64_t base, hebb_tensor **values, hebb_tensor **indices);
+/* the distinct values of the flattened a, ascending; inverse (a's shape):
+   each element's place among them (from base); counts: how often each
+   occurs.  Any of the three may be NULL. */
+int hebb_unique(const hebb_tensor *a, int64_t base, hebb_tensor **values,
+                hebb_tensor **inverse, hebb_tensor **counts);
+/* where each element of v would go in the ascending 1-d s (from base):
+   the first position whose element is >= v (right: > v) */
+int hebb_searchsorted(const hebb_tensor *s, const hebb_tensor *v, bool right,
+                      int64_t base, hebb_tensor **out);
+/* counts (f64) of a's elements in bins equal bins over [lo, hi]; lo == hi:
+   the data's range */
+int hebb_histc(const hebb_tensor *a, int64_t bins, double lo, double hi,
+               hebb_tensor **out);
+/* out[i] = a[i - shift] cyclically along each of the k dims (0-based) */
+int hebb_roll(const hebb_tensor *a, int k, const int64_t *shifts,
+              const int *dims, hebb_tensor **out);
+/* a reversed along each of the k dims */
+int hebb_flip(const hebb_tensor *a, int k, const int *dims,
+              hebb_tensor **out);
+
+/* --- special functions (special.c) ------------------------------------ */
+/* elementwise on real tensors (f32 stays f32, integers give f64); ellipk
+   and ellipe take the parameter m = k^2 */
+typedef enum hebb_specop {
+  HEBB_GAMMA = 0, HEBB_LGAMMA, HEBB_DIGAMMA, HEBB_TRIGAMMA, HEBB_ERF,
+  HEBB_ERFC, HEBB_BESSEL_J0, HEBB_BESSEL_J1, HEBB_BESSEL_I0, HEBB_BESSEL_I1,
+  HEBB_ELLIPK, HEBB_ELLIPE, HEBB_ZETA,
+  HEBB_NSPECOPS
+} hebb_specop;
+int hebb_special(int op, const hebb_tensor *a, hebb_tensor **out);
+double hebb_special_scalar(int op, double x);   /* NaN for an unknown op */
+
+/* --- quadrature (numeric.c) ------------------------------------------- */
+/* the n-point Gauss-Legendre rule on [a, b]: nodes x (ascending) and
+   weights w, exact for polynomials of degree 2n - 1 */
+int hebb_gauss_legendre(int64_t n, double a, double b, hebb_tensor **x,
+                        hebb_tensor **w);
+
+/* --- lattice spin models and Monte Carlo (lattice*.c) ------------------ */
+/* A hypercubic lattice of shape[0..ndim-1] sites (row-major site index:
+   the last coordinate runs fastest), periodic or open per dimension, with
+   one of three models:
+     Ising  spins +-1 (i64):       H = -sum_<ij> J_ij s_i s_j - sum_i h_i s_i
+     Potts  states 1..q (i64):     H = -sum_<ij> J_ij d(s_i, s_j) - sum_i h_i d(s_i, 1)
+     O(n)   unit n-vectors (f64):  H = -sum_<ij> J_ij s_i.s_j - sum_i h_i s_i[0]
+   Bond (x, k) joins x and x + e_k; J_ij is J, or Jb[k][x] when Jb (shape
+   {ndim, shape...}, f64, contiguous) is given; h_i is h, or hs[x] (shape
+   {shape...}).  A configuration is a contiguous tensor of shape {shape...}
+   ({shape..., n} for O(n)), or a batch {B, shape...} of B replicas. */
+typedef enum hebb_spinmodel {
+  HEBB_ISING = 0, HEBB_POTTS = 1, HEBB_ON = 2
+} hebb_spinmodel;
+enum { HEBB_LATTICE_MAXDIM = 4 };
+typedef struct hebb_lattice {
+  int32_t model;              /* hebb_spinmodel */
+  int32_t ndim;               /* 1 .. HEBB_LATTICE_MAXDIM */
+  int32_t q;                  /* Potts: states; O(n): components n; Ising: 2 */
+  int32_t open;               /* bit k set: dimension k has open ends */
+  int64_t shape[4];           /* each >= 2 */
+  double J, h;                /* uniform coupling and field */
+  const hebb_tensor *Jb;      /* per-bond couplings, or NULL */
+  const hebb_tensor *hs;      /* per-site fields, or NULL */
+} hebb_lattice;
+/* thermal averages at one inverse temperature (extensive: E is the total
+   energy, Evar its variance <E^2> - <E>^2, M the total magnetization: sum
+   s for Ising, the Potts order parameter N (q max_k n_k / N - 1)/(q - 1));
+   NaN where not computed */
+typedef struct hebb_thermo {
+  double lnZ, E, Evar, M, absM, M2, M4;
+} hebb_thermo;
+int hebb_lattice_check(const hebb_lattice *lat);
+int64_t hebb_lattice_sites(const hebb_lattice *lat);
+/* E {B} (or 0-d) and M {B, k} (or {k}): k = 1 (Ising: sum s), q (Potts:
+   counts of each state) or n (O(n): sum of the vectors) */
+int hebb_lattice_observe(const hebb_lattice *lat, const hebb_tensor *s,
+                         hebb_tensor **energy, hebb_tensor **magnetization);
+/* Local updates of s in place, nsweeps sweeps at inverse temperature
+   beta[r] for replica r (nbeta = 1: the same for all).  Site i of replica r
+   in sweep t draws the words at positions counter + ((t B + r) N + k(i)) W
+   + j, j < W, of g's stream (W words per site, k(i) the site's rank within
+   its checkerboard colour class); g's counter then advances by nsweeps B N
+   W.  So the result is the same bits at any thread count.  checkerboard:
+   the two colours in turn, in parallel (periodic sizes must be even);
+   otherwise sites in index order, one thread per replica.  Metropolis
+   proposes a flip (Ising), another state (Potts) or s + delta g normalized
+   (O(n), g Gaussian); *rate gets the accepted fraction. */
+int hebb_lattice_metropolis(const hebb_lattice *lat, hebb_tensor *s,
+                            const double *beta, int64_t nbeta, hebb_rng *g,
+                            int64_t nsweeps, bool checkerboard, double delta,
+                            double *rate);
+/* heat bath (Ising and Potts): each site drawn from its conditional
+   distribution */
+int hebb_lattice_heatbath(const hebb_lattice *lat, hebb_tensor *s,
+                          const double *beta, int64_t nbeta, hebb_rng *g,
+                          int64_t nsweeps, bool checkerboard);
+/* O(n) over-relaxation: each spin reflected about its local field (energy
+   conserving, no random numbers) */
+int hebb_lattice_overrelax(const hebb_lattice *lat, hebb_tensor *s,
+                           int64_t nsweeps);
+/* nclusters Wolff single-cluster updates per replica (J >= 0, h = 0);
+   replica r draws from stream g->stream + r 2^32 at g's counter, words
+   consumed in order; the counter advances past the most any replica used.
+   *mean_size: mean sites per cluster */
+int hebb_lattice_wolff(const hebb_lattice *lat, hebb_tensor *s,
+                       const double *beta, int64_t nbeta, hebb_rng *g,
+                       int64_t nclusters, double *mean_size);
+/* nsweeps Swendsen-Wang sweeps (J >= 0, h = 0): bond (x, k) of replica r in
+   sweep t draws word counter + (t B + r) W + x ndim + k and the cluster
+   whose smallest site is m the word ... + N ndim + m (W = N (ndim + 1) +
+   2n); *mean_clusters: clusters per sweep, averaged */
+int hebb_lattice_swendsen_wang(const hebb_lattice *lat, hebb_tensor *s,
+                               const double *beta, int64_t nbeta,
+                               hebb_rng *g, int64_t nsweeps,
+                               double *mean_clusters);
+/* Exact averages by summing over all states (Ising: 2^N <= 2^30; Potts:
+   q^N <= 2^30), at nbeta inverse temperatures */
+int hebb_lattice_enumerate(const hebb_lattice *lat, const double *beta,
+                           int64_t nbeta, hebb_thermo *out);
+/* The 2D Ising model (J = 1, h = 0) on an L x M torus by the row-to-row
+   transfer matrix (L <= 10): lnZ, E, Evar and M2 exactly (derivatives carried
+   along with the matrix), at nk couplings K = beta J; M, absM, M4 NaN */
+int hebb_ising_transfer(int64_t L, int64_t M, const double *K, int64_t nk,
+                        hebb_thermo *out);
+
+/* --- Monte Carlo error analysis (stats.c) ------------------------------- */
+/* the standard error of the mean of the 1-d series x with bins of 1, 2,
+   4, ... samples, while at least minbins bins remain (errors: f64 {levels}) */
+int hebb_stats_binning(const hebb_tensor *x, int64_t minbins,
+                       hebb_tensor **errors);
+/* the integrated autocorrelation time with Sokal's window: W the smallest
+   lag with W >= c tau(W) (up to maxlag; maxlag < 1: n/2); converged false
+   if no lag qualified.  rho (may be NULL): the normalized autocorrelation
+   function at lags 0..W */
+typedef struct hebb_autocorr {
+  double mean, var, tau, tau_err;
+  int64_t window;
+  bool converged;
+} hebb_autocorr;
+int hebb_stats_autocorr(const hebb_tensor *x, double c, int64_t maxlag,
+                        hebb_autocorr *res, hebb_tensor **rho);
+/* fills the 1-d f64 out with a stationary AR(1) series, x_t = a x_{t-1} +
+   sqrt(1 - a^2) z_t (unit variance, tau_int = (1 + a)/(2 (1 - a))) */
+int hebb_stats_ar1(hebb_rng *g, double a, hebb_tensor *out);
+
+/* --- wall clock (clock.c) --------------------------------------------- */
+/* seconds from an arbitrary start, monotonic (CLOCK_MONOTONIC): wall time,
+   unlike the CPU time of C's clock(), which counts every thread */
+double hebb_clock(void);
+
 /* FFI-END */
 
 #ifdef __cplusplus

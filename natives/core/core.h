@@ -118,6 +118,11 @@ int hebb_check_writable(const hebb_tensor *t, const char *who);
    tests */
 void hebb_philox4x32(const uint32_t ctr[4], const uint32_t key[2],
                      uint32_t out[4]);
+/* the n 64-bit words at positions pos, pos+1, ... of (seed, stream): the
+   words a draw at counter pos would use (Monte Carlo updates key their
+   draws by position, see lattice.c) */
+void hebb_philox_words(uint64_t seed, uint64_t stream, uint64_t pos,
+                       int64_t n, uint64_t *out);
 
 /* --- blas.c: OpenBLAS's CBLAS entry points, loaded on first use (the
    enum arguments take CBLAS's values: row-major 101, no-trans 111, trans

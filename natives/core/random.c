@@ -98,6 +98,18 @@ static const uint64_t *words(uint64_t seed, uint64_t stream, uint64_t p,
   return buf + (p & 1);
 }
 
+void hebb_philox_words(uint64_t seed, uint64_t stream, uint64_t pos,
+                       int64_t n, uint64_t *out) {
+  uint64_t buf[BATCH + 2];
+  while (n > 0) {
+    int m = n > BATCH ? BATCH : (int)n;
+    memcpy(out, words(seed, stream, pos, m, buf), (size_t)m * sizeof(uint64_t));
+    out += m;
+    pos += (uint64_t)m;
+    n -= m;
+  }
+}
+
 /* floor(w n / 2^64) */
 static inline uint64_t scale64(uint64_t w, uint64_t n) {
   return (uint64_t)(((unsigned __int128)w * n) >> 64);

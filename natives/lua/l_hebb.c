@@ -153,6 +153,9 @@ static const luaL_Reg natives[] = {
   {"hebb._autograd", luaopen_hebb__autograd},
   {"hebb._data", luaopen_hebb__data},
   {"hebb._optim", luaopen_hebb__optim},
+  {"hebb._numeric", luaopen_hebb__numeric},
+  {"hebb._lattice", luaopen_hebb__lattice},
+  {"hebb._stats", luaopen_hebb__stats},
   {NULL, NULL}
 };
 
@@ -211,6 +214,11 @@ static int l_alloc_trim(lua_State *L) {
   return 0;
 }
 
+static int l_clock(lua_State *L) {
+  lua_pushnumber(L, hebb_clock());
+  return 1;
+}
+
 static const hebb_lreg hebb_funcs[] = {
   {"doc", hebbL_doc, HEBB_FN,
    "hebb.doc(value [, text])\n\nThe docstring of a function or module (what "
@@ -225,6 +233,11 @@ static const hebb_lreg hebb_funcs[] = {
   {"alloc_trim", l_alloc_trim, HEBB_FN,
    "hebb.alloc_trim()\n\nReturns the blocks the allocator keeps for reuse to "
    "the operating system."},
+  {"clock", l_clock, HEBB_FN,
+   "hebb.clock()\n\nWall-clock seconds from an arbitrary start (monotonic: "
+   "never jumps with the system time).  Time a block as t0 = hebb.clock(); "
+   "...; hebb.clock() - t0.  os.clock() is CPU time, summed over every "
+   "thread, so it overstates the time of parallel code."},
   {NULL, NULL, 0, NULL}
 };
 

@@ -44,6 +44,13 @@ static hebb_rng *optgen(lua_State *L, int idx) {
   return g;
 }
 
+hebb_rng *hebbL_togen(lua_State *L, int idx) {
+  if (lua_isnoneornil(L, idx)) return hebb_default_rng();
+  if (!luaL_testudata(L, idx, GEN_MT))
+    luaL_typeerror(L, idx, "generator (T.Generator)");
+  return checkgen(L, idx);
+}
+
 /* complex dtypes pass: the core draws complex normals and refuses complex
    uniforms by name */
 static void check_float(lua_State *L, const char *who, int dtype) {

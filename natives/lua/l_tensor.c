@@ -678,6 +678,9 @@ int luaopen_hebb_tensor(lua_State *L) {
   hebbL_open_random(L, module, methods, mt);
   hebbL_open_complex(L, module, methods, mt);
   hebbL_open_contract(L, module, methods, mt);
+  hebbL_open_sort(L, module, methods, mt);
+  hebbL_open_roll(L, module, methods, mt);
+  hebbL_open_special(L, module, methods, mt);
   hebbL_setdoc(L, module, "hebb.tensor\n\nN-dimensional arrays (f64 by "
                "default, f32, i64, bool) with NumPy broadcasting, 1-based "
                "indices, views that never copy, reductions, matmul and a "

@@ -48,6 +48,9 @@ int luaopen_hebb_fft(lua_State *L);
 int luaopen_hebb__autograd(lua_State *L);
 int luaopen_hebb__data(lua_State *L);
 int luaopen_hebb__optim(lua_State *L);
+int luaopen_hebb__numeric(lua_State *L);
+int luaopen_hebb__lattice(lua_State *L);
+int luaopen_hebb__stats(lua_State *L);
 /* registers l[] into the tables at stack indices 'module' and 'methods'
    (absolute); the tensor metatable must be at 'mt' */
 void hebbL_register(lua_State *L, const hebb_lreg *l, int module, int methods,
@@ -99,6 +102,11 @@ hebb_tensor **hebbL_result_slot(lua_State *L, int opts, hebb_tensor **res);
 void hebbL_finish(lua_State *L, hebb_tensor **box, hebb_tensor *const *res,
                   int status);
 
+/* --- l_random.c --- */
+/* the generator (T.Generator) at idx, or the default one when idx holds
+   nil or nothing; raises on another value */
+hebb_rng *hebbL_togen(lua_State *L, int idx);
+
 /* --- openers of the binding files, called by luaopen_hebb_tensor --- */
 void hebbL_open_tensor(lua_State *L, int module, int methods, int mt);
 void hebbL_open_create(lua_State *L, int module, int methods, int mt);
@@ -110,6 +118,9 @@ void hebbL_open_linalg(lua_State *L, int module, int methods, int mt);
 void hebbL_open_random(lua_State *L, int module, int methods, int mt);
 void hebbL_open_complex(lua_State *L, int module, int methods, int mt);
 void hebbL_open_contract(lua_State *L, int module, int methods, int mt);
+void hebbL_open_sort(lua_State *L, int module, int methods, int mt);
+void hebbL_open_roll(lua_State *L, int module, int methods, int mt);
+void hebbL_open_special(lua_State *L, int module, int methods, int mt);
 
 /* --- l_autograd.c: autograd's recording hook --- */
 extern int hebbL_recording;   /* grad mode on and a tracked tensor alive */

@@ -828,6 +828,7 @@ require("hebb.autograd_linalg")(M, T)
 require("hebb.autograd_contract")(M, T)
 require("hebb.autograd_fft")(M, T)
 require("hebb.autograd_complex")(M, T)
+require("hebb.autograd_special")(M, T)
 
 for name, f in pairs({ requires_grad_ = methods.requires_grad_,
                        detach = methods.detach, backward = methods.backward,

@@ -216,4 +216,7 @@ for name, sig in pairs({ requires_grad_ = "x:requires_grad_([flag=true])",
     .. "(docs/autograd.md).")
 end
 
+-- kron, meshgrid, logspace, diff, trapz (written over tensor operations)
+require("hebb._tensor_extra")(T, methods, doc)
+
 return T

@@ -110,6 +110,47 @@ for _ = 1, 5 do
   fails(function() A.grad(loss, T.ones(2)) end)
   fails(function() T.ones(3, {dtype = "i64"}):requires_grad_() end)
 end
+-- ordering, roll/flip, special functions, quadrature nodes
+do
+  local z = T.complex(T.ones(3), T.ones(3))
+  local x = T.randn(4, 5)
+  local _ = T.sort(x, 2) , T.topk(x, 2), T.unique(x), T.searchsorted(T.sort(x:view(-1)), x),
+    T.histc(x, 7), T.roll(x, {1, 2}, {1, 2}), T.roll(x, 3), T.flip(x), T.ellipk(x), T.zeta(x)
+  fails(T.sort, z)
+  fails(T.topk, x, 9)
+  fails(T.unique, z)
+  fails(T.searchsorted, T.tensor({3., 1}), x)
+  fails(T.histc, x, 0)
+  fails(T.roll, x, {1, 2}, {1, 1})
+  fails(T.flip, x, {1, 1})
+  fails(T.gamma, z)
+  fails(require("hebb._numeric").gauss_legendre, 0)
+  local _ = require("hebb._numeric").gauss_legendre(9)
+end
+-- lattice models, Monte Carlo, exact results, statistics
+do
+  local lattice = require "hebb.lattice"
+  local S = require "hebb.stats"
+  local lat = lattice.ising{L = 4}
+  local s = lat:random(2)
+  lat:metropolis(s, 0.4); lat:heatbath(s, 0.4); lat:wolff(s, 0.4); lat:swendsen_wang(s, 0.4)
+  local _ = lat:energy(s), lat:correlation(s), lattice.exact.enumerate(lat, 0.4),
+    lattice.exact.transfer(4, 4, 0.4)
+  local x = lattice.xy{L = 4}
+  local xs = x:random()
+  x:metropolis(xs, 1); x:overrelax(xs); x:wolff(xs, 1)
+  fails(function() lat:metropolis(s, -1) end)
+  fails(function() lat:metropolis(T.zeros(2, 4, 4, {dtype = "i64"}), 0.4) end)
+  fails(function() lat:wolff(s, {0.1, 0.2, 0.3}) end)
+  fails(function() lattice.ising{L = 4, h = 1}:swendsen_wang(s, 0.4) end)
+  fails(function() lattice.exact.transfer(11, 4, 0.3) end)
+  fails(function() lattice.exact.enumerate(lattice.ising{L = 6}, 0.3) end)
+  fails(function() lattice.potts{L = 4, q = 1} end)
+  local y = S.ar1(1000, 3)
+  local _ = S.mean_error(y), S.binning(y), S.jackknife(function(a) return a end, y)
+  fails(function() S.binning(T.randn(10)) end)
+  fails(function() S.autocorr(T.randn(2)) end)
+end
 collectgarbage()
 hebb.alloc_trim()
 print(n .. " errors raised")
