@@ -96,7 +96,7 @@ test: all
 
 # the API reference pages, rendered from the docstrings (tests/docs checks
 # that the committed pages are current)
-API_MODULES := hebb hebb.tensor hebb.linalg hebb.sparse hebb.graph hebb.fft hebb.autograd hebb.nn hebb.optim hebb.data hebb.metrics hebb.io hebb.numeric hebb.lattice hebb.lattice_exact hebb.stats
+API_MODULES := hebb hebb.tensor hebb.linalg hebb.sparse hebb.graph hebb.fft hebb.autograd hebb.nn hebb.optim hebb.data hebb.metrics hebb.io hebb.numeric hebb.lattice hebb.lattice_exact hebb.stats hebb.rg
 docs: all
 	@mkdir -p docs/api
 	@for m in $(API_MODULES); do \

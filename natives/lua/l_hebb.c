@@ -156,6 +156,7 @@ static const luaL_Reg natives[] = {
   {"hebb._numeric", luaopen_hebb__numeric},
   {"hebb._lattice", luaopen_hebb__lattice},
   {"hebb._stats", luaopen_hebb__stats},
+  {"hebb._rg", luaopen_hebb__rg},
   {NULL, NULL}
 };
 

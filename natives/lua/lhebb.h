@@ -51,6 +51,7 @@ int luaopen_hebb__optim(lua_State *L);
 int luaopen_hebb__numeric(lua_State *L);
 int luaopen_hebb__lattice(lua_State *L);
 int luaopen_hebb__stats(lua_State *L);
+int luaopen_hebb__rg(lua_State *L);
 /* registers l[] into the tables at stack indices 'module' and 'methods'
    (absolute); the tensor metatable must be at 'mt' */
 void hebbL_register(lua_State *L, const hebb_lreg *l, int module, int methods,
