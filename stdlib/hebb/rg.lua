@@ -339,7 +339,7 @@ the spin and a triple.]==])
 
 -- --- the schemes --------------------------------------------------------------
 
-for _, part in ipairs { "hebb._rg_flow" } do
+for _, part in ipairs { "hebb._rg_flow", "hebb._rg_tensor" } do
   for k, v in pairs(require(part)) do M[k] = v end
 end
 
