@@ -45,6 +45,29 @@ function M.fmt(v, unit)
                        x, unit)
 end
 
+-- "1.23x", or with a goal "1.23x (goal <= 1.2x) NOT MET"; "—" without data
+function M.ratio(h, r, goal)
+  if not (h and r) then return "—" end
+  local x = h / r
+  if not goal then return string.format("%.2fx", x) end
+  return string.format("%.2fx (goal <= %gx) %s", x, goal, x <= goal and "MET" or "NOT MET")
+end
+
+-- prints the lines of a table, appends them to md_file, and exits 1 when
+-- results were missing (a benchmark of `what` failed to run)
+function M.finish(lines, missing, md_file, what)
+  for _, k in ipairs(missing) do lines[#lines + 1] = "- MISSING result: " .. k end
+  local text = table.concat(lines, "\n") .. "\n"
+  io.write(text)
+  local fh = assert(io.open(md_file, "a"))
+  fh:write(text)
+  fh:close()
+  if #missing > 0 then
+    io.stderr:write("bench: ", #missing, " ", what, " result(s) missing: a benchmark failed to run\n")
+    os.exit(1)
+  end
+end
+
 if ... == "report" then return M end
 
 local results_file, md_file = arg[1], arg[2]
@@ -115,6 +138,34 @@ do
   rows[#rows + 1] = r
 end
 
+-- threads under contention (bench/contention.sh): the ratio is the median
+-- over reps of default / --threads 1, each rep a pair under the same load
+local function contention_row(label, key, goal)
+  local k = "contention." .. key
+  local r = row("12. `T.add(a,b,{out=o}); o:sum()` loop, 3e5 f64, " .. label,
+                "default (" .. T .. ") vs 1", "ms", goal,
+                k .. ".default", k .. ".one", "--threads 1", nil, nil)
+  r.ratio = k .. ".ratio"
+  r.extra = function() return "; per rep: " .. (R[k .. ".ratios"] or "?") end
+  rows[#rows + 1] = r
+end
+contention_row("quiet", "quiet", 0.8)
+contention_row("beside a CPU-bound process", "busy", 1.1)
+contention_row("two processes at once", "pair", 1.1)
+-- statistical mechanics (bench/statmech.lua against bench/statmech_ref.c,
+-- Philox on both sides; numpy's vectorized checkerboard for context)
+for _, t in ipairs({ 1, 2 }) do
+  rows[#rows + 1] = row("17. `lat:metropolis(s, beta)`, one checkerboard sweep, 256² Ising",
+      tostring(t), "ms", 1.2, "sm.metro." .. t .. "t.hebb", "sm.metro." .. t .. "t.c",
+      "plain C, Philox", t == 1 and "sm.numpy.metro" or nil, nil)
+end
+rows[#rows + 1] = row("18. `lat:wolff(s, beta_c)`, 256², per flipped spin", "1", "ns", 1.5,
+    "sm.wolff.hebb", "sm.wolff.c", "plain C, Philox", nil, nil)
+rows[#rows + 1] = row("19. `stats.binning(x)`, 10⁷ samples", T .. " (hebb default); C 1", "ms", 1.2,
+    "sm.binning.hebb", "sm.binning.c", "plain C loops", nil, nil)
+rows[#rows + 1] = row("20. `stats.autocorr(x)` (tau_int, Sokal window), 10⁷ samples, tau 10",
+    T .. " (hebb default); C 1", "ms", 1.2, "sm.tau.hebb", "sm.tau.c", "plain C loops", nil, nil)
+
 local out = {}
 local function say(s) out[#out + 1] = s end
 
@@ -138,6 +189,8 @@ say(string.format("Hand C (bench/cref.c, run in hebb's process, rep by rep in tu
 say("Times: best of " .. env("rounds") .. " rounds × " .. env("reps") ..
     " warm repetitions (dispatch: 5 loops of " .. env("loop") .. " per round; start-up: " ..
     env("startup_method") .. ").")
+say("Row 12: median over " .. env("contention") .. " (each rep runs both sides in turn " ..
+    "under the same extra load; bench/contention.sh).")
 local load1 = tonumber((env("load"):match("^%S+")))
 if load1 and load1 > 0.5 then
   say("")
@@ -157,7 +210,7 @@ for _, r in ipairs(rows) do
   if r.unavailable then
     ratio = "not available (hebb." .. r.hebb:match("[^.]+$") .. " cannot be loaded)"
   elseif h and ref then
-    local x = h / ref
+    local x = r.ratio and num(r.ratio) or h / ref
     measured = measured + 1
     if x <= r.goal then met = met + 1 end
     ratio = string.format("%.2fx (goal <= %gx) %s", x, r.goal, x <= r.goal and "MET" or "NOT MET")

@@ -7,21 +7,28 @@
 # a report, not a test); non-zero when one failed to run.
 # Knobs (environment): HEBB (the executable, default build/hebb), BENCH_N
 # (elements, 1e7), BENCH_REPS (20), BENCH_LOOP (dispatch loop, 1e6),
-# BENCH_ROUNDS (2), BENCH_MLP_REPS (MLP step blocks, 20).
+# BENCH_ROUNDS (2), BENCH_MLP_REPS (MLP step blocks, 20),
+# BENCH_CONTENTION_SECONDS (window per run, 0.5), BENCH_CONTENTION_REPS (5).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
 HEBB=${HEBB:-build/hebb}
 CC=${CC:-gcc}
 PY=/usr/bin/python3                     # Debian's numpy/torch load only here
-BLAS_INC=/usr/include/x86_64-linux-gnu/openblas-openmp
-BLAS_LIB=/usr/lib/x86_64-linux-gnu/openblas-openmp
+# Debian's folder for this machine's libraries (make bench passes it)
+MULTIARCH=${MULTIARCH:-$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || $CC -print-multiarch)}
+BLAS_INC=/usr/include/$MULTIARCH/openblas-openmp
+BLAS_LIB=/usr/lib/$MULTIARCH/openblas-openmp
 N=${BENCH_N:-10000000}
 REPS=${BENCH_REPS:-20}
 LOOP=${BENCH_LOOP:-1000000}
 ROUNDS=${BENCH_ROUNDS:-2}
 MLP_REPS=${BENCH_MLP_REPS:-20}
+CONT_SEC=${BENCH_CONTENTION_SECONDS:-0.5}
+CONT_REPS=${BENCH_CONTENTION_REPS:-5}
 MM=1024
+MPIFLAGS="--oversubscribe"               # 2 cores; root (CI) needs the other
+[ "$(id -u)" = 0 ] && MPIFLAGS="$MPIFLAGS --allow-run-as-root"
 B=build/bench
 RES=$B/results.txt
 mkdir -p $B
@@ -63,6 +70,17 @@ $CC -O3 -march=native -fno-math-errno \
   $CC -O2 -DMLP_CLOCK_ONLY -shared -fPIC -Wall -Wextra -I/usr/include/lua5.4 \
     bench/mlp_step.c -o $B/mlp_clock.so ||
   { echo "bench: cannot compile bench/mlp_step.c" >&2; exit 1; }
+# bench/fields_ref.c: the hand-written references of the fields rows (KG
+# stencil, split-step over FFTW, Dormand-Prince), loaded by
+# bench/fields_hebb.lua
+$CC -O3 -march=native -DBENCH_FLAGS="\"-O3 -march=native\"" -shared -fPIC -Wall -Wextra \
+  -I/usr/include/lua5.4 bench/fields_ref.c -o $B/fields_ref.so -lfftw3 -lm ||
+  { echo "bench: cannot compile bench/fields_ref.c" >&2; exit 1; }
+# bench/statmech_ref.c: the plain C Metropolis, Wolff, binning and tau_int
+# loops (Philox in C as hebb draws it), a module bench/statmech.lua loads
+$CC -O3 -march=native -DBENCH_FLAGS="\"-O3 -march=native\"" -shared -fPIC -fopenmp \
+  -Wall -Wextra -I/usr/include/lua5.4 -Ibench bench/statmech_ref.c -o $B/statmech_ref.so -lm ||
+  { echo "bench: cannot compile bench/statmech_ref.c" >&2; exit 1; }
 export LUA_CPATH="$B/?.so;;"
 
 $HEBB -e 'require "hebb"' || { echo "bench: $HEBB does not run" >&2; exit 1; }
@@ -76,12 +94,13 @@ put env.OPENBLAS_CORETYPE "${OPENBLAS_CORETYPE:-unset}"
 put env.HEBB_THREADS "${HEBB_THREADS:-unset}"
 put env.OMP_NUM_THREADS "${OMP_NUM_THREADS:-unset}"
 put env.OPENBLAS_NUM_THREADS "${OPENBLAS_NUM_THREADS:-unset}"
-put env.numpy_blas "$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3)"
+put env.numpy_blas "$(readlink -f /usr/lib/$MULTIARCH/libblas.so.3)"
 put env.cc "$($CC --version | head -1)"
 put env.n "$N"
 put env.reps "$REPS"
 put env.loop "$LOOP"
 put env.rounds "$ROUNDS"
+put env.contention "$CONT_REPS reps of $CONT_SEC s per side"
 
 # --- the runs -------------------------------------------------------------
 # Every side runs ROUNDS times, in turn, and the report keeps the best of
@@ -99,8 +118,22 @@ while [ $r -le "$ROUNDS" ]; do
   step mlp_hebb_fresh $HEBB bench/mlp_hebb.lua fresh
   step mlp_torch $PY bench/mlp_torch.py warm $MLP_REPS
   step mlp_torch_fresh $PY bench/mlp_torch.py fresh
+  step fields_hebb $HEBB bench/fields_hebb.lua run $REPS
+  step fields_py $PY bench/fields_ref.py $REPS
+  # Metropolis, Wolff, binning, tau_int against plain C; numpy's checkerboard
+  step statmech $HEBB bench/statmech.lua $REPS
+  step statmech_np $PY bench/statmech_np.py $REPS
+  # sweeps and MPI (bench/sweep_mpi.lua): one thread per rank
+  step sweep $HEBB bench/sweep_mpi.lua overhead
+  step mpi_np1 env HEBB_THREADS=1 mpirun $MPIFLAGS -np 1 $HEBB bench/sweep_mpi.lua ranks
+  step mpi_np2 env HEBB_THREADS=1 mpirun $MPIFLAGS -np 2 $HEBB bench/sweep_mpi.lua ranks
   r=$((r + 1))
 done
+
+# threads under contention: default against --threads 1 beside a busy
+# process and as two processes at once, paired in each rep (once, not per
+# round: each rep is already a pair)
+step contention sh bench/contention.sh "$HEBB" "$CONT_SEC" "$CONT_REPS"
 
 # start-up: hyperfine if present, else 200 runs timed here
 if command -v hyperfine > /dev/null 2>&1; then
@@ -130,4 +163,6 @@ fi
 # --- the table --------------------------------------------------------------
 $HEBB bench/report.lua $RES build/bench.md || fail=1
 $HEBB bench/mlp_hebb.lua report $RES build/bench.md || fail=1
+$HEBB bench/fields_hebb.lua report $RES build/bench.md || fail=1
+$HEBB bench/sweep_mpi.lua report $RES build/bench.md || fail=1
 exit $fail

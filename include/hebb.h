@@ -141,6 +141,18 @@ bool hebb_interrupt_pending(void);
 
 void hebb_alloc_get_stats(hebb_alloc_stats *st);
 void hebb_alloc_trim(void);           /* return cached blocks to the OS */
+/* A cap on the bytes of tensor storage in use (0: none), as --max-memory,
+   HEBB_MAX_MEMORY and hebb.max_memory set it.  A request past it first
+   calls the reclaim hook, if one was set on this thread (the Lua bindings
+   run a full collection there), then fails: status HEBB_ERR_NOMEM, message
+   "out of memory: 8.0 GiB requested, limit 1.0 GiB (12.0 MiB in use)". */
+int64_t hebb_alloc_set_limit(int64_t bytes);   /* returns the previous cap */
+int64_t hebb_alloc_get_limit(void);
+typedef void (*hebb_reclaim_fn)(void *ud);
+void hebb_alloc_set_reclaim(hebb_reclaim_fn fn, void *ud);   /* NULL: none */
+/* "2G", "512M", "1.5G", "64K", "1000000" (bytes; K, M, G, T are powers of
+   1024, an optional B or iB may follow) -> bytes; -1 if not a size */
+int64_t hebb_parse_size(const char *s);
 
 size_t hebb_sizeof_tensor(void);
 size_t hebb_sizeof_alloc_stats(void);
@@ -419,6 +431,76 @@ int hebb_fftshift(const hebb_tensor *a, int ndims, const int *dims,
 /* sample frequencies of an n-point transform with spacing d (f64, numpy's
    order); half: those of rfft */
 hebb_tensor *hebb_fftfreq(int64_t n, double d, bool half);
+
+/* --- fingerprints and build facts (notebook manifests) ----------------- */
+/* SHA-256 as 64 lowercase hex digits and a NUL: hex holds 65 chars */
+void hebb_sha256(const void *data, size_t n, char *hex);
+int hebb_sha256_file(const char *path, char *hex);
+/* the BLAS library behind products: "OpenBLAS <config> (core <name>)";
+   loads it when not loaded yet */
+const char *hebb_blas_info(void);
+
+/* --- integrators (hebb.ode) ------------------------------------------ */
+/* the per-element loops of the integrators (ode.c).  Terms share y's shape
+   and dtype (f64, f32, c128, c64); coefficients are real. */
+enum { HEBB_ODE_MAXTERMS = 16 };
+/* y + sum_j c[j] k[j] over n <= HEBB_ODE_MAXTERMS terms; *out may be y
+   itself (in place) but not one of the terms */
+int hebb_ode_combine(const hebb_tensor *y, int n, hebb_tensor *const *k,
+                     const double *c, hebb_tensor **out);
+/* the RMS over elements of |sum_j e[j] k[j]| / (atol + rtol max(|y0|,
+   |y1|)): the norm of an embedded error estimate (complex: moduli) */
+int hebb_ode_errnorm(const hebb_tensor *y0, const hebb_tensor *y1, int n,
+                     hebb_tensor *const *k, const double *e, double atol,
+                     double rtol, double *result);
+
+/* --- lattice fields (hebb.fields) -------------------------------------- */
+/* Fields are contiguous f64 or f32 tensors on periodic hypercubic lattices
+   (every dimension a lattice direction), spacing a.  The Laplacian of phi:
+   (sum over the 2d neighbours - 2d phi) / a^2. */
+int hebb_lattice_laplacian(const hebb_tensor *phi, double a, hebb_tensor **out);
+/* nsteps leapfrog (kick-drift-kick) steps of the Klein-Gordon field,
+   d2phi/dt2 = Laplacian(phi) - m2 phi, in place on phi and its momentum pi
+   (both synchronized at the end); *blown is the first step after which phi
+   held a NaN or an infinity (the loop stops there), else 0 */
+int hebb_kg_leapfrog(hebb_tensor *phi, hebb_tensor *pi, double m2, double a,
+                     double dt, int64_t nsteps, int64_t *blown);
+/* sum over sites of pi^2/2 + m2 phi^2/2 + |grad phi|^2/2 (forward
+   differences) */
+int hebb_kg_energy(const hebb_tensor *phi, const hebb_tensor *pi, double m2,
+                   double a, double *result);
+
+/* A nearest-neighbour operator with s components per site on a lattice of
+   sides dims[0..ndim-1] (sites row-major, the s components of a site
+   adjacent: row x*s + alpha), as a c128 sparse matrix:
+     (A psi)(x) = onsite psi(x) + eps(x) stag psi(x)
+                + sum_mu eta_mu(x) [fwd_mu psi(x + mu) + bwd_mu psi(x - mu)]
+   onsite, stag: s x s complex matrices ((re, im) pairs, row-major; stag
+   may be NULL); fwd, bwd: ndim such matrices each.  eps(x) = (-1)^(sum of
+   x), eta_mu(x) = (-1)^(x_1 + ... + x_{mu-1}) with HEBB_LAT_STAGGERED,
+   else 1.  bc[mu]: what a hop across side mu's boundary does. */
+enum { HEBB_BC_PERIODIC = 0, HEBB_BC_ANTIPERIODIC = 1, HEBB_BC_OPEN = 2 };
+enum { HEBB_LAT_STAGGERED = 1 };
+hebb_sparse *hebb_lattice_operator(int ndim, const int64_t *dims, int64_t s,
+                                   const double *onsite, const double *stag,
+                                   const double *fwd, const double *bwd,
+                                   const int *bc, int flags);
+/* e^{-iHt} v for a Hermitian sparse H (f64 or c128) and a vector v, by
+   Lanczos in a Krylov space of dimension m with substeps, to an estimated
+   error tol |v| (a new c128 vector, or written into *out) */
+int hebb_sparse_expmv(const hebb_sparse *H, const hebb_tensor *v, double t,
+                      int64_t m, double tol, hebb_tensor **out);
+
+/* Schrodinger steps on a periodic grid (psi contiguous, in place):
+   split-step Fourier with the phase grids pv = e^{-iV dt/2hbar} and pk =
+   e^{-i hbar k^2 dt/2m} (complex, psi's shape and dtype: c128 or c64), and
+   Crank-Nicolson with the three-point Laplacian (psi c128, V f64 of psi's
+   shape or NULL; periodic or zero beyond the grid), per axis in d > 1 */
+int hebb_split_step(hebb_tensor *psi, const hebb_tensor *pv,
+                    const hebb_tensor *pk, int64_t nsteps);
+int hebb_crank_nicolson(hebb_tensor *psi, const hebb_tensor *V, double dx,
+                        double mass, double hbar, double dt, bool periodic,
+                        int64_t nsteps);
 
 /* --- ordering, reversal, histograms (sort.c, roll.c) ------------------- */
 /* Stable sort along dim: equal elements keep their order in both

@@ -31,12 +31,20 @@ static int is_native(const char *list, const char *mod, size_t len) {
   return 0;
 }
 
-static void emit_opener(FILE *out, const char *mod, size_t len) {
+/* luaopen_hebb_x: a prototype (the openers are exported, so the compiler
+   wants one declared), then the definition */
+static void emit_name(FILE *out, const char *mod, size_t len) {
   size_t i;
   fprintf(out, "int luaopen_");
   for (i = 0; i < len; i++) putc(mod[i] == '.' ? '_' : mod[i], out);
-  fprintf(out, "(lua_State *L) {\n  return hebbL_run_embedded(L, \"%.*s\", 0);"
-          "\n}\n", (int)len, mod);
+  fprintf(out, "(lua_State *L)");
+}
+
+static void emit_opener(FILE *out, const char *mod, size_t len) {
+  emit_name(out, mod, len);
+  fprintf(out, ";\n");
+  emit_name(out, mod, len);
+  fprintf(out, " {\n  return hebbL_run_embedded(L, \"%.*s\", 0);\n}\n", (int)len, mod);
 }
 
 int main(int argc, char **argv) {

@@ -1,15 +1,26 @@
 -- gendocs.lua -- renders the docstrings of a module (the same text the
 -- REPL's ?name shows) as a Markdown reference page.
 -- usage: hebb tools/gendocs.lua MODULE > docs/api/MODULE.md
+-- Each function is documented once, on its own module's page: a module
+-- found inside another (hebb.tensor inside hebb) gets one entry, not its
+-- functions.  Internal names (a part starting with "_") are never listed.
 local hebb = require "hebb"
 local modname = assert(arg[1], "usage: gendocs.lua MODULE")
 local M = require(modname)
+
+-- the modules loaded so far: their functions belong to their own pages
+local modules = {}
+for _, m in pairs(package.loaded) do
+  if type(m) == "table" then modules[m] = true end
+end
+
+local function internal(name) return ("." .. name):find("%._") ~= nil end
 
 local entries, seen = {}, {}
 local function add(name, f)
   local d = hebb.doc(f)
   if (type(f) ~= "function" and type(f) ~= "table") or not d
-      or name:sub(1, 1) == "_" then return end
+      or internal(name) then return end
   local sig, body = d:match("^([^\n]*)\n?\n?(.*)$")
   if seen[sig] then return end   -- function and method share one entry
   seen[sig] = true
@@ -24,7 +35,7 @@ local found = {}
 local function candidate(name, f) found[#found + 1] = { name = name, f = f } end
 for name, f in pairs(M) do
   if type(name) == "string" then candidate(name, f) end
-  if type(f) == "table" and f ~= M and hebb.doc(f) then
+  if type(f) == "table" and not modules[f] and hebb.doc(f) then
     for k, g in pairs(f) do
       if type(k) == "string" and type(g) == "function" then candidate(name .. "." .. k, g) end
     end

@@ -273,9 +273,11 @@ static size_t gather (const char *text, int *isfunc) {
   lua_State *L = LS;
   int top = lua_gettop(L);
   size_t n = 0;
+  union { const char *c; void *p; } arg;   /* a light userdata is not const */
+  arg.c = text;
   *isfunc = 0;
   lua_pushcfunction(L, collect);
-  lua_pushlightuserdata(L, (void *)text);  /* no allocation out here */
+  lua_pushlightuserdata(L, arg.p);  /* no allocation out here */
   if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_istable(L, -1)) {
     size_t count = 0;
     lua_pushnil(L);

@@ -32,8 +32,17 @@
 #define INIT_VAR         "LUA_INIT"
 #define INIT_VAR_VERSION INIT_VAR LUA_VERSUFFIX
 #define THREADS_VAR      "HEBB_THREADS"
+#define MAXMEM_VAR       "HEBB_MAX_MEMORY"
 
 const char *vm_progname = HEBB_PROGNAME;
+
+/* subcommands written in Lua: `hebb notebook ARGS...` calls
+   require("hebb.notebook").main{ARGS...}, whose result is the exit status */
+static const char *const commands[][2] = {
+  {"notebook", "hebb.notebook"},
+  {"runs", "hebb.runs"},
+  {NULL, NULL}
+};
 
 
 /* what the options ask for */
@@ -43,7 +52,8 @@ enum {
   OPT_VERSION = 4,   /* -v (and -i) */
   OPT_NOENV = 8,     /* -E */
   OPT_EXEC = 16,     /* -e */
-  OPT_HELP = 32      /* -h, --help */
+  OPT_HELP = 32,     /* -h, --help */
+  OPT_SANDBOX = 64   /* --sandbox */
 };
 
 typedef struct Options {
@@ -51,7 +61,12 @@ typedef struct Options {
   int script;           /* argv index of the script; argc when none */
   int bad;              /* argv index of the bad option (OPT_ERROR) */
   const char *threads;  /* the value given to --threads, or NULL */
+  const char *maxmem;   /* the value given to --max-memory, or NULL */
+  const char *cpu, *mem;  /* --cpu and --mem (with --sandbox), or NULL */
 } Options;
+
+/* the exit status of a subcommand (-1: none ran) */
+static int command_status = -1;
 
 
 /*
@@ -74,13 +89,20 @@ static void usage_text (FILE *f) {
     "  --        stop handling options\n"
     "  -         stop handling options and execute stdin\n"
     "hebb options:\n"
-    "  -h, --help   show this help\n"
-    "  --threads N  run tensor kernels on N threads (1..%d; default:\n"
-    "               $" THREADS_VAR ", else the core's choice)\n"
+    "  -h, --help         show this help\n"
+    "  --threads N        run tensor kernels on N threads (1..%d; default:\n"
+    "                     $" THREADS_VAR ", else the core's choice)\n"
+    "  --max-memory SIZE  cap the tensor memory in use (512M, 2G; default:\n"
+    "                     $" MAXMEM_VAR ", else no cap)\n"
+    "  --sandbox          run a script someone else wrote: no processes, no\n"
+    "                     C modules or bytecode, reads only below its folder,\n"
+    "                     no writes (implies -E; no -e, -l, -i)\n"
+    "  --cpu S, --mem MB  limits of CPU seconds and memory (with --sandbox)\n"
+    "  notebook ...       `hebb notebook help`: run, check, export notebooks\n"
+    "  runs ...           `hebb runs help`: the results store of hebb.sweep\n"
     "Environment: " INIT_VAR_VERSION " or " INIT_VAR ", LUA_PATH, LUA_CPATH, "
-    THREADS_VAR " (ignored\n"
-    "  with -E); HEBB_HISTORY: the REPL's history file "
-    "(default ~/.hebb_history).\n"
+    THREADS_VAR ",\n  " MAXMEM_VAR " (ignored with -E); HEBB_HISTORY: the "
+    "REPL's history\n  file (default ~/.hebb_history).\n"
     "Without a script, and with a terminal on stdin, hebb starts its REPL.\n",
     vm_progname, HEBB_MAXTHREADS);
 }
@@ -90,7 +112,9 @@ static void usage_text (FILE *f) {
 static void print_usage (const char *badoption) {
   fprintf(stderr, "%s: ", vm_progname);
   if (strcmp(badoption, "-e") == 0 || strcmp(badoption, "-l") == 0 ||
-      strcmp(badoption, "--threads") == 0)
+      strcmp(badoption, "--threads") == 0 ||
+      strcmp(badoption, "--max-memory") == 0 ||
+      strcmp(badoption, "--cpu") == 0 || strcmp(badoption, "--mem") == 0)
     fprintf(stderr, "'%s' needs argument\n", badoption);
   else
     fprintf(stderr, "unrecognized option '%s'\n", badoption);
@@ -115,13 +139,16 @@ static int single (const char *opt) {
 ** Reads the options, which end at the first argument that is not one
 ** (the script), at "--" or at "-".  Like lua5.4, -e and -l take their
 ** argument glued or as the next word, which must not start with '-'.
-** --threads takes any next word (a bad one gets a clear message later).
+** --threads and --max-memory take any next word (a bad one gets a clear
+** message later).
 */
 static void collect_options (int argc, char **argv, Options *o) {
   int i;
   o->flags = 0;
   o->bad = 0;
   o->threads = NULL;
+  o->maxmem = NULL;
+  o->cpu = o->mem = NULL;
   for (i = 1; i < argc; i++) {
     const char *a = argv[i];
     o->bad = i;
@@ -142,6 +169,20 @@ static void collect_options (int argc, char **argv, Options *o) {
           o->threads = a + 10;
         else if (strcmp(a, "--threads") == 0 && i + 1 < argc)
           o->threads = argv[++i];
+        else if (strncmp(a, "--max-memory=", 13) == 0)
+          o->maxmem = a + 13;
+        else if (strcmp(a, "--max-memory") == 0 && i + 1 < argc)
+          o->maxmem = argv[++i];
+        else if (strcmp(a, "--sandbox") == 0)
+          o->flags |= OPT_SANDBOX;
+        else if (strncmp(a, "--cpu=", 6) == 0)
+          o->cpu = a + 6;
+        else if (strcmp(a, "--cpu") == 0 && i + 1 < argc)
+          o->cpu = argv[++i];
+        else if (strncmp(a, "--mem=", 6) == 0)
+          o->mem = a + 6;
+        else if (strcmp(a, "--mem") == 0 && i + 1 < argc)
+          o->mem = argv[++i];
         else
           goto error;
         break;
@@ -214,6 +255,25 @@ static int set_threads (const Options *o) {
   if (n == 0)
     return 0;
   hebb_set_num_threads(n);
+  return 1;
+}
+
+/* --max-memory wins over HEBB_MAX_MEMORY; -E hides the variable */
+static int set_max_memory (const Options *o) {
+  const char *env = (o->flags & OPT_NOENV) ? NULL : getenv(MAXMEM_VAR);
+  const char *s = o->maxmem != NULL ? o->maxmem : env;
+  const char *what = o->maxmem != NULL ? "--max-memory" : MAXMEM_VAR;
+  int64_t n;
+  if (s == NULL || s[0] == '\0')
+    return 1;  /* no cap */
+  n = hebb_parse_size(s);
+  if (n < 0) {
+    fprintf(stderr, "%s: bad value for %s: '%s' (expected a size like 512M "
+                    "or 2G, or 0 for no cap)\n", vm_progname, what, s);
+    fflush(stderr);
+    return 0;
+  }
+  hebb_alloc_set_limit(n);
   return 1;
 }
 
@@ -311,6 +371,66 @@ static int run_script (lua_State *L, char **argv) {
 }
 
 
+/* require(mod).fn, pushed; a status */
+static int push_lua_function (lua_State *L, const char *mod, const char *fn) {
+  int status;
+  lua_getglobal(L, "require");
+  lua_pushstring(L, mod);
+  status = vm_docall(L, 1, 1);
+  if (status == LUA_OK) {
+    lua_getfield(L, -1, fn);
+    lua_remove(L, -2);
+  }
+  return status;
+}
+
+
+/* --sandbox: hebb.sandbox.prepare(script, cpu, mem) installs the sandbox
+   and loads the script into it (text only); then it runs like any script */
+static int run_sandboxed (lua_State *L, char **argv, const Options *o) {
+  int status = push_lua_function(L, "hebb.sandbox", "prepare");
+  if (status == LUA_OK) {
+    lua_pushstring(L, argv[0]);
+    lua_pushstring(L, o->cpu);   /* nil when not given */
+    lua_pushstring(L, o->mem);
+    status = vm_docall(L, 3, 1);
+  }
+  if (status == LUA_OK) {
+    int n = push_args(L);
+    status = vm_docall(L, n, LUA_MULTRET);
+  }
+  return vm_report(L, status);
+}
+
+
+/* the module of subcommand argv[i] (not after "--"), or NULL */
+static const char *command_module (char **argv, int i) {
+  int k;
+  if (strcmp(argv[i - 1], "--") == 0)
+    return NULL;
+  for (k = 0; commands[k][0]; k++)
+    if (strcmp(argv[i], commands[k][0]) == 0)
+      return commands[k][1];
+  return NULL;
+}
+
+
+/* `hebb CMD ARGS...`: require(mod).main{ARGS...} gives the exit status */
+static int run_command (lua_State *L, const char *mod, char **argv, int n) {
+  int i, status = push_lua_function(L, mod, "main");
+  if (status == LUA_OK) {
+    lua_createtable(L, n, 0);
+    for (i = 0; i < n; i++) {
+      lua_pushstring(L, argv[i]);
+      lua_rawseti(L, -2, i + 1);
+    }
+    status = vm_docall(L, 1, 1);
+  }
+  command_status = status == LUA_OK ? (int)lua_tointeger(L, -1) : 1;
+  return vm_report(L, status);
+}
+
+
 /* LUA_INIT_5_4, else LUA_INIT: a chunk, or @file */
 static int run_init (lua_State *L) {
   const char *name = "=" INIT_VAR_VERSION;
@@ -344,8 +464,9 @@ static int run_options (lua_State *L, char **argv, int n) {
       case 'W':
         lua_warning(L, "@on", 0);
         break;
-      case '-':  /* --threads N: skip N */
-        if (strcmp(a, "--threads") == 0)
+      case '-':  /* --threads N, --max-memory SIZE, --cpu S, --mem MB */
+        if (strcmp(a, "--threads") == 0 || strcmp(a, "--max-memory") == 0 ||
+            strcmp(a, "--cpu") == 0 || strcmp(a, "--mem") == 0)
           i++;
         break;
     }
@@ -376,8 +497,21 @@ static int pmain (lua_State *L) {
     lua_pushboolean(L, 1);
     return 1;
   }
-  if (!set_threads(&o))
+  if (!set_threads(&o) || !set_max_memory(&o))
     return 0;
+  if ((o.flags & OPT_SANDBOX) &&
+      ((o.flags & (OPT_EXEC | OPT_INTERACT)) || o.script == argc ||
+       strcmp(argv[o.script], "-") == 0)) {
+    vm_message(vm_progname, "--sandbox runs one script file: -e, -l, -i and "
+               "stdin are not allowed with it");
+    return 0;
+  }
+  if ((o.cpu || o.mem) && !(o.flags & OPT_SANDBOX)) {
+    vm_message(vm_progname, "--cpu and --mem go with --sandbox");
+    return 0;
+  }
+  if (o.flags & OPT_SANDBOX)
+    o.flags |= OPT_NOENV;
   if (o.flags & OPT_VERSION)
     print_version();
   if (o.flags & OPT_NOENV) {  /* tell the package library */
@@ -395,7 +529,18 @@ static int pmain (lua_State *L) {
     return 0;
   if (!run_options(L, argv, o.script))
     return 0;
-  if (o.script < argc && run_script(L, argv + o.script) != LUA_OK)
+  if (o.script < argc && !(o.flags & OPT_SANDBOX) &&
+      command_module(argv, o.script)) {
+    run_command(L, command_module(argv, o.script), argv + o.script + 1,
+                argc - o.script - 1);
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  if (o.script < argc && (o.flags & OPT_SANDBOX)) {
+    if (run_sandboxed(L, argv + o.script, &o) != LUA_OK)
+      return 0;
+  }
+  else if (o.script < argc && run_script(L, argv + o.script) != LUA_OK)
     return 0;
   if (o.flags & OPT_INTERACT)
     vm_repl(L);
@@ -430,6 +575,10 @@ int main (int argc, char **argv) {
   status = lua_pcall(L, 2, 1, 0);
   ok = lua_toboolean(L, -1);
   vm_report(L, status);
+  if (!ok || status != LUA_OK)
+    hebbL_mpi_failed();   /* under mpirun: the other ranks stop too */
   lua_close(L);
+  if (command_status >= 0 && status == LUA_OK)
+    return command_status;
   return (ok && status == LUA_OK) ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -5,9 +5,19 @@
 ** spends its time in page faults.  Freed blocks are kept in size classes
 ** and handed out again; blocks are 64-byte aligned (unaligned AVX-512 loads
 ** doubled a sum's time) and large blocks are advised for huge pages.
+**
+** An optional cap on the bytes in use (--max-memory) turns a runaway
+** allocation into an error the REPL survives, instead of the machine
+** swapping or the kernel's OOM killer ending the session.  Dropped tensors
+** are freed only when the Lua collector gets to them, so a request past
+** the cap first asks the host to collect (the reclaim hook) and looks
+** again; and the cache is emptied rather than push the total past the cap.
 */
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "core.h"
@@ -22,7 +32,15 @@ typedef struct block { struct block *next; } block;
 static block *freelist[NCLASSES];
 static int64_t cached_bytes, used_bytes, peak_bytes, n_alloc, n_reused;
 static int64_t cache_cap = -1;
+static int64_t limit;              /* bytes in use at most; 0: no cap */
 static atomic_flag lock = ATOMIC_FLAG_INIT;
+
+/* The reclaim hook runs only on the thread that set it (the Lua
+   interpreter's: never an OpenMP worker), and not from inside itself. */
+static hebb_reclaim_fn reclaim;
+static void *reclaim_ud;
+static pthread_t reclaim_thread;
+static _Thread_local int reclaiming;
 
 /* A spin lock: uncontended it costs a few ns, and tensors are normally
    allocated and freed by one interpreter thread. */
@@ -56,6 +74,15 @@ static int64_t cap(void) {
   return cache_cap;
 }
 
+#ifdef __SANITIZE_ADDRESS__
+/* A cached block is poisoned and chains to the next through its first
+   word; LeakSanitizer skips poisoned words unless told otherwise, and would
+   report every cached block after the first as leaked.  (Programs that load
+   libhebb.so, where this symbol is hidden, set LSAN_OPTIONS instead.) */
+const char *__lsan_default_options(void);
+const char *__lsan_default_options(void) { return "use_poisoned=1"; }
+#endif
+
 static void *os_alloc(size_t n) {
   void *p = NULL;
   size_t align = n >= HUGE_ALIGN ? HUGE_ALIGN : ALIGN;
@@ -64,26 +91,89 @@ static void *os_alloc(size_t n) {
   return p;
 }
 
+/* "8.0 GiB", "512 B": sizes in messages */
+static const char *size_str(int64_t n, char *buf, size_t size) {
+  static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  double v = (double)n;
+  int u = 0;
+  while (v >= 1024 && u < 5) { v /= 1024; u++; }
+  if (u == 0) snprintf(buf, size, "%lld B", (long long)n);
+  else snprintf(buf, size, "%.1f %s", v, units[u]);
+  return buf;
+}
+
+static int fail_nomem(size_t nbytes, int64_t in_use, int64_t cap_bytes) {
+  char need[32], use[32], lim[32];
+  size_str((int64_t)nbytes, need, sizeof need);
+  size_str(in_use, use, sizeof use);
+  if (cap_bytes > 0)
+    return hebb_fail(HEBB_ERR_NOMEM, "out of memory: %s requested, limit %s "
+                     "(%s in use)", need, size_str(cap_bytes, lim, sizeof lim),
+                     use);
+  return hebb_fail(HEBB_ERR_NOMEM, "out of memory: %s requested (%s in use)",
+                   need, use);
+}
+
+/* counts 'rounded' bytes in use if the cap allows them */
+static int try_reserve(int64_t rounded) {
+  int ok;
+  lock_acquire();
+  ok = limit <= 0 || used_bytes + rounded <= limit;
+  if (ok) {
+    used_bytes += rounded;
+    if (used_bytes > peak_bytes) peak_bytes = used_bytes;
+  }
+  lock_release();
+  return ok;
+}
+
+/* try_reserve, after one reclaim if the first try fails; else the error */
+static int reserve(size_t nbytes, int64_t rounded) {
+  if (try_reserve(rounded)) return 1;
+  if (reclaim && !reclaiming && pthread_equal(pthread_self(), reclaim_thread)) {
+    reclaiming = 1;
+    reclaim(reclaim_ud);
+    reclaiming = 0;
+    if (try_reserve(rounded)) return 1;
+  }
+  fail_nomem(nbytes, used_bytes, limit);
+  return 0;
+}
+
+static void unreserve(int64_t rounded) {
+  lock_acquire();
+  used_bytes -= rounded;
+  lock_release();
+}
+
 void *hebb_alloc_bytes(size_t nbytes) {
   size_t rounded;
   int c = size_class(nbytes, &rounded);
   void *p = NULL;
+  if (!reserve(nbytes, (int64_t)rounded)) return NULL;
   lock_acquire();
   n_alloc++;
   if (c < NCLASSES && freelist[c]) {
     block *b = freelist[c];
+    HEBB_UNPOISON(b, sizeof *b);
     freelist[c] = b->next;
     cached_bytes -= (int64_t)rounded;
     n_reused++;
     p = b;
   }
   lock_release();
-  if (!p) p = os_alloc(rounded);
-  if (!p) return NULL;
-  lock_acquire();
-  used_bytes += (int64_t)rounded;
-  if (used_bytes > peak_bytes) peak_bytes = used_bytes;
-  lock_release();
+  /* under a cap, cached blocks count too: give them back rather than
+     take more from the OS than the cap */
+  if (!p && limit > 0 && used_bytes + cached_bytes > limit) hebb_alloc_trim();
+  if (!p && !(p = os_alloc(rounded))) {
+    unreserve((int64_t)rounded);
+    fail_nomem(nbytes, used_bytes, 0);
+    return NULL;
+  }
+  /* under ASan, addressable only up to the size asked for, so that an
+     overrun into the size class's slack is caught too */
+  HEBB_POISON(p, rounded);
+  HEBB_UNPOISON(p, nbytes);
   return p;
 }
 
@@ -94,10 +184,13 @@ void hebb_free_bytes(void *p, size_t nbytes) {
   c = size_class(nbytes, &rounded);
   lock_acquire();
   used_bytes -= (int64_t)rounded;
-  if (c < NCLASSES && cached_bytes + (int64_t)rounded <= cap()) {
+  if (c < NCLASSES && cached_bytes + (int64_t)rounded <= cap() &&
+      (limit <= 0 || used_bytes + cached_bytes + (int64_t)rounded <= limit)) {
     block *b = p;
+    HEBB_UNPOISON(b, sizeof *b);
     b->next = freelist[c];
     freelist[c] = b;
+    HEBB_POISON(b, rounded);   /* a use after free is caught under ASan */
     cached_bytes += (int64_t)rounded;
     p = NULL;
   }
@@ -112,6 +205,7 @@ void hebb_alloc_trim(void) {
   for (c = 0; c < NCLASSES; c++) {
     while (freelist[c]) {
       block *b = freelist[c];
+      HEBB_UNPOISON(b, sizeof *b);
       freelist[c] = b->next;
       b->next = all;
       all = b;
@@ -121,9 +215,17 @@ void hebb_alloc_trim(void) {
   lock_release();
   while (all) {
     block *b = all;
+    HEBB_UNPOISON(b, sizeof *b);
     all = b->next;
     free(b);
   }
+}
+
+/* A host that unloads libhebb.so (dlclose; LuaJIT frees an ffi.load'ed
+   library when its state closes) would otherwise lose the cached blocks
+   for good: the list heads go away with the library's data. */
+__attribute__((destructor)) static void trim_at_unload(void) {
+  hebb_alloc_trim();
 }
 
 void hebb_alloc_get_stats(hebb_alloc_stats *st) {
@@ -137,3 +239,43 @@ void hebb_alloc_get_stats(hebb_alloc_stats *st) {
 }
 
 size_t hebb_sizeof_alloc_stats(void) { return sizeof(hebb_alloc_stats); }
+
+int64_t hebb_alloc_set_limit(int64_t bytes) {
+  int64_t old;
+  lock_acquire();
+  old = limit;
+  limit = bytes > 0 ? bytes : 0;
+  lock_release();
+  return old;
+}
+
+int64_t hebb_alloc_get_limit(void) { return limit; }
+
+void hebb_alloc_set_reclaim(hebb_reclaim_fn fn, void *ud) {
+  reclaim = fn;
+  reclaim_ud = ud;
+  reclaim_thread = pthread_self();
+}
+
+/* digits with an optional fraction, an optional K, M, G or T (powers of
+   1024) and an optional B (or iB after a unit): "2G", "1.5GiB", "4096" */
+int64_t hebb_parse_size(const char *s) {
+  static const char units[] = "KMGT";
+  double v = 0, frac = 1, mult = 1;
+  int digits = 0;
+  const char *u;
+  if (!s) return -1;
+  for (; *s >= '0' && *s <= '9'; s++, digits++) v = v * 10 + (*s - '0');
+  if (*s == '.')
+    for (s++; *s >= '0' && *s <= '9'; s++, digits++)
+      v += (*s - '0') * (frac /= 10);
+  if (digits == 0) return -1;
+  if (*s != '\0' && (u = strchr(units, *s & ~0x20)) != NULL) {  /* upper */
+    mult = (double)((int64_t)1 << (10 * (u - units + 1)));
+    s++;
+    if (*s == 'i' && (s[1] == 'B' || s[1] == 'b')) s++;
+  }
+  if (*s == 'B' || *s == 'b') s++;
+  if (*s != '\0' || v * mult >= 9.2e18) return -1;
+  return (int64_t)(v * mult);
+}

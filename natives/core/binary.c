@@ -93,13 +93,49 @@ static inline c64 cmulf(c64 a, c64 b) {
                 crealf(a) * cimagf(b) + cimagf(a) * crealf(b));
 }
 
-static inline c128 c_pow(c128 a, c128 b) {
-  return b == 2 ? cmul(a, a) : cpow(a, b);
-}
+/* Complex powers follow numpy's rules (npy_cpow).  C's cpow, computed as
+   exp(b log a), gave NaN for 0^0 and inexact integer powers.  Here a^0 = 1
+   for every a; 0^b = 0 for real b > 0 and NaN otherwise; a real integer
+   exponent |n| < 100 multiplies by repeated squaring (1, 2 and 3 unrolled,
+   as numpy does, which decides what infinities give), a negative one then
+   takes the reciprocal by Smith's division (numpy's again, so that
+   inf^-2 is NaN there as here); anything else is cpow. */
+#define CPOW(NAME, T, C, MUL, RE, IM, ABS, MAKE, LIBPOW)                     \
+  static C NAME##_recip(C z) {                                              \
+    T r = RE(z), i = IM(z), q, s;                                           \
+    if (ABS(r) >= ABS(i)) {                                                 \
+      if (r == 0 && i == 0) return MAKE(1 / ABS(r), 0 / ABS(i));            \
+      q = i / r;                                                            \
+      s = 1 / (r + i * q);                                                  \
+      return MAKE(s, -q * s);                                               \
+    }                                                                       \
+    q = r / i;                                                              \
+    s = 1 / (i + r * q);                                                    \
+    return MAKE(q * s, -s);                                                 \
+  }                                                                         \
+  static C NAME(C a, C b) {                                                 \
+    T br = RE(b), bi = IM(b);                                               \
+    C r = 1, p = a;                                                         \
+    int n, m;                                                               \
+    if (br == 0 && bi == 0) return 1;                                       \
+    if (RE(a) == 0 && IM(a) == 0)                                           \
+      return br > 0 && bi == 0 ? 0 : MAKE(NAN, NAN);                        \
+    if (bi != 0 || !(br > -100 && br < 100) || br != (int)br)               \
+      return LIBPOW(a, b);                                                  \
+    n = (int)br;                                                            \
+    if (n == 1) return a;                                                   \
+    if (n == 2) return MUL(a, a);                                           \
+    if (n == 3) return MUL(a, MUL(a, a));                                   \
+    for (m = n < 0 ? -n : n; ; m >>= 1) {                                   \
+      if (m & 1) r = MUL(r, p);                                             \
+      if (m <= 1) break;                                                    \
+      p = MUL(p, p);                                                        \
+    }                                                                       \
+    return n < 0 ? NAME##_recip(r) : r;                                     \
+  }
 
-static inline c64 c_powf(c64 a, c64 b) {
-  return b == 2 ? cmulf(a, a) : cpowf(a, b);
-}
+CPOW(c_pow, double, c128, cmul, creal, cimag, fabs, CMPLX, cpow)
+CPOW(c_powf, float, c64, cmulf, crealf, cimagf, fabsf, CMPLXF, cpowf)
 
 /* minimum/maximum propagate NaN from either side. */
 #define MINIMUM(a, b) (((a) < (b) || (a) != (a)) ? (a) : (b))
@@ -385,7 +421,7 @@ int hebb_binary(int op, const hebb_tensor *a, const hebb_tensor *b,
     hebb_cast_free(&ca);
     return hebb_last_status();
   }
-  st = hebb_ewise_out(out, rt, nd, shape, who);
+  st = hebb_prepare_out(out, rt, nd, shape, who);
   if (st == HEBB_OK) {
     hebb_tensor *ops[3] = {*out, ca.t, cb.t};
     st = hebb_ewise_run(3, ops, nd, shape, kernels[op][ct], NULL, costs[op]);

@@ -42,6 +42,27 @@ void *hebb_dl_sym(hebb_dynlib *d, const char *prefix, const char *name) {
 
 static void *sym(const char *name) { return hebb_dl_sym(&lib, "", name); }
 
+/* LAPACK reports a bad argument through xerbla_, and OpenBLAS's prints it
+   to stdout ("** On entry to ZGEBAL parameter number 3 had an illegal
+   value", for a NaN matrix) -- the core never prints.  This one is silent:
+   the routine still returns info < 0, which its caller turns into an error
+   (linalg.c refuses the non-finite input that caused every such print seen
+   so far, so this is the safety net).  OpenBLAS calls xerbla_ through its
+   PLT, so the first definition in the global scope wins: the executable's
+   (exported with -E); a library build (hebb.so, libhebb.so) is put into
+   the global scope by publish_xerbla before OpenBLAS is opened. */
+void xerbla_(const char *name, const int *info, size_t len) {
+  (void)name;
+  (void)info;
+  (void)len;
+}
+
+static void publish_xerbla(void) {
+  Dl_info self;
+  if (dladdr((void *)xerbla_, &self) && self.dli_fname)
+    dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_GLOBAL);
+}
+
 /* the LAPACK routines linalg*.c calls: s and d, and c and z for those
    whose complex version takes the same arguments */
 static void load_lapack(void) {
@@ -71,6 +92,7 @@ static void load_lapack(void) {
 
 static void load(void) {
   void (*set_threads)(int);
+  publish_xerbla();
   if (!hebb_dl_open(&lib)) return;
   api.dgemm = (hebb_dgemm_fn)sym("cblas_dgemm");
   api.sgemm = (hebb_sgemm_fn)sym("cblas_sgemm");
@@ -95,4 +117,25 @@ const hebb_blas_api *hebb_blas(const char *who) {
                           "(%s); install libopenblas-openmp-dev", who,
                           lib.error);
   return loaded;
+}
+
+/* what a notebook manifest records about the library: its build
+   configuration and the kernel core it picked for this CPU (the core
+   decides how products round, so the bits of results) */
+static char info[320];
+
+static void load_info(void) {
+  const char *(*config)(void) =
+    (const char *(*)(void))dlsym(lib.handle, "openblas_get_config");
+  const char *(*core)(void) =
+    (const char *(*)(void))dlsym(lib.handle, "openblas_get_corename");
+  snprintf(info, sizeof info, "%s (core %s)",
+           config ? config() : "?", core ? core() : "?");
+}
+
+const char *hebb_blas_info(void) {
+  static pthread_once_t info_once = PTHREAD_ONCE_INIT;
+  if (!hebb_blas("blas_info")) return "unavailable";
+  pthread_once(&info_once, load_info);
+  return info;
 }

@@ -93,7 +93,7 @@ int hebb_complex_part(int part, const hebb_tensor *a, hebb_tensor **out) {
   ct = complex_of(a->dtype);
   rt = part == HEBB_CONJ ? ct : ct == HEBB_C64 ? HEBB_F32 : HEBB_F64;
   if (hebb_cast_init(&ca, a, ct)) return hebb_last_status();
-  st = hebb_ewise_out(out, rt, a->ndim, a->shape, who);
+  st = hebb_prepare_out(out, rt, a->ndim, a->shape, who);
   if (st == HEBB_OK) {
     hebb_tensor *ops[2] = {*out, ca.t};
     st = hebb_ewise_run(2, ops, a->ndim, a->shape,
@@ -126,7 +126,7 @@ int hebb_complex(const hebb_tensor *re, const hebb_tensor *im,
     hebb_cast_free(&c[0]);
     return hebb_last_status();
   }
-  st = hebb_ewise_out(out, complex_of(rd), nd, shape, "complex");
+  st = hebb_prepare_out(out, complex_of(rd), nd, shape, "complex");
   if (st == HEBB_OK) {
     hebb_tensor *ops[3] = {*out, c[0].t, c[1].t};
     st = hebb_ewise_run(3, ops, nd, shape,
@@ -224,7 +224,7 @@ static int complex_prod(const hebb_tensor *a, int ndims, const int *dims,
     else { m *= a->shape[i]; shape[nd++] = a->shape[i]; perm[nk++] = i; }
   }
   for (i = 0; i < a->ndim; i++) if (red[i]) perm[nk + nr++] = i;
-  st = hebb_ewise_out(out, a->dtype, nd, shape, "prod");
+  st = hebb_prepare_out(out, a->dtype, nd, shape, "prod");
   if (st != HEBB_OK) return st;
   moved = a->ndim > 0 ? hebb_permute((hebb_tensor *)a, perm)
                       : hebb_view_of((hebb_tensor *)a);

@@ -109,17 +109,36 @@ static int fits(const hebb_tensor *dst, const hebb_tensor *src) {
   return 1;
 }
 
-int hebb_copy(hebb_tensor *dst, const hebb_tensor *src) {
-  if (check_convert(dst->dtype, src->dtype, "copy")) return hebb_last_status();
+/* Copies src into dst.  A source that overlaps dst (other than as the very
+   same view) is read from a snapshot: the loop would otherwise read
+   elements it has already overwritten, as memcpy does where memmove is
+   needed. */
+static int copy_into(hebb_tensor *dst, const hebb_tensor *src,
+                     const char *who) {
+  hebb_tensor *snap = NULL;
+  int st;
+  if (check_convert(dst->dtype, src->dtype, who)) return hebb_last_status();
   if (!fits(dst, src)) {
     char b1[HEBB_SHAPEBUF], b2[HEBB_SHAPEBUF];
-    return hebb_fail(HEBB_ERR_SHAPE, "copy: source of shape %s does not fit "
-                     "destination of shape %s",
+    return hebb_fail(HEBB_ERR_SHAPE, "%s: source of shape %s does not fit "
+                     "destination of shape %s", who,
                      hebb_shape_str(src->ndim, src->shape, b1, sizeof b1),
                      hebb_shape_str(dst->ndim, dst->shape, b2, sizeof b2));
   }
+  if (hebb_check_writable(dst, who)) return hebb_last_status();
+  if (hebb_may_overlap(dst, src) && !hebb_same_view(dst, src)) {
+    snap = hebb_clone(src);
+    if (!snap) return hebb_last_status();
+    src = snap;
+  }
   hebb_bump_version(dst);
-  return convert_run(dst, src);
+  st = convert_run(dst, src);
+  hebb_release(snap);
+  return st;
+}
+
+int hebb_copy(hebb_tensor *dst, const hebb_tensor *src) {
+  return copy_into(dst, src, "copy");
 }
 
 /* Copies one value of 'dtype' at v into every element of t, as a 0-d
@@ -130,7 +149,7 @@ static int fill_with(hebb_tensor *t, int dtype, void *v) {
   s.dtype = dtype;
   s.data = v;
   s.refcount = 1;
-  return hebb_copy(t, &s);
+  return copy_into(t, &s, "fill");
 }
 
 int hebb_fill(hebb_tensor *t, double value) {

@@ -144,21 +144,6 @@ int hebb_ewise_run(int nops, hebb_tensor *const *ops, int ndim,
   return hebb_loop_run(&lp, fn, ud, cost);
 }
 
-/* hebb_prepare_out, refusing a given out that shows one memory location as
-   several elements (an expanded view): which write lands last would decide
-   the result. */
-int hebb_ewise_out(hebb_tensor **out, int dtype, int ndim,
-                   const int64_t *shape, const char *who) {
-  const hebb_tensor *o = *out;
-  int i;
-  for (i = 0; o && i < o->ndim; i++)
-    if (o->stride[i] == 0 && o->shape[i] > 1)
-      return hebb_fail(HEBB_ERR_ARG, "%s: the result tensor repeats its "
-                       "elements (stride 0 in dim %d, an expanded view); "
-                       "write into a copy (clone) instead", who, i + 1);
-  return hebb_prepare_out(out, dtype, ndim, shape, who);
-}
-
 /* Ends a call that made (made != 0) or was given the result *out: on
    failure a result the call made is released, so the caller owns nothing. */
 int hebb_ewise_end(hebb_tensor **out, int made, int status) {

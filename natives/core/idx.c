@@ -4,48 +4,17 @@
 ** big-endian 32-bit size per dimension and the elements in row-major
 ** order, big-endian.
 ** Compressed files (Debian ships the datasets as .gz) go through zlib,
-** opened with dlopen on first use like OpenBLAS (blas.c): zlib1g is a
-** required package on every Debian system, so reading them adds neither a
-** build dependency nor a library to link.  Whether a file is compressed is
-** told by its first two bytes, not by its name.
+** opened on first use (zlib.c).  Whether a file is compressed is told by
+** its first two bytes, not by its name.
 */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "core.h"
 #include "idx.h"
-
-/* --- zlib's gz* functions --------------------------------------------- */
-
-typedef void *gzfile;   /* zlib's gzFile: an opaque handle */
-typedef struct zlib_api {
-  gzfile (*open)(const char *path, const char *mode);
-  int (*read)(gzfile f, void *buf, unsigned len);
-  int (*close)(gzfile f);
-  const char *(*error)(gzfile f, int *errnum);
-  int (*buffer)(gzfile f, unsigned size);
-} zlib_api;
-
-static hebb_dynlib zdl = {"libz.so.1", NULL, ""};
-static zlib_api zapi;
-static const zlib_api *zlib;
-static pthread_once_t zonce = PTHREAD_ONCE_INIT;
-
-static void zload(void) {
-  if (!hebb_dl_open(&zdl)) return;
-  zapi.open = (gzfile (*)(const char *, const char *))
-      hebb_dl_sym(&zdl, "gz", "open");
-  zapi.read = (int (*)(gzfile, void *, unsigned))hebb_dl_sym(&zdl, "gz",
-                                                            "read");
-  zapi.close = (int (*)(gzfile))hebb_dl_sym(&zdl, "gz", "close");
-  zapi.error = (const char *(*)(gzfile, int *))hebb_dl_sym(&zdl, "gz",
-                                                          "error");
-  zapi.buffer = (int (*)(gzfile, unsigned))hebb_dl_sym(&zdl, "gz", "buffer");
-  if (!zdl.error[0]) zlib = &zapi;
-}
+#include "io.h"
 
 /* --- the element types ------------------------------------------------- */
 
@@ -125,7 +94,8 @@ static void decode(int code, const uint8_t *p, int64_t n, int dtype,
 typedef struct src {
   const char *path;
   FILE *f;
-  gzfile gz;
+  const hebb_zlib_api *z;
+  hebb_gzfile gz;
   int64_t got;   /* bytes delivered so far (after decompression) */
 } src;
 
@@ -133,11 +103,11 @@ typedef struct src {
 static int64_t src_read(src *s, void *buf, int64_t n) {
   int64_t k;
   if (s->gz) {
-    int e, r = zlib->read(s->gz, buf, (unsigned)n);
+    int e, r = s->z->gzread(s->gz, buf, (unsigned)n);
     if (r < 0) {
       hebb_fail(HEBB_ERR_IO, "read_idx: '%s' holds corrupt gzip data after "
                 "%lld bytes (zlib: %s)", s->path, (long long)s->got,
-                zlib->error(s->gz, &e));
+                s->z->gzerror(s->gz, &e));
       return -1;
     }
     k = r;
@@ -168,21 +138,19 @@ static int src_open(src *s, const char *path) {
   }
   fclose(s->f);
   s->f = NULL;
-  pthread_once(&zonce, zload);
-  if (!zlib)
-    return hebb_fail(HEBB_ERR_IO, "read_idx: '%s' is gzip-compressed but "
-                     "zlib could not be loaded (%s)", path, zdl.error);
-  s->gz = zlib->open(path, "rb");
+  if (!(s->z = hebb_zlib("read_idx", "a gzip-compressed file")))
+    return hebb_last_status();
+  s->gz = s->z->gzopen(path, "rb");
   if (!s->gz)
     return hebb_fail(HEBB_ERR_IO, "read_idx: cannot open '%s': %s", path,
                      strerror(errno));
-  zlib->buffer(s->gz, 1 << 17);   /* fewer, larger reads than the 8 KiB */
+  s->z->gzbuffer(s->gz, 1 << 17);   /* fewer, larger reads than the 8 KiB */
   return HEBB_OK;
 }
 
 static void src_close(src *s) {
   if (s->f) fclose(s->f);
-  if (s->gz) zlib->close(s->gz);
+  if (s->gz) s->z->gzclose(s->gz);
 }
 
 /* --- the reader ---------------------------------------------------------- */
@@ -262,6 +230,42 @@ static int check_file_size(src *s, int64_t want, const char *what) {
   return HEBB_OK;
 }
 
+/* A compressed file's size says little of what it holds (gzip expands up
+   to ~1000x), so before the tensor is allocated what the IDX header
+   announces must agree with the gzip trailer's size (its last 4 bytes:
+   the data's length mod 2^32) and stay within hebb.io's limit for loads
+   (64 MiB plus 16 times the file's size). */
+static int check_gz_size(src *s, int64_t want, const char *what) {
+  unsigned char tail[4];
+  struct stat st;
+  int64_t limit;
+  uint32_t isize;
+  FILE *f;
+  if (stat(s->path, &st) != 0 || st.st_size < 18 || !(f = fopen(s->path, "rb")))
+    return HEBB_OK;   /* gzip itself will find the damage */
+  isize = fseek(f, -4, SEEK_END) == 0 && fread(tail, 1, 4, f) == 4 ?
+          (uint32_t)tail[0] | (uint32_t)tail[1] << 8 | (uint32_t)tail[2] << 16 |
+          (uint32_t)tail[3] << 24 : (uint32_t)want;
+  fclose(f);
+  limit = hebb_io_limit(-1, (int64_t)st.st_size);
+  if (want > limit)
+    return hebb_fail(HEBB_ERR_IO, "read_idx: '%s' is malformed: its header "
+                     "(%s) announces %lld bytes, more than a gzip file of %lld "
+                     "bytes may hold here (%lld)", s->path, what,
+                     (long long)want, (long long)st.st_size, (long long)limit);
+  if (isize == (uint32_t)want) return HEBB_OK;
+  if (want > UINT32_MAX)
+    return hebb_fail(HEBB_ERR_IO, "read_idx: '%s' is malformed: its header "
+                     "(%s) announces %lld bytes, its gzip trailer %lu (mod "
+                     "2^32)", s->path, what, (long long)want,
+                     (unsigned long)isize);
+  return hebb_fail(HEBB_ERR_IO, "read_idx: '%s' is %s: its header (%s) needs "
+                   "%lld bytes (decompressed), found %lu%s", s->path,
+                   isize < want ? "truncated" : "malformed", what,
+                   (long long)want, (unsigned long)isize,
+                   isize < want ? "" : " (data after the end)");
+}
+
 static int read_data(src *s, const idx_type *ty, hebb_tensor *t,
                      int64_t want, const char *what) {
   uint8_t buf[CHUNK];
@@ -306,6 +310,7 @@ static hebb_tensor *read_idx(src *s, int dtype) {
                           "header (%s) describes more than 2^63 bytes",
                           s->path, what);
   if (s->f && check_file_size(s, want, what) != HEBB_OK) return NULL;
+  if (s->gz && check_gz_size(s, want, what) != HEBB_OK) return NULL;
   t = hebb_empty(dtype, ndim, shape);
   if (!t) return NULL;
   if (read_data(s, ty, t, want, what) != HEBB_OK) {
@@ -316,7 +321,7 @@ static hebb_tensor *read_idx(src *s, int dtype) {
 }
 
 hebb_tensor *hebb_read_idx(const char *path, int dtype) {
-  src s = {NULL, NULL, NULL, 0};
+  src s = {NULL, NULL, NULL, NULL, 0};
   hebb_tensor *t;
   if (dtype != HEBB_F64 && dtype != HEBB_F32 && dtype != HEBB_I64)
     return hebb_fail_null(HEBB_ERR_DTYPE, "read_idx: dtype %s is not "

@@ -25,7 +25,7 @@ int hebb_broadcast_shape(int na, const int64_t *sa, int nb, const int64_t *sb,
     sout[i] = a == 1 ? b : a;
   }
   *nout = n;
-  return HEBB_OK;
+  return hebb_check_shape(n, sout, NULL, who);
 }
 
 /* byte strides of t seen through a broadcast to ndim dimensions (t's shape

@@ -58,7 +58,8 @@ hebb_tensor *hebb_cat(int n, hebb_tensor *const *ts, int dim) {
   snprintf(why, sizeof why, "they may differ only in dim %d", dim + 1);
   for (i = 0; i < n; i++) {
     if (mismatch(ts[i], ref, dim)) return shape_error("cat", i, ts[i], ref, why);
-    shape[dim] += ts[i]->shape[dim];
+    if (hebb_size_add(shape[dim], ts[i]->shape[dim], &shape[dim], "cat"))
+      return NULL;
   }
   r = hebb_empty(dtype, ref->ndim, shape);
   if (!r) return NULL;

@@ -242,7 +242,8 @@ static int solve(lanczos *lz, int64_t k, bool largest, double tol,
 }
 
 static int check_args(const hebb_sparse *s, int64_t k, double tol,
-                      int64_t maxiter) {
+                      int64_t maxiter, int64_t ncv) {
+  int64_t p, n = s->nnz * hebb_sparse_width(s->dtype);
   if (s->nrows != s->ncols)
     return hebb_fail(HEBB_ERR_SHAPE, "sparse.eigsh: matrix (%lld, %lld) is "
                      "not square", (long long)s->nrows, (long long)s->ncols);
@@ -252,6 +253,15 @@ static int check_args(const hebb_sparse *s, int64_t k, double tol,
   if (!(tol > 0) || maxiter < 1)
     return hebb_fail(HEBB_ERR_ARG, "sparse.eigsh: tol (%g) and maxiter "
                      "(%lld) must be positive", tol, (long long)maxiter);
+  if (ncv != 0 && ncv <= k)
+    return hebb_fail(HEBB_ERR_ARG, "sparse.eigsh: ncv = %lld must exceed k = "
+                     "%lld (or be 0: the default)", (long long)ncv,
+                     (long long)k);
+  /* NaN or inf never converges: 1000 restarts, then a vague complaint */
+  for (p = 0; p < n; p++)
+    if (!isfinite(s->val[p]))
+      return hebb_fail(HEBB_ERR_ARG, "sparse.eigsh: the matrix holds %s",
+                       s->val[p] != s->val[p] ? "NaN" : "inf");
   return HEBB_OK;
 }
 
@@ -333,16 +343,19 @@ int hebb_sparse_eigsh(const hebb_sparse *s, int64_t k, bool largest,
   double *theta;
   int status, wd = s->dtype == HEBB_C128 ? 2 : 1;
   *w = *v = NULL;
-  if (check_args(s, k, tol, maxiter) || check_symmetric(s))
+  if (check_args(s, k, tol, maxiter, ncv) || check_symmetric(s))
     return hebb_last_status();
   m = ncv > 0 ? ncv : (2 * k + 20 > 100 ? 2 * k + 20 : 100);
   if (m > n) m = n;
+  len = n * wd;   /* the basis: (m + 1) x len doubles */
+  if (hebb_size_mul(m + 1, len, &vshape[0], "sparse.eigsh"))
+    return hebb_last_status();
   memset(&lz, 0, sizeof lz);
   lz.s = s;
   lz.n = n;
   lz.m = m;
   lz.wd = wd;
-  lz.len = len = n * wd;
+  lz.len = len;
   hebb_rng_init(&lz.g, seed, 0);
   lz.q = malloc((size_t)((m + 1) * len) * sizeof(double));
   lz.y = malloc((size_t)(k * len) * sizeof(double));

@@ -87,6 +87,51 @@ static double proj(const double *v, const double *r, int n) {
   return dot;
 }
 
+/* What both cluster algorithms share: the model, the configuration, the
+   temperatures and the generator's state at the start. */
+typedef struct cbase {
+  const hebb_lattice *lat;
+  lat_geom geo;
+  lat_conf conf;
+  const double *Jb, *beta;
+  int64_t nbeta, n;          /* n: clusters (Wolff) or sweeps (SW) */
+  uint64_t seed, stream, counter;
+  atomic_llong total;        /* flipped sites (Wolff), clusters (SW) */
+  atomic_int nomem;
+} cbase;
+
+/* Checks the arguments of a cluster update (who, n counted in `what`) and
+   fills c. */
+static int cluster_begin(cbase *c, const hebb_lattice *lat, hebb_tensor *s,
+                         const double *beta, int64_t nbeta, hebb_rng *g,
+                         int64_t n, const char *what, const char *who) {
+  memset(c, 0, sizeof *c);
+  if (lat_conf_check(lat, s, &c->conf, who) || hebb_check_writable(s, who) ||
+      lat_check_beta(beta, nbeta, c->conf.B, who) ||
+      check_cluster_model(lat, who) || lat_check_values(lat, &c->conf, who))
+    return hebb_last_status();
+  if (!g) return hebb_fail(HEBB_ERR_ARG, "%s: no generator", who);
+  if (n < 0)
+    return hebb_fail(HEBB_ERR_ARG, "%s: %lld %s; needs >= 0", who,
+                     (long long)n, what);
+  lat_geom_init(&c->geo, lat);
+  c->lat = lat;
+  c->Jb = lat->Jb ? hebb_data_ptr(lat->Jb) : NULL;
+  c->beta = beta;
+  c->nbeta = nbeta;
+  c->n = n;
+  c->seed = g->seed;
+  c->stream = g->stream;
+  c->counter = g->counter;
+  atomic_init(&c->total, 0);
+  atomic_init(&c->nomem, 0);
+  return HEBB_OK;
+}
+
+static double beta_of(const cbase *c, int64_t r) {
+  return c->beta[c->nbeta == 1 ? 0 : r];
+}
+
 /* --- Wolff --------------------------------------------------------------------- */
 
 /* words read in sequence from one stream */
@@ -109,34 +154,27 @@ static inline uint64_t next_word(wstream *ws) {
 }
 
 typedef struct wolff {
-  const hebb_lattice *lat;
-  lat_geom geo;
-  lat_conf conf;
-  const double *Jb, *beta;
-  int64_t nbeta, nclusters;
-  uint64_t seed, stream, counter;
-  atomic_llong flipped;
+  cbase b;
   _Atomic uint64_t most;        /* the most words a replica used */
-  atomic_int nomem;
 } wolff;
 
 static double bond_p(const wolff *w, double beta, int64_t i, int64_t j,
                      int nbk) {
   /* neighbour slot nbk = 2k (+e_k: bond (i, k)) or 2k + 1 (bond (j, k)) */
   int k = nbk / 2;
-  double J = lat_J(w->lat, w->Jb, w->geo.N, nbk % 2 ? j : i, k);
-  return 1 - exp(-bond_scale(w->lat) * beta * J);
+  double J = lat_J(w->b.lat, w->b.Jb, w->b.geo.N, nbk % 2 ? j : i, k);
+  return 1 - exp(-bond_scale(w->b.lat) * beta * J);
 }
 
 /* one cluster of an Ising or Potts replica; returns its size */
 static int64_t cluster_discrete(const wolff *w, int64_t *s, wstream *ws,
                                 double beta, const double *pu,
                                 int64_t *stack) {
-  const lat_geom *g = &w->geo;
+  const lat_geom *g = &w->b.geo;
   int64_t i0 = (int64_t)lat_below(next_word(ws), (uint64_t)g->N);
   int64_t s0 = s[i0], nw, top = 0, size = 1, nb[2 * HEBB_LATTICE_MAXDIM];
-  int q = w->lat->q, m, k;
-  nw = w->lat->model == HEBB_ISING ? -s0 :
+  int q = w->b.lat->q, m, k;
+  nw = w->b.lat->model == HEBB_ISING ? -s0 :
        1 + (s0 + (int64_t)lat_below(next_word(ws), (uint64_t)q - 1)) % q;
   s[i0] = nw;   /* the new value marks the site as in the cluster */
   stack[top++] = i0;
@@ -161,8 +199,8 @@ static int64_t cluster_discrete(const wolff *w, int64_t *s, wstream *ws,
 /* one O(n) cluster: sites are marked with the cluster's stamp */
 static int64_t cluster_on(const wolff *w, double *s, wstream *ws, double beta,
                           int32_t *mark, int32_t stamp, int64_t *stack) {
-  const lat_geom *g = &w->geo;
-  int n = w->lat->q, m, k, c;
+  const lat_geom *g = &w->b.geo;
+  int n = w->b.lat->q, m, k, c;
   uint64_t rw[66];
   double r[64];
   int64_t i0 = (int64_t)lat_below(next_word(ws), (uint64_t)g->N);
@@ -182,7 +220,7 @@ static int64_t cluster_on(const wolff *w, double *s, wstream *ws, double beta,
       if (j < 0 || mark[j] == stamp) continue;
       pj = proj(s + j * n, r, n);
       if (pi * pj <= 0) continue;
-      J = lat_J(w->lat, w->Jb, g->N, k % 2 ? j : i, k / 2);
+      J = lat_J(w->b.lat, w->b.Jb, g->N, k % 2 ? j : i, k / 2);
       a = 2 * beta * J * pi * pj;
       if (lat_unif(next_word(ws)) < 1 - exp(-a)) {
         mark[j] = stamp;
@@ -197,38 +235,38 @@ static int64_t cluster_on(const wolff *w, double *s, wstream *ws, double beta,
 
 static void wolff_replica(wolff *w, int64_t r, int64_t *stack, int32_t *mark) {
   wstream ws;
-  double beta = w->beta[w->nbeta == 1 ? 0 : r], pu = 0;
+  double beta = beta_of(&w->b, r), pu = 0;
   int64_t c, total = 0;
   uint64_t most;
   memset(&ws, 0, sizeof ws);
-  ws.seed = w->seed;
-  ws.stream = w->stream + ((uint64_t)r << 32);
-  ws.pos = w->counter;
-  if (!w->Jb) pu = 1 - exp(-bond_scale(w->lat) * beta * w->lat->J);
-  for (c = 0; c < w->nclusters; c++) {
-    if (w->lat->model == HEBB_ON) {
+  ws.seed = w->b.seed;
+  ws.stream = w->b.stream + ((uint64_t)r << 32);
+  ws.pos = w->b.counter;
+  if (!w->b.Jb) pu = 1 - exp(-bond_scale(w->b.lat) * beta * w->b.lat->J);
+  for (c = 0; c < w->b.n; c++) {
+    if (w->b.lat->model == HEBB_ON) {
       int32_t stamp = (int32_t)(c % 0x7fffffff) + 1;
-      if (stamp == 1) memset(mark, 0, (size_t)w->geo.N * sizeof(int32_t));
-      total += cluster_on(w, (double *)w->conf.data + r * w->conf.n, &ws,
+      if (stamp == 1) memset(mark, 0, (size_t)w->b.geo.N * sizeof(int32_t));
+      total += cluster_on(w, (double *)w->b.conf.data + r * w->b.conf.n, &ws,
                           beta, mark, stamp, stack);
     } else {
-      total += cluster_discrete(w, (int64_t *)w->conf.data + r * w->conf.n,
-                                &ws, beta, w->Jb ? NULL : &pu, stack);
+      total += cluster_discrete(w, (int64_t *)w->b.conf.data + r * w->b.conf.n,
+                                &ws, beta, w->b.Jb ? NULL : &pu, stack);
     }
     if ((c & 1023) == 1023 && hebb_interrupt_pending()) break;
   }
-  atomic_fetch_add(&w->flipped, total);
+  atomic_fetch_add(&w->b.total, total);
   most = atomic_load(&w->most);
   while (ws.used > most && !atomic_compare_exchange_weak(&w->most, &most, ws.used)) {}
 }
 
 static void wolff_range(int64_t lo, int64_t hi, void *ud) {
   wolff *w = ud;
-  int64_t *stack = malloc((size_t)w->geo.N * sizeof(int64_t));
-  int32_t *mark = w->lat->model == HEBB_ON ?
-                  calloc((size_t)w->geo.N, sizeof(int32_t)) : NULL;
-  if (!stack || (w->lat->model == HEBB_ON && !mark)) {
-    atomic_store(&w->nomem, 1);
+  int64_t *stack = malloc((size_t)w->b.geo.N * sizeof(int64_t));
+  int32_t *mark = w->b.lat->model == HEBB_ON ?
+                  calloc((size_t)w->b.geo.N, sizeof(int32_t)) : NULL;
+  if (!stack || (w->b.lat->model == HEBB_ON && !mark)) {
+    atomic_store(&w->b.nomem, 1);
     hi = lo;
   }
   for (; lo < hi; lo++) wolff_replica(w, lo, stack, mark);
@@ -241,39 +279,19 @@ int hebb_lattice_wolff(const hebb_lattice *lat, hebb_tensor *s,
                        int64_t nclusters, double *mean_size) {
   wolff w;
   int st;
-  memset(&w, 0, sizeof w);
-  if (lat_conf_check(lat, s, &w.conf, "wolff") ||
-      hebb_check_writable(s, "wolff") ||
-      lat_check_beta(beta, nbeta, w.conf.B, "wolff") ||
-      check_cluster_model(lat, "wolff"))
+  if (cluster_begin(&w.b, lat, s, beta, nbeta, g, nclusters, "clusters",
+                    "wolff"))
     return hebb_last_status();
-  if (!g) return hebb_fail(HEBB_ERR_ARG, "wolff: no generator");
-  if (nclusters < 0)
-    return hebb_fail(HEBB_ERR_ARG, "wolff: %lld clusters; needs >= 0",
-                     (long long)nclusters);
-  lat_geom_init(&w.geo, lat);
-  w.lat = lat;
-  w.Jb = lat->Jb ? hebb_data_ptr(lat->Jb) : NULL;
-  w.beta = beta;
-  w.nbeta = nbeta;
-  w.nclusters = nclusters;
-  w.seed = g->seed;
-  w.stream = g->stream;
-  w.counter = g->counter;
-  atomic_init(&w.flipped, 0);
   atomic_init(&w.most, 0);
-  atomic_init(&w.nomem, 0);
-  st = lat_check_values(lat, &w.conf, "wolff");
-  if (st == HEBB_OK)
-    st = hebb_parallel_for(w.conf.B, w.geo.N * 4 * (int64_t)w.nclusters / 8 + 1,
-                           wolff_range, &w);
-  if (st == HEBB_OK && atomic_load(&w.nomem))
+  st = hebb_parallel_for(w.b.conf.B, w.b.geo.N * 4 * nclusters / 8 + 1,
+                         wolff_range, &w);
+  if (st == HEBB_OK && atomic_load(&w.b.nomem))
     st = hebb_fail(HEBB_ERR_NOMEM, "wolff: out of memory");
   g->counter += atomic_load(&w.most);
   hebb_bump_version(s);
   if (mean_size)
-    *mean_size = nclusters > 0 ? (double)atomic_load(&w.flipped) /
-                 ((double)w.conf.B * (double)nclusters) : 0;
+    *mean_size = nclusters > 0 ? (double)atomic_load(&w.b.total) /
+                 ((double)w.b.conf.B * (double)nclusters) : 0;
   return st;
 }
 
@@ -297,30 +315,24 @@ static void unite(int64_t *parent, int64_t *size, int64_t a, int64_t b) {
 }
 
 typedef struct sw {
-  const hebb_lattice *lat;
-  lat_geom geo;
-  lat_conf conf;
-  const double *Jb, *beta;
-  int64_t nbeta, nsweeps, W;
-  uint64_t seed, stream, counter;
-  atomic_llong clusters;
-  atomic_int nomem;
+  cbase b;
+  int64_t W;   /* words per replica and sweep */
 } sw;
 
 /* whether bond (i, k) to neighbour j is open in the current state */
 static int sw_bond(const sw *w, int64_t r, int64_t i, int64_t j, int k,
                    double beta, const double *rv, uint64_t word) {
-  double J = lat_J(w->lat, w->Jb, w->geo.N, i, k), a;
-  if (w->lat->model == HEBB_ON) {
-    int n = w->lat->q;
-    const double *s = (const double *)w->conf.data + r * w->conf.n;
+  double J = lat_J(w->b.lat, w->b.Jb, w->b.geo.N, i, k), a;
+  if (w->b.lat->model == HEBB_ON) {
+    int n = w->b.lat->q;
+    const double *s = (const double *)w->b.conf.data + r * w->b.conf.n;
     double pi = proj(s + i * n, rv, n), pj = proj(s + j * n, rv, n);
     if (pi * pj <= 0) return 0;
     a = 2 * beta * J * pi * pj;
   } else {
-    const int64_t *s = (const int64_t *)w->conf.data + r * w->conf.n;
+    const int64_t *s = (const int64_t *)w->b.conf.data + r * w->b.conf.n;
     if (s[i] != s[j]) return 0;
-    a = bond_scale(w->lat) * beta * J;
+    a = bond_scale(w->b.lat) * beta * J;
   }
   return lat_unif(word) < 1 - exp(-a);
 }
@@ -328,35 +340,35 @@ static int sw_bond(const sw *w, int64_t r, int64_t i, int64_t j, int k,
 /* the new value of every site of cluster root (whose smallest site is m) */
 static void sw_flip(const sw *w, int64_t r, int64_t i, uint64_t word,
                     const double *rv) {
-  if (w->lat->model == HEBB_ON) {
-    if (word >> 63) reflect((double *)w->conf.data + r * w->conf.n +
-                            i * w->lat->q, rv, w->lat->q);
-  } else if (w->lat->model == HEBB_ISING) {
-    if (word >> 63) ((int64_t *)w->conf.data)[r * w->conf.n + i] *= -1;
+  if (w->b.lat->model == HEBB_ON) {
+    if (word >> 63) reflect((double *)w->b.conf.data + r * w->b.conf.n +
+                            i * w->b.lat->q, rv, w->b.lat->q);
+  } else if (w->b.lat->model == HEBB_ISING) {
+    if (word >> 63) ((int64_t *)w->b.conf.data)[r * w->b.conf.n + i] *= -1;
   } else {
-    ((int64_t *)w->conf.data)[r * w->conf.n + i] =
-      1 + (int64_t)lat_below(word, (uint64_t)w->lat->q);
+    ((int64_t *)w->b.conf.data)[r * w->b.conf.n + i] =
+      1 + (int64_t)lat_below(word, (uint64_t)w->b.lat->q);
   }
 }
 
 /* one sweep of replica r; scratch: parent, size, key (N each), words */
 static int64_t sw_sweep(const sw *w, int64_t r, int64_t t, int64_t *parent,
                         int64_t *size, int64_t *key, uint64_t *words) {
-  const lat_geom *g = &w->geo;
+  const lat_geom *g = &w->b.geo;
   int64_t N = g->N, d = g->d, i, nc = 0, nb[2 * HEBB_LATTICE_MAXDIM];
-  uint64_t base = w->counter + (uint64_t)((t * w->conf.B + r) * w->W);
-  double beta = w->beta[w->nbeta == 1 ? 0 : r], rv[64];
-  int n = w->lat->q, k;
-  if (w->lat->model == HEBB_ON) {
+  uint64_t base = w->b.counter + (uint64_t)((t * w->b.conf.B + r) * w->W);
+  double beta = beta_of(&w->b, r), rv[64];
+  int n = w->b.lat->q, k;
+  if (w->b.lat->model == HEBB_ON) {
     uint64_t rw[66];
-    hebb_philox_words(w->seed, w->stream, base + (uint64_t)(N * (d + 1)),
+    hebb_philox_words(w->b.seed, w->b.stream, base + (uint64_t)(N * (d + 1)),
                       2 * ((n + 1) / 2), rw);
     unit_vector(rw, n, rv);
   }
   for (i = 0; i < N; i++) { parent[i] = i; size[i] = 1; key[i] = -1; }
   for (i = 0; i < N; i++) {
     if (i % 512 == 0)
-      hebb_philox_words(w->seed, w->stream, base + (uint64_t)(i * d),
+      hebb_philox_words(w->b.seed, w->b.stream, base + (uint64_t)(i * d),
                         (N - i < 512 ? N - i : 512) * d, words);
     lat_neighbours(g, i, nb);
     for (k = 0; k < d; k++) {
@@ -372,7 +384,7 @@ static int64_t sw_sweep(const sw *w, int64_t r, int64_t t, int64_t *parent,
     if (key[root] < 0) {
       uint64_t word;
       key[root] = i;
-      hebb_philox_words(w->seed, w->stream, base + (uint64_t)(N * d + i), 1,
+      hebb_philox_words(w->b.seed, w->b.stream, base + (uint64_t)(N * d + i), 1,
                         &word);
       size[root] = (int64_t)word;
       nc++;
@@ -385,17 +397,17 @@ static int64_t sw_sweep(const sw *w, int64_t r, int64_t t, int64_t *parent,
 
 static void sw_range(int64_t lo, int64_t hi, void *ud) {
   sw *w = ud;
-  int64_t N = w->geo.N, t, total = 0;
+  int64_t N = w->b.geo.N, t, total = 0;
   int64_t *scratch = malloc((size_t)(3 * N) * sizeof(int64_t));
-  uint64_t *words = malloc(512 * (size_t)w->geo.d * sizeof(uint64_t));
+  uint64_t *words = malloc(512 * (size_t)w->b.geo.d * sizeof(uint64_t));
   if (!scratch || !words) {
-    atomic_store(&w->nomem, 1);
+    atomic_store(&w->b.nomem, 1);
     hi = lo;
   }
   for (; lo < hi; lo++)
-    for (t = 0; t < w->nsweeps && !hebb_interrupt_pending(); t++)
+    for (t = 0; t < w->b.n && !hebb_interrupt_pending(); t++)
       total += sw_sweep(w, lo, t, scratch, scratch + N, scratch + 2 * N, words);
-  atomic_fetch_add(&w->clusters, total);
+  atomic_fetch_add(&w->b.total, total);
   free(scratch);
   free(words);
 }
@@ -406,38 +418,19 @@ int hebb_lattice_swendsen_wang(const hebb_lattice *lat, hebb_tensor *s,
                                double *mean_clusters) {
   sw w;
   int st;
-  memset(&w, 0, sizeof w);
-  if (lat_conf_check(lat, s, &w.conf, "swendsen_wang") ||
-      hebb_check_writable(s, "swendsen_wang") ||
-      lat_check_beta(beta, nbeta, w.conf.B, "swendsen_wang") ||
-      check_cluster_model(lat, "swendsen_wang"))
+  if (cluster_begin(&w.b, lat, s, beta, nbeta, g, nsweeps, "sweeps",
+                    "swendsen_wang"))
     return hebb_last_status();
-  if (!g) return hebb_fail(HEBB_ERR_ARG, "swendsen_wang: no generator");
-  if (nsweeps < 0)
-    return hebb_fail(HEBB_ERR_ARG, "swendsen_wang: %lld sweeps; needs >= 0",
-                     (long long)nsweeps);
-  if (lat_check_values(lat, &w.conf, "swendsen_wang")) return hebb_last_status();
-  lat_geom_init(&w.geo, lat);
-  w.lat = lat;
-  w.Jb = lat->Jb ? hebb_data_ptr(lat->Jb) : NULL;
-  w.beta = beta;
-  w.nbeta = nbeta;
-  w.nsweeps = nsweeps;
-  w.W = w.geo.N * (w.geo.d + 1) +
+  w.W = w.b.geo.N * (w.b.geo.d + 1) +
         (lat->model == HEBB_ON ? 2 * ((lat->q + 1) / 2) : 0);
-  w.seed = g->seed;
-  w.stream = g->stream;
-  w.counter = g->counter;
-  atomic_init(&w.clusters, 0);
-  atomic_init(&w.nomem, 0);
-  st = hebb_parallel_for(w.conf.B, w.geo.N * (w.geo.d + 1) * 20 * nsweeps,
-                         sw_range, &w);
-  if (st == HEBB_OK && atomic_load(&w.nomem))
+  st = hebb_parallel_for(w.b.conf.B, w.b.geo.N * (w.b.geo.d + 1) * 20 *
+                         nsweeps, sw_range, &w);
+  if (st == HEBB_OK && atomic_load(&w.b.nomem))
     st = hebb_fail(HEBB_ERR_NOMEM, "swendsen_wang: out of memory");
-  g->counter += (uint64_t)(nsweeps * w.conf.B * w.W);
+  g->counter += (uint64_t)(nsweeps * w.b.conf.B * w.W);
   hebb_bump_version(s);
   if (mean_clusters)
-    *mean_clusters = nsweeps > 0 ? (double)atomic_load(&w.clusters) /
-                     ((double)w.conf.B * (double)nsweeps) : 0;
+    *mean_clusters = nsweeps > 0 ? (double)atomic_load(&w.b.total) /
+                     ((double)w.b.conf.B * (double)nsweeps) : 0;
   return st;
 }

@@ -10,6 +10,7 @@
 ** outcome in a la_res, and the calling thread reports the first failure.
 */
 #include <float.h>
+#include <math.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +156,39 @@ void la_operand(la_job *j, int i, hebb_tensor *t) {
   j->step[i] = per * hebb_dtype_size(t->dtype);
 }
 
+void la_input(la_job *j, int i, hebb_tensor *t, const char *routine) {
+  la_operand(j, i, t);
+  j->in |= 1u << i;
+  j->routine = routine;
+}
+
+/* Non-finite input never reaches LAPACK: zgeev on a matrix of inf aborted
+   the process with heap corruption inside OpenBLAS, gesdd (svd, pinv)
+   spun forever on inf, and zgebal printed its complaint about NaN to
+   stdout.  One pass over the loaded copies, O(n^2) beside LAPACK's n^3. */
+static int screen(const la_job *j) {
+  char which[64], r[16];
+  int i;
+  for (i = 0; i < LA_MAXOPS; i++) {
+    int64_t per = j->step[i] / hebb_dtype_size(j->dtype), e, n;
+    if (!(j->in & (1u << i))) continue;
+    for (e = 0, n = per * j->count; e < n; e++) {
+      double x = la_get(j->dtype, j->x[i], e);
+      if (isfinite(x)) continue;
+      if (j->count == 1)
+        snprintf(which, sizeof which, "the %s", i ? "right-hand side" :
+                 "matrix");
+      else snprintf(which, sizeof which, "%s %lld of the batch",
+                    i ? "right-hand side" : "matrix", (long long)(e / per) + 1);
+      return hebb_fail(HEBB_ERR_ARG, "%s: %s holds %s; LAPACK's %s needs "
+                       "finite entries", j->who, which,
+                       x != x ? "NaN" : x > 0 ? "inf" : "-inf",
+                       la_name(j, j->routine, r));
+    }
+  }
+  return HEBB_OK;
+}
+
 /* The workspace is 64-byte aligned like tensor storage, so that no
    result can depend on where malloc happened to put it (vector kernels
    may treat aligned and unaligned data differently). */
@@ -177,6 +211,7 @@ int la_run(la_job *j) {
   int64_t k;
   int st;
   if (j->count == 0) return HEBB_OK;
+  if (screen(j)) return hebb_last_status();
   j->res = calloc((size_t)j->count, sizeof *j->res);
   if (!j->res)
     return hebb_fail(HEBB_ERR_NOMEM, "%s: out of memory", j->who);
@@ -229,7 +264,7 @@ int la_not_converged(const la_job *j, const char *routine) {
   if (j->count > 1) snprintf(w, sizeof w, " on matrix %lld of the batch",
                              (long long)j->bad + 1);
   else w[0] = 0;
-  if (info < 0)   /* gesdd and syevd check their input for NaN */
+  if (info < 0)   /* an argument refused: la_run screens NaN, so a bug */
     return hebb_fail(HEBB_ERR_ARG, "%s: %s rejected its input%s (info=%d: "
                      "NaN entries?)", j->who, r, w, info);
   return hebb_fail(HEBB_ERR_ARG, "%s: %s did not converge%s (info=%d)",

@@ -56,6 +56,9 @@ struct la_job {
   double param;            /* op-specific (power, rcond, ...) */
   int64_t iparam;          /* op-specific (integer power) */
   la_kernel fn;
+  unsigned in;             /* bit i: slot i holds input that LAPACK reads */
+  const char *routine;     /* ... through this routine ("geev"), named in
+                              la_run's refusal of non-finite input */
   la_res *res;             /* one per matrix, set by la_run */
   int64_t bad;             /* the first matrix with res.info != 0, or -1 */
 };
@@ -94,6 +97,9 @@ int la_batch(const hebb_tensor *a, int square, const char *who, int *dt,
 int la_begin(la_job *j, const char *who, int dtype, int64_t count);
 /* operand slot i: the tensor t, one matrix of it per batch element */
 void la_operand(la_job *j, int i, hebb_tensor *t);
+/* la_operand for a slot LAPACK's 'routine' reads (loaded in j's dtype):
+   la_run refuses to start when it holds inf or NaN */
+void la_input(la_job *j, int i, hebb_tensor *t, const char *routine);
 /* runs j->fn over the batch; j->bad is the first failure (or -1) */
 int la_run(la_job *j);
 void la_end(la_job *j);

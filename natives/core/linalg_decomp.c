@@ -56,7 +56,7 @@ int hebb_linalg_cholesky(const hebb_tensor *a, hebb_tensor **out) {
     return hebb_last_status();
   j.cost = (int64_t)n * n * n / 3 + 1;
   j.fn = k_chol;
-  la_operand(&j, 0, t);
+  la_input(&j, 0, t, "potrf");
   if ((st = run(&j, not_posdef, "potrf"))) return la_drop(st, 1, &t);
   return la_deliver(1, outs, &t, who);
 }
@@ -121,7 +121,7 @@ int hebb_linalg_qr(const hebb_tensor *a, hebb_tensor **q, hebb_tensor **r) {
   t[1] = t[0] ? la_new(dt, nb, a->shape, m, kk) : NULL;
   t[2] = t[1] ? la_new(dt, nb, a->shape, kk, n) : NULL;
   if (!t[2]) return la_drop(hebb_last_status(), 3, t);
-  la_operand(&j, 0, t[0]);
+  la_input(&j, 0, t[0], "geqrf");
   la_operand(&j, 1, t[1]);
   la_operand(&j, 2, t[2]);
   st = run(&j, qr_failed, "geqrf");
@@ -223,7 +223,7 @@ int hebb_linalg_eigh(const hebb_tensor *a, hebb_tensor **w, hebb_tensor **v) {
   t[1] = t[0] ? la_new(j.dtype, nb, a->shape, n, -1) : NULL;
   t[2] = t[1] && v ? la_new(dt, nb, a->shape, n, n) : NULL;
   if (!t[1] || (v && !t[2])) return la_drop(hebb_last_status(), 3, t);
-  la_operand(&j, 0, t[0]);
+  la_input(&j, 0, t[0], j.cplx ? "heevd" : "syevd");
   la_operand(&j, 1, t[1]);
   if (v) la_operand(&j, 2, t[2]);
   st = run(&j, la_not_converged, j.cplx ? "heevd" : "syevd");
@@ -284,7 +284,7 @@ int hebb_linalg_eig(const hebb_tensor *a, hebb_tensor **w, hebb_tensor **v) {
   t[1] = t[0] ? la_new(cdt, nb, a->shape, n, -1) : NULL;
   t[2] = t[1] && v ? la_new(cdt, nb, a->shape, n, n) : NULL;
   if (!t[1] || (v && !t[2])) return la_drop(hebb_last_status(), 3, t);
-  la_operand(&j, 0, t[0]);
+  la_input(&j, 0, t[0], "geev");
   la_operand(&j, 1, t[1]);
   if (v) la_operand(&j, 2, t[2]);
   st = run(&j, la_not_converged, "geev");
@@ -330,7 +330,8 @@ static int svd_into(const hebb_tensor *a, char jobz, hebb_tensor **t,
                 : NULL;
   }
   if (!t[2] || (jobz != 'N' && !t[3])) return la_drop(hebb_last_status(), 4, t);
-  for (st = 0; st < 4; st++)
+  la_input(&j, 0, t[0], "gesdd");
+  for (st = 1; st < 4; st++)
     if (t[st]) la_operand(&j, st, t[st]);
   st = run(&j, la_not_converged, "gesdd");
   la_drop(0, 1, &t[0]);

@@ -30,15 +30,18 @@ static int finish(la_job *j, hebb_tensor **t, int dt, const char *who,
   return la_deliver(1, outs, &t[1], who);
 }
 
-/* loads a row-major copy of a into t[0] (in dtype dt) and makes the
-   result t[1] (batch + {r, c}, in rdt) */
+/* loads a row-major copy of a into t[0] (in dtype dt), which LAPACK's
+   'routine' reads (NULL: no LAPACK routine does), and makes the result
+   t[1] (batch + {r, c}, in rdt) */
 static int operands(la_job *j, const hebb_tensor *a, int dt, int rdt,
-                    int64_t r, int64_t c, hebb_tensor **t) {
+                    int64_t r, int64_t c, const char *routine,
+                    hebb_tensor **t) {
   int nb = a->ndim - 2;
   t[0] = la_load_scratch(a, dt, nb, a->shape, 0);
   t[1] = t[0] ? la_new(rdt, nb, a->shape, r, c) : NULL;
   if (!t[1]) return la_drop(hebb_last_status(), 2, t);
-  la_operand(j, 0, t[0]);
+  if (routine) la_input(j, 0, t[0], routine);
+  else la_operand(j, 0, t[0]);
   la_operand(j, 1, t[1]);
   return HEBB_OK;
 }
@@ -196,7 +199,7 @@ int hebb_linalg_expm(const hebb_tensor *a, hebb_tensor **out) {
   j.fn = k_expm;
   if (!(t[0] = la_load(a, la_tdtype(&j), a->ndim - 2, a->shape, 0)))
     return hebb_last_status();
-  la_operand(&j, 0, t[0]);
+  la_input(&j, 0, t[0], "getrf");
   t[1] = t[0];   /* the result replaces the copy of A */
   hebb_retain(t[1]);
   return finish(&j, t, dt, who, la_singular, out);
@@ -254,8 +257,9 @@ int hebb_linalg_matrix_power(const hebb_tensor *a, int64_t power,
   j.cost = (int64_t)2 * (bits + 2) * n * n * n + 1;
   j.wbytes = ((size_t)3 * n * n + (size_t)j.lwork) * la_esize(&j) +
              (size_t)(n + 1) * sizeof(int);
-  j.fn = k_power;
-  if ((st = operands(&j, a, dt, dt, n, n, t))) return st;
+  j.fn = k_power;   /* only a negative power reaches LAPACK */
+  if ((st = operands(&j, a, dt, dt, n, n, power < 0 ? "getrf" : NULL, t)))
+    return st;
   return finish(&j, t, dt, who, la_singular, out);
 }
 
@@ -366,7 +370,8 @@ int hebb_linalg_powm_psd(const hebb_tensor *a, double p, hebb_tensor **out) {
   j.wbytes = (size_t)(n + 1) * rs + (size_t)j.lwork * la_esize(&j) +
              (size_t)j.lrwork * rs + (size_t)j.liwork * sizeof(int);
   j.fn = k_powm;
-  if ((st = operands(&j, a, dt, dt, n, n, t))) return st;
+  if ((st = operands(&j, a, dt, dt, n, n, j.cplx ? "heevd" : "syevd", t)))
+    return st;
   return finish(&j, t, dt, who, powm_failed, out);
 }
 
@@ -415,7 +420,7 @@ int hebb_linalg_pinv(const hebb_tensor *a, double rcond, hebb_tensor **out) {
              (size_t)kk * (size_t)hebb_dtype_size(j.dtype) +
              (size_t)kk * (size_t)(m + n) * la_esize(&j);
   j.fn = k_pinv;
-  if ((st = operands(&j, a, dt, dt, n, m, t))) return st;
+  if ((st = operands(&j, a, dt, dt, n, m, "gesdd", t))) return st;
   return finish(&j, t, dt, who, svd_failed, out);
 }
 
@@ -504,7 +509,9 @@ static int norm_common(const hebb_tensor *a, char opt, const char *who,
   j.wbytes = (size_t)(kk + 1) * (size_t)hebb_dtype_size(j.dtype) +
              (strchr("n2mc", opt) ? la_gesdd_query(&j, 'N', m, n) : 0);
   j.fn = k_norm;   /* the norm of a complex matrix is real */
-  if ((st = operands(&j, a, dt, j.dtype, -1, -1, t))) return st;
+  if ((st = operands(&j, a, dt, j.dtype, -1, -1,
+                     strchr("n2mc", opt) ? "gesdd" : NULL, t)))
+    return st;
   return finish(&j, t, j.dtype, who, svd_failed, out);
 }
 

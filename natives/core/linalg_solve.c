@@ -88,8 +88,8 @@ int hebb_linalg_solve(const hebb_tensor *a, const hebb_tensor *b,
   j.cost = (int64_t)n * n * (n + nrhs);
   j.wbytes = (size_t)(n + 1) * sizeof(int);
   j.fn = k_solve;
-  la_operand(&j, 0, t[0]);
-  la_operand(&j, 1, t[1]);
+  la_input(&j, 0, t[0], "getrf");
+  la_input(&j, 1, t[1], "getrf");
   st = la_run(&j);
   if (st == HEBB_OK && j.bad >= 0) st = la_singular(&j);
   la_end(&j);
@@ -189,8 +189,8 @@ int hebb_linalg_lstsq(const hebb_tensor *a, const hebb_tensor *b,
   t[1] = t[0] ? load_rhs(bm, dt, nb, bshape, nrhs, m, n) : NULL;
   la_drop(0, 1, &bm);
   if (!t[1]) return la_drop(hebb_last_status(), 2, t);
-  la_operand(&j, 0, t[0]);
-  la_operand(&j, 1, t[1]);
+  la_input(&j, 0, t[0], "gelsd");
+  la_input(&j, 1, t[1], "gelsd");
   st = la_run(&j);
   if (st == HEBB_OK && j.bad >= 0) st = la_not_converged(&j, "gelsd");
   la_end(&j);
@@ -231,7 +231,7 @@ int hebb_linalg_inv(const hebb_tensor *a, hebb_tensor **out) {
   j.fn = k_inv;
   if (!(t = la_load(a, dt, a->ndim - 2, a->shape, 0)))
     return hebb_last_status();
-  la_operand(&j, 0, t);
+  la_input(&j, 0, t, "getrf");
   st = la_run(&j);
   if (st == HEBB_OK && j.bad >= 0) st = la_singular(&j);
   la_end(&j);
@@ -307,7 +307,8 @@ static int det_common(const hebb_tensor *a, const char *who, char opt,
     t[i] = i == 0 ? la_load(a, dt, nb, a->shape, 0) :
                     la_new(i == 2 ? j.dtype : dt, nb, a->shape, -1, -1);
     if (!t[i]) return la_drop(hebb_last_status(), 3, t);
-    la_operand(&j, i, t[i]);
+    if (i == 0) la_input(&j, 0, t[0], "getrf");
+    else la_operand(&j, i, t[i]);
   }
   st = la_run(&j);
   la_end(&j);

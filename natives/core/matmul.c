@@ -71,12 +71,6 @@ static int finish_result(hebb_tensor *out, hebb_tensor *res, int st) {
   return st;
 }
 
-/* hebb_prepare_out, and a given out must not repeat elements */
-static int prepare(hebb_tensor **out, int dtype, int ndim,
-                   const int64_t *shape, const char *who) {
-  if (*out && hebb_check_writable(*out, who)) return hebb_last_status();
-  return hebb_prepare_out(out, dtype, ndim, shape, who);
-}
 
 static int end_call(hebb_tensor **out, int made, int st) {
   if (st != HEBB_OK && made) {
@@ -96,7 +90,7 @@ typedef struct dot_job {
   int dtype;
   int64_t n;
   const char *x, *y;        /* first elements */
-  int64_t incx, incy;       /* in elements, >= 1 */
+  int64_t incx, incy;       /* in elements: 1 (see blas_vector) */
   partial *part;            /* one per block */
   const hebb_blas_api *blas;
 } dot_job;
@@ -173,9 +167,12 @@ static int dot_kernel(int dtype, const hebb_tensor *x, const hebb_tensor *y,
   return HEBB_OK;
 }
 
-/* BLAS takes strides in 1 .. INT_MAX; anything else is copied first. */
+/* Only unit-stride vectors go to BLAS as they are; others are copied
+   first.  OpenBLAS's sdot/ddot take another (one-accumulator) loop for a
+   stride > 1, so x:dot(y) of a strided view rounded differently than of
+   its contiguous copy; a copy keeps the bits independent of the layout. */
 static int blas_vector(const hebb_tensor *v) {
-  return v->shape[0] <= 1 || (v->stride[0] >= 1 && v->stride[0] <= INT_MAX);
+  return v->shape[0] <= 1 || v->stride[0] == 1;
 }
 
 /* dot of two 1-d operands already checked, into the 0-d *out */
@@ -184,7 +181,7 @@ static int dot_into(const hebb_tensor *a, const hebb_tensor *b, int rd,
   hebb_cast ca, cb;
   hebb_tensor *x = NULL, *y = NULL;
   int64_t none = 0;
-  int made = *out == NULL, st = prepare(out, rd, 0, &none, who);
+  int made = *out == NULL, st = hebb_prepare_out(out, rd, 0, &none, who);
   if (st != HEBB_OK) return st;
   ca.tmp = cb.tmp = NULL;
   st = hebb_cast_init(&ca, a, rd);
@@ -343,7 +340,9 @@ static void gemm_tiles(int64_t lo, int64_t hi, void *ud) {
    go to the longer side of the tiles, rows first on a tie (a row split
    repacks only B). */
 static void set_tiles(plan *p, int fold) {
-  int64_t work = p->nbatch * p->m * p->n * p->k;
+  int64_t work;   /* saturates: the result's count times k may not fit */
+  if (__builtin_mul_overflow(p->nbatch * p->m * p->n, p->k, &work))
+    work = INT64_MAX;
   p->items = fold ? 1 : p->nbatch;
   p->rows = fold ? p->nbatch * p->m : p->m;
   p->tr = (p->rows + TILE - 1) / TILE;
@@ -385,8 +384,9 @@ static void int_rows(int64_t lo, int64_t hi, void *ud) {
 /* Runs the plan into its result buffer. */
 static int run_plan(plan *p, int fold) {
   if (p->nbatch * p->m * p->n == 0) return HEBB_OK;
-  if (p->k == 0) {   /* empty sums */
-    memset(p->c, 0, (size_t)(p->nbatch * p->m * p->n * p->isize));
+  if (p->k == 0) {   /* empty sums: 0, or what an accumulation starts at */
+    if (!p->accumulate)
+      memset(p->c, 0, (size_t)(p->nbatch * p->m * p->n * p->isize));
     return HEBB_OK;
   }
   if (p->dtype == HEBB_I64)
@@ -469,7 +469,7 @@ static int matmul_into(const hebb_tensor *a, const hebb_tensor *b,
   rd = result_dtype(a->dtype, b->dtype);
   if (matmul_shapes(a, b, &p, &ndim, shape)) return hebb_last_status();
   if (a->ndim == 1 && b->ndim == 1) return dot_into(a, b, rd, out, "matmul");
-  st = prepare(out, rd, ndim, shape, "matmul");
+  st = hebb_prepare_out(out, rd, ndim, shape, "matmul");
   if (st != HEBB_OK) return st;
   ca.tmp = cb.tmp = NULL;
   st = hebb_cast_init(&ca, a, rd);
@@ -565,7 +565,7 @@ int hebb_linear(const hebb_tensor *x, const hebb_tensor *w,
   }
   memcpy(shape, x->shape, sizeof shape);
   shape[x->ndim - 1] = w->shape[0];
-  st = prepare(out, rd, x->ndim, shape, "linear");
+  st = hebb_prepare_out(out, rd, x->ndim, shape, "linear");
   if (st == HEBB_OK) st = hebb_copy(*out, b);
   if (st == HEBB_OK) st = matmul_into(x, wt, 1, out);
   hebb_release(wt);
@@ -654,7 +654,7 @@ int hebb_outer(const hebb_tensor *a, const hebb_tensor *b, hebb_tensor **out) {
   rd = result_dtype(a->dtype, b->dtype);
   shape[0] = a->shape[0];
   shape[1] = b->shape[0];
-  st = prepare(out, rd, 2, shape, "outer");
+  st = hebb_prepare_out(out, rd, 2, shape, "outer");
   if (st != HEBB_OK) return st;
   ca.tmp = cb.tmp = NULL;
   st = hebb_cast_init(&ca, a, rd);

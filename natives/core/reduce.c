@@ -24,7 +24,7 @@
 ** 0.09 ms (f32 lanes).  We keep f64: its only cost is on data that is
 ** already in cache, and it makes an f32 sum accurate to its last bit
 ** instead of to ~1e-6 of the sum of magnitudes.  (t:sum() of 1e7 elements
-** against bench/loops.c at -O3: f64 6.0-6.9 ms vs 6.4-7.0 at 1 thread,
+** against bench/cref.c's loop at -O3: f64 6.0-6.9 ms vs 6.4-7.0 at 1 thread,
 ** 3.6-4.4 vs 3.6-4.4 at 2; f32 3.5-3.9 vs 3.7-3.8, and 2.0-2.5 vs 2.1-2.4.)
 **
 ** Ints meet float operations (mean, var, std, norms, logsumexp) converted to

@@ -82,6 +82,10 @@ static int check_dims(int64_t nrows, int64_t ncols, const char *who) {
   if (nrows < 0 || ncols < 0)
     return hebb_fail(HEBB_ERR_ARG, "%s: shape (%lld, %lld) has a negative "
                      "size", who, (long long)nrows, (long long)ncols);
+  /* each side on its own: a wide matrix need not fit densely */
+  if (hebb_check_shape(1, &nrows, NULL, who) ||
+      hebb_check_shape(1, &ncols, NULL, who))
+    return hebb_last_status();
   return HEBB_OK;
 }
 
@@ -299,7 +303,7 @@ static int64_t lattice_bonds(int d, const int64_t *dims, bool periodic,
 hebb_sparse *hebb_sparse_lattice(int ndim, const int64_t *dims, bool periodic,
                                  bool next_nearest) {
   int off[2 * HEBB_MAXDIM * HEBB_MAXDIM * HEBB_MAXDIM], noff, k;
-  int64_t n = 1, m, i, *r, *c;
+  int64_t n = 1, nb, m, i, *r, *c;
   double *one;
   hebb_sparse *s = NULL;
   if (ndim < 1 || ndim > HEBB_MAXDIM)
@@ -309,12 +313,13 @@ hebb_sparse *hebb_sparse_lattice(int ndim, const int64_t *dims, bool periodic,
     if (dims[k] < 1)
       return hebb_fail_null(HEBB_ERR_ARG, "sparse.lattice: side %d is %lld "
                             "(must be >= 1)", k + 1, (long long)dims[k]);
-    n *= dims[k];
+    if (hebb_size_mul(n, dims[k], &n, "sparse.lattice")) return NULL;
   }
   noff = lattice_offsets(ndim, next_nearest, off);
-  r = xmalloc(n * noff, sizeof(int64_t));
-  c = xmalloc(n * noff, sizeof(int64_t));
-  one = xmalloc(n * noff, sizeof(double));
+  if (hebb_size_mul(n, noff, &nb, "sparse.lattice")) return NULL;
+  r = xmalloc(nb, sizeof(int64_t));
+  c = xmalloc(nb, sizeof(int64_t));
+  one = xmalloc(nb, sizeof(double));
   if (r && c && one) {
     m = lattice_bonds(ndim, dims, periodic, noff, off, n, r, c);
     for (i = 0; i < m; i++) one[i] = 1;

@@ -254,7 +254,7 @@ int hebb_special(int op, const hebb_tensor *a, hebb_tensor **out) {
   if (hebb_check_dtype(a->dtype, who)) return hebb_last_status();
   ct = a->dtype == HEBB_F32 ? HEBB_F32 : HEBB_F64;
   if (hebb_cast_init(&ca, a, ct)) return hebb_last_status();
-  st = hebb_ewise_out(out, ct, a->ndim, a->shape, who);
+  st = hebb_prepare_out(out, ct, a->ndim, a->shape, who);
   if (st == HEBB_OK) {
     hebb_tensor *ops[2] = {*out, ca.t};
     st = hebb_ewise_run(2, ops, a->ndim, a->shape,

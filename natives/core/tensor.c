@@ -69,13 +69,20 @@ typedef struct recycler { void *item[RECYCLE]; int n; } recycler;
 static _Thread_local recycler headers, storages;
 
 static void *take(recycler *r, size_t size) {
-  return r->n > 0 ? r->item[--r->n] : malloc(size);
+  void *p = r->n > 0 ? r->item[--r->n] : malloc(size);
+  if (p) HEBB_UNPOISON(p, size);
+  return p;
 }
 
-static void give(recycler *r, void *p) {
+/* under ASan a recycled record is poisoned until it is taken again */
+static void give(recycler *r, void *p, size_t size) {
   if (!p) return;
-  if (r->n < RECYCLE) r->item[r->n++] = p;
-  else free(p);
+  if (r->n < RECYCLE) {
+    r->item[r->n++] = p;
+    HEBB_POISON(p, size);
+  } else {
+    free(p);
+  }
 }
 
 size_t hebb_sizeof_tensor(void) { return sizeof(hebb_tensor); }
@@ -88,6 +95,55 @@ static hebb_tensor *alloc_header(void) {
   return t;
 }
 
+/* --- checked size arithmetic ------------------------------------------ */
+
+/* Every element count, byte size, stride and offset computed from sizes a
+   user gave goes through these: an unchecked product wrapped around
+   (expand(2^21, 2^21, 2^21) counted -2^63 elements and summed to -0.0;
+   sparse.eye(2^62) allocated 0 bytes and wrote past them). */
+int hebb_size_mul(int64_t a, int64_t b, int64_t *r, const char *who) {
+  if (a < 0 || b < 0 || __builtin_mul_overflow(a, b, r) ||
+      *r > HEBB_MAX_ELEMS)
+    return hebb_fail(HEBB_ERR_SHAPE, "%s: too many elements (%lld x %lld > 2^56)",
+                     who, (long long)a, (long long)b);
+  return HEBB_OK;
+}
+
+int hebb_size_add(int64_t a, int64_t b, int64_t *r, const char *who) {
+  if (a < 0 || b < 0 || __builtin_add_overflow(a, b, r) ||
+      *r > HEBB_MAX_ELEMS)
+    return hebb_fail(HEBB_ERR_SHAPE, "%s: too many elements (%lld + %lld > 2^56)",
+                     who, (long long)a, (long long)b);
+  return HEBB_OK;
+}
+
+int hebb_check_shape(int ndim, const int64_t *shape, int64_t *numel,
+                     const char *who) {
+  char b[HEBB_SHAPEBUF];
+  int64_t n = 1;
+  int i;
+  if (ndim < 0 || ndim > HEBB_MAXDIM)
+    return hebb_fail(HEBB_ERR_SHAPE, "%s: %d dimensions (at most %d)", who,
+                     ndim, HEBB_MAXDIM);
+  for (i = 0; i < ndim; i++)
+    if (shape[i] < 0)
+      return hebb_fail(HEBB_ERR_SHAPE, "%s: negative size %lld in dim %d",
+                       who, (long long)shape[i], i + 1);
+  /* size-0 dims count as 1 here, as in the strides of an empty tensor,
+     which must not overflow either */
+  for (i = 0; i < ndim; i++)
+    if (__builtin_mul_overflow(n, shape[i] > 0 ? shape[i] : 1, &n) ||
+        n > HEBB_MAX_ELEMS)
+      return hebb_fail(HEBB_ERR_SHAPE, "%s: too many elements in shape %s "
+                       "(at most 2^56)", who,
+                       hebb_shape_str(ndim, shape, b, sizeof b));
+  for (i = 0; i < ndim; i++)
+    if (shape[i] == 0) n = 0;
+  if (numel) *numel = n;
+  return HEBB_OK;
+}
+
+/* Unchecked: for shapes that passed hebb_check_shape (every tensor's). */
 int64_t hebb_shape_numel(int ndim, const int64_t *shape) {
   int64_t n = 1;
   int i;
@@ -95,31 +151,15 @@ int64_t hebb_shape_numel(int ndim, const int64_t *shape) {
   return n;
 }
 
+/* Row-major strides; a size-0 dim counts as 1 (as torch's), so an empty
+   tensor never gets the stride 0 that marks repeated elements. */
 void hebb_set_contiguous_strides(hebb_tensor *t) {
   int64_t s = 1;
   int i;
   for (i = t->ndim - 1; i >= 0; i--) {
     t->stride[i] = s;
-    s *= t->shape[i];
+    s *= t->shape[i] > 0 ? t->shape[i] : 1;
   }
-}
-
-static int check_shape(int ndim, const int64_t *shape, int64_t *numel) {
-  int64_t n = 1;
-  int i;
-  if (ndim < 0 || ndim > HEBB_MAXDIM)
-    return hebb_fail(HEBB_ERR_SHAPE, "tensor: %d dimensions (at most %d)",
-                     ndim, HEBB_MAXDIM);
-  for (i = 0; i < ndim; i++) {
-    if (shape[i] < 0)
-      return hebb_fail(HEBB_ERR_SHAPE, "tensor: negative size %lld in dim %d",
-                       (long long)shape[i], i + 1);
-    if (shape[i] > 0 && n > INT64_MAX / 16 / shape[i])
-      return hebb_fail(HEBB_ERR_NOMEM, "tensor: too many elements");
-    n *= shape[i];
-  }
-  *numel = n;
-  return HEBB_OK;
 }
 
 /* A storage record carries room for INLINE_BYTES of elements: a tensor of
@@ -139,33 +179,57 @@ static char *storage_data(hebb_storage *s) {
          hebb_alloc_bytes((size_t)s->nbytes);
 }
 
-hebb_tensor *hebb_empty(int dtype, int ndim, const int64_t *shape) {
+/* a header and a storage record for a contiguous tensor, without its
+   elements (data NULL) */
+static hebb_tensor *new_tensor(int dtype, int ndim, const int64_t *shape) {
   int64_t numel = 0;
   hebb_storage *s;
   hebb_tensor *t;
-  if (hebb_check_dtype_any(dtype, "tensor") || check_shape(ndim, shape, &numel))
+  if (hebb_check_dtype_any(dtype, "tensor") ||
+      hebb_check_shape(ndim, shape, &numel, "tensor"))
     return NULL;
   s = take(&storages, sizeof(storage_block));
   t = alloc_header();
-  if (!s || !t) goto nomem;
+  if (!s || !t) {
+    give(&storages, s, sizeof(storage_block));
+    give(&headers, t, sizeof(hebb_tensor));
+    return hebb_fail_null(HEBB_ERR_NOMEM, "out of memory (tensor header)");
+  }
   s->refcount = 1;
   s->version = 0;
   s->device = 0;
+  s->allocator = NULL;
   s->nbytes = numel * hebb_dtype_size(dtype);
-  s->data = storage_data(s);
-  if (!s->data) goto nomem;
+  s->data = NULL;
   t->dtype = dtype;
   t->ndim = ndim;
   t->storage = s;
-  t->data = s->data;
+  t->data = NULL;
   if (ndim > 0) memcpy(t->shape, shape, (size_t)ndim * sizeof(int64_t));
   hebb_set_contiguous_strides(t);
   return t;
-nomem:
-  give(&storages, s);
-  give(&headers, t);
-  return hebb_fail_null(HEBB_ERR_NOMEM, "out of memory (%lld elements of %s)",
-                        (long long)numel, hebb_dtype_name(dtype));
+}
+
+hebb_tensor *hebb_empty(int dtype, int ndim, const int64_t *shape) {
+  hebb_tensor *t = new_tensor(dtype, ndim, shape);
+  if (!t) return NULL;
+  t->data = t->storage->data = storage_data(t->storage);
+  if (!t->data) {   /* alloc.c said how much was asked, and why it failed */
+    give(&storages, t->storage, sizeof(storage_block));
+    give(&headers, t, sizeof(hebb_tensor));
+    return NULL;
+  }
+  return t;
+}
+
+hebb_tensor *hebb_tensor_over(int dtype, int ndim, const int64_t *shape,
+                              char *data, const hebb_allocator *a, void *ctx) {
+  hebb_tensor *t = new_tensor(dtype, ndim, shape);
+  if (!t) return NULL;
+  t->data = t->storage->data = data;
+  t->storage->allocator = a;
+  t->storage->allocator_ctx = ctx;
+  return t;
 }
 
 hebb_tensor *hebb_zeros(int dtype, int ndim, const int64_t *shape) {
@@ -184,11 +248,21 @@ hebb_tensor *hebb_full(int dtype, int ndim, const int64_t *shape,
   return t;
 }
 
+/* The one door through which outside bytes become elements (T.frombytes,
+   hebb.io.load).  A bool byte other than 0 or 1 is no valid _Bool: loads
+   of it gave different sums per build (the compiler may test the low bit
+   or the whole byte), so any nonzero byte becomes true here. */
 hebb_tensor *hebb_from_buffer(int dtype, int ndim, const int64_t *shape,
                               const void *src) {
   hebb_tensor *t = hebb_empty(dtype, ndim, shape);
-  if (t && t->storage->nbytes > 0)
+  int64_t i;
+  if (!t || t->storage->nbytes == 0) return t;
+  if (dtype != HEBB_BOOL) {
     memcpy(t->data, src, (size_t)t->storage->nbytes);
+    return t;
+  }
+  for (i = 0; i < t->storage->nbytes; i++)
+    ((unsigned char *)t->data)[i] = ((const unsigned char *)src)[i] != 0;
   return t;
 }
 
@@ -198,15 +272,18 @@ void hebb_retain(hebb_tensor *t) {
 
 static void storage_release(hebb_storage *s) {
   if (s && --s->refcount == 0) {
-    if (s->nbytes > INLINE_BYTES) hebb_free_bytes(s->data, (size_t)s->nbytes);
-    give(&storages, s);
+    if (s->allocator)
+      s->allocator->release(s->allocator_ctx, s->data, s->nbytes);
+    else if (s->nbytes > INLINE_BYTES)
+      hebb_free_bytes(s->data, (size_t)s->nbytes);
+    give(&storages, s, sizeof(storage_block));
   }
 }
 
 void hebb_release(hebb_tensor *t) {
   if (t && --t->refcount == 0) {
     storage_release(t->storage);
-    give(&headers, t);
+    give(&headers, t, sizeof(hebb_tensor));
   }
 }
 
@@ -231,6 +308,8 @@ int64_t hebb_numel(const hebb_tensor *t) {
 bool hebb_is_contiguous(const hebb_tensor *t) {
   int64_t s = 1;
   int i;
+  for (i = 0; i < t->ndim; i++)
+    if (t->shape[i] == 0) return true;   /* nothing to lay out */
   for (i = t->ndim - 1; i >= 0; i--) {
     if (t->shape[i] != 1 && t->stride[i] != s) return false;
     s *= t->shape[i];
@@ -325,7 +404,8 @@ int hebb_set_i64(hebb_tensor *t, const int64_t *index, int64_t value) {
 }
 
 /* Makes *out ready to receive a result of the given dtype and shape: a new
-   tensor when *out is NULL, otherwise a check that it fits. */
+   tensor when *out is NULL, otherwise a check that it fits and that each of
+   its elements owns its memory (hebb_check_writable). */
 int hebb_prepare_out(hebb_tensor **out, int dtype, int ndim,
                      const int64_t *shape, const char *who) {
   char b1[HEBB_SHAPEBUF], b2[HEBB_SHAPEBUF];
@@ -341,6 +421,7 @@ int hebb_prepare_out(hebb_tensor **out, int dtype, int ndim,
   if (o->dtype != dtype)
     return hebb_fail(HEBB_ERR_DTYPE, "%s: out has dtype %s, result is %s", who,
                      hebb_dtype_name(o->dtype), hebb_dtype_name(dtype));
+  if (hebb_check_writable(o, who)) return hebb_last_status();
   hebb_bump_version(o);
   return HEBB_OK;
 }

@@ -65,7 +65,7 @@ int hebb_clamp(const hebb_tensor *a, double lo, double hi, hebb_tensor **out) {
   b.ihi = hebb_f2i(floor(hi));
   ct = hebb_unop_dtype(HEBB_RELU, a->dtype);   /* relu is a clamp too */
   if (hebb_cast_init(&ca, a, ct)) return hebb_last_status();
-  st = hebb_ewise_out(out, ct, a->ndim, a->shape, "clamp");
+  st = hebb_prepare_out(out, ct, a->ndim, a->shape, "clamp");
   if (st == HEBB_OK) {
     hebb_tensor *ops[2] = {*out, ca.t};
     st = hebb_ewise_run(2, ops, a->ndim, a->shape, clamp_kernels[ct], &b, 1);
@@ -134,7 +134,7 @@ static int run3(const char *who, hebb_inner_fn fn, int64_t cost, int rt,
       return st;
     }
   }
-  st = hebb_ewise_out(out, rt, nd, shape, who);
+  st = hebb_prepare_out(out, rt, nd, shape, who);
   if (st == HEBB_OK) {
     hebb_tensor *ops[4] = {*out, c[0].t, c[1].t, c[2].t};
     st = hebb_ewise_run(4, ops, nd, shape, fn, NULL, cost);

@@ -29,37 +29,71 @@ static void drop_dim(int n, int64_t *shape, int64_t *stride, int dim) {
   }
 }
 
-/* Checks a requested shape: dimension count, sizes, and an element count
-   that fits in int64_t; stores the count in *numel. */
-static int check_sizes(int ndim, const int64_t *shape, const char *who,
-                       int64_t *numel) {
-  int64_t n = 1;
-  int i;
-  if (ndim < 0 || ndim > HEBB_MAXDIM)
-    return hebb_fail(HEBB_ERR_SHAPE, "%s: %d dimensions (at most %d)", who,
-                     ndim, HEBB_MAXDIM);
-  for (i = 0; i < ndim; i++)
-    if (shape[i] < 0)
-      return hebb_fail(HEBB_ERR_SHAPE, "%s: negative size %lld in dim %d", who,
-                       (long long)shape[i], i + 1);
-  for (i = 0; i < ndim; i++) {
-    if (shape[i] == 0) { n = 0; break; }
-    if (n > INT64_MAX / shape[i])
-      return hebb_fail(HEBB_ERR_SHAPE, "%s: too many elements", who);
-    n *= shape[i];
-  }
-  *numel = n;
-  return HEBB_OK;
-}
+/* --- which memory a view covers --------------------------------------- */
 
+/* One rule for every write (out=, in-place methods, copy_, fill_, index
+   assignment, random fills): each element written must own its memory
+   location, or the element that lands last would decide the result.  The
+   check is the sufficient one: sorted by |stride|, every dimension steps
+   past all that the smaller ones span.  Views made by narrow, select,
+   slicing, transpose, permute and diagonal always pass; expand (stride 0)
+   never does; an empty tensor writes nothing. */
 int hebb_check_writable(const hebb_tensor *t, const char *who) {
-  int i;
+  char b[HEBB_SHAPEBUF];
+  int64_t st[HEBB_MAXDIM], sh[HEBB_MAXDIM], span = 0;
+  int n = 0, i, j;
   for (i = 0; i < t->ndim; i++)
-    if (t->stride[i] == 0 && t->shape[i] > 1)
+    if (t->shape[i] == 0) return HEBB_OK;
+  for (i = 0; i < t->ndim; i++) {
+    int64_t s = hebb_iabs64(t->stride[i]);
+    if (t->shape[i] == 1) continue;
+    if (s == 0)
       return hebb_fail(HEBB_ERR_ARG, "%s: cannot write into a broadcast "
                        "(expanded) view (dim %d repeats one element); clone it "
                        "first", who, i + 1);
+    for (j = n++; j > 0 && st[j - 1] > s; j--) {   /* insertion sort */
+      st[j] = st[j - 1];
+      sh[j] = sh[j - 1];
+    }
+    st[j] = s;
+    sh[j] = t->shape[i];
+  }
+  for (j = 0; j < n; span += (sh[j] - 1) * st[j], j++)
+    if (st[j] <= span)
+      return hebb_fail(HEBB_ERR_ARG, "%s: cannot write into a view whose "
+                       "elements overlap (strides %s); clone it first", who,
+                       hebb_shape_str(t->ndim, t->stride, b, sizeof b));
   return HEBB_OK;
+}
+
+/* The first and one-past-last byte t's elements lie in; false if t has no
+   element or no storage. */
+static bool byte_range(const hebb_tensor *t, uintptr_t *lo, uintptr_t *hi) {
+  int64_t a = t->offset, z = t->offset, isz = hebb_dtype_size(t->dtype);
+  int i;
+  if (!t->storage) return false;
+  for (i = 0; i < t->ndim; i++) {
+    if (t->shape[i] == 0) return false;
+    if (t->stride[i] < 0) a += (t->shape[i] - 1) * t->stride[i];
+    else z += (t->shape[i] - 1) * t->stride[i];
+  }
+  *lo = (uintptr_t)t->data + (uintptr_t)(a * isz);
+  *hi = (uintptr_t)t->data + (uintptr_t)((z + 1) * isz);
+  return true;
+}
+
+bool hebb_may_overlap(const hebb_tensor *a, const hebb_tensor *b) {
+  uintptr_t alo, ahi, blo, bhi;
+  return hebb_same_storage(a, b) && byte_range(a, &alo, &ahi) &&
+         byte_range(b, &blo, &bhi) && alo < bhi && blo < ahi;
+}
+
+bool hebb_same_view(const hebb_tensor *a, const hebb_tensor *b) {
+  size_t n = (size_t)a->ndim * sizeof(int64_t);
+  return a->data == b->data && a->offset == b->offset &&
+         a->dtype == b->dtype && a->ndim == b->ndim &&
+         memcmp(a->shape, b->shape, n) == 0 &&
+         memcmp(a->stride, b->stride, n) == 0;
 }
 
 /* --- view and reshape -------------------------------------------------- */
@@ -99,7 +133,7 @@ static int check_target(const hebb_tensor *t, int ndim, const int64_t *shape,
                         const char *who) {
   char b1[HEBB_SHAPEBUF], b2[HEBB_SHAPEBUF];
   int64_t n = 0;
-  if (check_sizes(ndim, shape, who, &n)) return hebb_last_status();
+  if (hebb_check_shape(ndim, shape, &n, who)) return hebb_last_status();
   if (n != hebb_numel(t))
     return hebb_fail(HEBB_ERR_SHAPE, "%s: shape %s (%lld elements) does not "
                      "fit a tensor of shape %s (%lld elements)", who,
@@ -159,16 +193,16 @@ hebb_tensor *hebb_as_strided(hebb_tensor *t, int ndim, const int64_t *shape,
   char b1[HEBB_SHAPEBUF], b2[HEBB_SHAPEBUF];
   int64_t n = 0, lo = offset, hi = offset, cap;
   int i;
-  if (check_sizes(ndim, shape, "as_strided", &n)) return NULL;
+  if (hebb_check_shape(ndim, shape, &n, "as_strided")) return NULL;
   if (!t->storage)
     return hebb_fail_null(HEBB_ERR_UNSUPPORTED, "as_strided: the tensor has "
                           "no storage of its own");
   cap = t->storage->nbytes / hebb_dtype_size(t->dtype);
-  for (i = 0; i < ndim && n > 0; i++) {
-    int64_t s = stride[i] < 0 ? -stride[i] : stride[i];
-    if (s > 0 && shape[i] - 1 > INT64_MAX / 2 / s) { lo = -1; break; }
+  for (i = 0; i < ndim && n > 0; i++) {   /* |stride| <= cap: no overflow */
+    if (stride[i] < -cap || stride[i] > cap) { lo = -1; break; }
     if (stride[i] < 0) lo += (shape[i] - 1) * stride[i];
     else hi += (shape[i] - 1) * stride[i];
+    if (lo < 0 || hi >= cap) break;
   }
   if (offset < 0 || (n > 0 && (lo < 0 || hi >= cap)))   /* empty: never read */
     return hebb_fail_null(HEBB_ERR_INDEX, "as_strided: shape %s with strides "
@@ -216,8 +250,8 @@ hebb_tensor *hebb_slice(hebb_tensor *t, int dim, int64_t start, int64_t stop,
   else n = start > stop ? (start - stop - 1) / -step + 1 : 0;
   v = hebb_view_of(t);
   if (!v) return NULL;
-  v->shape[dim] = n;
-  v->stride[dim] = t->stride[dim] * step;
+  v->shape[dim] = n;   /* with two or more elements |step| < size */
+  v->stride[dim] = n > 1 ? t->stride[dim] * step : t->stride[dim];
   if (n > 0) v->offset += start * t->stride[dim];
   return v;
 }
@@ -248,14 +282,11 @@ hebb_tensor *hebb_diagonal(hebb_tensor *t, int64_t offset, int dim1,
   s1 = t->shape[dim1];
   s2 = t->shape[dim2];
   /* offset > 0 starts right of the main diagonal (at column 'offset') */
-  if (offset >= 0) {
-    n = s2 - offset < s1 ? s2 - offset : s1;
-    start = offset * t->stride[dim2];
-  } else {
-    n = s1 + offset < s2 ? s1 + offset : s2;
-    start = -offset * t->stride[dim1];
-  }
-  if (n <= 0) n = start = 0;
+  if (offset >= 0) n = s2 - offset < s1 ? s2 - offset : s1;
+  else n = s1 + offset < s2 ? s1 + offset : s2;
+  if (n <= 0) n = 0;   /* |offset| may be anything; only then is it small */
+  else start = offset >= 0 ? offset * t->stride[dim2]
+                           : -offset * t->stride[dim1];
   memcpy(shape, t->shape, sizeof shape);
   memcpy(stride, t->stride, sizeof stride);
   drop_dim(nd--, shape, stride, dim1 > dim2 ? dim1 : dim2);
@@ -327,6 +358,7 @@ hebb_tensor *hebb_expand(hebb_tensor *t, int ndim, const int64_t *shape) {
                             (long long)(k < 0 ? 1 : t->shape[k]),
                             (long long)shape[i]);
   }
+  if (hebb_check_shape(ndim, nshape, NULL, "expand")) return NULL;
   return make_view(t, ndim, nshape, nstride, t->offset);
 }
 

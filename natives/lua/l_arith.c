@@ -25,17 +25,18 @@ static int binary(lua_State *L, int op) {
   hebb_num na, nb;
   a = hebbL_operand(L, 1, &sa, &na);
   b = hebbL_operand(L, 2, &sb, &nb);
-  box = hebbL_result_slot(L, hebbL_checkopts(L, 3), &res);
+  box = hebbL_ewise_slot(L, hebbL_outopts(L, 3), &res);
   hebbL_finish(L, box, &res, hebb_binary(op, a, b, &res));
   return 1;
 }
 
 static int binary_(lua_State *L, int op, const char *name) {
-  hebb_tensor *t = hebbL_check(L, 1), sb, *b;
+  hebb_tensor *t = hebbL_check(L, 1), sb, *b, *res, **box;
   hebb_num nb;
   b = hebbL_operand(L, 2, &sb, &nb);
   check_fits(L, name, hebb_binop_dtype(op, t, b), t);
-  hebbL_check_status(L, hebb_binary(op, t, b, &t));
+  box = hebbL_inplace_slot(L, &res);
+  hebbL_finish(L, box, &res, hebb_binary(op, t, b, &res));
   lua_settop(L, 1);
   return 1;
 }
@@ -44,7 +45,7 @@ static int unary(lua_State *L, int op) {
   hebb_tensor sa, *a, *res, **box;
   hebb_num na;
   a = hebbL_operand(L, 1, &sa, &na);
-  box = hebbL_result_slot(L, hebbL_checkopts(L, 2), &res);
+  box = hebbL_ewise_slot(L, hebbL_outopts(L, 2), &res);
   hebbL_finish(L, box, &res, hebb_unary(op, a, &res));
   return 1;
 }
@@ -137,7 +138,7 @@ static int l_clamp(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), *res, **box;
   double lo, hi;
   checkbounds(L, &lo, &hi);
-  box = hebbL_result_slot(L, hebbL_checkopts(L, 4), &res);
+  box = hebbL_ewise_slot(L, hebbL_outopts(L, 4), &res);
   hebbL_finish(L, box, &res, hebb_clamp(a, lo, hi, &res));
   return 1;
 }
@@ -163,7 +164,7 @@ static int ternary(lua_State *L, ternary_fn fn) {
   x = hebbL_operand(L, 1, &s1, &n1);
   y = hebbL_operand(L, 2, &s2, &n2);
   z = hebbL_operand(L, 3, &s3, &n3);
-  box = hebbL_result_slot(L, hebbL_checkopts(L, 4), &res);
+  box = hebbL_ewise_slot(L, hebbL_outopts(L, 4), &res);
   hebbL_finish(L, box, &res, fn(x, y, z, &res));
   return 1;
 }

@@ -100,8 +100,11 @@ static int record(lua_State *L, const char *name, int name_idx,
   for (i = 1; i <= n; i++) lua_pushvalue(L, i);
   push_old_value(L, name ? name : lua_tostring(L, name_idx));
   base = lua_gettop(L);
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_pushcclosure(L, raw, 1);
+  lua_pushvalue(L, lua_upvalueindex(1));   /* the trampoline's upvalues */
+  lua_pushvalue(L, lua_upvalueindex(2));
+  if (name) lua_pushstring(L, name);
+  else lua_pushvalue(L, name_idx);
+  lua_pushcclosure(L, raw, 3);
   for (i = 1; i <= n; i++) lua_pushvalue(L, i);
   lua_call(L, n, LUA_MULTRET);
   lua_call(L, 3 + n + (lua_gettop(L) - base), LUA_MULTRET);

@@ -11,7 +11,7 @@ static int l_complex(lua_State *L) {
   hebb_num na, nb;
   re = hebbL_operand(L, 1, &sa, &na);
   im = hebbL_operand(L, 2, &sb, &nb);
-  box = hebbL_result_slot(L, hebbL_checkopts(L, 3), &res);
+  box = hebbL_ewise_slot(L, hebbL_outopts(L, 3), &res);
   hebbL_finish(L, box, &res, hebb_complex(re, im, &res));
   return 1;
 }
@@ -20,7 +20,7 @@ static int part(lua_State *L, int which) {
   hebb_tensor sa, *a, *res, **box;
   hebb_num na;
   a = hebbL_operand(L, 1, &sa, &na);
-  box = hebbL_result_slot(L, hebbL_checkopts(L, 2), &res);
+  box = hebbL_ewise_slot(L, hebbL_outopts(L, 2), &res);
   hebbL_finish(L, box, &res, hebb_complex_part(which, a, &res));
   return 1;
 }
@@ -33,8 +33,9 @@ static int l_angle(lua_State *L) { return part(L, HEBB_ANGLE); }
 static const hebb_lreg complex_funcs[] = {
   {"complex", l_complex, HEBB_FN,
    "T.complex(re, im [, opts])\n\nThe complex tensor re + i*im from its "
-   "real and imaginary parts (real tensors or numbers, broadcast): c64 when "
-   "both are f32, c128 otherwise."},
+   "real and imaginary parts (real tensors or numbers, broadcast).  Its "
+   "dtype follows the promotion of the parts: c64 when re and im promote to "
+   "f32 (f32 with f32, i64, bool or a number), c128 otherwise."},
   {"real", l_real, HEBB_BOTH,
    "t:real([opts])\n\nThe real parts, as a new f64 tensor (f32 for c64).  "
    "A copy, not a view.  For a real t, a copy of t in f64/f32."},

@@ -20,6 +20,7 @@ static int l_einsum(lua_State *L) {
     return luaL_error(L, "einsum: %d operands (at most %d)", top - 1, MAXOPS);
   for (i = 2; i <= top; i++) ops[n++] = hebbL_check(L, i);
   if (n == 0) return luaL_error(L, "einsum: no operands");
+  hebbL_checkkeys(L, opts, hebbL_out_keys);
   box = hebbL_result_slot(L, opts, &res);
   hebbL_finish(L, box, &res, hebb_einsum(subs, n, ops, &res));
   return 1;
@@ -84,7 +85,7 @@ static int l_tensordot(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), *b = hebbL_check(L, 2), *res, **box;
   int da[HEBB_MAXDIM], db[HEBB_MAXDIM], nd, opts;
   nd = tensordot_dims(L, 3, a, b, da, db);
-  opts = hebbL_checkopts(L, 4);
+  opts = hebbL_outopts(L, 4);
   box = hebbL_result_slot(L, opts, &res);
   hebbL_finish(L, box, &res, hebb_tensordot(a, b, nd, da, db, &res));
   return 1;
@@ -133,6 +134,7 @@ static int l_ncon(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checktype(L, 2, LUA_TTABLE);
   opts = hebbL_checkopts(L, 3);
+  hebbL_checkkeys(L, opts, (const char *const[]){"order", "out", NULL});
   n = (int)luaL_len(L, 1);
   if (n < 1 || n > MAXOPS)
     return luaL_error(L, "ncon: %d tensors (1 to %d allowed)", n, MAXOPS);

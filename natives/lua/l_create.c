@@ -48,7 +48,7 @@ static int make_filled(lua_State *L, int kind) {
     v = lua_tonumber(L, next);
     next++;
   }
-  dtype = hebbL_optdtype(L, next, HEBB_F64);
+  dtype = hebbL_dtypeopts(L, next, HEBB_F64);
   return push_filled(L, dtype, ndim, shape, kind, isint, iv, v);
 }
 
@@ -66,7 +66,7 @@ static int make_like(lua_State *L, int kind) {
     v = luaL_checknumber(L, 2);
     iv = lua_tointegerx(L, 2, &isint);
   }
-  dtype = hebbL_optdtype(L, opt, a->dtype);
+  dtype = hebbL_dtypeopts(L, opt, a->dtype);
   return push_filled(L, dtype, a->ndim, a->shape, kind, isint, iv, v);
 }
 
@@ -159,7 +159,7 @@ static int l_tensor_new(lua_State *L) {
           (seen & SEEN_BOOL) ? HEBB_BOOL : HEBB_F64;
   if ((seen & SEEN_BOOL) && (seen & (SEEN_INT | SEEN_FLOAT)))
     dtype = (seen & SEEN_FLOAT) ? HEBB_F64 : HEBB_I64;
-  dtype = hebbL_optdtype(L, 2, dtype);
+  dtype = hebbL_dtypeopts(L, 2, dtype);
   if (dtype == HEBB_BOOL && (seen & (SEEN_INT | SEEN_FLOAT)))
     luaL_error(L, "tensor: dtype bool needs boolean values");
   hebbL_newbox(L);
@@ -181,13 +181,14 @@ static int l_arange(lua_State *L) {
   int allint = lua_isinteger(L, 1) && (!both || lua_isinteger(L, 2)) &&
                (!hasstep || lua_isinteger(L, 3));
   int opt = hasstep ? 4 : both ? 3 : 2;
-  int dtype = hebbL_optdtype(L, opt, allint ? HEBB_I64 : HEBB_F64);
+  int dtype = hebbL_dtypeopts(L, opt, allint ? HEBB_I64 : HEBB_F64);
   double span, count;
   if (step == 0 || step != step) luaL_error(L, "arange: step must be non-zero");
   span = (stop - start) / step;
   if (span != span || isinf(span)) luaL_error(L, "arange: bad range");
   count = span < 0 ? 0 : floor(span + 1e-10 * (fabs(span) + 1)) + 1;
-  if (count > 1e15) luaL_error(L, "arange: %g elements is too many", count);
+  if (count > 1e15)   /* lua_pushfstring has no %g: %f is its %.14g */
+    luaL_error(L, "arange: %f elements is too many (at most 1e15)", count);
   hebbL_newbox(L);
   hebbL_fill_box(L, hebb_arange(dtype, start, step, (int64_t)count));
   return 1;
@@ -196,7 +197,7 @@ static int l_arange(lua_State *L) {
 static int l_linspace(lua_State *L) {
   double a = luaL_checknumber(L, 1), b = luaL_checknumber(L, 2);
   lua_Integer n = luaL_checkinteger(L, 3);
-  int dtype = hebbL_optdtype(L, 4, HEBB_F64);
+  int dtype = hebbL_dtypeopts(L, 4, HEBB_F64);
   luaL_argcheck(L, n >= 0, 3, "number of points must be >= 0");
   hebbL_newbox(L);
   hebbL_fill_box(L, hebb_linspace(dtype, a, b, n));
@@ -206,7 +207,7 @@ static int l_linspace(lua_State *L) {
 static int l_eye(lua_State *L) {
   lua_Integer n = luaL_checkinteger(L, 1);
   lua_Integer m = lua_type(L, 2) == LUA_TNUMBER ? luaL_checkinteger(L, 2) : n;
-  int dtype = hebbL_optdtype(L, lua_type(L, 2) == LUA_TNUMBER ? 3 : 2,
+  int dtype = hebbL_dtypeopts(L, lua_type(L, 2) == LUA_TNUMBER ? 3 : 2,
                              HEBB_F64);
   luaL_argcheck(L, n >= 0 && m >= 0, 1, "sizes must be >= 0");
   hebbL_newbox(L);

@@ -14,7 +14,8 @@
 
 static int l_read_idx(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  int dtype = hebbL_optdtype(L, 2, HEBB_F64);
+  int dtype = hebbL_dtypeopts(L, 2, HEBB_F64);
+  hebbL_checkpath(L, path, "r");
   hebbL_newbox(L);
   hebbL_fill_box(L, hebb_read_idx(path, dtype));
   return 1;

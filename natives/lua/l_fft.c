@@ -7,6 +7,7 @@
 static int c2c(lua_State *L, bool inverse) {
   hebb_tensor *a = hebbL_check(L, 1), **box, *r = NULL;
   int dim = hebbL_optdim(L, 2, a->ndim, a->ndim - 1), st;
+  hebbL_noextra(L, 2);
   box = hebbL_newbox(L);
   st = hebb_fft(a, dim, inverse, &r);
   hebbL_finish(L, box, &r, st);
@@ -19,6 +20,7 @@ static int l_ifft(lua_State *L) { return c2c(L, true); }
 static int l_rfft(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), **box, *r = NULL;
   int dim = hebbL_optdim(L, 2, a->ndim, a->ndim - 1), st;
+  hebbL_noextra(L, 2);
   box = hebbL_newbox(L);
   st = hebb_rfft(a, dim, &r);
   hebbL_finish(L, box, &r, st);
@@ -30,8 +32,8 @@ static int l_irfft(lua_State *L) {
   lua_Integer n = luaL_optinteger(L, 2, -1);
   int dim = hebbL_optdim(L, 3, a->ndim, a->ndim - 1), st;
   if (!lua_isnoneornil(L, 2) && n < 1)   /* the core reads n < 0 as absent */
-    return luaL_error(L, "irfft: n = %d output points; n must be >= 1",
-                      (int)n);
+    return luaL_error(L, "irfft: n = %I output points; n must be >= 1", n);
+  hebbL_noextra(L, 3);
   box = hebbL_newbox(L);
   st = hebb_irfft(a, (int64_t)n, dim, &r);
   hebbL_finish(L, box, &r, st);
@@ -58,7 +60,7 @@ static int optdims(lua_State *L, int idx, int ndim, int *dims) {
     d = lua_tointeger(L, -1);
     lua_pop(L, 1);
     if (d == 0 || d > ndim || d < -ndim)
-      luaL_error(L, "dimension %d out of range for a %d-dimensional tensor",
+      hebbL_error(L, "dimension %d out of range for a %d-dimensional tensor",
                  (int)d, ndim);
     dims[i] = (int)(d < 0 ? d + ndim : d - 1);
   }
@@ -68,6 +70,7 @@ static int optdims(lua_State *L, int idx, int ndim, int *dims) {
 static int nd(lua_State *L, bool inverse) {
   hebb_tensor *a = hebbL_check(L, 1), **box, *r = NULL;
   int dims[HEBB_MAXDIM], n = optdims(L, 2, a->ndim, dims), st;
+  hebbL_noextra(L, 2);
   box = hebbL_newbox(L);
   st = hebb_fftn(a, n, dims, inverse, &r);
   hebbL_finish(L, box, &r, st);
@@ -80,6 +83,7 @@ static int l_ifftn(lua_State *L) { return nd(L, true); }
 static int shift(lua_State *L, bool inverse) {
   hebb_tensor *a = hebbL_check(L, 1), **box, *r = NULL;
   int dims[HEBB_MAXDIM], n = optdims(L, 2, a->ndim, dims), st;
+  hebbL_noextra(L, 2);
   box = hebbL_newbox(L);
   st = hebb_fftshift(a, n, dims, inverse, &r);
   hebbL_finish(L, box, &r, st);
@@ -92,6 +96,7 @@ static int l_ifftshift(lua_State *L) { return shift(L, true); }
 static int freq(lua_State *L, bool half) {
   lua_Integer n = luaL_checkinteger(L, 1);
   double d = luaL_optnumber(L, 2, 1.0);
+  hebbL_noextra(L, 2);
   hebbL_newbox(L);
   hebbL_fill_box(L, hebb_fftfreq((int64_t)n, d, half));
   return 1;

@@ -65,6 +65,18 @@ static void push_entry(lua_State *L, const hebb_lreg *l, const char *prefix,
   lua_pushcclosure(L, hebbL_trampoline, 3);
 }
 
+/* the registered name (upvalue 3), else the name Lua gives the calling
+   instruction ("matmul" for S:matmul(x); not for metamethods), else "?" */
+const char *hebbL_fname(lua_State *L) {
+  const char *s = lua_tostring(L, lua_upvalueindex(3));
+  lua_Debug ar;
+  if (s) return s;
+  if (lua_getstack(L, 0, &ar) && lua_getinfo(L, "n", &ar) && ar.name &&
+      strcmp(ar.namewhat, "metamethod") != 0)
+    return ar.name;
+  return "?";
+}
+
 void hebbL_register_as(lua_State *L, const hebb_lreg *l, const char *prefix,
                        int module, int methods, int mt) {
   /* the table each 'where' bit (HEBB_FN, HEBB_METHOD, HEBB_META) names */
@@ -152,10 +164,17 @@ static const luaL_Reg natives[] = {
   {"hebb.fft", luaopen_hebb_fft},
   {"hebb._autograd", luaopen_hebb__autograd},
   {"hebb._data", luaopen_hebb__data},
+  {"hebb._io", luaopen_hebb__io},
   {"hebb._optim", luaopen_hebb__optim},
+  {"hebb._notebook", luaopen_hebb__notebook},
+  {"hebb._ode", luaopen_hebb__ode},
+  {"hebb._fields", luaopen_hebb__fields},
   {"hebb._numeric", luaopen_hebb__numeric},
   {"hebb._lattice", luaopen_hebb__lattice},
   {"hebb._stats", luaopen_hebb__stats},
+  {"hebb._sqlite", luaopen_hebb__sqlite},
+  {"hebb._jobs", luaopen_hebb__jobs},
+  {"hebb._mpi", luaopen_hebb__mpi},
   {"hebb._rg", luaopen_hebb__rg},
   {NULL, NULL}
 };
@@ -215,6 +234,29 @@ static int l_alloc_trim(lua_State *L) {
   return 0;
 }
 
+/* hebb.max_memory([n]): n bytes, a size string ("2G"), or 0 / false for
+   no cap; returns the cap in bytes, or nil */
+static int l_max_memory(lua_State *L) {
+  if (!lua_isnoneornil(L, 1)) {
+    int64_t n;
+    if (lua_type(L, 1) == LUA_TSTRING) {
+      n = hebb_parse_size(lua_tostring(L, 1));
+      if (n < 0)
+        return luaL_argerror(L, 1, lua_pushfstring(L, "bad size '%s' (expected "
+                             "bytes or a size like 512M or 2G)", lua_tostring(L, 1)));
+    } else if (lua_isboolean(L, 1) && !lua_toboolean(L, 1)) {
+      n = 0;
+    } else {
+      n = luaL_checkinteger(L, 1);
+      luaL_argcheck(L, n >= 0, 1, "a size in bytes must be >= 0 (0: no limit)");
+    }
+    hebb_alloc_set_limit(n);
+  }
+  if (hebb_alloc_get_limit() > 0) lua_pushinteger(L, hebb_alloc_get_limit());
+  else lua_pushnil(L);
+  return 1;
+}
+
 static int l_clock(lua_State *L) {
   lua_pushnumber(L, hebb_clock());
   return 1;
@@ -225,12 +267,22 @@ static const hebb_lreg hebb_funcs[] = {
    "hebb.doc(value [, text])\n\nThe docstring of a function or module (what "
    "the REPL's ?name shows), or nil.  With text, sets it."},
   {"threads", l_threads, HEBB_FN,
-   "hebb.threads([n])\n\nSets (with n) and returns the number of worker "
-   "threads, shared by hebb's loops and OpenBLAS.  Results do not depend on "
+   "hebb.threads([n])\n\nSets (with n) and returns the most threads hebb's "
+   "loops use (OpenBLAS runs single-threaded inside them).  Loops use fewer "
+   "while other processes keep the cores busy.  Results do not depend on "
    "it."},
   {"alloc_stats", l_alloc_stats, HEBB_FN,
    "hebb.alloc_stats()\n\nA table of the tensor allocator's counters: "
    "bytes_in_use, bytes_cached, bytes_peak, n_alloc, n_reused."},
+  {"max_memory", l_max_memory, HEBB_FN,
+   "hebb.max_memory([n])\n\nSets (with n) and returns the cap on tensor "
+   "memory in use, in bytes (nil: no cap).  n is a number of bytes or a size "
+   "such as \"512M\" or \"2G\" (K, M, G, T are powers of 1024); 0 or "
+   "false removes the cap.  An allocation past the cap first runs a full "
+   "garbage collection, then raises \"out of memory: 8.0 GiB requested, "
+   "limit 1.0 GiB (12.0 MiB in use)\", prefixed with the operation's name, "
+   "and leaves everything as it was.  The hebb command sets it from "
+   "--max-memory SIZE or $HEBB_MAX_MEMORY."},
   {"alloc_trim", l_alloc_trim, HEBB_FN,
    "hebb.alloc_trim()\n\nReturns the blocks the allocator keeps for reuse to "
    "the operating system."},
@@ -255,7 +307,7 @@ int luaopen_hebb(lua_State *L) {
   luaL_requiref(L, "hebb.tensor", luaopen_hebb_tensor, 0);
   lua_setfield(L, top, "tensor");
   hebbL_setdoc(L, top, "hebb\n\nThe umbrella module: hebb.tensor, hebb.doc, "
-               "hebb.threads, hebb.alloc_stats, hebb.version.");
+               "hebb.threads, hebb.max_memory, hebb.alloc_stats, hebb.version.");
   lua_pushvalue(L, top);
   if (hebbL_run_embedded(L, "hebb", 1)) return 1;   /* init.lua extends it */
   lua_settop(L, top);

@@ -50,7 +50,7 @@ static int pick(lua_State *L, pick_fn fn) {
   int dim = hebbL_checkdim(L, 2, a->ndim);
   hebb_tensor **box;
   ix = checkindex(L, 3);
-  box = hebbL_result_slot(L, 4, &res);
+  box = hebbL_result_slot(L, hebbL_outopts(L, 4), &res);
   hebbL_finish(L, box, &res, fn(a, dim, ix, 1, &res));
   return 1;
 }
@@ -60,7 +60,7 @@ static int l_gather(lua_State *L) { return pick(L, hebb_gather); }
 
 static int l_masked_select(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), *mask = hebbL_check(L, 2), *res;
-  hebb_tensor **box = hebbL_result_slot(L, 3, &res);
+  hebb_tensor **box = hebbL_result_slot(L, hebbL_outopts(L, 3), &res);
   hebbL_finish(L, box, &res, hebb_masked_select(a, mask, &res));
   return 1;
 }

@@ -110,31 +110,41 @@ static int l_observe(lua_State *L) {
   return 2;
 }
 
+/* the arguments every update takes: (m, s, beta, gen, n) */
+typedef struct mcargs {
+  hebb_lattice *lat;
+  hebb_tensor *s;
+  double *beta;
+  int64_t nbeta;
+  hebb_rng *g;
+  int64_t n;
+} mcargs;
+
+static void mc_args(lua_State *L, mcargs *a) {
+  a->lat = checkmodel(L, 1);
+  a->s = hebbL_check(L, 2);
+  a->beta = checkbetas(L, 3, &a->nbeta);   /* a userdata at the top */
+  a->g = hebbL_togen(L, 4);
+  a->n = (int64_t)luaL_checkinteger(L, 5);
+}
+
 /* metropolis(m, s, beta, gen, nsweeps, checkerboard, delta) -> rate */
 static int l_metropolis(lua_State *L) {
-  hebb_lattice *lat = checkmodel(L, 1);
-  hebb_tensor *s = hebbL_check(L, 2);
-  int64_t nb;
-  double *beta = checkbetas(L, 3, &nb), rate = 0;
-  hebb_rng *g = hebbL_togen(L, 4);
-  lua_Integer n = luaL_checkinteger(L, 5);
-  bool cb = lua_toboolean(L, 6);
-  double delta = luaL_optnumber(L, 7, 1.0);
-  hebbL_check_status(L, hebb_lattice_metropolis(lat, s, beta, nb, g, n, cb,
-                                                delta, &rate));
+  mcargs a;
+  double rate = 0;
+  mc_args(L, &a);
+  hebbL_check_status(L, hebb_lattice_metropolis(a.lat, a.s, a.beta, a.nbeta,
+                     a.g, a.n, lua_toboolean(L, 6), luaL_optnumber(L, 7, 1.0),
+                     &rate));
   lua_pushnumber(L, rate);
   return 1;
 }
 
 static int l_heatbath(lua_State *L) {
-  hebb_lattice *lat = checkmodel(L, 1);
-  hebb_tensor *s = hebbL_check(L, 2);
-  int64_t nb;
-  double *beta = checkbetas(L, 3, &nb);
-  hebb_rng *g = hebbL_togen(L, 4);
-  lua_Integer n = luaL_checkinteger(L, 5);
-  hebbL_check_status(L, hebb_lattice_heatbath(lat, s, beta, nb, g, n,
-                                              lua_toboolean(L, 6)));
+  mcargs a;
+  mc_args(L, &a);
+  hebbL_check_status(L, hebb_lattice_heatbath(a.lat, a.s, a.beta, a.nbeta,
+                                              a.g, a.n, lua_toboolean(L, 6)));
   return 0;
 }
 
@@ -145,26 +155,24 @@ static int l_overrelax(lua_State *L) {
   return 0;
 }
 
+/* wolff(m, s, beta, gen, nclusters) -> mean cluster size */
 static int l_wolff(lua_State *L) {
-  hebb_lattice *lat = checkmodel(L, 1);
-  hebb_tensor *s = hebbL_check(L, 2);
-  int64_t nb;
-  double *beta = checkbetas(L, 3, &nb), size = 0;
-  hebb_rng *g = hebbL_togen(L, 4);
-  lua_Integer n = luaL_checkinteger(L, 5);
-  hebbL_check_status(L, hebb_lattice_wolff(lat, s, beta, nb, g, n, &size));
+  mcargs a;
+  double size = 0;
+  mc_args(L, &a);
+  hebbL_check_status(L, hebb_lattice_wolff(a.lat, a.s, a.beta, a.nbeta, a.g,
+                                           a.n, &size));
   lua_pushnumber(L, size);
   return 1;
 }
 
+/* swendsen_wang(m, s, beta, gen, nsweeps) -> mean number of clusters */
 static int l_swendsen_wang(lua_State *L) {
-  hebb_lattice *lat = checkmodel(L, 1);
-  hebb_tensor *s = hebbL_check(L, 2);
-  int64_t nb;
-  double *beta = checkbetas(L, 3, &nb), nc = 0;
-  hebb_rng *g = hebbL_togen(L, 4);
-  lua_Integer n = luaL_checkinteger(L, 5);
-  hebbL_check_status(L, hebb_lattice_swendsen_wang(lat, s, beta, nb, g, n, &nc));
+  mcargs a;
+  double nc = 0;
+  mc_args(L, &a);
+  hebbL_check_status(L, hebb_lattice_swendsen_wang(a.lat, a.s, a.beta, a.nbeta,
+                                                   a.g, a.n, &nc));
   lua_pushnumber(L, nc);
   return 1;
 }

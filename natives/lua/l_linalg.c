@@ -12,7 +12,7 @@ typedef int (*product_fn)(const hebb_tensor *a, const hebb_tensor *b,
 
 static int product(lua_State *L, product_fn fn) {
   hebb_tensor *a = hebbL_check(L, 1), *b = hebbL_check(L, 2), *res, **box;
-  box = hebbL_result_slot(L, hebbL_checkopts(L, 3), &res);
+  box = hebbL_result_slot(L, hebbL_outopts(L, 3), &res);
   hebbL_finish(L, box, &res, fn(a, b, &res));
   return 1;
 }
@@ -28,7 +28,7 @@ static int l_linear(lua_State *L) {
   int opts = 3;
   if ((b = hebbL_test(L, 3)) != NULL) opts = 4;
   else if (lua_isnil(L, 3) && !lua_isnone(L, 4)) opts = 4;
-  box = hebbL_result_slot(L, hebbL_checkopts(L, opts), &res);
+  box = hebbL_result_slot(L, hebbL_outopts(L, opts), &res);
   hebbL_finish(L, box, &res, hebb_linear(x, w, b, &res));
   return 1;
 }
@@ -36,7 +36,7 @@ static int l_linear(lua_State *L) {
 /* T.cross_entropy(z, labels [, opts]) */
 static int l_cross_entropy(lua_State *L) {
   hebb_tensor *z = hebbL_check(L, 1), *y = hebbL_check(L, 2), *res, **box;
-  box = hebbL_result_slot(L, hebbL_checkopts(L, 3), &res);
+  box = hebbL_result_slot(L, hebbL_outopts(L, 3), &res);
   hebbL_finish(L, box, &res, hebb_cross_entropy(z, y, 1, &res));
   return 1;
 }

@@ -35,6 +35,7 @@ typedef int (*unary_fn)(const hebb_tensor *a, hebb_tensor **out);
 
 static int unary(lua_State *L, unary_fn fn) {
   hebb_tensor *a = hebbL_check(L, 1), **box[1], *r[1];
+  hebbL_noextra(L, 1);
   boxes(L, 1, box, r);
   return results(L, 1, box, r, fn(a, &r[0]));
 }
@@ -47,6 +48,7 @@ static int l_cond(lua_State *L) { return unary(L, hebb_linalg_cond); }
 
 static int l_solve(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), *b = hebbL_check(L, 2), **box[1], *r[1];
+  hebbL_noextra(L, 2);
   boxes(L, 1, box, r);
   return results(L, 1, box, r, hebb_linalg_solve(a, b, &r[0]));
 }
@@ -63,6 +65,7 @@ static double optcut(lua_State *L, int idx, const char *what) {
 static int l_lstsq(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), *b = hebbL_check(L, 2), **box[1], *r[1];
   double rcond = optcut(L, 3, "rcond must be >= 0");
+  hebbL_noextra(L, 3);
   boxes(L, 1, box, r);
   return results(L, 1, box, r, hebb_linalg_lstsq(a, b, rcond, &r[0]));
 }
@@ -70,48 +73,56 @@ static int l_lstsq(lua_State *L) {
 static int l_pinv(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), **box[1], *r[1];
   double rcond = optcut(L, 2, "rcond must be >= 0");
+  hebbL_noextra(L, 2);
   boxes(L, 1, box, r);
   return results(L, 1, box, r, hebb_linalg_pinv(a, rcond, &r[0]));
 }
 
 static int l_slogdet(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), **box[2], *r[2];
+  hebbL_noextra(L, 1);
   boxes(L, 2, box, r);
   return results(L, 2, box, r, hebb_linalg_slogdet(a, &r[0], &r[1]));
 }
 
 static int l_qr(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), **box[2], *r[2];
+  hebbL_noextra(L, 1);
   boxes(L, 2, box, r);
   return results(L, 2, box, r, hebb_linalg_qr(a, &r[0], &r[1]));
 }
 
 static int l_eigh(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), **box[2], *r[2];
+  hebbL_noextra(L, 1);
   boxes(L, 2, box, r);
   return results(L, 2, box, r, hebb_linalg_eigh(a, &r[0], &r[1]));
 }
 
 static int l_eig(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), **box[2], *r[2];
+  hebbL_noextra(L, 1);
   boxes(L, 2, box, r);
   return results(L, 2, box, r, hebb_linalg_eig(a, &r[0], &r[1]));
 }
 
 static int l_eigvals(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), **box[1], *r[1];
+  hebbL_noextra(L, 1);
   boxes(L, 1, box, r);
   return results(L, 1, box, r, hebb_linalg_eig(a, &r[0], NULL));
 }
 
 static int l_eigvalsh(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), **box[1], *r[1];
+  hebbL_noextra(L, 1);
   boxes(L, 1, box, r);
   return results(L, 1, box, r, hebb_linalg_eigh(a, &r[0], NULL));
 }
 
 static int l_svdvals(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), **box[1], *r[1];
+  hebbL_noextra(L, 1);
   boxes(L, 1, box, r);
   return results(L, 1, box, r, hebb_linalg_svd(a, false, NULL, &r[0], NULL));
 }
@@ -153,6 +164,8 @@ static int l_svd(lua_State *L) {
   double tol = -1;
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
+    hebbL_checkkeys(L, 2, (const char *const[]){"full", "rank", "tol",
+                                               "method", "power", NULL});
     full = lua_getfield(L, 2, "full") != LUA_TNIL && lua_toboolean(L, -1);
     if (lua_getfield(L, 2, "rank") != LUA_TNIL) {
       rank = lua_tointegerx(L, -1, &isint);
@@ -166,6 +179,7 @@ static int l_svd(lua_State *L) {
                         "other");
     if (hasrank) lowrank_opts(L, &tol, &method, &power);
   }
+  hebbL_noextra(L, 2);
   if (hasrank) {
     boxes(L, 4, box, r);
     return results(L, 4, box, r, hebb_linalg_svd_lowrank(a, rank, method, tol,
@@ -181,6 +195,7 @@ static int l_matrix_power(lua_State *L) {
   int isint;
   lua_Integer n = lua_tointegerx(L, 2, &isint);
   if (!isint) luaL_typeerror(L, 2, "integer");
+  hebbL_noextra(L, 2);
   boxes(L, 1, box, r);
   return results(L, 1, box, r, hebb_linalg_matrix_power(a, n, &r[0]));
 }
@@ -188,12 +203,14 @@ static int l_matrix_power(lua_State *L) {
 static int l_powm_psd(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), **box[1], *r[1];
   double p = luaL_checknumber(L, 2);
+  hebbL_noextra(L, 2);
   boxes(L, 1, box, r);
   return results(L, 1, box, r, hebb_linalg_powm_psd(a, p, &r[0]));
 }
 
 static int l_sqrtm_psd(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), **box[1], *r[1];
+  hebbL_noextra(L, 1);
   boxes(L, 1, box, r);
   return results(L, 1, box, r, hebb_linalg_powm_psd(a, 0.5, &r[0]));
 }
@@ -218,6 +235,7 @@ static const char *checkord(lua_State *L, int idx) {
 static int l_norm(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), **box[1], *r[1];
   const char *ord = checkord(L, 2);
+  hebbL_noextra(L, 2);
   boxes(L, 1, box, r);
   return results(L, 1, box, r, hebb_linalg_norm(a, ord, &r[0]));
 }

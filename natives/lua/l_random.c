@@ -29,6 +29,10 @@ static lgen *newgen(lua_State *L) {
   return u;
 }
 
+/* the options of draws into new tensors, and of fills */
+static const char *const draw_keys[] = {"dtype", "generator", NULL};
+static const char *const fill_keys[] = {"generator", NULL};
+
 /* The generator named by the 'generator' field of an options table at
    idx, or the default one.  The table keeps the userdata alive. */
 static hebb_rng *optgen(lua_State *L, int idx) {
@@ -78,6 +82,7 @@ static hebb_tensor *new_target(lua_State *L, int idx, int defdtype,
   int tp = lua_type(L, next);
   luaL_argexpected(L, tp == LUA_TNONE || tp == LUA_TNIL || tp == LUA_TTABLE ||
                    tp == LUA_TSTRING, next, "options table or dtype");
+  hebbL_checkkeys(L, next, draw_keys);
   dtype = hebbL_optdtype(L, next, defdtype);
   if (isfloat) check_float(L, who, dtype);
   if (!*g) *g = optgen(L, next);
@@ -152,6 +157,7 @@ static int draw_bernoulli(lua_State *L, int first, hebb_rng *g) {
     luaL_argexpected(L, tp == LUA_TNONE || tp == LUA_TNIL ||
                      tp == LUA_TTABLE || tp == LUA_TSTRING, first + 1,
                      "shape, options table or dtype");
+    hebbL_checkkeys(L, first + 1, draw_keys);
     dtype = hebbL_optdtype(L, first + 1, HEBB_BOOL);
     if (!g) g = optgen(L, first + 1);
     t = push_empty(L, dtype, p->ndim, p->shape);
@@ -164,6 +170,7 @@ static int draw_perm(lua_State *L, int first, hebb_rng *g) {
   int64_t n = luaL_checkinteger(L, first);
   hebb_tensor *t;
   luaL_argcheck(L, n >= 0, first, "length must be >= 0");
+  hebbL_checkkeys(L, first + 1, fill_keys);
   if (!g) g = optgen(L, first + 1);
   t = push_empty(L, HEBB_I64, 1, &n);
   hebbL_check_status(L, hebb_rand_permutation(g, t, 1));
@@ -184,6 +191,7 @@ static int draw_like(lua_State *L, int normal) {
                                                               : HEBB_F64;
   int dtype;
   hebb_rng *g;
+  hebbL_checkkeys(L, 2, draw_keys);
   dtype = hebbL_optdtype(L, 2, def);
   check_float(L, who, dtype);
   g = optgen(L, 2);
@@ -203,7 +211,9 @@ static int fill_(lua_State *L, int normal) {
   int opts = lua_istable(L, 2) ? 2 : lua_istable(L, 3) ? 3 : 4;
   double a = opts > 2 ? luaL_optnumber(L, 2, 0) : 0;
   double b = opts > 3 ? luaL_optnumber(L, 3, 1) : 1;
-  hebb_rng *g = optgen(L, opts);
+  hebb_rng *g;
+  hebbL_checkkeys(L, opts, fill_keys);
+  g = optgen(L, opts);
   hebbL_check_status(L, fill_real(g, t, normal, a, b));
   lua_settop(L, 1);
   return 1;
@@ -214,7 +224,9 @@ static int l_normal_(lua_State *L) { return fill_(L, 1); }
 
 static int l_bernoulli_(lua_State *L) {
   hebb_tensor *t = hebbL_check(L, 1);
-  hebb_rng *g = optgen(L, 3);
+  hebb_rng *g;
+  hebbL_checkkeys(L, 3, fill_keys);
+  g = optgen(L, 3);
   if (lua_type(L, 2) == LUA_TUSERDATA)
     hebbL_check_status(L, hebb_rand_bernoulli_tensor(g, t, hebbL_check(L, 2)));
   else hebbL_check_status(L, hebb_rand_bernoulli(g, t, checkprob(L, 2)));

@@ -99,6 +99,10 @@ static void parse(lua_State *L, int first, const char *who, rargs *r) {
     luaL_error(L, "%s: options must be a table, got %s", who,
                luaL_typename(L, o));
   r->opts = lua_type(L, o) == LUA_TTABLE ? o : 0;
+  hebbL_checkkeys(L, r->opts, strcmp(who, "std") == 0 ||
+                  strcmp(who, "var") == 0 ? (const char *const[]){
+                    "correction", "keepdim", "out", NULL} :
+                  (const char *const[]){"keepdim", "out", NULL});
   r->keepdim = optbool(L, r->opts, "keepdim", false);
   r->correction = 1;
   if (r->opts && lua_getfield(L, r->opts, "correction") != LUA_TNIL) {
@@ -206,17 +210,12 @@ static int minmax(lua_State *L, int ismax) {
   ibox = hebbL_newbox(L);
   st = hebb_minmax_dim(ismax ? HEBB_ARGMAX : HEBB_ARGMIN, r.t, r.dims[0],
                        r.keepdim, 1, &vals, &idx);
-  if (st != HEBB_OK) {
-    if (vbox && vals) hebb_release(vals);
-    if (idx) hebb_release(idx);
-    return hebbL_raise(L);
+  if (st == HEBB_OK) {
+    *ibox = idx;
+    hebbL_account(L, idx);
   }
-  if (vbox) {
-    *vbox = vals;
-    hebbL_account(L, vals);
-  }
-  *ibox = idx;
-  hebbL_account(L, idx);
+  else if (idx) hebb_release(idx);
+  hebbL_finish(L, vbox, &vals, st);
   return 2;
 }
 
@@ -256,6 +255,7 @@ static int scan(lua_State *L, int prod) {
   if (!lua_isnoneornil(L, opts) && lua_type(L, opts) != LUA_TTABLE)
     return luaL_error(L, "%s: options must be a table, got %s", who,
                       luaL_typename(L, opts));
+  hebbL_checkkeys(L, opts, hebbL_out_keys);
   box = hebbL_result_slot(L, lua_type(L, opts) == LUA_TTABLE ? opts : 0, &res);
   st = prod ? hebb_cumprod(t, dim, &res) : hebb_cumsum(t, dim, &res);
   hebbL_finish(L, box, &res, st);
@@ -286,6 +286,8 @@ static int l_allclose(lua_State *L) {
   a = hebbL_operand(L, 1, &sa, &na);
   b = hebbL_operand(L, 2, &sb, &nb);
   if (lua_type(L, 3) == LUA_TTABLE) {
+    hebbL_checkkeys(L, 3, (const char *const[]){"atol", "equal_nan", "rtol",
+                                                NULL});
     rtol = optfield(L, 3, "rtol", rtol);
     atol = optfield(L, 3, "atol", atol);
     equal_nan = optbool(L, 3, "equal_nan", false);

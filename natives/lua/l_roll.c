@@ -33,8 +33,8 @@ static void to_dims(lua_State *L, const lua_Integer *d, int n, int ndim,
   for (i = 0; i < n; i++) {
     lua_Integer k = d[i] < 0 ? d[i] + ndim + 1 : d[i];
     if (k < 1 || k > ndim)
-      luaL_error(L, "dimension %d out of range for a %d-dimensional tensor",
-                 (int)d[i], ndim);
+      hebbL_error(L, "dimension %I out of range for a %d-dimensional tensor",
+                  d[i], ndim);
     dims[i] = (int)k - 1;
   }
 }

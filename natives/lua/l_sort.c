@@ -4,11 +4,15 @@
 */
 #include "lhebb.h"
 
-/* a boolean field of the options table at idx (0: none) */
+/* the boolean option 'name', the only key the table at idx (0: none) may
+   hold */
 static bool optflag(lua_State *L, int idx, const char *name, bool def) {
   bool v = def;
+  hebbL_checkkeys(L, idx, (const char *const[]){name, NULL});
   if (idx && lua_getfield(L, idx, name) != LUA_TNIL) {
-    luaL_argexpected(L, lua_isboolean(L, -1), idx, "boolean option");
+    if (!lua_isboolean(L, -1))
+      hebbL_error(L, "option '%s' must be a boolean, got %s", name,
+                  luaL_typename(L, -1));
     v = lua_toboolean(L, -1);
   }
   if (idx) lua_pop(L, 1);
@@ -18,8 +22,8 @@ static bool optflag(lua_State *L, int idx, const char *name, bool def) {
 /* [dim] [, opts] from idx: the options table's index (0: none) */
 static int dim_opts(lua_State *L, int idx, const hebb_tensor *a, int *dim) {
   if (a->ndim == 0)
-    luaL_error(L, "expected a tensor with at least 1 dimension (got a 0-d "
-               "tensor)");
+    hebbL_error(L, "expected a tensor with at least 1 dimension (got a 0-d "
+                "tensor)");
   if (lua_istable(L, idx)) {
     *dim = a->ndim - 1;
     return idx;

@@ -236,6 +236,7 @@ static void check_shape(lua_State *L, int idx, const int64_t *r,
 static int want_dtype(lua_State *L, int idx, const char *who) {
   int d;
   if (!hebbL_checkopts(L, idx)) return -1;
+  hebbL_checkkeys(L, idx, hebbL_dtype_keys);
   if (lua_getfield(L, idx, "dtype") == LUA_TNIL) {
     lua_pop(L, 1);
     return -1;
@@ -511,6 +512,8 @@ static int l_eye(lua_State *L) {
   int64_t *idx;
   double *one;
   luaL_argcheck(L, n >= 0, 1, "size must be non-negative");
+  hebbL_check_status(L, hebb_check_shape(1, &(int64_t){n}, NULL,
+                                         "sparse.eye"));
   idx = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * 8, 0);
   one = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * 8, 0);
   for (i = 0; i < n; i++) {
@@ -552,6 +555,8 @@ static int l_lattice(lua_State *L) {
   if (!lua_isnoneornil(L, 2)) {
     const char *kind;
     luaL_checktype(L, 2, LUA_TTABLE);
+    hebbL_checkkeys(L, 2, (const char *const[]){"neighbors", "periodic",
+                                                NULL});
     lua_getfield(L, 2, "periodic");
     periodic = lua_isnil(L, -1) || lua_toboolean(L, -1);
     lua_getfield(L, 2, "neighbors");
@@ -603,7 +608,7 @@ static int s_nnz(lua_State *L) {
 
 static int s_diagonal(lua_State *L) {
   hebb_sparse *s = check_sparse(L, 1);
-  hebb_tensor *res, **box = hebbL_result_slot(L, 2, &res);
+  hebb_tensor *res, **box = hebbL_result_slot(L, hebbL_outopts(L, 2), &res);
   int st = hebb_sparse_diagonal(s, &res);   /* before reading res */
   hebbL_finish(L, box, &res, st);
   return 1;
@@ -683,7 +688,7 @@ static int s_tostring(lua_State *L) {
 static int matmul_raw(lua_State *L) {
   hebb_sparse *s = check_sparse(L, 1);
   hebb_tensor *x = hebbL_check(L, 2), *res;
-  hebb_tensor **box = hebbL_result_slot(L, 3, &res);
+  hebb_tensor **box = hebbL_result_slot(L, hebbL_outopts(L, 3), &res);
   int st = hebb_sparse_matmul(s, x, &res);   /* before reading res */
   hebbL_finish(L, box, &res, st);
   return 1;
@@ -828,6 +833,8 @@ static int l_eigsh(lua_State *L) {
   if (!lua_isnoneornil(L, 3)) {
     const char *which;
     luaL_checktype(L, 3, LUA_TTABLE);
+    hebbL_checkkeys(L, 3, (const char *const[]){"maxiter", "ncv", "seed",
+                                                "tol", "which", NULL});
     lua_getfield(L, 3, "which");
     which = luaL_optstring(L, -1, "smallest");
     if (strcmp(which, "largest") == 0) largest = 1;
@@ -969,6 +976,13 @@ static const hebb_lreg sparse_meta[] = {
   {"__unm", s_unm, HEBB_FN, NULL},
   {NULL, NULL, 0, NULL}
 };
+
+/* for other bindings: pushes the new matrix s (NULL: raises the core's
+   error) as a sparse matrix of this module (which must be loaded) */
+void hebbL_push_sparse(lua_State *L, hebb_sparse *s) {
+  new_box(L);
+  fill_box(L, s);
+}
 
 int luaopen_hebb_sparse(lua_State *L) {
   int module, methods, tmt, smt;

@@ -10,7 +10,7 @@ static int special(lua_State *L, int op) {
   hebb_tensor sa, *a, *res, **box;
   hebb_num na;
   a = hebbL_operand(L, 1, &sa, &na);
-  box = hebbL_result_slot(L, hebbL_checkopts(L, 2), &res);
+  box = hebbL_ewise_slot(L, hebbL_outopts(L, 2), &res);
   hebbL_finish(L, box, &res, hebb_special(op, a, &res));
   return 1;
 }

@@ -5,6 +5,8 @@
 ** algebra and randomness to the same module and methods tables (see
 ** luaopen_hebb_tensor at the end).
 */
+#include <ctype.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "core.h"
@@ -33,7 +35,8 @@ hebb_tensor *hebbL_check(lua_State *L, int idx) {
     lua_pop(L, 1);
   }
   if (!same) luaL_typeerror(L, idx, "tensor");
-  if (!*box) luaL_error(L, "attempt to use a freed tensor");
+  if (!*box) hebbL_error(L, "attempt to use a freed tensor (argument #%d)",
+                         lua_absindex(L, idx));
   return *box;
 }
 
@@ -45,9 +48,35 @@ hebb_tensor **hebbL_newbox(lua_State *L) {
   return box;
 }
 
+/* The length of the "who" a core message starts with ("matmul: ..."), or
+   0 when it starts with no name followed by ": ". */
+static size_t who_len(const char *msg) {
+  size_t n = strspn(msg, "abcdefghijklmnopqrstuvwxyz"
+                         "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.");
+  return n > 0 && msg[n] == ':' && msg[n + 1] == ' ' ? n : 0;
+}
+
+/* A core error names the core operation that failed ("tensor: too many
+   elements", "linalg.eig: ..."), which need not be the function the user
+   called (T.zeros, linalg.eigvals): the message is raised under the name
+   the running function was registered with (upvalue 3 of the hook's
+   closure), replacing the core's.  A metamethod keeps the core's name,
+   except that the allocator's "out of memory: ..." names none: it gets
+   "add" for __add. */
 int hebbL_raise(lua_State *L) {
   const char *msg = hebb_last_error();
-  return luaL_error(L, "%s", *msg ? msg : "hebb: unknown error");
+  const char *name = lua_tostring(L, lua_upvalueindex(3));
+  size_t n;
+  if (!*msg) msg = "hebb: unknown error";
+  if (!name) return luaL_error(L, "%s", msg);   /* a raw function */
+  if (name[0] == '_' && name[1] == '_') {
+    if (hebb_last_status() == HEBB_ERR_NOMEM &&
+        strncmp(msg, "out of memory:", 14) == 0)
+      return luaL_error(L, "%s: %s", name + 2, msg);
+    return luaL_error(L, "%s", msg);
+  }
+  n = who_len(msg);
+  return luaL_error(L, "%s: %s", name, msg + (n ? n + 2 : 0));
 }
 
 void hebbL_check_status(lua_State *L, int status) {
@@ -82,36 +111,206 @@ void hebbL_push(lua_State *L, hebb_tensor *t) {
   hebbL_fill_box(L, t);
 }
 
-hebb_tensor **hebbL_result_slot(lua_State *L, int opts, hebb_tensor **res) {
-  if (opts > 0 && lua_type(L, opts) == LUA_TTABLE) {
-    if (lua_getfield(L, opts, "out") != LUA_TNIL) {
-      *res = hebbL_check(L, lua_gettop(L));
-      return NULL;
+/* --- where a result goes ---------------------------------------------- */
+
+/* A result written into a given tensor o (out = o, or the receiver of an
+   in-place method) must not change an input before the core has read it:
+   T.add(a:narrow(1, 1, 3), 0, {out = a:narrow(1, 2, 3)}) gave 1,1,1,1 for
+   a = 1,2,3,4.  So when o may share memory with a tensor among the
+   arguments (or in a list argument: cat, einsum), the core computes into a
+   fresh result that hebbL_finish then copies into o: the same answer as
+   without o.  Elementwise ops read each element before writing the same
+   one, so for them o may be the very same view as an input: T.add(a, b,
+   {out = a}) and a:add_(b) stay free of allocations. */
+static int clashes(const hebb_tensor *o, const hebb_tensor *t, int ewise) {
+  return t && hebb_may_overlap(o, t) && !(ewise && hebb_same_view(o, t));
+}
+
+/* whether a tensor among the values at first..last (or in a table among
+   them) clashes with o */
+static int clash_in_args(lua_State *L, const hebb_tensor *o, int first,
+                         int last, int ewise) {
+  int i, hit = 0;
+  lua_Integer k, n;
+  for (i = first; i <= last && !hit; i++) {
+    if (lua_type(L, i) != LUA_TTABLE) {
+      hit = clashes(o, hebbL_test(L, i), ewise);
+      continue;
     }
+    n = (lua_Integer)lua_rawlen(L, i);
+    for (k = 1; k <= n && !hit; k++) {
+      lua_rawgeti(L, i, k);
+      hit = clashes(o, hebbL_test(L, -1), ewise);
+      lua_pop(L, 1);
+    }
+  }
+  return hit;
+}
+
+/* The slot for a result going into the tensor at oidx: o itself (returns
+   NULL), or on a clash an empty box on top whose second user value is o. */
+static hebb_tensor **slot_into(lua_State *L, int oidx, int first, int last,
+                               int ewise, hebb_tensor **res) {
+  hebb_tensor *o = hebbL_check(L, oidx), **box;
+  if (!clash_in_args(L, o, first, last, ewise)) {
+    *res = o;
+    return NULL;
+  }
+  box = lua_newuserdatauv(L, sizeof(hebb_tensor *), 2);
+  *box = NULL;
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, oidx);
+  lua_setiuservalue(L, -2, 2);
+  *res = NULL;
+  return box;
+}
+
+static hebb_tensor **result_slot(lua_State *L, int opts, hebb_tensor **res,
+                                 int ewise) {
+  if (opts > 0 && lua_type(L, opts) == LUA_TTABLE) {
+    if (lua_getfield(L, opts, "out") != LUA_TNIL)
+      return slot_into(L, lua_gettop(L), 1, lua_gettop(L) - 1, ewise, res);
     lua_pop(L, 1);
   }
   *res = NULL;
   return hebbL_newbox(L);
 }
 
+hebb_tensor **hebbL_result_slot(lua_State *L, int opts, hebb_tensor **res) {
+  return result_slot(L, opts, res, 0);
+}
+
+hebb_tensor **hebbL_ewise_slot(lua_State *L, int opts, hebb_tensor **res) {
+  return result_slot(L, opts, res, 1);
+}
+
+hebb_tensor **hebbL_inplace_slot(lua_State *L, hebb_tensor **res) {
+  return slot_into(L, 1, 2, lua_gettop(L), 1, res);
+}
+
+/* After a computation into a temporary (slot_into's box at idx): o gets
+   the result, after the checks a direct write would have made, and takes
+   the box's place on the stack. */
+static void deliver(lua_State *L, int idx, hebb_tensor **box) {
+  hebb_tensor *o = hebbL_check(L, -1), *res = *box;
+  int st = hebb_prepare_out(&o, res->dtype, res->ndim, res->shape,
+                            hebbL_fname(L));
+  if (st == HEBB_OK) st = hebb_convert_into(o, res);
+  hebbL_check_status(L, st);
+  *box = NULL;
+  hebb_release(res);
+  lua_replace(L, idx);
+}
+
 void hebbL_finish(lua_State *L, hebb_tensor **box, hebb_tensor *const *resp,
                   int status) {
   hebb_tensor *res = *resp;   /* read here: the core call has set it */
+  int idx;
   if (box) {
     *box = status == HEBB_OK ? res : NULL;
     if (status != HEBB_OK && res) hebb_release(res);
   }
   if (status != HEBB_OK) hebbL_raise(L);
-  if (box) hebbL_account(L, res);
+  if (!box) return;
+  hebbL_account(L, res);
+  for (idx = lua_gettop(L); idx > 0 && lua_touserdata(L, idx) != box; idx--)
+    ;
+  if (idx == 0) return;
+  if (lua_getiuservalue(L, idx, 2) == LUA_TUSERDATA) deliver(L, idx, box);
+  else lua_pop(L, 1);
 }
 
 /* --- argument helpers -------------------------------------------------- */
+
+int hebbL_error(lua_State *L, const char *fmt, ...) {
+  const char *name = hebbL_fname(L);
+  va_list ap;
+  luaL_where(L, 1);
+  if (name[0] != '?') lua_pushfstring(L, "%s: ", name);
+  else lua_pushliteral(L, "");
+  va_start(ap, fmt);
+  lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
+  lua_concat(L, 3);
+  return lua_error(L);
+}
+
+/* Levenshtein distance of two short names, compared without case */
+static int distance(const char *a, const char *b) {
+  int prev[64], cur[64], na = (int)strlen(a), nb = (int)strlen(b), i, k;
+  if (na > 63 || nb > 63) return 99;
+  for (k = 0; k <= nb; k++) prev[k] = k;
+  for (i = 1; i <= na; i++) {
+    cur[0] = i;
+    for (k = 1; k <= nb; k++) {
+      int sub = prev[k - 1] + (tolower((unsigned char)a[i - 1]) !=
+                               tolower((unsigned char)b[k - 1]));
+      int del = prev[k] + 1, ins = cur[k - 1] + 1;
+      cur[k] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+    }
+    memcpy(prev, cur, sizeof(int) * (size_t)(nb + 1));
+  }
+  return prev[nb];
+}
+
+/* the known name closest to key when it is close enough to be a typo (the
+   rule of hebb._error's suggest) */
+static const char *suggest(const char *key, const char *const *known) {
+  const char *best = NULL;
+  int bestd = 99, d;
+  for (; *known; known++) {
+    d = distance(key, *known);
+    if (d < bestd || (d == bestd && strcmp(*known, best) < 0)) {
+      best = *known;
+      bestd = d;
+    }
+  }
+  return bestd <= 2 || (bestd <= 3 && strlen(key) >= 7) ? best : NULL;
+}
+
+void hebbL_checkkeys(lua_State *L, int opts, const char *const *known) {
+  const char *const *k;
+  if (opts <= 0 || lua_type(L, opts) != LUA_TTABLE) return;
+  lua_pushnil(L);
+  while (lua_next(L, opts)) {
+    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
+                                                      : NULL, *near;
+    lua_pop(L, 1);
+    for (k = known; key && *k && strcmp(*k, key) != 0; k++)
+      ;
+    if (key && *k) continue;
+    if (!key)   /* as hebb._error's show: tostring of a non-string */
+      hebbL_error(L, "unknown option %s", luaL_tolstring(L, -1, NULL));
+    near = suggest(key, known);
+    if (near)
+      hebbL_error(L, "unknown option \"%s\" (did you mean '%s'?)", key, near);
+    hebbL_error(L, "unknown option \"%s\"", key);
+  }
+}
+
+const char *const hebbL_out_keys[] = {"out", NULL};
+const char *const hebbL_dtype_keys[] = {"dtype", NULL};
 
 int hebbL_checkopts(lua_State *L, int idx) {
   int tp = lua_type(L, idx);
   if (tp == LUA_TNONE || tp == LUA_TNIL) return 0;
   luaL_argexpected(L, tp == LUA_TTABLE, idx, "options table");
   return idx;
+}
+
+void hebbL_noextra(lua_State *L, int max) {
+  int top = lua_gettop(L);
+  while (top > max && lua_isnil(L, top)) top--;
+  if (top > max)
+    hebbL_error(L, "takes %d argument%s, got %d (argument #%d is %s)", max,
+                max == 1 ? "" : "s", top, top, luaL_typename(L, top));
+}
+
+int hebbL_outopts(lua_State *L, int idx) {
+  int opts = hebbL_checkopts(L, idx);
+  hebbL_checkkeys(L, opts, hebbL_out_keys);
+  return opts;
 }
 
 static void wrap_scalar(hebb_tensor *s, int dtype, void *data) {
@@ -152,9 +351,9 @@ int hebbL_checkdim(lua_State *L, int idx, int ndim) {
   int n = ndim > 0 ? ndim : 1;   /* a 0-d tensor accepts dim 1 / -1 */
   if (d < 0) d += n + 1;
   if (d < 1 || d > n)
-    luaL_error(L, "dimension %d out of range for a %d-dimensional tensor "
-               "(valid: 1..%d or -%d..-1)", (int)luaL_checkinteger(L, idx),
-               ndim, n, n);
+    hebbL_error(L, "dimension %I out of range for a %d-dimensional tensor "
+                "(valid: 1..%d or -%d..-1)", luaL_checkinteger(L, idx), ndim,
+                n, n);
   return (int)d - 1;
 }
 
@@ -166,8 +365,8 @@ static int dtype_named(lua_State *L, int idx) {
   const char *name = lua_tostring(L, idx);
   int d = hebb_dtype_from_name(name);
   if (d < 0)
-    luaL_error(L, "unknown dtype '%s' (expected f64, f32, i64, bool, c128 "
-               "or c64)", name);
+    hebbL_error(L, "unknown dtype '%s' (expected f64, f32, i64, bool, c128 "
+                "or c64)", name);
   return d;
 }
 
@@ -182,21 +381,29 @@ int hebbL_optdtype(lua_State *L, int idx, int def) {
   if (lua_type(L, idx) != LUA_TTABLE) return def;
   if (lua_getfield(L, idx, "dtype") != LUA_TNIL) {
     if (lua_type(L, -1) != LUA_TSTRING)
-      luaL_error(L, "option 'dtype' must be a string");
+      hebbL_error(L, "option 'dtype' must be a string, got %s",
+                  luaL_typename(L, -1));
     d = dtype_named(L, -1);
   }
   lua_pop(L, 1);
   return d;
 }
 
+int hebbL_dtypeopts(lua_State *L, int idx, int def) {
+  hebbL_checkkeys(L, idx, hebbL_dtype_keys);
+  return hebbL_optdtype(L, idx, def);
+}
+
 static int64_t checksize(lua_State *L, int idx, int k) {
   int isint;
   lua_Integer n = lua_tointegerx(L, idx, &isint);
+  if (!isint && lua_type(L, idx) == LUA_TNUMBER)
+    hebbL_error(L, "size %d must be an integer, got %f", k,
+                lua_tonumber(L, idx));
   if (!isint)
-    luaL_error(L, "size %d must be an integer, got %s", k,
-               lua_type(L, idx) == LUA_TNUMBER ? "a non-integral number" :
-               luaL_typename(L, idx));
-  if (n < 0) luaL_error(L, "size %d is negative (%d)", k, (int)n);
+    hebbL_error(L, "size %d must be an integer, got %s", k,
+                luaL_typename(L, idx));
+  if (n < 0) hebbL_error(L, "size %d is negative (%I)", k, n);
   return n;
 }
 
@@ -205,7 +412,7 @@ int hebbL_checkshape(lua_State *L, int idx, int64_t *shape, int *next) {
   if (lua_type(L, idx) == LUA_TTABLE) {
     int len = (int)lua_rawlen(L, idx), i;
     if (len > HEBB_MAXDIM)
-      luaL_error(L, "%d dimensions (at most %d)", len, HEBB_MAXDIM);
+      hebbL_error(L, "%d dimensions (at most %d)", len, HEBB_MAXDIM);
     for (i = 1; i <= len; i++) {
       lua_rawgeti(L, idx, i);
       shape[n++] = checksize(L, -1, i);
@@ -216,7 +423,7 @@ int hebbL_checkshape(lua_State *L, int idx, int64_t *shape, int *next) {
   }
   while (lua_type(L, idx + n) == LUA_TNUMBER) {
     if (n == HEBB_MAXDIM)
-      luaL_error(L, "more than %d dimensions", HEBB_MAXDIM);
+      hebbL_error(L, "more than %d dimensions", HEBB_MAXDIM);
     shape[n] = checksize(L, idx + n, n + 1);
     n++;
   }
@@ -259,7 +466,8 @@ static int l_item(lua_State *L) {
   hebb_tensor *t = hebbL_check(L, 1);
   int64_t n = hebb_numel(t);
   if (n != 1)
-    return luaL_error(L, "item: tensor has %d elements, expected 1", (int)n);
+    return luaL_error(L, "item: tensor has %I elements, expected 1",
+                      (lua_Integer)n);
   return push_elem(L, t, hebb_first(t), 0);
 }
 
@@ -286,8 +494,8 @@ static void checkindex(lua_State *L, const hebb_tensor *t, int nargs,
     lua_Integer k = luaL_checkinteger(L, i + 2);
     if (k < 0) k += t->shape[i] + 1;
     if (k < 1 || k > t->shape[i])
-      luaL_error(L, "%s: index %d out of range for dim %d of size %d", who,
-                 (int)luaL_checkinteger(L, i + 2), i + 1, (int)t->shape[i]);
+      luaL_error(L, "%s: index %I out of range for dim %d of size %I", who,
+                 luaL_checkinteger(L, i + 2), i + 1, (lua_Integer)t->shape[i]);
     idx[i] = k - 1;
   }
 }
@@ -355,7 +563,8 @@ static int l_stride(lua_State *L) {
 }
 
 static int l_shares_storage(lua_State *L) {
-  lua_pushboolean(L, hebb_same_storage(hebbL_check(L, 1), hebbL_check(L, 2)));
+  hebb_tensor *a = hebbL_check(L, 1);   /* argument 1 is checked first */
+  lua_pushboolean(L, hebb_same_storage(a, hebbL_check(L, 2)));
   return 1;
 }
 
@@ -389,20 +598,19 @@ static int l_tobytes(lua_State *L) {
 static int l_frombytes(lua_State *L) {
   size_t len;
   const char *s = luaL_checklstring(L, 1, &len);
-  int dtype = hebbL_checkdtype(L, 2), next, ndim, i;
+  int dtype = hebbL_checkdtype(L, 2), next, ndim;
   int64_t shape[HEBB_MAXDIM], n = 1;
   hebb_tensor **box;
   ndim = hebbL_checkshape(L, 3, shape, &next);
-  for (i = 0; i < ndim; i++) n *= shape[i];
+  hebbL_check_status(L, hebb_check_shape(ndim, shape, &n, "frombytes"));
   if ((size_t)(n * hebb_dtype_size(dtype)) != len)
-    return luaL_error(L, "frombytes: %d bytes for %I %s elements (%I bytes "
-                      "expected)", (int)len, (lua_Integer)n,
+    return luaL_error(L, "frombytes: %I bytes for %I %s elements (%I bytes "
+                      "expected)", (lua_Integer)len, (lua_Integer)n,
                       hebb_dtype_name(dtype),
                       (lua_Integer)(n * hebb_dtype_size(dtype)));
   box = hebbL_newbox(L);
-  *box = hebb_empty(dtype, ndim, shape);
+  *box = hebb_from_buffer(dtype, ndim, shape, s);
   if (!*box) return hebbL_raise(L);
-  if (len) memcpy(hebb_first(*box), s, len);
   hebbL_account(L, *box);
   return 1;
 }
@@ -587,7 +795,7 @@ static const hebb_lreg tensor_funcs[] = {
   {"frombytes", l_frombytes, HEBB_FN,
    "T.frombytes(s, dtype, shape...)\n\nA new tensor of dtype and shape "
    "holding the raw bytes of the string s (as t:tobytes() gives them); "
-   "their number must fit exactly."},
+   "their number must fit exactly.  For bool, any nonzero byte is true."},
   {"contiguous", l_contiguous, HEBB_BOTH,
    "t:contiguous()\n\nt itself if contiguous, otherwise a contiguous copy."},
   {"astype", l_astype, HEBB_BOTH,
@@ -658,10 +866,45 @@ static void use_incremental_gc(lua_State *L) {
   lua_gc(L, LUA_GCINC, 0, 0, 0);
 }
 
+/* Past the memory cap (hebb.max_memory), the allocator asks for a full
+   collection before it fails: dropped tensors are freed only when the
+   collector finalizes their boxes.  It runs on the main thread, which may
+   be waiting in coroutine.resume: a collection is allowed wherever a C
+   function may call Lua.  A registry entry unsets the hook when the state
+   closes. */
+static void collect_garbage(void *ud) {
+  lua_gc((lua_State *)ud, LUA_GCCOLLECT);
+}
+
+static int unset_reclaim(lua_State *L) {
+  (void)L;
+  hebb_alloc_set_reclaim(NULL, NULL);
+  return 0;
+}
+
+static void set_reclaim(lua_State *L) {
+  static const char key[] = "hebb.reclaim";
+  if (lua_getfield(L, LUA_REGISTRYINDEX, key) != LUA_TNIL) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pop(L, 1);
+  lua_newuserdatauv(L, 0, 0);
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, unset_reclaim);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, key);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+  hebb_alloc_set_reclaim(collect_garbage, lua_tothread(L, -1));
+  lua_pop(L, 1);
+}
+
 int luaopen_hebb_tensor(lua_State *L) {
   int module, methods, mt;
   hebb_preload(L);
   use_incremental_gc(L);
+  set_reclaim(L);
   lua_newtable(L);
   module = lua_gettop(L);
   lua_newtable(L);
@@ -682,7 +925,7 @@ int luaopen_hebb_tensor(lua_State *L) {
   hebbL_open_roll(L, module, methods, mt);
   hebbL_open_special(L, module, methods, mt);
   hebbL_setdoc(L, module, "hebb.tensor\n\nN-dimensional arrays (f64 by "
-               "default, f32, i64, bool) with NumPy broadcasting, 1-based "
+               "default, f32, i64, bool, complex c128 and c64) with NumPy broadcasting, 1-based "
                "indices, views that never copy, reductions, matmul and a "
                "counter-based random generator.  See docs/tensor.md.");
   /* stdlib/hebb/tensor.lua extends the module (printing, Lua-level

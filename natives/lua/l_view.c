@@ -93,14 +93,17 @@ static int push_new(lua_State *L, hebb_tensor *t) {
 static void infer(lua_State *L, const hebb_tensor *t, int n, int64_t *shape,
                   const char *who) {
   int64_t known = 1, numel = hebb_numel(t);
-  int free = -1, i;
+  int free = -1, i, big = 0;
   for (i = 0; i < n; i++) {
-    if (shape[i] != -1) { known *= shape[i]; continue; }
+    if (shape[i] != -1) {   /* past int64: more than any tensor holds */
+      big |= __builtin_mul_overflow(known, shape[i], &known);
+      continue;
+    }
     if (free >= 0) luaL_error(L, "%s: only one size may be -1", who);
     free = i;
   }
   if (free < 0) return;
-  if (known == 0 || numel % known != 0) {
+  if (big || known == 0 || numel % known != 0) {
     char b[HEBB_SHAPEBUF];
     luaL_error(L, "%s: cannot infer the -1 in shape %s for %I elements", who,
                hebb_shape_str(n, shape, b, sizeof b), (lua_Integer)numel);
@@ -158,7 +161,7 @@ static int l_diagonal(lua_State *L) {
 /* A table of views: consecutive pieces of dim 'dim', 'step' long (the last
    may be shorter).  An empty dim gives one empty piece. */
 static int split_even(lua_State *L, hebb_tensor *t, int dim, int64_t step) {
-  int64_t size = t->shape[dim], n = size == 0 ? 1 : (size + step - 1) / step;
+  int64_t size = t->shape[dim], n = size == 0 ? 1 : (size - 1) / step + 1;
   int64_t i, pos = 0;
   lua_createtable(L, (int)n, 0);
   for (i = 0; i < n; i++) {
@@ -220,7 +223,7 @@ static int l_chunk(lua_State *L) {
   lua_Integer n = luaL_checkinteger(L, 2);
   int64_t size = t->shape[dim];
   if (n < 1) luaL_error(L, "chunk: number of chunks must be positive, got %I", n);
-  return split_even(L, t, dim, size == 0 ? 1 : (size + n - 1) / n);
+  return split_even(L, t, dim, size == 0 ? 1 : (size - 1) / n + 1);
 }
 
 /* --- rearranging dimensions -------------------------------------------- */
@@ -348,18 +351,15 @@ static void add_range(lua_State *L, int r, const hebb_tensor *t, int d,
   if (v[2] == 0) luaL_error(L, "range step is 0 for dim %d", d + 1);
   a = v[0] < 0 ? v[0] + size + 1 : v[0];
   b = v[1] < 0 ? v[1] + size + 1 : v[1];
-  if (v[2] > 0) {
-    ok = a >= 1 && a <= size + 1 && b >= 0 && b <= size;
-    count = b >= a ? (b - a) / v[2] + 1 : 0;
-  } else {
-    ok = a >= 0 && a <= size && b >= 1 && b <= size + 1;
-    count = a >= b ? (a - b) / -v[2] + 1 : 0;
-  }
+  if (v[2] > 0) ok = a >= 1 && a <= size + 1 && b >= 0 && b <= size;
+  else ok = a >= 0 && a <= size && b >= 1 && b <= size + 1;
   if (!ok)
     luaL_error(L, "range {%I, %I} out of range for dim %d of size %I", v[0],
                v[1], d + 1, size);
-  s->shape[s->ndim] = count;
-  s->stride[s->ndim++] = t->stride[d] * v[2];
+  if (v[2] > 0) count = b >= a ? (b - a) / v[2] + 1 : 0;
+  else count = a >= b ? (b - a) / v[2] + 1 : 0;   /* both quotients >= 0 */
+  s->shape[s->ndim] = count;   /* with two or more elements |step| < size */
+  s->stride[s->ndim++] = t->stride[d] * (count > 1 ? v[2] : 1);
   if (count > 0) s->offset += (a - 1) * t->stride[d];
 }
 
@@ -474,19 +474,6 @@ static void store(lua_State *L, hebb_tensor *t, int64_t offset, int val) {
   hebb_bump_version(t);
 }
 
-/* Copies src into dst; from a snapshot when they share memory, since an
-   overlapping copy would read elements it has already overwritten. */
-static int copy_from(hebb_tensor *dst, const hebb_tensor *src) {
-  hebb_tensor *c;
-  int st;
-  if (!hebb_same_storage(dst, src)) return hebb_copy(dst, src);
-  c = hebb_clone(src);
-  if (!c) return hebb_last_status();
-  st = hebb_copy(dst, c);
-  hebb_release(c);
-  return st;
-}
-
 static int set_view(lua_State *L, hebb_tensor *t, const spot *s,
                     hebb_tensor *src, int val) {
   lua_Integer iv = 0;
@@ -498,7 +485,7 @@ static int set_view(lua_State *L, hebb_tensor *t, const spot *s,
   if (!v) return hebbL_raise(L);
   st = hebb_check_writable(v, "index assignment");
   if (st == HEBB_OK)
-    st = src ? copy_from(v, src) :
+    st = src ? hebb_copy(v, src) :
          isint ? hebb_fill_i64(v, iv) : hebb_fill(v, x);
   hebb_release(v);
   hebbL_check_status(L, st);

@@ -47,11 +47,24 @@ int luaopen_hebb_sparse(lua_State *L);
 int luaopen_hebb_fft(lua_State *L);
 int luaopen_hebb__autograd(lua_State *L);
 int luaopen_hebb__data(lua_State *L);
+int luaopen_hebb__io(lua_State *L);
 int luaopen_hebb__optim(lua_State *L);
+int luaopen_hebb__notebook(lua_State *L);
+/* before a binding opens a file: the notebook runner's file guard records
+   the read, the sandbox refuses paths outside its folders (raises) */
+void hebbL_checkpath(lua_State *L, const char *path, const char *mode);
+int luaopen_hebb__ode(lua_State *L);
+int luaopen_hebb__fields(lua_State *L);
 int luaopen_hebb__numeric(lua_State *L);
 int luaopen_hebb__lattice(lua_State *L);
 int luaopen_hebb__stats(lua_State *L);
+int luaopen_hebb__sqlite(lua_State *L);
+int luaopen_hebb__jobs(lua_State *L);
+int luaopen_hebb__mpi(lua_State *L);
 int luaopen_hebb__rg(lua_State *L);
+/* l_mpi.c: ends every MPI rank when this one fails (the executable calls
+   it before closing the state after an uncaught error) */
+void hebbL_mpi_failed(void);
 /* registers l[] into the tables at stack indices 'module' and 'methods'
    (absolute); the tensor metatable must be at 'mt' */
 void hebbL_register(lua_State *L, const hebb_lreg *l, int module, int methods,
@@ -87,8 +100,23 @@ int hebbL_optdim(lua_State *L, int idx, int ndim, int def);
 /* a dtype name at idx (string), or the 'dtype' field of an options table */
 int hebbL_checkdtype(lua_State *L, int idx);
 int hebbL_optdtype(lua_State *L, int idx, int def);   /* idx: options table */
+/* hebbL_optdtype for a table that may hold dtype only */
+int hebbL_dtypeopts(lua_State *L, int idx, int def);
 /* the options table at idx (0 if absent or nil); errors on another type */
 int hebbL_checkopts(lua_State *L, int idx);
+/* raises "<function>: unknown option "x" (did you mean 'y'?)" (the form of
+   hebb._error's checkopts) when the table at opts (0: none) has a key not
+   in known, a NULL-terminated list */
+void hebbL_checkkeys(lua_State *L, int opts, const char *const *known);
+/* the options of most functions: {out = t} or {dtype = name} */
+extern const char *const hebbL_out_keys[], *const hebbL_dtype_keys[];
+/* refuses arguments after the first max (trailing nils aside): a stray
+   {out = t} given to a function without one must not be ignored */
+void hebbL_noextra(lua_State *L, int max);
+/* hebbL_checkopts for a table that may hold out only */
+int hebbL_outopts(lua_State *L, int idx);
+/* luaL_error with the running function's name in front ("zeros: ...") */
+int hebbL_error(lua_State *L, const char *fmt, ...);
 /* a shape given as integers from idx on, or as one table at idx; returns
    ndim and sets *next to the index of the first argument after it */
 int hebbL_checkshape(lua_State *L, int idx, int64_t *shape, int *next);
@@ -102,6 +130,16 @@ int hebbL_checkshape(lua_State *L, int idx, int64_t *shape, int *next);
 hebb_tensor **hebbL_result_slot(lua_State *L, int opts, hebb_tensor **res);
 void hebbL_finish(lua_State *L, hebb_tensor **box, hebb_tensor *const *res,
                   int status);
+/* When o = out shares memory with a tensor argument, the slot is a fresh
+   result that hebbL_finish copies into o (so the answer is the one without
+   out); the ewise variant, for elementwise ops, lets o be the very same
+   view as an input.  hebbL_inplace_slot is the slot of an elementwise
+   in-place method writing into its receiver (argument 1). */
+hebb_tensor **hebbL_ewise_slot(lua_State *L, int opts, hebb_tensor **res);
+hebb_tensor **hebbL_inplace_slot(lua_State *L, hebb_tensor **res);
+/* the name of the registered function running ("add", "linalg.solve"), or
+   "?" outside one */
+const char *hebbL_fname(lua_State *L);
 
 /* --- l_random.c --- */
 /* the generator (T.Generator) at idx, or the default one when idx holds
@@ -122,6 +160,10 @@ void hebbL_open_contract(lua_State *L, int module, int methods, int mt);
 void hebbL_open_sort(lua_State *L, int module, int methods, int mt);
 void hebbL_open_roll(lua_State *L, int module, int methods, int mt);
 void hebbL_open_special(lua_State *L, int module, int methods, int mt);
+
+/* --- l_sparse.c: a new sparse matrix (NULL: the core's error) as a
+   hebb.sparse matrix; hebb.sparse must be loaded --- */
+void hebbL_push_sparse(lua_State *L, hebb_sparse *s);
 
 /* --- l_autograd.c: autograd's recording hook --- */
 extern int hebbL_recording;   /* grad mode on and a tracked tensor alive */

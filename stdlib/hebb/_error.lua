@@ -31,6 +31,51 @@ function M.raise(msg, ...)
   error(msg, user_level())
 end
 
+-- Errors raised by C functions (the bindings) carry the position of the
+-- Lua line that called them, which inside the library is a library line,
+-- or none at all when that line made a tail call or the caller was C (the
+-- autograd trampoline).  call(f, ...) runs f(...) and moves such an error
+-- to the user's line: the message handler sees the raising function (level
+-- 2) before the stack unwinds.  Errors raised in Lua are left as they are:
+-- error()'s own (E.raise has placed them already; level 0 means no
+-- position), and runtime errors of library code, whose line is the bug's.
+local LIB_POS = "^stdlib/hebb/[%w_]+%.lua:%d+: "
+local ANY_POS = "^[^\n:]+:%d+: "
+local lua_error, lua_assert = error, assert
+
+local function user_where()
+  local level = 4        -- 1 user_where, 2 relocate, 3 the C function
+  while true do
+    local info = getinfo(level, "Sl")
+    if not info then return "" end
+    if not is_library(info) then
+      return info.currentline > 0 and fmt("%s:%d: ", info.short_src, info.currentline) or ""
+    end
+    level = level + 1
+  end
+end
+
+local function relocate(msg)
+  if type(msg) ~= "string" then return msg end
+  local info = getinfo(2, "Sf")
+  if not info or info.what ~= "C" or info.func == lua_error or info.func == lua_assert then
+    return msg
+  end
+  local lib = msg:match(LIB_POS)
+  if lib then return user_where() .. msg:sub(#lib + 1) end
+  if msg:match(ANY_POS) then return msg end
+  return user_where() .. msg
+end
+
+local function deliver(ok, ...)
+  if ok then return ... end
+  error((...), 0)        -- already positioned by relocate
+end
+
+function M.call(f, ...)
+  return deliver(xpcall(f, relocate, ...))
+end
+
 -- the printable form of a value in a message: strings quoted, tensors by
 -- dtype and shape, other values by type
 function M.show(v)
@@ -138,6 +183,18 @@ function M.int(who, what, v, lo, hi)
   local i = math.tointeger(v)
   if i and (not lo or i >= lo) and (not hi or i <= hi) then return i end
   M.raise("%s: %s must be an integer%s, got %s", who, what, bounds(lo, hi), M.show(v))
+end
+
+-- finite(x): a Lua number that is neither NaN nor infinite
+function M.finite(x)
+  return type(x) == "number" and x == x and x ~= math.huge and x ~= -math.huge
+end
+
+-- num_or(who, what, v, def [, lo [, strict]]): num() of v, or of def when v
+-- is nil (an option with a default)
+function M.num_or(who, what, v, def, lo, strict)
+  if v == nil then v = def end
+  return M.num(who, what, v, lo, strict)
 end
 
 -- num(who, what, v [, lo [, strict]]): a finite number >= lo (> lo when

@@ -89,8 +89,8 @@ The arguments may also come as one list.  Copies, not views.]==])
     for _, v in ipairs({ { a, "start" }, { b, "stop" }, { base, "base" } }) do
       if type(v[1]) ~= "number" then E.raise("logspace: %s must be a number, got %s", v[2], E.show(v[1])) end
     end
-    if math.type(n) ~= "integer" or n < 0 then
-      E.raise("logspace: n must be an integer >= 0, got %s", E.show(n))
+    if math.type(n) ~= "integer" or n < 0 or n > 1 << 56 then   -- hebb's bound
+      E.raise("logspace: n must be an integer in 0..2^56, got %s", E.show(n))
     end
     if not (base > 0) then E.raise("logspace: base must be > 0, got %s", E.show(base)) end
     return T.pow(base, T.linspace(a, b, n))

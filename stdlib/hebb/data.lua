@@ -14,6 +14,11 @@ local C = require "hebb._data"
 local doc = require("hebb").doc
 
 local M = {}
+doc(M, "hebb.data\n\nDatasets for training: the IDX reader (plain or gzip), "
+  .. "Fashion-MNIST from Debian's dataset-fashion-mnist package, Dataset and "
+  .. "DataLoader (mini-batches with seeded, reproducible shuffling).  See "
+  .. "docs/data.md.")
+
 local is_tensor = T.is_tensor
 local fmt = string.format
 
@@ -36,6 +41,13 @@ function M.read_idx(path, opts)
   if type(opts) == "table" then E.checkopts("data.read_idx", opts, { dtype = true }) end
   return read(path, opts)
 end
+doc(M.read_idx, "data.read_idx(path [, {dtype=}])\n\nThe IDX file at path (the "
+  .. "format of MNIST: element type ubyte, sbyte, short, int, float or double, "
+  .. "big-endian) as a new tensor with the file's shape, of dtype f64 "
+  .. "(default), f32 or i64 (float data is truncated toward zero).  A "
+  .. "gzip-compressed file (told by its first bytes, not its name) is read "
+  .. "through zlib.  A missing, truncated or malformed file raises an error "
+  .. "naming the file, the size its header announces and the size found.")
 
 -- --- Fashion-MNIST ---------------------------------------------------------
 
@@ -83,6 +95,14 @@ function M.fashion_mnist(split, opts)
   Y:add_(1)
   return X, Y
 end
+doc(M.fashion_mnist, "data.fashion_mnist(split [, {dtype=, flat=, dir=}])  ->  X, Y"
+  .. "\n\nFashion-MNIST's \"train\" (60000) or \"test\" (10000) split: X the "
+  .. "images as an (N, 784) tensor of dtype f32 (or opts.dtype) scaled to "
+  .. "[0, 1] ((N, 28, 28) with flat = false), Y the labels 1..10 (i64; the "
+  .. "file's 0..9 plus 1, since hebb's indices start at 1).  Reads the files "
+  .. "of Debian's dataset-fashion-mnist package (dir, or $HEBB_FASHION_MNIST, "
+  .. "overrides /usr/share/datasets/fashion-mnist); an error names the "
+  .. "package to install when they are missing.")
 
 -- --- Dataset ---------------------------------------------------------------
 
@@ -118,6 +138,10 @@ function M.Dataset(...)
   local ts, n = tensor_list("data.Dataset", ...)
   return setmetatable({ tensors = ts, n = n }, Dataset)
 end
+doc(M.Dataset, "data.Dataset(t1, t2, ...)  or  data.Dataset{t1, t2, ...}\n\n"
+  .. "Tensors whose first dimension runs over the same samples (an error "
+  .. "names the sizes when they differ).  #ds is the number of samples, "
+  .. "ds:get(i) returns sample i of every tensor (views), ds.tensors the list.")
 
 function Dataset:__len() return self.n end
 
@@ -133,6 +157,8 @@ function Dataset:get(i)
   for k, t in ipairs(self.tensors) do out[k] = t:narrow(1, i, 1):squeeze(1) end
   return table.unpack(out)
 end
+doc(Dataset.get, "ds:get(i)\n\nSample i (1-based, negative from the end) of "
+  .. "every tensor of the dataset, as views of their rows.")
 
 function Dataset:__tostring()
   local parts = {}
@@ -169,6 +195,18 @@ function M.DataLoader(dataset, opts)
   }, DataLoader)
   return self
 end
+doc(M.DataLoader, "data.DataLoader(dataset [, {batch_size=64, shuffle=true, "
+  .. "seed=0, drop_last=false}])\n\nMini-batches of a Dataset or of a list "
+  .. "of tensors {X, Y, ...}: `for xb, yb in loader:batches() do ... end` "
+  .. "visits every sample exactly once; each call of batches() is the next "
+  .. "epoch (loader:batches(e) replays epoch e).  With shuffle, epoch e uses "
+  .. "the permutation T.Generator(seed, e):randperm(n), so runs repeat "
+  .. "exactly and the global generator is untouched; batches are then new "
+  .. "tensors gathered with index_select.  Without shuffle they are views "
+  .. "(narrow) of the data, in order.  The last batch is smaller when "
+  .. "batch_size does not divide n, unless drop_last drops it.  #loader is "
+  .. "the number of batches per epoch; loader:permutation(e) the order of "
+  .. "epoch e.")
 
 function DataLoader:__len()
   local n, b = self.n, self.batch_size
@@ -181,6 +219,9 @@ function DataLoader:permutation(e)
   E.int("DataLoader:permutation", "epoch", e, 1)
   return T.Generator(self.seed, e):randperm(self.n)
 end
+doc(DataLoader.permutation, "loader:permutation(epoch)\n\nThe order (i64, "
+  .. "1-based sample numbers) in which a shuffling loader visits the samples "
+  .. "in that epoch: T.Generator(seed, epoch):randperm(n).")
 
 function DataLoader:batches(epoch)
   if epoch ~= nil then epoch = E.int("DataLoader:batches", "epoch", epoch, 1) end
@@ -206,65 +247,15 @@ function DataLoader:batches(epoch)
     return table.unpack(out, 1, #ts)
   end
 end
+doc(DataLoader.batches, "loader:batches([epoch])\n\nAn iterator over one "
+  .. "epoch's mini-batches, each returned as one tensor per dataset tensor "
+  .. "(`for xb, yb in loader:batches() do`).  Without epoch: the next epoch "
+  .. "(loader.epoch counts them); with it, that epoch again, the same batches.")
 
 function DataLoader:__tostring()
   return fmt("DataLoader(%d samples, batch_size=%d, %d batches, shuffle=%s, "
              .. "seed=%d, drop_last=%s)", self.n, self.batch_size, #self,
              tostring(self.shuffle), self.seed, tostring(self.drop_last))
 end
-
--- --- docstrings --------------------------------------------------------------
-
-doc(M, "hebb.data\n\nDatasets for training: the IDX reader (plain or gzip), "
-  .. "Fashion-MNIST from Debian's dataset-fashion-mnist package, Dataset and "
-  .. "DataLoader (mini-batches with seeded, reproducible shuffling).  See "
-  .. "docs/data.md.")
-
-doc(M.read_idx, "data.read_idx(path [, {dtype=}])\n\nThe IDX file at path (the "
-  .. "format of MNIST: element type ubyte, sbyte, short, int, float or double, "
-  .. "big-endian) as a new tensor with the file's shape, of dtype f64 "
-  .. "(default), f32 or i64 (float data is truncated toward zero).  A "
-  .. "gzip-compressed file (told by its first bytes, not its name) is read "
-  .. "through zlib.  A missing, truncated or malformed file raises an error "
-  .. "naming the file, the size its header announces and the size found.")
-
-doc(M.fashion_mnist, "data.fashion_mnist(split [, {dtype=, flat=, dir=}])  ->  X, Y"
-  .. "\n\nFashion-MNIST's \"train\" (60000) or \"test\" (10000) split: X the "
-  .. "images as an (N, 784) tensor of dtype f32 (or opts.dtype) scaled to "
-  .. "[0, 1] ((N, 28, 28) with flat = false), Y the labels 1..10 (i64; the "
-  .. "file's 0..9 plus 1, since hebb's indices start at 1).  Reads the files "
-  .. "of Debian's dataset-fashion-mnist package (dir, or $HEBB_FASHION_MNIST, "
-  .. "overrides /usr/share/datasets/fashion-mnist); an error names the "
-  .. "package to install when they are missing.")
-
-doc(M.Dataset, "data.Dataset(t1, t2, ...)  or  data.Dataset{t1, t2, ...}\n\n"
-  .. "Tensors whose first dimension runs over the same samples (an error "
-  .. "names the sizes when they differ).  #ds is the number of samples, "
-  .. "ds:get(i) returns sample i of every tensor (views), ds.tensors the list.")
-
-doc(M.DataLoader, "data.DataLoader(dataset [, {batch_size=64, shuffle=true, "
-  .. "seed=0, drop_last=false}])\n\nMini-batches of a Dataset or of a list "
-  .. "of tensors {X, Y, ...}: `for xb, yb in loader:batches() do ... end` "
-  .. "visits every sample exactly once; each call of batches() is the next "
-  .. "epoch (loader:batches(e) replays epoch e).  With shuffle, epoch e uses "
-  .. "the permutation T.Generator(seed, e):randperm(n), so runs repeat "
-  .. "exactly and the global generator is untouched; batches are then new "
-  .. "tensors gathered with index_select.  Without shuffle they are views "
-  .. "(narrow) of the data, in order.  The last batch is smaller when "
-  .. "batch_size does not divide n, unless drop_last drops it.  #loader is "
-  .. "the number of batches per epoch; loader:permutation(e) the order of "
-  .. "epoch e.")
-
-doc(Dataset.get, "ds:get(i)\n\nSample i (1-based, negative from the end) of "
-  .. "every tensor of the dataset, as views of their rows.")
-
-doc(DataLoader.batches, "loader:batches([epoch])\n\nAn iterator over one "
-  .. "epoch's mini-batches, each returned as one tensor per dataset tensor "
-  .. "(`for xb, yb in loader:batches() do`).  Without epoch: the next epoch "
-  .. "(loader.epoch counts them); with it, that epoch again, the same batches.")
-
-doc(DataLoader.permutation, "loader:permutation(epoch)\n\nThe order (i64, "
-  .. "1-based sample numbers) in which a shuffling loader visits the samples "
-  .. "in that epoch: T.Generator(seed, epoch):randperm(n).")
 
 return M

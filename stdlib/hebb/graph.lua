@@ -14,6 +14,14 @@ local sparse = require "hebb.sparse"
 local doc = require("hebb").doc
 
 local M = {}
+doc(M, "hebb.graph\n\nGraphs of neurons as sparse matrices: d-dimensional "
+  .. "hypercubic lattices, random regular graphs, small-world graphs, graphs "
+  .. "from edge lists and hypergraphs.  Each builder returns a graph g with "
+  .. "g.n vertices and the methods g:adjacency() (sparse A, symmetric), "
+  .. "g:degree() (f64 tensor of the row sums of A), g:laplacian() (sparse "
+  .. "L = D - A: rows sum to zero, eigenvalues >= 0) and g:edges() (list of "
+  .. "{i, j}, i <= j).  Vertices are numbered 1..n.")
+
 local floor = math.floor
 
 -- --- the graph object -----------------------------------------------------
@@ -105,8 +113,8 @@ function M.lattice(opts)
   local n = 1
   for k, L in ipairs(opts.dims) do
     L = E.int(who, "dims[" .. k .. "]", L, 1)
-    if n > math.maxinteger // L then
-      E.raise("%s: dims {%s} make more than 2^63 sites", who, table.concat(opts.dims, ", "))
+    if n > (1 << 56) // L then   -- hebb's bound on any element count
+      E.raise("%s: dims {%s} make more than 2^56 sites", who, table.concat(opts.dims, ", "))
     end
     n = n * L
   end
@@ -119,6 +127,17 @@ function M.lattice(opts)
   local A = sparse.lattice(opts.dims, { periodic = periodic, neighbors = kind })
   return setmetatable({ n = n, _A = A, dims = opts.dims, periodic = periodic }, Graph)
 end
+doc(M.lattice, "graph.lattice{dims = {L1, ..., Ld} [, periodic = true] [, "
+  .. "neighbors = \"nearest\"]}\n\nThe d-dimensional hypercubic lattice: "
+  .. "site (x1, ..., xd), 0 <= xk < Lk, is vertex 1 + sum xk * (L(k+1) ... Ld) "
+  .. "(the last coordinate runs fastest, as in a field tensor of shape dims "
+  .. "flattened).  neighbors = \"nearest\" joins sites one step apart along an "
+  .. "axis (degree 2d when periodic); \"next-nearest\" adds the diagonal "
+  .. "neighbours +-e_i +-e_j (degree 2d + 2d(d-1)).  periodic = false leaves "
+  .. "the boundary sites with fewer neighbours.  With L = 2 and periodic "
+  .. "boundaries both neighbours along an axis are the same site and the "
+  .. "bond counts twice, so the Laplacian keeps the exact spectrum "
+  .. "4 sum sin^2(k/2).  Fields: g.n, g.dims, g.periodic.")
 
 -- --- random regular graphs ------------------------------------------------------
 
@@ -168,6 +187,12 @@ function M.random_regular(n, d, opts)
   E.raise("graph.random_regular: no pairing found for n = %d, d = %d "
                       .. "after 1000 attempts", n, d)
 end
+doc(M.random_regular, "graph.random_regular(n, d [, {seed = s}])\n\nA random "
+  .. "simple d-regular graph on n vertices (n*d even, d < n): the d stubs of "
+  .. "every vertex are paired at random, rejecting pairs that would make a "
+  .. "self-loop or a repeated edge, and starting over when the last stubs "
+  .. "cannot be paired.  The graph depends only on the seed (default 0), "
+  .. "through hebb's counter-based generator.")
 
 -- --- small-world graphs -------------------------------------------------------------
 
@@ -210,6 +235,12 @@ function M.small_world(n, k, p, opts)
   for e = 1, #src do add_edge(r, c, w, src[e], dst[e], 1) end
   return new_graph(n, r, c, w)
 end
+doc(M.small_world, "graph.small_world(n, k, p [, {seed = s}])\n\nA "
+  .. "Watts-Strogatz small-world graph: the ring of n vertices each joined to "
+  .. "its k nearest (k even), then every edge (i, i+j) is rewired with "
+  .. "probability p to (i, t), t uniform among the vertices not yet joined to "
+  .. "i.  p = 0 is the ring lattice, p = 1 close to a random graph; the "
+  .. "number of edges stays n*k/2.  Deterministic given the seed (default 0).")
 
 -- --- graphs from edge lists ---------------------------------------------------------
 
@@ -237,6 +268,9 @@ function M.from_edges(n, edges, weights)
   end
   return new_graph(n, r, c, w)
 end
+doc(M.from_edges, "graph.from_edges(n, edges [, weights])\n\nThe undirected "
+  .. "graph on n vertices with the edges {i, j} of the list (weights[e], "
+  .. "default 1, on edge e); repeated edges add their weights.")
 
 -- --- hypergraphs --------------------------------------------------------------------
 
@@ -293,47 +327,6 @@ function M.hypergraph(edges, opts)
   h.hyperedges, h.m = edges, #edges
   return h
 end
-
--- --- docstrings -------------------------------------------------------------------------
-
-doc(M, "hebb.graph\n\nGraphs of neurons as sparse matrices: d-dimensional "
-  .. "hypercubic lattices, random regular graphs, small-world graphs, graphs "
-  .. "from edge lists and hypergraphs.  Each builder returns a graph g with "
-  .. "g.n vertices and the methods g:adjacency() (sparse A, symmetric), "
-  .. "g:degree() (f64 tensor of the row sums of A), g:laplacian() (sparse "
-  .. "L = D - A: rows sum to zero, eigenvalues >= 0) and g:edges() (list of "
-  .. "{i, j}, i <= j).  Vertices are numbered 1..n.")
-
-doc(M.lattice, "graph.lattice{dims = {L1, ..., Ld} [, periodic = true] [, "
-  .. "neighbors = \"nearest\"]}\n\nThe d-dimensional hypercubic lattice: "
-  .. "site (x1, ..., xd), 0 <= xk < Lk, is vertex 1 + sum xk * (L(k+1) ... Ld) "
-  .. "(the last coordinate runs fastest, as in a field tensor of shape dims "
-  .. "flattened).  neighbors = \"nearest\" joins sites one step apart along an "
-  .. "axis (degree 2d when periodic); \"next-nearest\" adds the diagonal "
-  .. "neighbours +-e_i +-e_j (degree 2d + 2d(d-1)).  periodic = false leaves "
-  .. "the boundary sites with fewer neighbours.  With L = 2 and periodic "
-  .. "boundaries both neighbours along an axis are the same site and the "
-  .. "bond counts twice, so the Laplacian keeps the exact spectrum "
-  .. "4 sum sin^2(k/2).  Fields: g.n, g.dims, g.periodic.")
-
-doc(M.random_regular, "graph.random_regular(n, d [, {seed = s}])\n\nA random "
-  .. "simple d-regular graph on n vertices (n*d even, d < n): the d stubs of "
-  .. "every vertex are paired at random, rejecting pairs that would make a "
-  .. "self-loop or a repeated edge, and starting over when the last stubs "
-  .. "cannot be paired.  The graph depends only on the seed (default 0), "
-  .. "through hebb's counter-based generator.")
-
-doc(M.small_world, "graph.small_world(n, k, p [, {seed = s}])\n\nA "
-  .. "Watts-Strogatz small-world graph: the ring of n vertices each joined to "
-  .. "its k nearest (k even), then every edge (i, i+j) is rewired with "
-  .. "probability p to (i, t), t uniform among the vertices not yet joined to "
-  .. "i.  p = 0 is the ring lattice, p = 1 close to a random graph; the "
-  .. "number of edges stays n*k/2.  Deterministic given the seed (default 0).")
-
-doc(M.from_edges, "graph.from_edges(n, edges [, weights])\n\nThe undirected "
-  .. "graph on n vertices with the edges {i, j} of the list (weights[e], "
-  .. "default 1, on edge e); repeated edges add their weights.")
-
 doc(M.hypergraph, "graph.hypergraph(edges [, {n = n}])\n\nThe hypergraph "
   .. "whose hyperedges are the lists of vertices in edges (n defaults to the "
   .. "largest vertex).  h:incidence() is the sparse n x m matrix B with "

@@ -21,11 +21,28 @@ local fft = require "hebb.fft"
 local doc = require("hebb").doc
 
 local M = {}
+doc(M, [==[hebb.lattice
+
+Spin models on hypercubic lattices in 1 to 4 dimensions (Ising, Potts,
+XY/O(n); uniform, per-bond or random couplings and fields; periodic or
+open) with Monte Carlo in C: Metropolis and heat bath (checkerboard,
+parallel), over-relaxation, Wolff and Swendsen-Wang clusters, parallel
+tempering; energy, magnetization, correlations and structure factor.
+Inverse temperatures beta = 1/T; random numbers keyed by position (same
+bits at any thread count).  Exact results: lattice.exact.  See
+docs/statmech.md.]==])
+
 local is_tensor = T.is_tensor
 local fmt = string.format
 
 local Lattice = {}
 Lattice.__index = Lattice
+doc(Lattice, [==[Lattice
+
+A spin model made by lattice.new (or lattice.ising, potts, xy, heisenberg,
+on): fields model, shape, d, N, q, n, J, h, periodic; methods ordered,
+random, energy, magnetization, observe, correlation, structure_factor,
+metropolis, heatbath, overrelax, wolff, swendsen_wang.]==])
 
 local KINDS = { ising = 0, potts = 1, on = 2 }
 
@@ -302,7 +319,12 @@ end
 
 function Lattice:structure_factor(s)
   local p = power(self, s, "structure_factor") / self.N
-  if self.model == "potts" then p = (p * self.q - self.N) / (self.q - 1) end
+  if self.model == "potts" then
+    -- the transform of (q delta(s_x, s_x+r) - 1)/(q - 1): the constant
+    -- -1/(q-1) contributes -N/(q-1) at k = 0 only
+    p = p * (self.q / (self.q - 1))
+    p:view(p:numel() // self.N, self.N):select(2, 1):sub_(self.N / (self.q - 1))
+  end
   return p
 end
 doc(Lattice.structure_factor, [==[lat:structure_factor(s)
@@ -310,8 +332,9 @@ doc(Lattice.structure_factor, [==[lat:structure_factor(s)
 S(k) = |sum_x s_x e^{-i k.x}|^2 / N on the wave vectors k = 2 pi
 (fftfreq(L1), fftfreq(L2), ...) (entry {1, 1, ...} is k = 0: M^2/N).  A
 tensor of the lattice's shape ({B, ...} for a batch).  O(n): summed over
-components; Potts: over the q one-hot channels, as (q S - 1... ) per the
-Potts correlation (q delta - 1)/(q - 1).  Periodic lattices only.]==])
+components; Potts: the transform of the Potts correlation (q delta(s_x,
+s_x+r) - 1)/(q - 1), so that sum_k S(k) = N for every model.  Periodic
+lattices only.]==])
 
 function Lattice:correlation(s)
   local p = power(self, s, "correlation")
@@ -405,11 +428,16 @@ Over-relaxation sweeps of an O(n) configuration: each spin reflected about
 its local field, which keeps the energy and decorrelates (no random
 numbers; combine with metropolis or wolff for ergodicity).  Returns s.]==])
 
+-- a cluster update who (C function of the same name) whose count option
+-- is `count`
+local function cluster(self, who, count, s, beta, opts)
+  opts = E.checkopts(who, opts, { [count] = true, generator = true })
+  return C[who](self._c, s, check_betas(who, beta), gen_of(who, opts.generator),
+                sweeps_opt(who, opts[count], count))
+end
+
 function Lattice:wolff(s, beta, opts)
-  local who = "wolff"
-  opts = E.checkopts(who, opts, { clusters = true, generator = true })
-  return C.wolff(self._c, s, check_betas(who, beta), gen_of(who, opts.generator),
-                 sweeps_opt(who, opts.clusters, "clusters"))
+  return cluster(self, "wolff", "clusters", s, beta, opts)
 end
 doc(Lattice.wolff, [==[lat:wolff(s, beta [, {clusters=1, generator=}])
 
@@ -421,10 +449,7 @@ per measurement (stopping when the flipped total reaches N biases toward
 order).  Replica r of a batch draws from its own stream.]==])
 
 function Lattice:swendsen_wang(s, beta, opts)
-  local who = "swendsen_wang"
-  opts = E.checkopts(who, opts, { sweeps = true, generator = true })
-  return C.swendsen_wang(self._c, s, check_betas(who, beta), gen_of(who, opts.generator),
-                         sweeps_opt(who, opts.sweeps, "sweeps"))
+  return cluster(self, "swendsen_wang", "sweeps", s, beta, opts)
 end
 doc(Lattice.swendsen_wang, [==[lat:swendsen_wang(s, beta [, {sweeps=1, generator=}])
 
@@ -437,6 +462,11 @@ gets a uniform random state).  Returns the mean number of clusters.]==])
 
 local Tempering = {}
 Tempering.__index = Tempering
+doc(Tempering, [==[Tempering
+
+A parallel-tempering run made by lattice.tempering: fields configs,
+betas, replica (the replica at each temperature), rounds; methods step,
+config, energies, swap_rates.]==])
 
 function M.tempering(lat, betas, opts)
   local who = "lattice.tempering"
@@ -540,28 +570,6 @@ doc(Tempering.swap_rates, [==[pt:swap_rates()
 The accepted fraction of exchanges between betas[k] and betas[k+1], per
 k (a list of R - 1 numbers).]==])
 
-doc(M, [==[hebb.lattice
-
-Spin models on hypercubic lattices in 1 to 4 dimensions (Ising, Potts,
-XY/O(n); uniform, per-bond or random couplings and fields; periodic or
-open) with Monte Carlo in C: Metropolis and heat bath (checkerboard,
-parallel), over-relaxation, Wolff and Swendsen-Wang clusters, parallel
-tempering; energy, magnetization, correlations and structure factor.
-Inverse temperatures beta = 1/T; random numbers keyed by position (same
-bits at any thread count).  Exact results: lattice.exact.  See
-docs/statmech.md.]==])
-
-doc(Lattice, [==[Lattice
-
-A spin model made by lattice.new (or lattice.ising, potts, xy, heisenberg,
-on): fields model, shape, d, N, q, n, J, h, periodic; methods ordered,
-random, energy, magnetization, observe, correlation, structure_factor,
-metropolis, heatbath, overrelax, wolff, swendsen_wang.]==])
-doc(Tempering, [==[Tempering
-
-A parallel-tempering run made by lattice.tempering: fields configs,
-betas, replica (the replica at each temperature), rounds; methods step,
-config, energies, swap_rates.]==])
 M.Lattice = Lattice
 M.Tempering = Tempering
 M.exact = require "hebb.lattice_exact"

@@ -1,7 +1,8 @@
 -- metrics.lua -- the module `hebb.metrics`: learning metrics from a loss
 -- trace (speed, asymptotic performance, stability, each with an
--- uncertainty), the entropy of an ensemble of replicas, and a progress line
--- for training loops.
+-- uncertainty), the entropy of an ensemble of replicas, the mutual
+-- information between two sets of samples (its part hebb._metrics_info) and
+-- a progress line for training loops.
 --
 -- The trace is fitted with L(t) = P + A exp(-k (t - t1)) by least squares:
 -- for fixed k the model is linear in (P, A), so the fit is a 1-d search
@@ -16,10 +17,15 @@ local E = require "hebb._error"
 local T = require "hebb.tensor"
 local fft = require "hebb.fft"
 local linalg = require "hebb.linalg"
-local C = require "hebb._data"
 local doc = require("hebb").doc
 
 local M = {}
+doc(M, "hebb.metrics\n\nLearning metrics from a loss trace (learning speed, "
+  .. "asymptotic performance, stability, with uncertainties), the entropy of "
+  .. "an ensemble of replicas, the mutual information between two sets of "
+  .. "samples, and a progress line for training loops.  See "
+  .. "docs/metrics.md for the estimators and their assumptions.")
+
 local is_tensor = T.is_tensor
 local fmt = string.format
 local exp, log, sqrt, abs, floor, huge = math.exp, math.log, math.sqrt,
@@ -250,6 +256,8 @@ function M.report(r)
   }
   return table.concat(lines, "\n")
 end
+doc(M.report, "metrics.report(r)\n\nThe result of metrics.learning as "
+  .. "readable lines (also what tostring(r) gives).")
 Learning.__tostring = M.report
 Learning.report = M.report
 
@@ -311,6 +319,19 @@ function M.learning(trace, opts)
   }, Learning)
   return r
 end
+doc(M.learning, "metrics.learning(trace [, {start=1, dt=1, window=6, "
+  .. "rate_min=, rate_max=, unit=}])\n\nFits L(t) = P + A exp(-k (t - t1)) to "
+  .. "the trace (a Lua list or a 1-d tensor, one value per step of size dt, "
+  .. "from entry start on) by least squares and returns a table: rate = k "
+  .. "(learning speed, per unit of t) and rate_err, plateau = P (asymptotic "
+  .. "performance) and plateau_err, stability (std of the fluctuations around "
+  .. "the fit after 5 decay times, at least the last quarter) and "
+  .. "stability_err, amplitude(_err), half_life, tail_mean(_err) (the plain "
+  .. "mean over that region), tail_start, tail_n, tau (integrated "
+  .. "autocorrelation time of the residuals, in steps) and converged (false "
+  .. "when the best rate lies at the edge of the search range).  The errors "
+  .. "are least-squares errors scaled by 2 tau for correlated noise.  "
+  .. "tostring(r) or metrics.report(r) formats it.")
 
 -- --- ensemble entropy --------------------------------------------------------
 
@@ -430,116 +451,6 @@ function M.ensemble_entropy(samples, opts)
   E.raise("%s: method must be \"gaussian\" or \"histogram\", got %s", who,
             E.show(method))
 end
-
--- --- progress line -----------------------------------------------------------
-
-local Progress = {}
-Progress.__index = Progress
-
-local function clock_str(s)
-  if s ~= s or s == huge then return "?" end
-  s = floor(s + 0.5)
-  if s >= 3600 then return fmt("%d:%02d:%02d", s // 3600, s % 3600 // 60, s % 60) end
-  return fmt("%d:%02d", s // 60, s % 60)
-end
-
-local progress_keys = { total = true, every = true, label = true, interval = true,
-                        tty = true, out = true }
-
-function M.progress(opts)
-  local who = "metrics.progress"
-  opts = E.checkopts(who, opts, progress_keys)
-  local total = opts.total and E.int(who, "total", opts.total, 1)
-  local every = E.int(who, "every", opts.every or 1, 1)
-  E.check(who, "label", opts.label, "string", true)
-  if opts.interval ~= nil then E.num(who, "interval", opts.interval, 0) end
-  local tty = E.check(who, "tty", opts.tty, "boolean", true)
-  if tty == nil then tty = C.isatty(1) end
-  return setmetatable({
-    total = total, every = every, label = opts.label,
-    out = opts.out or io.stdout, active = tty,
-    interval = opts.interval or 0.1,   -- seconds between redraws
-    start = C.clock(), last_draw = -huge, drawn = false, i = 0,
-  }, Progress)
-end
-
--- i an iteration number and loss nil, a number or a one-element tensor
-local function check_step(who, i, loss)
-  E.int(who, "i", i, 0)
-  if loss ~= nil and type(loss) ~= "number" and not (is_tensor(loss) and loss:numel() == 1) then
-    E.raise("%s: loss must be a number or a one-element tensor, got %s", who, E.show(loss))
-  end
-end
-
-function Progress:line(i, loss)
-  check_step("Progress:line", i, loss)
-  local el = C.clock() - self.start
-  local rate = el > 0 and i / el or 0
-  local parts = {}
-  if self.label then parts[#parts + 1] = self.label end
-  if self.total then
-    parts[#parts + 1] = fmt("%d/%d (%3d%%)", i, self.total, floor(100 * i / self.total))
-  else
-    parts[#parts + 1] = fmt("%d", i)
-  end
-  if loss then parts[#parts + 1] = fmt("loss %.5g", num(loss)) end
-  if rate >= 100 then parts[#parts + 1] = fmt("%.0f it/s", rate)
-  elseif rate >= 1 then parts[#parts + 1] = fmt("%.2f it/s", rate)
-  elseif rate > 0 then parts[#parts + 1] = fmt("%.2f s/it", 1 / rate)
-  else parts[#parts + 1] = "? it/s" end
-  if self.total then
-    parts[#parts + 1] = "ETA " .. clock_str(rate > 0 and (self.total - i) / rate or huge)
-  end
-  parts[#parts + 1] = "elapsed " .. clock_str(el)
-  return table.concat(parts, "  ")
-end
-
-function Progress:update(i, loss)
-  check_step("Progress:update", i, loss)
-  self.i, self.loss = i, loss
-  if not self.active then return end
-  if i % self.every ~= 0 and i ~= self.total then return end
-  local now = C.clock()
-  if i ~= self.total and now - self.last_draw < self.interval then return end
-  self.last_draw = now
-  self.out:write("\r", self:line(i, loss), "\27[K")
-  self.out:flush()
-  self.drawn = true
-end
-
-function Progress:close()
-  if self.active and self.drawn then
-    self.out:write("\r", self:line(self.i, self.loss), "\27[K\n")
-    self.out:flush()
-  end
-  self.active = false
-end
-Progress.__close = Progress.close
-
--- --- docstrings --------------------------------------------------------------
-
-doc(M, "hebb.metrics\n\nLearning metrics from a loss trace (learning speed, "
-  .. "asymptotic performance, stability, with uncertainties), the entropy of "
-  .. "an ensemble of replicas, and a progress line for training loops.  See "
-  .. "docs/metrics.md for the estimators and their assumptions.")
-
-doc(M.learning, "metrics.learning(trace [, {start=1, dt=1, window=6, "
-  .. "rate_min=, rate_max=, unit=}])\n\nFits L(t) = P + A exp(-k (t - t1)) to "
-  .. "the trace (a Lua list or a 1-d tensor, one value per step of size dt, "
-  .. "from entry start on) by least squares and returns a table: rate = k "
-  .. "(learning speed, per unit of t) and rate_err, plateau = P (asymptotic "
-  .. "performance) and plateau_err, stability (std of the fluctuations around "
-  .. "the fit after 5 decay times, at least the last quarter) and "
-  .. "stability_err, amplitude(_err), half_life, tail_mean(_err) (the plain "
-  .. "mean over that region), tail_start, tail_n, tau (integrated "
-  .. "autocorrelation time of the residuals, in steps) and converged (false "
-  .. "when the best rate lies at the edge of the search range).  The errors "
-  .. "are least-squares errors scaled by 2 tau for correlated noise.  "
-  .. "tostring(r) or metrics.report(r) formats it.")
-
-doc(M.report, "metrics.report(r)\n\nThe result of metrics.learning as "
-  .. "readable lines (also what tostring(r) gives).")
-
 doc(M.ensemble_entropy, "metrics.ensemble_entropy(samples [, {method="
   .. "\"gaussian\", bins=, range=, bias_correction=true}])  ->  H, err\n\n"
   .. "The differential entropy (nats) of the distribution a population of "
@@ -552,20 +463,20 @@ doc(M.ensemble_entropy, "metrics.ensemble_entropy(samples [, {method="
   .. "R^(1/3)) over [min, max] or range) with the Miller-Madow correction "
   .. "(m - 1)/(2R), err its sampling error.")
 
+-- --- progress line -----------------------------------------------------------
+
+-- the progress bar of hebb.progress, on stdout, its live value the loss
+function M.progress(opts)
+  return require("hebb.progress")._new("metrics.progress", opts,
+                                       { value = "loss", out = io.stdout })
+end
 doc(M.progress, "metrics.progress{total=, every=1, label=, interval=0.1, tty=, "
-  .. "out=io.stdout}\n\nA progress line for a loop: p:update(i, loss) redraws "
-  .. "one line (i/total, loss, iterations per second, ETA, elapsed) at most "
-  .. "every `interval` seconds and only on multiples of `every`; p:close() "
-  .. "ends it (also on leaving a `local p <close>` scope).  Draws only when "
-  .. "stdout is a terminal (isatty), so logs and pipes stay clean; tty = "
-  .. "true/false overrides the check.")
+  .. "out=io.stdout}\n\nA progress bar for a training loop: hebb.progress's bar "
+  .. "on stdout whose live value is the loss: p:update(i, loss), p:close() (also "
+  .. "on leaving a `local p <close>` scope).  Drawn only when stdout is a "
+  .. "terminal (not in notebooks, pipes, CI); tty = true/false overrides the "
+  .. "check.  See progress.new.")
 
-doc(Progress.update, "p:update(i, [loss])\n\nReports iteration i (and its "
-  .. "loss, a number or 0-d tensor); redraws the line when stdout is a terminal, "
-  .. "i is a multiple of `every` (or the total) and `interval` seconds have "
-  .. "passed since the last redraw.")
-
-doc(Progress.close, "p:close()\n\nDraws the final state and ends the line (a "
-  .. "no-op when nothing was drawn); also run on leaving a `<close>` scope.")
+require("hebb._parts").install(M, { "hebb._metrics_info" }, "hebb.metrics")
 
 return M

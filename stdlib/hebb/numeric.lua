@@ -31,6 +31,13 @@ local function check_num(who, v, what)
   if type(v) ~= "number" or v ~= v then E.raise("%s: %s must be a number, got %s", who, what, E.show(v)) end
 end
 
+-- f a function and a, b numbers (the arguments of quad, root, minimize)
+local function check_args(who, f, a, b)
+  check_fn(who, f)
+  check_num(who, a, "a")
+  check_num(who, b, "b")
+end
+
 -- f(x) as a finite-or-not number; a non-number result is an error
 local function call(who, f, x)
   local y = f(x)
@@ -57,9 +64,7 @@ functions analytic on the interval.  Nodes from Newton's method on P_n
 (relative accuracy ~1e-15 for n up to thousands).]==])
 
 function M.fixed_quad(f, a, b, n)
-  check_fn("numeric.fixed_quad", f)
-  check_num("numeric.fixed_quad", a, "a")
-  check_num("numeric.fixed_quad", b, "b")
+  check_args("numeric.fixed_quad", f, a, b)
   local x, w = M.gauss_legendre(n or 20, a, b)
   local s = 0
   local xs, ws = x:totable(), w:totable()
@@ -130,9 +135,7 @@ local QUAD_OPTS = { abs_tol = true, rel_tol = true, max_intervals = true }
 
 function M.quad(f, a, b, opts)
   local who = "numeric.quad"
-  check_fn(who, f)
-  check_num(who, a, "a")
-  check_num(who, b, "b")
+  check_args(who, f, a, b)
   opts = E.checkopts(who, opts, QUAD_OPTS)
   local atol, rtol = opts.abs_tol or 1e-13, opts.rel_tol or 1e-12
   local limit = opts.max_intervals or 2000
@@ -217,9 +220,7 @@ local ROOT_OPTS = { tol = true, maxiter = true }
 
 function M.root(f, a, b, opts)
   local who = "numeric.root"
-  check_fn(who, f)
-  check_num(who, a, "a")
-  check_num(who, b, "b")
+  check_args(who, f, a, b)
   opts = E.checkopts(who, opts, ROOT_OPTS)
   local tol, maxiter = opts.tol or 1e-15, opts.maxiter or 200
   local fa, fb = call(who, f, a), call(who, f, b)
@@ -271,9 +272,7 @@ local GOLD = (3 - sqrt(5)) / 2
 
 function M.minimize(f, a, b, opts)
   local who = "numeric.minimize"
-  check_fn(who, f)
-  check_num(who, a, "a")
-  check_num(who, b, "b")
+  check_args(who, f, a, b)
   opts = E.checkopts(who, opts, ROOT_OPTS)
   if a > b then a, b = b, a end
   local tol, maxiter = opts.tol or 1.5e-8, opts.maxiter or 500

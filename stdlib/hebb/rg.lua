@@ -339,9 +339,7 @@ the spin and a triple.]==])
 
 -- --- the schemes --------------------------------------------------------------
 
-for _, part in ipairs { "hebb._rg_flow", "hebb._rg_tensor" } do
-  for k, v in pairs(require(part)) do M[k] = v end
-end
+require("hebb._parts").install(M, { "hebb._rg_flow", "hebb._rg_tensor" }, "hebb.rg")
 
 doc(M, [==[hebb.rg
 

@@ -13,6 +13,9 @@
 --                           covariance, chi^2/dof and its p-value
 --   measure                 an accumulator of observables during a run that
 --                           prints value +- error (tau_int)
+--   powerlaw_*              power-law tails (stats_powerlaw.lua): Clauset-
+--                           Shalizi-Newman fits, goodness of fit, likelihood
+--                           ratios against exponential and log-normal
 -- A series is a 1-d tensor or a Lua list of numbers.
 local T = require "hebb.tensor"
 local C = require "hebb._stats"
@@ -355,6 +358,10 @@ only while it stays a sizable fraction of n (|beta1 - beta0| of order
 
 local Multi = {}
 Multi.__index = Multi
+doc(Multi, [==[Multi
+
+The result of stats.multihist: fields run_lnZ, iterations, levels;
+methods lnZ, average, energy, specific_heat.]==])
 
 function M.multihist(runs, opts)
   local who = "stats.multihist"
@@ -748,12 +755,9 @@ doc(Measure, [==[Measure
 
 The accumulator made by stats.measure(): methods add, result, series,
 names; tostring prints one line per observable.]==])
-doc(Multi, [==[Multi
-
-The result of stats.multihist: fields run_lnZ, iterations, levels;
-methods lnZ, average, energy, specific_heat.]==])
 M.Measure = Measure
 M.Multi = Multi
+require("hebb.stats_powerlaw")(M, series)
 doc(M, [==[hebb.stats
 
 Error analysis of Monte Carlo data: mean_error and autocorr (integrated
@@ -762,6 +766,8 @@ jackknife and bootstrap for derived quantities, histogram, reweight (single
 histogram), multihist (multiple histograms), linfit/polyfit/fit (weighted
 least squares with covariance and chi^2/dof), chi2_pvalue, measure (an
 accumulator printing value ± error (tau_int)), ar1 (test series with known
-tau).  Heavy loops in C.  See docs/statmech.md.]==])
+tau), powerlaw_fit/gof/compare/sample (power-law tails: maximum likelihood
+with a KS-chosen cutoff, bootstrap goodness of fit, likelihood ratios
+against exponential and log-normal tails).  Heavy loops in C.  See docs/statmech.md.]==])
 
 return M

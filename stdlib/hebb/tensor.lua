@@ -142,6 +142,10 @@ It is one shared tensor: never modify it in place.]])
 function T.vdot(a, b)
   E.check("T.vdot", "a", a, "tensor")
   E.check("T.vdot", "b", b, "tensor")
+  if a.ndim ~= 1 or b.ndim ~= 1 or a.shape[1] ~= b.shape[1] then
+    E.raise("T.vdot: expects two 1-d tensors of one length, got %s and %s",
+            E.show(a), E.show(b))
+  end
   if a.dtype == "c128" or a.dtype == "c64" then a = a:conj() end
   return T.dot(a, b)
 end
@@ -196,6 +200,7 @@ local function compare_error()
 end
 mt.__lt, mt.__le = compare_error, compare_error
 
+-- (level 2: the line that indexed, as Lua's own "attempt to index" error)
 debug.setmetatable(0, { __index = function(_, k)
   local f = number_methods[k]
   if f then return f end

@@ -38,7 +38,7 @@ run() {
   while [ "$1" != "--" ]; do envs+=("$1"); shift; done
   shift
   (cd "$scripts" &&
-    env -u LUA_INIT -u LUA_INIT_5_4 -u LUA_PATH -u LUA_CPATH -u HEBB_THREADS \
+    env -u LUA_INIT -u LUA_INIT_5_4 -u LUA_PATH -u LUA_CPATH -u HEBB_THREADS -u HEBB_MAX_MEMORY \
       "${envs[@]}" timeout 10 bash -c 'exec -a prog "$@"' prog "$bin" "$@" \
       <"${IN:-/dev/null}" >"$out.out" 2>"$out.err"
     echo $? >"$out.rc")
@@ -216,7 +216,26 @@ expect hebb-threads-env 0 '^ok$' '' HEBB_THREADS=2 -- -e 'print("ok")'
 expect hebb-threads-env-bad 1 '' "bad value for HEBB_THREADS: 'lots'" \
   HEBB_THREADS=lots -- -e 'print("not reached")'
 expect hebb-threads-env-E 0 '^ok$' '' HEBB_THREADS=lots -- -E -e 'print("ok")'
+# --max-memory SIZE / HEBB_MAX_MEMORY: the cap of hebb.max_memory
+mm='print(require("hebb").max_memory())'
+expect hebb-max-memory 1 '' \
+  '^prog: \(command line\):1: zeros: out of memory: 7\.6 MiB requested, limit 1\.0 MiB \(0 B in use\)$' \
+  -- --max-memory 1M -e 'require("hebb.tensor").zeros(1e6)'
+expect hebb-max-memory-eq 0 '^1610612736$' '' -- --max-memory=1.5G -e "$mm"
+expect hebb-max-memory-none 0 '^nil$' '' -- -e "$mm"
+expect hebb-max-memory-zero 0 '^nil$' '' -- --max-memory 0 -e "$mm"
+expect hebb-max-memory-bad 1 '' \
+  "^prog: bad value for --max-memory: 'lots' \(expected a size like 512M or 2G, or 0 for no cap\)$" \
+  -- --max-memory lots -e 'print("not reached")'
+expect hebb-max-memory-missing 1 '' "prog: '--max-memory' needs argument" -- --max-memory
+expect hebb-max-memory-env 0 '^2147483648$' '' HEBB_MAX_MEMORY=2G -- -e "$mm"
+expect hebb-max-memory-env-bad 1 '' "bad value for HEBB_MAX_MEMORY: 'x'" \
+  HEBB_MAX_MEMORY=x -- -e 'print("not reached")'
+expect hebb-max-memory-env-E 0 '^nil$' '' HEBB_MAX_MEMORY=2G -- -E -e "$mm"
+expect hebb-max-memory-option-wins 0 '^1048576$' '' HEBB_MAX_MEMORY=2G -- --max-memory 1M -e "$mm"
+expect hebb-max-memory-arg-table 0 '^-1	1G$' '' -- --max-memory 1G args.lua
 expect hebb-help 0 '--threads N' '' -- -h
+expect hebb-help-max-memory 0 '--max-memory SIZE' '' -- -h
 expect hebb-help-long 0 'HEBB_HISTORY' '' -- --help
 expect hebb-usage-lists-threads 1 '' '--threads N' -- -x
 expect hebb-version 0 '^hebb ' '' -- -v

@@ -71,6 +71,17 @@ int main(void) {
         HEBB_ERR_ARG);
   CHECK("norm_unknown", hebb_linalg_norm(a, "3", &x) == HEBB_ERR_ARG &&
         strstr(hebb_last_error(), "unknown order '3'"));
+  {   /* non-finite input never reaches LAPACK (zgeev aborted on inf) */
+    static const double bad[4] = {1, NAN, 0, 1};
+    hebb_tensor *nan = mat(2, 2, bad), *w2 = NULL, *v2 = NULL;
+    CHECK("eig_nan_refused", hebb_linalg_eig(nan, &w2, &v2) == HEBB_ERR_ARG &&
+          !w2 && !v2 && strstr(hebb_last_error(), "linalg.eig: the matrix "
+                               "holds NaN; LAPACK's zgeev needs finite entries"));
+    CHECK("svd_nan_refused", hebb_linalg_svd(nan, false, &u, &sv, &vh) ==
+          HEBB_ERR_ARG && strstr(hebb_last_error(), "dgesdd"));
+    CHECK("nan_input_unchanged", isnan(at(nan, 0, 1)) && at(nan, 1, 1) == 1);
+    hebb_release(nan);
+  }
   hebb_alloc_get_stats(&st1);
   CHECK("no_leak_on_failure", st1.bytes_in_use == st0.bytes_in_use);
 

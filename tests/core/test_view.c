@@ -147,6 +147,20 @@ static void test_rearrange(void) {
         has("x: cannot write into a broadcast (expanded) view") &&
         hebb_check_writable(m, "x") == HEBB_OK);
   hebb_release(v);
+  {   /* overlapping strides without a 0: refused; interleaved ones pass */
+    int64_t sh[2] = {2, 3}, over[2] = {1, 1}, inter[2] = {3, 1}, rev[2] = {-3, 1};
+    v = hebb_as_strided(m, 2, sh, over, 0);
+    CHECK("writable_overlap", v && hebb_check_writable(v, "x") == HEBB_ERR_ARG &&
+          has("x: cannot write into a view whose elements overlap (strides {1,1})"));
+    hebb_release(v);
+    v = hebb_as_strided(m, 2, sh, inter, 0);
+    CHECK("writable_distinct", v && hebb_check_writable(v, "x") == HEBB_OK);
+    hebb_release(v);
+    v = hebb_as_strided(m, 2, sh, rev, 3);
+    CHECK("writable_reversed", v && hebb_check_writable(v, "x") == HEBB_OK &&
+          hebb_may_overlap(v, m) && !hebb_same_view(v, m));
+    hebb_release(v);
+  }
   v = hebb_expand(m, 2, bad);
   CHECK("expand_error", v == NULL && has("dim 1: size 2 to 4"));
   w = hebb_full(HEBB_F64, 1, &one, 3);

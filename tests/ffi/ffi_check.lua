@@ -7,12 +7,7 @@ local C = require "check"   -- tests/lua/lib, on LUA_PATH (run.sh)
 C.suite = "ffi"
 local check = C.ok
 
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local slurp = C.read
 
 local ok, err = pcall(ffi.cdef, slurp(cdef_file))
 check("cdef", ok, err)
@@ -104,4 +99,15 @@ local st2 = ffi.new("hebb_alloc_stats")
 lib.hebb_alloc_get_stats(st2)
 check("alloc_stats", st2.bytes_in_use > 0 and st2.n_alloc > 0)
 
-C.done()
+-- the memory cap: a request past it fails cleanly with the core's message
+check("parse_size", lib.hebb_parse_size("1.5G") == 1610612736 and lib.hebb_parse_size("x") == -1)
+lib.hebb_alloc_set_limit(st2.bytes_in_use + 4096)
+local n1m = ffi.new("int64_t[1]", 1000000)
+local big = lib.hebb_empty(lib.HEBB_F64, 1, n1m)
+local msg2 = ffi.string(lib.hebb_last_error())
+check("limit_refuses", big == nil and lib.hebb_last_status() == lib.HEBB_ERR_NOMEM and
+      msg2:find("out of memory: 7.6 MiB requested, limit", 1, true) ~= nil, msg2)
+check("limit_removed", lib.hebb_alloc_set_limit(0) == st2.bytes_in_use + 4096 and
+      lib.hebb_alloc_get_limit() == 0)
+
+C.done(true)   -- closes the state: the ffi.gc finalizers release every tensor

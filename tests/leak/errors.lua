@@ -110,6 +110,46 @@ for _ = 1, 5 do
   fails(function() A.grad(loss, T.ones(2)) end)
   fails(function() T.ones(3, {dtype = "i64"}):requires_grad_() end)
 end
+-- data files: every loader's refusals after partial work (tensors read
+-- before a bad checksum, members before a bad CRC), and good round trips
+do
+  local hio = require "hebb.io"
+  local dir = os.tmpname(); os.remove(dir); os.execute("mkdir -p " .. dir)
+  local v = {a = T.randn(50), b = {1, "x", T.randn(3, 2):t()}, c = T.gt(T.randn(4), 0)}
+  local s = hio.encode(v)
+  local _ = hio.decode(s)
+  fails(hio.decode, s:sub(1, #s - 1) .. "\7")              -- data checksum, at the end
+  fails(hio.decode, s:sub(1, 60) .. "\255" .. s:sub(62))   -- header checksum
+  fails(hio.decode, s:sub(1, #s - 9))
+  fails(hio.save, dir .. "/x.hio", {f = print})
+  fails(hio.save, "/dev/full", v)
+  hio.save(dir .. "/x.hio", v)
+  local _ = hio.load(dir .. "/x.hio")
+  fails(hio.load, dir .. "/none")
+  hio.save_npz(dir .. "/z.npz", {a = T.randn(10), b = T.randn(20)}, {compress = true})
+  local z = io.open(dir .. "/z.npz", "rb"):read("a")
+  local f = io.open(dir .. "/bad.npz", "wb"); f:write(z:sub(1, 79) .. string.char(z:byte(80) ~ 0x20) .. z:sub(81)); f:close()
+  fails(hio.load_npz, dir .. "/bad.npz")
+  local _ = hio.load_npz(dir .. "/z.npz")
+  hio.save_npy(dir .. "/x.npy", T.randn(6, 2):t())
+  local _ = hio.load_npy(dir .. "/x.npy", {mmap = true})
+  fails(hio.load_npy, dir .. "/z.npz")
+  f = io.open(dir .. "/t.txt", "w"); f:write("1 2\n3 x\n"); f:close()
+  fails(hio.loadtxt, dir .. "/t.txt")
+  hio.savetxt(dir .. "/u.txt", T.randn(5, 2), {header = {"a", "b"}})
+  local _ = hio.loadtxt(dir .. "/u.txt")
+  local h = hio.h5open(dir .. "/x.h5", "w")
+  h:write("a", T.randn(4, 3), {compress = true})
+  h:append("s", T.randn(1, 3)); h:append("s", T.randn(2, 3))
+  h:set_attr("a", "s", "text"); h:set_attr("/", "n", 3)
+  local _ = h:read("a", {start = {2}}) + h:attr("/", "n")
+  fails(function() return h:read("nope") end)
+  fails(function() return h:write("a", T.zeros(2)) end)
+  fails(function() return h:append("s", T.zeros(1, 4)) end)
+  h:close()
+  fails(hio.h5open, dir .. "/t.txt")
+  os.execute("rm -rf " .. dir)
+end
 -- ordering, roll/flip, special functions, quadrature nodes
 do
   local z = T.complex(T.ones(3), T.ones(3))
@@ -150,6 +190,31 @@ do
   local _ = S.mean_error(y), S.binning(y), S.jackknife(function(a) return a end, y)
   fails(function() S.binning(T.randn(10)) end)
   fails(function() S.autocorr(T.randn(2)) end)
+end
+-- the results store (SQLite) and hebb.mpi at one rank
+do
+  local S, mpi, sweep = require "hebb._sqlite", require "hebb.mpi", require "hebb.sweep"
+  local path = os.tmpname()
+  local db = S.open(path)
+  db:exec("CREATE TABLE x(a, b)")
+  db:query("INSERT INTO x VALUES(?, ?)", 1, S.blob("\0\1"))
+  fails(db.query, db, "SELECT nope FROM x")
+  fails(db.query, db, "INSERT INTO x VALUES(?, ?)", 1, {})
+  fails(db.query, db, "INSERT INTO x VALUES(?, ?)", 1)
+  fails(S.open, "/nonexistent/dir/x.db")
+  db:close()
+  os.remove(path)
+  local r = sweep.run({ a = { 1, 2 } }, function(p) return { x = T.ones(3) * p.a } end, { db = path })
+  assert(r[2].results.x[1] == 2)
+  fails(sweep.run, { a = { 1 } }, function() return { f = print } end, { db = path, name = "e" })
+  os.execute("rm -f " .. path .. "*")
+  local m = T.randn(4, 4)
+  mpi.allreduce(m[{ {}, 2 }])
+  mpi.allgather(T.ones(2, 3), { cat = true })
+  mpi.scatter({ mpi.bcast({ m }) })
+  fails(mpi.recv)
+  fails(mpi.allreduce, T.ones(2), "land")
+  mpi.split(0):free()
 end
 collectgarbage()
 hebb.alloc_trim()

@@ -414,16 +414,16 @@ test("inplace_errors", function()
   raises(function() T.tensor{1.0}:logical_not_() end, "logical_not_: result dtype bool cannot be written into f64 tensor")
   same(i, {1, 2})
   local a = T.zeros(3)
-  raises(function() a:add_(T.zeros(2, 3)) end, "add: out has shape {3}, result has {2,3}")
+  raises(function() a:add_(T.zeros(2, 3)) end, "add_: out has shape {3}, result has {2,3}")
   same(a, {0, 0, 0})
   raises(function() a:add_("x") end, "tensor or number expected")
   -- an expanded view shows one element many times: writing it is refused
   local one = T.tensor{5.0}
   local ex = one:view(1, 1):expand(2, 3)
   raises(function() ex:add_(1) end,
-         "add: the result tensor repeats its elements (stride 0 in dim 1, an expanded view)")
-  raises(function() ex:exp_() end, "exp: the result tensor repeats its elements")
-  raises(function() T.where(true, 1, 2, {out = ex}) end, "where: the result tensor repeats")
+         "add_: cannot write into a broadcast (expanded) view (dim 1 repeats one element); clone it first")
+  raises(function() ex:exp_() end, "exp_: cannot write into a broadcast (expanded) view")
+  raises(function() T.where(true, T.ones(2, 3), 2, {out = ex}) end, "where: cannot write into a broadcast")
   same(one, {5})
   ex:clone():add_(1)                            -- a copy is fine
 end)

@@ -11,9 +11,7 @@ local function rn(...) return T.randn(...) end
 local function pos(...) return T.rand(...) + 0.5 end      -- away from 0
 local function unit(...) return T.rand(...) * 1.6 - 0.8 end -- inside (-1, 1)
 
-local function maxdiff(a, b)
-  return A.no_grad(function() return (a - b):abs():max() end)
-end
+local maxdiff = check.maxdiff
 
 -- Basics ---------------------------------------------------------------------
 

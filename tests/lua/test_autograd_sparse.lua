@@ -11,7 +11,7 @@ local graph = require "hebb.graph"
 local A = require "hebb.autograd"
 local test, eq, near, raises = check.test, check.eq, check.near, check.raises
 
-local function maxabs(t) return t:abs():max() end
+local maxabs = check.maxabs
 
 -- a 3 x 4 pattern with a duplicate entry (2, 1) twice
 local rows, cols = { 1, 2, 2, 3, 1, 2 }, { 2, 1, 3, 4, 1, 1 }

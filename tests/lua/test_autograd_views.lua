@@ -9,9 +9,7 @@ local A = require "hebb.autograd"
 local L = require "hebb.linalg"
 local test, eq, near, truthy = check.test, check.eq, check.near, check.truthy
 
-local function maxdiff(a, b)
-  return A.no_grad(function() return (a - b):abs():max() end)
-end
+local maxdiff = check.maxdiff
 
 -- x.grad after y = f(x):backward() on a fresh leaf, and autograd.grad's
 local function both(f, x0)

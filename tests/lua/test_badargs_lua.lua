@@ -209,9 +209,9 @@ rows("metrics", {
   { function() metrics.progress { tty = 1 } end, "metrics.progress: tty must be true or false, got 1" },
   { function() metrics.progress { label = 3 } end, "metrics.progress: label must be a string, got 3" },
   { function() metrics.progress(5) end, "metrics.progress: options must be a table, got 5" },
-  { function() progress:update("x") end, "Progress:update: i must be an integer >= 0, got \"x\"" },
-  { function() progress:update(1, "x") end, "Progress:update: loss must be a number or a one-element tensor, got \"x\"" },
-  { function() progress:update(-1) end, "Progress:update: i must be an integer >= 0, got -1" },
+  { function() progress:update("x") end, "p:update: i must be an integer >= 0, got \"x\"" },
+  { function() progress:update(1, {}) end, "p:update: value must be a number, a one-element tensor or a string, got a table" },
+  { function() progress:update(-1) end, "p:update: i must be an integer >= 0, got -1" },
 })
 
 local graph = require "hebb.graph"
@@ -221,7 +221,7 @@ rows("graph", {
   { function() graph.lattice { dims = {} } end, "graph.lattice: dims must be a non-empty list of side lengths, got an empty table" },
   { function() graph.lattice { dims = { 4, 0 } } end, "graph.lattice: dims[2] must be an integer >= 1, got 0" },
   { function() graph.lattice { dims = { 4, 2.5 } } end, "graph.lattice: dims[2] must be an integer >= 1, got 2.5" },
-  { function() graph.lattice { dims = { 1 << 31, 1 << 31, 1 << 31 } } end, "graph.lattice: dims {2147483648, 2147483648, 2147483648} make more than 2^63 sites" },
+  { function() graph.lattice { dims = { 1 << 31, 1 << 31, 1 << 31 } } end, "graph.lattice: dims {2147483648, 2147483648, 2147483648} make more than 2^56 sites" },
   { function() graph.lattice { dims = { 4 }, neighbours = "nearest" } end, "graph.lattice: unknown option \"neighbours\" (did you mean 'neighbors'?)" },
   { function() graph.lattice { dims = { 4 }, neighbors = "far" } end, "graph.lattice: neighbors must be \"nearest\" or \"next-nearest\", got \"far\"" },
   { function() graph.lattice { dims = { 4 }, periodic = "no" } end, "graph.lattice: periodic must be true or false, got \"no\"" },
@@ -252,13 +252,13 @@ local selfref = {}
 selfref.me = selfref
 
 rows("io_and_tensor_helpers", {
-  { function() hio.save(nil, 1) end, "hebb.io.save: path must be a string, got nil" },
-  { function() hio.save("/nonexistent/x.hio", { f = print }) end, "hebb.io.save: cannot save a function (at value.f)" },
-  { function() hio.save("/nonexistent/x.hio", { [{}] = 1 }) end, "hebb.io.save: cannot save a table key (in value)" },
-  { function() hio.save("/nonexistent/x.hio", selfref) end, "hebb.io.save: the table at value.me contains itself" },
-  { function() hio.save("/nonexistent/x.hio", 1) end, "hebb.io.save: cannot write /nonexistent/x.hio: No such file or directory" },
-  { function() hio.load(5) end, "hebb.io.load: path must be a string, got 5" },
-  { function() hio.load("/nonexistent.hio") end, "hebb.io.load: cannot open /nonexistent.hio: No such file or directory" },
+  { function() hio.save(nil, 1) end, "io.save: path must be a string, got nil" },
+  { function() hio.save("/nonexistent/x.hio", { f = print }) end, "io.save: cannot save a function (at value.f)" },
+  { function() hio.save("/nonexistent/x.hio", { [{}] = 1 }) end, "io.save: cannot save a table key (in value)" },
+  { function() hio.save("/nonexistent/x.hio", selfref) end, "io.save: the table at value.me contains itself" },
+  { function() hio.save("/nonexistent/x.hio", 1) end, "io.save: cannot write '/nonexistent/x.hio': No such file or directory" },
+  { function() hio.load(5) end, "io.load: path must be a string, got 5" },
+  { function() hio.load("/nonexistent.hio") end, "io.load: cannot open '/nonexistent.hio': No such file or directory" },
   { function() T.vdot(1, x) end, "T.vdot: a must be a tensor, got 1" },
   { function() T.set_printoptions { precison = 3 } end, "T.set_printoptions: unknown option \"precison\" (did you mean 'precision'?)" },
   { function() T.set_printoptions { precision = -1 } end, "T.set_printoptions: precision must be an integer in 0..17, got -1" },

@@ -1,4 +1,4 @@
--- Fermion doubling (REFERENCE_VALUES.md F4): the naive lattice Dirac
+-- Fermion doubling (Nielsen-Ninomiya: 2^d species): the naive lattice Dirac
 -- operator D = sum_mu gamma_mu (x) nabla_mu, nabla_mu the symmetric
 -- difference (psi(x+mu) - psi(x-mu))/2 on a periodic L^d lattice, m = 0.
 -- In momentum space D(k) = i sum_mu gamma_mu sin k_mu, which vanishes at the

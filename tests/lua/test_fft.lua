@@ -15,9 +15,7 @@ local function num(v)
 end
 
 -- largest |a - b| (complex or real)
-local function maxdiff(a, b)
-  return num((a - b):abs():max())
-end
+local maxdiff = check.maxdiff
 
 local function crandn(...)
   T.manual_seed(7)

@@ -8,7 +8,7 @@ local sparse = require "hebb.sparse"
 local graph = require "hebb.graph"
 local test, eq, same, raises, near = check.test, check.eq, check.same, check.raises, check.near
 
-local function maxabs(t) return t:abs():max() end
+local maxabs = check.maxabs
 
 -- every vertex's neighbour set from the adjacency; fails on a self-loop or
 -- an entry other than 1 (a repeated edge)
@@ -166,6 +166,11 @@ test("docstrings", function()
     local d = hebb.doc(graph[name])
     check.truthy(d and d:find("^graph%." .. name), name .. " has a docstring")
   end
+end)
+
+test("huge_lattice_is_refused", function()
+  check.raises(function() return graph.lattice{dims = {1 << 31, 1 << 31}} end,
+               "graph.lattice: dims {2147483648, 2147483648} make more than 2^56 sites")
 end)
 
 check.done()

@@ -174,7 +174,11 @@ test("correlation_and_structure_factor", function()
   local h = lattice.heisenberg{ L = 4 }
   near(h:correlation(h:random())[1][1], 1, 1e-12, "unit vectors")
   local p = lattice.potts{ L = 4, q = 3 }
-  near(p:correlation(p:random())[1][1], 1, 1e-12, "Potts G(0) = 1")
+  local ps = p:random()
+  local pg, pS = p:correlation(ps), p:structure_factor(ps)
+  near(pg[1][1], 1, 1e-12, "Potts G(0) = 1")
+  near(pS:sum(), 16, 1e-10, "Potts: sum_k S(k) = N G(0)")
+  near(pS[2][3], require("hebb.fft").fftn(pg):real()[2][3], 1e-10, "Potts S = FT of G")
 end)
 
 -- --- Monte Carlo against enumeration --------------------------------------------------
@@ -287,7 +291,7 @@ test("on_chain_matches_bessel", function()
   end
 end)
 
--- --- REFERENCE_VALUES I8 and I9 -------------------------------------------------------
+-- --- I8 and I9: 4x4 torus by enumeration, 16x16 by Kaufman's formula -------------------
 
 -- I8: 4x4 torus at T_c, Wolff, 2e5 measurements (100 replicas x 2000
 -- clusters): e -1.5656237876, <|m|> 0.8438604448, U4 0.6171993184 with

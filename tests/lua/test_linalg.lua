@@ -8,10 +8,7 @@ local T = require "hebb.tensor"
 local linalg = require "hebb.linalg"
 local hebb = require "hebb"
 
-local function maxdiff(a, b)
-  local m = (a - b):abs():max()
-  return type(m) == "number" and m or m:item()
-end
+local maxdiff = check.maxdiff
 local function near(a, b, tol, what)
   local d = maxdiff(a, b)
   if not (d <= tol) then error(string.format("%s: max |diff| = %g > %g", what or "tensor", d, tol), 2) end
@@ -534,7 +531,7 @@ check.test("errors", function()
   check.raises(function() linalg.svd(M32, {rank = 1.5}) end, "option 'rank' must be an integer")
   check.raises(function() linalg.svd(M32, {rank = 1, full = true}) end, "exclude each other")
   check.raises(function() linalg.sqrtm_psd(T.tensor({{1, 0}, {0, -1}})) end,
-    "linalg.powm_psd: matrix is not positive semidefinite (eigenvalue 1 is -1)")
+    "linalg.sqrtm_psd: matrix is not positive semidefinite (eigenvalue 1 is -1)")
   check.raises(function() linalg.powm_psd(T.tensor({{0, 0}, {0, 1}}), -1) end,
     "linalg.powm_psd: matrix is singular (eigenvalue 1 is 0) and the power -1 is negative")
   check.raises(function() linalg.powm_psd(A3, 0 / 0) end, "the power must be finite")
@@ -543,16 +540,64 @@ check.test("errors", function()
   check.raises(function() linalg.pinv(A3, -1) end, "rcond must be >= 0")
   check.raises(function() linalg.matrix_power(A3, 1.5) end, "integer expected")
   check.raises(function() linalg.eigh(T.full({3, 3}, 0 / 0)) end,
-    "linalg.eigh: dsyevd did not converge (info=")
+    "linalg.eigh: the matrix holds NaN; LAPACK's dsyevd needs finite entries")
   check.raises(function() linalg.eigvalsh(T.full({3, 3}, 0 / 0) * T.I) end,
-    "linalg.eigh: zheevd")
+    "linalg.eigvalsh: the matrix holds NaN; LAPACK's zheevd")
   check.raises(function() linalg.eigh(T.zeros(2, 3, {dtype = "c128"})) end,
     "linalg.eigh: expects square matrices, got shape {2,3}")
   check.raises(function() linalg.svd(T.full({3, 3}, 0 / 0)) end,
-    "linalg.svd: dgesdd rejected its input (info=-4")
+    "linalg.svd: the matrix holds NaN; LAPACK's dgesdd needs finite entries")
   check.raises(function() linalg.inv(T.complex(T.tensor({{1, 2}, {2, 4}}), T.zeros(2, 2))) end,
     "linalg.inv: matrix is singular (zgetrf info=2")
   check.raises(function() linalg.inv({}) end, "tensor expected")
+end)
+
+-- Non-finite input never reaches LAPACK (linalg.c's screen): eig of inf
+-- aborted the process with heap corruption inside OpenBLAS, svd and pinv of
+-- inf never returned, eig of NaN printed LAPACK's complaint to stdout.
+check.test("non_finite_input_refused", function()
+  local inf, nan = T.full({3, 3}, 1 / 0), T.full({3, 3}, 0 / 0)
+  local zinf = T.complex(T.full({8, 8}, 1 / 0), T.zeros(8, 8))
+  local cases = {
+    {"eig", function() return linalg.eig(inf) end, "linalg.eig: the matrix holds inf; LAPACK's zgeev needs finite entries"},
+    {"eig_c128", function() return linalg.eig(zinf) end, "linalg.eig: the matrix holds inf; LAPACK's zgeev"},
+    {"eigvals", function() return linalg.eigvals(nan) end, "the matrix holds NaN; LAPACK's zgeev"},
+    {"svd", function() return linalg.svd(inf) end, "linalg.svd: the matrix holds inf; LAPACK's dgesdd"},
+    {"pinv", function() return linalg.pinv(inf) end, "linalg.pinv: the matrix holds inf; LAPACK's dgesdd"},
+    {"pinv_f32", function() return linalg.pinv(inf:astype("f32")) end, "LAPACK's sgesdd"},
+    {"eigh", function() return linalg.eigh(-inf) end, "linalg.eigh: the matrix holds -inf; LAPACK's dsyevd"},
+    {"cholesky", function() return linalg.cholesky(nan) end, "linalg.cholesky: the matrix holds NaN; LAPACK's dpotrf"},
+    {"qr", function() return linalg.qr(inf) end, "linalg.qr: the matrix holds inf; LAPACK's dgeqrf"},
+    {"inv", function() return linalg.inv(nan) end, "linalg.inv: the matrix holds NaN; LAPACK's dgetrf"},
+    {"det", function() return linalg.det(inf) end, "linalg.det: the matrix holds inf"},
+    {"expm", function() return linalg.expm(inf) end, "linalg.expm: the matrix holds inf"},
+    {"cond", function() return linalg.cond(inf) end, "linalg.cond: the matrix holds inf; LAPACK's dgesdd"},
+    {"norm_2", function() return linalg.norm(inf, "2") end, "linalg.norm: the matrix holds inf"},
+    {"matrix_power_neg", function() return linalg.matrix_power(inf, -1) end, "LAPACK's dgetrf"},
+    {"solve_rhs", function() return linalg.solve(T.eye(3), T.full({3}, 0 / 0)) end,
+     "linalg.solve: the right-hand side holds NaN; LAPACK's dgetrf"},
+    {"lstsq", function() return linalg.lstsq(nan, T.ones(3)) end, "linalg.lstsq: the matrix holds NaN; LAPACK's dgelsd"},
+  }
+  for _, c in ipairs(cases) do
+    check.raises(c[2], c[3], c[1])
+  end
+  local b = T.eye(2):expand(3, 2, 2):clone()
+  b[2][1][2] = 0 / 0
+  check.raises(function() return linalg.inv(b) end,
+               "linalg.inv: matrix 2 of the batch holds NaN; LAPACK's dgetrf")
+  -- no LAPACK behind these: infinities are fine
+  check.eq(linalg.norm(inf):item(), 1 / 0)
+  check.eq(linalg.matrix_power(inf, 2)[1][1], 1 / 0)
+end)
+
+-- LAPACK's xerbla (its complaint about a bad argument) never prints
+check.test("eig_nan_prints_nothing", function()
+  local cmd = string.format("%q -e %q 2>&1", arg[-1], 'local T = require "hebb.tensor"; '
+    .. 'pcall(require("hebb.linalg").eig, T.full({3, 3}, 0/0)); io.write("done")')
+  local p = io.popen(cmd)
+  local out = p:read("a")
+  p:close()
+  check.eq(out, "done")
 end)
 
 check.done()

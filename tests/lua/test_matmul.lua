@@ -6,17 +6,13 @@ local check = require "check"
 local T = require "hebb.tensor"
 local hebb = require "hebb"
 local test, eq, same, raises, near = check.test, check.eq, check.same, check.raises, check.near
+local truthy = check.truthy
 
 -- the product by definition, on nested tables (2-d only)
 local naive = check.mm
 
 -- max |x - y| over two nested tables
-local function maxdiff(x, y)
-  if type(x) == "number" then return math.abs(x - y) end
-  local m = 0
-  for i = 1, #x do m = math.max(m, maxdiff(x[i], y[i])) end
-  return m
-end
+local maxdiff = check.maxdiff
 
 local function bits_equal(x, y)
   return x.dtype == y.dtype and x:equal(y)
@@ -124,6 +120,19 @@ test("strided_and_expanded_inputs", function()
   local v = T.tensor{1.0, 9, 2, 9, 3}[{{1, 5, 2}}]  -- strided vector {1,2,3}
   same(T.matmul(T.tensor{{1.0, 1, 1}}, v), {6})
   near(T.dot(v, v):item(), 14, 0)
+end)
+
+-- a strided view gives the bits of its contiguous copy (OpenBLAS's
+-- strided sdot/ddot loop rounds differently: found by test_selfcheck)
+test("dot_strided_view_same_bits", function()
+  local gen = T.Generator(45)
+  for _, dtype in ipairs({ "f32", "f64", "c128", "c64" }) do
+    local x, y = gen:randn({ 1000 }, { dtype = dtype }), gen:randn({ 1000 }, { dtype = dtype })
+    local xs = T.zeros(2000, { dtype = dtype })[{ { 1, 1999, 2 } }]
+    xs:copy_(x)
+    truthy(bits_equal(T.dot(xs, y), T.dot(x, y)), dtype .. " strided x")
+    truthy(bits_equal(T.dot(y, xs), T.dot(y, x)), dtype .. " strided y")
+  end
 end)
 
 test("integer_bool_and_mixed_dtypes", function()
@@ -303,6 +312,85 @@ test("cross_entropy_rows", function()
   raises(function() T.cross_entropy(z, T.tensor({1.0, 2.0})) end, "labels must be an i64 tensor, got f64")
   raises(function() T.cross_entropy(z, T.tensor({1})) end, "logits {N, C} and labels {N} expected, got {2,3} and {1}")
   raises(function() T.cross_entropy(z:astype("i64"), T.tensor({1, 1})) end, "logits must be f64 or f32, got i64")
+end)
+
+-- Empty dimensions, with numpy's shapes (numpy 1.24's np.matmul on these
+-- shapes, pinned; false: numpy refuses).  Inputs 2 and 3 everywhere, so
+-- every result element is 6 k (k the contracted size): 0 when k = 0.
+local EMPTY = {
+  {{0}, {0}, {}},
+  {{2,0}, {0,3}, {2,3}},
+  {{0,2}, {2,3}, {0,3}},
+  {{2,3}, {3,0}, {2,0}},
+  {{0}, {0,3}, {3}},
+  {{2,0}, {0}, {2}},
+  {{4,2,0}, {0,3}, {4,2,3}},
+  {{0,2,3}, {3,4}, {0,2,4}},
+  {{2,0,3}, {3,4}, {2,0,4}},
+  {{1,2,0}, {5,0,3}, {5,2,3}},
+  {{0}, {0,0}, {0}},
+  {{3,0}, {0,0}, {3,0}},
+  {{0,0}, {0,0}, {0,0}},
+  {{3}, {0,3,2}, {0,2}},
+  {{1,1,2}, {0,2,4}, {0,1,4}},
+  {{2,1,0,2}, {3,2,5}, {2,3,0,5}},
+  {{0}, {2,0,3}, {2,3}},
+  {{0,1,2}, {3,2,4}, false},
+}
+
+local function all_equal(t, v)
+  return t:numel() == 0 or T.equal(t, T.full(t.shape, v, {dtype = t.dtype}))
+end
+
+test("empty_dims_match_numpy", function()
+  for _, c in ipairs(EMPTY) do
+    local sa, sb, want = c[1], c[2], c[3]
+    local k = sa[#sa]
+    for _, dt in ipairs{"f64", "f32", "i64", "c128"} do
+      local a, b = T.full(sa, 2, {dtype = dt}), T.full(sb, 3, {dtype = dt})
+      local what = dt .. " " .. table.concat(sa, "x") .. " @ " .. table.concat(sb, "x")
+      if want then
+        local r = T.matmul(a, b)
+        same(r.shape, want, 0, what)
+        eq(all_equal(r, 6 * k), true, what)
+        local o = T.full(want, 7, {dtype = dt})
+        T.matmul(a, b, {out = o})
+        eq(all_equal(o, 6 * k), true, what .. " out")
+      else
+        raises(function() return T.matmul(a, b) end, "do not broadcast")
+      end
+    end
+  end
+  -- mm, dot, outer, tensordot, einsum, ncon: the same rule
+  eq(T.mm(T.ones(2, 0), T.ones(0, 3)):sum(), 0.0)
+  same(T.mm(T.ones(0, 2), T.ones(2, 3)).shape, {0, 3})
+  eq(T.dot(T.ones(0), T.ones(0)):item(), 0.0)
+  same(T.outer(T.ones(0), T.ones(3)).shape, {0, 3})
+  same(T.tensordot(T.ones(2, 0), T.ones(0, 3), 1), T.zeros(2, 3))
+  same(T.tensordot(T.ones(2, 0), T.ones(3), 0).shape, {2, 0, 3})
+  same(T.einsum("ij,jk->ik", T.ones(2, 0), T.ones(0, 3)), T.zeros(2, 3))
+  eq(T.einsum("i,i->", T.ones(0), T.ones(0)):item(), 0.0)
+  eq(T.einsum("ij->", T.ones(2, 0)):item(), 0.0)
+  same(T.einsum("ij->j", T.ones(0, 3)), {0, 0, 0})
+  same(T.einsum("ii->i", T.ones(0, 0)).shape, {0})
+  same(T.ncon({T.ones(2, 0), T.ones(0, 3)}, {{-1, 1}, {1, -2}}), T.zeros(2, 3))
+end)
+
+-- linear with an empty contraction is the bias alone; it was ignored.
+test("linear_empty_dims", function()
+  local bias = T.tensor{1.0, 2, 3}
+  same(T.linear(T.zeros(2, 0), T.zeros(3, 0), bias), {{1, 2, 3}, {1, 2, 3}})
+  same(T.linear(T.zeros(2, 0, {dtype = "f32"}), T.zeros(3, 0, {dtype = "f32"}),
+                bias:astype("f32")), {{1, 2, 3}, {1, 2, 3}})
+  same(T.linear(T.zeros(2, 0, {dtype = "i64"}), T.zeros(3, 0, {dtype = "i64"}),
+                T.tensor{1, 2, 3}), {{1, 2, 3}, {1, 2, 3}})
+  same(T.linear(T.zeros(4, 2, 0), T.zeros(3, 0), bias)[{4, 2}], {1, 2, 3})
+  same(T.linear(T.zeros(2, 0), T.zeros(3, 0)), T.zeros(2, 3))
+  same(T.linear(T.zeros(0, 4), T.zeros(3, 4), bias).shape, {0, 3})
+  same(T.linear(T.zeros(2, 4), T.zeros(0, 4), T.zeros(0)).shape, {2, 0})
+  local o = T.full({2, 3}, 9.0)
+  T.linear(T.zeros(2, 0), T.zeros(3, 0), bias, {out = o})
+  same(o, {{1, 2, 3}, {1, 2, 3}})
 end)
 
 check.done()

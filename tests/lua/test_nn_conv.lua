@@ -1,4 +1,4 @@
--- test_nn_conv.lua -- hebb.nn convolutions (stdlib/hebb/nn_conv.lua): the
+-- test_nn_conv.lua -- hebb.nn convolutions (stdlib/hebb/_nn_conv.lua): the
 -- gather + matmul result against a direct nested-loop sum for every padding
 -- mode, stride and dilation, the periodic 5-point stencil against the
 -- lattice Laplacian of hebb.graph, gradients by finite differences, errors.

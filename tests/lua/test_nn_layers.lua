@@ -1,4 +1,4 @@
--- test_nn_layers.lua -- hebb.nn layers (stdlib/hebb/nn_layers.lua): values
+-- test_nn_layers.lua -- hebb.nn layers (stdlib/hebb/_nn_layers.lua): values
 -- against the formulas written out independently, initialisation, errors,
 -- and gradients by finite differences (autograd.gradcheck, f64).
 local check = require "check"
@@ -33,7 +33,7 @@ local function gradcheck_module(m, inputs, opts)
   return #xs
 end
 
-local function maxabs(t) return no_grad(function() return t:detach():abs():max() end) end
+local maxabs = check.maxabs
 
 test("linear_values_and_init", function()
   T.manual_seed(7)

@@ -1,4 +1,4 @@
--- test_nn_loss.lua -- hebb.nn losses (stdlib/hebb/nn_loss.lua): values
+-- test_nn_loss.lua -- hebb.nn losses (stdlib/hebb/_nn_loss.lua): values
 -- against hand computations with Lua's math library, stability for extreme
 -- inputs, reductions, module forms, gradients by finite differences, errors.
 local check = require "check"

@@ -10,7 +10,7 @@ local test, eq, near, raises = check.test, check.eq, check.near, check.raises
 
 local sqrt, abs, exp, log = math.sqrt, math.abs, math.exp, math.log
 
-local function maxdiff(a, b) return (a - b):abs():max() end
+local maxdiff = check.maxdiff
 
 -- Rosenbrock (1-x)^2 + 100 (y-x^2)^2 and its gradient, by hand
 local function rosen(q)

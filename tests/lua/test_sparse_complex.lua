@@ -10,7 +10,7 @@ local sparse = require "hebb.sparse"
 local linalg = require "hebb.linalg"
 local test, eq, near, raises = check.test, check.eq, check.near, check.raises
 
-local function maxabs(t) return t:abs():max() end
+local maxabs = check.maxabs
 local function i64(t) return T.tensor(t, { dtype = "i64" }) end
 local function cplx(re, im) return T.complex(T.tensor(re), T.tensor(im)) end
 

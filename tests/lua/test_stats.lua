@@ -218,6 +218,101 @@ test("bad_input", function()
   raises(function() S.autocorr(T.randn(10), { c = 0 }) end, "autocorr: the window factor c = 0 must be > 0")
 end)
 
+-- --- power-law tails (Clauset, Shalizi & Newman 2009) --------------------------
+
+-- with xmin given, alpha-hat is the exact maximum-likelihood estimate: over
+-- K seeds its z-scores must have mean 0 and spread 1 (bias (alpha-1)/m is
+-- 0.04 errors at m = 2000)
+test("powerlaw_fit_alpha_errors_match_the_spread", function()
+  local K, z = 60, {}
+  for k = 1, K do
+    local x = S.powerlaw_sample(2000, 2.5, 1.0, { generator = T.Generator(500 + k) })
+    local r = S.powerlaw_fit(x, { xmin = 1.0 })
+    eq(r.n_tail, 2000, "every value is in the tail")
+    z[k] = (r.alpha - 2.5) / r.alpha_err
+  end
+  local m, sd = spread(z)
+  near(m, 0, 3.5 / math.sqrt(K), "mean z-score")
+  near(sd, 1, 3.5 / math.sqrt(2 * (K - 1)), "spread of z-scores")
+end)
+
+-- a power-law tail above 2 on a flat body: the KS scan finds the cutoff
+test("powerlaw_fit_finds_xmin", function()
+  local g = T.Generator(7)
+  local x = T.cat { S.powerlaw_sample(3000, 2.2, 2.0, { generator = g }), T.rand(2000, { generator = g }) * 1.9 + 0.1 }
+  local r = S.powerlaw_fit(x)
+  near(r.xmin, 2.0, 0.4, "xmin near the true cutoff 2")
+  near(r.alpha, 2.2, 4 * r.alpha_err, "alpha within 4 errors")
+  eq(r.scan.ks:size(1) > 50, true, "scanned the candidates")
+  eq(tostring(r):match("^power law: alpha = ") ~= nil, true, "printable")
+end)
+
+-- under the null (a true power law, xmin given) the bootstrap p-value is
+-- uniform: its mean over K seeds is 1/2 with spread sqrt(1/12)/sqrt(K)
+-- (plus the bootstrap's own noise, sqrt(1/6)/sqrt(samples K))
+test("powerlaw_gof_pvalues_uniform_under_the_null", function()
+  local K, ps = 30, {}
+  for k = 1, K do
+    local g = T.Generator(900 + k)
+    local x = S.powerlaw_sample(400, 3.0, 0.5, { generator = g })
+    local r = S.powerlaw_fit(x, { xmin = 0.5 })
+    ps[k] = S.powerlaw_gof(x, r, { samples = 60, generator = g }).p
+  end
+  local m = spread(ps)
+  near(m, 0.5, 3.5 * math.sqrt(1 / 12 / K + 1 / 6 / (60 * K)), "mean p-value")
+end)
+
+test("powerlaw_gof_rejects_an_exponential", function()
+  local g = T.Generator(3)
+  local x = -T.rand(5000, { generator = g }):log()
+  local r = S.powerlaw_fit(x)
+  local gof = S.powerlaw_gof(x, r, { samples = 50, generator = g })
+  eq(gof.p <= 0.1, true, "p <= 0.1 rules the power law out (p = " .. gof.p .. ")")
+  eq(gof.ks_boot:size(1), 50, "one KS distance per synthetic set")
+  local y = S.powerlaw_sample(5000, 2.5, 1, { generator = g })
+  local ry = S.powerlaw_fit(y)
+  eq(S.powerlaw_gof(y, ry, { samples = 50, generator = g }).p > 0.1, true, "a true power law passes")
+end)
+
+-- Vuong's test: each sample is preferred to be what it is, with both alternatives
+test("powerlaw_compare_prefers_the_true_law", function()
+  local g = T.Generator(11)
+  local pl = S.powerlaw_sample(4000, 2.5, 1, { generator = g })
+  local r = S.powerlaw_fit(pl, { xmin = 1 })
+  local c = S.powerlaw_compare(pl, r, "exponential")
+  eq(c.preferred, "power law", "power law over exponential")
+  -- the per-value log-likelihoods of the test add up to the fit's (summed another way)
+  near(c.loglik.power_law, r.loglik, 1e-9 * math.abs(r.loglik), "power-law log-likelihood")
+  near(c.R, c.loglik.power_law - c.loglik.alt, 1e-9 * math.abs(c.R), "R is the log-likelihood ratio")
+  local ex = -T.rand(4000, { generator = g }):log() + 1
+  local re = S.powerlaw_fit(ex, { xmin = 1 })
+  local ce = S.powerlaw_compare(ex, re, "exponential")
+  eq(ce.preferred, "exponential", "exponential data")
+  near(ce.params.lambda, 1, 5 / math.sqrt(4000), "lambda = 1/(mean - xmin)")
+  eq(ce.R < 0 and ce.p < 1e-6, true, "decisively")
+  -- a log-normal with mu = 0, sigma = 1, truncated at its median: its
+  -- parameters come back (the truncated fit's errors are ~3x the full
+  -- sample's 1/sqrt(2m) = 0.007; 0.06 is 3 of those)
+  local ln = (T.randn(40000, { generator = g })):exp()
+  local rl = S.powerlaw_fit(ln, { xmin = 1 })
+  local cl = S.powerlaw_compare(ln, rl, "lognormal")
+  eq(cl.preferred, "lognormal", "log-normal data")
+  near(cl.params.mu, 0, 0.06, "mu")
+  near(cl.params.sigma, 1, 0.06, "sigma")
+end)
+
+test("powerlaw_bad_input", function()
+  raises(function() S.powerlaw_fit({ 1, 2, 0, 3 }) end, "stats.powerlaw_fit: x must be > 0; 1 of its 4 values are not")
+  raises(function() S.powerlaw_fit(T.rand(10) + 1) end, "stats.powerlaw_fit: 10 values are too few for min_tail = 50")
+  raises(function() S.powerlaw_fit(T.rand(10) + 1, { xmin = 5 }) end, "stats.powerlaw_fit: fewer than 2 values are >= xmin = 5")
+  raises(function() S.powerlaw_fit(T.rand(10) + 1, { xmni = 5 }) end, "did you mean")
+  raises(function() S.powerlaw_sample(10, 1, 1) end, "stats.powerlaw_sample: alpha must be a number > 1, got 1")
+  raises(function() S.powerlaw_gof(T.rand(10), {}) end, "stats.powerlaw_gof: fit must be a result of stats.powerlaw_fit")
+  local x = S.powerlaw_sample(100, 2, 1, { generator = T.Generator(1) })
+  raises(function() S.powerlaw_compare(x, S.powerlaw_fit(x), "gamma") end,
+         "stats.powerlaw_compare: alt must be \"exponential\" or \"lognormal\", got \"gamma\"")
+end)
+
 test("same_bits_at_1_and_2_threads", function()
   local x = S.ar1(300000, 20, { generator = T.Generator(11) })
   local old = hebb.threads()

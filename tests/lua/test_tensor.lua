@@ -135,7 +135,7 @@ test("set_and_copy", function()
   same(t, {{1, 2}, {1, 2}})
   t:copy_(9)
   same(t, {{9, 9}, {9, 9}})
-  raises(function() t:copy_(T.zeros(3)) end, "copy: source of shape {3} does not fit destination of shape {2,2}")
+  raises(function() t:copy_(T.zeros(3)) end, "copy_: source of shape {3} does not fit destination of shape {2,2}")
   same(t, {{9, 9}, {9, 9}})        -- unchanged after the failed copy
   raises(function() t:set(1, 1, "x") end, "number expected")
 end)
@@ -238,6 +238,22 @@ test("threads_setting", function()
   eq(hebb.threads(1), 1)
   eq(hebb.threads(n), n)
   raises(function() hebb.threads(0) end, "thread count must be 1..1024")
+end)
+
+-- Every size goes through one checked product: "too many elements", never
+-- a wrapped count (tensor.c's hebb_check_shape).
+test("huge_shapes_are_refused", function()
+  raises(function() return T.zeros(1 << 62) end,
+         "zeros: too many elements in shape {4611686018427387904} (at most 2^56)")
+  raises(function() return T.zeros(1 << 31, 1 << 31) end, "too many elements")
+  raises(function() return T.zeros(0, 1 << 40, 1 << 40) end, "too many elements")
+  raises(function() return T.frombytes("", "f64", 1 << 32, 1 << 32) end,
+         "frombytes: too many elements")
+  local one = T.ones(1, 1)   -- views: no memory behind them
+  raises(function() return one:expand(1, 1 << 30) + one:expand(1 << 30, 1) end,
+         "add: too many elements in shape {1073741824,1073741824}")
+  eq(T.zeros(2, 0):numel(), 0)
+  same(T.zeros(2, 0):stride(), {1, 1})   -- torch's strides: no stride 0
 end)
 
 check.done()

@@ -147,9 +147,9 @@ test("write_into_expanded_view_refused", function()
   raises(function() e[1] = 0 end, "cannot write into a broadcast (expanded) view")
   raises(function() e[{{1, 2}}] = 0 end, "cannot write into a broadcast (expanded) view")
   raises(function() e:masked_fill_(T.tensor{true, false, true, false}, 0) end,
-         "masked_fill: cannot write into a broadcast (expanded) view")
+         "masked_fill_: cannot write into a broadcast (expanded) view")
   raises(function() e:scatter_(1, T.tensor{{1, 1, 1, 1}}, 5) end,
-         "scatter: cannot write into a broadcast (expanded) view")
+         "scatter_: cannot write into a broadcast (expanded) view")
   same(e:clone():fill_(0), {{0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}})
   -- a target without repeats is allowed, though it aliases the other columns
   e[{{}, 1}] = T.tensor{7, 8, 9}
@@ -309,6 +309,40 @@ test("docstrings", function()
     local d = hebb.doc(T[name])
     truthy(type(d) == "string" and d:find(name, 1, true), name .. " has a docstring")
   end
+end)
+
+-- Sizes are checked products (tensor.c's hebb_size_mul): an expand to
+-- 2^63 elements once counted -2^63 and summed to -0.0.
+test("huge_views_are_refused_not_wrapped", function()
+  local one = T.ones(1, 1, 1)
+  raises(function() return one:expand(1 << 21, 1 << 21, 1 << 21) end,
+         "expand: too many elements in shape {2097152,2097152,2097152} (at most 2^56)")
+  raises(function() return T.ones(1):expand(1 << 57) end, "expand: too many elements")
+  local v = T.ones(1, 1):expand(1 << 20, 1 << 20)   -- 2^40 elements, no memory
+  eq(v:numel(), 1 << 40)
+  eq(v[{{1, 3}, {1, 4}}]:sum(), 12.0)
+  raises(function() return T.ones(5):view(math.maxinteger, -1) end,
+         "view: cannot infer the -1")
+  raises(function() return T.zeros(0):view(0, 1 << 40, 1 << 40) end,
+         "view: too many elements in shape {0,1099511627776,1099511627776}")
+  local m = T.arange(1, 12):view(3, 4)
+  eq(m:diagonal(math.maxinteger):numel(), 0)
+  eq(m:diagonal(math.mininteger):numel(), 0)
+  local a = T.arange(1, 5)
+  same(a[{{1, 5, math.maxinteger}}], {1})
+  same(a[{{5, 1, math.mininteger}}], {5})
+  same(a[{{2, -1, math.maxinteger}}], {2})
+  raises(function() return a[{{math.maxinteger, math.mininteger}}] end,
+         "out of range for dim 1 of size 5")
+end)
+
+test("split_chunk_huge_sizes", function()
+  local a = T.arange(1, 5)
+  local p = a:split(math.maxinteger)
+  eq(#p, 1); same(p[1], {1, 2, 3, 4, 5})
+  p = a:chunk(math.maxinteger)
+  eq(#p, 5); same(p[5], {5})
+  eq(#T.zeros(0):chunk(math.maxinteger), 1)
 end)
 
 check.done()

@@ -7,6 +7,10 @@
 cd "$(dirname "$0")/../.." || exit 2
 LUA=${LUA:-lua5.4}
 here=tests/module
+build=${HEBB_BUILD:-build}
+# under make sanitize, the ASan runtime must come first in lua5.4
+LD_PRELOAD=${HEBB_PRELOAD:-}
+export LD_PRELOAD
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failed=0
@@ -16,8 +20,8 @@ if ! command -v "$LUA" >/dev/null; then
   fail lua "$LUA not found (apt-get install lua5.4)"
   exit 1
 fi
-if [ ! -f build/hebb.so ]; then
-  fail build "build/hebb.so is missing (run make)"
+if [ ! -f "$build/hebb.so" ]; then
+  fail build "$build/hebb.so is missing (run make)"
   exit 1
 fi
 
@@ -26,7 +30,7 @@ fi
 # LUA_PATH holds only the test harness: no module comes from a Lua file.
 case_run() {
   name=$1
-  LUA_PATH="tests/lua/lib/?.lua" "$LUA" -e 'package.cpath = "build/?.so;" .. package.cpath' \
+  LUA_PATH="tests/lua/lib/?.lua" "$LUA" -e "package.cpath = '$build/?.so;' .. package.cpath" \
     "$here/check.lua" "$2" "$3" "$name" > "$tmp/$name.out" 2> "$tmp/$name.err"
   rc=$?
   cat "$tmp/$name.out"
@@ -40,13 +44,13 @@ case_run tensor_first hebb.tensor hebb
 case_run tensor_only hebb.tensor -
 case_run umbrella_only hebb -
 
-# hebb.tensor comes from build/hebb.so through Lua's all-in-one loader
+# hebb.tensor comes from $build/hebb.so through Lua's all-in-one loader
 # (the root name "hebb" finds the file, luaopen_hebb_tensor opens it)
-out=$(LUA_PATH="" "$LUA" -e 'package.cpath = "build/?.so;" .. package.cpath
+out=$(LUA_PATH="" "$LUA" -e 'package.cpath = "'"$build"'/?.so;" .. package.cpath
   io.write(package.searchpath("hebb", package.cpath) or "none", " ",
            package.searchpath("hebb.tensor", package.cpath) or "none")' 2>&1)
 case $out in
-  "build/hebb.so none") echo "PASS module/searchpath" ;;
+  "$build/hebb.so none") echo "PASS module/searchpath" ;;
   *) fail searchpath "$out" ;;
 esac
 exit $failed

@@ -75,6 +75,38 @@ function check.same(got, want, tol, what)
   if e then error(e, 2) end
 end
 
+-- a tensor untracked by autograd (when autograd is loaded at all: t:detach()
+-- would load it)
+local function plain(t)
+  if type(t) == "userdata" and package.loaded["hebb.autograd"] then return t:detach() end
+  return t
+end
+
+-- the largest |x| over a tensor (real or complex), a nested table of
+-- numbers or a number, as a Lua number; nothing is recorded for autograd
+function check.maxabs(t)
+  if type(t) == "number" then return math.abs(t) end
+  if type(t) == "table" then
+    local m = 0
+    for i = 1, #t do m = math.max(m, check.maxabs(t[i])) end
+    return m
+  end
+  local m = plain(t):abs():max()
+  if type(m) ~= "number" then m = m:item() end
+  return m
+end
+
+-- the largest |a - b| over two tensors (broadcasting), nested tables of
+-- numbers or numbers, as a Lua number: the distance of most checks
+function check.maxdiff(a, b)
+  if type(a) == "table" then
+    local m = 0
+    for i = 1, #a do m = math.max(m, check.maxdiff(a[i], b[i])) end
+    return m
+  end
+  return check.maxabs(plain(a) - plain(b))
+end
+
 -- fn must raise an error whose message contains the plain text 'needle'
 function check.raises(fn, needle, what)
   local ok, err = pcall(fn)
@@ -83,6 +115,14 @@ function check.raises(fn, needle, what)
   if not err:find(needle, 1, true) then
     error(string.format("%s raised %q, expected it to contain %q", what or "call", err, needle), 2)
   end
+end
+
+-- the contents of the file at path
+function check.read(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("*a")
+  f:close()
+  return s
 end
 
 -- 1..n (i64) as a tensor of the given shape; T is the hebb.tensor module

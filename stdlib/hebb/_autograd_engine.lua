@@ -1,0 +1,907 @@
+-- hebb._autograd_engine: the tape of hebb.autograd -- recording,
+-- backward, grad, Function and grad modes (the rules and tools are parts of
+-- their own).
+--
+-- Every registered tensor function passes through a C hook
+-- (natives/lua/l_autograd.c).  While grad mode is on and a tensor that
+-- requires grad is alive, a call with such a tensor among its arguments is
+-- handed to `record` below, which adds a node to the tape: the op's name,
+-- its arguments, the versions of the ones its rule reads, and edges to the
+-- records of its tracked inputs.  Backward rules (hebb._autograd_rules) are
+-- tensor expressions, so with create_graph they are recorded in turn and
+-- can be differentiated again.  docs/autograd.md explains the design.
+local E = require "hebb._error"
+local T = require "hebb.tensor"
+local C = require "hebb._autograd"
+local hebb = require "hebb"
+
+local M = {}
+local mt = getmetatable(T.zeros(0))
+local methods = mt.__methods
+local is_tensor = T.is_tensor
+local pack, unpack = table.pack, table.unpack
+
+local floating = { f64 = true, f32 = true, c128 = true, c64 = true }
+
+local function shape_str(t)
+  return "{" .. table.concat(t.shape, ", ") .. "}"
+end
+
+-- A tensor's record (kept in its box by C.track, read by record_of) is
+-- {leaf = true, grad = ...} for a leaf and {node = n, slot = k} (its
+-- position among n's outputs) for a computed tensor.  An in-place op gives
+-- the tensor a new record, so the edges of earlier nodes keep pointing at
+-- the value they saw.
+local record_of = C.record
+
+local rules = {}
+M.rules = rules
+
+-- Rules ------------------------------------------------------------------
+
+--- autograd.defrule(name, fn [, opts])
+-- Registers the backward rule of the op registered as `name` (a module
+-- function's name carries its module: "linalg.solve").  fn(g, args, out)
+-- returns one gradient per positional argument (nil where there is none);
+-- g is the gradient of the result; with opts.multi, fn(gs, args, outs) gets
+-- a table of output gradients (nil for outputs that received none) and all
+-- outputs.  opts.saves lists the argument positions whose values fn reads
+-- (0: the output), so that changing one in place before backward is caught;
+-- opts.scalar makes a Lua-number result of a tracked call a 0-d tensor.
+-- A fourth argument `need` has need[i] set for the arguments that take a
+-- gradient, so a rule can skip the work for the others.
+-- fn must use tensor ops, so that it can be differentiated again.
+local rule_opts = { saves = true, multi = true, scalar = true }
+
+local function new_rule(name, fn, opts)
+  E.check("autograd.defrule", "name", name, "string")
+  E.check("autograd.defrule", "fn", fn, "function")
+  opts = E.checkopts("autograd.defrule", opts, rule_opts)
+  if opts.saves ~= nil then
+    E.check("autograd.defrule", "opts.saves", opts.saves, "table")
+    for i, p in ipairs(opts.saves) do
+      E.int("autograd.defrule", "opts.saves[" .. i .. "]", p, 0)
+    end
+  end
+  return { fn = fn, saves = opts.saves, multi = opts.multi,
+           scalar = opts.scalar, name = name }
+end
+
+function M.defrule(name, fn, opts)
+  rules[name] = new_rule(name, fn, opts)
+end
+hebb.doc(M.defrule, "autograd.defrule(name, fn [, opts])\n\nRegisters the backward "
+  .. "rule of the op registered as name (module functions carry their module: "
+  .. "'linalg.solve').  fn(g, args, out) returns one gradient per positional "
+  .. "argument (nil where there is none).  opts.saves lists the argument "
+  .. "positions whose values fn reads (0 = the output), opts.multi gives fn "
+  .. "(gs, args, outs) for several outputs, opts.scalar turns a Lua-number "
+  .. "result of a tracked call into a 0-d tensor.  Write fn with tensor ops "
+  .. "so that it can be differentiated again.")
+
+-- the arguments of nondiff, checked: a list of op names
+local function op_names(...)
+  local names = pack(...)
+  for i = 1, names.n do
+    E.check("autograd.nondiff", "argument " .. i, names[i], "string")
+  end
+  return names
+end
+
+--- autograd.nondiff(name, ...)
+-- Declares ops whose results carry no gradient (comparisons, argmax,
+-- floor, random fills...): their results are not tracked.
+function M.nondiff(...)
+  local names = op_names(...)
+  for i = 1, names.n do rules[names[i]] = false end
+end
+hebb.doc(M.nondiff, "autograd.nondiff(name, ...)\n\nDeclares ops whose results carry "
+  .. "no gradient (comparisons, argmax, rounding, random fills).")
+
+-- The rule files (hebb._autograd_rules, _autograd_linalg, ...) are plain
+-- modules that return a rule set: R = _ruleset(), filled with R.def (as
+-- defrule), R.nondiff and R.alias(alias, name) (one rule under two op
+-- names), and hebb.autograd installs the sets in its order (_install).
+function M._ruleset()
+  local set = {}
+  local R = { rules = set }
+  function R.def(name, fn, opts) set[name] = new_rule(name, fn, opts) end
+  function R.nondiff(...)
+    local names = op_names(...)
+    for i = 1, names.n do set[names[i]] = false end
+  end
+  function R.alias(alias, name) set[alias] = set[name] end
+  return R
+end
+
+function M._install(R)
+  for name, r in pairs(R.rules) do rules[name] = r end
+end
+
+-- an op without a rule records as usual and fails only at backward, so
+-- code that never differentiates through it is not affected
+local function missing_rule(name)
+  return { name = name, fn = function()
+    E.raise("autograd: no derivative for '%s'", name)
+  end }
+end
+
+local function rule_of(name, inplace)
+  local r = rules[name]
+  if r == nil and inplace and name:sub(-1) == "_" then r = rules[name:sub(1, -2)] end
+  if r == nil then r = missing_rule(name) end
+  return r
+end
+
+-- Recording ----------------------------------------------------------------
+
+-- gives t the record rec if t is a floating-point tensor
+local track = C.track
+
+local function leaf_inplace_error(name)
+  E.raise("autograd: '%s' would modify in place a leaf tensor "
+    .. "that requires grad; do it inside autograd.no_grad", name)
+end
+
+-- the records of the tracked tensors among args[1..n]; a list argument
+-- (cat, stack) gets a list of records
+local function input_records(args, n)
+  local inputs, any = {}, false
+  for i = 1, n do
+    local v = args[i]
+    local tv = type(v)
+    if tv == "userdata" then
+      local r = record_of(v)
+      if r then inputs[i] = r; any = true end
+    elseif tv == "table" then
+      local list
+      for j = 1, #v do
+        local r = record_of(v[j])
+        if r then list = list or { list = true }; list[j] = r; any = true end
+      end
+      inputs[i] = list
+    end
+  end
+  return inputs, any
+end
+
+-- a Lua number is real: the result of a complex-to-real reduction (norm)
+local real_of = { c128 = "f64", c64 = "f32" }
+
+local function first_float_dtype(args, n)
+  for i = 1, n do
+    local v = args[i]
+    if record_of(v) then return v.dtype end
+    if type(v) == "table" then
+      for j = 1, #v do if record_of(v[j]) then return v[j].dtype end end
+    end
+  end
+end
+
+-- the tensors among results: one slot per tensor, a list result expanded
+-- (a table of numbers, x:size() or x:totable(), holds none)
+local function collect_outputs(res, from, to)
+  local outs = {}
+  for i = from, to do
+    local v = res[i]
+    if is_tensor(v) then outs[#outs + 1] = v
+    elseif type(v) == "table" then
+      for j = 1, #v do
+        if is_tensor(v[j]) then outs[#outs + 1] = v[j] end
+      end
+    end
+  end
+  return outs
+end
+
+-- makes output k of node the computed value of tensor o
+local function mark_output(node, o, k)
+  local old = record_of(o)
+  if old and old.leaf then leaf_inplace_error(node.name) end
+  track(o, { node = node, slot = k })
+end
+
+-- the node of a call: its rule, arguments (args[1..n]) and the records of
+-- its tracked inputs (node.inputs[i]); versions of the values the rule reads
+local function new_node(name, rule, args, n, inputs, out1)
+  local node = { name = rule.name or name, rule = rule, args = args, n = n,
+                 inputs = inputs }
+  local saves = rule.saves
+  if saves then
+    local versions = {}
+    for _, p in ipairs(saves) do
+      local v = p == 0 and out1 or args[p]
+      if is_tensor(v) then versions[p] = C.version(v) end
+    end
+    node.versions = versions
+  end
+  return node
+end
+
+-- adds the node of a call with several (or list) outputs
+local function attach(name, rule, args, n, inputs, outs)
+  local node = new_node(name, rule, args, n, inputs, outs[1])
+  node.out = outs
+  for k, o in ipairs(outs) do mark_output(node, o, k) end
+end
+
+-- a tracked call left a Lua number where its rule wants a 0-d tensor
+local function scalars_to_tensors(a, n, na)
+  for i = n + 2, na do
+    if type(a[i]) == "number" then
+      local dt = first_float_dtype(a, n)
+      a[i] = T.full({}, a[i], { dtype = real_of[dt] or dt })
+    end
+  end
+end
+
+-- ops whose result may share memory with their first argument
+local view_ops = { view = true, reshape = true, flatten = true, squeeze = true,
+  unsqueeze = true, narrow = true, select = true, transpose = true, t = true,
+  permute = true, expand = true, expand_as = true, diagonal = true,
+  split = true, chunk = true, getindex = true, contiguous = true }
+
+-- An in-place write into a view of a tracked tensor would change the base
+-- behind autograd's back (its record would not see the write): refused.
+local function check_not_view(name, t, r)
+  local nd = r.node
+  if not (nd and view_ops[nd.name] and nd.args) then return end
+  local base = nd.args[1]
+  if T.is_tensor(base) and T.shares_storage(t, base) then
+    E.raise("autograd: '%s' would write in place into a view "
+      .. "('%s') of a tensor that requires grad, which autograd cannot "
+      .. "follow; clone() the view first, or write inside autograd.no_grad",
+      name, nd.name)
+  end
+end
+
+-- an in-place op on arg 1 recorded without a rule (a random fill, say):
+-- the tensor now holds a constant
+local function overwritten(name, t)
+  local r = record_of(t)
+  if not r then return end
+  if r.leaf then leaf_inplace_error(name) end
+  check_not_view(name, t, r)
+  C.untrack(t)
+end
+
+-- whether the result o is one of the arguments themselves
+local function returns_argument(a, n, o)
+  for i = 1, n do
+    if rawequal(a[i], o) then return true end
+  end
+  return false
+end
+
+-- Called by the C hook: recorder(name, n, arg1..argn, old, res1..resk).
+-- The argument table becomes the node's args (results cleared from it).
+local function record(name, n, ...)
+  local na = select("#", ...)
+  local a = { ... }
+  local old, target = a[n + 1], a[1]
+  local rule = rules[name]
+  if rule == nil then rule = rule_of(name, old ~= nil) end
+  if rule == false then
+    if old ~= nil then overwritten(name, target) end
+    return unpack(a, n + 2, na)
+  end
+  if old ~= nil then            -- in place: arg 1 held the old value
+    local prev = record_of(target)
+    if prev and prev.leaf then leaf_inplace_error(name) end
+    if prev then
+      check_not_view(name, target, prev)
+      track(old, prev)         -- the copy carries the value's old record
+    end
+    a[1] = old
+  end
+  local inputs, any = input_records(a, n)
+  if not any then return unpack(a, n + 2, na) end
+  if rule.scalar then scalars_to_tensors(a, n, na) end
+  local o = a[n + 2]
+  if old == nil and na == n + 2 and returns_argument(a, n, o) then
+    return o          -- x:contiguous() of a contiguous x is x: nothing new
+  end
+  if na == n + 2 and is_tensor(o) and not rule.multi then   -- the usual case
+    a[n + 1], a[n + 2], a.n = nil, nil, n    -- a becomes the node's args
+    local node = new_node(name, rule, a, n, inputs, o)
+    local vs = node.versions
+    if vs and vs[0] then node.out = { o } end    -- the rule reads it
+    mark_output(node, o, 1)
+    return o
+  end
+  local args = { n = n }
+  for i = 1, n do args[i] = a[i] end
+  local outs = collect_outputs(a, n + 2, na)
+  if old ~= nil and #outs == 0 then outs[1] = target end   -- t[k] = v
+  if #outs == 0 then return unpack(a, n + 2, na) end       -- no tensor made
+  attach(name, rule, args, n, inputs, outs)
+  return unpack(a, n + 2, na)
+end
+C.set_recorder(record)
+
+-- Grad mode ------------------------------------------------------------------
+
+-- calls fn(...) in the given grad mode, restoring the mode even on error
+local function with_mode(enabled, fn, ...)
+  local prev = C.set_enabled(enabled)
+  local res = pack(pcall(fn, ...))
+  C.set_enabled(prev)
+  if not res[1] then error(res[2], 0) end   -- rethrown as it is
+  return unpack(res, 2, res.n)
+end
+
+--- autograd.no_grad(fn, ...)
+-- Calls fn(...) with recording off and returns its results.
+function M.no_grad(fn, ...)
+  E.check("autograd.no_grad", "fn", fn, "function")
+  return with_mode(false, fn, ...)
+end
+hebb.doc(M.no_grad, "autograd.no_grad(fn, ...)\n\nCalls fn(...) without recording "
+  .. "operations and returns its results.")
+
+--- autograd.enable_grad(fn, ...)
+-- Calls fn(...) with recording on (inside a no_grad scope, say).
+function M.enable_grad(fn, ...)
+  E.check("autograd.enable_grad", "fn", fn, "function")
+  return with_mode(true, fn, ...)
+end
+hebb.doc(M.enable_grad, "autograd.enable_grad(fn, ...)\n\nCalls fn(...) with recording "
+  .. "on and returns its results.")
+
+--- autograd.is_grad_enabled()
+-- Whether operations are being recorded.
+M.is_grad_enabled = C.is_enabled
+hebb.doc(M.is_grad_enabled, "autograd.is_grad_enabled()\n\nWhether operations are "
+  .. "recorded.")
+
+--- autograd.set_grad_enabled(flag)
+-- Turns recording on or off; returns the previous setting.
+function M.set_grad_enabled(flag)
+  return C.set_enabled(E.check("autograd.set_grad_enabled", "flag", flag, "boolean"))
+end
+hebb.doc(M.set_grad_enabled, "autograd.set_grad_enabled(flag)\n\nTurns recording on or "
+  .. "off; returns the previous setting.")
+
+-- Tensor methods and properties -------------------------------------------
+
+local function check_floating(t, what)
+  if not floating[t.dtype] then
+    E.raise("%s: only floating-point tensors can require grad "
+      .. "(got %s)", what, t.dtype)
+  end
+end
+
+function methods.requires_grad_(t, flag)
+  E.check("requires_grad_", "the receiver", t, "tensor")
+  E.check("requires_grad_", "flag", flag, "boolean", true)
+  if flag == nil or flag then
+    check_floating(t, "requires_grad_")
+    local r = record_of(t)
+    if r and not r.leaf then
+      E.raise("requires_grad_: only leaf tensors can be made to require grad; "
+        .. "this one is computed (use x:detach():requires_grad_())")
+    end
+    if not r then track(t, { leaf = true }) end
+  else
+    local r = record_of(t)
+    if r and not r.leaf then
+      E.raise("requires_grad_(false): a computed tensor cannot stop requiring "
+        .. "grad; use x:detach()")
+    end
+    C.untrack(t)
+  end
+  return t
+end
+hebb.doc(methods.requires_grad_, "x:requires_grad_([flag=true])\n\nMakes x a leaf whose "
+  .. "gradient backward accumulates in x.grad (false: stop).  Returns x.  "
+  .. "Properties: x.requires_grad, x.grad (assignable), x.is_leaf, x.grad_fn.")
+
+function methods.detach(t)
+  E.check("detach", "the receiver", t, "tensor")
+  return C.alias(t)
+end
+hebb.doc(methods.detach, "x:detach()\n\nThe same elements, not recorded: no gradient flows "
+  .. "through it.")
+
+function methods.retain_grad(t)
+  local r = record_of(t)
+  if not r then E.raise("retain_grad: the tensor does not require grad") end
+  r.retain = true
+  return t
+end
+hebb.doc(methods.retain_grad, "y:retain_grad()\n\nKeeps the gradient of a computed tensor in "
+  .. "y.grad at the next backward.")
+
+local getters, setters = mt.__getters, mt.__setters or {}
+mt.__setters = setters
+for _, name in ipairs({ "grad", "requires_grad", "is_leaf", "grad_fn" }) do
+  local props = mt.__properties
+  props[#props + 1] = name
+end
+getters.grad = function(t) local r = record_of(t); return r and r.grad end
+getters.requires_grad = function(t) return record_of(t) ~= nil end
+getters.is_leaf = function(t) local r = record_of(t); return r == nil or r.leaf == true end
+getters.grad_fn = function(t) local r = record_of(t); return r and r.node and r.node.name end
+setters.grad = function(t, g)
+  local r = record_of(t)
+  if g ~= nil then
+    if not is_tensor(g) then E.raise("x.grad must be a tensor or nil, got %s", E.show(g)) end
+    if not C.same_shape(g, t) then
+      E.raise("x.grad: gradient of shape %s for a tensor of shape %s",
+        shape_str(g), shape_str(t))
+    end
+  end
+  if not r then
+    if g == nil then return end
+    E.raise("x.grad: the tensor does not require grad (call x:requires_grad_())")
+  end
+  r.grad, r.owned = g, nil
+end
+
+-- Backward -----------------------------------------------------------------
+
+local function add(a, b)
+  if a == nil then return b end
+  return a + b
+end
+
+-- calls f(child, ...) for every input edge of nd that leads to a node
+local function each_child(nd, f, x, y)
+  for _, r in pairs(nd.inputs) do
+    if r.list then
+      for _, q in pairs(r) do
+        if type(q) == "table" and q.node then f(q.node, x, y) end
+      end
+    elseif r.node then f(r.node, x, y) end
+  end
+end
+
+local function count_use(child, uses, stack)
+  local u = uses[child]
+  uses[child] = (u or 0) + 1
+  if u == nil then stack[#stack + 1] = child end
+end
+
+-- how many edges of the graph below the start nodes lead to each node
+local function consumer_counts(starts)
+  local uses, stack = {}, {}
+  for _, nd in ipairs(starts) do
+    if uses[nd] == nil then uses[nd] = 0; stack[#stack + 1] = nd end
+  end
+  while #stack > 0 do
+    local nd = stack[#stack]
+    stack[#stack] = nil
+    each_child(nd, count_use, uses, stack)
+  end
+  return uses
+end
+
+local function release_use(child, uses, ready)
+  local u = uses[child] - 1
+  uses[child] = u
+  if u == 0 then ready[#ready + 1] = child end
+end
+
+local function check_versions(nd)
+  local vs = nd.versions
+  if not vs then return end
+  for p, v in pairs(vs) do
+    local t = p == 0 and nd.out[1] or nd.args[p]
+    local now = C.version(t)
+    if now ~= v then
+      E.raise("autograd: a tensor that '%s' saved for backward "
+        .. "(%s) was modified in place afterwards (version %d, saved at %d)",
+        nd.name, p == 0 and "its output" or "argument " .. p, now, v)
+    end
+  end
+end
+
+local function conform(g, like, nd, pos)
+  local kind = C.fit(g, like)
+  if kind == 0 then return g end
+  if kind == 1 then    -- a real value's gradient is real (and its dtype)
+    if g.dtype == "c128" or g.dtype == "c64" then g = T.real(g) end
+    return g.dtype == like.dtype and g or g:astype(like.dtype)
+  end
+  if kind == 3 then
+    E.raise("autograd: backward of '%s' gave a %s for argument %s",
+      nd.name, type(g), pos)
+  end
+  E.raise("autograd: backward of '%s' gave a gradient of shape %s "
+    .. "for argument %s of shape %s", nd.name, shape_str(g), pos,
+    shape_str(like))
+end
+
+-- the gradients a node's rule gives for its arguments
+local function run_rule(nd, gout)
+  local rule = nd.rule
+  if nd.freed then
+    E.raise("autograd: backward through '%s' a second time: its "
+      .. "saved values were freed (pass {retain_graph = true} to the first "
+      .. "backward)", nd.name)
+  end
+  check_versions(nd)
+  if rule.multi then return { rule.fn(gout, nd.args, nd.out, nd.inputs) } end
+  return { rule.fn(gout[1], nd.args, nd.out and nd.out[1], nd.inputs) }
+end
+
+-- Runs backward from roots (records) seeded with grads.  With targets (a
+-- set of records), returns their gradients instead of filling leaves.
+--
+-- A gradient a rule returns may travel along several edges at once: add
+-- hands the same g to both operands, and t() or permute() hand a view of
+-- it on, so in W * (x + x:t()) x's first gradient and the one that comes
+-- back through t() share memory.  A kept gradient (x.grad, or a retained
+-- one) is therefore taken by reference only while no other kept gradient
+-- holds that storage (handed), and the engine adds in place only into a
+-- .grad it allocated itself (rec.owned); the first accumulation into a
+-- gradient taken by reference allocates.
+local function engine(roots, seeds, opts, targets)
+  local pending, captured = {}, {}
+  local handed = {}
+  local function keep(g)   -- g, or a copy if another kept gradient has it
+    local key = C.dense_storage(g)
+    if key and not handed[key] then handed[key] = true; return g, nil end
+    local c = g:clone()
+    handed[C.dense_storage(c)] = true
+    return c, c
+  end
+  local function accumulate(rec, g)
+    local cur = rec.grad
+    if cur == nil then
+      if opts.create_graph then rec.grad = g
+      else rec.grad, rec.owned = keep(g) end
+    elseif opts.create_graph or record_of(cur)
+        or not rawequal(rec.owned, cur) then
+      rec.grad = cur + g
+      rec.owned = not opts.create_graph and rec.grad or nil
+    else
+      cur:add_(g)
+    end
+  end
+  local function deliver(rec, g)
+    if targets and targets[rec] then captured[rec] = add(captured[rec], g) end
+    if rec.leaf then
+      if not targets then accumulate(rec, g) end
+      return
+    end
+    if rec.retain and not targets then accumulate(rec, g) end
+    local slots = pending[rec.node]
+    if not slots then slots = {}; pending[rec.node] = slots end
+    slots[rec.slot] = add(slots[rec.slot], g)
+  end
+  local starts = {}
+  for _, g in ipairs(seeds) do   -- the caller's: never kept as a .grad
+    local key = C.dense_storage(g)
+    if key then handed[key] = true end
+  end
+  for i, r in ipairs(roots) do
+    deliver(r, seeds[i])
+    if r.node then starts[#starts + 1] = r.node end
+  end
+  -- a node runs once every node that uses it has run (Kahn's order)
+  local uses = consumer_counts(starts)
+  local ready, queued = {}, {}
+  for _, nd in ipairs(starts) do
+    if uses[nd] == 0 and not queued[nd] then
+      queued[nd] = true
+      ready[#ready + 1] = nd
+    end
+  end
+  while #ready > 0 do
+    local nd = ready[#ready]
+    ready[#ready] = nil
+    local gout = pending[nd]
+    if gout then
+      pending[nd] = nil
+      local grads = run_rule(nd, gout)
+      for pos, r in pairs(nd.inputs) do
+        local g = grads[pos]
+        if g ~= nil then
+          if r.list then
+            for j, q in pairs(r) do
+              if type(q) == "table" and g[j] ~= nil then
+                deliver(q, conform(g[j], nd.args[pos][j], nd, pos .. "[" .. j .. "]"))
+              end
+            end
+          else
+            deliver(r, conform(g, nd.args[pos], nd, pos))
+          end
+        end
+      end
+      if not opts.retain_graph then
+        nd.args, nd.out, nd.freed = nil, nil, true
+      end
+    end
+    each_child(nd, release_use, uses, ready)
+  end
+  return captured
+end
+
+local function seed_for(y, g, who)
+  local r = record_of(y)
+  if type(y) == "number" then
+    E.raise(who .. ": the output is a Lua number, not a tensor that requires "
+      .. "grad (a full reduction of tensors that do not require grad gives a "
+      .. "number; call x:requires_grad_() on the inputs before computing it)")
+  end
+  if not r then
+    E.raise(who .. ": the tensor does not require grad (nothing it was "
+      .. "computed from requires grad)")
+  end
+  if g == nil then
+    if y:numel() ~= 1 then
+      E.raise("%s: a gradient is needed for a result of shape %s "
+        .. "(only one-element results get 1 by default)", who,
+        shape_str(y))
+    end
+    g = T.ones_like(y)
+  elseif not (is_tensor(g) and C.same_shape(g, y)) then
+    E.raise("%s: the gradient must be a tensor of shape %s, got %s", who,
+      shape_str(y), E.show(g))
+  end
+  return r, g
+end
+
+local backward_keys = { create_graph = true, retain_graph = true }
+local grad_keys = { create_graph = true, retain_graph = true, allow_unused = true,
+                    grad_outputs = true }
+
+local function backward_opts(opts)
+  opts = opts or {}
+  local create = opts.create_graph and true or false
+  local retain = opts.retain_graph
+  if retain == nil then retain = create end
+  return { create_graph = create, retain_graph = retain,
+           allow_unused = opts.allow_unused }
+end
+
+function methods.backward(y, g, opts)
+  E.check("backward", "the receiver", y, "tensor")
+  if type(g) == "table" and not is_tensor(g) then g, opts = nil, g end
+  E.checkopts("backward", opts, backward_keys)
+  local r
+  r, g = seed_for(y, g, "backward")
+  opts = backward_opts(opts)
+  with_mode(opts.create_graph, engine, { r }, { g }, opts)
+end
+hebb.doc(methods.backward, "y:backward([gradient] [, {retain_graph=, create_graph=}])\n\n"
+  .. "Accumulates dy/dx into x.grad for every leaf x that y depends on.  "
+  .. "gradient (dL/dy, y's shape) is needed unless y has one element.  "
+  .. "create_graph records the backward pass itself (higher derivatives).")
+
+-- a tensor or a Lua number: one output; else a list of them
+local function as_outputs(v)
+  if is_tensor(v) or type(v) == "number" then return { v } end
+  return v
+end
+
+-- inputs: a tensor or a non-empty list of them; returns the list and
+-- whether it was one tensor (hebb._autograd_tools uses it too)
+local function input_list(who, inputs)
+  if is_tensor(inputs) then return { inputs }, true end
+  if type(inputs) ~= "table" or #inputs == 0 then
+    E.raise("%s: inputs must be a tensor or a non-empty list of tensors, got %s",
+            who, type(inputs) == "table" and "an empty table" or E.show(inputs))
+  end
+  for i = 1, #inputs do E.check(who, "inputs[" .. i .. "]", inputs[i], "tensor") end
+  return inputs, false
+end
+M._input_list = input_list
+
+-- torch-style grad(outputs, inputs [, opts]): lists or single tensors.  An
+-- output that depends on no tracked tensor (a Lua number from a full
+-- reduction, an untracked tensor) is a constant: with allow_unused it gives
+-- nil gradients, so a derivative that is identically zero is no error.
+local function grad_of(outputs, inputs, opts)
+  outputs = as_outputs(outputs)
+  if type(outputs) ~= "table" or #outputs == 0 then
+    E.raise("autograd.grad: the first argument must be a function, a tensor or a "
+      .. "non-empty list of tensors, got %s", E.show(outputs))
+  end
+  E.checkopts("autograd.grad", opts, grad_keys)
+  local single
+  inputs, single = input_list("autograd.grad", inputs)
+  local gouts = opts and opts.grad_outputs or {}
+  if is_tensor(gouts) then gouts = { gouts } end
+  opts = backward_opts(opts)
+  local roots, seeds, targets = {}, {}, {}
+  for i, y in ipairs(outputs) do
+    if record_of(y) or not opts.allow_unused then
+      roots[#roots + 1], seeds[#seeds + 1] = seed_for(y, gouts[i], "autograd.grad")
+    end
+  end
+  for i, x in ipairs(inputs) do
+    local r = record_of(x)
+    if not r then
+      E.raise("autograd.grad: input %d does not require grad", i)
+    end
+    targets[r] = true
+  end
+  local captured = {}
+  if #roots > 0 then
+    captured = with_mode(opts.create_graph, engine, roots, seeds, opts, targets)
+  end
+  local res = {}
+  for i, x in ipairs(inputs) do
+    local g = captured[record_of(x)]
+    if g == nil and not opts.allow_unused then
+      E.raise("autograd.grad: input %d was not used to compute "
+        .. "the outputs (pass {allow_unused = true} to get nil)", i)
+    end
+    res[i] = g
+  end
+  if single then return res[1] end
+  return res
+end
+
+-- evaluates f at inputs made leaves (or kept, if an outer derivative is
+-- being taken through them); returns the value, the leaves, whether the
+-- graph must be kept for an outer derivative
+local function prepare(who, f, inputs)
+  local xs, single = input_list(who, inputs)
+  local leaves, outer = {}, false
+  for i, x in ipairs(xs) do
+    if record_of(x) and C.is_enabled() then leaves[i] = x; outer = true
+    else
+      if not floating[x.dtype] then
+        E.raise("%s: input %d has dtype %s; only floating-point tensors can be "
+          .. "differentiated", who, i, x.dtype)
+      end
+      leaves[i] = C.alias(x)
+      track(leaves[i], { leaf = true })
+    end
+  end
+  local y = with_mode(true, f, unpack(leaves))
+  if not is_tensor(y) and type(y) ~= "number" then
+    E.raise("%s: f must return a tensor or a number, got %s", who, E.show(y))
+  end
+  return y, leaves, outer, single
+end
+
+local function zeros_for_unused(gs, leaves)
+  for i, x in ipairs(leaves) do
+    if gs[i] == nil then gs[i] = T.zeros_like(x) end
+  end
+  return gs
+end
+
+--- autograd.grad(f, inputs [, opts])  or  autograd.grad(outputs, inputs [, opts])
+-- With a function f: the gradient of f(x1, x2, ...) (a one-element tensor)
+-- at inputs (a tensor, or a list of them: then a list of gradients).  Inputs
+-- that do not reach the result get zeros.  Inside another derivative the
+-- result stays differentiable (grad of grad).  With tensors: torch's form,
+-- the gradients of outputs with respect to inputs, opts {grad_outputs=,
+-- create_graph=, retain_graph=, allow_unused=}.
+function M.grad(f, inputs, opts)
+  if type(f) ~= "function" then return grad_of(f, inputs, opts) end
+  E.checkopts("autograd.grad", opts, { create_graph = true })
+  local y, leaves, outer, single = prepare("autograd.grad", f, inputs)
+  local gs = {}
+  if record_of(y) then    -- else y does not depend on the inputs (or is a number)
+    gs = grad_of(y, leaves, { create_graph = outer or (opts and opts.create_graph),
+                              allow_unused = true })
+  end
+  gs = zeros_for_unused(gs, leaves)
+  if single then return gs[1] end
+  return gs
+end
+hebb.doc(M.grad, "autograd.grad(f, inputs [, opts])  or  autograd.grad(outputs, inputs "
+  .. "[, opts])\n\nWith a function: the gradient of f(x1, ...) (a one-element "
+  .. "tensor) at inputs (a tensor or a list; a list gives a list).  Inputs "
+  .. "that do not reach the result get zeros; inside another derivative the "
+  .. "result stays differentiable.  With tensors (torch's form): gradients of "
+  .. "outputs with respect to inputs; opts {grad_outputs=, create_graph=, "
+  .. "retain_graph=, allow_unused=}.")
+
+--- autograd.value_and_grad(f)
+-- A function g(x1, ...) returning f's value (a Lua number for a 0-d
+-- result, else the tensor) and its gradient with respect to the tensor
+-- arguments (one gradient, or a list when f takes several).
+function M.value_and_grad(f)
+  E.check("autograd.value_and_grad", "f", f, "function")
+  return function(...)
+    local xs = pack(...)
+    local inputs = xs.n == 1 and xs[1] or { ... }
+    local y, leaves, outer, single = prepare("autograd.value_and_grad", f, inputs)
+    local gs = record_of(y) and grad_of(y, leaves,
+      { create_graph = outer, allow_unused = true }) or {}
+    gs = zeros_for_unused(gs, leaves)
+    local value = y
+    if is_tensor(y) and not outer then
+      value = y:numel() == 1 and y:item() or C.alias(y)
+    end
+    if single then return value, gs[1] end
+    return value, gs
+  end
+end
+hebb.doc(M.value_and_grad, "autograd.value_and_grad(f)\n\nA function returning f's "
+  .. "value (a Lua number for a one-element result) and its gradient with "
+  .. "respect to the tensor arguments.")
+
+-- Custom functions -----------------------------------------------------------
+
+--- autograd.Function{forward = function(ctx, ...) ... end, backward = function(ctx, g) ... end}
+-- A differentiable function written in Lua: forward computes the result(s)
+-- (without recording), saving what backward needs with
+-- ctx:save_for_backward(...) (read back as ctx.saved[i]) or ctx fields;
+-- backward(ctx, g1, g2, ...) returns one gradient per argument of forward.
+local function_keys = { forward = true, backward = true, name = true }
+
+function M.Function(def)
+  if type(def) ~= "table" then
+    E.raise("autograd.Function: expected {forward = fn, backward = fn}, got %s", E.show(def))
+  end
+  E.checkopts("autograd.Function", def, function_keys)
+  E.check("autograd.Function", "forward", def.forward, "function")
+  E.check("autograd.Function", "backward", def.backward, "function")
+  local name = E.check("autograd.Function", "name", def.name, "string", true) or "custom"
+  return function(...)
+    local args = pack(...)
+    local ctx = { saved = {} }
+    function ctx.save_for_backward(self, ...) self.saved = pack(...) end
+    local res = pack(M.no_grad(def.forward, ctx, ...))
+    if not C.is_enabled() then return unpack(res, 1, res.n) end
+    local inputs, any = input_records(args, args.n)
+    if not any then return unpack(res, 1, res.n) end
+    local saved_versions = {}
+    for i = 1, ctx.saved.n or 0 do
+      local v = ctx.saved[i]
+      if is_tensor(v) then saved_versions[i] = C.version(v) end
+    end
+    local rule = { name = name, multi = true, fn = function(gs)
+      for i, v in pairs(saved_versions) do
+        if C.version(ctx.saved[i]) ~= v then
+          E.raise("autograd: tensor %d saved by '%s' was modified "
+            .. "in place before backward", i, name)
+        end
+      end
+      return def.backward(ctx, unpack(gs, 1, res.n))
+    end }
+    attach(name, rule, args, args.n, inputs, collect_outputs(res, 1, res.n))
+    return unpack(res, 1, res.n)
+  end
+end
+hebb.doc(M.Function, "autograd.Function{forward = fn(ctx, ...), backward = fn(ctx, g, "
+  .. "...) [, name =]}\n\nA differentiable function written in Lua: forward "
+  .. "runs without recording and may call ctx:save_for_backward(...) (read "
+  .. "as ctx.saved[i]); backward returns one gradient per forward argument.")
+
+-- Helpers for rules ------------------------------------------------------------
+
+-- for rules: conj(x) of a complex tensor, x itself otherwise (a real
+-- tensor or a number): grad_z = g * conj(f'(z)) for holomorphic f
+function M._cj(x)
+  if is_tensor(x) and (x.dtype == "c128" or x.dtype == "c64") then
+    return T.conj(x)
+  end
+  return x
+end
+
+--- autograd.unbroadcast(g, arg)
+-- g summed down to the shape of arg (the operand of a broadcasting op):
+-- nil when arg is not a tensor.
+function M.unbroadcast(g, arg)
+  E.check("autograd.unbroadcast", "g", g, "tensor")
+  if not is_tensor(arg) then return nil end
+  if C.same_shape(g, arg) then return g end
+  local gs, as = g.shape, arg.shape
+  local lead = #gs - #as
+  local dims = {}
+  for d = 1, #gs do
+    if d <= lead or (as[d - lead] == 1 and gs[d] ~= 1) then dims[#dims + 1] = d end
+  end
+  local s = g
+  if #dims > 0 then s = g:sum(dims, { keepdim = true }) end
+  return s:reshape(as)
+end
+hebb.doc(M.unbroadcast, "autograd.unbroadcast(g, arg)\n\ng summed to the shape of arg, "
+  .. "the operand of a broadcasting op (nil if arg is a number).")
+
+for name, f in pairs({ requires_grad_ = methods.requires_grad_,
+                       detach = methods.detach, backward = methods.backward,
+                       retain_grad = methods.retain_grad }) do
+  M[name] = f
+end
+
+return M
