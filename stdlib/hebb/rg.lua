@@ -339,7 +339,8 @@ the spin and a triple.]==])
 
 -- --- the schemes --------------------------------------------------------------
 
-require("hebb._parts").install(M, { "hebb._rg_flow", "hebb._rg_tensor", "hebb._rg_mcrg" }, "hebb.rg")
+require("hebb._parts").install(M, { "hebb._rg_flow", "hebb._rg_tensor", "hebb._rg_mcrg",
+  "hebb._rg_network" }, "hebb.rg")
 
 doc(M, [==[hebb.rg
 
