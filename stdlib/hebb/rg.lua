@@ -11,6 +11,21 @@ local E = require "hebb._error"
 local doc = require("hebb").doc
 
 local M = {}
+doc(M, [==[hebb.rg
+
+Renormalization-group coarse-graining: block-spin transformations of
+configurations and batches in any dimension (majority with seeded,
+thread-independent tie-breaks, plurality, decimation, mean, user block
+maps) and their hierarchies; lattice sums of spin products and Monte Carlo
+RG (Swendsen) for the exponents y_t, y_h with jackknife errors; tensor RG
+for 2D classical models (Levin-Nave TRG, bond-weighted TRG, HOTRG, and
+HOTRG in 3D) with the free energy, differentiable through the truncated
+SVD (u and c by autodiff), impurities (magnetization, two-point
+functions) and conformal data (central charge, scaling dimensions);
+real-space recursions (1D decimation, Migdal-Kadanoff) as maps with
+flows, fixed points and exponents; and the exact coarse-graining of
+Gaussian networks (Schur complements) with the free energy conserved.
+See docs/rg.md.]==])
 local is_tensor = T.is_tensor
 
 -- --- block spins --------------------------------------------------------------
@@ -341,21 +356,5 @@ the spin and a triple.]==])
 
 require("hebb._parts").install(M, { "hebb._rg_flow", "hebb._rg_tensor", "hebb._rg_mcrg",
   "hebb._rg_network" }, "hebb.rg")
-
-doc(M, [==[hebb.rg
-
-Renormalization-group coarse-graining: block-spin transformations of
-configurations and batches in any dimension (majority with seeded,
-thread-independent tie-breaks, plurality, decimation, mean, user block
-maps) and their hierarchies; lattice sums of spin products and Monte Carlo
-RG (Swendsen) for the exponents y_t, y_h with jackknife errors; tensor RG
-for 2D classical models (Levin-Nave TRG, bond-weighted TRG, HOTRG, and
-HOTRG in 3D) with the free energy, differentiable through the truncated
-SVD (u and c by autodiff), impurities (magnetization, two-point
-functions) and conformal data (central charge, scaling dimensions);
-real-space recursions (1D decimation, Migdal-Kadanoff) as maps with
-flows, fixed points and exponents; and the exact coarse-graining of
-Gaussian networks (Schur complements) with the free energy conserved.
-See docs/rg.md.]==])
 
 return M
