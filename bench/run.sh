@@ -123,6 +123,11 @@ while [ $r -le "$ROUNDS" ]; do
   # Metropolis, Wolff, binning, tau_int against plain C; numpy's checkerboard
   step statmech $HEBB bench/statmech.lua $REPS
   step statmech_np $PY bench/statmech_np.py $REPS
+  # tensor RG (rows 21, 22): TRG chi = 24 against the same algorithm in
+  # numpy (its LAPACK at one thread, as hebb's), the truncated svd against
+  # the full one; one repetition per round (each takes seconds)
+  step rg $HEBB bench/rg.lua 1
+  step rg_np env OPENBLAS_NUM_THREADS=1 $PY bench/rg_np.py 1
   # sweeps and MPI (bench/sweep_mpi.lua): one thread per rank
   step sweep $HEBB bench/sweep_mpi.lua overhead
   step mpi_np1 env HEBB_THREADS=1 mpirun $MPIFLAGS -np 1 $HEBB bench/sweep_mpi.lua ranks
