@@ -75,7 +75,7 @@ NATIVE_MODS := hebb,hebb.tensor
 modname = hebb.$(basename $(notdir $(1)))
 
 .PHONY: all deps test bench demo install clean help docs sanitize selfcheck-long examples-full \
-        fields-examples fuzz ising rock rock-install test-cflags
+        fields-examples fuzz ising rock rock-install test-cflags blas-so
 
 all: $(BUILD)/hebb $(BUILD)/libhebb.so $(BUILD)/libhebb.a $(BUILD)/hebb.so $(HEBB_LINK)
 
@@ -130,7 +130,7 @@ $(BUILD)/obj/gen/stdlib.o: $(BUILD)/gen/stdlib.c $(BUILD)/.flags
 
 # libhebb.so exports exactly the functions of hebb.h's FFI block (and
 # LAPACK's silent error handler, natives/core/blas.c).
-$(BUILD)/libhebb.map: include/hebb.h
+$(BUILD)/libhebb.map: include/hebb.h Makefile
 	@mkdir -p $(BUILD)
 	@{ echo "{ global: xerbla_;"; \
 	   sed -n '/^\/\* FFI-BEGIN \*\//,/^\/\* FFI-END \*\//p' $< | tr -s ' \n' ' ' | \
@@ -164,6 +164,10 @@ test: all
 # the flags of the C test programs, for tests/run.sh run by hand
 test-cflags:
 	@echo '$(TEST_CFLAGS)'
+
+# the OpenBLAS library hebb opens (tests/ffi calls it directly)
+blas-so:
+	@echo '$(BLAS_SO)'
 
 # the randomized self-checks of make test (tests/lua/test_selfcheck.lua)
 # with 50 times the cases, from a seed taken from the clock (or

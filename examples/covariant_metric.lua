@@ -29,15 +29,8 @@ local optim = require "hebb.optim"
 local linalg = require "hebb.linalg"
 local plot = require "hebb.plot"
 
-local steps, check = 6000, false
-for _, a in ipairs(arg or {}) do
-  if a == "--check" then check = true else steps = math.tointeger(tonumber(a)) or steps end
-end
-local failures = 0
-local function verdict(ok, what)
-  print(string.format("  %s: %s", what, ok and "ok" or "FAILED"))
-  if not ok then failures = failures + 1 end
-end
+local nb = require("hebb.notebook").checks(arg)   -- --small, --check, verdicts
+local steps, verdict = math.tointeger(nb.number(1, 6000)), nb.verdict
 local function effective_rank(w)   -- of a spectrum w >= 0
   local p = T.clamp(w, 0) / T.clamp(w, 0):sum()
   return math.exp(-(p * T.clamp(p, 1e-300):log()):sum())
@@ -139,7 +132,7 @@ fig2:set { yscale = "log", xlabel = "power $a$ of the metric $g = M^a$", ylabel 
 plot.show(fig2)
 
 -- %% Check
-if check and failures > 0 then os.exit(1) end
+nb.finish()
 
 -- %% [markdown]
 -- ## What this shows, and what it does not

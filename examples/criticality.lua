@@ -26,12 +26,9 @@ local optim = require "hebb.optim"
 local stats = require "hebb.stats"
 local plot = require "hebb.plot"
 
-local check, nums, failures = false, {}, 0
-for _, a in ipairs(arg or {}) do if a == "--check" then check = true else nums[#nums + 1] = math.tointeger(tonumber(a)) end end
-local n, B = nums[1] or 20000, nums[2] or 100
-local function verdict(ok, what)
-  print(("  %s: %s"):format(what, ok and "ok" or "FAILED")); failures = failures + (ok and 0 or 1)
-end
+local nb = require("hebb.notebook").checks(arg)   -- --small, --check, verdicts
+local verdict = nb.verdict
+local n, B = math.tointeger(nb.number(1, 20000)), math.tointeger(nb.number(2, 100))
 
 -- the whole test of one sample: fit, bootstrap, likelihood ratios.  The tail
 -- must hold at least 5% of the sample: a law for its last few dozen values
@@ -140,7 +137,7 @@ end
 plot.show(fig)
 
 -- %% Check
-if check and failures > 0 then os.exit(1) end
+nb.finish()
 
 -- %% [markdown]
 -- ## What this shows, and what it does not

@@ -37,16 +37,8 @@ local fields = require "hebb.fields"
 local linalg = require "hebb.linalg"
 local autograd = require "hebb.autograd"
 
-local small, check = false, false
-for _, a in ipairs(arg or {}) do
-  if a == "--small" then small = true end
-  if a == "--check" then check = true end
-end
-local failures = 0
-local function verdict(ok, what)
-  print(string.format("  %-58s %s", what, ok and "ok" or "FAILED"))
-  if not ok then failures = failures + 1 end
-end
+local nb = require("hebb.notebook").checks(arg)   -- --small, --check, verdicts
+local small, verdict = nb.small, nb.verdict
 local function num(v) return type(v) == "number" and v or v:item() end
 
 T.manual_seed(2024)
@@ -148,7 +140,7 @@ local serr = num((w - want):abs():max())
 print(string.format("  spectrum of iW vs +-sqrt(m^2 + sin^2 k): max deviation %.2e", serr))
 verdict(serr < 1e-4, "spectrum +-sqrt(m^2 + sin^2 k)")
 local function block_mass(Hs, shape, k)
-  local e = fields._eigvalsh(fields.bloch(Hs, shape, k))
+  local e = fields.spectrum(fields.bloch(Hs, shape, k), { hermitian = false })
   return num(e:abs():min())
 end
 local Hs1 = require("hebb.sparse").from_dense(H)
@@ -268,5 +260,4 @@ verdict(d1 > 1e3 * c1, "first order cannot make the waves")
 -- chiral symmetry, no continuum limit; the mass is put into the data.
 
 -- %%
-if failures > 0 then print(string.format("%d check(s) FAILED", failures)) end
-if check and failures > 0 then os.exit(1) end
+nb.finish()

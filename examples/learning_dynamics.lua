@@ -29,13 +29,8 @@ local T = require "hebb.tensor"
 local optim = require "hebb.optim"
 local plot = require "hebb.plot"
 
-local check = false
-for _, a in ipairs(arg or {}) do if a == "--check" then check = true end end
-local failures = 0
-local function verdict(ok, what)
-  print(string.format("  %s: %s", what, ok and "ok" or "FAILED"))
-  if not ok then failures = failures + 1 end
-end
+local nb = require("hebb.notebook").checks(arg)   -- --small, --check, verdicts
+local verdict = nb.verdict
 
 -- an optimizer's trajectory: minimizes f(q) from q0 for n steps; the
 -- gradients come from autograd (the closure runs backward)
@@ -140,7 +135,7 @@ fig2:set { yscale = "log", xlabel = "step", ylabel = "$E = \\frac{1}{2} q^T H q$
 plot.show(fig2)
 
 -- %% Check
-if check and failures > 0 then os.exit(1) end
+nb.finish()
 
 -- %% [markdown]
 -- ## What this shows, and what it does not

@@ -20,14 +20,8 @@ local linalg = require "hebb.linalg"
 local world = require "hebb.world"
 local plot = require "hebb.plot"
 
-local small, checking, failures = false, false, 0
-for _, a in ipairs(arg or {}) do
-  if a == "--small" then small = true elseif a == "--check" then checking = true end
-end
-local function verdict(ok, what)
-  print(string.format("  %-58s %s", what, ok and "ok" or "FAILED"))
-  if not ok then failures = failures + 1 end
-end
+local nb = require("hebb.notebook").checks(arg)   -- --small, --check, verdicts
+local small, verdict = nb.small, nb.verdict
 local omega, zeta = 2.0, 0.1
 local W0 = T.tensor { { 0, 1 }, { -omega ^ 2, -2 * zeta * omega } }   -- linear part of F
 local W1 = T.tensor { { 1.0, 0.0 } }                                   -- q feeds the sine
@@ -178,5 +172,4 @@ verdict(math.abs(h_net - h_poly) < 1e-9, "the two limits agree")
 -- in the language of networks.
 
 -- %%
-if failures > 0 then print(string.format("%d check(s) FAILED", failures)) end
-if checking and failures > 0 then os.exit(1) end
+nb.finish()

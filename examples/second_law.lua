@@ -29,14 +29,8 @@ local linalg = require "hebb.linalg"
 local metrics = require "hebb.metrics"
 local world = require "hebb.world"
 local plot = require "hebb.plot"
-local small, checking, failures = false, false, 0
-for _, a in ipairs(arg or {}) do
-  if a == "--small" then small = true elseif a == "--check" then checking = true end
-end
-local function verdict(ok, what)
-  print(string.format("  %-62s %s", what, ok and "ok" or "FAILED"))
-  if not ok then failures = failures + 1 end
-end
+local nb = require("hebb.notebook").checks(arg)   -- --small, --check, verdicts
+local small, verdict = nb.small, nb.verdict
 local gen = T.Generator(17)
 local R = small and 1000 or 20000
 
@@ -223,5 +217,4 @@ plot.show(fig3)
 -- one architecture.
 
 -- %%
-if failures > 0 then print(string.format("%d check(s) FAILED", failures)) end
-if checking and failures > 0 then os.exit(1) end
+nb.finish()

@@ -28,12 +28,9 @@
 local T = require "hebb.tensor"
 local plot = require "hebb.plot"
 
-local check, nums, failures = false, {}, 0
-for _, a in ipairs(arg or {}) do if a == "--check" then check = true else nums[#nums + 1] = math.tointeger(tonumber(a)) end end
-local P, births = nums[1] or 500, nums[2] or 100000
-local function verdict(ok, what)
-  print(("  %s: %s"):format(what, ok and "ok" or "FAILED")); failures = failures + (ok and 0 or 1)
-end
+local nb = require("hebb.notebook").checks(arg)   -- --small, --check, verdicts
+local verdict = nb.verdict
+local P, births = math.tointeger(nb.number(1, 500)), math.tointeger(nb.number(2, 100000))
 
 -- %% The networks and their losses
 local g, j = T.arange(0, 26):view(27, 1, 1), T.arange(0, 7):view(8, 1)
@@ -150,7 +147,7 @@ fig:panel(3):set { xscale = "log", xlabel = "births", ylabel = "mean loss of the
 plot.show(fig)
 
 -- %% Check
-if check and failures > 0 then os.exit(1) end
+nb.finish()
 
 -- %% [markdown]
 -- ## What this shows, and what it does not

@@ -24,15 +24,8 @@ local data = require "hebb.data"
 local metrics = require "hebb.metrics"
 local plot = require "hebb.plot"
 
-local ntrain, check = 60000, false
-for _, a in ipairs(arg or {}) do
-  if a == "--check" then check = true else ntrain = math.tointeger(tonumber(a)) or ntrain end
-end
-local failures = 0
-local function verdict(ok, what)
-  print(string.format("  %s: %s", what, ok and "ok" or "FAILED"))
-  if not ok then failures = failures + 1 end
-end
+local nb = require("hebb.notebook").checks(arg)   -- --small, --check, verdicts
+local ntrain, verdict = math.tointeger(nb.number(1, 60000)), nb.verdict
 
 -- %% [markdown]
 -- ## 1. The exactly solvable case (L3)
@@ -136,7 +129,7 @@ end
 plot.show(fig)
 
 -- %% Check
-if check and failures > 0 then os.exit(1) end
+nb.finish()
 
 -- %% [markdown]
 -- ## What this shows, and what it does not

@@ -533,11 +533,12 @@ int hebb_flip(const hebb_tensor *a, int k, const int *dims,
 
 /* --- special functions (special.c) ------------------------------------ */
 /* elementwise on real tensors (f32 stays f32, integers give f64); ellipk
-   and ellipe take the parameter m = k^2 */
+   and ellipe take the parameter m = k^2; tetragamma = psi'' and
+   zeta_prime = zeta' are the derivatives autograd needs */
 typedef enum hebb_specop {
   HEBB_GAMMA = 0, HEBB_LGAMMA, HEBB_DIGAMMA, HEBB_TRIGAMMA, HEBB_ERF,
   HEBB_ERFC, HEBB_BESSEL_J0, HEBB_BESSEL_J1, HEBB_BESSEL_I0, HEBB_BESSEL_I1,
-  HEBB_ELLIPK, HEBB_ELLIPE, HEBB_ZETA,
+  HEBB_ELLIPK, HEBB_ELLIPE, HEBB_ZETA, HEBB_TETRAGAMMA, HEBB_ZETA_PRIME,
   HEBB_NSPECOPS
 } hebb_specop;
 int hebb_special(int op, const hebb_tensor *a, hebb_tensor **out);

@@ -2,7 +2,8 @@
 ** lattice.c -- spin models on hypercubic lattices: checks, energy and
 ** magnetization, and the local Monte Carlo updates (Metropolis, heat bath,
 ** over-relaxation).  Cluster updates are in lattice_cluster.c, exact
-** results in lattice_exact.c.
+** results in lattice_exact.c, the O(n) heat bath's draws on the sphere in
+** lattice_sphere.c.
 **
 ** Random numbers are keyed by position: in sweep t, site i of replica r
 ** reads the W words at position counter + ((t B + r) N + k(i)) W of the
@@ -28,8 +29,11 @@
 
 #include "lattice.h"
 
-/* sites handled per batch of random words (a row may be longer) */
+/* sites handled per batch of random words (a row may be longer), and the
+   words of a batch: 67 per site covers O(64) Metropolis (2 * 32 Gaussian
+   words and one uniform) */
 #define CHUNK 128
+#define WBUF (CHUNK * 67)
 /* the longest neighbour list: 2 per dimension */
 #define MAXNB (2 * HEBB_LATTICE_MAXDIM)
 
@@ -401,13 +405,20 @@ static void on_field(const upd *u, const double *s, int64_t i,
     for (c = 0; c < n; c++) f[c] += jb[k] * s[nb[k] * n + c];
 }
 
-/* O(n): Metropolis on s + delta g (normalized), or the reflection about
-   the local field */
+/* O(n): Metropolis on s + delta g (normalized), the heat bath's exact
+   draw given the local field (its words at position pos), or the
+   reflection about the local field */
 static int on_site(const upd *u, double *s, int64_t i, const int64_t *nb,
-                   const double *jb, int m, double beta, const uint64_t *w) {
+                   const double *jb, int m, double beta, const uint64_t *w,
+                   uint64_t pos) {
   int n = u->lat->q, c;
   double f[64], z[66], *v = s + i * n, dot = 0, norm = 0, de = 0;
   on_field(u, s, i, nb, jb, m, f);
+  if (u->kind == U_HEATBATH) {
+    lat_draws d = {w, u->seed, u->stream, pos};
+    for (c = 0; c < n; c++) f[c] *= beta;
+    return lat_sphere_draw(n, f, &d, v);
+  }
   if (u->kind == U_OVERRELAX) {
     double ff = 0;
     for (c = 0; c < n; c++) { dot += v[c] * f[c]; ff += f[c] * f[c]; }
@@ -431,10 +442,10 @@ static int on_site(const upd *u, double *s, int64_t i, const int64_t *nb,
 }
 
 /* the sites x0, x0 + step, ... (cnt of them) of row w of replica r; words
-   w[k W ..] belong to the k-th */
+   w[k W ..] belong to the k-th, at position pos + k W */
 static int64_t generic_sites(const upd *u, int64_t r, const row *rw,
                              int64_t x0, int64_t step, int64_t cnt,
-                             const uint64_t *w) {
+                             const uint64_t *w, uint64_t pos) {
   int64_t nb[MAXNB], k, acc = 0, N = u->geo.N;
   double jb[MAXNB], beta = beta_of(u, r);
   for (k = 0; k < cnt; k++) {
@@ -452,7 +463,8 @@ static int64_t generic_sites(const upd *u, int64_t r, const row *rw,
         break;
       default:
         acc += on_site(u, (double *)u->conf.data + r * u->conf.n,
-                       rw->start + x, nb, jb, m, beta, wk);
+                       rw->start + x, nb, jb, m, beta, wk,
+                       pos + (uint64_t)(k * u->W));
     }
   }
   return acc;
@@ -514,11 +526,13 @@ static int64_t ising_fast(const upd *u, int64_t *s, const row *rw,
 
 /* --- sweeps --------------------------------------------------------------------- */
 
-/* The sites of colour c (or all, c = -1) of row R of replica r, CHUNK at a
-   time with their words. */
+/* The sites of colour c (or all, c = -1) of row R of replica r, up to
+   CHUNK at a time with their words (fewer when a site takes more than
+   WBUF / CHUNK words: the O(64) heat bath's 129). */
 static int64_t do_row(const upd *u, int64_t r, int64_t R) {
-  uint64_t w[CHUNK * 67];   /* W <= 2 * 33 + 1 words per site */
+  uint64_t w[WBUF];
   int64_t acc = 0, x0, step, cnt, key, done, N = u->geo.N;
+  int64_t chunk = u->W > WBUF / CHUNK ? WBUF / u->W : CHUNK;
   uint64_t base = u->counter + (uint64_t)(r * N) * (uint64_t)u->W;
   row rw;
   row_init(&u->geo, R, &rw);
@@ -528,17 +542,16 @@ static int64_t do_row(const upd *u, int64_t r, int64_t R) {
     x0 = (u->color + rw.parity) & 1; step = 2; cnt = u->Ll / 2;
     key = u->color * (N / 2) + rw.start / 2;
   }
-  for (done = 0; done < cnt; done += CHUNK) {
-    int64_t m = cnt - done < CHUNK ? cnt - done : CHUNK;
-    if (u->W > 0)
-      hebb_philox_words(u->seed, u->stream, base + (uint64_t)(key + done) *
-                        (uint64_t)u->W, m * u->W, w);
+  for (done = 0; done < cnt; done += chunk) {
+    int64_t m = cnt - done < chunk ? cnt - done : chunk;
+    uint64_t pos = base + (uint64_t)(key + done) * (uint64_t)u->W;
+    if (u->W > 0) hebb_philox_words(u->seed, u->stream, pos, m * u->W, w);
     if (u->table)
       acc += ising_fast(u, (int64_t *)u->conf.data + r * N, &rw,
                         x0 + done * step, step, m, w,
                         u->table + r * u->tsize);
     else
-      acc += generic_sites(u, r, &rw, x0 + done * step, step, m, w);
+      acc += generic_sites(u, r, &rw, x0 + done * step, step, m, w, pos);
   }
   return acc;
 }
@@ -654,9 +667,6 @@ static int local_update(const hebb_lattice *lat, hebb_tensor *s,
     return hebb_fail(HEBB_ERR_ARG, "%s: %lld sweeps; needs >= 0", who,
                      (long long)nsweeps);
   if (upd_init(&u, lat, s, beta, nbeta, g, kind, who)) return hebb_last_status();
-  if (kind == U_HEATBATH && lat->model == HEBB_ON)
-    return hebb_fail(HEBB_ERR_UNSUPPORTED, "heatbath: not available for O(n) "
-                     "models (use metropolis, overrelax or wolff)");
   if (lat->model == HEBB_POTTS && lat->q > 256)
     return hebb_fail(HEBB_ERR_UNSUPPORTED, "%s: Potts models with q > 256 "
                      "(q = %d) are not supported", who, lat->q);
@@ -665,6 +675,7 @@ static int local_update(const hebb_lattice *lat, hebb_tensor *s,
                      "step must be > 0", delta);
   u.delta = delta;
   u.W = kind == U_OVERRELAX ? 0 :
+        lat->model == HEBB_ON && kind == U_HEATBATH ? lat_sphere_words(lat->q) :
         lat->model == HEBB_ON ? 2 * ((lat->q + 1) / 2) + 1 :
         lat->model == HEBB_POTTS && kind == U_METROPOLIS ? 2 : 1;
   st = fast_init(&u);

@@ -1,7 +1,8 @@
 /*
 ** lattice.h -- what the files of the lattice module share (lattice.c:
 ** models, observables, local updates; lattice_cluster.c: Wolff and
-** Swendsen-Wang; lattice_exact.c: enumeration and transfer matrices).
+** Swendsen-Wang; lattice_exact.c: enumeration and transfer matrices;
+** lattice_sphere.c: the O(n) heat bath's draws on the sphere).
 */
 #ifndef HEBB_LATTICE_H
 #define HEBB_LATTICE_H
@@ -70,6 +71,20 @@ static inline double lat_J(const hebb_lattice *lat, const double *Jb,
 /* Standard normals from 64-bit words (Box-Muller on pairs): z[0..2m) from
    w[0..2m). */
 void lat_normals(const uint64_t *w, int m, double *z);
+
+/* The words of one site's update: its own W words w, at position pos of
+   (seed, stream); a rejection sampler that needs more draws them past
+   those (lattice_sphere.c says where). */
+typedef struct lat_draws {
+  const uint64_t *w;
+  uint64_t seed, stream, pos;
+} lat_draws;
+/* the words an O(n) heat-bath site owns (n <= 64) */
+int lat_sphere_words(int n);
+/* s (n components) drawn exactly from the density ~ exp(f.s) on the unit
+   sphere: f is beta times the local field; returns 0 (s untouched) only
+   after MAXTRY rejected attempts */
+int lat_sphere_draw(int n, const double *f, const lat_draws *d, double *s);
 
 /* 53-bit uniform in [0, 1) from a word */
 static inline double lat_unif(uint64_t w) {

@@ -24,6 +24,12 @@
 **   zeta               Euler-Maclaurin with N = 12 and 12 Bernoulli terms
 **                      for s >= 0 (error below 1e-20), the functional
 **                      equation for s < 0 (DLMF 25.2.9, 25.4.1)
+**   tetragamma, zeta'  the derivatives of trigamma and zeta (autograd's
+**                      rules): the same series differentiated term by
+**                      term, recurrence to x >= 20 for psi'' (A&S 6.4.11
+**                      with 7 Bernoulli terms: first omitted 2e-19
+**                      relative), the functional equation differentiated
+**                      for zeta'(s < 0)
 ** Real inputs only; i64 and bool compute in f64, f32 in double precision
 ** rounded back to f32.
 */
@@ -63,6 +69,26 @@ static double trigamma(double x) {
   return r + 1 / x + z / 2 +
          z / x * (1.0 / 6 - z * (1.0 / 30 - z * (1.0 / 42 - z * (1.0 / 30 -
          z * (5.0 / 66 - z * (691.0 / 2730 - z * 7.0 / 6))))));
+}
+
+/* psi''(x) = -2 sum_k 1/(x+k)^3: psi''(x) = psi''(x+1) - 2/x^3 up to x >=
+   20, then -(1/x^2 + 1/x^3 + sum_k (2k+1) B_2k / x^{2k+2}); reflection
+   psi''(x) = psi''(1-x) - 2 pi^3 cot(pi x) / sin^2(pi x) (A&S 6.4.7
+   differentiated; with f = x - floor(x), cos(pi f) as sin(pi (1/2 - f)),
+   exact at f = 1/2 where cos(M_PI / 2) would leave 6e-17) */
+static double tetragamma(double x) {
+  double r = 0, z, f, s;
+  if (x <= 0) {
+    if (x == floor(x)) return NAN;
+    f = x - floor(x);
+    s = sin(M_PI * f);
+    return tetragamma(1 - x) -
+           2 * M_PI * M_PI * M_PI * sin(M_PI * (0.5 - f)) / (s * s * s);
+  }
+  while (x < 20) r -= 2 / (x * x * x), x += 1;
+  z = 1 / (x * x);
+  return r - (z + z / x + z * z * (0.5 - z * (1.0 / 6 - z * (1.0 / 6 -
+         z * (3.0 / 10 - z * (5.0 / 6 - z * (691.0 / 210 - z * 35.0 / 2)))))));
 }
 
 /* --- modified Bessel functions ------------------------------------------- */
@@ -201,6 +227,43 @@ static double zeta(double s) {
          zeta_em(1 - s);
 }
 
+/* zeta'(s) for s >= 0: zeta_em's terms differentiated, the Bernoulli
+   terms' polynomial q(s) = s (s+1) ... carried with its derivative */
+static double zeta_prime_em(double s) {
+  const int N = 12;
+  double sum = 0, t, lN = log(N), q = s, dq = 1, f;
+  int n, k;
+  for (n = 2; n < N; n++) sum -= log(n) * pow(n, -s);
+  t = pow(N, -s);
+  sum -= N * t * (lN / (s - 1) + 1 / ((s - 1) * (s - 1))) + lN * t / 2;
+  f = t / N;              /* N^(-s-2k-1) */
+  for (k = 0; k < 12; k++) {
+    double a = s + 2 * k + 1, b = s + 2 * k + 2;
+    sum += BERN[k] * f * (dq - q * lN);
+    dq = dq * a * b + q * (a + b);
+    q *= a * b;
+    f /= (double)N * N;
+  }
+  return sum;
+}
+
+/* zeta'(s); for s < 0 the functional equation zeta(s) = 2^s pi^(s-1)
+   Gamma(1-s) sin(pi s/2) zeta(1-s) differentiated, its cot(pi s/2) times
+   the sine written as the cosine, finite at the trivial zeros:
+   zeta'(-2) = -zeta(3)/(4 pi^2) */
+static double zeta_prime(double s) {
+  double c;
+  if (s == 1) return -INFINITY;
+  if (s != s) return s;
+  if (s >= 0)
+    return s > 60 ? -(log(2) * pow(2, -s) + log(3) * pow(3, -s)) :
+           zeta_prime_em(s);
+  c = pow(2, s) * pow(M_PI, s - 1) * tgamma(1 - s);
+  return c * (sin_half_pi(s) * ((log(2 * M_PI) - psi(1 - s)) * zeta_em(1 - s) -
+              zeta_prime_em(1 - s)) +
+              M_PI / 2 * sin_half_pi(s + 1) * zeta_em(1 - s));
+}
+
 /* --- elementwise kernels -------------------------------------------------- */
 
 typedef double (*scalar_fn)(double);
@@ -220,6 +283,8 @@ static const struct { const char *name; scalar_fn f; int64_t cost; }
   [HEBB_ELLIPK] = {"ellipk", ellipk, 150},
   [HEBB_ELLIPE] = {"ellipe", ellipe, 250},
   [HEBB_ZETA] = {"zeta", zeta, 200},
+  [HEBB_TETRAGAMMA] = {"tetragamma", tetragamma, 80},
+  [HEBB_ZETA_PRIME] = {"zeta_prime", zeta_prime, 300},
 };
 
 static void kernel_f64(int64_t n, char **p, const int64_t *s, void *ud) {

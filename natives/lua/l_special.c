@@ -1,7 +1,9 @@
 /*
 ** l_special.c -- special functions of `hebb.tensor` (natives/core/special.c):
 ** gamma, lgamma, digamma, trigamma, erf, erfc, bessel_j0, bessel_j1,
-** bessel_i0, bessel_i1, ellipk, ellipe, zeta.  A Lua number argument gives
+** bessel_i0, bessel_i1, ellipk, ellipe, zeta, and the internal
+** _tetragamma and _zeta_prime (the derivatives of trigamma and zeta, for
+** autograd's rules).  A Lua number argument gives
 ** a 0-d tensor, as the other elementwise functions do.
 */
 #include "lhebb.h"
@@ -31,6 +33,8 @@ SPECIAL_FN(bessel_i1, HEBB_BESSEL_I1)
 SPECIAL_FN(ellipk, HEBB_ELLIPK)
 SPECIAL_FN(ellipe, HEBB_ELLIPE)
 SPECIAL_FN(zeta, HEBB_ZETA)
+SPECIAL_FN(tetragamma, HEBB_TETRAGAMMA)
+SPECIAL_FN(zeta_prime, HEBB_ZETA_PRIME)
 
 #define OUT "  Elementwise, f32 stays f32, integers give f64; {out=} accepted."
 
@@ -77,7 +81,13 @@ static const hebb_lreg special_funcs[] = {
   {"zeta", s_zeta, HEBB_BOTH,
    "T.zeta(s [, {out=}])\n\nRiemann's zeta function of a real s (analytic "
    "continuation for s < 1): zeta(2) = pi^2/6, zeta(0) = -1/2, infinite at "
-   "s = 1.  No derivative." OUT},
+   "s = 1; differentiable (zeta' is T._zeta_prime)." OUT},
+  {"_tetragamma", s_tetragamma, HEBB_FN,
+   "T._tetragamma(x [, {out=}])\n\nInternal (autograd's rule of "
+   "T.trigamma): psi''(x) = -2 sum_k 1/(x+k)^3, psi''(1) = -2 zeta(3)." OUT},
+  {"_zeta_prime", s_zeta_prime, HEBB_FN,
+   "T._zeta_prime(s [, {out=}])\n\nInternal (autograd's rule of T.zeta): "
+   "zeta'(s); zeta'(0) = -ln(2 pi)/2, -inf at s = 1." OUT},
   {NULL, NULL, 0, NULL}
 };
 

@@ -10,8 +10,9 @@
 --   I0' = I1, I1' = I0 - I1/x (J1/x and I1/x are 1/2 at x = 0),
 --   K'(m) = (E - (1-m) K) / (2m(1-m)), E'(m) = (E - K)/(2m) (both pi/8 in
 --   size at m = 0: +pi/8 and -pi/8).
--- trigamma and zeta are differentiable but their derivatives (polygamma
--- of order 2, zeta') are not implemented: backward through them raises.
+--   trigamma' = psi'' (T._tetragamma), zeta' (T._zeta_prime); one order
+--   further (psi''', zeta'') is not implemented: backward through those
+--   two raises.
 local T = require "hebb.tensor"
 local A = require "hebb._autograd_engine"
 
@@ -70,9 +71,12 @@ def("bessel_i1", function(g, a)
   local x = a[1]
   return g * (T.bessel_i0(x) - over_x(T.bessel_i1, x, 0.5))
 end, { saves = { 1 } })
-for _, name in ipairs({ "trigamma", "zeta" }) do
-  def(name, function()
-    error(string.format("autograd: the derivative of %s is not implemented", name), 0)
+def("trigamma", function(g, a) return g * T._tetragamma(a[1]) end, { saves = { 1 } })
+def("zeta", function(g, a) return g * T._zeta_prime(a[1]) end, { saves = { 1 } })
+for _, c in ipairs({ { "_tetragamma", "psi''' (the third derivative of digamma)" },
+                     { "_zeta_prime", "zeta''" } }) do
+  def(c[1], function()
+    error(string.format("autograd: the derivative %s is not implemented", c[2]), 0)
   end)
 end
 def("ellipk", function(g, a)

@@ -61,7 +61,9 @@ end
 function M:call(f, ...)
   local ok, a, b = pcall(f, ...)
   if ok then return a, b end
-  local msg = tostring(a)
+  -- a guard raised in Lua (the sandbox) has placed its message at the
+  -- user's line already; E.raise below places it again
+  local msg = tostring(a):gsub("^[^\n:]+:%d+: ", "", 1)
   if msg:find("database is locked", 1, true) or msg:find("database table is locked", 1, true) then
     E.raise("%s: the results store '%s' is locked by another process (waited %g s; "
             .. "the option timeout = seconds waits longer)", self.who, self.path, self.timeout)

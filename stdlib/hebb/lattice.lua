@@ -414,8 +414,11 @@ function Lattice:heatbath(s, beta, opts)
 end
 doc(Lattice.heatbath, [==[lat:heatbath(s, beta [, {sweeps=1, generator=, order="checkerboard"}])
 
-Heat-bath sweeps of s in place (Ising and Potts): each site is drawn from
-its distribution given its neighbours.  Returns s.]==])
+Heat-bath sweeps of s in place: each site is drawn exactly from its
+distribution given its neighbours (Ising, Potts; O(n): the von
+Mises-Fisher law ~ e^{beta f.s} about the local field f, by Best-Fisher
+rejection for n = 2, inversion for n = 3, Wood's rejection for n >= 4).
+Returns s.]==])
 
 function Lattice:overrelax(s, opts)
   opts = E.checkopts("overrelax", opts, { sweeps = true })

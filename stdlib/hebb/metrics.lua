@@ -11,11 +11,12 @@
 -- replica's noise persists for a few steps), so the least-squares
 -- covariance, which assumes independent residuals, is multiplied by the
 -- statistical inefficiency g = 2 tau_int of the residuals, tau_int being
--- their integrated autocorrelation time with Sokal's automatic window.
+-- their integrated autocorrelation time with Sokal's automatic window
+-- (hebb.stats.autocorr: one implementation, in C).
 -- docs/metrics.md states the method and its assumptions.
 local E = require "hebb._error"
 local T = require "hebb.tensor"
-local fft = require "hebb.fft"
+local stats = require "hebb.stats"
 local linalg = require "hebb.linalg"
 local doc = require("hebb").doc
 
@@ -73,35 +74,18 @@ end
 
 -- --- autocorrelation ---------------------------------------------------------
 
--- The integrated autocorrelation time of the series x (1-d f64 tensor) with
--- Sokal's window: tau(W) = 1/2 + sum_{t=1..W} rho(t), W the smallest lag
--- with W >= c tau(W).  The autocovariance comes from one FFT of the
--- zero-padded series.  Returns tau, its error (Madras-Sokal:
--- tau sqrt(2 (2W + 1) / n)) and W.
+-- The integrated autocorrelation time of the series x (1-d f64 tensor):
+-- hebb.stats.autocorr's (Sokal's window, factor c, lags up to n/4), raised
+-- to 1/2 when it comes out below (see docs/metrics.md: never shrink
+-- errors).  Returns tau, its error (Madras-Sokal: tau sqrt(2 (2W + 1) /
+-- n)), W and the sample variance.
 local function autocorr_time(x, c)
   local n = x:size(1)
-  if n < 4 then return 0.5, 0.5, 0 end
-  local d = x - x:mean()
-  local len = 1   -- a power of two >= 2n: no wrap-around, and a fast FFT
-  while len < 2 * n do len = len * 2 end
-  local padded = T.cat({ d, T.zeros(len - n) })
-  local cov = fft.irfft(fft.rfft(padded):abs():square(), len)
-  local c0 = cov[1]
-  if not (c0 > 0) then return 0.5, 0, 0 end
-  -- the lags are read in growing chunks: the window is usually short
-  local tau, W, wmax, got, rho = 0.5, 0, n // 4, 0, {}
-  for t = 1, wmax do
-    if t > got then
-      local m = math.min(math.max(2 * got, 256), wmax)
-      rho = cov:narrow(1, 2, m):totable()
-      got = m
-    end
-    tau = tau + rho[t] / c0
-    W = t
-    if t >= c * tau then break end
-  end
-  if tau < 0.5 then tau = 0.5 end   -- see docs/metrics.md: never shrink errors
-  return tau, tau * sqrt(2 * (2 * W + 1) / n), W
+  if n < 4 then return 0.5, 0.5, 0, n > 1 and num(x:var()) or 0 end
+  local r = stats.autocorr(x, { c = c, max_lag = n // 4 })
+  if not (r.var > 0) then return 0.5, 0, 0, 0 end
+  local tau = math.max(r.tau, 0.5)
+  return tau, tau * sqrt(2 * (2 * r.window + 1) / n), r.window, r.var
 end
 M._autocorr_time = autocorr_time
 
@@ -110,8 +94,7 @@ local function mean_err(x, c)
   local n = x:size(1)
   local m = num(x:mean())
   if n < 2 then return m, huge, 0.5 end
-  local tau = autocorr_time(x, c)
-  local var = num(x:var())
+  local tau, _, _, var = autocorr_time(x, c)
   return m, sqrt(var * 2 * tau / n), tau
 end
 

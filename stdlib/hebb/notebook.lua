@@ -73,6 +73,43 @@ end
 doc(M.load, "notebook.load(path)\n\nReads and parses the notebook at path "
   .. "(see notebook.parse).")
 
+-- --- a notebook's own checks --------------------------------------------------------
+
+-- Every checked notebook parses --small and --check, prints one verdict line
+-- per claim it tests and exits non-zero under --check when one failed; this
+-- is that preamble, once.
+function M.checks(argv)
+  local c = { small = false, check = false, args = {}, failed = 0 }
+  for _, a in ipairs(argv or {}) do
+    if a == "--small" then c.small = true
+    elseif a == "--check" then c.check = true
+    else c.args[#c.args + 1] = a end
+  end
+  function c.verdict(ok, what)
+    print(fmt("  %-60s %s", what, ok and "ok" or "FAILED"))
+    if not ok then c.failed = c.failed + 1 end
+    return ok
+  end
+  function c.number(i, default)
+    local v = tonumber(c.args[i])
+    if c.args[i] ~= nil and v == nil then
+      E.raise("notebook.checks: argument %d must be a number, got %s", i, E.show(c.args[i]))
+    end
+    return v or default
+  end
+  function c.finish()
+    if c.failed > 0 then print(fmt("%d check(s) FAILED", c.failed)) end
+    if c.check and c.failed > 0 then os.exit(1) end
+  end
+  return c
+end
+doc(M.checks, "notebook.checks(arg)  ->  c\n\nThe preamble of a checked notebook: "
+  .. "c.small and c.check are the flags --small and --check among arg, c.args the "
+  .. "other arguments (c.number(i, default) reads the i-th as a number); "
+  .. "c.verdict(ok, what) prints one line 'what ... ok' or 'FAILED' and counts "
+  .. "failures; c.finish() (the last cell) prints how many failed and, under "
+  .. "--check, exits with status 1 when any did.")
+
 -- --- running ---------------------------------------------------------------------
 
 -- the modules a [meta] cell requires must exist before anything runs

@@ -36,7 +36,7 @@ if [ -z "$FULL" ]; then
   fi
   # README's "What you can explore" figures are the recorded runs' figures
   for pair in rk4_network:rk4-network-order second_law:second-law-entropy \
-              observers:observers-mutual-information; do
+              observers:observers-mutual-information madelung:madelung-packet; do
     nb=${pair%%:*} fig=docs/figures/${pair#*:}.svg
     if grep -q "figure sha256 $(sha256sum "$fig" | cut -c1-16)" "examples/$nb.manifest.json"; then
       echo "PASS examples/readme_figure_${nb}_current"
@@ -94,7 +94,7 @@ for nb in dirac klein_gordon; do
   fi
 done
 # the notebooks of hebb.world at full size (docs/world.md), with their checks
-for nb in rk4_network second_law observers; do
+for nb in rk4_network second_law observers madelung; do
   if "$HEBB" examples/$nb.lua --check > "$out" 2>&1; then
     echo "PASS examples/${nb}_full"
   else

@@ -45,7 +45,7 @@ fi
 
 # LAPACK's error handler is hebb's silent one, also for a library build
 # opened with RTLD_LOCAL (natives/core/blas.c)
-blas=$(sed -n 's/^BLAS_LIB *:= *//p' Makefile)/libopenblas.so.0
+blas=$(make -s --no-print-directory blas-so)
 if cc -std=c11 -D_GNU_SOURCE -Iinclude "$here/xerbla.c" -ldl -o "$tmp/xerbla" 2> "$tmp/xerbla.cc" &&
    out=$("$tmp/xerbla" "$PWD/$LIB" "$blas") && [ "$out" = "0 -1" ]; then
   pass xerbla_silent

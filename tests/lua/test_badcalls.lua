@@ -483,6 +483,7 @@ local TENSOR = {
   ellipe = real_unary("ellipe"), ellipk = real_unary("ellipk"),
   erf = real_unary("erf"), erfc = real_unary("erfc"), gamma = real_unary("gamma"),
   lgamma = real_unary("lgamma"), zeta = real_unary("zeta"),
+  _tetragamma = real_unary("_tetragamma"), _zeta_prime = real_unary("_zeta_prime"),
   -- ordering (natives/lua/l_sort.c)
   sort = tensor_arg("sort", {{"T.sort(z)", "sort: complex numbers have no order (dtype c128)"},
                              {"T.sort(a, 3)", "sort: dimension 3 out of range for a 2-dimensional tensor"},

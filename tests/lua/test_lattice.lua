@@ -81,8 +81,8 @@ test("bad_input_names_the_value", function()
   raises(function() lat:metropolis(s, 0.3, { order = "random" }) end,
          "metropolis: order must be 'checkerboard' or 'sequential'")
   raises(function() lat:overrelax(s) end, "overrelax: only for O(n) models")
-  raises(function() lattice.xy{ L = 4 }:heatbath(lattice.xy{ L = 4 }:ordered(), 1) end,
-         "heatbath: not available for O(n) models")
+  raises(function() lattice.xy{ L = 4 }:heatbath(lattice.xy{ L = 4 }:ordered(), -1) end,
+         "heatbath: beta = -1")
   raises(function() lattice.ising{ L = 4, periodic = false }:correlation(s) end,
          "correlation: needs a periodic lattice")
   raises(function() X.enumerate(lattice.ising{ L = 6 }, 0.3) end,
@@ -221,10 +221,9 @@ test("ising_local_updates_match_enumeration", function()
   end
 end)
 
-test("potts_updates_match_enumeration", function()
-  local g = T.Generator(22)
-  local lat = lattice.potts{ shape = { 3, 4 }, q = 3, periodic = { false, true } }
-  local beta = 0.9   -- near the 2D 3-state transition (ln(1 + sqrt 3) = 1.005)
+-- every update of lat at beta (Metropolis, heat bath, Wolff, Swendsen-Wang)
+-- against enumeration: the energy and order parameter per site
+local function all_updates_match(lat, beta, g, what)
   local ex = X.enumerate(lat, beta)
   local ups = {
     { function(s) lat:metropolis(s, beta, { generator = g }) end, "metropolis" },
@@ -234,9 +233,16 @@ test("potts_updates_match_enumeration", function()
   }
   for _, u in ipairs(ups) do
     local e, ee, m, me = sample(lat, 64, 300, 30, u[1])
-    within(e, ee, ex.e, "Potts " .. u[2] .. " energy")
-    within(m, me, ex.m, "Potts " .. u[2] .. " order parameter")
+    within(e, ee, ex.e, what .. " " .. u[2] .. " energy")
+    within(m, me, ex.m, what .. " " .. u[2] .. " order parameter")
   end
+end
+
+test("potts_updates_match_enumeration", function()
+  local g = T.Generator(22)
+  local lat = lattice.potts{ shape = { 3, 4 }, q = 3, periodic = { false, true } }
+  -- near the 2D 3-state transition (ln(1 + sqrt 3) = 1.005)
+  all_updates_match(lat, 0.9, g, "Potts")
   local hp = lattice.potts{ shape = { 2, 4 }, q = 4, h = 0.4 }
   local hx = X.enumerate(hp, 0.5)
   local e, ee = sample(hp, 64, 300, 30, function(s) hp:metropolis(s, 0.5, { generator = g }) end)
@@ -288,6 +294,243 @@ test("on_chain_matches_bessel", function()
     local before = lat:energy(s)
     lat:overrelax(s, { sweeps = 3 })
     check.same(lat:energy(s), before, 1e-12)
+  end
+end)
+
+-- --- the O(n) heat bath ------------------------------------------------------------------
+
+-- A_n(k) = <cos> under the density e^{k cos} on the sphere S^{n-1}:
+-- I_{n/2}(k)/I_{n/2-1}(k), from tanh k (n = 1), I1/I0 (n = 2) and the
+-- recurrence A_{n+2} = 1/A_n - n/k (I_{v-1} - I_{v+1} = 2v/k I_v; it loses
+-- ~2 digits a step at k = 0.5, leaving 1e-12 at n = 7); past k = 50 the
+-- asymptotic series 1 - (n-1)/2k - (n-1)(n-3)/8k^2 (next term < 1e-6 there)
+local function A_on(n, k)
+  if k == 0 then return 0 end
+  if k > 50 then return 1 - (n - 1) / (2 * k) - (n - 1) * (n - 3) / (8 * k * k) end
+  local a, m = math.tanh(k), 1
+  if n % 2 == 0 then a, m = T.bessel_i1(k):item() / T.bessel_i0(k):item(), 2 end
+  for j = m, n - 2, 2 do a = 1 / a - j / k end
+  return a
+end
+
+-- the mean of a tensor of iid samples and its standard error
+local function iid_mean(x)
+  return x:mean(), x:std() / math.sqrt(x:numel())
+end
+
+-- chi^2 of the angle theta = acos(t) to the field against the density
+-- e^{k cos th} sin^{n-2} th on [0, pi] (20 bins; bins expected to hold
+-- fewer than 20 samples are pooled with their neighbour); returns the p-value
+local function angle_pvalue(theta, n, k)
+  local numeric = require "hebb.numeric"
+  local nb, N = 20, theta:numel()
+  local function rho(th) return math.exp(k * (math.cos(th) - 1)) * math.sin(th) ^ (n - 2) end
+  local edges, p, Z = {}, {}, 0
+  for j = 0, nb do edges[j] = math.pi * j / nb end
+  for j = 1, nb do p[j] = numeric.quad(rho, edges[j - 1], edges[j]); Z = Z + p[j] end
+  local counts = T.histc(theta, nb, 0, math.pi):totable()
+  local chi2, dof, o, e = 0, -1, 0, 0
+  for j = 1, nb do
+    o, e = o + counts[j], e + N * p[j] / Z
+    if e >= 20 or j == nb then
+      chi2, dof, o, e = chi2 + (o - e) ^ 2 / e, dof + 1, 0, 0
+    end
+  end
+  return stats.chi2_pvalue(chi2, dof)
+end
+
+-- With J = 0 a heat-bath sweep draws every spin afresh from
+-- p(s) ~ e^{beta h s_1}: iid samples of the sampler itself, at small,
+-- moderate and very large k = beta h (the last two test that the small
+-- angles keep their accuracy: 1 - t^2 comes from the transverse components)
+test("on_heatbath_draws_the_conditional_law", function()
+  local g = T.Generator(25)
+  for _, n in ipairs({ 1, 2, 3, 4, 7 }) do
+    for _, k in ipairs({ 0, 0.5, 3, 1e3, 1e8 }) do
+      local what = string.format("O(%d) at k = %g", n, k)
+      local lat = lattice.on{ n = n, L = 32, J = 0, h = k }
+      local s = lat:random(4, { generator = g })
+      local ts, perps = {}, {}
+      for i = 1, 8 do
+        lat:heatbath(s, 1.0, { generator = g })
+        ts[i] = s:select(-1, 1):clone()
+        perps[i] = n > 1 and (s:narrow(-1, 2, n - 1) ^ 2):sum(-1) or nil
+      end
+      local t = T.stack(ts):reshape(-1)
+      -- |s|^2 - 1: n rounded squares summed, and t e + sin v rounds each part once
+      near(((s * s):sum(-1) - 1):abs():max(), 0, (n + 4) * 2.2e-16, what .. ": unit length")
+      local A = A_on(n, k)
+      if k <= 3 then
+        local m, me = iid_mean(t)
+        within(m, me, A, what .. " <cos>")
+      end
+      if n > 1 then
+        local perp = T.stack(perps):reshape(-1)
+        -- E[1 - t^2] = (n-1) A/k (A' = Var t = 1 - A^2 - (n-1)A/k), 1 - 1/n at k = 0
+        local m, me = iid_mean(k > 0 and perp * (k / (n - 1)) or perp)
+        within(m, me, k > 0 and A or 1 - 1 / n, what .. " <1 - cos^2>")
+        local m2, m2e = iid_mean(s:select(-1, n):reshape(-1))
+        within(m2, m2e, 0, what .. " <s_n>: isotropic about the field")
+        if k <= 3 then
+          local theta = T.atan2(perp:sqrt(), t)
+          local pv = angle_pvalue(theta, n, k)
+          eq(pv > 1e-4, true, what .. ": angle histogram p = " .. pv)
+        end
+      else
+        eq(t:abs():eq(1):all(), true, what .. ": spins +-1")
+      end
+    end
+  end
+end)
+
+-- The O(n) ring of L sites (a loop: not a product over bonds) by its
+-- character expansion: the transfer kernel e^{b s.s'} has eigenvalues
+-- mu_l ~ int_0^pi e^{b cos th} cos(l th) dth (n = 2, multiplicity 2 for
+-- l > 0) or int_{-1}^1 e^{b t} P_l(t) dt (n = 3, multiplicity 2l + 1), so
+-- Z = sum_l d_l mu_l^L and <E> = -L sum_l d_l mu_l^{L-1} mu_l' / Z; l <= 14
+-- (mu_14 / mu_0 < 1e-12 at b = 1.3)
+local function ring_energy(n, L, b)
+  local numeric = require "hebb.numeric"
+  local function legendre(l, t)
+    local p0, p1 = 1, t
+    if l == 0 then return 1 end
+    for j = 2, l do p0, p1 = p1, ((2 * j - 1) * t * p1 - (j - 1) * p0) / j end
+    return p1
+  end
+  local num, Z = 0, 0
+  for l = 0, 14 do
+    local mu, dmu, d
+    if n == 2 then
+      mu = numeric.quad(function(th) return math.exp(b * math.cos(th)) * math.cos(l * th) end, 0, math.pi)
+      dmu = numeric.quad(function(th) return math.cos(th) * math.exp(b * math.cos(th)) * math.cos(l * th) end,
+                         0, math.pi)
+      d = l == 0 and 1 or 2
+    else
+      mu = numeric.quad(function(t) return math.exp(b * t) * legendre(l, t) end, -1, 1)
+      dmu = numeric.quad(function(t) return t * math.exp(b * t) * legendre(l, t) end, -1, 1)
+      d = 2 * l + 1
+    end
+    num, Z = num + d * mu ^ (L - 1) * dmu, Z + d * mu ^ L
+  end
+  return -L * num / Z
+end
+
+test("on_heatbath_ring_matches_characters", function()
+  local g = T.Generator(26)
+  local L, beta = 4, 1.3
+  -- the open chain's bond energy I1/I0 = 0.5346 differs from the ring's by ~10%
+  for _, lat in ipairs({ lattice.xy{ shape = { L } }, lattice.heisenberg{ shape = { L } } }) do
+    local want = ring_energy(lat.n, L, beta) / L
+    local e, ee = sample(lat, 64, 400, 50, function(s) lat:heatbath(s, beta, { generator = g }) end,
+                         lat:random(64, { generator = g }))
+    within(e, ee, want, "O(" .. lat.n .. ") ring of 4, heat bath")
+    local m, me = sample(lat, 64, 400, 50, function(s)
+      lat:metropolis(s, beta, { generator = g, step = 1.5 })
+    end, lat:random(64, { generator = g }))
+    within(m, me, want, "O(" .. lat.n .. ") ring of 4, metropolis")
+  end
+  -- parallel tempering with heat-bath sweeps, at each of its temperatures
+  local xy = lattice.xy{ shape = { L } }
+  local betas = { 0.5, 0.9, 1.3, 1.8 }
+  local pt = lattice.tempering(xy, betas, { update = "heatbath", generator = T.Generator(27) })
+  for _ = 1, 100 do pt:step() end
+  local es = {}
+  for i = 1, 3000 do pt:step(); es[i] = pt:energies() / L end
+  local E = T.stack(es)
+  for k = 1, #betas do
+    local mean, err = stats.mean_error(E:select(2, k))
+    within(mean, err, ring_energy(2, L, betas[k]) / L, "XY ring tempering at beta " .. betas[k])
+  end
+end)
+
+-- in two dimensions the heat bath and Metropolis with over-relaxation
+-- (tested on the chain above) sample the same law: XY 8x8 at beta = 1
+-- (near the KT point 1.12) and Heisenberg 4x4x4 at beta = 0.6 (beta_c = 0.693)
+test("on_heatbath_agrees_with_metropolis_in_2d_and_3d", function()
+  local g = T.Generator(28)
+  for _, c in ipairs({ { lattice.xy{ L = 8 }, 1.0 }, { lattice.heisenberg{ L = 4, d = 3 }, 0.6 } }) do
+    local lat, beta = c[1], c[2]
+    local e1, ee1 = sample(lat, 32, 300, 100, function(s) lat:heatbath(s, beta, { generator = g }) end)
+    local e2, ee2 = sample(lat, 32, 300, 100, function(s)
+      lat:metropolis(s, beta, { generator = g }); lat:overrelax(s)
+    end)
+    within(e1 - e2, math.sqrt(ee1 ^ 2 + ee2 ^ 2), 0, tostring(lat) .. " heat bath - metropolis")
+  end
+end)
+
+-- random per-bond couplings on the open chain still factorize over bonds:
+-- <s_i . s_i+1> = A_n(beta J_i); and with J = 0, per-site fields h_i give
+-- independent sites with <s_i,1> = A_n(beta h_i) (the generic path's
+-- couplings and fields, through the heat bath and Metropolis)
+test("on_random_bonds_and_fields", function()
+  local g = T.Generator(29)
+  local L, beta = 16, 1.1
+  local Jb = T.rand(1, L, { generator = g }) * 1.7 + 0.3
+  local Jt = Jb:totable()[1]
+  for _, n in ipairs({ 2, 3 }) do
+    local lat = lattice.on{ n = n, shape = { L }, periodic = false, J = Jb }
+    local want = 0
+    for i = 1, L - 1 do want = want - Jt[i] * A_on(n, beta * Jt[i]) end
+    for _, u in ipairs({ { "heatbath", {} }, { "metropolis", { step = 1.5 } } }) do
+      local e, ee = sample(lat, 64, 300, 50, function(s)
+        u[2].generator = g
+        lat[u[1]](lat, s, beta, u[2])
+      end, lat:random(64, { generator = g }))
+      within(e * L, ee * L, want, "O(" .. n .. ") chain, random bonds, " .. u[1])
+    end
+  end
+  local h = T.rand(8, 8, { generator = g }) * 3.5 + 0.5
+  local lat = lattice.heisenberg{ L = 8, J = 0, h = h }
+  local want, var = 0, 0
+  for _, hi in ipairs(h:reshape(-1):totable()) do
+    local a = A_on(3, beta * hi)
+    want, var = want + a, var + 1 - 2 * a / (beta * hi) - a * a   -- Var t = 1 - (n-1)A/k - A^2
+  end
+  local s, acc, sweeps = lat:random(16, { generator = g }), 0, 20
+  for _ = 1, sweeps do
+    lat:heatbath(s, beta, { generator = g })
+    acc = acc + s:select(-1, 1):sum():item()
+  end
+  within(acc / (16 * sweeps), math.sqrt(var / (16 * sweeps)), want, "Heisenberg in per-site fields: sum_i <s_i,1>")
+end)
+
+-- four dimensions: the energy by its definition (flat indices, any d) and
+-- every update against enumeration of a 2x2x2x2 torus (its bonds doubled:
+-- both neighbours along a dimension are the same site) and a 3x2x2x2
+-- lattice open along the first dimension
+local function brute_energy_nd(lat, s, J, h)
+  local shape, d = lat.shape, lat.d
+  local st = s:reshape(-1):totable()
+  local Jt = J:reshape(d, -1):totable()
+  local ht = h:reshape(-1):totable()
+  local stride, N = {}, 1
+  for k = d, 1, -1 do stride[k] = N; N = N * shape[k] end
+  local e = 0
+  for i = 0, N - 1 do
+    e = e - ht[i + 1] * st[i + 1]
+    for k = 1, d do
+      local x = (i // stride[k]) % shape[k]
+      if x + 1 < shape[k] or lat.periodic then
+        local j = i + ((x + 1) % shape[k] - x) * stride[k]
+        e = e - Jt[k][i + 1] * st[i + 1] * st[j + 1]
+      end
+    end
+  end
+  return e
+end
+
+test("four_dimensions", function()
+  local g = T.Generator(30)
+  local shape = { 3, 2, 2, 4 }
+  local J, h = T.randn(4, 3, 2, 2, 4, { generator = g }), T.randn(3, 2, 2, 4, { generator = g })
+  for _, per in ipairs({ true, false }) do
+    local lat = lattice.ising{ shape = shape, J = J, h = h, periodic = per }
+    local s = lat:random({ generator = g })
+    near(lat:energy(s), brute_energy_nd(lat, s, J, h), 1e-12, "4D energy, periodic = " .. tostring(per))
+  end
+  for _, lat in ipairs({ lattice.ising{ shape = { 2, 2, 2, 2 } },
+                         lattice.ising{ shape = { 3, 2, 2, 2 }, periodic = { false, true, true, true } } }) do
+    all_updates_match(lat, 0.2, g, tostring(lat))
   end
 end)
 
@@ -384,6 +627,16 @@ test("same_bits_at_1_and_2_threads", function()
     h:wolff(hs, 0.7, { clusters = 20, generator = T.Generator(16) })
     h:swendsen_wang(hs, 0.7, { generator = T.Generator(17) })
     out[#out + 1] = hs
+    -- the O(n) heat bath, whose rejection samplers read extra words past a
+    -- site's own (n = 2: 4 own words; n = 5: Wood's algorithm)
+    x:heatbath(xs, 1.0, { sweeps = 2, generator = T.Generator(18) })
+    out[#out + 1] = xs
+    h:heatbath(hs, 0.7, { generator = T.Generator(19) })
+    out[#out + 1] = hs
+    local o5 = lattice.on{ n = 5, L = 64 }
+    local os = o5:random({ generator = T.Generator(20) })
+    o5:heatbath(os, 1.5, { generator = T.Generator(21) })
+    out[#out + 1] = os
     return out
   end
   local a, b = run(1), run(2)
@@ -408,6 +661,18 @@ test("draws_keyed_by_position", function()
   b[2]:copy_(b[1])
   lat:metropolis(b, 0.4, { generator = T.Generator(5) })
   eq(T.equal(b[1], b[2]), false, "replicas draw different words")
+  -- the O(n) heat bath: words per site 4 (XY), 2 (Heisenberg), 2m + 1 (n = 5, m = 6)
+  for _, c in ipairs({ { lattice.xy{ L = 8 }, 4 }, { lattice.heisenberg{ L = 8 }, 2 },
+                       { lattice.on{ n = 5, L = 8 }, 13 } }) do
+    local on = c[1]
+    local x1, x2 = on:random({ generator = T.Generator(6) }), on:random({ generator = T.Generator(6) })
+    local h1, h2 = T.Generator(7), T.Generator(7)
+    on:heatbath(x1, 2.0, { sweeps = 2, generator = h1 })
+    on:heatbath(x2, 2.0, { generator = h2 })
+    on:heatbath(x2, 2.0, { generator = h2 })
+    eq(T.equal(x1, x2), true, "O(" .. on.n .. ") heat bath: 1 call of 2 sweeps = 2 calls of 1")
+    eq(h1:state().counter, 2 * 64 * c[2], "O(" .. on.n .. ") heat bath: words per site")
+  end
 end)
 
 -- --- parallel tempering ------------------------------------------------------------------

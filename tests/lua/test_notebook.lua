@@ -380,5 +380,36 @@ test("mathml_subset", function()
   eq(m.convert("x", true):sub(1, 22), '<math display="block">')
 end)
 
+-- notebook.checks: flags, numbers, verdicts, and the exit status under
+-- --check, seen from a real process (os.exit cannot be caught in-process)
+test("checks_preamble", function()
+  local c = nbm.checks { "7", "--small", "x2", "--check" }
+  eq(c.small, true); eq(c.check, true); eq(#c.args, 2)
+  eq(c.number(1, 3), 7); eq(c.number(3, 3), 3)
+  raises(function() c.number(2) end, "notebook.checks: argument 2 must be a number, got \"x2\"")
+  local d = nbm.checks(nil)
+  eq(d.small, false); eq(d.check, false); eq(d.number(1, 5), 5)
+  local hebb = os.getenv("HEBB") or "build/hebb"
+  write("verdicts.lua", [[
+local nb = require("hebb.notebook").checks(arg)
+nb.verdict(true, "holds")
+nb.verdict(arg[2] ~= "fail", "may fail")
+nb.finish()
+print("after finish")]])
+  local function run(...)
+    local p = assert(io.popen(table.concat({ hebb, tmp .. "/verdicts.lua", ... }, " ") .. " 2>&1"))
+    local out = p:read("a")
+    return out, select(3, p:close())
+  end
+  local out, code = run("--check", "fail")
+  eq(code, 1, "a failed verdict under --check exits 1")
+  truthy(out:find("may fail%s+FAILED\n1 check%(s%) FAILED\n$"), out)
+  out, code = run("--small", "fail")
+  eq(code, 0, "without --check the run goes on")
+  truthy(out:find("after finish", 1, true), out)
+  out, code = run("--check", "pass")
+  eq(code, 0); truthy(out:find("holds%s+ok\n"), out)
+end)
+
 os.execute("rm -rf " .. tmp)
 check.done()

@@ -30,6 +30,18 @@ test("fixed_quad", function()
   near(N.fixed_quad(math.exp, 0, 1, 12), math.exp(1) - 1, 1e-15, "exp")
 end)
 
+-- a tensor integrand on gauss_legendre's nodes is differentiable in its
+-- parameters: I(a) = int_0^1 e^{a x} dx = (e^a - 1)/a, I'(a) = ((a - 1) e^a + 1)/a^2
+test("gauss_legendre_integrals_differentiate", function()
+  local A = require "hebb.autograd"
+  local x, w = N.gauss_legendre(16, 0, 1)
+  local a = T.tensor({ 0.7 }):requires_grad_()
+  local g = A.grad(function(p) return (w * (x * p):exp()):sum() end, a)
+  local v = 0.7
+  -- 16 points integrate x e^{ax} to rounding (its Taylor terms past degree 31 are < 1e-35)
+  near(g:detach()[1], ((v - 1) * math.exp(v) + 1) / (v * v), 1e-15, "dI/da")
+end)
+
 test("quad_closed_forms", function()
   local v, err, info = N.quad(function(x) return x ^ 13 end, 0, 1)
   near(v, 1 / 14, 1e-16, "x^13")

@@ -122,6 +122,32 @@ test("zeta", function()
   eq(T.zeta(1):item(), math.huge, "pole")
 end)
 
+-- the derivatives autograd's rules of trigamma and zeta use
+test("tetragamma_zeta_prime", function()
+  rel("_tetragamma", 1, -2.4041138063191885708)            -- -2 zeta(3)
+  rel("_tetragamma", 0.5, -16.828796644234319996)          -- -14 zeta(3)
+  rel("_tetragamma", 19.5, -0.0027681678527467020616)     -- mpmath (both sides of x = 20)
+  rel("_tetragamma", 30, -0.0011487652037285998440)       -- mpmath
+  -- the recurrence subtracts 2/x^3 terms: a few ulps of cancellation
+  rel("_tetragamma", 3, -0.15411380631918857080, 4e-15)   -- 2 + 1/4 - 2 zeta(3)
+  rel("_tetragamma", -2.5, -0.10820405164172740300, 1e-14) -- mpmath
+  rel("_tetragamma", -0.3, 67.639081199883160040, 1e-14)   -- mpmath
+  eq(T._tetragamma(-2):item() ~= T._tetragamma(-2):item(), true, "pole: NaN")
+  -- at s = 0 the sum's terms (-ln 11! = -17.5, then +16.6) are 20 times the result
+  rel("_zeta_prime", 0, -0.91893853320467274178, 2e-15)    -- -ln(2 pi)/2
+  rel("_zeta_prime", 2, -0.93754825431584375370, 1e-15)    -- mpmath
+  rel("_zeta_prime", 3, -0.19812624288563685333)           -- mpmath
+  rel("_zeta_prime", 0.5, -3.9226461392091517275)          -- mpmath
+  rel("_zeta_prime", 0.99, -9999.9270873539462440, 1e-15)  -- mpmath (double pole at 1)
+  rel("_zeta_prime", 40, -6.3041377863301422179e-13)       -- mpmath
+  rel("_zeta_prime", 70, -5.8711849923113803958e-22)       -- mpmath (past the series)
+  rel("_zeta_prime", -1, -0.16542114370045092921)          -- 1/12 - ln(Glaisher's A)
+  rel("_zeta_prime", -2, -0.030448457058393270780, 1e-15)  -- -zeta(3)/(4 pi^2)
+  rel("_zeta_prime", -7.5, 0.0043497876618448268243, 1e-14) -- mpmath
+  rel("_zeta_prime", -20.5, 300.57792297065501029, 1e-14)  -- mpmath
+  eq(T._zeta_prime(1):item(), -math.huge, "double pole at 1")
+end)
+
 test("dtypes_and_out", function()
   local f = T.tensor({ 0.5, 2 }, "f32")
   local r = T.gamma(f)
@@ -155,6 +181,8 @@ test("gradients", function()
   gc(T.bessel_i1, T.tensor({ 30.0 }))
   gc(T.ellipk, T.tensor({ -2, 0.3, 0.9 }))
   gc(T.ellipe, T.tensor({ -2, 0.3, 0.9 }))
+  gc(T.trigamma, T.tensor({ -1.5, 0.7, 3.2, 25 }))
+  gc(T.zeta, T.tensor({ -3.5, -0.5, 0.3, 2, 4.5 }))
   -- at 0 the derivatives take their limits: J1'(0) = I1'(0) = 1/2,
   -- K'(0) = pi/8, E'(0) = -pi/8
   local z = T.zeros(1):requires_grad_()
@@ -166,6 +194,13 @@ test("gradients", function()
   local d1 = A.grad(function(t) return T.lgamma(t):sum() end, x, { create_graph = true })
   local d2 = A.grad(d1:sum(), x)
   check.near(d2:detach()[1], pi ^ 2 / 6, 1e-14, "lgamma'' (1) = pi^2/6")
+  -- and digamma'' (1) = psi''(1) = -2 zeta(3), zeta''(0) one order too far
+  local e1 = A.grad(function(t) return T.digamma(t):sum() end, x, { create_graph = true })
+  check.near(A.grad(e1:sum(), x):detach()[1], -2.4041138063191886, 1e-14, "digamma'' (1)")
+  local e2 = A.grad(function(t) return T.trigamma(t):sum() end, x, { create_graph = true })
+  raises(function() A.grad(e2:sum(), x) end, "the derivative psi''' (the third derivative of digamma) is not implemented")
+  local z1 = A.grad(function(t) return T.zeta(t):sum() end, x, { create_graph = true })
+  raises(function() A.grad(z1:sum(), x) end, "the derivative zeta'' is not implemented")
 end)
 
 check.done()

@@ -31,6 +31,10 @@ test("meshgrid", function()
   local P, Q, R = T.meshgrid(T.arange(1, 2), T.arange(1, 3), T.arange(1, 4))
   eq(P.shape[3] == 4 and Q[2][3][4] == 3 and R[1][1][4] == 4, true, "3-d")
   raises(function() T.meshgrid(T.ones(2, 2)) end, "meshgrid: argument 1 must be 1-d")
+  eq(A.gradcheck(function(a, b)
+    local G1, G2 = T.meshgrid(a, b)
+    return G1 * G2 + G1:square()
+  end, { T.randn(3), T.randn(2) }), true, "gradient")
   raises(function() T.meshgrid(T.ones(2), { indexing = "ji" }) end, "indexing must be 'ij' or 'xy'")
 end)
 
@@ -47,6 +51,9 @@ test("diff", function()
   same(T.diff(x, 1, 1), x:narrow(1, 2, 2) - x:narrow(1, 1, 2), 0)
   eq(T.diff(x, 5).shape[2], 0, "n beyond the length gives an empty tensor")
   raises(function() T.diff(x, 1, 3) end, "diff: dimension 3 out of range")
+  local w = T.randn(3, 4)   -- a weighting, so the gradient is not all ones
+  eq(A.gradcheck(function(t) return T.diff(t, 2, 2) * w:narrow(2, 1, 2) end, { T.randn(3, 4) }), true,
+     "gradient")
 end)
 
 test("trapz", function()
