@@ -179,7 +179,7 @@ sanitize:
 # the API reference pages, rendered from the docstrings, and the man page
 # docs/hebb.1, rendered from `hebb --help` (tests/docs and tests/packaging
 # check that the committed files are current)
-API_MODULES := hebb hebb.tensor hebb.linalg hebb.sparse hebb.graph hebb.fft hebb.autograd hebb.nn hebb.optim hebb.data hebb.metrics hebb.io hebb.notebook hebb.plot hebb.progress hebb.sandbox hebb.ode hebb.fields hebb.numeric hebb.lattice hebb.lattice_exact hebb.stats hebb.sweep hebb.runs hebb.mpi hebb.world
+API_MODULES := hebb hebb.tensor hebb.linalg hebb.sparse hebb.graph hebb.fft hebb.autograd hebb.nn hebb.optim hebb.data hebb.metrics hebb.io hebb.notebook hebb.plot hebb.progress hebb.sandbox hebb.ode hebb.fields hebb.numeric hebb.lattice hebb.lattice_exact hebb.stats hebb.sweep hebb.runs hebb.mpi hebb.world hebb.rg
 docs: all
 	@mkdir -p docs/api
 	@for m in $(API_MODULES); do \

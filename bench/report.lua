@@ -184,6 +184,22 @@ rows[#rows + 1] = row("19. `stats.binning(x)`, 10⁷ samples", T .. " (hebb defa
     "sm.binning.hebb", "sm.binning.c", "plain C loops", nil, nil)
 rows[#rows + 1] = row("20. `stats.autocorr(x)` (tau_int, Sokal window), 10⁷ samples, tau 10",
     T .. " (hebb default); C 1", "ms", 1.2, "sm.tau.hebb", "sm.tau.c", "plain C loops", nil, nil)
+-- tensor RG (bench/rg.lua, bench/rg_np.py: the same TRG, lnz to rounding)
+do
+  local r = row("24. `rg.trg(A, {chi=24, steps=40})`, 2D Ising at T_c",
+      T .. " (hebb default); numpy 1",
+      "ms", 0.5, "rg.trg24.hebb", "rg.trg24.numpy", "numpy TRG (full svd)", nil, nil)
+  r.extra = function()
+    local hot = num("rg.hotrg16.hebb")
+    local a, b = tonumber(R["rg.trg24.hebb_lnz"]), tonumber(R["rg.trg24.numpy_lnz"])
+    return (hot and string.format("; HOTRG chi=16, 40 steps: %s", fmt(hot, "ms")) or "") ..
+           (a and b and string.format("; ln Z/N differ by %.1e", math.abs(a - b)) or "")
+  end
+  rows[#rows + 1] = r
+end
+rows[#rows + 1] = row("25. `linalg.svd(A, {rank=32})`, 2048² f64, spectrum 1/i",
+    T .. " (hebb default)",
+    "ms", 0.2, "rg.svd_rank32", "rg.svd_full", "full `linalg.svd(A)`", nil, nil)
 
 local out = {}
 local function say(s) out[#out + 1] = s end

@@ -133,6 +133,11 @@ while [ $r -le "$ROUNDS" ]; do
   step speed $HEBB bench/speed.lua run $REPS $PHYS_N
   step speed_py $PY bench/speed_ref.py $REPS $PHYS_N
   step speed_jit luajit bench/speed_jit.lua $B/cdef.h build/libhebb.so $PHYS_N
+  # tensor RG (rows 24, 25): TRG chi = 24 against the same algorithm in
+  # numpy (its LAPACK at one thread, as hebb's), the truncated svd against
+  # the full one; one repetition per round (each takes seconds)
+  step rg $HEBB bench/rg.lua 1
+  step rg_np env OPENBLAS_NUM_THREADS=1 $PY bench/rg_np.py 1
   # sweeps and MPI (bench/sweep_mpi.lua): one thread per rank
   step sweep $HEBB bench/sweep_mpi.lua overhead
   step mpi_np1 env HEBB_THREADS=1 mpirun $MPIFLAGS -np 1 $HEBB bench/sweep_mpi.lua ranks

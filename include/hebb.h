@@ -328,6 +328,17 @@ hebb_status hebb_linalg_svd(const hebb_tensor *a, bool full, hebb_tensor **u,
 hebb_status hebb_linalg_svd_rank(const hebb_tensor *a, int64_t rank,
                                  hebb_tensor **u, hebb_tensor **s,
                                  hebb_tensor **vh, hebb_tensor **discarded);
+/* the rank-k truncated SVD without the full one (linalg_lowrank.c):
+   HEBB_SVD_AUTO iterates a randomized subspace until the residuals of the
+   k triplets are below tol s_1 (tol < 0: 1e-12 for f64, 1e-5 for f32) and
+   falls back to gesdd when that does not converge within its budget;
+   HEBB_SVD_RANDOMIZED makes exactly 'power' power iterations (no test);
+   HEBB_SVD_GESDD is hebb_linalg_svd_rank */
+enum { HEBB_SVD_AUTO = 0, HEBB_SVD_RANDOMIZED = 1, HEBB_SVD_GESDD = 2 };
+hebb_status hebb_linalg_svd_lowrank(const hebb_tensor *a, int64_t rank,
+                                    int method, double tol, int64_t power,
+                                    hebb_tensor **u, hebb_tensor **s,
+                                    hebb_tensor **vh, hebb_tensor **discarded);
 hebb_status hebb_linalg_expm(const hebb_tensor *a, hebb_tensor **out);
 hebb_status hebb_linalg_matrix_power(const hebb_tensor *a, int64_t n,
                                      hebb_tensor **out);
@@ -679,6 +690,29 @@ hebb_status hebb_stats_autocorr(const hebb_tensor *x, double c, int64_t maxlag,
 /* fills the 1-d f64 out with a stationary AR(1) series, x_t = a x_{t-1} +
    sqrt(1 - a^2) z_t (unit variance, tau_int = (1 + a)/(2 (1 - a))) */
 hebb_status hebb_stats_ar1(hebb_rng *g, double a, hebb_tensor *out);
+
+/* --- renormalization group: block spins and MCRG operators (rg.c) ----- */
+/* Block-spin transformation of x {batch..., L_1..L_d, inner...} (the d
+   lattice dims start at dim 'first'; each L_k divisible by b) into blocks
+   of b^d sites: MAJORITY the sign of the block sum, a tie (sum 0) +-1 by
+   the Philox word at (seed, stream, output position); PLURALITY the most
+   frequent value, ties uniform among them (same word); DECIMATE the
+   block's first site; MEAN, SUM; GATHER the block's values, out {batch...,
+   L/b..., b^d, inner...} (a user's block map reduces them).  x i64, f64 or
+   f32; out the same dtype (MEAN: f64, f32 for f32). */
+enum { HEBB_RG_MAJORITY = 0, HEBB_RG_PLURALITY = 1, HEBB_RG_DECIMATE = 2,
+       HEBB_RG_MEAN = 3, HEBB_RG_SUM = 4, HEBB_RG_GATHER = 5 };
+hebb_status hebb_rg_block(const hebb_tensor *x, int first, int d, int64_t b,
+                          int rule, uint64_t seed, uint64_t stream,
+                          hebb_tensor **out);
+/* Sums over the sites of a periodic lattice of products of spins: x
+   {batch..., L_1..L_d}; term t (offs {n, k, d} i64, lens {n}: spins
+   1..k used, ops {n}: its 0-based operator) adds sum_x prod_s
+   x[x + offs[t][s]] to operator ops[t]; out f64 {batch..., nops} */
+hebb_status hebb_rg_operators(const hebb_tensor *x, int d,
+                              const hebb_tensor *offs, const hebb_tensor *lens,
+                              const hebb_tensor *ops, int64_t nops,
+                              hebb_tensor **out);
 
 /* --- wall clock (clock.c) --------------------------------------------- */
 /* seconds from an arbitrary start, monotonic (CLOCK_MONOTONIC): wall time,

@@ -177,6 +177,7 @@ static const luaL_Reg natives[] = {
   {"hebb._sqlite", luaopen_hebb__sqlite},
   {"hebb._jobs", luaopen_hebb__jobs},
   {"hebb._mpi", luaopen_hebb__mpi},
+  {"hebb._rg", luaopen_hebb__rg},
   {NULL, NULL}
 };
 

@@ -127,13 +127,45 @@ static int l_svdvals(lua_State *L) {
   return results(L, 1, box, r, hebb_linalg_svd(a, false, NULL, &r[0], NULL));
 }
 
+/* the options of a truncated svd: tol, method, power */
+static void lowrank_opts(lua_State *L, double *tol, int *method,
+                         lua_Integer *power) {
+  static const char *const names[] = {"auto", "randomized", "gesdd", NULL};
+  if (lua_getfield(L, 2, "tol") != LUA_TNIL) {
+    if (!lua_isnumber(L, -1) || !(lua_tonumber(L, -1) >= 0))
+      luaL_error(L, "linalg.svd: option 'tol' must be a number >= 0");
+    *tol = lua_tonumber(L, -1);
+  }
+  if (lua_getfield(L, 2, "method") != LUA_TNIL) {
+    const char *m = lua_tostring(L, -1);
+    int i;
+    for (i = 0; names[i] && (!m || strcmp(m, names[i])); i++) {}
+    if (!names[i])
+      luaL_error(L, "linalg.svd: option 'method' must be \"auto\", "
+                 "\"randomized\" or \"gesdd\", got %s", luaL_tolstring(L, -1,
+                                                                 NULL));
+    *method = i;
+  }
+  if (lua_getfield(L, 2, "power") != LUA_TNIL) {
+    int isint;
+    *power = lua_tointegerx(L, -1, &isint);
+    if (!isint) luaL_error(L, "linalg.svd: option 'power' must be an integer");
+    if (*method != HEBB_SVD_RANDOMIZED)
+      luaL_error(L, "linalg.svd: option 'power' needs method=\"randomized\"");
+  }
+  else if (*method == HEBB_SVD_RANDOMIZED) *power = 2;
+  lua_pop(L, 3);
+}
+
 static int l_svd(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), **box[4], *r[4];
-  int full = 0, hasrank = 0, isint;
-  lua_Integer rank = 0;
+  int full = 0, hasrank = 0, isint, method = HEBB_SVD_AUTO;
+  lua_Integer rank = 0, power = 0;
+  double tol = -1;
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
-    hebbL_checkkeys(L, 2, (const char *const[]){"full", "rank", NULL});
+    hebbL_checkkeys(L, 2, (const char *const[]){"full", "rank", "tol",
+                                               "method", "power", NULL});
     full = lua_getfield(L, 2, "full") != LUA_TNIL && lua_toboolean(L, -1);
     if (lua_getfield(L, 2, "rank") != LUA_TNIL) {
       rank = lua_tointegerx(L, -1, &isint);
@@ -145,12 +177,14 @@ static int l_svd(lua_State *L) {
     if (full && hasrank)
       return luaL_error(L, "linalg.svd: options 'full' and 'rank' exclude each "
                         "other");
+    if (hasrank) lowrank_opts(L, &tol, &method, &power);
   }
-  if (hasrank) {
   hebbL_noextra(L, 2);
+  if (hasrank) {
     boxes(L, 4, box, r);
-    return results(L, 4, box, r, hebb_linalg_svd_rank(a, rank, &r[0], &r[1],
-                                                      &r[2], &r[3]));
+    return results(L, 4, box, r, hebb_linalg_svd_lowrank(a, rank, method, tol,
+                                                         power, &r[0], &r[1],
+                                                         &r[2], &r[3]));
   }
   boxes(L, 3, box, r);
   return results(L, 3, box, r, hebb_linalg_svd(a, full, &r[0], &r[1], &r[2]));
@@ -277,7 +311,8 @@ static const hebb_lreg linalg_funcs[] = {
    "matrices, without the eigenvectors (faster than linalg.eig)."},
   {"svd", l_svd, HEBB_FN,
    "linalg.svd(A [, {full=true}])  ->  U, S, Vh\n"
-   "linalg.svd(A, {rank=chi})  ->  U, S, Vh, discarded\n\nThe singular "
+   "linalg.svd(A, {rank=chi [, tol=, method=, power=]})  ->  U, S, Vh, "
+   "discarded\n\nThe singular "
    "value decomposition A = U diag(S) Vh of m x n matrices (gesdd), S "
    "descending.  Reduced by default (k = min(m, n): U is m x k, Vh is k x "
    "n); with full=true U is m x m and Vh n x n.  With rank=chi only the chi "
@@ -286,7 +321,16 @@ static const hebb_lreg linalg_funcs[] = {
    "the discarded weight, the sum of the squares of the dropped singular "
    "values = |A - U diag(S) Vh|_F^2, absolute (divide by |A|_F^2 = "
    "linalg.norm(A)^2 for the relative weight); a chi above min(m, n) keeps "
-   "everything.  Complex A (zgesdd/cgesdd): U and Vh are complex with "
+   "everything.  The truncated SVD does not compute the full one: method "
+   "\"auto\" (the default) iterates a randomized subspace of 2 chi vectors "
+   "(Halko, Martinsson & Tropp 2011) until every kept triplet has residual "
+   "|A v - s u| <= tol s_1 (tol 1e-12 for f64, 1e-5 for f32), exact to that "
+   "tolerance, and falls back to gesdd when the spectrum decays too slowly "
+   "to converge within ~1/2 of gesdd's flops, or when chi is above ~min(m, "
+   "n)/4 or the matrix is complex; \"gesdd\" always takes the full SVD; "
+   "\"randomized\" makes exactly power (default 2) power iterations with "
+   "no test: fast, approximate, judged by its discarded weight.  Complex A "
+   "(zgesdd/cgesdd): U and Vh are complex with "
    "orthonormal columns and rows, Vh = V^H, and S (like the discarded "
    "weight) is real: f64, f32 for f32 and c64."},
   {"svdvals", l_svdvals, HEBB_FN,

@@ -279,8 +279,14 @@ def("linalg.svd", function(gs, a, outs)
     if type(opts) == "table" and opts.full then
       U, Vh = U:narrow(-1, 1, k), Vh:narrow(-2, 1, k)
     end
-    if S.shape[S.ndim] < k then      -- truncated: pad to the reduced svd
-      U, S, Vh = L.svd(Am)
+    local kk = S.shape[S.ndim]
+    if kk < k then      -- truncated: pad to the reduced svd
+      -- with the kept triplets the forward's own (their signs, and the
+      -- basis of a degenerate pair, may differ from the full svd's)
+      local Uf, Sf, Vhf = L.svd(Am)
+      U = T.cat({ U, Uf:narrow(-1, kk + 1, k - kk) }, -1)
+      S = T.cat({ S, Sf:narrow(-1, kk + 1, k - kk) }, -1)
+      Vh = T.cat({ Vh, Vhf:narrow(-2, kk + 1, k - kk) }, -2)
       gU = gU and pad(gU, -1, k)
       gS = gS and pad(gS, -1, k)
       gVh = gVh and pad(gVh, -2, k)

@@ -103,4 +103,11 @@ for nb in rk4_network second_law observers madelung; do
     echo "FAIL examples/${nb}_full:"; sed 's/^/    /' "$out"; status=1
   fi
 done
+# the renormalization-group notebook at full size (chi up to 24, a 64^2
+# Monte Carlo lattice): R2-R6, c = 1/2, y_t and y_h within their errors
+if "$HEBB" examples/rg_flow.lua --check > "$out" 2>&1; then
+  echo "PASS examples/rg_flow_full"
+else
+  echo "FAIL examples/rg_flow_full:"; sed 's/^/    /' "$out"; status=1
+fi
 exit $status
