@@ -34,13 +34,8 @@ local lattice = require "hebb.lattice"
 local exact = require "hebb.lattice_exact"
 local plot = require "hebb.plot"
 
-local check, small, failures = false, false, 0
-for _, a in ipairs(arg or {}) do
-  if a == "--check" then check = true elseif a == "--small" then small = true end
-end
-local function verdict(ok, what)
-  print(("  %s: %s"):format(what, ok and "ok" or "FAILED")); failures = failures + (ok and 0 or 1)
-end
+local nb = require("hebb.notebook").checks(arg)   -- --small, --check, verdicts
+local small, verdict = nb.small, nb.verdict
 local Kc = 0.5 * math.log(1 + math.sqrt(2))
 local chis = small and { 8 } or { 8, 16, 24 }
 local fig = plot.figure { rows = 2, cols = 3, width = 1200, height = 720 }
@@ -275,8 +270,8 @@ p6:set { yscale = "log", xlabel = "level", title = "Gaussian network: couplings 
 plot.show(fig)
 
 -- %% Check
-print(failures == 0 and "all checks passed" or (failures .. " check(s) FAILED"))
-if check and failures > 0 then os.exit(1) end
+if nb.failed == 0 then print("all checks passed") end
+nb.finish()
 
 -- %% [markdown]
 -- ## What this shows, and what it does not

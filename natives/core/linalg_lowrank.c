@@ -268,15 +268,16 @@ static int lowrank_failed(const la_job *j) {
 
 /* runs the randomized job into t[1..4]; *fell: some matrix did not
    converge (or failed), so gesdd should be asked instead */
+static int lowrank_fail(const la_job *j, const char *routine) {
+  (void)routine;
+  return j->opt == 'A' ? HEBB_OK : lowrank_failed(j);   /* auto: gesdd next */
+}
+
 static int run_lowrank(la_job *j, hebb_tensor **t, bool *fell) {
   int st, i;
   for (i = 0; i < 5; i++) la_operand(j, i, t[i]);
-  st = la_run(j);
-  if (st == HEBB_OK && j->bad >= 0) {
-    if (j->opt == 'A') *fell = true;
-    else st = lowrank_failed(j);
-  }
-  la_end(j);
+  st = la_run(j, lowrank_fail, "gesdd");
+  if (st == HEBB_OK && j->bad >= 0) *fell = true;
   return st;
 }
 
@@ -337,7 +338,7 @@ static int by_gesdd(const hebb_tensor *a, int64_t rank, hebb_tensor **u,
   outs[1] = s;
   outs[2] = vh;
   outs[3] = discarded;
-  return la_deliver(4, outs, t, "linalg.svd");
+  return hebb_out_deliver(4, outs, t, "linalg.svd");
 }
 
 hebb_status hebb_linalg_svd_lowrank(const hebb_tensor *a, int64_t rank,
@@ -362,21 +363,21 @@ hebb_status hebb_linalg_svd_lowrank(const hebb_tensor *a, int64_t rank,
     return by_gesdd(a, rank, u, s, vh, discarded);
   if ((st = setup(a, rank, method, tol, power, &j, &dt, who))) return st;
   k = j.k;
-  t[0] = la_load_scratch(a, dt, nb, a->shape, 0);
+  t[0] = la_load(a, dt, nb, a->shape, 0);
   t[1] = t[0] ? la_new(dt, nb, a->shape, j.m, k) : NULL;
   t[2] = t[1] ? la_new(dt, nb, a->shape, k, -1) : NULL;
   t[3] = t[2] ? la_new(dt, nb, a->shape, k, j.n) : NULL;
   t[4] = t[3] ? la_new(dt, nb, a->shape, -1, -1) : NULL;
-  if (!t[4]) return la_drop(hebb_last_status(), 5, t);
+  if (!t[4]) return hebb_drop(hebb_last_status(), 5, t);
   st = run_lowrank(&j, t, &fell);
-  la_drop(0, 1, &t[0]);
+  hebb_drop(0, 1, &t[0]);
   if (st != HEBB_OK || fell) {
-    la_drop(0, 5, t);
+    hebb_drop(0, 5, t);
     return st != HEBB_OK ? st : by_gesdd(a, rank, u, s, vh, discarded);
   }
   outs[0] = u;
   outs[1] = s;
   outs[2] = vh;
   outs[3] = discarded;
-  return la_deliver(4, outs, t + 1, who);
+  return hebb_out_deliver(4, outs, t + 1, who);
 }

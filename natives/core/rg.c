@@ -352,9 +352,9 @@ hebb_status hebb_rg_operators(const hebb_tensor *x, int d,
   op_geometry(&j, x, d, offs, nops);
   nb = hebb_shape_numel(x->ndim - d, x->shape);
   xd = hebb_astype(x, HEBB_F64);
-  co = xd ? hebb_contiguous((hebb_tensor *)offs) : NULL;
-  cl = co ? hebb_contiguous((hebb_tensor *)lens) : NULL;
-  cp = cl ? hebb_contiguous((hebb_tensor *)ops) : NULL;
+  co = xd ? hebb_contiguous(hebb_unconst(offs)) : NULL;
+  cl = co ? hebb_contiguous(hebb_unconst(lens)) : NULL;
+  cp = cl ? hebb_contiguous(hebb_unconst(ops)) : NULL;
   j.wrap = cp ? malloc((size_t)(j.nterms * j.k * j.sumL + 1) *
                        sizeof *j.wrap) : NULL;
   if (!cp) st = hebb_last_status();
