@@ -6,7 +6,7 @@
 --        build/hebb bench/contention.lua median FILE
 --   (the second form reads the "row side rep seconds" lines that
 --    contention.sh collected and prints the "key value" results)
-local clock = require "hebb._data".clock
+local clock = require("hebb").clock
 
 local function loop(seconds)
   local T = require "hebb.tensor"

@@ -134,20 +134,20 @@ local function report(results_file, md_file)
   say("| benchmark | hebb | reference | ratio |")
   say("|---|---|---|---|")
   local new, cached = num("sweep.point_new"), num("sweep.point_cached")
-  say(string.format("| 21. sweep overhead per point (f does nothing; cache check, seed, encode, INSERT) " ..
+  say(string.format("| 26. sweep overhead per point (f does nothing; cache check, seed, encode, INSERT) " ..
                     "| %s | goal: 2 ms | %s |", ms(new),
                     new and (new <= 2e-3 and "MET" or "NOT MET") or "FAILED"))
-  say(string.format("| 21. sweep overhead per point, CPU time of the process | %s | — | — |",
+  say(string.format("| 26. sweep overhead per point, CPU time of the process | %s | — | — |",
                     ms(num("sweep.point_new_cpu"))))
-  say(string.format("| 21. sweep, a point found in the cache | %s | — | — |", ms(cached)))
+  say(string.format("| 26. sweep, a point found in the cache | %s | — | — |", ms(cached)))
   local e1, e2 = num("mpi.np1.ensemble"), num("mpi.np2.ensemble")
   local speed = e1 and e2 and e1 / e2
-  say(string.format("| 22. ensemble of %d Ising replicas (%d² lattice, %d sweeps), 2 ranks vs 1 " ..
+  say(string.format("| 27. ensemble of %d Ising replicas (%d² lattice, %d sweeps), 2 ranks vs 1 " ..
                     "(1 thread each) | %s | 1 rank: %s | %s |", REPLICAS, L, SWEEPS, ms(e2), ms(e1),
                     speed and string.format("%.2fx the throughput (goal >= 1.8x) %s", speed,
                                             speed >= 1.8 and "MET" or "NOT MET") or "FAILED"))
   local d1, d2 = num("mpi.np1.dp_step"), num("mpi.np2.dp_step")
-  say(string.format("| 23. data-parallel MLP step (784-256-10, batch 256 in 4 shards, f32, Adam), " ..
+  say(string.format("| 28. data-parallel MLP step (784-256-10, batch 256 in 4 shards, f32, Adam), " ..
                     "2 ranks vs 1 | %s | 1 rank: %s | %s |", ms(d2), ms(d1),
                     d1 and d2 and string.format("%.2fx faster", d1 / d2) or "FAILED"))
   say("")
