@@ -238,15 +238,16 @@ local function alive(pid)
   return f ~= nil
 end
 
--- a sweep of 8 points of ~40 ms in another process, stopped with signal
--- sig once 'after' rows are in; run again, it computes only the rest and
--- keeps every finished point (same id)
+-- a sweep of 8 points of ~150 ms in another process (long enough that the
+-- rows are counted and the signal sent before it ends, also under ASan),
+-- stopped with signal sig once 'after' rows are in; run again, it computes
+-- only the rest and keeps every finished point (same id)
 local function interrupt_and_resume(name, jobs, sig, after)
   local db, script = path(name .. ".db"), path(name .. ".lua")
   spit(script, ([[
 local sweep, J = require "hebb.sweep", require "hebb._jobs"
 local r = sweep.run({ i = { 1, 2, 3, 4, 5, 6, 7, 8 } }, function(p)
-  J.poll({}, 0.04)
+  J.poll({}, 0.15)
   return { sq = p.i * p.i }
 end, { db = %q, jobs = %d, name = "k" })
 print("finished", r.computed, r.cached, r[8].results.sq)
