@@ -15,6 +15,7 @@
 --   two raises.
 local T = require "hebb.tensor"
 local A = require "hebb._autograd_engine"
+local E = require "hebb._error"
 
 local R = A._ruleset()
 local def = R.def
@@ -76,7 +77,7 @@ def("zeta", function(g, a) return g * T._zeta_prime(a[1]) end, { saves = { 1 } }
 for _, c in ipairs({ { "_tetragamma", "psi''' (the third derivative of digamma)" },
                      { "_zeta_prime", "zeta''" } }) do
   def(c[1], function()
-    error(string.format("autograd: the derivative %s is not implemented", c[2]), 0)
+    E.raise("autograd: the derivative %s is not implemented", c[2])
   end)
 end
 def("ellipk", function(g, a)

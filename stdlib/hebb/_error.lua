@@ -76,6 +76,12 @@ function M.call(f, ...)
   return deliver(xpcall(f, relocate, ...))
 end
 
+-- bare(msg): msg without the "file:line: " an error() or luaL_error put in
+-- front, for a message the library passes on (E.raise places it again)
+function M.bare(msg)
+  return (tostring(msg):gsub(ANY_POS, "", 1))
+end
+
 -- the printable form of a value in a message: strings quoted, tensors by
 -- dtype and shape, other values by type
 function M.show(v)

@@ -124,7 +124,7 @@ function Ls.cross_entropy(logits, labels, opts)
   if logits.dtype ~= "f64" and logits.dtype ~= "f32" then logits = logits:astype("f64") end
   -- the kernel checks the labels' range: its message, at the user's line
   local ok, l = pcall(T.cross_entropy, logits, labels)
-  if not ok then E.raise("nn." .. tostring(l):gsub("^[^\n]-%.lua:%d+: ", "")) end
+  if not ok then E.raise("nn." .. E.bare(l)) end
   return reduce(l, opts, "nn.cross_entropy")
 end
 doc(Ls.cross_entropy, "nn.cross_entropy(logits, labels [, {reduction=\"mean\"}])"

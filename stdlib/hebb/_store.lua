@@ -63,7 +63,7 @@ function M:call(f, ...)
   if ok then return a, b end
   -- the sandbox's refusal comes positioned at the user's line already;
   -- the raise below positions the whole message once
-  local msg = tostring(a):gsub("^[^\n:]+:%d+: ", "", 1)
+  local msg = E.bare(a)
   if msg:find("database is locked", 1, true) or msg:find("database table is locked", 1, true) then
     E.raise("%s: the results store '%s' is locked by another process (waited %g s; "
             .. "the option timeout = seconds waits longer)", self.who, self.path, self.timeout)

@@ -29,7 +29,7 @@ local fmt = string.format
 local function read(path, opts)
   local ok, t = pcall(C.read_idx, path, opts)
   if ok then return t end
-  E.raise((tostring(t):gsub("^[^\n]-data%.lua:%d+: ", "")))
+  E.raise(E.bare(t))
 end
 
 function M.read_idx(path, opts)

@@ -555,7 +555,7 @@ function M.main(args)
   end
   local ok, res = pcall(cmd, db, args)
   if ok then return res end
-  local msg = tostring(res):gsub("^[^:\n]*:%d+: ", "")
+  local msg = E.bare(res)
   io.stderr:write("hebb runs: ", msg, "\n")
   if msg:match("^usage:") then io.stderr:write(USAGE, "\n"); return 2 end
   return 1

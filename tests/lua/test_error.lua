@@ -83,4 +83,14 @@ test("call_leaves_lua_errors_alone", function()
   eq(select("#", E.call(function() return 1, nil, 3 end)), 3)
 end)
 
+-- bare: the message a library passes on, without the position in front
+test("bare_strips_one_position", function()
+  local ok, err = pcall(error, "io.load: no file", 1)
+  eq(ok, false)
+  eq(E.bare(err), "io.load: no file")
+  eq(E.bare("stdlib/hebb/data.lua:29: x.lua:3: bad"), "x.lua:3: bad")
+  eq(E.bare("no position: 3: here"), "no position: 3: here")
+  eq(E.bare("multi\nline.lua:4: not at the start"), "multi\nline.lua:4: not at the start")
+end)
+
 check.done()
