@@ -437,6 +437,27 @@ hebb_status hebb_sparse_eigsh(const hebb_sparse *s, int64_t k, bool largest,
                               double tol, int64_t maxiter, int64_t ncv,
                               uint64_t seed, hebb_tensor **w, hebb_tensor **v);
 
+/* x with a x = b for a square sparse a (f64 or c128) and b {n} or {n, k}
+   (f64 or c128; columns solved one by one) by a preconditioned Krylov
+   method (sparse_solve.c), from x0 (b's shape) or zero, until |b - a x| <=
+   tol |b| for every column; x: a new tensor, c128 when a or b is.  Not
+   converging within maxiter iterations is an error naming the residual;
+   info (the largest over the columns) is filled either way. */
+enum { HEBB_SOLVE_BICGSTAB = 0, HEBB_SOLVE_CG = 1 };
+enum { HEBB_PRECOND_NONE = 0, HEBB_PRECOND_JACOBI = 1, HEBB_PRECOND_ILU0 = 2 };
+typedef struct hebb_solve_opts {
+  int method, precond;
+  double tol;
+  int64_t maxiter;
+} hebb_solve_opts;
+typedef struct hebb_solve_info {
+  int64_t iterations;
+  double residual;           /* |b - a x| / |b| */
+} hebb_solve_info;
+hebb_status hebb_sparse_solve(const hebb_sparse *a, const hebb_tensor *b,
+                              const hebb_tensor *x0, const hebb_solve_opts *o,
+                              hebb_tensor **x, hebb_solve_info *info);
+
 /* --- discrete Fourier transforms (hebb.fft, FFTW3) --------------------- */
 /* X_k = sum_j x_j e^{-2 pi i jk/n} along dim (0-based); the inverse has
    e^{+...} and divides by n (numpy's "backward" norm).  Real inputs become
