@@ -544,7 +544,8 @@ hebb_status hebb_sparse_expmv(const hebb_sparse *H, const hebb_tensor *v,
 /* Schrodinger steps on a periodic grid (psi contiguous, in place):
    split-step Fourier with the phase grids pv = e^{-iV dt/2hbar} and pk =
    e^{-i hbar k^2 dt/2m} (complex, psi's shape and dtype: c128 or c64), and
-   Crank-Nicolson with the three-point Laplacian (psi c128, V f64 of psi's
+   Crank-Nicolson with the three-point Laplacian (psi c128 or c64, solved
+   in double either way; V f64 of psi's
    shape or NULL; periodic or zero beyond the grid), per axis in d > 1 */
 hebb_status hebb_split_step(hebb_tensor *psi, const hebb_tensor *pv,
                             const hebb_tensor *pk, int64_t nsteps);
