@@ -24,6 +24,13 @@ local fmt = string.format
 local raise, show = E.raise, E.show
 
 
+-- whether every element of x is finite: |x| * 0 sums to 0 exactly then
+local function all_finite(x)
+  local z = (x:abs() * 0):sum()
+  return (T.is_tensor(z) and z:item() or z) == 0
+end
+P._all_finite = all_finite
+
 local function grid_shape(who, shape)
   if type(shape) == "number" then shape = { shape } end
   if type(shape) ~= "table" or #shape == 0 then raise("%s: shape must be a list of grid sizes, got %s", who, show(shape)) end
@@ -119,6 +126,7 @@ function P.schrodinger(opts)
       raise("%s: V must be a real tensor (the potential on the grid), got %s", who, show(V))
     end
     V = V:astype("f64"):contiguous()
+    if not all_finite(V) then raise("%s: V holds NaN or infinite values; a potential must be finite", who) end
     shape = V.shape
     if opts.shape then
       local s = grid_shape(who, opts.shape)
@@ -217,6 +225,10 @@ function Prop:step(psi, n)
     C.split_step(psi, pv, pk, n)
   else
     C.crank_nicolson(psi, self.V, self.dx, self.m, self.hbar, self.dt, self.bc == "periodic", n)
+  end
+  if n > 0 and not all_finite(psi) then
+    raise("%s: psi is NaN or infinite after %d steps of dt = %g (it held NaN or inf before?)",
+          who, n, self.dt)
   end
   return psi
 end

@@ -292,6 +292,13 @@ check.test("staggered_operator", function()
   table.sort(want)
   check.same(w, want, 1e-12)
   check.eq(F.zero_modes(F.dirac_operator({ 4, 4, 4 }, { kind = "staggered" })), 8, "2^3")
+  -- d = 4: 2^4 zero modes; the 4-d Hamiltonians against momentum space
+  check.eq(F.zero_modes(F.dirac_operator({ 4, 4, 2, 2 }, { kind = "staggered" })), 16, "2^4")
+  for _, kind in ipairs { "naive", "wilson", "staggered" } do
+    local o = { kind = kind, m = 0.3, r = 0.6, bc = { "periodic", "antiperiodic", "periodic", "periodic" } }
+    local H = F.dirac_hamiltonian({ 4, 2, 2, 2 }, o)
+    check.truthy(cabs_max(F.spectrum(H) - F.dirac_energies({ 4, 2, 2, 2 }, o)) < 1e-12, kind .. ", d = 4")
+  end
 end)
 
 check.test("krylov_evolution", function()
@@ -573,6 +580,16 @@ check.test("schrodinger_errors", function()
   check.raises(function() F.schrodinger { H = T.ones(3), dt = 0.1 } end, "H must be a square sparse matrix or 2-d tensor")
   check.raises(function() F.schrodinger { H = H, dt = 0.1 }:step(T.zeros(5, { dtype = "c128" })) end,
                "psi has shape {5}, the grid is {4}")
+  -- never a silent NaN run
+  check.raises(function() F.schrodinger { V = T.tensor { 0.0, 0 / 0, 0.0, 0.0 }, dt = 0.1 } end,
+               "fields.schrodinger: V holds NaN or infinite values")
+  for _, method in ipairs { "split", "cn" } do
+    local bad = T.complex(T.tensor { 1.0, 0 / 0, 0.0, 0.0 }, T.zeros(4))
+    check.raises(function() F.schrodinger { shape = { 4 }, dt = 0.1, method = method }:step(bad, 3) end,
+                 "fields.schrodinger:step: psi is NaN or infinite after 3 steps of dt = 0.1")
+  end
+  check.raises(function() F.evolve(F.dirac_hamiltonian(4), T.full({ 8 }, 1 / 0), 1) end,
+               "fields.evolve: v holds NaN or infinite values")
 end)
 
 check.done()
