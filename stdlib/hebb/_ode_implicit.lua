@@ -247,6 +247,39 @@ local function adaptive(who, ops, s, y0, t0, t1, te, opts)
   return ts, ys, nsteps, nrej
 end
 
+-- --- the stability limit of theta < 1/2 -------------------------------------------------------
+-- The theta method is A-stable for theta >= 1/2.  Below, a real negative
+-- eigenvalue lambda needs h |lambda| <= 2 / (1 - 2 theta), and |lambda| is at
+-- most rho = max_i sum_j |a_ij| (Gershgorin): h above 2 / ((1 - 2 theta)
+-- rho) is warned about, naming the limit (the Laplacian's rho is its exact
+-- spectral radius, so forward Euler on the heat equation is warned at its
+-- true limit).
+P._warn = function(msg) warn(msg) end
+
+local function row_bound(A)
+  if T.is_tensor(A) then
+    local r = A:abs():sum(2):max()
+    return T.is_tensor(r) and r:item() or r
+  end
+  local r, c, v = A:triplets()
+  if r:numel() == 0 then return 0 end
+  return sparse.csr(r, c, v:abs(), A.shape):matmul(T.ones(A.shape[2])):max():item()
+end
+
+local function stability_check(A, theta)
+  if theta >= 0.5 then return function() end end
+  local rho = row_bound(A)
+  local limit = rho > 0 and 2 / ((1 - 2 * theta) * rho) or math.huge
+  local warned = false
+  return function(h)
+    if warned or math.abs(h) <= limit then return end
+    warned = true
+    P._warn(fmt("ode.implicit: dt = %g is above the stability limit 2/((1 - 2 theta) rho) = %.6g "
+                .. "of the theta method with theta = %g (rho = %g bounds the eigenvalues of A; "
+                .. "theta >= 1/2 is stable at any dt)", math.abs(h), limit, theta, rho))
+  end
+end
+
 -- --- ode.implicit ------------------------------------------------------------------------------
 
 function P.implicit(A, y0, t_span, opts)
@@ -278,7 +311,11 @@ function P.implicit(A, y0, t_span, opts)
   if method == "theta" or fixed_steps then
     local step
     if method == "theta" then
-      step = function(t, x, h) return theta_step(ops, theta, s, t, x, h) end
+      local stable = stability_check(A, theta)
+      step = function(t, x, h)
+        stable(h)
+        return theta_step(ops, theta, s, t, x, h)
+      end
     else
       step = function(t, x, h) return (trbdf2_step(ops, s, t, x, rhs_at(ops, s, t, x), h)) end
     end

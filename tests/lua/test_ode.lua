@@ -254,6 +254,32 @@ check.test("implicit_sparse_heat_far_past_the_explicit_limit", function()
   check.truthy(num(rk.y_final:abs():max()) > 1e10, "explicit RK4 is unstable there")
 end)
 
+-- theta < 1/2 is only conditionally stable: a step past 2/((1 - 2 theta)
+-- rho) is warned about once, naming the limit (forward Euler on the
+-- Laplacian: 2/8 = 0.25, where it does start to grow: |1 - 8 h| > 1)
+check.test("implicit_theta_stability_limit_warns", function()
+  local I = require "hebb._ode_implicit"
+  local old, warnings = I._warn, {}
+  I._warn = function(msg) warnings[#warnings + 1] = msg end
+  local A, v1, v2 = heat2d(8)
+  local ok, err = pcall(function()
+    ode.implicit(A, v1 + v2, { 0, 2 }, { dt = 0.2, theta = 0 })
+    check.eq(#warnings, 0, "below the limit")
+    local y = ode.implicit(A, v1 + v2, { 0, 9 }, { dt = 0.3, theta = 0 }).y_final
+    check.eq(#warnings, 1, "one warning per call")
+    check.truthy(warnings[1]:find("dt = 0.3 is above the stability limit 2/((1 - 2 theta) rho) = 0.25 "
+                                  .. "of the theta method with theta = 0", 1, true), warnings[1])
+    check.truthy(math.abs(coef(y, v2)) > 1e4, "and the checkerboard grows (1.4^30): " .. coef(y, v2))
+    ode.implicit(A:to_dense(), v1, { 0, 1.2 }, { dt = 0.6, theta = 0.25 })
+    check.truthy(warnings[2] and warnings[2]:find("= 0.5 of the theta method with theta = 0.25", 1, true),
+                 "dense, theta = 1/4: " .. tostring(warnings[2]))
+    ode.implicit(A, v1, { 0, 1 }, { dt = 100, theta = 0.5 })
+    check.eq(#warnings, 2, "Crank-Nicolson: no limit")
+  end)
+  I._warn = old
+  assert(ok, err)
+end)
+
 -- a sparse A and its dense form take the same steps; f32 and c64 states
 -- are solved in double and handed back in their dtype
 check.test("implicit_sparse_matches_dense", function()
@@ -543,6 +569,14 @@ check.test("errors", function()
   check.truthy(not ok and tu and math.abs(tu - 0.5) < 1e-12, "underflow at t = 0.5: " .. tostring(msg))
   check.raises(function() ode.sde(osc, 1, y, { 0, 1 }, { dW = T.ones(4, 2) }) end,
                "dW must be a tensor of shape {4, 3}")
+  check.raises(function() ode.sde(function() return T.ones(2) end, 1, y, { 0, 1 }, { dt = 0.1 }) end,
+               "ode.sde: drift(t, x) returned shape {2} for a state of shape {3}")
+  check.raises(function() ode.sde(function(_, x) return x end, 1, y, { 0, 1 }, { dt = -1 }) end,
+               "ode.sde: dt must be a finite number > 0, got -1")
+  check.raises(function() ode.symplectic(function() return T.ones(2) end, y, y, { dt = 0.1, steps = 1 }) end,
+               "ode.symplectic: force(q) returned shape {2} for a state of shape {3}")
+  check.raises(function() ode.adjoint(function() return T.ones(2) end, y, { 0, 1 }, {}, { steps = 2 }) end,
+               "ode.adjoint: f(t, y) returned shape {2} for a state of shape {3}")
   check.raises(function() C.combine(y, { T.ones(2) }, { 1 }) end,
                "ode.combine: term 1 has shape {2}, y has {3}")
   check.raises(function() C.combine(y, { y }, { 1 }, { out = y }) end, "out is term 1")
