@@ -18,11 +18,13 @@
 -- The solves: dense A, (I - c A)^-1 once per step size (LAPACK); sparse A,
 -- sparse.solve (BiCGSTAB with ILU(0), C) from the previous state, on f64
 -- or c128 (an f32 or c64 state is solved in double and stored back).
--- The dense path is differentiable (autograd through inv and matmul); the
--- sparse one is not.
+-- Differentiable through the steps: a dense A by autograd through inv and
+-- matmul (with respect to A too), a sparse one with respect to y0 and the
+-- source (each solve's backward is a solve with the adjoint matrix).
 local T = require "hebb.tensor"
 local sparse = require "hebb.sparse"
 local linalg = require "hebb.linalg"
+local autograd = require "hebb.autograd"
 local S = require "hebb._ode_solvers"
 local C = require "hebb._ode"
 local E = require "hebb._error"
@@ -63,21 +65,17 @@ local function dense_ops(A, n)
   return ops
 end
 
--- sparse A: I - c A built per c, solved by sparse.solve from x0
+-- sparse A: I - c A built per c, solved by sparse.solve from x0.  When
+-- the right side is recorded by autograd the solve is a Function whose
+-- backward solves with the adjoint (I - c A)^H: differentiable with
+-- respect to y0 and the source (A itself is a constant)
 local function sparse_ops(who, A, n, sopts)
   sopts = E.checkopts(who .. ": solver", sopts, solver_opts)
   local I = sparse.eye(n)
   local mats, order = {}, {}
   local ops = { iterations = 0 }
-  function ops.apply(y) return A:matmul(y) end
-  function ops.solve(c, rhs, x0)
-    local key = fmt("%.17g", c)
-    if not mats[key] then
-      mats[key] = I - A:scale(c)
-      order[#order + 1] = key
-      if #order > 4 then mats[table.remove(order, 1)] = nil end
-    end
-    local ok, x, info = pcall(sparse.solve, mats[key], rhs,
+  local function run(M, c, rhs, x0)
+    local ok, x, info = pcall(sparse.solve, M, rhs,
       { x0 = x0, tol = sopts.tol or 1e-12, method = sopts.method, precond = sopts.precond,
         maxiter = sopts.maxiter })
     if not ok then
@@ -85,6 +83,29 @@ local function sparse_ops(who, A, n, sopts)
     end
     ops.iterations = ops.iterations + info.iterations
     return x
+  end
+  local solve_fn = autograd.Function {
+    name = "ode.implicit.solve",
+    forward = function(ctx, rhs, m, c, x0)
+      ctx.m, ctx.c = m, c
+      return run(m.M, c, rhs, x0 and x0:detach())
+    end,
+    backward = function(ctx, g)
+      local m = ctx.m
+      m.MH = m.MH or m.M:H()
+      return run(m.MH, ctx.c, g)
+    end,
+  }
+  function ops.apply(y) return A:matmul(y) end
+  function ops.solve(c, rhs, x0)
+    local key = fmt("%.17g", c)
+    if not mats[key] then
+      mats[key] = { M = I - A:scale(c) }
+      order[#order + 1] = key
+      if #order > 4 then mats[table.remove(order, 1)] = nil end
+    end
+    if S._tracked(rhs) then return solve_fn(rhs, mats[key], c, x0 and x0:detach()) end
+    return run(mats[key].M, c, rhs, x0)
   end
   return ops
 end
@@ -341,7 +362,7 @@ doc(P.implicit, "ode.implicit(A, y0, t_span, opts)\n\nThe stiff linear system dy
   .. "from its embedded error estimate: rtol=1e-6, atol=1e-9, first_step=, "
   .. "max_step=, max_steps=1e5).  source(t): a tensor of y0's shape; t_eval: "
   .. "output times.  Returns {t, y (stacked), y_final, nsteps, nrejected, "
-  .. "iterations (of the sparse solves)}.  A dense A is differentiable through "
-  .. "the steps.")
+  .. "iterations (of the sparse solves)}.  Differentiable through the steps: "
+  .. "with respect to y0 and the source, and to A when it is dense.")
 
 return P
