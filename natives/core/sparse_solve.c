@@ -238,6 +238,11 @@ static int breakdown(const solver *S, const char *what, cplx v,
                    cimag(v), S->residual);
 }
 
+/* counts an iteration; every 64th polls hebb_interrupt */
+static int tick(solver *S) {
+  return ++S->iterations % 64 == 0 ? hebb_check_interrupt() : HEBB_OK;
+}
+
 /* CG on x from r = b - A x; returns when |r| <= goal or at maxiter */
 static int cg(solver *S, double *x, double goal, int64_t maxiter,
               const char *who) {
@@ -248,8 +253,9 @@ static int cg(solver *S, double *x, double goal, int64_t maxiter,
   memcpy(p, z, (size_t)len(S) * sizeof(double));
   rho = vdot(S, r, z);
   while (S->iterations < maxiter && vnorm(len(S), r) > goal) {
-    if ((status = hebb_sparse_spmv(S->A, p, q)) != HEBB_OK) return status;
-    S->iterations++;
+    if ((status = hebb_sparse_spmv(S->A, p, q)) != HEBB_OK ||
+        (status = tick(S)) != HEBB_OK)
+      return status;
     pq = vdot(S, p, q);
     if (!(creal(pq) > 0))
       return hebb_fail(HEBB_ERR_ARG, "%s: CG needs a Hermitian positive "
@@ -277,7 +283,7 @@ static int bicgstab(solver *S, double *x, double goal, int64_t maxiter,
   memset(p, 0, (size_t)len(S) * sizeof(double));
   memset(v, 0, (size_t)len(S) * sizeof(double));
   while (S->iterations < maxiter && vnorm(len(S), r) > goal) {
-    S->iterations++;
+    if ((status = tick(S)) != HEBB_OK) return status;
     rho1 = vdot(S, rh, r);
     if (rho1 == 0) return breakdown(S, "rho", rho1, who);
     vaxpy(S, p, p, -omega, v);                         /* p - omega v */
@@ -326,7 +332,6 @@ static int solve_one(solver *S, const double *b, double *x, double tol,
                        "%lld iterations: relative residual %.3g > tol = %g",
                        who, names[S->method], (long long)maxiter,
                        S->residual, tol);
-    if ((status = hebb_check_interrupt()) != HEBB_OK) return status;
     status = S->method == HEBB_SOLVE_CG ? cg(S, x, goal, maxiter, who)
                                         : bicgstab(S, x, goal, maxiter, who);
     if (status != HEBB_OK) return status;

@@ -731,14 +731,22 @@ static int l_eigsh(lua_State *L) {
   return 2;
 }
 
-/* the index of name in list (NULL-terminated), or an error naming both */
+/* the index of name in list (NULL-terminated), or an error naming them */
 static int pick(lua_State *L, const char *who, const char *what,
                 const char *name, const char *const *list) {
+  luaL_Buffer b;
   int i;
   for (i = 0; list[i]; i++)
     if (strcmp(name, list[i]) == 0) return i;
-  return luaL_error(L, "%s: %s must be \"%s\" or \"%s\"%s, got \"%s\"", who,
-                    what, list[0], list[1], list[2] ? " or ..." : "", name);
+  luaL_buffinit(L, &b);
+  for (i = 0; list[i]; i++) {
+    if (i > 0) luaL_addstring(&b, list[i + 1] ? ", " : " or ");
+    lua_pushfstring(L, "\"%s\"", list[i]);
+    luaL_addvalue(&b);
+  }
+  luaL_pushresult(&b);
+  return luaL_error(L, "%s: %s must be %s, got \"%s\"", who, what,
+                    lua_tostring(L, -1), name);
 }
 
 static int l_solve(lua_State *L) {
@@ -829,7 +837,7 @@ static const hebb_lreg sparse_funcs[] = {
    "basis size, default max(100, 2k + 20) capped at n); seed (start "
    "vectors, default 0).  Meant for a few eigenpairs of matrices up to some "
    "10^4 rows; a near-degenerate end of the spectrum needs a larger ncv."},
-  {"solve", l_solve, HEBB_FN | HEBB_RAW,
+  {"solve", l_solve, HEBB_FN,
    "sparse.solve(A, b [, opts])\n\nx, info with A x = b for a square "
    "sparse A and b of shape {n} or {n, k} (f64 or c128; x is c128 when A "
    "or b is) by a preconditioned Krylov method in C, until |b - A x| <= tol "
@@ -839,7 +847,8 @@ static const hebb_lreg sparse_funcs[] = {
    "pattern), \"jacobi\" (CG's default) or \"none\"; tol (1e-10); maxiter "
    "(10 n + 100); x0 (a start, b's shape).  info = {iterations, residual}.  "
    "Not converging, a breakdown or a zero pivot is an error naming the "
-   "values.  The same bits at any thread count.  Not differentiable."},
+   "values.  The same bits at any thread count.  Differentiable with "
+   "respect to b (the backward pass solves with A^H); A is a constant."},
   {"matmul", s_matmul, HEBB_BOTH | HEBB_RAW,
    "S:matmul(x [, opts])\n\nThe product S x with a 1-d vector (length "
    "ncols) or a 2-d matrix (ncols x k) tensor: f64 when S and x are real, "

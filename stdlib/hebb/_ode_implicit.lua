@@ -20,11 +20,10 @@
 -- or c128 (an f32 or c64 state is solved in double and stored back).
 -- Differentiable through the steps: a dense A by autograd through inv and
 -- matmul (with respect to A too), a sparse one with respect to y0 and the
--- source (each solve's backward is a solve with the adjoint matrix).
+-- source (sparse.solve's backward is a solve with the adjoint matrix).
 local T = require "hebb.tensor"
 local sparse = require "hebb.sparse"
 local linalg = require "hebb.linalg"
-local autograd = require "hebb.autograd"
 local S = require "hebb._ode_solvers"
 local C = require "hebb._ode"
 local E = require "hebb._error"
@@ -65,47 +64,30 @@ local function dense_ops(A, n)
   return ops
 end
 
--- sparse A: I - c A built per c, solved by sparse.solve from x0.  When
--- the right side is recorded by autograd the solve is a Function whose
--- backward solves with the adjoint (I - c A)^H: differentiable with
--- respect to y0 and the source (A itself is a constant)
+-- sparse A: I - c A built per c, solved by sparse.solve from x0 (its
+-- autograd rule makes a step differentiable with respect to the right
+-- side: y0 and the source)
 local function sparse_ops(who, A, n, sopts)
   sopts = E.checkopts(who .. ": solver", sopts, solver_opts)
   local I = sparse.eye(n)
   local mats, order = {}, {}
   local ops = { iterations = 0 }
-  local function run(M, c, rhs, x0)
-    local ok, x, info = pcall(sparse.solve, M, rhs,
-      { x0 = x0, tol = sopts.tol or 1e-12, method = sopts.method, precond = sopts.precond,
-        maxiter = sopts.maxiter })
+  function ops.apply(y) return A:matmul(y) end
+  function ops.solve(c, rhs, x0)
+    local key = fmt("%.17g", c)
+    if not mats[key] then
+      mats[key] = I - A:scale(c)
+      order[#order + 1] = key
+      if #order > 4 then mats[table.remove(order, 1)] = nil end
+    end
+    local ok, x, info = pcall(sparse.solve, mats[key], rhs,
+      { x0 = x0 and x0:detach(), tol = sopts.tol or 1e-12, method = sopts.method,
+        precond = sopts.precond, maxiter = sopts.maxiter })
     if not ok then
       raise("%s: the linear solve with I - %.6g A failed: %s", who, c, E.bare(tostring(x)))
     end
     ops.iterations = ops.iterations + info.iterations
     return x
-  end
-  local solve_fn = autograd.Function {
-    name = "ode.implicit.solve",
-    forward = function(ctx, rhs, m, c, x0)
-      ctx.m, ctx.c = m, c
-      return run(m.M, c, rhs, x0 and x0:detach())
-    end,
-    backward = function(ctx, g)
-      local m = ctx.m
-      m.MH = m.MH or m.M:H()
-      return run(m.MH, ctx.c, g)
-    end,
-  }
-  function ops.apply(y) return A:matmul(y) end
-  function ops.solve(c, rhs, x0)
-    local key = fmt("%.17g", c)
-    if not mats[key] then
-      mats[key] = { M = I - A:scale(c) }
-      order[#order + 1] = key
-      if #order > 4 then mats[table.remove(order, 1)] = nil end
-    end
-    if S._tracked(rhs) then return solve_fn(rhs, mats[key], c, x0 and x0:detach()) end
-    return run(mats[key].M, c, rhs, x0)
   end
   return ops
 end
@@ -337,8 +319,13 @@ function P.implicit(A, y0, t_span, opts)
         stable(h)
         return theta_step(ops, theta, s, t, x, h)
       end
-    else
-      step = function(t, x, h) return (trbdf2_step(ops, s, t, x, rhs_at(ops, s, t, x), h)) end
+    else   -- f(t + h, y1) of a step is f0 of the next
+      local last_y, last_f
+      step = function(t, x, h)
+        local f0 = rawequal(x, last_y) and last_f or rhs_at(ops, s, t, x)
+        last_y, last_f = trbdf2_step(ops, s, t, x, f0, h)
+        return last_y
+      end
     end
     if method == "theta" and not fixed_steps then raise("%s: the theta method needs dt or steps", who) end
     ts, ys, nsteps, nrej = fixed(who, step, y, t0, t1, te, opts)

@@ -73,6 +73,26 @@ check.test("bicgstab_nonsymmetric_real_and_complex", function()
   check.eq(again.iterations, 0, "x0 already solves")
 end)
 
+-- x = A^-1 b is differentiable with respect to b: grad_b = A^-H g, a solve
+-- with the adjoint (real, and complex through a real loss)
+check.test("solve_gradient", function()
+  local autograd = require "hebb.autograd"
+  T.manual_seed(4)
+  local A = sp.csr({ 1, 1, 2, 2, 3, 3, 3 }, { 1, 3, 1, 2, 2, 3, 1 }, { 4.0, 1.0, -1.0, 3.0, 0.5, 5.0, 0.2 }, { 3, 3 })
+  for _, method in ipairs { "bicgstab", "cg" } do
+    local M = method == "cg" and (A + A:t()) or A
+    check.truthy(autograd.gradcheck(function(b) return (sp.solve(M, b, { method = method, tol = 1e-14 })) end,
+                                    { T.randn(3, 2) }), method)
+  end
+  local Z = A + sp.eye(3):scale({ 0, 2 })
+  local b = T.complex(T.randn(3), T.randn(3)):requires_grad_()
+  local x = sp.solve(Z, b, { tol = 1e-14 })
+  T.real((x * x:conj())):sum():backward()
+  -- dL/db for L = |Z^-1 b|^2 is 2 Z^-H Z^-1 b
+  local want = linalg.solve(Z:H():to_dense(), linalg.solve(Z:to_dense(), b:detach())) * 2
+  check.truthy(num((b.grad - want):abs():max()) < 1e-10, "complex")
+end)
+
 check.test("solve_same_bits_any_thread_count", function()
   T.manual_seed(3)
   local A = heat(200, 3)
