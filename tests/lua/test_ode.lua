@@ -217,7 +217,7 @@ end)
 -- (A sparse, 4096 unknowns) with dt = 12.5, 6.25, 3.125: 50 to 12.5 times
 -- the explicit limit (forward Euler: dt <= 2/8 = 0.25).  The smooth mode
 -- cos(k (i + j)), k = 2 pi/64, decays as e^{lambda t}, lambda = -4 (1 - cos
--- k); its error at t = 50 halves by 2^order (measured 0.97, 2.00, 2.01 on
+-- k); its error at t = 50 halves by 2^order (measured 0.96, 2.00, 2.01 on
 -- the last pair).  The checkerboard mode (lambda = -8, h lambda = -100):
 -- exactly e^{-400} = 0; backward Euler and TR-BDF2 (L-stable) damp it to
 -- (1/101)^4 = 1e-8 and ~4e-6, Crank-Nicolson only to |R(-100)|^4 = 0.85.
