@@ -355,6 +355,6 @@ the spin and a triple.]==])
 -- --- the schemes --------------------------------------------------------------
 
 require("hebb._parts").install(M, { "hebb._rg_flow", "hebb._rg_tensor", "hebb._rg_mcrg",
-  "hebb._rg_network" }, "hebb.rg")
+  "hebb._rg_network", "hebb._rg_sample" }, "hebb.rg")
 
 return M
