@@ -106,6 +106,10 @@ any number of chains beside it.  Returns f64 {chains, samples, n}.]==])
 
 -- --- fitting the couplings ----------------------------------------------------
 
+local function no_maximum(who, i)
+  E.raise("%s: neuron %d: the pseudo-likelihood has no finite maximum (a neuron constant, or a copy of others, in the samples); take more samples", who, i)
+end
+
 -- one neuron's logistic regression on the others by Newton: theta[i] is
 -- its bias, theta[j] its coupling J_ij (column i of the regressors is 1)
 local function plm_neuron(who, x, w, i, start)
@@ -120,15 +124,11 @@ local function plm_neuron(who, x, w, i, start)
     local g = X:t():matmul(((y - t) * w):unsqueeze(2))
     local H = X:t():matmul(X * ((1 - t * t) * w):unsqueeze(2))
     local ok, step = pcall(L.solve, H, g)
-    if not ok then
-      E.raise("%s: the pseudo-likelihood of neuron %d is flat in some coupling (a neuron constant or a copy of others in the samples?)", who, i)
-    end
+    if not ok then no_maximum(who, i) end
     step = step:squeeze(2)
     theta = theta + step
     local big = theta:abs():max():item()
-    if big ~= big or big > 50 then
-      E.raise("%s: the couplings of neuron %d run off (%s): the samples are perfectly correlated; take more samples", who, i, E.show(big))
-    end
+    if big ~= big or big > 50 then no_maximum(who, i) end
     if step:abs():max():item() < 1e-12 * (1 + big) then return theta end
   end
   E.raise("%s: the pseudo-likelihood fit of neuron %d did not converge in 50 Newton steps", who, i)
