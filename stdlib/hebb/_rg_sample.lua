@@ -330,11 +330,10 @@ the independent chains' means at each node.]==])
 
 -- --- coarse-graining ----------------------------------------------------------
 
--- one level of a sampled coarse-graining: the fit on the columns idx of
--- the rows Y, its errors, ln Z of the fitted network and the fit's
+-- one level of a sampled coarse-graining: the fit to the rows x (the
+-- level's neurons), its errors, ln Z of the fitted network and the fit's
 -- first-order effect on it per jackknife replicate
-local function level(who, Y, idx, s, per, G, nodes)
-  local x = Y:index_select(2, T.tensor(idx, "i64"))
+local function level(who, x, s, per, G, nodes)
   local f = fit_all(who, x, s.code, per, G)
   local N = x:size(1)
   local mom = x:t():matmul(x) / N                    -- <x x^T>, <x>: d lnZ/dK, dlnZ/dh
@@ -387,7 +386,7 @@ function M.sample_integrate_out(K, fast, opts)
   local Y = run(s, Kd, h, 1):reshape(-1, n)
   local lnz, ti_err = ti(Kd, h, s, nodes)
   local fine = { lnz = lnz, ti_err = ti_err }
-  local lv = level(who, Y, keep, s, s.samples, G, nodes)
+  local lv = level(who, Y:index_select(2, T.tensor(keep, "i64")), s, s.samples, G, nodes)
   local shell, shell_err = shell_of(fine, lv)
   return { K = lv.K, h = lv.h, K_err = lv.K_err, h_err = lv.h_err, lnz = shell, lnz_err = shell_err,
     lnz_full = lnz, lnz_full_err = ti_err, keep = keep, fast = out }
@@ -409,10 +408,17 @@ K_err=, h_err=, lnz=, lnz_err=, lnz_full=, lnz_full_err=, keep=, fast=}.]==])
 
 function M.sample_flow(K, opts)
   local who = "rg.sample_flow"
-  opts = E.checkopts(who, opts, flow_opts { shape = true, b = true, levels = true })
+  opts = E.checkopts(who, opts, flow_opts { shape = true, b = true, levels = true, rule = true })
   local Kd, h, n = network(who, K, opts)
   local shape, b, levels = Net._flow_geometry(who, n, opts)
   local s = settings(who, opts)
+  local rule = opts.rule or "decimate"
+  if rule ~= "decimate" and rule ~= "majority" then
+    E.raise("%s: unknown rule %s (rules: decimate, majority)", who, E.show(rule))
+  end
+  if rule == "majority" and s.code ~= NEURONS.ising then
+    E.raise("%s: rule \"majority\" takes binary neurons", who)
+  end
   local nodes, G = nodes_of(who, opts), groups_of(who, opts, s.chains)
   local Y = run(s, Kd, h, 1):reshape(-1, n)
   local lnz, ti_err = ti(Kd, h, s, nodes)
@@ -423,12 +429,23 @@ function M.sample_flow(K, opts)
   local idx = {}
   for i = 1, n do idx[i] = i end
   local shells, shells_var = 0, 0
+  local cur, rows = Y, Y:size(1)
   for l = 1, levels do
     local keep, coarse = Net._decimation(who, shape, b)
-    local sub = {}
-    for k, i in ipairs(keep) do sub[k] = idx[i] end
-    idx, shape = sub, coarse
-    local lv = level(who, Y, idx, s, s.samples, G, nodes)
+    local x
+    if rule == "decimate" then
+      local sub = {}
+      for k, i in ipairs(keep) do sub[k] = idx[i] end
+      idx = sub
+      x = Y:index_select(2, T.tensor(idx, "i64"))
+    else                 -- block spins of the previous level's block spins
+      local lat = { rows }
+      for k, L in ipairs(shape) do lat[k + 1] = L end
+      cur = C.block(cur:reshape(lat), 2, #shape, b, 0, s.seed, l - 1):reshape(rows, #keep)
+      idx, x = nil, cur
+    end
+    shape = coarse
+    local lv = level(who, x, s, s.samples, G, nodes)
     local shell, shell_err = shell_of(prev, lv)
     diag, nn = Net._couplings(lv.K, shape)
     local nn_reps, diag_reps = {}, {}
@@ -437,17 +454,17 @@ function M.sample_flow(K, opts)
       diag_reps[g], nn_reps[g] = dg, T.tensor(ng)
     end
     local fit = jk_err(lv.lin)
-    out[l + 1] = { level = l, n = #idx, shape = shape, K = lv.K, h = lv.h, K_err = lv.K_err,
+    out[l + 1] = { level = l, n = #keep, shape = shape, K = lv.K, h = lv.h, K_err = lv.K_err,
       h_err = lv.h_err, diag = diag, nn = nn, diag_err = jk_err(diag_reps),
       nn_err = list_of(jk_err(nn_reps)), lnz = lv.lnz, lnz_err = math.sqrt(lv.ti_err ^ 2 + fit ^ 2),
-      shell = shell, shell_err = shell_err, keep = idx }
+      shell = shell, shell_err = shell_err, keep = idx and { table.unpack(idx) } }
     shells, shells_var = shells + shell, shells_var + shell_err ^ 2
     prev = lv
   end
   return { levels = out, lnz = lnz, lnz_err = ti_err, shells = shells,
     shells_err = math.sqrt(shells_var), last = out[#out].lnz, last_err = out[#out].lnz_err }
 end
-doc(M.sample_flow, [==[rg.sample_flow(K [, {neuron="ising", h=, shape={n}, b=2, levels=, nodes=8, groups=, chains=32, samples=1000, burn=200, thin=1, seed=0}])
+doc(M.sample_flow, [==[rg.sample_flow(K [, {neuron="ising", rule="decimate", h=, shape={n}, b=2, levels=, nodes=8, groups=, chains=32, samples=1000, burn=200, thin=1, seed=0}])
 
 rg.gaussian_flow for neurons that are not Gaussian (Monte Carlo RG): the
 network sits on a lattice `shape`, each level keeps the corner neuron of
@@ -455,6 +472,11 @@ every block of b^d sites and integrates the others out.  The network is
 sampled once (rg.sample); the neurons kept at level l are samples of
 their exact marginal, to which the level's pairwise network (K_l, h_l) is
 fitted (rg.fit_couplings), so errors do not pile up from level to level.
+rule = "majority" (binary neurons) keeps instead each block's majority
+spin (Swendsen's block spins; ties by rg.block's seeded coin): the
+samples' block spins of level l - 1 are blocked again, and ln Z is still
+conserved (the block map is a stochastic kernel: it sums to 1 over the
+block spins).
 Each level's ln Z is that of its fitted network by thermodynamic
 integration (rg.sample_lnz); the shell between two levels is the
 difference, so ln Z = the shells' sum + the coarsest ln Z (the Gaussian
@@ -462,7 +484,8 @@ bookkeeping), and on a decimated Ising chain each shell is the exact (N_l
 / 2) (1/2) ln(4 cosh 2K) within its error.  Returns {levels = {[1 + l] =
 {level=, n=, shape=, K=, h=, K_err=, h_err=, diag=, diag_err=, nn = {the
 mean coupling to the next site along each axis}, nn_err=, lnz=, lnz_err=,
-shell=, shell_err=, keep = the kept neurons' indices in K}}, lnz=,
+shell=, shell_err=, keep = the kept neurons' indices in K (decimation)}},
+lnz=,
 lnz_err= (the network's own ln Z), shells=, shells_err=, last=,
 last_err=}.  Level errors: the jackknife over chain groups (fits) and the
 chains' spread (integrations), the fit's error carried to ln Z to first

@@ -6,8 +6,8 @@
 -- threads and its moments against enumeration; rg.ising_exact against the
 -- chain's decimation and a closed-form four-spin term; the sampled flow of
 -- the Ising ring against K' = atanh(tanh^2 K) and the exact shells; a
--- network with multi-spin terms against the exact marginal's
--- pseudo-likelihood projection; the Gaussian limit against the Schur
+-- network with multi-spin terms and majority-rule block spins against the
+-- exact marginal's pseudo-likelihood projection; the Gaussian limit against the Schur
 -- complements; estimators that are wrong caught; bad input.
 --
 -- Tolerances of the sampled checks are in units of the reported errors
@@ -171,13 +171,15 @@ test("sampler_bits_and_moments", function()
   local hebb = require "hebb"
   local K, h = random_net(6, 11, 0.5)
   local old = hebb.threads()
+  -- 16 chains of 600 sweeps of 36: 3.5e5 operations, above the grain at
+  -- which hebb splits a loop over threads
   hebb.threads(1)
-  local a = rg.sample(K, { h = h, chains = 8, samples = 50, seed = 3 })
+  local a = rg.sample(K, { h = h, chains = 16, samples = 400, seed = 3 })
   hebb.threads(2)
-  local b = rg.sample(K, { h = h, chains = 8, samples = 50, seed = 3 })
+  local b = rg.sample(K, { h = h, chains = 16, samples = 400, seed = 3 })
   hebb.threads(old)
   eq((a - b):abs():max():item(), 0, "same bits at 1 and 2 threads")
-  local c = rg.sample(K, { h = h, chains = 4, samples = 50, seed = 3 })
+  local c = rg.sample(K, { h = h, chains = 4, samples = 400, seed = 3 })
   eq((a:narrow(1, 1, 4) - c):abs():max():item(), 0, "a chain does not depend on the chains beside it")
   eq((a:narrow(1, 1, 4) - a:narrow(1, 5, 4)):abs():max():item() > 0, true, "chains differ")
   -- <s_i s_j> and <s_i> against enumeration, errors from the 32 chains' spread
@@ -291,6 +293,31 @@ test("multispin_network_against_enumeration", function()
   near(r.lnz_full, ex.lnz, 4 * r.lnz_full_err, "ln Z")
   local coarse = rg.ising_exact(r.K, nil, { h = r.h }).lnz
   near(r.lnz, ex.lnz - coarse, 4 * r.lnz_err, "the shell")
+end)
+
+-- majority-rule block spins (a ring of 9 in blocks of 3, a field 0.1):
+-- the exact block marginal by enumeration (the majority of each block of
+-- every state, probabilities summed), its pseudo-likelihood projection
+-- against the sampled fit; ln Z is conserved by the block map
+test("majority_blocks_against_enumeration", function()
+  local K, h = chain(9, 0, 0.5), T.zeros(9) + 0.1
+  local ex = rg.ising_exact(K, nil, { h = h })
+  local blocks = ex.states:reshape(512, 3, 3):sum(3):sign()
+  -- row of a block state in rg.ising_exact's order: +1 is bit 0, first spin most significant
+  local rows = ((1 - blocks) * 0.5):matmul(T.tensor { { 4.0 }, { 2.0 }, { 1.0 } }):squeeze(2):astype("i64") + 1
+  local pb = T.zeros(8):scatter_add_(1, rows, ex.p)
+  local pop = rg.fit_couplings(rg.ising_exact(T.zeros(3, 3)).states, { weights = pb })
+  local f = rg.sample_flow(K, { h = h, b = 3, rule = "majority", seed = 2 })
+  local lv = f.levels[2]
+  eq(#f.levels, 2, "9 -> 3 block spins")
+  near(zmax(lv.K, pop.K, lv.K_err), 0, 4.5, "block couplings")
+  near(zmax(lv.h, pop.h, lv.h_err), 0, 4.5, "block fields")
+  near(f.lnz, ex.lnz, 4 * f.lnz_err, "ln Z")
+  near(lv.shell, ex.lnz - rg.ising_exact(lv.K, nil, { h = lv.h }).lnz, 4 * lv.shell_err, "the shell")
+  raises(function() rg.sample_flow(chain(9, 2, 0.5), { b = 3, rule = "majority", neuron = "gaussian" }) end,
+    "rg.sample_flow: rule \"majority\" takes binary neurons")
+  raises(function() rg.sample_flow(K, { b = 3, rule = "mean" }) end,
+    "rg.sample_flow: unknown rule \"mean\" (rules: decimate, majority)")
 end)
 
 -- Gaussian neurons sampled: the flow must reproduce the Schur complements
