@@ -76,10 +76,16 @@ local function run(s, K, h, lambda)
   return C.net_sample(K, h, s.code, lambda, s.chains, s.burn, s.samples, s.thin, s.seed, stream)
 end
 
+-- K (symmetrized: the weight sees only K + K^T), h (zeros if not given), n;
+-- Gaussian neurons need K positive definite, or the chains run off
 local function network(who, K, opts)
   K = Net._check_K(who, K):detach()
+  K = (K + K:t()) * 0.5
   local n = K:size(1)
   local h = Net._check_h(who, opts.h, n)
+  if opts.neuron == "gaussian" and not pcall(L.cholesky, K) then
+    E.raise("%s: K is not positive definite (the Gaussian integral diverges)", who)
+  end
   return K, h and h:detach() or T.zeros(n), n
 end
 
@@ -90,7 +96,9 @@ function M.sample(K, opts)
   local Kd, h = network(who, K, opts)
   local s = settings(who, opts)
   local lambda = opts.lambda or 1
-  if type(lambda) ~= "number" then E.raise("%s: lambda must be a number, got %s", who, E.show(lambda)) end
+  if type(lambda) ~= "number" or lambda ~= lambda then
+    E.raise("%s: lambda must be a number, got %s", who, E.show(lambda))
+  end
   return run(s, Kd, h, lambda)
 end
 doc(M.sample, [==[rg.sample(K [, {neuron="ising", h=, chains=32, samples=1000, burn=200, thin=1, seed=0, lambda=1}])

@@ -340,7 +340,14 @@ test("sampled_bad_input", function()
   local K = chain(4, 0, 0.5)
   raises(function() rg.sample(K, { neuron = "potts" }) end, "rg.sample: unknown neuron \"potts\" (neurons: ising, gaussian)")
   raises(function() rg.sample(K, { chains = 1 }) end, "rg.sample: chains must be an integer >= 2, got 1")
-  raises(function() rg.sample(K, { neuron = "gaussian" }) end, "rg.sample: a Gaussian neuron needs K_ii > 0, K[1][1] = 0")
+  raises(function() rg.sample(K, { neuron = "gaussian" }) end, "rg.sample: K is not positive definite (the Gaussian integral diverges)")
+  raises(function() rg.sample(K, { lambda = 0 / 0 }) end, "rg.sample: lambda must be a number, got")
+  -- only K + K^T matters: an asymmetric K samples as its symmetric part
+  local A = chain(4, 0, 0.5)
+  A[1][2] = -0.9; A[2][1] = -0.1
+  local S = chain(4, 0, 0.5)
+  eq((rg.sample(A, { chains = 2, samples = 20 }) - rg.sample(S, { chains = 2, samples = 20 })):abs():max():item(), 0,
+    "asymmetric K")
   raises(function() rg.sample_lnz(K, { nodes = 0 }) end, "rg.sample_lnz: nodes must be an integer >= 1, got 0")
   raises(function() rg.sample_flow(K, { groups = 40 }) end, "rg.sample_flow: 40 jackknife groups of 32 chains")
   raises(function() rg.sample_flow(K, { shape = { 3 } }) end, "rg.sample_flow: shape {3} has 3 sites, K has 4 neurons")
