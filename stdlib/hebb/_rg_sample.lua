@@ -371,6 +371,66 @@ local function shell_of(fine, coarse)
   return fine.lnz - coarse.lnz, math.sqrt(fine.ti_err ^ 2 + coarse.ti_err ^ 2 + fit ^ 2)
 end
 
+-- the classes of pair displacements of a periodic lattice: each pair's
+-- minimal-image offset, its |components| sorted when the sides are equal
+-- (the lattice's rotations and reflections); returns the class of every
+-- entry of an {n, n} matrix (0 for the diagonal) and the classes' offsets
+-- in order of distance
+local function offset_classes(shape)
+  local d, n, square = #shape, 1, true
+  for k = 1, d do n, square = n * shape[k], square and shape[k] == shape[1] end
+  local function coords(i)
+    local c = {}
+    for k = d, 1, -1 do c[k], i = i % shape[k], i // shape[k] end
+    return c
+  end
+  local key_of, offsets, list = {}, {}, {}
+  local cls = {}
+  for i = 0, n - 1 do
+    local ci = coords(i)
+    for j = 0, n - 1 do
+      local id = 0
+      if i ~= j then
+        local cj, off = coords(j), {}
+        for k = 1, d do
+          local dk = math.abs(ci[k] - cj[k])
+          off[k] = math.min(dk, shape[k] - dk)
+        end
+        if square then table.sort(off) end
+        local key = table.concat(off, ",")
+        if not key_of[key] then
+          offsets[#offsets + 1] = off
+          key_of[key] = #offsets
+        end
+        id = key_of[key]
+      end
+      list[#list + 1] = id
+    end
+  end
+  -- order the classes by distance, then by offset
+  local order = {}
+  for c = 1, #offsets do order[c] = c end
+  local function r2(o) local a = 0 for _, v in ipairs(o) do a = a + v * v end return a end
+  table.sort(order, function(a, b)
+    local ra, rb = r2(offsets[a]), r2(offsets[b])
+    if ra ~= rb then return ra < rb end
+    return table.concat(offsets[a], ",") < table.concat(offsets[b], ",")
+  end)
+  local rank = {}
+  for r, c in ipairs(order) do rank[c] = r end
+  for k, id in ipairs(list) do cls[k] = id == 0 and #offsets + 1 or rank[id] end
+  local sorted = {}
+  for r, c in ipairs(order) do sorted[r] = offsets[c] end
+  return T.tensor(cls, "i64"), sorted
+end
+
+-- the mean coupling of each class of offsets (the diagonal's slot last, dropped)
+local function class_means(K, cls, m)
+  local sum = T.zeros(m + 1):scatter_add_(1, cls, K:reshape(-1))
+  local cnt = T.zeros(m + 1):scatter_add_(1, cls, T.ones(cls:size(1)))
+  return (sum / cnt):narrow(1, 1, m)
+end
+
 local function list_of(t)
   local out = {}
   for i = 1, t:size(1) do out[i] = t[i]:item() end
@@ -432,8 +492,11 @@ function M.sample_flow(K, opts)
   local lnz, ti_err = ti(Kd, h, s, nodes)
   local diag, nn = Net._couplings(Kd, shape)
   local prev = { lnz = lnz, ti_err = ti_err }
+  local cls0, offs0 = offset_classes(shape)
+  local means0, by0 = class_means(Kd, cls0, #offs0), {}
+  for c, o in ipairs(offs0) do by0[c] = { offset = o, K = means0[c]:item(), err = 0 } end
   local out = { { level = 0, n = n, shape = shape, K = Kd, h = h, diag = diag, nn = nn,
-    lnz = lnz, lnz_err = ti_err, shell = 0, shell_err = 0 } }
+    lnz = lnz, lnz_err = ti_err, shell = 0, shell_err = 0, by_offset = by0 } }
   local idx = {}
   for i = 1, n do idx[i] = i end
   local shells, shells_var = 0, 0
@@ -456,16 +519,24 @@ function M.sample_flow(K, opts)
     local lv = level(who, x, s, s.samples, G, nodes)
     local shell, shell_err = shell_of(prev, lv)
     diag, nn = Net._couplings(lv.K, shape)
-    local nn_reps, diag_reps = {}, {}
+    local cls, offs = offset_classes(shape)
+    local means = class_means(lv.K, cls, #offs)
+    local nn_reps, diag_reps, cl_reps = {}, {}, {}
     for g, r in ipairs(lv.reps) do
       local dg, ng = Net._couplings(r.K, shape)
       diag_reps[g], nn_reps[g] = dg, T.tensor(ng)
+      cl_reps[g] = class_means(r.K, cls, #offs)
+    end
+    local cl_err = jk_err(cl_reps)
+    local by_offset = {}
+    for c, o in ipairs(offs) do
+      by_offset[c] = { offset = o, K = means[c]:item(), err = cl_err[c]:item() }
     end
     local fit = jk_err(lv.lin)
     out[l + 1] = { level = l, n = #keep, shape = shape, K = lv.K, h = lv.h, K_err = lv.K_err,
       h_err = lv.h_err, diag = diag, nn = nn, diag_err = jk_err(diag_reps),
       nn_err = list_of(jk_err(nn_reps)), lnz = lv.lnz, lnz_err = math.sqrt(lv.ti_err ^ 2 + fit ^ 2),
-      shell = shell, shell_err = shell_err, keep = idx and { table.unpack(idx) } }
+      shell = shell, shell_err = shell_err, keep = idx and { table.unpack(idx) }, by_offset = by_offset }
     shells, shells_var = shells + shell, shells_var + shell_err ^ 2
     prev = lv
   end
@@ -492,7 +563,10 @@ bookkeeping), and on a decimated Ising chain each shell is the exact (N_l
 / 2) (1/2) ln(4 cosh 2K) within its error.  Returns {levels = {[1 + l] =
 {level=, n=, shape=, K=, h=, K_err=, h_err=, diag=, diag_err=, nn = {the
 mean coupling to the next site along each axis}, nn_err=, lnz=, lnz_err=,
-shell=, shell_err=, keep = the kept neurons' indices in K (decimation)}},
+shell=, shell_err=, keep = the kept neurons' indices in K (decimation),
+by_offset = {{offset = {|dx|, ...}, K = the mean K'_ij of the pairs at
+that minimal-image offset (components sorted on a lattice of equal
+sides), err=}, ... nearest first}: the couplings the flow generates}},
 lnz=,
 lnz_err= (the network's own ln Z), shells=, shells_err=, last=,
 last_err=}.  Level errors: the jackknife over chain groups (fits) and the

@@ -255,6 +255,12 @@ test("ising_ring_sampled_flow", function()
       far[i][j] = 0; far[j][i] = 0
     end
     near(zmax(far, T.zeros(lv.n, lv.n), lv.K_err), 0, 4.5, "no farther couplings at level " .. l)
+    -- the same by classes of offsets: distance 1 is the neighbour coupling
+    eq(#lv.by_offset, lv.n // 2, "offsets 1 .. n/2 on the ring")
+    near(lv.by_offset[1].K, lv.nn[1], 1e-14, "offset 1 = nn")
+    for c = 2, #lv.by_offset do
+      near(lv.by_offset[c].K, 0, 4.5 * lv.by_offset[c].err, "offset " .. lv.by_offset[c].offset[1])
+    end
   end
   near(f.shells + f.last, f.lnz, 1e-12, "ln Z = shells + the coarsest")
   eq(f.lnz_err < 0.01 and f.levels[2].nn_err[1] < 0.005, true, "errors are small enough to mean something")
@@ -333,6 +339,12 @@ test("gaussian_limit_of_the_sampled_flow", function()
     near(zmax(a.K, b.K, a.K_err), 0, 4.5, "K' at level " .. l)
     near(zmax(a.h, b.h, a.h_err), 0, 4.5, "h' at level " .. l)
     near(a.shell, b.shell:item(), 4 * a.shell_err, "shell at level " .. l)
+    -- the couplings the flow generates, by distance on the ring
+    for _, c in ipairs(a.by_offset) do
+      local dist, acc = c.offset[1], 0
+      for i = 1, a.n do acc = acc + b.K[i][(i - 1 + dist) % a.n + 1]:item() end
+      near(c.K, acc / a.n, 4.5 * c.err, "K' at distance " .. dist .. ", level " .. l)
+    end
   end
 end)
 
