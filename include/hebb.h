@@ -735,6 +735,19 @@ hebb_status hebb_rg_operators(const hebb_tensor *x, int d,
                               const hebb_tensor *offs, const hebb_tensor *lens,
                               const hebb_tensor *ops, int64_t nops,
                               hebb_tensor **out);
+/* Heat-bath sampling of a network (rg_network.c): neurons x with the
+   weight e^{-x^T K_l x / 2 + h^T x}, K_l = diag K + lambda offdiag K,
+   binary (ISING: x = +-1, the diagonal a constant) or GAUSS (x real, K_ii
+   > 0).  chains independent chains (chain c on the Philox stream stream0 +
+   c of seed) from a random start, burn sweeps, then nmeas states every
+   thin sweeps: out f64 {chains, nmeas, n}, the same bits at any thread
+   count. */
+enum { HEBB_RG_NET_ISING = 0, HEBB_RG_NET_GAUSS = 1 };
+hebb_status hebb_rg_net_sample(const hebb_tensor *K, const hebb_tensor *h,
+                               int neuron, double lambda, int64_t chains,
+                               int64_t burn, int64_t nmeas, int64_t thin,
+                               uint64_t seed, uint64_t stream0,
+                               hebb_tensor **out);
 
 /* --- wall clock (clock.c) --------------------------------------------- */
 /* seconds from an arbitrary start, monotonic (CLOCK_MONOTONIC): wall time,

@@ -173,12 +173,9 @@ local function couplings(K, shape)
   return diag, nn
 end
 
-function M.gaussian_flow(K, opts)
-  local who = "rg.gaussian_flow"
-  opts = E.checkopts(who, opts, { h = true, shape = true, b = true, levels = true })
-  K = check_K(who, K)
-  local n = K:size(1)
-  local h = check_h(who, opts.h, n)
+-- the lattice, block size and depth of a flow from opts (shared with
+-- rg.sample_flow)
+local function flow_geometry(who, n, opts)
   local shape = opts.shape or { n }
   local b = opts.b or 2
   if math.type(b) ~= "integer" or b < 2 then E.raise("%s: b must be an integer >= 2, got %s", who, E.show(b)) end
@@ -199,6 +196,16 @@ function M.gaussian_flow(K, opts)
   if math.type(levels) ~= "integer" or levels < 0 then
     E.raise("%s: levels must be an integer >= 0, got %s", who, E.show(levels))
   end
+  return shape, b, levels
+end
+
+function M.gaussian_flow(K, opts)
+  local who = "rg.gaussian_flow"
+  opts = E.checkopts(who, opts, { h = true, shape = true, b = true, levels = true })
+  K = check_K(who, K)
+  local n = K:size(1)
+  local h = check_h(who, opts.h, n)
+  local shape, b, levels = flow_geometry(who, n, opts)
   local diag, nn = couplings(K:detach(), shape)
   local out = { { level = 0, n = n, shape = shape, K = K, h = h, shell = 0, diag = diag, nn = nn } }
   local total = 0
@@ -233,5 +240,9 @@ shells' sum + the coarsest network's ln Z, shells=, last=}: lnz equals
 rg.gaussian_lnz(K, h) to rounding at every depth.  On a chain with K = a
 on the diagonal and -c to the neighbours the flow is a' = a - 2 c^2/a, c'
 = c^2 / a: the mass m^2 = a/c - 2 grows as m'^2 = 4 m^2 + m^4 (y = 2).]==])
+
+-- shared with _rg_sample.lua (the sampled coarse-graining of other neurons)
+M._check_K, M._check_h, M._split = check_K, check_h, split_indices
+M._decimation, M._couplings, M._flow_geometry = decimation, couplings, flow_geometry
 
 return M

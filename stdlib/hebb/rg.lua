@@ -3,8 +3,10 @@
 -- loops (natives/core/rg.c); the schemes built on them are Lua over tensor
 -- calls, in internal files: tensor RG (TRG, bond-weighted TRG, HOTRG in 2D
 -- and 3D, impurities, conformal data) in _rg_tensor.lua, Monte Carlo RG
--- in _rg_mcrg.lua, real-space recursions in _rg_flow.lua, and the
--- coarse-graining of networks in _rg_network.lua.  See docs/rg.md.
+-- in _rg_mcrg.lua, real-space recursions in _rg_flow.lua, the exact
+-- coarse-graining of Gaussian networks in _rg_network.lua and that of
+-- other networks by sampling in _rg_sample.lua (its sampler in C,
+-- natives/core/rg_network.c).  See docs/rg.md.
 local T = require "hebb.tensor"
 local C = require "hebb._rg"
 local E = require "hebb._error"
@@ -23,9 +25,11 @@ HOTRG in 3D) with the free energy, differentiable through the truncated
 SVD (u and c by autodiff), impurities (magnetization, two-point
 functions) and conformal data (central charge, scaling dimensions);
 real-space recursions (1D decimation, Migdal-Kadanoff) as maps with
-flows, fixed points and exponents; and the exact coarse-graining of
-Gaussian networks (Schur complements) with the free energy conserved.
-See docs/rg.md.]==])
+flows, fixed points and exponents; the exact coarse-graining of Gaussian
+networks (Schur complements) with the free energy conserved; and that of
+networks of binary neurons by sampling (pseudo-likelihood couplings with
+jackknife errors, ln Z by thermodynamic integration, exact enumeration of
+small networks).  See docs/rg.md.]==])
 local is_tensor = T.is_tensor
 
 -- --- block spins --------------------------------------------------------------
@@ -355,6 +359,6 @@ the spin and a triple.]==])
 -- --- the schemes --------------------------------------------------------------
 
 require("hebb._parts").install(M, { "hebb._rg_flow", "hebb._rg_tensor", "hebb._rg_mcrg",
-  "hebb._rg_network" }, "hebb.rg")
+  "hebb._rg_network", "hebb._rg_sample" }, "hebb.rg")
 
 return M
