@@ -1,0 +1,616 @@
+-- hebb._tensor_fuse: T.fuse, chains of elementwise operations evaluated in
+-- one pass (natives/core/fuse.c through hebb._fuse).  tensor.lua hands it
+-- hebb.tensor's module table, methods table and doc function.
+--
+-- A fused function calls the user's function at every call, with proxies in
+-- place of its tensor arguments: the proxies record the operations (a
+-- trace) instead of computing them.  The first call of a signature (the
+-- tensors' dtypes and shapes) compiles the trace into a program of
+-- fuse.c; later calls *replay*: each operation is checked against the trace
+-- (same operation on the same operands) and the Lua numbers it meets are
+-- stored as the program's parameters, so numbers may change from call to
+-- call and control flow may differ (a trace that changes is recompiled).
+-- Anything the proxies cannot record -- an operation that is not
+-- elementwise, a tensor that is not an argument, a comparison, a tracked
+-- (autograd) argument -- makes the call evaluate eagerly, with the
+-- ordinary operations and their results.
+local E = require "hebb._error"
+
+return function(T, methods, doc)
+  local is_tensor = T.is_tensor
+  local C            -- hebb._fuse, loaded at the first call (it requires
+                     -- hebb.tensor, which is loading this file)
+  local MAXSIGS = 8  -- compiled signatures kept per fused function
+
+  local P = {}       -- the metatable of proxies
+  local cur          -- the call being traced or replayed, or nil
+  local UNSUP = {}   -- the error value of an operation the tracer refuses
+
+  local function unsupported(fmt, ...)
+    if cur then cur.reason = string.format(fmt, ...) end
+    error(UNSUP, 0)
+  end
+
+  local function session()
+    if not cur then
+      E.raise("T.fuse: a traced value was used outside the call of its fused function")
+    end
+    return cur
+  end
+
+  local function is_proxy(x) return getmetatable(x) == P end
+
+  -- NumPy broadcasting of two shapes, or nil
+  local function broadcast(a, b)
+    local na, nb = #a, #b
+    local n = na > nb and na or nb
+    local r = {}
+    for i = 1, n do
+      local x, y = a[i - n + na] or 1, b[i - n + nb] or 1
+      if x ~= y and x ~= 1 and y ~= 1 then return nil end
+      r[i] = x == 1 and y or x
+    end
+    return r
+  end
+
+  local function same_shape(a, b)
+    if #a ~= #b then return false end
+    for i = 1, #a do if a[i] ~= b[i] then return false end end
+    return true
+  end
+
+  -- an operand: the node a proxy denotes now, or a Lua number
+  local function operand(S, x, what)
+    if getmetatable(x) == P then
+      local v = x.v
+      if (v.idx and (v.idx > S.pos or not rawequal(S.trace[v.idx], v)))
+         or (not v.idx and v.owner ~= S.entry) then
+        unsupported("a value traced in another call of the fused function")
+      end
+      return v
+    end
+    if math.type(x) == "float" then return x end
+    if math.type(x) == "integer" then
+      if x > 2 ^ 53 or x < -2 ^ 53 then
+        unsupported("the integer %d (beyond 2^53) as %s", x, what)
+      end
+      return x
+    end
+    if is_tensor(x) then unsupported("a tensor that is not an argument, as %s", what) end
+    unsupported("%s as %s", E.show(x), what)
+  end
+
+  -- The next event of the call: the trace's own when it is the same
+  -- operation on the same operands (replay), else a new one (record).
+  -- a, b: nodes or numbers; ex: extra data compared by value (shifts).
+  local function event(S, op, a, b, ex)
+    local k = S.pos + 1
+    S.pos = k
+    local ev = S.trace[k]
+    local na, nb = type(a) == "table" and a or false, type(b) == "table" and b or false
+    if ev and ev.op == op and rawequal(ev.a, na) and rawequal(ev.b, nb) and ev.ex == ex then
+      local pa, pb = ev.pa, ev.pb
+      if pa then S.params[pa] = a; if pa > S.np then S.np = pa end end
+      if pb then S.params[pb] = b; if pb > S.np then S.np = pb end end
+      return ev, false
+    end
+    for i = #S.trace, k, -1 do S.trace[i] = nil end   -- the trace changes here
+    S.changed = true
+    ev = { op = op, a = na, b = nb, ex = ex, idx = k }
+    if not na and a ~= nil then
+      S.np = S.np + 1; ev.pa = S.np; S.params[ev.pa] = a
+    end
+    if not nb and b ~= nil then
+      S.np = S.np + 1; ev.pb = S.np; S.params[ev.pb] = b
+    end
+    S.trace[k] = ev
+    return ev, true
+  end
+
+  local function node_of(S, ev, shape, kind, code)
+    if ev.v then return ev end
+    ev.v, ev.shape, ev.kind, ev.code, ev.dtype = ev, shape, kind, code, S.dtype
+    return setmetatable(ev, P)
+  end
+
+  local UN, BIN   -- operation codes (C.unops, C.binops)
+
+  local function unary(name, x)
+    local S = session()
+    local a = operand(S, x, "the operand of " .. name)
+    if type(a) ~= "table" then unsupported("%s of a number", name) end
+    local ev = event(S, name, a, nil)
+    return node_of(S, ev, a.shape, "unary", UN[name])
+  end
+
+  local function binary(name, x, y)
+    local S = session()
+    local a = operand(S, x, "the first operand of " .. name)
+    local b = operand(S, y, "the second operand of " .. name)
+    local ev, new = event(S, name, a, b)
+    if not new and ev.v then return ev end
+    local shape
+    if type(a) == "table" and type(b) == "table" then
+      shape = broadcast(a.shape, b.shape)
+      if not shape then unsupported("%s of shapes that do not broadcast", name) end
+    else
+      shape = type(a) == "table" and a.shape or b.shape
+    end
+    return node_of(S, ev, shape, "binary", BIN[name])
+  end
+
+  -- x:op_(...) on an argument: the argument denotes the new value
+  local function assign(S, target, node, who)
+    if getmetatable(target) ~= P or not target.arg then
+      unsupported("%s on a value that is not an argument (in-place writes go to arguments)", who)
+    end
+    if type(node) ~= "table" then unsupported("%s with a number", who) end
+    local tshape = target.shape
+    local bs = broadcast(tshape, node.shape)
+    if not bs or not same_shape(bs, tshape) then
+      unsupported("%s: the value does not broadcast to the argument's shape", who)
+    end
+    event(S, "=", target.leaf, node)
+    target.v = node
+    return target
+  end
+
+  -- x:roll(shifts [, dims]) of an argument's elements: a new input
+  local function roll(x, shifts, dims)
+    local S = session()
+    local a = operand(S, x, "the operand of roll")
+    if type(a) ~= "table" or not a.leafof then
+      unsupported("roll of a computed value (roll the arguments, then compute)")
+    end
+    if dims == nil then unsupported("roll without dims (a flat roll)") end
+    if type(shifts) ~= "table" then shifts, dims = { shifts }, { dims } end
+    if type(dims) ~= "table" or #dims ~= #shifts then unsupported("roll with shifts and dims that differ") end
+    local nd, sh = #a.shape, {}
+    for i = 1, nd do sh[i] = a.shift[i] end
+    for i = 1, #shifts do
+      local d, s = dims[i], shifts[i]
+      if math.type(d) ~= "integer" or math.type(s) ~= "integer" then
+        unsupported("roll with shifts or dims that are not integers")
+      end
+      if d < 0 then d = d + nd + 1 end
+      if d < 1 or d > nd then unsupported("roll along dimension %d of %d", dims[i], nd) end
+      sh[d] = sh[d] + s
+    end
+    local key = table.concat(sh, ",")
+    local ev, new = event(S, "roll", a, nil, key)
+    if not new and ev.v then return ev end
+    ev.v, ev.shape, ev.kind, ev.shift, ev.leafof, ev.dtype = ev, a.shape, "leaf", sh, a.leafof, S.dtype
+    return setmetatable(ev, P)
+  end
+
+  -- --- the proxies' methods ---------------------------------------------------
+
+  local M = {}
+  for _, name in ipairs { "neg", "abs", "sign", "exp", "log", "log1p", "expm1", "sqrt", "sin",
+                          "cos", "tan", "tanh", "sinh", "cosh", "asin", "acos", "atan",
+                          "sigmoid", "relu", "softplus", "floor", "ceil", "round",
+                          "reciprocal", "square" } do
+    M[name] = function(x, opts)
+      if opts ~= nil then unsupported("%s with options", name) end
+      return unary(name, x)
+    end
+    M[name .. "_"] = function(x)
+      local S = session()
+      return assign(S, x, unary(name, x), name .. "_")
+    end
+  end
+  for _, name in ipairs { "add", "sub", "mul", "div", "idiv", "mod", "pow", "minimum", "maximum",
+                          "atan2" } do
+    M[name] = function(x, y, opts)
+      local r = binary(name, x, y)
+      if opts == nil then return r end
+      if type(opts) ~= "table" or next(opts, next(opts)) ~= nil or opts.out == nil then
+        unsupported("%s with options other than {out=}", name)
+      end
+      return assign(session(), opts.out, r, name .. "{out=}")
+    end
+    M[name .. "_"] = function(x, y)
+      return assign(session(), x, binary(name, x, y), name .. "_")
+    end
+  end
+  M.remainder = M.mod
+  function M.copy_(x, y)
+    local S = session()
+    local b = operand(S, y, "the source of copy_")
+    return assign(S, x, b, "copy_")
+  end
+  function M.clone(x) return unary("clone", x) end
+  M.roll = roll
+  function M.numel(x)
+    local n = 1
+    for _, s in ipairs(x.shape) do n = n * s end
+    return n
+  end
+  function M.size(x, d)
+    if d == nil then return table.unpack(x.shape) end
+    if d < 0 then d = d + #x.shape + 1 end
+    return x.shape[d]
+  end
+
+  -- the fields of proxies and nodes this file reads, absent on some
+  local INTERNAL = { idx = true, owner = true, arg = true, leafof = true, a = true, b = true,
+                     pa = true, pb = true, v = true, ex = true, shift = true, code = true,
+                     kind = true, op = true, leaf = true }
+  P.__index = function(x, k)
+    local f = M[k]
+    if f then return f end
+    if INTERNAL[k] then return nil end
+    if k == "shape" then
+      local s = {}
+      for i, v in ipairs(rawget(x, "shape")) do s[i] = v end
+      return s
+    end
+    if k == "ndim" then return #rawget(x, "shape") end
+    if k == "dtype" then return rawget(x, "dtype") end
+    if k == "requires_grad" then return false end
+    unsupported("%s of a tensor", type(k) == "string" and ("'" .. k .. "'") or "indexing")
+  end
+  P.__add = function(x, y) return binary("add", x, y) end
+  P.__sub = function(x, y) return binary("sub", x, y) end
+  P.__mul = function(x, y) return binary("mul", x, y) end
+  P.__div = function(x, y) return binary("div", x, y) end
+  P.__mod = function(x, y) return binary("mod", x, y) end
+  P.__idiv = function(x, y) return binary("idiv", x, y) end
+  P.__pow = function(x, y) return binary("pow", x, y) end
+  P.__unm = function(x) return unary("neg", x) end
+  P.__lt = function() unsupported("a comparison (<)") end
+  P.__le = function() unsupported("a comparison (<=)") end
+  P.__len = function(x) return rawget(x, "shape")[1] end
+  P.__tostring = function(x)
+    return string.format("traced %s value of shape {%s}", rawget(x, "dtype"),
+                         table.concat(rawget(x, "shape"), ", "))
+  end
+  P.__name = "hebb.fuse.traced"
+
+  -- clone is an identity inside a program: the result is a new tensor anyway
+  -- when it is returned, and nothing can write into it
+  local function resolve(n)
+    while n.op == "clone" do n = n.a end
+    return n
+  end
+
+  -- --- compiling a trace --------------------------------------------------------
+
+  -- the program of a finished trace, or nil and the reason
+  local function compile(S, entry, rets, nret)
+    local trace = S.trace
+    -- results: returned computed values (new tensors) and final arguments
+    local outs, outnode, retmap = {}, {}, {}
+    local shape
+    local function want_shape(sh, what)
+      if not shape then shape = sh
+      elseif not same_shape(shape, sh) then
+        return nil, what .. " has another shape than the other results"
+      end
+      return true
+    end
+    for i = 1, nret do
+      local r = rets[i]
+      if is_proxy(r) then
+        if r.arg then
+          retmap[i] = { arg = r.arg }
+        else
+          local n = resolve(r.v)
+          local ok, why = want_shape(r.shape, "result " .. i)
+          if not ok then return nil, why end
+          local found
+          for j, o in ipairs(outs) do if o.node == n and o.arg < 0 then found = j end end
+          if not found then
+            outs[#outs + 1] = { node = n, arg = -1 }
+            found = #outs
+          end
+          retmap[i] = { out = found }
+        end
+      end
+    end
+    for _, ap in ipairs(entry.argproxies) do
+      if ap.v ~= ap.leaf then
+        local ok, why = want_shape(ap.shape, "argument " .. ap.arg .. " (written in place)")
+        if not ok then return nil, why end
+        outs[#outs + 1] = { node = resolve(ap.v), arg = ap.arg - 1 }
+      end
+    end
+    if #outs == 0 then return { noop = true, retmap = retmap } end
+    local nnew = 0
+    for _, o in ipairs(outs) do
+      if o.arg < 0 then nnew = nnew + 1; o.newidx = nnew end
+    end
+    -- the nodes the results need, in trace order
+    local live, order = {}, {}
+    local function mark(n)
+      n = resolve(n)
+      if live[n] then return end
+      live[n] = true
+      if n.kind == "unary" or n.kind == "binary" then
+        if n.a then mark(n.a) end
+        if n.b then mark(n.b) end
+      end
+    end
+    for _, o in ipairs(outs) do mark(o.node) end
+    for n in pairs(live) do order[#order + 1] = n end
+    table.sort(order, function(x, y) return (x.idx or 0) < (y.idx or 0) end)
+    -- last use of each node (an instruction index in order), results: never
+    local last = {}
+    for i, n in ipairs(order) do
+      if n.a then last[resolve(n.a)] = i end
+      if n.b then last[resolve(n.b)] = i end
+    end
+    for _, o in ipairs(outs) do last[o.node] = math.huge end
+    -- registers, loads and instructions
+    local reg, free, nregs = {}, {}, 0
+    local leaves, leafidx = {}, {}
+    local code, params, pmap = {}, {}, {}
+    local function newreg()
+      local r = table.remove(free)
+      if r then return r end
+      nregs = nregs + 1
+      return nregs - 1
+    end
+    local function emit(kind, op, dst, a, b)
+      code[#code + 1] = kind; code[#code + 1] = op; code[#code + 1] = dst
+      code[#code + 1] = a; code[#code + 1] = b
+    end
+    local function leaf_reg(n)
+      if reg[n] then return reg[n] end
+      local li = leafidx[n]
+      if not li then
+        local shift = {}
+        for i = 1, #n.shape do shift[i] = n.shift[i] end
+        leaves[#leaves + 1] = { arg = n.leafof - 1, shift = shift }
+        li = #leaves - 1
+        leafidx[n] = li
+      end
+      local r = newreg()
+      emit(C.LOAD, 0, r, li, 0)
+      reg[n] = r
+      return r
+    end
+    local function slot(n, p)   -- a node's register or a parameter's slot
+      if n then
+        n = resolve(n)
+        return n.kind == "leaf" and leaf_reg(n) or reg[n]
+      end
+      if not pmap[p] then params[#params + 1] = p; pmap[p] = #params end
+      return -pmap[p]   -- fixed up below: nregs + k - 1
+    end
+    for i, n in ipairs(order) do
+      if n.kind == "leaf" then
+        if last[n] == math.huge then leaf_reg(n) end
+      else
+        local a = slot(n.a, n.pa)
+        local b = n.kind == "binary" and slot(n.b, n.pb) or 0
+        -- operands used for the last time free their registers first
+        for _, m in ipairs { n.a, n.b } do
+          if m then
+            m = resolve(m)
+            if last[m] == i and reg[m] then free[#free + 1] = reg[m]; reg[m] = nil end
+          end
+        end
+        local r = newreg()
+        reg[n] = r
+        if n.kind == "unary" then
+          if not n.code then return nil, "the operation " .. n.op .. " is not supported" end
+          emit(C.UNARY, n.code, r, a, 0)
+        else
+          if not n.code then return nil, "the operation " .. n.op .. " is not supported" end
+          emit(C.BINARY, n.code, r, a, b)
+        end
+      end
+    end
+    -- parameter slots come after the registers
+    for i = 1, #code, 5 do
+      if code[i] ~= C.LOAD then
+        if code[i + 3] < 0 then code[i + 3] = nregs - code[i + 3] - 1 end
+        if code[i + 4] < 0 then code[i + 4] = nregs - code[i + 4] - 1 end
+      end
+    end
+    local spec = { dtype = S.dtype, shape = shape, args = {}, leaves = leaves, code = code,
+                   nregs = nregs, nparams = #params, outs = {} }
+    for i, ap in ipairs(entry.argproxies) do spec.args[i] = ap.shape end
+    for _, o in ipairs(outs) do
+      spec.outs[#spec.outs + 1] = reg[o.node] or leaf_reg(o.node)
+      spec.outs[#spec.outs + 1] = o.arg
+    end
+    local ok, prog = pcall(C.compile, spec)
+    if not ok then return nil, tostring(prog) end
+    return { prog = prog, params = params, outs = outs, retmap = retmap, nout = #outs }
+  end
+
+  -- --- calls -------------------------------------------------------------------
+
+  -- the proxies of an entry's tensor arguments, fresh for each trace
+  local function make_entry(tensors, dtype)
+    local e = { argproxies = {}, trace = {}, dtype = dtype }
+    for i, t in ipairs(tensors) do
+      local shape = t.shape
+      local shift = {}
+      for d = 1, #shape do shift[d] = 0 end
+      local leaf = setmetatable({ kind = "leaf", shape = shape, shift = shift, leafof = i,
+                                  dtype = dtype, owner = e }, P)
+      leaf.v = leaf
+      e.argproxies[i] = setmetatable({ arg = i, leaf = leaf, v = leaf, shape = shape,
+                                       dtype = dtype }, P)
+    end
+    return e
+  end
+
+  -- runs fn on the entry's proxies; true and the returns, or false and why
+  local function trace_call(F, e, args, n, tpos)
+    local S = { trace = e.trace, pos = 0, params = {}, np = 0, dtype = e.dtype,
+                changed = false, entry = e }
+    for _, ap in ipairs(e.argproxies) do ap.v = ap.leaf end
+    local call = {}
+    for i = 1, n do call[i] = args[i] end
+    for j, i in ipairs(tpos) do call[i] = e.argproxies[j] end
+    local outer = cur
+    cur = S
+    local res = table.pack(pcall(F.fn, table.unpack(call, 1, n)))
+    cur = outer
+    if not res[1] then
+      return false, res[2] == UNSUP and S.reason or ("an error while tracing: " .. tostring(res[2]))
+    end
+    if S.pos < #e.trace then   -- fewer events than the trace: it changed
+      for i = #e.trace, S.pos + 1, -1 do e.trace[i] = nil end
+      S.changed = true
+    end
+    return true, S, res
+  end
+
+  local function eager(F, ...)
+    F.stats.eager = F.stats.eager + 1
+    return F.fn(...)
+  end
+
+  local function signature(tensors)
+    local parts = {}
+    for i, t in ipairs(tensors) do
+      parts[i] = t.dtype .. "{" .. table.concat(t.shape, ",") .. "}"
+    end
+    return table.concat(parts, " ")
+  end
+
+  local function call(F, ...)
+    local n = select("#", ...)
+    local args = { ... }
+    local tensors, tpos = {}, {}
+    for i = 1, n do
+      local x = args[i]
+      if is_tensor(x) then
+        tensors[#tensors + 1] = x
+        tpos[#tpos + 1] = i
+      elseif getmetatable(x) == P then
+        return F.fn(...)   -- called inside another trace: part of it
+      end
+    end
+    if #tensors == 0 then return eager(F, ...) end
+    C = C or require "hebb._fuse"
+    UN, BIN = C.unops, C.binops
+    -- a compiled entry of this signature
+    local e
+    for _, c in ipairs(F.entries) do
+      if C.match(c.prog, table.unpack(tensors)) then e = c; break end
+    end
+    if not e then
+      for _, t in ipairs(tensors) do
+        if t.requires_grad then
+          F.stats.reason = "an argument is tracked by autograd (requires_grad)"
+          return eager(F, ...)
+        end
+      end
+      local sig = signature(tensors)
+      if F.refused[sig] then return eager(F, ...) end
+      local dtype = tensors[1].dtype
+      for _, t in ipairs(tensors) do
+        if t.dtype ~= dtype then
+          F.refused[sig] = "arguments of different dtypes"
+          F.stats.reason = F.refused[sig]
+          return eager(F, ...)
+        end
+      end
+      if dtype ~= "f32" and dtype ~= "f64" and dtype ~= "c64" and dtype ~= "c128" then
+        F.refused[sig] = "dtype " .. dtype .. " (f32, f64, c64, c128 only)"
+        F.stats.reason = F.refused[sig]
+        return eager(F, ...)
+      end
+      e = make_entry(tensors, dtype)
+      e.sig = sig
+    end
+    local ok, S, res = trace_call(F, e, args, n, tpos)
+    if not ok then
+      -- nothing was computed: the whole call again, eagerly
+      F.refused[e.sig] = S
+      F.stats.reason = S
+      for i, c in ipairs(F.entries) do if c == e then table.remove(F.entries, i); break end end
+      return eager(F, ...)
+    end
+    local nret = res.n - 1
+    local rets = { table.unpack(res, 2, res.n) }
+    local compiled = e.compiled
+    -- the returns must be the trace's too
+    if compiled and not S.changed then
+      local rm = compiled.retmap
+      for i = 1, math.max(nret, #rm) do
+        local r, m = rets[i], rm[i]
+        if is_proxy(r) ~= (m ~= nil) then S.changed = true; break end
+        if m and ((m.arg and r.arg ~= m.arg) or (m.out and (r.arg or resolve(r.v) ~= compiled.outs[m.out].node))) then
+          S.changed = true; break
+        end
+      end
+    end
+    if not compiled or S.changed then
+      local why
+      compiled, why = compile(S, e, rets, nret)
+      if not compiled then
+        F.refused[e.sig] = why
+        F.stats.reason = why
+        for i, c in ipairs(F.entries) do if c == e then table.remove(F.entries, i); break end end
+        return eager(F, ...)
+      end
+      F.stats.compiled = F.stats.compiled + 1
+      e.compiled = compiled
+      if compiled.prog and not e.prog then
+        e.prog = compiled.prog
+        table.insert(F.entries, 1, e)
+        if #F.entries > MAXSIGS then table.remove(F.entries) end
+      elseif compiled.prog then
+        e.prog = compiled.prog
+      end
+    end
+    -- the numbers of this call, in the program's order (compiled.params
+    -- lists the trace's slots)
+    local out = {}
+    if not compiled.noop then
+      local pv, params = {}, S.params
+      for k, sl in ipairs(compiled.params) do pv[k] = params[sl] end
+      local r = table.pack(C.run(compiled.prog, pv, table.unpack(tensors)))
+      if not r[1] then
+        F.stats.reason = "an argument written in place shares memory with another argument"
+        return eager(F, ...)
+      end
+      for k = 2, r.n do out[k - 1] = r[k] end
+      F.stats.fused = F.stats.fused + 1
+    end
+    for i = 1, nret do
+      local m = compiled.retmap[i]
+      if m then
+        rets[i] = m.arg and tensors[m.arg] or out[compiled.outs[m.out].newidx]
+      end
+    end
+    return table.unpack(rets, 1, nret)
+  end
+
+  local FM = { __call = call, __name = "hebb.fused" }
+  FM.__index = {}
+
+  function T.fuse(fn)
+    if type(fn) ~= "function" then E.raise("T.fuse: fn must be a function, got %s", E.show(fn)) end
+    return setmetatable({ fn = fn, entries = {}, refused = {},
+                          stats = { compiled = 0, fused = 0, eager = 0 } }, FM)
+  end
+  doc(T.fuse, [[
+T.fuse(fn) -> fused
+
+A function that computes what fn computes, with chains of elementwise
+operations evaluated in one pass over memory (no temporary tensor per
+operation).  fn receives tensors (and any other values) and uses operators
+(+ - * / % // ^, unary -), elementwise methods (exp, sin, sqrt, tanh,
+sigmoid, ..., minimum, maximum, atan2), x:roll(shifts, dims) of its tensor
+arguments, and in-place methods on its arguments (x:add_(y), x:copy_(y),
+x:mul(y, {out = z})); it returns tensors, numbers or nothing.
+
+fused(...) calls fn at every call with proxies in place of the tensors:
+the first call of a signature (dtypes and shapes) records and compiles the
+operations, later ones check that the same operations happen and take the
+Lua numbers met on the way as the call's parameters.  The results are the
+bits the same operations give one by one.  What the proxies cannot record
+(reductions, matmul, indexing, comparisons, T.f(x) function forms, tensors
+that are not arguments, arguments of several dtypes, integer dtypes, or an
+argument tracked by autograd) makes fused(...) call fn eagerly with the
+tensors themselves: the same results, at the speed of separate operations;
+fused.stats.reason says why.  f32, f64, c64 and c128.  See docs/fuse.md.]])
+end
