@@ -29,6 +29,8 @@
 #define MINBLOCK 16
 #define MAXSLOTS 512
 #define MAXOPS 256
+#define MAXROWS 64     /* rows in one tile */
+#define ROWBASES 1024  /* operands times rows of one tile */
 
 struct hebb_fuse {
   int dtype, esz, ndim, nargs, nleaves, nins, nregs, nparams, nouts, nres;
@@ -40,6 +42,11 @@ struct hebb_fuse {
   hebb_fuse_leaf *leaves;
   hebb_fuse_ins *ins;
   hebb_inner_fn *fn;  /* per instruction (LOAD: NULL) */
+  int *nin;           /* operands per instruction */
+  int *outof;         /* per instruction: the result it computes (its last
+                         write of that register), or -1 */
+  char *safe;         /* per result: 1 when an instruction may write it
+                         into a fresh tensor, 2 also in place (direct_ok) */
   int32_t *outreg, *outarg;
 };
 
@@ -80,6 +87,113 @@ FAST(sub_f32, float, -)
 FAST(mul_f32, float, *)
 FAST(div_f32, float, /)
 
+/* Chains: every operand contiguous (or, for AXPY's factor, a single
+   value), else the strided loop; each operation rounds as it would alone. */
+#define SUM3(NAME, T, O1, O2)                                               \
+  HEBB_CLONES                                                               \
+  static void NAME(int64_t n, char **p, const int64_t *s, void *ud) {       \
+    T *o = (T *)p[0];                                                       \
+    const T *x = (const T *)p[1], *y = (const T *)p[2], *z = (const T *)p[3]; \
+    int64_t i;                                                              \
+    (void)ud;                                                               \
+    if (s[1] == sizeof(T) && s[2] == sizeof(T) && s[3] == sizeof(T))        \
+      for (i = 0; i < n; i++) o[i] = (x[i] O1 y[i]) O2 z[i];                \
+    else                                                                    \
+      for (i = 0; i < n; i++)                                               \
+        o[i] = (*(const T *)(p[1] + i * s[1]) O1                            \
+                *(const T *)(p[2] + i * s[2])) O2                           \
+               *(const T *)(p[3] + i * s[3]);                               \
+  }
+
+#define SUM4(NAME, T, O1, O2, O3)                                           \
+  HEBB_CLONES                                                               \
+  static void NAME(int64_t n, char **p, const int64_t *s, void *ud) {       \
+    T *o = (T *)p[0];                                                       \
+    const T *x = (const T *)p[1], *y = (const T *)p[2], *z = (const T *)p[3]; \
+    const T *w = (const T *)p[4];                                           \
+    int64_t i;                                                              \
+    (void)ud;                                                               \
+    if (s[1] == sizeof(T) && s[2] == sizeof(T) && s[3] == sizeof(T) &&      \
+        s[4] == sizeof(T))                                                  \
+      for (i = 0; i < n; i++) o[i] = ((x[i] O1 y[i]) O2 z[i]) O3 w[i];      \
+    else                                                                    \
+      for (i = 0; i < n; i++)                                               \
+        o[i] = ((*(const T *)(p[1] + i * s[1]) O1                           \
+                 *(const T *)(p[2] + i * s[2])) O2                          \
+                *(const T *)(p[3] + i * s[3])) O3                           \
+               *(const T *)(p[4] + i * s[4]);                               \
+  }
+
+/* AXPY: the product is rounded before the sum (t), as two operations */
+#define AXPY(NAME, T, EXPR)                                                 \
+  HEBB_CLONES                                                               \
+  static void NAME(int64_t n, char **p, const int64_t *s, void *ud) {       \
+    T *o = (T *)p[0];                                                       \
+    const T *x = (const T *)p[1], *y = (const T *)p[2], *z = (const T *)p[3]; \
+    int64_t i;                                                              \
+    (void)ud;                                                               \
+    if (s[1] == sizeof(T) && s[2] == sizeof(T) && s[3] == 0) {              \
+      const T c = *z;                                                       \
+      for (i = 0; i < n; i++) {                                             \
+        T a = x[i], t = y[i] * c;                                           \
+        o[i] = (EXPR);                                                      \
+      }                                                                     \
+    }                                                                       \
+    else if (s[1] == sizeof(T) && s[2] == sizeof(T) && s[3] == sizeof(T))   \
+      for (i = 0; i < n; i++) {                                             \
+        T a = x[i], t = y[i] * z[i];                                        \
+        o[i] = (EXPR);                                                      \
+      }                                                                     \
+    else                                                                    \
+      for (i = 0; i < n; i++) {                                             \
+        T a = *(const T *)(p[1] + i * s[1]);                                \
+        T t = *(const T *)(p[2] + i * s[2]) * *(const T *)(p[3] + i * s[3]); \
+        o[i] = (EXPR);                                                      \
+      }                                                                     \
+  }
+
+#define CHAINS(S, T)                                                        \
+  SUM3(sum_pp_##S, T, +, +) SUM3(sum_pm_##S, T, +, -)                       \
+  SUM3(sum_mp_##S, T, -, +) SUM3(sum_mm_##S, T, -, -)                       \
+  SUM4(sum_ppp_##S, T, +, +, +) SUM4(sum_ppm_##S, T, +, +, -)               \
+  SUM4(sum_pmp_##S, T, +, -, +) SUM4(sum_pmm_##S, T, +, -, -)               \
+  SUM4(sum_mpp_##S, T, -, +, +) SUM4(sum_mpm_##S, T, -, +, -)               \
+  SUM4(sum_mmp_##S, T, -, -, +) SUM4(sum_mmm_##S, T, -, -, -)               \
+  AXPY(axpy_add_##S, T, a + t) AXPY(axpy_sub_##S, T, a - t)                 \
+  AXPY(axpy_rsub_##S, T, t - a) AXPY(axpy_radd_##S, T, t + a)               \
+  static const hebb_inner_fn sums_##S[2][8] = {                             \
+    {sum_pp_##S, sum_mp_##S, sum_pm_##S, sum_mm_##S},                       \
+    {sum_ppp_##S, sum_mpp_##S, sum_pmp_##S, sum_mmp_##S, sum_ppm_##S,       \
+     sum_mpm_##S, sum_pmm_##S, sum_mmm_##S}};                               \
+  static const hebb_inner_fn axpys_##S[4] = {axpy_add_##S, axpy_sub_##S,    \
+                                             axpy_rsub_##S, axpy_radd_##S};
+
+CHAINS(f64, double)
+CHAINS(f32, float)
+
+/* the kernel of a SUM (op: signs | terms << 4) or AXPY instruction */
+static hebb_inner_fn chain_kernel(int kind, int op, int dtype) {
+  int real = dtype == HEBB_F64 || dtype == HEBB_F32, f64 = dtype == HEBB_F64;
+  if (!real) return NULL;
+  if (kind == HEBB_FUSE_AXPY)
+    return op >= 0 && op < 4 ? (f64 ? axpys_f64 : axpys_f32)[op] : NULL;
+  if ((op >> 4) == 3 && (op & 15) < 4)
+    return (f64 ? sums_f64 : sums_f32)[0][op & 15];
+  if ((op >> 4) == 4 && (op & 15) < 8)
+    return (f64 ? sums_f64 : sums_f32)[1][op & 15];
+  return NULL;
+}
+
+/* operands an instruction reads */
+static int arity(const hebb_fuse_ins *in) {
+  switch (in->kind) {
+    case HEBB_FUSE_BINARY: return 2;
+    case HEBB_FUSE_SUM: return in->op >> 4;
+    case HEBB_FUSE_AXPY: return 3;
+    default: return 1;
+  }
+}
+
 static hebb_inner_fn fast_kernel(int op, int dtype) {
   static const hebb_inner_fn f64[4] = {add_f64, sub_f64, mul_f64, div_f64};
   static const hebb_inner_fn f32[4] = {add_f32, sub_f32, mul_f32, div_f32};
@@ -100,15 +214,15 @@ static int is_slot(const hebb_fuse_spec *s, int x) {
 static int check_ins(const hebb_fuse_spec *s, int i, const char *written,
                      hebb_inner_fn *fn, int64_t *cost) {
   const hebb_fuse_ins *in = &s->ins[i];
-  int nin = in->kind == HEBB_FUSE_BINARY ? 2 : 1;
+  int nin = arity(in), k;
   int64_t c = 1;
   if (in->dst < 0 || in->dst >= s->nregs)
     return hebb_fail(HEBB_ERR_ARG, "fuse: instruction %d writes register %d "
                      "(the program has %d)", i + 1, in->dst, s->nregs);
   if (in->kind == HEBB_FUSE_LOAD) {
-    if (in->a < 0 || in->a >= s->nleaves)
+    if (in->a[0] < 0 || in->a[0] >= s->nleaves)
       return hebb_fail(HEBB_ERR_ARG, "fuse: instruction %d loads input %d "
-                       "(the program has %d)", i + 1, in->a, s->nleaves);
+                       "(the program has %d)", i + 1, in->a[0], s->nleaves);
     *fn = NULL;
     return HEBB_OK;
   }
@@ -116,26 +230,33 @@ static int check_ins(const hebb_fuse_spec *s, int i, const char *written,
     *fn = hebb_unary_kernel(in->op, s->dtype, &c);
   else if (in->kind == HEBB_FUSE_BINARY)
     *fn = in->op < HEBB_EQ ? hebb_binary_kernel(in->op, s->dtype, &c) : NULL;
+  else if (in->kind == HEBB_FUSE_SUM || in->kind == HEBB_FUSE_AXPY) {
+    *fn = chain_kernel(in->kind, in->op, s->dtype);
+    c = 3;
+  }
   else
     return hebb_fail(HEBB_ERR_ARG, "fuse: instruction %d has kind %d", i + 1,
                      in->kind);
   if (!*fn)
-    return hebb_fail(HEBB_ERR_DTYPE, "fuse: instruction %d: %s operation %d "
-                     "is not defined with %s results", i + 1,
-                     nin == 2 ? "binary" : "unary", in->op,
-                     hebb_dtype_name(s->dtype));
+    return hebb_fail(HEBB_ERR_DTYPE, "fuse: instruction %d: operation %d of "
+                     "kind %d is not defined with %s results", i + 1, in->op,
+                     in->kind, hebb_dtype_name(s->dtype));
   if (in->kind == HEBB_FUSE_BINARY && fast_kernel(in->op, s->dtype))
     *fn = fast_kernel(in->op, s->dtype);
-  if (!is_slot(s, in->a) || (nin == 2 && !is_slot(s, in->b)))
-    return hebb_fail(HEBB_ERR_ARG, "fuse: instruction %d reads slot %d "
-                     "(the program has %d)", i + 1,
-                     is_slot(s, in->a) ? in->b : in->a,
-                     s->nregs + s->nparams);
-  if ((in->a < s->nregs && !written[in->a]) ||
-      (nin == 2 && in->b < s->nregs && !written[in->b]))
-    return hebb_fail(HEBB_ERR_ARG, "fuse: instruction %d reads register %d "
-                     "before any instruction writes it", i + 1,
-                     in->a < s->nregs && !written[in->a] ? in->a : in->b);
+  for (k = 0; k < nin; k++) {
+    int x = in->a[k];
+    if (!is_slot(s, x))
+      return hebb_fail(HEBB_ERR_ARG, "fuse: instruction %d reads slot %d "
+                       "(the program has %d)", i + 1, x,
+                       s->nregs + s->nparams);
+    if (x < s->nregs && !written[x])
+      return hebb_fail(HEBB_ERR_ARG, "fuse: instruction %d reads register %d "
+                       "before any instruction writes it", i + 1, x);
+    if (x >= s->nregs && in->kind != HEBB_FUSE_UNARY &&
+        in->kind != HEBB_FUSE_BINARY && !(in->kind == HEBB_FUSE_AXPY && k == 2))
+      return hebb_fail(HEBB_ERR_ARG, "fuse: instruction %d takes a number as "
+                       "operand %d", i + 1, k + 1);
+  }
   *cost += c;
   return HEBB_OK;
 }
@@ -221,6 +342,38 @@ static int check_spec(const hebb_fuse_spec *s) {
   return HEBB_OK;
 }
 
+/* Which instruction may write a result straight into its tensor (no
+   register, no copy): the last write of the result's register, unless it
+   is a LOAD.  Into an argument (in place, when no temporary is needed)
+   only if no later instruction reads a register that still holds a LOAD of
+   that argument: those point into the memory being written. */
+static void direct_ok(hebb_fuse *f) {
+  int o, i, k;
+  for (i = 0; i < f->nins; i++) f->outof[i] = -1;
+  for (o = 0; o < f->nouts; o++) {
+    int d = f->outreg[o], prod = -1, a = f->outarg[o];
+    for (i = 0; i < f->nins; i++)
+      if (f->ins[i].dst == d) prod = i;
+    if (prod < 0 || f->ins[prod].kind == HEBB_FUSE_LOAD ||
+        f->outof[prod] >= 0)
+      continue;
+    f->outof[prod] = o;
+    f->safe[o] = 1;   /* 1: written by its instruction; 2: and in place */
+    if (a < 0) continue;
+    f->safe[o] = 2;
+    for (i = prod + 1; i < f->nins && f->safe[o] == 2; i++)
+      for (k = 0; k < f->nin[i]; k++) {
+        int x = f->ins[i].a[k], j, src = -1;
+        if (x >= f->nregs) continue;
+        for (j = i - 1; j >= 0; j--)   /* who wrote x last before i */
+          if (f->ins[j].dst == x) { src = j; break; }
+        if (src >= 0 && f->ins[src].kind == HEBB_FUSE_LOAD &&
+            f->leaves[f->ins[src].a[0]].arg == a)
+          f->safe[o] = 1;
+      }
+  }
+}
+
 /* --- making and freeing -------------------------------------------------- */
 
 void hebb_fuse_free(hebb_fuse *f) {
@@ -230,6 +383,9 @@ void hebb_fuse_free(hebb_fuse *f) {
   free(f->leaves);
   free(f->ins);
   free(f->fn);
+  free(f->nin);
+  free(f->outof);
+  free(f->safe);
   free(f->outreg);
   free(f->outarg);
   free(f);
@@ -270,9 +426,13 @@ hebb_fuse *hebb_fuse_new(const hebb_fuse_spec *s) {
   f->leaves = dup(s->leaves, (size_t)s->nleaves, sizeof(hebb_fuse_leaf));
   f->ins = dup(s->ins, (size_t)s->nins, sizeof(hebb_fuse_ins));
   f->fn = calloc((size_t)s->nins, sizeof(hebb_inner_fn));
+  f->nin = calloc((size_t)s->nins, sizeof(int));
+  f->outof = calloc((size_t)s->nins, sizeof(int));
+  f->safe = calloc((size_t)s->nouts + 1, 1);
   f->outreg = dup(s->outreg, (size_t)s->nouts, sizeof(int32_t));
   f->outarg = dup(s->outarg, (size_t)s->nouts, sizeof(int32_t));
-  if (!f->argndim || !f->argshape || !f->leaves || !f->ins || !f->fn ||
+  if (!f->argndim || !f->argshape || !f->leaves || !f->ins || !f->fn || !f->nin ||
+      !f->outof || !f->safe ||
       !f->outreg || !f->outarg) {
     st = hebb_fail(HEBB_ERR_NOMEM, "fuse: out of memory");
     goto done;
@@ -280,12 +440,14 @@ hebb_fuse *hebb_fuse_new(const hebb_fuse_spec *s) {
   for (i = 0; i < s->nleaves && !st; i++) st = check_leaf(s, i);
   for (i = 0; i < s->nins && !st; i++) {
     st = check_ins(s, i, written, &f->fn[i], &f->cost);
+    f->nin[i] = arity(&s->ins[i]);
     if (!st) written[s->ins[i].dst] = 1;
   }
   for (i = 0; i < s->nouts && !st; i++) {
     st = check_out(s, i, written);
     if (!st && s->outarg[i] < 0) f->nres++;
   }
+  if (!st) direct_ok(f);
   f->block = SCRATCH / ((int64_t)s->nregs * f->esz);
   if (f->block > 1024) f->block = 1024;
   f->block -= f->block % MINBLOCK;
@@ -324,6 +486,7 @@ typedef struct run {
   char **base;        /* nops */
   int64_t *stride;    /* nops rows of HEBB_MAXDIM, bytes */
   int64_t *shift;     /* nleaves rows of HEBB_MAXDIM, in [0, shape) */
+  char *direct;       /* per result: written by its instruction directly */
   char params[];      /* nparams values of the dtype */
 } run;
 
@@ -448,67 +611,142 @@ static void load(const run *r, int l, char *b, int64_t j0, int64_t n,
   gather(buf + (len - j) * esz, b, st, n - (len - j), esz);
 }
 
-/* rows lo .. hi-1 of the merged index space */
+/* where row `row` of the merged index space starts, for every operand */
+static void row_bases(const run *r, int64_t row, char **b) {
+  const hebb_fuse *f = r->f;
+  int64_t idx[HEBB_MAXDIM];
+  int nd = r->nd, o, k;
+  for (k = nd - 2; k >= 0; k--) {
+    idx[k] = row % r->shape[k];
+    row /= r->shape[k];
+  }
+  for (o = 0; o < r->nops; o++) {
+    const int64_t *st = STRIDE(r, o);
+    char *p = r->base[o];
+    for (k = 0; k < nd - 1; k++) {
+      int64_t x = idx[k];
+      if (o < f->nleaves) {
+        x -= SHIFT(r, o)[k];
+        if (x < 0) x += r->shape[k];
+      }
+      p += x * st[k];
+    }
+    b[o] = p;
+  }
+}
+
+/* whether operand o's rows 0 .. nrows-1 of a tile (bases b[t * nops + o])
+   follow each other in memory, contiguous and unrolled along the last
+   dimension */
+static int adjacent_rows(const run *r, char *const *b, int o, int nrows) {
+  int nd = r->nd, t;
+  int64_t len = r->shape[nd - 1], esz = r->f->esz;
+  if (STRIDE(r, o)[nd - 1] != esz ||
+      (o < r->f->nleaves && SHIFT(r, o)[nd - 1] != 0))
+    return 0;
+  for (t = 1; t < nrows; t++)
+    if (b[(size_t)t * r->nops + o] != b[o] + t * len * esz) return 0;
+  return 1;
+}
+
+/* LOAD of input l over a tile of nrows rows (elements j0 .. j0+n-1 of
+   each) into register d: a pointer into memory when the tile is adjacent
+   there, else a gather into the register's buffer */
+static void load_tile(const run *r, int l, char *const *b, int nrows,
+                      int64_t j0, int64_t n, char *buf, char **rp,
+                      int64_t *rs) {
+  int t, esz = r->f->esz;
+  if (nrows == 1) {
+    load(r, l, b[l], j0, n, buf, rp, rs);
+    return;
+  }
+  if (adjacent_rows(r, b, l, nrows)) {
+    *rp = b[l];
+    *rs = esz;
+    return;
+  }
+  for (t = 0; t < nrows; t++) {
+    char *q = buf + (size_t)t * n * esz, *p;
+    int64_t s, k;
+    load(r, l, b[(size_t)t * r->nops + l], j0, n, q, &p, &s);
+    if (p == q) continue;
+    if (s == 0)
+      for (k = 0; k < n; k++) memcpy(q + k * esz, p, (size_t)esz);
+    else memcpy(q, p, (size_t)(n * esz));
+  }
+  *rp = buf;
+  *rs = esz;
+}
+
+/* whether p is where a result of this tile was written directly (a
+   register of another result shared with it) */
+static int written_direct(const hebb_fuse *f, char *const *dtarget,
+                          const char *p) {
+  int o;
+  for (o = 0; o < f->nouts; o++)
+    if (dtarget[o] == p) return 1;
+  return 0;
+}
+
+/* rows lo .. hi-1 of the merged index space, in tiles: a block of one
+   row, or as many whole rows as fit in a register when rows are short */
 static void run_rows(int64_t lo, int64_t hi, void *ud) {
   run *r = ud;
   const hebb_fuse *f = r->f;
   _Alignas(64) char scratch[SCRATCH];
-  char *rp[MAXSLOTS], *rowb[MAXOPS];
+  char *rp[MAXSLOTS], *rowb[ROWBASES], *dtarget[MAXOPS];
   int64_t rs[MAXSLOTS];
-  int nd = r->nd, esz = f->esz, nr = f->nregs, o, k, i;
+  int nd = r->nd, esz = f->esz, nr = f->nregs, nops = r->nops, o, k, i;
   int64_t len = r->shape[nd - 1], row, blk = f->block;
-  for (row = lo; row < hi; row++) {
-    int64_t rest = row, idx[HEBB_MAXDIM], j0;
-    for (k = nd - 2; k >= 0; k--) {
-      idx[k] = rest % r->shape[k];
-      rest /= r->shape[k];
-    }
-    for (o = 0; o < r->nops; o++) {
-      const int64_t *st = STRIDE(r, o);
-      char *b = r->base[o];
-      for (k = 0; k < nd - 1; k++) {
-        int64_t x = idx[k];
-        if (o < f->nleaves) {
-          x -= SHIFT(r, o)[k];
-          if (x < 0) x += r->shape[k];
-        }
-        b += x * st[k];
-      }
-      rowb[o] = b;
-    }
+  int per = len >= blk ? 1 : (int)(blk / len < MAXROWS ? blk / len : MAXROWS);
+  if (per > ROWBASES / nops) per = ROWBASES / nops;
+  if (per < 1) per = 1;
+  for (k = 0; k < f->nparams; k++) {
+    rp[nr + k] = r->params + (size_t)k * esz;
+    rs[nr + k] = 0;
+  }
+  for (row = lo; row < hi; row += per) {
+    int nrows = hi - row < per ? (int)(hi - row) : per, t;
+    int64_t j0;
+    for (t = 0; t < nrows; t++) row_bases(r, row + t, rowb + (size_t)t * nops);
     for (j0 = 0; j0 < len; j0 += blk) {
-      int64_t n = len - j0 < blk ? len - j0 : blk, s3[3];
-      for (k = 0; k < f->nparams; k++) {
-        rp[nr + k] = r->params + (size_t)k * esz;
-        rs[nr + k] = 0;
+      int64_t n = len - j0 < blk ? len - j0 : blk, s3[5], m = n * nrows;
+      for (o = 0; o < f->nouts; o++) {
+        int q = f->nleaves + o;
+        dtarget[o] = NULL;
+        if (r->direct[o] && (nrows == 1 ? STRIDE(r, q)[nd - 1] == esz
+                                        : adjacent_rows(r, rowb, q, nrows)))
+          dtarget[o] = rowb[q] + j0 * esz;
       }
       for (i = 0; i < f->nins; i++) {
         const hebb_fuse_ins *in = &f->ins[i];
-        char *buf = scratch + (size_t)in->dst * blk * esz, *p3[3];
+        char *buf = scratch + (size_t)in->dst * blk * esz, *p3[5];
+        if (f->outof[i] >= 0 && dtarget[f->outof[i]]) buf = dtarget[f->outof[i]];
         if (in->kind == HEBB_FUSE_LOAD) {
-          load(r, in->a, rowb[in->a], j0, n, buf, &rp[in->dst],
-               &rs[in->dst]);
+          load_tile(r, in->a[0], rowb, nrows, j0, n, buf, &rp[in->dst],
+                    &rs[in->dst]);
           continue;
         }
         p3[0] = buf;
-        p3[1] = rp[in->a];
-        p3[2] = in->kind == HEBB_FUSE_BINARY ? rp[in->b] : NULL;
         s3[0] = esz;
-        s3[1] = rs[in->a];
-        s3[2] = in->kind == HEBB_FUSE_BINARY ? rs[in->b] : 0;
-        f->fn[i](n, p3, s3, NULL);
+        for (k = 0; k < f->nin[i]; k++) {
+          p3[k + 1] = rp[in->a[k]];
+          s3[k + 1] = rs[in->a[k]];
+        }
+        f->fn[i](m, p3, s3, NULL);
         rp[in->dst] = buf;
         rs[in->dst] = esz;
       }
       /* a result that is an input as it is may point into memory that an
-         earlier store of this block overwrites: copy it out first */
+         earlier store of this tile overwrites: copy it out first */
       for (o = 0; o < f->nouts; o++) {
         int d = f->outreg[o];
         char *buf = scratch + (size_t)d * blk * esz;
-        if (rp[d] != buf) {
+        if (dtarget[o]) continue;
+        if (rp[d] != buf && !written_direct(f, dtarget, rp[d])) {
           if (rs[d] == 0)
-            for (k = 0; k < n; k++) memcpy(buf + k * esz, rp[d], (size_t)esz);
-          else gather(buf, rp[d], rs[d], n, esz);
+            for (k = 0; k < m; k++) memcpy(buf + k * esz, rp[d], (size_t)esz);
+          else memcpy(buf, rp[d], (size_t)(m * esz));
           rp[d] = buf;
           rs[d] = esz;
         }
@@ -516,7 +754,15 @@ static void run_rows(int64_t lo, int64_t hi, void *ud) {
       for (o = 0; o < f->nouts; o++) {
         int q = f->nleaves + o;
         int64_t st = STRIDE(r, q)[nd - 1];
-        scatter(rowb[q] + j0 * st, st, rp[f->outreg[o]], esz, n, esz);
+        const char *src = rp[f->outreg[o]];
+        if (dtarget[o]) continue;
+        if (nrows > 1 && adjacent_rows(r, rowb, q, nrows)) {
+          memcpy(rowb[q], src, (size_t)(m * esz));
+          continue;
+        }
+        for (t = 0; t < nrows; t++)
+          scatter(rowb[(size_t)t * nops + q] + j0 * st, st,
+                  src + (size_t)t * n * esz, esz, n, esz);
       }
     }
   }
@@ -592,10 +838,12 @@ hebb_status hebb_fuse_run(const hebb_fuse *f, int nargs,
     r->base = calloc((size_t)nops, sizeof(char *));
     r->stride = calloc((size_t)nops * HEBB_MAXDIM, sizeof(int64_t));
     r->shift = calloc((size_t)f->nleaves * HEBB_MAXDIM + 1, sizeof(int64_t));
+    r->direct = calloc((size_t)f->nouts + 1, 1);
     dst = calloc((size_t)f->nouts, sizeof *dst);
     tmp = calloc((size_t)f->nouts, sizeof *tmp);
   }
-  if (!r || !r->base || !r->stride || !r->shift || !dst || !tmp) {
+  if (!r || !r->base || !r->stride || !r->shift || !r->direct || !dst ||
+      !tmp) {
     st = hebb_fail(HEBB_ERR_NOMEM, "fuse: out of memory");
     goto done;
   }
@@ -620,6 +868,9 @@ hebb_status hebb_fuse_run(const hebb_fuse *f, int nargs,
       if (!tmp[i]) st = hebb_last_status();
     }
   if (st) goto done;
+  for (i = 0; i < f->nouts; i++)
+    r->direct[i] = f->safe[i] == 2 ||
+                   (f->safe[i] == 1 && (f->outarg[i] < 0 || tmp[i]));
   place(r, args, dst);
   merge(r);
   for (i = 0; i < f->nouts; i++)
@@ -642,6 +893,7 @@ done:
     free(r->base);
     free(r->stride);
     free(r->shift);
+    free(r->direct);
   }
   free(r);
   free(dst);

@@ -15,14 +15,21 @@
 
 #include "hebb.h"
 
-/* instruction kinds: LOAD reads leaf a into register dst; UNARY applies
-   hebb_unop op to slot a; BINARY applies hebb_binop op (arithmetic only:
-   comparisons give bools) to slots a and b.  A slot is a register
-   (0 .. nregs-1) or a parameter (nregs + k: the k-th number of a run). */
-enum { HEBB_FUSE_LOAD = 0, HEBB_FUSE_UNARY = 1, HEBB_FUSE_BINARY = 2 };
+/* instruction kinds: LOAD reads leaf a[0] into register dst; UNARY
+   applies hebb_unop op to slot a[0]; BINARY applies hebb_binop op
+   (arithmetic only: comparisons give bools) to slots a[0] and a[1].  A slot
+   is a register (0 .. nregs-1) or a parameter (nregs + k: the k-th number
+   of a run).  Real dtypes also have two chains in one instruction, with
+   the roundings of the operations one by one: SUM, ((a0 +- a1) +- a2)
+   [+- a3] of op+1 registers, bit k-1 of op set where term k is subtracted
+   (op >> 4: the count of terms, 3 or 4); AXPY, a0 + a1*a2 (op 0),
+   a0 - a1*a2 (op 1), a1*a2 - a0 (op 2) or a1*a2 + a0 (op 3), a2 a
+   register or parameter. */
+enum { HEBB_FUSE_LOAD = 0, HEBB_FUSE_UNARY = 1, HEBB_FUSE_BINARY = 2,
+       HEBB_FUSE_SUM = 3, HEBB_FUSE_AXPY = 4 };
 
 typedef struct hebb_fuse_ins {
-  int32_t kind, op, dst, a, b;
+  int32_t kind, op, dst, a[4];
 } hebb_fuse_ins;
 
 /* an input: argument arg (0-based) rolled by shift[k] along its own

@@ -13,16 +13,24 @@
 #define MAXN 512   /* tensors, parameters, instructions' words are bounded
                       by fuse.c; this bounds what a call passes */
 
-static hebb_fuse **check_prog(lua_State *L, int idx) {
-  hebb_fuse **p = luaL_checkudata(L, idx, PROGRAM);
-  if (!*p) luaL_argerror(L, idx, "a freed program");
+/* a program and where its tensors are among the values of a call: nall
+   values, tensors at the 0-based positions pos[] */
+typedef struct prog {
+  hebb_fuse *f;
+  int nall, ntensors;
+  int pos[MAXN];
+} prog;
+
+static prog *check_prog(lua_State *L, int idx) {
+  prog *p = luaL_checkudata(L, idx, PROGRAM);
+  if (!p->f) luaL_argerror(L, idx, "a freed program");
   return p;
 }
 
 static int l_gc(lua_State *L) {
-  hebb_fuse **p = luaL_checkudata(L, 1, PROGRAM);
-  hebb_fuse_free(*p);
-  *p = NULL;
+  prog *p = luaL_checkudata(L, 1, PROGRAM);
+  hebb_fuse_free(p->f);
+  p->f = NULL;
   return 0;
 }
 
@@ -63,12 +71,12 @@ static int int_list(lua_State *L, int t, const char *key, int64_t *v,
 }
 
 /* compile{dtype=, shape=, args={shape, ...}, leaves={{arg=, shift=}, ...},
-   code={kind, op, dst, a, b, ...}, nregs=, nparams=, outs={reg, arg, ...}}:
+   code={kind, op, dst, a0, a1, a2, a3, ...}, nregs=, nparams=, outs={reg, arg, ...}}:
    registers, slots and args 0-based; an out's arg -1 is a new result */
 typedef struct scratch {
   hebb_fuse_leaf leaves[MAXN];
   hebb_fuse_ins ins[4 * MAXN];
-  int64_t argshape[MAXN * HEBB_MAXDIM], code[5 * 4 * MAXN];
+  int64_t argshape[MAXN * HEBB_MAXDIM], code[7 * 4 * MAXN];
   int argndim[MAXN];
   int32_t outreg[MAXN], outarg[MAXN];
 } scratch;
@@ -76,7 +84,7 @@ typedef struct scratch {
 static int l_compile(lua_State *L) {
   int64_t shape[HEBB_MAXDIM], outs[2 * MAXN];
   hebb_fuse_spec s;
-  hebb_fuse **box;
+  prog *box;
   scratch *w;
   hebb_fuse_leaf *leaves;
   hebb_fuse_ins *ins;
@@ -131,15 +139,15 @@ static int l_compile(lua_State *L) {
   }
   lua_pop(L, 1);
   s.leaves = leaves;
-  n = int_list(L, 1, "code", code, 5 * 4 * MAXN);
-  if (n % 5) return luaL_error(L, "_fuse.compile: code has %d words", n);
-  s.nins = n / 5;
+  n = int_list(L, 1, "code", code, 7 * 4 * MAXN);
+  if (n % 7) return luaL_error(L, "_fuse.compile: code has %d words", n);
+  s.nins = n / 7;
   for (i = 0; i < s.nins; i++) {
-    ins[i].kind = (int32_t)code[5 * i];
-    ins[i].op = (int32_t)code[5 * i + 1];
-    ins[i].dst = (int32_t)code[5 * i + 2];
-    ins[i].a = (int32_t)code[5 * i + 3];
-    ins[i].b = (int32_t)code[5 * i + 4];
+    int k;
+    ins[i].kind = (int32_t)code[7 * i];
+    ins[i].op = (int32_t)code[7 * i + 1];
+    ins[i].dst = (int32_t)code[7 * i + 2];
+    for (k = 0; k < 4; k++) ins[i].a[k] = (int32_t)code[7 * i + 3 + k];
   }
   s.ins = ins;
   s.nregs = (int)field_int(L, 1, "nregs", 0);
@@ -154,43 +162,61 @@ static int l_compile(lua_State *L) {
   s.outreg = outreg;
   s.outarg = outarg;
   box = lua_newuserdatauv(L, sizeof *box, 0);
-  *box = NULL;
+  box->f = NULL;
   luaL_setmetatable(L, PROGRAM);
-  *box = hebb_fuse_new(&s);
-  if (!*box) return hebbL_raise(L);
+  box->nall = (int)field_int(L, 1, "nall", 0);
+  n = int_list(L, 1, "pos", code, MAXN);
+  if (n != s.nargs || box->nall < n || box->nall > MAXN)
+    return luaL_error(L, "_fuse.compile: %d tensor positions among %d values "
+                      "for %d tensors", n, box->nall, s.nargs);
+  box->ntensors = n;
+  for (i = 0; i < n; i++) {
+    if (code[i] < 1 || code[i] > box->nall || (i > 0 && code[i] <= code[i - 1]))
+      return luaL_error(L, "_fuse.compile: bad tensor position %d", (int)code[i]);
+    box->pos[i] = (int)code[i] - 1;
+  }
+  box->f = hebb_fuse_new(&s);
+  if (!box->f) return hebbL_raise(L);
   return 1;
 }
 
-/* the tensors at first .. top into a[] (n of them) */
-static int get_args(lua_State *L, int first, hebb_tensor **a) {
-  int n = lua_gettop(L) - first + 1, i;
-  if (n > MAXN) luaL_error(L, "_fuse: %d tensors (at most %d)", n, MAXN);
-  for (i = 0; i < n; i++) a[i] = hebbL_check(L, first + i);
-  return n;
+/* The tensors among the values at first .. top into a[]: 1 when they are
+   where the program has them (and nowhere else), 0 if not. */
+static int get_args(lua_State *L, const prog *p, int first, hebb_tensor **a) {
+  int n = lua_gettop(L) - first + 1, i, k = 0;
+  if (n != p->nall) return 0;
+  for (i = 0; i < n; i++) {
+    hebb_tensor *t = hebbL_test(L, first + i);
+    if ((k < p->ntensors && p->pos[k] == i) != (t != NULL)) return 0;
+    if (t) a[k++] = t;
+  }
+  return 1;
 }
 
-/* match(prog, t1, ...): whether the tensors have the program's dtype and
-   shapes and none is tracked by autograd */
+/* match(prog, ...): whether the values have tensors where the program
+   has, of its dtype and shapes, and none tracked by autograd */
 static int l_match(lua_State *L) {
-  hebb_fuse **p = check_prog(L, 1);
+  prog *p = check_prog(L, 1);
   hebb_tensor *a[MAXN];
-  int n = get_args(L, 2, a), i, ok = 1;
-  for (i = 0; i < n && ok; i++)
+  int ok = get_args(L, p, 2, a), i;
+  for (i = 0; i < p->ntensors && ok; i++)
     if (a[i]->flags & HEBB_TF_TRACKED) ok = 0;
-  if (ok && hebb_fuse_check_args(*p, n, a)) ok = 0;
+  if (ok && hebb_fuse_check_args(p->f, p->ntensors, a)) ok = 0;
   lua_pushboolean(L, ok);
   return 1;
 }
 
-/* run(prog, params, t1, ...): false when a tensor written in place shares
+/* run(prog, params, ...): false when a tensor written in place shares
    memory with another (evaluate eagerly), else true and the new results */
 static int l_run(lua_State *L) {
-  hebb_fuse **p = check_prog(L, 1);
+  prog *p = check_prog(L, 1);
   hebb_tensor *a[MAXN], *res[MAXN], **box[MAXN];
   double par[MAXN];
-  int n, np, i, nres = hebb_fuse_nresults(*p), st;
+  int n = p->ntensors, np, i, nres = hebb_fuse_nresults(p->f), st;
   luaL_checktype(L, 2, LUA_TTABLE);
-  n = get_args(L, 3, a);
+  if (!get_args(L, p, 3, a))
+    return luaL_error(L, "_fuse.run: the values do not have the program's "
+                      "tensors at %d places among %d", p->ntensors, p->nall);
   np = (int)luaL_len(L, 2);
   if (np > MAXN) return luaL_error(L, "_fuse.run: %d parameters", np);
   for (i = 0; i < np; i++) {
@@ -201,15 +227,15 @@ static int l_run(lua_State *L) {
                                luaL_typename(L, -1));
     lua_pop(L, 1);
   }
-  if (hebb_fuse_check_args(*p, n, a) || hebb_fuse_check_params(*p, np))
+  if (hebb_fuse_check_args(p->f, n, a) || hebb_fuse_check_params(p->f, np))
     return hebbL_raise(L);
-  if (hebb_fuse_aliased(*p, a)) {
+  if (hebb_fuse_aliased(p->f, a)) {
     lua_pushboolean(L, 0);
     return 1;
   }
   lua_pushboolean(L, 1);
   for (i = 0; i < nres; i++) box[i] = hebbL_newbox(L);
-  st = hebb_fuse_run(*p, n, a, par, res);
+  st = hebb_fuse_run(p->f, n, a, par, res);
   if (st != HEBB_OK) return hebbL_raise(L);
   for (i = 0; i < nres; i++) {
     *box[i] = res[i];
@@ -277,5 +303,9 @@ int luaopen_hebb__fuse(lua_State *L) {
   lua_setfield(L, -2, "UNARY");
   lua_pushinteger(L, HEBB_FUSE_BINARY);
   lua_setfield(L, -2, "BINARY");
+  lua_pushinteger(L, HEBB_FUSE_SUM);
+  lua_setfield(L, -2, "SUM");
+  lua_pushinteger(L, HEBB_FUSE_AXPY);
+  lua_setfield(L, -2, "AXPY");
   return 1;
 }

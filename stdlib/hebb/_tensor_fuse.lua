@@ -60,7 +60,7 @@ return function(T, methods, doc)
   end
 
   -- an operand: the node a proxy denotes now, or a Lua number
-  local function operand(S, x, what)
+  local function operand(S, x, what, name)
     if getmetatable(x) == P then
       local v = x.v
       if (v.idx and (v.idx > S.pos or not rawequal(S.trace[v.idx], v)))
@@ -72,12 +72,12 @@ return function(T, methods, doc)
     if math.type(x) == "float" then return x end
     if math.type(x) == "integer" then
       if x > 2 ^ 53 or x < -2 ^ 53 then
-        unsupported("the integer %d (beyond 2^53) as %s", x, what)
+        unsupported("the integer %d (beyond 2^53) as the %s of %s", x, what, name)
       end
       return x
     end
-    if is_tensor(x) then unsupported("a tensor that is not an argument, as %s", what) end
-    unsupported("%s as %s", E.show(x), what)
+    if is_tensor(x) then unsupported("a tensor that is not an argument, as the %s of %s", what, name) end
+    unsupported("%s as the %s of %s", E.show(x), what, name)
   end
 
   -- The next event of the call: the trace's own when it is the same
@@ -115,18 +115,20 @@ return function(T, methods, doc)
 
   local UN, BIN   -- operation codes (C.unops, C.binops)
 
-  local function unary(name, x)
+  local BIG = 2 ^ 53
+
+  local function unary_slow(name, x)
     local S = session()
-    local a = operand(S, x, "the operand of " .. name)
+    local a = operand(S, x, "operand", name)
     if type(a) ~= "table" then unsupported("%s of a number", name) end
     local ev = event(S, name, a, nil)
     return node_of(S, ev, a.shape, "unary", UN[name])
   end
 
-  local function binary(name, x, y)
+  local function binary_slow(name, x, y)
     local S = session()
-    local a = operand(S, x, "the first operand of " .. name)
-    local b = operand(S, y, "the second operand of " .. name)
+    local a = operand(S, x, "first operand", name)
+    local b = operand(S, y, "second operand", name)
     local ev, new = event(S, name, a, b)
     if not new and ev.v then return ev end
     local shape
@@ -139,8 +141,53 @@ return function(T, methods, doc)
     return node_of(S, ev, shape, "binary", BIN[name])
   end
 
-  -- x:op_(...) on an argument: the argument denotes the new value
-  local function assign(S, target, node, who)
+  -- The replay of the trace's next event when it is this operation on
+  -- these operands (the common case after the first call), else the
+  -- general path.  A node of the trace before this event was made in this
+  -- call, so no further checks are needed.
+  local function unary(name, x)
+    local S = cur
+    if S and getmetatable(x) == P then
+      local k = S.pos + 1
+      local ev = S.trace[k]
+      if ev and ev.op == name and rawequal(ev.a, x.v) and ev.v then
+        S.pos = k
+        return ev
+      end
+    end
+    return unary_slow(name, x)
+  end
+
+  local function binary(name, x, y)
+    local S = cur
+    if S then
+      local k = S.pos + 1
+      local ev = S.trace[k]
+      if ev and ev.op == name and ev.v then
+        local px, py = getmetatable(x) == P, getmetatable(y) == P
+        if px then
+          if not rawequal(ev.a, x.v) then return binary_slow(name, x, y) end
+        elseif not (ev.pa and type(x) == "number" and x < BIG and x > -BIG) then
+          return binary_slow(name, x, y)
+        end
+        if py then
+          if not rawequal(ev.b, y.v) then return binary_slow(name, x, y) end
+        elseif not (ev.pb and type(y) == "number" and y < BIG and y > -BIG) then
+          return binary_slow(name, x, y)
+        end
+        local params = S.params
+        if not px then params[ev.pa] = x end
+        if not py then params[ev.pb] = y end
+        local m = ev.pb or ev.pa
+        if m and m > S.np then S.np = m end
+        S.pos = k
+        return ev
+      end
+    end
+    return binary_slow(name, x, y)
+  end
+
+  local function assign_slow(S, target, node, who)
     if getmetatable(target) ~= P or not target.arg then
       unsupported("%s on a value that is not an argument (in-place writes go to arguments)", who)
     end
@@ -155,14 +202,40 @@ return function(T, methods, doc)
     return target
   end
 
+  -- x:op_(...) on an argument: the argument denotes the new value
+  local function assign(S, target, node, who)
+    if getmetatable(target) == P then
+      local k = S.pos + 1
+      local ev = S.trace[k]
+      if ev and ev.op == "=" and rawequal(ev.a, target.leaf) and rawequal(ev.b, node)
+         and target.leaf then
+        S.pos = k
+        target.v = node
+        return target
+      end
+    end
+    return assign_slow(S, target, node, who)
+  end
+
   -- x:roll(shifts [, dims]) of an argument's elements: a new input
   local function roll(x, shifts, dims)
-    local S = session()
-    local a = operand(S, x, "the operand of roll")
+    local S = cur
+    if S and getmetatable(x) == P then
+      local k = S.pos + 1
+      local ev = S.trace[k]
+      if ev and ev.op == "roll" and rawequal(ev.a, x.v) and ev.rs == shifts and ev.rd == dims
+         and type(shifts) == "number" then
+        S.pos = k
+        return ev
+      end
+    end
+    S = session()
+    local a = operand(S, x, "operand", "roll")
     if type(a) ~= "table" or not a.leafof then
       unsupported("roll of a computed value (roll the arguments, then compute)")
     end
     if dims == nil then unsupported("roll without dims (a flat roll)") end
+    local rs0, rd0 = shifts, dims
     if type(shifts) ~= "table" then shifts, dims = { shifts }, { dims } end
     if type(dims) ~= "table" or #dims ~= #shifts then unsupported("roll with shifts and dims that differ") end
     local nd, sh = #a.shape, {}
@@ -177,7 +250,9 @@ return function(T, methods, doc)
       sh[d] = sh[d] + s
     end
     local key = table.concat(sh, ",")
+    local rs, rd = rs0, rd0
     local ev, new = event(S, "roll", a, nil, key)
+    if new then ev.rs, ev.rd = rs, rd end
     if not new and ev.v then return ev end
     ev.v, ev.shape, ev.kind, ev.shift, ev.leafof, ev.dtype = ev, a.shape, "leaf", sh, a.leafof, S.dtype
     return setmetatable(ev, P)
@@ -194,9 +269,10 @@ return function(T, methods, doc)
       if opts ~= nil then unsupported("%s with options", name) end
       return unary(name, x)
     end
-    M[name .. "_"] = function(x)
+    local who = name .. "_"
+    M[who] = function(x)
       local S = session()
-      return assign(S, x, unary(name, x), name .. "_")
+      return assign(S, x, unary(name, x), who)
     end
   end
   for _, name in ipairs { "add", "sub", "mul", "div", "idiv", "mod", "pow", "minimum", "maximum",
@@ -209,8 +285,9 @@ return function(T, methods, doc)
       end
       return assign(session(), opts.out, r, name .. "{out=}")
     end
-    M[name .. "_"] = function(x, y)
-      return assign(session(), x, binary(name, x, y), name .. "_")
+    local who = name .. "_"
+    M[who] = function(x, y)
+      return assign(session(), x, binary(name, x, y), who)
     end
   end
   M.remainder = M.mod
@@ -334,11 +411,71 @@ return function(T, methods, doc)
     for _, o in ipairs(outs) do mark(o.node) end
     for n in pairs(live) do order[#order + 1] = n end
     table.sort(order, function(x, y) return (x.idx or 0) < (y.idx or 0) end)
-    -- last use of each node (an instruction index in order), results: never
-    local last = {}
-    for i, n in ipairs(order) do
-      if n.a then last[resolve(n.a)] = i end
-      if n.b then last[resolve(n.b)] = i end
+    -- instructions: an operand is a node or a parameter's slot (a number)
+    local recs, recof, uses = {}, {}, {}
+    local function ref(n, p)
+      if n then n = resolve(n); uses[n] = (uses[n] or 0) + 1; return n end
+      return p
+    end
+    for _, n in ipairs(order) do
+      if n.kind == "unary" or n.kind == "binary" then
+        if not n.code then return nil, "the operation " .. n.op .. " is not supported" end
+        local r = { node = n, kind = n.kind == "unary" and C.UNARY or C.BINARY, op = n.code,
+                    args = { ref(n.a, n.pa), n.kind == "binary" and ref(n.b, n.pb) or nil } }
+        recs[#recs + 1] = r
+        recof[n] = r
+      end
+    end
+    for _, o in ipairs(outs) do uses[o.node] = math.huge end
+    -- chains of real + - * in one instruction (roots first, so that a
+    -- chain takes in all it can): a value used once, by the next operation
+    if S.dtype == "f32" or S.dtype == "f64" then
+      local ADD, SUB, MUL = BIN.add, BIN.sub, BIN.mul
+      local function single(x, op)   -- the instruction of a node used once
+        local r = type(x) == "table" and uses[x] == 1 and recof[x]
+        if r and not r.dead and r.kind == C.BINARY and (op == nil or r.op == op) then return r end
+      end
+      local function node(x) return type(x) == "table" end
+      for k = #recs, 1, -1 do
+        local r = recs[k]
+        if not r.dead and r.kind == C.BINARY and (r.op == ADD or r.op == SUB) then
+          local x, y = r.args[1], r.args[2]
+          local my, mx = single(y, MUL), single(x, MUL)
+          if node(x) and my and node(my.args[1]) then
+            r.kind, r.op, r.args = C.AXPY, r.op == ADD and 0 or 1, { x, my.args[1], my.args[2] }
+            my.dead = true
+          elseif node(y) and mx and node(mx.args[1]) then
+            r.kind, r.op, r.args = C.AXPY, r.op == ADD and 3 or 2, { y, mx.args[1], mx.args[2] }
+            mx.dead = true
+          elseif node(y) then
+            -- ((t0 +- t1) +- t2) +- t3, from the right
+            local terms, signs = { y }, { r.op == SUB }
+            local cur_ = x
+            while #terms < 3 do
+              local c = single(cur_)
+              if not c or (c.op ~= ADD and c.op ~= SUB) or not node(c.args[1]) or not node(c.args[2]) then
+                break
+              end
+              c.dead = true
+              table.insert(terms, 1, c.args[2])
+              table.insert(signs, 1, c.op == SUB)
+              cur_ = c.args[1]
+            end
+            if #terms >= 2 and node(cur_) then
+              table.insert(terms, 1, cur_)
+              local op = (#terms) << 4
+              for t = 2, #terms do if signs[t - 1] then op = op | (1 << (t - 2)) end end
+              r.kind, r.op, r.args = C.SUM, op, terms
+            end
+          end
+        end
+      end
+    end
+    -- last use of each node (an instruction index), results: never
+    local live_recs, last = {}, {}
+    for _, r in ipairs(recs) do if not r.dead then live_recs[#live_recs + 1] = r end end
+    for i, r in ipairs(live_recs) do
+      for _, a in ipairs(r.args) do if type(a) == "table" then last[a] = i end end
     end
     for _, o in ipairs(outs) do last[o.node] = math.huge end
     -- registers, loads and instructions
@@ -351,9 +488,9 @@ return function(T, methods, doc)
       nregs = nregs + 1
       return nregs - 1
     end
-    local function emit(kind, op, dst, a, b)
+    local function emit(kind, op, dst, a)
       code[#code + 1] = kind; code[#code + 1] = op; code[#code + 1] = dst
-      code[#code + 1] = a; code[#code + 1] = b
+      for k = 1, 4 do code[#code + 1] = a[k] or 0 end
     end
     local function leaf_reg(n)
       if reg[n] then return reg[n] end
@@ -366,66 +503,66 @@ return function(T, methods, doc)
         leafidx[n] = li
       end
       local r = newreg()
-      emit(C.LOAD, 0, r, li, 0)
+      emit(C.LOAD, 0, r, { li })
       reg[n] = r
       return r
     end
-    local function slot(n, p)   -- a node's register or a parameter's slot
-      if n then
-        n = resolve(n)
-        return n.kind == "leaf" and leaf_reg(n) or reg[n]
+    local function slot(a)   -- a node's register or a parameter's slot
+      if type(a) == "table" then
+        return a.kind == "leaf" and leaf_reg(a) or reg[a]
       end
-      if not pmap[p] then params[#params + 1] = p; pmap[p] = #params end
-      return -pmap[p]   -- fixed up below: nregs + k - 1
+      if not pmap[a] then params[#params + 1] = a; pmap[a] = #params end
+      return -pmap[a]   -- fixed up below: nregs + k - 1
     end
-    for i, n in ipairs(order) do
-      if n.kind == "leaf" then
-        if last[n] == math.huge then leaf_reg(n) end
-      else
-        local a = slot(n.a, n.pa)
-        local b = n.kind == "binary" and slot(n.b, n.pb) or 0
-        -- operands used for the last time free their registers first
-        for _, m in ipairs { n.a, n.b } do
-          if m then
-            m = resolve(m)
-            if last[m] == i and reg[m] then free[#free + 1] = reg[m]; reg[m] = nil end
-          end
-        end
-        local r = newreg()
-        reg[n] = r
-        if n.kind == "unary" then
-          if not n.code then return nil, "the operation " .. n.op .. " is not supported" end
-          emit(C.UNARY, n.code, r, a, 0)
-        else
-          if not n.code then return nil, "the operation " .. n.op .. " is not supported" end
-          emit(C.BINARY, n.code, r, a, b)
+    local nins = 0
+    for i, r in ipairs(live_recs) do
+      local sl = {}
+      for k, a in ipairs(r.args) do sl[k] = slot(a) end
+      -- operands used for the last time free their registers first
+      for _, a in ipairs(r.args) do
+        if type(a) == "table" and last[a] == i and reg[a] then
+          free[#free + 1] = reg[a]; reg[a] = nil
         end
       end
+      local d = newreg()
+      reg[r.node] = d
+      emit(r.kind, r.op, d, sl)
+      nins = nins + 1
+    end
+    -- results that are inputs as they are
+    for _, o in ipairs(outs) do
+      if o.node.kind == "leaf" then leaf_reg(o.node) end
     end
     -- parameter slots come after the registers
-    for i = 1, #code, 5 do
+    for i = 1, #code, 7 do
       if code[i] ~= C.LOAD then
-        if code[i + 3] < 0 then code[i + 3] = nregs - code[i + 3] - 1 end
-        if code[i + 4] < 0 then code[i + 4] = nregs - code[i + 4] - 1 end
+        for k = i + 3, i + 6 do
+          if code[k] < 0 then code[k] = nregs - code[k] - 1 end
+        end
       end
     end
     local spec = { dtype = S.dtype, shape = shape, args = {}, leaves = leaves, code = code,
-                   nregs = nregs, nparams = #params, outs = {} }
+                   nregs = nregs, nparams = #params, outs = {}, nall = entry.n,
+                   pos = entry.tpos }
     for i, ap in ipairs(entry.argproxies) do spec.args[i] = ap.shape end
     for _, o in ipairs(outs) do
-      spec.outs[#spec.outs + 1] = reg[o.node] or leaf_reg(o.node)
+      spec.outs[#spec.outs + 1] = reg[o.node]
       spec.outs[#spec.outs + 1] = o.arg
     end
     local ok, prog = pcall(C.compile, spec)
     if not ok then return nil, tostring(prog) end
-    return { prog = prog, params = params, outs = outs, retmap = retmap, nout = #outs }
+    return { prog = prog, params = params, outs = outs, retmap = retmap, nnew = nnew }
   end
 
   -- --- calls -------------------------------------------------------------------
 
-  -- the proxies of an entry's tensor arguments, fresh for each trace
-  local function make_entry(tensors, dtype)
-    local e = { argproxies = {}, trace = {}, dtype = dtype }
+  -- a new entry: the proxies of the tensor arguments (at positions tpos
+  -- among n values) and an empty trace
+  local function make_entry(tensors, tpos, n, dtype, sig)
+    local e = { argproxies = {}, trace = {}, dtype = dtype, sig = sig, n = n, tpos = tpos,
+                callargs = {}, istensor = {}, rets = {} }
+    e.S = { trace = e.trace, pos = 0, params = {}, np = 0, dtype = dtype, changed = false,
+            entry = e }
     for i, t in ipairs(tensors) do
       local shape = t.shape
       local shift = {}
@@ -433,36 +570,18 @@ return function(T, methods, doc)
       local leaf = setmetatable({ kind = "leaf", shape = shape, shift = shift, leafof = i,
                                   dtype = dtype, owner = e }, P)
       leaf.v = leaf
-      e.argproxies[i] = setmetatable({ arg = i, leaf = leaf, v = leaf, shape = shape,
-                                       dtype = dtype }, P)
+      local ap = setmetatable({ arg = i, leaf = leaf, v = leaf, shape = shape, dtype = dtype }, P)
+      e.argproxies[i] = ap
+      e.callargs[tpos[i]] = ap
+      e.istensor[tpos[i]] = true
     end
     return e
   end
 
-  -- runs fn on the entry's proxies; true and the returns, or false and why
-  local function trace_call(F, e, args, n, tpos)
-    local S = { trace = e.trace, pos = 0, params = {}, np = 0, dtype = e.dtype,
-                changed = false, entry = e }
-    for _, ap in ipairs(e.argproxies) do ap.v = ap.leaf end
-    local call = {}
-    for i = 1, n do call[i] = args[i] end
-    for j, i in ipairs(tpos) do call[i] = e.argproxies[j] end
-    local outer = cur
-    cur = S
-    local res = table.pack(pcall(F.fn, table.unpack(call, 1, n)))
-    cur = outer
-    if not res[1] then
-      return false, res[2] == UNSUP and S.reason or ("an error while tracing: " .. tostring(res[2]))
-    end
-    if S.pos < #e.trace then   -- fewer events than the trace: it changed
-      for i = #e.trace, S.pos + 1, -1 do e.trace[i] = nil end
-      S.changed = true
-    end
-    return true, S, res
-  end
-
-  local function eager(F, ...)
-    F.stats.eager = F.stats.eager + 1
+  local function eager(F, why, ...)
+    local st = F.stats
+    st.eager = st.eager + 1
+    if why then st.reason = why end
     return F.fn(...)
   end
 
@@ -474,114 +593,176 @@ return function(T, methods, doc)
     return table.concat(parts, " ")
   end
 
-  local function call(F, ...)
+  local function drop(F, e)
+    for i, c in ipairs(F.entries) do if c == e then table.remove(F.entries, i); return end end
+  end
+
+  -- the entry for values that no compiled entry matches: a new one, or
+  -- nil and why the call is eager ("inline": inside another trace)
+  local function prepare(F, ...)
     local n = select("#", ...)
-    local args = { ... }
     local tensors, tpos = {}, {}
     for i = 1, n do
-      local x = args[i]
+      local x = select(i, ...)
       if is_tensor(x) then
         tensors[#tensors + 1] = x
         tpos[#tpos + 1] = i
       elseif getmetatable(x) == P then
-        return F.fn(...)   -- called inside another trace: part of it
+        return nil, "inline"
       end
     end
-    if #tensors == 0 then return eager(F, ...) end
-    C = C or require "hebb._fuse"
-    UN, BIN = C.unops, C.binops
-    -- a compiled entry of this signature
-    local e
-    for _, c in ipairs(F.entries) do
-      if C.match(c.prog, table.unpack(tensors)) then e = c; break end
+    if #tensors == 0 then return nil, "no tensor arguments" end
+    for _, t in ipairs(tensors) do
+      if t.requires_grad then return nil, "an argument is tracked by autograd (requires_grad)" end
+    end
+    local sig = signature(tensors)
+    if F.refused[sig] then return nil, F.refused[sig] end
+    local dtype = tensors[1].dtype
+    local why
+    for _, t in ipairs(tensors) do
+      if t.dtype ~= dtype then why = "arguments of different dtypes" end
+    end
+    if dtype ~= "f32" and dtype ~= "f64" and dtype ~= "c64" and dtype ~= "c128" then
+      why = "dtype " .. dtype .. " (f32, f64, c64 and c128 only)"
+    end
+    if why then
+      F.refused[sig] = why
+      return nil, why
+    end
+    return make_entry(tensors, tpos, n, dtype, sig)
+  end
+
+  -- stores fn's returns in S.rets; their count, or -1 after an error
+  local function collect(e, ok, ...)
+    if not ok then
+      e.err = ...
+      return -1
+    end
+    local n, rets = select("#", ...), e.rets
+    for i = 1, n do rets[i] = select(i, ...) end
+    for i = n + 1, #rets do rets[i] = nil end
+    return n
+  end
+
+  -- whether the returns are the compiled program's
+  local function same_returns(compiled, rets, nret)
+    local rm = compiled.retmap
+    if nret ~= compiled.nret then return false end
+    for i = 1, nret do
+      local r, m = rets[i], rm[i]
+      if (getmetatable(r) == P) ~= (m ~= nil) then return false end
+      if m then
+        if m.arg then
+          if r.arg ~= m.arg then return false end
+        elseif r.arg or resolve(r.v) ~= compiled.outs[m.out].node then
+          return false
+        end
+      end
+    end
+    return true
+  end
+
+  local unpack = table.unpack
+
+  local function call(F, ...)
+    local entries, e = F.entries, nil
+    for i = 1, #entries do
+      local c = entries[i]
+      if C.match(c.prog, ...) then e = c; break end
     end
     if not e then
-      for _, t in ipairs(tensors) do
-        if t.requires_grad then
-          F.stats.reason = "an argument is tracked by autograd (requires_grad)"
-          return eager(F, ...)
-        end
+      C = C or require "hebb._fuse"
+      UN, BIN = C.unops, C.binops
+      local why
+      e, why = prepare(F, ...)
+      if not e then
+        if why == "inline" then return F.fn(...) end
+        return eager(F, why, ...)
       end
-      local sig = signature(tensors)
-      if F.refused[sig] then return eager(F, ...) end
-      local dtype = tensors[1].dtype
-      for _, t in ipairs(tensors) do
-        if t.dtype ~= dtype then
-          F.refused[sig] = "arguments of different dtypes"
-          F.stats.reason = F.refused[sig]
-          return eager(F, ...)
-        end
-      end
-      if dtype ~= "f32" and dtype ~= "f64" and dtype ~= "c64" and dtype ~= "c128" then
-        F.refused[sig] = "dtype " .. dtype .. " (f32, f64, c64, c128 only)"
-        F.stats.reason = F.refused[sig]
-        return eager(F, ...)
-      end
-      e = make_entry(tensors, dtype)
-      e.sig = sig
     end
-    local ok, S, res = trace_call(F, e, args, n, tpos)
-    if not ok then
+    -- replay (or record) fn on the proxies
+    local n, S, ca, ist = e.n, e.S, e.callargs, e.istensor
+    S.pos, S.np, S.changed, S.reason = 0, 0, false, nil
+    for _, ap in ipairs(e.argproxies) do ap.v = ap.leaf end
+    for i = 1, n do
+      if not ist[i] then ca[i] = (select(i, ...)) end
+    end
+    local outer = cur
+    cur = S
+    local nret = collect(e, pcall(F.fn, unpack(ca, 1, n)))
+    cur = outer
+    if nret < 0 then
       -- nothing was computed: the whole call again, eagerly
-      F.refused[e.sig] = S
-      F.stats.reason = S
-      for i, c in ipairs(F.entries) do if c == e then table.remove(F.entries, i); break end end
-      return eager(F, ...)
+      local why = e.err == UNSUP and S.reason or ("an error while tracing: " .. tostring(e.err))
+      e.err = nil
+      F.refused[e.sig] = why
+      drop(F, e)
+      return eager(F, why, ...)
     end
-    local nret = res.n - 1
-    local rets = { table.unpack(res, 2, res.n) }
-    local compiled = e.compiled
-    -- the returns must be the trace's too
-    if compiled and not S.changed then
-      local rm = compiled.retmap
-      for i = 1, math.max(nret, #rm) do
-        local r, m = rets[i], rm[i]
-        if is_proxy(r) ~= (m ~= nil) then S.changed = true; break end
-        if m and ((m.arg and r.arg ~= m.arg) or (m.out and (r.arg or resolve(r.v) ~= compiled.outs[m.out].node))) then
-          S.changed = true; break
-        end
-      end
+    local trace = e.trace
+    if S.pos < #trace then   -- fewer events than the trace: it changed
+      for i = #trace, S.pos + 1, -1 do trace[i] = nil end
+      S.changed = true
     end
-    if not compiled or S.changed then
+    local rets, compiled = e.rets, e.compiled
+    if not compiled or S.changed or not same_returns(compiled, rets, nret) then
       local why
       compiled, why = compile(S, e, rets, nret)
       if not compiled then
         F.refused[e.sig] = why
-        F.stats.reason = why
-        for i, c in ipairs(F.entries) do if c == e then table.remove(F.entries, i); break end end
-        return eager(F, ...)
+        drop(F, e)
+        return eager(F, why, ...)
       end
+      compiled.nret = nret
+      compiled.pv = {}
       F.stats.compiled = F.stats.compiled + 1
       e.compiled = compiled
-      if compiled.prog and not e.prog then
+      if compiled.prog then
+        local known = e.prog ~= nil
         e.prog = compiled.prog
-        table.insert(F.entries, 1, e)
-        if #F.entries > MAXSIGS then table.remove(F.entries) end
-      elseif compiled.prog then
-        e.prog = compiled.prog
+        if not known then
+          table.insert(F.entries, 1, e)
+          if #F.entries > MAXSIGS then table.remove(F.entries) end
+        end
       end
     end
-    -- the numbers of this call, in the program's order (compiled.params
-    -- lists the trace's slots)
-    local out = {}
-    if not compiled.noop then
-      local pv, params = {}, S.params
-      for k, sl in ipairs(compiled.params) do pv[k] = params[sl] end
-      local r = table.pack(C.run(compiled.prog, pv, table.unpack(tensors)))
+    if compiled.noop then
+      for i = 1, nret do
+        local m = compiled.retmap[i]
+        if m then rets[i] = select(e.tpos[m.arg], ...) end
+      end
+      return unpack(rets, 1, nret)
+    end
+    -- the numbers of this call, in the program's order
+    local pv, params = compiled.pv, S.params
+    for k, sl in ipairs(compiled.params) do pv[k] = params[sl] end
+    local out
+    if compiled.nnew <= 3 then
+      local ok, r1, r2, r3 = C.run(compiled.prog, pv, ...)
+      if not ok then
+        return eager(F, "an argument written in place shares memory with another argument", ...)
+      end
+      if nret == 0 then
+        F.stats.fused = F.stats.fused + 1
+        return
+      end
+      out = { r1, r2, r3 }
+    else
+      local r = table.pack(C.run(compiled.prog, pv, ...))
       if not r[1] then
-        F.stats.reason = "an argument written in place shares memory with another argument"
-        return eager(F, ...)
+        return eager(F, "an argument written in place shares memory with another argument", ...)
       end
-      for k = 2, r.n do out[k - 1] = r[k] end
-      F.stats.fused = F.stats.fused + 1
+      out = { unpack(r, 2, r.n) }
     end
+    F.stats.fused = F.stats.fused + 1
+    local res = {}
     for i = 1, nret do
       local m = compiled.retmap[i]
-      if m then
-        rets[i] = m.arg and tensors[m.arg] or out[compiled.outs[m.out].newidx]
-      end
+      if not m then res[i] = rets[i]
+      elseif m.arg then res[i] = select(e.tpos[m.arg], ...)
+      else res[i] = out[compiled.outs[m.out].newidx] end
     end
-    return table.unpack(rets, 1, nret)
+    return unpack(res, 1, nret)
   end
 
   local FM = { __call = call, __name = "hebb.fused" }
