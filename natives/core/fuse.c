@@ -879,8 +879,14 @@ hebb_status hebb_fuse_run(const hebb_fuse *f, int nargs,
   for (k = 0; k < r->nd - 1; k++) rows *= r->shape[k];
   if (hebb_shape_numel(f->ndim, f->shape) > 0)
     st = hebb_parallel_for(rows, r->shape[r->nd - 1] * f->cost, run_rows, r);
-  for (i = 0; i < f->nouts && !st; i++)
-    if (tmp[i]) st = hebb_copy(args[f->outarg[i]], tmp[i]);
+  for (i = 0; i < f->nouts && !st; i++) {
+    hebb_tensor *t = args[f->outarg[i] < 0 ? 0 : f->outarg[i]];
+    if (!tmp[i]) continue;
+    if (hebb_is_contiguous(t))   /* the common case: one memcpy */
+      memcpy(hebb_first(t), hebb_first(tmp[i]),
+             (size_t)(hebb_numel(t) * f->esz));
+    else st = hebb_copy(t, tmp[i]);
+  }
 done:
   if (tmp)
     for (i = 0; i < f->nouts; i++) hebb_release(tmp[i]);

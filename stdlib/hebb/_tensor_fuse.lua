@@ -109,7 +109,7 @@ return function(T, methods, doc)
 
   local function node_of(S, ev, shape, kind, code)
     if ev.v then return ev end
-    ev.v, ev.shape, ev.kind, ev.code, ev.dtype = ev, shape, kind, code, S.dtype
+    ev.v, ev.shape, ev.kind, ev.code, ev.dtype, ev.ndim = ev, shape, kind, code, S.dtype, #shape
     return setmetatable(ev, P)
   end
 
@@ -255,6 +255,7 @@ return function(T, methods, doc)
     if new then ev.rs, ev.rd = rs, rd end
     if not new and ev.v then return ev end
     ev.v, ev.shape, ev.kind, ev.shift, ev.leafof, ev.dtype = ev, a.shape, "leaf", sh, a.leafof, S.dtype
+    ev.ndim = #a.shape
     return setmetatable(ev, P)
   end
 
@@ -313,20 +314,14 @@ return function(T, methods, doc)
   local INTERNAL = { idx = true, owner = true, arg = true, leafof = true, a = true, b = true,
                      pa = true, pb = true, v = true, ex = true, shift = true, code = true,
                      kind = true, op = true, leaf = true }
-  P.__index = function(x, k)
-    local f = M[k]
-    if f then return f end
+  -- methods are found in M directly; other keys are the proxies' own
+  -- fields (shape, ndim, dtype) or refused
+  M.requires_grad = false
+  setmetatable(M, { __index = function(_, k)
     if INTERNAL[k] then return nil end
-    if k == "shape" then
-      local s = {}
-      for i, v in ipairs(rawget(x, "shape")) do s[i] = v end
-      return s
-    end
-    if k == "ndim" then return #rawget(x, "shape") end
-    if k == "dtype" then return rawget(x, "dtype") end
-    if k == "requires_grad" then return false end
     unsupported("%s of a tensor", type(k) == "string" and ("'" .. k .. "'") or "indexing")
-  end
+  end })
+  P.__index = M
   P.__add = function(x, y) return binary("add", x, y) end
   P.__sub = function(x, y) return binary("sub", x, y) end
   P.__mul = function(x, y) return binary("mul", x, y) end
@@ -568,9 +563,10 @@ return function(T, methods, doc)
       local shift = {}
       for d = 1, #shape do shift[d] = 0 end
       local leaf = setmetatable({ kind = "leaf", shape = shape, shift = shift, leafof = i,
-                                  dtype = dtype, owner = e }, P)
+                                  dtype = dtype, owner = e, ndim = #shape }, P)
       leaf.v = leaf
-      local ap = setmetatable({ arg = i, leaf = leaf, v = leaf, shape = shape, dtype = dtype }, P)
+      local ap = setmetatable({ arg = i, leaf = leaf, v = leaf, shape = shape, dtype = dtype,
+                                ndim = #shape }, P)
       e.argproxies[i] = ap
       e.callargs[tpos[i]] = ap
       e.istensor[tpos[i]] = true
