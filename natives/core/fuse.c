@@ -345,8 +345,9 @@ static int check_spec(const hebb_fuse_spec *s) {
 /* Which instruction may write a result straight into its tensor (no
    register, no copy): the last write of the result's register, unless it
    is a LOAD.  Into an argument (in place, when no temporary is needed)
-   only if no later instruction reads a register that still holds a LOAD of
-   that argument: those point into the memory being written. */
+   only if no later instruction loads that argument or reads a register
+   that still holds a LOAD of it, and no result is such a register: those
+   point into the memory being written. */
 static void direct_ok(hebb_fuse *f) {
   int o, i, k;
   for (i = 0; i < f->nins; i++) f->outof[i] = -1;
@@ -361,7 +362,20 @@ static void direct_ok(hebb_fuse *f) {
     f->safe[o] = 1;   /* 1: written by its instruction; 2: and in place */
     if (a < 0) continue;
     f->safe[o] = 2;
-    for (i = prod + 1; i < f->nins && f->safe[o] == 2; i++)
+    for (k = 0; k < f->nouts; k++) {   /* a result that is a LOAD of a */
+      int src = -1;
+      for (i = 0; i < f->nins; i++)
+        if (f->ins[i].dst == f->outreg[k]) src = i;
+      if (src >= 0 && f->ins[src].kind == HEBB_FUSE_LOAD &&
+          f->leaves[f->ins[src].a[0]].arg == a)
+        f->safe[o] = 1;
+    }
+    for (i = prod + 1; i < f->nins && f->safe[o] == 2; i++) {
+      if (f->ins[i].kind == HEBB_FUSE_LOAD &&
+          f->leaves[f->ins[i].a[0]].arg == a) {   /* a later read */
+        f->safe[o] = 1;
+        break;
+      }
       for (k = 0; k < f->nin[i]; k++) {
         int x = f->ins[i].a[k], j, src = -1;
         if (x >= f->nregs) continue;
@@ -371,6 +385,7 @@ static void direct_ok(hebb_fuse *f) {
             f->leaves[f->ins[src].a[0]].arg == a)
           f->safe[o] = 1;
       }
+    }
   }
 }
 
