@@ -653,15 +653,42 @@ static void row_bases(const run *r, int64_t row, char **b) {
 /* whether operand o's rows 0 .. nrows-1 of a tile (bases b[t * nops + o])
    follow each other in memory, contiguous and unrolled along the last
    dimension */
-static int adjacent_rows(const run *r, char *const *b, int o, int nrows) {
+static int rows_follow(const run *r, char *const *b, int o, int nrows) {
   int nd = r->nd, t;
   int64_t len = r->shape[nd - 1], esz = r->f->esz;
-  if (STRIDE(r, o)[nd - 1] != esz ||
-      (o < r->f->nleaves && SHIFT(r, o)[nd - 1] != 0))
-    return 0;
+  if (STRIDE(r, o)[nd - 1] != esz) return 0;
   for (t = 1; t < nrows; t++)
     if (b[(size_t)t * r->nops + o] != b[o] + t * len * esz) return 0;
   return 1;
+}
+
+static int adjacent_rows(const run *r, char *const *b, int o, int nrows) {
+  return (o >= r->f->nleaves || SHIFT(r, o)[r->nd - 1] == 0) &&
+         rows_follow(r, b, o, nrows);
+}
+
+/* Rows that follow each other, rolled by s along the row (element j of
+   row t is element (j - s) mod n of row t): one copy of the whole span,
+   shifted, then each row's wrapped end put right -- instead of two copies
+   per row.  Reads stay inside the span. */
+static void load_rolled_rows(const run *r, int l, char *const *b, int nrows,
+                             char *buf) {
+  int esz = r->f->esz, t;
+  int64_t n = r->shape[r->nd - 1], m = n * nrows, s = SHIFT(r, l)[r->nd - 1];
+  const char *src = b[l];
+  if (s <= n / 2) {   /* j >= s reads j - s of the span */
+    memcpy(buf + s * esz, src, (size_t)((m - s) * esz));
+    for (t = 0; t < nrows; t++)
+      memcpy(buf + (size_t)t * n * esz, b[(size_t)t * r->nops + l] + (n - s) * esz,
+             (size_t)(s * esz));
+  }
+  else {              /* j < n - a reads j + a, a = n - s */
+    int64_t a = n - s;
+    memcpy(buf, src + a * esz, (size_t)((m - a) * esz));
+    for (t = 0; t < nrows; t++)
+      memcpy(buf + ((size_t)t * n + (size_t)(n - a)) * esz,
+             b[(size_t)t * r->nops + l], (size_t)(a * esz));
+  }
 }
 
 /* LOAD of input l over a tile of nrows rows (elements j0 .. j0+n-1 of
@@ -677,6 +704,12 @@ static void load_tile(const run *r, int l, char *const *b, int nrows,
   }
   if (adjacent_rows(r, b, l, nrows)) {
     *rp = b[l];
+    *rs = esz;
+    return;
+  }
+  if (rows_follow(r, b, l, nrows)) {
+    load_rolled_rows(r, l, b, nrows, buf);
+    *rp = buf;
     *rs = esz;
     return;
   }
