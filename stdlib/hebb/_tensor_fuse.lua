@@ -679,7 +679,8 @@ return function(T, methods, doc)
     -- replay (or record) fn on the proxies
     local n, S, ca, ist = e.n, e.S, e.callargs, e.istensor
     S.pos, S.np, S.changed, S.reason = 0, 0, false, nil
-    for _, ap in ipairs(e.argproxies) do ap.v = ap.leaf end
+    local aps = e.argproxies
+    for i = 1, #aps do local ap = aps[i]; ap.v = ap.leaf end
     for i = 1, n do
       if not ist[i] then ca[i] = (select(i, ...)) end
     end
@@ -730,8 +731,8 @@ return function(T, methods, doc)
       return unpack(rets, 1, nret)
     end
     -- the numbers of this call, in the program's order
-    local pv, params = compiled.pv, S.params
-    for k, sl in ipairs(compiled.params) do pv[k] = params[sl] end
+    local pv, params, slots = compiled.pv, S.params, compiled.params
+    for k = 1, #slots do pv[k] = params[slots[k]] end
     local out
     if compiled.nnew <= 3 then
       local ok, r1, r2, r3 = C.run(compiled.prog, pv, ...)
@@ -765,7 +766,7 @@ return function(T, methods, doc)
   FM.__index = {}
 
   function T.fuse(fn)
-    if type(fn) ~= "function" then E.raise("T.fuse: fn must be a function, got %s", E.show(fn)) end
+    if type(fn) ~= "function" then E.raise("fuse: fn must be a function, got %s", E.show(fn)) end
     return setmetatable({ fn = fn, entries = {}, refused = {},
                           stats = { compiled = 0, fused = 0, eager = 0 } }, FM)
   end

@@ -330,7 +330,7 @@ test("tracked_inputs_record_eagerly", function()
 end)
 
 test("bad_inputs_raise_naming_values", function()
-  raises(function() T.fuse(42) end, "T.fuse: fn must be a function, got 42")
+  raises(function() T.fuse(42) end, "fuse: fn must be a function, got 42")
   local C = require "hebb._fuse"
   local base = { dtype = "f64", shape = { 3 }, args = { { 3 } }, leaves = { { arg = 0, shift = { 0 } } },
                  code = { C.LOAD, 0, 0, 0, 0, 0, 0, C.UNARY, C.unops.exp, 1, 0, 0, 0, 0 },
