@@ -437,6 +437,27 @@ hebb_status hebb_sparse_eigsh(const hebb_sparse *s, int64_t k, bool largest,
                               double tol, int64_t maxiter, int64_t ncv,
                               uint64_t seed, hebb_tensor **w, hebb_tensor **v);
 
+/* x with a x = b for a square sparse a (f64 or c128) and b {n} or {n, k}
+   (f64 or c128; columns solved one by one) by a preconditioned Krylov
+   method (sparse_solve.c), from x0 (b's shape) or zero, until |b - a x| <=
+   tol |b| for every column; x: a new tensor, c128 when a or b is.  Not
+   converging within maxiter iterations is an error naming the residual;
+   info (the largest over the columns) is filled either way. */
+enum { HEBB_SOLVE_BICGSTAB = 0, HEBB_SOLVE_CG = 1 };
+enum { HEBB_PRECOND_NONE = 0, HEBB_PRECOND_JACOBI = 1, HEBB_PRECOND_ILU0 = 2 };
+typedef struct hebb_solve_opts {
+  int method, precond;
+  double tol;
+  int64_t maxiter;
+} hebb_solve_opts;
+typedef struct hebb_solve_info {
+  int64_t iterations;
+  double residual;           /* |b - a x| / |b| */
+} hebb_solve_info;
+hebb_status hebb_sparse_solve(const hebb_sparse *a, const hebb_tensor *b,
+                              const hebb_tensor *x0, const hebb_solve_opts *o,
+                              hebb_tensor **x, hebb_solve_info *info);
+
 /* --- discrete Fourier transforms (hebb.fft, FFTW3) --------------------- */
 /* X_k = sum_j x_j e^{-2 pi i jk/n} along dim (0-based); the inverse has
    e^{+...} and divides by n (numpy's "backward" norm).  Real inputs become
@@ -523,7 +544,8 @@ hebb_status hebb_sparse_expmv(const hebb_sparse *H, const hebb_tensor *v,
 /* Schrodinger steps on a periodic grid (psi contiguous, in place):
    split-step Fourier with the phase grids pv = e^{-iV dt/2hbar} and pk =
    e^{-i hbar k^2 dt/2m} (complex, psi's shape and dtype: c128 or c64), and
-   Crank-Nicolson with the three-point Laplacian (psi c128, V f64 of psi's
+   Crank-Nicolson with the three-point Laplacian (psi c128 or c64, solved
+   in double either way; V f64 of psi's
    shape or NULL; periodic or zero beyond the grid), per axis in d > 1 */
 hebb_status hebb_split_step(hebb_tensor *psi, const hebb_tensor *pv,
                             const hebb_tensor *pk, int64_t nsteps);

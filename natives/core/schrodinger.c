@@ -18,6 +18,9 @@
 ** (Strang again: second order, and each factor is unitary).  Periodic
 ** lines are cyclic tridiagonal (Sherman-Morrison on the Thomas
 ** algorithm); Dirichlet lines (psi = 0 beyond the grid) plain Thomas.
+** A c64 psi is solved in double along each line (read into the line
+** buffer, rounded back once per axis sweep): the Thomas recursion in
+** single precision would lose the unitarity the method is chosen for.
 */
 #include <complex.h>
 #include <stdatomic.h>
@@ -150,8 +153,9 @@ typedef struct cn_line {
 typedef struct cn_job {
   cn_line ln;
   int axis, d;
+  int f32;               /* psi is c64 */
   int64_t shape[HEBB_MAXDIM];
-  cplx *psi;
+  char *psi;
   const double *V;
   atomic_int nomem;      /* a worker could not get its line buffer */
 } cn_job;
@@ -188,6 +192,23 @@ static void cyclic(int64_t n, cplx *b, cplx e, const cplx *r, cplx *x,
   for (i = 0; i < n; i++) x[i] -= fact * z[i];
 }
 
+static cplx psi_at(const cn_job *j, int64_t i) {
+  if (j->f32) {
+    const float *f = (const float *)j->psi + 2 * i;
+    return CMPLX((double)f[0], (double)f[1]);
+  }
+  return ((const cplx *)j->psi)[i];
+}
+
+static void psi_set(const cn_job *j, int64_t i, cplx z) {
+  if (j->f32) {
+    float *f = (float *)j->psi + 2 * i;
+    f[0] = (float)creal(z);
+    f[1] = (float)cimag(z);
+  } else
+    ((cplx *)j->psi)[i] = z;
+}
+
 /* one line starting at element 'base': psi <- A^-1 B psi */
 static void cn_solve_line(const cn_job *j, int64_t base, cplx *buf) {
   const cn_line *L = &j->ln;
@@ -196,7 +217,7 @@ static void cn_solve_line(const cn_job *j, int64_t base, cplx *buf) {
        *u = z + n;
   for (i = 0; i < n; i++) {
     double h = L->d0 + (j->V ? j->V[base + i * L->stride] * L->vscale : 0);
-    p[i] = j->psi[base + i * L->stride];
+    p[i] = psi_at(j, base + i * L->stride);
     b[i] = 1 + (cplx)I * L->a * h;
   }
   for (i = 0; i < n; i++) {   /* r = B p = (2 - A) p */
@@ -209,7 +230,7 @@ static void cn_solve_line(const cn_job *j, int64_t base, cplx *buf) {
   }
   if (L->periodic) cyclic(n, b, L->e, r, x, w, z, u);
   else thomas(n, b, L->e, r, x, w);
-  for (i = 0; i < n; i++) j->psi[base + i * L->stride] = x[i];
+  for (i = 0; i < n; i++) psi_set(j, base + i * L->stride, x[i]);
 }
 
 /* the element where line number l of the axis starts */
@@ -290,7 +311,7 @@ hebb_status hebb_crank_nicolson(hebb_tensor *psi, const hebb_tensor *V,
   const char *who = "fields.crank_nicolson";
   cn_job j;
   int64_t k;
-  int status = check_psi(psi, 0, who), axis;
+  int status = check_psi(psi, 1, who), axis;
   if (status == HEBB_OK && nsteps < 0)
     status = hebb_fail(HEBB_ERR_ARG, "%s: steps = %lld; it must be >= 0", who,
                        (long long)nsteps);
@@ -307,7 +328,8 @@ hebb_status hebb_crank_nicolson(hebb_tensor *psi, const hebb_tensor *V,
   memset(&j, 0, sizeof j);
   j.d = psi->ndim;
   memcpy(j.shape, psi->shape, (size_t)j.d * sizeof(int64_t));
-  j.psi = (cplx *)hebb_first(psi);
+  j.psi = (char *)hebb_first(psi);
+  j.f32 = psi->dtype == HEBB_C64;
   j.V = V ? (const double *)hebb_first(V) : NULL;
   j.ln.periodic = periodic;
   j.ln.vscale = 1.0 / ((double)j.d * hbar);

@@ -731,6 +731,62 @@ static int l_eigsh(lua_State *L) {
   return 2;
 }
 
+/* the index of name in list (NULL-terminated), or an error naming them */
+static int pick(lua_State *L, const char *who, const char *what,
+                const char *name, const char *const *list) {
+  luaL_Buffer b;
+  int i;
+  for (i = 0; list[i]; i++)
+    if (strcmp(name, list[i]) == 0) return i;
+  luaL_buffinit(L, &b);
+  for (i = 0; list[i]; i++) {
+    if (i > 0) luaL_addstring(&b, list[i + 1] ? ", " : " or ");
+    lua_pushfstring(L, "\"%s\"", list[i]);
+    luaL_addvalue(&b);
+  }
+  luaL_pushresult(&b);
+  return luaL_error(L, "%s: %s must be %s, got \"%s\"", who, what,
+                    lua_tostring(L, -1), name);
+}
+
+static int l_solve(lua_State *L) {
+  static const char *const methods[] = {"bicgstab", "cg", NULL};
+  static const char *const preconds[] = {"none", "jacobi", "ilu0", NULL};
+  hebb_sparse *s = check_sparse(L, 1);
+  hebb_tensor *b = hebbL_check(L, 2), *x0 = NULL, **xb, *x = NULL;
+  hebb_solve_opts o = {HEBB_SOLVE_BICGSTAB, HEBB_PRECOND_ILU0, 1e-10, 0};
+  hebb_solve_info info;
+  o.maxiter = 10 * hebb_sparse_nrows(s) + 100;
+  if (!lua_isnoneornil(L, 3)) {
+    luaL_checktype(L, 3, LUA_TTABLE);
+    hebbL_checkkeys(L, 3, (const char *const[]){"maxiter", "method",
+                                                "precond", "tol", "x0", NULL});
+    lua_getfield(L, 3, "method");
+    o.method = pick(L, "sparse.solve", "method",
+                    luaL_optstring(L, -1, "bicgstab"), methods);
+    lua_getfield(L, 3, "precond");
+    o.precond = pick(L, "sparse.solve", "precond",
+                     luaL_optstring(L, -1, o.method == HEBB_SOLVE_CG ?
+                                    "jacobi" : "ilu0"), preconds);
+    lua_getfield(L, 3, "tol");
+    o.tol = luaL_optnumber(L, -1, o.tol);
+    lua_getfield(L, 3, "maxiter");
+    o.maxiter = luaL_optinteger(L, -1, o.maxiter);
+    lua_getfield(L, 3, "x0");
+    if (!lua_isnil(L, -1)) x0 = hebbL_check(L, -1);
+    lua_pop(L, 5);         /* opts keeps x0 alive */
+  }
+  xb = hebbL_newbox(L);
+  hebbL_check_status(L, hebb_sparse_solve(s, b, x0, &o, &x, &info));
+  *xb = x;
+  lua_createtable(L, 0, 2);
+  lua_pushinteger(L, info.iterations);
+  lua_setfield(L, -2, "iterations");
+  lua_pushnumber(L, info.residual);
+  lua_setfield(L, -2, "residual");
+  return 2;
+}
+
 /* --- registration ------------------------------------------------------ */
 
 static const hebb_lreg sparse_funcs[] = {
@@ -781,6 +837,18 @@ static const hebb_lreg sparse_funcs[] = {
    "basis size, default max(100, 2k + 20) capped at n); seed (start "
    "vectors, default 0).  Meant for a few eigenpairs of matrices up to some "
    "10^4 rows; a near-degenerate end of the spectrum needs a larger ncv."},
+  {"solve", l_solve, HEBB_FN,
+   "sparse.solve(A, b [, opts])\n\nx, info with A x = b for a square "
+   "sparse A and b of shape {n} or {n, k} (f64 or c128; x is c128 when A "
+   "or b is) by a preconditioned Krylov method in C, until |b - A x| <= tol "
+   "|b| (the true residual) for every column.  opts: method = \"bicgstab\" "
+   "(default; any non-singular A) or \"cg\" (Hermitian positive "
+   "definite); precond = \"ilu0\" (BiCGSTAB's default: incomplete LU on A's "
+   "pattern), \"jacobi\" (CG's default) or \"none\"; tol (1e-10); maxiter "
+   "(10 n + 100); x0 (a start, b's shape).  info = {iterations, residual}.  "
+   "Not converging, a breakdown or a zero pivot is an error naming the "
+   "values.  The same bits at any thread count.  Differentiable with "
+   "respect to b (the backward pass solves with A^H); A is a constant."},
   {"matmul", s_matmul, HEBB_BOTH | HEBB_RAW,
    "S:matmul(x [, opts])\n\nThe product S x with a 1-d vector (length "
    "ncols) or a 2-d matrix (ncols x k) tensor: f64 when S and x are real, "

@@ -56,6 +56,20 @@ R.def("sparse.to_dense", function(g, a)
   return nil, fold(g:reshape(S.nrows * S.ncols):index_select(1, lin), vals)
 end)
 
+-- x = S^-1 b for a constant S (its values are not followed): grad_b =
+-- S^-H g, one more solve with the options of the first (x0 aside); a real
+-- b gets the real part
+R.def("sparse.solve", function(g, a)
+  local S, b, opts = a[1], a[2], a[3]
+  local o = {}
+  if type(opts) == "table" then
+    o.method, o.precond, o.tol, o.maxiter = opts.method, opts.precond, opts.tol, opts.maxiter
+  end
+  local gb = sparse.solve(S:H(), g, o)
+  if complex[gb.dtype] and not complex[b.dtype] then gb = T.real(gb) end
+  return nil, gb
+end)
+
 -- constructors: their results are matrices, not tensors (the values a
 -- matrix remembers carry the gradient)
 R.nondiff("sparse.csr", "sparse.coo", "sparse.from_dense", "sparse.diag",

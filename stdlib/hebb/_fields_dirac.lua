@@ -376,6 +376,8 @@ function P.evolve(H, v, t, opts)
     raise("%s: v must be a vector of length %d, got %s", who, H.shape[2], show(v))
   end
   if type(t) ~= "number" or t ~= t or math.abs(t) == math.huge then raise("%s: t must be a finite number, got %s", who, show(t)) end
+  local z = (v:abs() * 0):sum()
+  if (T.is_tensor(z) and z:item() or z) ~= 0 then raise("%s: v holds NaN or infinite values", who) end
   if opts.check ~= false then check_hermitian(who, H) end
   local m = opts.krylov or 30
   if math.type(m) ~= "integer" or m < 1 then raise("%s: krylov must be an integer >= 1, got %s", who, show(m)) end

@@ -14,6 +14,8 @@
 local T = require "hebb.tensor"
 local C = require "hebb._fields"
 local fft = require "hebb.fft"
+local sparse = require "hebb.sparse"
+local Dirac = require "hebb._fields_dirac"
 local E = require "hebb._error"
 local doc = require("hebb").doc
 
@@ -21,6 +23,13 @@ local P = {}
 local fmt = string.format
 local raise, show = E.raise, E.show
 
+
+-- whether every element of x is finite: |x| * 0 sums to 0 exactly then
+local function all_finite(x)
+  local z = (x:abs() * 0):sum()
+  return (T.is_tensor(z) and z:item() or z) == 0
+end
+P._all_finite = all_finite
 
 local function grid_shape(who, shape)
   if type(shape) == "number" then shape = { shape } end
@@ -77,8 +86,32 @@ Prop.__index = Prop
 P.Propagator = Prop
 doc(Prop, "fields.Propagator\n\nThe class of fields.schrodinger's propagators.")
 
-local prop_opts = { V = true, shape = true, dx = true, m = true, hbar = true, dt = true,
-                    method = true, bc = true, dtype = true }
+local prop_opts = { V = true, H = true, shape = true, dx = true, m = true, hbar = true, dt = true,
+                    method = true, bc = true, dtype = true, tol = true }
+
+-- H given as a matrix: Hermitian (checked), square, c128; the grid shape
+-- (opts.shape, else {n}) must hold n points
+local function hamiltonian_matrix(who, self, opts)
+  local H = opts.H
+  if opts.V ~= nil then raise("%s: give V (a potential on a grid) or H (a Hamiltonian matrix), not both", who) end
+  if T.is_tensor(H) and H.ndim == 2 then H = sparse.from_dense(H) end
+  if type(H) ~= "userdata" or T.is_tensor(H) or not H.triplets or H.shape[1] ~= H.shape[2] then
+    raise("%s: H must be a square sparse matrix or 2-d tensor, got %s", who, show(opts.H))
+  end
+  Dirac._check_hermitian(who, H)
+  local n = H.shape[1]
+  local shape = opts.shape and grid_shape(who, opts.shape) or { n }
+  local points = 1
+  for _, v in ipairs(shape) do points = points * v end
+  if points ~= n then
+    raise("%s: H is %d x %d but shape = {%s} has %d points", who, n, n, table.concat(shape, ", "), points)
+  end
+  if (opts.method or "cn") ~= "cn" then
+    raise("%s: a Hamiltonian matrix H needs method \"cn\", got %s", who, show(opts.method))
+  end
+  self.H = H:astype("c128")
+  return shape
+end
 
 function P.schrodinger(opts)
   local who = "fields.schrodinger"
@@ -86,11 +119,14 @@ function P.schrodinger(opts)
   local self = setmetatable({}, Prop)
   local V = opts.V
   local shape
-  if V ~= nil then
+  if opts.H ~= nil then
+    shape = hamiltonian_matrix(who, self, opts)
+  elseif V ~= nil then
     if not T.is_tensor(V) or V.dtype == "c128" or V.dtype == "c64" then
       raise("%s: V must be a real tensor (the potential on the grid), got %s", who, show(V))
     end
     V = V:astype("f64"):contiguous()
+    if not all_finite(V) then raise("%s: V holds NaN or infinite values; a potential must be finite", who) end
     shape = V.shape
     if opts.shape then
       local s = grid_shape(who, opts.shape)
@@ -106,30 +142,39 @@ function P.schrodinger(opts)
   self.m = E.num_or(who, "m", opts.m, 1, 0, true)
   self.hbar = E.num_or(who, "hbar", opts.hbar, 1, 0, true)
   self.dt = E.num_or(who, "dt", opts.dt, nil, 0, true)
-  self.method = opts.method or "split"
+  self.method = opts.method or (self.H and "cn" or "split")
   if self.method ~= "split" and self.method ~= "cn" then
     raise("%s: method must be \"split\" or \"cn\", got %s", who, show(self.method))
   end
   self.bc = opts.bc or "periodic"
+  if self.H and opts.bc ~= nil then raise("%s: bc is for a grid; H holds its own boundary", who) end
   if self.bc ~= "periodic" and (self.method ~= "cn" or self.bc ~= "dirichlet") then
     raise("%s: bc must be \"periodic\"%s, got %s", who,
           self.method == "cn" and " or \"dirichlet\"" or " (split-step Fourier is periodic)", show(self.bc))
   end
   self.dtype = opts.dtype or "c128"
-  if self.dtype ~= "c128" and (self.method ~= "split" or self.dtype ~= "c64") then
-    raise("%s: dtype must be \"c128\"%s, got %s", who, self.method == "split" and " or \"c64\"" or "",
-          show(self.dtype))
+  if self.dtype ~= "c128" and self.dtype ~= "c64" then
+    raise("%s: dtype must be \"c128\" or \"c64\", got %s", who, show(self.dtype))
+  end
+  self.tol = E.num_or(who, "tol", opts.tol, 1e-13, 0, true)
+  if self.H then   -- the Cayley factors 1 -+ i dt H / 2 hbar
+    local c = self.dt / (2 * self.hbar)
+    local I = sparse.eye(self.H.shape[1])
+    self._plus, self._minus = I + self.H:scale({ 0, c }), I + self.H:scale({ 0, -c })
   end
   return self
 end
-doc(P.schrodinger, "fields.schrodinger{V= or shape=, dt= [, dx=1, m=1, hbar=1, "
-  .. "method=\"split\", bc=\"periodic\", dtype=\"c128\"]}\n\nA propagator for i hbar "
-  .. "dpsi/dt = -(hbar^2/2m) Laplacian psi + V psi on a periodic grid of spacing "
-  .. "dx (V: a real tensor of the grid's shape).  method \"split\": split-step "
-  .. "Fourier (Strang; exact kinetic step; c128 or c64), \"cn\": Crank-Nicolson "
-  .. "with the three-point Laplacian (per axis in d > 1; bc \"periodic\" or "
-  .. "\"dirichlet\").  Methods: S:step(psi [, n]), S:energy(psi), S:norm(psi), "
-  .. "S:ground_state(psi0 [, opts]).")
+doc(P.schrodinger, "fields.schrodinger{V= or shape= or H=, dt= [, dx=1, m=1, hbar=1, "
+  .. "method=\"split\", bc=\"periodic\", dtype=\"c128\", tol=1e-13]}\n\nA propagator for "
+  .. "i hbar dpsi/dt = -(hbar^2/2m) Laplacian psi + V psi on a periodic grid of "
+  .. "spacing dx (V: a real tensor of the grid's shape).  method \"split\": "
+  .. "split-step Fourier (Strang; exact kinetic step), \"cn\": Crank-Nicolson with "
+  .. "the three-point Laplacian (per axis in d > 1; bc \"periodic\" or "
+  .. "\"dirichlet\"; lines solved in double).  H = a Hermitian sparse matrix (or "
+  .. "2-d tensor; checked) instead: i hbar dpsi/dt = H psi by Crank-Nicolson, "
+  .. "each step a sparse.solve of (1 + i dt H/2hbar) to tol; psi of shape {n} or "
+  .. "shape=.  dtype \"c128\" or \"c64\" for every method.  Methods: S:step(psi [, "
+  .. "n]), S:energy(psi), S:norm(psi), S:ground_state(psi0 [, opts]).")
 
 -- e^{-i c X} as a complex tensor (imag: e^{-c X}, real)
 local function phase(X, c, imag, dtype)
@@ -173,17 +218,33 @@ function Prop:step(psi, n)
   local who = "fields.schrodinger:step"
   self:_check(who, psi)
   n = check_count(who, n)
-  if self.method == "split" then
+  if self.H then
+    self:_cayley(psi, n)
+  elseif self.method == "split" then
     local pv, pk = self:_phases(self.dt, false)
     C.split_step(psi, pv, pk, n)
   else
     C.crank_nicolson(psi, self.V, self.dx, self.m, self.hbar, self.dt, self.bc == "periodic", n)
+  end
+  if n > 0 and not all_finite(psi) then
+    raise("%s: psi is NaN or infinite after %d steps of dt = %g (it held NaN or inf before?)",
+          who, n, self.dt)
   end
   return psi
 end
 doc(Prop.step, "S:step(psi [, n=1])\n\nn time steps of dt, in place on psi (a "
   .. "contiguous tensor of the grid's shape and the propagator's dtype).  Returns "
   .. "psi.")
+
+-- n Crank-Nicolson steps with the matrix H: x <- (1 + i c H)^-1 (1 - i c H) x,
+-- in c128, each solve from the previous state
+function Prop:_cayley(psi, n)
+  local x = psi:astype("c128"):reshape(psi:numel())
+  for _ = 1, n do
+    x = sparse.solve(self._plus, self._minus:matmul(x), { x0 = x, tol = self.tol })
+  end
+  psi:copy_(x:reshape(psi.shape))
+end
 
 function Prop:norm(psi)
   return (psi:abs() ^ 2):sum() * self.dx ^ #self.shape
@@ -197,6 +258,11 @@ function Prop:energy(psi)
   self:_check(who, psi)
   local rho = psi:abs() ^ 2
   local total = rho:sum()
+  if self.H then
+    local x = psi:astype("c128"):reshape(psi:numel())
+    local e = T.real((x:conj() * self.H:matmul(x)):sum()) / total
+    return T.is_tensor(e) and e:item() or e
+  end
   local kin
   if self.method == "split" then
     local f = fft.fftn(psi)
@@ -223,7 +289,7 @@ function Prop:energy(psi)
   return T.is_tensor(e) and e:item() or e
 end
 doc(Prop.energy, "S:energy(psi)\n\n<psi|H|psi> / <psi|psi> (the kinetic term "
-  .. "spectral for \"split\", three-point for \"cn\").")
+  .. "spectral for \"split\", three-point for \"cn\"; the matrix H when given).")
 
 function Prop:ground_state(psi0, opts)
   local who = "fields.schrodinger:ground_state"

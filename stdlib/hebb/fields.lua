@@ -6,7 +6,8 @@
 --   Dirac          naive, Wilson and staggered operators and Hamiltonians
 --                  as sparse matrices, spectra, zero modes, e^{-iHt} v by
 --                  Lanczos (hebb._fields_dirac)
---   Schrodinger    split-step Fourier and Crank-Nicolson propagators,
+--   Schrodinger    split-step Fourier and Crank-Nicolson propagators (on a
+--                  grid, or with a Hamiltonian matrix), c128 or c64,
 --                  imaginary-time ground states, the Madelung decomposition
 --                  (hebb._fields_quantum)
 --
@@ -19,7 +20,8 @@ doc(M, "hebb.fields\n\nFields on lattices: Klein-Gordon leapfrog steps, energy, 
   .. "stability limit and measured dispersion; lattice Dirac operators and "
   .. "Hamiltonians (naive, Wilson, staggered; d = 1..4) as sparse matrices, their "
   .. "spectra and zero modes, e^{-iHt} v by Lanczos; the Schrodinger equation "
-  .. "(split-step Fourier, Crank-Nicolson, imaginary-time ground states) and the "
+  .. "(split-step Fourier, Crank-Nicolson on a grid or with a sparse Hamiltonian, "
+  .. "imaginary-time ground states) and the "
   .. "Madelung decomposition.  See docs/fields.md.")
 
 require("hebb._parts").install(M, {

@@ -672,6 +672,13 @@ local SPARSE = {
     {"sparse.eigsh(S, 1, {which = 'middle'})", 'sparse.eigsh: which must be "smallest" or "largest", got "middle"'},
     {"sparse.eigsh(sparse.csr({1}, {1}, {NaN}, {2, 2}), 1)", "sparse.eigsh: the matrix holds NaN"},
   }),
+  solve = smethod("solve", {
+    {"sparse.solve(S, T.ones(4))", "sparse.solve: b has shape {4}; A (3 x 3) needs {3} or {3, k}"},
+    {"sparse.solve(S, 'x')", "bad argument #2 to 'solve' (tensor expected, got string)"},
+    {"sparse.solve(S, v, {metod = 'cg'})", 'sparse.solve: unknown option "metod" (did you mean \'method\'?)'},
+    {"sparse.solve(S, v, {precond = 'amg'})", 'sparse.solve: precond must be "none", "jacobi" or "ilu0", got "amg"'},
+    {"sparse.solve(S, v, {tol = -1})", "sparse.solve: tol = -1 and maxiter"},
+  }),
   H = smethod("H"), conj = smethod("conj"), t = smethod("t"), nnz = smethod("nnz"),
   share = smethod("share"), source = smethod("source"), free = smethod("free"),
   to_dense = smethod("to_dense"), triplets = smethod("triplets"),

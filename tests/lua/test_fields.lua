@@ -292,6 +292,13 @@ check.test("staggered_operator", function()
   table.sort(want)
   check.same(w, want, 1e-12)
   check.eq(F.zero_modes(F.dirac_operator({ 4, 4, 4 }, { kind = "staggered" })), 8, "2^3")
+  -- d = 4: 2^4 zero modes; the 4-d Hamiltonians against momentum space
+  check.eq(F.zero_modes(F.dirac_operator({ 4, 4, 2, 2 }, { kind = "staggered" })), 16, "2^4")
+  for _, kind in ipairs { "naive", "wilson", "staggered" } do
+    local o = { kind = kind, m = 0.3, r = 0.6, bc = { "periodic", "antiperiodic", "periodic", "periodic" } }
+    local H = F.dirac_hamiltonian({ 4, 2, 2, 2 }, o)
+    check.truthy(cabs_max(F.spectrum(H) - F.dirac_energies({ 4, 2, 2, 2 }, o)) < 1e-12, kind .. ", d = 4")
+  end
 end)
 
 check.test("krylov_evolution", function()
@@ -449,12 +456,76 @@ check.test("crank_nicolson", function()
   -- d = 2, 3: unitary; the energy of the 2-d well's ground state drifts not
   local xs = F.grid({ 16, 12, 10 }, 0.4)
   local V3 = (xs[1] ^ 2 + xs[2] ^ 2 + xs[3] ^ 2) * 0.5
-  local S3 = F.schrodinger { V = V3, dx = 0.4, dt = 0.02, method = "cn" }
-  local psi = T.complex(T.randn(16, 12, 10), T.randn(16, 12, 10))
-  local n0, e0 = S3:norm(psi), S3:energy(psi)
-  S3:step(psi, 10)
-  check.near(S3:norm(psi), n0, 1e-11 * n0, "3-d unitary")
-  check.near(S3:energy(psi), e0, 1e-3 * math.abs(e0), "3-d energy")
+  -- c64 too, over 200 steps: its norm moves by rounding only
+  for _, c in ipairs { { "c128", 10, 1e-11 }, { "c64", 200, 1e-5 } } do
+    local S3 = F.schrodinger { V = V3, dx = 0.4, dt = 0.02, method = "cn", dtype = c[1] }
+    local psi = T.complex(T.randn(16, 12, 10), T.randn(16, 12, 10)):astype(c[1])
+    local n0, e0 = S3:norm(psi), S3:energy(psi)
+    S3:step(psi, c[2])
+    check.near(S3:norm(psi), n0, c[3] * n0, "3-d unitary " .. c[1])
+    check.near(S3:energy(psi), e0, 2e-3 * math.abs(e0), "3-d energy " .. c[1])
+  end
+end)
+
+-- c64 Crank-Nicolson solves each line in double and rounds once per sweep:
+-- it follows c128 to single precision (measured 2.5e-7) and keeps the norm
+check.test("crank_nicolson_c64", function()
+  T.manual_seed(11)
+  local n, dx, dt, m = 64, 0.3, 0.07, 1.3
+  local V = T.randn(n)
+  local psi0 = T.complex(T.randn(n), T.randn(n))
+  for _, bc in ipairs { "periodic", "dirichlet" } do
+    local a, a32 = psi0:clone(), psi0:astype("c64")
+    F.schrodinger { V = V, dx = dx, m = m, dt = dt, method = "cn", bc = bc }:step(a, 10)
+    local S32 = F.schrodinger { V = V, dx = dx, m = m, dt = dt, method = "cn", bc = bc, dtype = "c64" }
+    S32:step(a32, 10)
+    check.eq(a32.dtype, "c64")
+    check.truthy(num((a32:astype("c128") - a):abs():max()) < 2e-6, bc .. " c64 = c128")
+    check.near(S32:norm(a32), S32:norm(psi0:astype("c64")), 1e-6 * S32:norm(a32), bc .. " norm")
+  end
+end)
+
+-- Crank-Nicolson with a Hamiltonian matrix: the three-point H as a sparse
+-- matrix gives the grid propagator's steps (1e-15); a Wilson-Dirac H (a
+-- 128 x 128 c128 sparse matrix) converges to e^{-iHt} v (fields.evolve, exact
+-- to 1e-11) at second order, in c64 as in c128 (error 1.15e-6 at dt = 1/640
+-- in both: the rounding of c64 does not show), with |psi| kept
+check.test("crank_nicolson_sparse_hamiltonian", function()
+  local sp = require "hebb.sparse"
+  T.manual_seed(12)
+  local n, dx, dt, m = 64, 0.3, 0.07, 1.3
+  local V = T.randn(n)
+  local c = 1 / (2 * m * dx * dx)
+  local H = sp.lattice({ n }):scale(-c) + sp.diag(V + 2 * c)
+  local psi0 = T.complex(T.randn(n), T.randn(n))
+  local a, b = psi0:clone(), psi0:clone()
+  local G = F.schrodinger { V = V, dx = dx, m = m, dt = dt, method = "cn" }
+  G:step(a, 10)
+  local S = F.schrodinger { H = H, dt = dt }
+  S:step(b, 10)
+  check.truthy(num((a - b):abs():max()) < 1e-12, "sparse H = grid")
+  check.near(S:energy(b), G:energy(a), 1e-12, "energy")
+  -- a grid shape for psi, and a dense H
+  local psi2 = psi0:reshape(8, 8):contiguous()
+  F.schrodinger { H = H:to_dense(), dt = dt, shape = { 8, 8 } }:step(psi2, 10)
+  check.truthy(num((psi2:reshape(n) - a):abs():max()) < 1e-12, "dense H, shape {8, 8}")
+  local Hd = F.dirac_hamiltonian({ 8, 8 }, { kind = "wilson", m = 0.3 })
+  local v = T.complex(T.randn(128), T.randn(128))
+  v = v / v:norm()
+  local exact = F.evolve(Hd, v, 1)
+  local errs = {}
+  for i, k in ipairs { 40, 80, 640 } do
+    local w, w32 = v:clone(), v:astype("c64")
+    F.schrodinger { H = Hd, dt = 1 / k }:step(w, k)
+    F.schrodinger { H = Hd, dt = 1 / k, dtype = "c64" }:step(w32, k)
+    errs[i] = num((w - exact):abs():max())
+    local e32 = num((w32:astype("c128") - exact):abs():max())
+    check.truthy(e32 < errs[i] + 2e-6, string.format("c64 %.3g vs c128 %.3g at dt = 1/%d", e32, errs[i], k))
+    check.near(num((w32:abs() ^ 2):sum()), 1, 1e-6, "c64 norm")
+    check.near(num((w:abs() ^ 2):sum()), 1, 1e-12, "c128 norm")
+  end
+  check.near(errs[1] / errs[2], 4, 0.3, "second order")
+  check.truthy(errs[3] < 2e-6, "dt = 1/640: " .. errs[3])
 end)
 
 check.test("schrodinger_same_bits_any_thread_count", function()
@@ -493,6 +564,32 @@ check.test("schrodinger_errors", function()
   check.raises(function() F.madelung(T.ones(4)) end, "fields.madelung: psi must be a complex tensor")
   check.raises(function() F.schrodinger { shape = { 2 }, dt = 0.1, method = "cn" }:step(T.zeros(2, { dtype = "c128" })) end,
                "a periodic side needs at least 3")
+  check.raises(function() F.schrodinger { shape = { 8 }, dt = 0.1, dtype = "f64" } end,
+               "dtype must be \"c128\" or \"c64\", got \"f64\"")
+  check.raises(function() S:step(T.zeros(8, { dtype = "c64" })) end, "psi has dtype c64; this propagator works in c128")
+  -- Hamiltonian matrices
+  local sp = require "hebb.sparse"
+  local N = sp.csr({ 1, 2 }, { 2, 2 }, { 1.0, 1.0 }, { 2, 2 })
+  check.raises(function() F.schrodinger { H = N, dt = 0.1 } end,
+               "fields.schrodinger: H is not Hermitian: H[1][2] = 1+0i but conj(H[2][1]) = 0+0i")
+  local H = sp.eye(4)
+  check.raises(function() F.schrodinger { H = H, V = T.zeros(4), dt = 0.1 } end, "give V (a potential on a grid) or H")
+  check.raises(function() F.schrodinger { H = H, dt = 0.1, shape = { 3 } } end, "H is 4 x 4 but shape = {3} has 3 points")
+  check.raises(function() F.schrodinger { H = H, dt = 0.1, method = "split" } end,
+               "a Hamiltonian matrix H needs method \"cn\", got \"split\"")
+  check.raises(function() F.schrodinger { H = T.ones(3), dt = 0.1 } end, "H must be a square sparse matrix or 2-d tensor")
+  check.raises(function() F.schrodinger { H = H, dt = 0.1 }:step(T.zeros(5, { dtype = "c128" })) end,
+               "psi has shape {5}, the grid is {4}")
+  -- never a silent NaN run
+  check.raises(function() F.schrodinger { V = T.tensor { 0.0, 0 / 0, 0.0, 0.0 }, dt = 0.1 } end,
+               "fields.schrodinger: V holds NaN or infinite values")
+  for _, method in ipairs { "split", "cn" } do
+    local bad = T.complex(T.tensor { 1.0, 0 / 0, 0.0, 0.0 }, T.zeros(4))
+    check.raises(function() F.schrodinger { shape = { 4 }, dt = 0.1, method = method }:step(bad, 3) end,
+                 "fields.schrodinger:step: psi is NaN or infinite after 3 steps of dt = 0.1")
+  end
+  check.raises(function() F.evolve(F.dirac_hamiltonian(4), T.full({ 8 }, 1 / 0), 1) end,
+               "fields.evolve: v holds NaN or infinite values")
 end)
 
 check.done()

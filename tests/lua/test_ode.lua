@@ -146,6 +146,38 @@ check.test("symplectic_orders", function()
   check.near(q[1], math.cos(1), 1e-4, "q'' = -q with mass 4 and force -4q")
 end)
 
+-- a separable H = T(p) + V(q) with a kinetic energy that is not p^2/2m:
+-- the relativistic T = sqrt(p^2 + 1) (velocity p / sqrt(p^2 + 1)) in the
+-- well V = q^2/2.  The energy error stays bounded (no drift between t = 100
+-- and 1000: measured 1.5889574e-3 then 1.5889624e-3 at h = 0.1) and
+-- shrinks as h^2 (leapfrog) and h^4 (Yoshida; measured 2.00 and 3.99); a
+-- tensor mass gives v = p / mass per element
+check.test("separable_hamiltonian_general_kinetic_energy", function()
+  local function vel(p) return p / (p * p + 1):sqrt() end
+  local function energy(q, p) return math.sqrt(p[1] ^ 2 + 1) + q[1] ^ 2 / 2 end
+  local q0, p0 = T.tensor { 1.5 }, T.tensor { 0.0 }
+  local e0 = energy(q0, p0)
+  for _, c in ipairs { { "leapfrog", 2 }, { "yoshida4", 4 } } do
+    local worst = {}
+    for i, h in ipairs { 0.1, 0.05 } do
+      local w, late = 0, 0
+      ode.symplectic(function(q) return -q end, q0, p0, { dt = h, steps = math.floor(1000 / h + 0.5),
+        method = c[1], velocity = vel, every = math.floor(1 / h + 0.5),
+        callback = function(_, t, q, p)
+          local d = math.abs(energy(q, p) - e0)
+          if t <= 100 then w = math.max(w, d) else late = math.max(late, d) end
+        end })
+      check.truthy(late < 1.5 * w, string.format("%s h = %g: no drift (%.3g then %.3g)", c[1], h, w, late))
+      worst[i] = late
+    end
+    check.near(slope(worst[1], worst[2]), c[2], 0.3, c[1] .. " energy error order")
+  end
+  local q, p = ode.symplectic(function(x) return -x * T.tensor { 1.0, 4.0 } end, T.ones(2), T.zeros(2),
+                              { dt = 0.001, steps = 1000, mass = T.tensor { 1.0, 4.0 } })
+  check.truthy(T.allclose(q, T.full({ 2 }, math.cos(1)), 0, 1e-6), "tensor mass")
+  check.truthy(p ~= nil)
+end)
+
 -- --- implicit ------------------------------------------------------------------------
 
 -- y' = -1000 (y - cos t): stiff; explicit RK4 at h = 0.01 (h lambda = -10)
@@ -179,6 +211,141 @@ check.test("implicit_orders", function()
   local sol = ode.implicit(A, T.eye(2), { 0, 1 }, { dt = 0.001, theta = 0.5, t_eval = { 0.5, 1 } })
   check.eq(#sol.y.shape, 3)
   check.near(sol.y[2][{ 1, 1 }], math.cos(1), 1e-6, "column 1")
+end)
+
+-- the 2-d heat equation y' = Laplacian y on a 64 x 64 periodic lattice
+-- (A sparse, 4096 unknowns) with dt = 12.5, 6.25, 3.125: 50 to 12.5 times
+-- the explicit limit (forward Euler: dt <= 2/8 = 0.25).  The smooth mode
+-- cos(k (i + j)), k = 2 pi/64, decays as e^{lambda t}, lambda = -4 (1 - cos
+-- k); its error at t = 50 halves by 2^order (measured 0.96, 2.00, 2.01 on
+-- the last pair).  The checkerboard mode (lambda = -8, h lambda = -100):
+-- exactly e^{-400} = 0; backward Euler and TR-BDF2 (L-stable) damp it to
+-- (1/101)^4 = 1e-8 and ~4e-6, Crank-Nicolson only to |R(-100)|^4 = 0.85.
+-- Explicit RK4 at dt = 12.5 grows it to ~1e26.
+local function heat2d(L)
+  local sp = require "hebb.sparse"
+  local n = L * L
+  local i, j = T.arange(0, L - 1):reshape(L, 1), T.arange(0, L - 1):reshape(1, L)
+  local k = 2 * math.pi / L
+  return sp.lattice({ L, L }) - sp.eye(n):scale(4), ((i + j) * k):cos():reshape(n),
+         ((i + j) * math.pi):cos():reshape(n), -4 * (1 - math.cos(k))
+end
+local function coef(y, v) return num((y * v):sum()) / num((v * v):sum()) end
+
+check.test("implicit_sparse_heat_far_past_the_explicit_limit", function()
+  local A, v1, v2, lam = heat2d(64)
+  local tend = 50
+  for _, m in ipairs { { "theta", 1, 1 }, { "theta", 0.5, 2 }, { "trbdf2", nil, 2 } } do
+    local e = {}
+    for q, dt in ipairs { 12.5, 6.25, 3.125 } do
+      local sol = ode.implicit(A, v1 + v2, { 0, tend }, { dt = dt, method = m[1], theta = m[2] })
+      check.eq(sol.nsteps, math.floor(tend / dt + 0.5))
+      check.truthy(sol.iterations > 0, "sparse solves")
+      e[q] = math.abs(coef(sol.y_final, v1) - math.exp(lam * tend))
+      if q == 1 then
+        local stiff = math.abs(coef(sol.y_final, v2))
+        if m[2] == 0.5 then check.truthy(stiff > 0.5, "Crank-Nicolson keeps the stiff mode: " .. stiff)
+        else check.truthy(stiff < 1e-5, m[1] .. " damps the stiff mode: " .. stiff) end
+      end
+    end
+    check.near(slope(e[2], e[3]), m[3], 0.1, m[1] .. " " .. tostring(m[2]) .. " order")
+  end
+  local rk = ode.solve(function(_, y) return A:matmul(y) end, v1 + v2, { 0, tend }, { method = "rk4", dt = 12.5 })
+  check.truthy(num(rk.y_final:abs():max()) > 1e10, "explicit RK4 is unstable there")
+end)
+
+-- theta < 1/2 is only conditionally stable: a step past 2/((1 - 2 theta)
+-- rho) is warned about once, naming the limit (forward Euler on the
+-- Laplacian: 2/8 = 0.25, where it does start to grow: |1 - 8 h| > 1)
+check.test("implicit_theta_stability_limit_warns", function()
+  local I = require "hebb._ode_implicit"
+  local old, warnings = I._warn, {}
+  I._warn = function(msg) warnings[#warnings + 1] = msg end
+  local A, v1, v2 = heat2d(8)
+  local ok, err = pcall(function()
+    ode.implicit(A, v1 + v2, { 0, 2 }, { dt = 0.2, theta = 0 })
+    check.eq(#warnings, 0, "below the limit")
+    local y = ode.implicit(A, v1 + v2, { 0, 9 }, { dt = 0.3, theta = 0 }).y_final
+    check.eq(#warnings, 1, "one warning per call")
+    check.truthy(warnings[1]:find("dt = 0.3 is above the stability limit 2/((1 - 2 theta) rho) = 0.25 "
+                                  .. "of the theta method with theta = 0", 1, true), warnings[1])
+    check.truthy(math.abs(coef(y, v2)) > 1e4, "and the checkerboard grows (1.4^30): " .. coef(y, v2))
+    ode.implicit(A:to_dense(), v1, { 0, 1.2 }, { dt = 0.6, theta = 0.25 })
+    check.truthy(warnings[2] and warnings[2]:find("= 0.5 of the theta method with theta = 0.25", 1, true),
+                 "dense, theta = 1/4: " .. tostring(warnings[2]))
+    ode.implicit(A, v1, { 0, 1 }, { dt = 100, theta = 0.5 })
+    check.eq(#warnings, 2, "Crank-Nicolson: no limit")
+  end)
+  I._warn = old
+  assert(ok, err)
+end)
+
+-- a sparse A and its dense form take the same steps; f32 and c64 states
+-- are solved in double and handed back in their dtype
+check.test("implicit_sparse_matches_dense", function()
+  local A, v1, v2 = heat2d(6)
+  local Ad = A:to_dense()
+  T.manual_seed(12)
+  local y0 = T.randn(36, 2)
+  for _, m in ipairs { { "theta", 1 }, { "theta", 0.5 }, { "trbdf2" } } do
+    local o = { dt = 0.7, method = m[1], theta = m[2], t_eval = { 0.7, 2.1 },
+                source = function(t) return T.ones(36, 2) * math.sin(t) end }
+    local a = ode.implicit(A, y0, { 0, 2.1 }, o)
+    local b = ode.implicit(Ad, y0, { 0, 2.1 }, o)
+    check.truthy(T.allclose(a.y, b.y, 0, 1e-11), m[1] .. " " .. tostring(m[2]))
+  end
+  local y32 = ode.implicit(A, (v1 + v2):astype("f32"), { 0, 1 }, { dt = 0.25, method = "trbdf2" }).y_final
+  check.eq(y32.dtype, "f32")
+  local y64 = ode.implicit(A, v1 + v2, { 0, 1 }, { dt = 0.25, method = "trbdf2" }).y_final
+  check.truthy(T.allclose(y32:astype("f64"), y64, 0, 1e-6), "f32")
+  -- a complex system: y' = -i H y with H real symmetric conserves |y| under
+  -- Crank-Nicolson (a Cayley transform)
+  local sp = require "hebb.sparse"
+  local H = A:scale(-1)
+  local z0 = T.complex(v1, v2 * 0.5):astype("c64")
+  local z = ode.implicit(H:scale({ 0, -1 }), z0, { 0, 3 }, { dt = 0.1, theta = 0.5 }).y_final
+  check.eq(z.dtype, "c64")
+  check.near(num(z:abs():pow(2):sum()), num(z0:abs():pow(2):sum()), 1e-5 * num(z0:abs():pow(2):sum()), "unitary")
+  check.raises(function() ode.implicit(H:scale({ 0, -1 }), v1, { 0, 1 }, { dt = 0.1 }) end,
+               "ode.implicit: A is complex (c128) but y0 is f64: give a complex state")
+  check.truthy(sp ~= nil)
+end)
+
+-- TR-BDF2 is second order on the oscillator (dense); adaptive from its
+-- error estimate it follows the stiff y' = -1000 (y - cos t) to rtol with
+-- steps that grow once the transient has passed (the explicit limit h <
+-- 2.8e-3 would need > 350 steps)
+check.test("trbdf2_order_and_adaptive_steps", function()
+  local A = T.tensor { { 0.0, 1.0 }, { -1.0, 0.0 } }
+  local e = {}
+  for i, n in ipairs { 40, 80 } do
+    local y = ode.implicit(A, T.tensor { 1.0, 0.0 }, { 0, 1 }, { steps = n, method = "trbdf2" }).y_final
+    e[i] = math.abs(y[1] - math.cos(1))
+  end
+  check.near(slope(e[1], e[2]), 2, 0.1, "order")
+  local Ast = T.tensor { { -1000.0 } }
+  local src = function(t) return T.tensor { 1000 * math.cos(t) } end
+  -- y(t) = cos t + sin t / 1000 - (1 + 1/1000^2)^-1 ... : the slow manifold up
+  -- to O(1e-6) plus the transient e^{-1000 t} (gone by t = 1)
+  local want = math.cos(1) + math.sin(1) / 1000
+  for _, rtol in ipairs { 1e-4, 1e-6 } do
+    local sol = ode.implicit(Ast, T.tensor { 0.0 }, { 0, 1 }, { method = "trbdf2", rtol = rtol, atol = 1e-10, source = src })
+    check.truthy(math.abs(sol.y_final[1] - want) < 20 * rtol, string.format("rtol %g: error %.3g", rtol, math.abs(sol.y_final[1] - want)))
+    check.truthy(sol.nsteps < 350, "steps " .. sol.nsteps)
+    check.eq(sol.t[sol.t:numel()], 1)
+  end
+  -- t_eval lands on each time.  The tolerance is per step: the global error
+  -- is the sum of ~500 local ones (measured 1.4e-6 at t = 2); the steps grow
+  -- as rtol^(-1/3) (114, 533, 2356 at rtol 1e-6, 1e-8, 1e-10: a third-order
+  -- estimate) and the error falls as rtol^(2/3)
+  local sol = ode.implicit(A, T.tensor { 1.0, 0.0 }, { 0, 2 }, { method = "trbdf2", rtol = 1e-8, t_eval = { 0.5, 1.25, 2 } })
+  check.same(sol.t, { 0.5, 1.25, 2 }, 0)
+  for i, t in ipairs { 0.5, 1.25, 2 } do check.near(sol.y[i][1], math.cos(t), 1e-5, "t = " .. t) end
+  local n = {}
+  for i, rtol in ipairs { 1e-6, 1e-9 } do
+    n[i] = ode.implicit(A, T.tensor { 1.0, 0.0 }, { 0, 2 }, { method = "trbdf2", rtol = rtol, atol = 1e-12 }).nsteps
+  end
+  check.near(n[2] / n[1], 10, 2, "steps grow as rtol^(-1/3)")
 end)
 
 -- --- stochastic -----------------------------------------------------------------------
@@ -221,6 +388,20 @@ check.test("sde_strong_orders", function()
   end
 end)
 
+-- with additive noise Milstein's correction b b' vanishes: the two schemes
+-- give the same bits, whether b is a number, a tensor or a function of t
+check.test("sde_additive_milstein_is_euler_maruyama", function()
+  local drift = function(_, x) return -x * x * x end
+  for _, b in ipairs { 0.4, T.tensor { 0.1, 0.2, 0.3 }, function(t) return T.full({ 3 }, 0.2 + t) end } do
+    local r = {}
+    for i, m in ipairs { "euler_maruyama", "milstein" } do
+      r[i] = ode.sde(drift, b, T.ones(3), { 0, 1 }, { dt = 0.01, seed = 4, method = m,
+                                                       additive = type(b) == "function" }).x_final
+    end
+    check.truthy(T.equal(r[1], r[2]), "additive " .. type(b))
+  end
+end)
+
 check.test("sde_same_bits_any_thread_count", function()
   local function run()
     return ode.sde(function(_, x) return -x end, function(_, x) return x * 0.3 + 0.1 end,
@@ -257,6 +438,35 @@ check.test("gradcheck_through_steps", function()
                                 { dt = 0.1, steps = 20, method = "yoshida4" })
     return T.cat({ q, p })
   end, { T.tensor { 0.7, -0.2 }, T.tensor { 0.1, 0.4 } }), "symplectic")
+  check.truthy(autograd.gradcheck(function(A)
+    return ode.implicit(A, y0, { 0, 1 }, { steps = 5, theta = 0.5 }).y
+  end, { A0:clone() }), "implicit theta")
+  check.truthy(autograd.gradcheck(function(A, y)
+    return ode.implicit(A, y, { 0, 1 }, { steps = 4, method = "trbdf2",
+                                         source = function(t) return T.tensor { math.sin(t), 1.0 } end }).y_final
+  end, { A0:clone(), y0:clone() }), "implicit trbdf2")
+  -- a sparse A: with respect to y0 and a source parameter, each solve's
+  -- backward a solve with the adjoint; the same gradient as the dense A's
+  local sp = require "hebb.sparse"
+  local As = sp.csr({ 1, 1, 2, 2, 3, 3 }, { 1, 2, 2, 3, 3, 1 }, { -2.0, 1.0, -3.0, 0.5, -1.0, 0.7 }, { 3, 3 })
+  local function through_sparse(A, method)
+    return function(y, w)
+      return ode.implicit(A, y, { 0, 1 }, { steps = 3, method = method, theta = method == "theta" and 0.5 or nil,
+                                           solver = not T.is_tensor(A) and { tol = 1e-14 } or nil,
+                                           source = function(t) return w * math.cos(t) end }).y
+    end
+  end
+  for _, method in ipairs { "theta", "trbdf2" } do
+    local args = { T.tensor { 0.3, -0.2, 0.9 }, T.tensor { 1.0, 0.5, -0.5 } }
+    check.truthy(autograd.gradcheck(through_sparse(As, method), args), "implicit sparse " .. method)
+    local g = {}
+    for i, A in ipairs { As, As:to_dense() } do
+      local y, w = args[1]:clone():requires_grad_(), args[2]:clone():requires_grad_()
+      through_sparse(A, method)(y, w):pow(2):sum():backward()
+      g[i] = T.cat({ y.grad, w.grad })
+    end
+    check.truthy(T.allclose(g[1], g[2], 0, 1e-10), "sparse = dense gradient " .. method)
+  end
   check.truthy(autograd.gradcheck(function(x0)
     return ode.sde(function(_, x) return -x * x end, function(_, x) return x:sin() end, x0,
                    { 0, 0.5 }, { dt = 0.1, seed = 2, method = "milstein" }).x
@@ -354,8 +564,41 @@ check.test("errors", function()
                "ode.symplectic: dt must be a finite number > 0, got 0")
   check.raises(function() ode.implicit(T.ones(2, 3), y, { 0, 1 }, { dt = 0.1 }) end,
                "ode.implicit: A must be a square matrix")
+  local sp = require "hebb.sparse"
+  local A = sp.lattice({ 16, 16 }) - sp.eye(256):scale(4)
+  check.raises(function() ode.implicit(A, T.ones(255), { 0, 1 }, { dt = 0.1 }) end,
+               "ode.implicit: y0 must have shape {256} or {256, k} to match A (256 x 256), got {255}")
+  check.raises(function() ode.implicit(A, T.ones(256), { 0, 1 }, { dt = 0 }) end,
+               "ode.implicit: dt must be a finite number > 0, got 0")
+  check.raises(function() ode.implicit(A, T.ones(256), { 0, 1 }) end, "the theta method needs dt or steps")
+  check.raises(function() ode.implicit(A, T.ones(256), { 0, 1 }, { dt = 0.1, method = "bdf" }) end,
+               "method must be \"theta\" or \"trbdf2\", got \"bdf\"")
+  check.raises(function() ode.implicit(A, T.ones(256), { 0, 1 }, { dt = 0.1, theta = 1.5 }) end,
+               "theta must be in [0, 1], got 1.5")
+  check.raises(function() ode.implicit(A:to_dense(), T.ones(256), { 0, 1 }, { dt = 0.1, solver = {} }) end,
+               "solver options are for a sparse A")
+  check.raises(function() ode.implicit(A, T.ones(256), { 0, 1 }, { dt = 0.1, source = function() return T.ones(3) end }) end,
+               "ode.implicit: source(t) returned shape {3} for a state of shape {256}")
+  -- a linear solve that cannot converge in its iterations is named
+  check.raises(function()
+    ode.implicit(A, T.arange(1, 256):astype("f64"), { 0, 10 }, { dt = 10, solver = { maxiter = 2, precond = "none" } })
+  end, "ode.implicit: the linear solve with I - 10 A failed: sparse.solve: BiCGSTAB did not converge in maxiter = 2")
+  -- a source that turns NaN: the adaptive TR-BDF2 rejects every step until
+  -- the step size underflows
+  ok, msg = pcall(ode.implicit, T.tensor { { -1.0 } }, T.ones(1), { 0, 1 },
+                  { method = "trbdf2", source = function(t) return T.tensor { t > 0.5 and 0 / 0 or 0.0 } end })
+  tu = tonumber(tostring(msg):match("ode%.implicit: step size underflow at t = (%S+) %(h = .*NaN%): A y %+ source%(t%) gives NaN or inf"))
+  check.truthy(not ok and tu and math.abs(tu - 0.5) < 1e-12, "underflow at t = 0.5: " .. tostring(msg))
   check.raises(function() ode.sde(osc, 1, y, { 0, 1 }, { dW = T.ones(4, 2) }) end,
                "dW must be a tensor of shape {4, 3}")
+  check.raises(function() ode.sde(function() return T.ones(2) end, 1, y, { 0, 1 }, { dt = 0.1 }) end,
+               "ode.sde: drift(t, x) returned shape {2} for a state of shape {3}")
+  check.raises(function() ode.sde(function(_, x) return x end, 1, y, { 0, 1 }, { dt = -1 }) end,
+               "ode.sde: dt must be a finite number > 0, got -1")
+  check.raises(function() ode.symplectic(function() return T.ones(2) end, y, y, { dt = 0.1, steps = 1 }) end,
+               "ode.symplectic: force(q) returned shape {2} for a state of shape {3}")
+  check.raises(function() ode.adjoint(function() return T.ones(2) end, y, { 0, 1 }, {}, { steps = 2 }) end,
+               "ode.adjoint: f(t, y) returned shape {2} for a state of shape {3}")
   check.raises(function() C.combine(y, { T.ones(2) }, { 1 }) end,
                "ode.combine: term 1 has shape {2}, y has {3}")
   check.raises(function() C.combine(y, { y }, { 1 }, { out = y }) end, "out is term 1")
