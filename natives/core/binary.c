@@ -433,3 +433,12 @@ hebb_status hebb_binary(int op, const hebb_tensor *a, const hebb_tensor *b,
   hebb_cast_free(&cb);
   return hebb_out_end(out, made, st);
 }
+
+/* the kernel of op computing in dtype ct, and its cost per element; NULL
+   where there is none (fuse.c) */
+hebb_inner_fn hebb_binary_kernel(int op, int ct, int64_t *cost) {
+  if (op < 0 || op >= HEBB_NBINOPS || ct < 0 || ct >= HEBB_NDTYPES)
+    return NULL;
+  *cost = binops[op].cost;
+  return binops[op].kernel[ct];
+}

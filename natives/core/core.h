@@ -367,6 +367,12 @@ int hebb_ewise_run(int nops, hebb_tensor *const *ops, int ndim,
                    const int64_t *shape, hebb_inner_fn fn, void *ud,
                    int64_t cost);
 
+/* --- unary.c, binary.c: their kernels, for fuse.c --- */
+/* the kernel of op computing in dtype (a unary one writes that dtype too)
+   and its cost per element; NULL where there is none */
+hebb_inner_fn hebb_unary_kernel(int op, int dtype, int64_t *cost);
+hebb_inner_fn hebb_binary_kernel(int op, int ct, int64_t *cost);
+
 /* --- sparse.c: the CSR matrix behind hebb_sparse --- */
 struct hebb_sparse {
   int64_t refcount;

@@ -237,3 +237,12 @@ hebb_status hebb_unary(int op, const hebb_tensor *a, hebb_tensor **out) {
   hebb_cast_free(&ca);
   return hebb_out_end(out, made, st);
 }
+
+/* the kernel of op computing in (and writing) dtype, and its cost per
+   element; NULL where there is none (fuse.c) */
+hebb_inner_fn hebb_unary_kernel(int op, int dtype, int64_t *cost) {
+  if (op < 0 || op >= HEBB_NUNOPS || dtype < 0 || dtype >= HEBB_NDTYPES)
+    return NULL;
+  *cost = unops[op].cost;
+  return unops[op].kernel[dtype];
+}

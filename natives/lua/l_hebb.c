@@ -178,6 +178,7 @@ static const luaL_Reg natives[] = {
   {"hebb._jobs", luaopen_hebb__jobs},
   {"hebb._mpi", luaopen_hebb__mpi},
   {"hebb._rg", luaopen_hebb__rg},
+  {"hebb._fuse", luaopen_hebb__fuse},
   {NULL, NULL}
 };
 

@@ -63,6 +63,7 @@ int luaopen_hebb__sqlite(lua_State *L);
 int luaopen_hebb__jobs(lua_State *L);
 int luaopen_hebb__mpi(lua_State *L);
 int luaopen_hebb__rg(lua_State *L);
+int luaopen_hebb__fuse(lua_State *L);
 /* l_mpi.c: ends every MPI rank when this one fails (the executable calls
    it before closing the state after an uncaught error) */
 void hebbL_mpi_failed(void);

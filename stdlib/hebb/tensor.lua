@@ -223,5 +223,6 @@ end
 
 -- kron, meshgrid, logspace, diff, trapz (written over tensor operations)
 require("hebb._tensor_extra")(T, methods, doc)
+require("hebb._tensor_fuse")(T, methods, doc)
 
 return T

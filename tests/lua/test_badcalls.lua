@@ -511,6 +511,7 @@ local TENSOR = {
   -- Lua-side helpers of hebb.tensor (stdlib/hebb/_tensor_extra.lua)
   diff = {{"T.diff(a, -1)", "diff: n must be an integer >= 0, got -1"},
           {"T.diff(a, 1, 3)", "diff: dimension 3 out of range for a 2-dimensional tensor"}},
+  fuse = {{"T.fuse(42)", "fuse: fn must be a function, got 42"}, {"T.fuse()", "fuse: fn must be a function, got nil"}},
   kron = {{"T.kron(a)", "kron: b must be a tensor, got nil"}, {"T.kron(a, 'x')", 'kron: b must be a tensor, got "x"'}},
   logspace = {{"T.logspace(0, 1, -1)", "logspace: n must be an integer in 0..2^56, got -1"},
               {"T.logspace(0, 1, big)", "logspace: n must be an integer in 0..2^56, got 4611686018427387904"},

@@ -1,0 +1,956 @@
+/*
+** fuse.c -- fused elementwise programs: the kernel of T.fuse (see fuse.h
+** and docs/fuse.md).
+**
+** A run walks the result's index space row by row (the last dimension,
+** after merging the dimensions every operand walks alike) in blocks of at
+** most BLOCK elements.  Per block, LOAD points a register at an input's
+** elements (or gathers them, for a rolled or strided input) and each
+** operation fills a register of its own, so a chain of n operations makes
+** one pass over memory instead of n, with intermediates that never leave
+** the first-level cache.  The operations are the kernels of unary.c and
+** binary.c (the same bits as the operations done one by one); + - * / of
+** real dtypes have versions here built for AVX2/AVX-512 as well, since the
+** chains this exists for are mostly those.
+**
+** Threads take whole rows, and every element is computed alone, so the
+** bits never depend on the thread count.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+#include "fuse.h"
+
+/* the scratch of one block, on the stack of the thread that runs it; the
+   registers and parameters (slots) and the operands (inputs and results)
+   a program may have */
+#define SCRATCH 32768
+#define MINBLOCK 16
+#define MAXSLOTS 512
+#define MAXOPS 256
+#define MAXROWS 64     /* rows in one tile */
+#define ROWBASES 1024  /* operands times rows of one tile */
+
+struct hebb_fuse {
+  int dtype, esz, ndim, nargs, nleaves, nins, nregs, nparams, nouts, nres;
+  int64_t shape[HEBB_MAXDIM];
+  int64_t block;      /* elements per register */
+  int64_t cost;       /* per element, for the parallel grain */
+  int *argndim;
+  int64_t *argshape;  /* nargs rows of HEBB_MAXDIM */
+  hebb_fuse_leaf *leaves;
+  hebb_fuse_ins *ins;
+  hebb_inner_fn *fn;  /* per instruction (LOAD: NULL) */
+  int *nin;           /* operands per instruction */
+  int *outof;         /* per instruction: the result it computes (its last
+                         write of that register), or -1 */
+  char *safe;         /* per result: 1 when an instruction may write it
+                         into a fresh tensor, 2 also in place (direct_ok) */
+  int32_t *outreg, *outarg;
+};
+
+/* --- + - * / of real dtypes -------------------------------------------- */
+
+/* Register operands are contiguous (byte stride = the element size) or a
+   single value (stride 0); no contraction into fused multiply-adds (C11
+   mode: -ffp-contract=off), so the bits are binary.c's. */
+#define FAST(NAME, T, OP)                                                   \
+  HEBB_CLONES                                                               \
+  static void NAME(int64_t n, char **p, const int64_t *s, void *ud) {       \
+    T *o = (T *)p[0];                                                       \
+    const T *x = (const T *)p[1], *y = (const T *)p[2];                     \
+    int64_t i;                                                              \
+    (void)ud;                                                               \
+    if (s[1] != 0 && s[2] != 0)                                             \
+      for (i = 0; i < n; i++) o[i] = x[i] OP y[i];                          \
+    else if (s[1] != 0) {                                                   \
+      const T b = *y;                                                       \
+      for (i = 0; i < n; i++) o[i] = x[i] OP b;                             \
+    }                                                                       \
+    else if (s[2] != 0) {                                                   \
+      const T a = *x;                                                       \
+      for (i = 0; i < n; i++) o[i] = a OP y[i];                             \
+    }                                                                       \
+    else {                                                                  \
+      const T v = *x OP *y;                                                 \
+      for (i = 0; i < n; i++) o[i] = v;                                     \
+    }                                                                       \
+  }
+
+FAST(add_f64, double, +)
+FAST(sub_f64, double, -)
+FAST(mul_f64, double, *)
+FAST(div_f64, double, /)
+FAST(add_f32, float, +)
+FAST(sub_f32, float, -)
+FAST(mul_f32, float, *)
+FAST(div_f32, float, /)
+
+/* Chains: every operand contiguous (or, for AXPY's factor, a single
+   value), else the strided loop; each operation rounds as it would alone. */
+#define SUM3(NAME, T, O1, O2)                                               \
+  HEBB_CLONES                                                               \
+  static void NAME(int64_t n, char **p, const int64_t *s, void *ud) {       \
+    T *o = (T *)p[0];                                                       \
+    const T *x = (const T *)p[1], *y = (const T *)p[2], *z = (const T *)p[3]; \
+    int64_t i;                                                              \
+    (void)ud;                                                               \
+    if (s[1] == sizeof(T) && s[2] == sizeof(T) && s[3] == sizeof(T))        \
+      for (i = 0; i < n; i++) o[i] = (x[i] O1 y[i]) O2 z[i];                \
+    else                                                                    \
+      for (i = 0; i < n; i++)                                               \
+        o[i] = (*(const T *)(p[1] + i * s[1]) O1                            \
+                *(const T *)(p[2] + i * s[2])) O2                           \
+               *(const T *)(p[3] + i * s[3]);                               \
+  }
+
+#define SUM4(NAME, T, O1, O2, O3)                                           \
+  HEBB_CLONES                                                               \
+  static void NAME(int64_t n, char **p, const int64_t *s, void *ud) {       \
+    T *o = (T *)p[0];                                                       \
+    const T *x = (const T *)p[1], *y = (const T *)p[2], *z = (const T *)p[3]; \
+    const T *w = (const T *)p[4];                                           \
+    int64_t i;                                                              \
+    (void)ud;                                                               \
+    if (s[1] == sizeof(T) && s[2] == sizeof(T) && s[3] == sizeof(T) &&      \
+        s[4] == sizeof(T))                                                  \
+      for (i = 0; i < n; i++) o[i] = ((x[i] O1 y[i]) O2 z[i]) O3 w[i];      \
+    else                                                                    \
+      for (i = 0; i < n; i++)                                               \
+        o[i] = ((*(const T *)(p[1] + i * s[1]) O1                           \
+                 *(const T *)(p[2] + i * s[2])) O2                          \
+                *(const T *)(p[3] + i * s[3])) O3                           \
+               *(const T *)(p[4] + i * s[4]);                               \
+  }
+
+/* AXPY: the product is rounded before the sum (t), as two operations */
+#define AXPY(NAME, T, EXPR)                                                 \
+  HEBB_CLONES                                                               \
+  static void NAME(int64_t n, char **p, const int64_t *s, void *ud) {       \
+    T *o = (T *)p[0];                                                       \
+    const T *x = (const T *)p[1], *y = (const T *)p[2], *z = (const T *)p[3]; \
+    int64_t i;                                                              \
+    (void)ud;                                                               \
+    if (s[1] == sizeof(T) && s[2] == sizeof(T) && s[3] == 0) {              \
+      const T c = *z;                                                       \
+      for (i = 0; i < n; i++) {                                             \
+        T a = x[i], t = y[i] * c;                                           \
+        o[i] = (EXPR);                                                      \
+      }                                                                     \
+    }                                                                       \
+    else if (s[1] == sizeof(T) && s[2] == sizeof(T) && s[3] == sizeof(T))   \
+      for (i = 0; i < n; i++) {                                             \
+        T a = x[i], t = y[i] * z[i];                                        \
+        o[i] = (EXPR);                                                      \
+      }                                                                     \
+    else                                                                    \
+      for (i = 0; i < n; i++) {                                             \
+        T a = *(const T *)(p[1] + i * s[1]);                                \
+        T t = *(const T *)(p[2] + i * s[2]) * *(const T *)(p[3] + i * s[3]); \
+        o[i] = (EXPR);                                                      \
+      }                                                                     \
+  }
+
+#define CHAINS(S, T)                                                        \
+  SUM3(sum_pp_##S, T, +, +) SUM3(sum_pm_##S, T, +, -)                       \
+  SUM3(sum_mp_##S, T, -, +) SUM3(sum_mm_##S, T, -, -)                       \
+  SUM4(sum_ppp_##S, T, +, +, +) SUM4(sum_ppm_##S, T, +, +, -)               \
+  SUM4(sum_pmp_##S, T, +, -, +) SUM4(sum_pmm_##S, T, +, -, -)               \
+  SUM4(sum_mpp_##S, T, -, +, +) SUM4(sum_mpm_##S, T, -, +, -)               \
+  SUM4(sum_mmp_##S, T, -, -, +) SUM4(sum_mmm_##S, T, -, -, -)               \
+  AXPY(axpy_add_##S, T, a + t) AXPY(axpy_sub_##S, T, a - t)                 \
+  AXPY(axpy_rsub_##S, T, t - a) AXPY(axpy_radd_##S, T, t + a)               \
+  static const hebb_inner_fn sums_##S[2][8] = {                             \
+    {sum_pp_##S, sum_mp_##S, sum_pm_##S, sum_mm_##S},                       \
+    {sum_ppp_##S, sum_mpp_##S, sum_pmp_##S, sum_mmp_##S, sum_ppm_##S,       \
+     sum_mpm_##S, sum_pmm_##S, sum_mmm_##S}};                               \
+  static const hebb_inner_fn axpys_##S[4] = {axpy_add_##S, axpy_sub_##S,    \
+                                             axpy_rsub_##S, axpy_radd_##S};
+
+CHAINS(f64, double)
+CHAINS(f32, float)
+
+/* the kernel of a SUM (op: signs | terms << 4) or AXPY instruction */
+static hebb_inner_fn chain_kernel(int kind, int op, int dtype) {
+  int real = dtype == HEBB_F64 || dtype == HEBB_F32, f64 = dtype == HEBB_F64;
+  if (!real) return NULL;
+  if (kind == HEBB_FUSE_AXPY)
+    return op >= 0 && op < 4 ? (f64 ? axpys_f64 : axpys_f32)[op] : NULL;
+  if ((op >> 4) == 3 && (op & 15) < 4)
+    return (f64 ? sums_f64 : sums_f32)[0][op & 15];
+  if ((op >> 4) == 4 && (op & 15) < 8)
+    return (f64 ? sums_f64 : sums_f32)[1][op & 15];
+  return NULL;
+}
+
+/* operands an instruction reads */
+static int arity(const hebb_fuse_ins *in) {
+  switch (in->kind) {
+    case HEBB_FUSE_BINARY: return 2;
+    case HEBB_FUSE_SUM: return in->op >> 4;
+    case HEBB_FUSE_AXPY: return 3;
+    default: return 1;
+  }
+}
+
+static hebb_inner_fn fast_kernel(int op, int dtype) {
+  static const hebb_inner_fn f64[4] = {add_f64, sub_f64, mul_f64, div_f64};
+  static const hebb_inner_fn f32[4] = {add_f32, sub_f32, mul_f32, div_f32};
+  if (op < HEBB_ADD || op > HEBB_DIV) return NULL;
+  if (dtype == HEBB_F64) return f64[op - HEBB_ADD];
+  if (dtype == HEBB_F32) return f32[op - HEBB_ADD];
+  return NULL;
+}
+
+/* --- checking a spec --------------------------------------------------- */
+
+static int is_slot(const hebb_fuse_spec *s, int x) {
+  return x >= 0 && x < s->nregs + s->nparams;
+}
+
+/* the kernel of instruction i (through *fn), after checking its operands;
+   written[] holds the registers written so far */
+static int check_ins(const hebb_fuse_spec *s, int i, const char *written,
+                     hebb_inner_fn *fn, int64_t *cost) {
+  const hebb_fuse_ins *in = &s->ins[i];
+  int nin = arity(in), k;
+  int64_t c = 1;
+  if (in->dst < 0 || in->dst >= s->nregs)
+    return hebb_fail(HEBB_ERR_ARG, "fuse: instruction %d writes register %d "
+                     "(the program has %d)", i + 1, in->dst, s->nregs);
+  if (in->kind == HEBB_FUSE_LOAD) {
+    if (in->a[0] < 0 || in->a[0] >= s->nleaves)
+      return hebb_fail(HEBB_ERR_ARG, "fuse: instruction %d loads input %d "
+                       "(the program has %d)", i + 1, in->a[0], s->nleaves);
+    *fn = NULL;
+    return HEBB_OK;
+  }
+  if (in->kind == HEBB_FUSE_UNARY)
+    *fn = hebb_unary_kernel(in->op, s->dtype, &c);
+  else if (in->kind == HEBB_FUSE_BINARY)
+    *fn = in->op < HEBB_EQ ? hebb_binary_kernel(in->op, s->dtype, &c) : NULL;
+  else if (in->kind == HEBB_FUSE_SUM || in->kind == HEBB_FUSE_AXPY) {
+    *fn = chain_kernel(in->kind, in->op, s->dtype);
+    c = 3;
+  }
+  else
+    return hebb_fail(HEBB_ERR_ARG, "fuse: instruction %d has kind %d", i + 1,
+                     in->kind);
+  if (!*fn)
+    return hebb_fail(HEBB_ERR_DTYPE, "fuse: instruction %d: operation %d of "
+                     "kind %d is not defined with %s results", i + 1, in->op,
+                     in->kind, hebb_dtype_name(s->dtype));
+  if (in->kind == HEBB_FUSE_BINARY && fast_kernel(in->op, s->dtype))
+    *fn = fast_kernel(in->op, s->dtype);
+  for (k = 0; k < nin; k++) {
+    int x = in->a[k];
+    if (!is_slot(s, x))
+      return hebb_fail(HEBB_ERR_ARG, "fuse: instruction %d reads slot %d "
+                       "(the program has %d)", i + 1, x,
+                       s->nregs + s->nparams);
+    if (x < s->nregs && !written[x])
+      return hebb_fail(HEBB_ERR_ARG, "fuse: instruction %d reads register %d "
+                       "before any instruction writes it", i + 1, x);
+    if (x >= s->nregs && in->kind != HEBB_FUSE_UNARY &&
+        in->kind != HEBB_FUSE_BINARY && !(in->kind == HEBB_FUSE_AXPY && k == 2))
+      return hebb_fail(HEBB_ERR_ARG, "fuse: instruction %d takes a number as "
+                       "operand %d", i + 1, k + 1);
+  }
+  *cost += c;
+  return HEBB_OK;
+}
+
+/* leaves: a known argument whose shape broadcasts to the program's */
+static int check_leaf(const hebb_fuse_spec *s, int l) {
+  int a = s->leaves[l].arg, k, nd;
+  const int64_t *sh;
+  if (a < 0 || a >= s->nargs)
+    return hebb_fail(HEBB_ERR_ARG, "fuse: input %d is argument %d (the "
+                     "program has %d)", l + 1, a + 1, s->nargs);
+  nd = s->argndim[a];
+  sh = s->argshape + (size_t)a * HEBB_MAXDIM;
+  if (nd > s->ndim)
+    return hebb_fail(HEBB_ERR_SHAPE, "fuse: argument %d has %d dimensions, "
+                     "the results %d", a + 1, nd, s->ndim);
+  for (k = 0; k < nd; k++) {
+    int64_t r = s->shape[s->ndim - nd + k];
+    if (sh[k] != r && sh[k] != 1)
+      return hebb_fail(HEBB_ERR_SHAPE, "fuse: argument %d (size %lld along "
+                       "dimension %d) does not broadcast to the results' "
+                       "size %lld", a + 1, (long long)sh[k], k + 1,
+                       (long long)r);
+  }
+  return HEBB_OK;
+}
+
+static int check_out(const hebb_fuse_spec *s, int i, const char *written) {
+  int r = s->outreg[i], a = s->outarg[i], k, j;
+  if (r < 0 || r >= s->nregs || !written[r])
+    return hebb_fail(HEBB_ERR_ARG, "fuse: result %d is register %d, which no "
+                     "instruction writes", i + 1, r);
+  if (a < 0) return HEBB_OK;
+  if (a >= s->nargs)
+    return hebb_fail(HEBB_ERR_ARG, "fuse: result %d goes to argument %d (the "
+                     "program has %d)", i + 1, a + 1, s->nargs);
+  for (j = 0; j < i; j++)
+    if (s->outarg[j] == a)
+      return hebb_fail(HEBB_ERR_ARG, "fuse: results %d and %d both go to "
+                       "argument %d", j + 1, i + 1, a + 1);
+  if (s->argndim[a] != s->ndim)
+    return hebb_fail(HEBB_ERR_SHAPE, "fuse: result %d has %d dimensions, "
+                     "argument %d %d", i + 1, s->ndim, a + 1, s->argndim[a]);
+  for (k = 0; k < s->ndim; k++)
+    if (s->argshape[(size_t)a * HEBB_MAXDIM + k] != s->shape[k])
+      return hebb_fail(HEBB_ERR_SHAPE, "fuse: result %d (size %lld along "
+                       "dimension %d) cannot be written into argument %d "
+                       "(size %lld)", i + 1, (long long)s->shape[k], k + 1,
+                       a + 1,
+                       (long long)s->argshape[(size_t)a * HEBB_MAXDIM + k]);
+  return HEBB_OK;
+}
+
+static int check_spec(const hebb_fuse_spec *s) {
+  int k;
+  if (s->dtype != HEBB_F64 && s->dtype != HEBB_F32 && s->dtype != HEBB_C128 &&
+      s->dtype != HEBB_C64)
+    return hebb_fail(HEBB_ERR_DTYPE, "fuse: dtype %s (f32, f64, c64 or c128 "
+                     "only)", hebb_dtype_name(s->dtype));
+  if (s->ndim < 0 || s->ndim > HEBB_MAXDIM || s->nargs < 0 ||
+      s->nleaves < 0 || s->nins < 1 || s->nouts < 1 || s->nparams < 0)
+    return hebb_fail(HEBB_ERR_ARG, "fuse: a program needs 0..%d dimensions "
+                     "and at least one instruction and result (got %d, %d "
+                     "and %d)", HEBB_MAXDIM, s->ndim, s->nins, s->nouts);
+  if (s->nregs < 1 ||
+      (int64_t)s->nregs * MINBLOCK * hebb_dtype_size(s->dtype) > SCRATCH ||
+      s->nregs + s->nparams > MAXSLOTS)
+    return hebb_fail(HEBB_ERR_ARG, "fuse: %d registers and %d parameters "
+                     "(1 to %d registers, at most %d together)", s->nregs,
+                     s->nparams, SCRATCH / (MINBLOCK * hebb_dtype_size(s->dtype)),
+                     MAXSLOTS);
+  if (s->nleaves + s->nouts > MAXOPS)
+    return hebb_fail(HEBB_ERR_ARG, "fuse: %d inputs and %d results (at most "
+                     "%d together)", s->nleaves, s->nouts, MAXOPS);
+  for (k = 0; k < s->ndim; k++)
+    if (s->shape[k] < 0)
+      return hebb_fail(HEBB_ERR_SHAPE, "fuse: size %lld along dimension %d",
+                       (long long)s->shape[k], k + 1);
+  for (k = 0; k < s->nargs; k++)
+    if (s->argndim[k] < 0 || s->argndim[k] > HEBB_MAXDIM)
+      return hebb_fail(HEBB_ERR_ARG, "fuse: argument %d has %d dimensions",
+                       k + 1, s->argndim[k]);
+  return HEBB_OK;
+}
+
+/* Which instruction may write a result straight into its tensor (no
+   register, no copy): the last write of the result's register, unless it
+   is a LOAD.  Into an argument (in place, when no temporary is needed)
+   only if no later instruction loads that argument or reads a register
+   that still holds a LOAD of it, and no result is such a register: those
+   point into the memory being written. */
+static void direct_ok(hebb_fuse *f) {
+  int o, i, k;
+  for (i = 0; i < f->nins; i++) f->outof[i] = -1;
+  for (o = 0; o < f->nouts; o++) {
+    int d = f->outreg[o], prod = -1, a = f->outarg[o];
+    for (i = 0; i < f->nins; i++)
+      if (f->ins[i].dst == d) prod = i;
+    if (prod < 0 || f->ins[prod].kind == HEBB_FUSE_LOAD ||
+        f->outof[prod] >= 0)
+      continue;
+    f->outof[prod] = o;
+    f->safe[o] = 1;   /* 1: written by its instruction; 2: and in place */
+    if (a < 0) continue;
+    f->safe[o] = 2;
+    for (k = 0; k < f->nouts; k++) {   /* a result that is a LOAD of a */
+      int src = -1;
+      for (i = 0; i < f->nins; i++)
+        if (f->ins[i].dst == f->outreg[k]) src = i;
+      if (src >= 0 && f->ins[src].kind == HEBB_FUSE_LOAD &&
+          f->leaves[f->ins[src].a[0]].arg == a)
+        f->safe[o] = 1;
+    }
+    for (i = prod + 1; i < f->nins && f->safe[o] == 2; i++) {
+      if (f->ins[i].kind == HEBB_FUSE_LOAD &&
+          f->leaves[f->ins[i].a[0]].arg == a) {   /* a later read */
+        f->safe[o] = 1;
+        break;
+      }
+      for (k = 0; k < f->nin[i]; k++) {
+        int x = f->ins[i].a[k], j, src = -1;
+        if (x >= f->nregs) continue;
+        for (j = i - 1; j >= 0; j--)   /* who wrote x last before i */
+          if (f->ins[j].dst == x) { src = j; break; }
+        if (src >= 0 && f->ins[src].kind == HEBB_FUSE_LOAD &&
+            f->leaves[f->ins[src].a[0]].arg == a)
+          f->safe[o] = 1;
+      }
+    }
+  }
+}
+
+/* --- making and freeing -------------------------------------------------- */
+
+void hebb_fuse_free(hebb_fuse *f) {
+  if (!f) return;
+  free(f->argndim);
+  free(f->argshape);
+  free(f->leaves);
+  free(f->ins);
+  free(f->fn);
+  free(f->nin);
+  free(f->outof);
+  free(f->safe);
+  free(f->outreg);
+  free(f->outarg);
+  free(f);
+}
+
+/* a copy of n items of size sz (NULL only when n > 0 and memory ran out) */
+static void *dup(const void *p, size_t n, size_t sz) {
+  void *q = malloc(n * sz + 1);
+  if (q && n) memcpy(q, p, n * sz);
+  return q;
+}
+
+hebb_fuse *hebb_fuse_new(const hebb_fuse_spec *s) {
+  hebb_fuse *f;
+  char *written;
+  int i, st = check_spec(s);
+  if (st) return NULL;
+  f = calloc(1, sizeof *f);
+  written = calloc((size_t)s->nregs, 1);
+  if (!f || !written) {
+    free(f);
+    free(written);
+    return hebb_fail_null(HEBB_ERR_NOMEM, "fuse: out of memory");
+  }
+  f->dtype = s->dtype;
+  f->esz = hebb_dtype_size(s->dtype);
+  f->ndim = s->ndim;
+  memcpy(f->shape, s->shape, (size_t)s->ndim * sizeof(int64_t));
+  f->nargs = s->nargs;
+  f->nleaves = s->nleaves;
+  f->nins = s->nins;
+  f->nregs = s->nregs;
+  f->nparams = s->nparams;
+  f->nouts = s->nouts;
+  f->argndim = dup(s->argndim, (size_t)s->nargs, sizeof(int));
+  f->argshape = dup(s->argshape, (size_t)s->nargs * HEBB_MAXDIM,
+                    sizeof(int64_t));
+  f->leaves = dup(s->leaves, (size_t)s->nleaves, sizeof(hebb_fuse_leaf));
+  f->ins = dup(s->ins, (size_t)s->nins, sizeof(hebb_fuse_ins));
+  f->fn = calloc((size_t)s->nins, sizeof(hebb_inner_fn));
+  f->nin = calloc((size_t)s->nins, sizeof(int));
+  f->outof = calloc((size_t)s->nins, sizeof(int));
+  f->safe = calloc((size_t)s->nouts + 1, 1);
+  f->outreg = dup(s->outreg, (size_t)s->nouts, sizeof(int32_t));
+  f->outarg = dup(s->outarg, (size_t)s->nouts, sizeof(int32_t));
+  if (!f->argndim || !f->argshape || !f->leaves || !f->ins || !f->fn || !f->nin ||
+      !f->outof || !f->safe ||
+      !f->outreg || !f->outarg) {
+    st = hebb_fail(HEBB_ERR_NOMEM, "fuse: out of memory");
+    goto done;
+  }
+  for (i = 0; i < s->nleaves && !st; i++) st = check_leaf(s, i);
+  for (i = 0; i < s->nins && !st; i++) {
+    st = check_ins(s, i, written, &f->fn[i], &f->cost);
+    f->nin[i] = arity(&s->ins[i]);
+    if (!st) written[s->ins[i].dst] = 1;
+  }
+  for (i = 0; i < s->nouts && !st; i++) {
+    st = check_out(s, i, written);
+    if (!st && s->outarg[i] < 0) f->nres++;
+  }
+  if (!st) direct_ok(f);
+  f->block = SCRATCH / ((int64_t)s->nregs * f->esz);
+  if (f->block > 1024) f->block = 1024;
+  f->block -= f->block % MINBLOCK;
+done:
+  free(written);
+  if (st) {
+    hebb_fuse_free(f);
+    return NULL;
+  }
+  return f;
+}
+
+int hebb_fuse_nresults(const hebb_fuse *f) { return f->nres; }
+
+/* --- aliasing ------------------------------------------------------------ */
+
+bool hebb_fuse_aliased(const hebb_fuse *f, hebb_tensor *const *args) {
+  int i, j;
+  for (i = 0; i < f->nouts; i++) {
+    int a = f->outarg[i];
+    if (a < 0) continue;
+    for (j = 0; j < f->nargs; j++)
+      if (j != a && hebb_may_overlap(args[j], args[a])) return true;
+  }
+  return false;
+}
+
+/* --- running ------------------------------------------------------------- */
+
+/* One run: the merged index space and every operand's place in it.
+   Operands 0 .. nleaves-1 are the inputs, then the results. */
+typedef struct run {
+  const hebb_fuse *f;
+  int nd, nops;
+  int64_t shape[HEBB_MAXDIM];
+  char **base;        /* nops */
+  int64_t *stride;    /* nops rows of HEBB_MAXDIM, bytes */
+  int64_t *shift;     /* nleaves rows of HEBB_MAXDIM, in [0, shape) */
+  char *direct;       /* per result: written by its instruction directly */
+  char params[];      /* nparams values of the dtype */
+} run;
+
+#define STRIDE(r, o) ((r)->stride + (size_t)(o) * HEBB_MAXDIM)
+#define SHIFT(r, l) ((r)->shift + (size_t)(l) * HEBB_MAXDIM)
+
+/* Places the operands in the program's (unmerged) index space: an input's
+   strides are its own, broadcast (0) where its size is 1 or it has fewer
+   dimensions, its shifts reduced modulo its sizes. */
+static void place(run *r, hebb_tensor *const *args, hebb_tensor *const *dst) {
+  const hebb_fuse *f = r->f;
+  int nd = f->ndim, o, k;
+  for (o = 0; o < r->nops; o++) {
+    const hebb_tensor *t = o < f->nleaves ? args[f->leaves[o].arg]
+                                          : dst[o - f->nleaves];
+    int off = nd - t->ndim;
+    int64_t *st = STRIDE(r, o), esz = f->esz;
+    r->base[o] = hebb_first(t);
+    for (k = 0; k < nd; k++) st[k] = 0;
+    for (k = 0; k < t->ndim; k++)
+      st[off + k] = t->shape[k] == 1 ? 0 : t->stride[k] * esz;
+    if (o < f->nleaves) {
+      int64_t *sh = SHIFT(r, o);
+      for (k = 0; k < nd; k++) sh[k] = 0;
+      for (k = 0; k < t->ndim; k++) {
+        int64_t n = t->shape[k], s = f->leaves[o].shift[k];
+        if (n > 1) {
+          s %= n;
+          sh[off + k] = s < 0 ? s + n : s;
+        }
+      }
+    }
+  }
+}
+
+/* Merges dimension k into k-1 where every operand steps alike and no input
+   is rolled along either; drops dimensions of size 1.  At least one
+   dimension remains. */
+static void merge(run *r) {
+  const hebb_fuse *f = r->f;
+  int nd = 0, k, o;
+  for (k = 0; k < f->ndim; k++) {
+    int64_t n = f->shape[k];
+    int fold = nd > 0 && n != 1;
+    if (n == 1 && f->ndim > 1) continue;
+    for (o = 0; o < r->nops && fold; o++) {
+      int64_t *st = STRIDE(r, o);
+      if (st[nd - 1] != st[k] * n ||
+          (o < f->nleaves && (SHIFT(r, o)[nd - 1] || SHIFT(r, o)[k])))
+        fold = 0;
+    }
+    for (o = 0; o < r->nops; o++) {
+      if (fold) STRIDE(r, o)[nd - 1] = STRIDE(r, o)[k];
+      else STRIDE(r, o)[nd] = STRIDE(r, o)[k];
+      if (o < f->nleaves && !fold) SHIFT(r, o)[nd] = SHIFT(r, o)[k];
+    }
+    if (fold) r->shape[nd - 1] *= n;
+    else r->shape[nd++] = n;
+  }
+  if (nd == 0) {   /* a 0-d program, or all sizes 1 */
+    r->shape[0] = 1;
+    for (o = 0; o < r->nops; o++) {
+      STRIDE(r, o)[0] = 0;
+      if (o < f->nleaves) SHIFT(r, o)[0] = 0;
+    }
+    nd = 1;
+  }
+  r->nd = nd;
+}
+
+/* Copies n elements of size esz from p (byte stride s) to q. */
+static void gather(char *q, const char *p, int64_t s, int64_t n, int esz) {
+  int64_t i;
+  if (s == esz) {
+    memcpy(q, p, (size_t)(n * esz));
+    return;
+  }
+  switch (esz) {
+    case 4:
+      for (i = 0; i < n; i++, p += s) memcpy(q + i * 4, p, 4);
+      break;
+    case 8:
+      for (i = 0; i < n; i++, p += s) memcpy(q + i * 8, p, 8);
+      break;
+    default:
+      for (i = 0; i < n; i++, p += s) memcpy(q + i * esz, p, (size_t)esz);
+  }
+}
+
+static void scatter(char *q, int64_t s, const char *p, int64_t ps, int64_t n,
+                    int esz) {
+  int64_t i;
+  if (s == esz && ps == esz) {
+    memcpy(q, p, (size_t)(n * esz));
+    return;
+  }
+  for (i = 0; i < n; i++, q += s, p += ps) memcpy(q, p, (size_t)esz);
+}
+
+/* Points register d at elements j0 .. j0+n-1 of input l along the last
+   dimension (row base b): directly when they are adjacent in memory,
+   otherwise gathered into the register's own buffer. */
+static void load(const run *r, int l, char *b, int64_t j0, int64_t n,
+                 char *buf, char **rp, int64_t *rs) {
+  int nd = r->nd, esz = r->f->esz;
+  int64_t st = STRIDE(r, l)[nd - 1], len = r->shape[nd - 1];
+  int64_t j = j0 - SHIFT(r, l)[nd - 1];
+  if (st == 0) {
+    *rp = b;
+    *rs = 0;
+    return;
+  }
+  if (j < 0) j += len;
+  *rp = buf;
+  *rs = esz;
+  if (j + n <= len) {
+    if (st == esz) *rp = b + j * esz;
+    else gather(buf, b + j * st, st, n, esz);
+    return;
+  }
+  gather(buf, b + j * st, st, len - j, esz);   /* wraps around */
+  gather(buf + (len - j) * esz, b, st, n - (len - j), esz);
+}
+
+/* where row `row` of the merged index space starts, for every operand */
+static void row_bases(const run *r, int64_t row, char **b) {
+  const hebb_fuse *f = r->f;
+  int64_t idx[HEBB_MAXDIM];
+  int nd = r->nd, o, k;
+  for (k = nd - 2; k >= 0; k--) {
+    idx[k] = row % r->shape[k];
+    row /= r->shape[k];
+  }
+  for (o = 0; o < r->nops; o++) {
+    const int64_t *st = STRIDE(r, o);
+    char *p = r->base[o];
+    for (k = 0; k < nd - 1; k++) {
+      int64_t x = idx[k];
+      if (o < f->nleaves) {
+        x -= SHIFT(r, o)[k];
+        if (x < 0) x += r->shape[k];
+      }
+      p += x * st[k];
+    }
+    b[o] = p;
+  }
+}
+
+/* whether operand o's rows 0 .. nrows-1 of a tile (bases b[t * nops + o])
+   follow each other in memory, contiguous and unrolled along the last
+   dimension */
+static int rows_follow(const run *r, char *const *b, int o, int nrows) {
+  int nd = r->nd, t;
+  int64_t len = r->shape[nd - 1], esz = r->f->esz;
+  if (STRIDE(r, o)[nd - 1] != esz) return 0;
+  for (t = 1; t < nrows; t++)
+    if (b[(size_t)t * r->nops + o] != b[o] + t * len * esz) return 0;
+  return 1;
+}
+
+static int adjacent_rows(const run *r, char *const *b, int o, int nrows) {
+  return (o >= r->f->nleaves || SHIFT(r, o)[r->nd - 1] == 0) &&
+         rows_follow(r, b, o, nrows);
+}
+
+/* Rows that follow each other, rolled by s along the row (element j of
+   row t is element (j - s) mod n of row t): one copy of the whole span,
+   shifted, then each row's wrapped end put right -- instead of two copies
+   per row.  Reads stay inside the span. */
+static void load_rolled_rows(const run *r, int l, char *const *b, int nrows,
+                             char *buf) {
+  int esz = r->f->esz, t;
+  int64_t n = r->shape[r->nd - 1], m = n * nrows, s = SHIFT(r, l)[r->nd - 1];
+  const char *src = b[l];
+  if (s <= n / 2) {   /* j >= s reads j - s of the span */
+    memcpy(buf + s * esz, src, (size_t)((m - s) * esz));
+    for (t = 0; t < nrows; t++)
+      memcpy(buf + (size_t)t * n * esz, b[(size_t)t * r->nops + l] + (n - s) * esz,
+             (size_t)(s * esz));
+  }
+  else {              /* j < n - a reads j + a, a = n - s */
+    int64_t a = n - s;
+    memcpy(buf, src + a * esz, (size_t)((m - a) * esz));
+    for (t = 0; t < nrows; t++)
+      memcpy(buf + ((size_t)t * n + (size_t)(n - a)) * esz,
+             b[(size_t)t * r->nops + l], (size_t)(a * esz));
+  }
+}
+
+/* LOAD of input l over a tile of nrows rows (elements j0 .. j0+n-1 of
+   each) into register d: a pointer into memory when the tile is adjacent
+   there, else a gather into the register's buffer */
+static void load_tile(const run *r, int l, char *const *b, int nrows,
+                      int64_t j0, int64_t n, char *buf, char **rp,
+                      int64_t *rs) {
+  int t, esz = r->f->esz;
+  if (nrows == 1) {
+    load(r, l, b[l], j0, n, buf, rp, rs);
+    return;
+  }
+  if (adjacent_rows(r, b, l, nrows)) {
+    *rp = b[l];
+    *rs = esz;
+    return;
+  }
+  if (rows_follow(r, b, l, nrows)) {
+    load_rolled_rows(r, l, b, nrows, buf);
+    *rp = buf;
+    *rs = esz;
+    return;
+  }
+  for (t = 0; t < nrows; t++) {
+    char *q = buf + (size_t)t * n * esz, *p;
+    int64_t s, k;
+    load(r, l, b[(size_t)t * r->nops + l], j0, n, q, &p, &s);
+    if (p == q) continue;
+    if (s == 0)
+      for (k = 0; k < n; k++) memcpy(q + k * esz, p, (size_t)esz);
+    else memcpy(q, p, (size_t)(n * esz));
+  }
+  *rp = buf;
+  *rs = esz;
+}
+
+/* whether p is where a result of this tile was written directly (a
+   register of another result shared with it) */
+static int written_direct(const hebb_fuse *f, char *const *dtarget,
+                          const char *p) {
+  int o;
+  for (o = 0; o < f->nouts; o++)
+    if (dtarget[o] == p) return 1;
+  return 0;
+}
+
+/* rows lo .. hi-1 of the merged index space, in tiles: a block of one
+   row, or as many whole rows as fit in a register when rows are short */
+static void run_rows(int64_t lo, int64_t hi, void *ud) {
+  run *r = ud;
+  const hebb_fuse *f = r->f;
+  _Alignas(64) char scratch[SCRATCH];
+  char *rp[MAXSLOTS], *rowb[ROWBASES], *dtarget[MAXOPS];
+  int64_t rs[MAXSLOTS];
+  int nd = r->nd, esz = f->esz, nr = f->nregs, nops = r->nops, o, k, i;
+  int64_t len = r->shape[nd - 1], row, blk = f->block;
+  int per = len >= blk ? 1 : (int)(blk / len < MAXROWS ? blk / len : MAXROWS);
+  if (per > ROWBASES / nops) per = ROWBASES / nops;
+  if (per < 1) per = 1;
+  for (k = 0; k < f->nparams; k++) {
+    rp[nr + k] = r->params + (size_t)k * esz;
+    rs[nr + k] = 0;
+  }
+  for (row = lo; row < hi; row += per) {
+    int nrows = hi - row < per ? (int)(hi - row) : per, t;
+    int64_t j0;
+    for (t = 0; t < nrows; t++) row_bases(r, row + t, rowb + (size_t)t * nops);
+    for (j0 = 0; j0 < len; j0 += blk) {
+      int64_t n = len - j0 < blk ? len - j0 : blk, s3[5], m = n * nrows;
+      for (o = 0; o < f->nouts; o++) {
+        int q = f->nleaves + o;
+        dtarget[o] = NULL;
+        if (r->direct[o] && (nrows == 1 ? STRIDE(r, q)[nd - 1] == esz
+                                        : adjacent_rows(r, rowb, q, nrows)))
+          dtarget[o] = rowb[q] + j0 * esz;
+      }
+      for (i = 0; i < f->nins; i++) {
+        const hebb_fuse_ins *in = &f->ins[i];
+        char *buf = scratch + (size_t)in->dst * blk * esz, *p3[5];
+        if (f->outof[i] >= 0 && dtarget[f->outof[i]]) buf = dtarget[f->outof[i]];
+        if (in->kind == HEBB_FUSE_LOAD) {
+          load_tile(r, in->a[0], rowb, nrows, j0, n, buf, &rp[in->dst],
+                    &rs[in->dst]);
+          continue;
+        }
+        p3[0] = buf;
+        s3[0] = esz;
+        for (k = 0; k < f->nin[i]; k++) {
+          p3[k + 1] = rp[in->a[k]];
+          s3[k + 1] = rs[in->a[k]];
+        }
+        f->fn[i](m, p3, s3, NULL);
+        rp[in->dst] = buf;
+        rs[in->dst] = esz;
+      }
+      /* a result that is an input as it is may point into memory that an
+         earlier store of this tile overwrites: copy it out first */
+      for (o = 0; o < f->nouts; o++) {
+        int d = f->outreg[o];
+        char *buf = scratch + (size_t)d * blk * esz;
+        if (dtarget[o]) continue;
+        if (rp[d] != buf && !written_direct(f, dtarget, rp[d])) {
+          if (rs[d] == 0)
+            for (k = 0; k < m; k++) memcpy(buf + k * esz, rp[d], (size_t)esz);
+          else memcpy(buf, rp[d], (size_t)(m * esz));
+          rp[d] = buf;
+          rs[d] = esz;
+        }
+      }
+      for (o = 0; o < f->nouts; o++) {
+        int q = f->nleaves + o;
+        int64_t st = STRIDE(r, q)[nd - 1];
+        const char *src = rp[f->outreg[o]];
+        if (dtarget[o]) continue;
+        if (nrows > 1 && adjacent_rows(r, rowb, q, nrows)) {
+          memcpy(rowb[q], src, (size_t)(m * esz));
+          continue;
+        }
+        for (t = 0; t < nrows; t++)
+          scatter(rowb[(size_t)t * nops + q] + j0 * st, st,
+                  src + (size_t)t * n * esz, esz, n, esz);
+      }
+    }
+  }
+}
+
+/* the k-th parameter as the dtype (a Lua number meeting a tensor) */
+static void put_param(const hebb_fuse *f, char *p, double v) {
+  hebb_put_f64(f->dtype, p, v);
+}
+
+hebb_status hebb_fuse_check_params(const hebb_fuse *f, int nparams) {
+  if (nparams != f->nparams)
+    return hebb_fail(HEBB_ERR_ARG, "fuse: %d numbers for a program of %d",
+                     nparams, f->nparams);
+  return HEBB_OK;
+}
+
+hebb_status hebb_fuse_check_args(const hebb_fuse *f, int nargs,
+                                 hebb_tensor *const *args) {
+  int i, k;
+  if (nargs != f->nargs)
+    return hebb_fail(HEBB_ERR_ARG, "fuse: %d tensors for a program of %d",
+                     nargs, f->nargs);
+  for (i = 0; i < nargs; i++) {
+    const hebb_tensor *t = args[i];
+    const int64_t *sh = f->argshape + (size_t)i * HEBB_MAXDIM;
+    if (t->dtype != f->dtype)
+      return hebb_fail(HEBB_ERR_DTYPE, "fuse: argument %d is %s, the program "
+                       "%s", i + 1, hebb_dtype_name(t->dtype),
+                       hebb_dtype_name(f->dtype));
+    if (t->ndim != f->argndim[i])
+      return hebb_fail(HEBB_ERR_SHAPE, "fuse: argument %d has %d dimensions, "
+                       "the program expects %d", i + 1, t->ndim,
+                       f->argndim[i]);
+    for (k = 0; k < t->ndim; k++)
+      if (t->shape[k] != sh[k])
+        return hebb_fail(HEBB_ERR_SHAPE, "fuse: argument %d has size %lld "
+                         "along dimension %d, the program expects %lld",
+                         i + 1, (long long)t->shape[k], k + 1,
+                         (long long)sh[k]);
+  }
+  return HEBB_OK;
+}
+
+/* Whether result o, written into argument a, must go through a temporary:
+   an input reads a's memory at other positions (rolled, or another view). */
+static int needs_temp(const run *r, hebb_tensor *const *args, int a) {
+  const hebb_fuse *f = r->f;
+  int l, k;
+  for (l = 0; l < f->nleaves; l++) {
+    const hebb_fuse_leaf *lf = &f->leaves[l];
+    const hebb_tensor *t = args[lf->arg];
+    if (!hebb_may_overlap(t, args[a])) continue;
+    if (lf->arg != a) return 1;
+    for (k = 0; k < t->ndim; k++)
+      if (t->shape[k] > 1 && lf->shift[k] % t->shape[k] != 0) return 1;
+  }
+  return 0;
+}
+
+hebb_status hebb_fuse_run(const hebb_fuse *f, int nargs,
+                          hebb_tensor *const *args, const double *params,
+                          hebb_tensor **results) {
+  int nops = f->nleaves + f->nouts, i, st = HEBB_OK, nres = 0;
+  size_t sz = sizeof(run) + (size_t)f->nparams * (size_t)f->esz;
+  hebb_tensor **dst = NULL, **tmp = NULL;
+  run *r;
+  int64_t rows, k;
+  for (i = 0; i < f->nres; i++) results[i] = NULL;
+  if (hebb_fuse_check_args(f, nargs, args)) return hebb_last_status();
+  r = calloc(1, sz);
+  if (r) {
+    r->base = calloc((size_t)nops, sizeof(char *));
+    r->stride = calloc((size_t)nops * HEBB_MAXDIM, sizeof(int64_t));
+    r->shift = calloc((size_t)f->nleaves * HEBB_MAXDIM + 1, sizeof(int64_t));
+    r->direct = calloc((size_t)f->nouts + 1, 1);
+    dst = calloc((size_t)f->nouts, sizeof *dst);
+    tmp = calloc((size_t)f->nouts, sizeof *tmp);
+  }
+  if (!r || !r->base || !r->stride || !r->shift || !r->direct || !dst ||
+      !tmp) {
+    st = hebb_fail(HEBB_ERR_NOMEM, "fuse: out of memory");
+    goto done;
+  }
+  r->f = f;
+  r->nops = nops;
+  for (i = 0; i < f->nparams; i++)
+    put_param(f, r->params + (size_t)i * f->esz, params[i]);
+  for (i = 0; i < f->nouts && !st; i++) {
+    int a = f->outarg[i];
+    if (a < 0) {
+      dst[i] = results[nres++] = hebb_empty(f->dtype, f->ndim, f->shape);
+      if (!dst[i]) st = hebb_last_status();
+    }
+    else dst[i] = args[a];
+  }
+  if (st) goto done;
+  /* the temporaries of results written where inputs still read */
+  place(r, args, dst);
+  for (i = 0; i < f->nouts && !st; i++)
+    if (f->outarg[i] >= 0 && needs_temp(r, args, f->outarg[i])) {
+      dst[i] = tmp[i] = hebb_empty(f->dtype, f->ndim, f->shape);
+      if (!tmp[i]) st = hebb_last_status();
+    }
+  if (st) goto done;
+  for (i = 0; i < f->nouts; i++)
+    r->direct[i] = f->safe[i] == 2 ||
+                   (f->safe[i] == 1 && (f->outarg[i] < 0 || tmp[i]));
+  place(r, args, dst);
+  merge(r);
+  for (i = 0; i < f->nouts; i++)
+    if (f->outarg[i] >= 0) hebb_bump_version(args[f->outarg[i]]);
+  rows = 1;
+  for (k = 0; k < r->nd - 1; k++) rows *= r->shape[k];
+  if (hebb_shape_numel(f->ndim, f->shape) > 0)
+    st = hebb_parallel_for(rows, r->shape[r->nd - 1] * f->cost, run_rows, r);
+  for (i = 0; i < f->nouts && !st; i++) {
+    hebb_tensor *t = args[f->outarg[i] < 0 ? 0 : f->outarg[i]];
+    if (!tmp[i]) continue;
+    if (hebb_is_contiguous(t))   /* the common case: one memcpy */
+      memcpy(hebb_first(t), hebb_first(tmp[i]),
+             (size_t)(hebb_numel(t) * f->esz));
+    else st = hebb_copy(t, tmp[i]);
+  }
+done:
+  if (tmp)
+    for (i = 0; i < f->nouts; i++) hebb_release(tmp[i]);
+  if (st)
+    for (i = 0; i < f->nres; i++) {
+      hebb_release(results[i]);
+      results[i] = NULL;
+    }
+  if (r) {
+    free(r->base);
+    free(r->stride);
+    free(r->shift);
+    free(r->direct);
+  }
+  free(r);
+  free(dst);
+  free(tmp);
+  return st;
+}
