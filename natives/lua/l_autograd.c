@@ -575,13 +575,31 @@ static void release_use(lua_State *L, tnode *c, void *data) {
   else lua_pop(L, 1);
 }
 
+/* Takes the nodes off the work stack until it is empty, calling visit on
+   the children of each; with 'order' (a table's index, else 0) each node
+   is appended there as it is taken. */
+static void drain(lua_State *L, pass *ps, visit_fn visit, int order) {
+  lua_Integer m = 0;
+  while (ps->top > 0) {
+    lua_rawgeti(L, ps->stack, ps->top);
+    lua_pushnil(L);
+    lua_rawseti(L, ps->stack, ps->top--);
+    if (order) {
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, order, ++m);
+    }
+    each_child(L, lua_gettop(L), lua_touserdata(L, -1), visit, ps);
+    lua_pop(L, 1);
+  }
+}
+
 /* order(starts): the nodes below the start nodes in the order backward
    runs them: a node after every node that uses it (Kahn's order, the
    ready nodes a stack), counted with marks in the nodes themselves */
 static int l_order(lua_State *L) {
   uint64_t *counter;
   pass ps;
-  lua_Integer k, len, m = 0;
+  lua_Integer k, len;
   tnode *nd;
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
@@ -610,13 +628,7 @@ static int l_order(lua_State *L) {
       lua_pop(L, 1);
     }
   }
-  while (ps.top > 0) {
-    lua_rawgeti(L, 3, ps.top);
-    lua_pushnil(L);
-    lua_rawseti(L, 3, ps.top--);
-    each_child(L, 5, lua_touserdata(L, 5), count_use, &ps);
-    lua_pop(L, 1);
-  }
+  drain(L, &ps, count_use, 0);
   for (k = 1; k <= len; k++) {     /* the starts no other start uses */
     lua_rawgeti(L, 1, k);
     nd = lua_touserdata(L, -1);
@@ -627,15 +639,7 @@ static int l_order(lua_State *L) {
       lua_pop(L, 1);
     }
   }
-  while (ps.top > 0) {
-    lua_rawgeti(L, 3, ps.top);
-    lua_pushnil(L);
-    lua_rawseti(L, 3, ps.top--);
-    lua_pushvalue(L, -1);
-    lua_rawseti(L, 4, ++m);
-    each_child(L, 5, lua_touserdata(L, 5), release_use, &ps);
-    lua_pop(L, 1);
-  }
+  drain(L, &ps, release_use, 4);
   lua_pushvalue(L, 4);
   return 1;
 }
