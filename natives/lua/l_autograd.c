@@ -73,13 +73,23 @@ static int is_tracked(lua_State *L, int idx) {
   return t && (t->flags & HEBB_TF_TRACKED);
 }
 
-/* any argument a tracked tensor, or a list holding one (cat, stack, ncon) */
-static int any_tracked(lua_State *L, int n) {
-  int i;
+/* Any argument a tracked tensor, or a list holding one (cat, stack, ncon).
+   Sets bit i - 1 of *tensors for each tensor argument i <= 32 (tested once
+   here, the recording reads the bits); it looks at every argument then. */
+#define MAXBITS 32
+static int any_tracked(lua_State *L, int n, unsigned *tensors) {
+  int i, any = 0;
   lua_Integer k, len;
+  *tensors = 0;
   for (i = 1; i <= n; i++) {
     int tp = lua_type(L, i);
-    if (tp == LUA_TUSERDATA && is_tracked(L, i)) return 1;
+    hebb_tensor *t;
+    if (tp == LUA_TUSERDATA && (t = hebbL_test(L, i)) != NULL) {
+      if (i <= MAXBITS) *tensors |= 1u << (i - 1);
+      any |= (t->flags & HEBB_TF_TRACKED) != 0;
+      if (any && n > MAXBITS) return 1;
+      continue;
+    }
     if (tp != LUA_TTABLE) continue;
     len = (lua_Integer)lua_rawlen(L, i);
     for (k = 1; k <= len; k++) {
@@ -88,7 +98,7 @@ static int any_tracked(lua_State *L, int n) {
       if (hit) return 1;
     }
   }
-  return 0;
+  return any;
 }
 
 static int is_inplace(const char *name) {
@@ -232,13 +242,20 @@ static void set_name(lua_State *L, int rule, int tape, int name_idx) {
    (the tape table at 'tape').  Returns 0, with the stack as it was, for
    every other case (no rule yet, several outputs, a result that is an
    argument or has a record), which the Lua recorder handles. */
-static int record_here(lua_State *L, int n, int name_idx, int tape, int o) {
+static int record_here(lua_State *L, int n, int name_idx, int tape,
+                       unsigned tensors, int o) {
   hebb_tensor *ot = hebbL_test(L, o);
+  const void *obox = lua_touserdata(L, o);
   int i, rule, recs, any = 0;
   tnode *nd;
-  if (!ot) return 0;
-  for (i = 1; i <= n; i++)
-    if (lua_type(L, i) == LUA_TTABLE || lua_rawequal(L, i, o)) return 0;
+  if (!ot || n > MAXBITS) return 0;
+  for (i = 1; i <= n; i++) {
+    if (tensors >> (i - 1) & 1u) {
+      if (lua_touserdata(L, i) == obox) return 0;
+    } else if (lua_type(L, i) == LUA_TTABLE) {
+      return 0;
+    }
+  }
   if (lua_getiuservalue(L, o, 1) != LUA_TNIL) {
     lua_pop(L, 1);
     return 0;
@@ -256,7 +273,7 @@ static int record_here(lua_State *L, int n, int name_idx, int tape, int o) {
   lua_pop(L, 1);
   recs = lua_gettop(L);            /* the records of the arguments */
   for (i = 1; i <= n; i++) {
-    if (hebbL_test(L, i)) any |= lua_getiuservalue(L, i, 1) != LUA_TNIL;
+    if (tensors >> (i - 1) & 1u) any |= lua_getiuservalue(L, i, 1) != LUA_TNIL;
     else lua_pushnil(L);
   }
   if (!any || !(ot->dtype == HEBB_F64 || ot->dtype == HEBB_F32 ||
@@ -310,14 +327,14 @@ static void push_raw(lua_State *L, lua_CFunction raw) {
    own, since it may overwrite its arguments: __unm's lua_settop), then the
    result is recorded here or by the Lua recorder. */
 static int record_fresh(lua_State *L, int n, int name_idx,
-                        lua_CFunction raw) {
+                        lua_CFunction raw, unsigned tensors) {
   int k, top, i, tape = n + 1;     /* the tape table, pushed by record */
   push_raw(L, raw);
   for (i = 1; i <= n; i++) lua_pushvalue(L, i);
   lua_call(L, n, LUA_MULTRET);
   top = lua_gettop(L);
   k = top - tape;
-  if (k == 1 && record_here(L, n, name_idx, tape, top)) return 1;
+  if (k == 1 && record_here(L, n, name_idx, tape, tensors, top)) return 1;
   luaL_checkstack(L, n + k + 4, "autograd");
   lua_rawgeti(L, tape, T_RECORDER);
   lua_pushvalue(L, name_idx);
@@ -338,9 +355,10 @@ static int record_fresh(lua_State *L, int n, int name_idx,
 static int record(lua_State *L, const char *name, int name_idx,
                   lua_CFunction raw) {
   int n = lua_gettop(L), i, base;
-  if (!any_tracked(L, n) || !push_tape(L)) return raw(L);
+  unsigned tensors;
+  if (!any_tracked(L, n, &tensors) || !push_tape(L)) return raw(L);
   if (!name && !is_inplace(lua_tostring(L, name_idx)))
-    return record_fresh(L, n, name_idx, raw);
+    return record_fresh(L, n, name_idx, raw, tensors);
   lua_rawgeti(L, -1, T_RECORDER);
   lua_remove(L, -2);
   if (name) lua_pushstring(L, name);
