@@ -1,9 +1,11 @@
 /*
 ** l_autograd.c -- the C half of hebb.autograd: the recording hook that every
 ** registered tensor function passes through, the "tracked" flag on tensor
-** headers, and the few primitives the Lua engine (stdlib/hebb/autograd.lua)
-** needs.  The tape itself, the backward rules and the traversal are Lua:
-** rules are tensor expressions, so that they can be differentiated again.
+** headers, and the tape: its nodes (userdata) and the order backward runs
+** them in, which the Lua engine (stdlib/hebb/_autograd_engine.lua) reads
+** through the primitives below.  The backward rules and the summing of
+** gradients are Lua: rules are tensor expressions, so that they can be
+** differentiated again.
 **
 ** The hook costs one read of the interpreter's state (an upvalue) per call
 ** while no tracked tensor is alive or grad mode is off; only then does it
