@@ -5,6 +5,7 @@
 -- usage: build/hebb bench/mlp_hebb.lua warm REPS
 --        build/hebb bench/mlp_hebb.lua fresh
 --        build/hebb bench/mlp_hebb.lua check K
+--        build/hebb bench/mlp_hebb.lua backward REPS
 --        build/hebb bench/mlp_hebb.lua report RESULTS OUT.md
 --
 -- One training step of an MLP 784-256-10 (ReLU, softmax cross-entropy from
@@ -27,6 +28,8 @@
 --         of its first 10 steps.  The clock is bench/mlp_step.c built as
 --         mlp_clock (no OpenBLAS), so hebb loads OpenBLAS as it would.
 -- check:  the loss of each of K steps on the fixed batch, hebb's and C's.
+-- backward: loss:backward() alone against the hand C backward pass, at 1
+--         thread and hebb's default (issue 16's backward goal).
 -- report: the MLP table from the "key value" lines of all runs (the best of
 --         the rounds), printed and appended to OUT.md.
 --
@@ -351,8 +354,50 @@ local function warm(reps)
   hebb.threads(default)
 end
 
+-- backward: issue 16's backward goal -- loss:backward() alone against the
+-- hand C backward pass (mlp.backward: dW2, dhid, dW1, the hidden bias; the
+-- loss gradient is in its forward pass), blocks of 50 in turn at 1 thread
+-- and at hebb's default, the best block of each: wall time, and at 1
+-- thread CPU time too (os.clock: steadier on a loaded machine)
+local function backward_only(reps)
+  local cm = clock
+  cm.setup()
+  local model = make_model()
+  reset(model)
+  local default = hebb.threads()
+  for _, t in ipairs(default == 1 and {1} or {1, default}) do
+    hebb.threads(t)
+    local best = {math.huge, math.huge, math.huge, math.huge}
+    for r = 0, reps do
+      local dh, ch = 0, 0
+      for _ = 1, BLOCK do
+        model:zero_grad()
+        local loss = nn.cross_entropy(model(XB), YB)
+        local t0, c0 = now(), os.clock()
+        loss:backward()
+        dh, ch = dh + now() - t0, ch + os.clock() - c0
+      end
+      local c0 = os.clock()
+      local dc = cm.backward(t, BLOCK)
+      local cc = os.clock() - c0
+      if r > 0 then
+        for i, v in ipairs({dh, dc, ch, cc}) do best[i] = math.min(best[i], v / BLOCK) end
+      end
+    end
+    hebb.threads(default)
+    out("hebb.mlp." .. t .. "t.backward", best[1])
+    out("c.mlp." .. t .. "t.backward", best[2])
+    if t == 1 then
+      out("hebb.mlp.1t.backward_cpu", best[3])
+      out("c.mlp.1t.backward_cpu", best[4])
+    end
+  end
+end
+
 if mode == "warm" then
   warm(math.tointeger(tonumber(arg[2])) or 20)
+elseif mode == "backward" then
+  backward_only(math.tointeger(tonumber(arg[2])) or 20)
 elseif mode == "fresh" then
   fresh()
 elseif mode == "check" then

@@ -39,6 +39,8 @@
 ** mlp.steps(t, k)      k training steps on the fixed batch at t threads;
 **                      returns the seconds they took and the loss of the
 **                      last step (computed before its update)
+** mlp.backward(t, k)   the seconds of k backward passes alone at t threads
+**                      (after one forward pass on the fixed batch)
 ** mlp.epoch_setup(n)   n random samples (u(7, .), labels from u(8, .))
 ** mlp.epoch(t)         one pass over them in order, batches of 64 (the last
 **                      one smaller when 64 does not divide n); returns the
@@ -263,6 +265,25 @@ static int l_steps(lua_State *L) {
   return 2;
 }
 
+/* the backward pass alone (dW2, dhid with the ReLU mask and the hidden
+   bias gradient, dW1), k times after one forward pass on the fixed batch:
+   what issue 16's backward goal compares hebb's backward with */
+static int l_backward(lua_State *L) {
+  int t = checkthreads(L);
+  lua_Integer k = luaL_checkinteger(L, 2);
+  double t0;
+  Threads prev;
+  luaL_argcheck(L, k >= 1, 2, "count must be positive");
+  prev = threads_set(t);
+  forward_hidden(bx, B);
+  forward_loss(by, B);
+  t0 = now();
+  for (lua_Integer i = 0; i < k; i++) backward(bx, B);
+  lua_pushnumber(L, now() - t0);
+  threads_restore(prev);
+  return 1;
+}
+
 static int l_epoch_setup(lua_State *L) {
   lua_Integer n = luaL_checkinteger(L, 1);
   luaL_argcheck(L, n >= 1 && n <= 1000000, 1, "sample count must be 1..1e6");
@@ -307,6 +328,7 @@ int luaopen_mlp_step(lua_State *L) {
     {"setup", l_setup},
     {"reset", l_reset},
     {"steps", l_steps},
+    {"backward", l_backward},
     {"epoch_setup", l_epoch_setup},
     {"epoch", l_epoch},
     {"blas_core", l_blas_core},

@@ -1,9 +1,11 @@
 /*
 ** l_autograd.c -- the C half of hebb.autograd: the recording hook that every
 ** registered tensor function passes through, the "tracked" flag on tensor
-** headers, and the few primitives the Lua engine (stdlib/hebb/autograd.lua)
-** needs.  The tape itself, the backward rules and the traversal are Lua:
-** rules are tensor expressions, so that they can be differentiated again.
+** headers, and the tape: its nodes (userdata) and the order backward runs
+** them in, which the Lua engine (stdlib/hebb/_autograd_engine.lua) reads
+** through the primitives below.  The backward rules and the summing of
+** gradients are Lua: rules are tensor expressions, so that they can be
+** differentiated again.
 **
 ** The hook costs one read of the interpreter's state (an upvalue) per call
 ** while no tracked tensor is alive or grad mode is off; only then does it
@@ -13,9 +15,8 @@
 
 #include "lhebb.h"
 
-/* registry key of the Lua recorder function; the state's key is the
-   address of STATE_KEY (lua_rawgetp: no string to hash on every call) */
-static const char RECORDER_KEY[] = "hebb.autograd.recorder";
+/* the registry key of the state: the address of STATE_KEY (lua_rawgetp:
+   no string to hash on every call) */
 static const char STATE_KEY = 0;
 
 /* Per lua_State, in a userdata the registry keeps (so it lives as long as
@@ -74,13 +75,23 @@ static int is_tracked(lua_State *L, int idx) {
   return t && (t->flags & HEBB_TF_TRACKED);
 }
 
-/* any argument a tracked tensor, or a list holding one (cat, stack, ncon) */
-static int any_tracked(lua_State *L, int n) {
-  int i;
+/* Any argument a tracked tensor, or a list holding one (cat, stack, ncon).
+   Sets bit i - 1 of *tensors for each tensor argument i <= 32 (tested once
+   here, the recording reads the bits); it looks at every argument then. */
+#define MAXBITS 32
+static int any_tracked(lua_State *L, int n, unsigned *tensors) {
+  int i, any = 0;
   lua_Integer k, len;
+  *tensors = 0;
   for (i = 1; i <= n; i++) {
     int tp = lua_type(L, i);
-    if (tp == LUA_TUSERDATA && is_tracked(L, i)) return 1;
+    hebb_tensor *t;
+    if (tp == LUA_TUSERDATA && (t = hebbL_test(L, i)) != NULL) {
+      if (i <= MAXBITS) *tensors |= 1u << (i - 1);
+      any |= (t->flags & HEBB_TF_TRACKED) != 0;
+      if (any && n > MAXBITS) return 1;
+      continue;
+    }
     if (tp != LUA_TTABLE) continue;
     len = (lua_Integer)lua_rawlen(L, i);
     for (k = 1; k <= len; k++) {
@@ -89,7 +100,7 @@ static int any_tracked(lua_State *L, int n) {
       if (hit) return 1;
     }
   }
-  return 0;
+  return any;
 }
 
 static int is_inplace(const char *name) {
@@ -106,167 +117,228 @@ static void push_old_value(lua_State *L, const char *name) {
   else lua_pushnil(L);
 }
 
-/* --- the usual call, recorded in C ------------------------------------- */
+/* --- nodes: the tape in C -------------------------------------------- */
 
-/* registry key of the rules table (name -> rule, or false for nondiff) */
-static const char RULES_KEY[] = "hebb.autograd.rules";
+/* A node of the tape is one userdata: this header (the argument count,
+   flags, the versions of the values its rule reads) and user values for
+   the Lua values it holds -- its rule, name, outputs, the gradient kept
+   when it is its output's record, and its arguments and the records of its
+   tracked inputs.  One allocation, no finalizer: the three Lua tables a
+   node used to be cost ~9 500 instructions a recorded op (making, sweeping
+   and freeing them; docs/performance.md, issue 16).  The Lua engine reads
+   a node through the functions below (open, order) or, on its rare paths,
+   through the metatable's fields (nd.name, nd.args, ...). */
+typedef struct tnode {
+  int n;              /* arguments */
+  unsigned flags;
+  uint64_t pass;      /* order's mark: the pass that last counted this node */
+  int64_t uses;       /* order: edges from nodes not yet placed */
+  int64_t version[1]; /* [p], p = 0..n: version of argument p (0: the
+                         output) when the rule reads it, else -1 */
+} tnode;
 
-/* The field names of nodes and records, interned once (registry, at the
-   address of KEYS): lua_setfield hashes and compares its C string at
-   every call, ~100 instructions a field. */
-enum { K_NAME = 1, K_RULE, K_ARGS, K_N, K_INPUTS, K_VERSIONS, K_OUT,
-       K_NODE, K_SLOT, K_MULTI, K_SAVES, NKEYS };
-static const char *const KEYS[NKEYS] = {NULL, "name", "rule", "args", "n",
-  "inputs", "versions", "out", "node", "slot", "multi", "saves"};
+enum { N_RETAIN = 1, N_FREED = 2 };
 
-static void make_keys(lua_State *L) {
-  int k;
-  lua_createtable(L, NKEYS, 0);
-  for (k = 1; k < NKEYS; k++) {
-    lua_pushstring(L, KEYS[k]);
-    lua_rawseti(L, -2, k);
-  }
-  lua_rawsetp(L, LUA_REGISTRYINDEX, KEYS);
+/* user values */
+enum { U_RULE = 1, U_NAME, U_OUT, U_GRAD, U_OWNED, U_BASE = U_OWNED };
+#define U_ARG(i) (U_BASE + (i))
+#define U_INPUT(nd, i) (U_BASE + (nd)->n + (i))
+
+/* registry keys (addresses): the node metatable, the tape table, the
+   pass counter of order */
+static const char NODE_MT = 0;
+static const char TAPE = 0;
+static const char PASS = 0;
+
+/* The tape table (registry, at the address of TAPE): what a recorded call
+   needs, at integer keys -- one registry lookup a call, then array reads;
+   the field names of rules are interned there once (lua_getfield hashes
+   and compares its C string at every call). */
+enum { T_RULES = 1, T_RECORDER, T_NODE_MT, T_NAME, T_MULTI, T_SAVES };
+static const char *const TAPE_KEYS[] = {"name", "multi", "saves"};
+
+static int push_tape(lua_State *L) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &TAPE) == LUA_TTABLE) return 1;
+  lua_pop(L, 1);
+  return 0;
 }
 
-/* t[key k] = the value on top (popped); keys at index 'keys' */
-static void setkey(lua_State *L, int t, int keys, int k) {
-  lua_rawgeti(L, keys, k);
-  lua_insert(L, -2);
-  lua_rawset(L, t);
+static tnode *test_node(lua_State *L, int idx) {
+  tnode *nd = lua_touserdata(L, idx);
+  int same;
+  if (!nd || !lua_getmetatable(L, idx)) return NULL;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &NODE_MT);
+  same = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return same ? nd : NULL;
 }
 
-/* pushes t[key k] */
-static int getkey(lua_State *L, int t, int keys, int k) {
-  lua_rawgeti(L, keys, k);
+static tnode *check_node(lua_State *L, int idx) {
+  tnode *nd = test_node(L, idx);
+  if (!nd) luaL_typeerror(L, idx, "autograd node");
+  return nd;
+}
+
+/* pushes a new node of n arguments, no user values set (the tape table
+   at 'tape') */
+static tnode *new_node(lua_State *L, int n, int tape) {
+  tnode *nd = lua_newuserdatauv(L, sizeof(tnode) + (size_t)n * sizeof(int64_t),
+                                U_BASE + 2 * n);
+  int p;
+  nd->n = n;
+  nd->flags = 0;
+  nd->pass = 0;
+  nd->uses = 0;
+  for (p = 0; p <= n; p++) nd->version[p] = -1;
+  lua_rawgeti(L, tape, T_NODE_MT);
+  lua_setmetatable(L, -2);
+  return nd;
+}
+
+/* pushes t[key k] (t at a positive index, the tape table at 'tape') */
+static int getkey(lua_State *L, int t, int tape, int k) {
+  lua_rawgeti(L, tape, k);
   return lua_rawget(L, t);
 }
 
-/* node.versions for a rule that reads arguments (or, p = 0, the result
-   at o): the version counter of each tensor among them.  Sets node.out
-   when the result is read.  The node is on top. */
-static void save_versions(lua_State *L, int n, int o, int saves, int keys) {
-  lua_Integer j, len = (lua_Integer)lua_rawlen(L, saves), p;
-  int node = saves - 1;
+/* The versions of the values the rule (at 'rule') reads, its saves list:
+   argument p's tensor at stack index base + p (p = 1..n), the output at
+   o (p = 0; 0 when there is none yet).  Returns whether the output is
+   read. */
+static int save_versions(lua_State *L, tnode *nd, int rule, int tape,
+                         int base, int o) {
+  lua_Integer j, len, p;
+  int reads_out = 0;
   hebb_tensor *v;
-  lua_createtable(L, 0, (int)len);
+  if (getkey(L, rule, tape, T_SAVES) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  len = (lua_Integer)lua_rawlen(L, -1);
   for (j = 1; j <= len; j++) {
-    lua_rawgeti(L, saves, j);
+    lua_rawgeti(L, -1, j);
     p = lua_tointeger(L, -1);
     lua_pop(L, 1);
-    v = p == 0 ? hebbL_test(L, o) : p <= n ? hebbL_test(L, (int)p) : NULL;
+    if (p < 0 || p > nd->n) continue;
+    v = p == 0 ? (o ? hebbL_test(L, o) : NULL) : hebbL_test(L, base + (int)p);
     if (!v) continue;
-    lua_pushinteger(L, (lua_Integer)hebb_version_counter(v));
-    lua_rawseti(L, -2, p);
-    if (p != 0) continue;
-    lua_createtable(L, 1, 0);
-    lua_pushvalue(L, o);
-    lua_rawseti(L, -2, 1);
-    setkey(L, node, keys, K_OUT);
+    nd->version[p] = (int64_t)hebb_version_counter(v);
+    reads_out |= p == 0;
   }
-  setkey(L, node, keys, K_VERSIONS);
+  lua_pop(L, 1);
+  return reads_out;
+}
+
+/* node.name: the rule's own name when it has one, else the op's (at
+   name_idx); the rule at 'rule', the node on top */
+static void set_name(lua_State *L, int rule, int tape, int name_idx) {
+  if (getkey(L, rule, tape, T_NAME) == LUA_TNIL) {
+    lua_pop(L, 1);
+    lua_pushvalue(L, name_idx);
+  }
+  lua_setiuservalue(L, -2, U_NAME);
 }
 
 /* The node of a call that is not in place, has no list arguments and one
-   fresh tensor result (at o), made here as the Lua recorder makes it
-   (hebb._autograd_engine's record: node {name, rule, args, n, inputs,
-   versions, out}, and the result's record, with fields node and slot)
-   without calling it: a tracked 1-element add took 20 400 instructions
-   through Lua, ~12 000 here (docs/performance.md, issue 16).  Returns 0,
-   with the stack as it was, for every other case (no rule yet, several
-   outputs, a result that is an argument or has a record), which the Lua
-   recorder handles. */
-static int record_here(lua_State *L, int n, int name_idx, int o) {
+   fresh tensor result (at o), made here without calling the Lua recorder
+   (the tape table at 'tape').  Returns 0, with the stack as it was, for
+   every other case (no rule yet, several outputs, a result that is an
+   argument or has a record), which the Lua recorder handles. */
+static int record_here(lua_State *L, int n, int name_idx, int tape,
+                       unsigned tensors, int o) {
   hebb_tensor *ot = hebbL_test(L, o);
-  int i, rule, node, keys, any = 0;
-  if (!ot) return 0;
-  for (i = 1; i <= n; i++)
-    if (lua_type(L, i) == LUA_TTABLE || lua_rawequal(L, i, o)) return 0;
+  const void *obox = lua_touserdata(L, o);
+  int i, rule, recs, any = 0;
+  tnode *nd;
+  if (!ot || n > MAXBITS) return 0;
+  for (i = 1; i <= n; i++) {
+    if (tensors >> (i - 1) & 1u) {
+      if (lua_touserdata(L, i) == obox) return 0;
+    } else if (lua_type(L, i) == LUA_TTABLE) {
+      return 0;
+    }
+  }
   if (lua_getiuservalue(L, o, 1) != LUA_TNIL) {
     lua_pop(L, 1);
     return 0;
   }
   lua_pop(L, 1);
   luaL_checkstack(L, n + 8, "autograd");
-  lua_rawgetp(L, LUA_REGISTRYINDEX, KEYS);
-  keys = lua_gettop(L);
-  lua_getfield(L, LUA_REGISTRYINDEX, RULES_KEY);
+  lua_rawgeti(L, tape, T_RULES);
   lua_pushvalue(L, name_idx);
   rule = lua_gettop(L);
   if (lua_type(L, -2) != LUA_TTABLE || lua_rawget(L, -2) != LUA_TTABLE ||
-      getkey(L, rule, keys, K_MULTI) != LUA_TNIL) {
+      getkey(L, rule, tape, T_MULTI) != LUA_TNIL) {
     lua_settop(L, o);
     return 0;
   }
   lua_pop(L, 1);
-  lua_createtable(L, 0, 9);
-  node = lua_gettop(L);
-  if (getkey(L, rule, keys, K_NAME) == LUA_TNIL) {
-    lua_pop(L, 1);
-    lua_pushvalue(L, name_idx);
+  recs = lua_gettop(L);            /* the records of the arguments */
+  for (i = 1; i <= n; i++) {
+    if (tensors >> (i - 1) & 1u) any |= lua_getiuservalue(L, i, 1) != LUA_TNIL;
+    else lua_pushnil(L);
   }
-  setkey(L, node, keys, K_NAME);
+  if (!any || !(ot->dtype == HEBB_F64 || ot->dtype == HEBB_F32 ||
+                hebb_is_complex(ot->dtype))) {
+    lua_settop(L, o);
+    return 1;                       /* nothing to record */
+  }
+  nd = new_node(L, n, tape);
   lua_pushvalue(L, rule);
-  setkey(L, node, keys, K_RULE);
-  lua_createtable(L, n, 1);                       /* args */
+  lua_setiuservalue(L, -2, U_RULE);
+  set_name(L, rule, tape, name_idx);
   for (i = 1; i <= n; i++) {
     lua_pushvalue(L, i);
-    lua_rawseti(L, -2, i);
+    lua_setiuservalue(L, -2, U_ARG(i));
+    lua_pushvalue(L, recs + i);
+    lua_setiuservalue(L, -2, U_INPUT(nd, i));
   }
-  lua_pushinteger(L, n);
-  setkey(L, node + 1, keys, K_N);
-  setkey(L, node, keys, K_ARGS);
-  lua_pushinteger(L, n);
-  setkey(L, node, keys, K_N);
-  lua_createtable(L, n, 0);                       /* inputs */
-  for (i = 1; i <= n; i++) {
-    if (!hebbL_test(L, i)) continue;
-    if (lua_getiuservalue(L, i, 1) == LUA_TNIL) {
-      lua_pop(L, 1);
-      continue;
-    }
-    lua_rawseti(L, -2, i);
-    any = 1;
+  if (save_versions(L, nd, rule, tape, 0, o)) {
+    lua_createtable(L, 1, 0);       /* the rule reads the output */
+    lua_pushvalue(L, o);
+    lua_rawseti(L, -2, 1);
+    lua_setiuservalue(L, -2, U_OUT);
   }
-  setkey(L, node, keys, K_INPUTS);
-  if (any && getkey(L, rule, keys, K_SAVES) == LUA_TTABLE)
-    save_versions(L, n, o, lua_gettop(L), keys);   /* (just above the node) */
-  lua_settop(L, node);
-  if (any && (ot->dtype == HEBB_F64 || ot->dtype == HEBB_F32 ||
-              hebb_is_complex(ot->dtype))) {
-    /* the result's record {node, slot = 1} is the node itself: the engine
-       reads only r.node and r.slot of it (and keeps r.grad, r.retain,
-       r.owned there), names no node field so, and one table fewer is
-       ~1200 instructions a call */
-    lua_pushvalue(L, node);
-    setkey(L, node, keys, K_NODE);
-    lua_pushinteger(L, 1);
-    setkey(L, node, keys, K_SLOT);
-    track(L, ot);
-    lua_pushvalue(L, node);
-    lua_setiuservalue(L, o, 1);
-  }
+  /* the node is its result's record (slot 1): one object fewer */
+  track(L, ot);
+  lua_setiuservalue(L, o, 1);
   lua_settop(L, o);
   return 1;
+}
+
+/* Pushes the binding's function as a closure over the trampoline's
+   upvalues (the tensor metatable, the state, the op's name), to run in a
+   frame of its own.  Made on the first recorded call and kept in place of
+   the plain function as the trampoline's upvalue 4 (lua_tocfunction reads
+   either): a closure a call was ~500 instructions with its collection. */
+static void push_raw(lua_State *L, lua_CFunction raw) {
+  if (lua_getupvalue(L, lua_upvalueindex(4), 1) != NULL) {
+    lua_pop(L, 1);
+    lua_pushvalue(L, lua_upvalueindex(4));
+    return;
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushvalue(L, lua_upvalueindex(2));
+  lua_pushvalue(L, lua_upvalueindex(3));
+  lua_pushcclosure(L, raw, 3);
+  lua_pushvalue(L, -1);
+  lua_replace(L, lua_upvalueindex(4));
 }
 
 /* A trampoline's call that is not in place: raw runs (in a frame of its
    own, since it may overwrite its arguments: __unm's lua_settop), then the
    result is recorded here or by the Lua recorder. */
 static int record_fresh(lua_State *L, int n, int name_idx,
-                        lua_CFunction raw) {
-  int k, top, i;
-  lua_pushvalue(L, lua_upvalueindex(1));   /* the trampoline's upvalues */
-  lua_pushvalue(L, lua_upvalueindex(2));
-  lua_pushvalue(L, name_idx);
-  lua_pushcclosure(L, raw, 3);
+                        lua_CFunction raw, unsigned tensors) {
+  int k, top, i, tape = n + 1;     /* the tape table, pushed by record */
+  push_raw(L, raw);
   for (i = 1; i <= n; i++) lua_pushvalue(L, i);
   lua_call(L, n, LUA_MULTRET);
   top = lua_gettop(L);
-  k = top - n;
-  if (k == 1 && record_here(L, n, name_idx, top)) return 1;
+  k = top - tape;
+  if (k == 1 && record_here(L, n, name_idx, tape, tensors, top)) return 1;
   luaL_checkstack(L, n + k + 4, "autograd");
-  lua_getfield(L, LUA_REGISTRYINDEX, RECORDER_KEY);
+  lua_rawgeti(L, tape, T_RECORDER);
   lua_pushvalue(L, name_idx);
   lua_pushinteger(L, n);
   for (i = 1; i <= n; i++) lua_pushvalue(L, i);
@@ -285,15 +357,12 @@ static int record_fresh(lua_State *L, int n, int name_idx,
 static int record(lua_State *L, const char *name, int name_idx,
                   lua_CFunction raw) {
   int n = lua_gettop(L), i, base;
-  if (!any_tracked(L, n)) return raw(L);
-  if (lua_getfield(L, LUA_REGISTRYINDEX, RECORDER_KEY) != LUA_TFUNCTION) {
-    lua_pop(L, 1);
-    return raw(L);
-  }
-  lua_pop(L, 1);
+  unsigned tensors;
+  if (!any_tracked(L, n, &tensors) || !push_tape(L)) return raw(L);
   if (!name && !is_inplace(lua_tostring(L, name_idx)))
-    return record_fresh(L, n, name_idx, raw);
-  lua_getfield(L, LUA_REGISTRYINDEX, RECORDER_KEY);
+    return record_fresh(L, n, name_idx, raw, tensors);
+  lua_rawgeti(L, -1, T_RECORDER);
+  lua_remove(L, -2);
   if (name) lua_pushstring(L, name);
   else lua_pushvalue(L, name_idx);
   lua_pushinteger(L, n);
@@ -327,16 +396,317 @@ int hebbL_trampoline(lua_State *L) {
 
 /* --- primitives for the Lua engine ------------------------------------- */
 
-/* set_recorder(fn, rules): the Lua recorder and its rules table */
+/* set_recorder(fn, rules): the Lua recorder and its rules table, in the
+   tape table (recording starts once it is there) */
 static int l_set_recorder(lua_State *L) {
+  int k;
   luaL_checktype(L, 1, LUA_TFUNCTION);
   luaL_checktype(L, 2, LUA_TTABLE);
-  lua_settop(L, 2);
-  make_keys(L);
-  lua_setfield(L, LUA_REGISTRYINDEX, RULES_KEY);
-  lua_setfield(L, LUA_REGISTRYINDEX, RECORDER_KEY);
+  lua_createtable(L, T_SAVES, 0);
+  lua_pushvalue(L, 2);
+  lua_rawseti(L, -2, T_RULES);
+  lua_pushvalue(L, 1);
+  lua_rawseti(L, -2, T_RECORDER);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &NODE_MT);
+  lua_rawseti(L, -2, T_NODE_MT);
+  for (k = T_NAME; k <= T_SAVES; k++) {
+    lua_pushstring(L, TAPE_KEYS[k - T_NAME]);
+    lua_rawseti(L, -2, k);
+  }
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &TAPE);
   return 0;
 }
+
+/* node(name, rule, args, n, inputs [, outs]): the node of a call the Lua
+   recorder handles (several outputs, list arguments, in place): args[1..n]
+   its arguments, inputs[i] the record (or list of records) of argument i,
+   outs its outputs when the rule reads them or there are several */
+static int l_node(lua_State *L) {
+  lua_Integer n = luaL_checkinteger(L, 4);
+  tnode *nd;
+  int i, o = 0;
+  luaL_checktype(L, 1, LUA_TSTRING);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  luaL_checktype(L, 5, LUA_TTABLE);
+  luaL_argcheck(L, n >= 0 && n <= 1000, 4, "argument count out of range");
+  lua_settop(L, 6);
+  luaL_checkstack(L, (int)n + 8, "autograd");
+  if (!push_tape(L)) return luaL_error(L, "autograd: no recorder set");
+  lua_replace(L, 4);                                /* n is known */
+  for (i = 1; i <= n; i++) lua_rawgeti(L, 3, i);   /* at 6 + i */
+  if (lua_type(L, 6) == LUA_TTABLE) {
+    lua_rawgeti(L, 6, 1);
+    o = lua_gettop(L);
+  }
+  nd = new_node(L, (int)n, 4);
+  lua_pushvalue(L, 2);
+  lua_setiuservalue(L, -2, U_RULE);
+  set_name(L, 2, 4, 1);
+  lua_pushvalue(L, 6);
+  lua_setiuservalue(L, -2, U_OUT);
+  for (i = 1; i <= n; i++) {
+    lua_pushvalue(L, 6 + i);
+    lua_setiuservalue(L, -2, U_ARG(i));
+    lua_rawgeti(L, 5, i);
+    lua_setiuservalue(L, -2, U_INPUT(nd, i));
+  }
+  save_versions(L, nd, 2, 4, 6, o);
+  return 1;
+}
+
+/* pushes a table of the node's arguments (with n), or of its inputs */
+static void push_list(lua_State *L, int idx, const tnode *nd, int inputs) {
+  int i;
+  lua_createtable(L, nd->n, !inputs);
+  for (i = 1; i <= nd->n; i++) {
+    if (lua_getiuservalue(L, idx, inputs ? U_INPUT(nd, i) : U_ARG(i)) == LUA_TNIL)
+      lua_pop(L, 1);
+    else
+      lua_rawseti(L, -2, i);
+  }
+  if (inputs) return;
+  lua_pushinteger(L, nd->n);
+  lua_setfield(L, -2, "n");
+}
+
+/* open(nd): the rule, arguments, outputs and inputs of nd for its rule,
+   or nothing when a backward without retain_graph freed it */
+static int l_open(lua_State *L) {
+  tnode *nd = check_node(L, 1);
+  if (nd->flags & N_FREED) return 0;
+  lua_getiuservalue(L, 1, U_RULE);
+  push_list(L, 1, nd, 0);
+  lua_getiuservalue(L, 1, U_OUT);
+  push_list(L, 1, nd, 1);
+  return 4;
+}
+
+/* stale(nd): p, now, saved for the first value nd's rule reads (argument
+   p, 0 the output) that changed in place since it was recorded, else
+   nothing */
+static int l_stale(lua_State *L) {
+  tnode *nd = check_node(L, 1);
+  int p;
+  for (p = 0; p <= nd->n; p++) {
+    hebb_tensor *t;
+    uint64_t now;
+    if (nd->version[p] < 0) continue;
+    if (p == 0) {
+      lua_getiuservalue(L, 1, U_OUT);
+      lua_rawgeti(L, -1, 1);
+    } else {
+      lua_getiuservalue(L, 1, U_ARG(p));
+    }
+    t = hebbL_test(L, -1);
+    now = t ? hebb_version_counter(t) : 0;
+    lua_settop(L, 1);
+    if (t && now != (uint64_t)nd->version[p]) {
+      lua_pushinteger(L, p);
+      lua_pushinteger(L, (lua_Integer)now);
+      lua_pushinteger(L, (lua_Integer)nd->version[p]);
+      return 3;
+    }
+  }
+  return 0;
+}
+
+/* free(nd): after its rule ran without retain_graph, nd lets go of its
+   arguments and outputs (a second backward through it is an error) */
+static int l_free(lua_State *L) {
+  tnode *nd = check_node(L, 1);
+  int i;
+  nd->flags |= N_FREED;
+  lua_pushnil(L);
+  lua_setiuservalue(L, 1, U_OUT);
+  for (i = 1; i <= nd->n; i++) {
+    lua_pushnil(L);
+    lua_setiuservalue(L, 1, U_ARG(i));
+  }
+  return 0;
+}
+
+/* Pushes the node that the record on top leads to and returns it (NULL,
+   nothing pushed, for a leaf); the record is popped.  A record is a node
+   itself (a one-output node), a table {node =, slot =} or a leaf's
+   {leaf = true}. */
+static tnode *record_node(lua_State *L) {
+  tnode *nd;
+  if (lua_type(L, -1) == LUA_TTABLE) {
+    lua_getfield(L, -1, "node");
+    lua_remove(L, -2);
+  }
+  nd = lua_type(L, -1) == LUA_TUSERDATA ? test_node(L, -1) : NULL;
+  if (!nd) lua_pop(L, 1);
+  return nd;
+}
+
+/* Calls visit(L, child, data) with each node an input edge of the node at
+   idx leads to pushed on top (visit pops it). */
+typedef void (*visit_fn)(lua_State *L, tnode *child, void *data);
+
+static void each_child(lua_State *L, int idx, const tnode *nd,
+                       visit_fn visit, void *data) {
+  int i;
+  tnode *c;
+  for (i = 1; i <= nd->n; i++) {
+    int tp = lua_getiuservalue(L, idx, U_INPUT(nd, i));
+    if (tp == LUA_TTABLE && lua_getfield(L, -1, "list") != LUA_TNIL) {
+      lua_pop(L, 1);      /* a list argument: one record per tracked
+                             tensor in it, a hole for the others */
+      lua_pushnil(L);
+      while (lua_next(L, -2)) {
+        if (lua_type(L, -1) == LUA_TBOOLEAN) lua_pop(L, 1);   /* list */
+        else if ((c = record_node(L)) != NULL) visit(L, c, data);
+      }
+      lua_pop(L, 1);
+      continue;
+    }
+    if (tp == LUA_TTABLE) lua_pop(L, 1);
+    if ((c = record_node(L)) != NULL) visit(L, c, data);
+  }
+}
+
+/* the state of order: the pass, the work stack (a table) and its height */
+typedef struct pass {
+  uint64_t id;
+  int stack;
+  lua_Integer top;
+} pass;
+
+static void push_work(lua_State *L, pass *ps) {
+  lua_rawseti(L, ps->stack, ++ps->top);
+}
+
+static void count_use(lua_State *L, tnode *c, void *data) {
+  pass *ps = data;
+  if (c->pass != ps->id) {
+    c->pass = ps->id;
+    c->uses = 1;
+    push_work(L, ps);
+  } else {
+    c->uses++;
+    lua_pop(L, 1);
+  }
+}
+
+static void release_use(lua_State *L, tnode *c, void *data) {
+  if (--c->uses == 0) push_work(L, data);
+  else lua_pop(L, 1);
+}
+
+/* Takes the nodes off the work stack until it is empty, calling visit on
+   the children of each; with 'order' (a table's index, else 0) each node
+   is appended there as it is taken. */
+static void drain(lua_State *L, pass *ps, visit_fn visit, int order) {
+  lua_Integer m = 0;
+  while (ps->top > 0) {
+    lua_rawgeti(L, ps->stack, ps->top);
+    lua_pushnil(L);
+    lua_rawseti(L, ps->stack, ps->top--);
+    if (order) {
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, order, ++m);
+    }
+    each_child(L, lua_gettop(L), lua_touserdata(L, -1), visit, ps);
+    lua_pop(L, 1);
+  }
+}
+
+/* order(starts): the nodes below the start nodes in the order backward
+   runs them: a node after every node that uses it (Kahn's order, the
+   ready nodes a stack), counted with marks in the nodes themselves */
+static int l_order(lua_State *L) {
+  uint64_t *counter;
+  pass ps;
+  lua_Integer k, len;
+  tnode *nd;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &PASS) != LUA_TUSERDATA) {
+    lua_pop(L, 1);
+    counter = lua_newuserdatauv(L, sizeof *counter, 0);
+    *counter = 0;
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &PASS);
+  }
+  counter = lua_touserdata(L, 2);
+  ps.id = ++*counter;
+  lua_newtable(L);                 /* 3: the work stack */
+  ps.stack = 3;
+  ps.top = 0;
+  lua_newtable(L);                 /* 4: the order */
+  len = (lua_Integer)lua_rawlen(L, 1);
+  for (k = 1; k <= len; k++) {     /* count the edges into each node */
+    lua_rawgeti(L, 1, k);
+    nd = check_node(L, -1);
+    if (nd->pass != ps.id) {
+      nd->pass = ps.id;
+      nd->uses = 0;
+      push_work(L, &ps);
+    } else {
+      lua_pop(L, 1);
+    }
+  }
+  drain(L, &ps, count_use, 0);
+  for (k = 1; k <= len; k++) {     /* the starts no other start uses */
+    lua_rawgeti(L, 1, k);
+    nd = lua_touserdata(L, -1);
+    if (nd->uses == 0) {
+      nd->uses = -1;               /* queued */
+      push_work(L, &ps);
+    } else {
+      lua_pop(L, 1);
+    }
+  }
+  drain(L, &ps, release_use, 4);
+  lua_pushvalue(L, 4);
+  return 1;
+}
+
+/* A node's fields for the engine's rare paths and the user (y.grad_fn,
+   retain_grad, an in-place op's view check): name, rule, n, args, inputs,
+   out, freed, and as its output's record node (itself), slot (1), grad,
+   owned, retain. */
+static int node_index(lua_State *L) {
+  tnode *nd = check_node(L, 1);
+  const char *k = luaL_checkstring(L, 2);
+  if (strcmp(k, "node") == 0) lua_pushvalue(L, 1);
+  else if (strcmp(k, "slot") == 0) lua_pushinteger(L, 1);
+  else if (strcmp(k, "name") == 0) lua_getiuservalue(L, 1, U_NAME);
+  else if (strcmp(k, "rule") == 0) lua_getiuservalue(L, 1, U_RULE);
+  else if (strcmp(k, "grad") == 0) lua_getiuservalue(L, 1, U_GRAD);
+  else if (strcmp(k, "owned") == 0) lua_getiuservalue(L, 1, U_OWNED);
+  else if (strcmp(k, "out") == 0) lua_getiuservalue(L, 1, U_OUT);
+  else if (strcmp(k, "n") == 0) lua_pushinteger(L, nd->n);
+  else if (strcmp(k, "retain") == 0) lua_pushboolean(L, nd->flags & N_RETAIN);
+  else if (strcmp(k, "freed") == 0) lua_pushboolean(L, nd->flags & N_FREED);
+  else if (strcmp(k, "args") == 0 && !(nd->flags & N_FREED)) push_list(L, 1, nd, 0);
+  else if (strcmp(k, "inputs") == 0) push_list(L, 1, nd, 1);
+  else lua_pushnil(L);
+  return 1;
+}
+
+static int node_newindex(lua_State *L) {
+  tnode *nd = check_node(L, 1);
+  const char *k = luaL_checkstring(L, 2);
+  lua_settop(L, 3);
+  if (strcmp(k, "grad") == 0) lua_setiuservalue(L, 1, U_GRAD);
+  else if (strcmp(k, "owned") == 0) lua_setiuservalue(L, 1, U_OWNED);
+  else if (strcmp(k, "retain") == 0) {
+    if (lua_toboolean(L, 3)) nd->flags |= N_RETAIN;
+    else nd->flags &= ~(unsigned)N_RETAIN;
+  } else {
+    return luaL_error(L, "autograd node: field '%s' cannot be set", k);
+  }
+  return 0;
+}
+
+static const luaL_Reg node_meta[] = {
+  {"__index", node_index},
+  {"__newindex", node_newindex},
+  {NULL, NULL}
+};
 
 /* A tensor's autograd record (a Lua table) is the user value of its box,
    so it lives and dies with the box. */
@@ -453,10 +823,18 @@ static const hebb_lreg autograd_funcs[] = {
   {"dense_storage", l_dense_storage, HEBB_FN | HEBB_RAW, NULL},
   {"fit", l_fit, HEBB_FN | HEBB_RAW, NULL},
   {"live", l_live, HEBB_FN | HEBB_RAW, NULL},
+  {"node", l_node, HEBB_FN | HEBB_RAW, NULL},
+  {"open", l_open, HEBB_FN | HEBB_RAW, NULL},
+  {"stale", l_stale, HEBB_FN | HEBB_RAW, NULL},
+  {"free", l_free, HEBB_FN | HEBB_RAW, NULL},
+  {"order", l_order, HEBB_FN | HEBB_RAW, NULL},
   {NULL, NULL, 0, NULL}
 };
 
 int luaopen_hebb__autograd(lua_State *L) {
+  luaL_newmetatable(L, "hebb.autograd.node");
+  luaL_setfuncs(L, node_meta, 0);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &NODE_MT);
   return hebbL_newmodule(L, autograd_funcs,
                          "hebb._autograd\n\nThe C half of hebb.autograd "
                          "(internal): recording hook and tracked flags.");

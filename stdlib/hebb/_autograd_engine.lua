@@ -28,8 +28,12 @@ local function shape_str(t)
 end
 
 -- A tensor's record (kept in its box by C.track, read by record_of) is
--- {leaf = true, grad = ...} for a leaf and {node = n, slot = k} (its
--- position among n's outputs) for a computed tensor.  An in-place op gives
+-- {leaf = true, grad = ...} for a leaf; for a computed tensor it is the
+-- node that made it when that node has one output, else {node = n, slot =
+-- k} (its position among n's outputs).  Nodes are C userdata
+-- (natives/lua/l_autograd.c: the tape in C); the engine reads them with
+-- C.open and C.order, and a node also answers the fields of a record
+-- (node, slot, grad, owned, retain) and name, args, inputs, out.  An in-place op gives
 -- the tensor a new record, so the edges of earlier nodes keep pointing at
 -- the value they saw.
 local record_of = C.record
@@ -194,35 +198,22 @@ local function collect_outputs(res, from, to)
   return outs
 end
 
--- makes output k of node the computed value of tensor o
-local function mark_output(node, o, k)
+-- makes output k of node the computed value of tensor o (a one-output
+-- node is its output's record itself)
+local function mark_output(node, o, k, single)
   local old = record_of(o)
   if old and old.leaf then leaf_inplace_error(node.name) end
-  track(o, { node = node, slot = k })
+  track(o, single and node or { node = node, slot = k })
 end
 
--- the node of a call: its rule, arguments (args[1..n]) and the records of
--- its tracked inputs (node.inputs[i]); versions of the values the rule reads
-local function new_node(name, rule, args, n, inputs, out1)
-  local node = { name = rule.name or name, rule = rule, args = args, n = n,
-                 inputs = inputs }
-  local saves = rule.saves
-  if saves then
-    local versions = {}
-    for _, p in ipairs(saves) do
-      local v = p == 0 and out1 or args[p]
-      if is_tensor(v) then versions[p] = C.version(v) end
-    end
-    node.versions = versions
-  end
-  return node
-end
-
--- adds the node of a call with several (or list) outputs
+-- adds the node of a call with several (or list) outputs: C.node(name,
+-- rule, args, n, inputs, outs) keeps its rule, arguments (args[1..n]), the
+-- records of its tracked inputs (inputs[i]), outputs, and the versions of
+-- the values the rule reads
 local function attach(name, rule, args, n, inputs, outs)
-  local node = new_node(name, rule, args, n, inputs, outs[1])
-  node.out = outs
-  for k, o in ipairs(outs) do mark_output(node, o, k) end
+  local node = C.node(name, rule, args, n, inputs, outs)
+  local single = #outs == 1
+  for k, o in ipairs(outs) do mark_output(node, o, k, single) end
 end
 
 -- a tracked call left a Lua number where its rule wants a 0-d tensor
@@ -302,11 +293,7 @@ local function record(name, n, ...)
     return o          -- x:contiguous() of a contiguous x is x: nothing new
   end
   if na == n + 2 and is_tensor(o) and not rule.multi then   -- the usual case
-    a[n + 1], a[n + 2], a.n = nil, nil, n    -- a becomes the node's args
-    local node = new_node(name, rule, a, n, inputs, o)
-    local vs = node.versions
-    if vs and vs[0] then node.out = { o } end    -- the rule reads it
-    mark_output(node, o, 1)
+    mark_output(C.node(name, rule, a, n, inputs, { o }), o, 1, true)
     return o
   end
   local args = { n = n }
@@ -445,54 +432,13 @@ local function add(a, b)
   return a + b
 end
 
--- calls f(child, ...) for every input edge of nd that leads to a node
-local function each_child(nd, f, x, y)
-  for _, r in pairs(nd.inputs) do
-    if r.list then
-      for _, q in pairs(r) do
-        if type(q) == "table" and q.node then f(q.node, x, y) end
-      end
-    elseif r.node then f(r.node, x, y) end
-  end
-end
-
-local function count_use(child, uses, stack)
-  local u = uses[child]
-  uses[child] = (u or 0) + 1
-  if u == nil then stack[#stack + 1] = child end
-end
-
--- how many edges of the graph below the start nodes lead to each node
-local function consumer_counts(starts)
-  local uses, stack = {}, {}
-  for _, nd in ipairs(starts) do
-    if uses[nd] == nil then uses[nd] = 0; stack[#stack + 1] = nd end
-  end
-  while #stack > 0 do
-    local nd = stack[#stack]
-    stack[#stack] = nil
-    each_child(nd, count_use, uses, stack)
-  end
-  return uses
-end
-
-local function release_use(child, uses, ready)
-  local u = uses[child] - 1
-  uses[child] = u
-  if u == 0 then ready[#ready + 1] = child end
-end
-
+-- the check of the versions a node's rule reads
 local function check_versions(nd)
-  local vs = nd.versions
-  if not vs then return end
-  for p, v in pairs(vs) do
-    local t = p == 0 and nd.out[1] or nd.args[p]
-    local now = C.version(t)
-    if now ~= v then
-      E.raise("autograd: a tensor that '%s' saved for backward "
-        .. "(%s) was modified in place afterwards (version %d, saved at %d)",
-        nd.name, p == 0 and "its output" or "argument " .. p, now, v)
-    end
+  local p, now, v = C.stale(nd)
+  if p then
+    E.raise("autograd: a tensor that '%s' saved for backward "
+      .. "(%s) was modified in place afterwards (version %d, saved at %d)",
+      nd.name, p == 0 and "its output" or "argument " .. p, now, v)
   end
 end
 
@@ -512,17 +458,18 @@ local function conform(g, like, nd, pos)
     shape_str(like))
 end
 
--- the gradients a node's rule gives for its arguments
+-- the gradients a node's rule gives for its arguments, its arguments and
+-- the records of its inputs
 local function run_rule(nd, gout)
-  local rule = nd.rule
-  if nd.freed then
+  local rule, args, out, inputs = C.open(nd)
+  if not rule then
     E.raise("autograd: backward through '%s' a second time: its "
       .. "saved values were freed (pass {retain_graph = true} to the first "
       .. "backward)", nd.name)
   end
   check_versions(nd)
-  if rule.multi then return { rule.fn(gout, nd.args, nd.out, nd.inputs) } end
-  return { rule.fn(gout[1], nd.args, nd.out and nd.out[1], nd.inputs) }
+  if rule.multi then return { rule.fn(gout, args, out, inputs) }, args, inputs end
+  return { rule.fn(gout[1], args, out and out[1], inputs) }, args, inputs
 end
 
 -- Runs backward from roots (records) seeded with grads.  With targets (a
@@ -579,41 +526,30 @@ local function engine(roots, seeds, opts, targets)
     deliver(r, seeds[i])
     if r.node then starts[#starts + 1] = r.node end
   end
-  -- a node runs once every node that uses it has run (Kahn's order)
-  local uses = consumer_counts(starts)
-  local ready, queued = {}, {}
-  for _, nd in ipairs(starts) do
-    if uses[nd] == 0 and not queued[nd] then
-      queued[nd] = true
-      ready[#ready + 1] = nd
-    end
-  end
-  while #ready > 0 do
-    local nd = ready[#ready]
-    ready[#ready] = nil
+  -- a node runs once every node that uses it has run (Kahn's order, C.order)
+  local order = C.order(starts)
+  for i = 1, #order do
+    local nd = order[i]
     local gout = pending[nd]
     if gout then
       pending[nd] = nil
-      local grads = run_rule(nd, gout)
-      for pos, r in pairs(nd.inputs) do
+      local grads, args, inputs = run_rule(nd, gout)
+      for pos, r in pairs(inputs) do
         local g = grads[pos]
         if g ~= nil then
-          if r.list then
+          if type(r) == "table" and r.list then
             for j, q in pairs(r) do
-              if type(q) == "table" and g[j] ~= nil then
-                deliver(q, conform(g[j], nd.args[pos][j], nd, pos .. "[" .. j .. "]"))
+              if q ~= true and g[j] ~= nil then
+                deliver(q, conform(g[j], args[pos][j], nd, pos .. "[" .. j .. "]"))
               end
             end
           else
-            deliver(r, conform(g, nd.args[pos], nd, pos))
+            deliver(r, conform(g, args[pos], nd, pos))
           end
         end
       end
-      if not opts.retain_graph then
-        nd.args, nd.out, nd.freed = nil, nil, true
-      end
+      if not opts.retain_graph then C.free(nd) end
     end
-    each_child(nd, release_use, uses, ready)
   end
   return captured
 end

@@ -564,6 +564,46 @@ test("second_backward_needs_retain_graph", function()
   near(maxdiff(x.grad, 3 * x:detach():exp()), 0, 1e-12)
 end)
 
+-- The tape's nodes are C userdata (natives/lua/l_autograd.c): a node is its
+-- one output's record, backward lets go of a node's arguments once its
+-- rule ran (unless retain_graph), and list arguments with untracked
+-- entries (holes in the list of records) still lead to their nodes.
+test("tape_nodes_free_their_arguments", function()
+  local function run(opts)
+    local x = rn(4):requires_grad_()
+    local seen = setmetatable({}, { __mode = "v" })
+    local y
+    do
+      local h = x * 2          -- only y's node (exp) keeps h
+      seen[1] = h
+      y = h:exp():sum()
+    end
+    y:backward(opts)
+    collectgarbage(); collectgarbage()
+    near(maxdiff(x.grad, 2 * (x:detach() * 2):exp()), 0, 1e-12)
+    return seen[1] ~= nil
+  end
+  eq(run(), false, "freed after backward")
+  eq(run({ retain_graph = true }), true, "kept with retain_graph")
+end)
+
+test("tape_node_fields_and_records", function()
+  local x = rn(3):requires_grad_()
+  local z = x * 3                       -- recorded in C
+  local u = T.cat({ T.zeros(2), z, T.ones(1) }) -- recorded in Lua: a list with holes
+  eq(z.grad_fn, "mul")
+  eq(u.grad_fn, "cat")
+  eq(z.requires_grad and not z.is_leaf, true)
+  z:retain_grad()
+  local w = T.tensor({ 1.0, 2, 3, 4, 5, 6 })
+  ;(u * w):sum():backward()
+  eq(maxdiff(z.grad, T.tensor({ 3.0, 4, 5 })), 0, "retained gradient of a C node")
+  eq(maxdiff(x.grad, T.tensor({ 9.0, 12, 15 })), 0, "through the list's hole")
+  local nd = require("hebb._autograd").record(z)
+  eq(rawequal(nd.node, nd) and nd.slot == 1 and nd.n == 2, true, "a node is its output's record")
+  raises(function() nd.name = "x" end, "field 'name' cannot be set")
+end)
+
 test("backward_errors", function()
   local x = rn(3):requires_grad_()
   raises(function() (x * 2):backward() end, "a gradient is needed for a result of shape {3}")
