@@ -356,27 +356,38 @@ local function warm(reps)
   hebb.threads(default)
 end
 
--- every pair's ratio, the median and the range, for one thread count
+-- every pair's ratio, the median and the range, for one thread count; at
+-- one thread the CPU time (os.clock) too, which a loaded machine moves less
 local function ratios(key, t, pairs, run_hebb, run_c)
   hebb.threads(t)
-  local rs, hs, cs = {}, {}, {}
+  local rs, hs, cs, rcpu = {}, {}, {}, {}
   for r = 0, pairs do
+    local c0 = os.clock()
     local dh = run_hebb()
+    local c1 = os.clock()
     local dc = run_c(t)
-    if r > 0 then rs[#rs + 1], hs[#hs + 1], cs[#cs + 1] = dh / dc, dh, dc end
+    local c2 = os.clock()
+    if r > 0 then
+      rs[#rs + 1], hs[#hs + 1], cs[#cs + 1] = dh / dc, dh, dc
+      rcpu[#rcpu + 1] = (c1 - c0) / (c2 - c1)
+    end
   end
   local function median(v)
     table.sort(v)
     local n = #v
     return n % 2 == 1 and v[(n + 1) // 2] or (v[n // 2] + v[n // 2 + 1]) / 2
   end
-  local list = {}
-  for i, x in ipairs(rs) do list[i] = string.format("%.2f", x) end
-  out(key .. "." .. t .. "t.pairs", table.concat(list, " "))
+  local function report(name, v)
+    local list = {}
+    for i, x in ipairs(v) do list[i] = string.format("%.2f", x) end
+    out(key .. "." .. t .. "t." .. name .. "_pairs", table.concat(list, " "))
+    out(key .. "." .. t .. "t." .. name .. "_median", median(v))
+    out(key .. "." .. t .. "t." .. name .. "_range", string.format("%.2f-%.2f", v[1], v[#v]))
+  end
   out(key .. "." .. t .. "t.hebb_median", median(hs))
   out(key .. "." .. t .. "t.c_median", median(cs))
-  out(key .. "." .. t .. "t.ratio_median", median(rs))
-  out(key .. "." .. t .. "t.ratio_range", string.format("%.2f-%.2f", rs[1], rs[#rs]))
+  report("ratio", rs)
+  if t == 1 then report("cpu_ratio", rcpu) end
 end
 
 local function ratio(pairs, epochs)
