@@ -6,6 +6,7 @@
 --        build/hebb bench/mlp_hebb.lua fresh
 --        build/hebb bench/mlp_hebb.lua check K
 --        build/hebb bench/mlp_hebb.lua backward REPS
+--        build/hebb bench/mlp_hebb.lua ratio REPS [EPOCHS]
 --        build/hebb bench/mlp_hebb.lua report RESULTS OUT.md
 --
 -- One training step of an MLP 784-256-10 (ReLU, softmax cross-entropy from
@@ -23,6 +24,10 @@
 --         samples in order, batches of 64, max(2, REPS // 10) epochs each
 --         in turn after a warm-up one, each from the initial parameters.
 --         Then where hebb's step time goes (forward, backward, optimizer).
+-- ratio:  REPS interleaved pairs (hebb's block of 50 steps, then C's) at 1
+--         thread and at hebb's default, and EPOCHS pairs of epochs: every
+--         pair's hebb / C ratio, their median and spread (the machine is
+--         shared, so one pair says little; a pair sees one machine).
 -- fresh:  what a user sees in a new process: the time to load the modules,
 --         then one epoch from the start, with its first step and the mean
 --         of its first 10 steps.  The clock is bench/mlp_step.c built as
@@ -394,7 +399,75 @@ local function backward_only(reps)
   end
 end
 
-if mode == "warm" then
+-- every pair's ratio, the median and the range, for one thread count; at
+-- one thread the CPU time (os.clock) too, which a loaded machine moves less
+local function ratios(key, t, pairs, run_hebb, run_c)
+  hebb.threads(t)
+  local rs, hs, cs, rcpu = {}, {}, {}, {}
+  for r = 0, pairs do
+    local c0 = os.clock()
+    local dh = run_hebb()
+    local c1 = os.clock()
+    local dc = run_c(t)
+    local c2 = os.clock()
+    if r > 0 then
+      rs[#rs + 1], hs[#hs + 1], cs[#cs + 1] = dh / dc, dh, dc
+      rcpu[#rcpu + 1] = (c1 - c0) / (c2 - c1)
+    end
+  end
+  local function median(v)
+    table.sort(v)
+    local n = #v
+    return n % 2 == 1 and v[(n + 1) // 2] or (v[n // 2] + v[n // 2 + 1]) / 2
+  end
+  local function report(name, v)
+    local list = {}
+    for i, x in ipairs(v) do list[i] = string.format("%.2f", x) end
+    out(key .. "." .. t .. "t." .. name .. "_pairs", table.concat(list, " "))
+    out(key .. "." .. t .. "t." .. name .. "_median", median(v))
+    out(key .. "." .. t .. "t." .. name .. "_range", string.format("%.2f-%.2f", v[1], v[#v]))
+  end
+  out(key .. "." .. t .. "t.hebb_median", median(hs))
+  out(key .. "." .. t .. "t.c_median", median(cs))
+  report("ratio", rs)
+  if t == 1 then report("cpu_ratio", rcpu) end
+end
+
+local function ratio(pairs, epochs)
+  local cm = clock
+  local default = hebb.threads()
+  cm.setup()
+  local model = make_model()
+  local ts = default == 1 and {1} or {1, default}
+  for _, t in ipairs(ts) do
+    ratios("mlp.step", t, pairs, function()
+      local opt = reset(model)
+      local t0 = now()
+      for _ = 1, BLOCK do step(model, opt, XB, YB) end
+      return (now() - t0) / BLOCK
+    end, function(th)
+      cm.reset()
+      return cm.steps(th, BLOCK) / BLOCK
+    end)
+  end
+  if epochs > 0 then
+    local x, y = epoch_data()
+    cm.epoch_setup(NSAMPLES)
+    for _, t in ipairs(ts) do
+      ratios("mlp.epoch", t, epochs, function()
+        return (epoch(model, reset(model), x, y))
+      end, function(th)
+        cm.reset()
+        return (cm.epoch(th))
+      end)
+    end
+  end
+  hebb.threads(default)
+end
+
+if mode == "ratio" then
+  ratio(math.tointeger(tonumber(arg[2])) or 20, math.tointeger(tonumber(arg[3])) or 0)
+elseif mode == "warm" then
   warm(math.tointeger(tonumber(arg[2])) or 20)
 elseif mode == "backward" then
   backward_only(math.tointeger(tonumber(arg[2])) or 20)
@@ -404,5 +477,5 @@ elseif mode == "check" then
   check(math.tointeger(tonumber(arg[2])) or 20)
 else
   error("mlp_hebb.lua: unknown mode " .. tostring(mode) ..
-        " (expected warm, fresh, check or report)")
+        " (expected warm, fresh, check, ratio, backward or report)")
 end

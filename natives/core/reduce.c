@@ -216,8 +216,19 @@ typedef void (*chain_fn)(const void *p, int64_t n, void *r);
   ROW_KERNEL(NAME##_r, TX, TA, F, OP)                                         \
   COL_KERNEL(NAME##_c, TX, TA, F, OP)
 
-KERNELS(sum_d, double, double, F_ID, OP_ADD)
-KERNELS(sum_f, float, double, F_ID, OP_ADD)
+/* the sums also get AVX2 and AVX-512 versions (HEBB_CLONES): the same
+   operations lane by lane (no contraction: -std=c11 keeps a * b + c two
+   roundings), so the same bits, at twice or four times the width.  On this
+   machine's Zen 4 a 1e7 f32 sum ran at 1.26x the -march=native C loop with
+   SSE2 alone (1.05x the same loop at plain -O3): the widening f32 -> f64
+   lanes, not the memory, set the pace there. */
+#define KERNELS_WIDE(NAME, TX, TA, F, OP)                                     \
+  HEBB_CLONES BLOCK_KERNEL(NAME##_k, TX, TA, F, OP)                           \
+  HEBB_CLONES ROW_KERNEL(NAME##_r, TX, TA, F, OP)                             \
+  HEBB_CLONES COL_KERNEL(NAME##_c, TX, TA, F, OP)
+
+KERNELS_WIDE(sum_d, double, double, F_ID, OP_ADD)
+KERNELS_WIDE(sum_f, float, double, F_ID, OP_ADD)
 KERNELS(prod_d, double, double, F_ID, OP_MUL)
 KERNELS(prod_f, float, double, F_ID, OP_MUL)
 KERNELS(min_d, double, double, F_ID, OP_MIN)
