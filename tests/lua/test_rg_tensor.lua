@@ -82,25 +82,30 @@ local function ht3(beta)
   return f, -(3 * v + d * (1 - v * v))
 end
 
--- u = -d ln Z/N / d beta by a central difference of rg.hotrg3d (h = 1e-4:
--- its h^2 error is below 1e-7; autodiff gives the same to 3e-8 but keeps
--- every step's chi^8 intermediates); lnz_of may rewrite the bookkeeping
+-- u = -d ln Z/N / d beta of chi = 5 or 6 by autodiff (rg.thermo).  A
+-- central difference is not safe: ln Z/N at fixed chi jumps by ~1e-8
+-- where two Gram eigenvalues cross at the cut (the kept subspace
+-- switches), and h = 1e-4 once gave u 5e-4 off at beta = 0.25.  The
+-- wrong bookkeepings below are O(0.01 - 1) off, so h = 1e-3 is fine there.
 local function val(x) return type(x) == "number" and x or x:item() end
 local function u3(beta, chi, steps, lnz_of)
-  lnz_of = lnz_of or function(r) return val(r.lnz) end
+  if not lnz_of then
+    return rg.thermo(beta, { method = "hotrg3d", chi = chi, steps = steps, order = 1 }).u
+  end
   local function f(b) return lnz_of(rg.hotrg3d(rg.ising_tensor3d(b), { chi = chi, steps = steps })) end
-  local h = 1e-4
+  local h = 1e-3
   return -(f(beta + h) - f(beta - h)) / (2 * h)
 end
 
--- Metropolis on an L^3 torus, 8 replicas, the energy per site averaged
--- over the replicas after every sweep: its mean and the error corrected
--- for autocorrelation (stats.mean_error, Sokal's window)
+-- Metropolis on an L^3 torus, 8 replicas (from the ordered state below
+-- T_c: a random start can freeze into domains), the energy per site
+-- averaged over the replicas after every sweep: its mean and the error
+-- corrected for autocorrelation (stats.mean_error, Sokal's window)
 local function mc_u(beta, L, sweeps, seed)
   local stats = require "hebb.stats"
   local lat = lattice.ising { L = L, d = 3 }
   local g = T.Generator(seed)
-  local s = lat:random(8, { generator = g })
+  local s = beta > 0.2217 and lat:ordered(8) or lat:random(8, { generator = g })
   lat:metropolis(s, beta, { sweeps = 200, generator = g })
   local es = {}
   for i = 1, sweeps do
@@ -133,8 +138,8 @@ end)
 -- u against Monte Carlo (L = 10, 8 x 2000 Metropolis sweeps, ~0.6 s
 -- each; the runs are seeded, so each comparison is fixed and reproducible;
 -- 3 sigma is the criterion).  Deep in the ordered phase (beta = 0.4) chi =
--- 5 agrees within 3 sigma with nothing added (-2.88302 vs -2.88302 +-
--- 0.00033).  At beta = 0.3 the stated chi = 5 truncation error is added:
+-- 5 agrees within 3 sigma with nothing added (-2.88302 against a long run
+-- of -2.88276 +- 0.00015).  At beta = 0.3 the stated chi = 5 truncation error is added:
 -- chi = 5, 6, 7 give -2.52122, -2.52071, -2.52026 against a long run (L =
 -- 12, 8 x 6000 sweeps) of -2.51851 +- 0.00041, so chi = 5 is 2.7e-3 off
 -- (+ 2 sigma of that run: 0.0035).  Disordered phase (beta = 0.15): chi =
