@@ -333,10 +333,11 @@ nb.finish()
 -- decimation sums to $\ln(2\cosh K)$ (R6); a Gaussian network's $\ln Z$ is
 -- conserved to rounding while it is coarse-grained.
 -- In 3D, HOTRG at χ = 4 agrees with Monte Carlo in the ordered phase
--- (β = 0.3, 0.4); at β = 0.15 it is about 1% off (χ = 4 and 6 cut
--- through degenerate multiplets of the merged legs; χ ≥ 12 is what 3D
--- studies use, minutes a run here), so the high-temperature and critical
--- regions of the cubic model are not shown.
+-- (β = 0.3, 0.4); at β = 0.15 it is about 1% off: a fixed χ drops part of
+-- the plaquettes that straddle two blocks (docs/rg.md measures the missing
+-- share of the series' v⁴ term), and near β_c χ ≤ 8 is 0.3–2% off, so the
+-- critical region of the cubic model is not shown (the test suite checks
+-- χ = 6 against Monte Carlo at β = 0.1 and 0.35 within 3σ).
 -- Not shown: the specific heat right at $T_c$ (its log divergence needs
 -- larger χ), MCRG's systematic errors beyond the truncation table (larger
 -- lattices, more levels, other block rules), and coarse-graining of
