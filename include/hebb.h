@@ -59,7 +59,10 @@ typedef enum hebb_status {
 enum {
   HEBB_TF_WEAK = 1,    /* a wrapped scalar: takes part in broadcasting but
                           does not promote the dtype of the other operand */
-  HEBB_TF_TRACKED = 2  /* autograd records operations on it (Lua layer) */
+  HEBB_TF_TRACKED = 2, /* autograd records operations on it (Lua layer) */
+  HEBB_TF_BOXED = 4    /* header and elements live inside a Lua box (Lua
+                          layer's small tensors; storage NULL): never
+                          retained, and hebb_release never frees it */
 };
 
 typedef struct hebb_storage hebb_storage;
