@@ -770,6 +770,15 @@ int hebb_unop_dtype(int op, int dtype);
 
 /* FFI-END */
 
+/* A lua_Alloc for the executable's main Lua state (alloc.c): blocks of 8 to
+   256 bytes in multiples of 8 that Lua frees are kept per exact size and
+   given back to the next request of that size, without malloc's locks and
+   bins (a small tensor's box is one such block per `a + b`).  One cache
+   per process: for one state, used from one thread.  hebb_lua_alloc_flush
+   frees the kept blocks (after lua_close). */
+void *hebb_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
+void hebb_lua_alloc_flush(void);
+
 /* C only (LuaJIT cannot call static inline functions) */
 static inline int hebb_is_complex(int dtype) {
   return dtype == HEBB_C128 || dtype == HEBB_C64;
