@@ -59,7 +59,10 @@ typedef enum hebb_status {
 enum {
   HEBB_TF_WEAK = 1,    /* a wrapped scalar: takes part in broadcasting but
                           does not promote the dtype of the other operand */
-  HEBB_TF_TRACKED = 2  /* autograd records operations on it (Lua layer) */
+  HEBB_TF_TRACKED = 2, /* autograd records operations on it (Lua layer) */
+  HEBB_TF_BOXED = 4    /* header and elements live inside a Lua box (Lua
+                          layer's small tensors; storage NULL): never
+                          retained, and hebb_release never frees it */
 };
 
 typedef struct hebb_storage hebb_storage;
@@ -801,6 +804,15 @@ int hebb_binop_dtype(int op, const hebb_tensor *a, const hebb_tensor *b);
 int hebb_unop_dtype(int op, int dtype);
 
 /* FFI-END */
+
+/* A lua_Alloc for the executable's main Lua state (alloc.c): blocks of 8 to
+   256 bytes in multiples of 8 that Lua frees are kept per exact size and
+   given back to the next request of that size, without malloc's locks and
+   bins (a small tensor's box is one such block per `a + b`).  One cache
+   per process: for one state, used from one thread.  hebb_lua_alloc_flush
+   frees the kept blocks (after lua_close). */
+void *hebb_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
+void hebb_lua_alloc_flush(void);
 
 /* C only (LuaJIT cannot call static inline functions) */
 static inline int hebb_is_complex(int dtype) {

@@ -572,6 +572,10 @@ int main (int argc, char **argv) {
     vm_message(vm_progname, "cannot create state: not enough memory");
     return EXIT_FAILURE;
   }
+  /* Lua's small blocks (a small tensor's box) kept for reuse by size;
+     luaL_newstate's own allocator is realloc and free, as is this one's
+     fallback, so the blocks it made so far go on through this one */
+  lua_setallocf(L, hebb_lua_alloc, NULL);
   lua_gc(L, LUA_GCSTOP);  /* no collections while building the state */
   lua_pushcfunction(L, pmain);
   lua_pushinteger(L, argc);
@@ -582,6 +586,7 @@ int main (int argc, char **argv) {
   if (!ok || status != LUA_OK)
     hebbL_mpi_failed();   /* under mpirun: the other ranks stop too */
   lua_close(L);
+  hebb_lua_alloc_flush();
   if (command_status >= 0 && status == LUA_OK)
     return command_status;
   return (ok && status == LUA_OK) ? EXIT_SUCCESS : EXIT_FAILURE;

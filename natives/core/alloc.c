@@ -279,3 +279,56 @@ int64_t hebb_parse_size(const char *s) {
   if (*s != '\0' || v * mult >= 9.2e18) return -1;
   return (int64_t)(v * mult);
 }
+
+/* --- Lua's allocator --------------------------------------------------- */
+
+/* Freed blocks of Lua objects by exact size (8 .. LUA_MAX_BYTES, multiples
+   of 8), each list threaded through the blocks' first word.  A block is
+   reused only for a request of the very size it was asked with, so blocks
+   that Lua's default allocator made before this one took over fit too.
+   The cap keeps at most one collector cycle's worth of boxes. */
+#define LUA_MAX_BYTES 256
+#define LUA_CACHE_BYTES (1 << 20)
+
+static struct {
+  void *head[LUA_MAX_BYTES / 8 + 1];
+  size_t bytes;
+} lua_cache;
+
+void *hebb_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  size_t k;
+  (void)ud;
+  if (nsize == 0) {   /* osize is the block's size only when ptr is set */
+    if (ptr && osize <= LUA_MAX_BYTES && osize % 8 == 0 && osize > 0 &&
+        lua_cache.bytes + osize <= LUA_CACHE_BYTES) {
+      k = osize / 8;
+      *(void **)ptr = lua_cache.head[k];
+      HEBB_POISON((char *)ptr + 8, osize - 8);
+      lua_cache.head[k] = ptr;
+      lua_cache.bytes += osize;
+      return NULL;
+    }
+    free(ptr);
+    return NULL;
+  }
+  if (!ptr && nsize <= LUA_MAX_BYTES && nsize % 8 == 0 &&
+      lua_cache.head[nsize / 8]) {
+    void *p = lua_cache.head[nsize / 8];
+    HEBB_UNPOISON((char *)p + 8, nsize - 8);
+    lua_cache.head[nsize / 8] = *(void **)p;
+    lua_cache.bytes -= nsize;
+    return p;
+  }
+  return realloc(ptr, nsize);
+}
+
+void hebb_lua_alloc_flush(void) {
+  size_t k;
+  for (k = 0; k <= LUA_MAX_BYTES / 8; k++)
+    while (lua_cache.head[k]) {
+      void *p = lua_cache.head[k];
+      lua_cache.head[k] = *(void **)p;
+      free(p);
+    }
+  lua_cache.bytes = 0;
+}

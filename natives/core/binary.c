@@ -299,7 +299,8 @@ int hebb_binop_dtype(int op, const hebb_tensor *a, const hebb_tensor *b) {
   const hebb_tensor *ab[2] = {a, b};
   if (op < 0 || op >= HEBB_NBINOPS) return -1;
   if (op >= HEBB_EQ) return HEBB_BOOL;
-  return compute_dtype(op, hebb_weak_promote(2, ab));
+  return compute_dtype(op, a->dtype == b->dtype ? a->dtype
+                                                : hebb_weak_promote(2, ab));
 }
 
 /* --- integer division by zero ------------------------------------------ */
@@ -349,6 +350,24 @@ static int same_shape(const hebb_tensor *a, const hebb_tensor *b) {
   return 1;
 }
 
+/* contiguous, tested without a call for the usual 0-d and 1-d operands */
+static int flat(const hebb_tensor *t) {
+  if (t->ndim == 0) return 1;
+  if (t->ndim == 1) return t->stride[0] == 1 || t->shape[0] <= 1;
+  return hebb_is_contiguous(t);
+}
+
+/* the first element of an operand in the compute dtype ct: its own, or
+   (a 0-d operand of another dtype, a Lua number) converted into *c */
+static char *operand_at(hebb_cast *c, const hebb_tensor *t, int ct) {
+  c->tmp = NULL;
+  if (t->dtype != ct) {
+    hebb_cast_init(c, t, ct);   /* 0-d: cannot fail */
+    return hebb_first(c->t);
+  }
+  return t->offset ? hebb_first(t) : t->data;
+}
+
 /* The path of tiny tensors, where fixed costs dominate (a + b on one
    element): contiguous operands of one shape, or one of them 0-d (a Lua
    number), into a new or contiguous result need no broadcasting, no loop
@@ -361,26 +380,23 @@ static int binary_small(int op, int ct, int rt, const hebb_tensor *a,
   char *p[3];
   if ((a->ndim != 0 && b->ndim != 0 && !same_shape(a, b)) ||
       (a->dtype != ct && a->ndim > 0) || (b->dtype != ct && b->ndim > 0) ||
-      !hebb_is_contiguous(a) || !hebb_is_contiguous(b) ||
+      !flat(a) || !flat(b) ||
       (ct == HEBB_I64 && (op == HEBB_IDIV || op == HEBB_MOD)))
     return -1;
-  n = hebb_numel(big);
+  n = hebb_shape_numel(big->ndim, big->shape);
   if (n * binops[op].cost >= HEBB_PAR_GRAIN) return -1;
   if (!*out) {
     *out = hebb_empty(rt, big->ndim, big->shape);
     if (!*out) return hebb_last_status();
   }
-  else if ((*out)->dtype != rt || !same_shape(*out, big) ||
-           !hebb_is_contiguous(*out))
+  else if ((*out)->dtype != rt || !same_shape(*out, big) || !flat(*out))
     return -1;   /* the general path explains or copes */
   else hebb_bump_version(*out);
-  hebb_cast_init(&ca, a, ct);   /* 0-d or same dtype: cannot fail */
-  hebb_cast_init(&cb, b, ct);
   isz = hebb_dtype_size(ct);
-  p[0] = hebb_first(*out);
-  p[1] = hebb_first(ca.t);
-  p[2] = hebb_first(cb.t);
-  s[0] = hebb_dtype_size(rt);
+  p[0] = (*out)->offset ? hebb_first(*out) : (*out)->data;
+  p[1] = operand_at(&ca, a, ct);
+  p[2] = operand_at(&cb, b, ct);
+  s[0] = rt == ct ? isz : hebb_dtype_size(rt);
   s[1] = a->ndim == big->ndim ? isz : 0;
   s[2] = b->ndim == big->ndim ? isz : 0;
   if (n > 0) binops[op].kernel[ct](n, p, s, NULL);

@@ -289,7 +289,8 @@ static void storage_release(hebb_storage *s) {
 }
 
 void hebb_release(hebb_tensor *t) {
-  if (t && --t->refcount == 0) {
+  /* a boxed header belongs to its Lua box: its memory is the box's */
+  if (t && --t->refcount == 0 && !(t->flags & HEBB_TF_BOXED)) {
     storage_release(t->storage);
     give(&headers, t, sizeof(hebb_tensor));
   }

@@ -5,6 +5,7 @@
 ** Numbers on either side are "weak" operands (see docs/design.md).
 */
 #include <math.h>
+#include <string.h>
 
 #include "lhebb.h"
 
@@ -17,14 +18,77 @@ static void check_fits(lua_State *L, const char *name, int rt,
                name, hebb_dtype_name(rt), hebb_dtype_name(t->dtype));
 }
 
+/* --- the fast path of small results ---------------------------------- */
+
+/* Like hebbL_operand, but leaves a small tensor in its box (hebbL_peek)
+   and gives NULL instead of raising: the general path explains. */
+static hebb_tensor *peek_operand(lua_State *L, int idx, hebb_tensor *scratch,
+                                 hebb_num *num) {
+  hebb_tensor *t = hebbL_peek(L, idx, scratch);
+  int tp;
+  if (t) return t;
+  tp = lua_type(L, idx);
+  if (tp != LUA_TNUMBER && tp != LUA_TBOOLEAN) return NULL;
+  return hebbL_operand(L, idx, scratch, num);
+}
+
+
+/* The box for a result of dtype rt shaped like t when it is small enough
+   to live in its box (hebbL_newsmall), else NULL with nothing pushed.
+   Not while autograd records: a recorded result gets a record and the
+   tracked flag, which only heap tensors carry. */
+static hebb_tensor *small_result(lua_State *L, int rt, const hebb_tensor *t,
+                                 hebb_tensor *scratch) {
+  int64_t nbytes;
+  if (rt < 0 || hebbL_recording(L)) return NULL;
+  nbytes = hebb_numel(t) * hebb_dtype_size(rt);
+  if (nbytes > HEBBL_SMALL_BYTES) return NULL;
+  return hebbL_newsmall(L, rt, t->ndim, t->shape, nbytes, scratch);
+}
+
+/* a op b with no options into a small box: operands of one shape, or one
+   of them 0-d (a Lua number), so that the result has the other's shape.
+   The core computes into the box as into any out tensor: the same kernel
+   and bits as a heap result.  Returns 0, having pushed nothing, when it
+   does not apply. */
+static int small_binary(lua_State *L, int op) {
+  hebb_tensor sa, sb, sr, *a, *b, *big, *res;
+  hebb_num na, nb;
+  if (!(a = peek_operand(L, 1, &sa, &na)) ||
+      !(b = peek_operand(L, 2, &sb, &nb)))
+    return 0;
+  big = a->ndim == 0 ? b : a;
+  if (a->ndim != 0 && b->ndim != 0 &&
+      (a->ndim != b->ndim ||
+       memcmp(a->shape, b->shape, (size_t)a->ndim * sizeof(int64_t)) != 0))
+    return 0;
+  res = small_result(L, hebb_binop_dtype(op, a, b), big, &sr);
+  if (!res) return 0;
+  hebbL_check_status(L, hebb_binary(op, a, b, &res));
+  return 1;
+}
+
+/* op(a) into a small box; complex operands take the general path (abs of
+   a complex tensor is real) */
+static int small_unary(lua_State *L, int op) {
+  hebb_tensor sa, sr, *res, *a = lua_type(L, 1) == LUA_TUSERDATA ?
+                                 hebbL_peek(L, 1, &sa) : NULL;
+  if (!a || hebb_is_complex(a->dtype)) return 0;
+  res = small_result(L, hebb_unop_dtype(op, a->dtype), a, &sr);
+  if (!res) return 0;
+  hebbL_check_status(L, hebb_unary(op, a, &res));
+  return 1;
+}
+
 /* --- generic callers --------------------------------------------------- */
 
 static int binary(lua_State *L, int op) {
   hebb_tensor sa, sb, *a, *b, *res, **box;
   hebb_num na, nb;
+  /* an operator (a + b) has no third argument: no options to look at */
+  if (lua_gettop(L) < 3 && small_binary(L, op)) return 1;
   a = hebbL_operand(L, 1, &sa, &na);
   b = hebbL_operand(L, 2, &sb, &nb);
-  /* an operator (a + b) has no third argument: no options to look at */
   box = hebbL_ewise_slot(L, lua_gettop(L) < 3 ? 0 : hebbL_outopts(L, 3), &res);
   hebbL_finish(L, box, &res, hebb_binary(op, a, b, &res));
   return 1;
@@ -44,6 +108,7 @@ static int binary_(lua_State *L, int op, const char *name) {
 static int unary(lua_State *L, int op) {
   hebb_tensor sa, *a, *res, **box;
   hebb_num na;
+  if (lua_gettop(L) < 2 && small_unary(L, op)) return 1;
   a = hebbL_operand(L, 1, &sa, &na);
   box = hebbL_ewise_slot(L, hebbL_outopts(L, 2), &res);
   hebbL_finish(L, box, &res, hebb_unary(op, a, &res));

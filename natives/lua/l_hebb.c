@@ -53,7 +53,8 @@ int hebbL_doc(lua_State *L) {
    type check than a registry lookup by name), and unless the entry is
    HEBB_RAW, autograd's recording hook in front of it, knowing the
    interpreter's state (whether autograd records), the op's name (prefix +
-   name, as the backward rules are keyed) and the entry's function. */
+   name, as the backward rules are keyed), the entry's function and the
+   metatable of small tensors' boxes (l_tensor.c). */
 static void push_entry(lua_State *L, const hebb_lreg *l, const char *prefix,
                        int mt) {
   lua_pushvalue(L, mt);
@@ -64,7 +65,8 @@ static void push_entry(lua_State *L, const hebb_lreg *l, const char *prefix,
   lua_pushlightuserdata(L, hebbL_state_of(L));
   lua_pushfstring(L, "%s%s", prefix ? prefix : "", l->name);
   lua_pushcfunction(L, l->func);
-  lua_pushcclosure(L, hebbL_trampoline, 4);
+  hebbL_push_small_mt(L);
+  lua_pushcclosure(L, hebbL_trampoline, 5);
 }
 
 /* the registered name (upvalue 3), else the name Lua gives the calling

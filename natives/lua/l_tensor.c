@@ -17,26 +17,151 @@
 
 /* --- the box ----------------------------------------------------------- */
 
+/* A box holds a pointer to its tensor's header from the core (heap header
+   and storage, released by the box's __gc) or, for a small tensor made by
+   the fast paths of l_arith.c, the marker SMALL: then the box itself holds
+   the dtype, the shape and the elements, and has a metatable without __gc
+   (small_mt below), so the collector frees it like a string with no
+   finalizer to run; that and the core's allocations were most of what a
+   1-element `a + b` cost (docs/design.md, "Small tensors").  Nothing may
+   keep a pointer into a small box beyond the call that got it, so:
+   - hebbL_check and hebbL_test first move a small tensor out of its box
+     ("promotion": a heap copy, and the box gets the tensor metatable and
+     with it its finalizer); every binding that may let the core retain a
+     tensor or share its memory (views, results that may be an argument,
+     sparse matrices, records) gets heap headers only;
+   - the peek forms (hebbL_peek, hebbL_checkpeek) give a header expanded
+     into the caller's scratch, for bindings that only read or write the
+     elements during their call (the arithmetic fast paths, item, get,
+     size, ...). */
+typedef struct small_box {
+  hebb_tensor *t;         /* &SMALL while small, the heap header once
+                             promoted, NULL once freed */
+  int32_t dtype, ndim;
+  int64_t shape[];        /* ndim sizes, then the elements (8-aligned) */
+} small_box;
+
+static hebb_tensor SMALL = {.flags = HEBB_TF_BOXED};   /* never written */
+
+/* registry key of small boxes' metatable */
+static const char SMALL_MT_KEY = 0;
+
+void hebbL_push_small_mt(lua_State *L) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &SMALL_MT_KEY) == LUA_TTABLE) return;
+  lua_pop(L, 1);
+  lua_newtable(L);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &SMALL_MT_KEY);
+}
+
+/* The metatable of small boxes is a copy of the tensor metatable at 'mt'
+   but __gc, with __metatable = the tensor metatable, which getmetatable
+   returns for both kinds of box (refreshed after tensor.lua adds its
+   metamethods).  Metamethods are looked up raw, so a copy it must be. */
+static void fill_small_mt(lua_State *L, int mt) {
+  int sm;
+  hebbL_push_small_mt(L);
+  sm = lua_gettop(L);
+  lua_pushnil(L);
+  while (lua_next(L, mt)) {
+    if (lua_type(L, -2) == LUA_TSTRING &&
+        strcmp(lua_tostring(L, -2), "__gc") == 0) {
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, sm);
+  }
+  lua_pushvalue(L, mt);
+  lua_setfield(L, sm, "__metatable");
+  lua_pop(L, 1);
+}
+
+/* Whether the userdata at idx (box: its memory) is a tensor box: its
+   metatable is upvalue 1 (the tensor metatable), or small boxes' one
+   (upvalue 5 of the registered functions, else from the registry).
+   Compared as pointers: lua_rawequal cost ~75 instructions a call. */
+static int is_tensor_box(lua_State *L, int idx, hebb_tensor **box) {
+  const void *m;
+  int same;
+  if (!box || !lua_getmetatable(L, idx)) return 0;
+  m = lua_topointer(L, -1);
+  lua_pop(L, 1);
+  if (m == lua_topointer(L, lua_upvalueindex(1)) ||
+      m == lua_topointer(L, lua_upvalueindex(5)))
+    return 1;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &SMALL_MT_KEY);
+  same = m == lua_topointer(L, -1);
+  lua_pop(L, 1);
+  return same;
+}
+
+/* the header of a small box, in h (never retained, never freed: BOXED) */
+static hebb_tensor *expand(small_box *u, hebb_tensor *h) {
+  int64_t s = 1;
+  int i;
+  memset(h, 0, offsetof(hebb_tensor, shape));
+  h->dtype = u->dtype;
+  h->ndim = u->ndim;
+  h->flags = HEBB_TF_BOXED;
+  h->refcount = 1;
+  h->data = (char *)(u->shape + u->ndim);
+  for (i = u->ndim - 1; i >= 0; i--) {   /* row-major, as hebb_empty's */
+    h->shape[i] = u->shape[i];
+    h->stride[i] = s;
+    s *= u->shape[i] > 0 ? u->shape[i] : 1;
+  }
+  return h;
+}
+
+static hebb_tensor *header_of(hebb_tensor **box, hebb_tensor *scratch) {
+  hebb_tensor *t = *box;
+  return t && (t->flags & HEBB_TF_BOXED) ? expand((small_box *)box, scratch)
+                                         : t;
+}
+
+hebb_tensor *hebbL_peek(lua_State *L, int idx, hebb_tensor *scratch) {
+  hebb_tensor **box = lua_touserdata(L, idx);
+  return is_tensor_box(L, idx, box) ? header_of(box, scratch) : NULL;
+}
+
+/* The small tensor of the box at idx becomes a heap tensor: copied out,
+   and the box gets the tensor metatable, with its __gc (Lua marks an
+   object for finalization when it gets a metatable that has __gc). */
+static hebb_tensor *promote(lua_State *L, int idx, hebb_tensor **box) {
+  hebb_tensor h, *t = hebb_clone(expand((small_box *)box, &h));
+  if (!t) hebbL_raise(L);
+  idx = lua_absindex(L, idx);
+  *box = t;
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_setmetatable(L, idx);
+  hebbL_account(L, t);
+  return t;
+}
+
 hebb_tensor *hebbL_test(lua_State *L, int idx) {
   hebb_tensor **box = lua_touserdata(L, idx);
-  int same;
-  if (!box || !lua_getmetatable(L, idx)) return NULL;
-  same = lua_rawequal(L, -1, lua_upvalueindex(1));
-  lua_pop(L, 1);
-  return same ? *box : NULL;
+  if (!is_tensor_box(L, idx, box) || !*box) return NULL;
+  return ((*box)->flags & HEBB_TF_BOXED) ? promote(L, idx, box) : *box;
+}
+
+/* the box at idx, raising when it is no tensor or was freed */
+static hebb_tensor **checked_box(lua_State *L, int idx) {
+  hebb_tensor **box = lua_touserdata(L, idx);
+  if (!is_tensor_box(L, idx, box)) luaL_typeerror(L, idx, "tensor");
+  if (!*box) hebbL_error(L, "attempt to use a freed tensor (argument #%d)",
+                         lua_absindex(L, idx));
+  return box;
 }
 
 hebb_tensor *hebbL_check(lua_State *L, int idx) {
-  hebb_tensor **box = lua_touserdata(L, idx);
-  int same = 0;
-  if (box && lua_getmetatable(L, idx)) {
-    same = lua_rawequal(L, -1, lua_upvalueindex(1));
-    lua_pop(L, 1);
-  }
-  if (!same) luaL_typeerror(L, idx, "tensor");
-  if (!*box) hebbL_error(L, "attempt to use a freed tensor (argument #%d)",
-                         lua_absindex(L, idx));
-  return *box;
+  hebb_tensor **box = checked_box(L, idx);
+  return ((*box)->flags & HEBB_TF_BOXED) ? promote(L, idx, box) : *box;
+}
+
+hebb_tensor *hebbL_checkpeek(lua_State *L, int idx, hebb_tensor *scratch) {
+  return header_of(checked_box(L, idx), scratch);
 }
 
 hebb_tensor **hebbL_newbox(lua_State *L) {
@@ -45,6 +170,25 @@ hebb_tensor **hebbL_newbox(lua_State *L) {
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_setmetatable(L, -2);
   return box;
+}
+
+hebb_tensor *hebbL_newsmall(lua_State *L, int dtype, int ndim,
+                            const int64_t *shape, int64_t nbytes,
+                            hebb_tensor *scratch) {
+  small_box *u = lua_newuserdatauv(L, offsetof(small_box, shape) +
+                                   (size_t)ndim * sizeof(int64_t) +
+                                   (size_t)nbytes, 1);
+  u->t = &SMALL;
+  u->dtype = dtype;
+  u->ndim = ndim;
+  if (ndim > 0) memcpy(u->shape, shape, (size_t)ndim * sizeof(int64_t));
+  lua_pushvalue(L, lua_upvalueindex(5));
+  if (lua_type(L, -1) != LUA_TTABLE) {   /* not called as registered */
+    lua_pop(L, 1);
+    hebbL_push_small_mt(L);
+  }
+  lua_setmetatable(L, -2);
+  return expand(u, scratch);
 }
 
 /* The length of the "who" a core message starts with ("matmul: ..."), or
@@ -459,7 +603,8 @@ int hebbL_checkshape(lua_State *L, int idx, int64_t *shape, int *next) {
 /* --- inspection -------------------------------------------------------- */
 
 static int l_numel(lua_State *L) {
-  lua_pushinteger(L, hebb_numel(hebbL_check(L, 1)));
+  hebb_tensor scratch;
+  lua_pushinteger(L, hebb_numel(hebbL_checkpeek(L, 1, &scratch)));
   return 1;
 }
 
@@ -488,7 +633,8 @@ static int push_elem(lua_State *L, const hebb_tensor *t, const char *p,
 }
 
 static int l_item(lua_State *L) {
-  hebb_tensor *t = hebbL_check(L, 1);
+  hebb_tensor scratch;
+  hebb_tensor *t = hebbL_checkpeek(L, 1, &scratch);
   int64_t n = hebb_numel(t);
   if (n != 1)
     return luaL_error(L, "item: tensor has %I elements, expected 1",
@@ -526,7 +672,8 @@ static void checkindex(lua_State *L, const hebb_tensor *t, int nargs,
 }
 
 static int l_get(lua_State *L) {
-  hebb_tensor *t = hebbL_check(L, 1);
+  hebb_tensor scratch;
+  hebb_tensor *t = hebbL_checkpeek(L, 1, &scratch);
   int64_t idx[HEBB_MAXDIM], off = 0;
   int i;
   checkindex(L, t, lua_gettop(L) - 1, idx, "get");
@@ -557,12 +704,14 @@ static int l_totable(lua_State *L) {
 }
 
 static int l_is_contiguous(lua_State *L) {
-  lua_pushboolean(L, hebb_is_contiguous(hebbL_check(L, 1)));
+  hebb_tensor scratch;
+  lua_pushboolean(L, hebb_is_contiguous(hebbL_checkpeek(L, 1, &scratch)));
   return 1;
 }
 
 static int l_size(lua_State *L) {
-  hebb_tensor *t = hebbL_check(L, 1);
+  hebb_tensor scratch;
+  hebb_tensor *t = hebbL_checkpeek(L, 1, &scratch);
   if (lua_isnoneornil(L, 2)) {
     int i;
     lua_createtable(L, t->ndim, 0);
@@ -577,7 +726,8 @@ static int l_size(lua_State *L) {
 }
 
 static int l_stride(lua_State *L) {
-  hebb_tensor *t = hebbL_check(L, 1);
+  hebb_tensor scratch;
+  hebb_tensor *t = hebbL_checkpeek(L, 1, &scratch);
   int i;
   lua_createtable(L, t->ndim, 0);
   for (i = 0; i < t->ndim; i++) {
@@ -594,7 +744,8 @@ static int l_shares_storage(lua_State *L) {
 }
 
 static int l_is_tensor(lua_State *L) {
-  lua_pushboolean(L, hebbL_test(L, 1) != NULL);
+  hebb_tensor scratch;
+  lua_pushboolean(L, hebbL_peek(L, 1, &scratch) != NULL);
   return 1;
 }
 
@@ -683,18 +834,14 @@ static int l_copy_(lua_State *L) {
 /* the box at idx, freed or not */
 static hebb_tensor **checkbox(lua_State *L, int idx) {
   hebb_tensor **box = lua_touserdata(L, idx);
-  int same = 0;
-  if (box && lua_getmetatable(L, idx)) {
-    same = lua_rawequal(L, -1, lua_upvalueindex(1));
-    lua_pop(L, 1);
-  }
-  if (!same) luaL_typeerror(L, idx, "tensor");
+  if (!is_tensor_box(L, idx, box)) luaL_typeerror(L, idx, "tensor");
   return box;
 }
 
 static int l_free(lua_State *L) {
   hebb_tensor **box = checkbox(L, 1);
-  if (*box) {
+  if (*box && ((*box)->flags & HEBB_TF_BOXED)) *box = NULL;
+  else if (*box) {
     hebbL_untrack_last(L, *box);
     hebb_release(*box);
     *box = NULL;
@@ -707,12 +854,14 @@ static int l_free(lua_State *L) {
 static int l_prop_shape(lua_State *L) { return l_size(L); }
 
 static int l_prop_dtype(lua_State *L) {
-  lua_pushstring(L, hebb_dtype_name(hebbL_check(L, 1)->dtype));
+  hebb_tensor scratch;
+  lua_pushstring(L, hebb_dtype_name(hebbL_checkpeek(L, 1, &scratch)->dtype));
   return 1;
 }
 
 static int l_prop_ndim(lua_State *L) {
-  lua_pushinteger(L, hebbL_check(L, 1)->ndim);
+  hebb_tensor scratch;
+  lua_pushinteger(L, hebbL_checkpeek(L, 1, &scratch)->ndim);
   return 1;
 }
 
@@ -769,14 +918,16 @@ static int l_newindex(lua_State *L) {
 }
 
 static int l_len(lua_State *L) {
-  hebb_tensor *t = hebbL_check(L, 1);
+  hebb_tensor scratch;
+  hebb_tensor *t = hebbL_checkpeek(L, 1, &scratch);
   if (t->ndim == 0) return luaL_error(L, "length of a 0-d tensor");
   lua_pushinteger(L, t->shape[0]);
   return 1;
 }
 
 static int l_tostring_raw(lua_State *L) {
-  hebb_tensor *t = hebbL_test(L, 1);
+  hebb_tensor scratch;
+  hebb_tensor *t = hebbL_peek(L, 1, &scratch);
   char buf[HEBB_SHAPEBUF];
   if (!t) {
     lua_pushliteral(L, "tensor (freed)");
@@ -941,6 +1092,8 @@ int luaopen_hebb_tensor(lua_State *L) {
   methods = lua_gettop(L);
   luaL_newmetatable(L, HEBB_TENSOR_MT);
   mt = lua_gettop(L);
+  hebbL_push_small_mt(L);   /* made before the functions that hold it */
+  lua_pop(L, 1);
   hebbL_open_tensor(L, module, methods, mt);
   hebbL_open_create(L, module, methods, mt);
   hebbL_open_view(L, module, methods, mt);
@@ -959,13 +1112,17 @@ int luaopen_hebb_tensor(lua_State *L) {
                "default, f32, i64, bool, complex c128 and c64) with NumPy broadcasting, 1-based "
                "indices, views that never copy, reductions, matmul and a "
                "counter-based random generator.  See docs/tensor.md.");
+  fill_small_mt(L, mt);
   /* stdlib/hebb/tensor.lua extends the module (printing, Lua-level
      helpers); it gets the module, methods, metatable and hebb.doc */
   lua_pushvalue(L, module);
   lua_pushvalue(L, methods);
   lua_pushvalue(L, mt);
   lua_pushcfunction(L, hebbL_doc);
-  if (hebbL_run_embedded(L, "hebb.tensor", 4)) return 1;
+  if (hebbL_run_embedded(L, "hebb.tensor", 4)) {
+    fill_small_mt(L, mt);   /* with tensor.lua's metamethods */
+    return 1;
+  }
   lua_settop(L, module);
   return 1;
 }

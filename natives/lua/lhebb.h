@@ -82,6 +82,24 @@ int hebbL_run_embedded(lua_State *L, const char *modname, int nargs);
 /* --- l_tensor.c: the tensor userdata --- */
 hebb_tensor *hebbL_test(lua_State *L, int idx);    /* NULL if not a tensor */
 hebb_tensor *hebbL_check(lua_State *L, int idx);   /* errors if not/freed */
+/* Small tensors (l_tensor.c, "the box"): dtype, shape and elements inside
+   the box, which has no finalizer.  hebbL_test and hebbL_check move such a
+   tensor out first (a heap copy), since the core may keep what they
+   return.  The peek forms do not: they give the box's header expanded into
+   *scratch (a heap tensor's own header otherwise), for a binding that only
+   reads or writes the elements during its call and hands the tensor to no
+   core function that may retain it or share its memory. */
+hebb_tensor *hebbL_peek(lua_State *L, int idx, hebb_tensor *scratch);
+hebb_tensor *hebbL_checkpeek(lua_State *L, int idx, hebb_tensor *scratch);
+/* pushes a small box for a contiguous tensor with nbytes of elements (at
+   most HEBBL_SMALL_BYTES; the caller writes them through the header it
+   returns, *scratch) */
+hebb_tensor *hebbL_newsmall(lua_State *L, int dtype, int ndim,
+                            const int64_t *shape, int64_t nbytes,
+                            hebb_tensor *scratch);
+/* pushes small boxes' metatable (upvalue 5 of registered functions) */
+void hebbL_push_small_mt(lua_State *L);
+#define HEBBL_SMALL_BYTES 256
 hebb_tensor **hebbL_newbox(lua_State *L);          /* pushes an empty box */
 /* Stores t (a new reference, or NULL after a failed core call) into the box
    on top of the stack; raises the core's error if t is NULL. */

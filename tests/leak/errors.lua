@@ -27,6 +27,23 @@ fails(function() a:copy_(b) end)
 fails(function() a:item() end)
 -- arithmetic
 fails(function() return a + b end)
+-- small tensors (results in their box, no finalizer): failing fast paths,
+-- and promotion to the heap by views, reductions, out= and in-place forms
+do
+  local s, si = T.ones(3) + 1, T.ones(2, {dtype = "i64"}) * 2
+  fails(function() return si // (si * 0) end)
+  fails(function() return s + T.ones(4) end)
+  fails(function() return T.complex(s, s):lt(s) end)
+  local v = (s * 2):view(3, 1)
+  local r = (s + 1)[2]
+  local m = (s - 1):sum()
+  T.add(s, 1, {out = s * 0})
+  local w = (s + 0):add_(1):narrow(1, 1, 2)
+  local c <close> = s / 2
+  local f = s + 5; f:free()
+  fails(function() return f + 1 end)
+  assert(v:get(3, 1) == 4 and r == 3 and m:item() == 3 and w:get(1) == 3)
+end
 fails(function() return a * "x" end)
 fails(function() return i64 // 0 end)
 fails(function() return i64 % 0 end)
