@@ -726,6 +726,73 @@ static void load_tile(const run *r, int l, char *const *b, int nrows,
   *rs = esz;
 }
 
+/* Rows at least this long read an input rolled along them (or whose rows
+   do not follow each other) in place, in pieces, rather than gathered. */
+#define LAZYROW 64
+
+/* whether LOAD of input l over this tile is left to the instructions that
+   read it (a lazy register): its rows are contiguous but rolled along
+   themselves or not one after the other, so a gather would copy every
+   element once more; the readers take pointers into the rows instead */
+static int lazy_ok(const run *r, int l, char *const *b, int nrows) {
+  int nd = r->nd;
+  int64_t len = r->shape[nd - 1];
+  if (len < LAZYROW || STRIDE(r, l)[nd - 1] != r->f->esz) return 0;
+  return SHIFT(r, l)[nd - 1] != 0 || !rows_follow(r, b, l, nrows);
+}
+
+/* Instruction in over a tile (nrows rows, elements j0 .. j0+n-1 of each)
+   when an operand is a lazy register (lz[x]: its input, else -1): row by
+   row, in pieces cut where a rolled operand wraps around its row, so that
+   within a piece every operand is contiguous in memory.  Each element is
+   computed by the same kernel as in one call, so the bits are the same. */
+static void run_pieces(const run *r, const hebb_fuse_ins *in, int i,
+                       char *const *b, int nrows, int64_t j0, int64_t n,
+                       char *out, char *const *rp, const int64_t *rs,
+                       const int *lz) {
+  const hebb_fuse *f = r->f;
+  int nd = r->nd, esz = f->esz, nin = f->nin[i], nops = r->nops, t, k, c, m;
+  int64_t len = r->shape[nd - 1], cut[6], s3[5];
+  char *p3[5];
+  m = 0;   /* the cuts: the tile's ends and where operands wrap */
+  cut[m++] = j0;
+  for (k = 0; k < nin; k++) {
+    int x = in->a[k];
+    int64_t s = lz[x] >= 0 ? SHIFT(r, lz[x])[nd - 1] : 0;
+    if (s > j0 && s < j0 + n) {
+      for (c = 0; c < m && cut[c] != s; c++) {}
+      if (c == m) cut[m++] = s;
+    }
+  }
+  cut[m++] = j0 + n;
+  for (c = 1; c < m; c++) {   /* insertion sort of a few */
+    int64_t v = cut[c];
+    int d = c;
+    for (; d > 0 && cut[d - 1] > v; d--) cut[d] = cut[d - 1];
+    cut[d] = v;
+  }
+  for (t = 0; t < nrows; t++)
+    for (c = 0; c + 1 < m; c++) {
+      int64_t a = cut[c], off = ((int64_t)t * n + a - j0) * esz;
+      p3[0] = out + off;
+      s3[0] = esz;
+      for (k = 0; k < nin; k++) {
+        int x = in->a[k];
+        if (lz[x] >= 0) {
+          int64_t j = a - SHIFT(r, lz[x])[nd - 1];
+          if (j < 0) j += len;
+          p3[k + 1] = b[(size_t)t * nops + lz[x]] + j * esz;
+          s3[k + 1] = esz;
+        }
+        else {
+          p3[k + 1] = rs[x] == 0 ? rp[x] : rp[x] + off;
+          s3[k + 1] = rs[x];
+        }
+      }
+      f->fn[i](cut[c + 1] - a, p3, s3, NULL);
+    }
+}
+
 /* whether p is where a result of this tile was written directly (a
    register of another result shared with it) */
 static int written_direct(const hebb_fuse *f, char *const *dtarget,
@@ -744,6 +811,7 @@ static void run_rows(int64_t lo, int64_t hi, void *ud) {
   _Alignas(64) char scratch[SCRATCH];
   char *rp[MAXSLOTS], *rowb[ROWBASES], *dtarget[MAXOPS];
   int64_t rs[MAXSLOTS];
+  int lz[MAXSLOTS];   /* per slot: the input of a lazy register, or -1 */
   int nd = r->nd, esz = f->esz, nr = f->nregs, nops = r->nops, o, k, i;
   int64_t len = r->shape[nd - 1], row, blk = f->block;
   int per = len >= blk ? 1 : (int)(blk / len < MAXROWS ? blk / len : MAXROWS);
@@ -753,6 +821,7 @@ static void run_rows(int64_t lo, int64_t hi, void *ud) {
     rp[nr + k] = r->params + (size_t)k * esz;
     rs[nr + k] = 0;
   }
+  for (k = 0; k < nr + f->nparams; k++) lz[k] = -1;
   for (row = lo; row < hi; row += per) {
     int nrows = hi - row < per ? (int)(hi - row) : per, t;
     int64_t j0;
@@ -771,10 +840,26 @@ static void run_rows(int64_t lo, int64_t hi, void *ud) {
         char *buf = scratch + (size_t)in->dst * blk * esz, *p3[5];
         if (f->outof[i] >= 0 && dtarget[f->outof[i]]) buf = dtarget[f->outof[i]];
         if (in->kind == HEBB_FUSE_LOAD) {
-          load_tile(r, in->a[0], rowb, nrows, j0, n, buf, &rp[in->dst],
-                    &rs[in->dst]);
+          lz[in->dst] = -1;
+          if (lazy_ok(r, in->a[0], rowb, nrows)) {
+            lz[in->dst] = in->a[0];
+            rp[in->dst] = buf;
+            rs[in->dst] = esz;
+          }
+          else
+            load_tile(r, in->a[0], rowb, nrows, j0, n, buf, &rp[in->dst],
+                      &rs[in->dst]);
           continue;
         }
+        for (k = 0; k < f->nin[i] && lz[in->a[k]] < 0; k++) {}
+        if (k < f->nin[i]) {
+          run_pieces(r, in, i, rowb, nrows, j0, n, buf, rp, rs, lz);
+          lz[in->dst] = -1;
+          rp[in->dst] = buf;
+          rs[in->dst] = esz;
+          continue;
+        }
+        lz[in->dst] = -1;
         p3[0] = buf;
         s3[0] = esz;
         for (k = 0; k < f->nin[i]; k++) {
@@ -791,6 +876,10 @@ static void run_rows(int64_t lo, int64_t hi, void *ud) {
         int d = f->outreg[o];
         char *buf = scratch + (size_t)d * blk * esz;
         if (dtarget[o]) continue;
+        if (lz[d] >= 0) {   /* a lazy register: gathered after all */
+          load_tile(r, lz[d], rowb, nrows, j0, n, buf, &rp[d], &rs[d]);
+          lz[d] = -1;
+        }
         if (rp[d] != buf && !written_direct(f, dtarget, rp[d])) {
           if (rs[d] == 0)
             for (k = 0; k < m; k++) memcpy(buf + k * esz, rp[d], (size_t)esz);

@@ -48,6 +48,8 @@ local function pick(t) return t[math.random(#t)] end
 local function random_shape()
   local s = {}
   for i = 1, math.random(1, 3) do s[i] = math.random(1, 6) end
+  -- sometimes rows long enough to be read in place in pieces when rolled
+  if math.random() < 0.3 then s[#s] = math.random(64, 160) end
   return s
 end
 
@@ -215,7 +217,7 @@ test("kg_step_matches_and_compiles_once", function()
   end
   local fused = T.fuse(step)
   for _, dtype in ipairs { "f32", "f64" } do
-    local p0 = T.randn(17, 9):astype(dtype)
+    local p0 = T.randn(17, dtype == "f32" and 9 or 97):astype(dtype)
     local p1, q1, p2, q2 = p0:clone(), p0 * 0, p0:clone(), p0 * 0
     for k = 1, 20 do
       step(p1, q1, 0.01 * k)
@@ -230,7 +232,7 @@ end)
 
 test("threads_give_the_same_bits", function()
   local fn = T.fuse(function(a, b, c)
-    local x = (a * 1.5 + b:roll(3, 1)):tanh() - c:exp() * 0.25
+    local x = (a * 1.5 + b:roll(3, 1) - b:roll(-2, 2)):tanh() - c:exp() * 0.25
     a:sub_(x * 0.125)
     return x:sigmoid(), ((a + b) - c) + x
   end)
