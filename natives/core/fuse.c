@@ -502,6 +502,13 @@ typedef struct run {
   int64_t *stride;    /* nops rows of HEBB_MAXDIM, bytes */
   int64_t *shift;     /* nleaves rows of HEBB_MAXDIM, in [0, shape) */
   char *direct;       /* per result: written by its instruction directly */
+  int ring;           /* a result written into its argument a few rows late
+                         (see rows_late), or -1 */
+  int64_t late;       /* how many rows late: the farthest roll of the
+                         argument's reads along the rows */
+  char *late_to;      /* the argument's first element (contiguous) */
+  char *intemp;       /* per row: 1 when the ring result went to the
+                         temporary, to be copied after the pass */
   char params[];      /* nparams values of the dtype */
 } run;
 
@@ -631,10 +638,11 @@ static void row_bases(const run *r, int64_t row, char **b) {
   const hebb_fuse *f = r->f;
   int64_t idx[HEBB_MAXDIM];
   int nd = r->nd, o, k;
-  for (k = nd - 2; k >= 0; k--) {
+  for (k = nd - 2; k > 0; k--) {   /* (no division for two dimensions) */
     idx[k] = row % r->shape[k];
     row /= r->shape[k];
   }
+  idx[0] = row;   /* row < the number of rows */
   for (o = 0; o < r->nops; o++) {
     const int64_t *st = STRIDE(r, o);
     char *p = r->base[o];
@@ -736,6 +744,36 @@ static int written_direct(const hebb_fuse *f, char *const *dtarget,
   return 0;
 }
 
+/* rows a tile holds: as many whole rows as fit in a register when rows
+   are short (at most MAXROWS, and ROWBASES operand rows) */
+static int tile_rows(const run *r) {
+  int64_t len = r->shape[r->nd - 1], blk = r->f->block;
+  int per = len >= blk ? 1 : (int)(blk / len < MAXROWS ? blk / len : MAXROWS);
+  if (per > ROWBASES / r->nops) per = ROWBASES / r->nops;
+  return per < 1 ? 1 : per;
+}
+
+/* Stores rows x0 .. x0+n-1 of the ring result, held at src, now that every
+   row reading them is computed: into the argument, except rows of this
+   range lo .. hi-1 within r->late of its ends, which rows of other ranges
+   (other threads, or the wrap around) read still: those go to the
+   temporary and are copied after the pass. */
+static void rows_late(const run *r, int64_t lo, int64_t hi, int64_t x0,
+                      int n, const char *src) {
+  int q = r->f->nleaves + r->ring, t;
+  size_t bytes = (size_t)(r->shape[1] * r->f->esz);
+  for (t = 0; t < n; t++) {
+    int64_t x = x0 + t;
+    char *to;
+    if (x < lo + r->late || x >= hi - r->late) {
+      to = r->base[q] + x * STRIDE(r, q)[0];
+      r->intemp[x] = 1;
+    }
+    else to = r->late_to + (size_t)x * bytes;
+    memcpy(to, src + t * bytes, bytes);
+  }
+}
+
 /* rows lo .. hi-1 of the merged index space, in tiles: a block of one
    row, or as many whole rows as fit in a register when rows are short */
 static void run_rows(int64_t lo, int64_t hi, void *ud) {
@@ -745,10 +783,12 @@ static void run_rows(int64_t lo, int64_t hi, void *ud) {
   char *rp[MAXSLOTS], *rowb[ROWBASES], *dtarget[MAXOPS];
   int64_t rs[MAXSLOTS];
   int nd = r->nd, esz = f->esz, nr = f->nregs, nops = r->nops, o, k, i;
-  int64_t len = r->shape[nd - 1], row, blk = f->block;
-  int per = len >= blk ? 1 : (int)(blk / len < MAXROWS ? blk / len : MAXROWS);
-  if (per > ROWBASES / nops) per = ROWBASES / nops;
-  if (per < 1) per = 1;
+  int64_t len = r->shape[nd - 1], row, blk = f->block, held = -1;
+  int per = tile_rows(r), nheld = 0, slot = 0;
+  /* the ring result's last two tiles (a block of at most 1024 elements of
+     16 bytes each) */
+  _Alignas(64) char holds[2 * 1024 * 16];
+  char *hold = r->ring >= 0 ? holds : NULL;
   for (k = 0; k < f->nparams; k++) {
     rp[nr + k] = r->params + (size_t)k * esz;
     rs[nr + k] = 0;
@@ -766,6 +806,7 @@ static void run_rows(int64_t lo, int64_t hi, void *ud) {
                                         : adjacent_rows(r, rowb, q, nrows)))
           dtarget[o] = rowb[q] + j0 * esz;
       }
+      if (hold) dtarget[r->ring] = hold + (size_t)slot * blk * esz;
       for (i = 0; i < f->nins; i++) {
         const hebb_fuse_ins *in = &f->ins[i];
         char *buf = scratch + (size_t)in->dst * blk * esz, *p3[5];
@@ -813,7 +854,16 @@ static void run_rows(int64_t lo, int64_t hi, void *ud) {
                   src + (size_t)t * n * esz, esz, n, esz);
       }
     }
+    if (hold) {   /* the previous tile's rows are read by no later row */
+      if (held >= 0)
+        rows_late(r, lo, hi, held, nheld, hold + (size_t)(slot ^ 1) * blk * esz);
+      held = row;
+      nheld = nrows;
+      slot ^= 1;
+    }
   }
+  if (hold && held >= 0)
+    rows_late(r, lo, hi, held, nheld, hold + (size_t)(slot ^ 1) * blk * esz);
 }
 
 /* the k-th parameter as the dtype (a Lua number meeting a tensor) */
@@ -871,6 +921,37 @@ static int needs_temp(const run *r, hebb_tensor *const *args, int a) {
   return 0;
 }
 
+/* The result that may skip most of its temporary (or -1): written into
+   its argument a, with every input overlapping a a view of a itself rolled
+   along the rows by at most a tile's rows, so that rows can be stored a
+   tile late (run_rows, rows_late).  Two merged dimensions of whole rows per
+   tile, a contiguous, one such result. */
+static int ring_result(run *r, hebb_tensor *const *args,
+                       hebb_tensor *const *tmp) {
+  const hebb_fuse *f = r->f;
+  int i, l, o = -1;
+  int64_t late = 0, rows = r->shape[0];
+  for (i = 0; i < f->nouts; i++)
+    if (tmp[i]) {
+      if (o >= 0) return -1;
+      o = i;
+    }
+  if (o < 0 || r->nd != 2 || !r->direct[o] || r->shape[1] > f->block ||
+      !hebb_is_contiguous(args[f->outarg[o]]))
+    return -1;
+  for (l = 0; l < f->nleaves; l++) {
+    const hebb_tensor *t = args[f->leaves[l].arg];
+    int64_t s = SHIFT(r, l)[0];
+    if (!hebb_may_overlap(t, args[f->outarg[o]])) continue;
+    if (f->leaves[l].arg != f->outarg[o]) return -1;
+    if (rows - s < s) s = rows - s;
+    if (s > late) late = s;
+  }
+  if (late > tile_rows(r)) return -1;
+  r->late = late;
+  return o;
+}
+
 hebb_status hebb_fuse_run(const hebb_fuse *f, int nargs,
                           hebb_tensor *const *args, const double *params,
                           hebb_tensor **results) {
@@ -925,11 +1006,25 @@ hebb_status hebb_fuse_run(const hebb_fuse *f, int nargs,
     if (f->outarg[i] >= 0) hebb_bump_version(args[f->outarg[i]]);
   rows = 1;
   for (k = 0; k < r->nd - 1; k++) rows *= r->shape[k];
+  r->ring = ring_result(r, args, tmp);
+  if (r->ring >= 0) {
+    r->intemp = calloc((size_t)rows, 1);
+    if (!r->intemp) r->ring = -1;   /* the whole temporary then */
+    else r->late_to = hebb_first(args[f->outarg[r->ring]]);
+  }
   if (hebb_shape_numel(f->ndim, f->shape) > 0)
     st = hebb_parallel_for(rows, r->shape[r->nd - 1] * f->cost, run_rows, r);
   for (i = 0; i < f->nouts && !st; i++) {
     hebb_tensor *t = args[f->outarg[i] < 0 ? 0 : f->outarg[i]];
     if (!tmp[i]) continue;
+    if (i == r->ring) {   /* only the rows that went to the temporary */
+      size_t bytes = (size_t)(r->shape[1] * f->esz);
+      for (k = 0; k < rows; k++)
+        if (r->intemp[k])
+          memcpy(hebb_first(t) + k * bytes, hebb_first(tmp[i]) + k * bytes,
+                 bytes);
+      continue;
+    }
     if (hebb_is_contiguous(t))   /* the common case: one memcpy */
       memcpy(hebb_first(t), hebb_first(tmp[i]),
              (size_t)(hebb_numel(t) * f->esz));
@@ -948,6 +1043,7 @@ done:
     free(r->stride);
     free(r->shift);
     free(r->direct);
+    free(r->intemp);
   }
   free(r);
   free(dst);

@@ -165,20 +165,22 @@ return function(T, methods, doc)
       local ev = S.trace[k]
       if ev and ev.op == name and ev.v then
         local px, py = getmetatable(x) == P, getmetatable(y) == P
+        -- (rawget: an absent field would go through the proxies' __index)
+        local pa, pb = rawget(ev, "pa"), rawget(ev, "pb")
         if px then
           if not rawequal(ev.a, x.v) then return binary_slow(name, x, y) end
-        elseif not (ev.pa and type(x) == "number" and x < BIG and x > -BIG) then
+        elseif not (pa and type(x) == "number" and x < BIG and x > -BIG) then
           return binary_slow(name, x, y)
         end
         if py then
           if not rawequal(ev.b, y.v) then return binary_slow(name, x, y) end
-        elseif not (ev.pb and type(y) == "number" and y < BIG and y > -BIG) then
+        elseif not (pb and type(y) == "number" and y < BIG and y > -BIG) then
           return binary_slow(name, x, y)
         end
         local params = S.params
-        if not px then params[ev.pa] = x end
-        if not py then params[ev.pb] = y end
-        local m = ev.pb or ev.pa
+        if not px then params[pa] = x end
+        if not py then params[pb] = y end
+        local m = pb or pa
         if m and m > S.np then S.np = m end
         S.pos = k
         return ev
