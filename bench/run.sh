@@ -112,7 +112,12 @@ put env.contention "$CONT_REPS reps of $CONT_SEC s per side"
 # each: the machine is shared, and numpy/torch run in their own process.
 r=1
 while [ $r -le "$ROUNDS" ]; do
-  step hebb $HEBB bench/hebb.lua $N $REPS $LOOP $MM
+  # OMP_WAIT_POLICY=passive: the C references' OpenMP threads (and
+  # OpenBLAS's, for cblas_sgemm) otherwise spin after each region on the
+  # core hebb's worker needs next; hebb's team then sees a busy core and
+  # runs alone (its shared-machine policy, row 12): row 4 came out 1.45-1.71x
+  # with spinning references, 1.00-1.02x with passive ones (same build)
+  step hebb env OMP_WAIT_POLICY=passive $HEBB bench/hebb.lua $N $REPS $LOOP $MM
   step numpy_torch $PY bench/ref.py $N $REPS $LOOP $MM
   # numpy's svd and eigh again with its OpenBLAS at one thread, as hebb's
   # LAPACK runs; the variable is set for this python process only
