@@ -267,6 +267,13 @@ static int l_clock(lua_State *L) {
   return 1;
 }
 
+/* hebb.blas(): the library's configuration and kernel core, loading it
+   now if no product has yet */
+static int l_blas(lua_State *L) {
+  lua_pushstring(L, hebb_blas_info());
+  return 1;
+}
+
 static const hebb_lreg hebb_funcs[] = {
   {"doc", hebbL_doc, HEBB_FN,
    "hebb.doc(value [, text])\n\nThe docstring of a function or module (what "
@@ -296,6 +303,13 @@ static const hebb_lreg hebb_funcs[] = {
    "never jumps with the system time).  Time a block as t0 = hebb.clock(); "
    "...; hebb.clock() - t0.  os.clock() is CPU time, summed over every "
    "thread, so it overstates the time of parallel code."},
+  {"blas", l_blas, HEBB_FN,
+   "hebb.blas()\n\nThe OpenBLAS that runs hebb's products and LAPACK calls: "
+   "its build configuration and the kernel core it picked for this CPU "
+   "(e.g. \"OpenBLAS 0.3.21 ... (core Haswell)\"; the core decides how "
+   "products round), or \"unavailable\".  hebb opens the library on first "
+   "use; this call opens it now (hebb.nn does so when it loads, so that a "
+   "model's first step does not pay for it)."},
   {NULL, NULL, 0, NULL}
 };
 
@@ -312,7 +326,8 @@ int luaopen_hebb(lua_State *L) {
   luaL_requiref(L, "hebb.tensor", luaopen_hebb_tensor, 0);
   lua_setfield(L, top, "tensor");
   hebbL_setdoc(L, top, "hebb\n\nThe umbrella module: hebb.tensor, hebb.doc, "
-               "hebb.threads, hebb.max_memory, hebb.alloc_stats, hebb.version.");
+               "hebb.threads, hebb.max_memory, hebb.alloc_stats, hebb.blas, "
+               "hebb.version.");
   lua_pushvalue(L, top);
   if (hebbL_run_embedded(L, "hebb", 1)) return 1;   /* init.lua extends it */
   lua_settop(L, top);

@@ -26,4 +26,10 @@ local PARTS = {
 }
 require("hebb._parts").install(M, PARTS, "hebb.nn")
 
+-- Every model multiplies matrices on its first step: open OpenBLAS now
+-- (~4 ms of dlopen and set-up), when the module loads, as torch does at
+-- import, instead of inside the first forward pass (docs/performance.md,
+-- "fresh process").  Nothing else of hebb loads it before it is needed.
+require("hebb").blas()
+
 return M

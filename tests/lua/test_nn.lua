@@ -219,4 +219,25 @@ test("registration_errors", function()
   eq(sd.tmp, nil); check.truthy(sd.kept ~= nil, "persistent buffer saved")
 end)
 
+-- hebb.nn opens OpenBLAS when it loads (nn.lua), so that a model's first
+-- step does not pay for the dlopen; hebb alone does not (start-up stays
+-- light).  Run in fresh processes: this one has long loaded it.
+test("nn_opens_blas_when_it_loads", function()
+  local hebb_bin = os.getenv("HEBB") or "build/hebb"
+  local function mapped(chunk)
+    local p = io.popen(hebb_bin .. " -e '" .. chunk .. [[
+      for l in io.lines("/proc/self/maps") do
+        if l:find("libopenblas", 1, true) then print("yes") return end
+      end
+      print("no")']])
+    local r = p:read("l")
+    p:close()
+    return r
+  end
+  eq(mapped('require "hebb"'), "no", "hebb alone leaves OpenBLAS closed")
+  eq(mapped('require "hebb.nn"'), "yes", "hebb.nn opens it")
+  local info = require("hebb").blas()
+  check.ok("hebb.blas names the kernel core", info:find("(core ", 1, true) ~= nil, info)
+end)
+
 check.done()
