@@ -435,7 +435,9 @@ bool hebb_pool_run(const hebb_job *job, hebb_job_seen *seen) {
     seen->helped += helped(w, v.gen, cpu);
     seen->stalled += atomic_load_explicit(&w->stalled, memory_order_relaxed) ==
                      v.gen;
-    share = recent_share(&w->m, t0);
+    /* a grown team starts afresh: a worker's window may still hold the
+       time before it rejoined (one that has not slept since keeps it) */
+    share = j.grown ? -1 : recent_share(&w->m, t0);
     if (share > seen->busy) seen->busy = share;
   }
   return true;
