@@ -808,11 +808,14 @@ int hebb_unop_dtype(int op, int dtype);
 /* A lua_Alloc for the executable's main Lua state (alloc.c): blocks of 8 to
    256 bytes in multiples of 8 that Lua frees are kept per exact size and
    given back to the next request of that size, without malloc's locks and
-   bins (a small tensor's box is one such block per `a + b`).  One cache
-   per process: for one state, used from one thread.  hebb_lua_alloc_flush
-   frees the kept blocks (after lua_close). */
+   bins (a small tensor's box is one such block per `a + b`).  Its ud is a
+   cache from hebb_lua_cache_new, one per state (a state is used by one
+   thread at a time); hebb_lua_cache_free frees the kept blocks and the
+   cache (after lua_close). */
+typedef struct hebb_lua_cache hebb_lua_cache;
+hebb_lua_cache *hebb_lua_cache_new(void);
 void *hebb_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
-void hebb_lua_alloc_flush(void);
+void hebb_lua_cache_free(hebb_lua_cache *c);
 
 /* C only (LuaJIT cannot call static inline functions) */
 static inline int hebb_is_complex(int dtype) {

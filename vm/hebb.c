@@ -564,6 +564,7 @@ static int pmain (lua_State *L) {
 
 int main (int argc, char **argv) {
   lua_State *L;
+  hebb_lua_cache *cache;
   int status, ok;
   if (argv[0] != NULL && argv[0][0] != '\0')
     vm_progname = argv[0];
@@ -575,7 +576,8 @@ int main (int argc, char **argv) {
   /* Lua's small blocks (a small tensor's box) kept for reuse by size;
      luaL_newstate's own allocator is realloc and free, as is this one's
      fallback, so the blocks it made so far go on through this one */
-  lua_setallocf(L, hebb_lua_alloc, NULL);
+  cache = hebb_lua_cache_new();
+  if (cache) lua_setallocf(L, hebb_lua_alloc, cache);
   lua_gc(L, LUA_GCSTOP);  /* no collections while building the state */
   lua_pushcfunction(L, pmain);
   lua_pushinteger(L, argc);
@@ -586,7 +588,7 @@ int main (int argc, char **argv) {
   if (!ok || status != LUA_OK)
     hebbL_mpi_failed();   /* under mpirun: the other ranks stop too */
   lua_close(L);
-  hebb_lua_alloc_flush();
+  hebb_lua_cache_free(cache);
   if (command_status >= 0 && status == LUA_OK)
     return command_status;
   return (ok && status == LUA_OK) ? EXIT_SUCCESS : EXIT_FAILURE;

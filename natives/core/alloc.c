@@ -286,49 +286,54 @@ int64_t hebb_parse_size(const char *s) {
    of 8), each list threaded through the blocks' first word.  A block is
    reused only for a request of the very size it was asked with, so blocks
    that Lua's default allocator made before this one took over fit too.
-   The cap keeps at most one collector cycle's worth of boxes. */
+   The cap keeps at most one collector cycle's worth of boxes.  One cache a
+   state (the allocator's ud), so states in other threads need no lock. */
 #define LUA_MAX_BYTES 256
 #define LUA_CACHE_BYTES (1 << 20)
 
-static struct {
+struct hebb_lua_cache {
   void *head[LUA_MAX_BYTES / 8 + 1];
   size_t bytes;
-} lua_cache;
+};
+
+hebb_lua_cache *hebb_lua_cache_new(void) {
+  return calloc(1, sizeof(hebb_lua_cache));
+}
 
 void *hebb_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  hebb_lua_cache *c = ud;
   size_t k;
-  (void)ud;
   if (nsize == 0) {   /* osize is the block's size only when ptr is set */
     if (ptr && osize <= LUA_MAX_BYTES && osize % 8 == 0 && osize > 0 &&
-        lua_cache.bytes + osize <= LUA_CACHE_BYTES) {
+        c->bytes + osize <= LUA_CACHE_BYTES) {
       k = osize / 8;
-      *(void **)ptr = lua_cache.head[k];
+      *(void **)ptr = c->head[k];
       HEBB_POISON((char *)ptr + 8, osize - 8);
-      lua_cache.head[k] = ptr;
-      lua_cache.bytes += osize;
+      c->head[k] = ptr;
+      c->bytes += osize;
       return NULL;
     }
     free(ptr);
     return NULL;
   }
-  if (!ptr && nsize <= LUA_MAX_BYTES && nsize % 8 == 0 &&
-      lua_cache.head[nsize / 8]) {
-    void *p = lua_cache.head[nsize / 8];
+  if (!ptr && nsize <= LUA_MAX_BYTES && nsize % 8 == 0 && c->head[nsize / 8]) {
+    void *p = c->head[nsize / 8];
     HEBB_UNPOISON((char *)p + 8, nsize - 8);
-    lua_cache.head[nsize / 8] = *(void **)p;
-    lua_cache.bytes -= nsize;
+    c->head[nsize / 8] = *(void **)p;
+    c->bytes -= nsize;
     return p;
   }
   return realloc(ptr, nsize);
 }
 
-void hebb_lua_alloc_flush(void) {
+void hebb_lua_cache_free(hebb_lua_cache *c) {
   size_t k;
+  if (!c) return;
   for (k = 0; k <= LUA_MAX_BYTES / 8; k++)
-    while (lua_cache.head[k]) {
-      void *p = lua_cache.head[k];
-      lua_cache.head[k] = *(void **)p;
+    while (c->head[k]) {
+      void *p = c->head[k];
+      c->head[k] = *(void **)p;
       free(p);
     }
-  lua_cache.bytes = 0;
+  free(c);
 }

@@ -10,6 +10,7 @@
 int main(void) {
   hebb_alloc_stats a, b;
   void *p, *q, *big;
+  hebb_lua_cache *lc;
   int aligned = 1, i;
   for (i = 1; i < 5000; i += 37) {
     void *x = hebb_alloc_bytes((size_t)i);
@@ -42,32 +43,34 @@ int main(void) {
   hebb_free_bytes(NULL, 10);
   CHECK("free_null_ok", 1);
   /* Lua's allocator: a freed block comes back for its exact size only */
-  p = hebb_lua_alloc(NULL, NULL, 0, 88);
+  lc = hebb_lua_cache_new();
+  CHECK("lua_cache_made", lc != NULL);
+  p = hebb_lua_alloc(lc, NULL, 0, 88);
   memset(p, 7, 88);
-  hebb_lua_alloc(NULL, p, 88, 0);
-  q = hebb_lua_alloc(NULL, NULL, 0, 96);
+  hebb_lua_alloc(lc, p, 88, 0);
+  q = hebb_lua_alloc(lc, NULL, 0, 96);
   CHECK("lua_other_size_not_reused", q != p);
-  big = hebb_lua_alloc(NULL, NULL, 0, 88);
+  big = hebb_lua_alloc(lc, NULL, 0, 88);
   CHECK("lua_same_size_reused", big == p);
-  big = hebb_lua_alloc(NULL, big, 88, 200);   /* realloc keeps the bytes */
+  big = hebb_lua_alloc(lc, big, 88, 200);   /* realloc keeps the bytes */
   CHECK("lua_realloc_keeps", ((unsigned char *)big)[87] == 7);
-  hebb_lua_alloc(NULL, big, 200, 0);
-  hebb_lua_alloc(NULL, q, 96, 0);
-  p = hebb_lua_alloc(NULL, NULL, 0, 300);     /* above 256: not kept */
-  hebb_lua_alloc(NULL, p, 300, 0);
-  p = hebb_lua_alloc(NULL, NULL, 0, 12);      /* not a multiple of 8 */
-  hebb_lua_alloc(NULL, p, 12, 0);
+  hebb_lua_alloc(lc, big, 200, 0);
+  hebb_lua_alloc(lc, q, 96, 0);
+  p = hebb_lua_alloc(lc, NULL, 0, 300);     /* above 256: not kept */
+  hebb_lua_alloc(lc, p, 300, 0);
+  p = hebb_lua_alloc(lc, NULL, 0, 12);      /* not a multiple of 8 */
+  hebb_lua_alloc(lc, p, 12, 0);
   {   /* at most 1 MiB kept: the rest is freed (valgrind sees no leak) */
     enum { N = 20000 };
     static void *blk[N];
-    for (i = 0; i < N; i++) blk[i] = hebb_lua_alloc(NULL, NULL, 0, 64);
-    for (i = 0; i < N; i++) hebb_lua_alloc(NULL, blk[i], 64, 0);
-    for (i = 0; i < N; i++) blk[i] = hebb_lua_alloc(NULL, NULL, 0, 64);
+    for (i = 0; i < N; i++) blk[i] = hebb_lua_alloc(lc, NULL, 0, 64);
+    for (i = 0; i < N; i++) hebb_lua_alloc(lc, blk[i], 64, 0);
+    for (i = 0; i < N; i++) blk[i] = hebb_lua_alloc(lc, NULL, 0, 64);
     for (i = 1; i < N && blk[i] != blk[0]; i++)
       ;
     CHECK("lua_blocks_distinct", i == N);
-    for (i = 0; i < N; i++) hebb_lua_alloc(NULL, blk[i], 64, 0);
+    for (i = 0; i < N; i++) hebb_lua_alloc(lc, blk[i], 64, 0);
   }
-  hebb_lua_alloc_flush();
+  hebb_lua_cache_free(lc);
   return check_done();
 }
