@@ -11,6 +11,7 @@
 local P = require "hebb._notebook_parse"
 local R = require "hebb._notebook_run"
 local N = require "hebb._notebook"
+local F = require "hebb._notebook_figure"
 local J = require "hebb._json"
 local E = require "hebb._error"
 local doc = require("hebb").doc
@@ -196,10 +197,19 @@ function M.manifest(res)
       local d = N.sha256(text)
       digests[#digests + 1] = d
       local cut = #text > KEEP_OUTPUT
+      local figures = {}
+      for _, o in ipairs(res.cells[k].outputs) do
+        if o.type == "figure" then
+          local shape, coords = F.fingerprint(o.svg)
+          figures[#figures + 1] = { sha256 = N.sha256(o.svg):sub(1, 16), shape = shape,
+                                    coords = coords }
+        end
+      end
       cells[#cells + 1] = { index = k, line = c.marker or 1, title = c.title,
                             status = res.cells[k].status, digest = d,
                             output = cut and J.clean_utf8(text:sub(1, KEEP_OUTPUT)) or text,
-                            output_truncated = cut or nil }
+                            output_truncated = cut or nil,
+                            figures = #figures > 0 and J.array(figures) or nil }
     end
   end
   local data = {}
@@ -228,7 +238,8 @@ doc(M.manifest, "notebook.manifest(result)\n\nThe manifest of a run as a "
   .. "Lua, BLAS library and core, threads: recorded, not compared), data "
   .. "(path and SHA-256 of every file read), cells (index, line, title, "
   .. "status, digest = SHA-256 of output, output -- its first 100000 bytes, "
-  .. "output_truncated when longer) and digest (of all cells).")
+  .. "output_truncated when longer, figures: each figure's sha256, shape and "
+  .. "coords, see notebook.compare) and digest (of all cells).")
 
 function M.write_manifest(res, path)
   write_file(path, J.encode(M.manifest(res)))
@@ -310,6 +321,33 @@ local function diff(a, b, limit)
 end
 M._diff = diff
 
+-- same_picture(recorded cell, cell now, where, lines) -> true when the only
+-- differences of the output are figures that draw the recorded picture: the
+-- same shape, every coordinate within F.TOLERANCE (a note goes to lines)
+local function same_picture(o, c, where, lines)
+  local was, now = o.figures, c.figures
+  if type(was) ~= "table" or not now or #was ~= #now then return false end
+  local text, notes = c.output, {}
+  for i, f in ipairs(now) do
+    local r = was[i]
+    if type(r) ~= "table" or type(r.coords) ~= "string" then return false end
+    if f.sha256 ~= r.sha256 then
+      if f.shape ~= r.shape then return false end
+      local worst, moved, n = F.close(r.coords, f.coords)
+      if not worst or worst > F.TOLERANCE then return false end
+      local at = text:find("sha256 " .. f.sha256 .. "]", 1, true)
+      if not at then return false end
+      text = text:sub(1, at + 6) .. r.sha256 .. text:sub(at + 7 + #f.sha256)
+      notes[#notes + 1] = fmt("%s: figure %d is the recorded picture: %d of %d coordinates "
+                              .. "moved, by %.3g px at most (tolerance %g px)", where, i,
+                              moved, n, worst, F.TOLERANCE)
+    end
+  end
+  if #notes == 0 or c.output_truncated or N.sha256(text) ~= o.digest then return false end
+  for _, l in ipairs(notes) do lines[#lines + 1] = l end
+  return true
+end
+
 -- M.compare(manifest, result) -> ok, report lines
 function M.compare(m, res)
   local now = M.manifest(res)
@@ -345,7 +383,7 @@ function M.compare(m, res)
     local where = fmt("cell %d (line %d%s)", c.index, c.line,
                       c.title and ", " .. c.title or "")
     if not o then bad("%s: not in the manifest", where)
-    elseif o.digest ~= c.digest then
+    elseif o.digest ~= c.digest and not same_picture(o, c, where, lines) then
       bad("%s: output differs", where)
       for _, l in ipairs(diff(o.output or "", c.output, 40)) do lines[#lines + 1] = l end
     end
@@ -360,7 +398,12 @@ doc(M.compare, "notebook.compare(manifest, result)  ->  ok, lines\n\nCompares "
   .. "recorded outputs against their own digests (a hand-edited manifest), "
   .. "every data file's SHA-256, every code cell's output digest (with a line "
   .. "diff of the output when it differs) and the exit code.  The "
-  .. "environment is not compared.")
+  .. "environment is not compared.  A cell whose output differs only in "
+  .. "figures still reproduces when each such figure has its recorded shape "
+  .. "(the SVG with coordinates masked: elements, colours, text) and every "
+  .. "coordinate within 0.05 px of the recorded one -- the same picture from "
+  .. "numbers that moved by rounding (another BLAS kernel); lines then says "
+  .. "which figures moved and by how much.")
 
 -- --- the command line ------------------------------------------------------------
 
@@ -525,6 +568,7 @@ local function cmd_check(o)
   if ok then
     print(fmt("%s: reproduced: %d code cells, %d data files, digest %s...", o.path,
               #(m.cells or {}), #(m.data or {}), tostring(m.digest):sub(1, 16)))
+    for _, l in ipairs(lines) do print("  " .. l) end
     return 0
   end
   print(fmt("%s: DRIFT against %s", o.path, mpath))

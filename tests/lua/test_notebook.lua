@@ -341,6 +341,62 @@ test("manifest_and_compare", function()
   truthy(table.concat(lines, "\n"):find("does not match its digest: the manifest was edited", 1, true))
 end)
 
+-- a figure whose numbers moved by rounding (another BLAS kernel) is the
+-- recorded picture; a visible move, a new label or colour, a new element or
+-- a change of the printed text is not
+test("compare_figures_within_a_twentieth_of_a_pixel", function()
+  local src = "-- %% fig\nlocal x, label, colour, extra, text = ...\n"
+    .. "require('hebb._display').sink{kind = 'figure', title = 'f', svg = '<svg width=\"10\">"
+    .. "<line x1=\"' .. x .. '\" y1=\"2.5\" stroke=\"' .. colour .. '\"/>' .. extra"
+    .. " .. '<text x=\"1\">' .. label .. '</text></svg>'}\nprint(text)\n"
+  local function go(x, label, colour, extra, text)
+    return run(src, { args = { x, label or "0.5", colour or "#1f77b4", extra or "",
+                               text or "t" } }, "fig.lua")
+  end
+  local m = nbm.manifest(go("1.03"))
+  eq(m.cells[1].figures[1].coords, "10 1.03 2.5 1")
+  local ok, lines = nbm.compare(m, go("1.03"))
+  truthy(ok and #lines == 0, table.concat(lines, "\n"))
+  for _, x in ipairs({ "1.02", "1.04", "1.07", "0.99", "1.0300000001" }) do
+    ok, lines = nbm.compare(m, go(x))
+    truthy(ok, x .. ": " .. table.concat(lines, "\n"))
+    truthy(lines[1] and lines[1]:find("figure 1 is the recorded picture: 1 of 4 coordinates "
+                                      .. "moved", 1, true), lines[1])
+  end
+  local drifts = {
+    { "1.09" }, { "-1.03" }, { "1.03", "0.6" }, { "1.03", nil, "#1f77b5" },
+    { "1.03", nil, nil, "<rect x=\"1\"/>" }, { "1.02", nil, nil, nil, "u" },
+  }
+  for _, d in ipairs(drifts) do
+    ok, lines = nbm.compare(m, go(d[1], d[2], d[3], d[4], d[5]))
+    eq(ok, false)
+    truthy(table.concat(lines, "\n"):find("cell 1 (line 1, fig): output differs", 1, true))
+  end
+  -- a manifest without fingerprints (recorded before they were kept)
+  m.cells[1].figures = nil
+  eq((nbm.compare(m, go("1.02"))), false)
+  eq((nbm.compare(m, go("1.03"))), true)
+end)
+
+-- the plot module's figure of a series, and of the series times (1 + eps):
+-- the same picture, whichever coordinates rounding moved; eps = 1e-2 is not
+test("compare_plot_figure_of_rounded_numbers", function()
+  local src = "-- %% curve\nlocal eps = tonumber((...))\nlocal plot = require 'hebb.plot'\n"
+    .. "local x, y = {}, {}\nfor i = 1, 400 do x[i] = i; y[i] = math.exp(-i / 90) * "
+    .. "(1 + 0.3 * math.sin(i)) * (1 + eps) end\n"
+    .. "plot.show(plot.figure{}:line(x, y):set{yscale = 'log'})\n"
+  local m = nbm.manifest(run(src, { args = { "0" } }, "curve.lua"))
+  -- 1e-9 moves nothing at 0.01 px; 1e-5 and 1e-4 move a few points by one step
+  for eps, moves in pairs({ ["1e-9"] = false, ["-1e-9"] = false, ["1e-5"] = true,
+                            ["-1e-4"] = true }) do
+    local ok, lines = nbm.compare(m, run(src, { args = { eps } }, "curve.lua"))
+    truthy(ok, eps .. ": " .. table.concat(lines, "\n"))
+    eq(#lines > 0, moves)
+  end
+  local ok = nbm.compare(m, run(src, { args = { "1e-2" } }, "curve.lua"))
+  eq(ok, false)
+end)
+
 test("diff_shows_changed_lines", function()
   local d = table.concat(nbm._diff("a\nb\nc\n", "a\nB\nc\nd\n", 40), "\n")
   eq(d, "  - b\n  + B\n  + d")
