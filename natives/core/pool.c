@@ -40,7 +40,7 @@
    longer than the Lua code between two loops of a typical script (tens of
    us), short enough not to matter to another process when none comes. */
 #define WORKER_SPIN 100e-6
-/* ... and up to SPIN_GAP times its longest recent wait for a job, up to
+/* ... and up to SPIN_GAP times its longest recent wait for a job, at most
    SPIN_MAX: when a script's parallel loops come at a steady pace with gaps
    a little longer than WORKER_SPIN, the worker would otherwise sleep in
    every such gap and the next loop would pay its wake-up.  The MLP step of
@@ -256,7 +256,8 @@ static void note_wait(worker *w, double t) {
    team sleeps at once, or a smaller team would keep the others spinning. */
 static unsigned wait_job(worker *w, unsigned seen, bool spin) {
   double t0 = now(), budget = SPIN_GAP * w->wait_max;
-  double until = t0 + (budget > WORKER_SPIN ? budget : WORKER_SPIN);
+  double until = t0 + (budget < WORKER_SPIN ? WORKER_SPIN
+                       : budget > SPIN_MAX ? SPIN_MAX : budget);
   unsigned s;
   int i;
   for (i = 1; spin; i++) {
