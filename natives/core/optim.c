@@ -33,8 +33,8 @@ typedef struct job {
    ~135 us (AVX2) on one thread on Zen 3; on Zen 4 the MLP's Adam over its
    four parameters (203 530 f32) takes 51-53 us with AVX-512 against 68-76
    with AVX2 (one thread, best of 30 x 100 updates).  No clone contracts
-   into FMAs (avx512f does not imply fma), so every clone computes the same
-   bits. */
+   into FMAs (the build is C11, where GCC does not contract; avx512f does
+   not enable fma either), so every clone computes the same bits. */
 #define CLONES HEBB_CLONES
 
 /* torch's lerp: a + w (b - a), computed from the nearer end */
