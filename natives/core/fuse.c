@@ -509,6 +509,11 @@ typedef struct run {
   char *late_to;      /* the argument's first element (contiguous) */
   char *intemp;       /* per row: 1 when the ring result went to the
                          temporary, to be copied after the pass */
+  int span;           /* 1: tiles whose operands' rows follow each other
+                         run on pointers into them (span_tile) */
+  int64_t ea, eb;     /* the span path's edge columns: [0, ea), [len-eb, len) */
+  int64_t *off;       /* per input: where its pointer reads along the row,
+                         in elements (-s or len - s for a roll by s) */
   char params[];      /* nparams values of the dtype */
 } run;
 
@@ -774,13 +779,225 @@ static void rows_late(const run *r, int64_t lo, int64_t hi, int64_t x0,
   }
 }
 
+/* --- the span path ------------------------------------------------------
+   When every operand is contiguous along the rows and a tile's rows follow
+   each other in memory (two merged dimensions at most), a tile needs no
+   gathers: an input rolled by s along the row is read in place through a
+   pointer s elements back (or len - s ahead), which is right everywhere
+   but in the first s (last len - s) columns of each row.  Those few edge
+   elements are computed first, on their own, from gathered inputs; then
+   every instruction runs once over the tile's span between the first and
+   the last edge (reading memory inside the span only); then the edges are
+   put into the results' buffers.  Each element is computed by the same
+   kernels either way, so the bits are the general path's. */
+
+#define EDGEMAX 256     /* edge elements of one tile */
+#define EOFFMAX 2048    /* edge elements of one tile, times the inputs */
+#define ESCRATCH 16384  /* bytes of the edge registers */
+
+/* Operand o's first element of the tile of rows row .. row+nrows-1 in
+   tb[o] (inputs rolled along the rows); 0 when an input's rows wrap
+   around inside the tile (the tile then goes the general way).  *ends:
+   bit 0 when an input read s elements back has a row before the tile's,
+   bit 1 when one read ahead has a row after it (the pass may then start
+   or end at the tile's ends: aligned stores). */
+static int span_bases(const run *r, int64_t row, int nrows, char **tb,
+                      int *ends) {
+  int o, nl = r->f->nleaves;
+  *ends = 0;
+  if (r->nd == 1) {
+    for (o = 0; o < r->nops; o++) tb[o] = r->base[o];
+    return 1;
+  }
+  *ends = 3;
+  for (o = 0; o < r->nops; o++) {
+    int64_t x = row;
+    if (o < nl) {
+      x -= SHIFT(r, o)[0];
+      if (x < 0) x += r->shape[0];
+      if (x + nrows > r->shape[0]) return 0;
+      if (r->off[o] < 0 && x == 0) *ends &= ~1;
+      if (r->off[o] > 0 && x + nrows == r->shape[0]) *ends &= ~2;
+    }
+    tb[o] = r->base[o] + x * STRIDE(r, o)[0];
+  }
+  if (nrows == 1) *ends = 0;
+  return 1;
+}
+
+/* q[e] = *(b + off[e]) and *(b + off[e]) = q[e], for n elements of
+   size esz */
+static void gather_at(char *q, const char *b, const int64_t *off, int n,
+                      int esz) {
+  int e;
+  switch (esz) {
+    case 4: for (e = 0; e < n; e++) memcpy(q + 4 * e, b + off[e], 4); break;
+    case 8: for (e = 0; e < n; e++) memcpy(q + 8 * e, b + off[e], 8); break;
+    default: for (e = 0; e < n; e++) memcpy(q + 16 * e, b + off[e], 16);
+  }
+}
+
+static void scatter_at(char *b, const int64_t *off, const char *q, int n,
+                       int esz) {
+  int e;
+  switch (esz) {
+    case 4: for (e = 0; e < n; e++) memcpy(b + off[e], q + 4 * e, 4); break;
+    case 8: for (e = 0; e < n; e++) memcpy(b + off[e], q + 8 * e, 8); break;
+    default: for (e = 0; e < n; e++) memcpy(b + off[e], q + 16 * e, 16);
+  }
+}
+
+/* the edges of a tile's shape (nrows rows of elements j0 .. j0+n-1):
+   where each sits in the tile, and where each input's element is */
+typedef struct edges {
+  int nrows, ne;
+  int64_t j0, n;
+  int64_t pos[EDGEMAX];         /* bytes from the tile's first element */
+  int64_t src[EOFFMAX];         /* per input, bytes from its tile base */
+} edges;
+
+static void edge_table(const run *r, int nrows, int64_t j0, int64_t n,
+                       edges *E) {
+  int nd = r->nd, esz = r->f->esz, t, l, e, ne = 0;
+  int64_t len = r->shape[nd - 1], c, col[EDGEMAX];
+  int row[EDGEMAX];
+  for (t = 0; t < nrows; t++) {
+    for (c = j0; c < r->ea && c < j0 + n; c++) {
+      E->pos[ne] = (t * n + c - j0) * esz; col[ne] = c; row[ne++] = t;
+    }
+    for (c = len - r->eb > j0 ? len - r->eb : j0; c < j0 + n; c++) {
+      E->pos[ne] = (t * n + c - j0) * esz; col[ne] = c; row[ne++] = t;
+    }
+  }
+  for (l = 0; l < r->f->nleaves; l++) {
+    int64_t s = SHIFT(r, l)[nd - 1], rb = nd == 2 ? STRIDE(r, l)[0] : 0;
+    for (e = 0; e < ne; e++) {
+      int64_t x = col[e] - s;
+      if (x < 0) x += len;
+      E->src[(size_t)l * ne + e] = row[e] * rb + x * esz;
+    }
+  }
+  E->nrows = nrows;
+  E->j0 = j0;
+  E->n = n;
+  E->ne = ne;
+}
+
+/* One tile of the span path: nrows rows of elements j0 .. j0+n-1 (whole
+   rows when nrows > 1), its edges E.  rp: per slot, the tile's values
+   (the parameters set by the caller; on return, every register); dtarget:
+   per result, the memory its instruction writes, or NULL. */
+static void span_tile(const run *r, char *const *tb, int nrows, int64_t j0,
+                      int64_t n, int ends, const edges *E, char **rp,
+                      char *const *dtarget, char *scratch, char *escratch) {
+  const hebb_fuse *f = r->f;
+  int esz = f->esz, nr = f->nregs, i, k, o, ne = E->ne;
+  int64_t len = r->shape[r->nd - 1], m = n * nrows, blk = f->block, st[5];
+  int64_t lo = r->ea > j0 && !(ends & 1) ? r->ea - j0 : 0;
+  int64_t hi = m - (j0 + n > len - r->eb && !(ends & 2)
+                    ? j0 + n - (len - r->eb) : 0);
+  char *erp[MAXSLOTS], *p[5];
+  if (lo > m) lo = m;
+  if (hi < lo) hi = lo;
+  /* the edges, from gathered inputs */
+  if (ne > 0)
+    for (i = 0; i < f->nins; i++) {
+      const hebb_fuse_ins *in = &f->ins[i];
+      char *buf = escratch + (size_t)in->dst * ne * esz;
+      erp[in->dst] = buf;
+      if (in->kind == HEBB_FUSE_LOAD) {
+        int l = in->a[0];
+        gather_at(buf, tb[l], E->src + (size_t)l * ne, ne, esz);
+        continue;
+      }
+      p[0] = buf;
+      st[0] = esz;
+      for (k = 0; k < f->nin[i]; k++) {
+        int x = in->a[k];
+        p[k + 1] = x >= nr ? rp[x] : erp[x];
+        st[k + 1] = x >= nr ? 0 : esz;
+      }
+      f->fn[i](ne, p, st, NULL);
+    }
+  /* the rest, in place */
+  for (i = 0; i < f->nins; i++) {
+    const hebb_fuse_ins *in = &f->ins[i];
+    char *buf = scratch + (size_t)in->dst * blk * esz;
+    if (f->outof[i] >= 0 && dtarget[f->outof[i]]) buf = dtarget[f->outof[i]];
+    if (in->kind == HEBB_FUSE_LOAD) {
+      int l = in->a[0];
+      rp[in->dst] = tb[l] + (j0 + r->off[l]) * esz;
+      continue;
+    }
+    if (hi > lo) {
+      p[0] = buf + lo * esz;
+      st[0] = esz;
+      for (k = 0; k < f->nin[i]; k++) {
+        int x = in->a[k];
+        p[k + 1] = x >= nr ? rp[x] : rp[x] + lo * esz;
+        st[k + 1] = x >= nr ? 0 : esz;
+      }
+      f->fn[i](hi - lo, p, st, NULL);
+    }
+    rp[in->dst] = buf;
+  }
+  for (o = 0; o < f->nouts && ne > 0; o++) {
+    int d = f->outreg[o];
+    scatter_at(rp[d], E->pos, erp[d], ne, esz);
+  }
+}
+
+/* Whether runs of r may take the span path, and its edges (r->ea, eb,
+   off): operands contiguous along the rows, rows that follow each other
+   when a tile holds several, results computed by an instruction (not an
+   input as it is), edges few. */
+static void span_setup(run *r, int per) {
+  const hebb_fuse *f = r->f;
+  int nd = r->nd, o, i, l;
+  int64_t len = r->shape[nd - 1], esz = f->esz, ea = 0, eb = 0;
+  r->span = 0;
+  if (nd > 2) return;
+  for (o = 0; o < r->nops; o++) {
+    const int64_t *st = STRIDE(r, o);
+    if (st[nd - 1] != esz || (nd == 2 && per > 1 && st[0] != len * esz)) return;
+  }
+  for (o = 0; o < f->nouts; o++) {
+    int d = f->outreg[o], src = -1;
+    for (i = 0; i < f->nins; i++)
+      if (f->ins[i].dst == d) src = i;
+    if (src < 0 || f->ins[src].kind == HEBB_FUSE_LOAD) return;
+  }
+  for (l = 0; l < f->nleaves; l++) {
+    int64_t s = SHIFT(r, l)[nd - 1];
+    r->off[l] = 0;
+    if (s == 0) continue;
+    if (s <= len - s) {
+      r->off[l] = -s;
+      if (s > ea) ea = s;
+    }
+    else {
+      r->off[l] = len - s;
+      if (len - s > eb) eb = len - s;
+    }
+  }
+  if (ea + eb > 0 && ((ea + eb) * 8 > len || per * (ea + eb) > EDGEMAX ||
+                      f->nleaves * per * (ea + eb) > EOFFMAX ||
+                      f->nregs * per * (ea + eb) * esz > ESCRATCH))
+    return;
+  r->ea = ea;
+  r->eb = eb;
+  r->span = 1;
+}
+
 /* rows lo .. hi-1 of the merged index space, in tiles: a block of one
    row, or as many whole rows as fit in a register when rows are short */
 static void run_rows(int64_t lo, int64_t hi, void *ud) {
   run *r = ud;
   const hebb_fuse *f = r->f;
   _Alignas(64) char scratch[SCRATCH];
-  char *rp[MAXSLOTS], *rowb[ROWBASES], *dtarget[MAXOPS];
+  _Alignas(64) char escratch[ESCRATCH];
+  edges E;
+  char *rp[MAXSLOTS], *rowb[ROWBASES], *dtarget[MAXOPS], *tb[MAXOPS];
   int64_t rs[MAXSLOTS];
   int nd = r->nd, esz = f->esz, nr = f->nregs, nops = r->nops, o, k, i;
   int64_t len = r->shape[nd - 1], row, blk = f->block, held = -1;
@@ -793,12 +1010,29 @@ static void run_rows(int64_t lo, int64_t hi, void *ud) {
     rp[nr + k] = r->params + (size_t)k * esz;
     rs[nr + k] = 0;
   }
+  E.nrows = 0;
   for (row = lo; row < hi; row += per) {
     int nrows = hi - row < per ? (int)(hi - row) : per, t;
+    int ends = 0, sp = r->span && span_bases(r, row, nrows, tb, &ends);
     int64_t j0;
-    for (t = 0; t < nrows; t++) row_bases(r, row + t, rowb + (size_t)t * nops);
+    if (!sp)
+      for (t = 0; t < nrows; t++) row_bases(r, row + t, rowb + (size_t)t * nops);
     for (j0 = 0; j0 < len; j0 += blk) {
       int64_t n = len - j0 < blk ? len - j0 : blk, s3[5], m = n * nrows;
+      if (sp) {
+        for (o = 0; o < f->nouts; o++)
+          dtarget[o] = r->direct[o] ? tb[f->nleaves + o] + j0 * esz : NULL;
+        if (hold) dtarget[r->ring] = hold + (size_t)slot * blk * esz;
+        if (E.nrows != nrows || E.j0 != j0 || E.n != n)
+          edge_table(r, nrows, j0, n, &E);
+        span_tile(r, tb, nrows, j0, n, ends, &E, rp, dtarget, scratch,
+                  escratch);
+        for (o = 0; o < f->nouts; o++)
+          if (!dtarget[o])
+            memcpy(tb[f->nleaves + o] + j0 * esz, rp[f->outreg[o]],
+                   (size_t)(m * esz));
+        continue;
+      }
       for (o = 0; o < f->nouts; o++) {
         int q = f->nleaves + o;
         dtarget[o] = NULL;
@@ -968,11 +1202,12 @@ hebb_status hebb_fuse_run(const hebb_fuse *f, int nargs,
     r->stride = calloc((size_t)nops * HEBB_MAXDIM, sizeof(int64_t));
     r->shift = calloc((size_t)f->nleaves * HEBB_MAXDIM + 1, sizeof(int64_t));
     r->direct = calloc((size_t)f->nouts + 1, 1);
+    r->off = calloc((size_t)f->nleaves + 1, sizeof(int64_t));
     dst = calloc((size_t)f->nouts, sizeof *dst);
     tmp = calloc((size_t)f->nouts, sizeof *tmp);
   }
-  if (!r || !r->base || !r->stride || !r->shift || !r->direct || !dst ||
-      !tmp) {
+  if (!r || !r->base || !r->stride || !r->shift || !r->direct || !r->off ||
+      !dst || !tmp) {
     st = hebb_fail(HEBB_ERR_NOMEM, "fuse: out of memory");
     goto done;
   }
@@ -1007,6 +1242,7 @@ hebb_status hebb_fuse_run(const hebb_fuse *f, int nargs,
   rows = 1;
   for (k = 0; k < r->nd - 1; k++) rows *= r->shape[k];
   r->ring = ring_result(r, args, tmp);
+  span_setup(r, tile_rows(r));
   if (r->ring >= 0) {
     r->intemp = calloc((size_t)rows, 1);
     if (!r->intemp) r->ring = -1;   /* the whole temporary then */
@@ -1044,6 +1280,7 @@ done:
     free(r->shift);
     free(r->direct);
     free(r->intemp);
+    free(r->off);
   }
   free(r);
   free(dst);
