@@ -509,6 +509,8 @@ typedef struct run {
   char *late_to;      /* the argument's first element (contiguous) */
   char *intemp;       /* per row: 1 when the ring result went to the
                          temporary, to be copied after the pass */
+  int split;          /* 1: the ring result's rows but the last late of a
+                         tile go straight into its argument (run_rows) */
   int span;           /* 1: tiles whose operands' rows follow each other
                          run on pointers into them (span_tile) */
   int64_t ea, eb;     /* the span path's edge columns: [0, ea), [len-eb, len) */
@@ -883,13 +885,35 @@ static void edge_table(const run *r, int nrows, int64_t j0, int64_t n,
   E->ne = ne;
 }
 
+/* instruction i over elements lo .. hi-1 of a tile, into buf (the tile's
+   first element): registers read at the same places, parameters as they
+   are */
+static void span_call(const hebb_fuse *f, int i, char *const *rp, char *buf,
+                      int64_t lo, int64_t hi) {
+  const hebb_fuse_ins *in = &f->ins[i];
+  int esz = f->esz, nr = f->nregs, k;
+  int64_t st[5];
+  char *p[5];
+  p[0] = buf + lo * esz;
+  st[0] = esz;
+  for (k = 0; k < f->nin[i]; k++) {
+    int x = in->a[k];
+    p[k + 1] = x >= nr ? rp[x] : rp[x] + lo * esz;
+    st[k + 1] = x >= nr ? 0 : esz;
+  }
+  f->fn[i](hi - lo, p, st, NULL);
+}
+
 /* One tile of the span path: nrows rows of elements j0 .. j0+n-1 (whole
    rows when nrows > 1), its edges E.  rp: per slot, the tile's values
    (the parameters set by the caller; on return, every register); dtarget:
-   per result, the memory its instruction writes, or NULL. */
+   per result, the memory its instruction writes, or NULL.  With split_to,
+   the ring result's elements before sp go there instead (its instruction
+   is the last, see run_rows). */
 static void span_tile(const run *r, char *const *tb, int nrows, int64_t j0,
                       int64_t n, int ends, const edges *E, char **rp,
-                      char *const *dtarget, char *scratch, char *escratch) {
+                      char *const *dtarget, char *split_to, int64_t sp,
+                      char *scratch, char *escratch) {
   const hebb_fuse *f = r->f;
   int esz = f->esz, nr = f->nregs, i, k, o, ne = E->ne;
   int64_t len = r->shape[r->nd - 1], m = n * nrows, blk = f->block, st[5];
@@ -929,20 +953,22 @@ static void span_tile(const run *r, char *const *tb, int nrows, int64_t j0,
       rp[in->dst] = tb[l] + (j0 + r->off[l]) * esz;
       continue;
     }
-    if (hi > lo) {
-      p[0] = buf + lo * esz;
-      st[0] = esz;
-      for (k = 0; k < f->nin[i]; k++) {
-        int x = in->a[k];
-        p[k + 1] = x >= nr ? rp[x] : rp[x] + lo * esz;
-        st[k + 1] = x >= nr ? 0 : esz;
-      }
-      f->fn[i](hi - lo, p, st, NULL);
+    if (hi > lo && split_to && f->outof[i] == r->ring) {
+      int64_t a = sp < lo ? lo : sp > hi ? hi : sp;
+      if (a > lo) span_call(f, i, rp, split_to, lo, a);
+      if (hi > a) span_call(f, i, rp, buf, a, hi);
     }
+    else if (hi > lo) span_call(f, i, rp, buf, lo, hi);
     rp[in->dst] = buf;
   }
   for (o = 0; o < f->nouts && ne > 0; o++) {
-    int d = f->outreg[o];
+    int d = f->outreg[o], e;
+    if (split_to && o == r->ring) {
+      for (e = 0; e < ne; e++)
+        memcpy((E->pos[e] < sp * esz ? split_to : rp[d]) + E->pos[e],
+               erp[d] + (size_t)e * esz, (size_t)esz);
+      continue;
+    }
     scatter_at(rp[d], E->pos, erp[d], ne, esz);
   }
 }
@@ -989,6 +1015,19 @@ static void span_setup(run *r, int per) {
   r->span = 1;
 }
 
+/* Whether the ring result may go straight into its argument but for the
+   last late rows of each tile: its instruction is the program's last (no
+   later read of the value or of the argument), no other result is that
+   value. */
+static int split_ok(const run *r) {
+  const hebb_fuse *f = r->f;
+  int o, d = f->outreg[r->ring];
+  if (f->outof[f->nins - 1] != r->ring || r->late < 1) return 0;
+  for (o = 0; o < f->nouts; o++)
+    if (o != r->ring && f->outreg[o] == d) return 0;
+  return 1;
+}
+
 /* rows lo .. hi-1 of the merged index space, in tiles: a block of one
    row, or as many whole rows as fit in a register when rows are short */
 static void run_rows(int64_t lo, int64_t hi, void *ud) {
@@ -1002,6 +1041,7 @@ static void run_rows(int64_t lo, int64_t hi, void *ud) {
   int nd = r->nd, esz = f->esz, nr = f->nregs, nops = r->nops, o, k, i;
   int64_t len = r->shape[nd - 1], row, blk = f->block, held = -1;
   int per = tile_rows(r), nheld = 0, slot = 0;
+  char *heldsrc = NULL;
   /* the ring result's last two tiles (a block of at most 1024 elements of
      16 bytes each) */
   _Alignas(64) char holds[2 * 1024 * 16];
@@ -1014,6 +1054,9 @@ static void run_rows(int64_t lo, int64_t hi, void *ud) {
   for (row = lo; row < hi; row += per) {
     int nrows = hi - row < per ? (int)(hi - row) : per, t;
     int ends = 0, sp = r->span && span_bases(r, row, nrows, tb, &ends);
+    /* rows of this tile no later tile reads, away from the range's ends:
+       stored at once */
+    int split = sp && r->split && row >= lo + r->late && nrows > r->late;
     int64_t j0;
     if (!sp)
       for (t = 0; t < nrows; t++) row_bases(r, row + t, rowb + (size_t)t * nops);
@@ -1025,8 +1068,9 @@ static void run_rows(int64_t lo, int64_t hi, void *ud) {
         if (hold) dtarget[r->ring] = hold + (size_t)slot * blk * esz;
         if (E.nrows != nrows || E.j0 != j0 || E.n != n)
           edge_table(r, nrows, j0, n, &E);
-        span_tile(r, tb, nrows, j0, n, ends, &E, rp, dtarget, scratch,
-                  escratch);
+        span_tile(r, tb, nrows, j0, n, ends, &E, rp, dtarget,
+                  split ? r->late_to + row * len * esz : NULL,
+                  (nrows - r->late) * len, scratch, escratch);
         for (o = 0; o < f->nouts; o++)
           if (!dtarget[o])
             memcpy(tb[f->nleaves + o] + j0 * esz, rp[f->outreg[o]],
@@ -1089,15 +1133,15 @@ static void run_rows(int64_t lo, int64_t hi, void *ud) {
       }
     }
     if (hold) {   /* the previous tile's rows are read by no later row */
-      if (held >= 0)
-        rows_late(r, lo, hi, held, nheld, hold + (size_t)(slot ^ 1) * blk * esz);
-      held = row;
-      nheld = nrows;
+      if (held >= 0) rows_late(r, lo, hi, held, nheld, heldsrc);
+      held = split ? row + nrows - r->late : row;
+      nheld = split ? (int)r->late : nrows;
+      heldsrc = hold + (size_t)slot * blk * esz +
+                (size_t)((held - row) * len * esz);
       slot ^= 1;
     }
   }
-  if (hold && held >= 0)
-    rows_late(r, lo, hi, held, nheld, hold + (size_t)(slot ^ 1) * blk * esz);
+  if (hold && held >= 0) rows_late(r, lo, hi, held, nheld, heldsrc);
 }
 
 /* the k-th parameter as the dtype (a Lua number meeting a tensor) */
@@ -1243,6 +1287,7 @@ hebb_status hebb_fuse_run(const hebb_fuse *f, int nargs,
   for (k = 0; k < r->nd - 1; k++) rows *= r->shape[k];
   r->ring = ring_result(r, args, tmp);
   span_setup(r, tile_rows(r));
+  r->split = r->span && r->ring >= 0 && split_ok(r);
   if (r->ring >= 0) {
     r->intemp = calloc((size_t)rows, 1);
     if (!r->intemp) r->ring = -1;   /* the whole temporary then */
