@@ -122,6 +122,7 @@ return function(T, methods, doc)
     local a = operand(S, x, "operand", name)
     if type(a) ~= "table" then unsupported("%s of a number", name) end
     local ev = event(S, name, a, nil)
+    ev.ox = x
     return node_of(S, ev, a.shape, "unary", UN[name])
   end
 
@@ -130,6 +131,8 @@ return function(T, methods, doc)
     local a = operand(S, x, "first operand", name)
     local b = operand(S, y, "second operand", name)
     local ev, new = event(S, name, a, b)
+    ev.ox = type(a) == "table" and x
+    ev.oy = type(b) == "table" and y
     if not new and ev.v then return ev end
     local shape
     if type(a) == "table" and type(b) == "table" then
@@ -143,14 +146,18 @@ return function(T, methods, doc)
 
   -- The replay of the trace's next event when it is this operation on
   -- these operands (the common case after the first call), else the
-  -- general path.  A node of the trace before this event was made in this
-  -- call, so no further checks are needed.
+  -- general path.  An event keeps the operands it was last met with (ox,
+  -- oy: the proxies themselves, false for a number): when the events
+  -- before it were replayed as recorded, every proxy denotes what it did
+  -- then (a proxy changes only at the trace's "=" events), so meeting the
+  -- same proxy is meeting the same operand.  (x == ox is raw: proxies' __eq
+  -- is rawequal, and ox comes first.)
   local function unary(name, x)
     local S = cur
-    if S and getmetatable(x) == P then
+    if S then
       local k = S.pos + 1
       local ev = S.trace[k]
-      if ev and ev.op == name and rawequal(ev.a, x.v) and ev.v then
+      if ev and ev.op == name and ev.v and ev.ox == x then
         S.pos = k
         return ev
       end
@@ -164,24 +171,27 @@ return function(T, methods, doc)
       local k = S.pos + 1
       local ev = S.trace[k]
       if ev and ev.op == name and ev.v then
-        local px, py = getmetatable(x) == P, getmetatable(y) == P
-        -- (rawget: an absent field would go through the proxies' __index)
-        local pa, pb = rawget(ev, "pa"), rawget(ev, "pb")
-        if px then
-          if not rawequal(ev.a, x.v) then return binary_slow(name, x, y) end
-        elseif not (pa and type(x) == "number" and x < BIG and x > -BIG) then
+        local ox, oy = ev.ox, ev.oy
+        if ox then
+          if not (ox == x) then return binary_slow(name, x, y) end
+        elseif not (type(x) == "number" and x < BIG and x > -BIG) then
           return binary_slow(name, x, y)
         end
-        if py then
-          if not rawequal(ev.b, y.v) then return binary_slow(name, x, y) end
-        elseif not (pb and type(y) == "number" and y < BIG and y > -BIG) then
+        if oy then
+          if not (oy == y) then return binary_slow(name, x, y) end
+        elseif not (type(y) == "number" and y < BIG and y > -BIG) then
           return binary_slow(name, x, y)
         end
-        local params = S.params
-        if not px then params[pa] = x end
-        if not py then params[pb] = y end
-        local m = pb or pa
-        if m and m > S.np then S.np = m end
+        if not ox then
+          local pa = ev.pa
+          S.params[pa] = x
+          if pa > S.np then S.np = pa end
+        end
+        if not oy then
+          local pb = ev.pb
+          S.params[pb] = y
+          if pb > S.np then S.np = pb end
+        end
         S.pos = k
         return ev
       end
@@ -199,22 +209,20 @@ return function(T, methods, doc)
     if not bs or not same_shape(bs, tshape) then
       unsupported("%s: the value does not broadcast to the argument's shape", who)
     end
-    event(S, "=", target.leaf, node)
+    local ev = event(S, "=", target.leaf, node)
+    ev.ot = target
     target.v = node
     return target
   end
 
   -- x:op_(...) on an argument: the argument denotes the new value
   local function assign(S, target, node, who)
-    if getmetatable(target) == P then
-      local k = S.pos + 1
-      local ev = S.trace[k]
-      if ev and ev.op == "=" and rawequal(ev.a, target.leaf) and rawequal(ev.b, node)
-         and target.leaf then
-        S.pos = k
-        target.v = node
-        return target
-      end
+    local k = S.pos + 1
+    local ev = S.trace[k]
+    if ev and ev.op == "=" and ev.ot == target and ev.b == node then
+      S.pos = k
+      target.v = node
+      return target
     end
     return assign_slow(S, target, node, who)
   end
@@ -222,11 +230,11 @@ return function(T, methods, doc)
   -- x:roll(shifts [, dims]) of an argument's elements: a new input
   local function roll(x, shifts, dims)
     local S = cur
-    if S and getmetatable(x) == P then
+    if S then
       local k = S.pos + 1
       local ev = S.trace[k]
-      if ev and ev.op == "roll" and rawequal(ev.a, x.v) and ev.rs == shifts and ev.rd == dims
-         and type(shifts) == "number" then
+      -- (rs, rd: the shifts and dims when they were numbers, else false)
+      if ev and ev.op == "roll" and ev.ox == x and ev.rs == shifts and ev.rd == dims then
         S.pos = k
         return ev
       end
@@ -254,7 +262,9 @@ return function(T, methods, doc)
     local key = table.concat(sh, ",")
     local rs, rd = rs0, rd0
     local ev, new = event(S, "roll", a, nil, key)
-    if new then ev.rs, ev.rd = rs, rd end
+    ev.ox = x
+    ev.rs = type(rs) == "number" and rs
+    ev.rd = type(rd) == "number" and rd
     if not new and ev.v then return ev end
     ev.v, ev.shape, ev.kind, ev.shift, ev.leafof, ev.dtype = ev, a.shape, "leaf", sh, a.leafof, S.dtype
     ev.ndim = #a.shape
@@ -315,7 +325,8 @@ return function(T, methods, doc)
   -- the fields of proxies and nodes this file reads, absent on some
   local INTERNAL = { idx = true, owner = true, arg = true, leafof = true, a = true, b = true,
                      pa = true, pb = true, v = true, ex = true, shift = true, code = true,
-                     kind = true, op = true, leaf = true }
+                     kind = true, op = true, leaf = true, ox = true, oy = true, ot = true,
+                     rs = true, rd = true }
   -- methods are found in M directly; other keys are the proxies' own
   -- fields (shape, ndim, dtype) or refused
   M.requires_grad = false
@@ -335,6 +346,7 @@ return function(T, methods, doc)
   P.__lt = function() unsupported("a comparison (<)") end
   P.__le = function() unsupported("a comparison (<=)") end
   P.__len = function(x) return rawget(x, "shape")[1] end
+  P.__eq = rawequal   -- (the replay's identity checks rely on it)
   P.__tostring = function(x)
     return string.format("traced %s value of shape {%s}", rawget(x, "dtype"),
                          table.concat(rawget(x, "shape"), ", "))
