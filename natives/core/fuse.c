@@ -464,7 +464,7 @@ hebb_fuse *hebb_fuse_new(const hebb_fuse_spec *s) {
   }
   if (!st) direct_ok(f);
   f->block = SCRATCH / ((int64_t)s->nregs * f->esz);
-  if (f->block > 1024) f->block = 1024;
+  if (f->block > 2048) f->block = 2048;
   f->block -= f->block % MINBLOCK;
 done:
   free(written);
@@ -1042,9 +1042,9 @@ static void run_rows(int64_t lo, int64_t hi, void *ud) {
   int64_t len = r->shape[nd - 1], row, blk = f->block, held = -1;
   int per = tile_rows(r), nheld = 0, slot = 0;
   char *heldsrc = NULL;
-  /* the ring result's last two tiles (a block of at most 1024 elements of
+  /* the ring result's last two tiles (a block of at most 2048 elements of
      16 bytes each) */
-  _Alignas(64) char holds[2 * 1024 * 16];
+  _Alignas(64) char holds[2 * 2048 * 16];
   char *hold = r->ring >= 0 ? holds : NULL;
   for (k = 0; k < f->nparams; k++) {
     rp[nr + k] = r->params + (size_t)k * esz;
