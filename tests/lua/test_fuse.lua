@@ -264,6 +264,99 @@ test("rows_written_late_match_eager_at_1_and_2_threads", function()
   end
 end)
 
+-- Rolls read in place (the span path: pointers offset along the row, the
+-- edge columns computed apart): every shift along each dimension -- 0,
+-- negative, a row's length and beyond --, f32 and f64, views, results new
+-- and in place (into an argument read at its neighbours, or not), rows
+-- shorter and longer than a tile, at 1 and 2 threads: the eager bits.
+test("rolls_in_place_every_shift_match_eager_at_1_and_2_threads", function()
+  local function shifts_for(n)
+    local s = { 0, 1, -1, 2, -2, n - 1, n, n + 1, -n, -n - 1, 2 * n + 3, math.random(-3 * n, 3 * n) }
+    return s
+  end
+  -- a view of shape s: contiguous, every other row of a taller tensor, a
+  -- narrow of wider rows, or a transpose
+  local function view_of(s, dtype, kind)
+    if kind == 1 or #s == 1 then return T.randn(table.unpack(s)):astype(dtype) end
+    if kind == 2 then return T.randn(s[1], 2, s[2]):astype(dtype):select(2, 2) end
+    if kind == 3 then return T.randn(s[1], s[2] + 3):astype(dtype):narrow(2, 2, s[2]) end
+    return T.randn(s[2], s[1]):astype(dtype):transpose(1, 2)
+  end
+  local shapes = { { 9, 7 }, { 33, 64 }, { 256, 48 }, { 3, 5000 }, { 130, 301 }, { 64 }, { 700 },
+                   { 5000 }, { 2, 3 } }
+  local trials = 0
+  for _, s in ipairs(shapes) do
+    for _, dtype in ipairs { "f32", "f64" } do
+      for d = 1, #s do
+        for _, sh in ipairs(shifts_for(s[d])) do
+          local sh2 = math.random(-2, 2)   -- the other dimension's roll
+          local od = #s == 2 and 3 - d or d
+          local kind = math.random(4)
+          local mode = math.random(3)
+          -- mode 1: new results; 2: written into p, which is read rolled
+          -- (stored late or through the temporary); 3: written into q,
+          -- read in place only
+          local function step(p, q, c)
+            local f = p:roll(sh, d) + p:roll(sh2, od) - p * c + q:roll(-sh, d) * 0.5
+            if mode == 1 then return f * c, f:tanh() end
+            if mode == 2 then p:add_(f * c); return nil end
+            q:sub_(f * c)
+            p:add_(q * c)
+          end
+          local fused = T.fuse(step)
+          local p0, q0 = view_of(s, dtype, kind), view_of(s, dtype, math.random(4))
+          local pe, qe = p0:clone(), q0:clone()
+          local e1, e2 = step(pe, qe, 0.3)
+          for _, th in ipairs { 1, 2 } do
+            hebb.threads(th)
+            local pf, qf = p0:clone(), q0:clone()
+            if kind ~= 1 then pf = p0 * 1; pf:copy_(p0) end
+            local f1, f2 = fused(pf, qf, 0.3)
+            hebb.threads(1)
+            local what = string.format("{%s} %s roll %d along %d, view %d, mode %d, %d threads",
+                                       table.concat(s, ","), dtype, sh, d, kind, mode, th)
+            if e1 then same_bits(f1, e1, what .. ": result 1"); same_bits(f2, e2, what .. ": result 2") end
+            same_bits(pf, pe, what .. ": p")
+            same_bits(qf, qe, what .. ": q")
+          end
+          eq(fused.stats.eager, 0, "no fallback")
+          trials = trials + 1
+        end
+      end
+    end
+  end
+  truthy(trials > 300, "trials: " .. trials)
+end)
+
+-- the replay knows operands by the proxies themselves: swapping them,
+-- reusing a value after an in-place write, or a branch that writes an
+-- argument in one call and not the next, gives each call's own bits
+test("replay_follows_operands_and_in_place_values", function()
+  local fn = T.fuse(function(x, y, flip, write)
+    local a, b = x, y
+    if flip then a, b = y, x end
+    if write then x:mul_(2) end
+    local r = a - b * 3
+    return r + x, x == y, x == x
+  end)
+  local x0, y0 = T.randn(6, 5), T.randn(6, 5)
+  for _, c in ipairs { { false, false }, { true, false }, { false, true }, { true, true },
+                       { false, false }, { true, true }, { true, false } } do
+    local xe, ye, xf, yf = x0:clone(), y0:clone(), x0:clone(), y0:clone()
+    local a, b = xe, ye
+    if c[1] then a, b = ye, xe end
+    if c[2] then xe:mul_(2) end
+    local want = a - b * 3 + xe
+    local got, same_xy, same_xx = fn(xf, yf, c[1], c[2])
+    local what = string.format("flip %s write %s", tostring(c[1]), tostring(c[2]))
+    same_bits(got, want, what)
+    same_bits(xf, xe, what .. ": x")
+    eq(same_xy, false, what .. ": x == y is false")
+    eq(same_xx, true, what .. ": x == x is true")
+  end
+  eq(fn.stats.eager, 0, "no fallback")
+end)
+
 test("threads_give_the_same_bits", function()
   local fn = T.fuse(function(a, b, c)
     local x = (a * 1.5 + b:roll(3, 1) - b:roll(-2, 2)):tanh() - c:exp() * 0.25
