@@ -171,10 +171,99 @@ FAST(div_f32, float, /)
 CHAINS(f64, double)
 CHAINS(f32, float)
 
-/* the kernel of a SUM (op: signs | terms << 4) or AXPY instruction */
+/* SUMAXPY: a sum of NT (3 or 4) terms, then +- a product (rounded first,
+   as its own operation), the product's second factor possibly a single
+   value.  EXPR of the terms a0 .. a3 and the product t. */
+#define SUMX(NAME, T, NT, EXPR)                                             \
+  HEBB_CLONES                                                               \
+  static void NAME(int64_t n, char **p, const int64_t *s, void *ud) {       \
+    T *o = (T *)p[0];                                                       \
+    const T *x0 = (const T *)p[1], *x1 = (const T *)p[2];                   \
+    const T *x2 = (const T *)p[3], *x3 = (const T *)p[4];                   \
+    const T *u = (const T *)p[NT + 1], *v = (const T *)p[NT + 2];           \
+    int64_t i;                                                              \
+    int k, dense = 1;                                                       \
+    (void)ud;                                                               \
+    for (k = 1; k <= NT + 1; k++) dense &= s[k] == sizeof(T);               \
+    if (dense && s[NT + 2] == 0) {                                          \
+      const T c = *v;                                                       \
+      for (i = 0; i < n; i++) {                                             \
+        T a0 = x0[i], a1 = x1[i], a2 = x2[i], a3 = NT == 4 ? x3[i] : 0;     \
+        T t = u[i] * c;                                                     \
+        o[i] = (EXPR);                                                      \
+        (void)a3;                                                           \
+      }                                                                     \
+    }                                                                       \
+    else if (dense && s[NT + 2] == sizeof(T))                               \
+      for (i = 0; i < n; i++) {                                             \
+        T a0 = x0[i], a1 = x1[i], a2 = x2[i], a3 = NT == 4 ? x3[i] : 0;     \
+        T t = u[i] * v[i];                                                  \
+        o[i] = (EXPR);                                                      \
+        (void)a3;                                                           \
+      }                                                                     \
+    else                                                                    \
+      for (i = 0; i < n; i++) {                                             \
+        T a0 = *(const T *)(p[1] + i * s[1]);                               \
+        T a1 = *(const T *)(p[2] + i * s[2]);                               \
+        T a2 = *(const T *)(p[3] + i * s[3]);                               \
+        T a3 = NT == 4 ? *(const T *)(p[4] + i * s[4]) : 0;                 \
+        T t = *(const T *)(p[NT + 1] + i * s[NT + 1]) *                     \
+              *(const T *)(p[NT + 2] + i * s[NT + 2]);                      \
+        o[i] = (EXPR);                                                      \
+        (void)a3;                                                           \
+      }                                                                     \
+  }
+
+/* the SUMAXPY kernels of one dtype: index signs | product sign << (NT-1) */
+#define SUMXS(S, T)                                                         \
+  SUMX(sx3_0_##S, T, 3, ((a0 + a1) + a2) + t)                               \
+  SUMX(sx3_1_##S, T, 3, ((a0 - a1) + a2) + t)                               \
+  SUMX(sx3_2_##S, T, 3, ((a0 + a1) - a2) + t)                               \
+  SUMX(sx3_3_##S, T, 3, ((a0 - a1) - a2) + t)                               \
+  SUMX(sx3_4_##S, T, 3, ((a0 + a1) + a2) - t)                               \
+  SUMX(sx3_5_##S, T, 3, ((a0 - a1) + a2) - t)                               \
+  SUMX(sx3_6_##S, T, 3, ((a0 + a1) - a2) - t)                               \
+  SUMX(sx3_7_##S, T, 3, ((a0 - a1) - a2) - t)                               \
+  SUMX(sx4_0_##S, T, 4, (((a0 + a1) + a2) + a3) + t)                        \
+  SUMX(sx4_1_##S, T, 4, (((a0 - a1) + a2) + a3) + t)                        \
+  SUMX(sx4_2_##S, T, 4, (((a0 + a1) - a2) + a3) + t)                        \
+  SUMX(sx4_3_##S, T, 4, (((a0 - a1) - a2) + a3) + t)                        \
+  SUMX(sx4_4_##S, T, 4, (((a0 + a1) + a2) - a3) + t)                        \
+  SUMX(sx4_5_##S, T, 4, (((a0 - a1) + a2) - a3) + t)                        \
+  SUMX(sx4_6_##S, T, 4, (((a0 + a1) - a2) - a3) + t)                        \
+  SUMX(sx4_7_##S, T, 4, (((a0 - a1) - a2) - a3) + t)                        \
+  SUMX(sx4_8_##S, T, 4, (((a0 + a1) + a2) + a3) - t)                        \
+  SUMX(sx4_9_##S, T, 4, (((a0 - a1) + a2) + a3) - t)                        \
+  SUMX(sx4_10_##S, T, 4, (((a0 + a1) - a2) + a3) - t)                       \
+  SUMX(sx4_11_##S, T, 4, (((a0 - a1) - a2) + a3) - t)                       \
+  SUMX(sx4_12_##S, T, 4, (((a0 + a1) + a2) - a3) - t)                       \
+  SUMX(sx4_13_##S, T, 4, (((a0 - a1) + a2) - a3) - t)                       \
+  SUMX(sx4_14_##S, T, 4, (((a0 + a1) - a2) - a3) - t)                       \
+  SUMX(sx4_15_##S, T, 4, (((a0 - a1) - a2) - a3) - t)                       \
+  static const hebb_inner_fn sumx3_##S[8] = {                               \
+    sx3_0_##S, sx3_1_##S, sx3_2_##S, sx3_3_##S,                             \
+    sx3_4_##S, sx3_5_##S, sx3_6_##S, sx3_7_##S};                            \
+  static const hebb_inner_fn sumx4_##S[16] = {                              \
+    sx4_0_##S, sx4_1_##S, sx4_2_##S, sx4_3_##S, sx4_4_##S, sx4_5_##S,       \
+    sx4_6_##S, sx4_7_##S, sx4_8_##S, sx4_9_##S, sx4_10_##S, sx4_11_##S,     \
+    sx4_12_##S, sx4_13_##S, sx4_14_##S, sx4_15_##S};
+
+SUMXS(f64, double)
+SUMXS(f32, float)
+
+
+/* the kernel of a SUM (op: signs | terms << 4), AXPY or SUMAXPY (a SUM's
+   op | minus << 8) instruction */
 static hebb_inner_fn chain_kernel(int kind, int op, int dtype) {
   int real = dtype == HEBB_F64 || dtype == HEBB_F32, f64 = dtype == HEBB_F64;
   if (!real) return NULL;
+  if (kind == HEBB_FUSE_SUMAXPY) {
+    int nt = (op >> 4) & 15, sg = op & 15, minus = (op >> 8) & 1;
+    if (op >> 9) return NULL;
+    if (nt == 3 && sg < 4) return (f64 ? sumx3_f64 : sumx3_f32)[sg | minus << 2];
+    if (nt == 4 && sg < 8) return (f64 ? sumx4_f64 : sumx4_f32)[sg | minus << 3];
+    return NULL;
+  }
   if (kind == HEBB_FUSE_AXPY)
     return op >= 0 && op < 4 ? (f64 ? axpys_f64 : axpys_f32)[op] : NULL;
   if ((op >> 4) == 3 && (op & 15) < 4)
@@ -190,6 +279,7 @@ static int arity(const hebb_fuse_ins *in) {
     case HEBB_FUSE_BINARY: return 2;
     case HEBB_FUSE_SUM: return in->op >> 4;
     case HEBB_FUSE_AXPY: return 3;
+    case HEBB_FUSE_SUMAXPY: return ((in->op >> 4) & 15) + 2;
     default: return 1;
   }
 }
@@ -230,9 +320,10 @@ static int check_ins(const hebb_fuse_spec *s, int i, const char *written,
     *fn = hebb_unary_kernel(in->op, s->dtype, &c);
   else if (in->kind == HEBB_FUSE_BINARY)
     *fn = in->op < HEBB_EQ ? hebb_binary_kernel(in->op, s->dtype, &c) : NULL;
-  else if (in->kind == HEBB_FUSE_SUM || in->kind == HEBB_FUSE_AXPY) {
+  else if (in->kind == HEBB_FUSE_SUM || in->kind == HEBB_FUSE_AXPY ||
+           in->kind == HEBB_FUSE_SUMAXPY) {
     *fn = chain_kernel(in->kind, in->op, s->dtype);
-    c = 3;
+    c = in->kind == HEBB_FUSE_SUMAXPY ? 5 : 3;
   }
   else
     return hebb_fail(HEBB_ERR_ARG, "fuse: instruction %d has kind %d", i + 1,
@@ -253,7 +344,9 @@ static int check_ins(const hebb_fuse_spec *s, int i, const char *written,
       return hebb_fail(HEBB_ERR_ARG, "fuse: instruction %d reads register %d "
                        "before any instruction writes it", i + 1, x);
     if (x >= s->nregs && in->kind != HEBB_FUSE_UNARY &&
-        in->kind != HEBB_FUSE_BINARY && !(in->kind == HEBB_FUSE_AXPY && k == 2))
+        in->kind != HEBB_FUSE_BINARY &&
+        !((in->kind == HEBB_FUSE_AXPY || in->kind == HEBB_FUSE_SUMAXPY) &&
+          k == nin - 1))
       return hebb_fail(HEBB_ERR_ARG, "fuse: instruction %d takes a number as "
                        "operand %d", i + 1, k + 1);
   }
@@ -892,8 +985,8 @@ static void span_call(const hebb_fuse *f, int i, char *const *rp, char *buf,
                       int64_t lo, int64_t hi) {
   const hebb_fuse_ins *in = &f->ins[i];
   int esz = f->esz, nr = f->nregs, k;
-  int64_t st[5];
-  char *p[5];
+  int64_t st[HEBB_FUSE_MAXIN + 1];
+  char *p[HEBB_FUSE_MAXIN + 1];
   p[0] = buf + lo * esz;
   st[0] = esz;
   for (k = 0; k < f->nin[i]; k++) {
@@ -916,11 +1009,12 @@ static void span_tile(const run *r, char *const *tb, int nrows, int64_t j0,
                       char *scratch, char *escratch) {
   const hebb_fuse *f = r->f;
   int esz = f->esz, nr = f->nregs, i, k, o, ne = E->ne;
-  int64_t len = r->shape[r->nd - 1], m = n * nrows, blk = f->block, st[5];
+  int64_t len = r->shape[r->nd - 1], m = n * nrows, blk = f->block;
+  int64_t st[HEBB_FUSE_MAXIN + 1];
   int64_t lo = r->ea > j0 && !(ends & 1) ? r->ea - j0 : 0;
   int64_t hi = m - (j0 + n > len - r->eb && !(ends & 2)
                     ? j0 + n - (len - r->eb) : 0);
-  char *erp[MAXSLOTS], *p[5];
+  char *erp[MAXSLOTS], *p[HEBB_FUSE_MAXIN + 1];
   if (lo > m) lo = m;
   if (hi < lo) hi = lo;
   /* the edges, from gathered inputs */
@@ -1061,7 +1155,8 @@ static void run_rows(int64_t lo, int64_t hi, void *ud) {
     if (!sp)
       for (t = 0; t < nrows; t++) row_bases(r, row + t, rowb + (size_t)t * nops);
     for (j0 = 0; j0 < len; j0 += blk) {
-      int64_t n = len - j0 < blk ? len - j0 : blk, s3[5], m = n * nrows;
+      int64_t n = len - j0 < blk ? len - j0 : blk, s3[HEBB_FUSE_MAXIN + 1];
+      int64_t m = n * nrows;
       if (sp) {
         for (o = 0; o < f->nouts; o++)
           dtarget[o] = r->direct[o] ? tb[f->nleaves + o] + j0 * esz : NULL;
@@ -1087,7 +1182,8 @@ static void run_rows(int64_t lo, int64_t hi, void *ud) {
       if (hold) dtarget[r->ring] = hold + (size_t)slot * blk * esz;
       for (i = 0; i < f->nins; i++) {
         const hebb_fuse_ins *in = &f->ins[i];
-        char *buf = scratch + (size_t)in->dst * blk * esz, *p3[5];
+        char *buf = scratch + (size_t)in->dst * blk * esz;
+        char *p3[HEBB_FUSE_MAXIN + 1];
         if (f->outof[i] >= 0 && dtarget[f->outof[i]]) buf = dtarget[f->outof[i]];
         if (in->kind == HEBB_FUSE_LOAD) {
           load_tile(r, in->a[0], rowb, nrows, j0, n, buf, &rp[in->dst],

@@ -480,6 +480,23 @@ return function(T, methods, doc)
         end
       end
     end
+    -- a SUM whose value only an AXPY adds a product to: one instruction
+    -- (((t0 +- t1) +- t2) [+- t3]) +- x*y
+    if S.dtype == "f32" or S.dtype == "f64" then
+      for _, r in ipairs(recs) do
+        if not r.dead and r.kind == C.AXPY and r.op <= 1 then
+          local x = r.args[1]
+          local sm = type(x) == "table" and uses[x] == 1 and recof[x]
+          if sm and not sm.dead and sm.kind == C.SUM then
+            local args = {}
+            for k, a in ipairs(sm.args) do args[k] = a end
+            args[#args + 1], args[#args + 2] = r.args[2], r.args[3]
+            r.kind, r.op, r.args = C.SUMAXPY, sm.op | (r.op << 8), args
+            sm.dead = true
+          end
+        end
+      end
+    end
     -- last use of each node (an instruction index), results: never
     local live_recs, last = {}, {}
     for _, r in ipairs(recs) do if not r.dead then live_recs[#live_recs + 1] = r end end
@@ -499,7 +516,7 @@ return function(T, methods, doc)
     end
     local function emit(kind, op, dst, a)
       code[#code + 1] = kind; code[#code + 1] = op; code[#code + 1] = dst
-      for k = 1, 4 do code[#code + 1] = a[k] or 0 end
+      for k = 1, 6 do code[#code + 1] = a[k] or 0 end
     end
     local function leaf_reg(n)
       if reg[n] then return reg[n] end
@@ -543,9 +560,9 @@ return function(T, methods, doc)
       if o.node.kind == "leaf" then leaf_reg(o.node) end
     end
     -- parameter slots come after the registers
-    for i = 1, #code, 7 do
+    for i = 1, #code, 9 do
       if code[i] ~= C.LOAD then
-        for k = i + 3, i + 6 do
+        for k = i + 3, i + 8 do
           if code[k] < 0 then code[k] = nregs - code[k] - 1 end
         end
       end

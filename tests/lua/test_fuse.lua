@@ -100,7 +100,8 @@ local function random_program(nargs)
     elseif r < 0.9 then
       prog[#prog + 1] = { "roll", math.random(nargs), math.random(-3, 3) }
     else
-      prog[#prog + 1] = { "chain", math.random(nvals), math.random(nvals), math.random(nvals) }
+      prog[#prog + 1] = { "chain", math.random(nvals), math.random(nvals), math.random(nvals),
+                          math.random(4) }
     end
     nvals = nvals + 1
   end
@@ -134,9 +135,12 @@ local function interpret(prog)
         local a = v[st[2]]
         local d = math.min(#a.shape, 1 + (st[3] + 3) % 3)
         x = a:roll(st[3], d)
-      else   -- ((a + b) - c) * w + a: SUM and AXPY material
+      else   -- SUM, AXPY and SUMAXPY material
         local a, b, c = v[st[2]], v[st[3]], v[st[4]]
-        x = ((a + b) - c) * w + a
+        if st[5] == 1 then x = ((a + b) - c) * w + a
+        elseif st[5] == 2 then x = ((a + b) - c) - b * w          -- 3 terms, - a product
+        elseif st[5] == 3 then x = (((a - b) - c) + a) + c * b    -- 4 terms, + a product
+        else x = ((a - c) + b) - a * c end
       end
       v[#v + 1] = x
     end
@@ -462,7 +466,7 @@ test("bad_inputs_raise_naming_values", function()
   raises(function() T.fuse(42) end, "fuse: fn must be a function, got 42")
   local C = require "hebb._fuse"
   local base = { dtype = "f64", shape = { 3 }, args = { { 3 } }, leaves = { { arg = 0, shift = { 0 } } },
-                 code = { C.LOAD, 0, 0, 0, 0, 0, 0, C.UNARY, C.unops.exp, 1, 0, 0, 0, 0 },
+                 code = { C.LOAD, 0, 0, 0, 0, 0, 0, 0, 0, C.UNARY, C.unops.exp, 1, 0, 0, 0, 0, 0, 0 },
                  nregs = 2, nparams = 0, outs = { 1, -1 }, nall = 1, pos = { 1 } }
   local function with(k, v)
     local s = {}
@@ -475,12 +479,12 @@ test("bad_inputs_raise_naming_values", function()
   truthy(ok, "runs")
   check.same(r, T.tensor { 0.5, 1, 2 }:exp(), 0)
   raises(function() C.compile(with("dtype", "i64")) end, "dtype i64 (f32, f64, c64 or c128 only)")
-  raises(function() C.compile(with("code", { C.LOAD, 0, 0, 0, 0, 0, 0, C.UNARY, 3, 5, 0, 0, 0, 0 })) end,
+  raises(function() C.compile(with("code", { C.LOAD, 0, 0, 0, 0, 0, 0, 0, 0, C.UNARY, 3, 5, 0, 0, 0, 0, 0, 0 })) end,
          "instruction 2 writes register 5 (the program has 2)")
-  raises(function() C.compile(with("code", { C.UNARY, 3, 1, 0, 0, 0, 0 })) end,
+  raises(function() C.compile(with("code", { C.UNARY, 3, 1, 0, 0, 0, 0, 0, 0 })) end,
          "instruction 1 reads register 0 before any instruction writes it")
-  raises(function() C.compile(with("code", { 9, 0, 0, 0, 0, 0, 0 })) end, "instruction 1 has kind 9")
-  raises(function() C.compile(with("code", { C.LOAD, 0, 0, 4, 0, 0, 0 })) end,
+  raises(function() C.compile(with("code", { 9, 0, 0, 0, 0, 0, 0, 0, 0 })) end, "instruction 1 has kind 9")
+  raises(function() C.compile(with("code", { C.LOAD, 0, 0, 4, 0, 0, 0, 0, 0 })) end,
          "instruction 1 loads input 4 (the program has 1)")
   raises(function() C.compile(with("args", { { 4 } })) end,
          "argument 1 (size 4 along dimension 1) does not broadcast to the results' size 3")
