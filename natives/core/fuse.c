@@ -1330,27 +1330,28 @@ hebb_status hebb_fuse_run(const hebb_fuse *f, int nargs,
                           hebb_tensor *const *args, const double *params,
                           hebb_tensor **results) {
   int nops = f->nleaves + f->nouts, i, st = HEBB_OK, nres = 0;
-  size_t sz = sizeof(run) + (size_t)f->nparams * (size_t)f->esz;
+  /* the run and its arrays in one block (8-byte items first) */
+  size_t head = (sizeof(run) + (size_t)f->nparams * (size_t)f->esz + 15) &
+                ~(size_t)15;
+  size_t n8 = (size_t)nops + (size_t)nops * HEBB_MAXDIM +
+              (size_t)f->nleaves * HEBB_MAXDIM + 1 + (size_t)f->nleaves + 1 +
+              2 * (size_t)f->nouts;
   hebb_tensor **dst = NULL, **tmp = NULL;
   run *r;
   int64_t rows, k;
+  char *blk;
   for (i = 0; i < f->nres; i++) results[i] = NULL;
   if (hebb_fuse_check_args(f, nargs, args)) return hebb_last_status();
-  r = calloc(1, sz);
-  if (r) {
-    r->base = calloc((size_t)nops, sizeof(char *));
-    r->stride = calloc((size_t)nops * HEBB_MAXDIM, sizeof(int64_t));
-    r->shift = calloc((size_t)f->nleaves * HEBB_MAXDIM + 1, sizeof(int64_t));
-    r->direct = calloc((size_t)f->nouts + 1, 1);
-    r->off = calloc((size_t)f->nleaves + 1, sizeof(int64_t));
-    dst = calloc((size_t)f->nouts, sizeof *dst);
-    tmp = calloc((size_t)f->nouts, sizeof *tmp);
-  }
-  if (!r || !r->base || !r->stride || !r->shift || !r->direct || !r->off ||
-      !dst || !tmp) {
-    st = hebb_fail(HEBB_ERR_NOMEM, "fuse: out of memory");
-    goto done;
-  }
+  blk = calloc(1, head + n8 * 8 + (size_t)f->nouts + 1);
+  if (!blk) return hebb_fail(HEBB_ERR_NOMEM, "fuse: out of memory");
+  r = (run *)blk;
+  r->base = (char **)(blk + head);
+  r->stride = (int64_t *)(r->base + nops);
+  r->shift = r->stride + (size_t)nops * HEBB_MAXDIM;
+  r->off = r->shift + (size_t)f->nleaves * HEBB_MAXDIM + 1;
+  dst = (hebb_tensor **)(r->off + f->nleaves + 1);
+  tmp = dst + f->nouts;
+  r->direct = (char *)(tmp + f->nouts);
   r->f = f;
   r->nops = nops;
   for (i = 0; i < f->nparams; i++)
@@ -1408,23 +1409,13 @@ hebb_status hebb_fuse_run(const hebb_fuse *f, int nargs,
     else st = hebb_copy(t, tmp[i]);
   }
 done:
-  if (tmp)
-    for (i = 0; i < f->nouts; i++) hebb_release(tmp[i]);
+  for (i = 0; i < f->nouts; i++) hebb_release(tmp[i]);
   if (st)
     for (i = 0; i < f->nres; i++) {
       hebb_release(results[i]);
       results[i] = NULL;
     }
-  if (r) {
-    free(r->base);
-    free(r->stride);
-    free(r->shift);
-    free(r->direct);
-    free(r->intemp);
-    free(r->off);
-  }
+  free(r->intemp);
   free(r);
-  free(dst);
-  free(tmp);
   return st;
 }
