@@ -690,6 +690,65 @@ return function(T, methods, doc)
   end
 
   local unpack = table.unpack
+  local finish, upvalues, closed_call, repeats
+
+  -- Calls that repeat the last one.  A fused function whose fn is a Lua
+  -- function with no _ENV (no globals) sees only its arguments and its
+  -- upvalues; when those are plain values (numbers, strings, booleans,
+  -- nil: tensors apart, which the proxies stand for), equal to the entry's
+  -- last call, and that call changed no upvalue and returned no table or
+  -- function, fn would do exactly what it did then: the program runs with
+  -- the same numbers, and fn is not called (docs/fuse.md).
+  local getupvalue = debug and debug.getupvalue
+  local getinfo = debug and debug.getinfo
+
+  local function plain(v)
+    local t = type(v)
+    return t == "number" or t == "string" or t == "boolean" or t == "nil"
+  end
+
+  -- fn's upvalues into u; nil when one is not a plain value
+  upvalues = function(F, u)
+    local fn = F.fn
+    for i = 1, F.nups do
+      local _, v = getupvalue(fn, i)
+      if not plain(v) then return nil end
+      u[i] = v
+    end
+    return u
+  end
+
+  -- after a call through fn: whether it may be repeated (e.upv: the
+  -- upvalues it leaves)
+  closed_call = function(F, e, before, n, ca, ist, rets, nret)
+    for i = 1, n do
+      if not ist[i] and not plain(ca[i]) then return false end
+    end
+    for i = 1, nret do
+      local r = rets[i]
+      if getmetatable(r) ~= P and not plain(r) then return false end
+    end
+    local after = upvalues(F, e.upv or {})
+    if not after then return false end
+    for i = 1, F.nups do
+      if after[i] ~= before[i] then return false end
+    end
+    e.upv = after
+    return true
+  end
+
+  -- whether this call's plain values and fn's upvalues are the last call's
+  repeats = function(F, e, n, ca, ist, ...)
+    for i = 1, n do
+      if not ist[i] and ca[i] ~= (select(i, ...)) then return false end
+    end
+    local fn, u = F.fn, e.upv
+    for i = 1, F.nups do
+      local _, v = getupvalue(fn, i)
+      if v ~= u[i] then return false end
+    end
+    return true
+  end
 
   local function call(F, ...)
     local entries, e = F.entries, nil
@@ -707,8 +766,12 @@ return function(T, methods, doc)
         return eager(F, why, ...)
       end
     end
-    -- replay (or record) fn on the proxies
     local n, S, ca, ist = e.n, e.S, e.callargs, e.istensor
+    -- the entry's last call again: the same program and numbers
+    if e.repeatable and repeats(F, e, n, ca, ist, ...) then
+      return finish(F, e, e.compiled, e.compiled.nret, ...)
+    end
+    -- replay (or record) fn on the proxies
     S.pos, S.np, S.changed, S.reason = 0, 0, false, nil
     local aps = e.argproxies
     for i = 1, #aps do local ap = aps[i]; ap.v = ap.leaf end
@@ -716,6 +779,7 @@ return function(T, methods, doc)
       if not ist[i] then ca[i] = (select(i, ...)) end
     end
     local outer = cur
+    local before = F.closed and upvalues(F, {})
     cur = S
     local nret = collect(e, pcall(F.fn, unpack(ca, 1, n)))
     cur = outer
@@ -754,16 +818,24 @@ return function(T, methods, doc)
         end
       end
     end
-    if compiled.noop then
-      for i = 1, nret do
-        local m = compiled.retmap[i]
-        if m then rets[i] = select(e.tpos[m.arg], ...) end
-      end
-      return unpack(rets, 1, nret)
-    end
     -- the numbers of this call, in the program's order
     local pv, params, slots = compiled.pv, S.params, compiled.params
     for k = 1, #slots do pv[k] = params[slots[k]] end
+    e.repeatable = before and closed_call(F, e, before, n, ca, ist, rets, nret)
+    return finish(F, e, compiled, nret, ...)
+  end
+
+  -- the program's run on the call's tensors, and fn's returns
+  finish = function(F, e, compiled, nret, ...)
+    local rets, pv = e.rets, compiled.pv
+    if compiled.noop then
+      local res = {}
+      for i = 1, nret do
+        local m = compiled.retmap[i]
+        res[i] = m and select(e.tpos[m.arg], ...) or rets[i]
+      end
+      return unpack(res, 1, nret)
+    end
     local out
     if compiled.nnew <= 3 then
       local ok, r1, r2, r3 = C.run(compiled.prog, pv, ...)
@@ -798,7 +870,14 @@ return function(T, methods, doc)
 
   function T.fuse(fn)
     if type(fn) ~= "function" then E.raise("fuse: fn must be a function, got %s", E.show(fn)) end
-    return setmetatable({ fn = fn, entries = {}, refused = {},
+    -- closed: a Lua function without _ENV (see repeats)
+    local info = getinfo and getupvalue and getinfo(fn, "Su")
+    local closed = info and info.what ~= "C"
+    for i = 1, closed and info.nups or 0 do
+      if getupvalue(fn, i) == "_ENV" then closed = false end
+    end
+    return setmetatable({ fn = fn, entries = {}, refused = {}, closed = closed,
+                          nups = info and info.nups or 0,
                           stats = { compiled = 0, fused = 0, eager = 0 } }, FM)
   end
   doc(T.fuse, [[

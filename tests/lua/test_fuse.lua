@@ -361,6 +361,70 @@ test("replay_follows_operands_and_in_place_values", function()
   eq(fn.stats.eager, 0, "no fallback")
 end)
 
+-- A call that repeats the entry's last one (same plain arguments, same
+-- plain upvalues, fn closed: no globals) runs the program without calling
+-- fn; anything that could make fn act differently calls it again.
+test("repeated_calls_run_fn_again_when_anything_could_differ", function()
+  local x0 = T.randn(5, 6)
+  -- an upvalue that changes between calls: a new number
+  local k = 2
+  local calls = 0
+  local counted = T.fuse(function(x, c) return x * k + c end)
+  for _, kk in ipairs { 2, 2, 3, 3, -1 } do
+    k = kk
+    same_bits(counted(x0, 0.5), x0 * kk + 0.5, "upvalue k = " .. kk)
+  end
+  -- fn that changes its upvalue runs at every call
+  local bump = T.fuse(function(x) calls = calls + 1; return x + calls end)
+  for i = 1, 4 do same_bits(bump(x0), x0 + i, "call " .. i .. " of a function with an effect") end
+  eq(calls, 4, "fn ran at every call")
+  -- a table argument whose contents change, a global that changes
+  local opt = { s = 2 }
+  local tab = T.fuse(function(x, o) return x * o.s end)
+  for _, v in ipairs { 2, 2, 5 } do
+    opt.s = v
+    same_bits(tab(x0, opt), x0 * v, "table argument s = " .. v)
+  end
+  FUSE_TEST_GLOBAL = 1
+  local glob = T.fuse(function(x) return x - FUSE_TEST_GLOBAL end)
+  for _, v in ipairs { 1, 1, 7 } do
+    FUSE_TEST_GLOBAL = v
+    same_bits(glob(x0), x0 - v, "global = " .. v)
+  end
+  FUSE_TEST_GLOBAL = nil
+  -- a helper function as upvalue (not a plain value): fn runs each call
+  local scale = 3
+  local function helper(x) return x * scale end
+  local viahelper = T.fuse(function(x) return helper(x) + 1 end)
+  for _, v in ipairs { 3, 3, 4 } do
+    scale = v
+    same_bits(viahelper(x0), x0 * v + 1, "helper's upvalue = " .. v)
+  end
+  -- repeated calls on other tensors, and in place: each call's own bits
+  local step = T.fuse(function(p, q, dt) q:add_(p * dt); p:sub_(q * dt) end)
+  local pe, qe, pf, qf = x0:clone(), x0 * 0, x0:clone(), x0 * 0
+  for _ = 1, 5 do
+    qe:add_(pe * 0.1); pe:sub_(qe * 0.1)
+    step(pf, qf, 0.1)
+  end
+  same_bits(pf, pe, "repeated in-place step, p")
+  same_bits(qf, qe, "repeated in-place step, q")
+  local y = T.randn(5, 6)
+  same_bits(counted(y, 0.5), y * k + 0.5, "the same numbers on another tensor")
+  -- a returned table is fn's own each call
+  local rt = T.fuse(function(x) return x * 2, { n = 1 } end)
+  local _, t1 = rt(x0)
+  local _, t2 = rt(x0)
+  truthy(t1 ~= t2, "a returned table is a new one each call")
+  -- a NaN number is never the same: fn runs, the result is right
+  local nan = 0 / 0
+  local r1 = counted(x0, nan)
+  truthy(r1[1][1] ~= r1[1][1], "NaN parameter")
+  for _, f in ipairs { counted, bump, tab, glob, viahelper, step, rt } do
+    eq(f.stats.eager, 0, "no fallback")
+  end
+end)
+
 test("threads_give_the_same_bits", function()
   local fn = T.fuse(function(a, b, c)
     local x = (a * 1.5 + b:roll(3, 1) - b:roll(-2, 2)):tanh() - c:exp() * 0.25
