@@ -5,13 +5,14 @@
 ** A run walks the result's index space row by row (the last dimension,
 ** after merging the dimensions every operand walks alike) in blocks of at
 ** most BLOCK elements.  Per block, LOAD points a register at an input's
-** elements (or gathers them, for a rolled or strided input) and each
-** operation fills a register of its own, so a chain of n operations makes
-** one pass over memory instead of n, with intermediates that never leave
-** the first-level cache.  The operations are the kernels of unary.c and
-** binary.c (the same bits as the operations done one by one); + - * / of
-** real dtypes have versions here built for AVX2/AVX-512 as well, since the
-** chains this exists for are mostly those.
+** elements (or gathers them, for a rolled or strided input; rolled inputs
+** whose rows follow each other are read in place, see "the span path")
+** and each operation fills a register of its own, so a chain of n
+** operations makes one pass over memory instead of n, with intermediates
+** that never leave the first-level cache.  The operations are the kernels
+** of unary.c and binary.c (the same bits as the operations done one by
+** one); + - * / of real dtypes have versions here built for AVX2/AVX-512
+** as well, since the chains this exists for are mostly those.
 **
 ** Threads take whole rows, and every element is computed alone, so the
 ** bits never depend on the thread count.
@@ -260,8 +261,10 @@ static hebb_inner_fn chain_kernel(int kind, int op, int dtype) {
   if (kind == HEBB_FUSE_SUMAXPY) {
     int nt = (op >> 4) & 15, sg = op & 15, minus = (op >> 8) & 1;
     if (op >> 9) return NULL;
-    if (nt == 3 && sg < 4) return (f64 ? sumx3_f64 : sumx3_f32)[sg | minus << 2];
-    if (nt == 4 && sg < 8) return (f64 ? sumx4_f64 : sumx4_f32)[sg | minus << 3];
+    if (nt == 3 && sg < 4)
+      return (f64 ? sumx3_f64 : sumx3_f32)[sg | minus << 2];
+    if (nt == 4 && sg < 8)
+      return (f64 ? sumx4_f64 : sumx4_f32)[sg | minus << 3];
     return NULL;
   }
   if (kind == HEBB_FUSE_AXPY)
@@ -606,7 +609,8 @@ typedef struct run {
                          tile go straight into its argument (run_rows) */
   int span;           /* 1: tiles whose operands' rows follow each other
                          run on pointers into them (span_tile) */
-  int64_t ea, eb;     /* the span path's edge columns: [0, ea), [len-eb, len) */
+  int64_t ea, eb;     /* the span path's edge columns: [0, ea) and
+                         [len - eb, len) */
   int64_t *off;       /* per input: where its pointer reads along the row,
                          in elements (-s or len - s for a roll by s) */
   char params[];      /* nparams values of the dtype */
@@ -1079,7 +1083,8 @@ static void span_setup(run *r, int per) {
   if (nd > 2) return;
   for (o = 0; o < r->nops; o++) {
     const int64_t *st = STRIDE(r, o);
-    if (st[nd - 1] != esz || (nd == 2 && per > 1 && st[0] != len * esz)) return;
+    if (st[nd - 1] != esz || (nd == 2 && per > 1 && st[0] != len * esz))
+      return;
   }
   for (o = 0; o < f->nouts; o++) {
     int d = f->outreg[o], src = -1;

@@ -894,7 +894,10 @@ x:mul(y, {out = z})); it returns tensors, numbers or nothing.
 fused(...) calls fn at every call with proxies in place of the tensors:
 the first call of a signature (dtypes and shapes) records and compiles the
 operations, later ones check that the same operations happen and take the
-Lua numbers met on the way as the call's parameters.  The results are the
+Lua numbers met on the way as the call's parameters.  A call that repeats
+the last one (fn uses no globals; its other arguments and its upvalues are
+the same plain values, and the last call changed none) runs the program
+again without calling fn.  The results are the
 bits the same operations give one by one.  What the proxies cannot record
 (reductions, matmul, indexing, comparisons, T.f(x) function forms, tensors
 that are not arguments, arguments of several dtypes, integer dtypes, or an
