@@ -567,6 +567,31 @@ test("complex_chains", function()
   local w = T.complex(T.randn(5), T.randn(5))
   same_bits(fn(z, w), (z * w + z:exp()) / (w - 2), "c128")
   eq(fn.stats.fused, 1, "complex fused")
+  -- rolled complex inputs read in place (16- and 8-byte elements), one
+  -- written in place while read at its neighbours
+  local function step(p, q, c)
+    q:add_((p:roll(1, 1) + p:roll(-2, 2) - p * c) * 0.5)
+    p:sub_(q * c + p:roll(3, 2) * 0.125)
+  end
+  local fstep = T.fuse(step)
+  for _, sh in ipairs { { 9, 7 }, { 40, 33 }, { 3, 3000 } } do
+    for _, dt in ipairs { "c128", "c64" } do
+      local p0 = T.complex(T.randn(sh[1], sh[2]), T.randn(sh[1], sh[2])):astype(dt)
+      local q0 = T.complex(T.randn(sh[1], sh[2]), T.randn(sh[1], sh[2])):astype(dt)
+      local pe, qe = p0:clone(), q0:clone()
+      step(pe, qe, 0.25)
+      for _, th in ipairs { 1, 2 } do
+        hebb.threads(th)
+        local pf, qf = p0:clone(), q0:clone()
+        fstep(pf, qf, 0.25)
+        hebb.threads(1)
+        local what = string.format("%dx%d %s at %d threads", sh[1], sh[2], dt, th)
+        same_bits(pf, pe, what .. ": p")
+        same_bits(qf, qe, what .. ": q")
+      end
+    end
+  end
+  eq(fstep.stats.eager, 0, "complex rolls fused")
 end)
 
 test("no_leaks", function()
