@@ -1060,14 +1060,12 @@ static void span_tile(const run *r, char *const *tb, int nrows, int64_t j0,
     rp[in->dst] = buf;
   }
   for (o = 0; o < f->nouts && ne > 0; o++) {
-    int d = f->outreg[o], e;
-    if (split_to && o == r->ring) {
-      for (e = 0; e < ne; e++)
-        memcpy((E->pos[e] < sp * esz ? split_to : rp[d]) + E->pos[e],
-               erp[d] + (size_t)e * esz, (size_t)esz);
-      continue;
+    int d = f->outreg[o], e = 0;
+    if (split_to && o == r->ring) {   /* (edges in ascending places) */
+      while (e < ne && E->pos[e] < sp * esz) e++;
+      scatter_at(split_to, E->pos, erp[d], e, esz);
     }
-    scatter_at(rp[d], E->pos, erp[d], ne, esz);
+    scatter_at(rp[d], E->pos + e, erp[d] + (size_t)e * esz, ne - e, esz);
   }
 }
 
