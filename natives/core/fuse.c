@@ -5,13 +5,14 @@
 ** A run walks the result's index space row by row (the last dimension,
 ** after merging the dimensions every operand walks alike) in blocks of at
 ** most BLOCK elements.  Per block, LOAD points a register at an input's
-** elements (or gathers them, for a rolled or strided input) and each
-** operation fills a register of its own, so a chain of n operations makes
-** one pass over memory instead of n, with intermediates that never leave
-** the first-level cache.  The operations are the kernels of unary.c and
-** binary.c (the same bits as the operations done one by one); + - * / of
-** real dtypes have versions here built for AVX2/AVX-512 as well, since the
-** chains this exists for are mostly those.
+** elements (or gathers them, for a rolled or strided input; rolled inputs
+** whose rows follow each other are read in place, see "the span path")
+** and each operation fills a register of its own, so a chain of n
+** operations makes one pass over memory instead of n, with intermediates
+** that never leave the first-level cache.  The operations are the kernels
+** of unary.c and binary.c (the same bits as the operations done one by
+** one); + - * / of real dtypes have versions here built for AVX2/AVX-512
+** as well, since the chains this exists for are mostly those.
 **
 ** Threads take whole rows, and every element is computed alone, so the
 ** bits never depend on the thread count.
@@ -171,10 +172,101 @@ FAST(div_f32, float, /)
 CHAINS(f64, double)
 CHAINS(f32, float)
 
-/* the kernel of a SUM (op: signs | terms << 4) or AXPY instruction */
+/* SUMAXPY: a sum of NT (3 or 4) terms, then +- a product (rounded first,
+   as its own operation), the product's second factor possibly a single
+   value.  EXPR of the terms a0 .. a3 and the product t. */
+#define SUMX(NAME, T, NT, EXPR)                                             \
+  HEBB_CLONES                                                               \
+  static void NAME(int64_t n, char **p, const int64_t *s, void *ud) {       \
+    T *o = (T *)p[0];                                                       \
+    const T *x0 = (const T *)p[1], *x1 = (const T *)p[2];                   \
+    const T *x2 = (const T *)p[3], *x3 = (const T *)p[4];                   \
+    const T *u = (const T *)p[NT + 1], *v = (const T *)p[NT + 2];           \
+    int64_t i;                                                              \
+    int k, dense = 1;                                                       \
+    (void)ud;                                                               \
+    for (k = 1; k <= NT + 1; k++) dense &= s[k] == sizeof(T);               \
+    if (dense && s[NT + 2] == 0) {                                          \
+      const T c = *v;                                                       \
+      for (i = 0; i < n; i++) {                                             \
+        T a0 = x0[i], a1 = x1[i], a2 = x2[i], a3 = NT == 4 ? x3[i] : 0;     \
+        T t = u[i] * c;                                                     \
+        o[i] = (EXPR);                                                      \
+        (void)a3;                                                           \
+      }                                                                     \
+    }                                                                       \
+    else if (dense && s[NT + 2] == sizeof(T))                               \
+      for (i = 0; i < n; i++) {                                             \
+        T a0 = x0[i], a1 = x1[i], a2 = x2[i], a3 = NT == 4 ? x3[i] : 0;     \
+        T t = u[i] * v[i];                                                  \
+        o[i] = (EXPR);                                                      \
+        (void)a3;                                                           \
+      }                                                                     \
+    else                                                                    \
+      for (i = 0; i < n; i++) {                                             \
+        T a0 = *(const T *)(p[1] + i * s[1]);                               \
+        T a1 = *(const T *)(p[2] + i * s[2]);                               \
+        T a2 = *(const T *)(p[3] + i * s[3]);                               \
+        T a3 = NT == 4 ? *(const T *)(p[4] + i * s[4]) : 0;                 \
+        T t = *(const T *)(p[NT + 1] + i * s[NT + 1]) *                     \
+              *(const T *)(p[NT + 2] + i * s[NT + 2]);                      \
+        o[i] = (EXPR);                                                      \
+        (void)a3;                                                           \
+      }                                                                     \
+  }
+
+/* the SUMAXPY kernels of one dtype: index signs | product sign << (NT-1) */
+#define SUMXS(S, T)                                                         \
+  SUMX(sx3_0_##S, T, 3, ((a0 + a1) + a2) + t)                               \
+  SUMX(sx3_1_##S, T, 3, ((a0 - a1) + a2) + t)                               \
+  SUMX(sx3_2_##S, T, 3, ((a0 + a1) - a2) + t)                               \
+  SUMX(sx3_3_##S, T, 3, ((a0 - a1) - a2) + t)                               \
+  SUMX(sx3_4_##S, T, 3, ((a0 + a1) + a2) - t)                               \
+  SUMX(sx3_5_##S, T, 3, ((a0 - a1) + a2) - t)                               \
+  SUMX(sx3_6_##S, T, 3, ((a0 + a1) - a2) - t)                               \
+  SUMX(sx3_7_##S, T, 3, ((a0 - a1) - a2) - t)                               \
+  SUMX(sx4_0_##S, T, 4, (((a0 + a1) + a2) + a3) + t)                        \
+  SUMX(sx4_1_##S, T, 4, (((a0 - a1) + a2) + a3) + t)                        \
+  SUMX(sx4_2_##S, T, 4, (((a0 + a1) - a2) + a3) + t)                        \
+  SUMX(sx4_3_##S, T, 4, (((a0 - a1) - a2) + a3) + t)                        \
+  SUMX(sx4_4_##S, T, 4, (((a0 + a1) + a2) - a3) + t)                        \
+  SUMX(sx4_5_##S, T, 4, (((a0 - a1) + a2) - a3) + t)                        \
+  SUMX(sx4_6_##S, T, 4, (((a0 + a1) - a2) - a3) + t)                        \
+  SUMX(sx4_7_##S, T, 4, (((a0 - a1) - a2) - a3) + t)                        \
+  SUMX(sx4_8_##S, T, 4, (((a0 + a1) + a2) + a3) - t)                        \
+  SUMX(sx4_9_##S, T, 4, (((a0 - a1) + a2) + a3) - t)                        \
+  SUMX(sx4_10_##S, T, 4, (((a0 + a1) - a2) + a3) - t)                       \
+  SUMX(sx4_11_##S, T, 4, (((a0 - a1) - a2) + a3) - t)                       \
+  SUMX(sx4_12_##S, T, 4, (((a0 + a1) + a2) - a3) - t)                       \
+  SUMX(sx4_13_##S, T, 4, (((a0 - a1) + a2) - a3) - t)                       \
+  SUMX(sx4_14_##S, T, 4, (((a0 + a1) - a2) - a3) - t)                       \
+  SUMX(sx4_15_##S, T, 4, (((a0 - a1) - a2) - a3) - t)                       \
+  static const hebb_inner_fn sumx3_##S[8] = {                               \
+    sx3_0_##S, sx3_1_##S, sx3_2_##S, sx3_3_##S,                             \
+    sx3_4_##S, sx3_5_##S, sx3_6_##S, sx3_7_##S};                            \
+  static const hebb_inner_fn sumx4_##S[16] = {                              \
+    sx4_0_##S, sx4_1_##S, sx4_2_##S, sx4_3_##S, sx4_4_##S, sx4_5_##S,       \
+    sx4_6_##S, sx4_7_##S, sx4_8_##S, sx4_9_##S, sx4_10_##S, sx4_11_##S,     \
+    sx4_12_##S, sx4_13_##S, sx4_14_##S, sx4_15_##S};
+
+SUMXS(f64, double)
+SUMXS(f32, float)
+
+
+/* the kernel of a SUM (op: signs | terms << 4), AXPY or SUMAXPY (a SUM's
+   op | minus << 8) instruction */
 static hebb_inner_fn chain_kernel(int kind, int op, int dtype) {
   int real = dtype == HEBB_F64 || dtype == HEBB_F32, f64 = dtype == HEBB_F64;
   if (!real) return NULL;
+  if (kind == HEBB_FUSE_SUMAXPY) {
+    int nt = (op >> 4) & 15, sg = op & 15, minus = (op >> 8) & 1;
+    if (op >> 9) return NULL;
+    if (nt == 3 && sg < 4)
+      return (f64 ? sumx3_f64 : sumx3_f32)[sg | minus << 2];
+    if (nt == 4 && sg < 8)
+      return (f64 ? sumx4_f64 : sumx4_f32)[sg | minus << 3];
+    return NULL;
+  }
   if (kind == HEBB_FUSE_AXPY)
     return op >= 0 && op < 4 ? (f64 ? axpys_f64 : axpys_f32)[op] : NULL;
   if ((op >> 4) == 3 && (op & 15) < 4)
@@ -190,6 +282,7 @@ static int arity(const hebb_fuse_ins *in) {
     case HEBB_FUSE_BINARY: return 2;
     case HEBB_FUSE_SUM: return in->op >> 4;
     case HEBB_FUSE_AXPY: return 3;
+    case HEBB_FUSE_SUMAXPY: return ((in->op >> 4) & 15) + 2;
     default: return 1;
   }
 }
@@ -230,9 +323,10 @@ static int check_ins(const hebb_fuse_spec *s, int i, const char *written,
     *fn = hebb_unary_kernel(in->op, s->dtype, &c);
   else if (in->kind == HEBB_FUSE_BINARY)
     *fn = in->op < HEBB_EQ ? hebb_binary_kernel(in->op, s->dtype, &c) : NULL;
-  else if (in->kind == HEBB_FUSE_SUM || in->kind == HEBB_FUSE_AXPY) {
+  else if (in->kind == HEBB_FUSE_SUM || in->kind == HEBB_FUSE_AXPY ||
+           in->kind == HEBB_FUSE_SUMAXPY) {
     *fn = chain_kernel(in->kind, in->op, s->dtype);
-    c = 3;
+    c = in->kind == HEBB_FUSE_SUMAXPY ? 5 : 3;
   }
   else
     return hebb_fail(HEBB_ERR_ARG, "fuse: instruction %d has kind %d", i + 1,
@@ -253,7 +347,9 @@ static int check_ins(const hebb_fuse_spec *s, int i, const char *written,
       return hebb_fail(HEBB_ERR_ARG, "fuse: instruction %d reads register %d "
                        "before any instruction writes it", i + 1, x);
     if (x >= s->nregs && in->kind != HEBB_FUSE_UNARY &&
-        in->kind != HEBB_FUSE_BINARY && !(in->kind == HEBB_FUSE_AXPY && k == 2))
+        in->kind != HEBB_FUSE_BINARY &&
+        !((in->kind == HEBB_FUSE_AXPY || in->kind == HEBB_FUSE_SUMAXPY) &&
+          k == nin - 1))
       return hebb_fail(HEBB_ERR_ARG, "fuse: instruction %d takes a number as "
                        "operand %d", i + 1, k + 1);
   }
@@ -464,7 +560,7 @@ hebb_fuse *hebb_fuse_new(const hebb_fuse_spec *s) {
   }
   if (!st) direct_ok(f);
   f->block = SCRATCH / ((int64_t)s->nregs * f->esz);
-  if (f->block > 1024) f->block = 1024;
+  if (f->block > 2048) f->block = 2048;
   f->block -= f->block % MINBLOCK;
 done:
   free(written);
@@ -509,6 +605,14 @@ typedef struct run {
   char *late_to;      /* the argument's first element (contiguous) */
   char *intemp;       /* per row: 1 when the ring result went to the
                          temporary, to be copied after the pass */
+  int split;          /* 1: the ring result's rows but the last late of a
+                         tile go straight into its argument (run_rows) */
+  int span;           /* 1: tiles whose operands' rows follow each other
+                         run on pointers into them (span_tile) */
+  int64_t ea, eb;     /* the span path's edge columns: [0, ea) and
+                         [len - eb, len) */
+  int64_t *off;       /* per input: where its pointer reads along the row,
+                         in elements (-s or len - s for a roll by s) */
   char params[];      /* nparams values of the dtype */
 } run;
 
@@ -774,31 +878,303 @@ static void rows_late(const run *r, int64_t lo, int64_t hi, int64_t x0,
   }
 }
 
+/* --- the span path ------------------------------------------------------
+   When every operand is contiguous along the rows and a tile's rows follow
+   each other in memory (two merged dimensions at most), a tile needs no
+   gathers: an input rolled by s along the row is read in place through a
+   pointer s elements back (or len - s ahead), which is right everywhere
+   but in the first s (last len - s) columns of each row.  Those few edge
+   elements are computed first, on their own, from gathered inputs; then
+   every instruction runs once over the tile's span between the first and
+   the last edge (reading memory inside the span only); then the edges are
+   put into the results' buffers.  Each element is computed by the same
+   kernels either way, so the bits are the general path's. */
+
+#define EDGEMAX 256     /* edge elements of one tile */
+#define EOFFMAX 2048    /* edge elements of one tile, times the inputs */
+#define ESCRATCH 16384  /* bytes of the edge registers */
+
+/* Operand o's first element of the tile of rows row .. row+nrows-1 in
+   tb[o] (inputs rolled along the rows); 0 when an input's rows wrap
+   around inside the tile (the tile then goes the general way).  *ends:
+   bit 0 when an input read s elements back has a row before the tile's,
+   bit 1 when one read ahead has a row after it (the pass may then start
+   or end at the tile's ends: aligned stores). */
+static int span_bases(const run *r, int64_t row, int nrows, char **tb,
+                      int *ends) {
+  int o, nl = r->f->nleaves;
+  *ends = 0;
+  if (r->nd == 1) {
+    for (o = 0; o < r->nops; o++) tb[o] = r->base[o];
+    return 1;
+  }
+  *ends = 3;
+  for (o = 0; o < r->nops; o++) {
+    int64_t x = row;
+    if (o < nl) {
+      x -= SHIFT(r, o)[0];
+      if (x < 0) x += r->shape[0];
+      if (x + nrows > r->shape[0]) return 0;
+      if (r->off[o] < 0 && x == 0) *ends &= ~1;
+      if (r->off[o] > 0 && x + nrows == r->shape[0]) *ends &= ~2;
+    }
+    tb[o] = r->base[o] + x * STRIDE(r, o)[0];
+  }
+  if (nrows == 1) *ends = 0;
+  return 1;
+}
+
+/* q[e] = *(b + off[e]) and *(b + off[e]) = q[e], for n elements of
+   size esz */
+static void gather_at(char *q, const char *b, const int64_t *off, int n,
+                      int esz) {
+  int e;
+  switch (esz) {
+    case 4: for (e = 0; e < n; e++) memcpy(q + 4 * e, b + off[e], 4); break;
+    case 8: for (e = 0; e < n; e++) memcpy(q + 8 * e, b + off[e], 8); break;
+    default: for (e = 0; e < n; e++) memcpy(q + 16 * e, b + off[e], 16);
+  }
+}
+
+static void scatter_at(char *b, const int64_t *off, const char *q, int n,
+                       int esz) {
+  int e;
+  switch (esz) {
+    case 4: for (e = 0; e < n; e++) memcpy(b + off[e], q + 4 * e, 4); break;
+    case 8: for (e = 0; e < n; e++) memcpy(b + off[e], q + 8 * e, 8); break;
+    default: for (e = 0; e < n; e++) memcpy(b + off[e], q + 16 * e, 16);
+  }
+}
+
+/* the edges of a tile's shape (nrows rows of elements j0 .. j0+n-1):
+   where each sits in the tile, and where each input's element is */
+typedef struct edges {
+  int nrows, ne;
+  int64_t j0, n;
+  int64_t pos[EDGEMAX];         /* bytes from the tile's first element */
+  int64_t src[EOFFMAX];         /* per input, bytes from its tile base */
+} edges;
+
+static void edge_table(const run *r, int nrows, int64_t j0, int64_t n,
+                       edges *E) {
+  int nd = r->nd, esz = r->f->esz, t, l, e, ne = 0;
+  int64_t len = r->shape[nd - 1], c, col[EDGEMAX];
+  int row[EDGEMAX];
+  for (t = 0; t < nrows; t++) {
+    for (c = j0; c < r->ea && c < j0 + n; c++) {
+      E->pos[ne] = (t * n + c - j0) * esz; col[ne] = c; row[ne++] = t;
+    }
+    for (c = len - r->eb > j0 ? len - r->eb : j0; c < j0 + n; c++) {
+      E->pos[ne] = (t * n + c - j0) * esz; col[ne] = c; row[ne++] = t;
+    }
+  }
+  for (l = 0; l < r->f->nleaves; l++) {
+    int64_t s = SHIFT(r, l)[nd - 1], rb = nd == 2 ? STRIDE(r, l)[0] : 0;
+    for (e = 0; e < ne; e++) {
+      int64_t x = col[e] - s;
+      if (x < 0) x += len;
+      E->src[(size_t)l * ne + e] = row[e] * rb + x * esz;
+    }
+  }
+  E->nrows = nrows;
+  E->j0 = j0;
+  E->n = n;
+  E->ne = ne;
+}
+
+/* instruction i over elements lo .. hi-1 of a tile, into buf (the tile's
+   first element): registers read at the same places, parameters as they
+   are */
+static void span_call(const hebb_fuse *f, int i, char *const *rp, char *buf,
+                      int64_t lo, int64_t hi) {
+  const hebb_fuse_ins *in = &f->ins[i];
+  int esz = f->esz, nr = f->nregs, k;
+  int64_t st[HEBB_FUSE_MAXIN + 1];
+  char *p[HEBB_FUSE_MAXIN + 1];
+  p[0] = buf + lo * esz;
+  st[0] = esz;
+  for (k = 0; k < f->nin[i]; k++) {
+    int x = in->a[k];
+    p[k + 1] = x >= nr ? rp[x] : rp[x] + lo * esz;
+    st[k + 1] = x >= nr ? 0 : esz;
+  }
+  f->fn[i](hi - lo, p, st, NULL);
+}
+
+/* One tile of the span path: nrows rows of elements j0 .. j0+n-1 (whole
+   rows when nrows > 1), its edges E.  rp: per slot, the tile's values
+   (the parameters set by the caller; on return, every register); dtarget:
+   per result, the memory its instruction writes, or NULL.  With split_to,
+   the ring result's elements before sp go there instead (its instruction
+   is the last, see run_rows). */
+static void span_tile(const run *r, char *const *tb, int nrows, int64_t j0,
+                      int64_t n, int ends, const edges *E, char **rp,
+                      char *const *dtarget, char *split_to, int64_t sp,
+                      char *scratch, char *escratch) {
+  const hebb_fuse *f = r->f;
+  int esz = f->esz, nr = f->nregs, i, k, o, ne = E->ne;
+  int64_t len = r->shape[r->nd - 1], m = n * nrows, blk = f->block;
+  int64_t st[HEBB_FUSE_MAXIN + 1];
+  int64_t lo = r->ea > j0 && !(ends & 1) ? r->ea - j0 : 0;
+  int64_t hi = m - (j0 + n > len - r->eb && !(ends & 2)
+                    ? j0 + n - (len - r->eb) : 0);
+  char *erp[MAXSLOTS], *p[HEBB_FUSE_MAXIN + 1];
+  if (lo > m) lo = m;
+  if (hi < lo) hi = lo;
+  /* the edges, from gathered inputs */
+  if (ne > 0)
+    for (i = 0; i < f->nins; i++) {
+      const hebb_fuse_ins *in = &f->ins[i];
+      char *buf = escratch + (size_t)in->dst * ne * esz;
+      erp[in->dst] = buf;
+      if (in->kind == HEBB_FUSE_LOAD) {
+        int l = in->a[0];
+        gather_at(buf, tb[l], E->src + (size_t)l * ne, ne, esz);
+        continue;
+      }
+      p[0] = buf;
+      st[0] = esz;
+      for (k = 0; k < f->nin[i]; k++) {
+        int x = in->a[k];
+        p[k + 1] = x >= nr ? rp[x] : erp[x];
+        st[k + 1] = x >= nr ? 0 : esz;
+      }
+      f->fn[i](ne, p, st, NULL);
+    }
+  /* the rest, in place */
+  for (i = 0; i < f->nins; i++) {
+    const hebb_fuse_ins *in = &f->ins[i];
+    char *buf = scratch + (size_t)in->dst * blk * esz;
+    if (f->outof[i] >= 0 && dtarget[f->outof[i]]) buf = dtarget[f->outof[i]];
+    if (in->kind == HEBB_FUSE_LOAD) {
+      int l = in->a[0];
+      rp[in->dst] = tb[l] + (j0 + r->off[l]) * esz;
+      continue;
+    }
+    if (hi > lo && split_to && f->outof[i] == r->ring) {
+      int64_t a = sp < lo ? lo : sp > hi ? hi : sp;
+      if (a > lo) span_call(f, i, rp, split_to, lo, a);
+      if (hi > a) span_call(f, i, rp, buf, a, hi);
+    }
+    else if (hi > lo) span_call(f, i, rp, buf, lo, hi);
+    rp[in->dst] = buf;
+  }
+  for (o = 0; o < f->nouts && ne > 0; o++) {
+    int d = f->outreg[o], e = 0;
+    if (split_to && o == r->ring) {   /* (edges in ascending places) */
+      while (e < ne && E->pos[e] < sp * esz) e++;
+      scatter_at(split_to, E->pos, erp[d], e, esz);
+    }
+    scatter_at(rp[d], E->pos + e, erp[d] + (size_t)e * esz, ne - e, esz);
+  }
+}
+
+/* Whether runs of r may take the span path, and its edges (r->ea, eb,
+   off): operands contiguous along the rows, rows that follow each other
+   when a tile holds several, results computed by an instruction (not an
+   input as it is), edges few. */
+static void span_setup(run *r, int per) {
+  const hebb_fuse *f = r->f;
+  int nd = r->nd, o, i, l;
+  int64_t len = r->shape[nd - 1], esz = f->esz, ea = 0, eb = 0;
+  r->span = 0;
+  if (nd > 2) return;
+  for (o = 0; o < r->nops; o++) {
+    const int64_t *st = STRIDE(r, o);
+    if (st[nd - 1] != esz || (nd == 2 && per > 1 && st[0] != len * esz))
+      return;
+  }
+  for (o = 0; o < f->nouts; o++) {
+    int d = f->outreg[o], src = -1;
+    for (i = 0; i < f->nins; i++)
+      if (f->ins[i].dst == d) src = i;
+    if (src < 0 || f->ins[src].kind == HEBB_FUSE_LOAD) return;
+  }
+  for (l = 0; l < f->nleaves; l++) {
+    int64_t s = SHIFT(r, l)[nd - 1];
+    r->off[l] = 0;
+    if (s == 0) continue;
+    if (s <= len - s) {
+      r->off[l] = -s;
+      if (s > ea) ea = s;
+    }
+    else {
+      r->off[l] = len - s;
+      if (len - s > eb) eb = len - s;
+    }
+  }
+  if (ea + eb > 0 && ((ea + eb) * 8 > len || per * (ea + eb) > EDGEMAX ||
+                      f->nleaves * per * (ea + eb) > EOFFMAX ||
+                      f->nregs * per * (ea + eb) * esz > ESCRATCH))
+    return;
+  r->ea = ea;
+  r->eb = eb;
+  r->span = 1;
+}
+
+/* Whether the ring result may go straight into its argument but for the
+   last late rows of each tile: its instruction is the program's last (no
+   later read of the value or of the argument), no other result is that
+   value. */
+static int split_ok(const run *r) {
+  const hebb_fuse *f = r->f;
+  int o, d = f->outreg[r->ring];
+  if (f->outof[f->nins - 1] != r->ring || r->late < 1) return 0;
+  for (o = 0; o < f->nouts; o++)
+    if (o != r->ring && f->outreg[o] == d) return 0;
+  return 1;
+}
+
 /* rows lo .. hi-1 of the merged index space, in tiles: a block of one
    row, or as many whole rows as fit in a register when rows are short */
 static void run_rows(int64_t lo, int64_t hi, void *ud) {
   run *r = ud;
   const hebb_fuse *f = r->f;
   _Alignas(64) char scratch[SCRATCH];
-  char *rp[MAXSLOTS], *rowb[ROWBASES], *dtarget[MAXOPS];
+  _Alignas(64) char escratch[ESCRATCH];
+  edges E;
+  char *rp[MAXSLOTS], *rowb[ROWBASES], *dtarget[MAXOPS], *tb[MAXOPS];
   int64_t rs[MAXSLOTS];
   int nd = r->nd, esz = f->esz, nr = f->nregs, nops = r->nops, o, k, i;
   int64_t len = r->shape[nd - 1], row, blk = f->block, held = -1;
   int per = tile_rows(r), nheld = 0, slot = 0;
-  /* the ring result's last two tiles (a block of at most 1024 elements of
+  char *heldsrc = NULL;
+  /* the ring result's last two tiles (a block of at most 2048 elements of
      16 bytes each) */
-  _Alignas(64) char holds[2 * 1024 * 16];
+  _Alignas(64) char holds[2 * 2048 * 16];
   char *hold = r->ring >= 0 ? holds : NULL;
   for (k = 0; k < f->nparams; k++) {
     rp[nr + k] = r->params + (size_t)k * esz;
     rs[nr + k] = 0;
   }
+  E.nrows = 0;
   for (row = lo; row < hi; row += per) {
     int nrows = hi - row < per ? (int)(hi - row) : per, t;
+    int ends = 0, sp = r->span && span_bases(r, row, nrows, tb, &ends);
+    /* rows of this tile no later tile reads, away from the range's ends:
+       stored at once */
+    int split = sp && r->split && row >= lo + r->late && nrows > r->late;
     int64_t j0;
-    for (t = 0; t < nrows; t++) row_bases(r, row + t, rowb + (size_t)t * nops);
+    if (!sp)
+      for (t = 0; t < nrows; t++) row_bases(r, row + t, rowb + (size_t)t * nops);
     for (j0 = 0; j0 < len; j0 += blk) {
-      int64_t n = len - j0 < blk ? len - j0 : blk, s3[5], m = n * nrows;
+      int64_t n = len - j0 < blk ? len - j0 : blk, s3[HEBB_FUSE_MAXIN + 1];
+      int64_t m = n * nrows;
+      if (sp) {
+        for (o = 0; o < f->nouts; o++)
+          dtarget[o] = r->direct[o] ? tb[f->nleaves + o] + j0 * esz : NULL;
+        if (hold) dtarget[r->ring] = hold + (size_t)slot * blk * esz;
+        if (E.nrows != nrows || E.j0 != j0 || E.n != n)
+          edge_table(r, nrows, j0, n, &E);
+        span_tile(r, tb, nrows, j0, n, ends, &E, rp, dtarget,
+                  split ? r->late_to + row * len * esz : NULL,
+                  (nrows - r->late) * len, scratch, escratch);
+        for (o = 0; o < f->nouts; o++)
+          if (!dtarget[o])
+            memcpy(tb[f->nleaves + o] + j0 * esz, rp[f->outreg[o]],
+                   (size_t)(m * esz));
+        continue;
+      }
       for (o = 0; o < f->nouts; o++) {
         int q = f->nleaves + o;
         dtarget[o] = NULL;
@@ -809,7 +1185,8 @@ static void run_rows(int64_t lo, int64_t hi, void *ud) {
       if (hold) dtarget[r->ring] = hold + (size_t)slot * blk * esz;
       for (i = 0; i < f->nins; i++) {
         const hebb_fuse_ins *in = &f->ins[i];
-        char *buf = scratch + (size_t)in->dst * blk * esz, *p3[5];
+        char *buf = scratch + (size_t)in->dst * blk * esz;
+        char *p3[HEBB_FUSE_MAXIN + 1];
         if (f->outof[i] >= 0 && dtarget[f->outof[i]]) buf = dtarget[f->outof[i]];
         if (in->kind == HEBB_FUSE_LOAD) {
           load_tile(r, in->a[0], rowb, nrows, j0, n, buf, &rp[in->dst],
@@ -855,15 +1232,15 @@ static void run_rows(int64_t lo, int64_t hi, void *ud) {
       }
     }
     if (hold) {   /* the previous tile's rows are read by no later row */
-      if (held >= 0)
-        rows_late(r, lo, hi, held, nheld, hold + (size_t)(slot ^ 1) * blk * esz);
-      held = row;
-      nheld = nrows;
+      if (held >= 0) rows_late(r, lo, hi, held, nheld, heldsrc);
+      held = split ? row + nrows - r->late : row;
+      nheld = split ? (int)r->late : nrows;
+      heldsrc = hold + (size_t)slot * blk * esz +
+                (size_t)((held - row) * len * esz);
       slot ^= 1;
     }
   }
-  if (hold && held >= 0)
-    rows_late(r, lo, hi, held, nheld, hold + (size_t)(slot ^ 1) * blk * esz);
+  if (hold && held >= 0) rows_late(r, lo, hi, held, nheld, heldsrc);
 }
 
 /* the k-th parameter as the dtype (a Lua number meeting a tensor) */
@@ -956,26 +1333,28 @@ hebb_status hebb_fuse_run(const hebb_fuse *f, int nargs,
                           hebb_tensor *const *args, const double *params,
                           hebb_tensor **results) {
   int nops = f->nleaves + f->nouts, i, st = HEBB_OK, nres = 0;
-  size_t sz = sizeof(run) + (size_t)f->nparams * (size_t)f->esz;
+  /* the run and its arrays in one block (8-byte items first) */
+  size_t head = (sizeof(run) + (size_t)f->nparams * (size_t)f->esz + 15) &
+                ~(size_t)15;
+  size_t n8 = (size_t)nops + (size_t)nops * HEBB_MAXDIM +
+              (size_t)f->nleaves * HEBB_MAXDIM + 1 + (size_t)f->nleaves + 1 +
+              2 * (size_t)f->nouts;
   hebb_tensor **dst = NULL, **tmp = NULL;
   run *r;
   int64_t rows, k;
+  char *blk;
   for (i = 0; i < f->nres; i++) results[i] = NULL;
   if (hebb_fuse_check_args(f, nargs, args)) return hebb_last_status();
-  r = calloc(1, sz);
-  if (r) {
-    r->base = calloc((size_t)nops, sizeof(char *));
-    r->stride = calloc((size_t)nops * HEBB_MAXDIM, sizeof(int64_t));
-    r->shift = calloc((size_t)f->nleaves * HEBB_MAXDIM + 1, sizeof(int64_t));
-    r->direct = calloc((size_t)f->nouts + 1, 1);
-    dst = calloc((size_t)f->nouts, sizeof *dst);
-    tmp = calloc((size_t)f->nouts, sizeof *tmp);
-  }
-  if (!r || !r->base || !r->stride || !r->shift || !r->direct || !dst ||
-      !tmp) {
-    st = hebb_fail(HEBB_ERR_NOMEM, "fuse: out of memory");
-    goto done;
-  }
+  blk = calloc(1, head + n8 * 8 + (size_t)f->nouts + 1);
+  if (!blk) return hebb_fail(HEBB_ERR_NOMEM, "fuse: out of memory");
+  r = (run *)blk;
+  r->base = (char **)(blk + head);
+  r->stride = (int64_t *)(r->base + nops);
+  r->shift = r->stride + (size_t)nops * HEBB_MAXDIM;
+  r->off = r->shift + (size_t)f->nleaves * HEBB_MAXDIM + 1;
+  dst = (hebb_tensor **)(r->off + f->nleaves + 1);
+  tmp = dst + f->nouts;
+  r->direct = (char *)(tmp + f->nouts);
   r->f = f;
   r->nops = nops;
   for (i = 0; i < f->nparams; i++)
@@ -1007,6 +1386,8 @@ hebb_status hebb_fuse_run(const hebb_fuse *f, int nargs,
   rows = 1;
   for (k = 0; k < r->nd - 1; k++) rows *= r->shape[k];
   r->ring = ring_result(r, args, tmp);
+  span_setup(r, tile_rows(r));
+  r->split = r->span && r->ring >= 0 && split_ok(r);
   if (r->ring >= 0) {
     r->intemp = calloc((size_t)rows, 1);
     if (!r->intemp) r->ring = -1;   /* the whole temporary then */
@@ -1031,22 +1412,13 @@ hebb_status hebb_fuse_run(const hebb_fuse *f, int nargs,
     else st = hebb_copy(t, tmp[i]);
   }
 done:
-  if (tmp)
-    for (i = 0; i < f->nouts; i++) hebb_release(tmp[i]);
+  for (i = 0; i < f->nouts; i++) hebb_release(tmp[i]);
   if (st)
     for (i = 0; i < f->nres; i++) {
       hebb_release(results[i]);
       results[i] = NULL;
     }
-  if (r) {
-    free(r->base);
-    free(r->stride);
-    free(r->shift);
-    free(r->direct);
-    free(r->intemp);
-  }
+  free(r->intemp);
   free(r);
-  free(dst);
-  free(tmp);
   return st;
 }

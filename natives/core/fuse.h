@@ -24,12 +24,15 @@
    [+- a3] of op+1 registers, bit k-1 of op set where term k is subtracted
    (op >> 4: the count of terms, 3 or 4); AXPY, a0 + a1*a2 (op 0),
    a0 - a1*a2 (op 1), a1*a2 - a0 (op 2) or a1*a2 + a0 (op 3), a2 a
-   register or parameter. */
+   register or parameter; SUMAXPY, a SUM (op & 255, as SUM's op) then
+   + x*y (op bit 8 clear) or - x*y (set), x and y the two operands after
+   the terms, y a register or parameter. */
 enum { HEBB_FUSE_LOAD = 0, HEBB_FUSE_UNARY = 1, HEBB_FUSE_BINARY = 2,
-       HEBB_FUSE_SUM = 3, HEBB_FUSE_AXPY = 4 };
+       HEBB_FUSE_SUM = 3, HEBB_FUSE_AXPY = 4, HEBB_FUSE_SUMAXPY = 5 };
 
+#define HEBB_FUSE_MAXIN 6   /* operands of one instruction */
 typedef struct hebb_fuse_ins {
-  int32_t kind, op, dst, a[4];
+  int32_t kind, op, dst, a[HEBB_FUSE_MAXIN];
 } hebb_fuse_ins;
 
 /* an input: argument arg (0-based) rolled by shift[k] along its own

@@ -122,6 +122,7 @@ return function(T, methods, doc)
     local a = operand(S, x, "operand", name)
     if type(a) ~= "table" then unsupported("%s of a number", name) end
     local ev = event(S, name, a, nil)
+    ev.ox = x
     return node_of(S, ev, a.shape, "unary", UN[name])
   end
 
@@ -130,6 +131,8 @@ return function(T, methods, doc)
     local a = operand(S, x, "first operand", name)
     local b = operand(S, y, "second operand", name)
     local ev, new = event(S, name, a, b)
+    ev.ox = type(a) == "table" and x
+    ev.oy = type(b) == "table" and y
     if not new and ev.v then return ev end
     local shape
     if type(a) == "table" and type(b) == "table" then
@@ -143,14 +146,18 @@ return function(T, methods, doc)
 
   -- The replay of the trace's next event when it is this operation on
   -- these operands (the common case after the first call), else the
-  -- general path.  A node of the trace before this event was made in this
-  -- call, so no further checks are needed.
+  -- general path.  An event keeps the operands it was last met with (ox,
+  -- oy: the proxies themselves, false for a number): when the events
+  -- before it were replayed as recorded, every proxy denotes what it did
+  -- then (a proxy changes only at the trace's "=" events), so meeting the
+  -- same proxy is meeting the same operand.  (x == ox is raw: proxies' __eq
+  -- is rawequal, and ox comes first.)
   local function unary(name, x)
     local S = cur
-    if S and getmetatable(x) == P then
+    if S then
       local k = S.pos + 1
       local ev = S.trace[k]
-      if ev and ev.op == name and rawequal(ev.a, x.v) and ev.v then
+      if ev and ev.op == name and ev.v and ev.ox == x then
         S.pos = k
         return ev
       end
@@ -164,24 +171,27 @@ return function(T, methods, doc)
       local k = S.pos + 1
       local ev = S.trace[k]
       if ev and ev.op == name and ev.v then
-        local px, py = getmetatable(x) == P, getmetatable(y) == P
-        -- (rawget: an absent field would go through the proxies' __index)
-        local pa, pb = rawget(ev, "pa"), rawget(ev, "pb")
-        if px then
-          if not rawequal(ev.a, x.v) then return binary_slow(name, x, y) end
-        elseif not (pa and type(x) == "number" and x < BIG and x > -BIG) then
+        local ox, oy = ev.ox, ev.oy
+        if ox then
+          if not (ox == x) then return binary_slow(name, x, y) end
+        elseif not (type(x) == "number" and x < BIG and x > -BIG) then
           return binary_slow(name, x, y)
         end
-        if py then
-          if not rawequal(ev.b, y.v) then return binary_slow(name, x, y) end
-        elseif not (pb and type(y) == "number" and y < BIG and y > -BIG) then
+        if oy then
+          if not (oy == y) then return binary_slow(name, x, y) end
+        elseif not (type(y) == "number" and y < BIG and y > -BIG) then
           return binary_slow(name, x, y)
         end
-        local params = S.params
-        if not px then params[pa] = x end
-        if not py then params[pb] = y end
-        local m = pb or pa
-        if m and m > S.np then S.np = m end
+        if not ox then
+          local pa = ev.pa
+          S.params[pa] = x
+          if pa > S.np then S.np = pa end
+        end
+        if not oy then
+          local pb = ev.pb
+          S.params[pb] = y
+          if pb > S.np then S.np = pb end
+        end
         S.pos = k
         return ev
       end
@@ -199,22 +209,20 @@ return function(T, methods, doc)
     if not bs or not same_shape(bs, tshape) then
       unsupported("%s: the value does not broadcast to the argument's shape", who)
     end
-    event(S, "=", target.leaf, node)
+    local ev = event(S, "=", target.leaf, node)
+    ev.ot = target
     target.v = node
     return target
   end
 
   -- x:op_(...) on an argument: the argument denotes the new value
   local function assign(S, target, node, who)
-    if getmetatable(target) == P then
-      local k = S.pos + 1
-      local ev = S.trace[k]
-      if ev and ev.op == "=" and rawequal(ev.a, target.leaf) and rawequal(ev.b, node)
-         and target.leaf then
-        S.pos = k
-        target.v = node
-        return target
-      end
+    local k = S.pos + 1
+    local ev = S.trace[k]
+    if ev and ev.op == "=" and ev.ot == target and ev.b == node then
+      S.pos = k
+      target.v = node
+      return target
     end
     return assign_slow(S, target, node, who)
   end
@@ -222,11 +230,11 @@ return function(T, methods, doc)
   -- x:roll(shifts [, dims]) of an argument's elements: a new input
   local function roll(x, shifts, dims)
     local S = cur
-    if S and getmetatable(x) == P then
+    if S then
       local k = S.pos + 1
       local ev = S.trace[k]
-      if ev and ev.op == "roll" and rawequal(ev.a, x.v) and ev.rs == shifts and ev.rd == dims
-         and type(shifts) == "number" then
+      -- (rs, rd: the shifts and dims when they were numbers, else false)
+      if ev and ev.op == "roll" and ev.ox == x and ev.rs == shifts and ev.rd == dims then
         S.pos = k
         return ev
       end
@@ -254,7 +262,9 @@ return function(T, methods, doc)
     local key = table.concat(sh, ",")
     local rs, rd = rs0, rd0
     local ev, new = event(S, "roll", a, nil, key)
-    if new then ev.rs, ev.rd = rs, rd end
+    ev.ox = x
+    ev.rs = type(rs) == "number" and rs
+    ev.rd = type(rd) == "number" and rd
     if not new and ev.v then return ev end
     ev.v, ev.shape, ev.kind, ev.shift, ev.leafof, ev.dtype = ev, a.shape, "leaf", sh, a.leafof, S.dtype
     ev.ndim = #a.shape
@@ -315,7 +325,8 @@ return function(T, methods, doc)
   -- the fields of proxies and nodes this file reads, absent on some
   local INTERNAL = { idx = true, owner = true, arg = true, leafof = true, a = true, b = true,
                      pa = true, pb = true, v = true, ex = true, shift = true, code = true,
-                     kind = true, op = true, leaf = true }
+                     kind = true, op = true, leaf = true, ox = true, oy = true, ot = true,
+                     rs = true, rd = true }
   -- methods are found in M directly; other keys are the proxies' own
   -- fields (shape, ndim, dtype) or refused
   M.requires_grad = false
@@ -335,6 +346,7 @@ return function(T, methods, doc)
   P.__lt = function() unsupported("a comparison (<)") end
   P.__le = function() unsupported("a comparison (<=)") end
   P.__len = function(x) return rawget(x, "shape")[1] end
+  P.__eq = rawequal   -- (the replay's identity checks rely on it)
   P.__tostring = function(x)
     return string.format("traced %s value of shape {%s}", rawget(x, "dtype"),
                          table.concat(rawget(x, "shape"), ", "))
@@ -468,6 +480,23 @@ return function(T, methods, doc)
         end
       end
     end
+    -- a SUM whose value only an AXPY adds a product to: one instruction
+    -- (((t0 +- t1) +- t2) [+- t3]) +- x*y
+    if S.dtype == "f32" or S.dtype == "f64" then
+      for _, r in ipairs(recs) do
+        if not r.dead and r.kind == C.AXPY and r.op <= 1 then
+          local x = r.args[1]
+          local sm = type(x) == "table" and uses[x] == 1 and recof[x]
+          if sm and not sm.dead and sm.kind == C.SUM then
+            local args = {}
+            for k, a in ipairs(sm.args) do args[k] = a end
+            args[#args + 1], args[#args + 2] = r.args[2], r.args[3]
+            r.kind, r.op, r.args = C.SUMAXPY, sm.op | (r.op << 8), args
+            sm.dead = true
+          end
+        end
+      end
+    end
     -- last use of each node (an instruction index), results: never
     local live_recs, last = {}, {}
     for _, r in ipairs(recs) do if not r.dead then live_recs[#live_recs + 1] = r end end
@@ -487,7 +516,7 @@ return function(T, methods, doc)
     end
     local function emit(kind, op, dst, a)
       code[#code + 1] = kind; code[#code + 1] = op; code[#code + 1] = dst
-      for k = 1, 4 do code[#code + 1] = a[k] or 0 end
+      for k = 1, 6 do code[#code + 1] = a[k] or 0 end
     end
     local function leaf_reg(n)
       if reg[n] then return reg[n] end
@@ -531,9 +560,9 @@ return function(T, methods, doc)
       if o.node.kind == "leaf" then leaf_reg(o.node) end
     end
     -- parameter slots come after the registers
-    for i = 1, #code, 7 do
+    for i = 1, #code, 9 do
       if code[i] ~= C.LOAD then
-        for k = i + 3, i + 6 do
+        for k = i + 3, i + 8 do
           if code[k] < 0 then code[k] = nregs - code[k] - 1 end
         end
       end
@@ -661,6 +690,65 @@ return function(T, methods, doc)
   end
 
   local unpack = table.unpack
+  local finish, upvalues, closed_call, repeats
+
+  -- Calls that repeat the last one.  A fused function whose fn is a Lua
+  -- function with no _ENV (no globals) sees only its arguments and its
+  -- upvalues; when those are plain values (numbers, strings, booleans,
+  -- nil: tensors apart, which the proxies stand for), equal to the entry's
+  -- last call, and that call changed no upvalue and returned no table or
+  -- function, fn would do exactly what it did then: the program runs with
+  -- the same numbers, and fn is not called (docs/fuse.md).
+  local getupvalue = debug and debug.getupvalue
+  local getinfo = debug and debug.getinfo
+
+  local function plain(v)
+    local t = type(v)
+    return t == "number" or t == "string" or t == "boolean" or t == "nil"
+  end
+
+  -- fn's upvalues into u; nil when one is not a plain value
+  upvalues = function(F, u)
+    local fn = F.fn
+    for i = 1, F.nups do
+      local _, v = getupvalue(fn, i)
+      if not plain(v) then return nil end
+      u[i] = v
+    end
+    return u
+  end
+
+  -- after a call through fn: whether it may be repeated (e.upv: the
+  -- upvalues it leaves)
+  closed_call = function(F, e, before, n, ca, ist, rets, nret)
+    for i = 1, n do
+      if not ist[i] and not plain(ca[i]) then return false end
+    end
+    for i = 1, nret do
+      local r = rets[i]
+      if getmetatable(r) ~= P and not plain(r) then return false end
+    end
+    local after = upvalues(F, e.upv or {})
+    if not after then return false end
+    for i = 1, F.nups do
+      if after[i] ~= before[i] then return false end
+    end
+    e.upv = after
+    return true
+  end
+
+  -- whether this call's plain values and fn's upvalues are the last call's
+  repeats = function(F, e, n, ca, ist, ...)
+    for i = 1, n do
+      if not ist[i] and ca[i] ~= (select(i, ...)) then return false end
+    end
+    local fn, u = F.fn, e.upv
+    for i = 1, F.nups do
+      local _, v = getupvalue(fn, i)
+      if v ~= u[i] then return false end
+    end
+    return true
+  end
 
   local function call(F, ...)
     local entries, e = F.entries, nil
@@ -678,8 +766,12 @@ return function(T, methods, doc)
         return eager(F, why, ...)
       end
     end
-    -- replay (or record) fn on the proxies
     local n, S, ca, ist = e.n, e.S, e.callargs, e.istensor
+    -- the entry's last call again: the same program and numbers
+    if e.repeatable and repeats(F, e, n, ca, ist, ...) then
+      return finish(F, e, e.compiled, e.compiled.nret, ...)
+    end
+    -- replay (or record) fn on the proxies
     S.pos, S.np, S.changed, S.reason = 0, 0, false, nil
     local aps = e.argproxies
     for i = 1, #aps do local ap = aps[i]; ap.v = ap.leaf end
@@ -687,6 +779,7 @@ return function(T, methods, doc)
       if not ist[i] then ca[i] = (select(i, ...)) end
     end
     local outer = cur
+    local before = F.closed and upvalues(F, {})
     cur = S
     local nret = collect(e, pcall(F.fn, unpack(ca, 1, n)))
     cur = outer
@@ -725,16 +818,24 @@ return function(T, methods, doc)
         end
       end
     end
-    if compiled.noop then
-      for i = 1, nret do
-        local m = compiled.retmap[i]
-        if m then rets[i] = select(e.tpos[m.arg], ...) end
-      end
-      return unpack(rets, 1, nret)
-    end
     -- the numbers of this call, in the program's order
     local pv, params, slots = compiled.pv, S.params, compiled.params
     for k = 1, #slots do pv[k] = params[slots[k]] end
+    e.repeatable = before and closed_call(F, e, before, n, ca, ist, rets, nret)
+    return finish(F, e, compiled, nret, ...)
+  end
+
+  -- the program's run on the call's tensors, and fn's returns
+  finish = function(F, e, compiled, nret, ...)
+    local rets, pv = e.rets, compiled.pv
+    if compiled.noop then
+      local res = {}
+      for i = 1, nret do
+        local m = compiled.retmap[i]
+        res[i] = m and select(e.tpos[m.arg], ...) or rets[i]
+      end
+      return unpack(res, 1, nret)
+    end
     local out
     if compiled.nnew <= 3 then
       local ok, r1, r2, r3 = C.run(compiled.prog, pv, ...)
@@ -769,7 +870,14 @@ return function(T, methods, doc)
 
   function T.fuse(fn)
     if type(fn) ~= "function" then E.raise("fuse: fn must be a function, got %s", E.show(fn)) end
-    return setmetatable({ fn = fn, entries = {}, refused = {},
+    -- closed: a Lua function without _ENV (see repeats)
+    local info = getinfo and getupvalue and getinfo(fn, "Su")
+    local closed = info and info.what ~= "C"
+    for i = 1, closed and info.nups or 0 do
+      if getupvalue(fn, i) == "_ENV" then closed = false end
+    end
+    return setmetatable({ fn = fn, entries = {}, refused = {}, closed = closed,
+                          nups = info and info.nups or 0,
                           stats = { compiled = 0, fused = 0, eager = 0 } }, FM)
   end
   doc(T.fuse, [[
@@ -786,7 +894,10 @@ x:mul(y, {out = z})); it returns tensors, numbers or nothing.
 fused(...) calls fn at every call with proxies in place of the tensors:
 the first call of a signature (dtypes and shapes) records and compiles the
 operations, later ones check that the same operations happen and take the
-Lua numbers met on the way as the call's parameters.  The results are the
+Lua numbers met on the way as the call's parameters.  A call that repeats
+the last one (fn uses no globals; its other arguments and its upvalues are
+the same plain values, and the last call changed none) runs the program
+again without calling fn.  The results are the
 bits the same operations give one by one.  What the proxies cannot record
 (reductions, matmul, indexing, comparisons, T.f(x) function forms, tensors
 that are not arguments, arguments of several dtypes, integer dtypes, or an

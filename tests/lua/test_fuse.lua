@@ -100,7 +100,8 @@ local function random_program(nargs)
     elseif r < 0.9 then
       prog[#prog + 1] = { "roll", math.random(nargs), math.random(-3, 3) }
     else
-      prog[#prog + 1] = { "chain", math.random(nvals), math.random(nvals), math.random(nvals) }
+      prog[#prog + 1] = { "chain", math.random(nvals), math.random(nvals), math.random(nvals),
+                          math.random(4) }
     end
     nvals = nvals + 1
   end
@@ -134,9 +135,12 @@ local function interpret(prog)
         local a = v[st[2]]
         local d = math.min(#a.shape, 1 + (st[3] + 3) % 3)
         x = a:roll(st[3], d)
-      else   -- ((a + b) - c) * w + a: SUM and AXPY material
+      else   -- SUM, AXPY and SUMAXPY material
         local a, b, c = v[st[2]], v[st[3]], v[st[4]]
-        x = ((a + b) - c) * w + a
+        if st[5] == 1 then x = ((a + b) - c) * w + a
+        elseif st[5] == 2 then x = ((a + b) - c) - b * w          -- 3 terms, - a product
+        elseif st[5] == 3 then x = (((a - b) - c) + a) + c * b    -- 4 terms, + a product
+        else x = ((a - c) + b) - a * c end
       end
       v[#v + 1] = x
     end
@@ -264,6 +268,163 @@ test("rows_written_late_match_eager_at_1_and_2_threads", function()
   end
 end)
 
+-- Rolls read in place (the span path: pointers offset along the row, the
+-- edge columns computed apart): every shift along each dimension -- 0,
+-- negative, a row's length and beyond --, f32 and f64, views, results new
+-- and in place (into an argument read at its neighbours, or not), rows
+-- shorter and longer than a tile, at 1 and 2 threads: the eager bits.
+test("rolls_in_place_every_shift_match_eager_at_1_and_2_threads", function()
+  local function shifts_for(n)
+    local s = { 0, 1, -1, 2, -2, n - 1, n, n + 1, -n, -n - 1, 2 * n + 3, math.random(-3 * n, 3 * n) }
+    return s
+  end
+  -- a view of shape s: contiguous, every other row of a taller tensor, a
+  -- narrow of wider rows, or a transpose
+  local function view_of(s, dtype, kind)
+    if kind == 1 or #s == 1 then return T.randn(table.unpack(s)):astype(dtype) end
+    if kind == 2 then return T.randn(s[1], 2, s[2]):astype(dtype):select(2, 2) end
+    if kind == 3 then return T.randn(s[1], s[2] + 3):astype(dtype):narrow(2, 2, s[2]) end
+    return T.randn(s[2], s[1]):astype(dtype):transpose(1, 2)
+  end
+  local shapes = { { 9, 7 }, { 33, 64 }, { 256, 48 }, { 3, 5000 }, { 130, 301 }, { 64 }, { 700 },
+                   { 5000 }, { 2, 3 } }
+  local trials = 0
+  for _, s in ipairs(shapes) do
+    for _, dtype in ipairs { "f32", "f64" } do
+      for d = 1, #s do
+        for _, sh in ipairs(shifts_for(s[d])) do
+          local sh2 = math.random(-2, 2)   -- the other dimension's roll
+          local od = #s == 2 and 3 - d or d
+          local kind = math.random(4)
+          local mode = math.random(3)
+          -- mode 1: new results; 2: written into p, which is read rolled
+          -- (stored late or through the temporary); 3: written into q,
+          -- read in place only
+          local function step(p, q, c)
+            local f = p:roll(sh, d) + p:roll(sh2, od) - p * c + q:roll(-sh, d) * 0.5
+            if mode == 1 then return f * c, f:tanh() end
+            if mode == 2 then p:add_(f * c); return nil end
+            q:sub_(f * c)
+            p:add_(q * c)
+          end
+          local fused = T.fuse(step)
+          local p0, q0 = view_of(s, dtype, kind), view_of(s, dtype, math.random(4))
+          local pe, qe = p0:clone(), q0:clone()
+          local e1, e2 = step(pe, qe, 0.3)
+          for _, th in ipairs { 1, 2 } do
+            hebb.threads(th)
+            local pf, qf = p0:clone(), q0:clone()
+            if kind ~= 1 then pf = p0 * 1; pf:copy_(p0) end
+            local f1, f2 = fused(pf, qf, 0.3)
+            hebb.threads(1)
+            local what = string.format("{%s} %s roll %d along %d, view %d, mode %d, %d threads",
+                                       table.concat(s, ","), dtype, sh, d, kind, mode, th)
+            if e1 then same_bits(f1, e1, what .. ": result 1"); same_bits(f2, e2, what .. ": result 2") end
+            same_bits(pf, pe, what .. ": p")
+            same_bits(qf, qe, what .. ": q")
+          end
+          eq(fused.stats.eager, 0, "no fallback")
+          trials = trials + 1
+        end
+      end
+    end
+  end
+  truthy(trials > 300, "trials: " .. trials)
+end)
+
+-- the replay knows operands by the proxies themselves: swapping them,
+-- reusing a value after an in-place write, or a branch that writes an
+-- argument in one call and not the next, gives each call's own bits
+test("replay_follows_operands_and_in_place_values", function()
+  local fn = T.fuse(function(x, y, flip, write)
+    local a, b = x, y
+    if flip then a, b = y, x end
+    if write then x:mul_(2) end
+    local r = a - b * 3
+    return r + x, x == y, x == x
+  end)
+  local x0, y0 = T.randn(6, 5), T.randn(6, 5)
+  for _, c in ipairs { { false, false }, { true, false }, { false, true }, { true, true },
+                       { false, false }, { true, true }, { true, false } } do
+    local xe, ye, xf, yf = x0:clone(), y0:clone(), x0:clone(), y0:clone()
+    local a, b = xe, ye
+    if c[1] then a, b = ye, xe end
+    if c[2] then xe:mul_(2) end
+    local want = a - b * 3 + xe
+    local got, same_xy, same_xx = fn(xf, yf, c[1], c[2])
+    local what = string.format("flip %s write %s", tostring(c[1]), tostring(c[2]))
+    same_bits(got, want, what)
+    same_bits(xf, xe, what .. ": x")
+    eq(same_xy, false, what .. ": x == y is false")
+    eq(same_xx, true, what .. ": x == x is true")
+  end
+  eq(fn.stats.eager, 0, "no fallback")
+end)
+
+-- A call that repeats the entry's last one (same plain arguments, same
+-- plain upvalues, fn closed: no globals) runs the program without calling
+-- fn; anything that could make fn act differently calls it again.
+test("repeated_calls_run_fn_again_when_anything_could_differ", function()
+  local x0 = T.randn(5, 6)
+  -- an upvalue that changes between calls: a new number
+  local k = 2
+  local calls = 0
+  local counted = T.fuse(function(x, c) return x * k + c end)
+  for _, kk in ipairs { 2, 2, 3, 3, -1 } do
+    k = kk
+    same_bits(counted(x0, 0.5), x0 * kk + 0.5, "upvalue k = " .. kk)
+  end
+  -- fn that changes its upvalue runs at every call
+  local bump = T.fuse(function(x) calls = calls + 1; return x + calls end)
+  for i = 1, 4 do same_bits(bump(x0), x0 + i, "call " .. i .. " of a function with an effect") end
+  eq(calls, 4, "fn ran at every call")
+  -- a table argument whose contents change, a global that changes
+  local opt = { s = 2 }
+  local tab = T.fuse(function(x, o) return x * o.s end)
+  for _, v in ipairs { 2, 2, 5 } do
+    opt.s = v
+    same_bits(tab(x0, opt), x0 * v, "table argument s = " .. v)
+  end
+  FUSE_TEST_GLOBAL = 1
+  local glob = T.fuse(function(x) return x - FUSE_TEST_GLOBAL end)
+  for _, v in ipairs { 1, 1, 7 } do
+    FUSE_TEST_GLOBAL = v
+    same_bits(glob(x0), x0 - v, "global = " .. v)
+  end
+  FUSE_TEST_GLOBAL = nil
+  -- a helper function as upvalue (not a plain value): fn runs each call
+  local scale = 3
+  local function helper(x) return x * scale end
+  local viahelper = T.fuse(function(x) return helper(x) + 1 end)
+  for _, v in ipairs { 3, 3, 4 } do
+    scale = v
+    same_bits(viahelper(x0), x0 * v + 1, "helper's upvalue = " .. v)
+  end
+  -- repeated calls on other tensors, and in place: each call's own bits
+  local step = T.fuse(function(p, q, dt) q:add_(p * dt); p:sub_(q * dt) end)
+  local pe, qe, pf, qf = x0:clone(), x0 * 0, x0:clone(), x0 * 0
+  for _ = 1, 5 do
+    qe:add_(pe * 0.1); pe:sub_(qe * 0.1)
+    step(pf, qf, 0.1)
+  end
+  same_bits(pf, pe, "repeated in-place step, p")
+  same_bits(qf, qe, "repeated in-place step, q")
+  local y = T.randn(5, 6)
+  same_bits(counted(y, 0.5), y * k + 0.5, "the same numbers on another tensor")
+  -- a returned table is fn's own each call
+  local rt = T.fuse(function(x) return x * 2, { n = 1 } end)
+  local _, t1 = rt(x0)
+  local _, t2 = rt(x0)
+  truthy(t1 ~= t2, "a returned table is a new one each call")
+  -- a NaN number is never the same: fn runs, the result is right
+  local nan = 0 / 0
+  local r1 = counted(x0, nan)
+  truthy(r1[1][1] ~= r1[1][1], "NaN parameter")
+  for _, f in ipairs { counted, bump, tab, glob, viahelper, step, rt } do
+    eq(f.stats.eager, 0, "no fallback")
+  end
+end)
+
 test("threads_give_the_same_bits", function()
   local fn = T.fuse(function(a, b, c)
     local x = (a * 1.5 + b:roll(3, 1) - b:roll(-2, 2)):tanh() - c:exp() * 0.25
@@ -369,7 +530,7 @@ test("bad_inputs_raise_naming_values", function()
   raises(function() T.fuse(42) end, "fuse: fn must be a function, got 42")
   local C = require "hebb._fuse"
   local base = { dtype = "f64", shape = { 3 }, args = { { 3 } }, leaves = { { arg = 0, shift = { 0 } } },
-                 code = { C.LOAD, 0, 0, 0, 0, 0, 0, C.UNARY, C.unops.exp, 1, 0, 0, 0, 0 },
+                 code = { C.LOAD, 0, 0, 0, 0, 0, 0, 0, 0, C.UNARY, C.unops.exp, 1, 0, 0, 0, 0, 0, 0 },
                  nregs = 2, nparams = 0, outs = { 1, -1 }, nall = 1, pos = { 1 } }
   local function with(k, v)
     local s = {}
@@ -382,12 +543,12 @@ test("bad_inputs_raise_naming_values", function()
   truthy(ok, "runs")
   check.same(r, T.tensor { 0.5, 1, 2 }:exp(), 0)
   raises(function() C.compile(with("dtype", "i64")) end, "dtype i64 (f32, f64, c64 or c128 only)")
-  raises(function() C.compile(with("code", { C.LOAD, 0, 0, 0, 0, 0, 0, C.UNARY, 3, 5, 0, 0, 0, 0 })) end,
+  raises(function() C.compile(with("code", { C.LOAD, 0, 0, 0, 0, 0, 0, 0, 0, C.UNARY, 3, 5, 0, 0, 0, 0, 0, 0 })) end,
          "instruction 2 writes register 5 (the program has 2)")
-  raises(function() C.compile(with("code", { C.UNARY, 3, 1, 0, 0, 0, 0 })) end,
+  raises(function() C.compile(with("code", { C.UNARY, 3, 1, 0, 0, 0, 0, 0, 0 })) end,
          "instruction 1 reads register 0 before any instruction writes it")
-  raises(function() C.compile(with("code", { 9, 0, 0, 0, 0, 0, 0 })) end, "instruction 1 has kind 9")
-  raises(function() C.compile(with("code", { C.LOAD, 0, 0, 4, 0, 0, 0 })) end,
+  raises(function() C.compile(with("code", { 9, 0, 0, 0, 0, 0, 0, 0, 0 })) end, "instruction 1 has kind 9")
+  raises(function() C.compile(with("code", { C.LOAD, 0, 0, 4, 0, 0, 0, 0, 0 })) end,
          "instruction 1 loads input 4 (the program has 1)")
   raises(function() C.compile(with("args", { { 4 } })) end,
          "argument 1 (size 4 along dimension 1) does not broadcast to the results' size 3")
@@ -406,6 +567,31 @@ test("complex_chains", function()
   local w = T.complex(T.randn(5), T.randn(5))
   same_bits(fn(z, w), (z * w + z:exp()) / (w - 2), "c128")
   eq(fn.stats.fused, 1, "complex fused")
+  -- rolled complex inputs read in place (16- and 8-byte elements), one
+  -- written in place while read at its neighbours
+  local function step(p, q, c)
+    q:add_((p:roll(1, 1) + p:roll(-2, 2) - p * c) * 0.5)
+    p:sub_(q * c + p:roll(3, 2) * 0.125)
+  end
+  local fstep = T.fuse(step)
+  for _, sh in ipairs { { 9, 7 }, { 40, 33 }, { 3, 3000 } } do
+    for _, dt in ipairs { "c128", "c64" } do
+      local p0 = T.complex(T.randn(sh[1], sh[2]), T.randn(sh[1], sh[2])):astype(dt)
+      local q0 = T.complex(T.randn(sh[1], sh[2]), T.randn(sh[1], sh[2])):astype(dt)
+      local pe, qe = p0:clone(), q0:clone()
+      step(pe, qe, 0.25)
+      for _, th in ipairs { 1, 2 } do
+        hebb.threads(th)
+        local pf, qf = p0:clone(), q0:clone()
+        fstep(pf, qf, 0.25)
+        hebb.threads(1)
+        local what = string.format("%dx%d %s at %d threads", sh[1], sh[2], dt, th)
+        same_bits(pf, pe, what .. ": p")
+        same_bits(qf, qe, what .. ": q")
+      end
+    end
+  end
+  eq(fstep.stats.eager, 0, "complex rolls fused")
 end)
 
 test("no_leaks", function()
