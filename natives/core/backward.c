@@ -14,6 +14,7 @@
 ** into the gradient buffer the weight keeps (below).
 */
 #include <limits.h>
+#include <math.h>
 #include <string.h>
 
 #include "core.h"
@@ -23,33 +24,34 @@ typedef struct relu_job {
   char *out;
 } relu_job;
 
-/* unary.c's SIGN (zeros and NaN pass through), with the constants in T.
-   GCC turns the selects into vector blends only when it may assume that
-   comparisons do not trap (-fno-trapping-math): hebb never reads the
-   floating-point exception flags, and the values are the same either way;
-   the scalar loop took ~9.5 instructions an element. */
-#define SIGN(T, x) ((x) > 0 ? (T)1 : ((x) < 0 ? (T)-1 : (x)))
-
+/* unary.c's SIGN (zeros and NaN pass through) as one select: g times
+   +-1 (copysign, bit operations) or g * y where y is +-0 or NaN -- the
+   products g * sign(y) would give, NaN payloads aside.  GCC turns the
+   select into vector operations only when it may assume that comparisons
+   do not trap (-fno-trapping-math): hebb never reads the floating-point
+   exception flags, and the values are the same either way; the scalar
+   loop took ~9.5 instructions an element, two selects ~6.5. */
 #if defined(__GNUC__) && !defined(__clang__)
 #define NO_TRAPS __attribute__((optimize("no-trapping-math")))
 #else
 #define NO_TRAPS
 #endif
 
-#define RELU_GRAD(SUF, T)                                                   \
+#define RELU_GRAD(SUF, T, COPYSIGN)                                         \
 NO_TRAPS static void relu_grad_##SUF(int64_t lo, int64_t hi, void *ud) {             \
   const relu_job *j = ud;                                                   \
   const T *restrict g = (const T *)j->g, *restrict y = (const T *)j->y;     \
   T *restrict o = (T *)j->out;                                              \
   int64_t i;                                                                \
   for (i = lo; i < hi; i++) {                                               \
-    T v = y[i];                                                             \
-    o[i] = g[i] * SIGN(T, v);                                               \
+    T v = y[i], gi = g[i];                                                  \
+    /* sign(v) is +-1 unless v is +-0 or NaN, where it is v itself */       \
+    o[i] = v != 0 && v == v ? gi * COPYSIGN(1, v) : gi * v;                 \
   }                                                                         \
 }
 
-RELU_GRAD(f64, double)
-RELU_GRAD(f32, float)
+RELU_GRAD(f64, double, copysign)
+RELU_GRAD(f32, float, copysignf)
 
 hebb_status hebb_relu_grad(const hebb_tensor *g, const hebb_tensor *y,
                            hebb_tensor **out) {
