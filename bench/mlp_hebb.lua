@@ -5,7 +5,7 @@
 -- usage: build/hebb bench/mlp_hebb.lua warm REPS
 --        build/hebb bench/mlp_hebb.lua fresh
 --        build/hebb bench/mlp_hebb.lua check K
---        build/hebb bench/mlp_hebb.lua backward REPS
+--        build/hebb bench/mlp_hebb.lua backward REPS [kept]
 --        build/hebb bench/mlp_hebb.lua ratio REPS [EPOCHS]
 --        build/hebb bench/mlp_hebb.lua report RESULTS OUT.md
 --
@@ -34,7 +34,9 @@
 --         mlp_clock (no OpenBLAS), so hebb loads OpenBLAS as it would.
 -- check:  the loss of each of K steps on the fixed batch, hebb's and C's.
 -- backward: loss:backward() alone against the hand C backward pass, at 1
---         thread and hebb's default (issue 16's backward goal).
+--         thread and hebb's default (issue 16's backward goal); with a
+--         third argument "kept", after m:zero_grad(false) (the gradients
+--         added into the kept buffers) instead of m:zero_grad().
 -- report: the MLP table from the "key value" lines of all runs (the best of
 --         the rounds), printed and appended to OUT.md.
 --
@@ -364,7 +366,7 @@ end
 -- loss gradient is in its forward pass), blocks of 50 in turn at 1 thread
 -- and at hebb's default, the best block of each: wall time, and at 1
 -- thread CPU time too (os.clock: steadier on a loaded machine)
-local function backward_only(reps)
+local function backward_only(reps, kept)
   local cm = clock
   cm.setup()
   local model = make_model()
@@ -376,7 +378,7 @@ local function backward_only(reps)
     for r = 0, reps do
       local dh, ch = 0, 0
       for _ = 1, BLOCK do
-        model:zero_grad()
+        if kept then model:zero_grad(false) else model:zero_grad() end
         local loss = nn.cross_entropy(model(XB), YB)
         local t0, c0 = now(), os.clock()
         loss:backward()
@@ -470,7 +472,7 @@ if mode == "ratio" then
 elseif mode == "warm" then
   warm(math.tointeger(tonumber(arg[2])) or 20)
 elseif mode == "backward" then
-  backward_only(math.tointeger(tonumber(arg[2])) or 20)
+  backward_only(math.tointeger(tonumber(arg[2])) or 20, arg[3] == "kept")
 elseif mode == "fresh" then
   fresh()
 elseif mode == "check" then

@@ -766,6 +766,36 @@ static int l_alias(lua_State *L) {
   return 1;
 }
 
+/* C.relu_grad(g, y): the ReLU rule's g * sign(y) in one pass, for g and y
+   contiguous f64 or f32 of one shape (the rule checks; the core too) */
+static int l_relu_grad(lua_State *L) {
+  hebb_tensor *g = hebbL_check(L, 1), *y = hebbL_check(L, 2), *res = NULL;
+  hebb_tensor **box = hebbL_newbox(L);
+  hebbL_finish(L, box, &res, hebb_relu_grad(g, y, &res));
+  return 1;
+}
+
+/* C.linear_grad_acc(g, x, acc): acc += g^T x in place (the linear rule's
+   weight gradient, added into the buffer the weight's .grad already is)
+   and true; false, leaving acc alone, when the fast path does not apply
+   (dtypes other than one f64 or f32, a non-contiguous operand, acc
+   sharing memory with g or x): the rule then takes its general form */
+static int l_linear_grad_acc(lua_State *L) {
+  hebb_tensor *g = hebbL_check(L, 1), *x = hebbL_check(L, 2);
+  hebb_tensor *acc = hebbL_check(L, 3);
+  int d = acc->dtype;
+  if ((d != HEBB_F64 && d != HEBB_F32) || g->dtype != d || x->dtype != d ||
+      !hebb_is_contiguous(g) || !hebb_is_contiguous(x) ||
+      !hebb_is_contiguous(acc) || hebb_same_storage(acc, g) ||
+      hebb_same_storage(acc, x)) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  hebbL_check_status(L, hebb_linear_grad_acc(g, x, acc));
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
 /* whether a and b have the same shape (without making shape tables) */
 static int l_same_shape(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), *b = hebbL_check(L, 2);
@@ -820,6 +850,8 @@ static const hebb_lreg autograd_funcs[] = {
   {"version", l_version, HEBB_FN | HEBB_RAW, NULL},
   {"alias", l_alias, HEBB_FN | HEBB_RAW, NULL},
   {"same_shape", l_same_shape, HEBB_FN | HEBB_RAW, NULL},
+  {"relu_grad", l_relu_grad, HEBB_FN | HEBB_RAW, NULL},
+  {"linear_grad_acc", l_linear_grad_acc, HEBB_FN | HEBB_RAW, NULL},
   {"dense_storage", l_dense_storage, HEBB_FN | HEBB_RAW, NULL},
   {"fit", l_fit, HEBB_FN | HEBB_RAW, NULL},
   {"live", l_live, HEBB_FN | HEBB_RAW, NULL},

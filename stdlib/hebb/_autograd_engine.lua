@@ -483,7 +483,7 @@ end
 -- holds that storage (handed), and the engine adds in place only into a
 -- .grad it allocated itself (rec.owned); the first accumulation into a
 -- gradient taken by reference allocates.
-local function engine(roots, seeds, opts, targets)
+local function run_engine(roots, seeds, opts, targets)
   local pending, captured = {}, {}
   local handed = {}
   local function keep(g)   -- g, or a copy if another kept gradient has it
@@ -552,6 +552,34 @@ local function engine(roots, seeds, opts, targets)
     end
   end
   return captured
+end
+
+-- Whether gradients reaching a leaf now are added into its .grad (a
+-- backward without targets, not recording): then a rule may add its part
+-- for a leaf argument into the leaf's gradient buffer itself (_grad_sink).
+local into_leaves = false
+
+local function engine(roots, seeds, opts, targets)
+  local prev = into_leaves
+  into_leaves = not targets and not opts.create_graph
+  local res = pack(pcall(run_engine, roots, seeds, opts, targets))
+  into_leaves = prev
+  if not res[1] then error(res[2], 0) end
+  return res[2]
+end
+
+-- For rules (the linear rule's weight gradient): the buffer into which a
+-- gradient delivered now to the input with record r would be added in
+-- place -- r a leaf whose .grad the engine allocated itself and no one
+-- replaced (rec.owned), outside create_graph and autograd.grad -- else
+-- nil.  A rule that adds its gradient for that input there itself returns
+-- nil for it; the engine's accumulate would have done cur:add_(g) at the
+-- same point of the pass.
+function M._grad_sink(r)
+  if not (into_leaves and type(r) == "table" and r.leaf) then return nil end
+  local cur = r.grad
+  if cur ~= nil and rawequal(r.owned, cur) and not record_of(cur) then return cur end
+  return nil
 end
 
 local function seed_for(y, g, who)

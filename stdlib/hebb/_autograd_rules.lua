@@ -130,8 +130,20 @@ unary("acos", function(g, x) return -g / T.sqrt(1 - x * x) end, { 1 })
 unary("atan", function(g, x) return g / (1 + x * x) end, { 1 })
 unary("sigmoid", function(g, _, y) return g * y * (1 - y) end, { 0 })
 unary("softplus", function(g, x) return g * T.sigmoid(x) end, { 1 })
--- sign(relu(x)) is the 0/1 mask: two plain f32/f64 passes, no select
-unary("relu", function(g, _, y) return g * T.sign(y) end, { 0 })
+-- sign(relu(x)) is the 0/1 mask; without a graph to record (and for
+-- contiguous f32/f64 g and y, as a layer's are) g * sign(y) is one pass in
+-- C with the same bits (natives/core/backward.c), else two tensor ops
+local autograd_c = require "hebb._autograd"
+local relu_grad = autograd_c.relu_grad
+local is_grad_enabled = A.is_grad_enabled
+local fast_real = { f64 = true, f32 = true }
+unary("relu", function(g, _, y)
+  if not is_grad_enabled() and fast_real[g.dtype] and g.dtype == y.dtype
+      and g:is_contiguous() and y:is_contiguous() then
+    return relu_grad(g, y)
+  end
+  return g * T.sign(y)
+end, { 0 })
 -- d|x|/dx: sign(x), z/|z| for complex (d|z| = Re(conj(z/|z|) dz)); 0 at 0
 local function unit(x)
   if not complex[x.dtype] then return T.sign(x) end
@@ -373,13 +385,23 @@ def("cross_entropy", function(g, a)
   local onehot = T.zeros_like(z):scatter_(2, y:reshape(-1, 1), 1.0)
   return (p - onehot) * g:unsqueeze(2)
 end, { saves = { 1 } })
--- y = x W^T + b: gx = g W, gW = g^T x over all leading dims of x, gb = sum g
+-- y = x W^T + b: gx = g W, gW = g^T x over all leading dims of x, gb = sum g.
+-- When W's .grad is a buffer the engine would add gW into in place (a
+-- second backward, or after m:zero_grad(false)), gW goes straight there,
+-- one gemm with beta = 1 (natives/core/backward.c), and the rule returns
+-- no gW for the engine to add.
+local linear_grad_acc, grad_sink = autograd_c.linear_grad_acc, A._grad_sink
 def("linear", function(g, a, _, need)
   local x, w, b = a[1], a[2], a[3]
   local nout, nin = w:size(1), w:size(2)
   local g2 = g:reshape(-1, nout)
   local gx = need[1] and g:matmul(cj(w)) or nil
-  local gw = need[2] and g2:t():matmul(cj(x:reshape(-1, nin))) or nil
+  local gw
+  if need[2] then
+    local x2 = cj(x:reshape(-1, nin))
+    local sink = need[1] ~= need[2] and grad_sink(need[2])
+    if not (sink and linear_grad_acc(g2, x2, sink)) then gw = g2:t():matmul(x2) end
+  end
   local gb = is_tensor(b) and need[3] and g2:sum(1) or nil
   return gx, gw, gb
 end, { saves = { 1, 2 } })
