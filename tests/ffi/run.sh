@@ -57,8 +57,8 @@ if ${HEBB_CC:-cc} ${HEBB_CFLAGS:--std=c11 -D_GNU_SOURCE} -Iinclude "$here/xerbla
 else
   fail xerbla_silent "got '${out:-}' (bytes printed, info) $(head -3 "$tmp/xerbla.cc")"
 fi
-nm -D build/hebb | grep -q ' T xerbla_$' && pass xerbla_exported ||
-  fail xerbla_exported "build/hebb does not export xerbla_"
+nm -D "${HEBB_BUILD:-build}/hebb" | grep -q ' T xerbla_$' && pass xerbla_exported ||
+  fail xerbla_exported "${HEBB_BUILD:-build}/hebb does not export xerbla_"
 
 # the numbers of the Lua 5.4 bindings, then LuaJIT's
 if "$HEBB" "$here/reference.lua" > "$tmp/ref" 2> "$tmp/ref.err"; then

@@ -3,7 +3,8 @@
 # harness (fuzz_<loader>.c) runs its seed corpus (corpus/<loader>/) and
 # 4000 mutants of it under the mutation driver (driver.c), with the io
 # sources built with gcc's AddressSanitizer and UndefinedBehaviorSanitizer
-# (the rest of the core comes from build/libhebb.a).  Any crash, sanitizer
+# (the rest of the core comes from libhebb.a of the build under test:
+# build/, or build-san/ under make sanitize).  Any crash, sanitizer
 # report or hang fails the loader.  The long run is `make fuzz` (libFuzzer;
 # docs/io.md has its numbers).
 cd "$(dirname "$0")/../.." || exit 2
@@ -21,7 +22,7 @@ for src in io_file io_ckpt io_npy io_npz io_text zlib idx; do
   fi
 done
 for h in ckpt npy npz text idx; do
-  if ! ${HEBB_CC:-cc} $FLAGS tests/fuzz/fuzz_$h.c tests/fuzz/driver.c "$tmp"/*.o build/libhebb.a \
+  if ! ${HEBB_CC:-cc} $FLAGS tests/fuzz/fuzz_$h.c tests/fuzz/driver.c "$tmp"/*.o "${HEBB_BUILD:-build}/libhebb.a" \
        -ldl -lm -lpthread -o "$tmp/fuzz_$h" 2> "$tmp/cc.err"; then
     echo "FAIL fuzz/$h: does not build: $(head -3 "$tmp/cc.err")"; fail=1; continue
   fi
