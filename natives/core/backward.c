@@ -84,35 +84,29 @@ hebb_status hebb_relu_grad(const hebb_tensor *g, const hebb_tensor *y,
    gradient the weight already holds, acc += g^T x, by gemm with beta = 1:
    no product in a fresh buffer to add afterwards (for the MLP's first
    layer an 800 KB temporary a step, and a pass over it).  The tiles of acc
-   are the ones matmul.c cuts the product g^T x into (from the shapes
-   alone: rows first, TILE at most, two tiles once the work reaches
-   SPLIT_WORK multiply-adds), each one single-threaded gemm, so every
+   are the ones matmul.c cuts the product g^T x into (hebb_gemm_tiling,
+   from the shapes alone), each one single-threaded gemm, so every
    element is computed by the same kernel calls as that product, at any
    thread count.  The gemm adds its sum over the batch to acc in one
    rounding where the product then add_ rounded twice -- the same bits
    whenever the batch fits in one of OpenBLAS's k-blocks (hundreds of
    rows), and otherwise the sum of the same terms in another order. */
-#define TILE 1024
-#define MIN_TILE 64
-#define MIN_TILES 2
-#define SPLIT_WORK ((int64_t)1 << 22)
-
 typedef struct acc_job {
   const hebb_blas_api *blas;
   const char *g, *x;
   char *acc;
   int dtype;
   int64_t nb, nout, nin;     /* batch rows, acc's rows and columns */
-  int64_t tr, tc, rm, rn;    /* tiles: count per side and size */
+  hebb_gemm_tiles t;         /* matmul.c's tiles of g^T x */
 } acc_job;
 
 static void acc_tiles(int64_t lo, int64_t hi, void *ud) {
   const acc_job *j = ud;
   int64_t u, isz = j->dtype == HEBB_F64 ? 8 : 4;
   for (u = lo; u < hi; u++) {
-    int64_t r0 = u / j->tc * j->rm, c0 = u % j->tc * j->rn;
-    int64_t mr = j->nout - r0 < j->rm ? j->nout - r0 : j->rm;
-    int64_t nc = j->nin - c0 < j->rn ? j->nin - c0 : j->rn;
+    int64_t r0 = u / j->t.tc * j->t.rm, c0 = u % j->t.tc * j->t.rn;
+    int64_t mr = j->nout - r0 < j->t.rm ? j->nout - r0 : j->t.rm;
+    int64_t nc = j->nin - c0 < j->t.rn ? j->nin - c0 : j->t.rn;
     /* acc[r0.., c0..] += g[:, r0..]^T x[:, c0..] */
     const char *A = j->g + r0 * isz, *B = j->x + c0 * isz;
     char *C = j->acc + (r0 * j->nin + c0) * isz;
@@ -129,26 +123,11 @@ static void acc_tiles(int64_t lo, int64_t hi, void *ud) {
   }
 }
 
-/* matmul.c's set_tiles for one item */
-static void acc_set_tiles(acc_job *j) {
-  int64_t work;
-  if (__builtin_mul_overflow(j->nout * j->nin, j->nb, &work)) work = INT64_MAX;
-  j->tr = (j->nout + TILE - 1) / TILE;
-  j->tc = (j->nin + TILE - 1) / TILE;
-  while (work >= SPLIT_WORK && j->tr * j->tc < MIN_TILES) {
-    int64_t hr = j->nout / j->tr, hc = j->nin / j->tc;
-    if (hr >= 2 * MIN_TILE) j->tr *= 2;
-    else if (hc >= 2 * MIN_TILE) j->tc *= 2;
-    else break;
-  }
-  j->rm = (j->nout + j->tr - 1) / j->tr;
-  j->rn = (j->nin + j->tc - 1) / j->tc;
-}
-
 hebb_status hebb_linear_grad_acc(const hebb_tensor *g, const hebb_tensor *x,
                                  hebb_tensor *acc) {
   char b1[HEBB_SHAPEBUF], b2[HEBB_SHAPEBUF], b3[HEBB_SHAPEBUF];
   acc_job j;
+  int64_t work;   /* saturates, as matmul.c's */
   int d = acc->dtype;
   if ((d != HEBB_F64 && d != HEBB_F32) || g->dtype != d || x->dtype != d)
     return hebb_fail(HEBB_ERR_DTYPE, "linear_grad_acc: g, x and acc must have "
@@ -180,6 +159,8 @@ hebb_status hebb_linear_grad_acc(const hebb_tensor *g, const hebb_tensor *x,
   if (!(j.blas = hebb_blas("linear_grad_acc"))) return hebb_last_status();
   j.g = hebb_first(g), j.x = hebb_first(x), j.acc = hebb_first(acc);
   j.dtype = d;
-  acc_set_tiles(&j);
-  return hebb_parallel_for(j.tr * j.tc, j.rm * j.rn * j.nb, acc_tiles, &j);
+  if (__builtin_mul_overflow(j.nout * j.nin, j.nb, &work)) work = INT64_MAX;
+  hebb_gemm_tiling(1, j.nout, j.nin, work, &j.t);
+  return hebb_parallel_for(j.t.tr * j.t.tc, j.t.rm * j.t.rn * j.nb, acc_tiles,
+                           &j);
 }

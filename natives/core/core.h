@@ -308,6 +308,14 @@ enum { HEBB_BLAS_ROWMAJOR = 101, HEBB_BLAS_NOTRANS = 111, HEBB_BLAS_TRANS = 112,
        HEBB_BLAS_CONJTRANS = 113 };
 /* the loaded library, or NULL with an error naming 'who' */
 const hebb_blas_api *hebb_blas(const char *who);
+
+/* The tiles matmul.c cuts a gemm's result into (items of rows x n, work
+   multiply-adds in all), from the shapes alone so that the same gemm calls
+   and bits happen at any thread count; backward.c's accumulating gemm
+   uses the same ones.  tr x tc tiles of at most rm x rn. */
+typedef struct hebb_gemm_tiles { int64_t tr, tc, rm, rn; } hebb_gemm_tiles;
+void hebb_gemm_tiling(int64_t items, int64_t rows, int64_t n, int64_t work,
+                      hebb_gemm_tiles *t);
 /* LAPACK's error handler, silent (blas.c says why) */
 void xerbla_(const char *name, const int *info, size_t len);
 /* A shared library opened with dlopen on first use (OpenBLAS here, FFTW in

@@ -335,22 +335,29 @@ static void gemm_tiles(int64_t lo, int64_t hi, void *ud) {
    = 0) with one memset, where a tile of part rows took its sgemm_beta
    loop, ~4x slower (the MLP's dW1 = dH^T x, 256 x 784, was cut into two
    256 x 392 tiles; their zeroing took 4% of the step on Zen 4). */
+void hebb_gemm_tiling(int64_t items, int64_t rows, int64_t n, int64_t work,
+                      hebb_gemm_tiles *t) {
+  t->tr = (rows + TILE - 1) / TILE;
+  t->tc = (n + TILE - 1) / TILE;
+  while (work >= SPLIT_WORK && items * t->tr * t->tc < MIN_TILES) {
+    int64_t hr = rows / t->tr, hc = n / t->tc;
+    if (hr >= 2 * MIN_TILE) t->tr *= 2;
+    else if (hc >= 2 * MIN_TILE) t->tc *= 2;
+    else break;
+  }
+  t->rm = (rows + t->tr - 1) / t->tr;
+  t->rn = (n + t->tc - 1) / t->tc;
+}
+
 static void set_tiles(plan *p, int fold) {
   int64_t work;   /* saturates: the result's count times k may not fit */
+  hebb_gemm_tiles t;
   if (__builtin_mul_overflow(p->nbatch * p->m * p->n, p->k, &work))
     work = INT64_MAX;
   p->items = fold ? 1 : p->nbatch;
   p->rows = fold ? p->nbatch * p->m : p->m;
-  p->tr = (p->rows + TILE - 1) / TILE;
-  p->tc = (p->n + TILE - 1) / TILE;
-  while (work >= SPLIT_WORK && p->items * p->tr * p->tc < MIN_TILES) {
-    int64_t hr = p->rows / p->tr, hc = p->n / p->tc;
-    if (hr >= 2 * MIN_TILE) p->tr *= 2;
-    else if (hc >= 2 * MIN_TILE) p->tc *= 2;
-    else break;
-  }
-  p->rm = (p->rows + p->tr - 1) / p->tr;
-  p->rn = (p->n + p->tc - 1) / p->tc;
+  hebb_gemm_tiling(p->items, p->rows, p->n, work, &t);
+  p->tr = t.tr, p->tc = t.tc, p->rm = t.rm, p->rn = t.rn;
 }
 
 /* i64: rows [lo, hi) of the nbatch*m result rows, C[i,:] = sum_q A[i,q]
