@@ -6,25 +6,69 @@
 ** hp is a table of hyper-parameters (numbers; booleans for the flags),
 ** read on every call so an optimizer can keep one table and change it.
 */
+#include <stddef.h>
+#include <string.h>
+
 #include "lhebb.h"
 #include "optim.h"
 
-static double numfield(lua_State *L, int t, const char *k, double def) {
-  double v = def;
-  if (lua_getfield(L, t, k) != LUA_TNIL) {
-    int ok;
-    v = lua_tonumberx(L, -1, &ok);
-    if (!ok) luaL_error(L, "optimizer option %s: expected a number, got %s",
-                        k, luaL_typename(L, -1));
-  }
-  lua_pop(L, 1);
-  return v;
-}
+/* The fields of hp: numbers at an offset of hebb_optim_hp, booleans as
+   flags.  read_hp walks the table once with lua_next and matches each key
+   here (a lua_getfield per field, interning its name each time, cost ~5k
+   instructions per call, more than the checks and the dispatch of a small
+   tensor's update). */
+typedef struct hp_field {
+  const char *key;
+  size_t len;
+  size_t off;   /* offset of the double, or 0 for a flag */
+  int flag;
+} hp_field;
+#define NUM(k) {#k, sizeof #k - 1, offsetof(hebb_optim_hp, k), 0}
+#define FLAG(k, f) {#k, sizeof #k - 1, 0, f}
+static const hp_field hp_fields[] = {
+  NUM(lr), NUM(weight_decay), NUM(momentum), NUM(dampening), NUM(beta1),
+  NUM(beta2), NUM(new1), NUM(new2), NUM(eps), NUM(bc1), NUM(bc2), NUM(power),
+  NUM(alpha), NUM(beta),
+  FLAG(nesterov, HEBB_OPTF_NESTEROV), FLAG(first, HEBB_OPTF_FIRST),
+  FLAG(decoupled, HEBB_OPTF_DECOUPLED), FLAG(amsgrad, HEBB_OPTF_AMSGRAD),
+  FLAG(centered, HEBB_OPTF_CENTERED),
+  FLAG(has_momentum, HEBB_OPTF_MOMENTUM), FLAG(diag, HEBB_OPTF_DIAG),
+};
+#undef NUM
+#undef FLAG
 
-static int flagfield(lua_State *L, int t, const char *k, int flag) {
-  int on = lua_getfield(L, t, k) != LUA_TNIL && lua_toboolean(L, -1);
-  lua_pop(L, 1);
-  return on ? flag : 0;
+/* the hyper-parameters in the table at t (other keys are ignored) */
+static void read_hp(lua_State *L, int t, hebb_optim_hp *hp) {
+  memset(hp, 0, sizeof *hp);
+  hp->bc1 = hp->bc2 = hp->alpha = 1;
+  hp->power = 0.5;
+  t = lua_absindex(L, t);
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    size_t len, k;
+    const char *key;
+    if (lua_type(L, -2) == LUA_TSTRING &&
+        (key = lua_tolstring(L, -2, &len)) != NULL) {
+      for (k = 0; k < sizeof hp_fields / sizeof hp_fields[0]; k++) {
+        const hp_field *f = &hp_fields[k];
+        if (f->len != len || f->key[0] != key[0] || memcmp(f->key, key, len))
+          continue;
+        if (f->flag) {
+          if (lua_toboolean(L, -1)) hp->flags |= f->flag;
+        }
+        else if (!lua_isnil(L, -1)) {
+          int ok;
+          double v = lua_tonumberx(L, -1, &ok);
+          if (!ok)
+            luaL_error(L, "optimizer option %s: expected a number, got %s",
+                       f->key, luaL_typename(L, -1));
+          *(double *)(void *)((char *)hp + f->off) = v;
+        }
+        break;
+      }
+    }
+    lua_pop(L, 1);
+  }
 }
 
 static int step(lua_State *L, int rule, const char *name) {
@@ -36,32 +80,61 @@ static int step(lua_State *L, int rule, const char *name) {
   luaL_checktype(L, 3, LUA_TTABLE);
   for (k = 4; k <= 6 && !lua_isnoneornil(L, k); k++)
     st[n++] = hebbL_check(L, k);
-  hp.lr = numfield(L, 3, "lr", 0);
-  hp.weight_decay = numfield(L, 3, "weight_decay", 0);
-  hp.momentum = numfield(L, 3, "momentum", 0);
-  hp.dampening = numfield(L, 3, "dampening", 0);
-  hp.beta1 = numfield(L, 3, "beta1", 0);
-  hp.beta2 = numfield(L, 3, "beta2", 0);
-  hp.new1 = numfield(L, 3, "new1", 0);
-  hp.new2 = numfield(L, 3, "new2", 0);
-  hp.eps = numfield(L, 3, "eps", 0);
-  hp.bc1 = numfield(L, 3, "bc1", 1);
-  hp.bc2 = numfield(L, 3, "bc2", 1);
-  hp.power = numfield(L, 3, "power", 0.5);
-  hp.alpha = numfield(L, 3, "alpha", 1);
-  hp.beta = numfield(L, 3, "beta", 0);
-  hp.flags = flagfield(L, 3, "nesterov", HEBB_OPTF_NESTEROV) |
-             flagfield(L, 3, "first", HEBB_OPTF_FIRST) |
-             flagfield(L, 3, "decoupled", HEBB_OPTF_DECOUPLED) |
-             flagfield(L, 3, "amsgrad", HEBB_OPTF_AMSGRAD) |
-             flagfield(L, 3, "centered", HEBB_OPTF_CENTERED) |
-             flagfield(L, 3, "has_momentum", HEBB_OPTF_MOMENTUM) |
-             flagfield(L, 3, "diag", HEBB_OPTF_DIAG);
+  read_hp(L, 3, &hp);
   lua_getfield(L, 3, "name");
   who = lua_isstring(L, -1) ? lua_tostring(L, -1) : name;
   hebbL_check_status(L, hebb_optim_step(rule, p, g, n, st, &hp, who));
   lua_settop(L, 1);
   return 1;
+}
+
+/* _optim.many(RULE, hp, n, ops [, bcs]): the step of 'rule' for n
+   parameters in one call, the hyper-parameters read once.  ops holds
+   n runs of MANY_STRIDE values: the name for messages, p, g and three
+   state tensors (false when absent; the present ones come first); bcs,
+   when given, n pairs bc1, bc2 (Adam's bias corrections, which follow each
+   parameter's step count).  The parameters are updated in turn, each
+   checked before it is written, as n calls of the one-tensor form. */
+#define MANY_STRIDE 6
+static int l_many(lua_State *L) {
+  static const char *const rule_names[] = {
+    "sgd", "adam", "rmsprop", "adagrad", "cgd", "langevin", "axpby", NULL
+  };
+  int rule = luaL_checkoption(L, 1, NULL, rule_names);
+  lua_Integer n = luaL_checkinteger(L, 3), i;
+  int has_bcs;
+  hebb_optim_hp hp;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 4, LUA_TTABLE);
+  has_bcs = !lua_isnoneornil(L, 5);
+  if (has_bcs) luaL_checktype(L, 5, LUA_TTABLE);
+  read_hp(L, 2, &hp);
+  lua_settop(L, 5);
+  for (i = 0; i < n; i++) {
+    lua_Integer base = i * MANY_STRIDE;
+    hebb_tensor *p, *g, *st[3];
+    const char *who;
+    int k, ns = 0;
+    lua_rawgeti(L, 4, base + 1);   /* 6: the name */
+    who = lua_isstring(L, 6) ? lua_tostring(L, 6) : rule_names[rule];
+    lua_rawgeti(L, 4, base + 2);   /* 7: p */
+    p = hebbL_check(L, 7);
+    lua_rawgeti(L, 4, base + 3);   /* 8: g */
+    g = hebbL_check(L, 8);
+    for (k = 0; k < 3; k++) {      /* 9..11: the state */
+      lua_rawgeti(L, 4, base + 4 + k);
+      if (lua_toboolean(L, -1)) st[ns++] = hebbL_check(L, 9 + k);
+    }
+    if (has_bcs) {
+      lua_rawgeti(L, 5, 2 * i + 1);
+      lua_rawgeti(L, 5, 2 * i + 2);
+      hp.bc1 = lua_tonumber(L, 12);
+      hp.bc2 = lua_tonumber(L, 13);
+    }
+    hebbL_check_status(L, hebb_optim_step(rule, p, g, ns, st, &hp, who));
+    lua_settop(L, 5);
+  }
+  return 0;
 }
 
 static int l_sgd(lua_State *L) { return step(L, HEBB_OPT_SGD, "sgd"); }
@@ -102,6 +175,11 @@ static const hebb_lreg optim_funcs[] = {
    "_optim.langevin(p, g, hp, xi)\n\np = p - lr g + beta xi.  Returns p."},
   {"axpby", l_axpby, HEBB_FN | HEBB_RAW,
    "_optim.axpby(p, g, hp)\n\np = alpha p + beta g.  Returns p."},
+  {"many", l_many, HEBB_FN | HEBB_RAW,
+   "_optim.many(rule, hp, n, ops [, bcs])\n\nThe step of rule ('sgd', "
+   "'adam', ...) for n parameters in one call, hp read once: ops holds n "
+   "runs of six values (name, p, g and three state tensors, false when "
+   "absent), bcs n pairs (bc1, bc2) that replace hp's.  Returns nothing."},
   {NULL, NULL, 0, NULL}
 };
 

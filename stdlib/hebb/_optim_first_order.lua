@@ -76,20 +76,45 @@ doc(M.AdamW, "optim.AdamW(params [, {lr=1e-3, betas={0.9, 0.999}, eps=1e-8, weig
   .. "amsgrad=false}])\n\nAdam with decoupled weight decay (Loshchilov & Hutter): p *= 1 - lr wd "
   .. "before the Adam step, instead of adding wd p to the gradient." .. B._doc_grads)
 
-function Adam:_update(i, p, g)
-  local hp, st = self._hp, self.state[i]
-  if not st then
-    st = { step = 0, exp_avg = T.zeros_like(p), exp_avg_sq = T.zeros_like(p) }
-    if self.amsgrad then st.max_exp_avg_sq = T.zeros_like(p) end
-    self.state[i] = st
-  end
+-- Adam's state of params[i], made at its first step
+local function adam_state(self, i, p)
+  local st = { step = 0, exp_avg = T.zeros_like(p), exp_avg_sq = T.zeros_like(p) }
+  if self.amsgrad then st.max_exp_avg_sq = T.zeros_like(p) end
+  self.state[i] = st
+  return st
+end
+
+-- Every parameter with a gradient in one call of the C loops (_optim.many):
+-- here only the step counts and the bias corrections (computed once per
+-- step count), the hyper-parameters read once in C.  ops and bcs are kept
+-- from step to step (no new tables); the tensors in them are dropped after
+-- the call, so a gradient is not kept past its step.
+function Adam:_apply(grads)
+  local hp, state, names = self._hp, self.state, self._names
+  local ops, bcs = self._ops, self._bcs
+  if not ops then ops, bcs = {}, {}; self._ops, self._bcs = ops, bcs end
   local b1, b2 = self.betas[1], self.betas[2]
-  st.step = st.step + 1
-  hp.name, hp.lr, hp.weight_decay, hp.eps = self._names[i], self.lr, self.weight_decay, self.eps
-  hp.beta1, hp.beta2 = b1, b2
-  hp.bc1, hp.bc2 = 1 - b1 ^ st.step, 1 - b2 ^ st.step
+  local n, last, bc1, bc2 = 0, nil, nil, nil
+  for i, p in ipairs(self.params) do
+    local g = grads[i]
+    if g then
+      local st = state[i] or adam_state(self, i, p)
+      local t = st.step + 1
+      st.step = t
+      if t ~= last then last, bc1, bc2 = t, 1 - b1 ^ t, 1 - b2 ^ t end
+      local o = 6 * n
+      ops[o + 1], ops[o + 2], ops[o + 3] = names[i], p, g
+      ops[o + 4], ops[o + 5], ops[o + 6] = st.exp_avg, st.exp_avg_sq, st.max_exp_avg_sq or false
+      bcs[2 * n + 1], bcs[2 * n + 2] = bc1, bc2
+      n = n + 1
+    end
+  end
+  hp.lr, hp.weight_decay, hp.eps, hp.beta1, hp.beta2 = self.lr, self.weight_decay, self.eps, b1, b2
   hp.decoupled, hp.amsgrad = self._decoupled, self.amsgrad
-  C.adam(p, g, hp, st.exp_avg, st.exp_avg_sq, st.max_exp_avg_sq)
+  C.many("adam", hp, n, ops, bcs)
+  for o = 2, 6 * n, 6 do
+    ops[o], ops[o + 1], ops[o + 2], ops[o + 3], ops[o + 4] = false, false, false, false, false
+  end
 end
 
 M.adam = B._functional_form("adam", M.Adam, "Adam")
