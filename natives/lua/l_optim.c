@@ -88,53 +88,97 @@ static int step(lua_State *L, int rule, const char *name) {
   return 1;
 }
 
-/* _optim.many(RULE, hp, n, ops [, bcs]): the step of 'rule' for n
-   parameters in one call, the hyper-parameters read once.  ops holds
-   n runs of MANY_STRIDE values: the name for messages, p, g and three
-   state tensors (false when absent; the present ones come first); bcs,
-   when given, n pairs bc1, bc2 (Adam's bias corrections, which follow each
-   parameter's step count).  The parameters are updated in turn, each
-   checked before it is written, as n calls of the one-tensor form. */
-#define MANY_STRIDE 6
-static int l_many(lua_State *L) {
-  static const char *const rule_names[] = {
-    "sgd", "adam", "rmsprop", "adagrad", "cgd", "langevin", "axpby", NULL
-  };
+static const char *const rule_names[] = {
+  "sgd", "adam", "rmsprop", "adagrad", "cgd", "langevin", "axpby", NULL
+};
+
+/* 1 - beta^t with Lua's own power (the bits of `1 - b ^ t` in Lua) */
+static double bias_correction(lua_State *L, double beta, int t_idx) {
+  double bc;
+  lua_pushnumber(L, beta);
+  lua_pushvalue(L, t_idx);
+  lua_arith(L, LUA_OPPOW);
+  bc = 1 - lua_tonumber(L, -1);
+  lua_pop(L, 1);
+  return bc;
+}
+
+/* _optim.apply(rule, hp, params, grads, state, names, from, stepkey, k1
+   [, k2 [, k3]]): one step of 'rule' for every params[i], i >= from, that
+   has a gradient grads[i], in turn, in one call (an optimizer's per-step
+   work outside the loops was ~50k instructions in Lua for four
+   parameters).  state[i] is the parameter's state table: its step count
+   at stepkey (incremented here, as `st.step = st.step + 1`) and its state
+   tensors at k1.. (the absent ones skipped); names[i] names it in
+   messages.  hp is read once.  For Adam, hp.bc1 and hp.bc2 are each
+   parameter's 1 - beta1^t, 1 - beta2^t, computed once per step count.
+   Returns nothing, or the first i whose state[i] is missing: the caller
+   makes it and calls again from i. */
+#define AP_TOP 11
+static int l_apply(lua_State *L) {
   int rule = luaL_checkoption(L, 1, NULL, rule_names);
-  lua_Integer n = luaL_checkinteger(L, 3), i;
-  int has_bcs;
+  lua_Integer n, i, from = luaL_checkinteger(L, 7), last = 0;
+  int nkeys, k;
+  double bc1 = 1, bc2 = 1;
   hebb_optim_hp hp;
   luaL_checktype(L, 2, LUA_TTABLE);
-  luaL_checktype(L, 4, LUA_TTABLE);
-  has_bcs = !lua_isnoneornil(L, 5);
-  if (has_bcs) luaL_checktype(L, 5, LUA_TTABLE);
+  for (k = 3; k <= 6; k++) luaL_checktype(L, k, LUA_TTABLE);
+  luaL_checkany(L, 8);
+  luaL_checkany(L, 9);
+  nkeys = lua_isnoneornil(L, 11) ? lua_isnoneornil(L, 10) ? 1 : 2 : 3;
   read_hp(L, 2, &hp);
-  lua_settop(L, 5);
-  for (i = 0; i < n; i++) {
-    lua_Integer base = i * MANY_STRIDE;
+  lua_settop(L, AP_TOP);
+  n = (lua_Integer)lua_rawlen(L, 3);
+  for (i = from < 1 ? 1 : from; i <= n; i++) {
     hebb_tensor *p, *g, *st[3];
     const char *who;
-    int k, ns = 0;
-    lua_rawgeti(L, 4, base + 1);   /* 6: the name */
-    who = lua_isstring(L, 6) ? lua_tostring(L, 6) : rule_names[rule];
-    lua_rawgeti(L, 4, base + 2);   /* 7: p */
-    p = hebbL_check(L, 7);
-    lua_rawgeti(L, 4, base + 3);   /* 8: g */
-    g = hebbL_check(L, 8);
-    for (k = 0; k < 3; k++) {      /* 9..11: the state */
-      lua_rawgeti(L, 4, base + 4 + k);
-      if (lua_toboolean(L, -1)) st[ns++] = hebbL_check(L, 9 + k);
+    int ns = 0, t_idx;
+    lua_settop(L, AP_TOP);
+    lua_rawgeti(L, 4, i);                                           /* 12 */
+    if (!lua_toboolean(L, 12)) continue;
+    if (lua_rawgeti(L, 5, i) != LUA_TTABLE) {                       /* 13 */
+      lua_pushinteger(L, i);
+      return 1;
     }
-    if (has_bcs) {
-      lua_rawgeti(L, 5, 2 * i + 1);
-      lua_rawgeti(L, 5, 2 * i + 2);
-      hp.bc1 = lua_tonumber(L, 12);
-      hp.bc2 = lua_tonumber(L, 13);
+    g = hebbL_check(L, 12);
+    lua_rawgeti(L, 3, i);                                           /* 14 */
+    p = hebbL_check(L, 14);
+    lua_pushvalue(L, 8);                                            /* 15 */
+    lua_rawget(L, 13);
+    if (lua_isinteger(L, 15)) lua_pushinteger(L, lua_tointeger(L, 15) + 1);
+    else lua_pushnumber(L, luaL_checknumber(L, 15) + 1);           /* 16 */
+    t_idx = 16;
+    lua_pushvalue(L, 8);
+    lua_pushvalue(L, t_idx);
+    lua_rawset(L, 13);
+    for (k = 0; k < nkeys; k++) {                                   /* 17.. */
+      lua_pushvalue(L, 9 + k);
+      lua_rawget(L, 13);
+      if (lua_toboolean(L, -1)) st[ns++] = hebbL_check(L, lua_gettop(L));
+    }
+    lua_rawgeti(L, 6, i);
+    who = lua_isstring(L, -1) ? lua_tostring(L, -1) : rule_names[rule];
+    if (rule == HEBB_OPT_ADAM) {
+      lua_Integer t = lua_isinteger(L, t_idx) ? lua_tointeger(L, t_idx) : 0;
+      if (t == 0 || t != last) {
+        bc1 = bias_correction(L, hp.beta1, t_idx);
+        bc2 = bias_correction(L, hp.beta2, t_idx);
+        last = t;
+      }
+      hp.bc1 = bc1;
+      hp.bc2 = bc2;
     }
     hebbL_check_status(L, hebb_optim_step(rule, p, g, ns, st, &hp, who));
-    lua_settop(L, 5);
   }
   return 0;
+}
+
+/* _optim.is_dense(v): whether v is a contiguous tensor (what the loops
+   take as a gradient), in one raw call */
+static int l_is_dense(lua_State *L) {
+  hebb_tensor *t = hebbL_test(L, 1);
+  lua_pushboolean(L, t && hebb_is_contiguous(t));
+  return 1;
 }
 
 static int l_sgd(lua_State *L) { return step(L, HEBB_OPT_SGD, "sgd"); }
@@ -175,11 +219,16 @@ static const hebb_lreg optim_funcs[] = {
    "_optim.langevin(p, g, hp, xi)\n\np = p - lr g + beta xi.  Returns p."},
   {"axpby", l_axpby, HEBB_FN | HEBB_RAW,
    "_optim.axpby(p, g, hp)\n\np = alpha p + beta g.  Returns p."},
-  {"many", l_many, HEBB_FN | HEBB_RAW,
-   "_optim.many(rule, hp, n, ops [, bcs])\n\nThe step of rule ('sgd', "
-   "'adam', ...) for n parameters in one call, hp read once: ops holds n "
-   "runs of six values (name, p, g and three state tensors, false when "
-   "absent), bcs n pairs (bc1, bc2) that replace hp's.  Returns nothing."},
+  {"apply", l_apply, HEBB_FN | HEBB_RAW,
+   "_optim.apply(rule, hp, params, grads, state, names, from, stepkey, k1 "
+   "[, k2 [, k3]])\n\nOne step of rule ('sgd', 'adam', ...) for every "
+   "params[i] (i >= from) with a gradient grads[i], in one call: state[i]"
+   "[stepkey] counts the steps, state[i][k1..] are the state tensors; for "
+   "Adam the bias corrections come from hp.beta1, hp.beta2 and the step.  "
+   "Returns the first i without a state table (make it, call again from "
+   "i), or nothing."},
+  {"is_dense", l_is_dense, HEBB_FN | HEBB_RAW,
+   "_optim.is_dense(v)\n\nWhether v is a contiguous tensor."},
   {NULL, NULL, 0, NULL}
 };
 

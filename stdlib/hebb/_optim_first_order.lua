@@ -84,38 +84,26 @@ local function adam_state(self, i, p)
   return st
 end
 
--- Every parameter with a gradient in one call of the C loops (_optim.many):
--- here only the step counts and the bias corrections (computed once per
--- step count), the hyper-parameters read once in C.  ops and bcs are kept
--- from step to step (no new tables); the tensors in them are dropped after
--- the call, so a gradient is not kept past its step.
+-- Every parameter with a gradient in one call of the C loops
+-- (_optim.apply): the step counts, the bias corrections (once per step
+-- count) and the calls of the loop are made there; a parameter's state is
+-- made here at its first step.
 function Adam:_apply(grads)
-  local hp, state, names = self._hp, self.state, self._names
-  local ops, bcs = self._ops, self._bcs
-  if not ops then ops, bcs = {}, {}; self._ops, self._bcs = ops, bcs end
-  local b1, b2 = self.betas[1], self.betas[2]
-  local n, last, bc1, bc2 = 0, nil, nil, nil
-  for i, p in ipairs(self.params) do
-    local g = grads[i]
-    if g then
-      local st = state[i] or adam_state(self, i, p)
-      local t = st.step + 1
-      st.step = t
-      if t ~= last then last, bc1, bc2 = t, 1 - b1 ^ t, 1 - b2 ^ t end
-      local o = 6 * n
-      ops[o + 1], ops[o + 2], ops[o + 3] = names[i], p, g
-      ops[o + 4], ops[o + 5], ops[o + 6] = st.exp_avg, st.exp_avg_sq, st.max_exp_avg_sq or false
-      bcs[2 * n + 1], bcs[2 * n + 2] = bc1, bc2
-      n = n + 1
-    end
-  end
-  hp.lr, hp.weight_decay, hp.eps, hp.beta1, hp.beta2 = self.lr, self.weight_decay, self.eps, b1, b2
+  local hp, params, state, names = self._hp, self.params, self.state, self._names
+  hp.lr, hp.weight_decay, hp.eps = self.lr, self.weight_decay, self.eps
+  hp.beta1, hp.beta2 = self.betas[1], self.betas[2]
   hp.decoupled, hp.amsgrad = self._decoupled, self.amsgrad
-  C.many("adam", hp, n, ops, bcs)
-  for o = 2, 6 * n, 6 do
-    ops[o], ops[o + 1], ops[o + 2], ops[o + 3], ops[o + 4] = false, false, false, false, false
+  local i = C.apply("adam", hp, params, grads, state, names, 1,
+                    "step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+  while i do
+    adam_state(self, i, params[i])
+    i = C.apply("adam", hp, params, grads, state, names, i,
+                "step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
   end
 end
+-- _apply records nothing (T.zeros_like of a parameter is not tracked):
+-- Optimizer:step calls it without switching the grad mode
+Adam._plain = true
 
 M.adam = B._functional_form("adam", M.Adam, "Adam")
 M.adamw = B._functional_form("adamw", M.AdamW, "AdamW")
