@@ -20,15 +20,52 @@ parts.install(M, { "hebb._autograd_engine", "hebb._autograd_tools" }, "hebb.auto
 
 local RULES = {
   "hebb._autograd_rules",      -- hebb.tensor's operations
-  "hebb._autograd_sparse",     -- hebb.sparse
-  "hebb._autograd_linalg",     -- hebb.linalg
-  "hebb._autograd_contract",   -- einsum, tensordot, ncon
-  "hebb._autograd_fft",        -- hebb.fft
-  "hebb._autograd_complex",    -- complex, real, imag, conj, angle, vdot
-  "hebb._autograd_ode",        -- hebb.ode's fused combination
-  "hebb._autograd_fields",     -- hebb.fields' lattice Laplacian
-  "hebb._autograd_special",    -- sort, topk, roll, flip, special functions
+  "hebb._autograd_sparse",     -- hebb.sparse (its hooks follow matrices as they are made)
 }
 for _, part in ipairs(RULES) do engine._install(require(part)) end
+
+-- The other rule files are loaded on first use (docs/performance.md, "the
+-- resident heap"): every collector cycle marks and sweeps what is loaded,
+-- and most programs differentiate none of these ops.  LAZY says which ops
+-- each file defines, by the module prefix of their names or one by one;
+-- looking up an op of an unloaded file in the rule table (the recorder,
+-- or autograd.rules[name]) loads the file and installs its rules, except
+-- those set meanwhile (a user's defrule or nondiff stays).  A lazy file
+-- must not replace another file's rule; test_autograd checks both.
+local LAZY = {
+  { "hebb._autograd_linalg", prefix = "linalg." },    -- hebb.linalg
+  { "hebb._autograd_contract", "einsum", "ncon", "tensordot" },
+  { "hebb._autograd_fft", prefix = "fft." },          -- hebb.fft
+  { "hebb._autograd_complex", "angle", "complex", "conj", "imag", "real", "vdot" },
+  { "hebb._autograd_ode", prefix = "_ode." },         -- hebb.ode's fused combination
+  { "hebb._autograd_fields", prefix = "_fields." },   -- hebb.fields' lattice Laplacian
+  { "hebb._autograd_special",                          -- sort, topk, roll, flip, special functions
+    "_tetragamma", "_zeta_prime", "argsort", "bessel_i0", "bessel_i1", "bessel_j0",
+    "bessel_j1", "digamma", "ellipe", "ellipk", "erf", "erfc", "flip", "gamma", "histc",
+    "lgamma", "roll", "searchsorted", "sort", "topk", "trigamma", "unique", "zeta" },
+}
+engine._lazy_rules = LAZY   -- (for test_autograd)
+local by_name, by_prefix = {}, {}
+for _, e in ipairs(LAZY) do
+  if e.prefix then by_prefix[e.prefix] = e end
+  for i = 2, #e do by_name[e[i]] = e end
+end
+
+local rules = engine.rules
+local function load_part(e)
+  if e.prefix then by_prefix[e.prefix] = nil end
+  for i = 2, #e do by_name[e[i]] = nil end
+  for name, r in pairs(require(e[1]).rules) do
+    if rawget(rules, name) == nil then rawset(rules, name, r) end
+  end
+  if next(by_name) == nil and next(by_prefix) == nil then setmetatable(rules, nil) end
+end
+setmetatable(rules, { __index = function(_, name)
+  if type(name) ~= "string" then return nil end
+  local e = by_name[name] or by_prefix[name:match("^[%w_]*%.") or false]
+  if not e then return nil end
+  load_part(e)
+  return rawget(rules, name)
+end })
 
 return M
