@@ -16,7 +16,9 @@ doc(M, "hebb.autograd\n\nReverse-mode automatic differentiation, "
   .. "y:backward() or autograd.grad(f, x) walks them back.  Higher derivatives "
   .. "(hvp, laplacian), gradcheck and custom functions.  See docs/autograd.md.")
 
-parts.install(M, { "hebb._autograd_engine", "hebb._autograd_tools" }, "hebb.autograd")
+-- (the tools are loaded on first use: hebb._parts)
+parts.install(M, { "hebb._autograd_engine", { "hebb._autograd_tools", "gradcheck",
+  "gradgradcheck", "hvp", "jacobian", "laplacian" } }, "hebb.autograd")
 
 local RULES = {
   "hebb._autograd_rules",      -- hebb.tensor's operations
