@@ -178,6 +178,12 @@ static int embedded_loader(lua_State *L) {
   return hebbL_run_embedded(L, luaL_checkstring(L, 1), 0);
 }
 
+/* require(modname) from C, for an embedded Lua module: leaves the module
+   on the stack */
+void hebbL_require(lua_State *L, const char *modname) {
+  luaL_requiref(L, modname, embedded_loader, 0);
+}
+
 /* the modules with a C opener (one line per module) */
 static const luaL_Reg natives[] = {
   {"hebb", luaopen_hebb},

@@ -20,11 +20,7 @@ doc(M, "hebb.autograd\n\nReverse-mode automatic differentiation, "
 parts.install(M, { "hebb._autograd_engine", { "hebb._autograd_tools", "gradcheck",
   "gradgradcheck", "hvp", "jacobian", "laplacian" } }, "hebb.autograd")
 
-local RULES = {
-  "hebb._autograd_rules",      -- hebb.tensor's operations
-  "hebb._autograd_sparse",     -- hebb.sparse (its hooks follow matrices as they are made)
-}
-for _, part in ipairs(RULES) do engine._install(require(part)) end
+engine._install(require "hebb._autograd_rules")   -- hebb.tensor's operations
 
 -- The other rule files are loaded on first use (docs/performance.md, "the
 -- resident heap"): every collector cycle marks and sweeps what is loaded,
@@ -34,7 +30,10 @@ for _, part in ipairs(RULES) do engine._install(require(part)) end
 -- or autograd.rules[name]) loads the file and installs its rules, except
 -- those set meanwhile (a user's defrule or nondiff stays).  A lazy file
 -- must not replace another file's rule; test_autograd checks both.
+-- (*) the hooks by which the sparse file follows matrices made from tracked
+-- values are installed when the first one is made (l_sparse.c, follow).
 local LAZY = {
+  { "hebb._autograd_sparse", prefix = "sparse." },    -- hebb.sparse (*)
   { "hebb._autograd_linalg", prefix = "linalg." },    -- hebb.linalg
   { "hebb._autograd_contract", "einsum", "ncon", "tensordot" },
   { "hebb._autograd_fft", prefix = "fft." },          -- hebb.fft

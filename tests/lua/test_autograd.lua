@@ -31,6 +31,14 @@ test("rule_files_loaded_on_first_use", function()
   local L = require "hebb.linalg"
   L.det(m):backward()
   truthy(maxdiff(m.grad, L.inv(m):t() * L.det(m)) < 1e-12)
+  -- a matrix made from tracked values first (the hooks that follow it are
+  -- loaded then, natives/lua/l_sparse.c), differentiated later
+  local vals = rn(3):requires_grad_()
+  local S = require("hebb.sparse").csr({ 1, 2, 2 }, { 2, 1, 2 }, vals, { 2, 2 })
+  eq(select(3, S:source()), vals)
+  local y = rn(2)
+  S:matmul(y):sum():backward()
+  eq(maxdiff(vals.grad, T.tensor({ y[2], y[1], y[2] })), 0)
   -- a rule defined before its file loads is kept
   local mine = function(g) return g end
   A.defrule("fft.fft", mine)
