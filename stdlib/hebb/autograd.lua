@@ -3,9 +3,9 @@
 -- This file assembles the module from its parts (docs/design.md, "Modules
 -- made of several files"): the tape (hebb._autograd_engine), the tools
 -- built on it (hebb._autograd_tools), and the rule files, each a plain
--- module returning a set of backward rules that is installed here in the
--- order listed (a later set may replace an earlier one's rule).  A new rule
--- file is one more line in RULES.
+-- module returning a set of backward rules that is installed here:
+-- hebb._autograd_rules when this file loads, the others on first use.  A
+-- new rule file is one more line in LAZY.
 local doc = require("hebb").doc
 local parts = require "hebb._parts"
 local engine = require "hebb._autograd_engine"
