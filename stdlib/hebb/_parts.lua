@@ -15,6 +15,8 @@
 -- functions in the stubs' places.  The entry lists exactly the part's
 -- public names, all functions; loading a part whose names differ from its
 -- entry is an error.
+local getregistry = debug.getregistry
+
 local M = {}
 
 local function public(k)
@@ -24,7 +26,7 @@ end
 -- stub -> function returning the value whose docstring the stub has (hebb.doc
 -- asks it, natives/lua/l_hebb.c)
 local function lazy_docs()
-  local reg = debug.getregistry()
+  local reg = getregistry()
   local t = reg["hebb.docs.lazy"]
   if not t then
     t = setmetatable({}, { __mode = "k" })
