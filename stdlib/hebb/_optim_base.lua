@@ -33,6 +33,17 @@ local function autograd()
   return autograd_mod
 end
 
+-- p.grad for the length of a step, read without lending it (hebb.autograd
+-- may then write the next gradient over that buffer: the step keeps none)
+local grad_of
+local function step_grad(p)
+  if grad_of == nil then
+    grad_of = autograd() and require("hebb._autograd_engine")._grad_of or false
+  end
+  if grad_of then return grad_of(p) end
+  return p.grad
+end
+
 -- fn(...) with recording off: how updates run.  What the C kernels raise
 -- there (a gradient of the wrong shape) is placed at the user's line.
 local function no_grad(fn, ...)
@@ -196,7 +207,7 @@ local function gradients(self, given)
   end
   for i, p in ipairs(self.params) do
     local g
-    if given then g = given[i] else g = p.grad end
+    if given then g = given[i] else g = step_grad(p) end
     if g ~= nil then
       if not is_tensor(g) then
         E.raise("%s: the gradient of params[%d] must be a tensor, got %s",
