@@ -780,8 +780,8 @@ static int l_relu_grad(lua_State *L) {
    .grad already is) or acc = g^T x over what acc held (beta 0: a spare
    buffer, or a new one when acc is nil); returns the buffer written.
    false, leaving acc alone, when the fast path does not apply (dtypes
-   other than one f64 or f32, a non-contiguous operand, acc sharing memory
-   with g or x): the rule then takes its general form */
+   other than one f64 or f32, a non-contiguous operand, acc not {out, in}
+   or sharing memory with g or x): the rule then takes its general form */
 static int l_linear_grad(lua_State *L) {
   hebb_tensor *g = hebbL_check(L, 1), *x = hebbL_check(L, 2);
   hebb_tensor *acc = lua_isnil(L, 3) ? NULL : hebbL_check(L, 3);
@@ -791,7 +791,10 @@ static int l_linear_grad(lua_State *L) {
   luaL_argcheck(L, acc || beta == 0, 3, "a buffer to add into is needed");
   if ((d != HEBB_F64 && d != HEBB_F32) || x->dtype != d ||
       !hebb_is_contiguous(g) || !hebb_is_contiguous(x) ||
+      g->ndim != 2 || x->ndim != 2 || g->shape[0] != x->shape[0] ||
       (acc && (acc->dtype != d || !hebb_is_contiguous(acc) ||
+               acc->ndim != 2 || acc->shape[0] != g->shape[1] ||
+               acc->shape[1] != x->shape[1] ||
                hebb_same_storage(acc, g) || hebb_same_storage(acc, x)))) {
     lua_pushboolean(L, 0);
     return 1;
