@@ -584,7 +584,7 @@ end
 
 -- Whether gradients reaching a leaf now are added into its .grad (a
 -- backward without targets, not recording): then a rule may add its part
--- for a leaf argument into the leaf's gradient buffer itself (_grad_sink).
+-- for a leaf argument into the leaf's gradient buffer itself (_grad_into).
 local into_leaves = false
 
 local function engine(roots, seeds, opts, targets)
