@@ -505,8 +505,9 @@ end
 -- back through t() share memory.  A kept gradient (x.grad, or a retained
 -- one) is therefore taken by reference only while no other kept gradient
 -- holds that storage (handed), and the engine adds in place only into a
--- .grad it allocated itself (rec.owned); the first accumulation into a
--- gradient taken by reference allocates.
+-- .grad it allocated itself (rec.owned, or rec.private: one a rule wrote
+-- through _grad_into); the first accumulation into a gradient taken by
+-- reference allocates.
 local function run_engine(roots, seeds, opts, targets)
   local pending, captured = {}, {}
   local handed = {}
@@ -523,11 +524,14 @@ local function run_engine(roots, seeds, opts, targets)
       if opts.create_graph then rec.grad = g
       else rec.grad, rec.owned = keep(g) end
     elseif opts.create_graph or record_of(cur)
-        or not rawequal(rec.owned, cur) then
+        or not (rawequal(rec.owned, cur) or rawequal(rec.private, cur)) then
       rec.grad = cur + g
       rec.owned = not opts.create_graph and rec.grad or nil
     else
+      -- an owned buffer, or a private one (a rule wrote it with beta = 0:
+      -- no one else has it, and add_ gives the bits of cur + g)
       cur:add_(g)
+      rec.owned = cur
       return
     end
     -- a new .grad: unseen if the engine made it (a clone, a sum); a spare
@@ -609,8 +613,11 @@ end
 --     spare (the engine's own buffer hidden by x.grad = nil, never lent)
 --     or, given buf = nil, into a buffer it allocates.  The result is a
 --     new .grad the engine made: private (unseen until read through x.grad),
---     but not owned -- like a gradient taken by reference, the first
---     accumulation into it allocates a sum, so bits stay those of before.
+--     but not owned: the next gradient for it (a shared weight, a second
+--     backward) goes through the engine's accumulate, whose add_ has the
+--     bits of the sum the old path made there, not through a beta = 1
+--     gemm (which rounds the batch sum and the add once), so bits stay
+--     those of before.
 -- A rule that put its gradient for that input there returns nil for it.
 function M._grad_into(r, kernel, a, b)
   if not (into_leaves and type(r) == "table" and r.leaf) then return false end

@@ -143,12 +143,19 @@ test("training_with_reuse_has_the_bits_of_training_with_fresh_buffers", function
     local nin, nh, nout = math.random(1, 90), math.random(1, 70), math.random(1, 12)
     local n = trial == 1 and 1 or math.random(1, 64)
     if trial == 6 then nin, nh, nout, n, dt = 784, 256, 10, 64, "f32" end
+    if trial == 5 then nin, nout = nh, nh end   -- one layer applied twice
     local lead = trial == 3 and { 2 } or {}
     local seed = math.random(1, 1e6)
     local function run(read, threads)
       hebb.threads(threads)
       T.manual_seed(seed)
-      local m = mlp(nin, nh, nout, dt)
+      local m
+      if trial == 5 then
+        local lin = nn.Linear(nh, nh, { dtype = dt })
+        m = nn.Sequential(lin, nn.ReLU(), lin, nn.Linear(nh, nh, { dtype = dt }))
+      else
+        m = mlp(nin, nh, nout, dt)
+      end
       if trial == 4 then   -- the first weight a transposed view (a leaf)
         m[1].weight = nn.Parameter(m[1].weight:detach():t():contiguous():t())
       end
@@ -167,9 +174,9 @@ test("training_with_reuse_has_the_bits_of_training_with_fresh_buffers", function
         opt:zero_grad()
         sq_loss(m, xs, ts):backward()
         if read then for _, p in ipairs(ps) do local _ = p.grad end end
-        local k = storage(ps[3])
-        if keys[3] == k then reused = reused + 1 end
-        keys[3] = k
+        local k1, k3 = storage(ps[1]), storage(ps[3])
+        if keys[1] == k1 and keys[3] == k3 then reused = reused + 1 end
+        keys[1], keys[3] = k1, k3
         if trial == 4 then   -- the optimizers want contiguous parameters
           A.no_grad(function()
             for _, p in ipairs(ps) do p:sub_(peek(p) * 0.01) end
