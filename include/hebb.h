@@ -306,10 +306,12 @@ hebb_status hebb_cross_entropy_grad(const hebb_tensor *z,
    f32 tensors of one shape in one pass (the ReLU rule, y = relu(x)) */
 hebb_status hebb_relu_grad(const hebb_tensor *g, const hebb_tensor *y,
                            hebb_tensor **out);
-/* acc += g^T x for contiguous g {N, out}, x {N, in}, acc {out, in} of one
-   dtype, f64 or f32 (a linear layer's weight gradient, accumulated) */
-hebb_status hebb_linear_grad_acc(const hebb_tensor *g, const hebb_tensor *x,
-                                 hebb_tensor *acc);
+/* *acc += g^T x (accumulate) or *acc = g^T x (accumulate = 0: the old
+   contents are not read; *acc NULL: a new {out, in} tensor) for contiguous
+   g {N, out}, x {N, in}, acc {out, in} of one dtype, f64 or f32 (a linear
+   layer's weight gradient, accumulated, or written over a spare buffer) */
+hebb_status hebb_linear_grad(const hebb_tensor *g, const hebb_tensor *x,
+                             hebb_tensor **acc, int accumulate);
 /* dense linear algebra (LAPACK; hebb.linalg), f64, f32, c128 and c64
    (integer and bool inputs compute in f64), batched over the leading dimensions: a tensor of
    shape {..., m, n} is a batch of m x n matrices.  Inputs are never

@@ -775,24 +775,38 @@ static int l_relu_grad(lua_State *L) {
   return 1;
 }
 
-/* C.linear_grad_acc(g, x, acc): acc += g^T x in place (the linear rule's
-   weight gradient, added into the buffer the weight's .grad already is)
-   and true; false, leaving acc alone, when the fast path does not apply
-   (dtypes other than one f64 or f32, a non-contiguous operand, acc
-   sharing memory with g or x): the rule then takes its general form */
-static int l_linear_grad_acc(lua_State *L) {
+/* C.linear_grad(g, x, acc, beta): the linear rule's weight gradient into a
+   gradient buffer: acc += g^T x in place (beta 1: the buffer the weight's
+   .grad already is) or acc = g^T x over what acc held (beta 0: a spare
+   buffer, or a new one when acc is nil); returns the buffer written.
+   false, leaving acc alone, when the fast path does not apply (dtypes
+   other than one f64 or f32, a non-contiguous operand, acc not {out, in}
+   or sharing memory with g or x): the rule then takes its general form */
+static int l_linear_grad(lua_State *L) {
   hebb_tensor *g = hebbL_check(L, 1), *x = hebbL_check(L, 2);
-  hebb_tensor *acc = hebbL_check(L, 3);
-  int d = acc->dtype;
-  if ((d != HEBB_F64 && d != HEBB_F32) || g->dtype != d || x->dtype != d ||
+  hebb_tensor *acc = lua_isnil(L, 3) ? NULL : hebbL_check(L, 3);
+  lua_Integer beta = luaL_checkinteger(L, 4);
+  int d = g->dtype;
+  luaL_argcheck(L, beta == 0 || beta == 1, 4, "beta must be 0 or 1");
+  luaL_argcheck(L, acc || beta == 0, 3, "a buffer to add into is needed");
+  if ((d != HEBB_F64 && d != HEBB_F32) || x->dtype != d ||
       !hebb_is_contiguous(g) || !hebb_is_contiguous(x) ||
-      !hebb_is_contiguous(acc) || hebb_same_storage(acc, g) ||
-      hebb_same_storage(acc, x)) {
+      g->ndim != 2 || x->ndim != 2 || g->shape[0] != x->shape[0] ||
+      (acc && (acc->dtype != d || !hebb_is_contiguous(acc) ||
+               acc->ndim != 2 || acc->shape[0] != g->shape[1] ||
+               acc->shape[1] != x->shape[1] ||
+               hebb_same_storage(acc, g) || hebb_same_storage(acc, x)))) {
     lua_pushboolean(L, 0);
     return 1;
   }
-  hebbL_check_status(L, hebb_linear_grad_acc(g, x, acc));
-  lua_pushboolean(L, 1);
+  if (!acc) {
+    hebb_tensor *res = NULL;
+    hebb_tensor **box = hebbL_newbox(L);
+    hebbL_finish(L, box, &res, hebb_linear_grad(g, x, &res, 0));
+    return 1;
+  }
+  hebbL_check_status(L, hebb_linear_grad(g, x, &acc, (int)beta));
+  lua_pushvalue(L, 3);
   return 1;
 }
 
@@ -851,7 +865,7 @@ static const hebb_lreg autograd_funcs[] = {
   {"alias", l_alias, HEBB_FN | HEBB_RAW, NULL},
   {"same_shape", l_same_shape, HEBB_FN | HEBB_RAW, NULL},
   {"relu_grad", l_relu_grad, HEBB_FN | HEBB_RAW, NULL},
-  {"linear_grad_acc", l_linear_grad_acc, HEBB_FN | HEBB_RAW, NULL},
+  {"linear_grad", l_linear_grad, HEBB_FN | HEBB_RAW, NULL},
   {"dense_storage", l_dense_storage, HEBB_FN | HEBB_RAW, NULL},
   {"fit", l_fit, HEBB_FN | HEBB_RAW, NULL},
   {"live", l_live, HEBB_FN | HEBB_RAW, NULL},

@@ -405,7 +405,14 @@ for _, name in ipairs({ "grad", "requires_grad", "is_leaf", "grad_fn" }) do
   local props = mt.__properties
   props[#props + 1] = name
 end
-getters.grad = function(t) local r = record_of(t); return r and r.grad end
+-- Reading x.grad lends the buffer: from then on user code may hold it, so
+-- it is never reused as a spare (rec.private is dropped; see _grad_into).
+getters.grad = function(t)
+  local r = record_of(t)
+  if not r then return nil end
+  if r.leaf then r.private = nil end
+  return r.grad
+end
 getters.requires_grad = function(t) return record_of(t) ~= nil end
 getters.is_leaf = function(t) local r = record_of(t); return r == nil or r.leaf == true end
 getters.grad_fn = function(t) local r = record_of(t); return r and r.node and r.node.name end
@@ -422,7 +429,24 @@ setters.grad = function(t, g)
     if g == nil then return end
     E.raise("x.grad: the tensor does not require grad (call x:requires_grad_())")
   end
+  if r.leaf then
+    -- x.grad = nil over a buffer the engine made that no one has seen:
+    -- kept hidden as the spare the next backward may write over
+    local cur = r.grad
+    if g ~= nil then r.spare = nil
+    elseif cur ~= nil then r.spare = rawequal(r.private, cur) and cur or nil end
+    r.private = nil
+  end
   r.grad, r.owned = g, nil
+end
+
+-- For library code that reads a leaf's gradient only for the length of a
+-- call (the optimizers' step, nn's zero_grad): x.grad without lending it.
+-- The caller must not keep the tensor (nor a view of it) after it returns,
+-- nor hand it to user code.
+function M._grad_of(t)
+  local r = record_of(t)
+  return r and r.grad
 end
 
 -- Backward -----------------------------------------------------------------
@@ -481,8 +505,9 @@ end
 -- back through t() share memory.  A kept gradient (x.grad, or a retained
 -- one) is therefore taken by reference only while no other kept gradient
 -- holds that storage (handed), and the engine adds in place only into a
--- .grad it allocated itself (rec.owned); the first accumulation into a
--- gradient taken by reference allocates.
+-- .grad it allocated itself (rec.owned, or rec.private: one a rule wrote
+-- through _grad_into); the first accumulation into a gradient taken by
+-- reference allocates.
 local function run_engine(roots, seeds, opts, targets)
   local pending, captured = {}, {}
   local handed = {}
@@ -499,12 +524,19 @@ local function run_engine(roots, seeds, opts, targets)
       if opts.create_graph then rec.grad = g
       else rec.grad, rec.owned = keep(g) end
     elseif opts.create_graph or record_of(cur)
-        or not rawequal(rec.owned, cur) then
+        or not (rawequal(rec.owned, cur) or rawequal(rec.private, cur)) then
       rec.grad = cur + g
       rec.owned = not opts.create_graph and rec.grad or nil
     else
+      -- an owned buffer, or a private one (a rule wrote it with beta = 0:
+      -- no one else has it, and add_ gives the bits of cur + g)
       cur:add_(g)
+      rec.owned = cur
+      return
     end
+    -- a new .grad: unseen if the engine made it (a clone, a sum); a spare
+    -- is not written into here (the gradient is there already)
+    if rec.leaf then rec.private, rec.spare = rec.owned, nil end
   end
   local function deliver(rec, g)
     if targets and targets[rec] then captured[rec] = add(captured[rec], g) end
@@ -556,7 +588,7 @@ end
 
 -- Whether gradients reaching a leaf now are added into its .grad (a
 -- backward without targets, not recording): then a rule may add its part
--- for a leaf argument into the leaf's gradient buffer itself (_grad_sink).
+-- for a leaf argument into the leaf's gradient buffer itself (_grad_into).
 local into_leaves = false
 
 local function engine(roots, seeds, opts, targets)
@@ -568,18 +600,38 @@ local function engine(roots, seeds, opts, targets)
   return res[2]
 end
 
--- For rules (the linear rule's weight gradient): the buffer into which a
--- gradient delivered now to the input with record r would be added in
--- place -- r a leaf whose .grad the engine allocated itself and no one
--- replaced (rec.owned), outside create_graph and autograd.grad -- else
--- nil.  A rule that adds its gradient for that input there itself returns
--- nil for it; the engine's accumulate would have done cur:add_(g) at the
--- same point of the pass.
-function M._grad_sink(r)
-  if not (into_leaves and type(r) == "table" and r.leaf) then return nil end
+-- For rules (the linear rule's weight gradient): puts the gradient that
+-- kernel(a, b, buf, beta) computes for the input with record r straight
+-- into r's gradient buffer, when r is a leaf and the gradient would go
+-- into its .grad now (outside create_graph and autograd.grad), and says
+-- whether it did (kernel returns the buffer written, or false where it
+-- does not apply).  Two cases:
+--   * r.grad is a buffer the engine allocated itself and no one replaced
+--     (rec.owned): beta = 1, the kernel adds into it -- the engine's
+--     accumulate would have done cur:add_(g) at the same point of the pass;
+--   * r has no .grad: beta = 0, the kernel writes the gradient over r's
+--     spare (the engine's own buffer hidden by x.grad = nil, never lent)
+--     or, given buf = nil, into a buffer it allocates.  The result is a
+--     new .grad the engine made: private (unseen until read through x.grad),
+--     but not owned: the next gradient for it (a shared weight, a second
+--     backward) goes through the engine's accumulate, whose add_ has the
+--     bits of the sum the old path made there, not through a beta = 1
+--     gemm (which rounds the batch sum and the add once), so bits stay
+--     those of before.
+-- A rule that put its gradient for that input there returns nil for it.
+function M._grad_into(r, kernel, a, b)
+  if not (into_leaves and type(r) == "table" and r.leaf) then return false end
   local cur = r.grad
-  if cur ~= nil and rawequal(r.owned, cur) and not record_of(cur) then return cur end
-  return nil
+  if cur == nil then
+    local buf = kernel(a, b, r.spare, 0)
+    if not buf then return false end
+    r.grad, r.private, r.spare = buf, buf, nil
+    return true
+  end
+  if rawequal(r.owned, cur) and not record_of(cur) then
+    return kernel(a, b, cur, 1) and true or false
+  end
+  return false
 end
 
 local function seed_for(y, g, who)

@@ -386,11 +386,13 @@ def("cross_entropy", function(g, a)
   return (p - onehot) * g:unsqueeze(2)
 end, { saves = { 1 } })
 -- y = x W^T + b: gx = g W, gW = g^T x over all leading dims of x, gb = sum g.
--- When W's .grad is a buffer the engine would add gW into in place (a
--- second backward, or after m:zero_grad(false)), gW goes straight there,
--- one gemm with beta = 1 (natives/core/backward.c), and the rule returns
--- no gW for the engine to add.
-local linear_grad_acc, grad_sink = autograd_c.linear_grad_acc, A._grad_sink
+-- When gW would go into W's .grad now, it goes straight into the gradient
+-- buffer (A._grad_into, natives/core/backward.c): added by a gemm with beta
+-- = 1 into a buffer the engine would add it to in place (a second
+-- backward, or after m:zero_grad(false)), or, when W has no .grad (after
+-- opt:zero_grad()), written by a gemm with beta = 0 over the spare buffer
+-- the old .grad left (or a new one); the rule then returns no gW.
+local linear_grad, grad_into = autograd_c.linear_grad, A._grad_into
 def("linear", function(g, a, _, need)
   local x, w, b = a[1], a[2], a[3]
   local nout, nin = w:size(1), w:size(2)
@@ -399,8 +401,9 @@ def("linear", function(g, a, _, need)
   local gw
   if need[2] then
     local x2 = cj(x:reshape(-1, nin))
-    local sink = need[1] ~= need[2] and grad_sink(need[2])
-    if not (sink and linear_grad_acc(g2, x2, sink)) then gw = g2:t():matmul(x2) end
+    if not (need[1] ~= need[2] and grad_into(need[2], linear_grad, g2, x2)) then
+      gw = g2:t():matmul(x2)
+    end
   end
   local gb = is_tensor(b) and need[3] and g2:sum(1) or nil
   return gx, gw, gb

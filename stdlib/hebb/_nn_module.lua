@@ -22,6 +22,8 @@ local M = {}
 
 local has_autograd, autograd = pcall(require, "hebb.autograd")
 if not has_autograd then autograd = nil end
+-- p.grad read without lending it to user code (zero_grad keeps no reference)
+local grad_of = autograd and require("hebb._autograd_engine")._grad_of
 
 local fmt = string.format
 
@@ -386,7 +388,7 @@ function Module:zero_grad(set_to_none)
   E.check("nn." .. self.__name .. ":zero_grad", "set_to_none", set_to_none, "boolean", true)
   for _, p in ipairs(self:parameters()) do
     if set_to_none == false then
-      local g = p.grad
+      local g = grad_of and grad_of(p)
       if g then no_grad(function() g:fill_(0) end) end
     else
       p.grad = nil

@@ -34,6 +34,17 @@ local function autograd()
   return autograd_mod
 end
 
+-- p.grad for the length of a step, read without lending it (hebb.autograd
+-- may then write the next gradient over that buffer: the step keeps none)
+local grad_of
+local function step_grad(p)
+  if grad_of == nil then
+    grad_of = autograd() and require("hebb._autograd_engine")._grad_of or false
+  end
+  if grad_of then return grad_of(p) end
+  return p.grad
+end
+
 -- the grad mode prev back, then the results of a pcall (or its error as it is)
 local function restore(ag, prev, ok, ...)
   ag.set_grad_enabled(prev)
@@ -209,7 +220,7 @@ local function gradients(self, given)
   end
   for i, p in ipairs(self.params) do
     local g
-    if given then g = given[i] else g = p.grad end
+    if given then g = given[i] else g = step_grad(p) end
     if g ~= nil then
       if not is_dense(g) then   -- else a contiguous tensor: one raw C call
         if not is_tensor(g) then

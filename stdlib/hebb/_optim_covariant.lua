@@ -142,6 +142,10 @@ local function apply_flat(self, grads)
     dq = full_step(st.m2 / bc2, F, self.power, self.eps, n2) * self.lr
   else
     st.m2 = g * g * n2 + st.m2 * o2
+    -- info.grad goes to the user's function, and with one parameter it is
+    -- a view of p.grad: read publicly, so that autograd counts the buffer
+    -- as lent and never writes a later gradient over it
+    for _, p in ipairs(self.params) do local _ = p.grad end
     local info = { step = st.step, grad = g, m1 = st.m1, m2 = st.m2, force = F,
                    m2hat = st.m2 / bc2, bc1 = bc1, bc2 = bc2, params = self.params, n = n }
     local r = self.metric(info)
