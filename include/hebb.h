@@ -294,6 +294,10 @@ hebb_status hebb_outer(const hebb_tensor *a, const hebb_tensor *b,
    one gemm that adds to the bias */
 hebb_status hebb_linear(const hebb_tensor *x, const hebb_tensor *w,
                         const hebb_tensor *b, hebb_tensor **out);
+/* relu(x W^T + b): hebb_linear with the ReLU taken in each tile of the
+   product (f64/f32), the same values as hebb_linear then HEBB_RELU */
+hebb_status hebb_linear_relu(const hebb_tensor *x, const hebb_tensor *w,
+                             const hebb_tensor *b, hebb_tensor **out);
 /* softmax cross-entropy of logits z {N, C} (f64/f32) against class labels
    {N} (i64, base..base+C-1): per row log(sum_j e^z_j) - z_label, and its
    gradient g_i (softmax(z_i) - onehot(label_i)) for row gradients g {N} */

@@ -405,6 +405,13 @@ def("linear", function(g, a, _, need)
   local gb = is_tensor(b) and need[3] and g2:sum(1) or nil
   return gx, gw, gb
 end, { saves = { 1, 2 } })
+-- relu(x W^T + b) as one op (T._linear_relu, nn.Sequential's Linear then
+-- ReLU): the ReLU rule on the output, then the linear rule, as the two
+-- recorded ops would run them
+local rules = R.rules
+def("_linear_relu", function(g, a, out, need)
+  return rules.linear.fn(rules.relu.fn(g, { out }, out), a, nil, need)
+end, { saves = { 1, 2, 0 } })
 def("outer", function(g, a)
   return unb(g:matmul(cj(a[2])), a[1]), unb(g:t():matmul(cj(a[1])), a[2])
 end, { saves = { 1, 2 } })

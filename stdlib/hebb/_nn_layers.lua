@@ -261,6 +261,27 @@ for _, a in ipairs(act_classes) do
     .. "(function form: nn." .. a[2] .. ").")
 end
 
+-- nn.Sequential's Linear + ReLU (hebb._nn_containers): one T._linear_relu
+-- when m is an nn.Linear and nxt an nn.ReLU with the forwards above (not
+-- overridden, no parametrized weight) and x is f64/f32 as the weight is
+do
+  local linear_forward, relu_forward = Linear.forward, L.ReLU.forward
+  local ReLU, linear_relu = L.ReLU, T._linear_relu
+  local real = { f64 = true, f32 = true }
+  require("hebb._nn_containers")._set_fuse(function(m, nxt, x)
+    if getmetatable(m) ~= Linear or getmetatable(nxt) ~= ReLU
+        or Linear.forward ~= linear_forward or ReLU.forward ~= relu_forward
+        or rawget(m, "forward") ~= nil or rawget(nxt, "forward") ~= nil
+        or rawget(m, "parametrizations") ~= nil or not T.is_tensor(x) then
+      return nil
+    end
+    local w = m.weight
+    if not (T.is_tensor(w) and real[w.dtype] and x.dtype == w.dtype) then return nil end
+    check_features(x, m.in_features, "nn.Linear")
+    return linear_relu(x, w, m.bias)
+  end)
+end
+
 local Softmax = Module:extend("Softmax")
 L.Softmax = Softmax
 function Softmax:__init(dim) self.dim = E.int("nn.Softmax", "dim", dim or -1) end
