@@ -306,6 +306,18 @@ hebb_status hebb_cross_entropy(const hebb_tensor *z, const hebb_tensor *labels,
 hebb_status hebb_cross_entropy_grad(const hebb_tensor *z,
                                     const hebb_tensor *labels, int64_t base,
                                     const hebb_tensor *g, hebb_tensor **out);
+/* the mean of those losses, as hebb_reduce_value(HEBB_MEAN) of them gives
+   it, with each row's log(sum_j e^z_j) written to lz (contiguous {N}, z's
+   dtype; NULL: not wanted); the gradient taking those log-normalizers from
+   lz instead of computing them again (lz NULL: computed) */
+hebb_status hebb_cross_entropy_mean(const hebb_tensor *z,
+                                    const hebb_tensor *labels, int64_t base,
+                                    hebb_tensor *lz, double *mean);
+hebb_status hebb_cross_entropy_grad_saved(const hebb_tensor *z,
+                                          const hebb_tensor *labels,
+                                          int64_t base, const hebb_tensor *lz,
+                                          const hebb_tensor *g,
+                                          hebb_tensor **out);
 /* backward.c, autograd's fast paths: g * sign(y) of two contiguous f64 or
    f32 tensors of one shape in one pass (the ReLU rule, y = relu(x)) */
 hebb_status hebb_relu_grad(const hebb_tensor *g, const hebb_tensor *y,

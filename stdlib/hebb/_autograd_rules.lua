@@ -385,6 +385,17 @@ def("cross_entropy", function(g, a)
   local onehot = T.zeros_like(z):scatter_(2, y:reshape(-1, 1), 1.0)
   return (p - onehot) * g:unsqueeze(2)
 end, { saves = { 1 } })
+-- nn.cross_entropy's mean in one op (T._cross_entropy_mean(z, y, keep)):
+-- the mean rule's gradient, then the cross_entropy rule's, taking the rows'
+-- log-normalizers the forward left in keep[1] (the same values: z's
+-- version is checked) when not recording
+def("_cross_entropy_mean", function(g, a)
+  local z, y, lz = a[1], a[2], type(a[3]) == "table" and a[3][1] or nil
+  local n = z:size(1)
+  local gl = (g:reshape({ 1 }) / n):expand({ n })
+  if not A.is_grad_enabled() then return T._cross_entropy_grad(z, y, gl, lz) end
+  return R.rules.cross_entropy.fn(gl, { z, y })
+end, { saves = { 1 }, scalar = true })
 -- y = x W^T + b: gx = g W, gW = g^T x over all leading dims of x, gb = sum g.
 -- When W's .grad is a buffer the engine would add gW into in place (a
 -- second backward, or after m:zero_grad(false)), gW goes straight there,

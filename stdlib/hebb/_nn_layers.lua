@@ -73,7 +73,8 @@ local function check_features(x, n, what)
   if not T.is_tensor(x) then
     E.raise("%s: expected a tensor input, got %s", what, E.show(x))
   end
-  if x.ndim == 0 or x.shape[x.ndim] ~= n then
+  local nd = x.ndim
+  if nd == 0 or x:size(nd) ~= n then
     E.raise("%s: the input's last dimension must be %d, got shape %s",
               what, n, shape_str(x))
   end

@@ -123,7 +123,15 @@ function Ls.cross_entropy(logits, labels, opts)
   -- per row forward and backward
   if logits.dtype ~= "f64" and logits.dtype ~= "f32" then logits = logits:astype("f64") end
   -- the kernel checks the labels' range: its message, at the user's line
-  local ok, l = pcall(T.cross_entropy, logits, labels)
+  local ok, l
+  if opts == nil or opts.reduction == nil or opts.reduction == "mean" then
+    -- the mean in the same call and one recorded op; the rows'
+    -- log-normalizers kept for the backward
+    ok, l = pcall(T._cross_entropy_mean, logits, labels, {})
+    if not ok then E.raise("nn." .. E.bare(l):gsub("^_cross_entropy_mean", "cross_entropy")) end
+    return l
+  end
+  ok, l = pcall(T.cross_entropy, logits, labels)
   if not ok then E.raise("nn." .. E.bare(l)) end
   return reduce(l, opts, "nn.cross_entropy")
 end

@@ -258,4 +258,74 @@ test("sequential_fused_errors_name_the_layer", function()
   truthy(ok, "mixed dtypes run as before")
 end)
 
+-- nn.cross_entropy's mean in one op (T._cross_entropy_mean) against
+-- T.cross_entropy(z, y):mean(), the two ops it replaces
+test("cross_entropy_mean_has_the_bits_of_the_two_ops", function()
+  for trial = 1, 25 do
+    for _, dt in ipairs(dtypes) do
+      local N, C = math.random(1, 130), math.random(1, 15)
+      local z0 = specials({ N, C }, dt, trial % 5 == 0 and 0.05 or 0)
+      if trial % 3 == 0 then z0 = z0 * 40 end
+      local y = T.randint(1, C, N)
+      local zv = layout(z0, trial % 3 + 1)
+      for _, t in ipairs({ 1, 2 }) do
+        at_threads(t, function()
+          local z1, z2 = zv:clone():requires_grad_(), z0:clone():requires_grad_()
+          local l1, l2 = nn.cross_entropy(z1, y), T.cross_entropy(z2, y):mean()
+          eq(l1.grad_fn, "_cross_entropy_mean", "recorded as one op")
+          same_values(l1, l2, "loss, trial " .. trial .. " " .. dt)
+          l1:backward()
+          l2:backward()
+          same_values(z1.grad, z2.grad, "gradient, trial " .. trial .. " " .. dt)
+          -- a seed other than 1
+          local z3, z4 = z0:clone():requires_grad_(), z0:clone():requires_grad_()
+          local s = T.full({}, 0.3, { dtype = dt })
+          nn.cross_entropy(z3, y):backward(s)
+          T.cross_entropy(z4, y):mean():backward(s)
+          same_values(z3.grad, z4.grad, "seeded gradient")
+          -- not recorded: the same Lua number
+          local u1, u2 = nn.cross_entropy(z0, y), T.cross_entropy(z0, y):mean()
+          truthy(type(u1) == "number" and (u1 == u2 or u1 ~= u1 and u2 ~= u2),
+                 "untracked loss " .. tostring(u1) .. " " .. tostring(u2))
+        end)
+      end
+    end
+  end
+  -- the other reductions keep their form
+  local z, y = T.randn(5, 3):requires_grad_(), T.randint(1, 3, 5)
+  eq(nn.cross_entropy(z, y, { reduction = "sum" }).grad_fn, "sum", "sum")
+  eq(nn.cross_entropy(z, y, { reduction = "none" }).grad_fn, "cross_entropy", "none")
+  -- integer logits are taken as f64, as before
+  local zi, yi = T.randint(-3, 3, 4, 3), T.randint(1, 3, 4)
+  eq(nn.cross_entropy(zi, yi), T.cross_entropy(zi:astype("f64"), yi):mean(), "i64 logits")
+end)
+
+test("cross_entropy_mean_gradcheck_and_create_graph", function()
+  local z, y = T.randn(7, 4), T.randint(1, 4, 7)
+  truthy(A.gradcheck(function(zz) return nn.cross_entropy(zz, y) end, { z }), "gradcheck")
+  truthy(A.gradgradcheck(function(zz) return nn.cross_entropy(zz, y) end, { z }), "gradgradcheck")
+  local function hess(fused)
+    local zz = z:clone():requires_grad_()
+    local l = fused and nn.cross_entropy(zz, y) or T.cross_entropy(zz, y):mean()
+    local g = A.grad(l, { zz }, { create_graph = true })[1]
+    return A.grad((g * g):sum(), { zz })[1]
+  end
+  same_bits(hess(true), hess(false), "second derivative")
+  -- the logits changed in place after the loss: refused at backward
+  local zz = z:clone():requires_grad_()
+  local h = zz * 1
+  local l = nn.cross_entropy(h, y)
+  h:add_(1)
+  raises(function() l:backward() end, "modified in place")
+end)
+
+test("cross_entropy_mean_errors", function()
+  local z = T.randn(3, 4):requires_grad_()
+  raises(function() nn.cross_entropy(z, T.tensor({ 1, 5, 2 })) end,
+         "nn.cross_entropy: label 5 at position 2 is outside 1..4")
+  raises(function() nn.cross_entropy(z, T.tensor({ 1, 2 })) end, "nn.cross_entropy")
+  raises(function() nn.cross_entropy(z, T.tensor({ 1.0, 2.0, 3.0 })) end, "i64")
+  raises(function() T._cross_entropy_mean(z, T.tensor({ 1, 2, 3 }), 5) end, "table or nil")
+end)
+
 check.done()
