@@ -328,4 +328,29 @@ test("cross_entropy_mean_errors", function()
   raises(function() T._cross_entropy_mean(z, T.tensor({ 1, 2, 3 }), 5) end, "table or nil")
 end)
 
+-- the hook returns plain results of a call on a tracked tensor (sizes,
+-- tests, numbers) without the Lua recorder, unless the op's rule makes
+-- its number a 0-d tensor (full reductions)
+test("plain_results_of_tracked_calls", function()
+  for _, dt in ipairs(dtypes) do
+    local x0 = T.randn({ 3, 4 }, { dtype = dt })
+    local x = x0:clone():requires_grad_()
+    local h = x * 2
+    eq(h:size(2), 4, "size")
+    eq(h:numel(), 12, "numel")
+    truthy(T.is_tensor(h), "is_tensor")
+    truthy(h:is_contiguous(), "is_contiguous")
+    local s = h:sum()
+    truthy(T.is_tensor(s) and s.grad_fn == "sum", "a full sum stays recorded")
+    eq(s:item(), (x0 * 2):sum(), "item")
+    local m = h:mean()
+    truthy(T.is_tensor(m) and m.grad_fn == "mean", "a full mean stays recorded")
+    m:backward()
+    same_bits(x.grad, T.full({ 3, 4 }, 2 / 12, { dtype = dt }), "gradient through mean")
+    local mx = h:max()
+    truthy(T.is_tensor(mx) and mx.requires_grad, "max stays recorded")
+    eq(h:shares_storage(h), true, "shares_storage")
+  end
+end)
+
 check.done()
