@@ -69,8 +69,8 @@ local function check_labels(x, labels, what, no_range)
     E.raise("%s: the labels must be an i64 tensor of class numbers, got dtype %s", what,
               labels.dtype)
   end
-  local N, C = x.shape[1], x.shape[2]
-  if labels.ndim ~= 1 or labels.shape[1] ~= N then
+  local N, C = x:size(1), x:size(2)
+  if labels.ndim ~= 1 or labels:size(1) ~= N then
     E.raise("%s: the labels must have shape {%d} (one per row of the scores), got %s",
               what, N, shape_str(labels))
   end
