@@ -156,6 +156,20 @@ end
 
 local clock = mode == "fresh" and require "mlp_clock" or require "mlp_step"
 local now = clock.now
+
+-- A rest of REST seconds (a sleep) before every timed block of either side.
+-- C's OpenMP threads spin for a moment after its regions, and hebb's
+-- workers after its loops (up to 0.5 ms): a block that starts at once sees
+-- the other side's spinning thread on the second core.  hebb's team policy
+-- (natives/core/parallel.c) then takes the core as busy, runs alone and
+-- probes again only after a pause that grows while blocks alternate every
+-- ~25 ms, so at 2 threads hebb's blocks ran at 1 thread: pairs of 1.4-2.1x
+-- (22:20, this machine), against 1.06-1.18x with the rest.  A user's
+-- process has no C reference's threads beside it.
+local REST = 0.02
+local function rest()
+  if clock.pause then clock.pause(REST) end
+end
 local t_load = now()
 local T = require "hebb.tensor"
 local hebb = require "hebb"
@@ -295,10 +309,12 @@ local function warm(reps)
     local best = {math.huge, math.huge}
     for r = 0, reps do
       opt = reset(model)
+      rest()
       local t0 = now()
       for _ = 1, BLOCK do step(model, opt, XB, YB) end
       local dh = now() - t0
       cm.reset()
+      rest()
       local dc = cm.steps(t, BLOCK)
       if r > 0 then
         best[1] = math.min(best[1], dh / BLOCK)
@@ -344,8 +360,10 @@ local function warm(reps)
     local best = {math.huge, math.huge}
     for r = 0, math.max(2, reps // 10) do
       opt = reset(model)
+      rest()
       local dh, lh = epoch(model, opt, x, y)
       cm.reset()
+      rest()
       local dc, lc = cm.epoch(t)
       if r > 0 then
         best[1], best[2] = math.min(best[1], dh), math.min(best[2], dc)
@@ -377,6 +395,7 @@ local function backward_only(reps, kept)
     local best = {math.huge, math.huge, math.huge, math.huge}
     for r = 0, reps do
       local dh, ch = 0, 0
+      rest()
       for _ = 1, BLOCK do
         if kept then model:zero_grad(false) else model:zero_grad() end
         local loss = nn.cross_entropy(model(XB), YB)
@@ -384,6 +403,7 @@ local function backward_only(reps, kept)
         loss:backward()
         dh, ch = dh + now() - t0, ch + os.clock() - c0
       end
+      rest()
       local c0 = os.clock()
       local dc = cm.backward(t, BLOCK)
       local cc = os.clock() - c0
@@ -407,8 +427,10 @@ local function ratios(key, t, pairs, run_hebb, run_c)
   hebb.threads(t)
   local rs, hs, cs, rcpu = {}, {}, {}, {}
   for r = 0, pairs do
+    rest()
     local c0 = os.clock()
     local dh = run_hebb()
+    rest()
     local c1 = os.clock()
     local dc = run_c(t)
     local c2 = os.clock()

@@ -46,12 +46,14 @@
 **                      one smaller when 64 does not divide n); returns the
 **                      seconds and the mean of the batch losses
 ** mlp.blas_core()      openblas_get_corename()
+** mlp.pause(s)         sleeps s seconds (the rest between two timed blocks)
 ** mlp.flags            the compiler flags it was built with (BENCH_FLAGS)
 **
 ** Built with -DMLP_CLOCK_ONLY it is the module mlp_clock with now() alone
 ** and no OpenBLAS: bench/mlp_hebb.lua's fresh-process run takes its clock
 ** from it, so that the process loads OpenBLAS when hebb does, as a user's.
 */
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 
@@ -315,6 +317,20 @@ static int l_epoch(lua_State *L) {
   return 2;
 }
 
+/* A sleep, not a busy wait: the rest leaves both cores free, so the
+   threads that one side's block left spinning (OpenMP's after C's
+   regions, hebb's workers after its loops) stop before the other side's
+   block starts. */
+static int l_pause(lua_State *L) {
+  double s = luaL_checknumber(L, 1);
+  struct timespec ts;
+  luaL_argcheck(L, s >= 0 && s <= 10, 1, "seconds must be 0..10");
+  ts.tv_sec = (time_t)s;
+  ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+  return 0;
+}
+
 static int l_blas_core(lua_State *L) {
   lua_pushstring(L, openblas_get_corename());
   return 1;
@@ -332,6 +348,7 @@ int luaopen_mlp_step(lua_State *L) {
     {"epoch_setup", l_epoch_setup},
     {"epoch", l_epoch},
     {"blas_core", l_blas_core},
+    {"pause", l_pause},
     {NULL, NULL}
   };
   luaL_newlib(L, funcs);

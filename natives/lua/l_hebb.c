@@ -37,15 +37,34 @@ void hebbL_setdoc(lua_State *L, int idx, const char *doc) {
   lua_pop(L, 1);
 }
 
+/* registry["hebb.docs.lazy"] (weak keys): the stubs of parts loaded on
+   first use (stdlib/hebb/_parts.lua), stub -> a function that loads the
+   part and returns the value that replaces the stub, whose docstring is
+   the stub's */
+static const char LAZY_DOCS_KEY[] = "hebb.docs.lazy";
+
 int hebbL_doc(lua_State *L) {
+  int docs;
   luaL_checkany(L, 1);
   if (lua_gettop(L) >= 2) {   /* hebb.doc(value, text) sets a docstring */
     hebbL_setdoc(L, 1, luaL_checkstring(L, 2));
     return 0;
   }
   push_docs(L);
+  docs = lua_gettop(L);
   lua_pushvalue(L, 1);
-  lua_rawget(L, -2);
+  if (lua_rawget(L, docs) != LUA_TNIL) return 1;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, LAZY_DOCS_KEY) != LUA_TTABLE) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_pushvalue(L, 1);
+  if (lua_rawget(L, -2) != LUA_TFUNCTION) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_call(L, 0, 1);
+  lua_rawget(L, docs);
   return 1;
 }
 
@@ -157,6 +176,12 @@ int hebbL_run_embedded(lua_State *L, const char *modname, int nargs) {
 
 static int embedded_loader(lua_State *L) {
   return hebbL_run_embedded(L, luaL_checkstring(L, 1), 0);
+}
+
+/* require(modname) from C, for an embedded Lua module: leaves the module
+   on the stack */
+void hebbL_require(lua_State *L, const char *modname) {
+  luaL_requiref(L, modname, embedded_loader, 0);
 }
 
 /* the modules with a C opener (one line per module) */

@@ -286,9 +286,17 @@ static int l_follow(lua_State *L) {
 
 /* While autograd records: tells the hook about the new matrix on top of
    the stack, made by op from the n values from index first on; returns 1
-   (the matrix). */
+   (the matrix).  Autograd loads its sparse part, which installs the hooks,
+   here on first use (docs/performance.md, "the resident heap"): until a
+   matrix is followed, no hook has anything to tell. */
 static int follow(lua_State *L, const char *op, int first, int n) {
-  if (hebbL_recording(L)) ask(L, op, lua_gettop(L), first, n, 0);
+  if (!hebbL_recording(L)) return 1;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, FOLLOW_KEY) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    hebbL_require(L, "hebb._autograd_sparse");
+  }
+  lua_pop(L, 1);
+  ask(L, op, lua_gettop(L), first, n, 0);
   return 1;
 }
 

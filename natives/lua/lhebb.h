@@ -78,6 +78,7 @@ void hebbL_setdoc(lua_State *L, int idx, const char *doc);
 int hebbL_doc(lua_State *L);   /* hebb.doc(value [, text]) */
 int hebbL_newmodule(lua_State *L, const hebb_lreg *l, const char *doc);
 int hebbL_run_embedded(lua_State *L, const char *modname, int nargs);
+void hebbL_require(lua_State *L, const char *modname);   /* an embedded module */
 
 /* --- l_tensor.c: the tensor userdata --- */
 hebb_tensor *hebbL_test(lua_State *L, int idx);    /* NULL if not a tensor */

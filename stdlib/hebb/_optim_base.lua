@@ -21,6 +21,7 @@ local doc = require("hebb").doc
 local B = {}
 local huge = math.huge
 local is_tensor = T.is_tensor
+local is_dense = require("hebb._optim").is_dense
 
 -- --- autograd, looked up on first use -----------------------------------
 
@@ -33,11 +34,23 @@ local function autograd()
   return autograd_mod
 end
 
--- fn(...) with recording off: how updates run.  What the C kernels raise
--- there (a gradient of the wrong shape) is placed at the user's line.
+-- the grad mode prev back, then the results of a pcall (or its error as it is)
+local function restore(ag, prev, ok, ...)
+  ag.set_grad_enabled(prev)
+  if not ok then error((...), 0) end
+  return ...
+end
+
+-- fn(...) with recording off: how updates run (autograd.no_grad's work,
+-- without its argument packing: this runs at every step).  What the C
+-- kernels raise there (a gradient of the wrong shape) is placed at the
+-- user's line.
 local function no_grad(fn, ...)
   local ag = autograd()
-  if ag and ag.no_grad then return ag.no_grad(E.call, fn, ...) end
+  if ag and ag.set_grad_enabled then
+    local prev = ag.set_grad_enabled(false)
+    return restore(ag, prev, pcall(E.call, fn, ...))
+  end
   return E.call(fn, ...)
 end
 
@@ -198,11 +211,13 @@ local function gradients(self, given)
     local g
     if given then g = given[i] else g = p.grad end
     if g ~= nil then
-      if not is_tensor(g) then
-        E.raise("%s: the gradient of params[%d] must be a tensor, got %s",
-          self._who, i, fmtv(g))
+      if not is_dense(g) then   -- else a contiguous tensor: one raw C call
+        if not is_tensor(g) then
+          E.raise("%s: the gradient of params[%d] must be a tensor, got %s",
+            self._who, i, fmtv(g))
+        end
+        g = g:contiguous()
       end
-      if not g:is_contiguous() then g = g:contiguous() end
       grads[i] = g
     end
   end
@@ -223,7 +238,8 @@ function Optimizer:step(closure)
   local loss, given
   if closure then loss, given = call_closure(closure) end
   local grads = gradients(self, given)
-  no_grad(self._apply, self, grads)
+  if self._plain then E.call(self._apply, self, grads)   -- records nothing
+  else no_grad(self._apply, self, grads) end
   return loss
 end
 doc(Optimizer.step, "opt:step([closure])\n\nOne update of every parameter that has a gradient. "

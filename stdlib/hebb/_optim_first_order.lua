@@ -76,21 +76,34 @@ doc(M.AdamW, "optim.AdamW(params [, {lr=1e-3, betas={0.9, 0.999}, eps=1e-8, weig
   .. "amsgrad=false}])\n\nAdam with decoupled weight decay (Loshchilov & Hutter): p *= 1 - lr wd "
   .. "before the Adam step, instead of adding wd p to the gradient." .. B._doc_grads)
 
-function Adam:_update(i, p, g)
-  local hp, st = self._hp, self.state[i]
-  if not st then
-    st = { step = 0, exp_avg = T.zeros_like(p), exp_avg_sq = T.zeros_like(p) }
-    if self.amsgrad then st.max_exp_avg_sq = T.zeros_like(p) end
-    self.state[i] = st
-  end
-  local b1, b2 = self.betas[1], self.betas[2]
-  st.step = st.step + 1
-  hp.name, hp.lr, hp.weight_decay, hp.eps = self._names[i], self.lr, self.weight_decay, self.eps
-  hp.beta1, hp.beta2 = b1, b2
-  hp.bc1, hp.bc2 = 1 - b1 ^ st.step, 1 - b2 ^ st.step
-  hp.decoupled, hp.amsgrad = self._decoupled, self.amsgrad
-  C.adam(p, g, hp, st.exp_avg, st.exp_avg_sq, st.max_exp_avg_sq)
+-- Adam's state of params[i], made at its first step
+local function adam_state(self, i, p)
+  local st = { step = 0, exp_avg = T.zeros_like(p), exp_avg_sq = T.zeros_like(p) }
+  if self.amsgrad then st.max_exp_avg_sq = T.zeros_like(p) end
+  self.state[i] = st
+  return st
 end
+
+-- Every parameter with a gradient in one call of the C loops
+-- (_optim.apply): the step counts, the bias corrections (once per step
+-- count) and the calls of the loop are made there; a parameter's state is
+-- made here at its first step.
+function Adam:_apply(grads)
+  local hp, params, state, names = self._hp, self.params, self.state, self._names
+  hp.lr, hp.weight_decay, hp.eps = self.lr, self.weight_decay, self.eps
+  hp.beta1, hp.beta2 = self.betas[1], self.betas[2]
+  hp.decoupled, hp.amsgrad = self._decoupled, self.amsgrad
+  local i = C.apply("adam", hp, params, grads, state, names, 1,
+                    "step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+  while i do
+    adam_state(self, i, params[i])
+    i = C.apply("adam", hp, params, grads, state, names, i,
+                "step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+  end
+end
+-- _apply records nothing (T.zeros_like of a parameter is not tracked):
+-- Optimizer:step calls it without switching the grad mode
+Adam._plain = true
 
 M.adam = B._functional_form("adam", M.Adam, "Adam")
 M.adamw = B._functional_form("adamw", M.AdamW, "AdamW")

@@ -14,9 +14,13 @@
 -- elementwise, a tensor that is not an argument, a comparison, a tracked
 -- (autograd) argument -- makes the call evaluate eagerly, with the
 -- ordinary operations and their results.
+--
+-- tensor.lua loads this file at the first call of T.fuse (a stub that
+-- carries T.fuse's docstring, which the real T.fuse takes over).
 local E = require "hebb._error"
 
 return function(T, methods, doc)
+  local text = doc(T.fuse)   -- the stub's (tensor.lua)
   local is_tensor = T.is_tensor
   local C            -- hebb._fuse, loaded at the first call (it requires
                      -- hebb.tensor, which is loading this file)
@@ -880,28 +884,5 @@ return function(T, methods, doc)
                           nups = info and info.nups or 0,
                           stats = { compiled = 0, fused = 0, eager = 0 } }, FM)
   end
-  doc(T.fuse, [[
-T.fuse(fn) -> fused
-
-A function that computes what fn computes, with chains of elementwise
-operations evaluated in one pass over memory (no temporary tensor per
-operation).  fn receives tensors (and any other values) and uses operators
-(+ - * / % // ^, unary -), elementwise methods (exp, sin, sqrt, tanh,
-sigmoid, ..., minimum, maximum, atan2), x:roll(shifts, dims) of its tensor
-arguments, and in-place methods on its arguments (x:add_(y), x:copy_(y),
-x:mul(y, {out = z})); it returns tensors, numbers or nothing.
-
-fused(...) calls fn at every call with proxies in place of the tensors:
-the first call of a signature (dtypes and shapes) records and compiles the
-operations, later ones check that the same operations happen and take the
-Lua numbers met on the way as the call's parameters.  A call that repeats
-the last one (fn uses no globals; its other arguments and its upvalues are
-the same plain values, and the last call changed none) runs the program
-again without calling fn.  The results are the
-bits the same operations give one by one.  What the proxies cannot record
-(reductions, matmul, indexing, comparisons, T.f(x) function forms, tensors
-that are not arguments, arguments of several dtypes, integer dtypes, or an
-argument tracked by autograd) makes fused(...) call fn eagerly with the
-tensors themselves: the same results, at the speed of separate operations;
-fused.stats.reason says why.  f32, f64, c64 and c128.  See docs/fuse.md.]])
+  doc(T.fuse, text)
 end

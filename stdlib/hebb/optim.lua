@@ -15,12 +15,13 @@ doc(M, "hebb.optim\n\nOptimizers over lists of tensors, with their update loops 
   .. "optimizer has opt:step([closure]), opt:update(grads), opt:zero_grad(), opt:state_dict(), "
   .. "opt:load_state_dict(sd) and a field opt.lr you may change.  See docs/optim.md.")
 
+-- (a part in braces, with its names, is loaded on first use: hebb._parts)
 local PARTS = {
   "hebb._optim_first_order",   -- SGD, Adam, AdamW, RMSProp, Adagrad
-  "hebb._optim_covariant",     -- CovariantGD (arXiv:2504.05279)
-  "hebb._optim_dynamics",      -- Langevin, Hamiltonian
-  "hebb._optim_lbfgs",         -- LBFGS
-  "hebb._optim_schedules",     -- StepLR, ExponentialLR, CosineAnnealingLR
+  { "hebb._optim_covariant", "CovariantGD", "cgd" },    -- arXiv:2504.05279
+  { "hebb._optim_dynamics", "Langevin", "Hamiltonian" },
+  { "hebb._optim_lbfgs", "LBFGS", "lbfgs" },
+  { "hebb._optim_schedules", "StepLR", "ExponentialLR", "CosineAnnealingLR" },
 }
 require("hebb._parts").install(M, PARTS, "hebb.optim")
 

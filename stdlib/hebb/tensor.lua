@@ -223,6 +223,41 @@ end
 
 -- kron, meshgrid, logspace, diff, trapz (written over tensor operations)
 require("hebb._tensor_extra")(T, methods, doc)
-require("hebb._tensor_fuse")(T, methods, doc)
+
+-- T.fuse: hebb._tensor_fuse (~55 KB of Lua heap, which every collector
+-- cycle marks and sweeps) is loaded at its first call, which puts the real
+-- T.fuse in the stub's place (docs/performance.md, "the resident heap").
+local fuse
+function T.fuse(...)
+  if not fuse then
+    require("hebb._tensor_fuse")(T, methods, doc)
+    fuse = T.fuse
+  end
+  return fuse(...)
+end
+doc(T.fuse, [[
+T.fuse(fn) -> fused
+
+A function that computes what fn computes, with chains of elementwise
+operations evaluated in one pass over memory (no temporary tensor per
+operation).  fn receives tensors (and any other values) and uses operators
+(+ - * / % // ^, unary -), elementwise methods (exp, sin, sqrt, tanh,
+sigmoid, ..., minimum, maximum, atan2), x:roll(shifts, dims) of its tensor
+arguments, and in-place methods on its arguments (x:add_(y), x:copy_(y),
+x:mul(y, {out = z})); it returns tensors, numbers or nothing.
+
+fused(...) calls fn at every call with proxies in place of the tensors:
+the first call of a signature (dtypes and shapes) records and compiles the
+operations, later ones check that the same operations happen and take the
+Lua numbers met on the way as the call's parameters.  A call that repeats
+the last one (fn uses no globals; its other arguments and its upvalues are
+the same plain values, and the last call changed none) runs the program
+again without calling fn.  The results are the
+bits the same operations give one by one.  What the proxies cannot record
+(reductions, matmul, indexing, comparisons, T.f(x) function forms, tensors
+that are not arguments, arguments of several dtypes, integer dtypes, or an
+argument tracked by autograd) makes fused(...) call fn eagerly with the
+tensors themselves: the same results, at the speed of separate operations;
+fused.stats.reason says why.  f32, f64, c64 and c128.  See docs/fuse.md.]])
 
 return T

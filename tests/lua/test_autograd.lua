@@ -15,6 +15,62 @@ local maxdiff = check.maxdiff
 
 -- Basics ---------------------------------------------------------------------
 
+-- The rule files autograd loads on first use (stdlib/hebb/autograd.lua,
+-- LAZY): first uses through the recorder differentiate, each file's index
+-- names exactly its rules, no file replaces another's rule, and a rule set
+-- before its file loads stays.  (First in this file: no file loaded yet.)
+test("rule_files_loaded_on_first_use", function()
+  local engine = require "hebb._autograd_engine"
+  local lazy = engine._lazy_rules
+  for _, e in ipairs(lazy) do eq(package.loaded[e[1]], nil, e[1] .. " loaded by require") end
+  -- first uses, recorded: a tensor method (flip) and a module function (linalg.det)
+  local x, w = rn(5):requires_grad_(), rn(5)
+  ;(x:flip(1) * w):sum():backward()
+  eq(maxdiff(x.grad, w:flip(1)), 0)
+  local m = (rn(3, 3) + T.eye(3) * 3):requires_grad_()
+  local L = require "hebb.linalg"
+  L.det(m):backward()
+  truthy(maxdiff(m.grad, L.inv(m):t() * L.det(m)) < 1e-12)
+  -- a matrix made from tracked values first (the hooks that follow it are
+  -- loaded then, natives/lua/l_sparse.c), differentiated later
+  local vals = rn(3):requires_grad_()
+  local S = require("hebb.sparse").csr({ 1, 2, 2 }, { 2, 1, 2 }, vals, { 2, 2 })
+  eq(select(3, S:source()), vals)
+  local y = rn(2)
+  S:matmul(y):sum():backward()
+  eq(maxdiff(vals.grad, T.tensor({ y[2], y[1], y[2] })), 0)
+  -- a rule defined before its file loads is kept
+  local mine = function(g) return g end
+  A.defrule("fft.fft", mine)
+  truthy(A.rules["fft.ifft"])
+  eq(A.rules["fft.fft"].fn, mine)
+  -- every rule file: no name in two files; a lazy file's names are its index
+  local files, owner = {}, {}
+  for name in pairs(package.preload) do
+    if name:match("^hebb%._autograd_") and name ~= "hebb._autograd_engine"
+        and name ~= "hebb._autograd_tools" then files[#files + 1] = name end
+  end
+  table.sort(files)
+  for _, f in ipairs(files) do
+    for name in pairs(require(f).rules) do
+      eq(owner[name], nil, name .. " in " .. f)
+      owner[name] = f
+    end
+  end
+  for _, e in ipairs(lazy) do
+    local listed = {}
+    for i = 2, #e do listed[e[i]] = true end
+    for name, f in pairs(owner) do
+      local mine_ = f == e[1]
+      local indexed = listed[name] or (e.prefix ~= nil and name:sub(1, #e.prefix) == e.prefix)
+      eq(mine_, indexed == true, name .. " (" .. f .. ") and the index of " .. e[1])
+    end
+  end
+  -- and every rule is found
+  A.rules["fft.fft"] = require("hebb._autograd_fft").rules["fft.fft"]
+  for name, f in pairs(owner) do eq(A.rules[name], require(f).rules[name], name) end
+end)
+
 test("backward_of_sum_of_squares", function()
   local x = T.tensor({ 1.0, -2, 3 }):requires_grad_()
   local y = (x * x):sum()
