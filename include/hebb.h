@@ -294,6 +294,10 @@ hebb_status hebb_outer(const hebb_tensor *a, const hebb_tensor *b,
    one gemm that adds to the bias */
 hebb_status hebb_linear(const hebb_tensor *x, const hebb_tensor *w,
                         const hebb_tensor *b, hebb_tensor **out);
+/* relu(x W^T + b): hebb_linear with the ReLU taken in each tile of the
+   product (f64/f32), the same values as hebb_linear then HEBB_RELU */
+hebb_status hebb_linear_relu(const hebb_tensor *x, const hebb_tensor *w,
+                             const hebb_tensor *b, hebb_tensor **out);
 /* softmax cross-entropy of logits z {N, C} (f64/f32) against class labels
    {N} (i64, base..base+C-1): per row log(sum_j e^z_j) - z_label, and its
    gradient g_i (softmax(z_i) - onehot(label_i)) for row gradients g {N} */
@@ -302,6 +306,18 @@ hebb_status hebb_cross_entropy(const hebb_tensor *z, const hebb_tensor *labels,
 hebb_status hebb_cross_entropy_grad(const hebb_tensor *z,
                                     const hebb_tensor *labels, int64_t base,
                                     const hebb_tensor *g, hebb_tensor **out);
+/* the mean of those losses, as hebb_reduce_value(HEBB_MEAN) of them gives
+   it, with each row's log(sum_j e^z_j) written to lz (contiguous {N}, z's
+   dtype; NULL: not wanted); the gradient taking those log-normalizers from
+   lz instead of computing them again (lz NULL: computed) */
+hebb_status hebb_cross_entropy_mean(const hebb_tensor *z,
+                                    const hebb_tensor *labels, int64_t base,
+                                    hebb_tensor *lz, double *mean);
+hebb_status hebb_cross_entropy_grad_saved(const hebb_tensor *z,
+                                          const hebb_tensor *labels,
+                                          int64_t base, const hebb_tensor *lz,
+                                          const hebb_tensor *g,
+                                          hebb_tensor **out);
 /* backward.c, autograd's fast paths: g * sign(y) of two contiguous f64 or
    f32 tensors of one shape in one pass (the ReLU rule, y = relu(x)) */
 hebb_status hebb_relu_grad(const hebb_tensor *g, const hebb_tensor *y,

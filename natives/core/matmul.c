@@ -216,6 +216,13 @@ typedef struct plan {
      at most rm x rn */
   int64_t items, rows, tr, tc, rm, rn;
   int accumulate;               /* C += A B (hebb_linear's bias) */
+  /* hebb_linear's tile work (f64/f32): each tile starts as these n
+     elements (the bias, p->dtype, contiguous) in every row, and relu sets
+     the tile's negative elements to 0 after its gemm -- the same values
+     as a bias pass over the whole result and a ReLU pass after it, done
+     while the tile is in cache */
+  const char *bias;
+  int relu;
   const hebb_blas_api *blas;
 } plan;
 
@@ -277,6 +284,25 @@ static void item_offsets(const plan *p, int64_t item, int64_t *oa,
   }
 }
 
+/* relu on an mr x nc tile of the result (row stride p->n), as unary.c's
+   RELU: x if x > 0 or x is NaN, else +0 */
+#define RELU_TILE(T)                                                        \
+  do {                                                                      \
+    int64_t r, j;                                                           \
+    for (r = 0; r < mr; r++) {                                              \
+      T *row = (T *)C + r * p->n;                                           \
+      for (j = 0; j < nc; j++) {                                            \
+        T v = row[j];                                                       \
+        row[j] = (v > 0 || v != v) ? v : 0;                                 \
+      }                                                                     \
+    }                                                                       \
+  } while (0)
+
+static void relu_tile(const plan *p, char *C, int64_t mr, int64_t nc) {
+  if (p->dtype == HEBB_F64) RELU_TILE(double);
+  else RELU_TILE(float);
+}
+
 /* C[r0:r0+mr, c0:c0+nc] of item 'item' */
 static void gemm_tile(const plan *p, int64_t item, int64_t r0, int64_t mr,
                       int64_t c0, int64_t nc) {
@@ -290,6 +316,11 @@ static void gemm_tile(const plan *p, int64_t item, int64_t r0, int64_t mr,
   A = p->a.base + (oa + r0 * (p->a.trans ? 1 : p->a.ld)) * isz;
   B = p->b.base + (ob + c0 * (p->b.trans ? p->b.ld : 1)) * isz;
   C = p->c + ((item * p->rows + r0) * p->n + c0) * isz;
+  if (p->bias) {
+    int64_t r;
+    for (r = 0; r < mr; r++)
+      memcpy(C + r * p->n * isz, p->bias + c0 * isz, (size_t)(nc * isz));
+  }
   if (hebb_is_complex(p->dtype)) {
     static const double _Complex zone = 1, zzero = 0;
     static const float _Complex cone = 1, czero = 0;
@@ -309,6 +340,7 @@ static void gemm_tile(const plan *p, int64_t item, int64_t r0, int64_t mr,
     p->blas->sgemm(HEBB_BLAS_ROWMAJOR, ta, tb, (int)mr, (int)nc, (int)p->k, 1.0f,
                 (const float *)A, (int)p->a.ld, (const float *)B,
                 (int)p->b.ld, (float)p->accumulate, (float *)C, (int)p->n);
+  if (p->relu) relu_tile(p, C, mr, nc);
 }
 
 /* Tiles [lo, hi), numbered item by item, row-major within an item.  Each
@@ -458,8 +490,11 @@ static int matmul_shapes(const hebb_tensor *a, const hebb_tensor *b,
 
 /* a @ b into *out; with accumulate (floating dtypes only) *out is given
    and the product is added to what it holds */
+/* accumulate: C += A B into *out's values; bias (f64/f32, contiguous, the
+   result's dtype) and relu: hebb_linear's tile work (see plan) */
 static int matmul_into(const hebb_tensor *a, const hebb_tensor *b,
-                       int accumulate, hebb_tensor **out) {
+                       int accumulate, const hebb_tensor *bias, int relu,
+                       hebb_tensor **out) {
   hebb_cast ca, cb;
   hebb_tensor *ta = NULL, *tb = NULL, *res = NULL;
   int64_t shape[HEBB_MAXDIM];
@@ -490,10 +525,12 @@ static int matmul_into(const hebb_tensor *a, const hebb_tensor *b,
   if (st == HEBB_OK) {
     res = result_buffer(*out, a, b);
     if (!res) st = hebb_last_status();
-    else if (accumulate && res != *out) st = hebb_copy(res, *out);
+    else if (accumulate && !bias && res != *out) st = hebb_copy(res, *out);
   }
   if (st == HEBB_OK) {
-    p.accumulate = accumulate;
+    p.accumulate = accumulate || bias;
+    p.bias = bias ? hebb_first(bias) : NULL;
+    p.relu = relu;
     p.dtype = rd;
     p.isize = hebb_dtype_size(rd);
     set_operand(&p.a, ta, 1, p.nbd);
@@ -517,7 +554,7 @@ static int matmul_into(const hebb_tensor *a, const hebb_tensor *b,
 
 hebb_status hebb_matmul(const hebb_tensor *a, const hebb_tensor *b,
                         hebb_tensor **out) {
-  return matmul_into(a, b, 0, out);
+  return matmul_into(a, b, 0, NULL, 0, out);
 }
 
 /* --- linear: x W^T + b ------------------------------------------------- */
@@ -548,31 +585,55 @@ static int check_linear(const hebb_tensor *x, const hebb_tensor *w,
 /* The result starts as the bias, broadcast over the rows, and the gemm
    adds x W^T to it (beta = 1): no separate pass over the result for the
    bias, and no zeroing pass inside BLAS. */
-hebb_status hebb_linear(const hebb_tensor *x, const hebb_tensor *w,
-                        const hebb_tensor *b, hebb_tensor **out) {
+static hebb_status linear(const hebb_tensor *x, const hebb_tensor *w,
+                          const hebb_tensor *b, int relu, hebb_tensor **out) {
   int64_t shape[HEBB_MAXDIM];
   hebb_tensor *wt;
-  int made = *out == NULL, st, rd;
+  int made = *out == NULL, st, rd, real;
   if (check_linear(x, w, b)) return hebb_last_status();
   wt = hebb_transpose(hebb_unconst(w), 0, 1);
   if (!wt) return hebb_last_status();
   rd = result_dtype(x->dtype, w->dtype);
+  real = rd == HEBB_F64 || rd == HEBB_F32;
   /* i64 has no gemm to accumulate in, and an out sharing memory with an
      operand must not be filled with the bias first */
   if (!b || rd == HEBB_I64 || (*out && (hebb_same_storage(*out, x) ||
                                         hebb_same_storage(*out, w)))) {
-    st = hebb_matmul(x, wt, out);
+    /* f64/f32 without a bias: the ReLU in the tiles */
+    int tiles = relu && !b && real && x->shape[x->ndim - 1] > 0;
+    st = tiles ? (hebb_status)matmul_into(x, wt, 0, NULL, 1, out)
+               : hebb_matmul(x, wt, out);
     if (st == HEBB_OK && b) st = hebb_binary(HEBB_ADD, *out, b, out);
+    if (st == HEBB_OK && relu && !tiles) st = hebb_unary(HEBB_RELU, *out, out);
     hebb_release(wt);
     return hebb_out_end(out, made, st);
   }
   memcpy(shape, x->shape, sizeof shape);
   shape[x->ndim - 1] = w->shape[0];
   st = hebb_prepare_out(out, rd, x->ndim, shape, "linear");
-  if (st == HEBB_OK) st = hebb_copy(*out, b);
-  if (st == HEBB_OK) st = matmul_into(x, wt, 1, out);
+  /* f64/f32 with a contiguous bias of the result's dtype and a sum to
+     take: each tile copies its part of the bias in just before its gemm
+     (and takes its ReLU after it); else the bias pass, then the gemm */
+  if (st == HEBB_OK && real && b->dtype == rd && b->stride[0] == 1 &&
+      x->shape[x->ndim - 1] > 0)
+    st = matmul_into(x, wt, 1, b, relu, out);
+  else {
+    if (st == HEBB_OK) st = hebb_copy(*out, b);
+    if (st == HEBB_OK) st = matmul_into(x, wt, 1, NULL, 0, out);
+    if (st == HEBB_OK && relu) st = hebb_unary(HEBB_RELU, *out, out);
+  }
   hebb_release(wt);
   return hebb_out_end(out, made, st);
+}
+
+hebb_status hebb_linear(const hebb_tensor *x, const hebb_tensor *w,
+                        const hebb_tensor *b, hebb_tensor **out) {
+  return linear(x, w, b, 0, out);
+}
+
+hebb_status hebb_linear_relu(const hebb_tensor *x, const hebb_tensor *w,
+                             const hebb_tensor *b, hebb_tensor **out) {
+  return linear(x, w, b, 1, out);
 }
 
 /* --- dot and outer ----------------------------------------------------- */

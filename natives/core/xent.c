@@ -14,6 +14,11 @@
 typedef struct xent {
   const hebb_tensor *z, *labels, *g;
   hebb_tensor *out;
+  /* the rows' log-normalizers: written by the loss when not NULL (the
+     mean's form saves them for its backward), read by the gradient when
+     not NULL instead of computed again -- the same values, as the logits
+     did not change (the rule's saved versions check it) */
+  hebb_tensor *lz;
   int64_t base;
 } xent;
 
@@ -68,10 +73,13 @@ static void loss_##SUF(int64_t lo, int64_t hi, void *ud) {                    \
   const xent *x = ud;                                                         \
   const T *z = (const T *)hebb_first(x->z);                                   \
   T *out = (T *)hebb_first(x->out);                                           \
+  T *lz = x->lz ? (T *)hebb_first(x->lz) : NULL;                              \
   int64_t i, rs = x->z->stride[0], cs = x->z->stride[1];                      \
-  for (i = lo; i < hi; i++)                                                   \
-    out[i] = lognorm_##SUF(z + i * rs, x->z->shape[1], cs) -                  \
-             z[i * rs + label(x, i) * cs];                                    \
+  for (i = lo; i < hi; i++) {                                                 \
+    T l = lognorm_##SUF(z + i * rs, x->z->shape[1], cs);                      \
+    if (lz) lz[i] = l;                                                        \
+    out[i] = l - z[i * rs + label(x, i) * cs];                                \
+  }                                                                           \
 }                                                                             \
                                                                               \
 static void grad_##SUF(int64_t lo, int64_t hi, void *ud) {                    \
@@ -79,11 +87,12 @@ static void grad_##SUF(int64_t lo, int64_t hi, void *ud) {                    \
   const T *z = (const T *)hebb_first(x->z);                                   \
   const T *g = (const T *)hebb_first(x->g);                                   \
   T *out = (T *)hebb_first(x->out);                                           \
+  const T *saved = x->lz ? (const T *)hebb_first(x->lz) : NULL;               \
   int64_t i, j, c = x->z->shape[1];                                           \
   int64_t rs = x->z->stride[0], cs = x->z->stride[1], gs = x->g->stride[0];   \
   for (i = lo; i < hi; i++) {                                                 \
     const T *row = z + i * rs;                                                \
-    T lz = lognorm_##SUF(row, c, cs), gi = g[i * gs];                         \
+    T lz = saved ? saved[i] : lognorm_##SUF(row, c, cs), gi = g[i * gs];      \
     T *o = out + i * c;                                                       \
     for (j = 0; j < c; j++) o[j] = gi * EXP(row[j * cs] - lz);                \
     o[label(x, i)] -= gi;                                                     \
@@ -102,18 +111,65 @@ hebb_status hebb_cross_entropy(const hebb_tensor *z, const hebb_tensor *labels,
     return hebb_last_status();
   if (!hebb_is_contiguous(*out))
     return hebb_fail(HEBB_ERR_ARG, "cross_entropy: out must be contiguous");
-  x.z = z, x.labels = labels, x.g = NULL, x.out = *out, x.base = base;
+  x.z = z, x.labels = labels, x.g = NULL, x.out = *out, x.lz = NULL;
+  x.base = base;
   hebb_bump_version(*out);
   return hebb_parallel_for(n, 40 * z->shape[1],
                            z->dtype == HEBB_F64 ? loss_f64 : loss_f32, &x);
 }
 
+/* lz: a contiguous {N} tensor of z's dtype, or NULL */
+static int check_saved(const hebb_tensor *z, const hebb_tensor *lz,
+                       const char *who) {
+  char b1[HEBB_SHAPEBUF];
+  if (lz && (lz->dtype != z->dtype || lz->ndim != 1 ||
+             lz->shape[0] != z->shape[0] || !hebb_is_contiguous(lz)))
+    return hebb_fail(HEBB_ERR_SHAPE, "%s: log-normalizers: a contiguous {%lld} "
+                     "%s tensor expected, got %s %s", who,
+                     (long long)z->shape[0], hebb_dtype_name(z->dtype),
+                     hebb_shape_str(lz->ndim, lz->shape, b1, sizeof b1),
+                     hebb_dtype_name(lz->dtype));
+  return HEBB_OK;
+}
+
+hebb_status hebb_cross_entropy_mean(const hebb_tensor *z,
+                                    const hebb_tensor *labels, int64_t base,
+                                    hebb_tensor *lz, double *mean) {
+  xent x;
+  hebb_tensor *rows;
+  int64_t n = z->ndim > 0 ? z->shape[0] : 0, unused;
+  int st;
+  if (check_args(z, labels, base, "cross_entropy") ||
+      check_saved(z, lz, "cross_entropy"))
+    return hebb_last_status();
+  if (!(rows = hebb_empty(z->dtype, 1, &n))) return hebb_last_status();
+  x.z = z, x.labels = labels, x.g = NULL, x.out = rows, x.lz = lz;
+  x.base = base;
+  if (lz) hebb_bump_version(lz);
+  st = hebb_parallel_for(n, 40 * z->shape[1],
+                         z->dtype == HEBB_F64 ? loss_f64 : loss_f32, &x);
+  /* the mean as T.mean's full reduction gives it */
+  if (st == HEBB_OK) st = hebb_reduce_value(HEBB_MEAN, rows, 1, mean, &unused);
+  hebb_release(rows);
+  return st;
+}
+
 hebb_status hebb_cross_entropy_grad(const hebb_tensor *z,
                                     const hebb_tensor *labels, int64_t base,
                                     const hebb_tensor *g, hebb_tensor **out) {
+  return hebb_cross_entropy_grad_saved(z, labels, base, NULL, g, out);
+}
+
+hebb_status hebb_cross_entropy_grad_saved(const hebb_tensor *z,
+                                          const hebb_tensor *labels,
+                                          int64_t base, const hebb_tensor *lz,
+                                          const hebb_tensor *g,
+                                          hebb_tensor **out) {
   char b1[HEBB_SHAPEBUF];
   xent x;
-  if (check_args(z, labels, base, "cross_entropy_grad")) return hebb_last_status();
+  if (check_args(z, labels, base, "cross_entropy_grad") ||
+      check_saved(z, lz, "cross_entropy_grad"))
+    return hebb_last_status();
   if (g->ndim != 1 || g->shape[0] != z->shape[0] || g->dtype != z->dtype)
     return hebb_fail(HEBB_ERR_SHAPE, "cross_entropy_grad: gradient {%lld} %s "
                      "expected, got %s %s", (long long)z->shape[0],
@@ -125,6 +181,7 @@ hebb_status hebb_cross_entropy_grad(const hebb_tensor *z,
   if (!hebb_is_contiguous(*out))
     return hebb_fail(HEBB_ERR_ARG, "cross_entropy_grad: out must be contiguous");
   x.z = z, x.labels = labels, x.g = g, x.out = *out, x.base = base;
+  x.lz = hebb_unconst(lz);
   hebb_bump_version(*out);
   return hebb_parallel_for(z->shape[0], 40 * z->shape[1],
                            z->dtype == HEBB_F64 ? grad_f64 : grad_f32, &x);

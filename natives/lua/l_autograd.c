@@ -154,8 +154,9 @@ static const char PASS = 0;
    needs, at integer keys -- one registry lookup a call, then array reads;
    the field names of rules are interned there once (lua_getfield hashes
    and compares its C string at every call). */
-enum { T_RULES = 1, T_RECORDER, T_NODE_MT, T_NAME, T_MULTI, T_SAVES };
-static const char *const TAPE_KEYS[] = {"name", "multi", "saves"};
+enum { T_RULES = 1, T_RECORDER, T_NODE_MT, T_NAME, T_MULTI, T_SAVES,
+       T_SCALAR };
+static const char *const TAPE_KEYS[] = {"name", "multi", "saves", "scalar"};
 
 static int push_tape(lua_State *L) {
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &TAPE) == LUA_TTABLE) return 1;
@@ -325,6 +326,30 @@ static void push_raw(lua_State *L, lua_CFunction raw) {
   lua_replace(L, lua_upvalueindex(4));
 }
 
+/* Whether the k results at first.. are all plain values (nil, booleans,
+   numbers, strings: no tensor, no list of tensors) and the op's rule does
+   not turn a number into a 0-d tensor (opts.scalar): then the Lua recorder
+   would record nothing and return them as they are -- t:size(), t:numel(),
+   T.is_tensor(t), t:item() of a tracked t -- so they are returned here,
+   without its ~3 us. */
+static int plain_results(lua_State *L, int first, int k, int name_idx,
+                         int tape) {
+  int i, plain;
+  for (i = first; i < first + k; i++) {
+    int tp = lua_type(L, i);
+    if (tp != LUA_TNIL && tp != LUA_TBOOLEAN && tp != LUA_TNUMBER &&
+        tp != LUA_TSTRING)
+      return 0;
+  }
+  lua_rawgeti(L, tape, T_RULES);
+  lua_pushvalue(L, name_idx);
+  plain = lua_type(L, -2) != LUA_TTABLE || lua_rawget(L, -2) != LUA_TTABLE ||
+          getkey(L, lua_gettop(L), tape, T_SCALAR) == LUA_TNIL ||
+          !lua_toboolean(L, -1);
+  lua_settop(L, first + k - 1);
+  return plain;
+}
+
 /* A trampoline's call that is not in place: raw runs (in a frame of its
    own, since it may overwrite its arguments: __unm's lua_settop), then the
    result is recorded here or by the Lua recorder. */
@@ -338,6 +363,7 @@ static int record_fresh(lua_State *L, int n, int name_idx,
   k = top - tape;
   if (k == 1 && record_here(L, n, name_idx, tape, tensors, top)) return 1;
   luaL_checkstack(L, n + k + 4, "autograd");
+  if (plain_results(L, top - k + 1, k, name_idx, tape)) return k;
   lua_rawgeti(L, tape, T_RECORDER);
   lua_pushvalue(L, name_idx);
   lua_pushinteger(L, n);
@@ -402,14 +428,14 @@ static int l_set_recorder(lua_State *L) {
   int k;
   luaL_checktype(L, 1, LUA_TFUNCTION);
   luaL_checktype(L, 2, LUA_TTABLE);
-  lua_createtable(L, T_SAVES, 0);
+  lua_createtable(L, T_SCALAR, 0);
   lua_pushvalue(L, 2);
   lua_rawseti(L, -2, T_RULES);
   lua_pushvalue(L, 1);
   lua_rawseti(L, -2, T_RECORDER);
   lua_rawgetp(L, LUA_REGISTRYINDEX, &NODE_MT);
   lua_rawseti(L, -2, T_NODE_MT);
-  for (k = T_NAME; k <= T_SAVES; k++) {
+  for (k = T_NAME; k <= T_SCALAR; k++) {
     lua_pushstring(L, TAPE_KEYS[k - T_NAME]);
     lua_rawseti(L, -2, k);
   }

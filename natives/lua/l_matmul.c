@@ -19,17 +19,24 @@ static int l_matmul(lua_State *L) { return product(L, hebb_matmul); }
 static int l_dot(lua_State *L) { return product(L, hebb_dot); }
 static int l_outer(lua_State *L) { return product(L, hebb_outer); }
 
-/* T.linear(x, W [, b] [, opts]) */
-static int l_linear(lua_State *L) {
+typedef hebb_status (*linear_fn)(const hebb_tensor *x, const hebb_tensor *w,
+                                 const hebb_tensor *b, hebb_tensor **out);
+
+static int linear(lua_State *L, linear_fn fn) {
   hebb_tensor *x = hebbL_check(L, 1), *w = hebbL_check(L, 2), *b = NULL;
   hebb_tensor *res, **box;
   int opts = 3;
   if ((b = hebbL_test(L, 3)) != NULL) opts = 4;
   else if (lua_isnil(L, 3) && !lua_isnone(L, 4)) opts = 4;
   box = hebbL_result_slot(L, hebbL_outopts(L, opts), &res);
-  hebbL_finish(L, box, &res, hebb_linear(x, w, b, &res));
+  hebbL_finish(L, box, &res, fn(x, w, b, &res));
   return 1;
 }
+
+/* T.linear(x, W [, b] [, opts]) */
+static int l_linear(lua_State *L) { return linear(L, hebb_linear); }
+/* T._linear_relu(x, W [, b] [, opts]): nn.Sequential's Linear + ReLU */
+static int l_linear_relu(lua_State *L) { return linear(L, hebb_linear_relu); }
 
 static int l_mm(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), *b = hebbL_check(L, 2);
@@ -40,6 +47,11 @@ static int l_mm(lua_State *L) {
 }
 
 static const hebb_lreg matmul_funcs[] = {
+  {"_linear_relu", l_linear_relu, HEBB_FN,
+   "T._linear_relu(x, W [, b] [, {out=}])\n\nInternal (nn.Sequential's "
+   "nn.Linear followed by nn.ReLU): relu(x W^T + b) with the ReLU taken in "
+   "each tile of the product, the same values as T.relu(T.linear(x, W, b)); "
+   "recorded as one op."},
   {"linear", l_linear, HEBB_FN,
    "T.linear(x, W [, b] [, {out=}])\n\nx W^T + b over the last dimension of "
    "x: x is {..., in}, W {out, in}, b (optional) {out}; the result is "

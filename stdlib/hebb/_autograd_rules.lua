@@ -385,6 +385,17 @@ def("cross_entropy", function(g, a)
   local onehot = T.zeros_like(z):scatter_(2, y:reshape(-1, 1), 1.0)
   return (p - onehot) * g:unsqueeze(2)
 end, { saves = { 1 } })
+-- nn.cross_entropy's mean in one op (T._cross_entropy_mean(z, y, keep)):
+-- the mean rule's gradient, then the cross_entropy rule's, taking the rows'
+-- log-normalizers the forward left in keep[1] (the same values: z's
+-- version is checked) when not recording
+def("_cross_entropy_mean", function(g, a)
+  local z, y, lz = a[1], a[2], type(a[3]) == "table" and a[3][1] or nil
+  local n = z:size(1)
+  local gl = (g:reshape({ 1 }) / n):expand({ n })
+  if not A.is_grad_enabled() then return T._cross_entropy_grad(z, y, gl, lz) end
+  return R.rules.cross_entropy.fn(gl, { z, y })
+end, { saves = { 1 }, scalar = true })
 -- y = x W^T + b: gx = g W, gW = g^T x over all leading dims of x, gb = sum g.
 -- When gW would go into W's .grad now, it goes straight into the gradient
 -- buffer (A._grad_into, natives/core/backward.c): added by a gemm with beta
@@ -408,6 +419,13 @@ def("linear", function(g, a, _, need)
   local gb = is_tensor(b) and need[3] and g2:sum(1) or nil
   return gx, gw, gb
 end, { saves = { 1, 2 } })
+-- relu(x W^T + b) as one op (T._linear_relu, nn.Sequential's Linear then
+-- ReLU): the ReLU rule on the output, then the linear rule, as the two
+-- recorded ops would run them
+local rules = R.rules
+def("_linear_relu", function(g, a, out, need)
+  return rules.linear.fn(rules.relu.fn(g, { out }, out), a, nil, need)
+end, { saves = { 1, 2, 0 } })
 def("outer", function(g, a)
   return unb(g:matmul(cj(a[2])), a[1]), unb(g:t():matmul(cj(a[1])), a[2])
 end, { saves = { 1, 2 } })

@@ -33,8 +33,24 @@ end
 doc(Sequential.add, "seq:add(m)\n\nAppends the module m (registered as "
   .. "seq[#seq + 1]); returns seq.")
 
+-- An nn.Linear followed by an nn.ReLU, inside the sequence (a module
+-- follows the pair, so the pair's output is never the caller's), runs as
+-- one op: relu(x W^T + b) with the ReLU taken in the product's tiles
+-- (T._linear_relu), the same values and gradients as the two modules,
+-- without the ReLU's pass over memory and its record.  hebb._nn_layers
+-- sets fuse(m, nxt, x): the fused result, or nil when the pair is not
+-- exactly those two modules as defined there.
+local fuse = function() return nil end
+function M._set_fuse(f) fuse = f end
+
 function Sequential:forward(x)
-  for i = 1, #self do x = self[i](x) end
+  local n, i = #self, 1
+  while i <= n do
+    local m = self[i]
+    local y = i + 1 < n and fuse(m, self[i + 1], x)
+    if y then x, i = y, i + 2
+    else x, i = m(x), i + 1 end
+  end
   return x
 end
 

@@ -73,7 +73,8 @@ local function check_features(x, n, what)
   if not T.is_tensor(x) then
     E.raise("%s: expected a tensor input, got %s", what, E.show(x))
   end
-  if x.ndim == 0 or x.shape[x.ndim] ~= n then
+  local nd = x.ndim
+  if nd == 0 or x:size(nd) ~= n then
     E.raise("%s: the input's last dimension must be %d, got shape %s",
               what, n, shape_str(x))
   end
@@ -259,6 +260,27 @@ for _, a in ipairs(act_classes) do
   L[a[1]] = cls
   doc(cls, "nn." .. a[1] .. "()\n\nThe activation " .. a[3] .. " as a module "
     .. "(function form: nn." .. a[2] .. ").")
+end
+
+-- nn.Sequential's Linear + ReLU (hebb._nn_containers): one T._linear_relu
+-- when m is an nn.Linear and nxt an nn.ReLU with the forwards above (not
+-- overridden, no parametrized weight) and x is f64/f32 as the weight is
+do
+  local linear_forward, relu_forward = Linear.forward, L.ReLU.forward
+  local ReLU, linear_relu = L.ReLU, T._linear_relu
+  local real = { f64 = true, f32 = true }
+  require("hebb._nn_containers")._set_fuse(function(m, nxt, x)
+    if getmetatable(m) ~= Linear or getmetatable(nxt) ~= ReLU
+        or Linear.forward ~= linear_forward or ReLU.forward ~= relu_forward
+        or rawget(m, "forward") ~= nil or rawget(nxt, "forward") ~= nil
+        or rawget(m, "parametrizations") ~= nil or not T.is_tensor(x) then
+      return nil
+    end
+    local w = m.weight
+    if not (T.is_tensor(w) and real[w.dtype] and x.dtype == w.dtype) then return nil end
+    check_features(x, m.in_features, "nn.Linear")
+    return linear_relu(x, w, m.bias)
+  end)
 end
 
 local Softmax = Module:extend("Softmax")

@@ -69,8 +69,8 @@ local function check_labels(x, labels, what, no_range)
     E.raise("%s: the labels must be an i64 tensor of class numbers, got dtype %s", what,
               labels.dtype)
   end
-  local N, C = x.shape[1], x.shape[2]
-  if labels.ndim ~= 1 or labels.shape[1] ~= N then
+  local N, C = x:size(1), x:size(2)
+  if labels.ndim ~= 1 or labels:size(1) ~= N then
     E.raise("%s: the labels must have shape {%d} (one per row of the scores), got %s",
               what, N, shape_str(labels))
   end
@@ -123,7 +123,15 @@ function Ls.cross_entropy(logits, labels, opts)
   -- per row forward and backward
   if logits.dtype ~= "f64" and logits.dtype ~= "f32" then logits = logits:astype("f64") end
   -- the kernel checks the labels' range: its message, at the user's line
-  local ok, l = pcall(T.cross_entropy, logits, labels)
+  local ok, l
+  if opts == nil or opts.reduction == nil or opts.reduction == "mean" then
+    -- the mean in the same call and one recorded op; the rows'
+    -- log-normalizers kept for the backward
+    ok, l = pcall(T._cross_entropy_mean, logits, labels, {})
+    if not ok then E.raise("nn." .. E.bare(l):gsub("^_cross_entropy_mean", "cross_entropy")) end
+    return l
+  end
+  ok, l = pcall(T.cross_entropy, logits, labels)
   if not ok then E.raise("nn." .. E.bare(l)) end
   return reduce(l, opts, "nn.cross_entropy")
 end

@@ -171,6 +171,18 @@ local TENSOR = {
     {"T.Generator('x')", "bad argument #1 to 'Generator' (number expected, got string)"},
     {"T.Generator(1.5)", "bad argument #1 to 'Generator' (number has no integer representation)"},
   },
+  _cross_entropy_mean = {
+    {"T._cross_entropy_mean(a, v)", "_cross_entropy_mean: labels must be an i64 tensor, got f64"},
+    {"T._cross_entropy_mean(a)", "bad argument #2 to '_cross_entropy_mean' (tensor expected, got no value)"},
+    {"T._cross_entropy_mean(a, T.tensor{1, 5})", "_cross_entropy_mean: label 5 at position 2 is outside 1..2"},
+    {"T._cross_entropy_mean(a, T.tensor{1, 2}, 5)", "bad argument #3 to '_cross_entropy_mean' (table or nil expected, got number)"},
+  },
+  _linear_relu = {
+    {"T._linear_relu(a)", "bad argument #2 to '_linear_relu' (tensor expected, got no value)"},
+    {"T._linear_relu(a, v)", "_linear_relu: input of shape {2,2} does not fit a weight of shape {3}"},
+    {"T._linear_relu(a, a, v)", "_linear_relu: bias of shape {3} for 2 outputs (expected {2})"},
+    {"T._linear_relu(a, a, nil, {bogus = 1})", '_linear_relu: unknown option "bogus"'},
+  },
   _cross_entropy_grad = {
     {"T._cross_entropy_grad(a, v, a)", "cross_entropy_grad: labels must be an i64 tensor, got f64"},
     {"T._cross_entropy_grad(a)", "bad argument #2 to '_cross_entropy_grad' (tensor expected, got no value)"},
