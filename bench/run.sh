@@ -126,6 +126,7 @@ while [ $r -le "$ROUNDS" ]; do
   # each side again in a fresh process, as a user runs it
   step mlp_hebb $HEBB bench/mlp_hebb.lua warm $MLP_REPS
   step mlp_hebb_fresh $HEBB bench/mlp_hebb.lua fresh
+  step mlp_backward $HEBB bench/mlp_hebb.lua backward $MLP_REPS
   step mlp_torch $PY bench/mlp_torch.py warm $MLP_REPS
   step mlp_torch_fresh $PY bench/mlp_torch.py fresh
   step fields_hebb $HEBB bench/fields_hebb.lua run $REPS
