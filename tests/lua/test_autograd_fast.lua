@@ -9,15 +9,11 @@ local T = require "hebb.tensor"
 local A = require "hebb.autograd"
 local nn = require "hebb.nn"
 local hebb = require "hebb"
-local test, eq, truthy = check.test, check.eq, check.truthy
+local test, truthy = check.test, check.truthy
 
 T.manual_seed(11)
 
-local function same_bits(a, b, what)
-  eq(a.dtype, b.dtype, what .. ": dtype")
-  eq(table.concat(a.shape, ","), table.concat(b.shape, ","), what .. ": shape")
-  truthy(a:contiguous():tobytes() == b:contiguous():tobytes(), what .. ": bits differ")
-end
+local same_bits = check.same_bits
 
 local dtypes = { "f64", "f32" }
 

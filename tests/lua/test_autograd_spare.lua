@@ -20,11 +20,7 @@ math.randomseed(23)
 
 local dtypes = { "f64", "f32" }
 
-local function same_bits(a, b, what)
-  eq(a.dtype, b.dtype, what .. ": dtype")
-  eq(table.concat(a.shape, ","), table.concat(b.shape, ","), what .. ": shape")
-  truthy(a:contiguous():tobytes() == b:contiguous():tobytes(), what .. ": bits differ")
-end
+local same_bits = check.same_bits
 
 -- p's .grad without lending it (what the optimizers read), and the
 -- identity of its storage

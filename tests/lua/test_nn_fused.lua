@@ -14,11 +14,7 @@ local test, eq, truthy, raises = check.test, check.eq, check.truthy, check.raise
 
 T.manual_seed(23)
 
-local function same_bits(a, b, what)
-  eq(a.dtype, b.dtype, what .. ": dtype")
-  eq(table.concat(a.shape, ","), table.concat(b.shape, ","), what .. ": shape")
-  truthy(a:contiguous():tobytes() == b:contiguous():tobytes(), what .. ": bits differ")
-end
+local same_bits = check.same_bits
 
 -- the same bits, except that any NaN equals any NaN (its payload depends on
 -- the operand order the BLAS kernel took)

@@ -107,6 +107,15 @@ function check.maxdiff(a, b)
   return check.maxabs(plain(a) - plain(b))
 end
 
+-- two tensors with the same dtype, shape and elements bit for bit (NaN
+-- payloads and signed zeros included): what a fast path must give against
+-- the general form it replaces
+function check.same_bits(a, b, what)
+  check.eq(a.dtype, b.dtype, what .. ": dtype")
+  check.eq(table.concat(a.shape, ","), table.concat(b.shape, ","), what .. ": shape")
+  check.truthy(a:contiguous():tobytes() == b:contiguous():tobytes(), what .. ": bits differ")
+end
+
 -- fn must raise an error whose message contains the plain text 'needle'
 function check.raises(fn, needle, what)
   local ok, err = pcall(fn)
