@@ -171,12 +171,11 @@ local now = clock.now
 -- (natives/core/parallel.c) then takes the core as busy, runs alone and
 -- probes again only after a pause that grows while blocks alternate every
 -- ~25 ms, so at 2 threads hebb's blocks ran at 1 thread: pairs of 1.4-2.1x
--- (22:20, this machine), against 1.06-1.18x with the rest.  A user's
--- process has no C reference's threads beside it.
+-- (22:20, this machine), against 1.05-1.18x with the rest.  A user's
+-- process has no C reference's threads beside it.  (The fresh mode's
+-- clock, mlp_clock, has no pause; that mode times no C blocks.)
 local REST = 0.02
-local function rest()
-  if clock.pause then clock.pause(REST) end
-end
+local function rest() clock.pause(REST) end
 local t_load = now()
 local T = require "hebb.tensor"
 local hebb = require "hebb"
