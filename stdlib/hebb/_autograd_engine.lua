@@ -308,13 +308,17 @@ C.set_recorder(record, rules)
 
 -- Grad mode ------------------------------------------------------------------
 
+-- the grad mode prev back, then the results of a pcall (its error rethrown
+-- as it is): no table packs the results (optimizers run no_grad each step)
+local function restore(prev, ok, ...)
+  C.set_enabled(prev)
+  if not ok then error((...), 0) end
+  return ...
+end
+
 -- calls fn(...) in the given grad mode, restoring the mode even on error
 local function with_mode(enabled, fn, ...)
-  local prev = C.set_enabled(enabled)
-  local res = pack(pcall(fn, ...))
-  C.set_enabled(prev)
-  if not res[1] then error(res[2], 0) end   -- rethrown as it is
-  return unpack(res, 2, res.n)
+  return restore(C.set_enabled(enabled), pcall(fn, ...))
 end
 
 --- autograd.no_grad(fn, ...)

@@ -45,23 +45,11 @@ local function step_grad(p)
   return p.grad
 end
 
--- the grad mode prev back, then the results of a pcall (or its error as it is)
-local function restore(ag, prev, ok, ...)
-  ag.set_grad_enabled(prev)
-  if not ok then error((...), 0) end
-  return ...
-end
-
--- fn(...) with recording off: how updates run (autograd.no_grad's work,
--- without its argument packing: this runs at every step).  What the C
--- kernels raise there (a gradient of the wrong shape) is placed at the
--- user's line.
+-- fn(...) with recording off: how updates run.  What the C kernels raise
+-- there (a gradient of the wrong shape) is placed at the user's line.
 local function no_grad(fn, ...)
   local ag = autograd()
-  if ag and ag.set_grad_enabled then
-    local prev = ag.set_grad_enabled(false)
-    return restore(ag, prev, pcall(E.call, fn, ...))
-  end
+  if ag and ag.no_grad then return ag.no_grad(E.call, fn, ...) end
   return E.call(fn, ...)
 end
 

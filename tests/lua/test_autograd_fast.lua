@@ -228,4 +228,35 @@ test("kept_buffer_accumulation_is_the_same_at_1_and_2_threads", function()
   for i = 1, #res[1] do same_bits(res[1][i], res[2][i], "parameter " .. i) end
 end)
 
+-- no_grad / enable_grad hand their results back without packing them
+-- (a vararg helper): every result, nils in the middle and at the end, the
+-- arguments as given, the mode restored, an error object rethrown as it is
+test("no_grad_and_enable_grad_pass_every_result_and_restore_the_mode", function()
+  local function echo(...) return select("#", ...), ... end
+  for trial = 1, 20 do
+    local n = math.random(0, 6)
+    local args = {}
+    for i = 1, n do if math.random() < 0.5 then args[i] = i * trial end end
+    for _, mode in ipairs({ { A.no_grad, false }, { A.enable_grad, true } }) do
+      local outer = math.random() < 0.5
+      A.set_grad_enabled(outer)
+      local inside
+      local res = table.pack(mode[1](function(...)
+        inside = A.is_grad_enabled()
+        return echo(...)
+      end, table.unpack(args, 1, n)))
+      check.eq(res.n, n + 1, "trial " .. trial .. ": the number of results")
+      check.eq(res[1], n, "trial " .. trial .. ": the number of arguments")
+      for i = 1, n do check.eq(res[i + 1], args[i], "trial " .. trial .. ": result " .. i) end
+      check.eq(inside, mode[2], "trial " .. trial .. ": the mode inside")
+      check.eq(A.is_grad_enabled(), outer, "trial " .. trial .. ": the mode restored")
+      local obj = {}
+      local ok, err = pcall(mode[1], function() error(obj) end)
+      truthy(not ok and rawequal(err, obj), "trial " .. trial .. ": the error object as it is")
+      check.eq(A.is_grad_enabled(), outer, "trial " .. trial .. ": restored after an error")
+    end
+  end
+  A.set_grad_enabled(true)
+end)
+
 check.done()
