@@ -489,9 +489,9 @@ static int matmul_shapes(const hebb_tensor *a, const hebb_tensor *b,
 }
 
 /* a @ b into *out; with accumulate (floating dtypes only) *out is given
-   and the product is added to what it holds */
-/* accumulate: C += A B into *out's values; bias (f64/f32, contiguous, the
-   result's dtype) and relu: hebb_linear's tile work (see plan) */
+   and the product is added to what it holds; with bias (f64/f32,
+   contiguous, the result's dtype) each tile starts as the bias instead,
+   and relu takes each tile's ReLU: hebb_linear's tile work (see plan) */
 static int matmul_into(const hebb_tensor *a, const hebb_tensor *b,
                        int accumulate, const hebb_tensor *bias, int relu,
                        hebb_tensor **out) {
@@ -525,7 +525,7 @@ static int matmul_into(const hebb_tensor *a, const hebb_tensor *b,
   if (st == HEBB_OK) {
     res = result_buffer(*out, a, b);
     if (!res) st = hebb_last_status();
-    else if (accumulate && !bias && res != *out) st = hebb_copy(res, *out);
+    else if (accumulate && res != *out) st = hebb_copy(res, *out);
   }
   if (st == HEBB_OK) {
     p.accumulate = accumulate || bias;
@@ -616,7 +616,7 @@ static hebb_status linear(const hebb_tensor *x, const hebb_tensor *w,
      (and takes its ReLU after it); else the bias pass, then the gemm */
   if (st == HEBB_OK && real && b->dtype == rd && b->stride[0] == 1 &&
       x->shape[x->ndim - 1] > 0)
-    st = matmul_into(x, wt, 1, b, relu, out);
+    st = matmul_into(x, wt, 0, b, relu, out);
   else {
     if (st == HEBB_OK) st = hebb_copy(*out, b);
     if (st == HEBB_OK) st = matmul_into(x, wt, 1, NULL, 0, out);

@@ -116,8 +116,22 @@ static double bias_correction(lua_State *L, double beta, int t_idx) {
    messages.  hp is read once.  For Adam, hp.bc1 and hp.bc2 are each
    parameter's 1 - beta1^t, 1 - beta2^t, computed once per step count.
    Returns nothing, or the first i whose state[i] is missing: the caller
-   makes it and calls again from i. */
+   makes it and calls again from i.  Entries of the wrong type raise an
+   error naming the parameter (names[i]) and the entry. */
 #define AP_TOP 11
+
+/* the tensor at idx, else an error naming the parameter (who), the item
+   (what, followed by the state key at key_idx when not 0) and its type */
+static hebb_tensor *apply_tensor(lua_State *L, int idx, const char *who,
+                                 const char *what, int key_idx) {
+  hebb_tensor *t = hebbL_test(L, idx);
+  if (t) return t;
+  if (lua_type(L, idx) == LUA_TUSERDATA) return hebbL_check(L, idx);
+  luaL_error(L, "%s: %s%s must be a tensor, got %s", who, what,
+             key_idx ? lua_tostring(L, key_idx) : "", luaL_typename(L, idx));
+  return NULL;
+}
+
 static int l_apply(lua_State *L) {
   int rule = luaL_checkoption(L, 1, NULL, rule_names);
   lua_Integer n, i, from = luaL_checkinteger(L, 7), last = 0;
@@ -126,8 +140,10 @@ static int l_apply(lua_State *L) {
   hebb_optim_hp hp;
   luaL_checktype(L, 2, LUA_TTABLE);
   for (k = 3; k <= 6; k++) luaL_checktype(L, k, LUA_TTABLE);
-  luaL_checkany(L, 8);
-  luaL_checkany(L, 9);
+  luaL_checktype(L, 8, LUA_TSTRING);
+  luaL_checktype(L, 9, LUA_TSTRING);
+  for (k = 10; k <= AP_TOP; k++)
+    if (!lua_isnoneornil(L, k)) luaL_checktype(L, k, LUA_TSTRING);
   nkeys = lua_isnoneornil(L, 11) ? lua_isnoneornil(L, 10) ? 1 : 2 : 3;
   read_hp(L, 2, &hp);
   lua_settop(L, AP_TOP);
@@ -139,28 +155,35 @@ static int l_apply(lua_State *L) {
     lua_settop(L, AP_TOP);
     lua_rawgeti(L, 4, i);                                           /* 12 */
     if (!lua_toboolean(L, 12)) continue;
-    if (lua_rawgeti(L, 5, i) != LUA_TTABLE) {                       /* 13 */
+    lua_rawgeti(L, 6, i);                                           /* 13 */
+    who = lua_isstring(L, 13) ? lua_tostring(L, 13) : rule_names[rule];
+    if (lua_rawgeti(L, 5, i) != LUA_TTABLE) {                       /* 14 */
+      if (lua_toboolean(L, 14))
+        luaL_error(L, "%s: the state must be a table, got %s", who,
+                   luaL_typename(L, 14));
       lua_pushinteger(L, i);
       return 1;
     }
-    g = hebbL_check(L, 12);
-    lua_rawgeti(L, 3, i);                                           /* 14 */
-    p = hebbL_check(L, 14);
-    lua_pushvalue(L, 8);                                            /* 15 */
-    lua_rawget(L, 13);
-    if (lua_isinteger(L, 15)) lua_pushinteger(L, lua_tointeger(L, 15) + 1);
-    else lua_pushnumber(L, luaL_checknumber(L, 15) + 1);           /* 16 */
-    t_idx = 16;
+    g = apply_tensor(L, 12, who, "the gradient", 0);
+    lua_rawgeti(L, 3, i);                                           /* 15 */
+    p = apply_tensor(L, 15, who, "the parameter", 0);
+    lua_pushvalue(L, 8);                                            /* 16 */
+    lua_rawget(L, 14);
+    if (lua_isinteger(L, 16)) lua_pushinteger(L, lua_tointeger(L, 16) + 1);
+    else if (lua_isnumber(L, 16)) lua_pushnumber(L, lua_tonumber(L, 16) + 1);
+    else
+      luaL_error(L, "%s: state.%s must be a number, got %s", who,
+                 lua_tostring(L, 8), luaL_typename(L, 16));         /* 17 */
+    t_idx = 17;
     lua_pushvalue(L, 8);
     lua_pushvalue(L, t_idx);
-    lua_rawset(L, 13);
-    for (k = 0; k < nkeys; k++) {                                   /* 17.. */
+    lua_rawset(L, 14);
+    for (k = 0; k < nkeys; k++) {                                   /* 18.. */
       lua_pushvalue(L, 9 + k);
-      lua_rawget(L, 13);
-      if (lua_toboolean(L, -1)) st[ns++] = hebbL_check(L, lua_gettop(L));
+      lua_rawget(L, 14);
+      if (lua_toboolean(L, -1))
+        st[ns++] = apply_tensor(L, lua_gettop(L), who, "state.", 9 + k);
     }
-    lua_rawgeti(L, 6, i);
-    who = lua_isstring(L, -1) ? lua_tostring(L, -1) : rule_names[rule];
     if (rule == HEBB_OPT_ADAM) {
       lua_Integer t = lua_isinteger(L, t_idx) ? lua_tointeger(L, t_idx) : 0;
       if (t == 0 || t != last) {

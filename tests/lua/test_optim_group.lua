@@ -188,4 +188,69 @@ test("adam_group_errors", function()
     "the error names the caller's line: " .. tostring(err))
 end)
 
+-- against Adam written out per element in Lua (an independent
+-- reference: the other tests compare with the C loop called per
+-- parameter), through opt:step, with and without decoupled decay and amsgrad
+test("adam_group_matches_the_formula_in_lua", function()
+  for trial = 1, 12 do
+    local decoupled, amsgrad = trial % 2 == 0, trial % 3 == 0
+    local lr, b1, b2, eps, wd = 0.05, 0.8 + 0.01 * trial, 0.99, 1e-6, 0.1
+    local ps = { T.randn(3), T.randn(2, 2) }
+    local ref = {}
+    for i, p in ipairs(ps) do
+      ref[i] = { p = p:reshape(-1):totable(), m = {}, v = {}, vmax = {}, n = p:numel() }
+      for j = 1, p:numel() do ref[i].m[j], ref[i].v[j], ref[i].vmax[j] = 0, 0, 0 end
+    end
+    local make = decoupled and optim.AdamW or optim.Adam
+    local opt = make(ps, { lr = lr, betas = { b1, b2 }, eps = eps, weight_decay = wd,
+                           amsgrad = amsgrad })
+    for t = 1, 5 do
+      local gs = { T.randn(3), T.randn(2, 2) }
+      -- params[2] skips step 2: its own step count
+      local given = t == 2 and { gs[1] } or gs
+      opt:step(function() return 0, given end)
+      for i = 1, #given do
+        local r, g = ref[i], given[i]:reshape(-1):totable()
+        r.t = (r.t or 0) + 1
+        for j = 1, r.n do
+          local gj = g[j]
+          if decoupled then r.p[j] = r.p[j] * (1 - lr * wd) else gj = gj + wd * r.p[j] end
+          r.m[j] = b1 * r.m[j] + (1 - b1) * gj
+          r.v[j] = b2 * r.v[j] + (1 - b2) * gj * gj
+          r.vmax[j] = math.max(r.vmax[j], r.v[j])
+          local v = amsgrad and r.vmax[j] or r.v[j]
+          local mhat, vhat = r.m[j] / (1 - b1 ^ r.t), v / (1 - b2 ^ r.t)
+          r.p[j] = r.p[j] - lr * mhat / (math.sqrt(vhat) + eps)
+        end
+      end
+    end
+    for i, p in ipairs(ps) do
+      local got = p:reshape(-1):totable()
+      for j = 1, ref[i].n do
+        check.near(got[j], ref[i].p[j], 1e-12 * (1 + math.abs(ref[i].p[j])),
+          ("trial %d params[%d][%d]"):format(trial, i, j))
+      end
+    end
+  end
+end)
+
+-- a state table changed by hand: errors naming the parameter and the entry
+test("adam_group_bad_state_raises", function()
+  local x = T.tensor({ 1.0, 2.0 })
+  local function fresh()
+    local opt = optim.Adam({ x:clone() }, { lr = 0.1 })
+    opt:step(function() return 0, T.ones(2) end)
+    return opt
+  end
+  local step = function(opt) return function() opt:step(function() return 0, T.ones(2) end) end end
+  local o1 = fresh(); o1.state[1].step = "x"
+  raises(step(o1), "optim.Adam (params[1]): state.step must be a number, got string")
+  local o2 = fresh(); o2.state[1].exp_avg = {}
+  raises(step(o2), "optim.Adam (params[1]): state.exp_avg must be a tensor, got table")
+  local o3 = fresh(); o3.state[1] = 7
+  raises(step(o3), "optim.Adam (params[1]): the state must be a table, got number")
+  local o4 = fresh(); o4.params[1] = "p"
+  raises(step(o4), "optim.Adam (params[1]): the parameter must be a tensor, got string")
+end)
+
 check.done()
