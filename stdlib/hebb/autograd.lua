@@ -61,10 +61,18 @@ local function load_part(e)
   end
   if next(by_name) == nil and next(by_prefix) == nil then setmetatable(rules, nil) end
 end
+-- the names no lazy file defines, which the recorder asks for at every call
+-- (an in-place op's "add_" before "add", an op without a rule): by_name and
+-- by_prefix only shrink, so a miss stays one.  Without this set, the match
+-- below made recorded in-place ops on 4-element tensors ~15% slower.
+local missed = {}
 setmetatable(rules, { __index = function(_, name)
-  if type(name) ~= "string" then return nil end
+  if missed[name] or type(name) ~= "string" then return nil end
   local e = by_name[name] or by_prefix[name:match("^[%w_]*%.") or false]
-  if not e then return nil end
+  if not e then
+    missed[name] = true
+    return nil
+  end
   load_part(e)
   return rawget(rules, name)
 end })

@@ -59,7 +59,10 @@ test("rule_files_loaded_on_first_use", function()
   end
   for _, e in ipairs(lazy) do
     local listed = {}
-    for i = 2, #e do listed[e[i]] = true end
+    for i = 2, #e do
+      listed[e[i]] = true
+      eq(owner[e[i]], e[1], e[i] .. " listed in the index of " .. e[1])
+    end
     for name, f in pairs(owner) do
       local mine_ = f == e[1]
       local indexed = listed[name] or (e.prefix ~= nil and name:sub(1, #e.prefix) == e.prefix)
