@@ -711,6 +711,14 @@ return function(T, methods, doc)
     return t == "number" or t == "string" or t == "boolean" or t == "nil"
   end
 
+  -- plain values fn cannot tell apart: == but for 0.0 and -0.0 (x * 0.0
+  -- is not x * -0.0) and an integer and a float (2^62 * 4 wraps only as
+  -- an integer)
+  local mathtype = math.type
+  local function same(a, b)
+    return a == b and mathtype(a) == mathtype(b) and (a ~= 0 or 1 / a == 1 / b)
+  end
+
   -- fn's upvalues into u; nil when one is not a plain value
   upvalues = function(F, u)
     local fn = F.fn
@@ -735,7 +743,7 @@ return function(T, methods, doc)
     local after = upvalues(F, e.upv or {})
     if not after then return false end
     for i = 1, F.nups do
-      if after[i] ~= before[i] then return false end
+      if not same(after[i], before[i]) then return false end
     end
     e.upv = after
     return true
@@ -744,12 +752,12 @@ return function(T, methods, doc)
   -- whether this call's plain values and fn's upvalues are the last call's
   repeats = function(F, e, n, ca, ist, ...)
     for i = 1, n do
-      if not ist[i] and ca[i] ~= (select(i, ...)) then return false end
+      if not ist[i] and not same(ca[i], (select(i, ...))) then return false end
     end
     local fn, u = F.fn, e.upv
     for i = 1, F.nups do
       local _, v = getupvalue(fn, i)
-      if v ~= u[i] then return false end
+      if not same(v, u[i]) then return false end
     end
     return true
   end
