@@ -705,6 +705,7 @@ return function(T, methods, doc)
   -- the same numbers, and fn is not called (docs/fuse.md).
   local getupvalue = debug and debug.getupvalue
   local getinfo = debug and debug.getinfo
+  local gethook = debug and debug.gethook
 
   local function plain(v)
     local t = type(v)
@@ -749,8 +750,11 @@ return function(T, methods, doc)
     return true
   end
 
-  -- whether this call's plain values and fn's upvalues are the last call's
+  -- whether this call's plain values and fn's upvalues are the last call's,
+  -- and no debug hook would watch fn (a hook may change what it does; a
+  -- profiler or a coverage tool is to see it run)
   repeats = function(F, e, n, ca, ist, ...)
+    if gethook() then return false end
     for i = 1, n do
       if not ist[i] and not same(ca[i], (select(i, ...))) then return false end
     end

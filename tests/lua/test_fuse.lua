@@ -437,7 +437,20 @@ test("repeated_calls_run_fn_again_when_anything_could_differ", function()
   for _, m in ipairs { 1 << 62, 1 << 62, 2.0 ^ 62, 2.0 ^ 62, 1 << 62 } do
     same_bits(wide(ones, m), ones * (m * 4), "m = " .. math.type(m) .. " 2^62")
   end
-  for _, f in ipairs { counted, bump, tab, glob, viahelper, step, rt, signed, wide } do
+  -- a debug hook sees fn run at every call (a line hook counting fn's line)
+  local line, seen
+  local hooked = T.fuse(function(x, c) return x * c end)
+  line = debug.getinfo(hooked.fn, "S").linedefined
+  local function hook(_, l)
+    if l == line and debug.getinfo(2, "f").func == hooked.fn then seen = seen + 1 end
+  end
+  seen = 0
+  local h0, m0, c0 = debug.gethook()
+  debug.sethook(hook, "l")
+  for _ = 1, 3 do hooked(x0, 0.5) end
+  if h0 then debug.sethook(h0, m0, c0) else debug.sethook() end
+  eq(seen, 3, "the hook saw fn at each call")
+  for _, f in ipairs { counted, bump, tab, glob, viahelper, step, rt, signed, wide, hooked } do
     eq(f.stats.eager, 0, "no fallback")
   end
 end)
