@@ -520,7 +520,7 @@ return function(T, methods, doc)
     end
     local function emit(kind, op, dst, a)
       code[#code + 1] = kind; code[#code + 1] = op; code[#code + 1] = dst
-      for k = 1, 6 do code[#code + 1] = a[k] or 0 end
+      for k = 1, C.MAXIN do code[#code + 1] = a[k] or 0 end
     end
     local function leaf_reg(n)
       if reg[n] then return reg[n] end
@@ -564,9 +564,10 @@ return function(T, methods, doc)
       if o.node.kind == "leaf" then leaf_reg(o.node) end
     end
     -- parameter slots come after the registers
-    for i = 1, #code, 9 do
+    local words = 3 + C.MAXIN   -- kind, op, dst, the operands
+    for i = 1, #code, words do
       if code[i] ~= C.LOAD then
-        for k = i + 3, i + 8 do
+        for k = i + 3, i + words - 1 do
           if code[k] < 0 then code[k] = nregs - code[k] - 1 end
         end
       end
