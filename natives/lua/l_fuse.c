@@ -73,10 +73,14 @@ static int int_list(lua_State *L, int t, const char *key, int64_t *v,
 /* compile{dtype=, shape=, args={shape, ...}, leaves={{arg=, shift=}, ...},
    code={kind, op, dst, a0, a1, a2, a3, ...}, nregs=, nparams=, outs={reg, arg, ...}}:
    registers, slots and args 0-based; an out's arg -1 is a new result */
+/* the words of one instruction in a program's code: kind, op, dst, the
+   operands */
+#define WORDS (3 + HEBB_FUSE_MAXIN)
+
 typedef struct scratch {
   hebb_fuse_leaf leaves[MAXN];
   hebb_fuse_ins ins[4 * MAXN];
-  int64_t argshape[MAXN * HEBB_MAXDIM], code[9 * 4 * MAXN];
+  int64_t argshape[MAXN * HEBB_MAXDIM], code[WORDS * 4 * MAXN];
   int argndim[MAXN];
   int32_t outreg[MAXN], outarg[MAXN];
 } scratch;
@@ -139,16 +143,16 @@ static int l_compile(lua_State *L) {
   }
   lua_pop(L, 1);
   s.leaves = leaves;
-  n = int_list(L, 1, "code", code, 9 * 4 * MAXN);
-  if (n % 9) return luaL_error(L, "_fuse.compile: code has %d words", n);
-  s.nins = n / 9;
+  n = int_list(L, 1, "code", code, WORDS * 4 * MAXN);
+  if (n % WORDS) return luaL_error(L, "_fuse.compile: code has %d words", n);
+  s.nins = n / WORDS;
   for (i = 0; i < s.nins; i++) {
     int k;
-    ins[i].kind = (int32_t)code[9 * i];
-    ins[i].op = (int32_t)code[9 * i + 1];
-    ins[i].dst = (int32_t)code[9 * i + 2];
+    ins[i].kind = (int32_t)code[WORDS * i];
+    ins[i].op = (int32_t)code[WORDS * i + 1];
+    ins[i].dst = (int32_t)code[WORDS * i + 2];
     for (k = 0; k < HEBB_FUSE_MAXIN; k++)
-      ins[i].a[k] = (int32_t)code[9 * i + 3 + k];
+      ins[i].a[k] = (int32_t)code[WORDS * i + 3 + k];
   }
   s.ins = ins;
   s.nregs = (int)field_int(L, 1, "nregs", 0);
@@ -310,5 +314,7 @@ int luaopen_hebb__fuse(lua_State *L) {
   lua_setfield(L, -2, "AXPY");
   lua_pushinteger(L, HEBB_FUSE_SUMAXPY);
   lua_setfield(L, -2, "SUMAXPY");
+  lua_pushinteger(L, HEBB_FUSE_MAXIN);
+  lua_setfield(L, -2, "MAXIN");
   return 1;
 }

@@ -520,7 +520,7 @@ return function(T, methods, doc)
     end
     local function emit(kind, op, dst, a)
       code[#code + 1] = kind; code[#code + 1] = op; code[#code + 1] = dst
-      for k = 1, 6 do code[#code + 1] = a[k] or 0 end
+      for k = 1, C.MAXIN do code[#code + 1] = a[k] or 0 end
     end
     local function leaf_reg(n)
       if reg[n] then return reg[n] end
@@ -564,9 +564,10 @@ return function(T, methods, doc)
       if o.node.kind == "leaf" then leaf_reg(o.node) end
     end
     -- parameter slots come after the registers
-    for i = 1, #code, 9 do
+    local words = 3 + C.MAXIN   -- kind, op, dst, the operands
+    for i = 1, #code, words do
       if code[i] ~= C.LOAD then
-        for k = i + 3, i + 8 do
+        for k = i + 3, i + words - 1 do
           if code[k] < 0 then code[k] = nregs - code[k] - 1 end
         end
       end
@@ -705,10 +706,19 @@ return function(T, methods, doc)
   -- the same numbers, and fn is not called (docs/fuse.md).
   local getupvalue = debug and debug.getupvalue
   local getinfo = debug and debug.getinfo
+  local gethook = debug and debug.gethook
 
   local function plain(v)
     local t = type(v)
     return t == "number" or t == "string" or t == "boolean" or t == "nil"
+  end
+
+  -- plain values fn cannot tell apart: == but for 0.0 and -0.0 (x * 0.0
+  -- is not x * -0.0) and an integer and a float (2^62 * 4 wraps only as
+  -- an integer)
+  local mathtype = math.type
+  local function same(a, b)
+    return a == b and mathtype(a) == mathtype(b) and (a ~= 0 or 1 / a == 1 / b)
   end
 
   -- fn's upvalues into u; nil when one is not a plain value
@@ -735,21 +745,24 @@ return function(T, methods, doc)
     local after = upvalues(F, e.upv or {})
     if not after then return false end
     for i = 1, F.nups do
-      if after[i] ~= before[i] then return false end
+      if not same(after[i], before[i]) then return false end
     end
     e.upv = after
     return true
   end
 
-  -- whether this call's plain values and fn's upvalues are the last call's
+  -- whether this call's plain values and fn's upvalues are the last call's,
+  -- and no debug hook would watch fn (a hook may change what it does; a
+  -- profiler or a coverage tool is to see it run)
   repeats = function(F, e, n, ca, ist, ...)
+    if gethook() then return false end
     for i = 1, n do
-      if not ist[i] and ca[i] ~= (select(i, ...)) then return false end
+      if not ist[i] and not same(ca[i], (select(i, ...))) then return false end
     end
     local fn, u = F.fn, e.upv
     for i = 1, F.nups do
       local _, v = getupvalue(fn, i)
-      if v ~= u[i] then return false end
+      if not same(v, u[i]) then return false end
     end
     return true
   end

@@ -330,7 +330,9 @@ local function same_picture(o, c, where, lines)
   local text, notes = c.output, {}
   for i, f in ipairs(now) do
     local r = was[i]
-    if type(r) ~= "table" or type(r.coords) ~= "string" then return false end
+    if type(r) ~= "table" or type(r.coords) ~= "string" or type(r.sha256) ~= "string" then
+      return false
+    end
     if f.sha256 ~= r.sha256 then
       if f.shape ~= r.shape then return false end
       local worst, moved, n = F.close(r.coords, f.coords)

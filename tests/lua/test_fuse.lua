@@ -420,7 +420,37 @@ test("repeated_calls_run_fn_again_when_anything_could_differ", function()
   local nan = 0 / 0
   local r1 = counted(x0, nan)
   truthy(r1[1][1] ~= r1[1][1], "NaN parameter")
-  for _, f in ipairs { counted, bump, tab, glob, viahelper, step, rt } do
+  -- values that are == but that fn can tell apart: 0.0 and -0.0, an
+  -- integer and a float (n * 4 wraps only as an integer)
+  local ones = T.ones(3, 4)
+  local zk = 0.0
+  local signed = T.fuse(function(x, c) return x / c, x / zk end)
+  local wide = T.fuse(function(x, m) return x * (m * 4) end)
+  for _, z in ipairs { { 0.0, 0.0 }, { 0.0, 0.0 }, { -0.0, 0.0 }, { -0.0, -0.0 }, { 0.0, -0.0 } } do
+    local c = z[1]
+    zk = z[2]
+    local what = string.format("zeros of signs %g, %g", 1 / c, 1 / zk)
+    local r1, r2 = signed(ones, c)
+    same_bits(r1, ones / c, what .. ": argument")
+    same_bits(r2, ones / zk, what .. ": upvalue")
+  end
+  for _, m in ipairs { 1 << 62, 1 << 62, 2.0 ^ 62, 2.0 ^ 62, 1 << 62 } do
+    same_bits(wide(ones, m), ones * (m * 4), "m = " .. math.type(m) .. " 2^62")
+  end
+  -- a debug hook sees fn run at every call (a line hook counting fn's line)
+  local line, seen
+  local hooked = T.fuse(function(x, c) return x * c end)
+  line = debug.getinfo(hooked.fn, "S").linedefined
+  local function hook(_, l)
+    if l == line and debug.getinfo(2, "f").func == hooked.fn then seen = seen + 1 end
+  end
+  seen = 0
+  local h0, m0, c0 = debug.gethook()
+  debug.sethook(hook, "l")
+  for _ = 1, 3 do hooked(x0, 0.5) end
+  if h0 then debug.sethook(h0, m0, c0) else debug.sethook() end
+  eq(seen, 3, "the hook saw fn at each call")
+  for _, f in ipairs { counted, bump, tab, glob, viahelper, step, rt, signed, wide, hooked } do
     eq(f.stats.eager, 0, "no fallback")
   end
 end)

@@ -378,6 +378,35 @@ test("compare_figures_within_a_twentieth_of_a_pixel", function()
   eq((nbm.compare(m, go("1.03"))), true)
 end)
 
+-- a manifest whose figures were edited into other JSON values: drift (or
+-- the recorded output), never an error
+test("compare_figures_of_a_malformed_manifest", function()
+  local src = "-- %% fig\nlocal x = ...\n"
+    .. "require('hebb._display').sink{kind = 'figure', title = 'f', svg = '<svg width=\"10\">"
+    .. "<line x1=\"' .. x .. '\" y1=\"2.5\"/></svg>'}\n"
+  local J = require "hebb._json"
+  local good = nbm.manifest(run(src, { args = { "1.03" } }, "fig.lua"))
+  local now = run(src, { args = { "1.02" } }, "fig.lua")
+  local f1 = good.cells[1].figures[1]
+  local bad = {
+    "x", 3, J.null, {}, { J.null }, { "x" }, { 1 }, { {} }, { f1, f1 },
+    { { sha256 = f1.sha256, shape = f1.shape, coords = 5 } },
+    { { sha256 = f1.sha256, shape = f1.shape, coords = "a b c" } },
+    { { sha256 = f1.sha256, shape = f1.shape, coords = "1 2" } },
+    { { sha256 = {}, shape = f1.shape, coords = f1.coords } },
+    { { sha256 = 7, shape = f1.shape, coords = f1.coords } },
+    { { sha256 = J.null, shape = f1.shape, coords = f1.coords } },
+    { { sha256 = f1.sha256, shape = {}, coords = f1.coords } },
+  }
+  for i, figs in ipairs(bad) do
+    local m = J.decode(J.encode(good))
+    m.cells[1].figures = figs
+    local okc, ok = pcall(nbm.compare, m, now)
+    truthy(okc, "malformed figures " .. i .. ": " .. tostring(ok))
+    eq(ok, false, "malformed figures " .. i)
+  end
+end)
+
 -- the plot module's figure of a series, and of the series times (1 + eps):
 -- the same picture, whichever coordinates rounding moved; eps = 1e-2 is not
 test("compare_plot_figure_of_rounded_numbers", function()
