@@ -844,14 +844,42 @@ static hebb_tensor **checkbox(lua_State *L, int idx) {
   return box;
 }
 
-static int l_free(lua_State *L) {
+/* A storage freed by t:free() or <close> never needed the collector, so
+   the bytes hebbL_account reported for it are taken back from the next
+   reports (gc_pending goes below zero).  A training step that closes its
+   own temporaries then runs fewer cycles: with the MLP rule's ReLU mask
+   closed, a cycle came every 23 steps instead of 19.  The credit is
+   capped at REFUND_CAP, so closing tensors made long ago lets at most that
+   much garbage of other tensors go unreported. */
+#define REFUND_CAP ((int64_t)1 << 20)
+
+static void refund(lua_State *L, const hebb_tensor *t) {
+  hebbL_state *S;
+  if (t->refcount != 1 || hebb_storage_refs(t) != 1) return;  /* still used */
+  S = hebbL_state_of(L);
+  S->gc_pending -= hebb_storage_nbytes(t) + (int64_t)sizeof(hebb_tensor);
+  if (S->gc_pending < -REFUND_CAP) S->gc_pending = -REFUND_CAP;
+}
+
+/* releases t's storage (early: by t:free() or <close>, not the collector) */
+static void release(lua_State *L, int early) {
   hebb_tensor **box = checkbox(L, 1);
   if (*box && ((*box)->flags & HEBB_TF_BOXED)) *box = NULL;
   else if (*box) {
     hebbL_untrack_last(L, *box);
+    if (early) refund(L, *box);
     hebb_release(*box);
     *box = NULL;
   }
+}
+
+static int l_free(lua_State *L) {
+  release(L, 1);
+  return 0;
+}
+
+static int l_gc(lua_State *L) {
+  release(L, 0);
   return 0;
 }
 
@@ -1000,7 +1028,7 @@ static const hebb_lreg tensor_funcs[] = {
   {"free", l_free, HEBB_BOTH | HEBB_RAW,
    "t:free()\n\nReleases t's memory now; using t afterwards is an error.  "
    "`local t <close> = ...` does this at the end of the scope."},
-  {"__gc", l_free, HEBB_META | HEBB_RAW, NULL},
+  {"__gc", l_gc, HEBB_META | HEBB_RAW, NULL},
   {"__close", l_free, HEBB_META | HEBB_RAW, NULL},
   {"__newindex", l_newindex, HEBB_META | HEBB_RAW, NULL},
   {"__len", l_len, HEBB_META | HEBB_RAW, NULL},

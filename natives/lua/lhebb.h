@@ -194,7 +194,8 @@ typedef struct hebbL_state {
   int grad_enabled;       /* autograd's grad mode */
   int recording;          /* grad mode on and a tracked tensor alive */
   int64_t tracked_live;   /* tensor headers with the tracked flag */
-  int64_t gc_pending;     /* new tensor bytes not yet reported to the GC */
+  int64_t gc_pending;     /* new tensor bytes not yet reported to the GC
+                             (below 0: bytes freed early, l_free) */
 } hebbL_state;
 hebbL_state *hebbL_state_of(lua_State *L);   /* made on first use */
 /* whether autograd records (hebbL_state_of reads upvalue 2 of a registered

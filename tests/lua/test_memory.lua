@@ -51,6 +51,49 @@ test("free_and_close_release_now", function()
   eq(hebb.alloc_stats().bytes_in_use, base)
 end)
 
+-- full collector cycles while fn runs (a finalizer that re-arms itself)
+local function cycles_during(fn)
+  collectgarbage()
+  local n, on = 0, true
+  local function arm()
+    setmetatable({}, { __gc = function() if on then n = n + 1; arm() end end })
+  end
+  arm()
+  fn()
+  on = false
+  return n
+end
+
+-- 2000 tensors of 256 KiB: dropped, the collector must run (their bytes are
+-- reported as debt); closed, their bytes are taken back, so the loop runs
+-- no more cycles than its Lua objects alone call for
+test("closed_tensors_do_not_pace_the_collector", function()
+  local dropped = cycles_during(function()
+    for _ = 1, 2000 do local t = T.zeros(1 << 15) end
+  end)
+  local closed = cycles_during(function()
+    for _ = 1, 2000 do local t <close> = T.zeros(1 << 15) end
+  end)
+  local freed = cycles_during(function()
+    for _ = 1, 2000 do T.zeros(1 << 15):free() end
+  end)
+  check.truthy(dropped >= 20, "dropped 256 KiB tensors run cycles: " .. dropped)
+  check.truthy(closed <= 2, "closed ones run (almost) none: " .. closed)
+  check.truthy(freed <= 2, "freed ones run (almost) none: " .. freed)
+end)
+
+-- the credit of closed tensors is capped: closing many tensors made long
+-- ago does not let later garbage go unreported
+test("refund_is_capped", function()
+  local keep = {}
+  for i = 1, 64 do keep[i] = T.zeros(1 << 17) end    -- 64 MiB, reported
+  for i = 1, 64 do keep[i]:free() end
+  local n = cycles_during(function()
+    for _ = 1, 2000 do local t = T.zeros(1 << 15) end
+  end)
+  check.truthy(n >= 20, "cycles after a 64 MiB refund: " .. n)
+end)
+
 test("trim_returns_cache", function()
   local t = T.zeros(1 << 18)
   t:free()
