@@ -318,10 +318,23 @@ hebb_status hebb_cross_entropy_grad_saved(const hebb_tensor *z,
                                           int64_t base, const hebb_tensor *lz,
                                           const hebb_tensor *g,
                                           hebb_tensor **out);
+/* the gradient of the mean for a gradient g of the mean: every row's
+   weight is g / N computed in z's dtype (the bits of a {1} tensor of g
+   divided by N), then hebb_cross_entropy_grad_saved's rows */
+hebb_status hebb_cross_entropy_mean_grad(const hebb_tensor *z,
+                                         const hebb_tensor *labels,
+                                         int64_t base, const hebb_tensor *lz,
+                                         double g, hebb_tensor **out);
 /* backward.c, autograd's fast paths: g * sign(y) of two contiguous f64 or
    f32 tensors of one shape in one pass (the ReLU rule, y = relu(x)) */
 hebb_status hebb_relu_grad(const hebb_tensor *g, const hebb_tensor *y,
                            hebb_tensor **out);
+/* the same into *out and, from the same pass, its sums over all dimensions
+   but the last into *sum ({cols}): the bits of hebb_reduce(HEBB_SUM) of
+   *out viewed as {rows, cols} over dimension 1 (the bias gradient of the
+   linear layer under the ReLU) */
+hebb_status hebb_relu_grad_sum(const hebb_tensor *g, const hebb_tensor *y,
+                               hebb_tensor **out, hebb_tensor **sum);
 /* *acc += g^T x (accumulate) or *acc = g^T x (accumulate = 0: the old
    contents are not read; *acc NULL: a new {out, in} tensor) for contiguous
    g {N, out}, x {N, in}, acc {out, in} of one dtype, f64 or f32 (a linear

@@ -10,6 +10,10 @@
 ** bits are those of the two-pass form: g where y > 0, g * 0 (a signed zero,
 ** or NaN for an infinite g) where y = 0, NaN where y is NaN.
 **
+** hebb_relu_grad_sum: the same, and in the same pass the sums over the
+** batch that the bias gradient of the linear layer below is (reduce.c's
+** column sums, bit for bit).
+**
 ** hebb_linear_grad: a linear layer's weight gradient added straight into
 ** the gradient buffer the weight keeps, or written over a spare one
 ** (below).
@@ -38,6 +42,10 @@ typedef struct relu_job {
 #define NO_TRAPS
 #endif
 
+/* g * sign(v): sign(v) is +-1 unless v is +-0 or NaN, where it is v */
+#define RELU_PICK(gi, v, COPYSIGN)                                          \
+  ((v) != 0 && (v) == (v) ? (gi) * COPYSIGN(1, v) : (gi) * (v))
+
 #define RELU_GRAD(SUF, T, COPYSIGN)                                         \
 NO_TRAPS static void relu_grad_##SUF(int64_t lo, int64_t hi, void *ud) {             \
   const relu_job *j = ud;                                                   \
@@ -46,31 +54,37 @@ NO_TRAPS static void relu_grad_##SUF(int64_t lo, int64_t hi, void *ud) {        
   int64_t i;                                                                \
   for (i = lo; i < hi; i++) {                                               \
     T v = y[i], gi = g[i];                                                  \
-    /* sign(v) is +-1 unless v is +-0 or NaN, where it is v itself */       \
-    o[i] = v != 0 && v == v ? gi * COPYSIGN(1, v) : gi * v;                 \
+    o[i] = RELU_PICK(gi, v, COPYSIGN);                                      \
   }                                                                         \
 }
 
 RELU_GRAD(f64, double, copysign)
 RELU_GRAD(f32, float, copysignf)
 
-hebb_status hebb_relu_grad(const hebb_tensor *g, const hebb_tensor *y,
-                           hebb_tensor **out) {
+/* g and y: contiguous, of one shape and one dtype, f64 or f32 */
+static int check_gy(const hebb_tensor *g, const hebb_tensor *y,
+                    const char *who) {
   char b1[HEBB_SHAPEBUF], b2[HEBB_SHAPEBUF];
-  relu_job j;
-  int64_t n;
   if ((g->dtype != HEBB_F64 && g->dtype != HEBB_F32) || y->dtype != g->dtype)
-    return hebb_fail(HEBB_ERR_DTYPE, "relu_grad: g and y must be both f64 or "
-                     "both f32, got %s and %s", hebb_dtype_name(g->dtype),
+    return hebb_fail(HEBB_ERR_DTYPE, "%s: g and y must be both f64 or "
+                     "both f32, got %s and %s", who, hebb_dtype_name(g->dtype),
                      hebb_dtype_name(y->dtype));
   if (g->ndim != y->ndim ||
       memcmp(g->shape, y->shape, (size_t)g->ndim * sizeof(int64_t)) != 0)
-    return hebb_fail(HEBB_ERR_SHAPE, "relu_grad: g %s and y %s differ in shape",
+    return hebb_fail(HEBB_ERR_SHAPE, "%s: g %s and y %s differ in shape", who,
                      hebb_shape_str(g->ndim, g->shape, b1, sizeof b1),
                      hebb_shape_str(y->ndim, y->shape, b2, sizeof b2));
   if (!hebb_is_contiguous(g) || !hebb_is_contiguous(y))
-    return hebb_fail(HEBB_ERR_ARG, "relu_grad: g and y must be contiguous");
-  if (hebb_prepare_out(out, g->dtype, g->ndim, g->shape, "relu_grad"))
+    return hebb_fail(HEBB_ERR_ARG, "%s: g and y must be contiguous", who);
+  return HEBB_OK;
+}
+
+hebb_status hebb_relu_grad(const hebb_tensor *g, const hebb_tensor *y,
+                           hebb_tensor **out) {
+  relu_job j;
+  int64_t n;
+  if (check_gy(g, y, "relu_grad") ||
+      hebb_prepare_out(out, g->dtype, g->ndim, g->shape, "relu_grad"))
     return hebb_last_status();
   if (!hebb_is_contiguous(*out))
     return hebb_fail(HEBB_ERR_ARG, "relu_grad: out must be contiguous");
@@ -79,6 +93,113 @@ hebb_status hebb_relu_grad(const hebb_tensor *g, const hebb_tensor *y,
   hebb_bump_version(*out);
   return hebb_parallel_for(n, 1, g->dtype == HEBB_F64 ? relu_grad_f64
                                                       : relu_grad_f32, &j);
+}
+
+/* hebb_relu_grad_sum: the ReLU rule's g * sign(y) and, in the same pass,
+   its sums over all dimensions but the last (the bias gradient of the
+   linear layer under the ReLU, which the rule took as a second pass,
+   d:sum(1) of d viewed as {rows, cols}).  The sums are reduce.c's column
+   sums operation for operation, so they have its bits: the rows, in
+   blocks of HEBB_RED_BLOCK, go row r to lane row r % 16 (the first 16
+   assigned, the next ones added, in f64 for f32 as for f64), the used
+   lane rows fold by the tree of halves 8, 4, 2, 1, the blocks add up in
+   order, and an f32 sum is rounded once at the end.  No sum depends on
+   how the columns are cut into tiles, so none on the thread count. */
+#define RS_LANES 16   /* reduce.c's LANES */
+#define RS_TW 64      /* columns per tile: 16 lane rows of 8 KiB */
+
+typedef struct rsum_job {
+  const char *g, *y;
+  char *out, *sum;
+  int64_t rows, cols;
+} rsum_job;
+
+/* lane rows 1..used-1 into row 0, as reduce.c's fold */
+HEBB_CLONES static void rs_fold(double (*l)[RS_TW], int64_t w, int used) {
+  int s, k;
+  int64_t c;
+  for (s = RS_LANES / 2; s >= 1; s /= 2) {
+    for (k = 0; k < s && k + s < used; k++) {
+      double *restrict d = l[k];
+      const double *restrict e = l[k + s];
+      for (c = 0; c < w; c++) d[c] = d[c] + e[c];
+    }
+    if (used > s) used = s;
+  }
+}
+
+#define RELU_SUM(SUF, T, COPYSIGN)                                          \
+NO_TRAPS HEBB_CLONES static void relu_sum_##SUF(int64_t lo, int64_t hi,     \
+                                                void *ud) {                 \
+  const rsum_job *j = ud;                                                   \
+  double lanes[RS_LANES][RS_TW], acc[RS_TW];                                \
+  int64_t t, cols = j->cols;                                                \
+  for (t = lo; t < hi; t++) {                                               \
+    int64_t c0 = t * RS_TW, w = cols - c0 < RS_TW ? cols - c0 : RS_TW;      \
+    int64_t r0, r, c;                                                       \
+    for (r0 = 0; r0 < j->rows; r0 += HEBB_RED_BLOCK) {                      \
+      int64_t nr = j->rows - r0 < HEBB_RED_BLOCK ? j->rows - r0             \
+                                                  : HEBB_RED_BLOCK;         \
+      for (r = 0; r < nr; r++) {                                            \
+        int64_t off = (r0 + r) * cols + c0;                                 \
+        const T *restrict g = (const T *)j->g + off;                        \
+        const T *restrict y = (const T *)j->y + off;                        \
+        T *restrict o = (T *)j->out + off;                                  \
+        double *restrict l = lanes[r % RS_LANES];                           \
+        if (r < RS_LANES)                                                   \
+          for (c = 0; c < w; c++) {                                         \
+            T v = y[c], gi = g[c], p = RELU_PICK(gi, v, COPYSIGN);          \
+            o[c] = p;                                                       \
+            l[c] = (double)p;                                               \
+          }                                                                 \
+        else                                                                \
+          for (c = 0; c < w; c++) {                                         \
+            T v = y[c], gi = g[c], p = RELU_PICK(gi, v, COPYSIGN);          \
+            o[c] = p;                                                       \
+            l[c] = l[c] + (double)p;                                        \
+          }                                                                 \
+      }                                                                     \
+      rs_fold(lanes, w, nr < RS_LANES ? (int)nr : RS_LANES);                \
+      if (r0 == 0) memcpy(acc, lanes[0], (size_t)w * sizeof(double));       \
+      else for (c = 0; c < w; c++) acc[c] = acc[c] + lanes[0][c];           \
+    }                                                                       \
+    for (c = 0; c < w; c++) ((T *)j->sum)[c0 + c] = (T)acc[c];              \
+  }                                                                         \
+}
+
+RELU_SUM(f64, double, copysign)
+RELU_SUM(f32, float, copysignf)
+
+hebb_status hebb_relu_grad_sum(const hebb_tensor *g, const hebb_tensor *y,
+                               hebb_tensor **out, hebb_tensor **sum) {
+  rsum_job j;
+  int64_t rows = 1, cols;
+  int i;
+  if (check_gy(g, y, "relu_grad_sum")) return hebb_last_status();
+  if (g->ndim < 1)
+    return hebb_fail(HEBB_ERR_SHAPE, "relu_grad_sum: g and y need at least "
+                     "one dimension, got 0-d tensors");
+  for (i = 0; i < g->ndim - 1; i++) rows *= g->shape[i];
+  cols = g->shape[g->ndim - 1];
+  if (hebb_prepare_out(out, g->dtype, g->ndim, g->shape, "relu_grad_sum") ||
+      hebb_prepare_out(sum, g->dtype, 1, &cols, "relu_grad_sum"))
+    return hebb_last_status();
+  if (!hebb_is_contiguous(*out) || !hebb_is_contiguous(*sum))
+    return hebb_fail(HEBB_ERR_ARG, "relu_grad_sum: out and sum must be "
+                     "contiguous");
+  hebb_bump_version(*out);
+  hebb_bump_version(*sum);
+  if (cols == 0) return HEBB_OK;
+  j.sum = hebb_first(*sum);
+  if (rows == 0) {   /* reduce.c's sum of no elements: +0 */
+    memset(j.sum, 0, (size_t)(cols * hebb_dtype_size(g->dtype)));
+    return HEBB_OK;
+  }
+  j.g = hebb_first(g), j.y = hebb_first(y), j.out = hebb_first(*out);
+  j.rows = rows, j.cols = cols;
+  return hebb_parallel_for((cols + RS_TW - 1) / RS_TW, 3 * rows * RS_TW,
+                           g->dtype == HEBB_F64 ? relu_sum_f64 : relu_sum_f32,
+                           &j);
 }
 
 /* hebb_linear_grad: a linear layer's weight gradient added into the

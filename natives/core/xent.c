@@ -12,7 +12,7 @@
 #include "core.h"
 
 typedef struct xent {
-  const hebb_tensor *z, *labels, *g;
+  const hebb_tensor *z, *labels;
   hebb_tensor *out;
   /* the rows' log-normalizers: written by the loss when not NULL (the
      mean's form saves them for its backward), read by the gradient when
@@ -20,6 +20,9 @@ typedef struct xent {
      did not change (the rule's saved versions check it) */
   hebb_tensor *lz;
   int64_t base;
+  /* the gradient's row weights: gw[i * gs] (gs 0: one weight for all) */
+  const char *gw;
+  int64_t gs;
 } xent;
 
 static int check_args(const hebb_tensor *z, const hebb_tensor *labels,
@@ -85,11 +88,11 @@ static void loss_##SUF(int64_t lo, int64_t hi, void *ud) {                    \
 static void grad_##SUF(int64_t lo, int64_t hi, void *ud) {                    \
   const xent *x = ud;                                                         \
   const T *z = (const T *)hebb_first(x->z);                                   \
-  const T *g = (const T *)hebb_first(x->g);                                   \
+  const T *g = (const T *)x->gw;                                              \
   T *out = (T *)hebb_first(x->out);                                           \
   const T *saved = x->lz ? (const T *)hebb_first(x->lz) : NULL;               \
   int64_t i, j, c = x->z->shape[1];                                           \
-  int64_t rs = x->z->stride[0], cs = x->z->stride[1], gs = x->g->stride[0];   \
+  int64_t rs = x->z->stride[0], cs = x->z->stride[1], gs = x->gs;            \
   for (i = lo; i < hi; i++) {                                                 \
     const T *row = z + i * rs;                                                \
     T lz = saved ? saved[i] : lognorm_##SUF(row, c, cs), gi = g[i * gs];      \
@@ -111,7 +114,7 @@ hebb_status hebb_cross_entropy(const hebb_tensor *z, const hebb_tensor *labels,
     return hebb_last_status();
   if (!hebb_is_contiguous(*out))
     return hebb_fail(HEBB_ERR_ARG, "cross_entropy: out must be contiguous");
-  x.z = z, x.labels = labels, x.g = NULL, x.out = *out, x.lz = NULL;
+  x.z = z, x.labels = labels, x.out = *out, x.lz = NULL;
   x.base = base;
   hebb_bump_version(*out);
   return hebb_parallel_for(n, 40 * z->shape[1],
@@ -143,7 +146,7 @@ hebb_status hebb_cross_entropy_mean(const hebb_tensor *z,
       check_saved(z, lz, "cross_entropy"))
     return hebb_last_status();
   if (!(rows = hebb_empty(z->dtype, 1, &n))) return hebb_last_status();
-  x.z = z, x.labels = labels, x.g = NULL, x.out = rows, x.lz = lz;
+  x.z = z, x.labels = labels, x.out = rows, x.lz = lz;
   x.base = base;
   if (lz) hebb_bump_version(lz);
   st = hebb_parallel_for(n, 40 * z->shape[1],
@@ -152,6 +155,21 @@ hebb_status hebb_cross_entropy_mean(const hebb_tensor *z,
   if (st == HEBB_OK) st = hebb_reduce_value(HEBB_MEAN, rows, 1, mean, &unused);
   hebb_release(rows);
   return st;
+}
+
+/* the gradient's rows into *out, x's row weights set (args checked) */
+static int grad_rows(xent *x, const hebb_tensor *z, const hebb_tensor *labels,
+                     int64_t base, const hebb_tensor *lz, hebb_tensor **out,
+                     const char *who) {
+  if (hebb_prepare_out(out, z->dtype, 2, z->shape, who))
+    return hebb_last_status();
+  if (!hebb_is_contiguous(*out))
+    return hebb_fail(HEBB_ERR_ARG, "%s: out must be contiguous", who);
+  x->z = z, x->labels = labels, x->out = *out, x->base = base;
+  x->lz = hebb_unconst(lz);
+  hebb_bump_version(*out);
+  return hebb_parallel_for(z->shape[0], 40 * z->shape[1],
+                           z->dtype == HEBB_F64 ? grad_f64 : grad_f32, x);
 }
 
 hebb_status hebb_cross_entropy_grad(const hebb_tensor *z,
@@ -176,13 +194,25 @@ hebb_status hebb_cross_entropy_grad_saved(const hebb_tensor *z,
                      hebb_dtype_name(z->dtype),
                      hebb_shape_str(g->ndim, g->shape, b1, sizeof b1),
                      hebb_dtype_name(g->dtype));
-  if (hebb_prepare_out(out, z->dtype, 2, z->shape, "cross_entropy_grad"))
+  x.gw = hebb_first(g), x.gs = g->stride[0];
+  return grad_rows(&x, z, labels, base, lz, out, "cross_entropy_grad");
+}
+
+/* The mean's gradient: the weight g / N of every row, rounded to z's
+   dtype as the division of a tensor by the number N is (N converted to
+   that dtype first, as a weak operand; ewise.c), then the rows of
+   hebb_cross_entropy_grad_saved with that one weight. */
+hebb_status hebb_cross_entropy_mean_grad(const hebb_tensor *z,
+                                         const hebb_tensor *labels,
+                                         int64_t base, const hebb_tensor *lz,
+                                         double g, hebb_tensor **out) {
+  xent x;
+  union { double d; float f; } w;
+  if (check_args(z, labels, base, "cross_entropy_mean_grad") ||
+      check_saved(z, lz, "cross_entropy_mean_grad"))
     return hebb_last_status();
-  if (!hebb_is_contiguous(*out))
-    return hebb_fail(HEBB_ERR_ARG, "cross_entropy_grad: out must be contiguous");
-  x.z = z, x.labels = labels, x.g = g, x.out = *out, x.base = base;
-  x.lz = hebb_unconst(lz);
-  hebb_bump_version(*out);
-  return hebb_parallel_for(z->shape[0], 40 * z->shape[1],
-                           z->dtype == HEBB_F64 ? grad_f64 : grad_f32, &x);
+  if (z->dtype == HEBB_F64) w.d = g / (double)z->shape[0];
+  else w.f = (float)g / (float)z->shape[0];
+  x.gw = (const char *)&w, x.gs = 0;
+  return grad_rows(&x, z, labels, base, lz, out, "cross_entropy_mean_grad");
 }

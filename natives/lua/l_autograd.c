@@ -836,6 +836,75 @@ static int l_linear_grad(lua_State *L) {
   return 1;
 }
 
+/* C.relu_grad_sum(g, y): C.relu_grad's d = g * sign(y) and d's sums over
+   all dimensions but the last (the linear layer's bias gradient: the bits
+   of d viewed as {rows, cols}, :sum(1)), from one pass, as two results;
+   false when the fast path does not apply (not one dtype f64 or f32, shapes
+   that differ, a non-contiguous or 0-d operand): the rule then takes its
+   general form */
+static int l_relu_grad_sum(lua_State *L) {
+  hebb_tensor *g = hebbL_check(L, 1), *y = hebbL_check(L, 2);
+  hebb_tensor *d = NULL, *sum = NULL, **dbox, **sbox;
+  if ((g->dtype != HEBB_F64 && g->dtype != HEBB_F32) || y->dtype != g->dtype ||
+      g->ndim < 1 || g->ndim != y->ndim ||
+      memcmp(g->shape, y->shape, (size_t)g->ndim * sizeof(int64_t)) != 0 ||
+      !hebb_is_contiguous(g) || !hebb_is_contiguous(y)) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  dbox = hebbL_newbox(L);
+  sbox = hebbL_newbox(L);
+  if (hebb_relu_grad_sum(g, y, &d, &sum) != HEBB_OK) {
+    hebb_release(d);
+    hebb_release(sum);
+    return hebbL_raise(L);
+  }
+  *dbox = d;
+  *sbox = sum;
+  hebbL_account(L, d);
+  hebbL_account(L, sum);
+  return 2;
+}
+
+/* C.real_2d(g, x, w): whether g and x are 2-D and none of g, x and w is
+   complex -- where the linear rule needs no reshaped views and no
+   conjugates (one call instead of their reads of shapes and dtypes) */
+static int l_real_2d(lua_State *L) {
+  hebb_tensor sg, sx, sw;
+  hebb_tensor *g = hebbL_checkpeek(L, 1, &sg), *x = hebbL_checkpeek(L, 2, &sx);
+  hebb_tensor *w = hebbL_checkpeek(L, 3, &sw);
+  lua_pushboolean(L, g->ndim == 2 && x->ndim == 2 &&
+                  !hebb_is_complex(g->dtype) && !hebb_is_complex(x->dtype) &&
+                  !hebb_is_complex(w->dtype));
+  return 1;
+}
+
+/* C.xent_mean_grad(z, labels, g [, lz]): the rule of T._cross_entropy_mean
+   outside a recording in one call: the rows' weight g / N in z's dtype
+   (the bits of g:reshape({1}) / N) and T._cross_entropy_grad's rows with
+   it, taking the rows' log-normalizers from lz when given; false when the
+   fast path does not apply (z not a 2-D f64 or f32 tensor, g not one
+   element of z's dtype, lz not a contiguous {N} tensor of z's dtype) */
+static int l_xent_mean_grad(lua_State *L) {
+  hebb_tensor sg, *z = hebbL_check(L, 1), *y = hebbL_check(L, 2);
+  hebb_tensor *g = hebbL_checkpeek(L, 3, &sg), *res = NULL, **box;
+  hebb_tensor *lz = lua_isnoneornil(L, 4) ? NULL : hebbL_check(L, 4);
+  double gv;
+  if ((z->dtype != HEBB_F64 && z->dtype != HEBB_F32) || z->ndim != 2 ||
+      g->dtype != z->dtype || hebb_numel(g) != 1 ||
+      (lz && (lz->dtype != z->dtype || lz->ndim != 1 ||
+              lz->shape[0] != z->shape[0] || !hebb_is_contiguous(lz)))) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  gv = z->dtype == HEBB_F64 ? *(const double *)hebb_first(g)
+                            : (double)*(const float *)hebb_first(g);
+  box = hebbL_newbox(L);
+  hebbL_finish(L, box, &res,
+               hebb_cross_entropy_mean_grad(z, y, 1, lz, gv, &res));
+  return 1;
+}
+
 /* whether a and b have the same shape (without making shape tables) */
 static int l_same_shape(lua_State *L) {
   hebb_tensor *a = hebbL_check(L, 1), *b = hebbL_check(L, 2);
@@ -900,6 +969,9 @@ static const hebb_lreg autograd_funcs[] = {
   {"stale", l_stale, HEBB_FN | HEBB_RAW, NULL},
   {"free", l_free, HEBB_FN | HEBB_RAW, NULL},
   {"order", l_order, HEBB_FN | HEBB_RAW, NULL},
+  {"relu_grad_sum", l_relu_grad_sum, HEBB_FN | HEBB_RAW, NULL},
+  {"real_2d", l_real_2d, HEBB_FN | HEBB_RAW, NULL},
+  {"xent_mean_grad", l_xent_mean_grad, HEBB_FN | HEBB_RAW, NULL},
   {NULL, NULL, 0, NULL}
 };
 

@@ -389,8 +389,14 @@ end, { saves = { 1 } })
 -- the mean rule's gradient, then the cross_entropy rule's, taking the rows'
 -- log-normalizers the forward left in keep[1] (the same values: z's
 -- version is checked) when not recording
+-- (not recording, for 2-D f64/f32 z: one C call, the same bits)
+local xent_mean_grad = autograd_c.xent_mean_grad
 def("_cross_entropy_mean", function(g, a)
   local z, y, lz = a[1], a[2], type(a[3]) == "table" and a[3][1] or nil
+  if not is_grad_enabled() then
+    local gz = xent_mean_grad(z, y, g, lz)
+    if gz then return gz end
+  end
   local n = z:size(1)
   local gl = (g:reshape({ 1 }) / n):expand({ n })
   if not A.is_grad_enabled() then return T._cross_entropy_grad(z, y, gl, lz) end
@@ -403,9 +409,26 @@ end, { saves = { 1 }, scalar = true })
 -- backward, or after m:zero_grad(false)), or, when W has no .grad (after
 -- opt:zero_grad()), written by a gemm with beta = 0 over the spare buffer
 -- the old .grad left (or a new one); the rule then returns no gW.
+-- Not recording, with g and x 2-D and nothing complex (C.real_2d), the
+-- reshapes and conjugates are the identity: plain_linear skips them (gb:
+-- the bias gradient when the caller has it already).
 local linear_grad, grad_into = autograd_c.linear_grad, A._grad_into
+local real_2d = autograd_c.real_2d
+local function plain_linear(g, x, w, need, gb)
+  local gx = need[1] and g:matmul(w) or nil
+  local gw
+  if need[2] and not (need[1] ~= need[2]
+                      and grad_into(need[2], linear_grad, g, x)) then
+    gw = g:t():matmul(x)
+  end
+  if need[3] and not gb then gb = g:sum(1) end
+  return gx, gw, need[3] and gb or nil
+end
 def("linear", function(g, a, _, need)
   local x, w, b = a[1], a[2], a[3]
+  if not is_grad_enabled() and real_2d(g, x, w) then
+    return plain_linear(g, x, w, need)
+  end
   local nout, nin = w:size(1), w:size(2)
   local g2 = g:reshape(-1, nout)
   local gx = need[1] and g:matmul(cj(w)) or nil
@@ -421,9 +444,20 @@ def("linear", function(g, a, _, need)
 end, { saves = { 1, 2 } })
 -- relu(x W^T + b) as one op (T._linear_relu, nn.Sequential's Linear then
 -- ReLU): the ReLU rule on the output, then the linear rule, as the two
--- recorded ops would run them
+-- recorded ops would run them.  Not recording, the ReLU's g * sign(y) and
+-- the bias gradient, its sum over the batch, come from one pass
+-- (C.relu_grad_sum: the bits of the two steps) for f64/f32 g and out.
 local rules = R.rules
+local relu_grad_sum = autograd_c.relu_grad_sum
 def("_linear_relu", function(g, a, out, need)
+  if need[3] and not is_grad_enabled() then
+    local d, gb = relu_grad_sum(g, out)
+    if d then
+      local x, w = a[1], a[2]
+      if real_2d(d, x, w) then return plain_linear(d, x, w, need, gb) end
+      return rules.linear.fn(d, a, nil, need)
+    end
+  end
   return rules.linear.fn(rules.relu.fn(g, { out }, out), a, nil, need)
 end, { saves = { 1, 2, 0 } })
 def("outer", function(g, a)
