@@ -454,8 +454,13 @@ def("_linear_relu", function(g, a, out, need)
     local d, gb = relu_grad_sum(g, out)
     if d then
       local x, w = a[1], a[2]
-      if real_2d(d, x, w) then return plain_linear(d, x, w, need, gb) end
-      return rules.linear.fn(d, a, nil, need)
+      local gx, gw
+      if real_2d(d, x, w) then gx, gw, gb = plain_linear(d, x, w, need, gb)
+      else gx, gw, gb = rules.linear.fn(d, a, nil, need) end
+      -- d is this rule's own temporary (the results are new tensors): its
+      -- storage goes back now, and off the collector's debt
+      d:free()
+      return gx, gw, gb
     end
   end
   return rules.linear.fn(rules.relu.fn(g, { out }, out), a, nil, need)
