@@ -794,7 +794,8 @@ local function backward_opts(opts)
 end
 
 function methods.backward(y, g, opts)
-  if not is_tensor(y) then E.check("backward", "the receiver", y, "tensor") end
+  -- a tracked y is a tensor: T.is_tensor of it would pass the recording hook
+  if not record_of(y) then E.check("backward", "the receiver", y, "tensor") end
   if type(g) == "table" and not is_tensor(g) then g, opts = nil, g end
   if opts ~= nil then E.checkopts("backward", opts, backward_keys) end
   local create, retain = backward_opts(opts)
