@@ -786,35 +786,60 @@ static int l_order(lua_State *L) {
 }
 
 /* A node's fields for the engine's rare paths and the user (y.grad_fn,
-   retain_grad, an in-place op's view check): name, rule, n, args, inputs,
-   out, freed, and as its output's record node (itself), slot (1), grad,
-   owned, retain. */
+   retain_grad, an in-place op's view check, a rule's look at a record):
+   name, rule, n, args, inputs, out, freed, and as its output's record node
+   (itself), slot (1), grad, owned, retain.  The metamethods' upvalue maps
+   each name to its F_ code (one hash lookup of the interned key, where a
+   chain of strcmp ran through every name a field the node lacks, such as
+   leaf). */
+enum { F_NODE = 1, F_SLOT, F_NAME, F_RULE, F_GRAD, F_OWNED, F_OUT, F_N,
+       F_RETAIN, F_FREED, F_ARGS, F_INPUTS };
+static const char *const FIELDS[] = {"node", "slot", "name", "rule", "grad",
+                                     "owned", "out", "n", "retain", "freed",
+                                     "args", "inputs"};
+
+static int field_code(lua_State *L) {
+  int code;
+  lua_pushvalue(L, 2);
+  lua_rawget(L, lua_upvalueindex(1));
+  code = (int)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  return code;
+}
+
 static int node_index(lua_State *L) {
   tnode *nd = check_node(L, 1);
-  const char *k = luaL_checkstring(L, 2);
-  if (strcmp(k, "node") == 0) lua_pushvalue(L, 1);
-  else if (strcmp(k, "slot") == 0) lua_pushinteger(L, 1);
-  else if (strcmp(k, "name") == 0) lua_getiuservalue(L, 1, U_NAME);
-  else if (strcmp(k, "rule") == 0) lua_getiuservalue(L, 1, U_RULE);
-  else if (strcmp(k, "grad") == 0) lua_getiuservalue(L, 1, U_GRAD);
-  else if (strcmp(k, "owned") == 0) lua_getiuservalue(L, 1, U_OWNED);
-  else if (strcmp(k, "out") == 0) lua_getiuservalue(L, 1, U_OUT);
-  else if (strcmp(k, "n") == 0) lua_pushinteger(L, nd->n);
-  else if (strcmp(k, "retain") == 0) lua_pushboolean(L, nd->flags & N_RETAIN);
-  else if (strcmp(k, "freed") == 0) lua_pushboolean(L, nd->flags & N_FREED);
-  else if (strcmp(k, "args") == 0 && !(nd->flags & N_FREED)) push_list(L, 1, nd, 0);
-  else if (strcmp(k, "inputs") == 0) push_list(L, 1, nd, 1);
-  else lua_pushnil(L);
+  switch (lua_type(L, 2) == LUA_TSTRING ? field_code(L) : 0) {
+  case F_NODE: lua_pushvalue(L, 1); break;
+  case F_SLOT: lua_pushinteger(L, 1); break;
+  case F_NAME: lua_getiuservalue(L, 1, U_NAME); break;
+  case F_RULE: lua_getiuservalue(L, 1, U_RULE); break;
+  case F_GRAD: lua_getiuservalue(L, 1, U_GRAD); break;
+  case F_OWNED: lua_getiuservalue(L, 1, U_OWNED); break;
+  case F_OUT: lua_getiuservalue(L, 1, U_OUT); break;
+  case F_N: lua_pushinteger(L, nd->n); break;
+  case F_RETAIN: lua_pushboolean(L, nd->flags & N_RETAIN); break;
+  case F_FREED: lua_pushboolean(L, nd->flags & N_FREED); break;
+  case F_ARGS:
+    if (nd->flags & N_FREED) lua_pushnil(L);
+    else push_list(L, 1, nd, 0);
+    break;
+  case F_INPUTS: push_list(L, 1, nd, 1); break;
+  default:
+    luaL_checkstring(L, 2);
+    lua_pushnil(L);
+  }
   return 1;
 }
 
 static int node_newindex(lua_State *L) {
   tnode *nd = check_node(L, 1);
   const char *k = luaL_checkstring(L, 2);
+  int code = field_code(L);
   lua_settop(L, 3);
-  if (strcmp(k, "grad") == 0) lua_setiuservalue(L, 1, U_GRAD);
-  else if (strcmp(k, "owned") == 0) lua_setiuservalue(L, 1, U_OWNED);
-  else if (strcmp(k, "retain") == 0) {
+  if (code == F_GRAD) lua_setiuservalue(L, 1, U_GRAD);
+  else if (code == F_OWNED) lua_setiuservalue(L, 1, U_OWNED);
+  else if (code == F_RETAIN) {
     if (lua_toboolean(L, 3)) nd->flags |= N_RETAIN;
     else nd->flags &= ~(unsigned)N_RETAIN;
   } else {
@@ -992,8 +1017,14 @@ static const hebb_lreg autograd_funcs[] = {
 };
 
 int luaopen_hebb__autograd(lua_State *L) {
+  int k;
   luaL_newmetatable(L, "hebb.autograd.node");
-  luaL_setfuncs(L, node_meta, 0);
+  lua_createtable(L, 0, (int)(sizeof FIELDS / sizeof *FIELDS));
+  for (k = F_NODE; k <= F_INPUTS; k++) {
+    lua_pushinteger(L, k);
+    lua_setfield(L, -2, FIELDS[k - 1]);
+  }
+  luaL_setfuncs(L, node_meta, 1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &NODE_MT);
   return hebbL_newmodule(L, autograd_funcs,
                          "hebb._autograd\n\nThe C half of hebb.autograd "

@@ -19,6 +19,7 @@ local M = {}
 local mt = getmetatable(T.zeros(0))
 local methods = mt.__methods
 local is_tensor = T.is_tensor
+local clone, add_ = T.clone, methods.add_   -- no method lookup per gradient
 local pack, unpack = table.pack, table.unpack
 
 local floating = { f64 = true, f32 = true, c128 = true, c64 = true }
@@ -526,8 +527,12 @@ local function clear(t)
   for k in next, t do t[k] = nil end
 end
 
-local function release(st)
-  clear(st.pending); clear(st.slotted); clear(st.handed); clear(st.order)
+-- after a pass that ran to its end, pending, slotted and order are empty
+-- (each node's entries are taken when it runs, and every node that gets a
+-- gradient is in the order); after an error they may not be
+local function release(st, ok)
+  if not ok then clear(st.pending); clear(st.slotted); clear(st.order) end
+  clear(st.handed)
   st.targets, st.captured = nil, nil
   npool = npool + 1
   pool[npool] = st
@@ -537,7 +542,7 @@ end
 local function keep(handed, g)
   local key = C.dense_storage(g)
   if key and not handed[key] then handed[key] = true; return g, nil end
-  local c = g:clone()
+  local c = clone(g)
   handed[C.dense_storage(c)] = true
   return c, c
 end
@@ -556,7 +561,7 @@ local function accumulate(st, rec, g, leaf)
   else
     -- an owned buffer, or a private one (a rule wrote it with beta = 0:
     -- no one else has it, and add_ gives the bits of cur + g)
-    cur:add_(g)
+    add_(cur, g)
     rec.owned = cur
     return
   end
@@ -688,7 +693,7 @@ local into_leaves = false
 local function finish(st, prev_into, prev_mode, ok, ...)
   into_leaves = prev_into
   C.set_enabled(prev_mode)
-  release(st)
+  release(st, ok)
   if not ok then error((...), 0) end
   return ...
 end
