@@ -526,15 +526,30 @@ static int stale_value(lua_State *L, int idx, const tnode *nd, uint64_t *now) {
   return -1;
 }
 
-/* open(nd): the rule, arguments, outputs and inputs of nd for its rule;
-   nothing when a backward without retain_graph freed it; false, p, now,
-   saved when a value the rule reads (argument p, 0 the output) changed in
-   place since it was recorded (one call a node: the engine used to call
-   stale too) */
+/* nd (at idx) lets go of its arguments and outputs after its rule ran
+   without retain_graph (a second backward through it is an error) */
+static void free_node(lua_State *L, int idx, tnode *nd) {
+  int i;
+  nd->flags |= N_FREED;
+  lua_pushnil(L);
+  lua_setiuservalue(L, idx, U_OUT);
+  for (i = 1; i <= nd->n; i++) {
+    lua_pushnil(L);
+    lua_setiuservalue(L, idx, U_ARG(i));
+  }
+}
+
+/* open(nd [, done]): the rule, arguments, outputs and inputs of nd for its
+   rule; nothing when a backward without retain_graph freed it; false, p,
+   now, saved when a value the rule reads (argument p, 0 the output)
+   changed in place since it was recorded (one call a node: the engine
+   used to call stale too).  done, when given, is the node whose rule ran
+   before, freed first (one call a node fewer than free after each). */
 static int l_open(lua_State *L) {
   tnode *nd = check_node(L, 1);
   uint64_t now;
   int p;
+  if (!lua_isnoneornil(L, 2)) free_node(L, 2, check_node(L, 2));
   if (nd->flags & N_FREED) return 0;
   lua_settop(L, 1);
   if ((p = stale_value(L, 1, nd, &now)) >= 0) {
@@ -551,18 +566,9 @@ static int l_open(lua_State *L) {
   return 4;
 }
 
-/* free(nd): after its rule ran without retain_graph, nd lets go of its
-   arguments and outputs (a second backward through it is an error) */
+/* free(nd): free_node, for the last node of a pass */
 static int l_free(lua_State *L) {
-  tnode *nd = check_node(L, 1);
-  int i;
-  nd->flags |= N_FREED;
-  lua_pushnil(L);
-  lua_setiuservalue(L, 1, U_OUT);
-  for (i = 1; i <= nd->n; i++) {
-    lua_pushnil(L);
-    lua_setiuservalue(L, 1, U_ARG(i));
-  }
+  free_node(L, 1, check_node(L, 1));
   return 0;
 }
 

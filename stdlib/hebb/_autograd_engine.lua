@@ -628,9 +628,10 @@ local function route(st, nd, args, inputs, g1, g2, g3, ...)
   end
 end
 
--- runs nd's rule on the gradient of its output (g) or outputs (gs)
-local function run_rule(st, nd, g, gs)
-  local rule, args, out, inputs = C.open(nd)
+-- runs nd's rule on the gradient of its output (g) or outputs (gs); done
+-- (if any) is the node run before, to be freed (C.open does it)
+local function run_rule(st, nd, g, gs, done)
+  local rule, args, out, inputs = C.open(nd, done)
   if not rule then
     if rule == nil then raise_freed(nd) end
     raise_stale(nd, args, out, inputs)
@@ -666,6 +667,7 @@ local function run_engine(st, roots, seeds, r1, g1)
   if not start then return st.captured end
   -- a node runs once every node that uses it has run (Kahn's order, C.order)
   local order, pending, slotted = st.order, st.pending, st.slotted
+  local free, done = not st.retain, nil
   for i = 1, C.order(start, order) do
     local nd = order[i]
     order[i] = nil
@@ -676,10 +678,13 @@ local function run_engine(st, roots, seeds, r1, g1)
       if gs then slotted[nd] = nil end
     end
     if g ~= nil or gs then
-      run_rule(st, nd, g, gs)
-      if not st.retain then C.free(nd) end
+      run_rule(st, nd, g, gs, done)
+      -- without retain_graph a node lets go of its values once its rule
+      -- and deliveries are done: freed when the next one opens, or here
+      if free then done = nd end
     end
   end
+  if done then C.free(done) end
   return st.captured
 end
 

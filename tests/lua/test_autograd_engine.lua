@@ -191,4 +191,35 @@ test("freed_and_stale_graphs_name_the_op", function()
   same_bits(x.grad, 2 * x:detach(), "after the errors")
 end)
 
+test("a_pass_without_retain_graph_frees_each_node_it_ran", function()
+  local C = require "hebb._autograd"
+  for _, retain in ipairs({ false, true }) do
+    local x = rn(3):requires_grad_()
+    local a = x:exp()
+    local b = a * 2
+    local c = b:sin()
+    local y = c:sum()
+    local nodes = { C.record(a), C.record(b), C.record(c), C.record(y) }
+    y:backward({ retain_graph = retain })
+    for i, nd in ipairs(nodes) do
+      eq(nd.freed, not retain, "node " .. i .. " freed")
+      eq(nd.args == nil, not retain, "node " .. i .. " arguments dropped")
+    end
+  end
+  -- a rule that fails: the nodes that ran before it are freed, it and the
+  -- nodes after it are not
+  local flaky = A.Function { name = "flaky",
+    forward = function(_, t) return t * 1 end,
+    backward = function() error("flaky backward fails") end }
+  local x = rn(3):requires_grad_()
+  local m = x * 2
+  local f = flaky(m)
+  local y = f:sum()
+  local nm, nf, ny = C.record(m), C.record(f), C.record(y)
+  raises(function() y:backward() end, "flaky backward fails")
+  eq(ny.freed, true, "the sum ran: freed")
+  eq(nf.freed, false, "the failing node is kept")
+  eq(nm.freed, false, "the node after it is kept")
+end)
+
 check.done()
