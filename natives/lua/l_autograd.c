@@ -623,18 +623,6 @@ static int l_edge(lua_State *L) {
   return 4;
 }
 
-/* reusable(s, y, v): whether s is a tensor of y's dtype and shape whose
-   version is still v (the engine's last seed of ones, standing for y's) */
-static int l_reusable(lua_State *L) {
-  hebb_tensor *s = hebbL_test(L, 1), *y = hebbL_check(L, 2);
-  lua_pushboolean(L, s && lua_isinteger(L, 3) && s->dtype == y->dtype &&
-                  s->ndim == y->ndim &&
-                  memcmp(s->shape, y->shape,
-                         (size_t)s->ndim * sizeof(int64_t)) == 0 &&
-                  (lua_Integer)hebb_version_counter(s) == lua_tointeger(L, 3));
-  return 1;
-}
-
 /* the state of order: the pass, the tape table, the work stack (a table,
    the tape's, empty between calls) and its height */
 typedef struct pass {
@@ -1016,7 +1004,6 @@ static const hebb_lreg autograd_funcs[] = {
   {"node", l_node, HEBB_FN | HEBB_RAW, NULL},
   {"open", l_open, HEBB_FN | HEBB_RAW, NULL},
   {"edge", l_edge, HEBB_FN | HEBB_RAW, NULL},
-  {"reusable", l_reusable, HEBB_FN | HEBB_RAW, NULL},
   {"free", l_free, HEBB_FN | HEBB_RAW, NULL},
   {"order", l_order, HEBB_FN | HEBB_RAW, NULL},
   {NULL, NULL, 0, NULL}

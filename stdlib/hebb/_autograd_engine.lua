@@ -643,10 +643,12 @@ local function run_rule(st, nd, g, gs, done)
   return route(st, nd, args, inputs, rule.fn(g, args, out and out[1], inputs))
 end
 
--- the pass: roots and seeds lists, or one root r1 seeded with g1
-local function run_engine(st, roots, seeds, r1, g1)
+-- the pass: roots and seeds lists, or one root r1 seeded with g1 (with
+-- ones, made here, when ones is set: g1 is then the root's tensor)
+local function run_engine(st, roots, seeds, r1, g1, ones)
   local handed, start = st.handed, nil
   if roots == nil then
+    if ones then g1 = T.ones_like(g1) end
     local key = C.dense_storage(g1)   -- the caller's: never kept as a .grad
     if key then handed[key] = true end
     local _, to, slot, retain = C.edge(r1)
@@ -705,14 +707,14 @@ end
 
 -- a backward pass (run_engine) with grad mode create (create_graph),
 -- keeping the graph if retain; with targets, returns their gradients
-local function engine(create, retain, targets, roots, seeds, r1, g1)
+local function engine(create, retain, targets, roots, seeds, r1, g1, ones)
   local st = acquire()
   st.create, st.retain, st.targets = create, retain, targets
   if targets then st.captured = {} end
   local prev_mode = C.set_enabled(create)
   local prev_into = into_leaves
   into_leaves = not targets and not create
-  return finish(st, prev_into, prev_mode, pcall(run_engine, st, roots, seeds, r1, g1))
+  return finish(st, prev_into, prev_mode, pcall(run_engine, st, roots, seeds, r1, g1, ones))
 end
 
 -- For rules (the linear rule's weight gradient): puts the gradient that
@@ -749,27 +751,22 @@ function M._grad_into(r, kernel, a, b)
   return false
 end
 
--- The default seed of a one-element y: ones like y.  A pass never keeps
--- its seeds as a .grad (handed) nor writes into them, so outside
--- create_graph (where y.grad may become the seed itself) the last seed
--- made is used again while it has y's dtype and shape and its version says
--- nothing wrote into it since: T.ones_like of a tracked y was ~5 000 of
--- the ~60 000 instructions of a 1-node backward.
-local unit, unit_version
-
-local function ones_seed(y, create, who)
-  if not create and C.reusable(unit, y, unit_version) then return unit end
-  if y:numel() ~= 1 then
-    E.raise("%s: a gradient is needed for a result of shape %s "
-      .. "(only one-element results get 1 by default)", who,
-      shape_str(y))
-  end
-  local g = T.ones_like(y)
-  if not create then unit, unit_version = g, C.version(g) end
-  return g
+-- The default seed of backward's one-element y: ones like y, made inside
+-- the pass (run_engine), where grad mode is create_graph's, so that
+-- outside create_graph neither y:numel() nor T.ones_like(y) of the tracked
+-- y goes through the recording hook (~5 000 of the ~60 000 instructions
+-- of a 1-node backward).  Each pass has a seed of its own: a rule or a
+-- Function's backward may keep its g.
+local function one_element(y)
+  local prev = C.set_enabled(false)
+  local n = y:numel()
+  C.set_enabled(prev)
+  return n == 1
 end
 
-local function seed_for(y, g, who, create)
+-- the record of y and the seed g (checked, or ones); with lazy, nil
+-- stands for ones (run_engine makes them)
+local function seed_for(y, g, who, lazy)
   local r = record_of(y)
   if type(y) == "number" then
     E.raise(who .. ": the output is a Lua number, not a tensor that requires "
@@ -781,7 +778,12 @@ local function seed_for(y, g, who, create)
       .. "computed from requires grad)")
   end
   if g == nil then
-    g = ones_seed(y, create, who)
+    if not one_element(y) then
+      E.raise("%s: a gradient is needed for a result of shape %s "
+        .. "(only one-element results get 1 by default)", who,
+        shape_str(y))
+    end
+    if not lazy then g = T.ones_like(y) end
   elseif not (is_tensor(g) and C.same_shape(g, y)) then
     E.raise("%s: the gradient must be a tensor of shape %s, got %s", who,
       shape_str(y), E.show(g))
@@ -810,8 +812,8 @@ function methods.backward(y, g, opts)
   if opts ~= nil then E.checkopts("backward", opts, backward_keys) end
   local create, retain = backward_opts(opts)
   local r
-  r, g = seed_for(y, g, "backward", create)
-  engine(create, retain, nil, nil, nil, r, g)
+  r, g = seed_for(y, g, "backward", true)
+  engine(create, retain, nil, nil, nil, r, g or y, g == nil)
 end
 hebb.doc(methods.backward, "y:backward([gradient] [, {retain_graph=, create_graph=}])\n\n"
   .. "Accumulates dy/dx into x.grad for every leaf x that y depends on.  "
@@ -856,7 +858,7 @@ local function grad_of(outputs, inputs, opts)
   local roots, seeds, targets = {}, {}, {}
   for i, y in ipairs(outputs) do
     if record_of(y) or not allow_unused then
-      roots[#roots + 1], seeds[#seeds + 1] = seed_for(y, gouts[i], "autograd.grad", create)
+      roots[#roots + 1], seeds[#seeds + 1] = seed_for(y, gouts[i], "autograd.grad")
     end
   end
   for i, x in ipairs(inputs) do

@@ -3,8 +3,9 @@
 -- natives/lua/l_autograd.c): the state of a pass is reused from pass to
 -- pass, so a backward run from inside a rule or a Function's backward must
 -- not disturb the one that runs it, a pass that fails must leave nothing
--- behind for the next, and the default seed (kept and reused) must stay a
--- tensor of ones whatever is done to the tensors a pass hands out.
+-- behind for the next, and the default seed (made inside the pass) must
+-- be a tensor of ones of its own whatever is done to the tensors a pass
+-- hands out.
 local check = require "check"
 local T = require "hebb.tensor"
 local A = require "hebb.autograd"
@@ -132,6 +133,29 @@ test("the_default_seed_stays_ones", function()
   x.grad = nil
   y:backward()
   eq(check.maxdiff(x.grad, T.full({ 1 }, 2.0)), 0, "after writing into x.grad")
+  -- a gradient kept from an earlier pass and written into during a later
+  -- one does not reach that pass's seed
+  local kept
+  local stash = A.Function { name = "stash",
+    forward = function(_, t) return t * 1 end,
+    backward = function(_, g)
+      if kept then kept:mul_(100) end
+      kept = g
+      return g
+    end }
+  for i = 1, 3 do
+    local v = T.randn({}):requires_grad_()
+    local w = stash(v) * 2
+    w:backward()
+    eq(check.maxdiff(v.grad, T.full({}, 2.0)), 0, "pass " .. i .. " with a stash")
+  end
+  -- autograd.grad of a root by itself: the seed, a tensor of its own each time
+  local z = T.randn({}):requires_grad_() * 3
+  local g1 = A.grad(z, { z }, { retain_graph = true })[1]
+  local g2 = A.grad(z, { z })[1]
+  truthy(not rawequal(g1, g2), "two calls, two tensors")
+  g1:mul_(4)
+  eq(g2:item(), 1.0, "writing into one leaves the other")
   -- the seed takes each root's dtype and shape
   for _, shape in ipairs({ {}, { 1 }, { 1, 1 } }) do
     for _, dt in ipairs({ "f32", "f64" }) do
