@@ -155,8 +155,9 @@ static const char PASS = 0;
    the field names of rules are interned there once (lua_getfield hashes
    and compares its C string at every call). */
 enum { T_RULES = 1, T_RECORDER, T_NODE_MT, T_NAME, T_MULTI, T_SAVES,
-       T_SCALAR };
-static const char *const TAPE_KEYS[] = {"name", "multi", "saves", "scalar"};
+       T_SCALAR, T_N, T_NODE, T_SLOT, T_RETAIN, T_LIST, T_STACK };
+static const char *const TAPE_KEYS[] = {"name", "multi", "saves", "scalar",
+                                        "n", "node", "slot", "retain", "list"};
 
 static int push_tape(lua_State *L) {
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &TAPE) == LUA_TTABLE) return 1;
@@ -428,17 +429,19 @@ static int l_set_recorder(lua_State *L) {
   int k;
   luaL_checktype(L, 1, LUA_TFUNCTION);
   luaL_checktype(L, 2, LUA_TTABLE);
-  lua_createtable(L, T_SCALAR, 0);
+  lua_createtable(L, T_STACK, 0);
   lua_pushvalue(L, 2);
   lua_rawseti(L, -2, T_RULES);
   lua_pushvalue(L, 1);
   lua_rawseti(L, -2, T_RECORDER);
   lua_rawgetp(L, LUA_REGISTRYINDEX, &NODE_MT);
   lua_rawseti(L, -2, T_NODE_MT);
-  for (k = T_NAME; k <= T_SCALAR; k++) {
+  for (k = T_NAME; k <= T_LIST; k++) {
     lua_pushstring(L, TAPE_KEYS[k - T_NAME]);
     lua_rawseti(L, -2, k);
   }
+  lua_newtable(L);                 /* order's work stack, empty between calls */
+  lua_rawseti(L, -2, T_STACK);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &TAPE);
   return 0;
 }
@@ -492,15 +495,70 @@ static void push_list(lua_State *L, int idx, const tnode *nd, int inputs) {
       lua_rawseti(L, -2, i);
   }
   if (inputs) return;
+  if (push_tape(L)) {               /* "n", interned: no C string to hash */
+    lua_rawgeti(L, -1, T_N);
+    lua_remove(L, -2);
+  } else {
+    lua_pushliteral(L, "n");
+  }
   lua_pushinteger(L, nd->n);
-  lua_setfield(L, -2, "n");
+  lua_rawset(L, -3);
 }
 
-/* open(nd): the rule, arguments, outputs and inputs of nd for its rule,
-   or nothing when a backward without retain_graph freed it */
+/* The first value nd's rule reads (argument p, 0 the output) that changed
+   in place since it was recorded: returns p and sets *now, or -1. */
+static int stale_value(lua_State *L, int idx, const tnode *nd, uint64_t *now) {
+  int p, top = lua_gettop(L);
+  for (p = 0; p <= nd->n; p++) {
+    hebb_tensor *t;
+    if (nd->version[p] < 0) continue;
+    if (p == 0) {
+      lua_getiuservalue(L, idx, U_OUT);
+      lua_rawgeti(L, -1, 1);
+    } else {
+      lua_getiuservalue(L, idx, U_ARG(p));
+    }
+    t = hebbL_test(L, -1);
+    *now = t ? hebb_version_counter(t) : 0;
+    lua_settop(L, top);
+    if (t && *now != (uint64_t)nd->version[p]) return p;
+  }
+  return -1;
+}
+
+/* nd (at idx) lets go of its arguments and outputs after its rule ran
+   without retain_graph (a second backward through it is an error) */
+static void free_node(lua_State *L, int idx, tnode *nd) {
+  int i;
+  nd->flags |= N_FREED;
+  lua_pushnil(L);
+  lua_setiuservalue(L, idx, U_OUT);
+  for (i = 1; i <= nd->n; i++) {
+    lua_pushnil(L);
+    lua_setiuservalue(L, idx, U_ARG(i));
+  }
+}
+
+/* open(nd [, done]): the rule, arguments, outputs and inputs of nd for its
+   rule; nothing when a backward without retain_graph freed it; false, p,
+   now, saved when a value the rule reads (argument p, 0 the output)
+   changed in place since it was recorded (one call a node: the engine
+   used to call stale too).  done, when given, is the node whose rule ran
+   before, freed first (one call a node fewer than free after each). */
 static int l_open(lua_State *L) {
   tnode *nd = check_node(L, 1);
+  uint64_t now;
+  int p;
+  if (!lua_isnoneornil(L, 2)) free_node(L, 2, check_node(L, 2));
   if (nd->flags & N_FREED) return 0;
+  lua_settop(L, 1);
+  if ((p = stale_value(L, 1, nd, &now)) >= 0) {
+    lua_pushboolean(L, 0);
+    lua_pushinteger(L, p);
+    lua_pushinteger(L, (lua_Integer)now);
+    lua_pushinteger(L, (lua_Integer)nd->version[p]);
+    return 4;
+  }
   lua_getiuservalue(L, 1, U_RULE);
   push_list(L, 1, nd, 0);
   lua_getiuservalue(L, 1, U_OUT);
@@ -508,58 +566,80 @@ static int l_open(lua_State *L) {
   return 4;
 }
 
-/* stale(nd): p, now, saved for the first value nd's rule reads (argument
-   p, 0 the output) that changed in place since it was recorded, else
-   nothing */
-static int l_stale(lua_State *L) {
-  tnode *nd = check_node(L, 1);
-  int p;
-  for (p = 0; p <= nd->n; p++) {
-    hebb_tensor *t;
-    uint64_t now;
-    if (nd->version[p] < 0) continue;
-    if (p == 0) {
-      lua_getiuservalue(L, 1, U_OUT);
-      lua_rawgeti(L, -1, 1);
-    } else {
-      lua_getiuservalue(L, 1, U_ARG(p));
-    }
-    t = hebbL_test(L, -1);
-    now = t ? hebb_version_counter(t) : 0;
-    lua_settop(L, 1);
-    if (t && now != (uint64_t)nd->version[p]) {
-      lua_pushinteger(L, p);
-      lua_pushinteger(L, (lua_Integer)now);
-      lua_pushinteger(L, (lua_Integer)nd->version[p]);
-      return 3;
-    }
-  }
+/* free(nd): free_node, for the last node of a pass */
+static int l_free(lua_State *L) {
+  free_node(L, 1, check_node(L, 1));
   return 0;
 }
 
-/* free(nd): after its rule ran without retain_graph, nd lets go of its
-   arguments and outputs (a second backward through it is an error) */
-static int l_free(lua_State *L) {
-  tnode *nd = check_node(L, 1);
-  int i;
-  nd->flags |= N_FREED;
-  lua_pushnil(L);
-  lua_setiuservalue(L, 1, U_OUT);
-  for (i = 1; i <= nd->n; i++) {
-    lua_pushnil(L);
-    lua_setiuservalue(L, 1, U_ARG(i));
-  }
-  return 0;
+/* How a gradient g (at gi) fits the value like (at li) it is for: 0 as it
+   is, 1 after conversion to like's dtype (a real value's gradient stays
+   real; a complex value may get a real one), 2 shapes differ, 3 g is no
+   tensor. */
+static int fit_kind(lua_State *L, int gi, int li) {
+  hebb_tensor *g = hebbL_test(L, gi), *like = hebbL_check(L, li);
+  if (!g) return 3;
+  if (g->ndim != like->ndim || memcmp(g->shape, like->shape,
+      (size_t)g->ndim * sizeof(int64_t)) != 0) return 2;
+  return g->dtype != like->dtype && !hebb_is_complex(like->dtype);
 }
+
+/* edge(rec [, g, like]): where a gradient for the record rec goes, read in
+   one call (the engine read four fields, each a metamethod call on a
+   node): kind, to, slot, retain.  kind is how g fits like (fit; 0 without
+   them); to is the node (rec itself for a one-output node, slot nil; for
+   {node =, slot =} the node and slot), false for a leaf, true for a list
+   of records (list arguments: kind 0); retain whether rec keeps its
+   gradient (rec.retain). */
+static int l_edge(lua_State *L) {
+  int kind = 0;
+  tnode *nd;
+  lua_settop(L, 3);
+  if (lua_type(L, 1) == LUA_TUSERDATA) {
+    nd = check_node(L, 1);
+    if (!lua_isnil(L, 3)) kind = fit_kind(L, 2, 3);
+    lua_pushinteger(L, kind);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    lua_pushboolean(L, nd->flags & N_RETAIN);
+    return 4;
+  }
+  luaL_checktype(L, 1, LUA_TTABLE);
+  if (!push_tape(L)) return luaL_error(L, "autograd: no recorder set");
+  if (getkey(L, 1, 4, T_NODE) == LUA_TNIL) {          /* 5 */
+    int list = getkey(L, 1, 4, T_LIST) != LUA_TNIL;
+    if (!list && !lua_isnil(L, 3)) kind = fit_kind(L, 2, 3);
+    lua_pushinteger(L, kind);
+    lua_pushboolean(L, list);
+    return 2;
+  }
+  if (!lua_isnil(L, 3)) kind = fit_kind(L, 2, 3);
+  lua_pushinteger(L, kind);                           /* 6 */
+  lua_pushvalue(L, 5);
+  getkey(L, 1, 4, T_SLOT);
+  getkey(L, 1, 4, T_RETAIN);
+  lua_pushboolean(L, lua_toboolean(L, -1));
+  lua_remove(L, -2);
+  return 4;
+}
+
+/* the state of order: the pass, the tape table, the work stack (a table,
+   the tape's, empty between calls) and its height */
+typedef struct pass {
+  uint64_t id;
+  int tape;
+  int stack;
+  lua_Integer top;
+} pass;
 
 /* Pushes the node that the record on top leads to and returns it (NULL,
    nothing pushed, for a leaf); the record is popped.  A record is a node
    itself (a one-output node), a table {node =, slot =} or a leaf's
    {leaf = true}. */
-static tnode *record_node(lua_State *L) {
+static tnode *record_node(lua_State *L, const pass *ps) {
   tnode *nd;
   if (lua_type(L, -1) == LUA_TTABLE) {
-    lua_getfield(L, -1, "node");
+    getkey(L, lua_gettop(L), ps->tape, T_NODE);
     lua_remove(L, -2);
   }
   nd = lua_type(L, -1) == LUA_TUSERDATA ? test_node(L, -1) : NULL;
@@ -567,45 +647,38 @@ static tnode *record_node(lua_State *L) {
   return nd;
 }
 
-/* Calls visit(L, child, data) with each node an input edge of the node at
+/* Calls visit(L, child, ps) with each node an input edge of the node at
    idx leads to pushed on top (visit pops it). */
-typedef void (*visit_fn)(lua_State *L, tnode *child, void *data);
+typedef void (*visit_fn)(lua_State *L, tnode *child, pass *ps);
 
 static void each_child(lua_State *L, int idx, const tnode *nd,
-                       visit_fn visit, void *data) {
+                       visit_fn visit, pass *ps) {
   int i;
   tnode *c;
   for (i = 1; i <= nd->n; i++) {
     int tp = lua_getiuservalue(L, idx, U_INPUT(nd, i));
-    if (tp == LUA_TTABLE && lua_getfield(L, -1, "list") != LUA_TNIL) {
+    if (tp == LUA_TTABLE &&
+        getkey(L, lua_gettop(L), ps->tape, T_LIST) != LUA_TNIL) {
       lua_pop(L, 1);      /* a list argument: one record per tracked
                              tensor in it, a hole for the others */
       lua_pushnil(L);
       while (lua_next(L, -2)) {
         if (lua_type(L, -1) == LUA_TBOOLEAN) lua_pop(L, 1);   /* list */
-        else if ((c = record_node(L)) != NULL) visit(L, c, data);
+        else if ((c = record_node(L, ps)) != NULL) visit(L, c, ps);
       }
       lua_pop(L, 1);
       continue;
     }
     if (tp == LUA_TTABLE) lua_pop(L, 1);
-    if ((c = record_node(L)) != NULL) visit(L, c, data);
+    if ((c = record_node(L, ps)) != NULL) visit(L, c, ps);
   }
 }
-
-/* the state of order: the pass, the work stack (a table) and its height */
-typedef struct pass {
-  uint64_t id;
-  int stack;
-  lua_Integer top;
-} pass;
 
 static void push_work(lua_State *L, pass *ps) {
   lua_rawseti(L, ps->stack, ++ps->top);
 }
 
-static void count_use(lua_State *L, tnode *c, void *data) {
-  pass *ps = data;
+static void count_use(lua_State *L, tnode *c, pass *ps) {
   if (c->pass != ps->id) {
     c->pass = ps->id;
     c->uses = 1;
@@ -616,15 +689,15 @@ static void count_use(lua_State *L, tnode *c, void *data) {
   }
 }
 
-static void release_use(lua_State *L, tnode *c, void *data) {
-  if (--c->uses == 0) push_work(L, data);
+static void release_use(lua_State *L, tnode *c, pass *ps) {
+  if (--c->uses == 0) push_work(L, ps);
   else lua_pop(L, 1);
 }
 
 /* Takes the nodes off the work stack until it is empty, calling visit on
    the children of each; with 'order' (a table's index, else 0) each node
-   is appended there as it is taken. */
-static void drain(lua_State *L, pass *ps, visit_fn visit, int order) {
+   is appended there as it is taken.  Returns how many were taken. */
+static lua_Integer drain(lua_State *L, pass *ps, visit_fn visit, int order) {
   lua_Integer m = 0;
   while (ps->top > 0) {
     lua_rawgeti(L, ps->stack, ps->top);
@@ -632,23 +705,37 @@ static void drain(lua_State *L, pass *ps, visit_fn visit, int order) {
     lua_rawseti(L, ps->stack, ps->top--);
     if (order) {
       lua_pushvalue(L, -1);
-      lua_rawseti(L, order, ++m);
+      lua_rawseti(L, order, m + 1);
     }
+    m++;
     each_child(L, lua_gettop(L), lua_touserdata(L, -1), visit, ps);
     lua_pop(L, 1);
   }
+  return m;
 }
 
-/* order(starts): the nodes below the start nodes in the order backward
-   runs them: a node after every node that uses it (Kahn's order, the
-   ready nodes a stack), counted with marks in the nodes themselves */
+/* pushes start k of order (a list at 1, or the one node there) */
+static tnode *push_start(lua_State *L, lua_Integer k) {
+  if (lua_type(L, 1) == LUA_TTABLE) lua_rawgeti(L, 1, k);
+  else lua_pushvalue(L, 1);
+  return check_node(L, -1);
+}
+
+/* order(starts, into): the nodes below the start nodes (a list of nodes,
+   or one node) in the order backward runs them, a node after every node
+   that uses it (Kahn's order, the ready nodes a stack), counted with marks
+   in the nodes themselves: written to into[1..m] (whatever into held after
+   m is cleared; the engine reuses the table), m returned */
 static int l_order(lua_State *L) {
   uint64_t *counter;
   pass ps;
-  lua_Integer k, len;
+  lua_Integer k, len, m;
   tnode *nd;
-  luaL_checktype(L, 1, LUA_TTABLE);
-  lua_settop(L, 1);
+  lua_settop(L, 2);
+  if (lua_type(L, 1) != LUA_TUSERDATA) luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  if (!push_tape(L)) return luaL_error(L, "autograd: no recorder set");
+  ps.tape = 3;
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &PASS) != LUA_TUSERDATA) {
     lua_pop(L, 1);
     counter = lua_newuserdatauv(L, sizeof *counter, 0);
@@ -656,16 +743,14 @@ static int l_order(lua_State *L) {
     lua_pushvalue(L, -1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &PASS);
   }
-  counter = lua_touserdata(L, 2);
+  counter = lua_touserdata(L, 4);
   ps.id = ++*counter;
-  lua_newtable(L);                 /* 3: the work stack */
-  ps.stack = 3;
+  lua_rawgeti(L, 3, T_STACK);      /* 5: the work stack */
+  ps.stack = 5;
   ps.top = 0;
-  lua_newtable(L);                 /* 4: the order */
-  len = (lua_Integer)lua_rawlen(L, 1);
+  len = lua_type(L, 1) == LUA_TTABLE ? (lua_Integer)lua_rawlen(L, 1) : 1;
   for (k = 1; k <= len; k++) {     /* count the edges into each node */
-    lua_rawgeti(L, 1, k);
-    nd = check_node(L, -1);
+    nd = push_start(L, k);
     if (nd->pass != ps.id) {
       nd->pass = ps.id;
       nd->uses = 0;
@@ -676,8 +761,7 @@ static int l_order(lua_State *L) {
   }
   drain(L, &ps, count_use, 0);
   for (k = 1; k <= len; k++) {     /* the starts no other start uses */
-    lua_rawgeti(L, 1, k);
-    nd = lua_touserdata(L, -1);
+    nd = push_start(L, k);
     if (nd->uses == 0) {
       nd->uses = -1;               /* queued */
       push_work(L, &ps);
@@ -685,41 +769,71 @@ static int l_order(lua_State *L) {
       lua_pop(L, 1);
     }
   }
-  drain(L, &ps, release_use, 4);
-  lua_pushvalue(L, 4);
+  m = drain(L, &ps, release_use, 2);
+  for (k = m + 1; lua_rawgeti(L, 2, k) != LUA_TNIL; k++) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    lua_rawseti(L, 2, k);
+  }
+  lua_pushinteger(L, m);
   return 1;
 }
 
 /* A node's fields for the engine's rare paths and the user (y.grad_fn,
-   retain_grad, an in-place op's view check): name, rule, n, args, inputs,
-   out, freed, and as its output's record node (itself), slot (1), grad,
-   owned, retain. */
+   retain_grad, an in-place op's view check, a rule's look at a record):
+   name, rule, n, args, inputs, out, freed, and as its output's record node
+   (itself), slot (1), grad, owned, retain.  The metamethods' upvalue maps
+   each name to its F_ code (one hash lookup of the interned key, where a
+   chain of strcmp ran through every name a field the node lacks, such as
+   leaf). */
+enum { F_NODE = 1, F_SLOT, F_NAME, F_RULE, F_GRAD, F_OWNED, F_OUT, F_N,
+       F_RETAIN, F_FREED, F_ARGS, F_INPUTS };
+static const char *const FIELDS[] = {"node", "slot", "name", "rule", "grad",
+                                     "owned", "out", "n", "retain", "freed",
+                                     "args", "inputs"};
+
+static int field_code(lua_State *L) {
+  int code;
+  lua_pushvalue(L, 2);
+  lua_rawget(L, lua_upvalueindex(1));
+  code = (int)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  return code;
+}
+
 static int node_index(lua_State *L) {
   tnode *nd = check_node(L, 1);
-  const char *k = luaL_checkstring(L, 2);
-  if (strcmp(k, "node") == 0) lua_pushvalue(L, 1);
-  else if (strcmp(k, "slot") == 0) lua_pushinteger(L, 1);
-  else if (strcmp(k, "name") == 0) lua_getiuservalue(L, 1, U_NAME);
-  else if (strcmp(k, "rule") == 0) lua_getiuservalue(L, 1, U_RULE);
-  else if (strcmp(k, "grad") == 0) lua_getiuservalue(L, 1, U_GRAD);
-  else if (strcmp(k, "owned") == 0) lua_getiuservalue(L, 1, U_OWNED);
-  else if (strcmp(k, "out") == 0) lua_getiuservalue(L, 1, U_OUT);
-  else if (strcmp(k, "n") == 0) lua_pushinteger(L, nd->n);
-  else if (strcmp(k, "retain") == 0) lua_pushboolean(L, nd->flags & N_RETAIN);
-  else if (strcmp(k, "freed") == 0) lua_pushboolean(L, nd->flags & N_FREED);
-  else if (strcmp(k, "args") == 0 && !(nd->flags & N_FREED)) push_list(L, 1, nd, 0);
-  else if (strcmp(k, "inputs") == 0) push_list(L, 1, nd, 1);
-  else lua_pushnil(L);
+  switch (lua_type(L, 2) == LUA_TSTRING ? field_code(L) : 0) {
+  case F_NODE: lua_pushvalue(L, 1); break;
+  case F_SLOT: lua_pushinteger(L, 1); break;
+  case F_NAME: lua_getiuservalue(L, 1, U_NAME); break;
+  case F_RULE: lua_getiuservalue(L, 1, U_RULE); break;
+  case F_GRAD: lua_getiuservalue(L, 1, U_GRAD); break;
+  case F_OWNED: lua_getiuservalue(L, 1, U_OWNED); break;
+  case F_OUT: lua_getiuservalue(L, 1, U_OUT); break;
+  case F_N: lua_pushinteger(L, nd->n); break;
+  case F_RETAIN: lua_pushboolean(L, nd->flags & N_RETAIN); break;
+  case F_FREED: lua_pushboolean(L, nd->flags & N_FREED); break;
+  case F_ARGS:
+    if (nd->flags & N_FREED) lua_pushnil(L);
+    else push_list(L, 1, nd, 0);
+    break;
+  case F_INPUTS: push_list(L, 1, nd, 1); break;
+  default:
+    luaL_checkstring(L, 2);
+    lua_pushnil(L);
+  }
   return 1;
 }
 
 static int node_newindex(lua_State *L) {
   tnode *nd = check_node(L, 1);
   const char *k = luaL_checkstring(L, 2);
+  int code = field_code(L);
   lua_settop(L, 3);
-  if (strcmp(k, "grad") == 0) lua_setiuservalue(L, 1, U_GRAD);
-  else if (strcmp(k, "owned") == 0) lua_setiuservalue(L, 1, U_OWNED);
-  else if (strcmp(k, "retain") == 0) {
+  if (code == F_GRAD) lua_setiuservalue(L, 1, U_GRAD);
+  else if (code == F_OWNED) lua_setiuservalue(L, 1, U_OWNED);
+  else if (code == F_RETAIN) {
     if (lua_toboolean(L, 3)) nd->flags |= N_RETAIN;
     else nd->flags &= ~(unsigned)N_RETAIN;
   } else {
@@ -914,18 +1028,10 @@ static int l_same_shape(lua_State *L) {
   return 1;
 }
 
-/* How a gradient g fits the value like it is for: 0 as it is, 1 after
-   conversion to like's dtype (a real value's gradient stays real; a
-   complex value may get a real one), 2 shapes differ, 3 g is no tensor.
-   One call where backward would otherwise read two shapes and dtypes. */
+/* fit(g, like): how a gradient g fits the value like it is for (fit_kind):
+   one call where backward would otherwise read two shapes and dtypes */
 static int l_fit(lua_State *L) {
-  hebb_tensor *g = hebbL_test(L, 1), *like = hebbL_check(L, 2);
-  int kind;
-  if (!g) kind = 3;
-  else if (g->ndim != like->ndim || memcmp(g->shape, like->shape,
-           (size_t)g->ndim * sizeof(int64_t)) != 0) kind = 2;
-  else kind = g->dtype != like->dtype && !hebb_is_complex(like->dtype);
-  lua_pushinteger(L, kind);
+  lua_pushinteger(L, fit_kind(L, 1, 2));
   return 1;
 }
 
@@ -966,7 +1072,7 @@ static const hebb_lreg autograd_funcs[] = {
   {"live", l_live, HEBB_FN | HEBB_RAW, NULL},
   {"node", l_node, HEBB_FN | HEBB_RAW, NULL},
   {"open", l_open, HEBB_FN | HEBB_RAW, NULL},
-  {"stale", l_stale, HEBB_FN | HEBB_RAW, NULL},
+  {"edge", l_edge, HEBB_FN | HEBB_RAW, NULL},
   {"free", l_free, HEBB_FN | HEBB_RAW, NULL},
   {"order", l_order, HEBB_FN | HEBB_RAW, NULL},
   {"relu_grad_sum", l_relu_grad_sum, HEBB_FN | HEBB_RAW, NULL},
@@ -976,8 +1082,14 @@ static const hebb_lreg autograd_funcs[] = {
 };
 
 int luaopen_hebb__autograd(lua_State *L) {
+  int k;
   luaL_newmetatable(L, "hebb.autograd.node");
-  luaL_setfuncs(L, node_meta, 0);
+  lua_createtable(L, 0, (int)(sizeof FIELDS / sizeof *FIELDS));
+  for (k = F_NODE; k <= F_INPUTS; k++) {
+    lua_pushinteger(L, k);
+    lua_setfield(L, -2, FIELDS[k - 1]);
+  }
+  luaL_setfuncs(L, node_meta, 1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &NODE_MT);
   return hebbL_newmodule(L, autograd_funcs,
                          "hebb._autograd\n\nThe C half of hebb.autograd "

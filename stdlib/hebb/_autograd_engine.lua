@@ -19,6 +19,7 @@ local M = {}
 local mt = getmetatable(T.zeros(0))
 local methods = mt.__methods
 local is_tensor = T.is_tensor
+local clone, add_ = T.clone, methods.add_   -- no method lookup per gradient
 local pack, unpack = table.pack, table.unpack
 
 local floating = { f64 = true, f32 = true, c128 = true, c64 = true }
@@ -460,19 +461,22 @@ local function add(a, b)
   return a + b
 end
 
--- the check of the versions a node's rule reads
-local function check_versions(nd)
-  local p, now, v = C.stale(nd)
-  if p then
-    E.raise("autograd: a tensor that '%s' saved for backward "
-      .. "(%s) was modified in place afterwards (version %d, saved at %d)",
-      nd.name, p == 0 and "its output" or "argument " .. p, now, v)
-  end
+local function raise_freed(nd)
+  E.raise("autograd: backward through '%s' a second time: its "
+    .. "saved values were freed (pass {retain_graph = true} to the first "
+    .. "backward)", nd.name)
 end
 
-local function conform(g, like, nd, pos)
-  local kind = C.fit(g, like)
-  if kind == 0 then return g end
+-- a value nd's rule reads (argument p, 0 its output) changed in place
+local function raise_stale(nd, p, now, v)
+  E.raise("autograd: a tensor that '%s' saved for backward "
+    .. "(%s) was modified in place afterwards (version %d, saved at %d)",
+    nd.name, p == 0 and "its output" or "argument " .. p, now, v)
+end
+
+-- g made to fit like, the value it is the gradient of, when C.edge said
+-- it does not as it is (kind, as C.fit's)
+local function conform(g, like, nd, pos, kind)
   if kind == 1 then    -- a real value's gradient is real (and its dtype)
     if g.dtype == "c128" or g.dtype == "c64" then g = T.real(g) end
     return g.dtype == like.dtype and g or g:astype(like.dtype)
@@ -486,22 +490,9 @@ local function conform(g, like, nd, pos)
     shape_str(like))
 end
 
--- the gradients a node's rule gives for its arguments, its arguments and
--- the records of its inputs
-local function run_rule(nd, gout)
-  local rule, args, out, inputs = C.open(nd)
-  if not rule then
-    E.raise("autograd: backward through '%s' a second time: its "
-      .. "saved values were freed (pass {retain_graph = true} to the first "
-      .. "backward)", nd.name)
-  end
-  check_versions(nd)
-  if rule.multi then return { rule.fn(gout, args, out, inputs) }, args, inputs end
-  return { rule.fn(gout[1], args, out and out[1], inputs) }, args, inputs
-end
-
--- Runs backward from roots (records) seeded with grads.  With targets (a
--- set of records), returns their gradients instead of filling leaves.
+-- A backward pass runs backward from roots (records) seeded with grads.
+-- With targets (a set of records), it returns their gradients instead of
+-- filling leaves.
 --
 -- A gradient a rule returns may travel along several edges at once: add
 -- hands the same g to both operands, and t() or permute() hand a view of
@@ -512,82 +503,191 @@ end
 -- .grad it allocated itself (rec.owned, or rec.private: one a rule wrote
 -- through _grad_into); the first accumulation into a gradient taken by
 -- reference allocates.
-local function run_engine(roots, seeds, opts, targets)
-  local pending, captured = {}, {}
-  local handed = {}
-  local function keep(g)   -- g, or a copy if another kept gradient has it
-    local key = C.dense_storage(g)
-    if key and not handed[key] then handed[key] = true; return g, nil end
-    local c = g:clone()
-    handed[C.dense_storage(c)] = true
-    return c, c
+--
+-- The state of a pass is a table st: create (create_graph), retain
+-- (retain_graph), targets, captured (their gradients), pending (node ->
+-- the gradient of its one output), slotted (node -> {slot -> gradient},
+-- for nodes of several outputs), handed (the storages kept), order (the
+-- nodes to run, C.order's).  The tables are reused from pass to pass (a
+-- pool: a backward run from inside a rule or a Function's backward takes
+-- a state of its own) and cleared when the pass ends, even on error: a
+-- backward used to make ~12 tables and closures before its first rule.
+local pool, npool = {}, 0
+
+local function acquire()
+  if npool == 0 then
+    return { pending = {}, slotted = {}, handed = {}, order = {} }
   end
-  local function accumulate(rec, g)
-    local cur = rec.grad
-    if cur == nil then
-      if opts.create_graph then rec.grad = g
-      else rec.grad, rec.owned = keep(g) end
-    elseif opts.create_graph or record_of(cur)
-        or not (rawequal(rec.owned, cur) or rawequal(rec.private, cur)) then
-      rec.grad = cur + g
-      rec.owned = not opts.create_graph and rec.grad or nil
-    else
-      -- an owned buffer, or a private one (a rule wrote it with beta = 0:
-      -- no one else has it, and add_ gives the bits of cur + g)
-      cur:add_(g)
-      rec.owned = cur
-      return
+  local st = pool[npool]
+  pool[npool], npool = nil, npool - 1
+  return st
+end
+
+local function clear(t)
+  for k in next, t do t[k] = nil end
+end
+
+-- after a pass that ran to its end, pending, slotted and order are empty
+-- (each node's entries are taken when it runs, and every node that gets a
+-- gradient is in the order); after an error they may not be
+local function release(st, ok)
+  if not ok then clear(st.pending); clear(st.slotted); clear(st.order) end
+  clear(st.handed)
+  st.targets, st.captured = nil, nil
+  npool = npool + 1
+  pool[npool] = st
+end
+
+-- g, or a copy if another kept gradient has its storage
+local function keep(handed, g)
+  local key = C.dense_storage(g)
+  if key and not handed[key] then handed[key] = true; return g, nil end
+  local c = clone(g)
+  handed[C.dense_storage(c)] = true
+  return c, c
+end
+
+-- adds g into the gradient kept for rec (a leaf, or a retained record)
+local function accumulate(st, rec, g, leaf)
+  local create = st.create
+  local cur = rec.grad
+  if cur == nil then
+    if create then rec.grad = g
+    else rec.grad, rec.owned = keep(st.handed, g) end
+  elseif create or record_of(cur)
+      or not (rawequal(rec.owned, cur) or rawequal(rec.private, cur)) then
+    rec.grad = cur + g
+    rec.owned = not create and rec.grad or nil
+  else
+    -- an owned buffer, or a private one (a rule wrote it with beta = 0:
+    -- no one else has it, and add_ gives the bits of cur + g)
+    add_(cur, g)
+    rec.owned = cur
+    return
+  end
+  -- a new .grad: unseen if the engine made it (a clone, a sum); a spare
+  -- is not written into here (the gradient is there already)
+  if leaf then rec.private, rec.spare = rec.owned, nil end
+end
+
+-- gives g to the record rec, whose edge C.edge read: to its node (to; slot
+-- nil for a one-output node), to its .grad (a leaf: to false; retained)
+local function deliver(st, rec, g, to, slot, retain)
+  local targets = st.targets
+  if targets and targets[rec] then
+    local c = st.captured
+    c[rec] = add(c[rec], g)
+  end
+  if not to then
+    if not targets then accumulate(st, rec, g, true) end
+    return
+  end
+  if retain and not targets then accumulate(st, rec, g, false) end
+  if slot == nil then
+    local pending = st.pending
+    pending[to] = add(pending[to], g)
+  else
+    local slotted = st.slotted
+    local slots = slotted[to]
+    if not slots then slots = {}; slotted[to] = slots end
+    slots[slot] = add(slots[slot], g)
+  end
+end
+
+-- a list argument's gradients gl (cat, stack): one per tracked tensor
+local function route_list(st, nd, list, gl, like, pos)
+  for j, q in pairs(list) do
+    if q ~= true and gl[j] ~= nil then
+      local g = gl[j]
+      local kind, to, slot, retain = C.edge(q, g, like[j])
+      if kind ~= 0 then g = conform(g, like[j], nd, pos .. "[" .. j .. "]", kind) end
+      deliver(st, q, g, to, slot, retain)
     end
-    -- a new .grad: unseen if the engine made it (a clone, a sum); a spare
-    -- is not written into here (the gradient is there already)
-    if rec.leaf then rec.private, rec.spare = rec.owned, nil end
   end
-  local function deliver(rec, g)
-    if targets and targets[rec] then captured[rec] = add(captured[rec], g) end
-    if rec.leaf then
-      if not targets then accumulate(rec, g) end
-      return
-    end
-    if rec.retain and not targets then accumulate(rec, g) end
-    local slots = pending[rec.node]
-    if not slots then slots = {}; pending[rec.node] = slots end
-    slots[rec.slot] = add(slots[rec.slot], g)
-  end
-  local starts = {}
-  for _, g in ipairs(seeds) do   -- the caller's: never kept as a .grad
-    local key = C.dense_storage(g)
-    if key then handed[key] = true end
-  end
-  for i, r in ipairs(roots) do
-    deliver(r, seeds[i])
-    if r.node then starts[#starts + 1] = r.node end
-  end
-  -- a node runs once every node that uses it has run (Kahn's order, C.order)
-  local order = C.order(starts)
-  for i = 1, #order do
-    local nd = order[i]
-    local gout = pending[nd]
-    if gout then
-      pending[nd] = nil
-      local grads, args, inputs = run_rule(nd, gout)
-      for pos, r in pairs(inputs) do
-        local g = grads[pos]
-        if g ~= nil then
-          if type(r) == "table" and r.list then
-            for j, q in pairs(r) do
-              if q ~= true and g[j] ~= nil then
-                deliver(q, conform(g[j], args[pos][j], nd, pos .. "[" .. j .. "]"))
-              end
-            end
-          else
-            deliver(r, conform(g, args[pos], nd, pos))
-          end
-        end
+end
+
+-- hands the gradients nd's rule returned (g1, g2, ... for its arguments)
+-- to the records of its tracked inputs (no table for the results)
+local function route(st, nd, args, inputs, g1, g2, g3, ...)
+  for pos, r in next, inputs do
+    local g
+    if pos == 1 then g = g1
+    elseif pos == 2 then g = g2
+    elseif pos == 3 then g = g3
+    else g = (select(pos - 3, ...)) end
+    if g ~= nil then
+      local like = args[pos]
+      local kind, to, slot, retain = C.edge(r, g, like)
+      if to == true then
+        route_list(st, nd, r, g, like, pos)
+      else
+        if kind ~= 0 then g = conform(g, like, nd, pos, kind) end
+        deliver(st, r, g, to, slot, retain)
       end
-      if not opts.retain_graph then C.free(nd) end
     end
   end
-  return captured
+end
+
+-- runs nd's rule on the gradient of its output (g) or outputs (gs); done
+-- (if any) is the node run before, to be freed (C.open does it)
+local function run_rule(st, nd, g, gs, done)
+  local rule, args, out, inputs = C.open(nd, done)
+  if not rule then
+    if rule == nil then raise_freed(nd) end
+    raise_stale(nd, args, out, inputs)
+  end
+  if rule.multi then
+    return route(st, nd, args, inputs, rule.fn(gs or { g }, args, out, inputs))
+  end
+  if gs then g = gs[1] end
+  return route(st, nd, args, inputs, rule.fn(g, args, out and out[1], inputs))
+end
+
+-- the pass: roots and seeds lists, or one root r1 seeded with g1 (with
+-- ones, made here, when ones is set: g1 is then the root's tensor)
+local function run_engine(st, roots, seeds, r1, g1, ones)
+  local handed, start = st.handed, nil
+  if roots == nil then
+    if ones then g1 = T.ones_like(g1) end
+    local key = C.dense_storage(g1)   -- the caller's: never kept as a .grad
+    if key then handed[key] = true end
+    local _, to, slot, retain = C.edge(r1)
+    deliver(st, r1, g1, to, slot, retain)
+    start = to or nil
+  else
+    for _, g in ipairs(seeds) do
+      local key = C.dense_storage(g)
+      if key then handed[key] = true end
+    end
+    start = {}
+    for i, r in ipairs(roots) do
+      local _, to, slot, retain = C.edge(r)
+      deliver(st, r, seeds[i], to, slot, retain)
+      if to then start[#start + 1] = to end
+    end
+  end
+  if not start then return st.captured end
+  -- a node runs once every node that uses it has run (Kahn's order, C.order)
+  local order, pending, slotted = st.order, st.pending, st.slotted
+  local free, done = not st.retain, nil
+  for i = 1, C.order(start, order) do
+    local nd = order[i]
+    order[i] = nil
+    local g, gs = pending[nd], nil
+    if g ~= nil then pending[nd] = nil
+    else
+      gs = slotted[nd]
+      if gs then slotted[nd] = nil end
+    end
+    if g ~= nil or gs then
+      run_rule(st, nd, g, gs, done)
+      -- without retain_graph a node lets go of its values once its rule
+      -- and deliveries are done: freed when the next one opens, or here
+      if free then done = nd end
+    end
+  end
+  if done then C.free(done) end
+  return st.captured
 end
 
 -- Whether gradients reaching a leaf now are added into its .grad (a
@@ -595,13 +695,26 @@ end
 -- for a leaf argument into the leaf's gradient buffer itself (_grad_into).
 local into_leaves = false
 
-local function engine(roots, seeds, opts, targets)
-  local prev = into_leaves
-  into_leaves = not targets and not opts.create_graph
-  local res = pack(pcall(run_engine, roots, seeds, opts, targets))
-  into_leaves = prev
-  if not res[1] then error(res[2], 0) end
-  return res[2]
+-- puts back what engine changed (even on error), then returns the pass's
+-- results or rethrows its error as it is (no table packs them)
+local function finish(st, prev_into, prev_mode, ok, ...)
+  into_leaves = prev_into
+  C.set_enabled(prev_mode)
+  release(st, ok)
+  if not ok then error((...), 0) end
+  return ...
+end
+
+-- a backward pass (run_engine) with grad mode create (create_graph),
+-- keeping the graph if retain; with targets, returns their gradients
+local function engine(create, retain, targets, roots, seeds, r1, g1, ones)
+  local st = acquire()
+  st.create, st.retain, st.targets = create, retain, targets
+  if targets then st.captured = {} end
+  local prev_mode = C.set_enabled(create)
+  local prev_into = into_leaves
+  into_leaves = not targets and not create
+  return finish(st, prev_into, prev_mode, pcall(run_engine, st, roots, seeds, r1, g1, ones))
 end
 
 -- For rules (the linear rule's weight gradient): puts the gradient that
@@ -638,7 +751,22 @@ function M._grad_into(r, kernel, a, b)
   return false
 end
 
-local function seed_for(y, g, who)
+-- The default seed of backward's one-element y: ones like y, made inside
+-- the pass (run_engine), where grad mode is create_graph's, so that
+-- outside create_graph neither y:numel() nor T.ones_like(y) of the tracked
+-- y goes through the recording hook (~5 000 of the ~60 000 instructions
+-- of a 1-node backward).  Each pass has a seed of its own: a rule or a
+-- Function's backward may keep its g.
+local function one_element(y)
+  local prev = C.set_enabled(false)
+  local n = y:numel()
+  C.set_enabled(prev)
+  return n == 1
+end
+
+-- the record of y and the seed g (checked, or ones); with lazy, nil
+-- stands for ones (run_engine makes them)
+local function seed_for(y, g, who, lazy)
   local r = record_of(y)
   if type(y) == "number" then
     E.raise(who .. ": the output is a Lua number, not a tensor that requires "
@@ -650,12 +778,12 @@ local function seed_for(y, g, who)
       .. "computed from requires grad)")
   end
   if g == nil then
-    if y:numel() ~= 1 then
+    if not one_element(y) then
       E.raise("%s: a gradient is needed for a result of shape %s "
         .. "(only one-element results get 1 by default)", who,
         shape_str(y))
     end
-    g = T.ones_like(y)
+    if not lazy then g = T.ones_like(y) end
   elseif not (is_tensor(g) and C.same_shape(g, y)) then
     E.raise("%s: the gradient must be a tensor of shape %s, got %s", who,
       shape_str(y), E.show(g))
@@ -667,23 +795,25 @@ local backward_keys = { create_graph = true, retain_graph = true }
 local grad_keys = { create_graph = true, retain_graph = true, allow_unused = true,
                     grad_outputs = true }
 
+-- create_graph (a boolean), retain_graph (create_graph unless given) and
+-- allow_unused of the options of backward or grad
 local function backward_opts(opts)
-  opts = opts or {}
+  if opts == nil then return false, false, nil end
   local create = opts.create_graph and true or false
   local retain = opts.retain_graph
   if retain == nil then retain = create end
-  return { create_graph = create, retain_graph = retain,
-           allow_unused = opts.allow_unused }
+  return create, retain, opts.allow_unused
 end
 
 function methods.backward(y, g, opts)
-  E.check("backward", "the receiver", y, "tensor")
+  -- a tracked y is a tensor: T.is_tensor of it would pass the recording hook
+  if not record_of(y) then E.check("backward", "the receiver", y, "tensor") end
   if type(g) == "table" and not is_tensor(g) then g, opts = nil, g end
-  E.checkopts("backward", opts, backward_keys)
+  if opts ~= nil then E.checkopts("backward", opts, backward_keys) end
+  local create, retain = backward_opts(opts)
   local r
-  r, g = seed_for(y, g, "backward")
-  opts = backward_opts(opts)
-  with_mode(opts.create_graph, engine, { r }, { g }, opts)
+  r, g = seed_for(y, g, "backward", true)
+  engine(create, retain, nil, nil, nil, r, g or y, g == nil)
 end
 hebb.doc(methods.backward, "y:backward([gradient] [, {retain_graph=, create_graph=}])\n\n"
   .. "Accumulates dy/dx into x.grad for every leaf x that y depends on.  "
@@ -724,10 +854,10 @@ local function grad_of(outputs, inputs, opts)
   inputs, single = input_list("autograd.grad", inputs)
   local gouts = opts and opts.grad_outputs or {}
   if is_tensor(gouts) then gouts = { gouts } end
-  opts = backward_opts(opts)
+  local create, retain, allow_unused = backward_opts(opts)
   local roots, seeds, targets = {}, {}, {}
   for i, y in ipairs(outputs) do
-    if record_of(y) or not opts.allow_unused then
+    if record_of(y) or not allow_unused then
       roots[#roots + 1], seeds[#seeds + 1] = seed_for(y, gouts[i], "autograd.grad")
     end
   end
@@ -740,12 +870,12 @@ local function grad_of(outputs, inputs, opts)
   end
   local captured = {}
   if #roots > 0 then
-    captured = with_mode(opts.create_graph, engine, roots, seeds, opts, targets)
+    captured = engine(create, retain, targets, roots, seeds)
   end
   local res = {}
   for i, x in ipairs(inputs) do
     local g = captured[record_of(x)]
-    if g == nil and not opts.allow_unused then
+    if g == nil and not allow_unused then
       E.raise("autograd.grad: input %d was not used to compute "
         .. "the outputs (pass {allow_unused = true} to get nil)", i)
     end
