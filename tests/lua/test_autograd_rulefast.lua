@@ -11,7 +11,6 @@ local check = require "check"
 local T = require "hebb.tensor"
 local A = require "hebb.autograd"
 local nn = require "hebb.nn"
-local hebb = require "hebb"
 local C = require "hebb._autograd"
 local rules = require("hebb._autograd_engine").rules
 local test, eq, truthy, raises = check.test, check.eq, check.truthy, check.raises
@@ -22,13 +21,7 @@ math.randomseed(17)
 
 local dtypes = { "f64", "f32" }
 
-local function at_threads(n, fn)
-  local before = hebb.threads()
-  hebb.threads(n)
-  local ok, err = pcall(fn)
-  hebb.threads(before)
-  if not ok then error(err, 0) end
-end
+local at_threads = check.at_threads
 
 -- the same bits, except that any NaN equals any NaN (which operand's NaN a
 -- product or sum returns depends on the compiler's operand order; the

@@ -9,7 +9,6 @@ local check = require "check"
 local T = require "hebb.tensor"
 local A = require "hebb.autograd"
 local nn = require "hebb.nn"
-local hebb = require "hebb"
 local test, eq, truthy, raises = check.test, check.eq, check.truthy, check.raises
 
 T.manual_seed(23)
@@ -54,13 +53,7 @@ local function strided(b)
   return w:select(2, 1)
 end
 
-local function at_threads(t, f)
-  local default = hebb.threads()
-  hebb.threads(t)
-  local ok, err = pcall(f)
-  hebb.threads(default)
-  if not ok then error(err, 0) end
-end
+local at_threads = check.at_threads
 
 test("linear_bias_in_the_tiles_has_the_bits_of_the_bias_pass", function()
   for trial = 1, 12 do

@@ -116,6 +116,17 @@ function check.same_bits(a, b, what)
   check.truthy(a:contiguous():tobytes() == b:contiguous():tobytes(), what .. ": bits differ")
 end
 
+-- fn() run with hebb's thread count set to n, the count put back even when
+-- fn fails (its error rethrown as it is)
+function check.at_threads(n, fn)
+  local hebb = require "hebb"
+  local before = hebb.threads()
+  hebb.threads(n)
+  local ok, err = pcall(fn)
+  hebb.threads(before)
+  if not ok then error(err, 0) end
+end
+
 -- fn must raise an error whose message contains the plain text 'needle'
 function check.raises(fn, needle, what)
   local ok, err = pcall(fn)
