@@ -586,7 +586,7 @@ static int fit_kind(lua_State *L, int gi, int li) {
 
 /* edge(rec [, g, like]): where a gradient for the record rec goes, read in
    one call (the engine read four fields, each a metamethod call on a
-   node): kind, to, slot, retain.  kind is how g fits like (fit; 0 without
+   node): kind, to, slot, retain.  kind is how g fits like (fit_kind; 0 without
    them); to is the node (rec itself for a one-output node, slot nil; for
    {node =, slot =} the node and slot), false for a leaf, true for a list
    of records (list arguments: kind 0); retain whether rec keeps its
@@ -1028,13 +1028,6 @@ static int l_same_shape(lua_State *L) {
   return 1;
 }
 
-/* fit(g, like): how a gradient g fits the value like it is for (fit_kind):
-   one call where backward would otherwise read two shapes and dtypes */
-static int l_fit(lua_State *L) {
-  lua_pushinteger(L, fit_kind(L, 1, 2));
-  return 1;
-}
-
 /* The storage of t as a light userdata when t is contiguous and spans all
    of it, else nil.  Backward may then keep t itself as a leaf's gradient
    (no copy) unless that storage went to another leaf already: the tensors
@@ -1068,7 +1061,6 @@ static const hebb_lreg autograd_funcs[] = {
   {"relu_grad", l_relu_grad, HEBB_FN | HEBB_RAW, NULL},
   {"linear_grad", l_linear_grad, HEBB_FN | HEBB_RAW, NULL},
   {"dense_storage", l_dense_storage, HEBB_FN | HEBB_RAW, NULL},
-  {"fit", l_fit, HEBB_FN | HEBB_RAW, NULL},
   {"live", l_live, HEBB_FN | HEBB_RAW, NULL},
   {"node", l_node, HEBB_FN | HEBB_RAW, NULL},
   {"open", l_open, HEBB_FN | HEBB_RAW, NULL},

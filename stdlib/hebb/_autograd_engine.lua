@@ -475,7 +475,7 @@ local function raise_stale(nd, p, now, v)
 end
 
 -- g made to fit like, the value it is the gradient of, when C.edge said
--- it does not as it is (kind, as C.fit's)
+-- it does not as it is (kind: l_autograd.c's fit_kind)
 local function conform(g, like, nd, pos, kind)
   if kind == 1 then    -- a real value's gradient is real (and its dtype)
     if g.dtype == "c128" or g.dtype == "c64" then g = T.real(g) end

@@ -393,13 +393,14 @@ end, { saves = { 1 } })
 local xent_mean_grad = autograd_c.xent_mean_grad
 def("_cross_entropy_mean", function(g, a)
   local z, y, lz = a[1], a[2], type(a[3]) == "table" and a[3][1] or nil
-  if not is_grad_enabled() then
+  local recording = is_grad_enabled()
+  if not recording then
     local gz = xent_mean_grad(z, y, g, lz)
     if gz then return gz end
   end
   local n = z:size(1)
   local gl = (g:reshape({ 1 }) / n):expand({ n })
-  if not A.is_grad_enabled() then return T._cross_entropy_grad(z, y, gl, lz) end
+  if not recording then return T._cross_entropy_grad(z, y, gl, lz) end
   return R.rules.cross_entropy.fn(gl, { z, y })
 end, { saves = { 1 }, scalar = true })
 -- y = x W^T + b: gx = g W, gW = g^T x over all leading dims of x, gb = sum g.

@@ -23,14 +23,7 @@ local dtypes = { "f64", "f32" }
 
 local at_threads = check.at_threads
 
--- the same bits, except that any NaN equals any NaN (which operand's NaN a
--- product or sum returns depends on the compiler's operand order; the
--- payload means nothing)
-local function same_values(a, b, what)
-  local na, nb = T.ne(a, a), T.ne(b, b)
-  truthy(T.equal(na, nb), what .. ": NaNs at other places")
-  same_bits(T.where(na, 0.5, a), T.where(nb, 0.5, b), what)
-end
+local same_values = check.same_values
 
 -- random values, a fraction p of them +-0, +-inf or NaN
 local function specials(shape, dtype, p)
